@@ -1,0 +1,66 @@
+// The process's one NATS connection. Publishing is thread-safe (actors and
+// the sofia thread publish directly); inbound traffic arrives through a few
+// wildcard subscriptions whose callbacks hand each message on and return.
+#pragma once
+
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <google/protobuf/message_lite.h>
+
+struct __natsConnection;
+struct __natsSubscription;
+
+namespace sipcc {
+
+struct bus_msg {
+  std::string subject;
+  std::string data;
+  std::string reply;  // empty unless the sender waits for an answer
+};
+
+class bus {
+public:
+  using handler = std::function<void(bus_msg)>;
+
+  // Connects (retrying while the server comes up, up to `connect_wait`);
+  // throws std::runtime_error with the NATS error text on failure.
+  bus(const std::string& url, const std::string& name,
+      std::chrono::milliseconds connect_wait = std::chrono::seconds(10));
+  ~bus();
+  bus(const bus&) = delete;
+  bus& operator=(const bus&) = delete;
+
+  // Serializes and publishes; counts bus_out by subject family.
+  bool publish(const std::string& subject, const google::protobuf::MessageLite& msg);
+  bool publish_raw(const std::string& subject, const std::string& data);
+
+  // One async subscription (one delivery thread) for a wildcard pattern.
+  // Messages of one subscription are delivered in order.
+  void subscribe(const std::string& pattern, handler h, const std::string& queue = "");
+
+  // Blocking request/reply: for the CLI and tests only, never inside an actor.
+  std::optional<std::string> request(const std::string& subject,
+                                     const google::protobuf::MessageLite& msg,
+                                     std::chrono::milliseconds timeout);
+
+  // Makes sure everything published so far reached the server.
+  bool flush(std::chrono::milliseconds timeout = std::chrono::seconds(2));
+
+  // Unsubscribes everything and closes; idempotent.
+  void close();
+
+  // Messages NATS dropped for a slow consumer, summed over subscriptions.
+  int64_t dropped() const;
+
+private:
+  struct sub_ctx;
+  __natsConnection* conn_ = nullptr;
+  std::vector<std::unique_ptr<sub_ctx>> subs_;
+};
+
+}  // namespace sipcc

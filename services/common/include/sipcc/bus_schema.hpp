@@ -1,0 +1,91 @@
+// The one declared list of bus subjects: pattern, protobuf message type and
+// meaning. sipccctl decodes with it, services count traffic per family with
+// it, and docs/bus.md is checked against it by a unit test.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include <google/protobuf/message.h>
+
+#include "sipcc/v1/tlib.pb.h"
+
+// X(family, subject pattern, message type, what it carries)
+#define SIPCC_SUBJECTS(X)                                                          \
+  X(edge_cmd, "sipcc.edge.*.cmd", EdgeCommand,                                     \
+    "commands to one sip-edge instance (subscribe, unsubscribe)")                  \
+  X(sub_event, "sipcc.sub.*.*", SubEvent,                                          \
+    "subscription outcomes and NOTIFYs, to the owner token then sub-id")           \
+  X(tlib_req, "sipcc.tlib.req.*.*", TRequest,                                      \
+    "desktop requests by family then DN; request/reply, the reply is a TEvent")    \
+  X(tlib_evt, "sipcc.tlib.evt.*", TEvent, "events for the desktops of a DN")       \
+  X(agent_evt, "sipcc.agent.evt.*", TEvent, "agent events by AgentID")             \
+  X(state_dn, "sipcc.state.dn.*", DnState, "current state of a DN, on change")     \
+  X(state_agent, "sipcc.state.agent.*", AgentStateMsg,                             \
+    "current state of an agent, on change")                                        \
+  X(state_query, "sipcc.state.query", StateQuery,                                  \
+    "state query; request/reply, the reply is a StateReply")                       \
+  X(dn_calls, "sipcc.dn.calls.*", DnCallFact,                                      \
+    "the DN has / no longer has a sipcc call (published by callctl)")              \
+  X(ops_counters, "sipcc.ops.*.counters", CounterQuery,                            \
+    "counter query to one instance; request/reply, the reply is a CounterSet")     \
+  X(ops_ready, "sipcc.ops.*.ready", ServiceReady, "a service instance is up")
+
+namespace sipcc {
+
+enum class subject_family {
+#define SIPCC_X(name, pattern, type, doc) name,
+  SIPCC_SUBJECTS(SIPCC_X)
+#undef SIPCC_X
+      unknown
+};
+
+struct subject_info {
+  subject_family family;
+  const char* name;
+  const char* pattern;
+  const char* type;  // fully qualified protobuf name, e.g. sipcc.v1.TEvent
+  const char* doc;
+};
+
+// All declared subjects, in declaration order.
+const subject_info* subjects_begin();
+const subject_info* subjects_end();
+
+// NATS token matching: '*' one token, '>' one or more trailing tokens.
+bool subject_matches(std::string_view pattern, std::string_view subject);
+
+// The declared family a concrete subject belongs to (nullptr when none).
+const subject_info* classify_subject(std::string_view subject);
+
+// A new, empty message of the subject's declared type (nullptr when none).
+std::unique_ptr<google::protobuf::Message> new_message_for(std::string_view subject);
+
+// Which service family owns a desktop request: "agent" (presence), "call"
+// (callctl) or "media". The requester publishes on
+// sipcc.tlib.req.<family>.<dn>.
+std::string_view request_family(v1::RequestType type);
+
+// A token safe inside a subject: non-empty, no '.', '*', '>' or white space.
+bool valid_subject_token(std::string_view token);
+
+// Subject builders, so no service spells a subject by hand.
+namespace subj {
+std::string edge_cmd(std::string_view edge_id);
+std::string sub_event(std::string_view owner, std::string_view sub_id);
+std::string sub_events_of(std::string_view owner);  // wildcard for the owner
+std::string tlib_req(v1::RequestType type, std::string_view dn);
+std::string tlib_req_family(std::string_view family);  // wildcard
+std::string tlib_evt(std::string_view dn);
+std::string agent_evt(std::string_view agent_id);
+std::string state_dn(std::string_view dn);
+std::string state_agent(std::string_view agent_id);
+inline constexpr const char* state_query = "sipcc.state.query";
+std::string dn_calls(std::string_view dn);
+inline constexpr const char* dn_calls_all = "sipcc.dn.calls.*";
+std::string ops_counters(std::string_view instance);
+std::string ops_ready(std::string_view instance);
+}  // namespace subj
+
+}  // namespace sipcc

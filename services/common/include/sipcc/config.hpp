@@ -1,0 +1,108 @@
+// The Configuration Layer: one YAML file (deploy/sipcc.yaml by default),
+// loaded and validated once at start-up. Any unknown key, wrong type or bad
+// value throws config_error whose what() is "<file>:<line>: <reason>".
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "sipcc/v1/state.pb.h"
+
+namespace sipcc {
+
+struct config_error : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
+struct host_port {
+  std::string host;
+  uint16_t port = 0;
+  std::string str() const { return host + ":" + std::to_string(port); }
+};
+
+enum class presence_package { presence, dialog };
+
+struct dn_config {
+  std::string number;               // the DN; [A-Za-z0-9_+-]+ (it is a bus subject token)
+  v1::DnType type = v1::Extension;
+  // Asterisk endpoint (hint) name the SUBSCRIBE/INVITE targets; defaults to number.
+  std::string contact;
+  presence_package package = presence_package::presence;
+  // Monitored by the presence service: Extension and ACDPosition default true.
+  bool monitor = true;
+  std::string mailbox;              // optional, e.g. 1000@MY_COMPANY
+  std::map<std::string, std::string> options;  // free per-DN options (no-answer-timeout...)
+  int line = 0;                     // line in the file, for later diagnostics
+};
+
+struct agent_login_config {
+  std::string id;                   // AgentID; [A-Za-z0-9_+-]+
+  std::string password;             // empty: no password check
+  std::string mailbox;
+  std::map<std::string, std::string> options;
+  int line = 0;
+};
+
+struct agent_group_config {
+  std::string name;
+  std::vector<std::string> members;  // AgentIDs, each must exist
+  std::string mailbox;
+  int line = 0;
+};
+
+// RFC 4662 list on Asterisk that replaces one subscription per DN.
+struct resource_list_config {
+  std::string name;                  // list URI user part on Asterisk, e.g. agents
+  presence_package package = presence_package::presence;
+  std::vector<std::string> dns;      // each must be a monitored DN
+  int line = 0;
+};
+
+struct config {
+  std::string file;                  // path it was loaded from
+
+  // bus:
+  std::string nats_url = "nats://127.0.0.1:4222";
+
+  // sip-edge:
+  std::string edge_id = "edge1";          // [A-Za-z0-9_-]+
+  host_port sip_bind{"127.0.0.1", 5060};
+  std::string sip_user = "sipcc";          // user part of our From/Contact
+  uint32_t sip_t1x64_ms = 32000;           // transaction timeout (RFC 3261 64*T1)
+
+  // asterisk:
+  host_port asterisk{"127.0.0.1", 5070};
+
+  // presence:
+  std::string presence_instance = "presence-0";  // owner token: <service>-<shard>
+  double subscribe_rate = 50.0;            // start-up SUBSCRIBEs per second (> 0)
+  uint32_t subscribe_expires = 600;        // 1..3600 (Asterisk caps at 3600)
+  uint32_t subscribe_retry_s = 60;         // after a rejected / timed-out SUBSCRIBE
+  uint32_t resubscribe_backoff_max_s = 30; // cap of the backoff after a terminated one
+  std::vector<resource_list_config> resource_lists;
+
+  // application (Genesys-style options, key names as in the reference):
+  std::map<std::string, std::string> app_options;
+
+  std::vector<dn_config> dns;
+  std::vector<agent_login_config> agent_logins;
+  std::vector<agent_group_config> agent_groups;
+
+  const dn_config* find_dn(const std::string& number) const;
+  const agent_login_config* find_agent(const std::string& id) const;
+};
+
+// Loads and validates; throws config_error("<file>:<line>: <reason>").
+config load_config(const std::string& path);
+// Same from text (file is only used in messages); for tests.
+config parse_config(const std::string& text, const std::string& file);
+
+// Things worth telling the operator about a valid configuration, one
+// "<file>:<line>: ..." line each (e.g. a DN that only gets dialog-info); the
+// services log them at start-up.
+std::vector<std::string> config_notes(const config& cfg);
+
+}  // namespace sipcc

@@ -1,0 +1,59 @@
+// Every counter a service keeps, declared once. Each value is keyed by a
+// label (subject family, SIP status code, subscription state, ...), read with
+// `sipccctl counters <instance>` and ready to be exported as metrics.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <map>
+#include <mutex>
+#include <string>
+#include <utility>
+
+#include "sipcc/v1/ops.pb.h"
+
+// C(name, help) is a monotonic counter; G(name, help) a gauge.
+#define SIPCC_COUNTERS(C, G)                                                  \
+  C(bus_in, "bus messages received, by subject family")                       \
+  C(bus_out, "bus messages published, by subject family")                     \
+  C(bus_decode_errors, "bus messages that did not decode, by subject family") \
+  G(bus_dropped, "messages NATS dropped as a slow consumer, by subscription") \
+  C(sip_requests_in, "SIP requests received, by method")                      \
+  C(sip_responses_in, "SIP final responses received, by code")                \
+  C(sip_responses_out, "SIP responses sent for requests we reject, by code")  \
+  G(subscriptions, "subscriptions, by state")                                 \
+  G(actors, "live entity actors, by kind")                                    \
+  C(notify_stale, "NOTIFYs ignored as stale, by why (cseq, version)")         \
+  C(notify_bad_body, "NOTIFY bodies that did not parse, by content type")     \
+  C(tlib_requests, "desktop requests, by request type")                       \
+  C(tlib_errors, "EventError replies, by error code")                         \
+  C(tlib_events, "events published, by event type")
+
+namespace sipcc {
+
+enum class counter_id {
+#define SIPCC_C(name, help) name,
+  SIPCC_COUNTERS(SIPCC_C, SIPCC_C)
+#undef SIPCC_C
+};
+
+// Thread-safe; cheap enough for per-message use at the rates sipcc targets.
+class counters {
+public:
+  void add(counter_id id, const std::string& label, int64_t delta = 1);
+  void set(counter_id id, const std::string& label, int64_t value);
+  int64_t get(counter_id id, const std::string& label) const;
+  v1::CounterSet snapshot(const std::string& instance) const;
+
+  static const char* name(counter_id id);
+  static bool is_gauge(counter_id id);
+
+private:
+  mutable std::mutex mu_;
+  std::map<std::pair<counter_id, std::string>, int64_t> values_;
+};
+
+// One per process.
+counters& process_counters();
+
+}  // namespace sipcc

@@ -1,0 +1,67 @@
+// The state of one DN and the agent logged in on it, as a pure function:
+// (DnState, input) -> (DnState', events). The presence service's DN actor
+// only carries out what this returns. The private-call rule lives here and
+// nowhere else:
+//
+//   private call  = device ringing/busy/held while no sipcc call is on the DN
+//   Ready agent + private call starts  -> EventAgentNotReady (flag set)
+//   flagged agent + private call ends  -> EventAgentReady
+//   NotReady agent (AuxWork...)        -> stays NotReady through the call
+//
+//   in service    = monitored (live subscription) and device known and not
+//                   out of service; each flip gives EventDNBackInService /
+//                   EventDNOutOfService.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "sipcc/v1/state.pb.h"
+#include "sipcc/v1/tlib.pb.h"
+
+namespace sipcc {
+
+struct dn_input {
+  enum kind {
+    request,     // a desktop request for this DN (agent family)
+    device_changed,  // a NOTIFY said the device is now `device`
+    monitoring,  // subscription live (true) or lost (false)
+    call_fact,   // callctl: `conn_id` on this DN started (active) or ended
+  } what;
+  dn_input(kind k = request) : what(k) {}
+  v1::TRequest req;
+  v1::DeviceState device = v1::DEVICE_UNKNOWN;
+  bool live = false;
+  std::string conn_id;
+  bool active = false;
+  int64_t now_us = 0;
+};
+
+struct dn_output {
+  // Events for sipcc.tlib.evt.<dn> (agent events also go to sipcc.agent.evt.<id>).
+  std::vector<v1::TEvent> events;
+  // The reply to a request: the main event it caused, or EventError.
+  v1::TEvent reply;
+  bool has_reply = false;
+  bool state_changed = false;  // publish sipcc.state.dn / .agent
+  // Agent that logged out (for the AgentID index), empty otherwise.
+  std::string logged_out_agent;
+};
+
+// Requests are checked here against the DN's own state. What needs global
+// knowledge (AgentID exists, not logged in elsewhere, password) is checked by
+// the caller before.
+dn_output dn_step(v1::DnState& st, const dn_input& in);
+
+// Fresh state for a configured DN.
+v1::DnState initial_dn_state(const std::string& dn, v1::DnType type, int64_t now_us);
+
+bool is_private_call(const v1::DnState& st);
+bool is_routable(const v1::DnState& st);
+
+// An EventError reply for `req`.
+v1::TEvent make_error(const v1::TRequest& req, v1::ErrorCode code, std::string message,
+                      int64_t now_us);
+
+}  // namespace sipcc

@@ -1,0 +1,39 @@
+// The thin-main scaffold every service shares: command line, configuration
+// (a bad file stops start-up with file:line), logging, the bus connection,
+// the counters responder, the ready announcement and orderly shutdown on
+// SIGINT/SIGTERM.
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "sipcc/bus.hpp"
+#include "sipcc/config.hpp"
+
+namespace sipcc {
+
+struct service_context {
+  std::string service;   // sip-edge, presence, ...
+  std::string instance;  // owner token / edge id, unique on the bus
+  config cfg;
+  std::unique_ptr<bus> nats;
+};
+
+struct service_hooks {
+  // Instance name from the configuration (e.g. cfg.edge_id).
+  std::function<std::string(const config&)> instance_of;
+  // Starts the service's work; returns what it listens on (for the banner),
+  // or throws std::runtime_error to abort start-up.
+  std::function<std::string(service_context&)> start;
+  // Stops it before the bus closes.
+  std::function<void(service_context&)> stop;
+};
+
+// Runs a service to completion; returns the process exit code.
+int run_service(int argc, char** argv, const std::string& service, service_hooks hooks);
+
+// Microseconds since the epoch, for event timestamps.
+int64_t now_us();
+
+}  // namespace sipcc

@@ -1,0 +1,82 @@
+// Subscription supervision as a pure state machine, shared by every service
+// that keeps SIP subscriptions alive through the edge (presence per DN, MWI
+// per mailbox). The edge refreshes an established subscription by itself;
+// this machine decides when to (re)subscribe, which events are stale, and
+// whether monitoring is live.
+//
+//            start            paced (new generation)        2xx / active NOTIFY
+//   idle ----------> pacing ------------------------> pending ----------------> active
+//                      ^                                 |                        |
+//                      |   timer                         | >=300, timeout         | terminated NOTIFY,
+//                      +------------ retry_wait <--------+------------------------+ edge ended
+//
+// Every (re)subscribe goes through the owner's pacer (pacing), so a mass
+// re-subscribe after an Asterisk restart is spread out like the start-up.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+
+namespace sipcc {
+
+enum class sub_phase { idle, pacing, pending, active, retry_wait };
+const char* to_string(sub_phase p);
+
+struct sub_settings {
+  uint32_t retry_ms = 60000;         // after a rejected or timed-out SUBSCRIBE
+  uint32_t backoff_max_ms = 30000;   // cap for re-subscribing after termination
+};
+
+struct sub_state {
+  sub_phase phase = sub_phase::idle;
+  uint64_t generation = 0;   // of the current SUBSCRIBE attempt (sub-id suffix)
+  uint64_t timer_gen = 0;    // only the newest retry timer counts
+  bool live = false;         // an accepted subscription is in place
+  uint32_t failures = 0;     // consecutive failures, for the backoff
+  // Ordering within the current subscription dialog.
+  std::string dialog_tag;
+  bool have_cseq = false;
+  uint32_t last_cseq = 0;
+  uint32_t notifies = 0;     // NOTIFYs applied in this dialog
+  long long last_version = -1;
+};
+
+struct sub_input {
+  enum kind { start, paced, response, notify, ended, timer, stop } what;
+  sub_input(kind k = start) : what(k) {}
+  uint64_t generation = 0;   // of the attempt the event belongs to
+  // response
+  uint32_t status = 0;
+  bool refresh = false;
+  // notify
+  std::string substate;      // active | pending | terminated
+  std::string reason;
+  uint32_t retry_after_s = 0;
+  uint32_t cseq = 0;
+  std::string dialog_tag;
+  // timer
+  uint64_t timer_gen = 0;
+};
+
+struct sub_actions {
+  bool want_pace = false;          // ask the pacer for a slot, then feed `paced`
+  bool send_subscribe = false;     // SUBSCRIBE with state.generation
+  std::optional<uint64_t> send_unsubscribe;  // generation to unsubscribe
+  std::optional<uint32_t> timer_ms;          // arm a timer tagged state.timer_gen
+  bool apply_body = false;         // the NOTIFY is current: apply its body
+  std::optional<bool> monitoring;  // live changed: true = regained, false = lost
+  const char* ignored = nullptr;   // why the input was dropped (stale...), for counters
+};
+
+// Advances the machine; never throws.
+sub_actions step(sub_state& s, const sub_input& in, const sub_settings& cfg);
+
+// Delay before retrying after a failed SUBSCRIBE with this final status.
+uint32_t retry_delay_ms(uint32_t status, uint32_t failures, const sub_settings& cfg);
+
+// dialog-info versions only go up within one subscription dialog; false for
+// a stale one. Call after step() said apply_body.
+bool accept_version(sub_state& s, long long version);
+
+}  // namespace sipcc

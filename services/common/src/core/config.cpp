@@ -1,0 +1,436 @@
+// The Configuration Layer: reads the YAML file into sipcc::config.
+//
+// Every map is read against a declared table: `field` rows (key, reader,
+// required) for the structured sections, `option_spec` rows (key, check)
+// for the free-form option maps. One loop per shape finds unknown, repeated
+// and missing keys; each reader checks one value and reports
+// "<file>:<line>: <key>: <reason>". Rows are applied in table order, not
+// file order, so a reader may rely on the rows above it (a DN's monitor
+// default comes from its type) and on the sections above it in the
+// top-level table (groups name agents; resource lists and default-dn name
+// DNs).
+#include "sipcc/config.hpp"
+
+#include <algorithm>
+#include <array>
+#include <charconv>
+#include <cmath>
+#include <fstream>
+#include <limits>
+#include <optional>
+#include <sstream>
+#include <string_view>
+
+#include <fmt/format.h>
+#include <yaml-cpp/yaml.h>
+
+namespace sipcc {
+namespace {
+
+// What every reader shares: the file name for messages and the
+// configuration built so far, for cross-references.
+struct source {
+  const std::string& file;
+  const config& cfg;
+
+  [[noreturn]] void fail(const YAML::Node& at, const std::string& why) const {
+    throw config_error(fmt::format("{}:{}: {}", file, at.Mark().line + 1, why));
+  }
+};
+
+struct val;
+
+template <class T>
+struct field {
+  const char* key;
+  void (*read)(const val&, T&);
+  bool required = false;
+};
+
+// A free-form option: the value is checked, then stored as a string.
+struct option_spec {
+  const char* key;
+  std::string (*check)(const val&);
+};
+
+// One value found under `key` (for a list item: the list's key); its
+// methods check and convert it or throw config_error at its line.
+struct val {
+  const source& src;
+  std::string key;
+  YAML::Node node;
+
+  int line() const { return node.Mark().line + 1; }
+
+  [[noreturn]] void fail(const std::string& why) const {
+    src.fail(node, key + ": " + why);
+  }
+
+  std::string scalar(const char* expected) const {
+    if (!node.IsScalar()) fail(std::string("expected ") + expected);
+    return node.Scalar();
+  }
+
+  std::string text() const { return scalar("a string"); }
+
+  std::string nonempty() const {
+    std::string s = text();
+    if (s.empty()) fail("must not be empty");
+    return s;
+  }
+
+  // Numbers, ids and names end up as tokens of bus subjects.
+  std::string token(std::string_view extra = "_+-") const {
+    std::string s = text();
+    const bool ok = !s.empty() && std::all_of(s.begin(), s.end(), [&](char ch) {
+      return (ch >= 'A' && ch <= 'Z') || (ch >= 'a' && ch <= 'z') ||
+             (ch >= '0' && ch <= '9') || extra.find(ch) != extra.npos;
+    });
+    if (!ok)
+      fail(fmt::format("'{}' must match [A-Za-z0-9{}]+ (it becomes a bus subject token)",
+                       s, extra));
+    return s;
+  }
+
+  bool flag() const {
+    bool b = false;
+    if (!node.IsScalar() || !YAML::convert<bool>::decode(node, b))
+      fail(fmt::format("expected true or false, got '{}'", node.IsScalar() ? node.Scalar() : ""));
+    return b;
+  }
+
+  uint32_t number(uint32_t lo, uint32_t hi = std::numeric_limits<uint32_t>::max()) const {
+    const std::string s = scalar("a whole number");
+    long long n = 0;
+    auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), n);
+    if (ec != std::errc() || end != s.data() + s.size())
+      fail(fmt::format("expected a whole number, got '{}'", s));
+    if (n < lo || n > hi)
+      fail(hi == std::numeric_limits<uint32_t>::max()
+               ? fmt::format("must be >= {}, got {}", lo, s)
+               : fmt::format("must be {}..{}, got {}", lo, hi, s));
+    return static_cast<uint32_t>(n);
+  }
+
+  double positive() const {
+    const std::string s = scalar("a number");
+    double x = 0;
+    auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), x);
+    if (ec != std::errc() || end != s.data() + s.size() || !std::isfinite(x))
+      fail(fmt::format("expected a number, got '{}'", s));
+    if (!(x > 0)) fail(fmt::format("must be > 0, got {}", s));
+    return x;
+  }
+
+  // host:port; the port is what follows the last colon, so "[::1]:5060"
+  // keeps its brackets in host.
+  host_port address() const {
+    const std::string s = scalar("host:port");
+    const auto colon = s.rfind(':');
+    if (colon == std::string::npos || colon == 0)
+      fail(fmt::format("expected host:port, got '{}'", s));
+    const std::string port = s.substr(colon + 1);
+    int p = 0;
+    auto [end, ec] = std::from_chars(port.data(), port.data() + port.size(), p);
+    if (ec != std::errc() || end != port.data() + port.size() || p < 1 || p > 65535)
+      fail(fmt::format("port must be 1..65535, got '{}'", port));
+    return {s.substr(0, colon), static_cast<uint16_t>(p)};
+  }
+
+  // Index of the value in "a|b|c".
+  size_t pick(std::string_view choices) const {
+    const std::string s = text();
+    size_t index = 0;
+    for (size_t start = 0;; ++index) {
+      const size_t bar = std::min(choices.find('|', start), choices.size());
+      if (choices.substr(start, bar - start) == s) return index;
+      if (bar == choices.size()) break;
+      start = bar + 1;
+    }
+    fail(fmt::format("'{}' is not one of {}", s, choices));
+  }
+
+  std::vector<val> items() const {
+    if (node.IsNull()) return {};  // "dns:" with every entry commented out
+    if (!node.IsSequence()) fail("expected a list");
+    std::vector<val> out;
+    for (const auto& item : node) out.push_back({src, key, item});
+    return out;
+  }
+
+  template <class T, size_t N>
+  void fields(const field<T> (&table)[N], T& out) const {
+    const auto given = entries(table);
+    for (size_t i = 0; i < N; ++i) {
+      if (given[i])
+        table[i].read({src, table[i].key, *given[i]}, out);
+      else if (table[i].required)
+        src.fail(node, fmt::format("missing key '{}' in {}", table[i].key, key));
+    }
+  }
+
+  template <size_t N>
+  std::map<std::string, std::string> options(const option_spec (&table)[N]) const {
+    const auto given = entries(table);
+    std::map<std::string, std::string> out;
+    for (size_t i = 0; i < N; ++i)
+      if (given[i]) out[table[i].key] = table[i].check({src, table[i].key, *given[i]});
+    return out;
+  }
+
+  // A list of maps; each item is appended to `out` as soon as it is read,
+  // so readers of later items (and of later sections) see it. `id` is the
+  // item's identity: unique, reported as "<what> '<id>'".
+  template <class T, size_t N>
+  void list(std::vector<T>& out, const field<T> (&table)[N], std::string T::*id,
+            const char* what) const {
+    for (const val& item : items()) {
+      T t;
+      t.line = item.line();
+      item.fields(table, t);
+      const auto first = std::find_if(out.begin(), out.end(),
+                                      [&](const T& o) { return o.*id == t.*id; });
+      if (first != out.end())
+        src.fail(item.node, fmt::format("duplicate {} '{}' (first at line {})", what, t.*id,
+                                        first->line));
+      out.push_back(std::move(t));
+    }
+  }
+
+ private:
+  // The value of each table row, after rejecting a non-map, unknown keys
+  // and repeated keys. A null node ("bus:" with nothing under it) is empty.
+  template <class Entry, size_t N>
+  std::array<std::optional<YAML::Node>, N> entries(const Entry (&table)[N]) const {
+    std::array<std::optional<YAML::Node>, N> found;
+    std::array<int, N> first_line{};
+    if (node.IsNull()) return found;
+    if (!node.IsMap()) fail("expected a map");
+    for (const auto& kv : node) {
+      const std::string name = kv.first.IsScalar() ? kv.first.Scalar() : "";
+      const auto row = std::find_if(std::begin(table), std::end(table),
+                                    [&](const Entry& e) { return name == e.key; });
+      if (row == std::end(table))
+        src.fail(kv.first, fmt::format("unknown key '{}' in {}", name, key));
+      const size_t i = row - std::begin(table);
+      if (found[i])
+        src.fail(kv.first, fmt::format("duplicate key '{}' in {} (first at line {})", name, key,
+                                       first_line[i]));
+      found[i] = kv.second;
+      first_line[i] = kv.first.Mark().line + 1;
+    }
+    return found;
+  }
+};
+
+// Option checks: the value as it is stored in the options map.
+std::string flag(const val& v) { return v.flag() ? "true" : "false"; }
+std::string seconds(const val& v) { return std::to_string(v.number(0)); }
+std::string text(const val& v) { return v.text(); }
+std::string no_answer_action(const val& v) {
+  v.pick("none|notready|logout");
+  return v.text();
+}
+std::string configured_dn(const val& v) {
+  std::string dn = v.text();
+  if (!v.src.cfg.find_dn(dn)) v.fail(fmt::format("unknown DN '{}'", dn));
+  return dn;
+}
+
+// Genesys-style option names, as in the reference.
+const option_spec app_options[] = {
+    {"mwi-extension-enable", flag},
+    {"router-timeout", seconds},
+    {"default-dn", configured_dn},
+    {"extn-no-answer-timeout", seconds},
+    {"extn-no-answer-overflow", text},
+    {"agent-no-answer-timeout", seconds},
+    {"agent-no-answer-action", no_answer_action},
+    {"agent-no-answer-overflow", text},
+    {"after-call-work-timeout", seconds},  // 0: no after-call work
+};
+
+// Per-DN and per-Agent-Login overrides of the application options.
+const option_spec dn_options[] = {
+    {"no-answer-timeout", seconds},
+    {"no-answer-overflow", text},
+};
+const option_spec agent_options[] = {
+    {"no-answer-timeout", seconds},
+    {"no-answer-action", no_answer_action},
+    {"no-answer-overflow", text},
+    {"after-call-work-timeout", seconds},
+};
+
+// The YAML spellings are the proto enum names.
+constexpr std::string_view dn_type_names = "Extension|ACDPosition|RoutingPoint|Voicemail|Trunk";
+constexpr v1::DnType dn_types[] = {v1::Extension, v1::ACDPosition, v1::RoutingPoint,
+                                   v1::Voicemail, v1::Trunk};
+constexpr presence_package packages[] = {presence_package::presence, presence_package::dialog};
+presence_package package(const val& v) { return packages[v.pick("presence|dialog")]; }
+
+// Only devices an agent sits at have a state worth subscribing to.
+bool monitorable(v1::DnType t) { return t == v1::Extension || t == v1::ACDPosition; }
+
+bool contains(const std::vector<std::string>& v, const std::string& s) {
+  return std::find(v.begin(), v.end(), s) != v.end();
+}
+
+const field<dn_config> dn_fields[] = {
+    {"number", [](const val& v, dn_config& d) { d.number = d.contact = v.token(); }, true},
+    {"type", [](const val& v, dn_config& d) {
+       d.type = dn_types[v.pick(dn_type_names)];
+       d.monitor = monitorable(d.type);
+     }},
+    {"monitor", [](const val& v, dn_config& d) {
+       d.monitor = v.flag();
+       if (d.monitor && !monitorable(d.type))
+         v.fail("only Extension and ACDPosition DNs can be monitored");
+     }},
+    {"presence", [](const val& v, dn_config& d) {
+       d.package = package(v);
+       if (!d.monitor) v.fail(fmt::format("DN {} is not monitored", d.number));
+     }},
+    {"contact", [](const val& v, dn_config& d) { d.contact = v.nonempty(); }},
+    {"mailbox", [](const val& v, dn_config& d) { d.mailbox = v.text(); }},
+    {"options", [](const val& v, dn_config& d) { d.options = v.options(dn_options); }},
+};
+
+const field<agent_login_config> agent_fields[] = {
+    {"id", [](const val& v, agent_login_config& a) { a.id = v.token(); }, true},
+    {"password", [](const val& v, agent_login_config& a) { a.password = v.text(); }},
+    {"mailbox", [](const val& v, agent_login_config& a) { a.mailbox = v.text(); }},
+    {"options", [](const val& v, agent_login_config& a) { a.options = v.options(agent_options); }},
+};
+
+const field<agent_group_config> group_fields[] = {
+    {"name", [](const val& v, agent_group_config& g) { g.name = v.token(); }, true},
+    {"members", [](const val& v, agent_group_config& g) {
+       for (const val& m : v.items()) {
+         std::string id = m.text();
+         if (!v.src.cfg.find_agent(id)) m.fail(fmt::format("unknown AgentID '{}'", id));
+         if (contains(g.members, id)) m.fail(fmt::format("duplicate member '{}'", id));
+         g.members.push_back(std::move(id));
+       }
+     }},
+    {"mailbox", [](const val& v, agent_group_config& g) { g.mailbox = v.text(); }},
+};
+
+// A DN is in at most one list (else it is subscribed twice), is monitored
+// and is configured for the list's package.
+const field<resource_list_config> resource_list_fields[] = {
+    {"name", [](const val& v, resource_list_config& l) { l.name = v.token(); }, true},
+    {"package", [](const val& v, resource_list_config& l) { l.package = package(v); }},
+    {"dns", [](const val& v, resource_list_config& l) {
+       const config& cfg = v.src.cfg;
+       for (const val& m : v.items()) {
+         std::string number = m.text();
+         const dn_config* dn = cfg.find_dn(number);
+         if (!dn) m.fail(fmt::format("unknown DN '{}'", number));
+         if (!dn->monitor) m.fail(fmt::format("DN '{}' is not monitored", number));
+         if (dn->package != l.package)
+           m.fail(fmt::format("DN '{}' has another presence package than the list", number));
+         const resource_list_config* holder = contains(l.dns, number) ? &l : nullptr;
+         for (const auto& other : cfg.resource_lists)
+           if (contains(other.dns, number)) holder = &other;
+         if (holder)
+           m.fail(fmt::format("DN '{}' is already in resource list '{}' (line {})", number,
+                              holder->name, holder->line));
+         l.dns.push_back(std::move(number));
+       }
+     }},
+};
+
+const field<config> bus_fields[] = {
+    {"nats-url", [](const val& v, config& c) { c.nats_url = v.nonempty(); }},
+};
+
+const field<config> sip_edge_fields[] = {
+    {"id", [](const val& v, config& c) { c.edge_id = v.token("_-"); }},
+    {"bind", [](const val& v, config& c) { c.sip_bind = v.address(); }},
+    {"user", [](const val& v, config& c) { c.sip_user = v.nonempty(); }},
+    {"t1x64-ms", [](const val& v, config& c) { c.sip_t1x64_ms = v.number(1); }},
+};
+
+const field<config> asterisk_fields[] = {
+    {"address", [](const val& v, config& c) { c.asterisk = v.address(); }},
+};
+
+const field<config> presence_fields[] = {
+    {"instance", [](const val& v, config& c) { c.presence_instance = v.token("_-"); }},
+    {"subscribe-rate", [](const val& v, config& c) { c.subscribe_rate = v.positive(); }},
+    // Asterisk caps subscriptions at 3600 s.
+    {"subscribe-expires", [](const val& v, config& c) { c.subscribe_expires = v.number(1, 3600); }},
+    {"retry-interval", [](const val& v, config& c) { c.subscribe_retry_s = v.number(1); }},
+    {"resubscribe-backoff-max",
+     [](const val& v, config& c) { c.resubscribe_backoff_max_s = v.number(1); }},
+    {"resource-lists", [](const val& v, config& c) {
+       v.list(c.resource_lists, resource_list_fields, &resource_list_config::name,
+              "resource list");
+     }},
+};
+
+// Order matters: each section may refer to the ones above it.
+const field<config> top_fields[] = {
+    {"bus", [](const val& v, config& c) { v.fields(bus_fields, c); }},
+    {"sip-edge", [](const val& v, config& c) { v.fields(sip_edge_fields, c); }},
+    {"asterisk", [](const val& v, config& c) { v.fields(asterisk_fields, c); }},
+    {"dns", [](const val& v, config& c) { v.list(c.dns, dn_fields, &dn_config::number, "DN"); }},
+    {"agent-logins", [](const val& v, config& c) {
+       v.list(c.agent_logins, agent_fields, &agent_login_config::id, "AgentID");
+     }},
+    {"agent-groups", [](const val& v, config& c) {
+       v.list(c.agent_groups, group_fields, &agent_group_config::name, "agent group");
+     }},
+    {"presence", [](const val& v, config& c) { v.fields(presence_fields, c); }},
+    {"application", [](const val& v, config& c) { c.app_options = v.options(app_options); }},
+};
+
+}  // namespace
+
+const dn_config* config::find_dn(const std::string& number) const {
+  const auto it = std::find_if(dns.begin(), dns.end(),
+                               [&](const dn_config& d) { return d.number == number; });
+  return it == dns.end() ? nullptr : &*it;
+}
+
+const agent_login_config* config::find_agent(const std::string& id) const {
+  const auto it = std::find_if(agent_logins.begin(), agent_logins.end(),
+                               [&](const agent_login_config& a) { return a.id == id; });
+  return it == agent_logins.end() ? nullptr : &*it;
+}
+
+config parse_config(const std::string& text, const std::string& file) {
+  YAML::Node root;
+  try {
+    root = YAML::Load(text);
+  } catch (const YAML::Exception& e) {
+    throw config_error(fmt::format("{}:{}: {}", file, e.mark.line + 1, e.msg));
+  }
+  config cfg;
+  cfg.file = file;
+  const source src{file, cfg};
+  val{src, "top level", root}.fields(top_fields, cfg);
+  return cfg;
+}
+
+config load_config(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) throw config_error(path + ": cannot open");
+  std::ostringstream text;
+  text << in.rdbuf();
+  return parse_config(text.str(), path);
+}
+
+std::vector<std::string> config_notes(const config& cfg) {
+  std::vector<std::string> notes;
+  for (const auto& d : cfg.dns)
+    if (d.package == presence_package::dialog)
+      notes.push_back(fmt::format(
+          "{}:{}: DN {} uses dialog-info: it reports idle/ringing/busy only (no out-of-service, "
+          "no hold)",
+          cfg.file, d.line, d.number));
+  return notes;
+}
+
+}  // namespace sipcc

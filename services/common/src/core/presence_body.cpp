@@ -1,0 +1,415 @@
+#include "sipcc/presence_body.hpp"
+
+#include <algorithm>
+#include <charconv>
+#include <utility>
+
+#include <pugixml.hpp>
+
+namespace sipcc {
+namespace {
+
+template <class T>
+parse_result<T> fail(std::string reason) {
+  return parse_result<T>{std::nullopt, std::move(reason)};
+}
+
+char ascii_lower(char c) {
+  return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c;
+}
+
+bool iequals(std::string_view a, std::string_view b) {
+  if (a.size() != b.size()) return false;
+  for (std::size_t i = 0; i < a.size(); ++i)
+    if (ascii_lower(a[i]) != ascii_lower(b[i])) return false;
+  return true;
+}
+
+bool is_blank(char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; }
+
+std::string_view trim(std::string_view s) {
+  while (!s.empty() && is_blank(s.front())) s.remove_prefix(1);
+  while (!s.empty() && is_blank(s.back())) s.remove_suffix(1);
+  return s;
+}
+
+// pugixml has no namespace support: element names keep their prefix
+// ("rpid:on-the-phone", "dm:person"), and the prefix differs between servers,
+// so every lookup compares the part after the colon.
+std::string_view local_name(const pugi::xml_node& n) {
+  std::string_view name = n.name();
+  auto colon = name.rfind(':');
+  return colon == std::string_view::npos ? name : name.substr(colon + 1);
+}
+
+pugi::xml_node child(const pugi::xml_node& parent, std::string_view name) {
+  for (auto c : parent.children())
+    if (c.type() == pugi::node_element && local_name(c) == name) return c;
+  return {};
+}
+
+std::string_view text_of(const pugi::xml_node& n) { return trim(n.child_value()); }
+
+// Loads `xml` and checks the root element's local name. `what` prefixes errors.
+parse_result<pugi::xml_node> load_root(pugi::xml_document& doc, std::string_view xml,
+                                       const char* what, std::string_view root_name) {
+  const std::string prefix = std::string(what) + ": ";
+  if (trim(xml).empty()) return fail<pugi::xml_node>(prefix + "empty body");
+  auto res = doc.load_buffer(xml.data(), xml.size());
+  if (!res)
+    return fail<pugi::xml_node>(prefix + "malformed XML at offset " +
+                                std::to_string(res.offset) + ": " + res.description());
+  auto root = doc.document_element();
+  if (local_name(root) != root_name)
+    return fail<pugi::xml_node>(prefix + "root element is <" + root.name() +
+                                ">, expected <" + std::string(root_name) + ">");
+  return {root, {}};
+}
+
+// Whole string must be decimal digits; RFC 4235 / 4662 versions are unsigned.
+std::optional<long long> parse_version(std::string_view s) {
+  if (s.empty() || s.front() < '0' || s.front() > '9') return std::nullopt;
+  long long v = 0;
+  auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+  if (ec != std::errc() || end != s.data() + s.size()) return std::nullopt;
+  return v;
+}
+
+// Required version attribute, or the reason it is unusable.
+parse_result<long long> version_attr(const pugi::xml_node& root, const char* what) {
+  auto attr = root.attribute("version");
+  if (!attr)
+    return fail<long long>(std::string(what) + ": missing version attribute");
+  auto v = parse_version(attr.value());
+  if (!v)
+    return fail<long long>(std::string(what) + ": version '" + attr.value() +
+                           "' is not a non-negative integer");
+  return {v, {}};
+}
+
+// ---- PIDF -------------------------------------------------------------------
+
+// Notes that describe the device: on <presence>, on a tuple that carries a
+// <basic>, or on a <person>. Not those of other tuples (e.g. digium-presence).
+bool has_note(const pugi::xml_node& root, const std::vector<pugi::xml_node>& tuples,
+              std::string_view wanted) {
+  auto scan = [wanted](const pugi::xml_node& parent) {
+    for (auto c : parent.children())
+      if (c.type() == pugi::node_element && local_name(c) == "note" &&
+          iequals(text_of(c), wanted))
+        return true;
+    return false;
+  };
+  if (scan(root)) return true;
+  for (const auto& t : tuples)
+    if (scan(t)) return true;
+  for (auto c : root.children())
+    if (c.type() == pugi::node_element && local_name(c) == "person" && scan(c)) return true;
+  return false;
+}
+
+bool on_the_phone(const pugi::xml_node& root) {
+  auto found = root.find_node([](const pugi::xml_node& n) {
+    return n.type() == pugi::node_element && local_name(n) == "activities" &&
+           child(n, "on-the-phone");
+  });
+  return static_cast<bool>(found);
+}
+
+// ---- multipart --------------------------------------------------------------
+
+struct media_type {
+  std::string type;  // lower-cased "type/subtype"
+  std::vector<std::pair<std::string, std::string>> params;  // names lower-cased
+
+  std::optional<std::string> param(std::string_view name) const {
+    for (const auto& [n, v] : params)
+      if (n == name) return v;
+    return std::nullopt;
+  }
+};
+
+// Content-Type value: type/subtype *( ";" name "=" (token | quoted-string) ).
+// A malformed parameter ends the list; the media type is still usable.
+media_type parse_media_type(std::string_view value) {
+  media_type mt;
+  auto semi = value.find(';');
+  for (char c : trim(value.substr(0, semi))) mt.type.push_back(ascii_lower(c));
+  std::size_t pos = semi;
+  while (pos != std::string_view::npos && pos < value.size()) {
+    ++pos;  // skip ';'
+    auto eq = value.find('=', pos);
+    if (eq == std::string_view::npos) break;
+    std::string name;
+    for (char c : trim(value.substr(pos, eq - pos))) name.push_back(ascii_lower(c));
+    pos = eq + 1;
+    while (pos < value.size() && is_blank(value[pos])) ++pos;
+    std::string val;
+    if (pos < value.size() && value[pos] == '"') {
+      ++pos;
+      while (pos < value.size() && value[pos] != '"') {
+        if (value[pos] == '\\' && pos + 1 < value.size()) ++pos;
+        val.push_back(value[pos++]);
+      }
+      if (pos >= value.size()) break;  // unterminated quote
+      pos = value.find(';', pos + 1);
+    } else {
+      auto end = value.find(';', pos);
+      val = std::string(trim(value.substr(pos, end == std::string_view::npos
+                                                   ? std::string_view::npos
+                                                   : end - pos)));
+      pos = end;
+    }
+    mt.params.emplace_back(std::move(name), std::move(val));
+  }
+  return mt;
+}
+
+// Next line of `s` from `pos`: the line without its CRLF/LF, and where the
+// following line starts (s.size() + 1 once past the end).
+std::pair<std::string_view, std::size_t> next_line(std::string_view s, std::size_t pos) {
+  auto eol = s.find('\n', pos);
+  std::size_t end = eol == std::string_view::npos ? s.size() : eol;
+  std::string_view line = s.substr(pos, end - pos);
+  if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+  return {line, eol == std::string_view::npos ? s.size() + 1 : eol + 1};
+}
+
+enum class delimiter { none, open, close };
+
+// RFC 2046 5.1.1: "--" boundary ["--"] then optional transport padding.
+delimiter classify_line(std::string_view line, std::string_view dash_boundary) {
+  if (line.substr(0, dash_boundary.size()) != dash_boundary) return delimiter::none;
+  line.remove_prefix(dash_boundary.size());
+  bool close = line.substr(0, 2) == "--";
+  if (close) line.remove_prefix(2);
+  for (char c : line)
+    if (c != ' ' && c != '\t') return delimiter::none;
+  return close ? delimiter::close : delimiter::open;
+}
+
+struct body_part {
+  std::string content_type;
+  std::string content_id;  // without the angle brackets
+  std::string_view body;
+};
+
+// Splits a multipart body into raw parts (headers + body each). The close
+// delimiter is required, so a truncated body is an error, not fewer parts.
+parse_result<std::vector<std::string_view>> split_multipart(std::string_view body,
+                                                            std::string_view boundary) {
+  const std::string dash_boundary = "--" + std::string(boundary);
+  std::vector<std::string_view> parts;
+  std::optional<std::size_t> part_start;
+  for (std::size_t pos = 0; pos <= body.size();) {
+    auto [line, next] = next_line(body, pos);
+    auto kind = classify_line(line, dash_boundary);
+    if (kind != delimiter::none) {
+      if (part_start) {
+        // The line break before a delimiter belongs to the delimiter.
+        std::size_t end = pos;
+        if (end > *part_start && body[end - 1] == '\n') --end;
+        if (end > *part_start && body[end - 1] == '\r') --end;
+        parts.push_back(body.substr(*part_start, end - *part_start));
+      }
+      if (kind == delimiter::close) return {std::move(parts), {}};
+      part_start = std::min(next, body.size());
+    }
+    pos = next;
+  }
+  if (!part_start)
+    return fail<std::vector<std::string_view>>("multipart: no delimiter line for boundary '" +
+                                               std::string(boundary) + "'");
+  return fail<std::vector<std::string_view>>(
+      "multipart: no close delimiter (body truncated?)");
+}
+
+std::string strip_angle_brackets(std::string_view id) {
+  id = trim(id);
+  if (id.size() >= 2 && id.front() == '<' && id.back() == '>') id = id.substr(1, id.size() - 2);
+  return std::string(trim(id));
+}
+
+parse_result<body_part> parse_part(std::string_view raw, std::size_t index) {
+  body_part part;
+  for (std::size_t pos = 0; pos < raw.size();) {
+    auto [line, next] = next_line(raw, pos);
+    if (line.empty()) {
+      part.body = raw.substr(std::min(next, raw.size()));
+      return {std::move(part), {}};
+    }
+    auto colon = line.find(':');
+    if (colon != std::string_view::npos) {
+      auto name = trim(line.substr(0, colon));
+      auto value = trim(line.substr(colon + 1));
+      if (iequals(name, "Content-Type")) part.content_type = std::string(value);
+      else if (iequals(name, "Content-ID")) part.content_id = strip_angle_brackets(value);
+    }
+    pos = next;
+  }
+  return fail<body_part>("multipart: part " + std::to_string(index + 1) +
+                         " has no blank line between headers and body");
+}
+
+list_resource read_resource(const pugi::xml_node& res, const std::vector<body_part>& parts) {
+  list_resource r;
+  r.uri = res.attribute("uri").value();
+  // A resource may list several instances (forked subscriptions); Asterisk
+  // sends one, and the first is the one we report.
+  auto inst = child(res, "instance");
+  if (!inst) return r;  // partial lists may name a resource without an instance
+  r.state = inst.attribute("state").value();
+  r.reason = inst.attribute("reason").value();
+  std::string_view cid = inst.attribute("cid").value();
+  if (cid.empty()) return r;
+  for (const auto& p : parts) {
+    if (p.content_id != cid) continue;
+    auto parsed = parse_device_body(p.content_type, p.body);
+    if (parsed) r.report = std::move(parsed.value);
+    else r.error = std::move(parsed.error);
+    return r;
+  }
+  r.error = "no body part with Content-ID <" + std::string(cid) + ">";
+  return r;
+}
+
+}  // namespace
+
+parse_result<device_report> parse_pidf(std::string_view xml) {
+  pugi::xml_document doc;
+  auto root = load_root(doc, xml, "pidf", "presence");
+  if (!root) return fail<device_report>(std::move(root.error));
+
+  // Only tuples with <status><basic> describe the device; Asterisk's
+  // digium-presence tuple carries CustomPresence instead and is skipped.
+  std::vector<pugi::xml_node> tuples;
+  bool any_open = false;
+  for (auto t : root.value->children()) {
+    if (t.type() != pugi::node_element || local_name(t) != "tuple") continue;
+    auto basic = child(child(t, "status"), "basic");
+    if (!basic) continue;
+    auto value = text_of(basic);
+    if (value == "open") any_open = true;
+    else if (value != "closed")
+      return fail<device_report>("pidf: <basic> is '" + std::string(value) +
+                                 "', expected open or closed");
+    tuples.push_back(t);
+  }
+  if (tuples.empty()) return fail<device_report>("pidf: no tuple with a <basic> status");
+
+  device_report rep;
+  rep.entity = root.value->attribute("entity").value();
+  if (!any_open) rep.device = v1::DEVICE_OUT_OF_SERVICE;
+  else if (!on_the_phone(*root.value)) rep.device = v1::DEVICE_IDLE;
+  else if (has_note(*root.value, tuples, "Ringing")) rep.device = v1::DEVICE_RINGING;
+  else if (has_note(*root.value, tuples, "On hold")) rep.device = v1::DEVICE_HELD;
+  else rep.device = v1::DEVICE_BUSY;
+  return {std::move(rep), {}};
+}
+
+parse_result<device_report> parse_dialog_info(std::string_view xml) {
+  pugi::xml_document doc;
+  auto root = load_root(doc, xml, "dialog-info", "dialog-info");
+  if (!root) return fail<device_report>(std::move(root.error));
+  auto version = version_attr(*root.value, "dialog-info");
+  if (!version) return fail<device_report>(std::move(version.error));
+  // A partial document lists only the dialogs that changed; the device state
+  // cannot be computed from it alone. Asterisk always sends full.
+  if (std::string_view(root.value->attribute("state").value()) == "partial")
+    return fail<device_report>("dialog-info: partial state is not supported");
+
+  bool busy = false, held = false, ringing = false;
+  for (auto d : root.value->children()) {
+    if (d.type() != pugi::node_element || local_name(d) != "dialog") continue;
+    auto state_node = child(d, "state");
+    if (!state_node) return fail<device_report>("dialog-info: <dialog> without <state>");
+    auto state = text_of(state_node);
+    // Outbound dialogs that are not yet answered keep the device busy.
+    bool outbound = std::string_view(d.attribute("direction").value()) == "initiator";
+    if (state == "confirmed") {
+      // Asterisk marks ONHOLD with +sip.rendering=no on the local target
+      // (RFC 4235 4.1.6): the device is held, not talking.
+      bool on_hold = false;
+      for (auto p : child(child(d, "local"), "target").children())
+        if (local_name(p) == "param" &&
+            std::string_view(p.attribute("pname").value()) == "+sip.rendering" &&
+            std::string_view(p.attribute("pvalue").value()) == "no")
+          on_hold = true;
+      (on_hold ? held : busy) = true;
+    } else if (state == "early") {
+      (outbound ? busy : ringing) = true;
+    } else if (state == "trying" || state == "proceeding") {
+      busy = true;
+    } else if (state != "terminated") {
+      return fail<device_report>("dialog-info: unknown dialog state '" + std::string(state) +
+                                 "'");
+    }
+  }
+
+  device_report rep;
+  rep.version = *version.value;
+  rep.entity = root.value->attribute("entity").value();
+  rep.device = busy      ? v1::DEVICE_BUSY
+               : held    ? v1::DEVICE_HELD
+               : ringing ? v1::DEVICE_RINGING
+                         : v1::DEVICE_IDLE;
+  return {std::move(rep), {}};
+}
+
+parse_result<device_report> parse_device_body(std::string_view content_type,
+                                              std::string_view body) {
+  auto mt = parse_media_type(content_type);
+  if (mt.type == "application/pidf+xml") return parse_pidf(body);
+  if (mt.type == "application/dialog-info+xml") return parse_dialog_info(body);
+  return fail<device_report>("unsupported content type '" + std::string(trim(content_type)) +
+                             "'");
+}
+
+parse_result<list_notify> parse_list_notify(std::string_view content_type,
+                                            std::string_view body) {
+  auto mt = parse_media_type(content_type);
+  if (mt.type != "multipart/related")
+    return fail<list_notify>("list: content type '" + std::string(trim(content_type)) +
+                             "' is not multipart/related");
+  auto boundary = mt.param("boundary");
+  if (!boundary || boundary->empty())
+    return fail<list_notify>("list: multipart/related without a boundary parameter");
+
+  auto raw_parts = split_multipart(body, *boundary);
+  if (!raw_parts) return fail<list_notify>("list: " + raw_parts.error);
+  std::vector<body_part> parts;
+  for (std::size_t i = 0; i < raw_parts.value->size(); ++i) {
+    auto part = parse_part((*raw_parts.value)[i], i);
+    if (!part) return fail<list_notify>("list: " + part.error);
+    parts.push_back(std::move(*part.value));
+  }
+
+  const body_part* rlmi = nullptr;
+  for (const auto& p : parts)
+    if (parse_media_type(p.content_type).type == "application/rlmi+xml") {
+      rlmi = &p;
+      break;
+    }
+  if (!rlmi) return fail<list_notify>("list: no application/rlmi+xml part");
+
+  pugi::xml_document doc;
+  auto root = load_root(doc, rlmi->body, "rlmi", "list");
+  if (!root) return fail<list_notify>("list: " + root.error);
+  auto version = version_attr(*root.value, "rlmi");
+  if (!version) return fail<list_notify>("list: " + version.error);
+  std::string_view full_state = root.value->attribute("fullState").value();
+  list_notify out;
+  if (full_state == "true" || full_state == "1") out.full_state = true;
+  else if (full_state == "false" || full_state == "0") out.full_state = false;
+  else
+    return fail<list_notify>("list: rlmi fullState '" + std::string(full_state) +
+                             "' is not a boolean");
+  out.list_uri = root.value->attribute("uri").value();
+  out.version = *version.value;
+  for (auto res : root.value->children())
+    if (res.type() == pugi::node_element && local_name(res) == "resource")
+      out.resources.push_back(read_resource(res, parts));
+  return {std::move(out), {}};
+}
+
+}  // namespace sipcc

@@ -1,0 +1,187 @@
+#include "sipcc/sub_engine.hpp"
+
+#include <algorithm>
+
+namespace sipcc {
+
+const char* to_string(sub_phase p) {
+  switch (p) {
+    case sub_phase::idle: return "idle";
+    case sub_phase::pacing: return "pacing";
+    case sub_phase::pending: return "pending";
+    case sub_phase::active: return "active";
+    case sub_phase::retry_wait: return "retry_wait";
+  }
+  return "?";
+}
+
+uint32_t retry_delay_ms(uint32_t status, uint32_t failures, const sub_settings& cfg) {
+  // 404 means Asterisk has no such resource: a configuration fault that
+  // retrying every minute for every DN will not cure, so back off.
+  if (status == 404) {
+    uint32_t shift = std::min<uint32_t>(failures > 0 ? failures - 1 : 0, 5);
+    return cfg.retry_ms << shift;
+  }
+  return cfg.retry_ms;
+}
+
+namespace {
+
+// Re-subscribe after a terminated subscription: at once the first time,
+// then 1 s, 2 s, 4 s ... up to the cap, so a peer that keeps terminating
+// is not hammered.
+uint32_t resubscribe_delay_ms(uint32_t failures, const sub_settings& cfg) {
+  if (failures <= 1)
+    return 0;
+  uint64_t d = 1000ull << std::min<uint32_t>(failures - 2, 20);
+  return static_cast<uint32_t>(std::min<uint64_t>(d, cfg.backoff_max_ms));
+}
+
+void set_live(sub_state& s, sub_actions& a, bool live) {
+  if (s.live != live) {
+    s.live = live;
+    a.monitoring = live;
+  }
+}
+
+void wait_then_retry(sub_state& s, sub_actions& a, uint32_t delay_ms) {
+  set_live(s, a, false);
+  if (delay_ms == 0) {
+    s.phase = sub_phase::pacing;
+    a.want_pace = true;
+    return;
+  }
+  s.phase = sub_phase::retry_wait;
+  ++s.timer_gen;
+  a.timer_ms = delay_ms;
+}
+
+void on_terminated(sub_state& s, sub_actions& a, const std::string& reason,
+                   uint32_t retry_after_s, const sub_settings& cfg) {
+  ++s.failures;
+  // RFC 6665 4.1.3: probation and giveup say when to come back; deactivated,
+  // timeout and no reason (all Asterisk sends) invite an immediate retry.
+  // rejected / noresource / invariant would mean "do not retry"; a contact
+  // center needs the DN back once Asterisk is fixed, so those retry after the
+  // long interval instead (docs/architecture.md).
+  uint32_t delay;
+  if (reason == "probation" || reason == "giveup")
+    delay = retry_after_s > 0 ? retry_after_s * 1000 : cfg.retry_ms;
+  else if (reason == "rejected" || reason == "noresource" || reason == "invariant")
+    delay = cfg.retry_ms;
+  else
+    delay = resubscribe_delay_ms(s.failures, cfg);
+  wait_then_retry(s, a, delay);
+}
+
+}  // namespace
+
+sub_actions step(sub_state& s, const sub_input& in, const sub_settings& cfg) {
+  sub_actions a;
+  auto current = [&] { return in.generation == s.generation; };
+  switch (in.what) {
+    case sub_input::start:
+      if (s.phase == sub_phase::idle) {
+        s.phase = sub_phase::pacing;
+        a.want_pace = true;
+      } else {
+        a.ignored = "already started";
+      }
+      break;
+    case sub_input::paced:
+      if (s.phase != sub_phase::pacing) {
+        a.ignored = "not pacing";
+        break;
+      }
+      ++s.generation;
+      s.phase = sub_phase::pending;
+      s.dialog_tag.clear();
+      s.have_cseq = false;
+      s.notifies = 0;
+      s.last_version = -1;
+      a.send_subscribe = true;
+      break;
+    case sub_input::response:
+      if (!current() || (s.phase != sub_phase::pending && s.phase != sub_phase::active)) {
+        a.ignored = "stale response";
+        break;
+      }
+      if (in.status >= 200 && in.status < 300) {
+        s.phase = sub_phase::active;
+        if (in.refresh)
+          s.failures = 0;
+        set_live(s, a, true);
+      } else if (in.status >= 300) {
+        // A failed refresh also lands here; the edge drops that dialog.
+        ++s.failures;
+        wait_then_retry(s, a, retry_delay_ms(in.status, s.failures, cfg));
+      }
+      break;
+    case sub_input::notify: {
+      if (!current() || (s.phase != sub_phase::pending && s.phase != sub_phase::active)) {
+        a.ignored = "stale notify";
+        break;
+      }
+      if (in.dialog_tag != s.dialog_tag) {
+        // First NOTIFY of this dialog (or a forked one): ordering restarts.
+        s.dialog_tag = in.dialog_tag;
+        s.have_cseq = false;
+        s.notifies = 0;
+        s.last_version = -1;
+      }
+      if (s.have_cseq && in.cseq <= s.last_cseq) {
+        a.ignored = "cseq";
+        break;
+      }
+      s.have_cseq = true;
+      s.last_cseq = in.cseq;
+      ++s.notifies;
+      a.apply_body = true;
+      if (in.substate == "terminated") {
+        on_terminated(s, a, in.reason, in.retry_after_s, cfg);
+      } else {
+        // A NOTIFY may overtake the 2xx; it proves the subscription exists.
+        s.phase = sub_phase::active;
+        // A later active NOTIFY shows the subscription is stable.
+        if (s.notifies > 1)
+          s.failures = 0;
+        set_live(s, a, true);
+      }
+      break;
+    }
+    case sub_input::ended:
+      if (!current() || (s.phase != sub_phase::pending && s.phase != sub_phase::active)) {
+        a.ignored = "stale end";
+        break;
+      }
+      on_terminated(s, a, "", 0, cfg);
+      break;
+    case sub_input::timer:
+      if (s.phase != sub_phase::retry_wait || in.timer_gen != s.timer_gen) {
+        a.ignored = "stale timer";
+        break;
+      }
+      s.phase = sub_phase::pacing;
+      a.want_pace = true;
+      break;
+    case sub_input::stop:
+      if (s.phase == sub_phase::pending || s.phase == sub_phase::active)
+        a.send_unsubscribe = s.generation;
+      // A new generation makes every event of the old attempt stale.
+      ++s.generation;
+      ++s.timer_gen;
+      s.phase = sub_phase::idle;
+      set_live(s, a, false);
+      break;
+  }
+  return a;
+}
+
+bool accept_version(sub_state& s, long long version) {
+  if (version <= s.last_version)
+    return false;
+  s.last_version = version;
+  return true;
+}
+
+}  // namespace sipcc

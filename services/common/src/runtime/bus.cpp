@@ -1,0 +1,152 @@
+#include "sipcc/bus.hpp"
+
+#include <stdexcept>
+#include <thread>
+
+#include <nats/nats.h>
+#include <spdlog/spdlog.h>
+
+#include "sipcc/bus_schema.hpp"
+#include "sipcc/counters.hpp"
+
+namespace sipcc {
+
+namespace {
+
+std::string family_label(const std::string& subject) {
+  auto* info = classify_subject(subject);
+  return info ? info->name : "other";
+}
+
+// Slow consumers drop silently past the default 65,536 pending messages;
+// allow a deep queue and export the drops.
+constexpr int kPendingMsgs = 1 << 20;
+constexpr int kPendingBytes = 1 << 30;
+
+}  // namespace
+
+struct bus::sub_ctx {
+  handler h;
+  natsSubscription* sub = nullptr;
+};
+
+bus::bus(const std::string& url, const std::string& name,
+         std::chrono::milliseconds connect_wait) {
+  natsOptions* opts = nullptr;
+  natsStatus s = natsOptions_Create(&opts);
+  if (s == NATS_OK) s = natsOptions_SetURL(opts, url.c_str());
+  if (s == NATS_OK) s = natsOptions_SetName(opts, name.c_str());
+  // Latency matters more than batching for signalling.
+  if (s == NATS_OK) s = natsOptions_SetSendAsap(opts, true);
+  if (s == NATS_OK) s = natsOptions_SetMaxReconnect(opts, -1);
+  if (s == NATS_OK) s = natsOptions_SetReconnectWait(opts, 500);
+  if (s != NATS_OK) {
+    natsOptions_Destroy(opts);
+    throw std::runtime_error(std::string("NATS options: ") + natsStatus_GetText(s));
+  }
+  auto deadline = std::chrono::steady_clock::now() + connect_wait;
+  for (;;) {
+    s = natsConnection_Connect(&conn_, opts);
+    if (s == NATS_OK || std::chrono::steady_clock::now() >= deadline)
+      break;
+    // The server may still be starting (run command, compose): poll.
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  natsOptions_Destroy(opts);
+  if (s != NATS_OK)
+    throw std::runtime_error("cannot connect to NATS at " + url + ": " + natsStatus_GetText(s));
+}
+
+bus::~bus() { close(); }
+
+bool bus::publish_raw(const std::string& subject, const std::string& data) {
+  if (!conn_)
+    return false;
+  natsStatus s =
+      natsConnection_Publish(conn_, subject.c_str(), data.data(), static_cast<int>(data.size()));
+  if (s != NATS_OK) {
+    spdlog::warn("bus: publish to {} failed: {}", subject, natsStatus_GetText(s));
+    return false;
+  }
+  process_counters().add(counter_id::bus_out, family_label(subject));
+  return true;
+}
+
+bool bus::publish(const std::string& subject, const google::protobuf::MessageLite& msg) {
+  return publish_raw(subject, msg.SerializeAsString());
+}
+
+void bus::subscribe(const std::string& pattern, handler h, const std::string& queue) {
+  auto ctx = std::make_unique<sub_ctx>();
+  ctx->h = std::move(h);
+  auto cb = [](natsConnection*, natsSubscription*, natsMsg* m, void* closure) {
+    auto* c = static_cast<sub_ctx*>(closure);
+    bus_msg bm;
+    bm.subject = natsMsg_GetSubject(m);
+    bm.data.assign(natsMsg_GetData(m), static_cast<size_t>(natsMsg_GetDataLength(m)));
+    if (auto* r = natsMsg_GetReply(m))
+      bm.reply = r;
+    natsMsg_Destroy(m);
+    process_counters().add(counter_id::bus_in, family_label(bm.subject));
+    c->h(std::move(bm));
+  };
+  natsStatus s;
+  if (queue.empty())
+    s = natsConnection_Subscribe(&ctx->sub, conn_, pattern.c_str(), cb, ctx.get());
+  else
+    s = natsConnection_QueueSubscribe(&ctx->sub, conn_, pattern.c_str(), queue.c_str(), cb,
+                                      ctx.get());
+  if (s == NATS_OK)
+    s = natsSubscription_SetPendingLimits(ctx->sub, kPendingMsgs, kPendingBytes);
+  if (s != NATS_OK)
+    throw std::runtime_error("cannot subscribe to " + pattern + ": " + natsStatus_GetText(s));
+  subs_.push_back(std::move(ctx));
+}
+
+std::optional<std::string> bus::request(const std::string& subject,
+                                        const google::protobuf::MessageLite& msg,
+                                        std::chrono::milliseconds timeout) {
+  auto data = msg.SerializeAsString();
+  natsMsg* reply = nullptr;
+  natsStatus s = natsConnection_Request(&reply, conn_, subject.c_str(), data.data(),
+                                        static_cast<int>(data.size()),
+                                        static_cast<int64_t>(timeout.count()));
+  if (s != NATS_OK)
+    return std::nullopt;
+  process_counters().add(counter_id::bus_out, family_label(subject));
+  std::string out(natsMsg_GetData(reply), static_cast<size_t>(natsMsg_GetDataLength(reply)));
+  natsMsg_Destroy(reply);
+  return out;
+}
+
+bool bus::flush(std::chrono::milliseconds timeout) {
+  return conn_ && natsConnection_FlushTimeout(conn_, static_cast<int64_t>(timeout.count())) ==
+                      NATS_OK;
+}
+
+int64_t bus::dropped() const {
+  int64_t total = 0;
+  for (auto& c : subs_) {
+    int64_t d = 0;
+    if (c->sub && natsSubscription_GetDropped(c->sub, &d) == NATS_OK)
+      total += d;
+  }
+  return total;
+}
+
+void bus::close() {
+  if (!conn_)
+    return;
+  for (auto& c : subs_) {
+    // Drain so the delivery thread has left our callback before it goes.
+    if (natsSubscription_Drain(c->sub) == NATS_OK)
+      natsSubscription_WaitForDrainCompletion(c->sub, 2000);
+    natsSubscription_Destroy(c->sub);
+    c->sub = nullptr;
+  }
+  natsConnection_Close(conn_);
+  natsConnection_Destroy(conn_);
+  conn_ = nullptr;
+}
+
+}  // namespace sipcc

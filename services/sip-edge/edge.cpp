@@ -1,0 +1,352 @@
+#include "edge.hpp"
+
+#include <cstring>
+#include <future>
+#include <stdexcept>
+#include <thread>
+#include <unordered_map>
+
+#include <sofia-sip/nua.h>
+#include <sofia-sip/nua_tag.h>
+#include <sofia-sip/nta_tag.h>
+#include <sofia-sip/sip_protos.h>
+#include <sofia-sip/sip_status.h>
+#include <sofia-sip/su_log.h>
+#include <sofia-sip/su_wait.h>
+#include <sofia-sip/tport_tag.h>
+#include <spdlog/spdlog.h>
+
+#include "sipcc/bus_schema.hpp"
+#include "sipcc/counters.hpp"
+#include "sipcc/v1/sip.pb.h"
+
+namespace sipcc::edge {
+
+namespace {
+
+// One SIP subscription this edge holds for an owner.
+struct subscription {
+  std::string sub_id;
+  std::string owner;
+  std::string key;
+  std::string target;
+  nua_handle_t* nh = nullptr;
+  bool established = false;   // a 2xx was seen: later responses are refreshes
+  bool unsubscribing = false;
+};
+
+std::string cause_for(int status, const std::string& bind) {
+  switch (status) {
+    case 401:
+    case 407:
+      // Asterisk identifies the sipcc peer by source IP:port and challenges
+      // anyone it does not recognise; retrying with the same address cannot help.
+      return "Asterisk did not recognise sipcc as its peer: its 'identify' for the sipcc "
+             "endpoint must match " + bind + " (the address sipcc sends from)";
+    case 404:
+      return "Asterisk has no such resource (no hint, list or MWI object for it)";
+    case 408:
+      return "no answer from Asterisk (transaction timed out)";
+    case 489:
+      return "Asterisk does not serve this event package or Accept type for it";
+    default:
+      return "";
+  }
+}
+
+const char* str_or_empty(const char* s) { return s ? s : ""; }
+
+}  // namespace
+
+struct sip_edge::impl {
+  service_context& ctx;
+  su_root_t* root = nullptr;
+  nua_t* nua = nullptr;
+  std::thread thread;
+  std::promise<std::string> started;
+  std::unordered_map<std::string, std::unique_ptr<subscription>> subs;
+
+  explicit impl(service_context& c) : ctx(c) {}
+
+  // ---- sofia thread -------------------------------------------------------
+
+  void run() {
+    su_init();
+    root = su_root_create(this);
+    // One thread for the whole stack: nua's default second thread doubles
+    // the CPU per message (STACK-NOTES).
+    su_root_threading(root, 0);
+    std::string bind_url =
+        "sip:" + ctx.cfg.sip_bind.str() + ";transport=udp";
+    nua = nua_create(root, &impl::on_event, reinterpret_cast<nua_magic_t*>(this),
+                     NUTAG_URL(bind_url.c_str()),
+                     NUTAG_MEDIA_ENABLE(0),
+                     NUTAG_M_USERNAME(ctx.cfg.sip_user.c_str()),
+                     NUTAG_OUTBOUND("no-validate no-natify no-options-keepalive"),
+                     NUTAG_ALLOW("INVITE, ACK, BYE, CANCEL, OPTIONS, NOTIFY, INFO, UPDATE"),
+                     NTATAG_SIP_T1X64(ctx.cfg.sip_t1x64_ms),
+                     SIPTAG_USER_AGENT_STR("sipcc"),
+                     TAG_END());
+    if (!nua) {
+      started.set_value("cannot bind SIP to " + ctx.cfg.sip_bind.str() +
+                        " (address in use or not local)");
+      su_root_destroy(root);
+      su_deinit();
+      return;
+    }
+    started.set_value("");
+    su_root_run(root);
+    nua_destroy(nua);
+    su_root_destroy(root);
+    su_deinit();
+  }
+
+  static void on_event(nua_event_t event, int status, char const* phrase, nua_t*,
+                       nua_magic_t* magic, nua_handle_t* nh, nua_hmagic_t* hmagic,
+                       sip_t const* sip, tagi_t tags[]) {
+    auto* self = reinterpret_cast<impl*>(magic);
+    auto* sub = reinterpret_cast<subscription*>(hmagic);
+    switch (event) {
+      case nua_r_subscribe:
+      case nua_r_unsubscribe:
+        if (sub)
+          self->on_subscribe_response(sub, event, status, phrase, sip, tags);
+        break;
+      case nua_i_notify:
+        if (sub)
+          self->on_notify(sub, sip, tags);
+        break;
+      case nua_i_invite:
+        // Call control arrives with the routed-calls work; until then say
+        // plainly that nobody here takes calls.
+        process_counters().add(counter_id::sip_requests_in, "INVITE");
+        process_counters().add(counter_id::sip_responses_out, "480");
+        nua_respond(nh, 480, "No call control available", TAG_END());
+        nua_handle_destroy(nh);
+        break;
+      case nua_r_shutdown:
+        if (status >= 200)
+          su_root_break(self->root);
+        break;
+      default:
+        if (status >= 300 && event < nua_r_set_params)
+          spdlog::debug("sip: {} {} {}", nua_event_name(event), status, str_or_empty(phrase));
+        break;
+    }
+  }
+
+  void publish(subscription* sub, v1::SubEvent& ev) {
+    ev.set_schema(v1::SCHEMA_V1);
+    ev.set_sub_id(sub->sub_id);
+    ev.set_key(sub->key);
+    ev.set_edge_id(ctx.instance);
+    ctx.nats->publish(subj::sub_event(sub->owner, sub->sub_id), ev);
+  }
+
+  void on_subscribe_response(subscription* sub, nua_event_t event, int status,
+                             char const* phrase, sip_t const* sip, tagi_t tags[]) {
+    if (status < 200)
+      return;
+    process_counters().add(counter_id::sip_responses_in, std::to_string(status));
+    int substate = nua_substate_embryonic;
+    tl_gets(tags, NUTAG_SUBSTATE_REF(substate), TAG_END());
+    if (event == nua_r_subscribe) {
+      v1::SubEvent ev;
+      auto* r = ev.mutable_response();
+      r->set_status(static_cast<uint32_t>(status));
+      r->set_phrase(str_or_empty(phrase));
+      r->set_refresh(sub->established);
+      // A local 408 carries no SIP message: the transaction timed out.
+      r->set_timed_out(status == 408 && !sip);
+      if (sip && sip->sip_expires)
+        r->set_expires(static_cast<uint32_t>(sip->sip_expires->ex_delta));
+      auto cause = cause_for(status, ctx.cfg.sip_bind.str());
+      r->set_cause(cause);
+      if (status >= 300)
+        spdlog::warn("sip: SUBSCRIBE {} (sub {} for {}) failed: {} {}{}{}", sub->target,
+                     sub->sub_id, sub->key, status, str_or_empty(phrase),
+                     cause.empty() ? "" : ": ", cause);
+      if (status < 300)
+        sub->established = true;
+      publish(sub, ev);
+      if (status >= 300 || substate == nua_substate_terminated)
+        drop(sub);
+      return;
+    }
+    // nua_r_unsubscribe: the final NOTIFY (if any) has been reported already;
+    // the dialog is of no further use.
+    v1::SubEvent ev;
+    ev.mutable_ended()->set_status(static_cast<uint32_t>(status));
+    ev.mutable_ended()->set_reason("unsubscribed");
+    publish(sub, ev);
+    drop(sub);
+  }
+
+  void on_notify(subscription* sub, sip_t const* sip, tagi_t tags[]) {
+    process_counters().add(counter_id::sip_requests_in, "NOTIFY");
+    if (!sip)
+      return;
+    v1::SubEvent ev;
+    auto* n = ev.mutable_notify();
+    if (sip->sip_cseq)
+      n->set_cseq(sip->sip_cseq->cs_seq);
+    if (auto* ss = sip->sip_subscription_state) {
+      n->set_substate(str_or_empty(ss->ss_substate));
+      n->set_reason(str_or_empty(ss->ss_reason));
+      if (ss->ss_expires)
+        n->set_expires(static_cast<uint32_t>(std::strtoul(ss->ss_expires, nullptr, 10)));
+      if (ss->ss_retry_after)
+        n->set_retry_after(static_cast<uint32_t>(std::strtoul(ss->ss_retry_after, nullptr, 10)));
+    }
+    if (sip->sip_content_type && sip->sip_content_type->c_type) {
+      std::string ct = sip->sip_content_type->c_type;
+      if (sip->sip_content_type->c_params)
+        for (auto p = sip->sip_content_type->c_params; *p; ++p)
+          ct += std::string(";") + *p;
+      n->set_content_type(ct);
+    }
+    if (sip->sip_payload && sip->sip_payload->pl_data)
+      n->set_body(std::string(sip->sip_payload->pl_data, sip->sip_payload->pl_len));
+    if (sip->sip_call_id)
+      n->set_call_id(str_or_empty(sip->sip_call_id->i_id));
+    if (sip->sip_from)
+      n->set_dialog_tag(str_or_empty(sip->sip_from->a_tag));
+    sub->established = true;
+    publish(sub, ev);
+    int substate = nua_substate_active;
+    tl_gets(tags, NUTAG_SUBSTATE_REF(substate), TAG_END());
+    if (substate == nua_substate_terminated)
+      drop(sub);
+  }
+
+  void drop(subscription* sub) {
+    nua_handle_bind(sub->nh, nullptr);
+    nua_handle_destroy(sub->nh);
+    subs.erase(sub->sub_id);  // frees sub
+    process_counters().set(counter_id::subscriptions, "edge_dialogs",
+                           static_cast<int64_t>(subs.size()));
+  }
+
+  void subscribe(const v1::SubscribeCmd& c) {
+    if (c.sub_id().empty() || !valid_subject_token(c.sub_id()) ||
+        !valid_subject_token(c.owner()) || c.target_uri().empty() || c.event().empty()) {
+      spdlog::warn("edge: malformed subscribe command (sub '{}', owner '{}', target '{}')",
+                   c.sub_id(), c.owner(), c.target_uri());
+      return;
+    }
+    if (subs.count(c.sub_id())) {
+      spdlog::debug("edge: duplicate subscribe {} ignored", c.sub_id());
+      return;
+    }
+    auto sub = std::make_unique<subscription>();
+    sub->sub_id = c.sub_id();
+    sub->owner = c.owner();
+    sub->key = c.key();
+    sub->target = c.target_uri();
+    std::string from = "<sip:" + ctx.cfg.sip_user + "@" + ctx.cfg.sip_bind.str() + ">";
+    sub->nh = nua_handle(nua, reinterpret_cast<nua_hmagic_t*>(sub.get()),
+                         SIPTAG_TO_STR(c.target_uri().c_str()), SIPTAG_FROM_STR(from.c_str()),
+                         TAG_END());
+    std::string expires = std::to_string(c.expires());
+    nua_subscribe(sub->nh, NUTAG_URL(c.target_uri().c_str()),
+                  SIPTAG_EVENT_STR(c.event().c_str()),
+                  TAG_IF(!c.accept().empty(), SIPTAG_ACCEPT_STR(c.accept().c_str())),
+                  SIPTAG_EXPIRES_STR(expires.c_str()),
+                  TAG_IF(!c.contact_params().empty(), NUTAG_M_PARAMS(c.contact_params().c_str())),
+                  // RFC 4662: this replaces the handle's Supported list.
+                  TAG_IF(c.eventlist(), SIPTAG_SUPPORTED_STR("eventlist")),
+                  TAG_END());
+    subs.emplace(sub->sub_id, std::move(sub));
+    process_counters().set(counter_id::subscriptions, "edge_dialogs",
+                           static_cast<int64_t>(subs.size()));
+  }
+
+  void unsubscribe(const v1::UnsubscribeCmd& c) {
+    auto it = subs.find(c.sub_id());
+    if (it == subs.end() || it->second->unsubscribing)
+      return;
+    it->second->unsubscribing = true;
+    nua_unsubscribe(it->second->nh, SIPTAG_EXPIRES_STR("0"), TAG_END());
+  }
+
+  void on_command(const std::string& data) {
+    v1::EdgeCommand cmd;
+    if (!cmd.ParseFromString(data)) {
+      process_counters().add(counter_id::bus_decode_errors, "edge_cmd");
+      spdlog::warn("edge: undecodable command ({} bytes) dropped", data.size());
+      return;
+    }
+    switch (cmd.cmd_case()) {
+      case v1::EdgeCommand::kSubscribe:
+        subscribe(cmd.subscribe());
+        break;
+      case v1::EdgeCommand::kUnsubscribe:
+        unsubscribe(cmd.unsubscribe());
+        break;
+      default:
+        spdlog::warn("edge: command {} has no body", cmd.cmd_id());
+        break;
+    }
+  }
+
+  // ---- hand-over from other threads --------------------------------------
+
+  // Runs `fn(self, payload)` on the sofia thread.
+  using task_fn = void (*)(impl*, std::string&);
+  struct task {
+    impl* self;
+    task_fn fn;
+    std::string payload;
+  };
+
+  void post(task_fn fn, std::string payload) {
+    su_msg_r m = SU_MSG_R_INIT;
+    if (su_msg_create(m, su_root_task(root), su_task_null,
+                      [](su_root_magic_t*, su_msg_r msg, su_msg_arg_t* arg) {
+                        task* t = *static_cast<task**>(arg);
+                        t->fn(t->self, t->payload);
+                        delete t;
+                        (void)msg;
+                      },
+                      sizeof(task*)) != 0) {
+      spdlog::error("edge: cannot hand a task to the SIP thread");
+      return;
+    }
+    auto* t = new task{this, fn, std::move(payload)};
+    std::memcpy(su_msg_data(m), &t, sizeof(t));
+    if (su_msg_send(m) != 0) {
+      delete t;
+      spdlog::error("edge: cannot hand a task to the SIP thread");
+    }
+  }
+};
+
+sip_edge::sip_edge(service_context& ctx) : impl_(std::make_unique<impl>(ctx)) {}
+
+sip_edge::~sip_edge() { stop(); }
+
+std::string sip_edge::start() {
+  auto ready = impl_->started.get_future();
+  impl_->thread = std::thread([this] { impl_->run(); });
+  auto err = ready.get();
+  if (!err.empty()) {
+    impl_->thread.join();
+    throw std::runtime_error(err);
+  }
+  impl_->ctx.nats->subscribe(subj::edge_cmd(impl_->ctx.instance), [this](bus_msg m) {
+    impl_->post([](impl* self, std::string& data) { self->on_command(data); },
+                std::move(m.data));
+  });
+  return "SIP udp " + impl_->ctx.cfg.sip_bind.str() + ", commands on " +
+         subj::edge_cmd(impl_->ctx.instance);
+}
+
+void sip_edge::stop() {
+  if (!impl_->thread.joinable())
+    return;
+  // nua_shutdown ends every dialog (un-SUBSCRIBEs included) before the loop stops.
+  impl_->post([](impl* self, std::string&) { nua_shutdown(self->nua); }, {});
+  impl_->thread.join();
+}
+
+}  // namespace sipcc::edge

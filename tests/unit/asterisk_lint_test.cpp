@@ -1,0 +1,282 @@
+// Lints the shipped Asterisk configuration (deploy/asterisk/*.conf) against
+// itself and against deploy/sipcc.yaml: a dangling reference there is a
+// silent 404/401 at run time.
+#include <gtest/gtest.h>
+#include <yaml-cpp/yaml.h>
+
+#include <algorithm>
+#include <ostream>
+#include <string>
+#include <vector>
+
+#include "asterisk_conf.hpp"
+#include "sip_capture.hpp"
+
+namespace sipcc::test {
+namespace {
+
+const std::string deploy_dir = SIPCC_SOURCE_DIR "/deploy/";
+
+const asterisk_conf& shipped() {
+  static const asterisk_conf conf{
+      parse_asterisk_conf(read_file(deploy_dir + "asterisk/pjsip.conf")),
+      parse_asterisk_conf(read_file(deploy_dir + "asterisk/extensions.conf")),
+      parse_asterisk_conf(read_file(deploy_dir + "asterisk/voicemail.conf"))};
+  return conf;
+}
+
+std::string joined(const finding_list& findings) {
+  std::string out;
+  for (const auto& f : findings) out += f + "\n";
+  return out;
+}
+
+struct named_check {
+  const char* name;
+  finding_list (*check)(const asterisk_conf&);
+};
+
+const named_check all_checks[] = {
+    {"Parse", check_parse},
+    {"EndpointRefs", check_endpoint_refs},
+    {"Identifies", check_identifies},
+    {"HintDevices", check_hint_devices},
+    {"DialEndpoints", check_dial_endpoints},
+    {"Contexts", check_contexts},
+    {"ResourceLists", check_resource_lists},
+    {"Mailboxes", check_mailboxes},
+};
+
+// Names the check in gtest's failure messages instead of dumping its bytes.
+void PrintTo(const named_check& check, std::ostream* os) { *os << check.name; }
+
+class AsteriskLintShipped : public ::testing::TestWithParam<named_check> {};
+
+TEST_P(AsteriskLintShipped, IsClean) {
+  const auto findings = GetParam().check(shipped());
+  EXPECT_TRUE(findings.empty()) << joined(findings);
+}
+
+INSTANTIATE_TEST_SUITE_P(Check, AsteriskLintShipped, ::testing::ValuesIn(all_checks),
+                         [](const auto& info) { return std::string(info.param.name); });
+
+TEST(AsteriskLint, ShippedFilesHaveTheExpectedObjects) {
+  // Guards the clean checks above against passing on an empty file.
+  const auto& conf = shipped();
+  struct want {
+    const conf_file* file;
+    const char* name;
+    const char* type;
+  };
+  const std::vector<want> cases = {
+      {&conf.pjsip, "transport-udp", "transport"}, {&conf.pjsip, "sipcc", "endpoint"},
+      {&conf.pjsip, "sipcc", "aor"},               {&conf.pjsip, "sipcc", "identify"},
+      {&conf.pjsip, "1000", "endpoint"},           {&conf.pjsip, "2001", "aor"},
+      {&conf.pjsip, "2001-auth", "auth"},          {&conf.pjsip, "agents", "resource_list"},
+      {&conf.pjsip, "agents-dialog", "resource_list"}, {&conf.pjsip, "gvm-1000", "aor"},
+      {&conf.pjsip, "gvm-2000", "aor"},            {&conf.extensions, "hints", ""},
+      {&conf.extensions, "phones", ""},            {&conf.extensions, "from-sipcc", ""},
+      {&conf.voicemail, "MY_COMPANY", ""},         {&conf.voicemail, "GVM_DN", ""},
+  };
+  for (const auto& c : cases)
+    EXPECT_NE(c.file->find(c.name, c.type), nullptr) << c.name << " type=" << c.type;
+}
+
+TEST(AsteriskLint, SipccEndpointSuitsTheB2bua) {
+  const auto& conf = shipped();
+  const auto* ep = conf.pjsip.find("sipcc", "endpoint");
+  ASSERT_NE(ep, nullptr);
+  struct option {
+    const char* key;
+    std::vector<std::string> accepted;  // "" stands for "not set" (the default)
+  };
+  const std::vector<option> cases = {
+      {"direct_media", {"no"}},  {"allow_subscribe", {"yes", ""}},
+      {"send_pai", {"yes"}},     {"dtmf_mode", {"rfc4733"}},
+      {"context", {"from-sipcc"}}, {"subscribe_context", {"hints"}},
+  };
+  for (const auto& c : cases) {
+    const auto value = ep->value(c.key).value_or("");
+    EXPECT_NE(std::find(c.accepted.begin(), c.accepted.end(), value), c.accepted.end())
+        << c.key << "=" << value;
+  }
+  for (const char* key : {"context", "subscribe_context"})
+    EXPECT_NE(conf.extensions.find(ep->value(key).value_or("")), nullptr) << key;
+}
+
+TEST(AsteriskLint, SipccYamlDnsExistOnAsterisk) {
+  const auto yaml = YAML::LoadFile(deploy_dir + "sipcc.yaml");
+  int monitored = 0;
+  for (const auto& dn : yaml["dns"]) {
+    const auto number = dn["number"].as<std::string>();
+    const auto type = dn["type"].as<std::string>("Extension");
+    const bool monitor = dn["monitor"].as<bool>(type == "Extension" || type == "ACDPosition");
+    if (monitor) {
+      ++monitored;
+      // sipcc SUBSCRIBEs to the DN's contact, which defaults to its number.
+      const auto contact = dn["contact"].as<std::string>(number);
+      EXPECT_TRUE(has_hint(shipped().extensions, "hints", contact)) << "DN " << number;
+    }
+    if (dn["mailbox"]) {
+      EXPECT_TRUE(has_mailbox(shipped().voicemail, dn["mailbox"].as<std::string>()))
+          << "DN " << number;
+    }
+  }
+  EXPECT_GT(monitored, 0) << "sipcc.yaml monitors no DN";
+}
+
+TEST(AsteriskLint, SipccYamlAddressesMatchPjsip) {
+  const auto yaml = YAML::LoadFile(deploy_dir + "sipcc.yaml");
+  const auto bind = yaml["sip-edge"]["bind"].as<std::string>();
+  const auto& pjsip = shipped().pjsip;
+  const auto* id = pjsip.find("sipcc", "identify");
+  const auto* aor = pjsip.find("sipcc", "aor");
+  const auto* transport = pjsip.find("transport-udp", "transport");
+  ASSERT_NE(id, nullptr);
+  ASSERT_NE(aor, nullptr);
+  ASSERT_NE(transport, nullptr);
+  // Asterisk knows sipcc by its source IP:port and sends to it there.
+  EXPECT_EQ(id->values("match"), std::vector<std::string>{bind});
+  EXPECT_EQ(id->value("endpoint"), "sipcc");
+  EXPECT_EQ(aor->value("contact"), "sip:" + bind);
+  // sipcc sends to the port Asterisk listens on.
+  const auto port = [](const std::string& host_port) {
+    return host_port.substr(host_port.rfind(':'));
+  };
+  EXPECT_EQ(port(yaml["asterisk"]["address"].as<std::string>()),
+            port(transport->value("bind").value_or("")));
+}
+
+TEST(AsteriskConfParser, ReadsSectionsTemplatesAndDialplan) {
+  const auto file = parse_asterisk_conf(
+      "; leading comment\r\n"
+      "[base](!)\n"
+      "type=endpoint\n"
+      "allow = ulaw ; trailing comment\n"
+      "[1000](base)\n"
+      "allow=alaw\n"
+      "aors=1000\n"
+      "[1000]\n"
+      "type=aor\n"
+      "[ctx]\n"
+      "exten => 1000,hint,PJSIP/1000&Custom:x,CustomPresence:1000\n"
+      "exten => 8000,1,Set(A=b\\;c)\n"
+      " same => n,Hangup()\n");
+  ASSERT_TRUE(file.errors.empty()) << file.errors.front();
+
+  struct value_case {
+    const char* section;
+    const char* type;
+    const char* key;
+    std::vector<std::string> values;
+  };
+  const std::vector<value_case> cases = {
+      {"1000", "endpoint", "allow", {"ulaw", "alaw"}},  // inherited first, then own
+      {"1000", "endpoint", "aors", {"1000"}},
+      {"1000", "aor", "aors", {}},  // same name, other object
+      {"ctx", "", "exten",
+       {"1000,hint,PJSIP/1000&Custom:x,CustomPresence:1000", "8000,1,Set(A=b;c)"}},
+  };
+  for (const auto& c : cases) {
+    const auto* section = file.find(c.section, c.type);
+    ASSERT_NE(section, nullptr) << c.section << " type=" << c.type;
+    EXPECT_EQ(section->values(c.key), c.values) << c.section << " " << c.key;
+  }
+  EXPECT_EQ(file.find("base"), nullptr) << "a template is not an object";
+  EXPECT_EQ(file.find("1000", "endpoint")->value("allow"), "alaw") << "last one wins";
+
+  const auto steps = dialplan_steps(file);
+  ASSERT_EQ(steps.size(), 3u);
+  EXPECT_EQ(steps[0].priority, "hint");
+  EXPECT_EQ(steps[0].data, "PJSIP/1000&Custom:x,CustomPresence:1000");
+  EXPECT_EQ(steps[2].exten, "8000") << "same => continues the previous exten";
+  EXPECT_EQ(steps[2].priority, "n");
+  EXPECT_EQ(steps[2].data, "Hangup()");
+}
+
+// A valid miniature config; each broken case below replaces one file.
+const char* const good_pjsip =
+    "[t]\ntype=transport\n"
+    "[ep]\ntype=endpoint\naors=ep\nauth=ep-auth\ncontext=ctx\nsubscribe_context=hints\n"
+    "[ep]\ntype=aor\nmailboxes=1@vm\n"
+    "[ep-auth]\ntype=auth\n"
+    "[ep]\ntype=identify\nendpoint=ep\nmatch=127.0.0.1:5060\n"
+    "[list]\ntype=resource_list\nlist_item=ep\n";
+const char* const good_extensions =
+    "[hints]\nexten => ep,hint,PJSIP/ep\n"
+    "[ctx]\nexten => 1,1,Dial(PJSIP/ep)\ninclude => hints\n";
+const char* const good_voicemail = "[general]\n[vm]\n1 => 1234,One\n";
+
+TEST(AsteriskLint, CatchesBrokenConfig) {
+  struct broken {
+    const char* what;
+    const char* pjsip;
+    const char* extensions;
+    const char* voicemail;
+    const char* expected;  // part of one finding
+  };
+  const std::vector<broken> cases = {
+      {"endpoint to a missing aor",
+       "[ep]\ntype=endpoint\naors=nope\ncontext=ctx\nsubscribe_context=hints\n",
+       nullptr, nullptr, "aor nope does not exist"},
+      {"endpoint without aors", "[ep]\ntype=endpoint\n", nullptr, nullptr, "no aors="},
+      {"endpoint to a missing auth",
+       "[ep]\ntype=endpoint\naors=ep\nauth=gone\n[ep]\ntype=aor\n", nullptr, nullptr,
+       "auth gone does not exist"},
+      {"identify to a missing endpoint",
+       "[x]\ntype=identify\nendpoint=ghost\nmatch=1.2.3.4\n", nullptr, nullptr,
+       "endpoint 'ghost' does not exist"},
+      {"identify without match", "[ep]\ntype=endpoint\naors=ep\n[ep]\ntype=aor\n"
+       "[x]\ntype=identify\nendpoint=ep\n", nullptr, nullptr, "no match="},
+      {"hint to a missing endpoint", nullptr,
+       "[hints]\nexten => ep,hint,PJSIP/ep\nexten => 7,hint,PJSIP/ghost\n[ctx]\n",
+       nullptr, "PJSIP/ghost names no endpoint"},
+      {"Dial to a missing endpoint", nullptr,
+       "[hints]\nexten => ep,hint,PJSIP/ep\n[ctx]\nexten => 7,1,Dial(PJSIP/${EXTEN})\n",
+       nullptr, "Dial PJSIP/7 names no endpoint"},
+      {"Dial through a missing endpoint", nullptr,
+       "[hints]\nexten => ep,hint,PJSIP/ep\n[ctx]\nexten => _X.,1,Dial(PJSIP/${EXTEN}@gw)\n",
+       nullptr, "Dial PJSIP/${EXTEN}@gw names no endpoint"},
+      {"missing context", nullptr, "[hints]\nexten => ep,hint,PJSIP/ep\n", nullptr,
+       "context ctx is not in extensions.conf"},
+      {"missing include", nullptr,
+       "[hints]\nexten => ep,hint,PJSIP/ep\n[ctx]\ninclude => elsewhere\n", nullptr,
+       "include elsewhere is not in extensions.conf"},
+      {"list item without a hint", nullptr, "[hints]\n[ctx]\n", nullptr,
+       "item ep has no hint in hints"},
+      {"missing mailbox", nullptr, nullptr, "[vm]\n2 => 1234\n",
+       "mailbox 1@vm is not in voicemail.conf"},
+      {"unknown template", "[ep](nothere)\n", nullptr, nullptr,
+       "pjsip.conf line 1: unknown template 'nothere'"},
+      {"line that is no entry", nullptr, "[ctx]\nexten 1,1,Hangup()\n", nullptr,
+       "extensions.conf line 2: expected 'key = value'"},
+  };
+  for (const auto& c : cases) {
+    const asterisk_conf conf{
+        parse_asterisk_conf(c.pjsip ? c.pjsip : good_pjsip),
+        parse_asterisk_conf(c.extensions ? c.extensions : good_extensions),
+        parse_asterisk_conf(c.voicemail ? c.voicemail : good_voicemail)};
+    finding_list findings;
+    for (const auto& check : all_checks) {
+      const auto found = check.check(conf);
+      findings.insert(findings.end(), found.begin(), found.end());
+    }
+    const auto hit = std::find_if(findings.begin(), findings.end(), [&](const auto& f) {
+      return f.find(c.expected) != std::string::npos;
+    });
+    EXPECT_NE(hit, findings.end()) << c.what << "; findings:\n" << joined(findings);
+  }
+}
+
+TEST(AsteriskLint, MiniatureConfigIsClean) {
+  // The baseline the broken cases start from must itself pass every check.
+  const asterisk_conf conf{parse_asterisk_conf(good_pjsip),
+                           parse_asterisk_conf(good_extensions),
+                           parse_asterisk_conf(good_voicemail)};
+  for (const auto& check : all_checks)
+    EXPECT_TRUE(check.check(conf).empty()) << check.name << ":\n"
+                                           << joined(check.check(conf));
+}
+
+}  // namespace
+}  // namespace sipcc::test

@@ -1,0 +1,256 @@
+// The Configuration Layer: the shipped deploy/sipcc.yaml, and one table of
+// broken snippets with the exact "<file>:<line>: <reason>" each must give.
+#include "sipcc/config.hpp"
+
+#include <gtest/gtest.h>
+
+namespace sipcc {
+namespace {
+
+const std::string default_file = std::string(SIPCC_SOURCE_DIR) + "/deploy/sipcc.yaml";
+
+TEST(ConfigDefaultFile, LoadsTheDemo) {
+  const config cfg = load_config(default_file);
+  EXPECT_EQ(cfg.file, default_file);
+  EXPECT_EQ(cfg.nats_url, "nats://127.0.0.1:4222");
+  EXPECT_EQ(cfg.sip_bind.str(), "127.0.0.1:5060");
+  EXPECT_EQ(cfg.asterisk.str(), "127.0.0.1:5070");
+  EXPECT_TRUE(cfg.resource_lists.empty());
+
+  struct dn_case {
+    const char* number;
+    v1::DnType type;
+    bool monitor;
+    presence_package package;
+  };
+  const std::vector<dn_case> dns = {
+      {"1000", v1::Extension, true, presence_package::presence},
+      {"1001", v1::Extension, true, presence_package::presence},
+      {"1002", v1::Extension, true, presence_package::dialog},
+      {"2000", v1::ACDPosition, true, presence_package::presence},
+      {"2001", v1::ACDPosition, true, presence_package::presence},
+      {"8000", v1::RoutingPoint, false, presence_package::presence},
+      {"9999", v1::Voicemail, false, presence_package::presence},
+  };
+  ASSERT_EQ(cfg.dns.size(), dns.size());
+  for (const auto& c : dns) {
+    SCOPED_TRACE(c.number);
+    const dn_config* dn = cfg.find_dn(c.number);
+    ASSERT_NE(dn, nullptr);
+    EXPECT_EQ(dn->type, c.type);
+    EXPECT_EQ(dn->monitor, c.monitor);
+    EXPECT_EQ(dn->package, c.package);
+    EXPECT_EQ(dn->contact, c.number);  // contact defaults to the number
+  }
+  EXPECT_EQ(cfg.find_dn("1000")->mailbox, "1000@MY_COMPANY");
+
+  for (const char* id : {"agent1000", "agent1001", "agent2000", "agent2001"})
+    EXPECT_NE(cfg.find_agent(id), nullptr) << id;
+  EXPECT_EQ(cfg.agent_logins.size(), 4u);
+  ASSERT_EQ(cfg.agent_groups.size(), 1u);
+  EXPECT_EQ(cfg.agent_groups[0].name, "Sales");
+  EXPECT_EQ(cfg.agent_groups[0].members, (std::vector<std::string>{"agent2000", "agent2001"}));
+
+  // Options are validated, then kept as strings.
+  EXPECT_EQ(cfg.app_options.at("mwi-extension-enable"), "false");
+  EXPECT_EQ(cfg.app_options.at("default-dn"), "9999");
+  EXPECT_EQ(cfg.app_options.at("agent-no-answer-action"), "notready");
+}
+
+TEST(ConfigLoad, MissingFileSaysCannotOpen) {
+  try {
+    load_config("/nonexistent/sipcc.yaml");
+    FAIL() << "no config_error";
+  } catch (const config_error& e) {
+    EXPECT_STREQ(e.what(), "/nonexistent/sipcc.yaml: cannot open");
+  }
+}
+
+// Values that are accepted and how they are stored.
+TEST(ConfigParse, AcceptedValues) {
+  struct good_case {
+    const char* name;
+    const char* yaml;
+    void (*check)(const config&);
+  };
+  const std::vector<good_case> cases = {
+      {"empty file is all defaults", "",
+       [](const config& c) {
+         EXPECT_TRUE(c.dns.empty());
+         EXPECT_EQ(c.subscribe_expires, 600u);
+       }},
+      {"empty sections are empty", "bus:\ndns:\napplication:\n",
+       [](const config& c) {
+         EXPECT_TRUE(c.dns.empty());
+         EXPECT_TRUE(c.app_options.empty());
+       }},
+      {"yes is a bool, stored as true", "application: { mwi-extension-enable: yes }",
+       [](const config& c) { EXPECT_EQ(c.app_options.at("mwi-extension-enable"), "true"); }},
+      {"monitor defaults by type, contact overrides the number",
+       "dns:\n  - { number: '3000', type: Trunk, contact: trunk-a }\n  - { number: '3001' }\n",
+       [](const config& c) {
+         EXPECT_FALSE(c.dns[0].monitor);
+         EXPECT_EQ(c.dns[0].contact, "trunk-a");
+         EXPECT_EQ(c.dns[1].type, v1::Extension);
+         EXPECT_TRUE(c.dns[1].monitor);
+         EXPECT_EQ(c.dns[1].line, 3);
+       }},
+      {"an unmonitored Extension",
+       "dns: [ { number: '1000', monitor: false } ]",
+       [](const config& c) { EXPECT_FALSE(c.dns[0].monitor); }},
+      {"resource list over monitored DNs",
+       "dns: [ { number: '1000' }, { number: '1001' } ]\n"
+       "presence: { resource-lists: [ { name: agents, dns: ['1000', '1001'] } ] }\n",
+       [](const config& c) {
+         ASSERT_EQ(c.resource_lists.size(), 1u);
+         EXPECT_EQ(c.resource_lists[0].dns, (std::vector<std::string>{"1000", "1001"}));
+       }},
+      {"settings and per-DN options",
+       "sip-edge: { bind: '[::1]:5062', t1x64-ms: 4000 }\npresence: { subscribe-rate: 0.5 }\n"
+       "dns: [ { number: '1000', options: { no-answer-timeout: 15 } } ]\n",
+       [](const config& c) {
+         EXPECT_EQ(c.sip_bind.host, "[::1]");
+         EXPECT_EQ(c.sip_bind.port, 5062);
+         EXPECT_EQ(c.sip_t1x64_ms, 4000u);
+         EXPECT_DOUBLE_EQ(c.subscribe_rate, 0.5);
+         EXPECT_EQ(c.dns[0].options.at("no-answer-timeout"), "15");
+       }},
+  };
+  for (const auto& c : cases) {
+    SCOPED_TRACE(c.name);
+    c.check(parse_config(c.yaml, "t.yaml"));
+  }
+}
+
+TEST(ConfigParse, RejectsWithFileLineAndReason) {
+  struct bad_case {
+    const char* name;
+    std::string yaml;
+    std::string error;
+  };
+  const std::string two_dns = "dns: [ { number: '1000' }, { number: '1001' } ]\n";
+  const std::vector<bad_case> cases = {
+      // Unknown keys, in every section.
+      {"top level", "bus: {}\nbogus: 1\n", "t.yaml:2: unknown key 'bogus' in top level"},
+      {"bus", "bus:\n  nats: x\n", "t.yaml:2: unknown key 'nats' in bus"},
+      {"sip-edge", "sip-edge: { ids: e }", "t.yaml:1: unknown key 'ids' in sip-edge"},
+      {"asterisk", "asterisk: { host: x }", "t.yaml:1: unknown key 'host' in asterisk"},
+      {"presence", "presence:\n  rate: 5\n", "t.yaml:2: unknown key 'rate' in presence"},
+      {"resource-lists", "presence: { resource-lists: [ { name: a, dn: [] } ] }",
+       "t.yaml:1: unknown key 'dn' in resource-lists"},
+      {"application", "application: { router-timeuot: 1 }",
+       "t.yaml:1: unknown key 'router-timeuot' in application"},
+      {"dns", "dns:\n  - number: '1000'\n    typ: Extension\n", "t.yaml:3: unknown key 'typ' in dns"},
+      {"DN options", "dns: [ { number: '1000', options: { foo: 1 } } ]",
+       "t.yaml:1: unknown key 'foo' in options"},
+      {"agent-logins", "agent-logins: [ { id: a1, pin: 1 } ]",
+       "t.yaml:1: unknown key 'pin' in agent-logins"},
+      {"agent options", "agent-logins: [ { id: a1, options: { default-dn: x } } ]",
+       "t.yaml:1: unknown key 'default-dn' in options"},
+      {"agent-groups", "agent-groups: [ { name: g, member: [] } ]",
+       "t.yaml:1: unknown key 'member' in agent-groups"},
+      {"repeated key", "bus: {}\nbus: {}\n", "t.yaml:2: duplicate key 'bus' in top level (first at line 1)"},
+      {"missing identity", "dns: [ { type: Extension } ]", "t.yaml:1: missing key 'number' in dns"},
+      // Wrong types.
+      {"not a number", "sip-edge: { t1x64-ms: abc }",
+       "t.yaml:1: t1x64-ms: expected a whole number, got 'abc'"},
+      {"negative seconds", "application: { router-timeout: -1 }",
+       "t.yaml:1: router-timeout: must be >= 0, got -1"},
+      {"not a bool", "application: { mwi-extension-enable: maybe }",
+       "t.yaml:1: mwi-extension-enable: expected true or false, got 'maybe'"},
+      {"section not a map", "bus: [ a ]", "t.yaml:1: bus: expected a map"},
+      {"dns not a list", "dns: { number: '1' }", "t.yaml:1: dns: expected a list"},
+      {"map for a string", "dns: [ { number: { a: 1 } } ]", "t.yaml:1: number: expected a string"},
+      // Bad enums.
+      {"DN type", "dns: [ { number: '1', type: Phone } ]",
+       "t.yaml:1: type: 'Phone' is not one of Extension|ACDPosition|RoutingPoint|Voicemail|Trunk"},
+      {"presence package", "dns: [ { number: '1', presence: xpidf } ]",
+       "t.yaml:1: presence: 'xpidf' is not one of presence|dialog"},
+      {"no-answer action", "application: { agent-no-answer-action: hangup }",
+       "t.yaml:1: agent-no-answer-action: 'hangup' is not one of none|notready|logout"},
+      // Addresses.
+      {"port too big", "asterisk: { address: 127.0.0.1:70000 }",
+       "t.yaml:1: address: port must be 1..65535, got '70000'"},
+      {"port zero", "sip-edge: { bind: 127.0.0.1:0 }", "t.yaml:1: bind: port must be 1..65535, got '0'"},
+      {"no port", "sip-edge: { bind: localhost }",
+       "t.yaml:1: bind: expected host:port, got 'localhost'"},
+      // Duplicates name the first line.
+      {"duplicate DN", "dns:\n  - { number: '1000' }\n  - { number: '1001' }\n  - { number: '1000' }\n",
+       "t.yaml:4: duplicate DN '1000' (first at line 2)"},
+      {"duplicate AgentID", "agent-logins:\n  - { id: a1 }\n  - { id: a1 }\n",
+       "t.yaml:3: duplicate AgentID 'a1' (first at line 2)"},
+      {"duplicate group", "agent-groups:\n  - { name: g }\n  - { name: g }\n",
+       "t.yaml:3: duplicate agent group 'g' (first at line 2)"},
+      // References.
+      {"unknown group member", "agent-logins: [ { id: a1 } ]\nagent-groups:\n  - name: g\n    members:\n      - a1\n      - a2\n",
+       "t.yaml:6: members: unknown AgentID 'a2'"},
+      {"default-dn unknown", two_dns + "application: { default-dn: '7777' }",
+       "t.yaml:2: default-dn: unknown DN '7777'"},
+      {"list DN unknown", two_dns + "presence: { resource-lists: [ { name: l, dns: ['1002'] } ] }",
+       "t.yaml:2: dns: unknown DN '1002'"},
+      {"list DN not monitored",
+       "dns: [ { number: '8000', type: RoutingPoint } ]\n"
+       "presence: { resource-lists: [ { name: l, dns: ['8000'] } ] }",
+       "t.yaml:2: dns: DN '8000' is not monitored"},
+      {"list DN in two lists",
+       two_dns + "presence:\n  resource-lists:\n    - { name: l1, dns: ['1000'] }\n"
+                 "    - { name: l2, dns: ['1001', '1000'] }\n",
+       "t.yaml:5: dns: DN '1000' is already in resource list 'l1' (line 4)"},
+      {"list DN of another package",
+       "dns: [ { number: '1000', presence: dialog } ]\n"
+       "presence: { resource-lists: [ { name: l, package: presence, dns: ['1000'] } ] }",
+       "t.yaml:2: dns: DN '1000' has another presence package than the list"},
+      // Bus subject tokens.
+      {"DN with a space", "dns: [ { number: '10 00' } ]",
+       "t.yaml:1: number: '10 00' must match [A-Za-z0-9_+-]+ (it becomes a bus subject token)"},
+      {"AgentID with a dot", "agent-logins: [ { id: a.b } ]",
+       "t.yaml:1: id: 'a.b' must match [A-Za-z0-9_+-]+ (it becomes a bus subject token)"},
+      {"edge id with a plus", "sip-edge: { id: edge+1 }",
+       "t.yaml:1: id: 'edge+1' must match [A-Za-z0-9_-]+ (it becomes a bus subject token)"},
+      // Presence ranges.
+      {"rate 0", "presence: { subscribe-rate: 0 }", "t.yaml:1: subscribe-rate: must be > 0, got 0"},
+      {"expires 4000", "presence: { subscribe-expires: 4000 }",
+       "t.yaml:1: subscribe-expires: must be 1..3600, got 4000"},
+      {"retry 0", "presence: { retry-interval: 0 }", "t.yaml:1: retry-interval: must be >= 1, got 0"},
+      // Monitoring.
+      {"monitor on a RoutingPoint", "dns:\n  - { number: '8000', type: RoutingPoint, monitor: true }\n",
+       "t.yaml:2: monitor: only Extension and ACDPosition DNs can be monitored"},
+      {"presence on an unmonitored DN", "dns: [ { number: '9999', type: Voicemail, presence: dialog } ]",
+       "t.yaml:1: presence: DN 9999 is not monitored"},
+      // YAML itself.
+      {"syntax error", "bus:\n  nats-url: x\ndns: [ { number: '1000' }\n",
+       "t.yaml:4: end of sequence flow not found"},
+  };
+  for (const auto& c : cases) {
+    SCOPED_TRACE(c.name);
+    try {
+      parse_config(c.yaml, "t.yaml");
+      ADD_FAILURE() << "accepted";
+    } catch (const config_error& e) {
+      EXPECT_EQ(std::string(e.what()), c.error);
+    }
+  }
+}
+
+TEST(ConfigNotes, DialogDnsAreNoted) {
+  struct notes_case {
+    const char* name;
+    const char* yaml;
+    std::vector<std::string> notes;
+  };
+  const std::vector<notes_case> cases = {
+      {"presence only", "dns: [ { number: '1000' } ]", {}},
+      {"one dialog DN", "dns:\n  - { number: '1000' }\n  - { number: '1001', presence: dialog }\n",
+       {"t.yaml:3: DN 1001 uses dialog-info: it reports idle/ringing/busy only (no out-of-service, "
+        "no hold)"}},
+  };
+  for (const auto& c : cases) {
+    SCOPED_TRACE(c.name);
+    EXPECT_EQ(config_notes(parse_config(c.yaml, "t.yaml")), c.notes);
+  }
+  // The demo file has one dialog DN, 1002.
+  EXPECT_EQ(config_notes(load_config(default_file)).size(), 1u);
+}
+
+}  // namespace
+}  // namespace sipcc

@@ -1,0 +1,134 @@
+// The declared counters: names and kinds from SIPCC_COUNTERS, labelled
+// values, and the snapshot sipccctl reads.
+#include "sipcc/counters.hpp"
+
+#include <gtest/gtest.h>
+
+#include <map>
+#include <string>
+#include <thread>
+#include <vector>
+
+namespace sipcc {
+namespace {
+
+TEST(Counters, NamesAndKinds) {
+  struct meta_case {
+    counter_id id;
+    std::string name;
+    bool gauge;
+  };
+  const std::vector<meta_case> cases = {
+      {counter_id::bus_in, "bus_in", false},
+      {counter_id::bus_out, "bus_out", false},
+      {counter_id::bus_decode_errors, "bus_decode_errors", false},
+      {counter_id::bus_dropped, "bus_dropped", true},
+      {counter_id::sip_requests_in, "sip_requests_in", false},
+      {counter_id::sip_responses_in, "sip_responses_in", false},
+      {counter_id::sip_responses_out, "sip_responses_out", false},
+      {counter_id::subscriptions, "subscriptions", true},
+      {counter_id::actors, "actors", true},
+      {counter_id::notify_stale, "notify_stale", false},
+      {counter_id::notify_bad_body, "notify_bad_body", false},
+      {counter_id::tlib_requests, "tlib_requests", false},
+      {counter_id::tlib_errors, "tlib_errors", false},
+      {counter_id::tlib_events, "tlib_events", false},
+  };
+  // A counter added to SIPCC_COUNTERS needs a case here.
+#define SIPCC_COUNT(name, help) +1
+  constexpr size_t declared = 0 SIPCC_COUNTERS(SIPCC_COUNT, SIPCC_COUNT);
+#undef SIPCC_COUNT
+  EXPECT_EQ(cases.size(), declared);
+  for (const auto& c : cases) {
+    SCOPED_TRACE(c.name);
+    EXPECT_EQ(counters::name(c.id), c.name);
+    EXPECT_EQ(counters::is_gauge(c.id), c.gauge);
+  }
+}
+
+TEST(Counters, AddSetGet) {
+  enum op_kind { add, set };
+  struct op_case {
+    op_kind op;
+    counter_id id;
+    std::string label;
+    int64_t value;
+    int64_t expected;  // get(id, label) afterwards
+  };
+  const std::vector<op_case> cases = {
+      {add, counter_id::bus_in, "tlib_req", 1, 1},
+      {add, counter_id::bus_in, "tlib_req", 1, 2},
+      {add, counter_id::bus_in, "tlib_req", 5, 7},
+      // Labels and ids keep separate values.
+      {add, counter_id::bus_in, "tlib_evt", 1, 1},
+      {add, counter_id::bus_out, "tlib_req", 3, 3},
+      {set, counter_id::subscriptions, "active", 10, 10},
+      {set, counter_id::subscriptions, "active", 4, 4},
+      {add, counter_id::subscriptions, "active", -1, 3},
+      {set, counter_id::subscriptions, "retry_wait", 0, 0},
+  };
+  counters c;
+  EXPECT_EQ(c.get(counter_id::bus_in, "never"), 0);
+  for (size_t i = 0; i < cases.size(); ++i) {
+    const auto& k = cases[i];
+    SCOPED_TRACE("op " + std::to_string(i + 1));
+    if (k.op == add)
+      c.add(k.id, k.label, k.value);
+    else
+      c.set(k.id, k.label, k.value);
+    EXPECT_EQ(c.get(k.id, k.label), k.expected);
+  }
+  EXPECT_EQ(c.get(counter_id::bus_in, "tlib_req"), 7);
+  EXPECT_EQ(c.get(counter_id::bus_out, "tlib_evt"), 0);
+}
+
+TEST(Counters, DefaultDeltaIsOne) {
+  counters c;
+  c.add(counter_id::sip_responses_in, "200");
+  c.add(counter_id::sip_responses_in, "200");
+  EXPECT_EQ(c.get(counter_id::sip_responses_in, "200"), 2);
+}
+
+TEST(Counters, Snapshot) {
+  counters c;
+  c.add(counter_id::tlib_events, "EventAgentReady", 2);
+  c.set(counter_id::actors, "dn", 3);
+  c.add(counter_id::bus_in, "tlib_req");
+  c.set(counter_id::subscriptions, "active", 0);  // a gauge at zero is still reported
+
+  auto snap = c.snapshot("presence-0");
+  EXPECT_EQ(snap.schema(), v1::SCHEMA_V1);
+  EXPECT_EQ(snap.instance(), "presence-0");
+
+  // name/label -> kind/value; the order of the entries is not part of the contract.
+  std::map<std::string, std::string> got;
+  for (const auto& e : snap.counters())
+    got[e.name() + "/" + e.label()] = e.kind() + "/" + std::to_string(e.value());
+  const std::map<std::string, std::string> expected = {
+      {"bus_in/tlib_req", "counter/1"},
+      {"subscriptions/active", "gauge/0"},
+      {"actors/dn", "gauge/3"},
+      {"tlib_events/EventAgentReady", "counter/2"},
+  };
+  EXPECT_EQ(got, expected);
+  EXPECT_EQ(snap.counters_size(), 4);
+}
+
+// Services count from several threads at once.
+TEST(Counters, ConcurrentAdds) {
+  counters c;
+  constexpr int kPerThread = 10000;
+  auto work = [&] {
+    for (int i = 0; i < kPerThread; ++i)
+      c.add(counter_id::bus_in, "tlib_evt");
+  };
+  std::thread a(work), b(work);
+  a.join();
+  b.join();
+  EXPECT_EQ(c.get(counter_id::bus_in, "tlib_evt"), 2 * kPerThread);
+}
+
+TEST(Counters, OnePerProcess) { EXPECT_EQ(&process_counters(), &process_counters()); }
+
+}  // namespace
+}  // namespace sipcc

@@ -1,0 +1,423 @@
+// Subscription supervision: each scenario is the ladder of inputs the owner
+// feeds the machine, with the actions, phase and liveness expected after
+// every step.
+#include "sipcc/sub_engine.hpp"
+
+#include <gtest/gtest.h>
+
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace sipcc {
+namespace {
+
+// One step: an input for step(), or a dialog-info version for accept_version().
+struct sub_event {
+  std::optional<sub_input> in;
+  long long version;
+};
+
+sub_event input(sub_input::kind what, uint64_t generation = 0) {
+  sub_input in{};
+  in.what = what;
+  in.generation = generation;
+  return {in, 0};
+}
+
+sub_event start() { return input(sub_input::start); }
+sub_event paced() { return input(sub_input::paced); }
+sub_event stop() { return input(sub_input::stop); }
+sub_event ended(uint64_t gen) { return input(sub_input::ended, gen); }
+
+sub_event timer(uint64_t timer_gen) {
+  auto e = input(sub_input::timer);
+  e.in->timer_gen = timer_gen;
+  return e;
+}
+
+sub_event resp(uint64_t gen, uint32_t status, bool refresh = false) {
+  auto e = input(sub_input::response, gen);
+  e.in->status = status;
+  e.in->refresh = refresh;
+  return e;
+}
+
+sub_event notify(uint64_t gen, const std::string& substate, uint32_t cseq,
+                 const std::string& tag = "d1", const std::string& reason = "",
+                 uint32_t retry_after_s = 0) {
+  auto e = input(sub_input::notify, gen);
+  e.in->substate = substate;
+  e.in->cseq = cseq;
+  e.in->dialog_tag = tag;
+  e.in->reason = reason;
+  e.in->retry_after_s = retry_after_s;
+  return e;
+}
+
+sub_event version(long long v) { return {std::nullopt, v}; }
+
+// Actions in a fixed order, so a table row reads like what the owner does:
+// "ignored:<why>", "body", "mon:on|off", "unsub:<gen>", "pace",
+// "subscribe:<gen>", "timer:<ms>#<timer gen>".
+std::string describe(const sub_actions& a, const sub_state& s) {
+  std::vector<std::string> parts;
+  if (a.ignored)
+    parts.push_back(std::string("ignored:") + a.ignored);
+  if (a.apply_body)
+    parts.push_back("body");
+  if (a.monitoring)
+    parts.push_back(*a.monitoring ? "mon:on" : "mon:off");
+  if (a.send_unsubscribe)
+    parts.push_back("unsub:" + std::to_string(*a.send_unsubscribe));
+  if (a.want_pace)
+    parts.push_back("pace");
+  if (a.send_subscribe)
+    parts.push_back("subscribe:" + std::to_string(s.generation));
+  if (a.timer_ms)
+    parts.push_back("timer:" + std::to_string(*a.timer_ms) + "#" + std::to_string(s.timer_gen));
+  std::string out;
+  for (auto& p : parts)
+    out += (out.empty() ? "" : " ") + p;
+  return out;
+}
+
+struct sub_step {
+  sub_event ev;
+  std::string actions;  // as describe() renders them; "accept"/"reject" for a version
+  sub_phase phase;
+  bool live;
+};
+
+struct sub_scenario {
+  std::string name;
+  sub_settings cfg;
+  std::vector<sub_step> steps;
+};
+
+constexpr auto idle = sub_phase::idle;
+constexpr auto pacing = sub_phase::pacing;
+constexpr auto pending = sub_phase::pending;
+constexpr auto active = sub_phase::active;
+constexpr auto retry_wait = sub_phase::retry_wait;
+
+const sub_settings kDefault{};                 // retry 60 s, backoff cap 30 s
+const sub_settings kShortCap{60000, 3000};     // reaches the backoff cap quickly
+const sub_settings kShortRetry{1000, 30000};   // readable 404 backoff
+
+std::vector<sub_scenario> sub_scenarios() {
+  return {
+      {"subscribe_then_active_notify_regains_monitoring_once",
+       kDefault,
+       {
+           {start(), "pace", pacing, false},
+           {paced(), "subscribe:1", pending, false},
+           {resp(1, 200), "mon:on", active, true},
+           {notify(1, "active", 1), "body", active, true},
+           {notify(1, "active", 2), "body", active, true},
+           {start(), "ignored:already started", active, true},
+           {paced(), "ignored:not pacing", active, true},
+       }},
+      {"notify_overtaking_2xx_makes_it_active",
+       kDefault,
+       {
+           {start(), "pace", pacing, false},
+           {paced(), "subscribe:1", pending, false},
+           {notify(1, "active", 1), "body mon:on", active, true},
+           {resp(1, 202), "", active, true},
+       }},
+      {"403_waits_retry_ms_then_repaces_with_new_generation",
+       kDefault,
+       {
+           {start(), "pace", pacing, false},
+           {paced(), "subscribe:1", pending, false},
+           {resp(1, 403), "timer:60000#1", retry_wait, false},
+           {timer(1), "pace", pacing, false},
+           {paced(), "subscribe:2", pending, false},
+           // Late answers to the abandoned attempt change nothing.
+           {resp(1, 200), "ignored:stale response", pending, false},
+           {notify(1, "active", 1), "ignored:stale notify", pending, false},
+           {ended(1), "ignored:stale end", pending, false},
+           {resp(2, 200), "mon:on", active, true},
+           {notify(1, "terminated", 2), "ignored:stale notify", active, true},
+       }},
+      {"408_timeout_waits_retry_ms_like_a_rejection",
+       kDefault,
+       {
+           {start(), "pace", pacing, false},
+           {paced(), "subscribe:1", pending, false},
+           {resp(1, 408), "timer:60000#1", retry_wait, false},
+           {resp(1, 408), "ignored:stale response", retry_wait, false},
+           {timer(1), "pace", pacing, false},
+           {paced(), "subscribe:2", pending, false},
+           {resp(2, 408), "timer:60000#2", retry_wait, false},
+       }},
+      {"failed_refresh_loses_monitoring_and_waits_retry_ms",
+       kDefault,
+       {
+           {start(), "pace", pacing, false},
+           {paced(), "subscribe:1", pending, false},
+           {resp(1, 200), "mon:on", active, true},
+           {resp(1, 481, true), "mon:off timer:60000#1", retry_wait, false},
+       }},
+      {"404_backs_off_doubling_up_to_32_times_retry_ms",
+       kShortRetry,
+       {
+           {start(), "pace", pacing, false},
+           {paced(), "subscribe:1", pending, false},
+           {resp(1, 404), "timer:1000#1", retry_wait, false},
+           {timer(1), "pace", pacing, false},
+           {paced(), "subscribe:2", pending, false},
+           {resp(2, 404), "timer:2000#2", retry_wait, false},
+           {timer(2), "pace", pacing, false},
+           {paced(), "subscribe:3", pending, false},
+           {resp(3, 404), "timer:4000#3", retry_wait, false},
+           {timer(3), "pace", pacing, false},
+           {paced(), "subscribe:4", pending, false},
+           {resp(4, 404), "timer:8000#4", retry_wait, false},
+           {timer(4), "pace", pacing, false},
+           {paced(), "subscribe:5", pending, false},
+           {resp(5, 404), "timer:16000#5", retry_wait, false},
+           {timer(5), "pace", pacing, false},
+           {paced(), "subscribe:6", pending, false},
+           {resp(6, 404), "timer:32000#6", retry_wait, false},
+           {timer(6), "pace", pacing, false},
+           {paced(), "subscribe:7", pending, false},
+           {resp(7, 404), "timer:32000#7", retry_wait, false},
+       }},
+      {"cseq_orders_notifies_within_a_dialog",
+       kDefault,
+       {
+           {start(), "pace", pacing, false},
+           {paced(), "subscribe:1", pending, false},
+           {resp(1, 200), "mon:on", active, true},
+           {notify(1, "active", 5), "body", active, true},
+           {notify(1, "active", 5), "ignored:cseq", active, true},
+           {notify(1, "active", 4), "ignored:cseq", active, true},
+           // A stale terminated NOTIFY must not end the subscription.
+           {notify(1, "terminated", 3), "ignored:cseq", active, true},
+           {notify(1, "active", 6), "body", active, true},
+           // A new dialog tag restarts the ordering.
+           {notify(1, "active", 1, "d2"), "body", active, true},
+           {notify(1, "active", 1, "d2"), "ignored:cseq", active, true},
+           {notify(1, "active", 2, "d2"), "body", active, true},
+       }},
+      {"terminated_without_reason_repaces_at_once_then_backs_off_to_the_cap",
+       kShortCap,
+       {
+           {start(), "pace", pacing, false},
+           {paced(), "subscribe:1", pending, false},
+           {resp(1, 200), "mon:on", active, true},
+           {notify(1, "active", 1), "body", active, true},
+           {notify(1, "terminated", 2), "body mon:off pace", pacing, false},
+           {paced(), "subscribe:2", pending, false},
+           {resp(2, 200), "mon:on", active, true},
+           {notify(2, "terminated", 1), "body mon:off timer:1000#1", retry_wait, false},
+           {timer(1), "pace", pacing, false},
+           {paced(), "subscribe:3", pending, false},
+           {notify(3, "active", 1), "body mon:on", active, true},
+           {notify(3, "terminated", 2), "body mon:off timer:2000#2", retry_wait, false},
+           {timer(2), "pace", pacing, false},
+           {paced(), "subscribe:4", pending, false},
+           {resp(4, 200), "mon:on", active, true},
+           // 4 s would exceed backoff_max_ms.
+           {ended(4), "mon:off timer:3000#3", retry_wait, false},
+           {timer(3), "pace", pacing, false},
+           {paced(), "subscribe:5", pending, false},
+           {resp(5, 200), "mon:on", active, true},
+           {notify(5, "terminated", 1), "body mon:off timer:3000#4", retry_wait, false},
+       }},
+      {"edge_ended_repaces_at_once",
+       kDefault,
+       {
+           {start(), "pace", pacing, false},
+           {paced(), "subscribe:1", pending, false},
+           {resp(1, 200), "mon:on", active, true},
+           {ended(1), "mon:off pace", pacing, false},
+           {ended(1), "ignored:stale end", pacing, false},
+       }},
+      {"second_active_notify_resets_the_failures",
+       kDefault,
+       {
+           {start(), "pace", pacing, false},
+           {paced(), "subscribe:1", pending, false},
+           {resp(1, 200), "mon:on", active, true},
+           {notify(1, "terminated", 1), "body mon:off pace", pacing, false},
+           {paced(), "subscribe:2", pending, false},
+           {resp(2, 200), "mon:on", active, true},
+           {notify(2, "active", 1), "body", active, true},
+           {notify(2, "active", 2), "body", active, true},
+           // Stable again: the next termination counts as the first.
+           {notify(2, "terminated", 3), "body mon:off pace", pacing, false},
+       }},
+      {"refresh_2xx_resets_the_failures",
+       kDefault,
+       {
+           {start(), "pace", pacing, false},
+           {paced(), "subscribe:1", pending, false},
+           {resp(1, 200), "mon:on", active, true},
+           {notify(1, "terminated", 1), "body mon:off pace", pacing, false},
+           {paced(), "subscribe:2", pending, false},
+           {resp(2, 200), "mon:on", active, true},
+           {notify(2, "active", 1), "body", active, true},
+           {resp(2, 200, true), "", active, true},
+           {notify(2, "terminated", 2), "body mon:off pace", pacing, false},
+       }},
+      {"stale_timer_generation_is_ignored",
+       kDefault,
+       {
+           {start(), "pace", pacing, false},
+           {paced(), "subscribe:1", pending, false},
+           {resp(1, 403), "timer:60000#1", retry_wait, false},
+           {timer(1), "pace", pacing, false},
+           {timer(1), "ignored:stale timer", pacing, false},
+           {paced(), "subscribe:2", pending, false},
+           {timer(1), "ignored:stale timer", pending, false},
+           {resp(2, 403), "timer:60000#2", retry_wait, false},
+           {timer(1), "ignored:stale timer", retry_wait, false},
+           {timer(2), "pace", pacing, false},
+       }},
+      {"stop_while_active_unsubscribes_current_generation",
+       kDefault,
+       {
+           {start(), "pace", pacing, false},
+           {paced(), "subscribe:1", pending, false},
+           {resp(1, 200), "mon:on", active, true},
+           {notify(1, "active", 1), "body", active, true},
+           {stop(), "mon:off unsub:1", idle, false},
+           {resp(1, 200), "ignored:stale response", idle, false},
+           {notify(1, "active", 2), "ignored:stale notify", idle, false},
+           {ended(1), "ignored:stale end", idle, false},
+           {timer(0), "ignored:stale timer", idle, false},
+           {timer(1), "ignored:stale timer", idle, false},
+           {paced(), "ignored:not pacing", idle, false},
+           // Restarting gives a generation no old event can match.
+           {start(), "pace", pacing, false},
+           {paced(), "subscribe:3", pending, false},
+       }},
+      {"stop_while_pending_unsubscribes_the_attempt",
+       kDefault,
+       {
+           {start(), "pace", pacing, false},
+           {paced(), "subscribe:1", pending, false},
+           {stop(), "unsub:1", idle, false},
+           {resp(1, 200), "ignored:stale response", idle, false},
+       }},
+      {"stop_while_waiting_cancels_the_retry",
+       kDefault,
+       {
+           {start(), "pace", pacing, false},
+           {paced(), "subscribe:1", pending, false},
+           {resp(1, 403), "timer:60000#1", retry_wait, false},
+           {stop(), "", idle, false},
+           {timer(1), "ignored:stale timer", idle, false},
+           // Only the timer of the new attempt counts.
+           {start(), "pace", pacing, false},
+           {paced(), "subscribe:3", pending, false},
+           {resp(3, 403), "timer:60000#3", retry_wait, false},
+           {timer(1), "ignored:stale timer", retry_wait, false},
+           {timer(3), "pace", pacing, false},
+       }},
+      {"stop_while_pacing_drops_the_pacer_slot",
+       kDefault,
+       {
+           {start(), "pace", pacing, false},
+           {stop(), "", idle, false},
+           {paced(), "ignored:not pacing", idle, false},
+       }},
+      {"versions_only_go_up_and_restart_with_a_new_generation_or_dialog",
+       kDefault,
+       {
+           {start(), "pace", pacing, false},
+           {paced(), "subscribe:1", pending, false},
+           {notify(1, "active", 1), "body mon:on", active, true},
+           {version(3), "accept", active, true},
+           {notify(1, "active", 2), "body", active, true},
+           {version(3), "reject", active, true},
+           {notify(1, "active", 3), "body", active, true},
+           {version(2), "reject", active, true},
+           {notify(1, "active", 4), "body", active, true},
+           {version(4), "accept", active, true},
+           {notify(1, "active", 1, "d2"), "body", active, true},
+           {version(0), "accept", active, true},
+           {notify(1, "terminated", 2, "d2"), "body mon:off pace", pacing, false},
+           {version(0), "reject", pacing, false},
+           {paced(), "subscribe:2", pending, false},
+           {notify(2, "active", 1), "body mon:on", active, true},
+           {version(0), "accept", active, true},
+       }},
+  };
+}
+
+TEST(SubEngine, Scenarios) {
+  for (const auto& sc : sub_scenarios()) {
+    SCOPED_TRACE(sc.name);
+    sub_state s;
+    for (size_t i = 0; i < sc.steps.size(); ++i) {
+      const auto& st = sc.steps[i];
+      SCOPED_TRACE("step " + std::to_string(i + 1));
+      std::string got;
+      if (st.ev.in)
+        got = describe(step(s, *st.ev.in, sc.cfg), s);
+      else
+        got = accept_version(s, st.ev.version) ? "accept" : "reject";
+      EXPECT_EQ(got, st.actions);
+      EXPECT_STREQ(to_string(s.phase), to_string(st.phase));
+      EXPECT_EQ(s.live, st.live);
+    }
+  }
+}
+
+// How a terminated NOTIFY's reason (RFC 6665 4.1.3) sets the re-subscribe
+// delay, from a first failure on an established subscription.
+TEST(SubEngine, TerminationReasons) {
+  struct reason_case {
+    std::string reason;
+    uint32_t retry_after_s;
+    std::string actions;
+  };
+  const std::vector<reason_case> cases = {
+      {"", 0, "body mon:off pace"},
+      {"deactivated", 0, "body mon:off pace"},
+      {"timeout", 0, "body mon:off pace"},
+      {"probation", 5, "body mon:off timer:5000#1"},
+      {"probation", 0, "body mon:off timer:60000#1"},
+      {"giveup", 10, "body mon:off timer:10000#1"},
+      {"giveup", 0, "body mon:off timer:60000#1"},
+      {"rejected", 0, "body mon:off timer:60000#1"},
+      {"noresource", 0, "body mon:off timer:60000#1"},
+      {"invariant", 0, "body mon:off timer:60000#1"},
+  };
+  const sub_settings cfg;
+  for (const auto& c : cases) {
+    SCOPED_TRACE(c.reason + " retry-after " + std::to_string(c.retry_after_s));
+    sub_state s;
+    for (auto ev : {start(), paced(), resp(1, 200)})
+      step(s, *ev.in, cfg);
+    ASSERT_TRUE(s.live);
+    auto ev = notify(1, "terminated", 1, "d1", c.reason, c.retry_after_s);
+    EXPECT_EQ(describe(step(s, *ev.in, cfg), s), c.actions);
+    EXPECT_FALSE(s.live);
+  }
+}
+
+TEST(SubEngine, RetryDelay) {
+  struct delay_case {
+    uint32_t status;
+    uint32_t failures;
+    uint32_t expected_ms;
+  };
+  const std::vector<delay_case> cases = {
+      {403, 1, 60000}, {403, 7, 60000},  {408, 3, 60000},  {500, 2, 60000},
+      {404, 0, 60000}, {404, 1, 60000},  {404, 2, 120000}, {404, 3, 240000},
+      {404, 6, 1920000}, {404, 7, 1920000}, {404, 100, 1920000},
+  };
+  const sub_settings cfg;
+  for (const auto& c : cases) {
+    SCOPED_TRACE(std::to_string(c.status) + " after " + std::to_string(c.failures));
+    EXPECT_EQ(retry_delay_ms(c.status, c.failures, cfg), c.expected_ms);
+  }
+}
+
+}  // namespace
+}  // namespace sipcc
