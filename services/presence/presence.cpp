@@ -32,6 +32,8 @@ using paced_atom = caf::atom_constant<caf::atom("paced")>;
 using timer_atom = caf::atom_constant<caf::atom("timer")>;
 using tick_atom = caf::atom_constant<caf::atom("tick")>;
 using state_atom = caf::atom_constant<caf::atom("state")>;
+using guard_atom = caf::atom_constant<caf::atom("guard")>;
+using edge_atom = caf::atom_constant<caf::atom("edgeup")>;
 
 bool is_agent_event(v1::EventType t) {
   return t == v1::EventAgentLogin || t == v1::EventAgentLogout || t == v1::EventAgentReady ||
@@ -184,6 +186,9 @@ void carry_out(dn_actor* self, const sub_actions& a, sub_phase before) {
     self->delayed_send(self, std::chrono::milliseconds(*a.timer_ms), timer_atom::value,
                        s.sub.timer_gen);
   }
+  if (a.guard_ms)
+    self->delayed_send(self, std::chrono::milliseconds(*a.guard_ms), guard_atom::value,
+                       s.sub.generation);
   if (a.monitoring) {
     spdlog::info("DN {}: monitoring {}", s.st.dn(), *a.monitoring ? "regained" : "lost");
     dn_input in{dn_input::monitoring};
@@ -240,6 +245,9 @@ caf::behavior dn_behavior(dn_actor* self, const dn_config* dn, const config* cfg
   s.st = initial_dn_state(dn->number, dn->type, now_us());
   s.settings.retry_ms = cfg->subscribe_retry_s * 1000;
   s.settings.backoff_max_ms = cfg->resubscribe_backoff_max_s * 1000;
+  // The edge answers within its transaction timeout; past that, the command
+  // or its answer was lost on the bus.
+  s.settings.pending_guard_ms = cfg->sip_t1x64_ms + 5000;
   process_counters().add(counter_id::subscriptions, to_string(s.sub.phase), 1);
   return {
       [=](start_atom) { step_sub(self, sub_input{sub_input::start}); },
@@ -247,6 +255,26 @@ caf::behavior dn_behavior(dn_actor* self, const dn_config* dn, const config* cfg
       [=](timer_atom, uint64_t gen) {
         sub_input in{sub_input::timer};
         in.timer_gen = gen;
+        step_sub(self, in);
+      },
+      [=](guard_atom, uint64_t gen) {
+        sub_input in{sub_input::guard};
+        in.generation = gen;
+        step_sub(self, in);
+      },
+      [=](edge_atom) {
+        // The edge (re)started: whatever it held for us is gone. Drop the
+        // old dialog in case it was made just before the announcement, then
+        // subscribe again.
+        auto& s = self->state;
+        if (s.sub.phase != sub_phase::pending && s.sub.phase != sub_phase::active)
+          return;
+        v1::EdgeCommand cmd;
+        cmd.set_schema(v1::SCHEMA_V1);
+        cmd.mutable_unsubscribe()->set_sub_id(sub_id_of(s));
+        s.nats->publish(subj::edge_cmd(s.cfg->edge_id), cmd);
+        sub_input in{sub_input::ended};
+        in.generation = s.sub.generation;
         step_sub(self, in);
       },
       [=](sub_atom, const v1::SubEvent& ev) {
@@ -442,6 +470,13 @@ caf::behavior registry_behavior(registry_actor* self, const config* cfg, bus* na
           case subject_family::state_query:
             on_query(self, m);
             break;
+          case subject_family::ops_ready:
+            if (subject == subj::ops_ready(s.cfg->edge_id)) {
+              spdlog::info("edge {} is up: renewing every subscription", s.cfg->edge_id);
+              for (auto& [dn, a] : s.dns)
+                self->send(a, edge_atom::value);
+            }
+            break;
           case subject_family::dn_calls: {
             v1::DnCallFact f;
             if (!decode(m, f, "dn_calls"))
@@ -510,7 +545,7 @@ std::string presence_service::start() {
   // A few wildcard subscriptions, each delivering in order to the registry.
   std::vector<std::string> subjects = {subj::sub_events_of(ctx.instance),
                                        subj::tlib_req_family("agent"), subj::state_query,
-                                       subj::dn_calls_all};
+                                       subj::dn_calls_all, subj::ops_ready(ctx.cfg.edge_id)};
   for (auto& s : subjects)
     ctx.nats->subscribe(s, forward);
   std::string listen;

@@ -156,8 +156,8 @@ struct sip_edge::impl {
       r->set_status(static_cast<uint32_t>(status));
       r->set_phrase(str_or_empty(phrase));
       r->set_refresh(sub->established);
-      // A local 408 carries no SIP message: the transaction timed out.
-      r->set_timed_out(status == 408 && !sip);
+      // nua reports a transaction timeout as 408; a 408 from the peer means the same.
+      r->set_timed_out(status == 408);
       if (sip && sip->sip_expires)
         r->set_expires(static_cast<uint32_t>(sip->sip_expires->ex_delta));
       auto cause = cause_for(status, ctx.cfg.sip_bind.str());

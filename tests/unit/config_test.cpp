@@ -241,8 +241,8 @@ TEST(ConfigNotes, DialogDnsAreNoted) {
   const std::vector<notes_case> cases = {
       {"presence only", "dns: [ { number: '1000' } ]", {}},
       {"one dialog DN", "dns:\n  - { number: '1000' }\n  - { number: '1001', presence: dialog }\n",
-       {"t.yaml:3: DN 1001 uses dialog-info: it reports idle/ringing/busy only (no out-of-service, "
-        "no hold)"}},
+       {"t.yaml:3: DN 1001 uses dialog-info: an unregistered phone shows as idle, so it never "
+        "goes out of service (use presence for that)"}},
   };
   for (const auto& c : cases) {
     SCOPED_TRACE(c.name);

@@ -36,6 +36,8 @@ sub_event timer(uint64_t timer_gen) {
   return e;
 }
 
+sub_event guard(uint64_t gen) { return input(sub_input::guard, gen); }
+
 sub_event resp(uint64_t gen, uint32_t status, bool refresh = false) {
   auto e = input(sub_input::response, gen);
   e.in->status = status;
@@ -76,6 +78,8 @@ std::string describe(const sub_actions& a, const sub_state& s) {
     parts.push_back("subscribe:" + std::to_string(s.generation));
   if (a.timer_ms)
     parts.push_back("timer:" + std::to_string(*a.timer_ms) + "#" + std::to_string(s.timer_gen));
+  if (a.guard_ms)
+    parts.push_back("guard:" + std::to_string(*a.guard_ms));
   std::string out;
   for (auto& p : parts)
     out += (out.empty() ? "" : " ") + p;
@@ -104,6 +108,7 @@ constexpr auto retry_wait = sub_phase::retry_wait;
 const sub_settings kDefault{};                 // retry 60 s, backoff cap 30 s
 const sub_settings kShortCap{60000, 3000};     // reaches the backoff cap quickly
 const sub_settings kShortRetry{1000, 30000};   // readable 404 backoff
+const sub_settings kGuarded{60000, 30000, 5000};  // lost command / answer guard
 
 std::vector<sub_scenario> sub_scenarios() {
   return {
@@ -140,6 +145,18 @@ std::vector<sub_scenario> sub_scenarios() {
            {ended(1), "ignored:stale end", pending, false},
            {resp(2, 200), "mon:on", active, true},
            {notify(1, "terminated", 2), "ignored:stale notify", active, true},
+       }},
+      {"guard_without_outcome_counts_as_timeout_and_is_stale_once_answered",
+       kGuarded,
+       {
+           {start(), "pace", pacing, false},
+           {paced(), "subscribe:1 guard:5000", pending, false},
+           {guard(1), "timer:60000#1", retry_wait, false},
+           {timer(1), "pace", pacing, false},
+           {paced(), "subscribe:2 guard:5000", pending, false},
+           {resp(2, 200), "mon:on", active, true},
+           {guard(2), "ignored:stale guard", active, true},
+           {guard(1), "ignored:stale guard", active, true},
        }},
       {"408_timeout_waits_retry_ms_like_a_rejection",
        kDefault,

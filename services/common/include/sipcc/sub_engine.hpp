@@ -26,6 +26,9 @@ const char* to_string(sub_phase p);
 struct sub_settings {
   uint32_t retry_ms = 60000;         // after a rejected or timed-out SUBSCRIBE
   uint32_t backoff_max_ms = 30000;   // cap for re-subscribing after termination
+  // Core NATS may lose the command or its answer: a SUBSCRIBE with no outcome
+  // after this long counts as timed out. 0 = no guard.
+  uint32_t pending_guard_ms = 0;
 };
 
 struct sub_state {
@@ -43,7 +46,7 @@ struct sub_state {
 };
 
 struct sub_input {
-  enum kind { start, paced, response, notify, ended, timer, stop } what;
+  enum kind { start, paced, response, notify, ended, timer, guard, stop } what;
   sub_input(kind k = start) : what(k) {}
   uint64_t generation = 0;   // of the attempt the event belongs to
   // response
@@ -64,6 +67,7 @@ struct sub_actions {
   bool send_subscribe = false;     // SUBSCRIBE with state.generation
   std::optional<uint64_t> send_unsubscribe;  // generation to unsubscribe
   std::optional<uint32_t> timer_ms;          // arm a timer tagged state.timer_gen
+  std::optional<uint32_t> guard_ms;          // arm a guard tagged state.generation
   bool apply_body = false;         // the NOTIFY is current: apply its body
   std::optional<bool> monitoring;  // live changed: true = regained, false = lost
   const char* ignored = nullptr;   // why the input was dropped (stale...), for counters

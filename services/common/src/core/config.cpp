@@ -427,8 +427,8 @@ std::vector<std::string> config_notes(const config& cfg) {
   for (const auto& d : cfg.dns)
     if (d.package == presence_package::dialog)
       notes.push_back(fmt::format(
-          "{}:{}: DN {} uses dialog-info: it reports idle/ringing/busy only (no out-of-service, "
-          "no hold)",
+          "{}:{}: DN {} uses dialog-info: an unregistered phone shows as idle, so it never "
+          "goes out of service (use presence for that)",
           cfg.file, d.line, d.number));
   return notes;
 }

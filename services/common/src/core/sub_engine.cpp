@@ -100,6 +100,8 @@ sub_actions step(sub_state& s, const sub_input& in, const sub_settings& cfg) {
       s.notifies = 0;
       s.last_version = -1;
       a.send_subscribe = true;
+      if (cfg.pending_guard_ms > 0)
+        a.guard_ms = cfg.pending_guard_ms;
       break;
     case sub_input::response:
       if (!current() || (s.phase != sub_phase::pending && s.phase != sub_phase::active)) {
@@ -163,6 +165,15 @@ sub_actions step(sub_state& s, const sub_input& in, const sub_settings& cfg) {
       }
       s.phase = sub_phase::pacing;
       a.want_pace = true;
+      break;
+    case sub_input::guard:
+      if (!current() || s.phase != sub_phase::pending) {
+        a.ignored = "stale guard";
+        break;
+      }
+      // No outcome at all: handled like a transaction timeout.
+      ++s.failures;
+      wait_then_retry(s, a, retry_delay_ms(408, s.failures, cfg));
       break;
     case sub_input::stop:
       if (s.phase == sub_phase::pending || s.phase == sub_phase::active)

@@ -1,0 +1,295 @@
+// End to end: real nats-server, the built sip-edge and presence, and the
+// simulated Asterisk. Each test reads like the call flow it proves; every
+// wait is on an event with a deadline.
+#include <gtest/gtest.h>
+
+#include <set>
+#include <sstream>
+#include <thread>
+
+#include <nlohmann/json.hpp>
+
+#include "sipcc/bus_schema.hpp"
+#include "sipcc/v1/sip.pb.h"
+#include "sipcc/v1/state.pb.h"
+#include "sipcc_fixture.hpp"
+
+namespace sipcc::test {
+namespace {
+
+using namespace std::chrono_literals;
+
+constexpr auto kWait = 5s;
+
+class PresenceE2E : public ::testing::Test {
+protected:
+  void SetUp() override {
+    sys = std::make_unique<sipcc_system>();
+    // Phones 1000/1001 start unregistered, 1002 (dialog) starts idle.
+    sys->asterisk().set_initial_notify("1000", "presence-notify-closed.sip");
+    sys->asterisk().set_initial_notify("1001", "presence-notify-closed.sip");
+    sys->asterisk().set_initial_notify("1002", "dialog-notify-initial-unregistered.sip");
+  }
+  void start() { sys->start_services(); }
+  fake_asterisk& ast() { return sys->asterisk(); }
+  bus_recorder& rec() { return sys->recorder(); }
+
+  // Phone 1000 registered and an agent Ready on it.
+  void ready_agent_on_1000() {
+    start();
+    ASSERT_TRUE(ast().wait_request("SUBSCRIBE", "1000", kWait));
+    ast().send_notify("1000", "presence-notify-open.sip");
+    ASSERT_TRUE(rec().wait_event("1000", v1::EventDNBackInService, kWait));
+    ASSERT_EQ(sys->request("1000", v1::TAgentLogin, "agent1000").type(), v1::EventAgentLogin);
+    ASSERT_EQ(sys->request("1000", v1::TAgentSetReady).type(), v1::EventAgentReady);
+  }
+
+  std::unique_ptr<sipcc_system> sys;
+};
+
+TEST_F(PresenceE2E, StartupSubscribesEveryMonitoredDnFromTheBoundPort) {
+  start();
+  struct expect {
+    const char* dn;
+    const char* event;
+    const char* accept;
+  };
+  for (auto e : {expect{"1000", "presence", "application/pidf+xml"},
+                 expect{"1001", "presence", "application/pidf+xml"},
+                 expect{"1002", "dialog", "application/dialog-info+xml"}}) {
+    SCOPED_TRACE(e.dn);
+    auto sub = ast().wait_request("SUBSCRIBE", e.dn, kWait);
+    if (!sub)
+      for (auto& r : ast().received())
+        ADD_FAILURE() << r.method << " " << r.status << " " << r.resource << "\n" << r.message.start_line;
+    ASSERT_TRUE(sub);
+    EXPECT_EQ(sub->header("Event"), e.event);
+    EXPECT_EQ(sub->header("Accept"), e.accept);
+    EXPECT_EQ(sub->header("Expires"), "600");
+  }
+  // The Routing Point is not a device: nobody subscribes to it.
+  EXPECT_EQ(ast().count("SUBSCRIBE", "8000"), 0u);
+  // Asterisk identifies sipcc by IP:port, so every request comes from the bind.
+  for (auto& r : ast().received()) {
+    if (!r.method.empty()) {
+      EXPECT_EQ(r.source, "127.0.0.1:" + std::to_string(sys->edge_port())) << r.method;
+    }
+  }
+}
+
+TEST_F(PresenceE2E, RegisteringPhoneGoesBackInService) {
+  start();
+  ASSERT_TRUE(ast().wait_request("SUBSCRIBE", "1000", kWait));
+  auto cseq = ast().send_notify("1000", "presence-notify-open.sip");
+  EXPECT_EQ(ast().wait_response_to_notify(cseq, kWait), 200);
+  ASSERT_TRUE(rec().wait_event("1000", v1::EventDNBackInService, kWait));
+  ast().send_notify("1000", "presence-notify-closed-after-unregister.sip");
+  ASSERT_TRUE(rec().wait_event("1000", v1::EventDNOutOfService, kWait));
+  EXPECT_EQ(rec().events("1000"),
+            (std::vector<v1::EventType>{v1::EventDNBackInService, v1::EventDNOutOfService}));
+}
+
+TEST_F(PresenceE2E, PrivateCallMakesReadyAgentNotReadyThenReady) {
+  ready_agent_on_1000();
+  ast().send_notify("1000", "presence-notify-busy-inuse.sip");
+  auto nr = rec().wait_event("1000", v1::EventAgentNotReady, kWait);
+  ASSERT_TRUE(nr);
+  EXPECT_EQ(nr->agent_id(), "agent1000");
+  ast().send_notify("1000", "presence-notify-open-after-call.sip");
+  // The first EventAgentReady answered TAgentSetReady; the second ends the call.
+  ASSERT_TRUE(rec().wait_event("1000", v1::EventAgentReady, kWait, 2));
+  auto seq = rec().events("1000");
+  EXPECT_EQ(std::vector<v1::EventType>(seq.end() - 2, seq.end()),
+            (std::vector<v1::EventType>{v1::EventAgentNotReady, v1::EventAgentReady}));
+}
+
+TEST_F(PresenceE2E, AuxWorkSurvivesPrivateCall) {
+  ready_agent_on_1000();
+  auto nr = sys->request("1000", v1::TAgentSetNotReady, "", v1::AuxWork);
+  ASSERT_EQ(nr.type(), v1::EventAgentNotReady);
+  ast().send_notify("1000", "presence-notify-busy-inuse.sip");
+  ast().send_notify("1000", "presence-notify-open-after-call.sip");
+  // The idle NOTIFY has been applied once the DN state says idle again.
+  ASSERT_TRUE(rec().wait(
+      [](const bus_msg& m) {
+        v1::DnState st;
+        return m.subject == "sipcc.state.dn.1000" && st.ParseFromString(m.data) &&
+               st.device() == v1::DEVICE_IDLE && st.since_us() > 0 &&
+               st.agent().state() == v1::AGENT_NOT_READY;
+      },
+      kWait));
+  auto state = sys->request("1000", v1::TQueryAddress);
+  EXPECT_EQ(state.dn_state().agent().state(), v1::AGENT_NOT_READY);
+  EXPECT_EQ(state.dn_state().agent().work_mode(), v1::AuxWork);
+  auto seq = rec().events("1000");
+  EXPECT_EQ(std::count(seq.begin(), seq.end(), v1::EventAgentReady), 1);  // only the SetReady
+}
+
+TEST_F(PresenceE2E, RejectedSubscriptionIsRetriedAfterTheInterval) {
+  ast().set_policy("1000", subscribe_policy::reject(403).only_once());
+  start();
+  ASSERT_TRUE(ast().wait_request("SUBSCRIBE", "1000", kWait));
+  auto retry = ast().wait_request("SUBSCRIBE", "1000", kWait);
+  ASSERT_TRUE(retry);
+  auto subs = ast().received();
+  std::vector<std::chrono::steady_clock::time_point> at;
+  for (auto& r : subs)
+    if (r.method == "SUBSCRIBE" && r.resource == "1000")
+      at.push_back(r.at);
+  ASSERT_GE(at.size(), 2u);
+  // retry-interval is 1 s in the test configuration.
+  EXPECT_GE(at[1] - at[0], 900ms);
+  ast().send_notify("1000", "presence-notify-open.sip");
+  EXPECT_TRUE(rec().wait_event("1000", v1::EventDNBackInService, kWait));
+}
+
+TEST_F(PresenceE2E, TimedOutSubscriptionIsRetried) {
+  ast().set_policy("1000", subscribe_policy::drop().only_once());
+  start();
+  ASSERT_TRUE(ast().wait_request("SUBSCRIBE", "1000", kWait));
+  // t1x64 is 1 s: the edge reports a 408 timeout, presence retries 1 s later.
+  auto timeout = rec().wait(
+      [](const bus_msg& m) {
+        v1::SubEvent ev;
+        return m.subject.rfind("sipcc.sub.presence-0.1000_", 0) == 0 &&
+               ev.ParseFromString(m.data) && ev.has_response() && ev.response().timed_out();
+      },
+      kWait);
+  ASSERT_TRUE(timeout);
+  EXPECT_TRUE(ast().wait_request("SUBSCRIBE", "1000", kWait));
+}
+
+TEST_F(PresenceE2E, UnauthorizedIsReportedWithItsCause) {
+  ast().set_policy("1001", subscribe_policy::reject(401));
+  start();
+  auto m = rec().wait(
+      [](const bus_msg& m) {
+        v1::SubEvent ev;
+        return m.subject.rfind("sipcc.sub.presence-0.1001_", 0) == 0 &&
+               ev.ParseFromString(m.data) && ev.has_response() && ev.response().status() == 401;
+      },
+      kWait);
+  ASSERT_TRUE(m);
+  v1::SubEvent ev;
+  ev.ParseFromString(m->data);
+  EXPECT_NE(ev.response().cause().find("identify"), std::string::npos) << ev.response().cause();
+}
+
+TEST_F(PresenceE2E, TerminatedSubscriptionIsRenewedAtOnce) {
+  start();
+  ASSERT_TRUE(ast().wait_request("SUBSCRIBE", "1000", kWait));
+  ast().send_notify("1000", "presence-notify-open.sip");
+  ASSERT_TRUE(rec().wait_event("1000", v1::EventDNBackInService, kWait));
+  // Asterisk ends subscriptions with no reason (RFC 6665: re-subscribe).
+  notify_options term;
+  term.subscription_state = "terminated";
+  ast().send_notify("1000", "presence-notify-open.sip", term);
+  ASSERT_TRUE(rec().wait_event("1000", v1::EventDNOutOfService, kWait));
+  ASSERT_TRUE(ast().wait_request("SUBSCRIBE", "1000", kWait));
+  ast().send_notify("1000", "presence-notify-open.sip");
+  ASSERT_TRUE(rec().wait_event("1000", v1::EventDNBackInService, kWait, 2));
+  auto seq = rec().events("1000");
+  EXPECT_EQ(std::count(seq.begin(), seq.end(), v1::EventDNBackInService), 2) ;
+}
+
+TEST_F(PresenceE2E, StaleDialogVersionIgnoredAndVersionZeroAcceptedAfterResubscribe) {
+  start();
+  ASSERT_TRUE(ast().wait_request("SUBSCRIBE", "1002", kWait));
+  auto device_is = [&](v1::DeviceState d) {
+    return rec().wait([d](const bus_msg& m) {
+      v1::DnState st;
+      return m.subject == "sipcc.state.dn.1002" && st.ParseFromString(m.data) && st.device() == d;
+    }, kWait).has_value();
+  };
+  ASSERT_TRUE(device_is(v1::DEVICE_IDLE));          // version 0
+  ast().send_notify("1002", "dialog-notify-early-ringing.sip");  // version 1
+  ASSERT_TRUE(device_is(v1::DEVICE_RINGING));
+  notify_options stale;
+  stale.version = 1;  // same version again: must be ignored
+  ast().send_notify("1002", "dialog-notify-confirmed-inbound.sip", stale);
+  ast().send_notify("1002", "dialog-notify-early-ringing.sip");  // version 2, still ringing
+  // The stale NOTIFY was counted, and the DN never went busy.
+  ASSERT_TRUE(rec().wait([](const bus_msg& m) { return m.subject == "sipcc.state.dn.1002"; }, kWait));
+  int code = 0;
+  auto counters = sys->ctl({"counters", "presence-0"}, &code);
+  ASSERT_EQ(code, 0) << counters;
+  EXPECT_NE(counters.find("\"version\""), std::string::npos) << counters;
+  EXPECT_FALSE(rec().wait([](const bus_msg& m) {
+    v1::DnState st;
+    return m.subject == "sipcc.state.dn.1002" && st.ParseFromString(m.data) &&
+           st.device() == v1::DEVICE_BUSY;
+  }, 0ms));
+  // A new subscription dialog starts again at version 0.
+  notify_options term;
+  term.subscription_state = "terminated";
+  ast().send_notify("1002", "dialog-notify-terminated-inbound.sip", term);
+  ASSERT_TRUE(ast().wait_request("SUBSCRIBE", "1002", kWait));
+  ast().send_notify("1002", "dialog-notify-confirmed-inbound.sip");  // version 0 of the new dialog
+  EXPECT_TRUE(device_is(v1::DEVICE_BUSY));
+}
+
+TEST_F(PresenceE2E, UnknownDnOrAgentGetsEventError) {
+  start();
+  auto unknown_dn = sys->request("5555", v1::TAgentLogin, "agent1000");
+  EXPECT_EQ(unknown_dn.type(), v1::EventError);
+  EXPECT_EQ(unknown_dn.error_code(), v1::ERR_UNKNOWN_DN);
+  auto unknown_agent = sys->request("1000", v1::TAgentLogin, "nobody");
+  EXPECT_EQ(unknown_agent.type(), v1::EventError);
+  EXPECT_EQ(unknown_agent.error_code(), v1::ERR_UNKNOWN_AGENT);
+  auto not_logged_in = sys->request("1001", v1::TAgentSetReady);
+  EXPECT_EQ(not_logged_in.error_code(), v1::ERR_INVALID_STATE);
+  EXPECT_FALSE(not_logged_in.error_message().empty());
+}
+
+TEST_F(PresenceE2E, RegisterAddressReturnsSnapshotAndStateIsQueryable) {
+  ready_agent_on_1000();
+  auto reg = sys->request("1000", v1::TRegisterAddress);
+  ASSERT_EQ(reg.type(), v1::EventRegistered);
+  EXPECT_EQ(reg.dn_state().agent().agent_id(), "agent1000");
+  EXPECT_TRUE(reg.dn_state().routable());
+  int code = 0;
+  auto out = sys->ctl({"state", "agent", "agent1000"}, &code);
+  ASSERT_EQ(code, 0) << out;
+  auto j = nlohmann::json::parse(out);
+  EXPECT_EQ(j["agents"][0]["dn"], "1000");
+  EXPECT_EQ(j["agents"][0]["session"]["state"], "AGENT_READY");
+}
+
+TEST_F(PresenceE2E, WatchDecodesEverySubjectFamily) {
+  child_process watch(sys->ctl_argv({"watch", "sipcc.>"}), sys->config_path() + ".watch");
+  ASSERT_TRUE(watch.wait_output("watching", kWait));
+  ready_agent_on_1000();
+  sys->ctl({"request", "1000", "TAgentLogout"});
+  sys->ctl({"state", "dn", "1000"});
+  sys->ctl({"counters", "edge1"});
+  v1::DnCallFact fact;  // what callctl will publish
+  fact.set_schema(v1::SCHEMA_V1);
+  fact.set_dn("1001");
+  fact.set_conn_id("007d0000000001");
+  fact.set_active(true);
+  rec().client().publish(subj::dn_calls("1001"), fact);
+  std::set<std::string> want;
+  for (auto* i = subjects_begin(); i != subjects_end(); ++i)
+    want.insert(i->name);
+  std::set<std::string> seen;
+  auto deadline = std::chrono::steady_clock::now() + kWait;
+  while (seen != want && std::chrono::steady_clock::now() < deadline) {
+    seen.clear();
+    std::istringstream lines(watch.output(false));
+    for (std::string line; std::getline(lines, line);) {
+      auto j = nlohmann::json::parse(line);
+      ASSERT_FALSE(j.contains("error")) << line;
+      ASSERT_TRUE(j.contains("time") && j.contains("type") && j.contains("message")) << line;
+      if (auto* info = classify_subject(j["subject"].get<std::string>())) {
+        EXPECT_EQ(j["type"], info->type);
+        seen.insert(info->name);
+      }
+    }
+    if (seen != want)
+      std::this_thread::sleep_for(50ms);  // the watcher writes to a file
+  }
+  EXPECT_EQ(seen, want);
+}
+
+}  // namespace
+}  // namespace sipcc::test

@@ -1,0 +1,262 @@
+#include "sipcc_fixture.hpp"
+
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <fstream>
+#include <sstream>
+#include <stdexcept>
+#include <thread>
+
+#include "sipcc/bus_schema.hpp"
+
+namespace sipcc::test {
+
+using namespace std::chrono_literals;
+
+uint16_t free_port(int type) {
+  int fd = ::socket(AF_INET, type, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a);
+  socklen_t len = sizeof a;
+  ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
+  ::close(fd);
+  return ntohs(a.sin_port);
+}
+
+// ---- child_process ---------------------------------------------------------
+
+child_process::child_process(const std::vector<std::string>& argv, const std::string& log_prefix)
+    : out_path_(log_prefix + ".out"), err_path_(log_prefix + ".err") {
+  pid_ = ::fork();
+  if (pid_ == 0) {
+    int out = ::open(out_path_.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    int err = ::open(err_path_.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    ::dup2(out, 1);
+    ::dup2(err, 2);
+    // Children must not inherit the test's blocked signals.
+    sigset_t none;
+    sigemptyset(&none);
+    sigprocmask(SIG_SETMASK, &none, nullptr);
+    std::vector<char*> args;
+    for (auto& a : argv)
+      args.push_back(const_cast<char*>(a.c_str()));
+    args.push_back(nullptr);
+    ::execvp(args[0], args.data());
+    std::perror("execvp");
+    ::_exit(127);
+  }
+  if (pid_ < 0)
+    throw std::runtime_error("fork failed");
+}
+
+child_process::~child_process() {
+  if (pid_ > 0 && stop(5s) == -1) {
+    ::kill(pid_, SIGKILL);
+    ::waitpid(pid_, nullptr, 0);
+  }
+}
+
+std::string child_process::output(bool stderr_stream) const {
+  try {
+    return read_file(stderr_stream ? err_path_ : out_path_);
+  } catch (const std::exception&) {
+    return {};  // the child has not created it yet
+  }
+}
+
+bool child_process::wait_output(const std::string& text, std::chrono::milliseconds deadline,
+                                bool stderr_stream) const {
+  auto until = std::chrono::steady_clock::now() + deadline;
+  // The child writes to a file: poll it until the deadline.
+  while (std::chrono::steady_clock::now() < until) {
+    if (output(stderr_stream).find(text) != std::string::npos)
+      return true;
+    std::this_thread::sleep_for(20ms);
+  }
+  return false;
+}
+
+int child_process::stop(std::chrono::milliseconds deadline) {
+  if (pid_ <= 0)
+    return 0;
+  ::kill(pid_, SIGTERM);
+  return wait_exit(deadline);
+}
+
+int child_process::wait_exit(std::chrono::milliseconds deadline) {
+  if (pid_ <= 0)
+    return 0;
+  auto until = std::chrono::steady_clock::now() + deadline;
+  int status = 0;
+  while (std::chrono::steady_clock::now() < until) {
+    if (::waitpid(pid_, &status, WNOHANG) == pid_) {
+      pid_ = -1;
+      return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+    }
+    std::this_thread::sleep_for(10ms);
+  }
+  return -1;
+}
+
+// ---- bus_recorder ------------------------------------------------------------
+
+bus_recorder::bus_recorder(const std::string& url) : bus_(url, "test-recorder") {
+  bus_.subscribe("sipcc.>", [this](bus_msg m) {
+    {
+      std::lock_guard<std::mutex> g(mu_);
+      msgs_.push_back(std::move(m));
+    }
+    cv_.notify_all();
+  });
+  bus_.flush();
+}
+
+std::optional<bus_msg> bus_recorder::wait(const std::function<bool(const bus_msg&)>& match,
+                                          std::chrono::milliseconds deadline) {
+  std::unique_lock<std::mutex> g(mu_);
+  std::optional<bus_msg> found;
+  cv_.wait_for(g, deadline, [&] {
+    for (auto& m : msgs_)
+      if (match(m)) {
+        found = m;
+        return true;
+      }
+    return false;
+  });
+  return found;
+}
+
+std::optional<v1::TEvent> bus_recorder::wait_event(const std::string& dn, v1::EventType type,
+                                                   std::chrono::milliseconds deadline, int nth) {
+  auto subject = subj::tlib_evt(dn);
+  v1::TEvent ev;
+  int seen = 0;
+  auto m = wait(
+      [&](const bus_msg& m) {
+        if (&m == &msgs_.front())
+          seen = 0;  // each wake-up rescans from the start
+        return m.subject == subject && ev.ParseFromString(m.data) && ev.type() == type &&
+               ++seen == nth;
+      },
+      deadline);
+  if (!m)
+    return std::nullopt;
+  ev.ParseFromString(m->data);
+  return ev;
+}
+
+std::vector<v1::EventType> bus_recorder::events(const std::string& dn) const {
+  auto subject = subj::tlib_evt(dn);
+  std::vector<v1::EventType> out;
+  std::lock_guard<std::mutex> g(mu_);
+  for (auto& m : msgs_) {
+    v1::TEvent ev;
+    if (m.subject == subject && ev.ParseFromString(m.data))
+      out.push_back(ev.type());
+  }
+  return out;
+}
+
+std::vector<bus_msg> bus_recorder::all() const {
+  std::lock_guard<std::mutex> g(mu_);
+  return {msgs_.begin(), msgs_.end()};
+}
+
+// ---- sipcc_system ------------------------------------------------------------
+
+namespace {
+std::string bin(const std::string& rel) { return std::string(SIPCC_BINARY_DIR) + "/" + rel; }
+}  // namespace
+
+sipcc_system::sipcc_system(system_options opts) : opts_(std::move(opts)) {
+  char tmpl[] = "/tmp/sipcc-e2e-XXXXXX";
+  dir_ = ::mkdtemp(tmpl);
+  nats_port_ = free_port(SOCK_STREAM);
+  edge_port_ = free_port(SOCK_DGRAM);
+  std::ostringstream y;
+  y << "bus: { nats-url: " << nats_url() << " }\n"
+    << "sip-edge: { id: edge1, bind: 127.0.0.1:" << edge_port_
+    << ", t1x64-ms: " << opts_.t1x64_ms << " }\n"
+    << "asterisk: { address: 127.0.0.1:"
+    << (opts_.asterisk_port ? opts_.asterisk_port : asterisk_.port()) << " }\n"
+    << "presence:\n  instance: presence-0\n  subscribe-rate: " << opts_.subscribe_rate
+    << "\n  subscribe-expires: " << opts_.subscribe_expires
+    << "\n  retry-interval: " << opts_.retry_interval_s << "\n  resubscribe-backoff-max: 2\n"
+    << opts_.presence_extra << "dns:\n";
+  for (auto& d : opts_.dns) {
+    y << "  - { number: \"" << d.number << "\", type: " << d.type;
+    if (!d.presence.empty())
+      y << ", presence: " << d.presence;
+    y << " }\n";
+  }
+  y << "agent-logins:\n";
+  for (auto& a : opts_.agents)
+    y << "  - { id: " << a << " }\n";
+  config_path_ = dir_ + "/sipcc.yaml";
+  std::ofstream(config_path_) << y.str();
+  nats_ = std::make_unique<child_process>(
+      std::vector<std::string>{"nats-server", "-a", "127.0.0.1", "-p", std::to_string(nats_port_)},
+      dir_ + "/nats");
+  recorder_ = std::make_unique<bus_recorder>(nats_url());
+}
+
+sipcc_system::~sipcc_system() {
+  services_.clear();
+  recorder_.reset();
+  nats_.reset();
+}
+
+void sipcc_system::start_services() {
+  for (const char* svc : {"sip-edge", "presence"}) {
+    std::string path = std::string("services/") + svc + "/" + svc;
+    services_.push_back(std::make_unique<child_process>(
+        std::vector<std::string>{bin(path), "--config", config_path_, "--log-level", "debug"},
+        dir_ + "/" + svc));
+  }
+  for (const char* inst : {"edge1", "presence-0"}) {
+    auto subject = subj::ops_ready(inst);
+    if (!recorder_->wait([&](const bus_msg& m) { return m.subject == subject; }, 15s))
+      throw std::runtime_error(std::string(inst) + " did not become ready; logs in " + dir_);
+  }
+}
+
+v1::TEvent sipcc_system::request(const std::string& dn, v1::RequestType type,
+                                 const std::string& agent_id, v1::WorkMode wm) {
+  v1::TRequest r;
+  r.set_schema(v1::SCHEMA_V1);
+  r.set_type(type);
+  r.set_this_dn(dn);
+  r.set_agent_id(agent_id);
+  r.set_work_mode(wm);
+  r.set_reference_id("test");
+  auto reply = recorder_->client().request(subj::tlib_req(type, dn), r, 5s);
+  v1::TEvent ev;
+  if (!reply || !ev.ParseFromString(*reply))
+    throw std::runtime_error("no reply to " + v1::RequestType_Name(type) + " on DN " + dn);
+  return ev;
+}
+
+std::vector<std::string> sipcc_system::ctl_argv(const std::vector<std::string>& args) const {
+  std::vector<std::string> argv{bin("services/sipccctl/sipccctl"), "--nats", nats_url()};
+  argv.insert(argv.end(), args.begin(), args.end());
+  return argv;
+}
+
+std::string sipcc_system::ctl(const std::vector<std::string>& args, int* exit_code) {
+  child_process p(ctl_argv(args), dir_ + "/ctl");
+  int rc = p.wait_exit(10s);
+  if (exit_code)
+    *exit_code = rc;
+  return p.output(false);
+}
+
+}  // namespace sipcc::test

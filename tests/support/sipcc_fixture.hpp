@@ -1,0 +1,128 @@
+// End-to-end harness: a real nats-server on a free loopback port, the built
+// sipcc services as child processes, a bus recorder that waits on decoded
+// messages with deadlines, and the simulated Asterisk. Everything is reaped
+// when the fixture goes.
+#pragma once
+
+#include <sys/types.h>
+
+#include <chrono>
+#include <condition_variable>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "fake_asterisk.hpp"
+#include "sipcc/bus.hpp"
+#include "sipcc/v1/tlib.pb.h"
+
+namespace sipcc::test {
+
+uint16_t free_port(int type);  // SOCK_STREAM or SOCK_DGRAM
+
+// A child process whose stdout/stderr go to files; killed and reaped on destruction.
+class child_process {
+public:
+  child_process(const std::vector<std::string>& argv, const std::string& log_prefix);
+  ~child_process();
+  child_process(const child_process&) = delete;
+  child_process& operator=(const child_process&) = delete;
+  pid_t pid() const { return pid_; }
+  // Waits until `text` appears in the stream (stdout or stderr file).
+  bool wait_output(const std::string& text, std::chrono::milliseconds deadline,
+                   bool stderr_stream = true) const;
+  std::string output(bool stderr_stream = true) const;
+  // Sends SIGTERM and waits for the exit status (-1 on timeout).
+  int stop(std::chrono::milliseconds deadline = std::chrono::seconds(10));
+  // Waits for the child to exit by itself; its exit code, or -1 on timeout.
+  int wait_exit(std::chrono::milliseconds deadline);
+
+private:
+  pid_t pid_ = -1;
+  std::string out_path_, err_path_;
+};
+
+// Records every message on sipcc.> and lets tests wait for one.
+class bus_recorder {
+public:
+  explicit bus_recorder(const std::string& url);
+  std::optional<bus_msg> wait(const std::function<bool(const bus_msg&)>& match,
+                              std::chrono::milliseconds deadline);
+  // Waits for the nth (1-based) TEvent of `type` on sipcc.tlib.evt.<dn>.
+  std::optional<v1::TEvent> wait_event(const std::string& dn, v1::EventType type,
+                                       std::chrono::milliseconds deadline, int nth = 1);
+  // Every TEvent type seen on sipcc.tlib.evt.<dn> so far, in order.
+  std::vector<v1::EventType> events(const std::string& dn) const;
+  std::vector<bus_msg> all() const;
+  bus& client() { return bus_; }
+
+private:
+  bus bus_;
+  mutable std::mutex mu_;
+  std::condition_variable cv_;
+  std::deque<bus_msg> msgs_;
+};
+
+struct dn_spec {
+  std::string number;
+  std::string type = "Extension";
+  std::string presence = "presence";
+};
+
+struct system_options {
+  std::vector<dn_spec> dns = {{"1000"}, {"1001"}, {"1002", "Extension", "dialog"},
+                              {"8000", "RoutingPoint", ""}};
+  std::vector<std::string> agents = {"agent1000", "agent1001"};
+  int retry_interval_s = 1;
+  int t1x64_ms = 1000;
+  int subscribe_rate = 200;
+  int subscribe_expires = 600;
+  // Asterisk address in the configuration: 0 = the fixture's simulated
+  // Asterisk; anything else = a peer the test runs itself (e.g. SIPp).
+  uint16_t asterisk_port = 0;
+  // Extra lines under `presence:` (e.g. resource-lists), indented by the caller.
+  std::string presence_extra;
+};
+
+// nats-server + simulated Asterisk + sip-edge + presence, on free ports.
+class sipcc_system {
+public:
+  explicit sipcc_system(system_options opts = {});
+  ~sipcc_system();
+
+  // Starts nats-server and the recorder; then start_services() runs the
+  // services and waits until both announced themselves ready.
+  void start_services();
+  std::string nats_url() const { return "nats://127.0.0.1:" + std::to_string(nats_port_); }
+  std::string config_path() const { return config_path_; }
+  uint16_t edge_port() const { return edge_port_; }
+  // Folder holding the configuration and every child's logs.
+  const std::string& dir() const { return dir_; }
+  fake_asterisk& asterisk() { return asterisk_; }
+  bus_recorder& recorder() { return *recorder_; }
+
+  // A desktop request through the bus; returns the reply.
+  v1::TEvent request(const std::string& dn, v1::RequestType type, const std::string& agent_id = "",
+                     v1::WorkMode wm = v1::WORK_MODE_UNSPECIFIED);
+
+  // Runs the built sipccctl with these arguments; returns its stdout.
+  std::string ctl(const std::vector<std::string>& args, int* exit_code = nullptr);
+  std::vector<std::string> ctl_argv(const std::vector<std::string>& args) const;
+
+private:
+  system_options opts_;
+  std::string dir_;
+  uint16_t nats_port_ = 0;
+  uint16_t edge_port_ = 0;
+  std::string config_path_;
+  fake_asterisk asterisk_;
+  std::unique_ptr<child_process> nats_;
+  std::unique_ptr<bus_recorder> recorder_;
+  std::vector<std::unique_ptr<child_process>> services_;
+};
+
+}  // namespace sipcc::test
