@@ -1,6 +1,6 @@
 #include "presence.hpp"
 
-#include <deque>
+#include <optional>
 #include <unordered_map>
 
 #include <caf/all.hpp>
@@ -10,10 +10,9 @@
 #include "sipcc/counters.hpp"
 #include "sipcc/dn_logic.hpp"
 #include "sipcc/presence_body.hpp"
-#include "sipcc/sub_engine.hpp"
+#include "sipcc/subscriber.hpp"
 #include "sipcc/v1/sip.pb.h"
 
-CAF_ALLOW_UNSAFE_MESSAGE_TYPE(sipcc::v1::SubEvent)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(sipcc::v1::TRequest)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(sipcc::v1::DnCallFact)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(sipcc::v1::DnState)
@@ -23,17 +22,9 @@ namespace sipcc::presence {
 namespace {
 
 using bus_atom = caf::atom_constant<caf::atom("bus")>;
-using start_atom = caf::atom_constant<caf::atom("start")>;
-using sub_atom = caf::atom_constant<caf::atom("sub")>;
 using req_atom = caf::atom_constant<caf::atom("req")>;
 using fact_atom = caf::atom_constant<caf::atom("fact")>;
-using pace_atom = caf::atom_constant<caf::atom("pace")>;
-using paced_atom = caf::atom_constant<caf::atom("paced")>;
-using timer_atom = caf::atom_constant<caf::atom("timer")>;
-using tick_atom = caf::atom_constant<caf::atom("tick")>;
 using state_atom = caf::atom_constant<caf::atom("state")>;
-using guard_atom = caf::atom_constant<caf::atom("guard")>;
-using edge_atom = caf::atom_constant<caf::atom("edgeup")>;
 
 bool is_agent_event(v1::EventType t) {
   return t == v1::EventAgentLogin || t == v1::EventAgentLogout || t == v1::EventAgentReady ||
@@ -64,23 +55,20 @@ v1::AgentStateMsg agent_state_of(const v1::DnState& st, const std::string& agent
 
 // ---- one DN ---------------------------------------------------------------
 
+using monitor_atom = caf::atom_constant<caf::atom("monitor")>;
+using device_atom = caf::atom_constant<caf::atom("device")>;
+
 struct dn_actor_state {
   const dn_config* dn = nullptr;
-  const config* cfg = nullptr;
   bus* nats = nullptr;
-  std::string owner;
   caf::actor registry;
   v1::DnState st;
-  sub_state sub;
-  sub_settings settings;
+  // Empty when the DN is watched through a resource list instead.
+  std::optional<subscriber> sub;
   static inline const char* name = "dn";
 };
 
 using dn_actor = caf::stateful_actor<dn_actor_state>;
-
-std::string sub_id_of(const dn_actor_state& s) {
-  return s.dn->number + "_" + std::to_string(s.sub.generation);
-}
 
 void emit(dn_actor* self, const dn_output& out, const v1::TRequest* req,
           const std::string& reply_to) {
@@ -125,6 +113,20 @@ void apply(dn_actor* self, const dn_input& in, const v1::TRequest* req = nullptr
   emit(self, out, req, reply_to);
 }
 
+void device_changed(dn_actor* self, v1::DeviceState device) {
+  dn_input in{dn_input::device_changed};
+  in.device = device;
+  in.now_us = now_us();
+  apply(self, in);
+}
+
+void monitoring_changed(dn_actor* self, bool live) {
+  dn_input in{dn_input::monitoring};
+  in.live = live;
+  in.now_us = now_us();
+  apply(self, in);
+}
+
 void apply_body(dn_actor* self, const v1::SubNotify& n) {
   auto& s = self->state;
   auto report = parse_device_body(n.content_type(), n.body());
@@ -133,156 +135,56 @@ void apply_body(dn_actor* self, const v1::SubNotify& n) {
     spdlog::warn("DN {}: NOTIFY body ignored: {}", s.st.dn(), report.error);
     return;
   }
-  if (report.value->version >= 0 && !accept_version(s.sub, report.value->version)) {
+  if (report.value->version >= 0 && !s.sub->accept_version(report.value->version)) {
     process_counters().add(counter_id::notify_stale, "version");
     spdlog::debug("DN {}: stale dialog-info version {} ignored", s.st.dn(),
                   report.value->version);
     return;
   }
-  dn_input in{dn_input::device_changed};
-  in.device = report.value->device;
-  in.now_us = now_us();
-  apply(self, in);
+  device_changed(self, report.value->device);
 }
 
-void carry_out(dn_actor* self, const sub_actions& a, sub_phase before) {
-  auto& s = self->state;
-  auto& c = process_counters();
-  if (a.ignored)
-    c.add(counter_id::notify_stale, a.ignored);
-  if (before != s.sub.phase) {
-    c.add(counter_id::subscriptions, to_string(before), -1);
-    c.add(counter_id::subscriptions, to_string(s.sub.phase), 1);
-  }
-  if (a.want_pace)
-    self->send(s.registry, pace_atom::value, caf::actor_cast<caf::actor>(self));
-  if (a.send_subscribe) {
-    v1::EdgeCommand cmd;
-    cmd.set_schema(v1::SCHEMA_V1);
-    cmd.set_cmd_id(sub_id_of(s));
-    auto* sc = cmd.mutable_subscribe();
-    sc->set_sub_id(sub_id_of(s));
-    sc->set_owner(s.owner);
-    sc->set_key(s.dn->number);
-    sc->set_target_uri(target_uri(*s.dn, *s.cfg));
-    bool dialog = s.dn->package == presence_package::dialog;
-    sc->set_event(dialog ? "dialog" : "presence");
-    sc->set_accept(dialog ? "application/dialog-info+xml" : "application/pidf+xml");
-    sc->set_expires(s.cfg->subscribe_expires);
-    s.nats->publish(subj::edge_cmd(s.cfg->edge_id), cmd);
-    if (s.st.monitor() != v1::MONITOR_ACTIVE && s.st.monitor() != v1::MONITOR_PENDING) {
-      s.st.set_monitor(v1::MONITOR_PENDING);
-      s.nats->publish(subj::state_dn(s.st.dn()), s.st);
-    }
-  }
-  if (a.send_unsubscribe) {
-    v1::EdgeCommand cmd;
-    cmd.set_schema(v1::SCHEMA_V1);
-    cmd.mutable_unsubscribe()->set_sub_id(s.dn->number + "_" + std::to_string(*a.send_unsubscribe));
-    s.nats->publish(subj::edge_cmd(s.cfg->edge_id), cmd);
-  }
-  if (a.timer_ms) {
-    spdlog::info("DN {}: re-subscribing in {} ms", s.st.dn(), *a.timer_ms);
-    self->delayed_send(self, std::chrono::milliseconds(*a.timer_ms), timer_atom::value,
-                       s.sub.timer_gen);
-  }
-  if (a.guard_ms)
-    self->delayed_send(self, std::chrono::milliseconds(*a.guard_ms), guard_atom::value,
-                       s.sub.generation);
-  if (a.monitoring) {
-    spdlog::info("DN {}: monitoring {}", s.st.dn(), *a.monitoring ? "regained" : "lost");
-    dn_input in{dn_input::monitoring};
-    in.live = *a.monitoring;
-    in.now_us = now_us();
-    apply(self, in);
-  }
+sub_settings settings_of(const config& cfg) {
+  sub_settings st;
+  st.retry_ms = cfg.subscribe_retry_s * 1000;
+  st.backoff_max_ms = cfg.resubscribe_backoff_max_s * 1000;
+  // The edge answers within its transaction timeout; past that, the command
+  // or its answer was lost on the bus.
+  st.pending_guard_ms = cfg.sip_t1x64_ms + 5000;
+  return st;
 }
 
-void step_sub(dn_actor* self, const sub_input& in, const v1::SubNotify* notify = nullptr) {
-  auto& s = self->state;
-  auto before = s.sub.phase;
-  auto a = step(s.sub, in, s.settings);
-  // The body describes the device before a termination takes monitoring away.
-  if (a.apply_body && notify)
-    apply_body(self, *notify);
-  carry_out(self, a, before);
-}
-
-sub_input to_input(const v1::SubEvent& ev) {
-  sub_input in{sub_input::response};
-  auto sep = ev.sub_id().rfind('_');
-  in.generation = sep == std::string::npos ? 0 : std::strtoull(ev.sub_id().c_str() + sep + 1,
-                                                                nullptr, 10);
-  switch (ev.ev_case()) {
-    case v1::SubEvent::kResponse:
-      in.what = sub_input::response;
-      in.status = ev.response().status();
-      in.refresh = ev.response().refresh();
-      break;
-    case v1::SubEvent::kNotify:
-      in.what = sub_input::notify;
-      in.substate = ev.notify().substate();
-      in.reason = ev.notify().reason();
-      in.retry_after_s = ev.notify().retry_after();
-      in.cseq = ev.notify().cseq();
-      in.dialog_tag = ev.notify().dialog_tag();
-      break;
-    default:
-      in.what = sub_input::ended;
-      break;
-  }
-  return in;
+subscription_spec spec_for(const config& cfg, const std::string& owner, std::string key,
+                           std::string target, presence_package pkg) {
+  subscription_spec sp;
+  sp.owner = owner;
+  sp.edge_id = cfg.edge_id;
+  sp.key = std::move(key);
+  sp.target_uri = std::move(target);
+  bool dialog = pkg == presence_package::dialog;
+  sp.event = dialog ? "dialog" : "presence";
+  sp.accept = dialog ? "application/dialog-info+xml" : "application/pidf+xml";
+  sp.expires = cfg.subscribe_expires;
+  return sp;
 }
 
 caf::behavior dn_behavior(dn_actor* self, const dn_config* dn, const config* cfg, bus* nats,
-                          std::string owner, caf::actor registry) {
+                          std::string owner, caf::actor registry, caf::actor pacer,
+                          bool own_subscription) {
   auto& s = self->state;
   s.dn = dn;
-  s.cfg = cfg;
   s.nats = nats;
-  s.owner = std::move(owner);
   s.registry = std::move(registry);
   s.st = initial_dn_state(dn->number, dn->type, now_us());
-  s.settings.retry_ms = cfg->subscribe_retry_s * 1000;
-  s.settings.backoff_max_ms = cfg->resubscribe_backoff_max_s * 1000;
-  // The edge answers within its transaction timeout; past that, the command
-  // or its answer was lost on the bus.
-  s.settings.pending_guard_ms = cfg->sip_t1x64_ms + 5000;
-  process_counters().add(counter_id::subscriptions, to_string(s.sub.phase), 1);
-  return {
-      [=](start_atom) { step_sub(self, sub_input{sub_input::start}); },
-      [=](paced_atom) { step_sub(self, sub_input{sub_input::paced}); },
-      [=](timer_atom, uint64_t gen) {
-        sub_input in{sub_input::timer};
-        in.timer_gen = gen;
-        step_sub(self, in);
-      },
-      [=](guard_atom, uint64_t gen) {
-        sub_input in{sub_input::guard};
-        in.generation = gen;
-        step_sub(self, in);
-      },
-      [=](edge_atom) {
-        // The edge (re)started: whatever it held for us is gone. Drop the
-        // old dialog in case it was made just before the announcement, then
-        // subscribe again.
-        auto& s = self->state;
-        if (s.sub.phase != sub_phase::pending && s.sub.phase != sub_phase::active)
-          return;
-        v1::EdgeCommand cmd;
-        cmd.set_schema(v1::SCHEMA_V1);
-        cmd.mutable_unsubscribe()->set_sub_id(sub_id_of(s));
-        s.nats->publish(subj::edge_cmd(s.cfg->edge_id), cmd);
-        sub_input in{sub_input::ended};
-        in.generation = s.sub.generation;
-        step_sub(self, in);
-      },
-      [=](sub_atom, const v1::SubEvent& ev) {
-        if (ev.has_response() && !ev.response().cause().empty())
-          spdlog::warn("DN {}: SUBSCRIBE answered {}: {}", self->state.st.dn(),
-                       ev.response().status(), ev.response().cause());
-        step_sub(self, to_input(ev), ev.has_notify() ? &ev.notify() : nullptr);
-      },
+  if (dn->monitor && own_subscription) {
+    s.sub.emplace(self, nats, std::move(pacer),
+                  spec_for(*cfg, owner, dn->number, target_uri(*dn, *cfg), dn->package),
+                  settings_of(*cfg),
+                  subscriber::hooks{[self](const v1::SubNotify& n) { apply_body(self, n); },
+                                    [self](bool live) { monitoring_changed(self, live); }});
+    s.sub->start();
+  }
+  return caf::message_handler{
       [=](req_atom, const v1::TRequest& req, const std::string& reply_to) {
         dn_input in{dn_input::request};
         in.req = req;
@@ -296,7 +198,105 @@ caf::behavior dn_behavior(dn_actor* self, const dn_config* dn, const config* cfg
         in.now_us = now_us();
         apply(self, in);
       },
-  };
+      // From the resource list this DN belongs to.
+      [=](monitor_atom, bool live) { monitoring_changed(self, live); },
+      [=](device_atom, int32_t device) {
+        device_changed(self, static_cast<v1::DeviceState>(device));
+      },
+      [=](edge_up_atom) {
+        if (self->state.sub)
+          self->state.sub->edge_restarted();
+      },
+  }
+      .or_else(subscriber_handlers([self](const std::string& key) -> subscriber* {
+        auto& sub = self->state.sub;
+        return sub && sub->key() == key ? &*sub : nullptr;
+      }));
+}
+
+// ---- one RFC 4662 resource list ----------------------------------------------
+
+struct list_actor_state {
+  const resource_list_config* list = nullptr;
+  // Resource URI user part (the DN's contact) -> DN actor and number.
+  std::unordered_map<std::string, std::pair<caf::actor, std::string>> members;
+  std::optional<subscriber> sub;
+  static inline const char* name = "resource-list";
+};
+
+using list_actor = caf::stateful_actor<list_actor_state>;
+
+std::string uri_user(const std::string& uri) {
+  auto start = uri.find(':');
+  start = start == std::string::npos ? 0 : start + 1;
+  auto at = uri.find('@', start);
+  return uri.substr(start, at == std::string::npos ? std::string::npos : at - start);
+}
+
+void apply_list_body(list_actor* self, const v1::SubNotify& n) {
+  auto& s = self->state;
+  auto parsed = parse_list_notify(n.content_type(), n.body());
+  if (!parsed) {
+    process_counters().add(counter_id::notify_bad_body, "multipart/related");
+    spdlog::warn("list {}: NOTIFY body ignored: {}", s.list->name, parsed.error);
+    return;
+  }
+  if (!s.sub->accept_version(parsed.value->version)) {
+    process_counters().add(counter_id::notify_stale, "version");
+    return;
+  }
+  std::unordered_map<std::string, bool> seen;
+  for (auto& r : parsed.value->resources) {
+    auto it = s.members.find(uri_user(r.uri));
+    if (it == s.members.end()) {
+      spdlog::warn("list {}: resource {} is not one of its configured DNs", s.list->name, r.uri);
+      continue;
+    }
+    auto& [actor, dn] = it->second;
+    bool live = r.state == "active";
+    seen[dn] = live;
+    if (live && r.report)
+      self->send(actor, device_atom::value, static_cast<int32_t>(r.report->device));
+    else if (live)
+      spdlog::warn("list {}: DN {}: {}", s.list->name, dn,
+                   r.error.empty() ? "no body part" : r.error);
+    self->send(actor, monitor_atom::value, live);
+  }
+  // A full-state list names every resource it still serves.
+  if (parsed.value->full_state)
+    for (auto& [user, member] : s.members)
+      if (!seen.count(member.second))
+        self->send(member.first, monitor_atom::value, false);
+}
+
+caf::behavior list_behavior(list_actor* self, const resource_list_config* list,
+                            const config* cfg, bus* nats, std::string owner, caf::actor pacer,
+                            std::vector<std::pair<const dn_config*, caf::actor>> members) {
+  auto& s = self->state;
+  s.list = list;
+  for (auto& [dn, actor] : members)
+    s.members.emplace(dn->contact.empty() ? dn->number : uri_user(dn->contact),
+                      std::make_pair(actor, dn->number));
+  auto spec = spec_for(*cfg, owner, "@" + list->name,
+                       "sip:" + list->name + "@" + cfg->asterisk.str(), list->package);
+  spec.eventlist = true;
+  spec.accept = "multipart/related, application/rlmi+xml, " + spec.accept;
+  s.sub.emplace(self, nats, std::move(pacer), std::move(spec), settings_of(*cfg),
+                subscriber::hooks{[self](const v1::SubNotify& n) { apply_list_body(self, n); },
+                                  [self](bool live) {
+                                    // Losing the list loses every member; members
+                                    // come back one by one with the next NOTIFY.
+                                    if (!live)
+                                      for (auto& [u, m] : self->state.members)
+                                        self->send(m.first, monitor_atom::value, false);
+                                  }});
+  s.sub->start();
+  return caf::message_handler{
+      [=](edge_up_atom) { self->state.sub->edge_restarted(); },
+  }
+      .or_else(subscriber_handlers([self](const std::string& key) -> subscriber* {
+        return self->state.sub->key() == key ? &*self->state.sub : nullptr;
+      }));
 }
 
 // ---- registry ---------------------------------------------------------------
@@ -308,37 +308,11 @@ struct registry_state {
   std::unordered_map<std::string, caf::actor> dns;
   std::unordered_map<std::string, v1::DnState> cache;
   std::unordered_map<std::string, std::string> agent_dn;  // AgentID -> DN
-  // Pacer: a token bucket releasing SUBSCRIBEs at cfg->subscribe_rate.
-  std::deque<caf::actor> waiting;
-  bool ticking = false;
-  double tokens = 1;
-  std::chrono::steady_clock::time_point last_tick;
+  std::unordered_map<std::string, caf::actor> lists;       // "@<name>" -> list actor
   static inline const char* name = "registry";
 };
 
 using registry_actor = caf::stateful_actor<registry_state>;
-
-std::chrono::milliseconds tick_interval(const config& cfg) {
-  auto ms = static_cast<long>(1000.0 / cfg.subscribe_rate);
-  return std::chrono::milliseconds(std::max(10L, ms));
-}
-
-void pace(registry_actor* self) {
-  auto& s = self->state;
-  auto now = std::chrono::steady_clock::now();
-  double elapsed = std::chrono::duration<double>(now - s.last_tick).count();
-  s.last_tick = now;
-  double burst = std::max(1.0, s.cfg->subscribe_rate * 0.02);
-  s.tokens = std::min(burst, s.tokens + elapsed * s.cfg->subscribe_rate);
-  while (s.tokens >= 1 && !s.waiting.empty()) {
-    self->send(s.waiting.front(), paced_atom::value);
-    s.waiting.pop_front();
-    s.tokens -= 1;
-  }
-  s.ticking = !s.waiting.empty();
-  if (s.ticking)
-    self->delayed_send(self, tick_interval(*s.cfg), tick_atom::value);
-}
 
 void reply_error(registry_actor* self, const std::string& reply_to, const v1::TRequest& req,
                  v1::ErrorCode code, const std::string& msg) {
@@ -438,16 +412,30 @@ caf::behavior registry_behavior(registry_actor* self, const config* cfg, bus* na
   s.cfg = cfg;
   s.nats = nats;
   s.owner = owner;
-  s.last_tick = std::chrono::steady_clock::now();
+  auto pacer = spawn_pacer(self, cfg->subscribe_rate);
+  std::unordered_map<std::string, const resource_list_config*> list_of;
+  for (auto& l : cfg->resource_lists)
+    for (auto& dn : l.dns)
+      list_of[dn] = &l;
+  std::unordered_map<const resource_list_config*,
+                     std::vector<std::pair<const dn_config*, caf::actor>>>
+      members;
   for (auto& dn : cfg->dns) {
+    auto lit = list_of.find(dn.number);
+    bool in_list = lit != list_of.end();
     auto a = self->spawn<caf::linked>(dn_behavior, &dn, cfg, nats, owner,
-                                      caf::actor_cast<caf::actor>(self));
+                                      caf::actor_cast<caf::actor>(self), pacer, !in_list);
     s.dns.emplace(dn.number, a);
     s.cache.emplace(dn.number, initial_dn_state(dn.number, dn.type, now_us()));
-    if (dn.monitor)
-      self->send(a, start_atom::value);
+    if (in_list)
+      members[lit->second].emplace_back(&dn, a);
   }
+  for (auto& l : cfg->resource_lists)
+    s.lists.emplace("@" + l.name, self->spawn<caf::linked>(list_behavior, &l, cfg, nats, owner,
+                                                           pacer, members[&l]));
   process_counters().set(counter_id::actors, "dn", static_cast<int64_t>(s.dns.size()));
+  process_counters().set(counter_id::actors, "resource_list",
+                         static_cast<int64_t>(s.lists.size()));
   return {
       [=](bus_atom, const std::string& subject, const std::string& data,
           const std::string& reply) {
@@ -459,9 +447,10 @@ caf::behavior registry_behavior(registry_actor* self, const config* cfg, bus* na
             v1::SubEvent ev;
             if (!decode(m, ev, "sub_event"))
               return;
-            auto it = s.dns.find(ev.key());
-            if (it != s.dns.end())
-              self->send(it->second, sub_atom::value, ev);
+            auto& owners = !ev.key().empty() && ev.key()[0] == '@' ? s.lists : s.dns;
+            auto it = owners.find(ev.key());
+            if (it != owners.end())
+              self->send(it->second, sub_event_atom::value, ev);
             break;
           }
           case subject_family::tlib_req:
@@ -473,8 +462,9 @@ caf::behavior registry_behavior(registry_actor* self, const config* cfg, bus* na
           case subject_family::ops_ready:
             if (subject == subj::ops_ready(s.cfg->edge_id)) {
               spdlog::info("edge {} is up: renewing every subscription", s.cfg->edge_id);
-              for (auto& [dn, a] : s.dns)
-                self->send(a, edge_atom::value);
+              for (auto* owners : {&s.dns, &s.lists})
+                for (auto& [key, a] : *owners)
+                  self->send(a, edge_up_atom::value);
             }
             break;
           case subject_family::dn_calls: {
@@ -490,15 +480,6 @@ caf::behavior registry_behavior(registry_actor* self, const config* cfg, bus* na
             spdlog::debug("bus: unexpected subject {}", subject);
         }
       },
-      [=](pace_atom, const caf::actor& who) {
-        auto& s = self->state;
-        s.waiting.push_back(who);
-        if (!s.ticking) {
-          s.ticking = true;
-          pace(self);
-        }
-      },
-      [=](tick_atom) { pace(self); },
       [=](state_atom, const v1::DnState& st) {
         auto& s = self->state;
         // Re-derive this DN's entries of the AgentID index from its state.

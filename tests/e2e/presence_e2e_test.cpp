@@ -293,3 +293,40 @@ TEST_F(PresenceE2E, WatchDecodesEverySubjectFamily) {
 
 }  // namespace
 }  // namespace sipcc::test
+
+namespace sipcc::test {
+namespace {
+
+TEST(ResourceListE2E, OneListSubscriptionServesEveryMember) {
+  system_options opts;
+  opts.dns = {{"1000"}, {"2000"}, {"1001"}};
+  opts.presence_extra = "  resource-lists:\n    - { name: agents, package: presence, dns: [\"1000\", \"2000\"] }\n";
+  sipcc_system sys(opts);
+  sys.asterisk().set_list("agents");
+  sys.asterisk().set_initial_notify("agents", "rls-notify-full-state.sip");
+  sys.asterisk().set_initial_notify("1001", "presence-notify-open.sip");
+  sys.start_services();
+  auto sub = sys.asterisk().wait_request("SUBSCRIBE", "agents", kWait);
+  ASSERT_TRUE(sub);
+  EXPECT_EQ(sub->header("Supported"), "eventlist");
+  EXPECT_NE(sub->header("Accept").find("application/rlmi+xml"), std::string::npos);
+  // In the captured list 1000 is registered and idle, 2000 is not registered.
+  ASSERT_TRUE(sys.recorder().wait_event("1000", v1::EventDNBackInService, kWait));
+  ASSERT_TRUE(sys.recorder().wait([](const bus_msg& m) {
+    v1::DnState st;
+    return m.subject == "sipcc.state.dn.2000" && st.ParseFromString(m.data) &&
+           st.monitor() == v1::MONITOR_ACTIVE && st.device() == v1::DEVICE_OUT_OF_SERVICE;
+  }, kWait));
+  // A DN outside the list keeps its own subscription; list members have none.
+  EXPECT_TRUE(sys.asterisk().wait_request("SUBSCRIBE", "1001", kWait));
+  EXPECT_EQ(sys.asterisk().count("SUBSCRIBE", "1000"), 0u);
+  EXPECT_EQ(sys.asterisk().count("SUBSCRIBE", "2000"), 0u);
+  // Losing the list subscription takes every member out of service.
+  notify_options term;
+  term.subscription_state = "terminated";
+  sys.asterisk().send_notify("agents", "rls-notify-full-state.sip", term);
+  EXPECT_TRUE(sys.recorder().wait_event("1000", v1::EventDNOutOfService, kWait));
+}
+
+}  // namespace
+}  // namespace sipcc::test

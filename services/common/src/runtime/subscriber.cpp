@@ -1,0 +1,206 @@
+#include "sipcc/subscriber.hpp"
+
+#include <deque>
+#include <optional>
+
+#include <caf/all.hpp>
+#include <spdlog/spdlog.h>
+
+#include "sipcc/bus_schema.hpp"
+#include "sipcc/counters.hpp"
+#include "sipcc/token_bucket.hpp"
+
+namespace sipcc {
+
+subscriber::subscriber(caf::event_based_actor* self, bus* nats, caf::actor pacer,
+                       subscription_spec spec, sub_settings settings, hooks h)
+    : self_(self),
+      nats_(nats),
+      pacer_(std::move(pacer)),
+      spec_(std::move(spec)),
+      settings_(settings),
+      hooks_(std::move(h)) {
+  process_counters().add(counter_id::subscriptions, to_string(sub_.phase), 1);
+}
+
+std::string subscriber::sub_id(uint64_t generation) const {
+  return spec_.key + "_" + std::to_string(generation);
+}
+
+void subscriber::start() { feed(sub_input{sub_input::start}); }
+void subscriber::stop() { feed(sub_input{sub_input::stop}); }
+void subscriber::paced() { feed(sub_input{sub_input::paced}); }
+
+void subscriber::timer(uint64_t timer_gen) {
+  sub_input in{sub_input::timer};
+  in.timer_gen = timer_gen;
+  feed(in);
+}
+
+void subscriber::guard(uint64_t generation) {
+  sub_input in{sub_input::guard};
+  in.generation = generation;
+  feed(in);
+}
+
+void subscriber::edge_restarted() {
+  if (sub_.phase != sub_phase::pending && sub_.phase != sub_phase::active)
+    return;
+  // In case the dialog was made just before the edge announced itself.
+  publish_unsubscribe(sub_.generation);
+  sub_input in{sub_input::ended};
+  in.generation = sub_.generation;
+  feed(in);
+}
+
+void subscriber::event(const v1::SubEvent& ev) {
+  sub_input in;
+  auto sep = ev.sub_id().rfind('_');
+  in.generation =
+      sep == std::string::npos ? 0 : std::strtoull(ev.sub_id().c_str() + sep + 1, nullptr, 10);
+  switch (ev.ev_case()) {
+    case v1::SubEvent::kResponse:
+      in.what = sub_input::response;
+      in.status = ev.response().status();
+      in.refresh = ev.response().refresh();
+      if (!ev.response().cause().empty())
+        spdlog::warn("{}: SUBSCRIBE answered {}: {}", spec_.key, ev.response().status(),
+                     ev.response().cause());
+      break;
+    case v1::SubEvent::kNotify:
+      in.what = sub_input::notify;
+      in.substate = ev.notify().substate();
+      in.reason = ev.notify().reason();
+      in.retry_after_s = ev.notify().retry_after();
+      in.cseq = ev.notify().cseq();
+      in.dialog_tag = ev.notify().dialog_tag();
+      break;
+    default:
+      in.what = sub_input::ended;
+      break;
+  }
+  feed(in, ev.has_notify() ? &ev.notify() : nullptr);
+}
+
+void subscriber::publish_unsubscribe(uint64_t generation) {
+  v1::EdgeCommand cmd;
+  cmd.set_schema(v1::SCHEMA_V1);
+  cmd.set_cmd_id(sub_id(generation));
+  cmd.mutable_unsubscribe()->set_sub_id(sub_id(generation));
+  nats_->publish(subj::edge_cmd(spec_.edge_id), cmd);
+}
+
+void subscriber::feed(const sub_input& in, const v1::SubNotify* notify) {
+  auto before = sub_.phase;
+  auto a = step(sub_, in, settings_);
+  auto& c = process_counters();
+  if (a.ignored)
+    c.add(counter_id::notify_stale, a.ignored);
+  if (before != sub_.phase) {
+    c.add(counter_id::subscriptions, to_string(before), -1);
+    c.add(counter_id::subscriptions, to_string(sub_.phase), 1);
+  }
+  // The body describes the resource before a termination takes monitoring away.
+  if (a.apply_body && notify && hooks_.on_body)
+    hooks_.on_body(*notify);
+  if (a.want_pace)
+    self_->send(pacer_, pace_atom::value, caf::actor_cast<caf::actor>(self_), spec_.key);
+  if (a.send_subscribe) {
+    v1::EdgeCommand cmd;
+    cmd.set_schema(v1::SCHEMA_V1);
+    cmd.set_cmd_id(sub_id(sub_.generation));
+    auto* sc = cmd.mutable_subscribe();
+    sc->set_sub_id(sub_id(sub_.generation));
+    sc->set_owner(spec_.owner);
+    sc->set_key(spec_.key);
+    sc->set_target_uri(spec_.target_uri);
+    sc->set_event(spec_.event);
+    sc->set_accept(spec_.accept);
+    sc->set_expires(spec_.expires);
+    sc->set_eventlist(spec_.eventlist);
+    sc->set_contact_params(spec_.contact_params);
+    nats_->publish(subj::edge_cmd(spec_.edge_id), cmd);
+  }
+  if (a.send_unsubscribe)
+    publish_unsubscribe(*a.send_unsubscribe);
+  if (a.timer_ms) {
+    spdlog::info("{}: subscribing again in {} ms", spec_.key, *a.timer_ms);
+    self_->delayed_send(self_, std::chrono::milliseconds(*a.timer_ms), sub_timer_atom::value,
+                        spec_.key, sub_.timer_gen);
+  }
+  if (a.guard_ms)
+    self_->delayed_send(self_, std::chrono::milliseconds(*a.guard_ms), sub_guard_atom::value,
+                        spec_.key, sub_.generation);
+  if (a.monitoring) {
+    spdlog::info("{}: monitoring {}", spec_.key, *a.monitoring ? "regained" : "lost");
+    if (hooks_.on_monitoring)
+      hooks_.on_monitoring(*a.monitoring);
+  }
+}
+
+namespace {
+
+using tick_atom = caf::atom_constant<caf::atom("tick")>;
+
+struct pacer_state {
+  std::deque<std::pair<caf::actor, std::string>> waiting;
+  std::optional<token_bucket> bucket;
+  bool ticking = false;
+  std::chrono::milliseconds interval{10};
+  static inline const char* name = "pacer";
+};
+
+void release(caf::stateful_actor<pacer_state>* self) {
+  auto& s = self->state;
+  auto n = s.bucket->take(token_bucket::clock::now(), s.waiting.size());
+  for (; n > 0; --n) {
+    self->send(s.waiting.front().first, paced_atom::value, s.waiting.front().second);
+    s.waiting.pop_front();
+  }
+  s.ticking = !s.waiting.empty();
+  if (s.ticking)
+    self->delayed_send(self, s.interval, tick_atom::value);
+}
+
+caf::behavior pacer(caf::stateful_actor<pacer_state>* self, double rate) {
+  auto& s = self->state;
+  s.bucket.emplace(rate, rate * 0.02, token_bucket::clock::now());
+  s.interval = std::chrono::milliseconds(std::max(10L, static_cast<long>(1000.0 / rate)));
+  return {
+      [=](pace_atom, const caf::actor& who, const std::string& key) {
+        self->state.waiting.emplace_back(who, key);
+        if (!self->state.ticking)
+          release(self);
+      },
+      [=](tick_atom) { release(self); },
+  };
+}
+
+}  // namespace
+
+caf::actor spawn_pacer(caf::event_based_actor* parent, double rate) {
+  return parent->spawn<caf::linked>(pacer, rate);
+}
+
+caf::message_handler subscriber_handlers(std::function<subscriber*(const std::string&)> find) {
+  return {
+      [find](paced_atom, const std::string& key) {
+        if (auto* s = find(key))
+          s->paced();
+      },
+      [find](sub_timer_atom, const std::string& key, uint64_t gen) {
+        if (auto* s = find(key))
+          s->timer(gen);
+      },
+      [find](sub_guard_atom, const std::string& key, uint64_t gen) {
+        if (auto* s = find(key))
+          s->guard(gen);
+      },
+      [find](sub_event_atom, const v1::SubEvent& ev) {
+        if (auto* s = find(ev.key()))
+          s->event(ev);
+      },
+  };
+}
+
+}  // namespace sipcc
