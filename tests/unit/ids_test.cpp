@@ -1,0 +1,43 @@
+#include <gtest/gtest.h>
+
+#include "sipcc/ids.hpp"
+
+namespace sipcc {
+namespace {
+
+TEST(ConnId, FormatsAndParsesTheShard) {
+  struct row {
+    conn_id id;
+    const char* text;
+  };
+  const std::vector<row> rows = {
+      {{0, 1}, "0000000000000001"},
+      {{7, 0x123456789abc}, "0007123456789abc"},
+      {{0xffff, 0xffffffffffff}, "ffffffffffffffff"},
+  };
+  for (auto& r : rows) {
+    SCOPED_TRACE(r.text);
+    EXPECT_EQ(format_conn_id(r.id), r.text);
+    auto back = parse_conn_id(r.text);
+    ASSERT_TRUE(back);
+    EXPECT_EQ(back->shard, r.id.shard);
+    EXPECT_EQ(back->serial, r.id.serial);
+  }
+}
+
+TEST(ConnId, RejectsWhatIsNotOne) {
+  for (const char* bad : {"", "123", "00000000000000001", "000000000000000g", "0x00000000000001"})
+    EXPECT_FALSE(parse_conn_id(bad)) << bad;
+  EXPECT_TRUE(parse_conn_id("00000000000000AB"));  // case-insensitive
+}
+
+TEST(ConnId, GeneratorIsUniqueAndKeepsItsShard) {
+  conn_id_generator gen(3, 1700000000000);
+  auto a = gen.next(), b = gen.next();
+  EXPECT_NE(a, b);
+  EXPECT_EQ(parse_conn_id(a)->shard, 3);
+  EXPECT_EQ(parse_conn_id(b)->serial, parse_conn_id(a)->serial + 1);
+}
+
+}  // namespace
+}  // namespace sipcc
