@@ -83,7 +83,9 @@ struct sip_edge::impl {
                      NUTAG_MEDIA_ENABLE(0),
                      NUTAG_M_USERNAME(ctx.cfg.sip_user.c_str()),
                      NUTAG_OUTBOUND("no-validate no-natify no-options-keepalive"),
-                     NUTAG_ALLOW("INVITE, ACK, BYE, CANCEL, OPTIONS, NOTIFY, INFO, UPDATE"),
+                     // Replaces nua's default list (NUTAG_ALLOW would add to it):
+                     // anything else gets 405 from the stack itself.
+                     SIPTAG_ALLOW_STR("INVITE, ACK, BYE, CANCEL, OPTIONS, NOTIFY, INFO, UPDATE"),
                      NTATAG_SIP_T1X64(ctx.cfg.sip_t1x64_ms),
                      SIPTAG_USER_AGENT_STR("sipcc"),
                      TAG_END());
@@ -127,6 +129,13 @@ struct sip_edge::impl {
       case nua_r_shutdown:
         if (status >= 200)
           su_root_break(self->root);
+        break;
+      case nua_i_options:
+        // nua answered (Asterisk's qualify, for one); the handle it made
+        // for the request is ours to free.
+        process_counters().add(counter_id::sip_requests_in, "OPTIONS");
+        if (!hmagic)
+          nua_handle_destroy(nh);
         break;
       default:
         if (status >= 300 && event < nua_r_set_params)

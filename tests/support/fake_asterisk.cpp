@@ -210,6 +210,12 @@ void fake_asterisk::set_initial_notify(const std::string& resource,
   initial_notify_[resource] = capture_name;
 }
 
+void fake_asterisk::set_default_initial_notify(const std::string& event,
+                                               const std::string& capture_name) {
+  std::lock_guard lock(mu_);
+  default_initial_notify_[event] = capture_name;
+}
+
 std::uint32_t fake_asterisk::send_notify(const std::string& resource,
                                          const std::string& capture_name,
                                          const notify_options& opts) {
@@ -267,6 +273,14 @@ std::size_t fake_asterisk::count(const std::string& method, const std::string& r
 std::vector<received> fake_asterisk::received() const {
   std::lock_guard lock(mu_);
   return received_;
+}
+
+std::vector<active_subscription> fake_asterisk::active_subscriptions() const {
+  std::lock_guard lock(mu_);
+  std::vector<active_subscription> out;
+  for (const dialog& d : dialogs_)
+    if (d.active) out.push_back({d.resource, d.event, d.last_capture});
+  return out;
 }
 
 void fake_asterisk::run() {
@@ -368,8 +382,13 @@ void fake_asterisk::handle_subscribe(const sip_message& req, test::received& rec
   respond(req, from, 200, extra, d->local_tag);
 
   if (to_tag.empty()) {
+    const std::string* initial = nullptr;
+    const std::string package = d->event.substr(0, d->event.find(';'));
     if (auto it = initial_notify_.find(d->resource); it != initial_notify_.end())
-      notify_locked(*d, it->second, {});
+      initial = &it->second;
+    else if (auto def = default_initial_notify_.find(package); def != default_initial_notify_.end())
+      initial = &def->second;
+    if (initial) notify_locked(*d, *initial, {});
   } else if (granted == 0) {
     notify_locked(*d, d->last_capture, {std::string("terminated"), {}, {}, false});
   } else if (!d->last_capture.empty()) {

@@ -17,7 +17,8 @@
 //   (none -> 3600), Contact <sip:127.0.0.1:PORT>; Expires: 0 -> 400. A list
 //   resource (set_list) needs Supported: eventlist (else 404) and its 200 and
 //   NOTIFYs carry Require: eventlist. No NOTIFY follows unless
-//   set_initial_notify was called for the resource (the fake's choice).
+//   set_initial_notify was called for the resource or
+//   set_default_initial_notify for its event package (the fake's choice).
 // - In-dialog SUBSCRIBE: refresh -> 200 plus a NOTIFY repeating the last body;
 //   Expires: 0 -> 200 plus a final NOTIFY "terminated" with the last body;
 //   unknown dialog -> 481.
@@ -96,6 +97,12 @@ struct received {
   std::chrono::steady_clock::time_point at;
 };
 
+struct active_subscription {
+  std::string resource;
+  std::string event;         // the SUBSCRIBE's Event value
+  std::string last_capture;  // body of the last NOTIFY; "" before the first
+};
+
 class fake_asterisk {
  public:
   explicit fake_asterisk(std::uint16_t port = 0);  // 0 = any free port
@@ -111,6 +118,9 @@ class fake_asterisk {
   void set_list(const std::string& resource);
   // NOTIFY sent right after the 200 to each initial SUBSCRIBE of the resource.
   void set_initial_notify(const std::string& resource, const std::string& capture_name);
+  // The same for every resource of an event package ("presence", "dialog")
+  // that has no set_initial_notify of its own.
+  void set_default_initial_notify(const std::string& event, const std::string& capture_name);
 
   // Sends the capture's body and Content-Type in the latest active
   // subscription dialog of the resource; returns the CSeq used. Throws
@@ -131,6 +141,8 @@ class fake_asterisk {
                                              std::chrono::milliseconds deadline);
   std::size_t count(const std::string& method, const std::string& resource) const;
   std::vector<test::received> received() const;
+  // Dialogs not terminated yet, oldest first (expiry is not modelled).
+  std::vector<active_subscription> active_subscriptions() const;
 
  private:
   struct dialog {
@@ -171,6 +183,7 @@ class fake_asterisk {
   std::map<std::string, std::deque<subscribe_policy>> once_policies_;
   std::set<std::string> lists_;
   std::map<std::string, std::string> initial_notify_;
+  std::map<std::string, std::string> default_initial_notify_;  // by event package
   std::deque<dialog> dialogs_;  // deque: pointers stay valid as it grows
   std::map<std::string, std::optional<std::string>> responses_;  // branch+method -> sent answer
   std::vector<test::received> received_;

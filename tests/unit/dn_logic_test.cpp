@@ -221,6 +221,30 @@ std::vector<dn_scenario> dn_scenarios() {
               {call("C1", false), "", "", READY, v1::AutoIn, true, true, ""},
           }),
       in_service_then(
+          "busy_tail_after_the_sipcc_call_ends_is_not_a_private_call",
+          {
+              {login("A1", v1::AutoIn), "EventAgentLogin EventAgentReady", "EventAgentLogin",
+               READY, v1::AutoIn, true, true, ""},
+              {call("C1", true), "", "", READY, v1::AutoIn, true, false, ""},
+              {device(BUSY), "", "", READY, v1::AutoIn, true, false, ""},
+              // callctl sees the BYE before Asterisk's idle NOTIFY arrives.
+              {call("C1", false), "", "", READY, v1::AutoIn, true, false, ""},
+              {device(IDLE), "", "", READY, v1::AutoIn, true, true, ""},
+              // The next busy period without a sipcc call is private again.
+              {device(BUSY), "EventAgentNotReady(PrivateCall)", "", NOT_READY, v1::AutoIn, true,
+               false, ""},
+          }),
+      in_service_then(
+          "sipcc_call_that_never_rang_leaves_no_trace",
+          {
+              {login("A1", v1::AutoIn), "EventAgentLogin EventAgentReady", "EventAgentLogin",
+               READY, v1::AutoIn, true, true, ""},
+              {call("C1", true), "", "", READY, v1::AutoIn, true, false, ""},
+              {call("C1", false), "", "", READY, v1::AutoIn, true, true, ""},
+              {device(RINGING), "EventAgentNotReady(PrivateCall)", "", NOT_READY, v1::AutoIn,
+               true, false, ""},
+          }),
+      in_service_then(
           "set_ready_during_private_call_takes_effect_at_idle",
           {
               {login("A1"), "EventAgentLogin", "EventAgentLogin", NOT_READY, v1::AuxWork, true,
@@ -443,6 +467,7 @@ TEST(DnLogic, SnapshotRoundTrip) {
   st->add_sipcc_calls("007F02A5D3C2B002");
   st->set_routable(true);
   st->set_since_us(1700000000123456);
+  st->set_sipcc_busy(true);
   auto* ag = st->mutable_agent();
   ag->set_agent_id("A1");
   ag->set_state(v1::AGENT_NOT_READY);
@@ -452,7 +477,6 @@ TEST(DnLogic, SnapshotRoundTrip) {
   auto* kv = ag->mutable_reasons()->add_pairs();
   kv->set_key("ReasonCode");
   kv->set_str("PrivateCall");
-  snap.set_sub_id("1001-7");
   snap.set_sub_generation(7);
   snap.set_dialog_tag("as-5f1e2d");
   snap.set_last_cseq(42);

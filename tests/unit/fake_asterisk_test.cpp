@@ -311,6 +311,47 @@ TEST_F(FakeAsteriskTest, RefreshRepeatsLastBodyAndUnsubscribeTerminates) {
   EXPECT_THROW(asterisk.send_notify("1000", "presence-notify-open.sip"), std::runtime_error);
 }
 
+TEST_F(FakeAsteriskTest, DefaultInitialNotifyPerEventPackageUnlessTheResourceHasOne) {
+  asterisk.set_default_initial_notify("presence", "presence-notify-closed.sip");
+  asterisk.set_default_initial_notify("dialog", "dialog-notify-initial-unregistered.sip");
+  asterisk.set_initial_notify("1001", "presence-notify-open.sip");
+  struct row {
+    std::string resource, event;
+    std::string capture;  // "" = no NOTIFY after the 200
+  };
+  const std::vector<row> rows = {
+      {"gvm-1000", "message-summary", ""},  // no default for the package
+      {"1000", "presence", "presence-notify-closed.sip"},
+      {"1002", "dialog", "dialog-notify-initial-unregistered.sip"},
+      {"1001", "presence", "presence-notify-open.sip"},  // the resource's own wins
+  };
+  for (const row& r : rows) {
+    SCOPED_TRACE(r.resource);
+    subscribe_request req(r.resource, "call-" + r.resource);
+    req.event = r.event;
+    subscribe(req);
+    // The fake answers in order: a NOTIFY missing here, or one that should
+    // not have been sent, shows up in place of the next row's 200.
+    const sip_message ok = next();
+    EXPECT_EQ(ok.start_line, "SIP/2.0 200 OK");
+    EXPECT_EQ(ok.header("Call-ID"), "call-" + r.resource);
+    if (r.capture.empty()) continue;
+    const sip_message notify = next();
+    EXPECT_EQ(notify.header("Event"), r.event);
+    EXPECT_EQ(notify.body, load_capture(r.capture).body);  // dialog-info: version 0 both
+    answer(notify);
+  }
+  std::vector<std::string> active;
+  for (const active_subscription& s : asterisk.active_subscriptions())
+    active.push_back(s.resource + " " + s.event + " " + s.last_capture);
+  EXPECT_EQ(active, (std::vector<std::string>{
+                        "gvm-1000 message-summary ",
+                        "1000 presence presence-notify-closed.sip",
+                        "1002 dialog dialog-notify-initial-unregistered.sip",
+                        "1001 presence presence-notify-open.sip",
+                    }));
+}
+
 TEST_F(FakeAsteriskTest, UnknownRequestGets501) {
   send(
       "INVITE sip:7006@127.0.0.1 SIP/2.0\r\n"

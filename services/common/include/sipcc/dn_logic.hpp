@@ -4,6 +4,8 @@
 // nowhere else:
 //
 //   private call  = device ringing/busy/held while no sipcc call is on the DN
+//                   (nor was since the device was last free: the busy tail of
+//                   a sipcc call that just ended is not a private call)
 //   Ready agent + private call starts  -> EventAgentNotReady (flag set)
 //   flagged agent + private call ends  -> EventAgentReady
 //   NotReady agent (AuxWork...)        -> stays NotReady through the call

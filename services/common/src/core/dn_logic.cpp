@@ -203,7 +203,7 @@ void on_request(v1::DnState& st, const dn_input& in, dn_output& out) {
 }  // namespace
 
 bool is_private_call(const v1::DnState& st) {
-  return device_in_use(st.device()) && st.sipcc_calls_size() == 0;
+  return device_in_use(st.device()) && st.sipcc_calls_size() == 0 && !st.sipcc_busy();
 }
 
 bool is_routable(const v1::DnState& st) {
@@ -247,6 +247,8 @@ dn_output dn_step(v1::DnState& st, const dn_input& in) {
         st.set_since_us(in.now_us);
         out.state_changed = true;
       }
+      if (!device_in_use(st.device()) && st.sipcc_calls_size() == 0)
+        st.set_sipcc_busy(false);
       break;
     case dn_input::monitoring: {
       auto m = in.live ? v1::MONITOR_ACTIVE : v1::MONITOR_RETRY_WAIT;
@@ -271,6 +273,12 @@ dn_output dn_step(v1::DnState& st, const dn_input& in) {
         calls->erase(it);
         out.state_changed = true;
       }
+      // Set before the agent INVITE goes out; cleared once the device is
+      // free again (or already is when the call ends, e.g. never rang).
+      if (in.active)
+        st.set_sipcc_busy(true);
+      else if (st.sipcc_calls_size() == 0 && !device_in_use(st.device()))
+        st.set_sipcc_busy(false);
       break;
     }
   }
