@@ -19,6 +19,7 @@
 #include "sipcc/bus_schema.hpp"
 #include "sipcc/v1/sip.pb.h"
 #include "sipcc/v1/state.pb.h"
+#include "loopback.hpp"
 #include "sipcc_fixture.hpp"
 
 namespace sipcc::test {
@@ -35,15 +36,7 @@ constexpr auto kWait = 5s;
 class udp_peer {
 public:
   udp_peer() {
-    fd_ = ::socket(AF_INET, SOCK_DGRAM, 0);
-    sockaddr_in a{};
-    a.sin_family = AF_INET;
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    socklen_t len = sizeof a;
-    if (fd_ < 0 || ::bind(fd_, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0 ||
-        ::getsockname(fd_, reinterpret_cast<sockaddr*>(&a), &len) != 0)
-      throw std::runtime_error("udp_peer: no socket");
-    port_ = ntohs(a.sin_port);
+    fd_ = bind_loopback(SOCK_DGRAM, port_);
   }
   ~udp_peer() { ::close(fd_); }
   udp_peer(const udp_peer&) = delete;

@@ -1,4 +1,5 @@
 #include "fake_asterisk.hpp"
+#include "loopback.hpp"
 
 #include <arpa/inet.h>
 #include <poll.h>
@@ -169,16 +170,10 @@ bool supports_eventlist(const sip_message& m) {
 }  // namespace
 
 fake_asterisk::fake_asterisk(std::uint16_t port) : rng_(std::random_device{}()) {
-  fd_ = ::socket(AF_INET, SOCK_DGRAM, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_port = htons(port);
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  socklen_t len = sizeof a;
-  if (fd_ < 0 || ::bind(fd_, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0 ||
-      ::getsockname(fd_, reinterpret_cast<sockaddr*>(&a), &len) != 0 || ::pipe(wake_) != 0)
-    throw std::system_error(errno, std::generic_category(), "fake_asterisk socket");
-  port_ = ntohs(a.sin_port);
+  port_ = port;
+  fd_ = bind_loopback(SOCK_DGRAM, port_);
+  if (::pipe(wake_) != 0)
+    throw std::system_error(errno, std::generic_category(), "fake_asterisk pipe");
   thread_ = std::thread([this] { run(); });
 }
 

@@ -14,6 +14,7 @@
 #include <stdexcept>
 #include <thread>
 
+#include "loopback.hpp"
 #include "sipcc/bus_schema.hpp"
 
 namespace sipcc::test {
@@ -21,15 +22,9 @@ namespace sipcc::test {
 using namespace std::chrono_literals;
 
 uint16_t free_port(int type) {
-  int fd = ::socket(AF_INET, type, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a);
-  socklen_t len = sizeof a;
-  ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
-  ::close(fd);
-  return ntohs(a.sin_port);
+  uint16_t port = 0;
+  ::close(bind_loopback(type, port));
+  return port;
 }
 
 // ---- child_process ---------------------------------------------------------

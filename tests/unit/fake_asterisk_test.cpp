@@ -1,6 +1,7 @@
 // The simulated Asterisk tested against itself: a raw UDP socket plays the
 // subscriber (the part sipcc plays in the end-to-end tests).
 #include "fake_asterisk.hpp"
+#include "loopback.hpp"
 
 #include <arpa/inet.h>
 #include <gtest/gtest.h>
@@ -50,14 +51,9 @@ struct subscribe_request {
 class FakeAsteriskTest : public ::testing::Test {
  protected:
   FakeAsteriskTest() {
-    fd_ = ::socket(AF_INET, SOCK_DGRAM, 0);
-    sockaddr_in a{};
-    a.sin_family = AF_INET;
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    socklen_t len = sizeof a;
-    ::bind(fd_, reinterpret_cast<sockaddr*>(&a), sizeof a);
-    ::getsockname(fd_, reinterpret_cast<sockaddr*>(&a), &len);
-    port_ = std::to_string(ntohs(a.sin_port));
+    uint16_t port = 0;
+    fd_ = bind_loopback(SOCK_DGRAM, port);
+    port_ = std::to_string(port);
   }
   ~FakeAsteriskTest() override { ::close(fd_); }
 
