@@ -1,5 +1,7 @@
 #include "edge.hpp"
 
+#include <cstdarg>
+#include <cstdio>
 #include <cstring>
 #include <future>
 #include <stdexcept>
@@ -56,6 +58,18 @@ std::string cause_for(int status, const std::string& bind) {
 
 const char* str_or_empty(const char* s) { return s ? s : ""; }
 
+// sofia-sip writes its own diagnostics to stderr; keep them in our log
+// (one line each, at debug: the edge logs what matters itself).
+void sofia_log(void*, char const* fmt, va_list ap) {
+  char buf[1024];
+  std::vsnprintf(buf, sizeof buf, fmt, ap);
+  std::string line(buf);
+  while (!line.empty() && (line.back() == '\n' || line.back() == '\r'))
+    line.pop_back();
+  if (!line.empty())
+    spdlog::debug("sofia: {}", line);
+}
+
 }  // namespace
 
 struct sip_edge::impl {
@@ -72,6 +86,8 @@ struct sip_edge::impl {
 
   void run() {
     su_init();
+    su_log_redirect(su_log_default, sofia_log, nullptr);
+    su_log_redirect(su_log_global, sofia_log, nullptr);
     root = su_root_create(this);
     // One thread for the whole stack: nua's default second thread doubles
     // the CPU per message (STACK-NOTES).
