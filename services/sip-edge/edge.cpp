@@ -1,4 +1,5 @@
 #include "edge.hpp"
+#include "edge_calls.hpp"
 
 #include <cstdarg>
 #include <cstdio>
@@ -27,7 +28,8 @@ namespace sipcc::edge {
 namespace {
 
 // One SIP subscription this edge holds for an owner.
-struct subscription {
+struct subscription : handle_ctx {
+  subscription() : handle_ctx(handle_kind::subscription) {}
   std::string sub_id;
   std::string owner;
   std::string key;
@@ -79,6 +81,7 @@ struct sip_edge::impl {
   std::thread thread;
   std::promise<std::string> started;
   std::unordered_map<std::string, std::unique_ptr<subscription>> subs;
+  std::unique_ptr<call_legs> legs;
 
   explicit impl(service_context& c) : ctx(c) {}
 
@@ -112,8 +115,10 @@ struct sip_edge::impl {
       su_deinit();
       return;
     }
+    legs = std::make_unique<call_legs>(ctx, nua, root);
     started.set_value("");
     su_root_run(root);
+    legs.reset();
     nua_destroy(nua);
     su_root_destroy(root);
     su_deinit();
@@ -123,7 +128,12 @@ struct sip_edge::impl {
                        nua_magic_t* magic, nua_handle_t* nh, nua_hmagic_t* hmagic,
                        sip_t const* sip, tagi_t tags[]) {
     auto* self = reinterpret_cast<impl*>(magic);
-    auto* sub = reinterpret_cast<subscription*>(hmagic);
+    auto* ctx = reinterpret_cast<handle_ctx*>(hmagic);
+    if (ctx && ctx->kind == handle_kind::leg) {
+      self->legs->event(reinterpret_cast<leg*>(ctx), event, status, phrase, sip, tags);
+      return;
+    }
+    auto* sub = static_cast<subscription*>(ctx);
     switch (event) {
       case nua_r_subscribe:
       case nua_r_unsubscribe:
@@ -135,12 +145,8 @@ struct sip_edge::impl {
           self->on_notify(sub, sip, tags);
         break;
       case nua_i_invite:
-        // Call control arrives with the routed-calls work; until then say
-        // plainly that nobody here takes calls.
-        process_counters().add(counter_id::sip_requests_in, "INVITE");
-        process_counters().add(counter_id::sip_responses_out, "480");
-        nua_respond(nh, 480, "No call control available", TAG_END());
-        nua_handle_destroy(nh);
+        if (sip)
+          self->legs->incoming(nh, sip);
         break;
       case nua_r_shutdown:
         if (status >= 200)
@@ -269,7 +275,7 @@ struct sip_edge::impl {
     sub->key = c.key();
     sub->target = c.target_uri();
     std::string from = "<sip:" + ctx.cfg.sip_user + "@" + ctx.cfg.sip_bind.str() + ">";
-    sub->nh = nua_handle(nua, reinterpret_cast<nua_hmagic_t*>(sub.get()),
+    sub->nh = nua_handle(nua, static_cast<handle_ctx*>(sub.get()),
                          SIPTAG_TO_STR(c.target_uri().c_str()), SIPTAG_FROM_STR(from.c_str()),
                          TAG_END());
     std::string expires = std::to_string(c.expires());
@@ -362,8 +368,23 @@ std::string sip_edge::start() {
     impl_->post([](impl* self, std::string& data) { self->on_command(data); },
                 std::move(m.data));
   });
+  // Leg commands on their own subscription: one delivery thread keeps the
+  // commands of a leg in order.
+  impl_->ctx.nats->subscribe(subj::edge_leg(impl_->ctx.instance), [this](bus_msg m) {
+    impl_->post(
+        [](impl* self, std::string& data) {
+          v1::LegCommand cmd;
+          if (!cmd.ParseFromString(data)) {
+            process_counters().add(counter_id::bus_decode_errors, "edge_leg");
+            spdlog::warn("edge: undecodable leg command ({} bytes) dropped", data.size());
+            return;
+          }
+          self->legs->command(cmd);
+        },
+        std::move(m.data));
+  });
   return "SIP udp " + impl_->ctx.cfg.sip_bind.str() + ", commands on " +
-         subj::edge_cmd(impl_->ctx.instance);
+         subj::edge_cmd(impl_->ctx.instance) + " and " + subj::edge_leg(impl_->ctx.instance);
 }
 
 void sip_edge::stop() {

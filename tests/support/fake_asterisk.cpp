@@ -2,6 +2,7 @@
 #include "loopback.hpp"
 
 #include <arpa/inet.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -121,6 +122,12 @@ std::optional<unsigned> number(const std::string& s) {
 
 std::string reason_phrase(int status) {
   switch (status) {
+    case 100:
+      return "Trying";
+    case 180:
+      return "Ringing";
+    case 183:
+      return "Session Progress";
     case 200:
       return "OK";
     case 400:
@@ -137,14 +144,22 @@ std::string reason_phrase(int status) {
       return "Temporarily Unavailable";
     case 481:
       return "Call/Transaction Does Not Exist";
+    case 486:
+      return "Busy Here";
+    case 487:
+      return "Request Terminated";
     case 489:
       return "Bad Event";
+    case 491:
+      return "Request Pending";
     case 500:
       return "Server Internal Error";
     case 501:
       return "Not Implemented";
     case 503:
       return "Service Unavailable";
+    case 603:
+      return "Decline";
     default:
       return "Unknown";
   }
@@ -167,19 +182,62 @@ bool supports_eventlist(const sip_message& m) {
   return false;
 }
 
+// P-Asserted-Identity of an agent's phone, from its endpoint's callerid.
+std::string agent_identity(const std::string& resource) {
+  return "\"Agent " + resource + "\" <sip:" + resource + "@127.0.0.1>";
+}
+
+bool is_call_method(const std::string& method) {
+  return method == "INVITE" || method == "ACK" || method == "BYE" || method == "CANCEL";
+}
+
+// "17111 INVITE" -> "INVITE".
+std::string cseq_method(const std::string& cseq) {
+  return cseq.substr(cseq.find_last_of(' ') + 1);
+}
+
+// The dialog whose local tag is the request's To-tag or the response's From-tag.
+template <class Dialogs>
+auto find_dialog(Dialogs& dialogs, const std::string& call_id, const std::string& local_tag)
+    -> decltype(&dialogs.front()) {
+  for (auto& d : dialogs)
+    if (d.call_id == call_id && d.local_tag == local_tag) return &d;
+  return nullptr;
+}
+
 }  // namespace
 
-fake_asterisk::fake_asterisk(std::uint16_t port) : rng_(std::random_device{}()) {
+template <class Policy>
+void fake_asterisk::policy_book<Policy>::set(const std::string& resource, Policy p) {
+  if (p.once)
+    once[resource].push_back(p);
+  else
+    standing[resource] = p;
+}
+
+template <class Policy>
+Policy fake_asterisk::policy_book<Policy>::next(const std::string& resource) {
+  if (auto q = once.find(resource); q != once.end() && !q->second.empty()) {
+    Policy p = q->second.front();
+    q->second.pop_front();
+    return p;
+  }
+  auto it = standing.find(resource);
+  return it == standing.end() ? Policy{} : it->second;
+}
+
+fake_asterisk::fake_asterisk(std::uint16_t port, std::chrono::milliseconds t1)
+    : t1_(t1), rng_(std::random_device{}()) {
   port_ = port;
   fd_ = bind_loopback(SOCK_DGRAM, port_);
-  if (::pipe(wake_) != 0)
+  if (::pipe2(wake_, O_NONBLOCK | O_CLOEXEC) != 0)
     throw std::system_error(errno, std::generic_category(), "fake_asterisk pipe");
   thread_ = std::thread([this] { run(); });
 }
 
 fake_asterisk::~fake_asterisk() {
-  char c = 0;
-  if (::write(wake_[1], &c, 1) != 1) std::abort();  // the thread would never stop
+  stopping_ = true;
+  wake();
   thread_.join();
   ::close(wake_[0]);
   ::close(wake_[1]);
@@ -188,10 +246,7 @@ fake_asterisk::~fake_asterisk() {
 
 void fake_asterisk::set_policy(const std::string& resource, subscribe_policy policy) {
   std::lock_guard lock(mu_);
-  if (policy.once)
-    once_policies_[resource].push_back(policy);
-  else
-    policies_[resource] = policy;
+  policies_.set(resource, policy);
 }
 
 void fake_asterisk::set_list(const std::string& resource) {
@@ -215,9 +270,11 @@ std::uint32_t fake_asterisk::send_notify(const std::string& resource,
                                          const std::string& capture_name,
                                          const notify_options& opts) {
   std::lock_guard lock(mu_);
-  auto it = std::find_if(dialogs_.rbegin(), dialogs_.rend(),
-                         [&](const dialog& d) { return d.active && d.resource == resource; });
-  if (it == dialogs_.rend()) throw std::runtime_error("no active subscription for " + resource);
+  auto it = std::find_if(subscriptions_.rbegin(), subscriptions_.rend(), [&](const subscription& d) {
+    return d.active && d.resource == resource;
+  });
+  if (it == subscriptions_.rend())
+    throw std::runtime_error("no active subscription for " + resource);
   return notify_locked(*it, capture_name, opts);
 }
 
@@ -225,6 +282,122 @@ void fake_asterisk::send_raw(const std::string& text) {
   std::lock_guard lock(mu_);
   if (last_peer_.sin_port == 0) throw std::runtime_error("send_raw: nobody has sent anything yet");
   send_to(text, last_peer_);
+}
+
+void fake_asterisk::set_call_policy(const std::string& resource, call_policy policy) {
+  std::lock_guard lock(mu_);
+  call_policies_.set(resource, policy);
+}
+
+void fake_asterisk::set_reinvite_glare(const std::string& resource) {
+  std::lock_guard lock(mu_);
+  reinvite_glare_.insert(resource);
+}
+
+void fake_asterisk::answer_call(const std::string& resource) {
+  std::lock_guard lock(mu_);
+  call* c = latest_call(resource, call_state::proceeding);
+  if (!c) throw std::runtime_error("answer_call: no INVITE to " + resource + " is ringing");
+  if (c->policy.answer == call_policy::answer_mode::never)
+    throw std::runtime_error("answer_call: the call policy of " + resource + " is never");
+  answer_invite(*c, 200);
+  cv_.notify_all();
+}
+
+void fake_asterisk::hangup(const std::string& resource) {
+  std::lock_guard lock(mu_);
+  call* c = latest_call(resource, call_state::confirmed);
+  if (!c) throw std::runtime_error("hangup: no confirmed call to " + resource);
+  send_bye(*c);
+  cv_.notify_all();
+}
+
+std::string fake_asterisk::place_call(const std::string& to_user, std::uint16_t sipcc_port,
+                                      const std::string& from_user) {
+  const sip_message capture = load_capture("service-8000-invite-asterisk-to-sipserver.sip");
+  headers extra;
+  for (const char* h : {"Allow", "Supported", "Session-Expires", "Min-SE"})
+    extra.emplace_back(h, capture.header(h));
+
+  std::lock_guard lock(mu_);
+  call& c = calls_.emplace_back();
+  c.resource = to_user;
+  c.call_id = uuid();
+  c.local_tag = uuid();
+  c.local_uri = "<sip:" + from_user + "@127.0.0.1>";
+  c.remote_uri = "<sip:" + to_user + "@127.0.0.1>";
+  c.local_contact = "<sip:asterisk@127.0.0.1:" + std::to_string(port_) + ">";
+  c.invite_uri = c.remote_target = "sip:" + to_user + "@127.0.0.1:" + std::to_string(sipcc_port);
+  c.target = *address_of(c.remote_target);
+  c.invite_branch = branch();
+  c.local_sdp = capture.body;
+  c.next_cseq = 2;
+  extra.emplace_back("P-Asserted-Identity", c.local_uri);
+  std::string invite = request(c, "INVITE", c.invite_uri, c.invite_branch, 1, extra,
+                               capture.header("Content-Type"), c.local_sdp);
+  send_to(invite, c.target);
+  resend_until_answered(c, std::move(invite), c.target, false);
+  return c.call_id;
+}
+
+void fake_asterisk::cancel_call(const std::string& id) {
+  std::lock_guard lock(mu_);
+  call& c = call_by_id(id);
+  if (c.state != call_state::proceeding)
+    throw std::runtime_error("cancel_call: " + id + " has no provisional answer, or a final one");
+  c.cancelled = true;
+  // Same branch, Request-URI and To (no tag yet) as the INVITE (RFC 3261 9.1).
+  send_to(request(c, "CANCEL", c.invite_uri, c.invite_branch, 1, {}, {}, {}), c.target);
+}
+
+void fake_asterisk::hangup_call(const std::string& id) {
+  std::lock_guard lock(mu_);
+  call& c = call_by_id(id);
+  if (c.state != call_state::confirmed)
+    throw std::runtime_error("hangup_call: " + id + " is not confirmed");
+  send_bye(c);
+  cv_.notify_all();
+}
+
+std::optional<int> fake_asterisk::wait_final(const std::string& id,
+                                             std::chrono::milliseconds deadline) {
+  std::unique_lock lock(mu_);
+  const call& c = call_by_id(id);
+  cv_.wait_for(lock, deadline,
+               [&] { return c.final_status.has_value() || c.state == call_state::ended; });
+  return c.final_status;
+}
+
+bool fake_asterisk::wait_provisional(const std::string& id, int status,
+                                     std::chrono::milliseconds deadline) {
+  std::unique_lock lock(mu_);
+  const call& c = call_by_id(id);
+  return cv_.wait_for(lock, deadline, [&] {
+    return std::find(c.invite_statuses.begin(), c.invite_statuses.end(), status) !=
+           c.invite_statuses.end();
+  });
+}
+
+bool fake_asterisk::wait_bye_from_sipcc(const std::string& id,
+                                        std::chrono::milliseconds deadline) {
+  std::unique_lock lock(mu_);
+  const call& c = call_by_id(id);
+  return cv_.wait_for(lock, deadline, [&] { return c.bye_received; });
+}
+
+std::string fake_asterisk::answer_sdp(const std::string& id) const {
+  std::lock_guard lock(mu_);
+  return call_by_id(id).remote_sdp;
+}
+
+std::size_t fake_asterisk::active_calls() const {
+  std::lock_guard lock(mu_);
+  return active_calls_locked();
+}
+
+bool fake_asterisk::wait_calls_ended(std::chrono::milliseconds deadline) {
+  std::unique_lock lock(mu_);
+  return cv_.wait_for(lock, deadline, [&] { return active_calls_locked() == 0; });
 }
 
 std::optional<sip_message> fake_asterisk::wait_request(
@@ -273,24 +446,74 @@ std::vector<received> fake_asterisk::received() const {
 std::vector<active_subscription> fake_asterisk::active_subscriptions() const {
   std::lock_guard lock(mu_);
   std::vector<active_subscription> out;
-  for (const dialog& d : dialogs_)
+  for (const subscription& d : subscriptions_)
     if (d.active) out.push_back({d.resource, d.event, d.last_capture});
   return out;
 }
 
+// One thread receives, answers and re-sends; it sleeps in poll until a
+// datagram, the next retransmission, or a wake() from the test's thread.
 void fake_asterisk::run() {
   std::string buf(65536, '\0');
   pollfd fds[2] = {{fd_, POLLIN, 0}, {wake_[0], POLLIN, 0}};
   for (;;) {
-    if (::poll(fds, 2, -1) < 0 && errno != EINTR) return;
-    if (fds[1].revents) return;
-    if (!(fds[0].revents & POLLIN)) continue;
-    sockaddr_in from{};
-    socklen_t len = sizeof from;
-    ssize_t n =
-        ::recvfrom(fd_, buf.data(), buf.size(), 0, reinterpret_cast<sockaddr*>(&from), &len);
-    if (n > 0) handle(buf.substr(0, static_cast<std::size_t>(n)), from);
+    const int ready = ::poll(fds, 2, next_timer_ms());
+    if (ready < 0 && errno != EINTR) return;
+    if (ready > 0 && (fds[1].revents & POLLIN)) {
+      char drain[64];
+      while (::read(wake_[0], drain, sizeof drain) > 0) {
+      }
+      if (stopping_) return;
+    }
+    if (ready > 0 && (fds[0].revents & POLLIN)) {
+      sockaddr_in from{};
+      socklen_t len = sizeof from;
+      ssize_t n =
+          ::recvfrom(fd_, buf.data(), buf.size(), 0, reinterpret_cast<sockaddr*>(&from), &len);
+      if (n > 0) handle(buf.substr(0, static_cast<std::size_t>(n)), from);
+    }
+    fire_timers();
   }
+}
+
+int fake_asterisk::next_timer_ms() {
+  std::lock_guard lock(mu_);
+  std::optional<std::chrono::steady_clock::time_point> next;
+  for (const call& c : calls_)
+    if (!c.resend.text.empty() && (!next || c.resend.next < *next)) next = c.resend.next;
+  if (!next) return -1;
+  const auto wait =
+      std::chrono::ceil<std::chrono::milliseconds>(*next - std::chrono::steady_clock::now());
+  return static_cast<int>(std::max<std::chrono::milliseconds::rep>(0, wait.count()));
+}
+
+void fake_asterisk::fire_timers() {
+  std::lock_guard lock(mu_);
+  const auto now = std::chrono::steady_clock::now();
+  for (call& c : calls_) {
+    retransmission& r = c.resend;
+    if (r.text.empty() || r.next > now) continue;
+    if (now < r.give_up) {
+      send_to(r.text, r.to);
+      r.interval = r.capped ? std::min(2 * r.interval, 8 * t1_) : 2 * r.interval;
+      r.next = std::min(now + r.interval, r.give_up);
+      continue;
+    }
+    // Nobody answered in 64*T1: an unACKed 2xx ends the dialog with a BYE
+    // (RFC 3261 13.3.1.4); an unanswered INVITE or unACKed failure just ends.
+    r = {};
+    if (c.state == call_state::answered)
+      send_bye(c);
+    else if (c.state == call_state::calling || c.state == call_state::rejected)
+      c.state = call_state::ended;
+    cv_.notify_all();
+  }
+}
+
+void fake_asterisk::wake() {
+  const char c = 0;
+  // A full pipe (EAGAIN) already wakes the thread.
+  if (::write(wake_[1], &c, 1) < 0 && errno != EAGAIN) std::abort();  // it would never stop
 }
 
 void fake_asterisk::handle(const std::string& raw, const sockaddr_in& from) {
@@ -312,7 +535,9 @@ void fake_asterisk::handle(const std::string& raw, const sockaddr_in& from) {
     rec.resource = request_user(msg.start_line);
     if (rec.method == "SUBSCRIBE")
       handle_subscribe(msg, rec, from);
-    else if (rec.method != "ACK")
+    else if (is_call_method(rec.method))
+      handle_call_request(msg, rec, from);
+    else
       respond(msg, from, 501, {}, {});
   }
   received_.push_back(std::move(rec));
@@ -324,14 +549,17 @@ void fake_asterisk::handle_subscribe(const sip_message& req, test::received& rec
                                      const sockaddr_in& from) {
   const std::string to_tag = param(value(req, "To", "t"), "tag");
   const std::optional<unsigned> expires = number(value(req, "Expires"));
-  dialog* d = nullptr;
+  subscription* d = nullptr;
   if (!to_tag.empty()) {
-    d = find_dialog(value(req, "Call-ID", "i"), to_tag);
-    if (!d || !d->active) return respond(req, from, 481, {}, to_tag);
+    d = find_dialog(subscriptions_, value(req, "Call-ID", "i"), to_tag);
+    if (!d || !d->active) {
+      respond(req, from, 481, {}, to_tag);
+      return;
+    }
     rec.resource = d->resource;
   }
 
-  const subscribe_policy policy = next_policy(rec.resource);
+  const subscribe_policy policy = policies_.next(rec.resource);
   if (policy.what == subscribe_policy::action::drop) {
     responses_[param(value(req, "Via", "v"), "branch") + " SUBSCRIBE"] = std::nullopt;
     return;
@@ -343,28 +571,29 @@ void fake_asterisk::handle_subscribe(const sip_message& req, test::received& rec
           "WWW-Authenticate",
           load_capture("error-subscribe-unknown-source-response.sip").header("WWW-Authenticate"));
     if (d && policy.status == 481) d->active = false;
-    return respond(req, from, policy.status, extra, to_tag);
+    respond(req, from, policy.status, extra, to_tag);
+    return;
   }
 
   const unsigned granted = std::min(expires.value_or(k_max_expires), k_max_expires);
   if (!d) {
     const std::string event = value(req, "Event", "o");
     const bool is_list = lists_.count(rec.resource) > 0;
-    if (event.empty()) return respond(req, from, 489, {}, {});
-    if (granted == 0) return respond(req, from, 400, {}, {});
-    if (is_list && !supports_eventlist(req)) return respond(req, from, 404, {}, {});
-
-    dialog& nd = dialogs_.emplace_back();
-    nd.resource = rec.resource;
+    int refusal = 0;
+    if (event.empty())
+      refusal = 489;
+    else if (granted == 0)
+      refusal = 400;
+    else if (is_list && !supports_eventlist(req))
+      refusal = 404;
+    if (refusal) {
+      respond(req, from, refusal, {}, {});
+      return;
+    }
+    subscription& nd = subscriptions_.emplace_back();
+    open_dialog(nd, req, rec.resource, from);
     nd.event = event;
-    nd.call_id = value(req, "Call-ID", "i");
-    nd.local_tag = uuid();
-    nd.remote_tag = param(value(req, "From", "f"), "tag");
-    nd.remote_uri = strip_port(without_tag(value(req, "From", "f")));
-    nd.remote_target = uri_in(value(req, "Contact", "m"));
-    nd.target = address_of(nd.remote_target).value_or(from);
     nd.eventlist = is_list;
-    nd.next_cseq = std::uniform_int_distribution<std::uint32_t>(1, 60000)(rng_);
     d = &nd;
   } else if (std::string contact = value(req, "Contact", "m"); !contact.empty()) {
     d->remote_target = uri_in(contact);
@@ -391,34 +620,182 @@ void fake_asterisk::handle_subscribe(const sip_message& req, test::received& rec
   }
 }
 
+void fake_asterisk::handle_call_request(const sip_message& req, test::received& rec,
+                                        const sockaddr_in& from) {
+  if (rec.method == "CANCEL") return handle_cancel(req, rec, from);
+  const std::string to_tag = param(value(req, "To", "t"), "tag");
+  if (rec.method == "INVITE" && to_tag.empty()) return handle_invite(req, rec.resource, from);
+
+  call* c = find_dialog(calls_, value(req, "Call-ID", "i"), to_tag);
+  if (c) rec.resource = c->resource;
+  if (rec.method == "ACK") {
+    if (!c) return;  // nothing answers an ACK
+    c->resend = {};
+    if (c->state == call_state::answered) c->state = call_state::confirmed;
+    if (c->state == call_state::rejected) c->state = call_state::ended;
+    return;
+  }
+  if (!c || c->state == call_state::ended) {
+    respond(req, from, 481, {}, to_tag);
+    return;
+  }
+  if (rec.method == "BYE") {
+    respond(req, from, 200, {}, to_tag);
+    c->resend = {};
+    c->state = call_state::ended;
+    c->bye_received = true;
+    return;
+  }
+  // re-INVITE: the media stay as they are.
+  const bool glare = reinvite_glare_.erase(c->resource) > 0;
+  std::string answer =
+      respond(req, from, glare ? 491 : 200, {}, to_tag, glare ? std::string() : c->local_sdp);
+  resend_until_answered(*c, std::move(answer), from, true);
+}
+
+void fake_asterisk::handle_invite(const sip_message& req, const std::string& resource,
+                                  const sockaddr_in& from) {
+  call& c = calls_.emplace_back();
+  open_dialog(c, req, resource, from);
+  c.answering = true;
+  c.state = call_state::proceeding;
+  c.policy = call_policies_.next(resource);
+  c.invite = req;
+  c.source = from;
+  c.invite_branch = param(value(req, "Via", "v"), "branch");
+  c.local_sdp = load_capture("inbound-200ok-to-sipserver.sip").body;
+
+  respond(req, from, 100, {}, {});
+  if (c.policy.reject_status) return answer_invite(c, c.policy.reject_status);
+  if (c.policy.ring)
+    respond(req, from, 180, {{"P-Asserted-Identity", agent_identity(resource)}}, c.local_tag);
+  if (c.policy.answer == call_policy::answer_mode::automatic) answer_invite(c, 200);
+}
+
+void fake_asterisk::handle_cancel(const sip_message& req, test::received& rec,
+                                  const sockaddr_in& from) {
+  const std::string call_id = value(req, "Call-ID", "i");
+  const std::string branch = param(value(req, "Via", "v"), "branch");
+  auto c = std::find_if(calls_.begin(), calls_.end(), [&](const call& x) {
+    return x.answering && x.call_id == call_id && x.invite_branch == branch;
+  });
+  if (c == calls_.end()) {
+    respond(req, from, 481, {}, {});
+    return;
+  }
+  rec.resource = c->resource;
+  respond(req, from, 200, {}, c->local_tag);
+  // After the final response a CANCEL changes nothing (RFC 3261 9.2).
+  if (c->state == call_state::proceeding) answer_invite(*c, 487);
+}
+
 void fake_asterisk::handle_response(const sip_message& resp, test::received& rec) {
-  const std::string cseq = value(resp, "CSeq");
-  dialog* d = find_dialog(value(resp, "Call-ID", "i"), param(value(resp, "From", "f"), "tag"));
+  const std::string method = cseq_method(value(resp, "CSeq"));
+  const std::string call_id = value(resp, "Call-ID", "i");
+  const std::string from_tag = param(value(resp, "From", "f"), "tag");
+  if (call* c = find_dialog(calls_, call_id, from_tag)) {
+    rec.resource = c->resource;
+    if (method == "INVITE" && !c->answering) handle_invite_response(*c, resp, rec.status);
+    if (method == "BYE" && rec.status >= 200) c->state = call_state::ended;
+    return;
+  }
+  subscription* d = find_dialog(subscriptions_, call_id, from_tag);
   if (d) rec.resource = d->resource;
-  if (cseq.find("NOTIFY") == std::string::npos || rec.status < 200) return;
-  notify_status_[number(cseq).value_or(0)] = rec.status;
+  if (method != "NOTIFY" || rec.status < 200) return;
+  notify_status_[number(value(resp, "CSeq")).value_or(0)] = rec.status;
   if (d && rec.status == 481) d->active = false;  // the subscriber forgot the dialog
 }
 
-subscribe_policy fake_asterisk::next_policy(const std::string& resource) {
-  if (auto q = once_policies_.find(resource); q != once_policies_.end() && !q->second.empty()) {
-    subscribe_policy p = q->second.front();
-    q->second.pop_front();
-    return p;
+void fake_asterisk::handle_invite_response(call& c, const sip_message& resp, int status) {
+  c.invite_statuses.push_back(status);
+  if (c.state == call_state::calling) c.resend = {};  // any response stops timer A
+  if (status < 200) {
+    if (c.state == call_state::calling) c.state = call_state::proceeding;
+    return;
   }
-  auto it = policies_.find(resource);
-  return it == policies_.end() ? subscribe_policy::accept() : it->second;
+  if (!c.final_status) {  // a repeated final only gets the ACK again
+    const bool ok = status < 300;
+    c.final_status = status;
+    c.remote_tag = param(value(resp, "To", "t"), "tag");
+    if (std::string contact = value(resp, "Contact", "m"); ok && !contact.empty()) {
+      c.remote_target = uri_in(contact);
+      c.target = address_of(c.remote_target).value_or(c.target);
+    }
+    if (ok) c.remote_sdp = resp.body;
+    // A 2xx is ACKed in the dialog, to its Contact; any other final in the
+    // INVITE's transaction (RFC 3261 13.2.2.4, 17.1.1.3).
+    c.ack = ok ? request(c, "ACK", c.remote_target, branch(), 1, {}, {}, {})
+               : request(c, "ACK", c.invite_uri, c.invite_branch, 1, {}, {}, {});
+    c.state = ok ? call_state::confirmed : call_state::ended;
+  }
+  send_to(c.ack, c.target);
+  if (c.cancelled && c.state == call_state::confirmed) send_bye(c);  // CANCEL lost the race
 }
 
-fake_asterisk::dialog* fake_asterisk::find_dialog(const std::string& call_id,
-                                                  const std::string& local_tag) {
-  for (dialog& d : dialogs_)
-    if (d.call_id == call_id && d.local_tag == local_tag) return &d;
-  return nullptr;
+void fake_asterisk::open_dialog(dialog& d, const sip_message& req, const std::string& resource,
+                                const sockaddr_in& from) {
+  d.resource = resource;
+  d.call_id = value(req, "Call-ID", "i");
+  d.local_tag = uuid();
+  d.remote_tag = param(value(req, "From", "f"), "tag");
+  d.local_uri = "<sip:" + resource + "@127.0.0.1>";
+  d.remote_uri = strip_port(without_tag(value(req, "From", "f")));
+  d.local_contact = "<sip:127.0.0.1:" + std::to_string(port_) + ">";
+  d.remote_target = uri_in(value(req, "Contact", "m"));
+  d.target = address_of(d.remote_target).value_or(from);
+  d.next_cseq = std::uniform_int_distribution<std::uint32_t>(1, 60000)(rng_);
 }
 
-void fake_asterisk::respond(const sip_message& req, const sockaddr_in& from, int status,
-                            const headers& extra, const std::string& to_tag) {
+// The final response to the call's INVITE, re-sent until its ACK.
+void fake_asterisk::answer_invite(call& c, int status) {
+  const bool ok = status < 300;
+  headers extra;
+  if (ok) extra.emplace_back("P-Asserted-Identity", agent_identity(c.resource));
+  std::string final_response =
+      respond(c.invite, c.source, status, extra, c.local_tag, ok ? c.local_sdp : std::string());
+  c.state = ok ? call_state::answered : call_state::rejected;
+  resend_until_answered(c, std::move(final_response), c.source, true);
+}
+
+void fake_asterisk::send_bye(call& c) {
+  c.resend = {};
+  c.state = call_state::closing;
+  send_to(request(c, "BYE", c.remote_target, branch(), c.next_cseq++, {}, {}, {}), c.target);
+}
+
+void fake_asterisk::resend_until_answered(call& c, std::string text, const sockaddr_in& to,
+                                          bool capped) {
+  const auto now = std::chrono::steady_clock::now();
+  c.resend = {std::move(text), to, t1_, capped, now + t1_, now + 64 * t1_};
+  wake();  // the receive thread re-arms its poll timeout
+}
+
+fake_asterisk::call& fake_asterisk::call_by_id(const std::string& id) {
+  return const_cast<call&>(std::as_const(*this).call_by_id(id));
+}
+
+const fake_asterisk::call& fake_asterisk::call_by_id(const std::string& id) const {
+  auto it = std::find_if(calls_.begin(), calls_.end(),
+                         [&](const call& c) { return !c.answering && c.call_id == id; });
+  if (it == calls_.end()) throw std::runtime_error("no call placed with id " + id);
+  return *it;
+}
+
+fake_asterisk::call* fake_asterisk::latest_call(const std::string& resource, call_state state) {
+  auto it = std::find_if(calls_.rbegin(), calls_.rend(), [&](const call& c) {
+    return c.answering && c.resource == resource && c.state == state;
+  });
+  return it == calls_.rend() ? nullptr : &*it;
+}
+
+std::size_t fake_asterisk::active_calls_locked() const {
+  return static_cast<std::size_t>(std::count_if(
+      calls_.begin(), calls_.end(), [](const call& c) { return c.state != call_state::ended; }));
+}
+
+std::string fake_asterisk::respond(const sip_message& req, const sockaddr_in& from, int status,
+                                   const headers& extra, const std::string& to_tag,
+                                   const std::string& sdp) {
   const std::string branch = param(value(req, "Via", "v"), "branch");
   char ip[INET_ADDRSTRLEN] = {};
   inet_ntop(AF_INET, &from.sin_addr, ip, sizeof ip);
@@ -432,25 +809,52 @@ void fake_asterisk::respond(const sip_message& req, const sockaddr_in& from, int
     out += "Via: " + via + "\r\n";
     top = false;
   }
+  // A 100 is hop by hop: no tag, no dialog (RFC 3261 8.2.6.2).
   std::string to = strip_port(value(req, "To", "t"));
-  if (param(to, "tag").empty()) to += ";tag=" + (to_tag.empty() ? branch : to_tag);
+  if (status > 100 && param(to, "tag").empty())
+    to += ";tag=" + (to_tag.empty() ? branch : to_tag);
   out += "Call-ID: " + value(req, "Call-ID", "i") + "\r\n";
   out += "From: " + strip_port(value(req, "From", "f")) + "\r\n";
   out += "To: " + to + "\r\n";
   out += "CSeq: " + value(req, "CSeq") + "\r\n";
   for (const auto& [n, v] : extra) out += n + ": " + v + "\r\n";
-  if (status < 300) {
+  if (status > 100 && status < 300) {
     out += "Contact: <sip:127.0.0.1:" + std::to_string(port_) + ">\r\n";
     out += std::string("Allow: ") + k_allow + "\r\n";
     out += "Supported: 100rel, timer, replaces, norefersub\r\n";
   }
-  out += "Server: Asterisk-peer\r\nContent-Length:  0\r\n\r\n";
+  out += "Server: Asterisk-peer\r\n";
+  if (sdp.empty())
+    out += "Content-Length:  0\r\n\r\n";
+  else
+    out += "Content-Type: application/sdp\r\nContent-Length:   " + std::to_string(sdp.size()) +
+           "\r\n\r\n" + sdp;
 
   responses_[branch + " " + first_token(req.start_line)] = out;
   send_to(out, from);
+  return out;
 }
 
-std::uint32_t fake_asterisk::notify_locked(dialog& d, const std::string& capture_name,
+// A request inside the dialog d (or opening it), laid out as pjsip does.
+std::string fake_asterisk::request(const dialog& d, const std::string& method,
+                                   const std::string& uri, const std::string& branch,
+                                   std::uint32_t cseq, const headers& extra,
+                                   const std::string& content_type,
+                                   const std::string& body) const {
+  std::string out = method + " " + uri + " SIP/2.0\r\n";
+  out += "Via: SIP/2.0/UDP 127.0.0.1:" + std::to_string(port_) + ";rport;branch=" + branch + "\r\n";
+  out += "From: " + d.local_uri + ";tag=" + d.local_tag + "\r\n";
+  out += "To: " + d.remote_uri + (d.remote_tag.empty() ? "" : ";tag=" + d.remote_tag) + "\r\n";
+  if (method == "INVITE" || method == "NOTIFY") out += "Contact: " + d.local_contact + "\r\n";
+  out += "Call-ID: " + d.call_id + "\r\n";
+  out += "CSeq: " + std::to_string(cseq) + " " + method + "\r\n";
+  for (const auto& [n, v] : extra) out += n + ": " + v + "\r\n";
+  out += "Max-Forwards: 70\r\nUser-Agent: Asterisk-peer\r\n";
+  if (!content_type.empty()) out += "Content-Type: " + content_type + "\r\n";
+  return out + "Content-Length:   " + std::to_string(body.size()) + "\r\n\r\n" + body;
+}
+
+std::uint32_t fake_asterisk::notify_locked(subscription& d, const std::string& capture_name,
                                            const notify_options& opts) {
   sip_message capture;
   if (!capture_name.empty()) capture = load_capture(capture_name);
@@ -468,21 +872,12 @@ std::uint32_t fake_asterisk::notify_locked(dialog& d, const std::string& capture
   const std::string state =
       opts.subscription_state.value_or("active;expires=" + std::to_string(remaining));
 
-  const std::string port = std::to_string(port_);
-  std::string out = "NOTIFY " + d.remote_target + " SIP/2.0\r\n";
-  out += "Via: SIP/2.0/UDP 127.0.0.1:" + port + ";rport;branch=z9hG4bKPj" + uuid() + "\r\n";
-  out += "From: <sip:" + d.resource + "@127.0.0.1>;tag=" + d.local_tag + "\r\n";
-  out += "To: " + d.remote_uri + ";tag=" + d.remote_tag + "\r\n";
-  out += "Contact: <sip:127.0.0.1:" + port + ">\r\n";
-  out += "Call-ID: " + d.call_id + "\r\n";
-  out += "CSeq: " + std::to_string(cseq) + " NOTIFY\r\n";
-  out += "Event: " + d.event + "\r\n";
-  out += "Subscription-State: " + state + "\r\n";
-  out += "Allow-Events: message-summary, presence, dialog, refer\r\n";
-  if (d.eventlist) out += "Require: eventlist\r\n";
-  out += "Max-Forwards: 70\r\nUser-Agent: Asterisk-peer\r\n";
-  if (!content_type.empty()) out += "Content-Type: " + content_type + "\r\n";
-  out += "Content-Length:   " + std::to_string(body.size()) + "\r\n\r\n" + body;
+  headers extra{{"Event", d.event},
+                {"Subscription-State", state},
+                {"Allow-Events", "message-summary, presence, dialog, refer"}};
+  if (d.eventlist) extra.emplace_back("Require", "eventlist");
+  const std::string out =
+      request(d, "NOTIFY", d.remote_target, branch(), cseq, extra, content_type, body);
 
   if (!capture_name.empty()) d.last_capture = capture_name;
   if (state.rfind("terminated", 0) == 0) d.active = false;
@@ -512,5 +907,7 @@ std::string fake_asterisk::uuid() {
   }
   return out;
 }
+
+std::string fake_asterisk::branch() { return "z9hG4bKPj" + uuid(); }
 
 }  // namespace sipcc::test

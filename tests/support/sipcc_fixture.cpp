@@ -191,11 +191,14 @@ sipcc_system::sipcc_system(system_options opts) : opts_(std::move(opts)) {
     y << "  - { number: \"" << d.number << "\", type: " << d.type;
     if (!d.presence.empty())
       y << ", presence: " << d.presence;
+    if (!d.options.empty())
+      y << ", options: { " << d.options << " }";
     y << " }\n";
   }
   y << "agent-logins:\n";
   for (auto& a : opts_.agents)
     y << "  - { id: " << a << " }\n";
+  y << opts_.extra_yaml;
   config_path_ = dir_ + "/sipcc.yaml";
   std::ofstream(config_path_) << y.str();
   nats_ = std::make_unique<child_process>(
@@ -211,16 +214,16 @@ sipcc_system::~sipcc_system() {
 }
 
 void sipcc_system::start_services() {
-  for (const char* svc : {"sip-edge", "presence"}) {
-    std::string path = std::string("services/") + svc + "/" + svc;
+  for (auto& [svc, inst] : opts_.services) {
+    std::string path = "services/" + svc + "/" + svc;
     services_.push_back(std::make_unique<child_process>(
         std::vector<std::string>{bin(path), "--config", config_path_, "--log-level", "debug"},
         dir_ + "/" + svc));
   }
-  for (const char* inst : {"edge1", "presence-0"}) {
+  for (auto& [svc, inst] : opts_.services) {
     auto subject = subj::ops_ready(inst);
     if (!recorder_->wait([&](const bus_msg& m) { return m.subject == subject; }, 15s))
-      throw std::runtime_error(std::string(inst) + " did not become ready; logs in " + dir_);
+      throw std::runtime_error(inst + " did not become ready; logs in " + dir_);
   }
 }
 

@@ -71,6 +71,7 @@ struct dn_spec {
   std::string number;
   std::string type = "Extension";
   std::string presence = "presence";
+  std::string options;  // YAML flow map body, e.g. "agent-group: Sales"
 };
 
 struct system_options {
@@ -86,6 +87,11 @@ struct system_options {
   uint16_t asterisk_port = 0;
   // Extra lines under `presence:` (e.g. resource-lists), indented by the caller.
   std::string presence_extra;
+  // Extra text appended to the configuration (e.g. agent-groups).
+  std::string extra_yaml;
+  // Services to run: {binary name, instance that announces itself ready}.
+  std::vector<std::pair<std::string, std::string>> services = {{"sip-edge", "edge1"},
+                                                               {"presence", "presence-0"}};
 };
 
 // nats-server + simulated Asterisk + sip-edge + presence, on free ports.

@@ -61,6 +61,9 @@ TEST(BusSchema, ClassifyEveryFamily) {
   };
   const std::vector<family_case> cases = {
       {subj::edge_cmd("edge-1"), subject_family::edge_cmd, "sipcc.v1.EdgeCommand"},
+      {subj::edge_leg("edge-1"), subject_family::edge_leg, "sipcc.v1.LegCommand"},
+      {subj::in_invite, subject_family::in_invite, "sipcc.v1.LegEvent"},
+      {subj::leg_event("callctl-0", "edge1-7"), subject_family::leg_event, "sipcc.v1.LegEvent"},
       {subj::sub_event("presence-0", "1001-3"), subject_family::sub_event, "sipcc.v1.SubEvent"},
       {subj::tlib_req(v1::TAgentLogin, "1001"), subject_family::tlib_req, "sipcc.v1.TRequest"},
       {subj::tlib_evt("1001"), subject_family::tlib_evt, "sipcc.v1.TEvent"},
@@ -155,6 +158,9 @@ TEST(BusSchema, BuildersSpellDeclaredPatterns) {
   };
   const std::vector<builder_case> cases = {
       {subj::edge_cmd("edge-1"), "sipcc.edge.edge-1.cmd"},
+      {subj::edge_leg("edge-1"), "sipcc.edge.edge-1.leg"},
+      {subj::leg_event("callctl-0", "edge1-7"), "sipcc.leg.callctl-0.edge1-7"},
+      {subj::leg_events_of("callctl-0"), "sipcc.leg.callctl-0.*"},
       {subj::sub_event("presence-0", "1001-3"), "sipcc.sub.presence-0.1001-3"},
       {subj::sub_events_of("presence-0"), "sipcc.sub.presence-0.*"},
       {subj::tlib_req(v1::TAgentLogin, "1001"), "sipcc.tlib.req.agent.1001"},

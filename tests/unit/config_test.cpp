@@ -4,6 +4,8 @@
 
 #include <gtest/gtest.h>
 
+#include <map>
+
 namespace sipcc {
 namespace {
 
@@ -55,6 +57,10 @@ TEST(ConfigDefaultFile, LoadsTheDemo) {
   EXPECT_EQ(cfg.app_options.at("mwi-extension-enable"), "false");
   EXPECT_EQ(cfg.app_options.at("default-dn"), "9999");
   EXPECT_EQ(cfg.app_options.at("agent-no-answer-action"), "notready");
+  // The default router's Routing Point.
+  EXPECT_EQ(cfg.find_dn("8000")->options,
+            (std::map<std::string, std::string>{
+                {"agent-group", "Sales"}, {"default-dn", "9999"}, {"max-wait", "120"}}));
 }
 
 TEST(ConfigLoad, MissingFileSaysCannotOpen) {
@@ -115,6 +121,22 @@ TEST(ConfigParse, AcceptedValues) {
          EXPECT_DOUBLE_EQ(c.subscribe_rate, 0.5);
          EXPECT_EQ(c.dns[0].options.at("no-answer-timeout"), "15");
        }},
+      {"Routing Point options; default-dn may name a DN further down",
+       "agent-logins: [ { id: a1 } ]\nagent-groups: [ { name: g, members: [a1] } ]\n"
+       "dns:\n  - number: '8000'\n    type: RoutingPoint\n"
+       "    options: { agent-group: g, default-dn: '9999', router-timeout: 5, max-wait: 0 }\n"
+       "  - { number: '9999', type: Voicemail }\n",
+       [](const config& c) {
+         EXPECT_EQ(c.dns[0].options,
+                   (std::map<std::string, std::string>{{"agent-group", "g"},
+                                                       {"default-dn", "9999"},
+                                                       {"router-timeout", "5"},
+                                                       {"max-wait", "0"}}));
+       }},
+      {"agent-groups may follow the dns in the file",
+       "dns: [ { number: '8000', type: RoutingPoint, options: { agent-group: g } } ]\n"
+       "agent-groups: [ { name: g } ]\n",
+       [](const config& c) { EXPECT_EQ(c.dns[0].options.at("agent-group"), "g"); }},
   };
   for (const auto& c : cases) {
     SCOPED_TRACE(c.name);
@@ -200,6 +222,32 @@ TEST(ConfigParse, RejectsWithFileLineAndReason) {
        "dns: [ { number: '1000', presence: dialog } ]\n"
        "presence: { resource-lists: [ { name: l, package: presence, dns: ['1000'] } ] }",
        "t.yaml:2: dns: DN '1000' has another presence package than the list"},
+      // Routing Point options.
+      {"agent-group on an Extension",
+       "agent-groups: [ { name: g } ]\ndns:\n  - { number: '1000', options: { agent-group: g } }\n",
+       "t.yaml:3: agent-group: only valid on a RoutingPoint (DN 1000 is of type Extension)"},
+      {"max-wait on an ACD Position",
+       "dns:\n  - number: '2000'\n    type: ACDPosition\n    options:\n      max-wait: 30\n",
+       "t.yaml:5: max-wait: only valid on a RoutingPoint (DN 2000 is of type ACDPosition)"},
+      {"default-dn on a Voicemail DN",
+       "dns: [ { number: '9999', type: Voicemail, options: { default-dn: '9999' } } ]",
+       "t.yaml:1: default-dn: only valid on a RoutingPoint (DN 9999 is of type Voicemail)"},
+      {"unknown agent group",
+       "dns:\n  - { number: '8000', type: RoutingPoint, options: { agent-group: Support } }\n",
+       "t.yaml:2: agent-group: unknown agent group 'Support'"},
+      {"RP default-dn unknown",
+       "dns:\n  - { number: '1000' }\n  - number: '8000'\n    type: RoutingPoint\n"
+       "    options:\n      default-dn: '7777'\n",
+       "t.yaml:6: default-dn: unknown DN '7777'"},
+      {"RP its own default-dn",
+       "dns: [ { number: '8000', type: RoutingPoint, options: { default-dn: '8000' } } ]",
+       "t.yaml:1: default-dn: a Routing Point cannot be its own default-dn"},
+      {"negative max-wait",
+       "dns: [ { number: '8000', type: RoutingPoint, options: { max-wait: -5 } } ]",
+       "t.yaml:1: max-wait: must be >= 0, got -5"},
+      {"router-timeout not a number",
+       "dns: [ { number: '8000', type: RoutingPoint, options: { router-timeout: soon } } ]",
+       "t.yaml:1: router-timeout: expected a whole number, got 'soon'"},
       // Bus subject tokens.
       {"DN with a space", "dns: [ { number: '10 00' } ]",
        "t.yaml:1: number: '10 00' must match [A-Za-z0-9_+-]+ (it becomes a bus subject token)"},
@@ -243,6 +291,18 @@ TEST(ConfigNotes, DialogDnsAreNoted) {
       {"one dialog DN", "dns:\n  - { number: '1000' }\n  - { number: '1001', presence: dialog }\n",
        {"t.yaml:3: DN 1001 uses dialog-info: an unregistered phone shows as idle, so it never "
         "goes out of service (use presence for that)"}},
+      {"max-wait with no default-dn anywhere",
+       "agent-groups: [ { name: g } ]\n"
+       "dns:\n  - { number: '8000', type: RoutingPoint,\n"
+       "      options: { agent-group: g, max-wait: 60 } }\n",
+       {"t.yaml:3: Routing Point 8000 has max-wait but no default-dn (neither its own nor the "
+        "application's): its calls wait for an agent however long it takes"}},
+      {"max-wait with the application's default-dn",
+       "agent-groups: [ { name: g } ]\n"
+       "dns:\n  - { number: '8000', type: RoutingPoint,\n"
+       "      options: { agent-group: g, max-wait: 60 } }\n"
+       "  - { number: '9999', type: Voicemail }\napplication: { default-dn: '9999' }\n",
+       {}},
   };
   for (const auto& c : cases) {
     SCOPED_TRACE(c.name);

@@ -33,6 +33,7 @@ TEST(Counters, NamesAndKinds) {
       {counter_id::tlib_requests, "tlib_requests", false},
       {counter_id::tlib_errors, "tlib_errors", false},
       {counter_id::tlib_events, "tlib_events", false},
+      {counter_id::routes, "routes", false},
   };
   // A counter added to SIPCC_COUNTERS needs a case here.
 #define SIPCC_COUNT(name, help) +1

@@ -1,5 +1,6 @@
 // The simulated Asterisk tested against itself: a raw UDP socket plays the
-// subscriber (the part sipcc plays in the end-to-end tests).
+// part sipcc plays in the end-to-end tests (subscriber, and both ends of the
+// B2BUA: the caller of agents, the callee of customers).
 #include "fake_asterisk.hpp"
 #include "loopback.hpp"
 
@@ -22,6 +23,11 @@ namespace {
 using namespace std::chrono_literals;
 
 constexpr auto k_wait = 2000ms;
+// The fake's T1, shortened so that retransmissions and give-ups come fast.
+constexpr auto k_t1 = 10ms;
+// Longer than any retransmission interval (T2 = 8*T1): silence this long
+// means the fake stopped re-sending.
+constexpr auto k_quiet = 2 * 8 * k_t1;
 
 // ";tag=" (or any) parameter of a header value.
 std::string param(const std::string& v, const std::string& name) {
@@ -29,6 +35,20 @@ std::string param(const std::string& v, const std::string& name) {
   if (p == std::string::npos) return {};
   p += name.size() + 2;
   return v.substr(p, v.find(';', p) - p);
+}
+
+void replace_all(std::string& s, const std::string& from, const std::string& to) {
+  for (std::size_t p = s.find(from); p != std::string::npos; p = s.find(from, p + to.size()))
+    s.replace(p, from.size(), to);
+}
+
+// "<sip:127.0.0.1:5070>" -> "sip:127.0.0.1:5070"
+std::string uri_of(const std::string& contact) {
+  return contact.substr(1, contact.find('>') - 1);
+}
+
+bool same(const sip_message& a, const sip_message& b) {
+  return a.start_line == b.start_line && a.headers == b.headers && a.body == b.body;
 }
 
 std::string dialog_info_version(const std::string& body) {
@@ -51,9 +71,8 @@ struct subscribe_request {
 class FakeAsteriskTest : public ::testing::Test {
  protected:
   FakeAsteriskTest() {
-    uint16_t port = 0;
-    fd_ = bind_loopback(SOCK_DGRAM, port);
-    port_ = std::to_string(port);
+    fd_ = bind_loopback(SOCK_DGRAM, peer_port_);
+    port_ = std::to_string(peer_port_);
   }
   ~FakeAsteriskTest() override { ::close(fd_); }
 
@@ -68,12 +87,33 @@ class FakeAsteriskTest : public ::testing::Test {
   }
 
   // The next datagram from the fake; an empty message when none comes in time.
-  sip_message next() {
+  sip_message next(std::chrono::milliseconds within = k_wait) {
     pollfd p{fd_, POLLIN, 0};
-    if (::poll(&p, 1, static_cast<int>(k_wait.count())) != 1) return {};
+    if (::poll(&p, 1, static_cast<int>(within.count())) != 1) return {};
     std::string buf(65536, '\0');
     ssize_t n = ::recv(fd_, buf.data(), buf.size(), 0);
     return parse_sip_message(buf.substr(0, n > 0 ? static_cast<std::size_t>(n) : 0));
+  }
+
+  // The next datagram that is not a retransmission of `seen`.
+  sip_message next_new(const sip_message& seen) {
+    for (;;) {
+      sip_message m = next();
+      if (!same(m, seen)) return m;
+    }
+  }
+
+  // Reads what is queued: retransmissions sent before the fake saw the answer.
+  void drain() {
+    while (!next(0ms).start_line.empty()) {
+    }
+  }
+
+  // Whether nothing more comes within `quiet`, once what is already queued
+  // (retransmissions sent before the fake saw the answer) is read.
+  bool silent_after_drain(std::chrono::milliseconds quiet) {
+    drain();
+    return next(quiet).start_line.empty();
   }
 
   std::string subscribe(const subscribe_request& r) {
@@ -95,12 +135,19 @@ class FakeAsteriskTest : public ::testing::Test {
     return m;
   }
 
-  // The subscriber's 200 OK to a NOTIFY.
-  void answer(const sip_message& notify) {
-    std::string m = "SIP/2.0 200 OK\r\n";
-    for (const char* h : {"Via", "From", "To", "Call-ID", "CSeq"})
-      m += std::string(h) + ": " + notify.header(h) + "\r\n";
-    send(m + "Content-Length: 0\r\n\r\n");
+  // The peer's response to a request from the fake. An answer to an INVITE
+  // gets the peer's To-tag and Contact.
+  void answer(const sip_message& req, const std::string& status = "200 OK",
+              const std::string& sdp = "") {
+    const bool invite = req.start_line.rfind("INVITE ", 0) == 0;
+    std::string to = req.header("To");
+    if (invite && param(to, "tag").empty()) to += std::string(";tag=") + k_tag;
+    std::string m = "SIP/2.0 " + status + "\r\n";
+    m += "Via: " + req.header("Via") + "\r\nFrom: " + req.header("From") + "\r\nTo: " + to +
+         "\r\nCall-ID: " + req.header("Call-ID") + "\r\nCSeq: " + req.header("CSeq") + "\r\n";
+    if (invite) m += "Contact: <sip:sipserver@127.0.0.1:" + port_ + ">\r\n";
+    if (!sdp.empty()) m += "Content-Type: application/sdp\r\n";
+    send(m + "Content-Length: " + std::to_string(sdp.size()) + "\r\n\r\n" + sdp);
   }
 
   // SUBSCRIBE, 200, initial NOTIFY answered; returns the NOTIFY.
@@ -113,9 +160,76 @@ class FakeAsteriskTest : public ::testing::Test {
     return notify;
   }
 
-  static constexpr const char* k_tag = "sub-tag";
-  fake_asterisk asterisk;
+  std::string agent_uri(const std::string& resource) const {
+    return "sip:" + resource + "@127.0.0.1:" + std::to_string(asterisk.port());
+  }
+
+  // sipcc's INVITE to an agent: the captured one, between this test's sockets.
+  std::string sipcc_invite(const std::string& resource, const std::string& call_id) {
+    std::string m = read_file(std::string(SIPCC_TEST_DATA_DIR) +
+                              "/asterisk/inbound-sipserver-to-1000-invite.sip");
+    replace_all(m, "127.0.0.1:5060", "127.0.0.1:" + port_);
+    replace_all(m, "sip:1000@127.0.0.1:5070", agent_uri(resource));
+    replace_all(m, "76smr1vom0rtbqkf@127.0.0.1", call_id);
+    replace_all(m, "z9hG4bK-k6ri4f8k4zau", "z9hG4bK-" + call_id);
+    send(m);
+    return m;
+  }
+
+  // A request of sipcc's in the dialog (or transaction) of `from_fake`, a
+  // response of the fake's to sipcc's INVITE.
+  void peer_request(const std::string& method, const std::string& uri, const std::string& branch,
+                    const sip_message& from_fake, const std::string& cseq,
+                    const std::string& sdp = "") {
+    std::string m = method + " " + uri + " SIP/2.0\r\n";
+    m += "Via: SIP/2.0/UDP 127.0.0.1:" + port_ + ";rport;branch=" + branch + "\r\n";
+    m += "From: " + from_fake.header("From") + "\r\nTo: " + from_fake.header("To") + "\r\n";
+    m += "Call-ID: " + from_fake.header("Call-ID") + "\r\nCSeq: " + cseq + "\r\n";
+    m += "Contact: <sip:sipserver@127.0.0.1:" + port_ + ">\r\n";
+    if (!sdp.empty()) m += "Content-Type: application/sdp\r\n";
+    send(m + "Content-Length: " + std::to_string(sdp.size()) + "\r\n\r\n" + sdp);
+  }
+
+  // sipcc's ACK of the fake's final response: a new transaction to the
+  // Contact for a 2xx, the INVITE's own for any other (RFC 3261 17.1.1.3).
+  void ack(const sip_message& final_response, const std::string& invite_uri) {
+    const bool ok = final_response.start_line.rfind("SIP/2.0 2", 0) == 0;
+    const std::string cseq = final_response.header("CSeq");
+    peer_request("ACK", ok ? uri_of(final_response.header("Contact")) : invite_uri,
+                 ok ? "z9hG4bK-ack-" + std::to_string(++branches_)
+                    : param(final_response.header("Via"), "branch"),
+                 final_response, cseq.substr(0, cseq.find(' ')) + " ACK");
+  }
+
+  // sipcc calls the agent, the agent answers (auto_answer) and sipcc ACKs;
+  // returns the 200.
+  sip_message answered_call(const std::string& resource, const std::string& call_id) {
+    asterisk.set_call_policy(resource, call_policy::auto_answer().only_once());
+    sipcc_invite(resource, call_id);
+    EXPECT_EQ(next().start_line, "SIP/2.0 100 Trying");
+    EXPECT_EQ(next().start_line, "SIP/2.0 180 Ringing");
+    const sip_message ok = next();
+    EXPECT_EQ(ok.start_line, "SIP/2.0 200 OK");
+    ack(ok, agent_uri(resource));
+    EXPECT_TRUE(asterisk.wait_request("ACK", resource, k_wait));
+    drain();
+    return ok;
+  }
+
+  // The fake places a call to the peer, the peer answers 200 with `sdp`, the
+  // fake ACKs; returns the INVITE.
+  sip_message placed_call(const std::string& id, const std::string& sdp) {
+    const sip_message invite = next();
+    EXPECT_EQ(invite.header("Call-ID"), id);
+    answer(invite, "200 OK", sdp);
+    EXPECT_EQ(next_new(invite).start_line, "ACK sip:sipserver@127.0.0.1:" + port_ + " SIP/2.0");
+    return invite;
+  }
+
+  static constexpr const char* k_tag = "sub-tag";  // the peer's tag in every dialog
+  fake_asterisk asterisk{0, k_t1};
   int fd_ = -1;
+  std::uint16_t peer_port_ = 0;
   std::string port_;
   int branches_ = 0;
 };
@@ -350,16 +464,16 @@ TEST_F(FakeAsteriskTest, DefaultInitialNotifyPerEventPackageUnlessTheResourceHas
 
 TEST_F(FakeAsteriskTest, UnknownRequestGets501) {
   send(
-      "INVITE sip:7006@127.0.0.1 SIP/2.0\r\n"
+      "MESSAGE sip:7006@127.0.0.1 SIP/2.0\r\n"
       "Via: SIP/2.0/UDP 127.0.0.1:" +
       port_ +
-      ";branch=z9hG4bK-inv\r\n"
+      ";branch=z9hG4bK-msg\r\n"
       "From: <sip:1000@127.0.0.1>;tag=a\r\nTo: <sip:7006@127.0.0.1>\r\n"
-      "Call-ID: inv-1\r\nCSeq: 1 INVITE\r\nContent-Length: 0\r\n\r\n");
+      "Call-ID: msg-1\r\nCSeq: 1 MESSAGE\r\nContent-Length: 0\r\n\r\n");
   const sip_message resp = next();
   EXPECT_EQ(resp.start_line, "SIP/2.0 501 Not Implemented");
-  EXPECT_EQ(param(resp.header("To"), "tag"), "z9hG4bK-inv");  // pjsip tags errors with the branch
-  EXPECT_EQ(asterisk.count("INVITE", "7006"), 1u);
+  EXPECT_EQ(param(resp.header("To"), "tag"), "z9hG4bK-msg");  // pjsip tags errors with the branch
+  EXPECT_EQ(asterisk.count("MESSAGE", "7006"), 1u);
 }
 
 TEST_F(FakeAsteriskTest, RetransmissionGetsSameAnswerAndIsRecordedOnce) {
@@ -370,6 +484,296 @@ TEST_F(FakeAsteriskTest, RetransmissionGetsSameAnswerAndIsRecordedOnce) {
   EXPECT_EQ(again.start_line, first.start_line);
   EXPECT_EQ(again.headers, first.headers);  // same To-tag: same dialog
   EXPECT_EQ(asterisk.count("SUBSCRIBE", "1000"), 1u);
+}
+
+// --- Calls, agent side: the peer is sipcc calling an agent through the fake ---
+
+TEST_F(FakeAsteriskTest, AgentCallRingsIsAnsweredAndResentUntilAckedThenAgentHangsUp) {
+  sipcc_invite("1000", "call-a");
+  const sip_message trying = next();
+  EXPECT_EQ(trying.start_line, "SIP/2.0 100 Trying");
+  EXPECT_EQ(param(trying.header("To"), "tag"), "");  // a 100 makes no dialog
+  const sip_message ringing = next();
+  EXPECT_EQ(ringing.start_line, "SIP/2.0 180 Ringing");
+  const std::string tag = param(ringing.header("To"), "tag");
+  EXPECT_EQ(tag.size(), 36u);
+  EXPECT_EQ(ringing.header("P-Asserted-Identity"),
+            load_capture("inbound-180-ringing-to-sipserver.sip").header("P-Asserted-Identity"));
+  const std::optional<sip_message> invite = asterisk.wait_request("INVITE", "1000", k_wait);
+  ASSERT_TRUE(invite);
+  EXPECT_EQ(invite->body, load_capture("inbound-sipserver-to-1000-invite.sip").body);
+
+  EXPECT_TRUE(silent_after_drain(k_quiet));  // manual: nothing until answer_call
+  asterisk.answer_call("1000");
+  const sip_message ok = next();
+  const sip_message captured_ok = load_capture("inbound-200ok-to-sipserver.sip");
+  EXPECT_EQ(ok.start_line, "SIP/2.0 200 OK");
+  EXPECT_EQ(param(ok.header("To"), "tag"), tag);
+  EXPECT_EQ(ok.header("Contact"), "<sip:127.0.0.1:" + std::to_string(asterisk.port()) + ">");
+  EXPECT_EQ(ok.header("Content-Type"), "application/sdp");
+  EXPECT_EQ(ok.body, captured_ok.body);
+  EXPECT_TRUE(same(next(), ok));  // re-sent: no ACK yet
+
+  ack(ok, agent_uri("1000"));
+  ASSERT_TRUE(asterisk.wait_request("ACK", "1000", k_wait));  // attributed to the dialog
+  EXPECT_TRUE(silent_after_drain(k_quiet));
+
+  asterisk.hangup("1000");
+  const sip_message bye = next();
+  EXPECT_EQ(bye.start_line, "BYE sip:sipserver@127.0.0.1:" + port_ + " SIP/2.0");
+  EXPECT_EQ(bye.header("From"), "<sip:1000@127.0.0.1>;tag=" + tag);
+  EXPECT_EQ(bye.header("To"), "<sip:5551234@127.0.0.1>;tag=pwr5pqnz");
+  EXPECT_EQ(bye.header("Call-ID"), "call-a");
+  EXPECT_EQ(asterisk.active_calls(), 1u);  // until sipcc answers the BYE
+  answer(bye);
+  EXPECT_TRUE(asterisk.wait_calls_ended(k_wait));
+  EXPECT_THROW(asterisk.hangup("1000"), std::runtime_error);
+}
+
+TEST_F(FakeAsteriskTest, CallPolicyDecidesWhatFollowsTheTrying) {
+  struct row {
+    std::string resource;
+    call_policy policy;
+    std::vector<std::string> after_trying;  // before any answer_call
+    bool answerable;                        // answer_call then gives the 200
+  };
+  const std::vector<row> rows = {
+      {"1000", call_policy::manual(), {"180 Ringing"}, true},
+      {"1001", call_policy::auto_answer(), {"180 Ringing", "200 OK"}, false},
+      {"1002", call_policy::auto_answer().without_ringing(), {"200 OK"}, false},
+      {"1003", call_policy::reject(486), {"486 Busy Here"}, false},
+      {"1004", call_policy::reject(404), {"404 Not Found"}, false},
+      {"1005", call_policy::never_answer(), {"180 Ringing"}, false},
+  };
+  for (const row& r : rows) {
+    SCOPED_TRACE(r.resource);
+    asterisk.set_call_policy(r.resource, r.policy);
+    sipcc_invite(r.resource, "call-" + r.resource);
+    EXPECT_EQ(next().start_line, "SIP/2.0 100 Trying");
+    sip_message last;
+    for (const std::string& status : r.after_trying) {
+      last = next();
+      EXPECT_EQ(last.start_line, "SIP/2.0 " + status);
+    }
+    if (r.answerable) {
+      asterisk.answer_call(r.resource);
+      last = next();
+      EXPECT_EQ(last.start_line, "SIP/2.0 200 OK");
+    } else {
+      EXPECT_THROW(asterisk.answer_call(r.resource), std::runtime_error);
+    }
+    // Every final is re-sent until its ACK, which the fake absorbs.
+    if (last.start_line.rfind("SIP/2.0 1", 0) == 0) continue;
+    EXPECT_TRUE(same(next(), last));
+    ack(last, agent_uri(r.resource));
+    EXPECT_TRUE(asterisk.wait_request("ACK", r.resource, k_wait));
+    drain();
+  }
+  // Answered ones are up, rejected ones over, the never-answering one rings.
+  EXPECT_EQ(asterisk.active_calls(), 4u);
+  EXPECT_TRUE(silent_after_drain(k_quiet));
+}
+
+TEST_F(FakeAsteriskTest, OnceCallPolicyAppliesToTheNextInviteOnly) {
+  asterisk.set_call_policy("1000", call_policy::reject(480).only_once());
+  sipcc_invite("1000", "call-a");
+  EXPECT_EQ(next().start_line, "SIP/2.0 100 Trying");
+  const sip_message rejected = next();
+  EXPECT_EQ(rejected.start_line, "SIP/2.0 480 Temporarily Unavailable");
+  EXPECT_EQ(rejected.header("Contact"), "");
+  ack(rejected, agent_uri("1000"));
+  sipcc_invite("1000", "call-b");
+  EXPECT_EQ(next_new(rejected).start_line, "SIP/2.0 100 Trying");
+  EXPECT_EQ(next().start_line, "SIP/2.0 180 Ringing");  // the standing policy: manual
+}
+
+TEST_F(FakeAsteriskTest, CancelOfRingingCallGets200Then487) {
+  sipcc_invite("1000", "call-c");
+  const sip_message trying = next();
+  const sip_message ringing = next();
+  peer_request("CANCEL", agent_uri("1000"), "z9hG4bK-call-c", trying, "1 CANCEL");
+  const sip_message cancelled = next();
+  EXPECT_EQ(cancelled.start_line, "SIP/2.0 200 OK");
+  EXPECT_EQ(cancelled.header("CSeq"), "1 CANCEL");
+  const sip_message terminated = next();
+  EXPECT_EQ(terminated.start_line, "SIP/2.0 487 Request Terminated");
+  EXPECT_EQ(terminated.header("CSeq"), "1 INVITE");
+  EXPECT_EQ(param(terminated.header("To"), "tag"), param(ringing.header("To"), "tag"));
+  EXPECT_EQ(asterisk.active_calls(), 1u);  // until the ACK
+
+  ack(terminated, agent_uri("1000"));
+  EXPECT_TRUE(asterisk.wait_request("CANCEL", "1000", k_wait));
+  EXPECT_TRUE(asterisk.wait_request("ACK", "1000", k_wait));
+  EXPECT_TRUE(asterisk.wait_calls_ended(k_wait));
+  EXPECT_THROW(asterisk.answer_call("1000"), std::runtime_error);
+}
+
+TEST_F(FakeAsteriskTest, RetransmittedInviteGetsTheLatestAnswerAndIsRecordedOnce) {
+  const std::string invite = sipcc_invite("1000", "call-r");
+  EXPECT_EQ(next().start_line, "SIP/2.0 100 Trying");
+  const sip_message ringing = next();
+  send(invite);
+  EXPECT_TRUE(same(next(), ringing));
+  EXPECT_EQ(asterisk.count("INVITE", "1000"), 1u);
+}
+
+TEST_F(FakeAsteriskTest, UnacknowledgedAnswerEndsWithByeAfter64T1) {
+  asterisk.set_call_policy("1000", call_policy::auto_answer());
+  sipcc_invite("1000", "call-n");
+  next();  // 100
+  next();  // 180
+  const sip_message ok = next();
+  const sip_message bye = next_new(ok);  // after the 200's retransmissions
+  EXPECT_EQ(bye.start_line, "BYE sip:sipserver@127.0.0.1:" + port_ + " SIP/2.0");
+  answer(bye);
+  EXPECT_TRUE(asterisk.wait_calls_ended(k_wait));
+}
+
+TEST_F(FakeAsteriskTest, ByeFromSipccEndsTheAgentCall) {
+  const sip_message ok = answered_call("1000", "call-b");
+  peer_request("BYE", uri_of(ok.header("Contact")), "z9hG4bK-bye", ok, "2 BYE");
+  const sip_message bye_ok = next();
+  EXPECT_EQ(bye_ok.start_line, "SIP/2.0 200 OK");
+  EXPECT_EQ(bye_ok.header("CSeq"), "2 BYE");
+  EXPECT_TRUE(asterisk.wait_request("BYE", "1000", k_wait));  // Request-URI has no user
+  EXPECT_EQ(asterisk.active_calls(), 0u);
+
+  peer_request("BYE", uri_of(ok.header("Contact")), "z9hG4bK-bye-again", ok, "3 BYE");
+  EXPECT_EQ(next().start_line, "SIP/2.0 481 Call/Transaction Does Not Exist");
+}
+
+TEST_F(FakeAsteriskTest, ReInviteGetsTheSameSdpUnlessGlare) {
+  const sip_message ok = answered_call("1000", "call-g");
+  const std::string offer = load_capture("inbound-sipserver-to-1000-invite.sip").body;
+  struct row {
+    bool glare;
+    std::string status_line;
+    std::string body;
+  };
+  const std::vector<row> rows = {
+      {false, "SIP/2.0 200 OK", ok.body},
+      {true, "SIP/2.0 491 Request Pending", ""},
+      {false, "SIP/2.0 200 OK", ok.body},  // glare was for one re-INVITE
+  };
+  int cseq = 1;
+  for (const row& r : rows) {
+    SCOPED_TRACE(r.status_line);
+    if (r.glare) asterisk.set_reinvite_glare("1000");
+    ++cseq;
+    peer_request("INVITE", uri_of(ok.header("Contact")), "z9hG4bK-re-" + std::to_string(cseq),
+                 ok, std::to_string(cseq) + " INVITE", offer);
+    const sip_message answer = next();
+    EXPECT_EQ(answer.start_line, r.status_line);
+    EXPECT_EQ(answer.body, r.body);
+    ack(answer, uri_of(ok.header("Contact")));
+    EXPECT_TRUE(asterisk.wait_request("ACK", "1000", k_wait));
+    EXPECT_TRUE(silent_after_drain(k_quiet));
+  }
+  EXPECT_EQ(asterisk.count("INVITE", "1000"), 4u);
+  EXPECT_EQ(asterisk.active_calls(), 1u);
+}
+
+// --- Calls, customer side: the fake calls the peer, which plays sipcc ---
+
+TEST_F(FakeAsteriskTest, PlacedCallOffersTheCapturedSdpAcksTheAnswerAndHangsUp) {
+  const std::string id = asterisk.place_call("8000", peer_port_);
+  const sip_message invite = next();
+  const sip_message capture = load_capture("service-8000-invite-asterisk-to-sipserver.sip");
+  const std::string ast = "127.0.0.1:" + std::to_string(asterisk.port());
+  EXPECT_EQ(invite.start_line, "INVITE sip:8000@127.0.0.1:" + port_ + " SIP/2.0");
+  EXPECT_EQ(invite.header("Call-ID"), id);
+  EXPECT_EQ(invite.header("CSeq"), "1 INVITE");
+  EXPECT_EQ(invite.header("From").rfind("<sip:5551234@127.0.0.1>;tag=", 0), 0u);
+  EXPECT_EQ(invite.header("To"), "<sip:8000@127.0.0.1>");
+  EXPECT_EQ(invite.header("Contact"), "<sip:asterisk@" + ast + ">");
+  EXPECT_EQ(invite.header("Session-Expires"), capture.header("Session-Expires"));
+  EXPECT_EQ(invite.header("Content-Type"), "application/sdp");
+  EXPECT_EQ(invite.body, capture.body);
+  EXPECT_TRUE(same(next(), invite));  // timer A: re-sent until a response
+
+  answer(invite, "180 Ringing");
+  EXPECT_TRUE(asterisk.wait_provisional(id, 180, k_wait));
+  EXPECT_TRUE(silent_after_drain(k_quiet));  // and not after one
+
+  const std::string sdp = load_capture("inbound-sipserver-to-1000-invite.sip").body;
+  answer(invite, "200 OK", sdp);
+  const sip_message ack = next();
+  EXPECT_EQ(ack.start_line, "ACK sip:sipserver@127.0.0.1:" + port_ + " SIP/2.0");
+  EXPECT_EQ(ack.header("CSeq"), "1 ACK");
+  EXPECT_EQ(ack.header("To"), std::string("<sip:8000@127.0.0.1>;tag=") + k_tag);
+  EXPECT_NE(param(ack.header("Via"), "branch"), param(invite.header("Via"), "branch"));
+  EXPECT_EQ(ack.body, "");
+  EXPECT_EQ(asterisk.wait_final(id, k_wait), 200);
+  EXPECT_EQ(asterisk.answer_sdp(id), sdp);
+  answer(invite, "200 OK", sdp);  // a retransmitted 200 gets the ACK again
+  EXPECT_TRUE(same(next(), ack));
+
+  asterisk.hangup_call(id);
+  const sip_message bye = next();
+  EXPECT_EQ(bye.start_line, "BYE sip:sipserver@127.0.0.1:" + port_ + " SIP/2.0");
+  EXPECT_EQ(bye.header("CSeq"), "2 BYE");
+  EXPECT_EQ(bye.header("To"), ack.header("To"));
+  EXPECT_EQ(asterisk.active_calls(), 1u);
+  answer(bye);
+  EXPECT_TRUE(asterisk.wait_calls_ended(k_wait));
+  EXPECT_THROW(asterisk.hangup_call(id), std::runtime_error);
+}
+
+TEST_F(FakeAsteriskTest, PlacedCallFailureIsAckedInItsTransaction) {
+  for (const std::string status : {"486 Busy Here", "480 Temporarily Unavailable", "603 Decline"}) {
+    SCOPED_TRACE(status);
+    const std::string id = asterisk.place_call("8000", peer_port_, "5550000");
+    const sip_message invite = next();
+    EXPECT_EQ(invite.header("From").rfind("<sip:5550000@127.0.0.1>;tag=", 0), 0u);
+    answer(invite, status);
+    const sip_message ack = next_new(invite);
+    EXPECT_EQ(ack.start_line, "ACK sip:8000@127.0.0.1:" + port_ + " SIP/2.0");
+    EXPECT_EQ(param(ack.header("Via"), "branch"), param(invite.header("Via"), "branch"));
+    EXPECT_EQ(ack.header("CSeq"), "1 ACK");
+    EXPECT_EQ(asterisk.wait_final(id, k_wait), std::stoi(status));
+    EXPECT_EQ(asterisk.active_calls(), 0u);
+  }
+}
+
+TEST_F(FakeAsteriskTest, CancelledPlacedCallIsAckedAfterThe487) {
+  const std::string id = asterisk.place_call("8000", peer_port_);
+  const sip_message invite = next();
+  EXPECT_THROW(asterisk.cancel_call(id), std::runtime_error);  // no provisional yet
+  answer(invite, "180 Ringing");
+  ASSERT_TRUE(asterisk.wait_provisional(id, 180, k_wait));
+  asterisk.cancel_call(id);
+  const sip_message cancel = next_new(invite);
+  EXPECT_EQ(cancel.start_line, "CANCEL sip:8000@127.0.0.1:" + port_ + " SIP/2.0");
+  EXPECT_EQ(param(cancel.header("Via"), "branch"), param(invite.header("Via"), "branch"));
+  EXPECT_EQ(cancel.header("To"), "<sip:8000@127.0.0.1>");
+  EXPECT_EQ(cancel.header("CSeq"), "1 CANCEL");
+
+  answer(cancel);
+  answer(invite, "487 Request Terminated");
+  EXPECT_EQ(next().start_line, "ACK sip:8000@127.0.0.1:" + port_ + " SIP/2.0");
+  EXPECT_EQ(asterisk.wait_final(id, k_wait), 487);
+  EXPECT_TRUE(asterisk.wait_calls_ended(k_wait));
+}
+
+TEST_F(FakeAsteriskTest, ByeFromSipccEndsThePlacedCall) {
+  const std::string id = asterisk.place_call("8000", peer_port_);
+  const sip_message invite = placed_call(id, "v=0\r\n");
+  std::string bye = "BYE " + uri_of(invite.header("Contact")) + " SIP/2.0\r\n";
+  bye += "Via: SIP/2.0/UDP 127.0.0.1:" + port_ + ";rport;branch=z9hG4bK-bye\r\n";
+  bye += "From: " + invite.header("To") + ";tag=" + k_tag + "\r\nTo: " + invite.header("From") +
+         "\r\nCall-ID: " + id + "\r\nCSeq: 1 BYE\r\nContent-Length: 0\r\n\r\n";
+  send(bye);
+  EXPECT_EQ(next().start_line, "SIP/2.0 200 OK");
+  EXPECT_TRUE(asterisk.wait_bye_from_sipcc(id, k_wait));
+  EXPECT_TRUE(asterisk.wait_request("BYE", "8000", k_wait));  // the call's resource
+  EXPECT_EQ(asterisk.active_calls(), 0u);
+}
+
+TEST_F(FakeAsteriskTest, UnansweredPlacedCallGivesUpAfter64T1) {
+  const std::string id = asterisk.place_call("8000", peer_port_);
+  EXPECT_TRUE(asterisk.wait_calls_ended(k_wait));
+  EXPECT_EQ(asterisk.wait_final(id, 0ms), std::nullopt);
+  EXPECT_THROW(asterisk.wait_final("no-such-call", 0ms), std::runtime_error);
 }
 
 }  // namespace

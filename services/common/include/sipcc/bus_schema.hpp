@@ -15,6 +15,12 @@
 #define SIPCC_SUBJECTS(X)                                                          \
   X(edge_cmd, "sipcc.edge.*.cmd", EdgeCommand,                                     \
     "commands to one sip-edge instance (subscribe, unsubscribe)")                  \
+  X(edge_leg, "sipcc.edge.*.leg", LegCommand,                                      \
+    "call-leg commands to one sip-edge instance (claim, respond, invite, bye...)")  \
+  X(in_invite, "sipcc.in.invite", LegEvent,                                        \
+    "a new inbound INVITE, to the callctl queue group; the taker claims the leg")  \
+  X(leg_event, "sipcc.leg.*.*", LegEvent,                                          \
+    "call-leg events to the owner token then leg-id")                              \
   X(sub_event, "sipcc.sub.*.*", SubEvent,                                          \
     "subscription outcomes and NOTIFYs, to the owner token then sub-id")           \
   X(tlib_req, "sipcc.tlib.req.*.*", TRequest,                                      \
@@ -73,6 +79,11 @@ bool valid_subject_token(std::string_view token);
 // Subject builders, so no service spells a subject by hand.
 namespace subj {
 std::string edge_cmd(std::string_view edge_id);
+std::string edge_leg(std::string_view edge_id);
+inline constexpr const char* in_invite = "sipcc.in.invite";
+inline constexpr const char* in_invite_queue = "callctl";
+std::string leg_event(std::string_view owner, std::string_view leg_id);
+std::string leg_events_of(std::string_view owner);  // wildcard for the owner
 std::string sub_event(std::string_view owner, std::string_view sub_id);
 std::string sub_events_of(std::string_view owner);  // wildcard for the owner
 std::string tlib_req(v1::RequestType type, std::string_view dn);

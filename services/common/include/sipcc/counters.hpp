@@ -27,7 +27,8 @@
   C(notify_bad_body, "NOTIFY bodies that did not parse, by content type")     \
   C(tlib_requests, "desktop requests, by request type")                       \
   C(tlib_errors, "EventError replies, by error code")                         \
-  C(tlib_events, "events published, by event type")
+  C(tlib_events, "events published, by event type")                           \
+  C(routes, "routes made, by reason (agent, max-wait)")
 
 namespace sipcc {
 

@@ -1,5 +1,6 @@
 #include "sipcc/bus_schema.hpp"
 
+#include "sipcc/v1/call.pb.h"
 #include "sipcc/v1/ops.pb.h"
 #include "sipcc/v1/sip.pb.h"
 #include "sipcc/v1/state.pb.h"
@@ -107,6 +108,11 @@ std::string join(std::initializer_list<std::string_view> parts) {
 }  // namespace
 
 std::string edge_cmd(std::string_view edge_id) { return join({"sipcc.edge", edge_id, "cmd"}); }
+std::string edge_leg(std::string_view edge_id) { return join({"sipcc.edge", edge_id, "leg"}); }
+std::string leg_event(std::string_view owner, std::string_view leg_id) {
+  return join({"sipcc.leg", owner, leg_id});
+}
+std::string leg_events_of(std::string_view owner) { return join({"sipcc.leg", owner, "*"}); }
 std::string sub_event(std::string_view owner, std::string_view sub_id) {
   return join({"sipcc.sub", owner, sub_id});
 }

@@ -7,8 +7,8 @@
 // "<file>:<line>: <key>: <reason>". Rows are applied in table order, not
 // file order, so a reader may rely on the rows above it (a DN's monitor
 // default comes from its type) and on the sections above it in the
-// top-level table (groups name agents; resource lists and default-dn name
-// DNs).
+// top-level table (groups name agents; a Routing Point names a group;
+// resource lists and default-dn name DNs).
 #include "sipcc/config.hpp"
 
 #include <algorithm>
@@ -236,6 +236,17 @@ std::string configured_dn(const val& v) {
   if (!v.src.cfg.find_dn(dn)) v.fail(fmt::format("unknown DN '{}'", dn));
   return dn;
 }
+std::string configured_group(const val& v) {
+  std::string name = v.text();
+  const auto& groups = v.src.cfg.agent_groups;
+  if (std::none_of(groups.begin(), groups.end(),
+                   [&](const agent_group_config& g) { return g.name == name; }))
+    v.fail(fmt::format("unknown agent group '{}'", name));
+  return name;
+}
+// A DN's default-dn may name a DN further down the list: checked once the
+// whole list is read (see dn_references).
+std::string dn_token(const val& v) { return v.token(); }
 
 // Genesys-style option names, as in the reference.
 const option_spec app_options[] = {
@@ -254,7 +265,16 @@ const option_spec app_options[] = {
 const option_spec dn_options[] = {
     {"no-answer-timeout", seconds},
     {"no-answer-overflow", text},
+    // Routing Point only (rp_options): the default router's target group,
+    // where calls go when routing fails or gives up, how long callctl waits
+    // for a route, and how long the default router keeps a call waiting
+    // before it routes it to default-dn (0: for ever).
+    {"agent-group", configured_group},
+    {"default-dn", dn_token},
+    {"router-timeout", seconds},
+    {"max-wait", seconds},
 };
+constexpr const char* rp_options[] = {"agent-group", "default-dn", "router-timeout", "max-wait"};
 const option_spec agent_options[] = {
     {"no-answer-timeout", seconds},
     {"no-answer-action", no_answer_action},
@@ -293,8 +313,28 @@ const field<dn_config> dn_fields[] = {
      }},
     {"contact", [](const val& v, dn_config& d) { d.contact = v.nonempty(); }},
     {"mailbox", [](const val& v, dn_config& d) { d.mailbox = v.text(); }},
-    {"options", [](const val& v, dn_config& d) { d.options = v.options(dn_options); }},
+    {"options", [](const val& v, dn_config& d) {
+       d.options = v.options(dn_options);
+       if (d.type == v1::RoutingPoint) return;
+       for (const char* key : rp_options)
+         if (d.options.count(key))
+           val{v.src, key, v.node[key]}.fail(
+               fmt::format("only valid on a RoutingPoint (DN {} is of type {})", d.number,
+                           v1::DnType_Name(d.type)));
+     }},
 };
+
+// Cross-references inside the DN list, once all of it is read: a Routing
+// Point's default-dn names a configured DN other than itself.
+void dn_references(const val& list) {
+  for (const val& item : list.items()) {
+    const YAML::Node options = item.node["options"];
+    if (!options || !options.IsMap() || !options["default-dn"]) continue;
+    const val ref{list.src, "default-dn", options["default-dn"]};
+    if (configured_dn(ref) == item.node["number"].Scalar())
+      ref.fail("a Routing Point cannot be its own default-dn");
+  }
+}
 
 const field<agent_login_config> agent_fields[] = {
     {"id", [](const val& v, agent_login_config& a) { a.id = v.token(); }, true},
@@ -375,12 +415,15 @@ const field<config> top_fields[] = {
     {"bus", [](const val& v, config& c) { v.fields(bus_fields, c); }},
     {"sip-edge", [](const val& v, config& c) { v.fields(sip_edge_fields, c); }},
     {"asterisk", [](const val& v, config& c) { v.fields(asterisk_fields, c); }},
-    {"dns", [](const val& v, config& c) { v.list(c.dns, dn_fields, &dn_config::number, "DN"); }},
     {"agent-logins", [](const val& v, config& c) {
        v.list(c.agent_logins, agent_fields, &agent_login_config::id, "AgentID");
      }},
     {"agent-groups", [](const val& v, config& c) {
        v.list(c.agent_groups, group_fields, &agent_group_config::name, "agent group");
+     }},
+    {"dns", [](const val& v, config& c) {
+       v.list(c.dns, dn_fields, &dn_config::number, "DN");
+       dn_references(v);
      }},
     {"presence", [](const val& v, config& c) { v.fields(presence_fields, c); }},
     {"application", [](const val& v, config& c) { c.app_options = v.options(app_options); }},
@@ -430,6 +473,15 @@ std::vector<std::string> config_notes(const config& cfg) {
           "{}:{}: DN {} uses dialog-info: an unregistered phone shows as idle, so it never "
           "goes out of service (use presence for that)",
           cfg.file, d.line, d.number));
+  for (const auto& d : cfg.dns) {
+    const auto wait = d.options.find("max-wait");
+    if (d.options.count("agent-group") && wait != d.options.end() && wait->second != "0" &&
+        !d.options.count("default-dn") && !cfg.app_options.count("default-dn"))
+      notes.push_back(fmt::format(
+          "{}:{}: Routing Point {} has max-wait but no default-dn (neither its own nor the "
+          "application's): its calls wait for an agent however long it takes",
+          cfg.file, d.line, d.number));
+  }
   return notes;
 }
 

@@ -1,0 +1,500 @@
+#include "callctl.hpp"
+
+#include <unordered_map>
+
+#include <caf/all.hpp>
+#include <spdlog/spdlog.h>
+
+#include "sipcc/bus_schema.hpp"
+#include "sipcc/call_fsm.hpp"
+#include "sipcc/counters.hpp"
+#include "sipcc/dn_logic.hpp"
+#include "sipcc/ids.hpp"
+#include "sipcc/v1/call.pb.h"
+#include "sipcc/v1/state.pb.h"
+
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(sipcc::v1::LegEvent)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(sipcc::v1::TRequest)
+
+namespace sipcc::callctl {
+
+namespace {
+
+using bus_atom = caf::atom_constant<caf::atom("bus")>;
+using leg_atom = caf::atom_constant<caf::atom("leg")>;
+using req_atom = caf::atom_constant<caf::atom("req")>;
+using timer_atom = caf::atom_constant<caf::atom("timer")>;
+using leg_map_atom = caf::atom_constant<caf::atom("legmap")>;
+
+// What every call actor needs from the process; read-only after start-up
+// except the DN -> logged-in agent map, which only the registry touches.
+struct shared {
+  const config* cfg = nullptr;
+  bus* nats = nullptr;
+  std::string owner;
+};
+
+std::string contact_uri(const dn_config& dn, const config& cfg) {
+  if (dn.contact.rfind("sip:", 0) == 0)
+    return dn.contact;
+  return "sip:" + (dn.contact.empty() ? dn.number : dn.contact) + "@" + cfg.asterisk.str();
+}
+
+uint32_t option_seconds(const std::map<std::string, std::string>& opts, const std::string& key,
+                        uint32_t fallback) {
+  auto it = opts.find(key);
+  return it == opts.end() ? fallback : static_cast<uint32_t>(std::stoul(it->second));
+}
+
+std::string option_text(const std::map<std::string, std::string>& opts, const std::string& key) {
+  auto it = opts.find(key);
+  return it == opts.end() ? std::string() : it->second;
+}
+
+// ---- one call ---------------------------------------------------------------
+
+struct call_state_t {
+  shared* sh = nullptr;
+  caf::actor registry;
+  call c;
+  call_settings settings;
+  std::string customer_edge;   // edge holding the customer leg
+  std::string customer_call_id;
+  // Agent DN -> AgentID, as presence last published (for no-answer options).
+  const std::unordered_map<std::string, std::string>* agents = nullptr;
+  static inline const char* name = "call";
+};
+
+using call_actor = caf::stateful_actor<call_state_t>;
+
+void leg_command(call_actor* self, const std::string& leg_id, v1::LegCommand cmd) {
+  auto& s = self->state;
+  cmd.set_schema(v1::SCHEMA_V1);
+  cmd.set_leg_id(leg_id);
+  s.sh->nats->publish(subj::edge_leg(s.customer_edge), cmd);
+}
+
+route_target target_for(const call_state_t& s, const std::string& dn_number,
+                        const v1::KVList* extensions) {
+  route_target t;
+  t.dn = dn_number;
+  auto* dn = s.sh->cfg->find_dn(dn_number);
+  if (!dn)
+    return t;
+  t.contact_uri = contact_uri(*dn, *s.sh->cfg);
+  no_answer_sources src;
+  src.extensions = extensions;
+  src.dn_options = &dn->options;
+  src.app_options = &s.sh->cfg->app_options;
+  auto ag = s.agents->find(dn_number);
+  if (ag != s.agents->end()) {
+    src.agent_logged_in = true;
+    if (auto* a = s.sh->cfg->find_agent(ag->second))
+      src.agent_options = &a->options;
+  }
+  t.no_answer = resolve_no_answer(src);
+  return t;
+}
+
+void carry_out(call_actor* self, const std::vector<call_action>& actions) {
+  auto& s = self->state;
+  auto& c = s.c;
+  for (auto& a : actions) {
+    switch (a.what) {
+      case call_action::respond_customer: {
+        v1::LegCommand cmd;
+        cmd.mutable_respond()->set_status(a.status);
+        cmd.mutable_respond()->set_sdp(a.sdp);
+        leg_command(self, c.customer_leg, std::move(cmd));
+        break;
+      }
+      case call_action::invite_agent: {
+        // The registry must know the leg before its first event can arrive.
+        self->send(s.registry, leg_map_atom::value, a.leg, c.conn_id);
+        v1::LegCommand cmd;
+        auto* inv = cmd.mutable_invite();
+        inv->set_owner(s.sh->owner);
+        inv->set_conn_id(c.conn_id);
+        inv->set_target_uri(a.uri);
+        inv->set_from_uri("sip:" + (c.ani.empty() ? std::string("anonymous") : c.ani) + "@" +
+                          s.sh->cfg->sip_bind.str());
+        inv->set_sdp(a.sdp);
+        // The edge gives up on its own only well after any no-answer timer.
+        inv->set_timeout_ms(std::max<uint32_t>(c.no_answer.timeout_s * 1000 + 30000, 120000));
+        leg_command(self, a.leg, std::move(cmd));
+        break;
+      }
+      case call_action::cancel_agent: {
+        v1::LegCommand cmd;
+        cmd.mutable_cancel();
+        leg_command(self, a.leg, std::move(cmd));
+        break;
+      }
+      case call_action::bye_agent:
+      case call_action::bye_customer: {
+        v1::LegCommand cmd;
+        cmd.mutable_bye();
+        leg_command(self, a.what == call_action::bye_agent ? a.leg : c.customer_leg,
+                    std::move(cmd));
+        break;
+      }
+      case call_action::emit: {
+        v1::TEvent ev;
+        ev.set_schema(v1::SCHEMA_V1);
+        ev.set_type(a.event);
+        ev.set_this_dn(a.dn);
+        ev.set_other_dn(a.other_dn);
+        ev.set_conn_id(c.conn_id);
+        ev.set_call_id(s.customer_call_id);
+        ev.set_ani(c.ani);
+        ev.set_dnis(c.dnis);
+        *ev.mutable_user_data() = c.user_data;
+        ev.set_timestamp_us(now_us());
+        s.sh->nats->publish(subj::tlib_evt(a.dn), ev);
+        process_counters().add(counter_id::tlib_events, v1::EventType_Name(a.event));
+        spdlog::info("ConnID {}: {} on DN {}", c.conn_id, v1::EventType_Name(a.event), a.dn);
+        break;
+      }
+      case call_action::call_fact: {
+        v1::DnCallFact f;
+        f.set_schema(v1::SCHEMA_V1);
+        f.set_dn(a.dn);
+        f.set_conn_id(c.conn_id);
+        f.set_active(a.active);
+        s.sh->nats->publish(subj::dn_calls(a.dn), f);
+        break;
+      }
+      case call_action::arm_timer:
+        self->delayed_send(self, std::chrono::milliseconds(a.ms), timer_atom::value, c.timer_gen);
+        break;
+      case call_action::agent_no_answer: {
+        v1::TRequest r;
+        r.set_schema(v1::SCHEMA_V1);
+        r.set_type(a.text == "logout" ? v1::TAgentLogout : v1::TAgentSetNotReady);
+        r.set_this_dn(a.dn);
+        r.set_client("callctl");
+        r.set_work_mode(v1::AuxWork);
+        auto* kv = r.mutable_reasons()->add_pairs();
+        kv->set_key("ReasonCode");
+        kv->set_str("NoAnswer");
+        s.sh->nats->publish(subj::tlib_req(r.type(), a.dn), r);
+        break;
+      }
+      case call_action::end:
+        spdlog::info("ConnID {}: call ended", c.conn_id);
+        self->quit();
+        return;
+    }
+  }
+}
+
+void step(call_actor* self, const call_event& ev) {
+  carry_out(self, call_step(self->state.c, ev, self->state.settings));
+}
+
+void on_leg(call_actor* self, const v1::LegEvent& le) {
+  auto& c = self->state.c;
+  bool customer = le.leg_id() == c.customer_leg;
+  std::optional<call_event> ev;
+  switch (le.ev_case()) {
+    case v1::LegEvent::kProgress:
+      ev.emplace(call_event::agent_progress);
+      ev->status = le.progress().status();
+      break;
+    case v1::LegEvent::kAnswered:
+      if (le.answered().reinvite())
+        return;  // re-INVITE pass-through comes with the later work
+      ev.emplace(call_event::agent_answered);
+      ev->sdp = le.answered().sdp();
+      break;
+    case v1::LegEvent::kFailed:
+      if (le.failed().reinvite())
+        return;
+      ev.emplace(call_event::agent_failed);
+      ev->status = le.failed().status();
+      break;
+    case v1::LegEvent::kAcked:
+      ev.emplace(call_event::customer_acked);
+      break;
+    case v1::LegEvent::kCancelled:
+      ev.emplace(call_event::customer_cancelled);
+      break;
+    case v1::LegEvent::kBye:
+      ev.emplace(customer ? call_event::customer_bye : call_event::agent_bye);
+      break;
+    case v1::LegEvent::kReinvite: {
+      // Not passed through yet: refuse it so the far end keeps its session.
+      v1::LegCommand cmd;
+      cmd.mutable_respond()->set_status(488);
+      leg_command(self, le.leg_id(), std::move(cmd));
+      return;
+    }
+    default:
+      return;
+  }
+  ev->leg = le.leg_id();
+  step(self, *ev);
+}
+
+caf::behavior call_behavior(call_actor* self, shared* sh, caf::actor registry,
+                            const std::unordered_map<std::string, std::string>* agents,
+                            std::string conn_id, v1::LegEvent incoming) {
+  auto& s = self->state;
+  s.sh = sh;
+  s.registry = std::move(registry);
+  s.agents = agents;
+  s.customer_edge = incoming.edge_id();
+  const auto& in = incoming.incoming();
+  s.customer_call_id = in.call_id();
+  s.c.conn_id = conn_id;
+  s.c.rp = in.to_user();
+  s.c.customer_leg = incoming.leg_id();
+  s.c.customer_sdp = in.sdp();
+  // Routing Point options win over the application's.
+  auto* rp = sh->cfg->find_dn(s.c.rp);
+  const auto& app = sh->cfg->app_options;
+  s.settings.router_timeout_s = option_seconds(app, "router-timeout", 30);
+  std::string default_dn = option_text(app, "default-dn");
+  if (rp) {
+    s.settings.router_timeout_s = option_seconds(rp->options, "router-timeout",
+                                                 s.settings.router_timeout_s);
+    auto d = option_text(rp->options, "default-dn");
+    if (!d.empty())
+      default_dn = d;
+  }
+  if (!default_dn.empty())
+    s.settings.default_route = target_for(s, default_dn, nullptr);
+
+  v1::LegCommand claim;
+  claim.mutable_claim()->set_owner(sh->owner);
+  claim.mutable_claim()->set_conn_id(conn_id);
+  leg_command(self, s.c.customer_leg, std::move(claim));
+
+  call_event ev(call_event::incoming);
+  ev.ani = in.from_user();
+  ev.dnis = in.to_user();
+  ev.leg = incoming.leg_id();
+  ev.sdp = in.sdp();
+  step(self, ev);
+
+  return {
+      [=](leg_atom, const v1::LegEvent& le) { on_leg(self, le); },
+      [=](timer_atom, uint64_t gen) {
+        auto& c = self->state.c;
+        call_event t(c.state == call_state::routing ? call_event::router_timeout
+                                                    : call_event::no_answer_timeout);
+        t.timer_gen = gen;
+        // An overflow to a DN needs that DN's route.
+        if (t.what == call_event::no_answer_timeout && c.no_answer.overflow != "recall" &&
+            c.no_answer.overflow != "release")
+          t.target = target_for(self->state, c.no_answer.overflow, nullptr);
+        if (t.what == call_event::router_timeout)
+          t.target = self->state.settings.default_route;
+        step(self, t);
+      },
+      [=](req_atom, const v1::TRequest& req, const std::string& reply_to) {
+        auto& s = self->state;
+        auto reply = [&](const v1::TEvent& ev) {
+          if (!reply_to.empty())
+            s.sh->nats->publish(reply_to, ev);
+        };
+        if (req.type() == v1::TRouteCall) {
+          if (!can_route(s.c))
+            return reply(make_error(req, v1::ERR_INVALID_STATE,
+                                    "ConnID " + s.c.conn_id + " is not waiting for a route",
+                                    now_us()));
+          auto target = target_for(s, req.other_dn(), &req.extensions());
+          if (target.contact_uri.empty())
+            return reply(make_error(req, v1::ERR_UNKNOWN_DN,
+                                    "OtherDN " + req.other_dn() + " is not configured", now_us()));
+          call_event ev(call_event::route);
+          ev.target = target;
+          step(self, ev);
+          v1::TEvent ack;
+          ack.set_schema(v1::SCHEMA_V1);
+          ack.set_type(v1::EventRouteUsed);
+          ack.set_reference_id(req.reference_id());
+          ack.set_this_dn(s.c.rp);
+          ack.set_other_dn(req.other_dn());
+          ack.set_conn_id(s.c.conn_id);
+          return reply(ack);
+        }
+        if (req.type() == v1::TReleaseCall) {
+          if (req.this_dn() != s.c.agent_dn || s.c.state != call_state::established)
+            return reply(make_error(req, v1::ERR_INVALID_STATE,
+                                    "DN " + req.this_dn() + " has no established call " +
+                                        s.c.conn_id,
+                                    now_us()));
+          call_event ev(call_event::release);
+          ev.dn = req.this_dn();
+          step(self, ev);
+          v1::TEvent ack;
+          ack.set_schema(v1::SCHEMA_V1);
+          ack.set_type(v1::EventReleased);
+          ack.set_reference_id(req.reference_id());
+          ack.set_this_dn(req.this_dn());
+          ack.set_conn_id(s.c.conn_id);
+          return reply(ack);
+        }
+        reply(make_error(req, v1::ERR_UNSUPPORTED,
+                         v1::RequestType_Name(req.type()) + " is not supported yet", now_us()));
+      },
+  };
+}
+
+// ---- registry ---------------------------------------------------------------
+
+struct registry_state {
+  shared* sh = nullptr;
+  std::unique_ptr<conn_id_generator> ids;
+  std::unordered_map<std::string, caf::actor> calls;      // ConnID -> call
+  std::unordered_map<std::string, std::string> leg_call;  // leg id -> ConnID
+  std::unordered_map<std::string, std::string> agents;    // DN -> AgentID logged in
+  static inline const char* name = "callctl-registry";
+};
+
+using registry_actor = caf::stateful_actor<registry_state>;
+
+void reply_error(registry_actor* self, const std::string& reply_to, const v1::TRequest& req,
+                 v1::ErrorCode code, const std::string& msg) {
+  process_counters().add(counter_id::tlib_errors, v1::ErrorCode_Name(code));
+  if (!reply_to.empty())
+    self->state.sh->nats->publish(reply_to, make_error(req, code, msg, now_us()));
+}
+
+void gauge(registry_actor* self) {
+  process_counters().set(counter_id::actors, "call",
+                         static_cast<int64_t>(self->state.calls.size()));
+}
+
+caf::behavior registry_behavior(registry_actor* self, shared* sh) {
+  self->state.sh = sh;
+  self->state.ids = std::make_unique<conn_id_generator>(
+      0, static_cast<uint64_t>(now_us() / 1000));
+  self->set_down_handler([=](const caf::down_msg& dm) {
+    auto& s = self->state;
+    for (auto it = s.calls.begin(); it != s.calls.end();) {
+      if (it->second.address() == dm.source) {
+        auto conn = it->first;
+        it = s.calls.erase(it);
+        for (auto l = s.leg_call.begin(); l != s.leg_call.end();)
+          l = l->second == conn ? s.leg_call.erase(l) : std::next(l);
+      } else {
+        ++it;
+      }
+    }
+    gauge(self);
+  });
+  return {
+      [=](bus_atom, const std::string& subject, const std::string& data,
+          const std::string& reply) {
+        auto& s = self->state;
+        auto* info = classify_subject(subject);
+        switch (info ? info->family : subject_family::unknown) {
+          case subject_family::in_invite: {
+            v1::LegEvent le;
+            if (!le.ParseFromString(data) || !le.has_incoming()) {
+              process_counters().add(counter_id::bus_decode_errors, "in_invite");
+              return;
+            }
+            auto conn = s.ids->next();
+            auto a = self->spawn<caf::monitored + caf::linked>(call_behavior, sh,
+                                                 caf::actor_cast<caf::actor>(self), &s.agents,
+                                                 conn, le);
+            s.calls.emplace(conn, a);
+            s.leg_call.emplace(le.leg_id(), conn);
+            gauge(self);
+            break;
+          }
+          case subject_family::leg_event: {
+            v1::LegEvent le;
+            if (!le.ParseFromString(data)) {
+              process_counters().add(counter_id::bus_decode_errors, "leg_event");
+              return;
+            }
+            auto l = s.leg_call.find(le.leg_id());
+            auto conn = l != s.leg_call.end() ? l->second : le.conn_id();
+            auto c = s.calls.find(conn);
+            if (c != s.calls.end())
+              self->send(c->second, leg_atom::value, le);
+            break;
+          }
+          case subject_family::tlib_req: {
+            v1::TRequest req;
+            if (!req.ParseFromString(data)) {
+              req.set_this_dn(subject.substr(subject.rfind('.') + 1));
+              return reply_error(self, reply, req, v1::ERR_BAD_REQUEST, "undecodable TRequest");
+            }
+            process_counters().add(counter_id::tlib_requests, v1::RequestType_Name(req.type()));
+            if (req.this_dn().empty())
+              req.set_this_dn(subject.substr(subject.rfind('.') + 1));
+            auto c = s.calls.find(req.conn_id());
+            if (c == s.calls.end())
+              return reply_error(self, reply, req, v1::ERR_INVALID_STATE,
+                                 "no call with ConnID '" + req.conn_id() + "'");
+            self->send(c->second, req_atom::value, req, reply);
+            break;
+          }
+          case subject_family::state_dn: {
+            v1::DnState st;
+            if (!st.ParseFromString(data))
+              return;
+            if (st.agent().state() != v1::AGENT_LOGGED_OUT)
+              s.agents[st.dn()] = st.agent().agent_id();
+            else
+              s.agents.erase(st.dn());
+            break;
+          }
+          default:
+            break;
+        }
+      },
+      [=](leg_map_atom, const std::string& leg, const std::string& conn) {
+        self->state.leg_call[leg] = conn;
+      },
+  };
+}
+
+}  // namespace
+
+struct callctl_service::impl {
+  service_context& ctx;
+  shared sh;
+  std::unique_ptr<caf::actor_system_config> sys_cfg;
+  std::unique_ptr<caf::actor_system> sys;
+  caf::actor registry;
+  explicit impl(service_context& c) : ctx(c) {}
+};
+
+callctl_service::callctl_service(service_context& ctx) : impl_(std::make_unique<impl>(ctx)) {}
+
+callctl_service::~callctl_service() { stop(); }
+
+std::string callctl_service::start() {
+  auto& ctx = impl_->ctx;
+  impl_->sh = shared{&ctx.cfg, ctx.nats.get(), ctx.instance};
+  impl_->sys_cfg = std::make_unique<caf::actor_system_config>();
+  impl_->sys_cfg->set("work-stealing.moderate-poll-attempts", size_t{0});
+  impl_->sys = std::make_unique<caf::actor_system>(*impl_->sys_cfg);
+  impl_->registry = impl_->sys->spawn(registry_behavior, &impl_->sh);
+  auto forward = [this](bus_msg m) {
+    caf::anon_send(impl_->registry, bus_atom::value, std::move(m.subject), std::move(m.data),
+                   std::move(m.reply));
+  };
+  ctx.nats->subscribe(subj::in_invite, forward, subj::in_invite_queue);
+  ctx.nats->subscribe(subj::leg_events_of(ctx.instance), forward);
+  ctx.nats->subscribe(subj::tlib_req_family("call"), forward);
+  ctx.nats->subscribe("sipcc.state.dn.*", forward);
+  return std::string("bus ") + subj::in_invite + " (queue " + subj::in_invite_queue + "), " +
+         subj::leg_events_of(ctx.instance) + ", " + subj::tlib_req_family("call");
+}
+
+void callctl_service::stop() {
+  if (!impl_->sys)
+    return;
+  caf::anon_send_exit(impl_->registry, caf::exit_reason::user_shutdown);
+  impl_->registry = nullptr;
+  impl_->sys.reset();
+}
+
+}  // namespace sipcc::callctl

@@ -1,0 +1,13 @@
+#include "callctl.hpp"
+
+int main(int argc, char** argv) {
+  std::unique_ptr<sipcc::callctl::callctl_service> svc;
+  sipcc::service_hooks hooks;
+  hooks.instance_of = [](const sipcc::config&) { return std::string("callctl-0"); };
+  hooks.start = [&](sipcc::service_context& ctx) {
+    svc = std::make_unique<sipcc::callctl::callctl_service>(ctx);
+    return svc->start();
+  };
+  hooks.stop = [&](sipcc::service_context&) { svc->stop(); };
+  return sipcc::run_service(argc, argv, "callctl", hooks);
+}

@@ -1,0 +1,186 @@
+// One routed contact-center call as a pure state machine:
+// (call, event) -> (call', actions). callctl's call actor only carries out
+// the actions (SIP leg commands through the edge, T-Library events, the
+// "DN has a sipcc call" fact, timers). No I/O here.
+//
+//  incoming at a Routing Point
+//     |  respond customer 180, EventRouteRequest(RP), arm router timer
+//     v
+//  [routing] --TRouteCall / router timeout (-> default DN)--> [alerting]
+//     |           fact(agent DN, active), INVITE agent leg with the customer's
+//     |           SDP offer, EventRouteUsed(RP), arm no-answer timer
+//     |                                                    |
+//     | customer CANCEL: EventAbandoned(RP), end            | agent 180/183: EventRinging(agent DN) once
+//     | router timeout, no default DN: customer 480,       |
+//     |   EventAbandoned(RP), end                          |
+//     |                                                    | agent 200: respond customer 200 with the
+//     |                                                    |   agent's SDP -> [connecting]
+//     |                                                    | agent >=300: fact off, EventReleased(agent)
+//     |                                                    |   if it rang, back to [routing]
+//     |                                                    |   (EventRouteRequest again, new router timer)
+//     |                                                    | no-answer timer: CANCEL agent, fact off,
+//     |                                                    |   EventReleased(agent) if it rang, the
+//     |                                                    |   agent action, then the overflow (recall
+//     |                                                    |   -> [routing]; release -> customer 480,
+//     |                                                    |   end, nothing more on the RP; DN -> route
+//     |                                                    |   there without EventRouteUsed)
+//     |                                                    | TReleaseCall on the agent DN (desktop
+//     |                                                    |   rejects): as no-answer with recall,
+//     |                                                    |   without the agent action
+//     |                                                    | customer CANCEL: CANCEL agent, fact off,
+//     |                                                    |   EventAbandoned(agent DN) and (RP), end
+//  [connecting] --customer ACK--> [established]: EventEstablished(agent DN)
+//     | customer CANCEL crossing the agent's 200, or customer BYE before its ACK:
+//     |   BYE agent, fact off, one EventAbandoned each (agent DN, RP), end
+//     | agent BYE / TReleaseCall: as in [established] (the customer has our 200)
+//  [established] --BYE from either side / TReleaseCall--> BYE the other side(s),
+//     fact off, EventReleased(agent DN), end
+//
+// EventRouteRequest, EventRouteUsed and the RP's EventAbandoned go to the RP;
+// EventRinging, EventEstablished, EventReleased and the agent's EventAbandoned
+// to the agent DN. other_dn is the ANI, except EventRouteUsed (the agent DN).
+// Timers carry a generation: CAF 0.17 cannot cancel them, a stale one is ignored.
+// So do agent legs: an event for any leg but the current one is ignored.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "sipcc/v1/tlib.pb.h"
+
+namespace sipcc {
+
+enum class call_state { routing, alerting, connecting, established, ended };
+const char* to_string(call_state s);
+
+// What no-answer supervision does when the agent does not answer in time.
+struct no_answer_policy {
+  uint32_t timeout_s = 0;   // 0 = no supervision
+  // "recall" (back to the Routing Point), "release", or a DN to route to
+  // (for instance the agent's voicemail).
+  std::string overflow = "recall";
+  // "none", "notready", "logout": what happens to the agent who did not answer
+  // (carried out by presence on the agent DN; the FSM only reports it).
+  std::string action = "none";
+};
+
+// Where a route goes: the DN and how to reach it on Asterisk.
+struct route_target {
+  std::string dn;
+  std::string contact_uri;  // sip:1000@127.0.0.1:5070
+  no_answer_policy no_answer;
+};
+
+struct call {
+  call_state state = call_state::routing;
+  // conn_id is set by the actor before the incoming event; it may also fill
+  // rp, customer_leg and customer_sdp then (incoming sets them again).
+  std::string conn_id;
+  std::string rp;            // the Routing Point (DNIS)
+  std::string ani, dnis;
+  std::string customer_leg;  // edge leg id of the inbound INVITE
+  std::string customer_sdp;  // the customer's offer
+  std::string agent_leg;     // current outbound leg, empty when none
+  std::string agent_dn;
+  no_answer_policy no_answer;
+  bool agent_rang = false;   // EventRinging was emitted for the current agent leg
+  uint32_t agent_legs = 0;   // to name the next agent leg <ConnID>-<n>
+  uint64_t timer_gen = 0;    // router / no-answer timer generation
+  v1::KVList user_data;
+};
+
+struct call_event {
+  enum kind {
+    incoming,            // customer INVITE at the RP (ani, dnis, its leg id in `leg`, sdp)
+    route,               // TRouteCall to `target`
+    router_timeout,      // timer with `timer_gen`
+    agent_progress,      // 18x on agent leg `leg`
+    agent_answered,      // 2xx on agent leg `leg`, with `sdp`
+    agent_failed,        // final >= 300 (or local timeout) on agent leg `leg`, `status`
+    customer_acked,
+    customer_cancelled,
+    customer_bye,
+    agent_bye,           // on agent leg `leg`
+    release,             // TReleaseCall from `dn`
+    // Timer with `timer_gen`. When the call's no_answer.overflow names a DN,
+    // the actor fills `target` for that DN; without it the call is recalled.
+    no_answer_timeout,
+  } what;
+  call_event(kind k) : what(k) {}
+  std::string leg;
+  std::string sdp;
+  uint32_t status = 0;
+  uint64_t timer_gen = 0;
+  // route; the overflow DN for no_answer_timeout (router_timeout uses
+  // call_settings::default_route).
+  route_target target;
+  std::string dn;            // release
+  std::string ani, dnis;     // incoming
+};
+
+struct call_action {
+  enum kind {
+    respond_customer,   // status (+ sdp) to the customer's INVITE
+    invite_agent,       // new leg `leg` to `uri` with `sdp` (the customer's offer); `dn` called
+    cancel_agent,       // CANCEL leg `leg`
+    bye_agent,          // BYE leg `leg`
+    bye_customer,       // BYE the customer leg
+    emit,               // T-Library event `event` for DN `dn` (other_dn set as T-Library does)
+    call_fact,          // sipcc.dn.calls.<dn> active / not
+    // `ms`, tagged with c.timer_gen as call_step leaves it (at most one per
+    // step). Which timer it is follows from the state: routing = router,
+    // alerting = no-answer.
+    arm_timer,
+    agent_no_answer,    // tell presence what to do with agent DN `dn` (`text` = action)
+    end,                // the call is over: the actor stops after these actions
+  } what;
+  std::string leg;
+  std::string uri;
+  std::string sdp;
+  uint32_t status = 0;
+  v1::EventType event = v1::EVENT_UNSPECIFIED;
+  std::string dn;
+  std::string other_dn;
+  bool active = false;
+  uint32_t ms = 0;
+  std::string text;
+};
+
+struct call_settings {
+  uint32_t router_timeout_s = 30;   // 0 = wait for the router forever
+  // Where the router timeout sends a call; without a dn and contact_uri the
+  // caller gets 480 and the RP EventAbandoned.
+  route_target default_route;
+};
+
+// Advances the call; an event that makes no sense in the state (stale leg,
+// late timer, a route target without dn or contact_uri) gives no actions.
+// Never throws.
+std::vector<call_action> call_step(call& c, const call_event& ev, const call_settings& cfg);
+
+// Whether a TRouteCall is acceptable now; the actor answers EventError
+// (ERR_INVALID_STATE) itself when it is not.
+bool can_route(const call& c);
+
+// No-answer settings by precedence: call Extensions (NO_ANSWER_TIMEOUT,
+// NO_ANSWER_OVERFLOW, NO_ANSWER_ACTION) > Agent Login options > DN options >
+// application options (agent-no-answer-* for an agent, extn-no-answer-* for
+// an extension without an agent). Each source is a key/value map with the
+// option names of its level; each field is resolved on its own, and missing
+// keys or unusable values (a timeout that is not whole seconds, an unknown
+// action, an empty overflow; Extensions may be str or num) fall through.
+// There is no DN-level action and no extn-no-answer-action.
+struct no_answer_sources {
+  const v1::KVList* extensions = nullptr;
+  // Only for a logged-in agent.
+  const std::map<std::string, std::string>* agent_options = nullptr;  // no-answer-*
+  const std::map<std::string, std::string>* dn_options = nullptr;     // no-answer-*
+  const std::map<std::string, std::string>* app_options = nullptr;
+  bool agent_logged_in = false;
+};
+no_answer_policy resolve_no_answer(const no_answer_sources& src);
+
+}  // namespace sipcc

@@ -1,0 +1,120 @@
+// The default router's strategy, as plain code fed with what the router
+// sees on the bus and returning the routes to make:
+//
+//   DN state (sipcc.state.dn.<dn>)          -> who is Ready, since when
+//   EventRouteRequest (ConnID, RP)           -> the call waits on the RP
+//   EventRouteUsed (ConnID, target)          -> routed; by someone else if
+//                                               the target is not ours
+//   EventReleased / EventAbandoned (ConnID,  -> the call left that DN; on
+//     DN)                                       its RP it has ended
+//   tick (now)                               -> max-wait
+//
+// Per Routing Point with an `agent-group` option: calls wait in arrival
+// order; each goes to the longest-idle Ready agent of the group, whose DN is
+// then reserved for that ConnID until the call leaves that DN or ends, is
+// routed elsewhere, or its ConnID was on the DN's state and no longer is
+// (covers a lost EventReleased). A second EventRouteRequest for a ConnID
+// means its last route failed: the reservation is released and the call
+// waits again at the front, keeping its arrival time (callctl releases the
+// agent DN first, so a routed call is remembered for `forget_after_us`
+// after it stopped holding an agent). With `max-wait` > 0 a call waiting
+// that long is routed to the RP's default-dn (else the application's; with
+// none it keeps waiting). Routing Points without `agent-group` are left to
+// other routers.
+#pragma once
+
+#include <cstdint>
+#include <deque>
+#include <map>
+#include <string>
+#include <unordered_map>
+#include <unordered_set>
+#include <vector>
+
+#include "sipcc/config.hpp"
+#include "sipcc/v1/state.pb.h"
+
+namespace sipcc {
+
+enum class route_reason { agent, max_wait };
+
+// "agent" | "max-wait": the label of the routes counter and of the log.
+const char* route_reason_name(route_reason r);
+
+struct route_command {
+  std::string conn_id;
+  std::string rp;
+  std::string target_dn;
+  route_reason because = route_reason::agent;
+  bool operator==(const route_command& o) const {
+    return conn_id == o.conn_id && rp == o.rp && target_dn == o.target_dn &&
+           because == o.because;
+  }
+};
+
+using route_commands = std::vector<route_command>;
+
+class router_core {
+public:
+  // Takes every Routing Point with an agent-group from `cfg`.
+  explicit router_core(const config& cfg);
+
+  // A published DN state (the newest for its DN).
+  route_commands on_dn_state(const v1::DnState& st);
+  // Start-up snapshot (presence's ALL_DNS reply): applied only to DNs with no
+  // published state yet, since a published one is newer.
+  route_commands on_snapshot(const std::vector<v1::DnState>& states);
+  route_commands on_route_request(const std::string& conn_id, const std::string& rp,
+                                  int64_t now_us);
+  // EventRouteUsed: the call was routed to `target_dn` (by us or not).
+  route_commands on_route_used(const std::string& conn_id, const std::string& target_dn);
+  // EventReleased / EventAbandoned for `conn_id` on `dn`.
+  route_commands on_call_end(const std::string& conn_id, const std::string& dn);
+  // Once a second: max-wait, and forgetting finished calls.
+  route_commands on_tick(int64_t now_us);
+
+  // How long a call that neither waits nor holds an agent is remembered.
+  static constexpr int64_t forget_after_us = 60'000'000;
+
+  // Routing Points this router serves, for the start-up log.
+  std::vector<std::string> routing_points() const;
+  size_t waiting() const;
+  size_t reserved() const { return reserved_.size(); }
+  size_t known_calls() const { return calls_.size(); }
+
+private:
+  struct rp_plan {
+    std::unordered_set<std::string> members;  // AgentIDs of its group
+    int64_t max_wait_us = 0;                  // 0: wait for ever
+    std::string default_dn;                   // empty: none
+  };
+  struct ready_dn {
+    std::string agent_id;
+    int64_t idle_since_us = 0;
+  };
+  struct call {
+    std::string conn_id;
+    std::string rp;
+    int64_t arrived_us = 0;
+    bool waiting = false;
+    std::string agent_dn;        // reserved for this call, empty when none
+    bool seen_on_dn = false;     // the agent DN's state has listed this ConnID
+    int64_t idle_from_us = 0;    // first tick that found it neither waiting nor routed
+  };
+
+  void apply_state(const v1::DnState& st);
+  // Takes the call out of its queue and frees its agent.
+  void detach(call& c);
+  // The longest-idle free agent DN of the plan's group, nullptr when none.
+  const std::string* pick(const rp_plan& plan) const;
+  route_commands dispatch();
+
+  std::map<std::string, rp_plan> plans_;                     // by RP
+  std::unordered_set<std::string> heard_;                     // DNs with a state
+  std::unordered_map<std::string, ready_dn> ready_;           // routable DNs
+  std::unordered_map<std::string, call> calls_;               // by ConnID
+  std::map<std::string, std::deque<std::string>> queues_;     // RP -> waiting ConnIDs
+  std::unordered_map<std::string, std::string> reserved_;     // agent DN -> ConnID
+};
+
+}  // namespace sipcc

@@ -1,0 +1,372 @@
+#include "sipcc/call_fsm.hpp"
+
+#include <limits>
+
+namespace sipcc {
+
+const char* to_string(call_state s) {
+  switch (s) {
+    case call_state::routing: return "routing";
+    case call_state::alerting: return "alerting";
+    case call_state::connecting: return "connecting";
+    case call_state::established: return "established";
+    case call_state::ended: return "ended";
+  }
+  return "?";
+}
+
+bool can_route(const call& c) { return c.state == call_state::routing; }
+
+namespace {
+
+using actions = std::vector<call_action>;
+
+call_action act(call_action::kind k) {
+  call_action x{};
+  x.what = k;
+  return x;
+}
+
+// The actor may fill the customer's leg and offer before the incoming
+// event; only that event moves timer_gen off 0.
+bool started(const call& c) { return c.timer_gen > 0; }
+
+bool routable(const route_target& t) { return !t.dn.empty() && !t.contact_uri.empty(); }
+
+void respond(actions& a, uint32_t status, const std::string& sdp = "") {
+  call_action x = act(call_action::respond_customer);
+  x.status = status;
+  x.sdp = sdp;
+  a.push_back(std::move(x));
+}
+
+void emit(actions& a, v1::EventType event, const std::string& dn, const std::string& other_dn) {
+  call_action x = act(call_action::emit);
+  x.event = event;
+  x.dn = dn;
+  x.other_dn = other_dn;
+  a.push_back(std::move(x));
+}
+
+void fact(actions& a, const std::string& dn, bool active) {
+  call_action x = act(call_action::call_fact);
+  x.dn = dn;
+  x.active = active;
+  a.push_back(std::move(x));
+}
+
+void leg_command(actions& a, call_action::kind k, const std::string& leg) {
+  call_action x = act(k);
+  x.leg = leg;
+  a.push_back(std::move(x));
+}
+
+// A new generation makes every armed timer stale; only a positive delay arms
+// a new one (at most one arm_timer per step, tagged with c.timer_gen).
+void restart_timer(call& c, actions& a, uint32_t seconds) {
+  ++c.timer_gen;
+  if (seconds == 0)
+    return;
+  call_action x = act(call_action::arm_timer);
+  x.ms = seconds * 1000;
+  a.push_back(std::move(x));
+}
+
+void end(call& c, actions& a) {
+  c.state = call_state::ended;
+  a.push_back(act(call_action::end));
+}
+
+void to_routing(call& c, actions& a, const call_settings& cfg) {
+  c.state = call_state::routing;
+  emit(a, v1::EventRouteRequest, c.rp, c.ani);
+  restart_timer(c, a, cfg.router_timeout_s);
+}
+
+// Presence learns of the call before the phone rings, so the agent's INVITE
+// is never mistaken for a private call. EventRouteUsed belongs to a decision
+// taken at the Routing Point, not to a no-answer overflow.
+void route_to(call& c, actions& a, const route_target& t, bool route_used) {
+  c.state = call_state::alerting;
+  c.agent_leg = c.conn_id + "-" + std::to_string(++c.agent_legs);
+  c.agent_dn = t.dn;
+  c.no_answer = t.no_answer;
+  c.agent_rang = false;
+  fact(a, t.dn, true);
+  call_action inv = act(call_action::invite_agent);
+  inv.leg = c.agent_leg;
+  inv.uri = t.contact_uri;
+  inv.sdp = c.customer_sdp;
+  inv.dn = t.dn;
+  a.push_back(std::move(inv));
+  if (route_used)
+    emit(a, v1::EventRouteUsed, c.rp, t.dn);
+  restart_timer(c, a, t.no_answer.timeout_s);
+}
+
+// The agent leg is gone before the call was established: the DN is free
+// again, and its desktop saw a call only if it rang.
+void drop_agent(call& c, actions& a, bool cancel) {
+  if (cancel)
+    leg_command(a, call_action::cancel_agent, c.agent_leg);
+  fact(a, c.agent_dn, false);
+  if (c.agent_rang)
+    emit(a, v1::EventReleased, c.agent_dn, c.ani);
+  c.agent_leg.clear();
+  c.agent_dn.clear();
+  c.agent_rang = false;
+}
+
+// The caller left before the call was established: abandoned on both DNs,
+// never released.
+void abandon(call& c, actions& a, call_action::kind agent_command) {
+  leg_command(a, agent_command, c.agent_leg);
+  fact(a, c.agent_dn, false);
+  emit(a, v1::EventAbandoned, c.agent_dn, c.ani);
+  emit(a, v1::EventAbandoned, c.rp, c.ani);
+  end(c, a);
+}
+
+void release(call& c, actions& a, bool bye_agent, bool bye_customer) {
+  if (bye_agent)
+    leg_command(a, call_action::bye_agent, c.agent_leg);
+  if (bye_customer)
+    a.push_back(act(call_action::bye_customer));
+  fact(a, c.agent_dn, false);
+  emit(a, v1::EventReleased, c.agent_dn, c.ani);
+  end(c, a);
+}
+
+void ring_once(call& c, actions& a) {
+  if (c.agent_rang)
+    return;
+  c.agent_rang = true;
+  emit(a, v1::EventRinging, c.agent_dn, c.ani);
+}
+
+void on_no_answer(call& c, actions& a, const call_event& ev, const call_settings& cfg) {
+  const std::string agent = c.agent_dn;
+  const no_answer_policy policy = c.no_answer;
+  drop_agent(c, a, true);
+  if (policy.action != "none") {
+    call_action x = act(call_action::agent_no_answer);
+    x.dn = agent;
+    x.text = policy.action;
+    a.push_back(std::move(x));
+  }
+  if (policy.overflow == "release") {
+    respond(a, 480);
+    end(c, a);
+  } else if (policy.overflow != "recall" && ev.target.dn == policy.overflow &&
+             routable(ev.target)) {
+    route_to(c, a, ev.target, false);
+  } else {
+    // "recall", or an overflow DN the actor could not resolve: the Routing
+    // Point gets the call back rather than the caller being dropped.
+    to_routing(c, a, cfg);
+  }
+}
+
+}  // namespace
+
+std::vector<call_action> call_step(call& c, const call_event& ev, const call_settings& cfg) {
+  actions a;
+  const call_state s = c.state;
+  const bool current_leg = !c.agent_leg.empty() && ev.leg == c.agent_leg;
+  const bool current_timer = ev.timer_gen == c.timer_gen;
+  switch (ev.what) {
+    case call_event::incoming:
+      if (s != call_state::routing || started(c))
+        break;
+      c.ani = ev.ani;
+      c.dnis = ev.dnis;
+      c.rp = ev.dnis;
+      c.customer_leg = ev.leg;
+      c.customer_sdp = ev.sdp;
+      respond(a, 180);
+      to_routing(c, a, cfg);
+      break;
+    case call_event::route:
+      if (can_route(c) && routable(ev.target))
+        route_to(c, a, ev.target, true);
+      break;
+    case call_event::router_timeout:
+      if (s != call_state::routing || !current_timer)
+        break;
+      if (routable(cfg.default_route)) {
+        route_to(c, a, cfg.default_route, true);
+      } else {
+        respond(a, 480);
+        emit(a, v1::EventAbandoned, c.rp, c.ani);
+        end(c, a);
+      }
+      break;
+    case call_event::agent_progress:
+      if (s == call_state::alerting && current_leg && (ev.status == 180 || ev.status == 183))
+        ring_once(c, a);
+      break;
+    case call_event::agent_answered:
+      if (s != call_state::alerting || !current_leg)
+        break;
+      ring_once(c, a);
+      respond(a, 200, ev.sdp);
+      c.state = call_state::connecting;
+      restart_timer(c, a, 0);
+      break;
+    case call_event::agent_failed:
+      if (s != call_state::alerting || !current_leg)
+        break;
+      drop_agent(c, a, false);
+      to_routing(c, a, cfg);
+      break;
+    case call_event::customer_acked:
+      if (s != call_state::connecting)
+        break;
+      c.state = call_state::established;
+      emit(a, v1::EventEstablished, c.agent_dn, c.ani);
+      break;
+    case call_event::customer_cancelled:
+      if (s == call_state::routing && started(c)) {
+        emit(a, v1::EventAbandoned, c.rp, c.ani);
+        end(c, a);
+      } else if (s == call_state::alerting) {
+        abandon(c, a, call_action::cancel_agent);
+      } else if (s == call_state::connecting) {
+        abandon(c, a, call_action::bye_agent);  // the agent's 200 crossed the CANCEL
+      }
+      break;
+    case call_event::customer_bye:
+      // Before the ACK the caller left a call the desktop never saw
+      // established: abandoned, as for a CANCEL crossing the 200.
+      if (s == call_state::connecting)
+        abandon(c, a, call_action::bye_agent);
+      else if (s == call_state::established)
+        release(c, a, true, false);
+      break;
+    case call_event::agent_bye:
+      // RFC 3261 15: the customer may be sent BYE once it has our 2xx, ACKed or not.
+      if ((s == call_state::connecting || s == call_state::established) && current_leg)
+        release(c, a, false, true);
+      break;
+    case call_event::release:
+      if (c.agent_dn.empty() || ev.dn != c.agent_dn)
+        break;
+      if (s == call_state::alerting) {
+        // The desktop rejected the call: back to the Routing Point, whatever
+        // the no-answer policy says (the agent did not fail to answer).
+        drop_agent(c, a, true);
+        to_routing(c, a, cfg);
+      } else if (s == call_state::connecting || s == call_state::established) {
+        release(c, a, true, true);
+      }
+      break;
+    case call_event::no_answer_timeout:
+      if (s == call_state::alerting && current_timer)
+        on_no_answer(c, a, ev, cfg);
+      break;
+  }
+  return a;
+}
+
+namespace {
+
+// "30" -> 30; anything else (sign, blanks, overflow) is not a timeout.
+std::optional<uint32_t> parse_seconds(const std::string& s) {
+  if (s.empty() || s.size() > 10)
+    return std::nullopt;
+  uint64_t v = 0;
+  for (char ch : s) {
+    if (ch < '0' || ch > '9')
+      return std::nullopt;
+    v = v * 10 + static_cast<uint64_t>(ch - '0');
+  }
+  if (v > std::numeric_limits<uint32_t>::max() / 1000)
+    return std::nullopt;
+  return static_cast<uint32_t>(v);
+}
+
+bool valid_action(const std::string& s) {
+  return s == "none" || s == "notready" || s == "logout";
+}
+
+bool valid_overflow(const std::string& s) { return !s.empty(); }
+
+// Extensions come from desktops and routers: a value of the wrong type or
+// out of range falls through to the configured levels.
+std::optional<std::string> extension(const v1::KVList* list, const std::string& key) {
+  if (!list)
+    return std::nullopt;
+  for (const auto& kv : list->pairs()) {
+    if (kv.key() != key)
+      continue;
+    if (kv.value_case() == v1::KVPair::kStr)
+      return kv.str();
+    if (kv.value_case() == v1::KVPair::kNum)
+      return std::to_string(kv.num());
+    return std::nullopt;
+  }
+  return std::nullopt;
+}
+
+std::optional<std::string> option(const std::map<std::string, std::string>* opts,
+                                  const std::string& key) {
+  if (!opts)
+    return std::nullopt;
+  auto it = opts->find(key);
+  if (it == opts->end())
+    return std::nullopt;
+  return it->second;
+}
+
+// The first candidate that is present and valid.
+template <typename T, typename Parse>
+std::optional<T> first(const std::vector<std::optional<std::string>>& candidates, Parse parse) {
+  for (const auto& c : candidates) {
+    if (!c)
+      continue;
+    if (auto v = parse(*c))
+      return v;
+  }
+  return std::nullopt;
+}
+
+}  // namespace
+
+no_answer_policy resolve_no_answer(const no_answer_sources& src) {
+  const std::string app = src.agent_logged_in ? "agent-no-answer-" : "extn-no-answer-";
+  auto candidates = [&](const std::string& ext_key, const std::string& suffix, bool dn_level,
+                        bool app_level) {
+    std::vector<std::optional<std::string>> out{
+        extension(src.extensions, ext_key),
+        option(src.agent_options, "no-answer-" + suffix),
+    };
+    if (dn_level)
+      out.push_back(option(src.dn_options, "no-answer-" + suffix));
+    if (app_level)
+      out.push_back(option(src.app_options, app + suffix));
+    return out;
+  };
+  auto text = [](bool (*valid)(const std::string&)) {
+    return [valid](const std::string& s) -> std::optional<std::string> {
+      if (valid(s))
+        return s;
+      return std::nullopt;
+    };
+  };
+
+  no_answer_policy p;
+  if (auto v = first<uint32_t>(candidates("NO_ANSWER_TIMEOUT", "timeout", true, true),
+                               parse_seconds))
+    p.timeout_s = *v;
+  if (auto v = first<std::string>(candidates("NO_ANSWER_OVERFLOW", "overflow", true, true),
+                                  text(valid_overflow)))
+    p.overflow = *v;
+  // No DN-level action; extn-no-answer-action does not exist.
+  if (auto v = first<std::string>(
+          candidates("NO_ANSWER_ACTION", "action", false, src.agent_logged_in),
+          text(valid_action)))
+    p.action = *v;
+  return p;
+}
+
+}  // namespace sipcc

@@ -1,0 +1,13 @@
+#include "router.hpp"
+
+int main(int argc, char** argv) {
+  std::unique_ptr<sipcc::router::router_service> svc;
+  sipcc::service_hooks hooks;
+  hooks.instance_of = [](const sipcc::config&) { return sipcc::router::instance; };
+  hooks.start = [&](sipcc::service_context& ctx) {
+    svc = std::make_unique<sipcc::router::router_service>(ctx);
+    return svc->start();
+  };
+  hooks.stop = [&](sipcc::service_context&) { svc->stop(); };
+  return sipcc::run_service(argc, argv, "router", hooks);
+}

@@ -1,0 +1,197 @@
+#include "router.hpp"
+
+#include <chrono>
+#include <optional>
+#include <vector>
+
+#include <caf/all.hpp>
+#include <spdlog/spdlog.h>
+
+#include "sipcc/bus_schema.hpp"
+#include "sipcc/counters.hpp"
+#include "sipcc/router_core.hpp"
+
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(sipcc::v1::StateReply)
+
+namespace sipcc::router {
+
+namespace {
+
+using bus_atom = caf::atom_constant<caf::atom("bus")>;
+using tick_atom = caf::atom_constant<caf::atom("tick")>;
+using snapshot_atom = caf::atom_constant<caf::atom("snapshot")>;
+
+// max-wait is in whole seconds: a tick a second is precise enough.
+constexpr auto tick_interval = std::chrono::seconds(1);
+
+struct router_state {
+  bus* nats = nullptr;
+  std::optional<router_core> core;
+  uint64_t next_reference = 0;
+  static inline const char* name = "router";
+};
+
+using router_actor = caf::stateful_actor<router_state>;
+
+const char* pattern_of(subject_family family) {
+  for (auto* i = subjects_begin(); i != subjects_end(); ++i)
+    if (i->family == family)
+      return i->pattern;
+  return nullptr;
+}
+
+template <class Msg>
+bool decode(const std::string& subject, const std::string& data, Msg& out, const char* family) {
+  if (out.ParseFromString(data))
+    return true;
+  process_counters().add(counter_id::bus_decode_errors, family);
+  spdlog::warn("bus: undecodable {} on {} dropped", family, subject);
+  return false;
+}
+
+// Carries out the core's routes: a TRouteCall to callctl for each. No reply
+// is awaited: callctl answers a failed route with EventRouteRequest again.
+void route(router_actor* self, const route_commands& routes) {
+  auto& s = self->state;
+  for (const auto& r : routes) {
+    v1::TRequest req;
+    req.set_schema(v1::SCHEMA_V1);
+    req.set_type(v1::TRouteCall);
+    req.set_reference_id(std::to_string(++s.next_reference));
+    req.set_this_dn(r.rp);
+    req.set_conn_id(r.conn_id);
+    req.set_other_dn(r.target_dn);
+    s.nats->publish(subj::tlib_req(v1::TRouteCall, r.rp), req);
+    process_counters().add(counter_id::routes, route_reason_name(r.because));
+    if (r.because == route_reason::agent)
+      spdlog::info("route ConnID {} at RP {} to agent DN {}", r.conn_id, r.rp, r.target_dn);
+    else
+      spdlog::info("route ConnID {} at RP {} to default DN {}: max-wait is up", r.conn_id, r.rp,
+                   r.target_dn);
+  }
+}
+
+void on_event(router_actor* self, const std::string& subject, v1::TEvent& ev) {
+  auto& core = *self->state.core;
+  if (ev.conn_id().empty())
+    return;
+  if (ev.this_dn().empty())
+    ev.set_this_dn(subject.substr(subject.rfind('.') + 1));
+  switch (ev.type()) {
+    case v1::EventRouteRequest: {
+      auto routes = core.on_route_request(ev.conn_id(), ev.this_dn(), now_us());
+      if (routes.empty())
+        spdlog::debug("ConnID {} at RP {}: no route yet ({} waiting)", ev.conn_id(),
+                      ev.this_dn(), core.waiting());
+      return route(self, routes);
+    }
+    // Routed: by us (the reservation stays) or by someone else.
+    case v1::EventRouteUsed:
+      return route(self, core.on_route_used(ev.conn_id(), ev.other_dn()));
+    case v1::EventReleased:
+    case v1::EventAbandoned:
+      return route(self, core.on_call_end(ev.conn_id(), ev.this_dn()));
+    default:
+      return;
+  }
+}
+
+caf::behavior router_behavior(router_actor* self, router_core core, bus* nats) {
+  self->state.nats = nats;
+  self->state.core.emplace(std::move(core));
+  self->delayed_send(self, tick_interval, tick_atom::value);
+  return {
+      [=](bus_atom, const std::string& subject, const std::string& data) {
+        auto* info = classify_subject(subject);
+        switch (info ? info->family : subject_family::unknown) {
+          case subject_family::state_dn: {
+            v1::DnState st;
+            if (decode(subject, data, st, "state_dn"))
+              route(self, self->state.core->on_dn_state(st));
+            break;
+          }
+          case subject_family::tlib_evt: {
+            v1::TEvent ev;
+            if (decode(subject, data, ev, "tlib_evt"))
+              on_event(self, subject, ev);
+            break;
+          }
+          default:
+            spdlog::debug("bus: unexpected subject {}", subject);
+        }
+      },
+      [=](snapshot_atom, const v1::StateReply& reply) {
+        std::vector<v1::DnState> states(reply.dns().begin(), reply.dns().end());
+        route(self, self->state.core->on_snapshot(states));
+      },
+      [=](tick_atom) {
+        route(self, self->state.core->on_tick(now_us()));
+        self->delayed_send(self, tick_interval, tick_atom::value);
+      },
+  };
+}
+
+}  // namespace
+
+struct router_service::impl {
+  service_context& ctx;
+  std::unique_ptr<caf::actor_system_config> sys_cfg;
+  std::unique_ptr<caf::actor_system> sys;
+  caf::actor router;
+  explicit impl(service_context& c) : ctx(c) {}
+};
+
+router_service::router_service(service_context& ctx) : impl_(std::make_unique<impl>(ctx)) {}
+
+router_service::~router_service() { stop(); }
+
+std::string router_service::start() {
+  auto& ctx = impl_->ctx;
+  router_core core(ctx.cfg);
+  std::string rps;
+  for (const auto& rp : core.routing_points())
+    rps += (rps.empty() ? "" : ", ") + rp;
+  if (rps.empty())
+    spdlog::warn("no Routing Point has an agent-group: this router has nothing to route");
+
+  impl_->sys_cfg = std::make_unique<caf::actor_system_config>();
+  // As in presence: the default scheduler's polling costs idle CPU and latency.
+  impl_->sys_cfg->set("work-stealing.moderate-poll-attempts", size_t{0});
+  impl_->sys = std::make_unique<caf::actor_system>(*impl_->sys_cfg);
+  impl_->router = impl_->sys->spawn(router_behavior, std::move(core), ctx.nats.get());
+  auto forward = [this](bus_msg m) {
+    caf::anon_send(impl_->router, bus_atom::value, std::move(m.subject), std::move(m.data));
+  };
+  // Subscribed before the snapshot is asked for, so no change falls between
+  // the two; the core lets a published state win over the snapshot.
+  const std::vector<std::string> subjects = {pattern_of(subject_family::state_dn),
+                                             pattern_of(subject_family::tlib_evt)};
+  for (const auto& s : subjects)
+    ctx.nats->subscribe(s, forward);
+
+  // Who is Ready now: presence publishes DN states only when they change.
+  v1::StateQuery q;
+  q.set_schema(v1::SCHEMA_V1);
+  q.set_kind(v1::StateQuery::ALL_DNS);
+  v1::StateReply reply;
+  auto answer = ctx.nats->request(subj::state_query, q, std::chrono::seconds(2));
+  if (answer && reply.ParseFromString(*answer) && reply.found()) {
+    spdlog::info("presence reported {} DN states", reply.dns_size());
+    caf::anon_send(impl_->router, snapshot_atom::value, std::move(reply));
+  } else {
+    spdlog::warn("presence did not answer the DN state query: agents count as Ready once "
+                 "presence publishes their state");
+  }
+  return "bus " + subjects[0] + ", " + subjects[1] + "; Routing Points " +
+         (rps.empty() ? "none" : rps);
+}
+
+void router_service::stop() {
+  if (!impl_->sys)
+    return;
+  caf::anon_send_exit(impl_->router, caf::exit_reason::user_shutdown);
+  impl_->router = nullptr;
+  impl_->sys.reset();  // waits for the actor to finish
+}
+
+}  // namespace sipcc::router

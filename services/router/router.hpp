@@ -1,0 +1,31 @@
+// The default router: one CAF actor runs router_core (the strategy, pure)
+// over the DN states presence publishes and the Routing Points' events, and
+// answers each EventRouteRequest with a TRouteCall to callctl when an agent
+// is free (or max-wait is up). An external router may serve the same
+// requests instead: Routing Points without an agent-group are left alone.
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "sipcc/service.hpp"
+
+namespace sipcc::router {
+
+// One default router per deployment: two would route the same call twice.
+inline const std::string instance = "router-0";
+
+class router_service {
+public:
+  explicit router_service(service_context& ctx);
+  ~router_service();
+  std::string start();
+  void stop();
+
+  struct impl;
+
+private:
+  std::unique_ptr<impl> impl_;
+};
+
+}  // namespace sipcc::router

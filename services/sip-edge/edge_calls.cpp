@@ -1,0 +1,320 @@
+#include "edge_calls.hpp"
+
+#include <sofia-sip/nua_tag.h>
+#include <sofia-sip/sip_protos.h>
+#include <sofia-sip/sip_status.h>
+#include <sofia-sip/su_tag.h>
+#include <spdlog/spdlog.h>
+
+#include "sipcc/bus_schema.hpp"
+#include "sipcc/counters.hpp"
+
+namespace sipcc::edge {
+
+namespace {
+// How long an inbound INVITE waits for a callctl instance to claim it.
+constexpr uint32_t kClaimWaitMs = 3000;
+
+const char* str_or_empty(const char* s) { return s ? s : ""; }
+
+std::string sdp_of(const sip_t* sip) {
+  if (sip && sip->sip_payload && sip->sip_payload->pl_data)
+    return std::string(sip->sip_payload->pl_data, sip->sip_payload->pl_len);
+  return {};
+}
+}  // namespace
+
+struct leg : handle_ctx {
+  leg() : handle_ctx(handle_kind::leg) {}
+  std::string id;
+  std::string owner;       // empty until claimed (inbound)
+  std::string conn_id;
+  nua_handle_t* nh = nullptr;
+  bool inbound = false;
+  bool answered = false;   // a 2xx went (inbound) or came (outbound)
+  bool final_pending = true;  // the initial INVITE still waits for its final response
+  std::vector<v1::LegEvent> held;  // events before the claim
+  su_timer_t* timer = nullptr;     // claim wait (inbound) or answer wait (outbound)
+  call_legs* owner_set = nullptr;
+};
+
+call_legs::call_legs(service_context& ctx, nua_t* nua, su_root_t* root)
+    : ctx_(ctx), nua_(nua), root_(root) {}
+
+call_legs::~call_legs() {
+  for (auto& [id, l] : legs_)
+    if (l->timer)
+      su_timer_destroy(l->timer);
+}
+
+void call_legs::gauge() {
+  process_counters().set(counter_id::actors, "edge_legs", static_cast<int64_t>(legs_.size()));
+}
+
+void call_legs::publish(leg& l, v1::LegEvent& ev) {
+  ev.set_schema(v1::SCHEMA_V1);
+  ev.set_leg_id(l.id);
+  ev.set_edge_id(ctx_.instance);
+  ev.set_conn_id(l.conn_id);
+  if (l.owner.empty()) {
+    // Not claimed yet: keep it, in order, until callctl says who owns the leg.
+    l.held.push_back(ev);
+    return;
+  }
+  ctx_.nats->publish(subj::leg_event(l.owner, l.id), ev);
+}
+
+void call_legs::set_timer(leg& l, uint32_t ms) {
+  if (!l.timer)
+    l.timer = su_timer_create(su_root_task(root_), 0);
+  su_timer_set_interval(l.timer, &call_legs::on_timer, reinterpret_cast<su_timer_arg_t*>(&l), ms);
+}
+
+void call_legs::on_timer(su_root_magic_t*, su_timer_t*, su_timer_arg_t* arg) {
+  auto* l = reinterpret_cast<leg*>(arg);
+  auto* self = l->owner_set;
+  if (l->inbound && l->owner.empty()) {
+    // Nobody took the call: say so to Asterisk rather than leave it ringing.
+    spdlog::warn("edge: leg {}: no callctl claimed the call in {} ms, answering 503", l->id,
+                 kClaimWaitMs);
+    process_counters().add(counter_id::sip_responses_out, "503");
+    nua_respond(l->nh, 503, "No call control available", TAG_END());
+    self->forget(l, "not claimed");
+    return;
+  }
+  if (!l->inbound && l->final_pending) {
+    spdlog::info("edge: leg {} (ConnID {}): no answer in time, CANCEL", l->id, l->conn_id);
+    nua_cancel(l->nh, TAG_END());
+    v1::LegEvent ev;
+    auto* f = ev.mutable_failed();
+    f->set_status(408);
+    f->set_phrase("No answer");
+    f->set_timed_out(true);
+    l->final_pending = false;
+    self->publish(*l, ev);
+  }
+}
+
+void call_legs::forget(leg* l, const char* why) {
+  v1::LegEvent ev;
+  ev.mutable_gone()->set_why(why);
+  publish(*l, ev);
+  if (l->timer) {
+    su_timer_destroy(l->timer);
+    l->timer = nullptr;
+  }
+  nua_handle_bind(l->nh, nullptr);
+  nua_handle_destroy(l->nh);
+  legs_.erase(l->id);  // frees l
+  gauge();
+}
+
+void call_legs::incoming(nua_handle_t* nh, const sip_t* sip) {
+  process_counters().add(counter_id::sip_requests_in, "INVITE");
+  auto l = std::make_unique<leg>();
+  l->id = ctx_.instance + "-" + std::to_string(++next_);
+  l->nh = nh;
+  l->inbound = true;
+  l->owner_set = this;
+  nua_handle_bind(nh, static_cast<handle_ctx*>(l.get()));
+  v1::LegEvent ev;
+  ev.set_schema(v1::SCHEMA_V1);
+  ev.set_leg_id(l->id);
+  ev.set_edge_id(ctx_.instance);
+  auto* in = ev.mutable_incoming();
+  if (sip->sip_request) {
+    char buf[512];
+    url_e(buf, sizeof buf, sip->sip_request->rq_url);
+    in->set_request_uri(buf);
+    // The dialled number: the Request-URI user, else the To user.
+    in->set_to_user(str_or_empty(sip->sip_request->rq_url->url_user));
+  }
+  if (in->to_user().empty() && sip->sip_to)
+    in->set_to_user(str_or_empty(sip->sip_to->a_url->url_user));
+  if (sip->sip_from) {
+    in->set_from_user(str_or_empty(sip->sip_from->a_url->url_user));
+    char buf[512];
+    url_e(buf, sizeof buf, sip->sip_from->a_url);
+    in->set_from_uri(buf);
+    in->set_from_name(str_or_empty(sip->sip_from->a_display));
+  }
+  if (sip->sip_call_id)
+    in->set_call_id(str_or_empty(sip->sip_call_id->i_id));
+  in->set_sdp(sdp_of(sip));
+  ctx_.nats->publish(subj::in_invite, ev);
+  set_timer(*l, kClaimWaitMs);
+  spdlog::debug("edge: leg {}: INVITE {} from {} offered to callctl", l->id, in->to_user(),
+                in->from_user());
+  legs_.emplace(l->id, std::move(l));
+  gauge();
+}
+
+void call_legs::event(leg* l, nua_event_t event, int status, const char* phrase,
+                      const sip_t* sip, tagi_t tags[]) {
+  v1::LegEvent ev;
+  switch (event) {
+    case nua_i_invite:  // re-INVITE in the dialog
+      process_counters().add(counter_id::sip_requests_in, "INVITE");
+      ev.mutable_reinvite()->set_sdp(sdp_of(sip));
+      publish(*l, ev);
+      return;
+    case nua_i_cancel:
+      process_counters().add(counter_id::sip_requests_in, "CANCEL");
+      ev.mutable_cancelled();
+      publish(*l, ev);
+      return;
+    case nua_i_ack:
+      ev.mutable_acked()->set_sdp(sdp_of(sip));
+      publish(*l, ev);
+      return;
+    case nua_i_bye:
+      process_counters().add(counter_id::sip_requests_in, "BYE");
+      ev.mutable_bye();
+      publish(*l, ev);
+      return;
+    case nua_r_invite: {
+      if (status < 100)
+        return;
+      if (status >= 200)
+        process_counters().add(counter_id::sip_responses_in, std::to_string(status));
+      bool reinvite = l->answered && !l->final_pending;
+      if (status < 200) {
+        if (status == 100)
+          return;
+        auto* p = ev.mutable_progress();
+        p->set_status(static_cast<uint32_t>(status));
+        p->set_sdp(sdp_of(sip));
+      } else if (!reinvite && !l->final_pending) {
+        // Answered across our own timeout CANCEL, already reported as failed:
+        // end the dialog nobody wants any more.
+        if (status < 300)
+          nua_bye(l->nh, TAG_END());
+        return;
+      } else if (status < 300) {
+        auto* a = ev.mutable_answered();
+        a->set_status(static_cast<uint32_t>(status));
+        a->set_sdp(sdp_of(sip));
+        a->set_reinvite(reinvite);
+        l->answered = true;
+        l->final_pending = false;
+      } else {
+        auto* f = ev.mutable_failed();
+        f->set_status(static_cast<uint32_t>(status));
+        f->set_phrase(str_or_empty(phrase));
+        f->set_timed_out(status == 408 && !sip);
+        f->set_reinvite(reinvite);
+        l->final_pending = false;
+      }
+      if (!l->final_pending && l->timer)
+        su_timer_reset(l->timer);
+      publish(*l, ev);
+      return;
+    }
+    case nua_i_state: {
+      int cs = nua_callstate_init;
+      tl_gets(tags, NUTAG_CALLSTATE_REF(cs), TAG_END());
+      if (cs == nua_callstate_terminated)
+        forget(l, "terminated");
+      return;
+    }
+    default:
+      return;
+  }
+}
+
+void call_legs::command(const v1::LegCommand& cmd) {
+  auto it = legs_.find(cmd.leg_id());
+  if (cmd.cmd_case() == v1::LegCommand::kInvite) {
+    const auto& inv = cmd.invite();
+    if (it != legs_.end() || !valid_subject_token(cmd.leg_id()) ||
+        !valid_subject_token(inv.owner()) || inv.target_uri().empty()) {
+      spdlog::warn("edge: invite for leg '{}' refused (duplicate or malformed)", cmd.leg_id());
+      return;
+    }
+    auto l = std::make_unique<leg>();
+    l->id = cmd.leg_id();
+    l->owner = inv.owner();
+    l->conn_id = inv.conn_id();
+    l->owner_set = this;
+    std::string from = (inv.from_name().empty() ? "" : "\"" + inv.from_name() + "\" ") + "<" +
+                       (inv.from_uri().empty()
+                            ? "sip:" + ctx_.cfg.sip_user + "@" + ctx_.cfg.sip_bind.str()
+                            : inv.from_uri()) +
+                       ">";
+    l->nh = nua_handle(nua_, static_cast<handle_ctx*>(l.get()),
+                       SIPTAG_TO_STR(inv.target_uri().c_str()), SIPTAG_FROM_STR(from.c_str()),
+                       TAG_END());
+    bool offer = !inv.sdp().empty();
+    nua_invite(l->nh, NUTAG_URL(inv.target_uri().c_str()),
+               TAG_IF(offer, SIPTAG_CONTENT_TYPE_STR("application/sdp")),
+               TAG_IF(offer, SIPTAG_PAYLOAD_STR(inv.sdp().c_str())), TAG_END());
+    if (inv.timeout_ms() > 0)
+      set_timer(*l, inv.timeout_ms());
+    legs_.emplace(l->id, std::move(l));
+    gauge();
+    return;
+  }
+  if (it == legs_.end()) {
+    spdlog::debug("edge: command for unknown leg {} ignored", cmd.leg_id());
+    return;
+  }
+  leg& l = *it->second;
+  switch (cmd.cmd_case()) {
+    case v1::LegCommand::kClaim: {
+      if (!l.owner.empty() || !valid_subject_token(cmd.claim().owner()))
+        return;  // first claim wins
+      l.owner = cmd.claim().owner();
+      l.conn_id = cmd.claim().conn_id();
+      if (l.timer)
+        su_timer_reset(l.timer);
+      auto held = std::move(l.held);
+      for (auto& ev : held) {
+        ev.set_conn_id(l.conn_id);
+        ctx_.nats->publish(subj::leg_event(l.owner, l.id), ev);
+      }
+      return;
+    }
+    case v1::LegCommand::kRespond: {
+      const auto& r = cmd.respond();
+      bool body = !r.sdp().empty();
+      process_counters().add(counter_id::sip_responses_out, std::to_string(r.status()));
+      nua_respond(l.nh, static_cast<int>(r.status()),
+                  r.phrase().empty() ? sip_status_phrase(static_cast<int>(r.status()))
+                                     : r.phrase().c_str(),
+                  TAG_IF(body, SIPTAG_CONTENT_TYPE_STR("application/sdp")),
+                  TAG_IF(body, SIPTAG_PAYLOAD_STR(r.sdp().c_str())), TAG_END());
+      if (r.status() >= 200 && r.status() < 300)
+        l.answered = true;
+      if (r.status() >= 200)
+        l.final_pending = false;
+      return;
+    }
+    case v1::LegCommand::kBye:
+      nua_bye(l.nh, TAG_END());
+      return;
+    case v1::LegCommand::kCancel:
+      nua_cancel(l.nh, TAG_END());
+      return;
+    case v1::LegCommand::kReinvite: {
+      bool body = !cmd.reinvite().sdp().empty();
+      nua_invite(l.nh, TAG_IF(body, SIPTAG_CONTENT_TYPE_STR("application/sdp")),
+                 TAG_IF(body, SIPTAG_PAYLOAD_STR(cmd.reinvite().sdp().c_str())), TAG_END());
+      return;
+    }
+    default:
+      return;
+  }
+}
+
+void call_legs::hang_up_all() {
+  for (auto& [id, l] : legs_) {
+    if (l->answered)
+      nua_bye(l->nh, TAG_END());
+    else if (l->inbound)
+      nua_respond(l->nh, 503, "Shutting down", TAG_END());
+    else
+      nua_cancel(l->nh, TAG_END());
+  }
+}
+
+}  // namespace sipcc::edge

@@ -1,0 +1,58 @@
+// Call legs of the SIP edge: every INVITE dialog, inbound (offered to the
+// callctl queue group, then claimed by one instance) or outbound (created by
+// callctl). Runs on the sofia thread only, like everything that touches nua.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include <sofia-sip/nua.h>
+#include <sofia-sip/su_wait.h>
+
+#include "sipcc/service.hpp"
+#include "sipcc/v1/call.pb.h"
+
+namespace sipcc::edge {
+
+// What a nua handle's magic points to: the edge keeps subscriptions and
+// call legs behind the same callback.
+enum class handle_kind { subscription, leg };
+struct handle_ctx {
+  explicit handle_ctx(handle_kind k) : kind(k) {}
+  handle_kind kind;
+};
+
+struct leg;
+
+class call_legs {
+public:
+  call_legs(service_context& ctx, nua_t* nua, su_root_t* root);
+  ~call_legs();
+
+  // A new INVITE outside any dialog.
+  void incoming(nua_handle_t* nh, const sip_t* sip);
+  // Any nua event for a handle bound to a leg.
+  void event(leg* l, nua_event_t ev, int status, const char* phrase, const sip_t* sip,
+             tagi_t tags[]);
+  void command(const v1::LegCommand& cmd);
+  // Ends every leg (shutdown).
+  void hang_up_all();
+
+private:
+  friend struct leg;
+  void publish(leg& l, v1::LegEvent& ev);
+  void forget(leg* l, const char* why);
+  void set_timer(leg& l, uint32_t ms);
+  static void on_timer(su_root_magic_t*, su_timer_t*, su_timer_arg_t*);
+  void gauge();
+
+  service_context& ctx_;
+  nua_t* nua_;
+  su_root_t* root_;
+  uint64_t next_ = 0;
+  std::unordered_map<std::string, std::unique_ptr<leg>> legs_;
+};
+
+}  // namespace sipcc::edge

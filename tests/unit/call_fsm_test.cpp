@@ -1,0 +1,506 @@
+// Routed calls: each scenario is the ladder of events the call actor feeds
+// call_step(), with the actions and the state expected after every step.
+#include "sipcc/call_fsm.hpp"
+
+#include <gtest/gtest.h>
+
+#include <string>
+#include <vector>
+
+namespace sipcc {
+namespace {
+
+const std::string kConn = "CONN";  // agent legs are CONN-1, CONN-2, ...
+const std::string kAni = "555";
+const std::string kRp = "5000";
+
+route_target target(const std::string& dn, uint32_t timeout_s = 0,
+                    const std::string& overflow = "recall", const std::string& action = "none") {
+  return {dn, "sip:" + dn + "@ast", {timeout_s, overflow, action}};
+}
+
+const route_target kAgent1 = target("1001", 20);
+const route_target kAgent2 = target("1002");
+const route_target kVoicemail = target("8000");
+
+call_event ev(call_event::kind k) { return call_event(k); }
+
+call_event incoming() {
+  call_event e(call_event::incoming);
+  e.ani = kAni;
+  e.dnis = kRp;
+  e.leg = "cust";
+  e.sdp = "offer";
+  return e;
+}
+
+call_event route(const route_target& t) {
+  call_event e(call_event::route);
+  e.target = t;
+  return e;
+}
+
+call_event timer(call_event::kind k, uint64_t gen, const route_target& t = {}) {
+  call_event e(k);
+  e.timer_gen = gen;
+  e.target = t;
+  return e;
+}
+call_event router_timeout(uint64_t gen) { return timer(call_event::router_timeout, gen); }
+call_event no_answer(uint64_t gen, const route_target& overflow = {}) {
+  return timer(call_event::no_answer_timeout, gen, overflow);
+}
+
+call_event on_leg(call_event::kind k, const std::string& leg, uint32_t status = 0,
+                  const std::string& sdp = "") {
+  call_event e(k);
+  e.leg = leg;
+  e.status = status;
+  e.sdp = sdp;
+  return e;
+}
+call_event progress(const std::string& leg, uint32_t status = 180) {
+  return on_leg(call_event::agent_progress, leg, status);
+}
+call_event answered(const std::string& leg, const std::string& sdp = "answer") {
+  return on_leg(call_event::agent_answered, leg, 200, sdp);
+}
+call_event failed(const std::string& leg, uint32_t status) {
+  return on_leg(call_event::agent_failed, leg, status);
+}
+call_event agent_bye(const std::string& leg) { return on_leg(call_event::agent_bye, leg); }
+
+call_event acked() { return ev(call_event::customer_acked); }
+call_event cancelled() { return ev(call_event::customer_cancelled); }
+call_event customer_bye() { return ev(call_event::customer_bye); }
+
+call_event release(const std::string& dn) {
+  call_event e(call_event::release);
+  e.dn = dn;
+  return e;
+}
+
+// One token per action, in order: "resp:200[answer]", "invite:CONN-1>sip:1001@ast[offer]",
+// "cancel:CONN-1", "bye:CONN-1", "bye:customer", "EventRinging@1001/555" (DN/other DN),
+// "fact:1001+", "timer:20000#2" (ms#call's timer_gen), "no_answer:1001=notready", "end".
+std::string describe(const call_action& a, const call& c) {
+  switch (a.what) {
+    case call_action::respond_customer:
+      return "resp:" + std::to_string(a.status) + (a.sdp.empty() ? "" : "[" + a.sdp + "]");
+    case call_action::invite_agent:
+      // The leg is named after the DN it calls, so `dn` must match the URI's user.
+      return "invite:" + a.leg + ">" + a.uri + "[" + a.sdp + "]" +
+             (a.uri == "sip:" + a.dn + "@ast" ? "" : "!dn=" + a.dn);
+    case call_action::cancel_agent: return "cancel:" + a.leg;
+    case call_action::bye_agent: return "bye:" + a.leg;
+    case call_action::bye_customer: return "bye:customer";
+    case call_action::emit: return v1::EventType_Name(a.event) + "@" + a.dn + "/" + a.other_dn;
+    case call_action::call_fact: return "fact:" + a.dn + (a.active ? "+" : "-");
+    case call_action::arm_timer:
+      return "timer:" + std::to_string(a.ms) + "#" + std::to_string(c.timer_gen);
+    case call_action::agent_no_answer: return "no_answer:" + a.dn + "=" + a.text;
+    case call_action::end: return "end";
+  }
+  return "?";
+}
+
+std::string describe(const std::vector<call_action>& actions, const call& c) {
+  std::string out;
+  for (const auto& a : actions)
+    out += (out.empty() ? "" : " ") + describe(a, c);
+  return out;
+}
+
+constexpr auto routing = call_state::routing;
+constexpr auto alerting = call_state::alerting;
+constexpr auto connecting = call_state::connecting;
+constexpr auto established = call_state::established;
+constexpr auto ended = call_state::ended;
+
+struct call_step_case {
+  call_event ev;
+  std::string actions;
+  call_state state;
+};
+
+struct call_scenario {
+  std::string name;
+  call_settings cfg;
+  std::vector<call_step_case> steps;
+};
+
+const call_settings kDefault{30, target("1009", 15)};
+const call_settings kNoDefaultDn{30, {}};
+
+// Every scenario starts like this: the caller hears ringback while the RP waits for a router.
+const call_step_case kIncoming = {
+    incoming(), "resp:180 EventRouteRequest@5000/555 timer:30000#1", routing};
+const call_step_case kRouteAgent1 = {
+    route(kAgent1),
+    "fact:1001+ invite:CONN-1>sip:1001@ast[offer] EventRouteUsed@5000/1001 timer:20000#2",
+    alerting};
+
+call_scenario routed(std::string name, std::vector<call_step_case> steps,
+                     call_settings cfg = kDefault) {
+  call_scenario sc{std::move(name), cfg, {kIncoming, kRouteAgent1}};
+  sc.steps.insert(sc.steps.end(), steps.begin(), steps.end());
+  return sc;
+}
+
+std::vector<call_scenario> call_scenarios() {
+  return {
+      routed("answered_then_caller_hangs_up",
+             {
+                 {progress("CONN-1"), "EventRinging@1001/555", alerting},
+                 {progress("CONN-1", 183), "", alerting},  // EventRinging once per leg
+                 {answered("CONN-1"), "resp:200[answer]", connecting},
+                 {acked(), "EventEstablished@1001/555", established},
+                 {customer_bye(), "bye:CONN-1 fact:1001- EventReleased@1001/555 end", ended},
+                 // Nothing after the end, not even the old no-answer timer.
+                 {customer_bye(), "", ended},
+                 {no_answer(2), "", ended},
+             }),
+      routed("answered_then_agent_hangs_up",
+             {
+                 {progress("CONN-1", 183), "EventRinging@1001/555", alerting},
+                 {answered("CONN-1"), "resp:200[answer]", connecting},
+                 {acked(), "EventEstablished@1001/555", established},
+                 {agent_bye("CONN-2"), "", established},
+                 {agent_bye("CONN-1"), "bye:customer fact:1001- EventReleased@1001/555 end",
+                  ended},
+             }),
+      routed("desktop_release_byes_both_sides",
+             {
+                 {answered("CONN-1"), "EventRinging@1001/555 resp:200[answer]", connecting},
+                 {acked(), "EventEstablished@1001/555", established},
+                 {release("1002"), "", established},  // not in the call
+                 {release(kRp), "", established},
+                 {release("1001"),
+                  "bye:CONN-1 bye:customer fact:1001- EventReleased@1001/555 end", ended},
+             }),
+      routed("progress_other_than_180_or_183_does_not_ring",
+             {
+                 {progress("CONN-1", 181), "", alerting},
+                 {progress("CONN-1", 182), "", alerting},
+                 {progress("CONN-1", 183), "EventRinging@1001/555", alerting},
+             }),
+      routed("route_is_refused_once_the_call_left_routing",
+             {
+                 {route(kAgent2), "", alerting},
+                 {answered("CONN-1"), "EventRinging@1001/555 resp:200[answer]", connecting},
+                 {route(kAgent2), "", connecting},
+                 {acked(), "EventEstablished@1001/555", established},
+                 {route(kAgent2), "", established},
+                 {customer_bye(), "bye:CONN-1 fact:1001- EventReleased@1001/555 end", ended},
+                 {route(kAgent2), "", ended},
+             }),
+      routed("caller_hangs_up_while_agent_rings_is_abandoned_not_released",
+             {
+                 {progress("CONN-1"), "EventRinging@1001/555", alerting},
+                 {cancelled(),
+                  "cancel:CONN-1 fact:1001- EventAbandoned@1001/555 EventAbandoned@5000/555 end",
+                  ended},
+                 {failed("CONN-1", 487), "", ended},  // the agent's answer to our CANCEL
+                 {no_answer(2), "", ended},
+             }),
+      routed("cancel_crossing_the_agents_200_abandons_once",
+             {
+                 {progress("CONN-1"), "EventRinging@1001/555", alerting},
+                 {answered("CONN-1"), "resp:200[answer]", connecting},
+                 {cancelled(),
+                  "bye:CONN-1 fact:1001- EventAbandoned@1001/555 EventAbandoned@5000/555 end",
+                  ended},
+                 {acked(), "", ended},
+                 {customer_bye(), "", ended},
+                 {cancelled(), "", ended},
+             }),
+      routed("caller_bye_before_its_ack_is_abandoned",
+             {
+                 {answered("CONN-1"), "EventRinging@1001/555 resp:200[answer]", connecting},
+                 {customer_bye(),
+                  "bye:CONN-1 fact:1001- EventAbandoned@1001/555 EventAbandoned@5000/555 end",
+                  ended},
+             }),
+      routed("agent_bye_before_the_callers_ack_byes_the_caller",
+             {
+                 {answered("CONN-1"), "EventRinging@1001/555 resp:200[answer]", connecting},
+                 {agent_bye("CONN-1"), "bye:customer fact:1001- EventReleased@1001/555 end",
+                  ended},
+                 {acked(), "", ended},
+             }),
+      routed("desktop_release_before_the_callers_ack_byes_both_sides",
+             {
+                 {answered("CONN-1"), "EventRinging@1001/555 resp:200[answer]", connecting},
+                 {release("1001"),
+                  "bye:CONN-1 bye:customer fact:1001- EventReleased@1001/555 end", ended},
+             }),
+      {"caller_hangs_up_while_routing",
+       kDefault,
+       {
+           kIncoming,
+           {cancelled(), "EventAbandoned@5000/555 end", ended},
+           {router_timeout(1), "", ended},
+           {route(kAgent1), "", ended},
+       }},
+      {"second_incoming_is_ignored",
+       kDefault,
+       {
+           kIncoming,
+           {incoming(), "", routing},
+       }},
+      routed("agent_486_then_second_agent",
+             {
+                 // Never rang: no EventReleased, straight back to the router.
+                 {failed("CONN-1", 486), "fact:1001- EventRouteRequest@5000/555 timer:30000#3",
+                  routing},
+                 {router_timeout(1), "", routing},
+                 {router_timeout(2), "", routing},
+                 {progress("CONN-1"), "", routing},
+                 {release("1001"), "", routing},
+                 // No supervision for 1002: the generation still moves on.
+                 {route(kAgent2),
+                  "fact:1002+ invite:CONN-2>sip:1002@ast[offer] EventRouteUsed@5000/1002",
+                  alerting},
+                 {router_timeout(3), "", alerting},
+                 {progress("CONN-1"), "", alerting},
+                 {progress("CONN-2"), "EventRinging@1002/555", alerting},
+                 {answered("CONN-1", "late"), "", alerting},
+                 {failed("CONN-1", 486), "", alerting},
+                 {answered("CONN-2", "answer2"), "resp:200[answer2]", connecting},
+                 {acked(), "EventEstablished@1002/555", established},
+                 {agent_bye("CONN-1"), "", established},
+                 {customer_bye(), "bye:CONN-2 fact:1002- EventReleased@1002/555 end", ended},
+             }),
+      routed("agent_failing_after_ringing_is_released_and_rerouted",
+             {
+                 {progress("CONN-1"), "EventRinging@1001/555", alerting},
+                 {failed("CONN-1", 480),
+                  "fact:1001- EventReleased@1001/555 EventRouteRequest@5000/555 timer:30000#3",
+                  routing},
+                 {router_timeout(3),
+                  "fact:1009+ invite:CONN-2>sip:1009@ast[offer] EventRouteUsed@5000/1009 "
+                  "timer:15000#4",
+                  alerting},
+             }),
+      {"no_answer_recall_back_to_the_routing_point",
+       kDefault,
+       {
+           kIncoming,
+           {route(target("1001", 20, "recall", "none")),
+            "fact:1001+ invite:CONN-1>sip:1001@ast[offer] EventRouteUsed@5000/1001 timer:20000#2",
+            alerting},
+           {progress("CONN-1"), "EventRinging@1001/555", alerting},
+           {no_answer(1), "", alerting},
+           {no_answer(2),
+            "cancel:CONN-1 fact:1001- EventReleased@1001/555 EventRouteRequest@5000/555 "
+            "timer:30000#3",
+            routing},
+           {no_answer(2), "", routing},
+           {answered("CONN-1"), "", routing},  // crossed our CANCEL: the edge hangs it up
+           {route(kAgent2),
+            "fact:1002+ invite:CONN-2>sip:1002@ast[offer] EventRouteUsed@5000/1002", alerting},
+       }},
+      {"no_answer_release_tells_presence_and_rejects_the_caller",
+       kDefault,
+       {
+           kIncoming,
+           {route(target("1001", 20, "release", "notready")),
+            "fact:1001+ invite:CONN-1>sip:1001@ast[offer] EventRouteUsed@5000/1001 timer:20000#2",
+            alerting},
+           {progress("CONN-1"), "EventRinging@1001/555", alerting},
+           {no_answer(2),
+            "cancel:CONN-1 fact:1001- EventReleased@1001/555 no_answer:1001=notready resp:480 "
+            "end",
+            ended},
+       }},
+      {"no_answer_overflow_to_voicemail_without_route_used",
+       kDefault,
+       {
+           kIncoming,
+           {route(target("1001", 20, "8000", "logout")),
+            "fact:1001+ invite:CONN-1>sip:1001@ast[offer] EventRouteUsed@5000/1001 timer:20000#2",
+            alerting},
+           // Never rang: nothing on the agent DN but the fact.
+           {no_answer(2, kVoicemail),
+            "cancel:CONN-1 fact:1001- no_answer:1001=logout fact:8000+ "
+            "invite:CONN-2>sip:8000@ast[offer]",
+            alerting},
+           {no_answer(2), "", alerting},
+           {progress("CONN-1"), "", alerting},
+           {progress("CONN-2"), "EventRinging@8000/555", alerting},
+           {answered("CONN-2", "vm"), "resp:200[vm]", connecting},
+           {acked(), "EventEstablished@8000/555", established},
+           {agent_bye("CONN-2"), "bye:customer fact:8000- EventReleased@8000/555 end", ended},
+       }},
+      {"no_answer_overflow_dn_without_its_target_is_recalled",
+       kDefault,
+       {
+           kIncoming,
+           {route(target("1001", 20, "8000")),
+            "fact:1001+ invite:CONN-1>sip:1001@ast[offer] EventRouteUsed@5000/1001 timer:20000#2",
+            alerting},
+           {no_answer(2, kAgent2),  // the actor resolved the wrong DN
+            "cancel:CONN-1 fact:1001- EventRouteRequest@5000/555 timer:30000#3", routing},
+       }},
+      routed("desktop_rejecting_the_call_recalls_it_whatever_the_policy",
+             {
+                 {progress("CONN-1"), "EventRinging@1001/555", alerting},
+                 {release("1002"), "", alerting},
+                 {release("1001"),
+                  "cancel:CONN-1 fact:1001- EventReleased@1001/555 EventRouteRequest@5000/555 "
+                  "timer:30000#3",
+                  routing},
+                 {no_answer(2), "", routing},
+             }),
+      {"router_timeout_routes_to_the_default_dn",
+       kDefault,
+       {
+           kIncoming,
+           {router_timeout(0), "", routing},
+           {router_timeout(1),
+            "fact:1009+ invite:CONN-1>sip:1009@ast[offer] EventRouteUsed@5000/1009 timer:15000#2",
+            alerting},
+           {router_timeout(1), "", alerting},
+           {route(kAgent1), "", alerting},
+       }},
+      {"router_timeout_without_default_dn_rejects_the_caller",
+       kNoDefaultDn,
+       {
+           kIncoming,
+           {router_timeout(1), "resp:480 EventAbandoned@5000/555 end", ended},
+       }},
+      {"route_without_a_contact_is_refused",
+       kDefault,
+       {
+           kIncoming,
+           {route({"1001", "", {}}), "", routing},
+           {route({"", "sip:1001@ast", {}}), "", routing},
+       }},
+      {"router_timeout_zero_arms_no_router_timer",
+       {0, target("1009")},
+       {
+           {incoming(), "resp:180 EventRouteRequest@5000/555", routing},
+           {route(kAgent2),
+            "fact:1002+ invite:CONN-1>sip:1002@ast[offer] EventRouteUsed@5000/1002", alerting},
+       }},
+  };
+}
+
+TEST(CallFsm, Scenarios) {
+  for (const auto& sc : call_scenarios()) {
+    SCOPED_TRACE(sc.name);
+    // As the actor does: ConnID and the customer's leg are known before the incoming event.
+    call c;
+    c.conn_id = kConn;
+    c.customer_leg = "cust";
+    for (size_t i = 0; i < sc.steps.size(); ++i) {
+      const auto& st = sc.steps[i];
+      SCOPED_TRACE("step " + std::to_string(i + 1));
+      EXPECT_EQ(describe(call_step(c, st.ev, sc.cfg), c), st.actions);
+      EXPECT_STREQ(to_string(c.state), to_string(st.state));
+      // The actor's EventError for TRouteCall must agree with the machine.
+      EXPECT_EQ(can_route(c), st.state == routing);
+    }
+  }
+}
+
+v1::KVPair str_kv(const std::string& key, const std::string& value) {
+  v1::KVPair kv;
+  kv.set_key(key);
+  kv.set_str(value);
+  return kv;
+}
+
+v1::KVPair num_kv(const std::string& key, int64_t value) {
+  v1::KVPair kv;
+  kv.set_key(key);
+  kv.set_num(value);
+  return kv;
+}
+
+v1::KVList kvlist(const std::vector<v1::KVPair>& pairs) {
+  v1::KVList list;
+  for (const auto& p : pairs)
+    *list.add_pairs() = p;
+  return list;
+}
+
+using options = std::map<std::string, std::string>;
+
+TEST(CallFsm, ResolveNoAnswer) {
+  struct no_answer_case {
+    std::string name;
+    v1::KVList extensions;
+    options agent, dn, app;
+    bool agent_logged_in;
+    uint32_t timeout_s;
+    std::string overflow, action;
+  };
+  const options kApp = {{"agent-no-answer-timeout", "20"},
+                        {"agent-no-answer-overflow", "release"},
+                        {"agent-no-answer-action", "notready"},
+                        {"extn-no-answer-timeout", "15"},
+                        {"extn-no-answer-overflow", "8000"}};
+  const std::vector<no_answer_case> cases = {
+      {"nothing_configured", {}, {}, {}, {}, true, 0, "recall", "none"},
+      {"app_options_for_an_agent", {}, {}, {}, kApp, true, 20, "release", "notready"},
+      {"app_options_for_an_extension_have_no_action", {}, {}, {}, kApp, false, 15, "8000",
+       "none"},
+      {"dn_timeout_only_keeps_the_app_overflow",
+       {}, {}, {{"no-answer-timeout", "10"}}, kApp, true, 10, "release", "notready"},
+      {"agent_options_beat_dn_options",
+       {},
+       {{"no-answer-timeout", "25"}, {"no-answer-action", "logout"}},
+       {{"no-answer-timeout", "10"}, {"no-answer-overflow", "8001"}},
+       kApp, true, 25, "8001", "logout"},
+      {"extension_strings_beat_everything",
+       kvlist({str_kv("NO_ANSWER_TIMEOUT", "5"), str_kv("NO_ANSWER_OVERFLOW", "recall"),
+               str_kv("NO_ANSWER_ACTION", "none")}),
+       {{"no-answer-timeout", "25"}, {"no-answer-overflow", "8002"},
+        {"no-answer-action", "logout"}},
+       {{"no-answer-timeout", "10"}}, kApp, true, 5, "recall", "none"},
+      {"extension_numbers", kvlist({num_kv("NO_ANSWER_TIMEOUT", 7), num_kv("NO_ANSWER_OVERFLOW", 8000)}),
+       {}, {}, kApp, true, 7, "8000", "notready"},
+      {"extension_zero_switches_supervision_off",
+       kvlist({str_kv("NO_ANSWER_TIMEOUT", "0")}), {}, {}, kApp, true, 0, "release", "notready"},
+      {"unusable_extensions_fall_through",
+       kvlist({str_kv("NO_ANSWER_TIMEOUT", "soon"), str_kv("NO_ANSWER_OVERFLOW", ""),
+               str_kv("NO_ANSWER_ACTION", "dance")}),
+       {}, {}, kApp, true, 20, "release", "notready"},
+      {"negative_or_huge_timeouts_fall_through",
+       kvlist({num_kv("NO_ANSWER_TIMEOUT", -1)}),
+       {{"no-answer-timeout", "99999999999"}}, {{"no-answer-timeout", "-3"}}, kApp, true, 20,
+       "release", "notready"},
+      {"a_nested_list_is_not_a_value",
+       [] {
+         v1::KVPair nested;
+         nested.set_key("NO_ANSWER_TIMEOUT");
+         *nested.mutable_list() = kvlist({num_kv("x", 1)});
+         return kvlist({nested});
+       }(),
+       {}, {}, kApp, false, 15, "8000", "none"},
+      {"extension_action_applies_to_an_extension_too",
+       kvlist({str_kv("NO_ANSWER_ACTION", "notready")}), {}, {}, kApp, false, 15, "8000",
+       "notready"},
+      {"other_extension_keys_are_ignored",
+       kvlist({str_kv("no_answer_timeout", "3"), str_kv("NO_ANSWER", "4")}), {}, {}, {}, false,
+       0, "recall", "none"},
+  };
+  for (const auto& tc : cases) {
+    SCOPED_TRACE(tc.name);
+    // An empty source is passed as absent, so both shapes are covered.
+    no_answer_sources src;
+    src.extensions = tc.extensions.pairs_size() > 0 ? &tc.extensions : nullptr;
+    src.agent_options = tc.agent.empty() ? nullptr : &tc.agent;
+    src.dn_options = tc.dn.empty() ? nullptr : &tc.dn;
+    src.app_options = tc.app.empty() ? nullptr : &tc.app;
+    src.agent_logged_in = tc.agent_logged_in;
+    const auto p = resolve_no_answer(src);
+    EXPECT_EQ(p.timeout_s, tc.timeout_s);
+    EXPECT_EQ(p.overflow, tc.overflow);
+    EXPECT_EQ(p.action, tc.action);
+  }
+}
+
+}  // namespace
+}  // namespace sipcc
