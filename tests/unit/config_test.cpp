@@ -60,7 +60,7 @@ TEST(ConfigDefaultFile, LoadsTheDemo) {
   // The default router's Routing Point.
   EXPECT_EQ(cfg.find_dn("8000")->options,
             (std::map<std::string, std::string>{
-                {"agent-group", "Sales"}, {"default-dn", "9999"}, {"max-wait", "120"}}));
+                {"agent-group", "Sales"}, {"default-dn", "9999"}, {"max-wait", "120"}, {"router-timeout", "130"}}));
 }
 
 TEST(ConfigLoad, MissingFileSaysCannotOpen) {
