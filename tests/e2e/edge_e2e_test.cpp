@@ -249,8 +249,8 @@ TEST_F(EdgeE2E, BadSipGetsItsRfc3261AnswerAndPresenceKeepsWorking) {
       {"NOTIFY for no subscription",
        {"NOTIFY", "", "id", "7 NOTIFY", "<sip:sipcc@127.0.0.1>;tag=nosuchtag", presence_notify},
        481},
-      // No call control yet: the edge turns calls away.
-      {"INVITE", {"INVITE", "", "id", "1 INVITE", "", ""}, 480},
+      // No callctl runs in this test: nobody claims the call, the edge says 503.
+      {"INVITE", {"INVITE", "", "id", "1 INVITE", "", ""}, 503},
       // sipcc serves no subscriptions at all: SUBSCRIBE is a method it does
       // not allow, 405 with Allow (RFC 3261 8.2.1).
       {"SUBSCRIBE", {"SUBSCRIBE", "", "id", "1 SUBSCRIBE", "", "Event: presence\r\nExpires: 60\r\n"},

@@ -255,19 +255,30 @@ TEST_F(PresenceE2E, RegisterAddressReturnsSnapshotAndStateIsQueryable) {
   EXPECT_EQ(j["agents"][0]["session"]["state"], "AGENT_READY");
 }
 
-TEST_F(PresenceE2E, WatchDecodesEverySubjectFamily) {
+TEST(WatchE2E, DecodesEverySubjectFamily) {
+  system_options opts;
+  opts.services.emplace_back("callctl", "callctl-0");
+  auto sys = std::make_unique<sipcc_system>(opts);
+  sys->asterisk().set_initial_notify("1000", "presence-notify-open.sip");
+  auto& rec = sys->recorder();
   child_process watch(sys->ctl_argv({"watch", "sipcc.>"}), sys->config_path() + ".watch");
   ASSERT_TRUE(watch.wait_output("watching", kWait));
-  ready_agent_on_1000();
+  sys->start_services();
+  ASSERT_EQ(sys->request("1000", v1::TAgentLogin, "agent1000").type(), v1::EventAgentLogin);
+  // A customer call that gives up before it is routed: in_invite, edge_leg, leg_event.
+  auto call = sys->asterisk().place_call("8000", sys->edge_port());
+  ASSERT_TRUE(sys->asterisk().wait_provisional(call, 180, kWait));
+  sys->asterisk().cancel_call(call);
+  ASSERT_TRUE(rec.wait_event("8000", v1::EventAbandoned, kWait));
   sys->ctl({"request", "1000", "TAgentLogout"});
   sys->ctl({"state", "dn", "1000"});
   sys->ctl({"counters", "edge1"});
-  v1::DnCallFact fact;  // what callctl will publish
+  v1::DnCallFact fact;  // what callctl publishes for a routed call
   fact.set_schema(v1::SCHEMA_V1);
   fact.set_dn("1001");
   fact.set_conn_id("007d0000000001");
   fact.set_active(true);
-  rec().client().publish(subj::dn_calls("1001"), fact);
+  rec.client().publish(subj::dn_calls("1001"), fact);
   std::set<std::string> want;
   for (auto* i = subjects_begin(); i != subjects_end(); ++i)
     want.insert(i->name);

@@ -307,8 +307,13 @@ void fake_asterisk::answer_call(const std::string& resource) {
 void fake_asterisk::hangup(const std::string& resource) {
   std::lock_guard lock(mu_);
   call* c = latest_call(resource, call_state::confirmed);
-  if (!c) throw std::runtime_error("hangup: no confirmed call to " + resource);
-  send_bye(*c);
+  if (!c) c = latest_call(resource, call_state::answered);
+  if (!c) throw std::runtime_error("hangup: no answered call to " + resource);
+  // Before the ACK, the BYE waits for it (RFC 3261 15).
+  if (c->state == call_state::answered)
+    c->hangup_on_ack = true;
+  else
+    send_bye(*c);
   cv_.notify_all();
 }
 
@@ -343,11 +348,11 @@ std::string fake_asterisk::place_call(const std::string& to_user, std::uint16_t 
 void fake_asterisk::cancel_call(const std::string& id) {
   std::lock_guard lock(mu_);
   call& c = call_by_id(id);
-  if (c.state != call_state::proceeding)
-    throw std::runtime_error("cancel_call: " + id + " has no provisional answer, or a final one");
+  if (c.cancelled || (c.state != call_state::calling && c.state != call_state::proceeding))
+    throw std::runtime_error("cancel_call: " + id + " is cancelled or has a final answer");
   c.cancelled = true;
-  // Same branch, Request-URI and To (no tag yet) as the INVITE (RFC 3261 9.1).
-  send_to(request(c, "CANCEL", c.invite_uri, c.invite_branch, 1, {}, {}, {}), c.target);
+  // Before any provisional response, the CANCEL waits for one (RFC 3261 9.1).
+  if (c.state == call_state::proceeding) send_cancel(c);
 }
 
 void fake_asterisk::hangup_call(const std::string& id) {
@@ -631,8 +636,10 @@ void fake_asterisk::handle_call_request(const sip_message& req, test::received& 
   if (rec.method == "ACK") {
     if (!c) return;  // nothing answers an ACK
     c->resend = {};
-    if (c->state == call_state::answered) c->state = call_state::confirmed;
     if (c->state == call_state::rejected) c->state = call_state::ended;
+    if (c->state != call_state::answered) return;
+    c->state = call_state::confirmed;
+    if (c->hangup_on_ack) send_bye(*c);
     return;
   }
   if (!c || c->state == call_state::ended) {
@@ -710,7 +717,9 @@ void fake_asterisk::handle_invite_response(call& c, const sip_message& resp, int
   c.invite_statuses.push_back(status);
   if (c.state == call_state::calling) c.resend = {};  // any response stops timer A
   if (status < 200) {
-    if (c.state == call_state::calling) c.state = call_state::proceeding;
+    if (c.state != call_state::calling) return;
+    c.state = call_state::proceeding;
+    if (c.cancelled) send_cancel(c);
     return;
   }
   if (!c.final_status) {  // a repeated final only gets the ACK again
@@ -761,6 +770,11 @@ void fake_asterisk::send_bye(call& c) {
   c.resend = {};
   c.state = call_state::closing;
   send_to(request(c, "BYE", c.remote_target, branch(), c.next_cseq++, {}, {}, {}), c.target);
+}
+
+// Same branch, Request-URI and To (no tag yet) as the INVITE (RFC 3261 9.1).
+void fake_asterisk::send_cancel(call& c) {
+  send_to(request(c, "CANCEL", c.invite_uri, c.invite_branch, 1, {}, {}, {}), c.target);
 }
 
 void fake_asterisk::resend_until_answered(call& c, std::string text, const sockaddr_in& to,

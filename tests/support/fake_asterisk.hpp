@@ -52,8 +52,9 @@
 // - place_call(): INVITE like service-8000-invite-asterisk-to-sipserver.sip,
 //   re-sent on timer A until any response (given up after 64*T1). A 2xx is
 //   ACKed to its Contact, any other final in its transaction; a repeated final
-//   gets the same ACK again. A 2xx arriving after cancel_call() is ACKed and
-//   then ended with BYE.
+//   gets the same ACK again. cancel_call() before any provisional response
+//   waits for one; a 2xx arriving after the CANCEL is ACKed, then ended with
+//   BYE. hangup() before sipcc's ACK waits for it.
 // - In either dialog: BYE from sipcc -> 200; re-INVITE -> 200 with the same
 //   SDP (491 after set_reinvite_glare), re-sent until its ACK; unknown dialog
 //   -> 481.
@@ -214,8 +215,8 @@ class fake_asterisk {
   // 200 with SDP to the resource's latest INVITE still ringing. Throws
   // std::runtime_error if there is none, or its policy is never.
   void answer_call(const std::string& resource);
-  // The agent hangs up: BYE in the resource's latest confirmed (ACKed) call.
-  // Throws std::runtime_error if there is none.
+  // The agent hangs up: BYE in the resource's latest answered call, once
+  // sipcc has ACKed the 200. Throws std::runtime_error if there is none.
   void hangup(const std::string& resource);
 
   // --- Calls, customer side: the fake calls sipcc ---
@@ -223,8 +224,8 @@ class fake_asterisk {
   // call's id (its Call-ID). The call's resource is to_user.
   std::string place_call(const std::string& to_user, std::uint16_t sipcc_port,
                          const std::string& from_user = "5551234");
-  // CANCEL of the INVITE; throws std::runtime_error unless a provisional
-  // response came and no final one.
+  // CANCEL of the INVITE, sent once a provisional response has come. Throws
+  // std::runtime_error after a final response, or a second time.
   void cancel_call(const std::string& id);
   // BYE in the call; throws std::runtime_error unless it is confirmed.
   void hangup_call(const std::string& id);
@@ -305,7 +306,7 @@ class fake_asterisk {
   //   agent side (sipcc called; the fake answers):
   //     proceeding --answer--> answered --ACK--> confirmed
   //     proceeding --reject | CANCEL: 487--> rejected --ACK--> ended
-  //     answered --no ACK in 64*T1: BYE--> closing
+  //     answered --no ACK in 64*T1, or hangup before it: BYE--> closing
   //   customer side (place_call; the fake calls):
   //     calling --1xx--> proceeding --2xx: ACK--> confirmed
   //     calling | proceeding --final >= 300: ACK--> ended
@@ -328,7 +329,8 @@ class fake_asterisk {
     std::vector<int> invite_statuses;  // customer side: every response to the INVITE
     std::optional<int> final_status;
     std::string ack;  // customer side: re-sent for each repeated final
-    bool cancelled = false;
+    bool cancelled = false;      // customer side: cancel_call()
+    bool hangup_on_ack = false;  // agent side: hangup() before the ACK
     bool bye_received = false;
     retransmission resend;
   };
@@ -349,6 +351,7 @@ class fake_asterisk {
                    const sockaddr_in& from);
   void answer_invite(call& c, int status);
   void send_bye(call& c);
+  void send_cancel(call& c);
   void resend_until_answered(call& c, std::string text, const sockaddr_in& to, bool capped);
   call& call_by_id(const std::string& id);
   const call& call_by_id(const std::string& id) const;

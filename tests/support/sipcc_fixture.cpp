@@ -193,6 +193,8 @@ sipcc_system::sipcc_system(system_options opts) : opts_(std::move(opts)) {
       y << ", presence: " << d.presence;
     if (!d.options.empty())
       y << ", options: { " << d.options << " }";
+    if (!d.fields.empty())
+      y << ", " << d.fields;
     y << " }\n";
   }
   y << "agent-logins:\n";

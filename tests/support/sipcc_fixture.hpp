@@ -68,10 +68,15 @@ private:
 };
 
 struct dn_spec {
+  dn_spec(std::string n, std::string t = "Extension", std::string p = "presence",
+          std::string o = "", std::string f = "")
+      : number(std::move(n)), type(std::move(t)), presence(std::move(p)), options(std::move(o)),
+        fields(std::move(f)) {}
   std::string number;
-  std::string type = "Extension";
-  std::string presence = "presence";
-  std::string options;  // YAML flow map body, e.g. "agent-group: Sales"
+  std::string type;
+  std::string presence;  // empty: not given (unmonitored types)
+  std::string options;   // YAML flow map body, e.g. "agent-group: Sales"
+  std::string fields;    // more DN keys as YAML flow entries, e.g. "monitor: false"
 };
 
 struct system_options {

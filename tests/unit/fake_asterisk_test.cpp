@@ -629,6 +629,20 @@ TEST_F(FakeAsteriskTest, UnacknowledgedAnswerEndsWithByeAfter64T1) {
   EXPECT_TRUE(asterisk.wait_calls_ended(k_wait));
 }
 
+TEST_F(FakeAsteriskTest, AgentHangupBeforeTheAckWaitsForIt) {
+  asterisk.set_call_policy("1000", call_policy::auto_answer().without_ringing());
+  sipcc_invite("1000", "call-h");
+  next();  // 100
+  const sip_message ok = next();
+  asterisk.hangup("1000");
+  EXPECT_TRUE(same(next(), ok));  // still re-sent, no BYE
+  ack(ok, agent_uri("1000"));
+  const sip_message bye = next_new(ok);
+  EXPECT_EQ(bye.start_line, "BYE sip:sipserver@127.0.0.1:" + port_ + " SIP/2.0");
+  answer(bye);
+  EXPECT_TRUE(asterisk.wait_calls_ended(k_wait));
+}
+
 TEST_F(FakeAsteriskTest, ByeFromSipccEndsTheAgentCall) {
   const sip_message ok = answered_call("1000", "call-b");
   peer_request("BYE", uri_of(ok.header("Contact")), "z9hG4bK-bye", ok, "2 BYE");
@@ -735,13 +749,13 @@ TEST_F(FakeAsteriskTest, PlacedCallFailureIsAckedInItsTransaction) {
   }
 }
 
-TEST_F(FakeAsteriskTest, CancelledPlacedCallIsAckedAfterThe487) {
+TEST_F(FakeAsteriskTest, CancelledPlacedCallWaitsForAProvisionalAndAcksThe487) {
   const std::string id = asterisk.place_call("8000", peer_port_);
   const sip_message invite = next();
-  EXPECT_THROW(asterisk.cancel_call(id), std::runtime_error);  // no provisional yet
+  asterisk.cancel_call(id);  // waits for a provisional response
+  EXPECT_THROW(asterisk.cancel_call(id), std::runtime_error);
+  EXPECT_TRUE(same(next(), invite));
   answer(invite, "180 Ringing");
-  ASSERT_TRUE(asterisk.wait_provisional(id, 180, k_wait));
-  asterisk.cancel_call(id);
   const sip_message cancel = next_new(invite);
   EXPECT_EQ(cancel.start_line, "CANCEL sip:8000@127.0.0.1:" + port_ + " SIP/2.0");
   EXPECT_EQ(param(cancel.header("Via"), "branch"), param(invite.header("Via"), "branch"));

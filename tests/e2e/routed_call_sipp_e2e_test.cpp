@@ -1,0 +1,155 @@
+// Routed calls end to end with real SIP peers: SIPp plays Asterisk's trunk
+// side (the customer calling the Routing Point) and Asterisk's side of the
+// agent phone; sip-edge and callctl run for real on a real nats-server. The
+// test itself plays the router (TRouteCall), so each flow is exactly the one
+// the scenario names.
+#include <gtest/gtest.h>
+#include <sys/socket.h>
+
+#include <thread>
+
+#include "sipcc/bus_schema.hpp"
+#include "sipcc/v1/ops.pb.h"
+#include "sipp.hpp"
+
+namespace sipcc::test {
+namespace {
+
+using namespace std::chrono_literals;
+using ev_list = std::vector<v1::EventType>;
+
+constexpr auto kWait = 10s;
+
+class RoutedCallSipp : public ::testing::Test {
+protected:
+  void SetUp() override {
+    if (!sipp_installed())
+      GTEST_SKIP() << "sipp (package sip-tester) is not on PATH";
+    agent_port = free_port(SOCK_DGRAM);
+    system_options opts;
+    // The agent DN is reached straight at the SIPp "Asterisk"; no presence here.
+    opts.dns = {{"1000", "Extension", "", "",
+                 "contact: \"sip:1000@127.0.0.1:" + std::to_string(agent_port) +
+                     "\", monitor: false"},
+                {"8000", "RoutingPoint", "", "router-timeout: 60"}};
+    opts.services = {{"sip-edge", "edge1"}, {"callctl", "callctl-0"}};
+    sys = std::make_unique<sipcc_system>(opts);
+  }
+
+  // Starts the customer calling 8000 and returns the ConnID of its route request.
+  std::string customer_calls(const std::string& scenario, const std::string& pause_ms) {
+    customer = std::make_unique<sipp_run>(
+        scenario, free_port(SOCK_DGRAM), sys->dir(),
+        std::vector<std::string>{"-s", "8000", "-d", pause_ms,
+                                 "127.0.0.1:" + std::to_string(sys->edge_port())},
+        "customer");
+    auto rr = sys->recorder().wait_event("8000", v1::EventRouteRequest, kWait);
+    EXPECT_TRUE(rr) << "logs in " << sys->dir();
+    return rr ? rr->conn_id() : "";
+  }
+
+  v1::TEvent route(const std::string& conn_id, const std::string& dn) {
+    v1::TRequest r;
+    r.set_schema(v1::SCHEMA_V1);
+    r.set_type(v1::TRouteCall);
+    r.set_this_dn("8000");
+    r.set_conn_id(conn_id);
+    r.set_other_dn(dn);
+    auto reply = sys->recorder().client().request(subj::tlib_req(v1::TRouteCall, "8000"), r, 5s);
+    v1::TEvent ev;
+    EXPECT_TRUE(reply && ev.ParseFromString(*reply));
+    return ev;
+  }
+
+  // Nothing may stay behind: no leg at the edge, no call actor in callctl.
+  void expect_nothing_dangles() {
+    for (auto [inst, label] : {std::pair{"edge1", "edge_legs"}, std::pair{"callctl-0", "call"}}) {
+      int64_t value = -1;
+      auto until = std::chrono::steady_clock::now() + kWait;
+      while (value != 0 && std::chrono::steady_clock::now() < until) {
+        v1::CounterQuery q;
+        auto reply = sys->recorder().client().request(subj::ops_counters(inst), q, 2s);
+        v1::CounterSet cs;
+        if (reply && cs.ParseFromString(*reply))
+          for (auto& c : cs.counters())
+            if (c.name() == "actors" && c.label() == label)
+              value = c.value();
+        if (value != 0)
+          std::this_thread::sleep_for(50ms);  // gauges settle as dialogs expire
+      }
+      EXPECT_EQ(value, 0) << inst << " " << label;
+    }
+  }
+
+  uint16_t agent_port = 0;
+  std::unique_ptr<sipcc_system> sys;
+  std::unique_ptr<sipp_run> agent, customer;
+};
+
+TEST_F(RoutedCallSipp, AgentAnswersAndCustomerHangsUp) {
+  agent = std::make_unique<sipp_run>("sn:uas", agent_port, sys->dir(),
+                                     std::vector<std::string>{}, "agent");
+  sys->start_services();
+  auto conn = customer_calls("sn:uac", "1000");
+  ASSERT_FALSE(conn.empty());
+  auto used = route(conn, "1000");
+  EXPECT_EQ(used.type(), v1::EventRouteUsed);
+  ASSERT_TRUE(sys->recorder().wait_event("1000", v1::EventReleased, kWait));
+  EXPECT_EQ(customer->wait_exit(kWait), 0) << customer->log();
+  EXPECT_EQ(agent->wait_exit(kWait), 0) << agent->log();
+  EXPECT_EQ(sys->recorder().events("8000"), (ev_list{v1::EventRouteRequest, v1::EventRouteUsed}));
+  EXPECT_EQ(sys->recorder().events("1000"),
+            (ev_list{v1::EventRinging, v1::EventEstablished, v1::EventReleased}));
+
+  // SDP negotiated end to end: the agent got the customer's offer, the
+  // customer got the agent's answer.
+  auto body_of = [](const std::vector<traced>& t, bool sent, const std::string& start) {
+    for (auto& m : t)
+      if (m.sent == sent && m.message.start_line.rfind(start, 0) == 0)
+        return m.message.body;
+    return std::string("<none>");
+  };
+  auto c = customer->trace(), a = agent->trace();
+  EXPECT_EQ(body_of(a, false, "INVITE"), body_of(c, true, "INVITE"));
+  EXPECT_EQ(body_of(c, false, "SIP/2.0 200"), body_of(a, true, "SIP/2.0 200"));
+  expect_nothing_dangles();
+}
+
+TEST_F(RoutedCallSipp, CallerAbandonsWhileAgentRings) {
+  agent = std::make_unique<sipp_run>("agent-rings-until-cancelled.xml", agent_port, sys->dir(),
+                                     std::vector<std::string>{}, "agent");
+  sys->start_services();
+  auto conn = customer_calls("customer-cancels-after-ringing.xml", "1500");
+  ASSERT_FALSE(conn.empty());
+  route(conn, "1000");
+  ASSERT_TRUE(sys->recorder().wait_event("1000", v1::EventAbandoned, kWait));
+  EXPECT_EQ(customer->wait_exit(kWait), 0) << customer->log();
+  EXPECT_EQ(agent->wait_exit(kWait), 0) << agent->log();
+  EXPECT_TRUE(sys->recorder().wait_event("8000", v1::EventAbandoned, kWait));
+  EXPECT_EQ(sys->recorder().events("1000"), (ev_list{v1::EventRinging, v1::EventAbandoned}));
+  EXPECT_EQ(sys->recorder().events("8000"),
+            (ev_list{v1::EventRouteRequest, v1::EventRouteUsed, v1::EventAbandoned}));
+  expect_nothing_dangles();
+}
+
+TEST_F(RoutedCallSipp, BusyAgentSendsTheCallBackToTheRoutingPoint) {
+  agent = std::make_unique<sipp_run>("agent-rejects-busy-486.xml", agent_port, sys->dir(),
+                                     std::vector<std::string>{}, "agent");
+  sys->start_services();
+  auto conn = customer_calls("customer-cancels-after-ringing.xml", "3000");
+  ASSERT_FALSE(conn.empty());
+  route(conn, "1000");
+  // The 486 puts the call back at the Routing Point for another route.
+  auto again = sys->recorder().wait_event("8000", v1::EventRouteRequest, kWait, 2);
+  ASSERT_TRUE(again);
+  EXPECT_EQ(again->conn_id(), conn);
+  EXPECT_EQ(agent->wait_exit(kWait), 0) << agent->log();
+  // Nobody else takes it; the customer gives up.
+  ASSERT_TRUE(sys->recorder().wait_event("8000", v1::EventAbandoned, kWait));
+  EXPECT_EQ(customer->wait_exit(kWait), 0) << customer->log();
+  EXPECT_EQ(sys->recorder().events("1000"), ev_list{});  // it never rang
+  expect_nothing_dangles();
+}
+
+}  // namespace
+}  // namespace sipcc::test

@@ -1,0 +1,82 @@
+#include "sipp.hpp"
+
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
+#include <regex>
+#include <sstream>
+#include <stdexcept>
+#include <thread>
+
+namespace sipcc::test {
+
+using namespace std::chrono_literals;
+
+// Each record is a dashed time line, then "UDP message sent (N bytes):" or
+// "UDP message received [N] bytes :", an empty line and the N bytes.
+std::vector<traced> read_sipp_trace(const std::string& path) {
+  std::string text = read_file(path);
+  static const std::regex head(
+      R"(UDP message (sent|received) (?:\((\d+) bytes\)|\[(\d+)\] bytes ):\n\n)");
+  std::vector<traced> out;
+  for (std::sregex_iterator it(text.begin(), text.end(), head), end; it != end; ++it) {
+    auto at = static_cast<std::size_t>(it->position(0) + it->length(0));
+    auto size = std::stoul((*it)[(*it)[2].matched ? 2 : 3]);
+    out.push_back({(*it)[1] == "sent", parse_sip_message(text.substr(at, size))});
+  }
+  return out;
+}
+
+namespace {
+bool udp_bound(uint16_t port) {
+  std::ifstream in("/proc/net/udp");
+  char local[32];
+  std::snprintf(local, sizeof local, "0100007F:%04X", port);
+  std::string line;
+  while (std::getline(in, line))
+    if (line.find(local) != std::string::npos)
+      return true;
+  return false;
+}
+}  // namespace
+
+bool wait_udp_bound(uint16_t port, std::chrono::milliseconds deadline) {
+  auto until = std::chrono::steady_clock::now() + deadline;
+  // SIPp gives no sign on stdout until it ends: poll the socket table.
+  while (std::chrono::steady_clock::now() < until) {
+    if (udp_bound(port))
+      return true;
+    std::this_thread::sleep_for(10ms);
+  }
+  return false;
+}
+
+bool sipp_installed() {
+  std::istringstream path(std::getenv("PATH") ? std::getenv("PATH") : "");
+  std::string dir;
+  while (std::getline(path, dir, ':'))
+    if (std::ifstream(dir + "/sipp").good())
+      return true;
+  return false;
+}
+
+sipp_run::sipp_run(const std::string& scenario, uint16_t port, const std::string& dir,
+                   const std::vector<std::string>& args, const std::string& name)
+    : port_(port), trace_path_(dir + "/" + name + ".msg") {
+  std::vector<std::string> argv{"sipp"};
+  if (scenario.rfind("sn:", 0) == 0) {
+    argv.insert(argv.end(), {"-sn", scenario.substr(3)});
+  } else {
+    argv.insert(argv.end(), {"-sf", k_sipp_scenarios + scenario});
+  }
+  // -m 1 ends SIPp after its one call; -timeout_error makes a stall an error.
+  argv.insert(argv.end(), {"-i", "127.0.0.1", "-p", std::to_string(port), "-m", "1", "-timeout",
+                           "20s", "-timeout_error", "-nostdin", "-trace_msg", "-message_file",
+                           trace_path_, "-trace_err", "-error_file", dir + "/" + name + ".err"});
+  argv.insert(argv.end(), args.begin(), args.end());
+  proc_ = std::make_unique<child_process>(argv, dir + "/" + name);
+  if (!wait_udp_bound(port, 5s))
+    throw std::runtime_error("sipp did not start: " + log());
+}
+
+}  // namespace sipcc::test

@@ -1,0 +1,48 @@
+// SIPp (package sip-tester) as a real SIP peer in end-to-end tests: start a
+// scenario from tests/sipp/, wait until it listens, read what it saw.
+#pragma once
+
+#include <chrono>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "sip_capture.hpp"
+#include "sipcc_fixture.hpp"
+
+namespace sipcc::test {
+
+inline const std::string k_sipp_scenarios = SIPCC_SOURCE_DIR "/tests/sipp/";
+
+struct traced {
+  bool sent = false;  // by SIPp
+  sip_message message;
+};
+
+// SIPp's -trace_msg file, message by message.
+std::vector<traced> read_sipp_trace(const std::string& path);
+
+// True once 127.0.0.1:port is bound (read from /proc: probing could steal it).
+bool wait_udp_bound(uint16_t port, std::chrono::milliseconds deadline);
+
+bool sipp_installed();
+
+// One SIPp run: `scenario` is a file in tests/sipp/ or a built-in (-sn) name
+// prefixed "sn:". `args` are added as they are (e.g. "-s", "8000", remote).
+class sipp_run {
+public:
+  sipp_run(const std::string& scenario, uint16_t port, const std::string& dir,
+           const std::vector<std::string>& args = {}, const std::string& name = "sipp");
+  // Exit code (0: the scenario ran to its end), -1 when it did not end in time.
+  int wait_exit(std::chrono::milliseconds deadline) { return proc_->wait_exit(deadline); }
+  std::vector<traced> trace() const { return read_sipp_trace(trace_path_); }
+  std::string log() const { return proc_->output(false) + proc_->output(true); }
+  uint16_t port() const { return port_; }
+
+private:
+  uint16_t port_;
+  std::string trace_path_;
+  std::unique_ptr<child_process> proc_;
+};
+
+}  // namespace sipcc::test
