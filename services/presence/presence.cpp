@@ -56,10 +56,12 @@ v1::AgentStateMsg agent_state_of(const v1::DnState& st, const std::string& agent
 // ---- one DN ---------------------------------------------------------------
 
 using monitor_atom = caf::atom_constant<caf::atom("monitor")>;
+using acw_atom = caf::atom_constant<caf::atom("acw")>;
 using device_atom = caf::atom_constant<caf::atom("device")>;
 
 struct dn_actor_state {
   const dn_config* dn = nullptr;
+  const config* cfg = nullptr;
   bus* nats = nullptr;
   caf::actor registry;
   v1::DnState st;
@@ -110,7 +112,24 @@ void emit(dn_actor* self, const dn_output& out, const v1::TRequest* req,
 void apply(dn_actor* self, const dn_input& in, const v1::TRequest* req = nullptr,
            const std::string& reply_to = {}) {
   auto out = dn_step(self->state.st, in);
+  if (out.acw_timer_s > 0)
+    self->delayed_send(self, std::chrono::seconds(out.acw_timer_s), acw_atom::value,
+                       self->state.st.agent().acw_gen());
   emit(self, out, req, reply_to);
+}
+
+// Seconds of after-call work for the agent logged in on the DN: its own
+// option, else the application's.
+uint32_t acw_seconds(const dn_actor_state& s) {
+  auto* agent = s.cfg->find_agent(s.st.agent().agent_id());
+  for (auto* opts : {agent ? &agent->options : nullptr, &s.cfg->app_options}) {
+    if (!opts)
+      continue;
+    auto it = opts->find("after-call-work-timeout");
+    if (it != opts->end())
+      return static_cast<uint32_t>(std::stoul(it->second));
+  }
+  return 0;
 }
 
 void device_changed(dn_actor* self, v1::DeviceState device) {
@@ -173,6 +192,7 @@ caf::behavior dn_behavior(dn_actor* self, const dn_config* dn, const config* cfg
                           bool own_subscription) {
   auto& s = self->state;
   s.dn = dn;
+  s.cfg = cfg;
   s.nats = nats;
   s.registry = std::move(registry);
   s.st = initial_dn_state(dn->number, dn->type, now_us());
@@ -195,6 +215,13 @@ caf::behavior dn_behavior(dn_actor* self, const dn_config* dn, const config* cfg
         dn_input in{dn_input::call_fact};
         in.conn_id = f.conn_id();
         in.active = f.active();
+        in.acw_s = acw_seconds(self->state);
+        in.now_us = now_us();
+        apply(self, in);
+      },
+      [=](acw_atom, uint64_t gen) {
+        dn_input in{dn_input::acw_timeout};
+        in.acw_gen = gen;
         in.now_us = now_us();
         apply(self, in);
       },

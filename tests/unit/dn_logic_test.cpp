@@ -73,6 +73,19 @@ dn_input call(const std::string& conn_id, bool active) {
   return in;
 }
 
+dn_input call_end_with_acw(const std::string& conn_id, uint32_t acw_s) {
+  auto in = call(conn_id, false);
+  in.acw_s = acw_s;
+  return in;
+}
+
+dn_input acw_over(uint64_t gen) {
+  dn_input in{};
+  in.what = dn_input::acw_timeout;
+  in.acw_gen = gen;
+  return in;
+}
+
 // "EventAgentNotReady(PrivateCall)", "EventError:ERR_DN_TYPE".
 std::string describe(const v1::TEvent& ev) {
   std::string s = v1::EventType_Name(ev.type());
@@ -233,6 +246,38 @@ std::vector<dn_scenario> dn_scenarios() {
               // The next busy period without a sipcc call is private again.
               {device(BUSY), "EventAgentNotReady(PrivateCall)", "", NOT_READY, v1::AutoIn, true,
                false, ""},
+          }),
+      in_service_then(
+          "after_call_work_then_ready_when_the_timer_ends",
+          {
+              {login("A1", v1::AutoIn), "EventAgentLogin EventAgentReady", "EventAgentLogin",
+               READY, v1::AutoIn, true, true, ""},
+              {call("C1", true), "", "", READY, v1::AutoIn, true, false, ""},
+              {call_end_with_acw("C1", 30), "EventAgentNotReady", "", NOT_READY,
+               v1::AfterCallWork, true, false, ""},
+              {acw_over(0), "", "", NOT_READY, v1::AfterCallWork, true, false, ""},  // stale
+              {acw_over(1), "EventAgentReady", "", READY, v1::ManualIn, true, true, ""},
+              {acw_over(1), "", "", READY, v1::ManualIn, true, true, ""},  // only once
+          }),
+      in_service_then(
+          "a_desktop_request_ends_after_call_work_and_its_timer",
+          {
+              {login("A1", v1::AutoIn), "EventAgentLogin EventAgentReady", "EventAgentLogin",
+               READY, v1::AutoIn, true, true, ""},
+              {call("C1", true), "", "", READY, v1::AutoIn, true, false, ""},
+              {call_end_with_acw("C1", 30), "EventAgentNotReady", "", NOT_READY,
+               v1::AfterCallWork, true, false, ""},
+              {set_not_ready("A1", v1::AuxWork), "EventAgentNotReady", "EventAgentNotReady",
+               NOT_READY, v1::AuxWork, true, false, ""},
+              {acw_over(1), "", "", NOT_READY, v1::AuxWork, true, false, ""},
+          }),
+      in_service_then(
+          "no_after_call_work_keeps_the_agent_ready",
+          {
+              {login("A1", v1::AutoIn), "EventAgentLogin EventAgentReady", "EventAgentLogin",
+               READY, v1::AutoIn, true, true, ""},
+              {call("C1", true), "", "", READY, v1::AutoIn, true, false, ""},
+              {call_end_with_acw("C1", 0), "", "", READY, v1::AutoIn, true, true, ""},
           }),
       in_service_then(
           "sipcc_call_that_never_rang_leaves_no_trace",
@@ -474,6 +519,8 @@ TEST(DnLogic, SnapshotRoundTrip) {
   ag->set_work_mode(v1::AfterCallWork);
   ag->set_private_call_not_ready(true);
   ag->set_since_us(1700000000000001);
+  ag->set_in_acw(true);
+  ag->set_acw_gen(4);
   auto* kv = ag->mutable_reasons()->add_pairs();
   kv->set_key("ReasonCode");
   kv->set_str("PrivateCall");

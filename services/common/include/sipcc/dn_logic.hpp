@@ -10,6 +10,10 @@
 //   flagged agent + private call ends  -> EventAgentReady
 //   NotReady agent (AuxWork...)        -> stays NotReady through the call
 //
+//   sipcc call ends, agent Ready, after-call work configured
+//                                      -> EventAgentNotReady(AfterCallWork),
+//                                         EventAgentReady when the timer ends
+//
 //   in service    = monitored (live subscription) and device known and not
 //                   out of service; each flip gives EventDNBackInService /
 //                   EventDNOutOfService.
@@ -30,6 +34,7 @@ struct dn_input {
     device_changed,  // a NOTIFY said the device is now `device`
     monitoring,  // subscription live (true) or lost (false)
     call_fact,   // callctl: `conn_id` on this DN started (active) or ended
+    acw_timeout, // the after-call-work timer tagged `acw_gen` expired
   } what;
   dn_input(kind k = request) : what(k) {}
   v1::TRequest req;
@@ -37,6 +42,10 @@ struct dn_input {
   bool live = false;
   std::string conn_id;
   bool active = false;
+  // call_fact: seconds of after-call work when the last sipcc call ends
+  // (agent option, else application option; 0 = straight back to Ready).
+  uint32_t acw_s = 0;
+  uint64_t acw_gen = 0;
   int64_t now_us = 0;
 };
 
@@ -49,6 +58,8 @@ struct dn_output {
   bool state_changed = false;  // publish sipcc.state.dn / .agent
   // Agent that logged out (for the AgentID index), empty otherwise.
   std::string logged_out_agent;
+  // Arm the after-call-work timer: seconds, tagged st.agent().acw_gen().
+  uint32_t acw_timer_s = 0;
 };
 
 // Requests are checked here against the DN's own state. What needs global

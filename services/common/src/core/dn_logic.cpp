@@ -129,6 +129,7 @@ void on_request(v1::DnState& st, const dn_input& in, dn_output& out) {
       ag->set_since_us(now);
       ag->set_state(v1::AGENT_NOT_READY);
       ag->set_private_call_not_ready(false);
+      ag->set_in_acw(false);
       ag->set_work_mode(v1::AuxWork);
       *ag->mutable_reasons() = req.reasons();
       reply_with(out, agent_event(st, v1::EventAgentLogin, now), req);
@@ -164,12 +165,14 @@ void on_request(v1::DnState& st, const dn_input& in, dn_output& out) {
       if (is_private_call(st)) {
         // Ready once the private call ends (the flag does exactly that).
         ag->set_private_call_not_ready(true);
+        ag->set_in_acw(false);
         ag->set_state(v1::AGENT_NOT_READY);
         set_reason(*ag->mutable_reasons(), "ReasonCode", "PrivateCall");
         reply_with(out, agent_event(st, v1::EventAgentNotReady, now), req);
       } else {
         ag->set_state(v1::AGENT_READY);
         ag->set_private_call_not_ready(false);
+        ag->set_in_acw(false);
         if (req.work_mode() != v1::WORK_MODE_UNSPECIFIED)
           ag->set_work_mode(req.work_mode());
         ag->clear_reasons();
@@ -185,6 +188,7 @@ void on_request(v1::DnState& st, const dn_input& in, dn_output& out) {
                      "TAgentSetNotReady takes WorkMode AuxWork or AfterCallWork", now);
       ag->set_state(v1::AGENT_NOT_READY);
       ag->set_private_call_not_ready(false);
+      ag->set_in_acw(false);
       ag->set_work_mode(wm == v1::WORK_MODE_UNSPECIFIED ? v1::AuxWork : wm);
       *ag->mutable_reasons() = req.reasons();
       ag->set_since_us(now);
@@ -266,12 +270,14 @@ dn_output dn_step(v1::DnState& st, const dn_input& in) {
     case dn_input::call_fact: {
       auto* calls = st.mutable_sipcc_calls();
       auto it = std::find(calls->begin(), calls->end(), in.conn_id);
+      bool ended = false;
       if (in.active && it == calls->end()) {
         calls->Add(std::string(in.conn_id));
         out.state_changed = true;
       } else if (!in.active && it != calls->end()) {
         calls->erase(it);
         out.state_changed = true;
+        ended = true;
       }
       // Set before the agent INVITE goes out; cleared once the device is
       // free again (or already is when the call ends, e.g. never rang).
@@ -279,6 +285,30 @@ dn_output dn_step(v1::DnState& st, const dn_input& in) {
         st.set_sipcc_busy(true);
       else if (st.sipcc_calls_size() == 0 && !device_in_use(st.device()))
         st.set_sipcc_busy(false);
+      auto* ag = st.mutable_agent();
+      if (ended && st.sipcc_calls_size() == 0 && in.acw_s > 0 &&
+          ag->state() == v1::AGENT_READY) {
+        ag->set_state(v1::AGENT_NOT_READY);
+        ag->set_work_mode(v1::AfterCallWork);
+        ag->set_in_acw(true);
+        ag->set_acw_gen(ag->acw_gen() + 1);
+        ag->clear_reasons();
+        ag->set_since_us(in.now_us);
+        out.events.push_back(agent_event(st, v1::EventAgentNotReady, in.now_us));
+        out.acw_timer_s = in.acw_s;
+      }
+      break;
+    }
+    case dn_input::acw_timeout: {
+      auto* ag = st.mutable_agent();
+      if (!ag->in_acw() || in.acw_gen != ag->acw_gen())
+        break;  // the agent changed state since: the timer is stale
+      ag->set_in_acw(false);
+      ag->set_state(v1::AGENT_READY);
+      ag->set_work_mode(v1::ManualIn);
+      ag->set_since_us(in.now_us);
+      out.events.push_back(agent_event(st, v1::EventAgentReady, in.now_us));
+      out.state_changed = true;
       break;
     }
   }
