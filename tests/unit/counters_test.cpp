@@ -34,6 +34,7 @@ TEST(Counters, NamesAndKinds) {
       {counter_id::tlib_errors, "tlib_errors", false},
       {counter_id::tlib_events, "tlib_events", false},
       {counter_id::routes, "routes", false},
+      {counter_id::setup_latency, "setup_latency", false},
   };
   // A counter added to SIPCC_COUNTERS needs a case here.
 #define SIPCC_COUNT(name, help) +1
@@ -130,6 +131,21 @@ TEST(Counters, ConcurrentAdds) {
 }
 
 TEST(Counters, OnePerProcess) { EXPECT_EQ(&process_counters(), &process_counters()); }
+
+TEST(LatencyBuckets, EveryValueFallsInTheFirstBoundAboveIt) {
+  struct row {
+    int64_t us;
+    const char* label;
+  };
+  for (auto r : {row{0, "le_100"}, row{100, "le_100"}, row{101, "le_125"}, row{1000, "le_1164"},
+                 row{20'000'000, "le_inf"}}) {
+    EXPECT_EQ(latency_bucket(r.us), r.label) << r.us;
+    auto bound = latency_bucket_bound(r.label);
+    EXPECT_TRUE(bound == -1 || r.us <= bound);
+  }
+  EXPECT_EQ(latency_bucket_bound("le_125"), 125);
+  EXPECT_EQ(latency_bucket_bound("le_inf"), -1);
+}
 
 }  // namespace
 }  // namespace sipcc

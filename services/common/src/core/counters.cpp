@@ -1,5 +1,7 @@
 #include "sipcc/counters.hpp"
 
+#include <vector>
+
 namespace sipcc {
 
 namespace {
@@ -49,6 +51,31 @@ v1::CounterSet counters::snapshot(const std::string& instance) const {
 
 const char* counters::name(counter_id id) { return kMeta[static_cast<int>(id)].name; }
 bool counters::is_gauge(counter_id id) { return kMeta[static_cast<int>(id)].gauge; }
+
+namespace {
+const std::vector<int64_t>& bucket_bounds() {
+  static const std::vector<int64_t> bounds = [] {
+    std::vector<int64_t> b;
+    for (double v = 100; v <= 10e6; v *= 1.25)
+      b.push_back(static_cast<int64_t>(v));
+    return b;
+  }();
+  return bounds;
+}
+}  // namespace
+
+std::string latency_bucket(int64_t value_us) {
+  for (auto bound : bucket_bounds())
+    if (value_us <= bound)
+      return "le_" + std::to_string(bound);
+  return "le_inf";
+}
+
+int64_t latency_bucket_bound(const std::string& label) {
+  if (label.rfind("le_", 0) != 0 || label == "le_inf")
+    return -1;
+  return std::stoll(label.substr(3));
+}
 
 counters& process_counters() {
   static counters instance;
