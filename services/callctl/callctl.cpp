@@ -60,8 +60,6 @@ struct call_state_t {
   call_settings settings;
   std::string customer_edge;   // edge holding the customer leg
   std::string customer_call_id;
-  // When the customer's INVITE reached us, for the setup-latency histogram.
-  std::chrono::steady_clock::time_point arrived = std::chrono::steady_clock::now();
   // Agent DN -> AgentID, as presence last published (for no-answer options).
   const std::unordered_map<std::string, std::string>* agents = nullptr;
   static inline const char* name = "call";
@@ -108,12 +106,6 @@ void carry_out(call_actor* self, const std::vector<call_action>& actions) {
         cmd.mutable_respond()->set_status(a.status);
         cmd.mutable_respond()->set_sdp(a.sdp);
         leg_command(self, c.customer_leg, std::move(cmd));
-        if (a.status == 200) {
-          auto us = std::chrono::duration_cast<std::chrono::microseconds>(
-                        std::chrono::steady_clock::now() - s.arrived)
-                        .count();
-          process_counters().add(counter_id::setup_latency, latency_bucket(us));
-        }
         break;
       }
       case call_action::invite_agent: {

@@ -1,5 +1,7 @@
 #include "edge_calls.hpp"
 
+#include <chrono>
+
 #include <sofia-sip/nua_tag.h>
 #include <sofia-sip/sip_protos.h>
 #include <sofia-sip/sip_status.h>
@@ -35,6 +37,8 @@ struct leg : handle_ctx {
   bool final_pending = true;  // the initial INVITE still waits for its final response
   std::vector<v1::LegEvent> held;  // events before the claim
   su_timer_t* timer = nullptr;     // claim wait (inbound) or answer wait (outbound)
+  // When the INVITE arrived (inbound), for the setup-latency histogram.
+  std::chrono::steady_clock::time_point arrived = std::chrono::steady_clock::now();
   call_legs* owner_set = nullptr;
 };
 
@@ -283,8 +287,15 @@ void call_legs::command(const v1::LegCommand& cmd) {
                                      : r.phrase().c_str(),
                   TAG_IF(body, SIPTAG_CONTENT_TYPE_STR("application/sdp")),
                   TAG_IF(body, SIPTAG_PAYLOAD_STR(r.sdp().c_str())), TAG_END());
-      if (r.status() >= 200 && r.status() < 300)
+      if (r.status() >= 200 && r.status() < 300) {
+        if (l.inbound && !l.answered)
+          process_counters().add(
+              counter_id::setup_latency,
+              latency_bucket(std::chrono::duration_cast<std::chrono::microseconds>(
+                                 std::chrono::steady_clock::now() - l.arrived)
+                                 .count()));
         l.answered = true;
+      }
       if (r.status() >= 200)
         l.final_pending = false;
       return;

@@ -29,8 +29,8 @@
   C(tlib_errors, "EventError replies, by error code")                         \
   C(tlib_events, "events published, by event type")                           \
   C(routes, "routes made, by reason (agent, max-wait)")                       \
-  C(setup_latency, "routed calls by setup time (INVITE at the RP to the 200 "  \
-                   "sent to the caller), by upper bound in microseconds")
+  C(setup_latency, "answered inbound calls by setup time at the edge (INVITE " \
+                   "in to 200 out), by upper bound in microseconds")
 
 namespace sipcc {
 
