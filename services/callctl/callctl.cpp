@@ -180,6 +180,19 @@ void carry_out(call_actor* self, const std::vector<call_action>& actions) {
         s.sh->nats->publish(subj::tlib_req(r.type(), a.dn), r);
         break;
       }
+      case call_action::reinvite_leg: {
+        v1::LegCommand cmd;
+        cmd.mutable_reinvite()->set_sdp(a.sdp);
+        leg_command(self, a.leg, std::move(cmd));
+        break;
+      }
+      case call_action::respond_leg: {
+        v1::LegCommand cmd;
+        cmd.mutable_respond()->set_status(a.status);
+        cmd.mutable_respond()->set_sdp(a.sdp);
+        leg_command(self, a.leg, std::move(cmd));
+        break;
+      }
       case call_action::end:
         spdlog::info("ConnID {}: call ended", c.conn_id);
         self->quit();
@@ -202,15 +215,12 @@ void on_leg(call_actor* self, const v1::LegEvent& le) {
       ev->status = le.progress().status();
       break;
     case v1::LegEvent::kAnswered:
-      if (le.answered().reinvite())
-        return;  // re-INVITE pass-through comes with the later work
-      ev.emplace(call_event::agent_answered);
+      ev.emplace(le.answered().reinvite() ? call_event::reinvite_answered
+                                          : call_event::agent_answered);
       ev->sdp = le.answered().sdp();
       break;
     case v1::LegEvent::kFailed:
-      if (le.failed().reinvite())
-        return;
-      ev.emplace(call_event::agent_failed);
+      ev.emplace(le.failed().reinvite() ? call_event::reinvite_failed : call_event::agent_failed);
       ev->status = le.failed().status();
       break;
     case v1::LegEvent::kAcked:
@@ -222,13 +232,10 @@ void on_leg(call_actor* self, const v1::LegEvent& le) {
     case v1::LegEvent::kBye:
       ev.emplace(customer ? call_event::customer_bye : call_event::agent_bye);
       break;
-    case v1::LegEvent::kReinvite: {
-      // Not passed through yet: refuse it so the far end keeps its session.
-      v1::LegCommand cmd;
-      cmd.mutable_respond()->set_status(488);
-      leg_command(self, le.leg_id(), std::move(cmd));
-      return;
-    }
+    case v1::LegEvent::kReinvite:
+      ev.emplace(call_event::reinvite);
+      ev->sdp = le.reinvite().sdp();
+      break;
     default:
       return;
   }

@@ -6,10 +6,8 @@
 #include <gtest/gtest.h>
 #include <sys/socket.h>
 
-#include <thread>
-
+#include "call_gauges.hpp"
 #include "sipcc/bus_schema.hpp"
-#include "sipcc/v1/ops.pb.h"
 #include "sipp.hpp"
 
 namespace sipcc::test {
@@ -61,26 +59,6 @@ protected:
     return ev;
   }
 
-  // Nothing may stay behind: no leg at the edge, no call actor in callctl.
-  void expect_nothing_dangles() {
-    for (auto [inst, label] : {std::pair{"edge1", "edge_legs"}, std::pair{"callctl-0", "call"}}) {
-      int64_t value = -1;
-      auto until = std::chrono::steady_clock::now() + kWait;
-      while (value != 0 && std::chrono::steady_clock::now() < until) {
-        v1::CounterQuery q;
-        auto reply = sys->recorder().client().request(subj::ops_counters(inst), q, 2s);
-        v1::CounterSet cs;
-        if (reply && cs.ParseFromString(*reply))
-          for (auto& c : cs.counters())
-            if (c.name() == "actors" && c.label() == label)
-              value = c.value();
-        if (value != 0)
-          std::this_thread::sleep_for(50ms);  // gauges settle as dialogs expire
-      }
-      EXPECT_EQ(value, 0) << inst << " " << label;
-    }
-  }
-
   uint16_t agent_port = 0;
   std::unique_ptr<sipcc_system> sys;
   std::unique_ptr<sipp_run> agent, customer;
@@ -112,7 +90,41 @@ TEST_F(RoutedCallSipp, AgentAnswersAndCustomerHangsUp) {
   auto c = customer->trace(), a = agent->trace();
   EXPECT_EQ(body_of(a, false, "INVITE"), body_of(c, true, "INVITE"));
   EXPECT_EQ(body_of(c, false, "SIP/2.0 200"), body_of(a, true, "SIP/2.0 200"));
-  expect_nothing_dangles();
+  expect_nothing_dangles(*sys, kWait);
+}
+
+TEST_F(RoutedCallSipp, AgentHoldReinviteIsPassedToTheCustomer) {
+  agent = std::make_unique<sipp_run>("agent-answers-then-puts-call-on-hold.xml", agent_port,
+                                     sys->dir(), std::vector<std::string>{}, "agent");
+  sys->start_services();
+  auto conn = customer_calls("customer-accepts-hold-then-hangs-up.xml", "1000");
+  ASSERT_FALSE(conn.empty());
+  route(conn, "1000");
+  ASSERT_TRUE(sys->recorder().wait_event("1000", v1::EventReleased, kWait));
+  EXPECT_EQ(customer->wait_exit(kWait), 0) << customer->log();
+  EXPECT_EQ(agent->wait_exit(kWait), 0) << agent->log();
+  // The hold offer reached the customer as it was, and the customer's answer
+  // came back to the agent as it was.
+  auto bodies = [](const std::vector<traced>& t, bool sent, const std::string& start) {
+    std::vector<std::string> out;
+    for (auto& m : t)
+      if (m.sent == sent && m.message.start_line.rfind(start, 0) == 0)
+        out.push_back(m.message.body);
+    return out;
+  };
+  auto c = customer->trace(), a = agent->trace();
+  auto agent_offers = bodies(a, true, "INVITE"), customer_got = bodies(c, false, "INVITE");
+  auto customer_answers = bodies(c, true, "SIP/2.0 200"), agent_got = bodies(a, false, "SIP/2.0 200");
+  ASSERT_EQ(agent_offers.size(), 1u);
+  ASSERT_EQ(customer_got.size(), 1u);
+  EXPECT_EQ(customer_got[0], agent_offers[0]);
+  EXPECT_NE(customer_got[0].find("a=sendonly"), std::string::npos);
+  ASSERT_FALSE(customer_answers.empty());
+  ASSERT_FALSE(agent_got.empty());
+  EXPECT_EQ(agent_got.back(), customer_answers.back());
+  EXPECT_EQ(sys->recorder().events("1000"),
+            (ev_list{v1::EventRinging, v1::EventEstablished, v1::EventReleased}));
+  expect_nothing_dangles(*sys, kWait);
 }
 
 TEST_F(RoutedCallSipp, CallerAbandonsWhileAgentRings) {
@@ -129,7 +141,7 @@ TEST_F(RoutedCallSipp, CallerAbandonsWhileAgentRings) {
   EXPECT_EQ(sys->recorder().events("1000"), (ev_list{v1::EventRinging, v1::EventAbandoned}));
   EXPECT_EQ(sys->recorder().events("8000"),
             (ev_list{v1::EventRouteRequest, v1::EventRouteUsed, v1::EventAbandoned}));
-  expect_nothing_dangles();
+  expect_nothing_dangles(*sys, kWait);
 }
 
 TEST_F(RoutedCallSipp, BusyAgentSendsTheCallBackToTheRoutingPoint) {
@@ -148,7 +160,7 @@ TEST_F(RoutedCallSipp, BusyAgentSendsTheCallBackToTheRoutingPoint) {
   ASSERT_TRUE(sys->recorder().wait_event("8000", v1::EventAbandoned, kWait));
   EXPECT_EQ(customer->wait_exit(kWait), 0) << customer->log();
   EXPECT_EQ(sys->recorder().events("1000"), ev_list{});  // it never rang
-  expect_nothing_dangles();
+  expect_nothing_dangles(*sys, kWait);
 }
 
 }  // namespace

@@ -70,6 +70,16 @@ call_event failed(const std::string& leg, uint32_t status) {
 }
 call_event agent_bye(const std::string& leg) { return on_leg(call_event::agent_bye, leg); }
 
+call_event reinvite(const std::string& leg, const std::string& sdp) {
+  return on_leg(call_event::reinvite, leg, 0, sdp);
+}
+call_event reinvite_ok(const std::string& leg, const std::string& sdp) {
+  return on_leg(call_event::reinvite_answered, leg, 200, sdp);
+}
+call_event reinvite_failed(const std::string& leg, uint32_t status) {
+  return on_leg(call_event::reinvite_failed, leg, status);
+}
+
 call_event acked() { return ev(call_event::customer_acked); }
 call_event cancelled() { return ev(call_event::customer_cancelled); }
 call_event customer_bye() { return ev(call_event::customer_bye); }
@@ -99,6 +109,10 @@ std::string describe(const call_action& a, const call& c) {
     case call_action::arm_timer:
       return "timer:" + std::to_string(a.ms) + "#" + std::to_string(c.timer_gen);
     case call_action::agent_no_answer: return "no_answer:" + a.dn + "=" + a.text;
+    case call_action::reinvite_leg: return "reinvite:" + a.leg + "[" + a.sdp + "]";
+    case call_action::respond_leg:
+      return "resp:" + a.leg + ":" + std::to_string(a.status) +
+             (a.sdp.empty() ? "" : "[" + a.sdp + "]");
     case call_action::end: return "end";
   }
   return "?";
@@ -159,6 +173,26 @@ std::vector<call_scenario> call_scenarios() {
                  // Nothing after the end, not even the old no-answer timer.
                  {customer_bye(), "", ended},
                  {no_answer(2), "", ended},
+             }),
+      routed("reinvite_from_either_side_is_passed_to_the_other",
+             {
+                 {answered("CONN-1"), "EventRinging@1001/555 resp:200[answer]", connecting},
+                 // Not up yet: a re-INVITE now would glare with our own answer.
+                 {reinvite("CONN-1", "x"), "resp:CONN-1:491", connecting},
+                 {acked(), "EventEstablished@1001/555", established},
+                 {reinvite("cust", "hold"), "reinvite:CONN-1[hold]", established},
+                 // One at a time: the agent's crossing re-INVITE is glare.
+                 {reinvite("CONN-1", "x"), "resp:CONN-1:491", established},
+                 {reinvite_ok("cust", "late"), "", established},  // not the leg asked
+                 {reinvite_ok("CONN-1", "held"), "resp:cust:200[held]", established},
+                 {reinvite_ok("CONN-1", "again"), "", established},  // answered already
+                 {reinvite("CONN-1", "resume"), "reinvite:cust[resume]", established},
+                 // The customer's side had its own re-INVITE going: 491 goes back,
+                 // and the agent's phone retries after its backoff.
+                 {reinvite_failed("cust", 491), "resp:CONN-1:491", established},
+                 {reinvite("CONN-1", "resume"), "reinvite:cust[resume]", established},
+                 {reinvite_ok("cust", "resumed"), "resp:CONN-1:200[resumed]", established},
+                 {reinvite("CONN-9", "x"), "", established},  // a leg of no call of ours
              }),
       routed("answered_then_agent_hangs_up",
              {

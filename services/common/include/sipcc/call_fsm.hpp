@@ -39,6 +39,16 @@
 // EventRouteRequest, EventRouteUsed and the RP's EventAbandoned go to the RP;
 // EventRinging, EventEstablished, EventReleased and the agent's EventAbandoned
 // to the agent DN. other_dn is the ANI, except EventRouteUsed (the agent DN).
+//  [established] re-INVITE from one leg: re-INVITE the other leg with its SDP,
+//     answer the first with the other's answer (or its failure: a 491 goes
+//     back as 491, so the originator backs off and retries, RFC 3261 14.1).
+//     A re-INVITE while one is in progress, or outside [established], gets 491.
+//
+//  [established] re-INVITE from one leg: re-INVITE the other leg with its SDP,
+//     answer the first with the other's answer (or its failure: a 491 goes
+//     back as 491, so the originator backs off and retries, RFC 3261 14.1).
+//     A re-INVITE while one is in progress, or outside [established], gets 491.
+//
 // Timers carry a generation: CAF 0.17 cannot cancel them, a stale one is ignored.
 // So do agent legs: an event for any leg but the current one is ignored.
 #pragma once
@@ -89,6 +99,9 @@ struct call {
   bool agent_rang = false;   // EventRinging was emitted for the current agent leg
   uint32_t agent_legs = 0;   // to name the next agent leg <ConnID>-<n>
   uint64_t timer_gen = 0;    // router / no-answer timer generation
+  // The leg whose re-INVITE is being passed to the other side (one at a time:
+  // a re-INVITE from either side meanwhile gets 491, RFC 3261 14.1).
+  std::string reinvite_from;
   v1::KVList user_data;
 };
 
@@ -108,6 +121,9 @@ struct call_event {
     // Timer with `timer_gen`. When the call's no_answer.overflow names a DN,
     // the actor fills `target` for that DN; without it the call is recalled.
     no_answer_timeout,
+    reinvite,            // a re-INVITE arrived on leg `leg` (either side) with `sdp`
+    reinvite_answered,   // our re-INVITE on leg `leg` got a 2xx with `sdp`
+    reinvite_failed,     // our re-INVITE on leg `leg` failed with `status` (491: glare)
   } what;
   call_event(kind k) : what(k) {}
   std::string leg;
@@ -135,6 +151,8 @@ struct call_action {
     // alerting = no-answer.
     arm_timer,
     agent_no_answer,    // tell presence what to do with agent DN `dn` (`text` = action)
+    reinvite_leg,       // send a re-INVITE with `sdp` on leg `leg`
+    respond_leg,        // answer the re-INVITE pending on leg `leg` with `status` (+ `sdp`)
     end,                // the call is over: the actor stops after these actions
   } what;
   std::string leg;

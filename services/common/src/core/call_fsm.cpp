@@ -40,6 +40,14 @@ void respond(actions& a, uint32_t status, const std::string& sdp = "") {
   a.push_back(std::move(x));
 }
 
+void respond_leg(actions& a, const std::string& leg, uint32_t status, const std::string& sdp = "") {
+  call_action x = act(call_action::respond_leg);
+  x.leg = leg;
+  x.status = status;
+  x.sdp = sdp;
+  a.push_back(std::move(x));
+}
+
 void emit(actions& a, v1::EventType event, const std::string& dn, const std::string& other_dn) {
   call_action x = act(call_action::emit);
   x.event = event;
@@ -264,6 +272,35 @@ std::vector<call_action> call_step(call& c, const call_event& ev, const call_set
       if (s == call_state::alerting && current_timer)
         on_no_answer(c, a, ev, cfg);
       break;
+    case call_event::reinvite: {
+      bool ours = ev.leg == c.customer_leg || (!c.agent_leg.empty() && ev.leg == c.agent_leg);
+      if (!ours)
+        break;
+      if (s != call_state::established || !c.reinvite_from.empty()) {
+        respond_leg(a, ev.leg, 491);
+        break;
+      }
+      c.reinvite_from = ev.leg;
+      call_action x = act(call_action::reinvite_leg);
+      x.leg = ev.leg == c.customer_leg ? c.agent_leg : c.customer_leg;
+      x.sdp = ev.sdp;
+      a.push_back(std::move(x));
+      break;
+    }
+    case call_event::reinvite_answered:
+    case call_event::reinvite_failed: {
+      if (c.reinvite_from.empty())
+        break;
+      auto target = c.reinvite_from == c.customer_leg ? c.agent_leg : c.customer_leg;
+      if (ev.leg != target)
+        break;
+      if (ev.what == call_event::reinvite_answered)
+        respond_leg(a, c.reinvite_from, 200, ev.sdp);
+      else
+        respond_leg(a, c.reinvite_from, ev.status >= 300 ? ev.status : 500);
+      c.reinvite_from.clear();
+      break;
+    }
   }
   return a;
 }

@@ -1,0 +1,349 @@
+// Routed calls end to end with the whole product running: sip-edge,
+// presence, callctl and the default router on a real nats-server, the
+// simulated Asterisk playing the trunk (the customer calling Routing Point
+// 8000) and the agents' phones. Nobody routes by hand: agents log in and go
+// Ready, the router picks one. Each test asserts every T-Library event of
+// every DN involved, once, in order, and that no leg or call is left behind.
+#include <gtest/gtest.h>
+
+#include <functional>
+
+#include <nlohmann/json.hpp>
+
+#include "call_gauges.hpp"
+#include "sipcc/bus_schema.hpp"
+#include "sipcc/service.hpp"
+#include "sipcc/v1/state.pb.h"
+#include "sipcc_fixture.hpp"
+
+namespace sipcc::test {
+namespace {
+
+using namespace std::chrono_literals;
+using ev_list = std::vector<v1::EventType>;
+using conn_list = std::vector<std::string>;
+
+constexpr auto kWait = 10s;
+const std::vector<std::string> kAgentDns = {"1000", "1001", "1002"};
+
+// An agent DN before its first call: the phone is registered (open at the
+// first NOTIFY), then the agent logs in and goes Ready.
+const ev_list kReadyAgent = {v1::EventDNBackInService, v1::EventAgentLogin,
+                             v1::EventAgentReady};
+// One answered call, on the DN that took it.
+const ev_list kAnsweredCall = {v1::EventRinging, v1::EventEstablished, v1::EventReleased};
+// One call, on its Routing Point.
+const ev_list kRouted = {v1::EventRouteRequest, v1::EventRouteUsed};
+
+ev_list concat(std::initializer_list<ev_list> parts) {
+  ev_list out;
+  for (auto& p : parts)
+    out.insert(out.end(), p.begin(), p.end());
+  return out;
+}
+
+struct customer_call {
+  std::string id;    // the fake's Call-ID of the customer leg
+  std::string conn;  // sipcc's ConnID, from EventRouteRequest
+};
+
+class RoutedCallE2E : public ::testing::Test {
+protected:
+  // Group Sales (agent1000..1002) behind Routing Point 8000, voicemail 9999
+  // as its default DN; every phone registered and idle, nobody logged in.
+  void start(bool with_router = true, int router_timeout_s = 60) {
+    system_options opts;
+    opts.dns = {{"1000"},
+                {"1001"},
+                {"1002"},
+                {"8000", "RoutingPoint", "",
+                 "agent-group: Sales, default-dn: \"9999\", router-timeout: " +
+                     std::to_string(router_timeout_s)},
+                {"9999", "Voicemail", "", "", "monitor: false"}};
+    opts.agents = {"agent1000", "agent1001", "agent1002"};
+    opts.extra_yaml =
+        "agent-groups:\n  - { name: Sales, members: [agent1000, agent1001, agent1002] }\n";
+    opts.services = {{"sip-edge", "edge1"}, {"presence", "presence-0"}, {"callctl", "callctl-0"}};
+    if (with_router)
+      opts.services.emplace_back("router", "router-0");
+    sys = std::make_unique<sipcc_system>(opts);
+    for (auto& dn : kAgentDns)
+      ast().set_initial_notify(dn, "presence-notify-open.sip");
+    sys->start_services();
+    for (auto& dn : kAgentDns)
+      ASSERT_TRUE(rec().wait_event(dn, v1::EventDNBackInService, kWait)) << dn;
+  }
+
+  fake_asterisk& ast() { return sys->asterisk(); }
+  bus_recorder& rec() { return sys->recorder(); }
+
+  // Waits for a published state of the DN that satisfies `pred`.
+  bool wait_state(const std::string& dn, const std::function<bool(const v1::DnState&)>& pred) {
+    auto subject = subj::state_dn(dn);
+    return rec()
+        .wait(
+            [&](const bus_msg& m) {
+              v1::DnState st;
+              return m.subject == subject && st.ParseFromString(m.data) && pred(st);
+            },
+            kWait)
+        .has_value();
+  }
+
+  // agent<dn> logs in on the DN and goes Ready; returns once presence has
+  // published the DN routable, which is what the router acts on.
+  void make_ready(const std::string& dn) {
+    ASSERT_EQ(sys->request(dn, v1::TAgentLogin, "agent" + dn).type(), v1::EventAgentLogin);
+    ASSERT_EQ(sys->request(dn, v1::TAgentSetReady).type(), v1::EventAgentReady);
+    ASSERT_TRUE(wait_state(dn, [](const v1::DnState& st) { return st.routable(); })) << dn;
+  }
+
+  // The customer calls the Routing Point; `nth` counts the EventRouteRequests
+  // of the test so far.
+  customer_call customer_calls(int nth = 1) {
+    customer_call c;
+    c.id = ast().place_call("8000", sys->edge_port());
+    auto rr = rec().wait_event("8000", v1::EventRouteRequest, kWait, nth);
+    EXPECT_TRUE(rr) << "logs in " << sys->dir();
+    if (rr)
+      c.conn = rr->conn_id();
+    return c;
+  }
+
+  // The phone of `dn` answers the INVITE ringing there: the customer gets
+  // 200, sipcc ACKs the phone, the DN gets its nth EventEstablished.
+  void agent_answers(const std::string& dn, const customer_call& c, int nth = 1) {
+    ast().answer_call(dn);
+    ASSERT_EQ(ast().wait_final(c.id, kWait), 200);
+    ASSERT_TRUE(ast().wait_request("ACK", dn, kWait));
+    ASSERT_TRUE(rec().wait_event(dn, v1::EventEstablished, kWait, nth));
+  }
+
+  // When the fake received its first `method` for `resource`.
+  std::optional<std::chrono::steady_clock::time_point> received_at(const std::string& method,
+                                                                   const std::string& resource,
+                                                                   int nth = 1) {
+    for (auto& r : ast().received())
+      if (r.method == method && r.resource == resource && --nth == 0)
+        return r.at;
+    return std::nullopt;
+  }
+
+  // ConnID of every call event on the DN, in order (agent and DN events
+  // carry none).
+  conn_list conn_ids(const std::string& dn) const {
+    conn_list out;
+    auto subject = subj::tlib_evt(dn);
+    for (auto& m : sys->recorder().all()) {
+      v1::TEvent ev;
+      if (m.subject == subject && ev.ParseFromString(m.data) && !ev.conn_id().empty())
+        out.push_back(ev.conn_id());
+    }
+    return out;
+  }
+
+  // No call left at the fake (either side), no leg at the edge, no call
+  // actor in callctl.
+  void expect_all_calls_ended() {
+    EXPECT_TRUE(ast().wait_calls_ended(kWait));
+    EXPECT_EQ(ast().active_calls(), 0u);
+    expect_nothing_dangles(*sys, kWait);
+  }
+
+  std::unique_ptr<sipcc_system> sys;
+};
+
+TEST_F(RoutedCallE2E, RoutedToTheOneReadyAgentWhoHangsUp) {
+  ASSERT_NO_FATAL_FAILURE(start());
+  ASSERT_NO_FATAL_FAILURE(make_ready("1000"));
+  auto call = customer_calls();
+  ASSERT_FALSE(call.conn.empty());
+  auto invite = ast().wait_request("INVITE", "1000", kWait);
+  ASSERT_TRUE(invite);
+  // SDP end to end: the agent is offered the customer's SDP...
+  EXPECT_EQ(invite->body, load_capture("service-8000-invite-asterisk-to-sipserver.sip").body);
+  // Asterisk reports the phone ringing, then busy, as it does for any call:
+  // this one is sipcc's, so it is no private call.
+  ast().send_notify("1000", "presence-notify-ringing.sip");
+  ASSERT_NO_FATAL_FAILURE(agent_answers("1000", call));
+  // ...and the customer gets the agent's answer.
+  EXPECT_EQ(ast().answer_sdp(call.id), load_capture("inbound-200ok-to-sipserver.sip").body);
+  ast().send_notify("1000", "presence-notify-busy-inbound.sip");
+  ASSERT_TRUE(wait_state("1000", [](const v1::DnState& st) {
+    return st.device() == v1::DEVICE_BUSY;
+  }));
+  auto during = sys->request("1000", v1::TQueryAddress).dn_state();
+  EXPECT_FALSE(during.routable());
+  EXPECT_EQ(during.agent().state(), v1::AGENT_READY);
+  EXPECT_EQ(conn_list(during.sipcc_calls().begin(), during.sipcc_calls().end()),
+            conn_list{call.conn});
+
+  ast().hangup("1000");
+  EXPECT_TRUE(ast().wait_bye_from_sipcc(call.id, kWait));
+  ASSERT_TRUE(rec().wait_event("1000", v1::EventReleased, kWait));
+  // The phone is idle again: the agent, Ready all along, is routable again.
+  const int64_t idle_from = now_us();
+  ast().send_notify("1000", "presence-notify-open-after-inbound.sip");
+  EXPECT_TRUE(wait_state("1000", [&](const v1::DnState& st) {
+    return st.device() == v1::DEVICE_IDLE && st.since_us() >= idle_from && st.routable();
+  }));
+
+  expect_all_calls_ended();
+  EXPECT_EQ(rec().events("8000"), kRouted);
+  EXPECT_EQ(rec().events("1000"), concat({kReadyAgent, kAnsweredCall}));  // no EventAgentNotReady
+  EXPECT_EQ(conn_ids("8000"), conn_list(2, call.conn));
+  EXPECT_EQ(conn_ids("1000"), conn_list(3, call.conn));
+}
+
+TEST_F(RoutedCallE2E, LongestIdleReadyAgentGetsTheCall) {
+  ASSERT_NO_FATAL_FAILURE(start());
+  // 1001 has been Ready longer; 1000 would win any tie (first DN, lower number).
+  ASSERT_NO_FATAL_FAILURE(make_ready("1001"));
+  ASSERT_NO_FATAL_FAILURE(make_ready("1000"));
+  auto call = customer_calls();
+  ASSERT_TRUE(ast().wait_request("INVITE", "1001", kWait));
+  ASSERT_NO_FATAL_FAILURE(agent_answers("1001", call));
+  ast().hangup_call(call.id);
+  EXPECT_TRUE(ast().wait_request("BYE", "1001", kWait));
+  ASSERT_TRUE(rec().wait_event("1001", v1::EventReleased, kWait));
+
+  expect_all_calls_ended();
+  EXPECT_EQ(ast().count("INVITE", "1000"), 0u);
+  EXPECT_EQ(rec().events("8000"), kRouted);
+  EXPECT_EQ(rec().events("1001"), concat({kReadyAgent, kAnsweredCall}));
+  EXPECT_EQ(rec().events("1000"), kReadyAgent);
+}
+
+TEST_F(RoutedCallE2E, CallWaitsForAReadyAgent) {
+  ASSERT_NO_FATAL_FAILURE(start());
+  auto call = customer_calls();
+  ASSERT_FALSE(call.conn.empty());
+  // Nobody is Ready: the customer hears ringing and no phone is called.
+  EXPECT_TRUE(ast().wait_provisional(call.id, 180, kWait));
+  EXPECT_FALSE(ast().wait_final(call.id, 0ms));
+  for (auto& dn : kAgentDns)
+    EXPECT_EQ(ast().count("INVITE", dn), 0u) << dn;
+
+  const auto ready_from = std::chrono::steady_clock::now();
+  ASSERT_NO_FATAL_FAILURE(make_ready("1002"));
+  ASSERT_TRUE(ast().wait_request("INVITE", "1002", kWait));
+  EXPECT_GE(received_at("INVITE", "1002").value(), ready_from);
+  ASSERT_NO_FATAL_FAILURE(agent_answers("1002", call));
+  ast().hangup("1002");
+  EXPECT_TRUE(ast().wait_bye_from_sipcc(call.id, kWait));
+  ASSERT_TRUE(rec().wait_event("1002", v1::EventReleased, kWait));
+
+  expect_all_calls_ended();
+  EXPECT_FALSE(ast().wait_provisional(call.id, 183, 0ms));
+  EXPECT_EQ(rec().events("8000"), kRouted);  // one EventRouteRequest: it waited, once
+  EXPECT_EQ(rec().events("1002"), concat({kReadyAgent, kAnsweredCall}));
+  EXPECT_EQ(rec().events("1000"), ev_list{v1::EventDNBackInService});
+  EXPECT_EQ(rec().events("1001"), ev_list{v1::EventDNBackInService});
+}
+
+TEST_F(RoutedCallE2E, TwoCallsNeverReachOneAgent) {
+  ASSERT_NO_FATAL_FAILURE(start());
+  ASSERT_NO_FATAL_FAILURE(make_ready("1000"));
+  auto first = customer_calls();
+  auto first_invite = ast().wait_request("INVITE", "1000", kWait);
+  ASSERT_TRUE(first_invite);
+  auto second = customer_calls(2);
+  ASSERT_FALSE(second.conn.empty());
+  EXPECT_TRUE(ast().wait_provisional(second.id, 180, kWait));
+  ASSERT_NO_FATAL_FAILURE(agent_answers("1000", first));
+  // The agent is on the first call; the second waits at the Routing Point.
+  EXPECT_EQ(ast().count("INVITE", "1000"), 1u);
+  EXPECT_FALSE(ast().wait_final(second.id, 0ms));
+
+  const auto first_ends = std::chrono::steady_clock::now();
+  ast().hangup("1000");
+  EXPECT_TRUE(ast().wait_bye_from_sipcc(first.id, kWait));
+  // Free again and still Ready, the agent gets the waiting call, not before.
+  auto second_invite = ast().wait_request("INVITE", "1000", kWait);
+  ASSERT_TRUE(second_invite);
+  EXPECT_NE(second_invite->header("Call-ID"), first_invite->header("Call-ID"));
+  EXPECT_GE(received_at("INVITE", "1000", 2).value(), first_ends);
+  ASSERT_NO_FATAL_FAILURE(agent_answers("1000", second, 2));
+  ast().hangup_call(second.id);
+  EXPECT_TRUE(ast().wait_request("BYE", "1000", kWait));
+  ASSERT_TRUE(rec().wait_event("1000", v1::EventReleased, kWait, 2));
+
+  expect_all_calls_ended();
+  EXPECT_EQ(rec().events("8000"), concat({kRouted, kRouted}));
+  EXPECT_EQ(rec().events("1000"), concat({kReadyAgent, kAnsweredCall, kAnsweredCall}));
+  EXPECT_EQ(conn_ids("8000"), (conn_list{first.conn, first.conn, second.conn, second.conn}));
+  EXPECT_EQ(conn_ids("1000"), (conn_list{first.conn, first.conn, first.conn, second.conn,
+                                         second.conn, second.conn}));
+}
+
+TEST_F(RoutedCallE2E, ReleaseCallFromTheDesktopEndsBothLegs) {
+  ASSERT_NO_FATAL_FAILURE(start());
+  ASSERT_NO_FATAL_FAILURE(make_ready("1000"));
+  auto call = customer_calls();
+  ASSERT_TRUE(ast().wait_request("INVITE", "1000", kWait));
+  ASSERT_NO_FATAL_FAILURE(agent_answers("1000", call));
+
+  int code = -1;
+  auto out = sys->ctl({"request", "1000", "TReleaseCall", "--conn-id", call.conn}, &code);
+  ASSERT_EQ(code, 0) << out;
+  auto reply = nlohmann::json::parse(out);
+  EXPECT_EQ(reply["type"], "EventReleased");
+  EXPECT_EQ(reply["conn_id"], call.conn);
+  // The desktop asked on its DN's call-family subject.
+  EXPECT_TRUE(rec().wait([](const bus_msg& m) { return m.subject == "sipcc.tlib.req.call.1000"; },
+                         0ms));
+  EXPECT_TRUE(ast().wait_bye_from_sipcc(call.id, kWait));
+  EXPECT_TRUE(ast().wait_request("BYE", "1000", kWait));
+  ASSERT_TRUE(rec().wait_event("1000", v1::EventReleased, kWait));
+
+  expect_all_calls_ended();
+  EXPECT_EQ(rec().events("8000"), kRouted);
+  EXPECT_EQ(rec().events("1000"), concat({kReadyAgent, kAnsweredCall}));
+}
+
+TEST_F(RoutedCallE2E, RouterTimeoutWithoutRouterGoesToTheDefaultDn) {
+  ASSERT_NO_FATAL_FAILURE(start(/*with_router=*/false, /*router_timeout_s=*/1));
+  // A Ready agent, but nobody routes to it.
+  ASSERT_NO_FATAL_FAILURE(make_ready("1000"));
+  ast().set_call_policy("9999", call_policy::auto_answer());
+  auto call = customer_calls();
+  auto invite = ast().wait_request("INVITE", "9999", kWait);
+  ASSERT_TRUE(invite);
+  EXPECT_EQ(invite->start_line,
+            "INVITE sip:9999@127.0.0.1:" + std::to_string(ast().port()) + " SIP/2.0");
+  EXPECT_EQ(ast().wait_final(call.id, kWait), 200);
+  auto rr = rec().wait_event("8000", v1::EventRouteRequest, kWait);
+  auto used = rec().wait_event("8000", v1::EventRouteUsed, kWait);
+  ASSERT_TRUE(rr && used);
+  EXPECT_EQ(used->other_dn(), "9999");
+  // Not before the router timeout.
+  EXPECT_GE(used->timestamp_us() - rr->timestamp_us(), 1'000'000);
+  ASSERT_TRUE(rec().wait_event("9999", v1::EventEstablished, kWait));
+  ast().hangup_call(call.id);
+  EXPECT_TRUE(ast().wait_request("BYE", "9999", kWait));
+  ASSERT_TRUE(rec().wait_event("9999", v1::EventReleased, kWait));
+
+  expect_all_calls_ended();
+  EXPECT_EQ(ast().count("INVITE", "1000"), 0u);
+  EXPECT_EQ(rec().events("8000"), kRouted);
+  EXPECT_EQ(rec().events("9999"), kAnsweredCall);
+  EXPECT_EQ(rec().events("1000"), kReadyAgent);
+}
+
+TEST_F(RoutedCallE2E, CustomerHangsUpAfterAnswer) {
+  ASSERT_NO_FATAL_FAILURE(start());
+  ASSERT_NO_FATAL_FAILURE(make_ready("1000"));
+  auto call = customer_calls();
+  ASSERT_TRUE(ast().wait_request("INVITE", "1000", kWait));
+  ASSERT_NO_FATAL_FAILURE(agent_answers("1000", call));
+  ast().hangup_call(call.id);
+  EXPECT_TRUE(ast().wait_request("BYE", "1000", kWait));
+  ASSERT_TRUE(rec().wait_event("1000", v1::EventReleased, kWait));
+
+  expect_all_calls_ended();
+  EXPECT_EQ(rec().events("8000"), kRouted);
+  EXPECT_EQ(rec().events("1000"), concat({kReadyAgent, kAnsweredCall}));
+}
+
+}  // namespace
+}  // namespace sipcc::test

@@ -1,0 +1,39 @@
+#include "call_gauges.hpp"
+
+#include <gtest/gtest.h>
+
+#include <thread>
+
+#include "sipcc/bus_schema.hpp"
+#include "sipcc/v1/ops.pb.h"
+
+namespace sipcc::test {
+
+using namespace std::chrono_literals;
+
+int64_t actor_gauge(sipcc_system& sys, const std::string& instance, const std::string& label) {
+  v1::CounterQuery q;
+  auto reply = sys.recorder().client().request(subj::ops_counters(instance), q, 2s);
+  v1::CounterSet cs;
+  if (!reply || !cs.ParseFromString(*reply))
+    return -1;
+  for (auto& c : cs.counters())
+    if (c.name() == "actors" && c.label() == label)
+      return c.value();
+  return -1;
+}
+
+void expect_nothing_dangles(sipcc_system& sys, std::chrono::milliseconds deadline) {
+  for (auto [inst, label] : {std::pair{"edge1", "edge_legs"}, std::pair{"callctl-0", "call"}}) {
+    int64_t value = -1;
+    auto until = std::chrono::steady_clock::now() + deadline;
+    while (value != 0 && std::chrono::steady_clock::now() < until) {
+      value = actor_gauge(sys, inst, label);
+      if (value != 0)
+        std::this_thread::sleep_for(50ms);  // gauges are polled: nothing announces a change
+    }
+    EXPECT_EQ(value, 0) << inst << " " << label;
+  }
+}
+
+}  // namespace sipcc::test
