@@ -24,11 +24,16 @@ protected:
     if (!sipp_installed())
       GTEST_SKIP() << "sipp (package sip-tester) is not on PATH";
     agent_port = free_port(SOCK_DGRAM);
+    voicemail_port = free_port(SOCK_DGRAM);
     system_options opts;
-    // The agent DN is reached straight at the SIPp "Asterisk"; no presence here.
-    opts.dns = {{"1000", "Extension", "", "",
-                 "contact: \"sip:1000@127.0.0.1:" + std::to_string(agent_port) +
-                     "\", monitor: false"},
+    // Each DN is reached straight at its own SIPp "Asterisk"; no presence here.
+    // The agent DN overflows to voicemail after 2 s of ringing.
+    auto at = [](const std::string& dn, uint16_t port) {
+      return "contact: \"sip:" + dn + "@127.0.0.1:" + std::to_string(port) + "\", monitor: false";
+    };
+    opts.dns = {{"1000", "Extension", "", "no-answer-timeout: 2, no-answer-overflow: \"9999\"",
+                 at("1000", agent_port)},
+                {"9999", "Voicemail", "", "", at("9999", voicemail_port)},
                 {"8000", "RoutingPoint", "", "router-timeout: 60"}};
     opts.services = {{"sip-edge", "edge1"}, {"callctl", "callctl-0"}};
     sys = std::make_unique<sipcc_system>(opts);
@@ -59,9 +64,9 @@ protected:
     return ev;
   }
 
-  uint16_t agent_port = 0;
+  uint16_t agent_port = 0, voicemail_port = 0;
   std::unique_ptr<sipcc_system> sys;
-  std::unique_ptr<sipp_run> agent, customer;
+  std::unique_ptr<sipp_run> agent, customer, voicemail;
 };
 
 TEST_F(RoutedCallSipp, AgentAnswersAndCustomerHangsUp) {
@@ -124,6 +129,27 @@ TEST_F(RoutedCallSipp, AgentHoldReinviteIsPassedToTheCustomer) {
   EXPECT_EQ(agent_got.back(), customer_answers.back());
   EXPECT_EQ(sys->recorder().events("1000"),
             (ev_list{v1::EventRinging, v1::EventEstablished, v1::EventReleased}));
+  expect_nothing_dangles(*sys, kWait);
+}
+
+TEST_F(RoutedCallSipp, UnansweredCallOverflowsToVoicemail) {
+  agent = std::make_unique<sipp_run>("agent-rings-until-cancelled.xml", agent_port, sys->dir(),
+                                     std::vector<std::string>{}, "agent");
+  voicemail = std::make_unique<sipp_run>("sn:uas", voicemail_port, sys->dir(),
+                                         std::vector<std::string>{}, "voicemail");
+  sys->start_services();
+  auto conn = customer_calls("sn:uac", "1000");
+  ASSERT_FALSE(conn.empty());
+  route(conn, "1000");
+  // no-answer-timeout 2 s on DN 1000, then no-answer-overflow to 9999.
+  ASSERT_TRUE(sys->recorder().wait_event("9999", v1::EventReleased, kWait));
+  EXPECT_EQ(agent->wait_exit(kWait), 0) << agent->log();
+  EXPECT_EQ(voicemail->wait_exit(kWait), 0) << voicemail->log();
+  EXPECT_EQ(customer->wait_exit(kWait), 0) << customer->log();
+  EXPECT_EQ(sys->recorder().events("1000"), (ev_list{v1::EventRinging, v1::EventReleased}));
+  EXPECT_EQ(sys->recorder().events("9999"),
+            (ev_list{v1::EventRinging, v1::EventEstablished, v1::EventReleased}));
+  EXPECT_EQ(sys->recorder().events("8000"), (ev_list{v1::EventRouteRequest, v1::EventRouteUsed}));
   expect_nothing_dangles(*sys, kWait);
 }
 
