@@ -1,6 +1,8 @@
 #include "callctl.hpp"
 
+#include <cstring>
 #include <unordered_map>
+#include <unordered_set>
 
 #include <caf/all.hpp>
 #include <spdlog/spdlog.h>
@@ -110,7 +112,7 @@ void carry_out(call_actor* self, const std::vector<call_action>& actions) {
       }
       case call_action::invite_agent: {
         // The registry must know the leg before its first event can arrive.
-        self->send(s.registry, leg_map_atom::value, a.leg, c.conn_id);
+        self->send(s.registry, leg_map_atom::value, a.leg, c.conn_id, s.customer_edge);
         v1::LegCommand cmd;
         auto* inv = cmd.mutable_invite();
         inv->set_owner(s.sh->owner);
@@ -236,6 +238,18 @@ void on_leg(call_actor* self, const v1::LegEvent& le) {
       ev.emplace(call_event::reinvite);
       ev->sdp = le.reinvite().sdp();
       break;
+    case v1::LegEvent::kGone: {
+      // A leg that ends without its usual event (a lost message, an edge
+      // that restarted): take it as the far end leaving. After a normal end
+      // the call is over already, or the leg is no longer its current one.
+      bool up = c.state == call_state::connecting || c.state == call_state::established;
+      if (customer)
+        ev.emplace(up ? call_event::customer_bye : call_event::customer_cancelled);
+      else
+        ev.emplace(up ? call_event::agent_bye : call_event::agent_failed);
+      ev->status = 480;
+      break;
+    }
     default:
       return;
   }
@@ -354,8 +368,13 @@ caf::behavior call_behavior(call_actor* self, shared* sh, caf::actor registry,
 struct registry_state {
   shared* sh = nullptr;
   std::unique_ptr<conn_id_generator> ids;
-  std::unordered_map<std::string, caf::actor> calls;      // ConnID -> call
-  std::unordered_map<std::string, std::string> leg_call;  // leg id -> ConnID
+  std::unordered_map<std::string, caf::actor> calls;  // ConnID -> call
+  struct leg_info {
+    std::string conn_id;
+    std::string edge;
+    int misses = 0;  // consecutive audits of its edge that did not list it
+  };
+  std::unordered_map<std::string, leg_info> legs;     // leg id -> its call
   std::unordered_map<std::string, std::string> agents;    // DN -> AgentID logged in
   static inline const char* name = "callctl-registry";
 };
@@ -369,6 +388,50 @@ void reply_error(registry_actor* self, const std::string& reply_to, const v1::TR
     self->state.sh->nats->publish(reply_to, make_error(req, code, msg, now_us()));
 }
 
+// The edge listed what it holds for us: drop what we do not know, and end
+// calls whose legs it stopped listing (twice, so a leg created while the
+// list was on its way is not taken for lost; once when the edge restarted).
+void on_audit(registry_actor* self, const v1::LegAudit& audit, int misses_to_lose = 2) {
+  auto& s = self->state;
+  std::unordered_set<std::string> listed(audit.leg_ids().begin(), audit.leg_ids().end());
+  for (auto& id : listed) {
+    if (s.legs.count(id))
+      continue;
+    process_counters().add(counter_id::audit_fixes, "stray_leg");
+    v1::LegCommand cmd;
+    cmd.set_schema(v1::SCHEMA_V1);
+    cmd.set_leg_id(id);
+    cmd.mutable_drop()->set_why("callctl knows no call for it");
+    s.sh->nats->publish(subj::edge_leg(audit.edge_id()), cmd);
+  }
+  for (auto it = s.legs.begin(); it != s.legs.end();) {
+    auto& info = it->second;
+    if (info.edge != audit.edge_id() || listed.count(it->first)) {
+      if (info.edge == audit.edge_id())
+        info.misses = 0;
+      ++it;
+      continue;
+    }
+    if (++info.misses < misses_to_lose) {
+      ++it;
+      continue;
+    }
+    process_counters().add(counter_id::audit_fixes, "lost_leg");
+    spdlog::warn("ConnID {}: edge {} no longer holds leg {}", info.conn_id, info.edge, it->first);
+    auto call = s.calls.find(info.conn_id);
+    if (call != s.calls.end()) {
+      v1::LegEvent gone;
+      gone.set_schema(v1::SCHEMA_V1);
+      gone.set_leg_id(it->first);
+      gone.set_edge_id(info.edge);
+      gone.set_conn_id(info.conn_id);
+      gone.mutable_gone()->set_why("missing from the edge's audit");
+      self->send(call->second, leg_atom::value, gone);
+    }
+    it = s.legs.erase(it);
+  }
+}
+
 void gauge(registry_actor* self) {
   process_counters().set(counter_id::actors, "call",
                          static_cast<int64_t>(self->state.calls.size()));
@@ -378,14 +441,15 @@ caf::behavior registry_behavior(registry_actor* self, shared* sh) {
   self->state.sh = sh;
   self->state.ids = std::make_unique<conn_id_generator>(
       0, static_cast<uint64_t>(now_us() / 1000));
+  gauge(self);  // reads 0, not "unknown", before the first call
   self->set_down_handler([=](const caf::down_msg& dm) {
     auto& s = self->state;
     for (auto it = s.calls.begin(); it != s.calls.end();) {
       if (it->second.address() == dm.source) {
         auto conn = it->first;
         it = s.calls.erase(it);
-        for (auto l = s.leg_call.begin(); l != s.leg_call.end();)
-          l = l->second == conn ? s.leg_call.erase(l) : std::next(l);
+        for (auto l = s.legs.begin(); l != s.legs.end();)
+          l = l->second.conn_id == conn ? s.legs.erase(l) : std::next(l);
       } else {
         ++it;
       }
@@ -409,7 +473,7 @@ caf::behavior registry_behavior(registry_actor* self, shared* sh) {
                                                  caf::actor_cast<caf::actor>(self), &s.agents,
                                                  conn, le);
             s.calls.emplace(conn, a);
-            s.leg_call.emplace(le.leg_id(), conn);
+            s.legs[le.leg_id()] = {conn, le.edge_id(), 0};
             gauge(self);
             break;
           }
@@ -419,8 +483,8 @@ caf::behavior registry_behavior(registry_actor* self, shared* sh) {
               process_counters().add(counter_id::bus_decode_errors, "leg_event");
               return;
             }
-            auto l = s.leg_call.find(le.leg_id());
-            auto conn = l != s.leg_call.end() ? l->second : le.conn_id();
+            auto l = s.legs.find(le.leg_id());
+            auto conn = l != s.legs.end() ? l->second.conn_id : le.conn_id();
             auto c = s.calls.find(conn);
             if (c != s.calls.end())
               self->send(c->second, leg_atom::value, le);
@@ -442,6 +506,22 @@ caf::behavior registry_behavior(registry_actor* self, shared* sh) {
             self->send(c->second, req_atom::value, req, reply);
             break;
           }
+          case subject_family::ops_ready: {
+            // An edge (re)started: the dialogs it held are gone with it.
+            auto edge = subject.substr(std::strlen("sipcc.ops."));
+            edge = edge.substr(0, edge.find('.'));
+            v1::LegAudit empty;
+            empty.set_edge_id(edge);
+            on_audit(self, empty, 1);
+            break;
+          }
+          case subject_family::leg_audit: {
+            v1::LegAudit audit;
+            if (!audit.ParseFromString(data))
+              return;
+            on_audit(self, audit);
+            break;
+          }
           case subject_family::state_dn: {
             v1::DnState st;
             if (!st.ParseFromString(data))
@@ -456,9 +536,8 @@ caf::behavior registry_behavior(registry_actor* self, shared* sh) {
             break;
         }
       },
-      [=](leg_map_atom, const std::string& leg, const std::string& conn) {
-        self->state.leg_call[leg] = conn;
-      },
+      [=](leg_map_atom, const std::string& leg, const std::string& conn,
+          const std::string& edge) { self->state.legs[leg] = {conn, edge, 0}; },
   };
 }
 
@@ -490,6 +569,8 @@ std::string callctl_service::start() {
   };
   ctx.nats->subscribe(subj::in_invite, forward, subj::in_invite_queue);
   ctx.nats->subscribe(subj::leg_events_of(ctx.instance), forward);
+  ctx.nats->subscribe(subj::leg_audit(ctx.instance), forward);
+  ctx.nats->subscribe(subj::ops_ready_all, forward);
   ctx.nats->subscribe(subj::tlib_req_family("call"), forward);
   ctx.nats->subscribe("sipcc.state.dn.*", forward);
   return std::string("bus ") + subj::in_invite + " (queue " + subj::in_invite_queue + "), " +

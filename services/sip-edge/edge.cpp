@@ -116,8 +116,17 @@ struct sip_edge::impl {
       return;
     }
     legs = std::make_unique<call_legs>(ctx, nua, root);
+    su_timer_t* audit_timer =
+        su_timer_create(su_root_task(root), static_cast<su_duration_t>(ctx.cfg.audit_interval_ms));
+    su_timer_set_for_ever(
+        audit_timer,
+        [](su_root_magic_t* magic, su_timer_t*, su_timer_arg_t*) {
+          reinterpret_cast<impl*>(magic)->legs->audit();
+        },
+        nullptr);
     started.set_value("");
     su_root_run(root);
+    su_timer_destroy(audit_timer);
     legs.reset();
     nua_destroy(nua);
     su_root_destroy(root);

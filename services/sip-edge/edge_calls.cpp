@@ -43,7 +43,9 @@ struct leg : handle_ctx {
 };
 
 call_legs::call_legs(service_context& ctx, nua_t* nua, su_root_t* root)
-    : ctx_(ctx), nua_(nua), root_(root) {}
+    : ctx_(ctx), nua_(nua), root_(root) {
+  gauge();  // reads 0, not "unknown", before the first call
+}
 
 call_legs::~call_legs() {
   for (auto& [id, l] : legs_)
@@ -239,6 +241,7 @@ void call_legs::command(const v1::LegCommand& cmd) {
     l->id = cmd.leg_id();
     l->owner = inv.owner();
     l->conn_id = inv.conn_id();
+    owners_.insert(l->owner);
     l->owner_set = this;
     std::string from = (inv.from_name().empty() ? "" : "\"" + inv.from_name() + "\" ") + "<" +
                        (inv.from_uri().empty()
@@ -269,6 +272,7 @@ void call_legs::command(const v1::LegCommand& cmd) {
         return;  // first claim wins
       l.owner = cmd.claim().owner();
       l.conn_id = cmd.claim().conn_id();
+      owners_.insert(l.owner);
       if (l.timer)
         su_timer_reset(l.timer);
       auto held = std::move(l.held);
@@ -303,6 +307,9 @@ void call_legs::command(const v1::LegCommand& cmd) {
     case v1::LegCommand::kBye:
       nua_bye(l.nh, TAG_END());
       return;
+    case v1::LegCommand::kDrop:
+      drop(l, cmd.drop().why());
+      return;
     case v1::LegCommand::kCancel:
       nua_cancel(l.nh, TAG_END());
       return;
@@ -317,14 +324,32 @@ void call_legs::command(const v1::LegCommand& cmd) {
   }
 }
 
+void call_legs::drop(leg& l, const std::string& why) {
+  spdlog::warn("edge: dropping leg {} (ConnID {}): {}", l.id, l.conn_id, why);
+  if (l.answered)
+    nua_bye(l.nh, TAG_END());
+  else if (l.inbound)
+    nua_respond(l.nh, 480, "Call no longer known", TAG_END());
+  else
+    nua_cancel(l.nh, TAG_END());
+}
+
 void call_legs::hang_up_all() {
-  for (auto& [id, l] : legs_) {
-    if (l->answered)
-      nua_bye(l->nh, TAG_END());
-    else if (l->inbound)
-      nua_respond(l->nh, 503, "Shutting down", TAG_END());
-    else
-      nua_cancel(l->nh, TAG_END());
+  for (auto& [id, l] : legs_)
+    drop(*l, "shutting down");
+}
+
+void call_legs::audit() {
+  std::unordered_map<std::string, v1::LegAudit> by_owner;
+  for (auto& owner : owners_)
+    by_owner[owner];
+  for (auto& [id, l] : legs_)
+    if (!l->owner.empty())
+      by_owner[l->owner].add_leg_ids(id);
+  for (auto& [owner, a] : by_owner) {
+    a.set_schema(v1::SCHEMA_V1);
+    a.set_edge_id(ctx_.instance);
+    ctx_.nats->publish(subj::leg_audit(owner), a);
   }
 }
 

@@ -6,6 +6,7 @@
 #include <memory>
 #include <string>
 #include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 #include <sofia-sip/nua.h>
@@ -39,12 +40,15 @@ public:
   void command(const v1::LegCommand& cmd);
   // Ends every leg (shutdown).
   void hang_up_all();
+  // Lists each owner's legs to it (sipcc.audit.<owner>).
+  void audit();
 
 private:
   friend struct leg;
   void publish(leg& l, v1::LegEvent& ev);
   void forget(leg* l, const char* why);
   void set_timer(leg& l, uint32_t ms);
+  void drop(leg& l, const std::string& why);
   static void on_timer(su_root_magic_t*, su_timer_t*, su_timer_arg_t*);
   void gauge();
 
@@ -53,6 +57,9 @@ private:
   su_root_t* root_;
   uint64_t next_ = 0;
   std::unordered_map<std::string, std::unique_ptr<leg>> legs_;
+  // Every owner that ever had a leg here: each keeps getting audits, empty
+  // ones too, so it notices legs that ended without word.
+  std::unordered_set<std::string> owners_;
 };
 
 }  // namespace sipcc::edge

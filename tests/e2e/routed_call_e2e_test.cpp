@@ -145,14 +145,7 @@ protected:
   // No call left at the fake (either side), no leg at the edge, no call
   // actor in callctl.
   void expect_all_calls_ended() {
-    auto t0 = std::chrono::steady_clock::now();
-    auto ms = [&]{ return (long)std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now()-t0).count(); };
     EXPECT_TRUE(ast().wait_calls_ended(kWait));
-    fprintf(stderr, "fake ended %ld\n", ms());
-    while (actor_gauge(*sys, "callctl-0", "call") != 0) {}
-    fprintf(stderr, "callctl 0 %ld\n", ms());
-    while (actor_gauge(*sys, "edge1", "edge_legs") != 0) {}
-    fprintf(stderr, "edge 0 %ld\n", ms());
     EXPECT_EQ(ast().active_calls(), 0u);
     expect_nothing_dangles(*sys, kWait);
   }

@@ -80,6 +80,14 @@ bool child_process::wait_output(const std::string& text, std::chrono::millisecon
   return false;
 }
 
+void child_process::kill_now() {
+  if (pid_ <= 0)
+    return;
+  ::kill(pid_, SIGKILL);
+  ::waitpid(pid_, nullptr, 0);
+  pid_ = -1;
+}
+
 int child_process::stop(std::chrono::milliseconds deadline) {
   if (pid_ <= 0)
     return 0;
@@ -137,7 +145,7 @@ std::optional<v1::TEvent> bus_recorder::wait_event(const std::string& dn, v1::Ev
   int seen = 0;
   auto m = wait(
       [&](const bus_msg& m) {
-        if (&m == &msgs_.front())
+        if (&m == &all_front())
           seen = 0;  // each wake-up rescans from the start
         return m.subject == subject && ev.ParseFromString(m.data) && ev.type() == type &&
                ++seen == nth;
@@ -180,7 +188,8 @@ sipcc_system::sipcc_system(system_options opts) : opts_(std::move(opts)) {
   std::ostringstream y;
   y << "bus: { nats-url: " << nats_url() << " }\n"
     << "sip-edge: { id: edge1, bind: 127.0.0.1:" << edge_port_
-    << ", t1x64-ms: " << opts_.t1x64_ms << " }\n"
+    << ", t1x64-ms: " << opts_.t1x64_ms << ", audit-interval-ms: " << opts_.audit_interval_ms
+    << " }\n"
     << "asterisk: { address: 127.0.0.1:"
     << (opts_.asterisk_port ? opts_.asterisk_port : asterisk_.port()) << " }\n"
     << "presence:\n  instance: presence-0\n  subscribe-rate: " << opts_.subscribe_rate
@@ -216,17 +225,50 @@ sipcc_system::~sipcc_system() {
 }
 
 void sipcc_system::start_services() {
-  for (auto& [svc, inst] : opts_.services) {
-    std::string path = "services/" + svc + "/" + svc;
-    services_.push_back(std::make_unique<child_process>(
-        std::vector<std::string>{bin(path), "--config", config_path_, "--log-level", "debug"},
-        dir_ + "/" + svc));
-  }
-  for (auto& [svc, inst] : opts_.services) {
-    auto subject = subj::ops_ready(inst);
-    if (!recorder_->wait([&](const bus_msg& m) { return m.subject == subject; }, 15s))
-      throw std::runtime_error(inst + " did not become ready; logs in " + dir_);
-  }
+  for (auto& [svc, inst] : opts_.services)
+    launch(svc);
+  for (auto& [svc, inst] : opts_.services)
+    wait_ready(inst, 1);
+}
+
+void sipcc_system::launch(const std::string& svc) {
+  std::string path = "services/" + svc + "/" + svc;
+  // Each run of a service logs to its own files.
+  std::string log = dir_ + "/" + svc + (services_.count(svc) ? "." + std::to_string(++runs_) : "");
+  services_[svc] = std::make_unique<child_process>(
+      std::vector<std::string>{bin(path), "--config", config_path_, "--log-level", "debug"}, log);
+}
+
+void sipcc_system::wait_ready(const std::string& instance, int nth) {
+  auto subject = subj::ops_ready(instance);
+  int seen = 0;
+  auto found = recorder_->wait(
+      [&](const bus_msg& m) {
+        if (&m == &recorder_->all_front())
+          seen = 0;
+        return m.subject == subject && ++seen == nth;
+      },
+      15s);
+  if (!found)
+    throw std::runtime_error(instance + " did not become ready; logs in " + dir_);
+}
+
+void sipcc_system::crash_service(const std::string& svc) {
+  auto it = services_.find(svc);
+  if (it != services_.end())
+    it->second->kill_now();
+}
+
+void sipcc_system::restart_service(const std::string& svc) {
+  std::string instance;
+  for (auto& [name, inst] : opts_.services)
+    if (name == svc)
+      instance = inst;
+  int before = 0;
+  for (auto& m : recorder_->all())
+    before += m.subject == subj::ops_ready(instance);
+  launch(svc);
+  wait_ready(instance, before + 1);
 }
 
 v1::TEvent sipcc_system::request(const std::string& dn, v1::RequestType type,

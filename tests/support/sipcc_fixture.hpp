@@ -10,6 +10,7 @@
 #include <condition_variable>
 #include <deque>
 #include <functional>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -36,6 +37,8 @@ public:
   bool wait_output(const std::string& text, std::chrono::milliseconds deadline,
                    bool stderr_stream = true) const;
   std::string output(bool stderr_stream = true) const;
+  // SIGKILL and reap.
+  void kill_now();
   // Sends SIGTERM and waits for the exit status (-1 on timeout).
   int stop(std::chrono::milliseconds deadline = std::chrono::seconds(10));
   // Waits for the child to exit by itself; its exit code, or -1 on timeout.
@@ -58,6 +61,9 @@ public:
   // Every TEvent type seen on sipcc.tlib.evt.<dn> so far, in order.
   std::vector<v1::EventType> events(const std::string& dn) const;
   std::vector<bus_msg> all() const;
+  // The oldest recorded message; for wait predicates that count matches
+  // (each wake-up scans from it again). Only valid inside wait().
+  const bus_msg& all_front() const { return msgs_.front(); }
   bus& client() { return bus_; }
 
 private:
@@ -85,6 +91,7 @@ struct system_options {
   std::vector<std::string> agents = {"agent1000", "agent1001"};
   int retry_interval_s = 1;
   int t1x64_ms = 1000;
+  int audit_interval_ms = 300;
   int subscribe_rate = 200;
   int subscribe_expires = 600;
   // Asterisk address in the configuration: 0 = the fixture's simulated
@@ -108,6 +115,10 @@ public:
   // Starts nats-server and the recorder; then start_services() runs the
   // services and waits until both announced themselves ready.
   void start_services();
+  // SIGKILL, as a crash: no clean shutdown, nothing said on the bus.
+  void crash_service(const std::string& service);
+  // Runs it again and waits for its new ready announcement.
+  void restart_service(const std::string& service);
   std::string nats_url() const { return "nats://127.0.0.1:" + std::to_string(nats_port_); }
   std::string config_path() const { return config_path_; }
   uint16_t edge_port() const { return edge_port_; }
@@ -133,7 +144,10 @@ private:
   fake_asterisk asterisk_;
   std::unique_ptr<child_process> nats_;
   std::unique_ptr<bus_recorder> recorder_;
-  std::vector<std::unique_ptr<child_process>> services_;
+  void launch(const std::string& service);
+  void wait_ready(const std::string& instance, int nth);
+  std::map<std::string, std::unique_ptr<child_process>> services_;
+  int runs_ = 0;
 };
 
 }  // namespace sipcc::test

@@ -34,6 +34,7 @@ TEST(Counters, NamesAndKinds) {
       {counter_id::tlib_errors, "tlib_errors", false},
       {counter_id::tlib_events, "tlib_events", false},
       {counter_id::routes, "routes", false},
+      {counter_id::audit_fixes, "audit_fixes", false},
       {counter_id::setup_latency, "setup_latency", false},
   };
   // A counter added to SIPCC_COUNTERS needs a case here.

@@ -21,6 +21,8 @@
     "a new inbound INVITE, to the callctl queue group; the taker claims the leg")  \
   X(leg_event, "sipcc.leg.*.*", LegEvent,                                          \
     "call-leg events to the owner token then leg-id")                              \
+  X(leg_audit, "sipcc.audit.*", LegAudit,                                          \
+    "the legs one edge holds for the owner, sent periodically")                    \
   X(sub_event, "sipcc.sub.*.*", SubEvent,                                          \
     "subscription outcomes and NOTIFYs, to the owner token then sub-id")           \
   X(tlib_req, "sipcc.tlib.req.*.*", TRequest,                                      \
@@ -84,6 +86,7 @@ inline constexpr const char* in_invite = "sipcc.in.invite";
 inline constexpr const char* in_invite_queue = "callctl";
 std::string leg_event(std::string_view owner, std::string_view leg_id);
 std::string leg_events_of(std::string_view owner);  // wildcard for the owner
+std::string leg_audit(std::string_view owner);
 std::string sub_event(std::string_view owner, std::string_view sub_id);
 std::string sub_events_of(std::string_view owner);  // wildcard for the owner
 std::string tlib_req(v1::RequestType type, std::string_view dn);
@@ -97,6 +100,7 @@ std::string dn_calls(std::string_view dn);
 inline constexpr const char* dn_calls_all = "sipcc.dn.calls.*";
 std::string ops_counters(std::string_view instance);
 std::string ops_ready(std::string_view instance);
+inline constexpr const char* ops_ready_all = "sipcc.ops.*.ready";
 }  // namespace subj
 
 }  // namespace sipcc

@@ -72,6 +72,7 @@ struct config {
   host_port sip_bind{"127.0.0.1", 5060};
   std::string sip_user = "sipcc";          // user part of our From/Contact
   uint32_t sip_t1x64_ms = 32000;           // transaction timeout (RFC 3261 64*T1)
+  uint32_t audit_interval_ms = 10000;      // how often the edge lists its legs to their owners
 
   // asterisk:
   host_port asterisk{"127.0.0.1", 5070};

@@ -29,6 +29,7 @@
   C(tlib_errors, "EventError replies, by error code")                         \
   C(tlib_events, "events published, by event type")                           \
   C(routes, "routes made, by reason (agent, max-wait)")                       \
+  C(audit_fixes, "what the edge/callctl audit ended: stray_leg, lost_leg")    \
   C(setup_latency, "answered inbound calls by setup time at the edge (INVITE " \
                    "in to 200 out), by upper bound in microseconds")
 

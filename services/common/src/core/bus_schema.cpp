@@ -113,6 +113,7 @@ std::string leg_event(std::string_view owner, std::string_view leg_id) {
   return join({"sipcc.leg", owner, leg_id});
 }
 std::string leg_events_of(std::string_view owner) { return join({"sipcc.leg", owner, "*"}); }
+std::string leg_audit(std::string_view owner) { return join({"sipcc.audit", owner}); }
 std::string sub_event(std::string_view owner, std::string_view sub_id) {
   return join({"sipcc.sub", owner, sub_id});
 }

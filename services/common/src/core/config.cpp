@@ -390,6 +390,7 @@ const field<config> sip_edge_fields[] = {
     {"bind", [](const val& v, config& c) { c.sip_bind = v.address(); }},
     {"user", [](const val& v, config& c) { c.sip_user = v.nonempty(); }},
     {"t1x64-ms", [](const val& v, config& c) { c.sip_t1x64_ms = v.number(1); }},
+    {"audit-interval-ms", [](const val& v, config& c) { c.audit_interval_ms = v.number(100); }},
 };
 
 const field<config> asterisk_fields[] = {
