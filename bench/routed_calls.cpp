@@ -181,9 +181,15 @@ using counter_map = std::map<std::pair<std::string, std::string>, int64_t>;  // 
 counter_map query_counters(bus& b, const std::string& instance) {
   v1::CounterQuery q;
   q.set_schema(v1::SCHEMA_V1);
-  auto reply = b.request(subj::ops_counters(instance), q, 5s);
   v1::CounterSet cs;
-  if (!reply || !cs.ParseFromString(*reply))
+  // A service still working off a backlog answers late: a few tries.
+  bool answered = false;
+  for (int attempt = 0; attempt < 3 && !answered; ++attempt) {
+    check_stop();
+    auto reply = b.request(subj::ops_counters(instance), q, 5s);
+    answered = reply && cs.ParseFromString(*reply);
+  }
+  if (!answered)
     throw std::runtime_error(instance + " does not answer its counter query");
   counter_map out;
   for (auto& c : cs.counters())
@@ -467,7 +473,8 @@ sipp_result run_customers(const bench_system& sys, const options& o, double rate
   const std::string prefix = sys.dir() + "/" + name;
   const int hold_ms = static_cast<int>(std::lround(o.hold_s * 1000));
   // Wide enough never to throttle: SIPp slows the rate down at the limit.
-  const auto limit = static_cast<int64_t>(rate * (o.hold_s + 2 * 35.0)) + 10;
+  const auto limit = static_cast<int64_t>(
+      rate * (o.hold_s + std::chrono::duration<double>(kRecvTimeout).count())) + 10;
   const int timeout_s = static_cast<int>(static_cast<double>(calls) / rate + o.hold_s) + 60;
   child_process sipp(
       {"sipp", "-sf", std::string(SIPCC_SOURCE_DIR) + "/tests/sipp/customers-call-rp-hold-and-hang-up.xml",
@@ -505,14 +512,14 @@ struct row {
 // One format for the header and the rows, so the columns always line up.
 constexpr const char* kColumns =
     "{:>7} {:>7} {:>6} {:>6} {:>5} {:>6} {:>6} | {:>6} {:>8} {:>7} {:>6} {:>6} {:>6} | {:>8} | "
-    "{:>6} {:>8} | {:>7} {:>7} {:>9}";
+    "{:>6} {:>8} | {:>7} {:>7} {:>9} {:>5}";
 
 std::string header() {
   return fmt::format("{:50}| {:^44} | {:8} | {:^15} |\n", "", "CPU ms per completed call", "",
                      "load, ms/call") +
          fmt::format(kColumns, "offered", "done/s", "calls", "failed", "stuck", "p50ms", "p99ms",
                      "edge", "presence", "callctl", "router", "nats", "sipcc", "bus/call", "sipp",
-                     "fake-ast", "others%", "retrans", "udp-drops");
+                     "fake-ast", "others%", "retrans", "udp-drops", "audit");
 }
 
 row run_point(const options& o, double rate) {
@@ -525,19 +532,26 @@ row run_point(const options& o, double rate) {
     return out;
   }
   bench_system sys(o);
-  sys.start_services();
-  sys.agents_ready();
-  if (o.warmup_s > 0) {
-    run_customers(sys, o, rate, static_cast<int64_t>(std::lround(rate * o.warmup_s)), "warmup");
-    sys.drain();
-    sys.wait_routable(30s);
-  }
-
   const auto calls = static_cast<int64_t>(std::lround(rate * o.duration_s));
-  auto before = sys.take();
-  auto sipp = run_customers(sys, o, rate, calls, "customers");
-  const int64_t stuck = sys.drain();
-  auto after = sys.take();
+  bench_system::snapshot before, after;
+  sipp_result sipp;
+  int64_t stuck = 0;
+  try {
+    sys.start_services();
+    sys.agents_ready();
+    if (o.warmup_s > 0) {
+      run_customers(sys, o, rate, static_cast<int64_t>(std::lround(rate * o.warmup_s)),
+                    "warmup");
+      sys.drain();
+      sys.wait_routable(30s);
+    }
+    before = sys.take();
+    sipp = run_customers(sys, o, rate, calls, "customers");
+    stuck = sys.drain();
+    after = sys.take();
+  } catch (const std::exception& e) {
+    throw std::runtime_error(std::string(e.what()) + " (logs in " + sys.dir() + ")");
+  }
 
   const double done = static_cast<double>(sipp.successful);
   auto per_call = [&](double total) {
@@ -548,10 +562,14 @@ row run_point(const options& o, double rate) {
     return static_cast<double>(after.ticks[proc] - before.ticks[proc]) * tick_ms;
   };
   double sipcc_ms = 0;
-  int64_t bus_out = 0;
+  int64_t bus_out = 0, audit_fixes = 0;
   for (auto& [svc, inst] : bench_system::kServices) {
     sipcc_ms += cpu_ms(inst);
-    bus_out += sum_of(after.counters[inst], "bus_out") - sum_of(before.counters[inst], "bus_out");
+    auto delta = [&](const char* name) {
+      return sum_of(after.counters[inst], name) - sum_of(before.counters[inst], name);
+    };
+    bus_out += delta("bus_out");
+    audit_fixes += delta("audit_fixes");
   }
   sipcc_ms += cpu_ms("nats");
   const double sipp_ms = after.children_ms - before.children_ms;
@@ -570,7 +588,7 @@ row run_point(const options& o, double rate) {
       per_call(cpu_ms("callctl-0")), per_call(cpu_ms("router-0")), per_call(cpu_ms("nats")),
       per_call(sipcc_ms), per_call(static_cast<double>(bus_out)), per_call(sipp_ms),
       per_call(self_ms), fmt::format("{:.0f}", others), sipp.retransmissions,
-      after.udp_drops - before.udp_drops);
+      after.udp_drops - before.udp_drops, audit_fixes);
   out.clean = sipp.failed == 0 && stuck == 0;
   if (!out.clean || o.keep_logs)
     std::cerr << "point " << rate << " calls/s: logs kept in " << sys.dir() << "\n";

@@ -336,6 +336,7 @@ struct registry_state {
   std::unordered_map<std::string, v1::DnState> cache;
   std::unordered_map<std::string, std::string> agent_dn;  // AgentID -> DN
   std::unordered_map<std::string, caf::actor> lists;       // "@<name>" -> list actor
+  caf::actor pacer;
   static inline const char* name = "registry";
 };
 
@@ -439,7 +440,10 @@ caf::behavior registry_behavior(registry_actor* self, const config* cfg, bus* na
   s.cfg = cfg;
   s.nats = nats;
   s.owner = owner;
-  auto pacer = spawn_pacer(self, cfg->subscribe_rate);
+  // Held here: an actor nobody references ends as "unreachable", and the
+  // link would take the registry with it.
+  s.pacer = spawn_pacer(self, cfg->subscribe_rate);
+  auto& pacer = s.pacer;
   std::unordered_map<std::string, const resource_list_config*> list_of;
   for (auto& l : cfg->resource_lists)
     for (auto& dn : l.dns)

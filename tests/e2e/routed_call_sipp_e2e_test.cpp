@@ -35,7 +35,8 @@ protected:
                  at("1000", agent_port)},
                 {"9999", "Voicemail", "", "", at("9999", voicemail_port)},
                 {"8000", "RoutingPoint", "", "router-timeout: 60"}};
-    opts.services = {{"sip-edge", "edge1"}, {"callctl", "callctl-0"}};
+    opts.services = {{"sip-edge", "edge1"}, {"callctl", "callctl-0"}, {"presence", "presence-0"}};
+    opts.extra_yaml = "application:\n  agent-no-answer-action: notready\n";
     sys = std::make_unique<sipcc_system>(opts);
   }
 
@@ -138,6 +139,10 @@ TEST_F(RoutedCallSipp, UnansweredCallOverflowsToVoicemail) {
   voicemail = std::make_unique<sipp_run>("sn:uas", voicemail_port, sys->dir(),
                                          std::vector<std::string>{}, "voicemail");
   sys->start_services();
+  // An agent who lets the call ring out is made NotReady
+  // (application agent-no-answer-action: notready).
+  ASSERT_EQ(sys->request("1000", v1::TAgentLogin, "agent1000").type(), v1::EventAgentLogin);
+  ASSERT_EQ(sys->request("1000", v1::TAgentSetReady).type(), v1::EventAgentReady);
   auto conn = customer_calls("sn:uac", "1000");
   ASSERT_FALSE(conn.empty());
   route(conn, "1000");
@@ -146,7 +151,12 @@ TEST_F(RoutedCallSipp, UnansweredCallOverflowsToVoicemail) {
   EXPECT_EQ(agent->wait_exit(kWait), 0) << agent->log();
   EXPECT_EQ(voicemail->wait_exit(kWait), 0) << voicemail->log();
   EXPECT_EQ(customer->wait_exit(kWait), 0) << customer->log();
-  EXPECT_EQ(sys->recorder().events("1000"), (ev_list{v1::EventRinging, v1::EventReleased}));
+  auto not_ready = sys->recorder().wait_event("1000", v1::EventAgentNotReady, kWait);
+  ASSERT_TRUE(not_ready);
+  EXPECT_EQ(not_ready->reasons().pairs(0).str(), "NoAnswer");
+  EXPECT_EQ(sys->recorder().events("1000"),
+            (ev_list{v1::EventAgentLogin, v1::EventAgentReady, v1::EventRinging,
+                     v1::EventReleased, v1::EventAgentNotReady}));
   EXPECT_EQ(sys->recorder().events("9999"),
             (ev_list{v1::EventRinging, v1::EventEstablished, v1::EventReleased}));
   EXPECT_EQ(sys->recorder().events("8000"), (ev_list{v1::EventRouteRequest, v1::EventRouteUsed}));
