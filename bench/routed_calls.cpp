@@ -348,7 +348,7 @@ public:
     std::unique_lock<std::mutex> g(mu_);
     for (auto& [svc, inst] : kServices)
       if (!cv_.wait_for(g, 15s, [&] { return ready_.count(inst) > 0 || g_stop; }) || g_stop)
-        throw std::runtime_error(inst + " did not become ready; logs in " + dir_);
+        throw std::runtime_error(inst + " did not become ready");
   }
 
   // TAgentLogin + TAgentSetReady on every agent DN, then waits until
@@ -361,8 +361,8 @@ public:
     }
     auto routable = wait_routable(60s);
     if (routable != opts_.agents)
-      throw std::runtime_error(fmt::format("only {} of {} agents routable; logs in {}", routable,
-                                           opts_.agents, dir_));
+      throw std::runtime_error(
+          fmt::format("only {} of {} agents routable", routable, opts_.agents));
   }
 
   // Polls until every agent DN is routable or the deadline; the count.
@@ -446,8 +446,8 @@ private:
     auto reply = bus_->request(subj::tlib_req(type, dn), r, 5s);
     v1::TEvent ev;
     if (!reply || !ev.ParseFromString(*reply) || ev.type() == v1::EventError)
-      throw std::runtime_error(fmt::format("{} on DN {} failed; logs in {}",
-                                           v1::RequestType_Name(type), dn, dir_));
+      throw std::runtime_error(
+          fmt::format("{} on DN {} failed", v1::RequestType_Name(type), dn));
   }
 
   const options& opts_;
@@ -493,7 +493,7 @@ sipp_result run_customers(const bench_system& sys, const options& o, double rate
     r.exit_code = sipp.wait_exit(1s);
   }
   if (r.exit_code == -1)
-    throw std::runtime_error("sipp did not end; logs in " + sys.dir());
+    throw std::runtime_error("sipp did not end");
   auto stats = sipp_final_stats(prefix + ".csv");
   r.successful = stat_count(stats, "SuccessfulCall(C)");
   r.failed = calls - r.successful;  // failed, timed out or never placed

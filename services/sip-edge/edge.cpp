@@ -106,6 +106,13 @@ struct sip_edge::impl {
                      // anything else gets 405 from the stack itself.
                      SIPTAG_ALLOW_STR("INVITE, ACK, BYE, CANCEL, OPTIONS, NOTIFY, INFO, UPDATE"),
                      NTATAG_SIP_T1X64(ctx.cfg.sip_t1x64_ms),
+                     // Session timers, explicitly: nua refreshes each leg by
+                     // itself, with UPDATE where the peer allows it (no SDP
+                     // to renegotiate through the B2BUA).
+                     NUTAG_SESSION_TIMER(ctx.cfg.session_expires_s),
+                     NUTAG_MIN_SE(ctx.cfg.min_se_s),
+                     NUTAG_SESSION_REFRESHER(nua_any_refresher),
+                     NUTAG_UPDATE_REFRESH(1),
                      SIPTAG_USER_AGENT_STR("sipcc"),
                      TAG_END());
     if (!nua) {

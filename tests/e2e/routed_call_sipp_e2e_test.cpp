@@ -37,6 +37,8 @@ protected:
                 {"8000", "RoutingPoint", "", "router-timeout: 60"}};
     opts.services = {{"sip-edge", "edge1"}, {"callctl", "callctl-0"}, {"presence", "presence-0"}};
     opts.extra_yaml = "application:\n  agent-no-answer-action: notready\n";
+    // Phones may ask for short session timers here (the refresh test).
+    opts.edge_extra = "min-se: 2";
     sys = std::make_unique<sipcc_system>(opts);
   }
 
@@ -160,6 +162,25 @@ TEST_F(RoutedCallSipp, UnansweredCallOverflowsToVoicemail) {
   EXPECT_EQ(sys->recorder().events("9999"),
             (ev_list{v1::EventRinging, v1::EventEstablished, v1::EventReleased}));
   EXPECT_EQ(sys->recorder().events("8000"), (ev_list{v1::EventRouteRequest, v1::EventRouteUsed}));
+  expect_nothing_dangles(*sys, kWait);
+}
+
+TEST_F(RoutedCallSipp, SessionTimerIsRefreshedOnTheAgentLeg) {
+  agent = std::make_unique<sipp_run>("agent-answers-with-short-session-timer-and-sees-a-refresh.xml",
+                                     agent_port, sys->dir(), std::vector<std::string>{}, "agent");
+  sys->start_services();
+  // The customer stays 5 s on a call whose agent leg expires every 4 s.
+  auto conn = customer_calls("sn:uac", "5000");
+  ASSERT_FALSE(conn.empty());
+  route(conn, "1000");
+  ASSERT_TRUE(sys->recorder().wait_event("1000", v1::EventReleased, kWait));
+  EXPECT_EQ(agent->wait_exit(kWait), 0) << agent->log();  // 0: the refresh came in time
+  EXPECT_EQ(customer->wait_exit(kWait), 0) << customer->log();
+  auto t = agent->trace();
+  ASSERT_FALSE(t.empty());
+  EXPECT_NE(t.front().message.header("Session-Expires"), "") << "sipcc asks for session timers";
+  EXPECT_EQ(sys->recorder().events("1000"),
+            (ev_list{v1::EventRinging, v1::EventEstablished, v1::EventReleased}));
   expect_nothing_dangles(*sys, kWait);
 }
 

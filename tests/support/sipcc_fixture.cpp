@@ -189,7 +189,7 @@ sipcc_system::sipcc_system(system_options opts) : opts_(std::move(opts)) {
   y << "bus: { nats-url: " << nats_url() << " }\n"
     << "sip-edge: { id: edge1, bind: 127.0.0.1:" << edge_port_
     << ", t1x64-ms: " << opts_.t1x64_ms << ", audit-interval-ms: " << opts_.audit_interval_ms
-    << " }\n"
+    << (opts_.edge_extra.empty() ? "" : ", " + opts_.edge_extra) << " }\n"
     << "asterisk: { address: 127.0.0.1:"
     << (opts_.asterisk_port ? opts_.asterisk_port : asterisk_.port()) << " }\n"
     << "presence:\n  instance: presence-0\n  subscribe-rate: " << opts_.subscribe_rate

@@ -92,6 +92,8 @@ struct system_options {
   int retry_interval_s = 1;
   int t1x64_ms = 1000;
   int audit_interval_ms = 300;
+  // More sip-edge keys as YAML flow entries, e.g. "min-se: 2".
+  std::string edge_extra;
   int subscribe_rate = 200;
   int subscribe_expires = 600;
   // Asterisk address in the configuration: 0 = the fixture's simulated

@@ -73,6 +73,10 @@ struct config {
   std::string sip_user = "sipcc";          // user part of our From/Contact
   uint32_t sip_t1x64_ms = 32000;           // transaction timeout (RFC 3261 64*T1)
   uint32_t audit_interval_ms = 10000;      // how often the edge lists its legs to their owners
+  // RFC 4028 session timers on every call leg: what we ask for and the
+  // smallest interval we accept; the refresher keeps each leg alive.
+  uint32_t session_expires_s = 1800;
+  uint32_t min_se_s = 90;
 
   // asterisk:
   host_port asterisk{"127.0.0.1", 5070};

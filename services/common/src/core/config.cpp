@@ -391,6 +391,8 @@ const field<config> sip_edge_fields[] = {
     {"user", [](const val& v, config& c) { c.sip_user = v.nonempty(); }},
     {"t1x64-ms", [](const val& v, config& c) { c.sip_t1x64_ms = v.number(1); }},
     {"audit-interval-ms", [](const val& v, config& c) { c.audit_interval_ms = v.number(100); }},
+    {"session-expires", [](const val& v, config& c) { c.session_expires_s = v.number(1); }},
+    {"min-se", [](const val& v, config& c) { c.min_se_s = v.number(1); }},
 };
 
 const field<config> asterisk_fields[] = {
