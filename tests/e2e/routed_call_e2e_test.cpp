@@ -347,3 +347,47 @@ TEST_F(RoutedCallE2E, CustomerHangsUpAfterAnswer) {
 
 }  // namespace
 }  // namespace sipcc::test
+
+namespace sipcc::test {
+namespace {
+
+// The caller hangs up at the very moment the agent answers: whichever wins
+// at the edge, the call ends cleanly: either abandoned (the agent leg gets
+// ACK then BYE) or established then released, never both, nothing left.
+TEST_F(RoutedCallE2E, CancelCrossingTheAgentsAnswerEndsCleanly) {
+  start();
+  make_ready("1000");
+  ast().set_call_policy("1000", call_policy::auto_answer());
+  auto c = ast().place_call("8000", sys->edge_port());
+  ASSERT_TRUE(ast().wait_request("INVITE", "1000", kWait));
+  try {
+    ast().cancel_call(c);
+  } catch (const std::exception&) {
+    // The 200 reached the caller first: nothing left to cancel.
+  }
+  auto final_status = ast().wait_final(c, kWait);
+  ASSERT_TRUE(final_status);
+  if (*final_status == 200)
+    ast().hangup_call(c);  // the answer won: the caller hangs up after it
+  auto done = [&](const bus_msg& m) {
+    v1::TEvent ev;
+    return m.subject == subj::tlib_evt("1000") && ev.ParseFromString(m.data) &&
+           (ev.type() == v1::EventAbandoned || ev.type() == v1::EventReleased);
+  };
+  ASSERT_TRUE(rec().wait(done, kWait));
+  auto events = rec().events("1000");
+  auto count = [&](v1::EventType t) { return std::count(events.begin(), events.end(), t); };
+  if (*final_status == 200) {
+    EXPECT_EQ(count(v1::EventReleased), 1);
+    EXPECT_EQ(count(v1::EventAbandoned), 0);
+  } else {
+    EXPECT_EQ(*final_status, 487);
+    EXPECT_EQ(count(v1::EventAbandoned), 1);
+    EXPECT_EQ(count(v1::EventReleased), 0);
+    EXPECT_EQ(count(v1::EventEstablished), 0);
+  }
+  expect_all_calls_ended();
+}
+
+}  // namespace
+}  // namespace sipcc::test
