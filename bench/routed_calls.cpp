@@ -512,14 +512,14 @@ struct row {
 // One format for the header and the rows, so the columns always line up.
 constexpr const char* kColumns =
     "{:>7} {:>7} {:>6} {:>6} {:>5} {:>6} {:>6} | {:>6} {:>8} {:>7} {:>6} {:>6} {:>6} | {:>8} | "
-    "{:>6} {:>8} | {:>7} {:>7} {:>9} {:>5}";
+    "{:>6} {:>8} | {:>7} {:>7} {:>9} {:>11}";
 
 std::string header() {
   return fmt::format("{:50}| {:^44} | {:8} | {:^15} |\n", "", "CPU ms per completed call", "",
                      "load, ms/call") +
          fmt::format(kColumns, "offered", "done/s", "calls", "failed", "stuck", "p50ms", "p99ms",
                      "edge", "presence", "callctl", "router", "nats", "sipcc", "bus/call", "sipp",
-                     "fake-ast", "others%", "retrans", "udp-drops", "audit");
+                     "fake-ast", "others%", "retrans", "udp-drops", "stray+lost");
 }
 
 row run_point(const options& o, double rate) {
@@ -562,14 +562,14 @@ row run_point(const options& o, double rate) {
     return static_cast<double>(after.ticks[proc] - before.ticks[proc]) * tick_ms;
   };
   double sipcc_ms = 0;
-  int64_t bus_out = 0, audit_fixes = 0;
+  int64_t bus_out = 0, stray_legs = 0, lost_legs = 0;
   for (auto& [svc, inst] : bench_system::kServices) {
     sipcc_ms += cpu_ms(inst);
-    auto delta = [&](const char* name) {
-      return sum_of(after.counters[inst], name) - sum_of(before.counters[inst], name);
-    };
-    bus_out += delta("bus_out");
-    audit_fixes += delta("audit_fixes");
+    auto& a = after.counters[inst];
+    auto& b = before.counters[inst];
+    bus_out += sum_of(a, "bus_out") - sum_of(b, "bus_out");
+    stray_legs += value_of(a, "audit_fixes", "stray_leg") - value_of(b, "audit_fixes", "stray_leg");
+    lost_legs += value_of(a, "audit_fixes", "lost_leg") - value_of(b, "audit_fixes", "lost_leg");
   }
   sipcc_ms += cpu_ms("nats");
   const double sipp_ms = after.children_ms - before.children_ms;
@@ -588,7 +588,7 @@ row run_point(const options& o, double rate) {
       per_call(cpu_ms("callctl-0")), per_call(cpu_ms("router-0")), per_call(cpu_ms("nats")),
       per_call(sipcc_ms), per_call(static_cast<double>(bus_out)), per_call(sipp_ms),
       per_call(self_ms), fmt::format("{:.0f}", others), sipp.retransmissions,
-      after.udp_drops - before.udp_drops, audit_fixes);
+      after.udp_drops - before.udp_drops, fmt::format("{}+{}", stray_legs, lost_legs));
   out.clean = sipp.failed == 0 && stuck == 0;
   if (!out.clean || o.keep_logs)
     std::cerr << "point " << rate << " calls/s: logs kept in " << sys.dir() << "\n";

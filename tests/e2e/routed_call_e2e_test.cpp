@@ -51,7 +51,7 @@ class RoutedCallE2E : public ::testing::Test {
 protected:
   // Group Sales (agent1000..1002) behind Routing Point 8000, voicemail 9999
   // as its default DN; every phone registered and idle, nobody logged in.
-  void start(bool with_router = true, int router_timeout_s = 60) {
+  void start(bool with_router = true, int router_timeout_s = 60, int after_call_work_s = 0) {
     system_options opts;
     opts.dns = {{"1000"},
                 {"1001"},
@@ -62,7 +62,9 @@ protected:
                 {"9999", "Voicemail", "", "", "monitor: false"}};
     opts.agents = {"agent1000", "agent1001", "agent1002"};
     opts.extra_yaml =
-        "agent-groups:\n  - { name: Sales, members: [agent1000, agent1001, agent1002] }\n";
+        "agent-groups:\n  - { name: Sales, members: [agent1000, agent1001, agent1002] }\n"
+        "application:\n  after-call-work-timeout: " +
+        std::to_string(after_call_work_s) + "\n";
     opts.services = {{"sip-edge", "edge1"}, {"presence", "presence-0"}, {"callctl", "callctl-0"}};
     if (with_router)
       opts.services.emplace_back("router", "router-0");
@@ -350,6 +352,31 @@ TEST_F(RoutedCallE2E, CustomerHangsUpAfterAnswer) {
 
 namespace sipcc::test {
 namespace {
+
+// With after-call work configured the agent is NotReady(AfterCallWork)
+// after the call and Ready again when it runs out; routable only then.
+TEST_F(RoutedCallE2E, AfterCallWorkThenReady) {
+  start(true, 60, 1);
+  make_ready("1000");
+  auto c = customer_calls();
+  ASSERT_TRUE(ast().wait_request("INVITE", "1000", kWait));
+  agent_answers("1000", c);
+  ast().hangup("1000");
+  ASSERT_TRUE(rec().wait_event("1000", v1::EventReleased, kWait));
+  auto acw = rec().wait_event("1000", v1::EventAgentNotReady, kWait);
+  ASSERT_TRUE(acw);
+  EXPECT_EQ(acw->work_mode(), v1::AfterCallWork);
+  auto ready = rec().wait_event("1000", v1::EventAgentReady, kWait, 2);
+  ASSERT_TRUE(ready);
+  EXPECT_GE(ready->timestamp_us() - acw->timestamp_us(), 900000);  // the 1 s of work
+  EXPECT_TRUE(wait_state("1000", [](const v1::DnState& st) { return st.routable(); }));
+  auto events = rec().events("1000");
+  EXPECT_EQ(std::vector<v1::EventType>(events.end() - 5, events.end()),
+            (std::vector<v1::EventType>{v1::EventRinging, v1::EventEstablished,
+                                        v1::EventReleased, v1::EventAgentNotReady,
+                                        v1::EventAgentReady}));
+  expect_all_calls_ended();
+}
 
 // The caller hangs up at the very moment the agent answers: whichever wins
 // at the edge, the call ends cleanly: either abandoned (the agent leg gets
