@@ -409,6 +409,8 @@ TEST_F(RoutedCallE2E, CancelCrossingTheAgentsAnswerEndsCleanly) {
     EXPECT_EQ(count(v1::EventAbandoned), 0);
   } else {
     EXPECT_EQ(*final_status, 487);
+    // The agent's 200 crossed the CANCEL: its leg is ACKed, then ended.
+    EXPECT_TRUE(ast().wait_request("BYE", "1000", kWait));
     EXPECT_EQ(count(v1::EventAbandoned), 1);
     EXPECT_EQ(count(v1::EventReleased), 0);
     EXPECT_EQ(count(v1::EventEstablished), 0);

@@ -135,6 +135,23 @@ TEST_F(RoutedCallSipp, AgentHoldReinviteIsPassedToTheCustomer) {
   expect_nothing_dangles(*sys, kWait);
 }
 
+TEST_F(RoutedCallSipp, GlareOnTheOtherLegComesBackAs491) {
+  agent = std::make_unique<sipp_run>("agent-hold-gets-491-glare.xml", agent_port, sys->dir(),
+                                     std::vector<std::string>{}, "agent");
+  sys->start_services();
+  auto conn = customer_calls("customer-refuses-reinvite-with-491-glare.xml", "1000");
+  ASSERT_FALSE(conn.empty());
+  route(conn, "1000");
+  ASSERT_TRUE(sys->recorder().wait_event("1000", v1::EventReleased, kWait));
+  // Both scenarios ran to their end: the customer answered 491 and the agent
+  // got that 491 for its re-INVITE; the call stayed up until the hang-up.
+  EXPECT_EQ(customer->wait_exit(kWait), 0) << customer->log();
+  EXPECT_EQ(agent->wait_exit(kWait), 0) << agent->log();
+  EXPECT_EQ(sys->recorder().events("1000"),
+            (ev_list{v1::EventRinging, v1::EventEstablished, v1::EventReleased}));
+  expect_nothing_dangles(*sys, kWait);
+}
+
 TEST_F(RoutedCallSipp, UnansweredCallOverflowsToVoicemail) {
   agent = std::make_unique<sipp_run>("agent-rings-until-cancelled.xml", agent_port, sys->dir(),
                                      std::vector<std::string>{}, "agent");
