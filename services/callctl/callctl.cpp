@@ -163,6 +163,7 @@ void carry_out(call_actor* self, const std::vector<call_action>& actions) {
         f.set_dn(a.dn);
         f.set_conn_id(c.conn_id);
         f.set_active(a.active);
+        f.set_answered(a.answered);
         s.sh->nats->publish(subj::dn_calls(a.dn), f);
         break;
       }

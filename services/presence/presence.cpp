@@ -216,6 +216,7 @@ caf::behavior dn_behavior(dn_actor* self, const dn_config* dn, const config* cfg
         in.conn_id = f.conn_id();
         in.active = f.active();
         in.acw_s = acw_seconds(self->state);
+        in.answered = f.answered();
         in.now_us = now_us();
         apply(self, in);
       },

@@ -105,7 +105,9 @@ std::string describe(const call_action& a, const call& c) {
     case call_action::bye_agent: return "bye:" + a.leg;
     case call_action::bye_customer: return "bye:customer";
     case call_action::emit: return v1::EventType_Name(a.event) + "@" + a.dn + "/" + a.other_dn;
-    case call_action::call_fact: return "fact:" + a.dn + (a.active ? "+" : "-");
+    // "-*": the call ended after the agent had answered it.
+    case call_action::call_fact:
+      return "fact:" + a.dn + (a.active ? "+" : "-") + (a.answered ? "*" : "");
     case call_action::arm_timer:
       return "timer:" + std::to_string(a.ms) + "#" + std::to_string(c.timer_gen);
     case call_action::agent_no_answer: return "no_answer:" + a.dn + "=" + a.text;
@@ -169,7 +171,7 @@ std::vector<call_scenario> call_scenarios() {
                  {progress("CONN-1", 183), "", alerting},  // EventRinging once per leg
                  {answered("CONN-1"), "resp:200[answer]", connecting},
                  {acked(), "EventEstablished@1001/555", established},
-                 {customer_bye(), "bye:CONN-1 fact:1001- EventReleased@1001/555 end", ended},
+                 {customer_bye(), "bye:CONN-1 EventReleased@1001/555 fact:1001-* end", ended},
                  // Nothing after the end, not even the old no-answer timer.
                  {customer_bye(), "", ended},
                  {no_answer(2), "", ended},
@@ -200,7 +202,7 @@ std::vector<call_scenario> call_scenarios() {
                  {answered("CONN-1"), "resp:200[answer]", connecting},
                  {acked(), "EventEstablished@1001/555", established},
                  {agent_bye("CONN-2"), "", established},
-                 {agent_bye("CONN-1"), "bye:customer fact:1001- EventReleased@1001/555 end",
+                 {agent_bye("CONN-1"), "bye:customer EventReleased@1001/555 fact:1001-* end",
                   ended},
              }),
       routed("desktop_release_byes_both_sides",
@@ -210,7 +212,7 @@ std::vector<call_scenario> call_scenarios() {
                  {release("1002"), "", established},  // not in the call
                  {release(kRp), "", established},
                  {release("1001"),
-                  "bye:CONN-1 bye:customer fact:1001- EventReleased@1001/555 end", ended},
+                  "bye:CONN-1 bye:customer EventReleased@1001/555 fact:1001-* end", ended},
              }),
       routed("progress_other_than_180_or_183_does_not_ring",
              {
@@ -225,7 +227,7 @@ std::vector<call_scenario> call_scenarios() {
                  {route(kAgent2), "", connecting},
                  {acked(), "EventEstablished@1001/555", established},
                  {route(kAgent2), "", established},
-                 {customer_bye(), "bye:CONN-1 fact:1001- EventReleased@1001/555 end", ended},
+                 {customer_bye(), "bye:CONN-1 EventReleased@1001/555 fact:1001-* end", ended},
                  {route(kAgent2), "", ended},
              }),
       routed("caller_hangs_up_while_agent_rings_is_abandoned_not_released",
@@ -258,7 +260,7 @@ std::vector<call_scenario> call_scenarios() {
       routed("agent_bye_before_the_callers_ack_byes_the_caller",
              {
                  {answered("CONN-1"), "EventRinging@1001/555 resp:200[answer]", connecting},
-                 {agent_bye("CONN-1"), "bye:customer fact:1001- EventReleased@1001/555 end",
+                 {agent_bye("CONN-1"), "bye:customer EventReleased@1001/555 fact:1001-* end",
                   ended},
                  {acked(), "", ended},
              }),
@@ -266,7 +268,7 @@ std::vector<call_scenario> call_scenarios() {
              {
                  {answered("CONN-1"), "EventRinging@1001/555 resp:200[answer]", connecting},
                  {release("1001"),
-                  "bye:CONN-1 bye:customer fact:1001- EventReleased@1001/555 end", ended},
+                  "bye:CONN-1 bye:customer EventReleased@1001/555 fact:1001-* end", ended},
              }),
       {"caller_hangs_up_while_routing",
        kDefault,
@@ -303,7 +305,7 @@ std::vector<call_scenario> call_scenarios() {
                  {answered("CONN-2", "answer2"), "resp:200[answer2]", connecting},
                  {acked(), "EventEstablished@1002/555", established},
                  {agent_bye("CONN-1"), "", established},
-                 {customer_bye(), "bye:CONN-2 fact:1002- EventReleased@1002/555 end", ended},
+                 {customer_bye(), "bye:CONN-2 EventReleased@1002/555 fact:1002-* end", ended},
              }),
       routed("agent_failing_after_ringing_is_released_and_rerouted",
              {
@@ -364,7 +366,7 @@ std::vector<call_scenario> call_scenarios() {
            {progress("CONN-2"), "EventRinging@8000/555", alerting},
            {answered("CONN-2", "vm"), "resp:200[vm]", connecting},
            {acked(), "EventEstablished@8000/555", established},
-           {agent_bye("CONN-2"), "bye:customer fact:8000- EventReleased@8000/555 end", ended},
+           {agent_bye("CONN-2"), "bye:customer EventReleased@8000/555 fact:8000-* end", ended},
        }},
       {"no_answer_overflow_dn_without_its_target_is_recalled",
        kDefault,

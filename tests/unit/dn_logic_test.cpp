@@ -73,9 +73,10 @@ dn_input call(const std::string& conn_id, bool active) {
   return in;
 }
 
-dn_input call_end_with_acw(const std::string& conn_id, uint32_t acw_s) {
+dn_input call_end_with_acw(const std::string& conn_id, uint32_t acw_s, bool answered = true) {
   auto in = call(conn_id, false);
   in.acw_s = acw_s;
+  in.answered = answered;
   return in;
 }
 
@@ -270,6 +271,14 @@ std::vector<dn_scenario> dn_scenarios() {
               {set_not_ready("A1", v1::AuxWork), "EventAgentNotReady", "EventAgentNotReady",
                NOT_READY, v1::AuxWork, true, false, ""},
               {acw_over(1), "", "", NOT_READY, v1::AuxWork, true, false, ""},
+          }),
+      in_service_then(
+          "a_call_that_was_never_answered_has_no_after_call_work",
+          {
+              {login("A1", v1::AutoIn), "EventAgentLogin EventAgentReady", "EventAgentLogin",
+               READY, v1::AutoIn, true, true, ""},
+              {call("C1", true), "", "", READY, v1::AutoIn, true, false, ""},
+              {call_end_with_acw("C1", 30, false), "", "", READY, v1::AutoIn, true, true, ""},
           }),
       in_service_then(
           "no_after_call_work_keeps_the_agent_ready",

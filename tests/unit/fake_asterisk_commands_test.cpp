@@ -5,7 +5,9 @@
 #include <gtest/gtest.h>
 
 #include <ostream>
+#include <cstdint>
 #include <string>
+#include <variant>
 #include <vector>
 
 namespace sipcc::test {
@@ -13,7 +15,7 @@ namespace sipcc::test {
 // So that a failing row prints what was parsed.
 void PrintTo(const console_command& c, std::ostream* os) {
   *os << "command " << static_cast<int>(c.what) << " '" << c.resource << "' '" << c.capture << "' "
-      << c.status;
+      << c.status << " '" << c.caller << "'";
 }
 void PrintTo(const console_error& e, std::ostream* os) { *os << "error '" << e.message << "'"; }
 
@@ -22,8 +24,8 @@ namespace {
 using verb = console_command::verb;
 
 console_command cmd(verb what, std::string resource = "", std::string capture = "",
-                    int status = 0) {
-  return {what, std::move(resource), std::move(capture), status};
+                    int status = 0, std::string caller = "") {
+  return {what, std::move(resource), std::move(capture), status, std::move(caller)};
 }
 
 TEST(FakeAsteriskCommands, ParsesEveryLineOrSaysWhatWasExpected) {
@@ -47,6 +49,23 @@ TEST(FakeAsteriskCommands, ParsesEveryLineOrSaysWhatWasExpected) {
       {"reject 1000 4o3", console_error{"the status of a rejection is 300..699, not '4o3'"}},
       {"reject 1000 +403", console_error{"the status of a rejection is 300..699, not '+403'"}},
       {"accept 1000", cmd(verb::accept, "1000")},
+      {"call 8000", cmd(verb::call, "8000")},
+      {"call 8000 +15551234", cmd(verb::call, "8000", "", 0, "+15551234")},
+      {"call", console_error{"usage: call <number> [<caller>]"}},
+      {"call 8000 5551234 5550000", console_error{"usage: call <number> [<caller>]"}},
+      {"call 8000@127.0.0.1",
+       console_error{"a number has only letters, digits, _ + -, not '8000@127.0.0.1'"}},
+      {"call 8000 <sip:x>",
+       console_error{"a number has only letters, digits, _ + -, not '<sip:x>'"}},
+      {"bye", cmd(verb::bye)},
+      {"bye 8000", console_error{"usage: bye"}},
+      {"answer 2000", cmd(verb::answer, "2000")},
+      {"answer", console_error{"usage: answer <dn>"}},
+      {"hangup 2000", cmd(verb::hangup, "2000")},
+      {"autoanswer 2001", cmd(verb::autoanswer, "2001")},
+      {"busy 2001", cmd(verb::busy, "2001")},
+      {"busy 2001 486", console_error{"usage: busy <dn>"}},
+      {"manual 2001", cmd(verb::manual, "2001")},
       {"list", cmd(verb::list)},
       {"subs", cmd(verb::subs)},
       {"help", cmd(verb::help)},
@@ -56,7 +75,7 @@ TEST(FakeAsteriskCommands, ParsesEveryLineOrSaysWhatWasExpected) {
       {"   ", cmd(verb::none)},
       {"# phone 1000 registers", cmd(verb::none)},
       {"Notify 1000 x.sip", console_error{"unknown command 'Notify' (try help)"}},
-      {"bye", console_error{"unknown command 'bye' (try help)"}},
+      {"ring 2000", console_error{"unknown command 'ring' (try help)"}},
   };
   for (const row& r : rows) {
     SCOPED_TRACE("'" + r.line + "'");
@@ -68,8 +87,38 @@ TEST(FakeAsteriskCommands, HelpListsEveryCommandWithItsArguments) {
   const std::string help = console_help();
   for (const char* usage :
        {"notify <resource> <capture>", "terminate <resource>", "reject <resource> <status>",
-        "accept <resource>", "list", "subs", "help", "quit"})
+        "accept <resource>", "call <number> [<caller>]", "bye", "answer <dn>", "hangup <dn>",
+        "autoanswer <dn>", "busy <dn>", "manual <dn>", "list", "subs", "help", "quit"})
     EXPECT_NE(help.find("  " + std::string(usage) + " "), std::string::npos) << usage;
+}
+
+TEST(FakeAsteriskCommands, SipccAddressIsALoopbackPort) {
+  struct row {
+    std::string address;
+    std::variant<std::uint16_t, console_error> want;
+  };
+  const auto bad = [](const std::string& a) {
+    return console_error{"sipcc's address is 127.0.0.1:<port> (the fake calls on the loopback "
+                         "only), not '" + a + "'"};
+  };
+  const std::vector<row> rows = {
+      {"127.0.0.1:5060", std::uint16_t{5060}},
+      {"127.0.0.1:65535", std::uint16_t{65535}},
+      {"127.0.0.1:1", std::uint16_t{1}},
+      {"127.0.0.1:0", bad("127.0.0.1:0")},
+      {"127.0.0.1:65536", bad("127.0.0.1:65536")},
+      {"127.0.0.1:123456", bad("127.0.0.1:123456")},
+      {"127.0.0.1:", bad("127.0.0.1:")},
+      {"127.0.0.1:50x0", bad("127.0.0.1:50x0")},
+      {"10.0.0.1:5060", bad("10.0.0.1:5060")},
+      {"localhost:5060", bad("localhost:5060")},
+      {"5060", bad("5060")},
+      {"", bad("")},
+  };
+  for (const row& r : rows) {
+    SCOPED_TRACE("'" + r.address + "'");
+    EXPECT_EQ(parse_sipcc_address(r.address), r.want);
+  }
 }
 
 }  // namespace

@@ -163,6 +163,7 @@ struct call_action {
   std::string dn;
   std::string other_dn;
   bool active = false;
+  bool answered = false;  // call_fact off: the agent had answered the call
   uint32_t ms = 0;
   std::string text;
 };

@@ -10,7 +10,7 @@
 //   flagged agent + private call ends  -> EventAgentReady
 //   NotReady agent (AuxWork...)        -> stays NotReady through the call
 //
-//   sipcc call ends, agent Ready, after-call work configured
+//   answered sipcc call ends, agent Ready, after-call work configured
 //                                      -> EventAgentNotReady(AfterCallWork),
 //                                         EventAgentReady when the timer ends
 //
@@ -45,6 +45,7 @@ struct dn_input {
   // call_fact: seconds of after-call work when the last sipcc call ends
   // (agent option, else application option; 0 = straight back to Ready).
   uint32_t acw_s = 0;
+  bool answered = false;  // call_fact off: the call had been answered here
   uint64_t acw_gen = 0;
   int64_t now_us = 0;
 };

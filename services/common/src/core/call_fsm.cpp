@@ -56,10 +56,11 @@ void emit(actions& a, v1::EventType event, const std::string& dn, const std::str
   a.push_back(std::move(x));
 }
 
-void fact(actions& a, const std::string& dn, bool active) {
+void fact(actions& a, const std::string& dn, bool active, bool answered = false) {
   call_action x = act(call_action::call_fact);
   x.dn = dn;
   x.active = active;
+  x.answered = answered;
   a.push_back(std::move(x));
 }
 
@@ -140,8 +141,10 @@ void release(call& c, actions& a, bool bye_agent, bool bye_customer) {
     leg_command(a, call_action::bye_agent, c.agent_leg);
   if (bye_customer)
     a.push_back(act(call_action::bye_customer));
-  fact(a, c.agent_dn, false);
+  // EventReleased before the fact: the fact makes presence start after-call
+  // work, whose EventAgentNotReady must not overtake the release on the DN.
   emit(a, v1::EventReleased, c.agent_dn, c.ani);
+  fact(a, c.agent_dn, false, true);  // the agent took this call: after-call work may follow
   end(c, a);
 }
 

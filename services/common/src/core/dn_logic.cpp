@@ -286,7 +286,7 @@ dn_output dn_step(v1::DnState& st, const dn_input& in) {
       else if (st.sipcc_calls_size() == 0 && !device_in_use(st.device()))
         st.set_sipcc_busy(false);
       auto* ag = st.mutable_agent();
-      if (ended && st.sipcc_calls_size() == 0 && in.acw_s > 0 &&
+      if (ended && in.answered && st.sipcc_calls_size() == 0 && in.acw_s > 0 &&
           ag->state() == v1::AGENT_READY) {
         ag->set_state(v1::AGENT_NOT_READY);
         ag->set_work_mode(v1::AfterCallWork);
