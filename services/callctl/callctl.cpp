@@ -7,6 +7,7 @@
 #include <caf/all.hpp>
 #include <spdlog/spdlog.h>
 
+#include "sipcc/actor_host.hpp"
 #include "sipcc/bus_schema.hpp"
 #include "sipcc/call_fsm.hpp"
 #include "sipcc/counters.hpp"
@@ -22,7 +23,6 @@ namespace sipcc::callctl {
 
 namespace {
 
-using bus_atom = caf::atom_constant<caf::atom("bus")>;
 using leg_atom = caf::atom_constant<caf::atom("leg")>;
 using req_atom = caf::atom_constant<caf::atom("req")>;
 using timer_atom = caf::atom_constant<caf::atom("timer")>;
@@ -547,9 +547,7 @@ caf::behavior registry_behavior(registry_actor* self, shared* sh) {
 struct callctl_service::impl {
   service_context& ctx;
   shared sh;
-  std::unique_ptr<caf::actor_system_config> sys_cfg;
-  std::unique_ptr<caf::actor_system> sys;
-  caf::actor registry;
+  std::unique_ptr<actor_host> host;
   explicit impl(service_context& c) : ctx(c) {}
 };
 
@@ -560,30 +558,20 @@ callctl_service::~callctl_service() { stop(); }
 std::string callctl_service::start() {
   auto& ctx = impl_->ctx;
   impl_->sh = shared{&ctx.cfg, ctx.nats.get(), ctx.instance};
-  impl_->sys_cfg = std::make_unique<caf::actor_system_config>();
-  impl_->sys_cfg->set("work-stealing.moderate-poll-attempts", size_t{0});
-  impl_->sys = std::make_unique<caf::actor_system>(*impl_->sys_cfg);
-  impl_->registry = impl_->sys->spawn(registry_behavior, &impl_->sh);
-  auto forward = [this](bus_msg m) {
-    caf::anon_send(impl_->registry, bus_atom::value, std::move(m.subject), std::move(m.data),
-                   std::move(m.reply));
-  };
-  ctx.nats->subscribe(subj::in_invite, forward, subj::in_invite_queue);
-  ctx.nats->subscribe(subj::leg_events_of(ctx.instance), forward);
-  ctx.nats->subscribe(subj::leg_audit(ctx.instance), forward);
-  ctx.nats->subscribe(subj::ops_ready_all, forward);
-  ctx.nats->subscribe(subj::tlib_req_family("call"), forward);
-  ctx.nats->subscribe("sipcc.state.dn.*", forward);
+  impl_->host = std::make_unique<actor_host>();
+  impl_->host->set_root(impl_->host->system().spawn(registry_behavior, &impl_->sh));
+  // New calls come from the edges' queue group: one callctl takes each.
+  impl_->host->bridge(*ctx.nats, {subj::in_invite}, subj::in_invite_queue);
+  impl_->host->bridge(*ctx.nats,
+                      {subj::leg_events_of(ctx.instance), subj::leg_audit(ctx.instance),
+                       subj::ops_ready_all, subj::tlib_req_family("call"), subj::state_dn_all});
   return std::string("bus ") + subj::in_invite + " (queue " + subj::in_invite_queue + "), " +
          subj::leg_events_of(ctx.instance) + ", " + subj::tlib_req_family("call");
 }
 
 void callctl_service::stop() {
-  if (!impl_->sys)
-    return;
-  caf::anon_send_exit(impl_->registry, caf::exit_reason::user_shutdown);
-  impl_->registry = nullptr;
-  impl_->sys.reset();
+  if (impl_->host)
+    impl_->host->shutdown();
 }
 
 }  // namespace sipcc::callctl

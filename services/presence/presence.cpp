@@ -6,6 +6,7 @@
 #include <caf/all.hpp>
 #include <spdlog/spdlog.h>
 
+#include "sipcc/actor_host.hpp"
 #include "sipcc/bus_schema.hpp"
 #include "sipcc/counters.hpp"
 #include "sipcc/dn_logic.hpp"
@@ -21,7 +22,6 @@ namespace sipcc::presence {
 
 namespace {
 
-using bus_atom = caf::atom_constant<caf::atom("bus")>;
 using req_atom = caf::atom_constant<caf::atom("req")>;
 using fact_atom = caf::atom_constant<caf::atom("fact")>;
 using state_atom = caf::atom_constant<caf::atom("state")>;
@@ -532,9 +532,7 @@ caf::behavior registry_behavior(registry_actor* self, const config* cfg, bus* na
 
 struct presence_service::impl {
   service_context& ctx;
-  std::unique_ptr<caf::actor_system_config> sys_cfg;
-  std::unique_ptr<caf::actor_system> sys;
-  caf::actor registry;
+  std::unique_ptr<actor_host> host;
   explicit impl(service_context& c) : ctx(c) {}
 };
 
@@ -544,23 +542,13 @@ presence_service::~presence_service() { stop(); }
 
 std::string presence_service::start() {
   auto& ctx = impl_->ctx;
-  impl_->sys_cfg = std::make_unique<caf::actor_system_config>();
-  // The default work-stealing scheduler polls aggressively: idle CPU and
-  // hand-off latency both drop with this (STACK-NOTES).
-  impl_->sys_cfg->set("work-stealing.moderate-poll-attempts", size_t{0});
-  impl_->sys = std::make_unique<caf::actor_system>(*impl_->sys_cfg);
-  impl_->registry =
-      impl_->sys->spawn(registry_behavior, &ctx.cfg, ctx.nats.get(), ctx.instance);
-  auto forward = [this](bus_msg m) {
-    caf::anon_send(impl_->registry, bus_atom::value, std::move(m.subject), std::move(m.data),
-                   std::move(m.reply));
-  };
-  // A few wildcard subscriptions, each delivering in order to the registry.
+  impl_->host = std::make_unique<actor_host>();
+  impl_->host->set_root(impl_->host->system().spawn(registry_behavior, &ctx.cfg, ctx.nats.get(),
+                                                    ctx.instance));
   std::vector<std::string> subjects = {subj::sub_events_of(ctx.instance),
                                        subj::tlib_req_family("agent"), subj::state_query,
                                        subj::dn_calls_all, subj::ops_ready(ctx.cfg.edge_id)};
-  for (auto& s : subjects)
-    ctx.nats->subscribe(s, forward);
+  impl_->host->bridge(*ctx.nats, subjects);
   std::string listen;
   for (auto& s : subjects)
     listen += (listen.empty() ? "" : ", ") + s;
@@ -568,11 +556,8 @@ std::string presence_service::start() {
 }
 
 void presence_service::stop() {
-  if (!impl_->sys)
-    return;
-  caf::anon_send_exit(impl_->registry, caf::exit_reason::user_shutdown);
-  impl_->registry = nullptr;
-  impl_->sys.reset();  // waits for every actor to finish
+  if (impl_->host)
+    impl_->host->shutdown();
 }
 
 }  // namespace sipcc::presence

@@ -7,6 +7,7 @@
 #include <caf/all.hpp>
 #include <spdlog/spdlog.h>
 
+#include "sipcc/actor_host.hpp"
 #include "sipcc/bus_schema.hpp"
 #include "sipcc/counters.hpp"
 #include "sipcc/router_core.hpp"
@@ -17,7 +18,6 @@ namespace sipcc::router {
 
 namespace {
 
-using bus_atom = caf::atom_constant<caf::atom("bus")>;
 using tick_atom = caf::atom_constant<caf::atom("tick")>;
 using snapshot_atom = caf::atom_constant<caf::atom("snapshot")>;
 
@@ -101,7 +101,7 @@ caf::behavior router_behavior(router_actor* self, router_core core, bus* nats) {
   self->state.core.emplace(std::move(core));
   self->delayed_send(self, tick_interval, tick_atom::value);
   return {
-      [=](bus_atom, const std::string& subject, const std::string& data) {
+      [=](bus_atom, const std::string& subject, const std::string& data, const std::string&) {
         auto* info = classify_subject(subject);
         switch (info ? info->family : subject_family::unknown) {
           case subject_family::state_dn: {
@@ -135,8 +135,7 @@ caf::behavior router_behavior(router_actor* self, router_core core, bus* nats) {
 
 struct router_service::impl {
   service_context& ctx;
-  std::unique_ptr<caf::actor_system_config> sys_cfg;
-  std::unique_ptr<caf::actor_system> sys;
+  std::unique_ptr<actor_host> host;
   caf::actor router;
   explicit impl(service_context& c) : ctx(c) {}
 };
@@ -154,20 +153,14 @@ std::string router_service::start() {
   if (rps.empty())
     spdlog::warn("no Routing Point has an agent-group: this router has nothing to route");
 
-  impl_->sys_cfg = std::make_unique<caf::actor_system_config>();
-  // As in presence: the default scheduler's polling costs idle CPU and latency.
-  impl_->sys_cfg->set("work-stealing.moderate-poll-attempts", size_t{0});
-  impl_->sys = std::make_unique<caf::actor_system>(*impl_->sys_cfg);
-  impl_->router = impl_->sys->spawn(router_behavior, std::move(core), ctx.nats.get());
-  auto forward = [this](bus_msg m) {
-    caf::anon_send(impl_->router, bus_atom::value, std::move(m.subject), std::move(m.data));
-  };
+  impl_->host = std::make_unique<actor_host>();
+  impl_->router = impl_->host->system().spawn(router_behavior, std::move(core), ctx.nats.get());
+  impl_->host->set_root(impl_->router);
   // Subscribed before the snapshot is asked for, so no change falls between
   // the two; the core lets a published state win over the snapshot.
   const std::vector<std::string> subjects = {pattern_of(subject_family::state_dn),
                                              pattern_of(subject_family::tlib_evt)};
-  for (const auto& s : subjects)
-    ctx.nats->subscribe(s, forward);
+  impl_->host->bridge(*ctx.nats, subjects);
 
   // Who is Ready now: presence publishes DN states only when they change.
   v1::StateQuery q;
@@ -187,11 +180,9 @@ std::string router_service::start() {
 }
 
 void router_service::stop() {
-  if (!impl_->sys)
-    return;
-  caf::anon_send_exit(impl_->router, caf::exit_reason::user_shutdown);
   impl_->router = nullptr;
-  impl_->sys.reset();  // waits for the actor to finish
+  if (impl_->host)
+    impl_->host->shutdown();
 }
 
 }  // namespace sipcc::router

@@ -94,6 +94,7 @@ std::string tlib_req_family(std::string_view family);  // wildcard
 std::string tlib_evt(std::string_view dn);
 std::string agent_evt(std::string_view agent_id);
 std::string state_dn(std::string_view dn);
+inline constexpr const char* state_dn_all = "sipcc.state.dn.*";
 std::string state_agent(std::string_view agent_id);
 inline constexpr const char* state_query = "sipcc.state.query";
 std::string dn_calls(std::string_view dn);

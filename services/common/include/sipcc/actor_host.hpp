@@ -1,0 +1,42 @@
+// The CAF side of a service process, set up one way everywhere: the actor
+// system (tuned for signalling latency) and the bus bridge, which hands
+// every message of a few wildcard subscriptions to one root actor, in order,
+// as (bus_atom, subject, data, reply).
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <caf/actor.hpp>
+#include <caf/actor_system.hpp>
+#include <caf/actor_system_config.hpp>
+#include <caf/atom.hpp>
+
+#include "sipcc/bus.hpp"
+
+namespace sipcc {
+
+using bus_atom = caf::atom_constant<caf::atom("bus")>;
+
+class actor_host {
+public:
+  actor_host();
+  ~actor_host();
+  caf::actor_system& system() { return *sys_; }
+
+  // The root actor every bridged message goes to.
+  void set_root(caf::actor root) { root_ = std::move(root); }
+  // One NATS subscription per subject (a queue group when `queue` is set).
+  void bridge(bus& nats, const std::vector<std::string>& subjects, const std::string& queue = "");
+
+  // Stops the root (and every actor linked to it) and waits for all actors.
+  void shutdown();
+
+private:
+  caf::actor_system_config cfg_;
+  std::unique_ptr<caf::actor_system> sys_;
+  caf::actor root_;
+};
+
+}  // namespace sipcc
