@@ -157,6 +157,22 @@ int64_t udp_receive_drops() {
   return 0;
 }
 
+// Datagrams dropped on the UDP socket bound to 127.0.0.1:port (the last
+// column of /proc/net/udp); 0 when there is none.
+int64_t udp_socket_drops(uint16_t port) {
+  std::ifstream in("/proc/net/udp");
+  const std::string local = fmt::format("0100007F:{:04X}", port);
+  std::string line;
+  std::getline(in, line);  // header
+  while (std::getline(in, line)) {
+    std::istringstream fields(line);
+    std::vector<std::string> row{std::istream_iterator<std::string>(fields), {}};
+    if (row.size() > 2 && row[1] == local)
+      return std::stoll(row.back());
+  }
+  return 0;
+}
+
 // The value of the first "key<tab>: value" line of /proc/cpuinfo.
 std::string cpuinfo(const std::string& key) {
   std::ifstream in("/proc/cpuinfo");
@@ -408,7 +424,7 @@ public:
     std::map<std::string, int64_t> ticks;          // by process name
     double self_ms = 0, children_ms = 0;
     host_cpu host;
-    int64_t udp_drops = 0;
+    int64_t udp_drops = 0, edge_drops = 0, asterisk_drops = 0;
     clock_type::time_point at;
   };
 
@@ -423,6 +439,8 @@ public:
     s.children_ms = rusage_ms(RUSAGE_CHILDREN);
     s.host = read_host_cpu();
     s.udp_drops = udp_receive_drops();
+    s.edge_drops = udp_socket_drops(edge_port_);
+    s.asterisk_drops = udp_socket_drops(asterisk_.port());
     s.at = clock_type::now();
     return s;
   }
@@ -464,6 +482,7 @@ private:
 
 struct sipp_result {
   int exit_code = -1;
+  double seconds = 0;  // from start to exit
   int64_t successful = 0, failed = 0, retransmissions = 0;
 };
 
@@ -487,13 +506,15 @@ sipp_result run_customers(const bench_system& sys, const options& o, double rate
        prefix + ".errors", "127.0.0.1:" + std::to_string(sys.edge_port())},
       prefix);
   sipp_result r;
-  auto until = clock_type::now() + std::chrono::seconds(timeout_s + 15);
+  const auto start = clock_type::now();
+  auto until = start + std::chrono::seconds(timeout_s + 15);
   while (r.exit_code == -1 && clock_type::now() < until) {
     check_stop();
     r.exit_code = sipp.wait_exit(1s);
   }
   if (r.exit_code == -1)
     throw std::runtime_error("sipp did not end");
+  r.seconds = std::chrono::duration<double>(clock_type::now() - start).count();
   auto stats = sipp_final_stats(prefix + ".csv");
   r.successful = stat_count(stats, "SuccessfulCall(C)");
   r.failed = calls - r.successful;  // failed, timed out or never placed
@@ -512,14 +533,14 @@ struct row {
 // One format for the header and the rows, so the columns always line up.
 constexpr const char* kColumns =
     "{:>7} {:>7} {:>6} {:>6} {:>5} {:>6} {:>6} | {:>6} {:>8} {:>7} {:>6} {:>6} {:>6} | {:>8} | "
-    "{:>6} {:>8} | {:>7} {:>7} {:>9} {:>11}";
+    "{:>6} {:>8} | {:>7} {:>7} {:>15} {:>10}";
 
 std::string header() {
   return fmt::format("{:50}| {:^44} | {:8} | {:^15} |\n", "", "CPU ms per completed call", "",
                      "load, ms/call") +
          fmt::format(kColumns, "offered", "done/s", "calls", "failed", "stuck", "p50ms", "p99ms",
                      "edge", "presence", "callctl", "router", "nats", "sipcc", "bus/call", "sipp",
-                     "fake-ast", "others%", "retrans", "udp-drops", "stray+lost");
+                     "fake-ast", "others%", "retrans", "drops e/a/all", "stray+lost");
 }
 
 row run_point(const options& o, double rate) {
@@ -554,6 +575,9 @@ row run_point(const options& o, double rate) {
   }
 
   const double done = static_cast<double>(sipp.successful);
+  // The calls were carried over the run less the last call's hold; longer
+  // than --duration when sipcc (or SIPp) fell behind.
+  const double span_s = std::max<double>(o.duration_s, sipp.seconds - o.hold_s);
   auto per_call = [&](double total) {
     return done > 0 ? fmt::format("{:.2f}", total / done) : std::string("-");
   };
@@ -582,13 +606,15 @@ row run_point(const options& o, double rate) {
 
   auto latency = latency_between(before.counters["edge1"], after.counters["edge1"]);
   out.cells = fmt::format(
-      kColumns, fmt::format("{:g}", rate), fmt::format("{:.1f}", done / o.duration_s), calls,
+      kColumns, fmt::format("{:g}", rate), fmt::format("{:.1f}", done / span_s), calls,
       sipp.failed, stuck, quantile_ms(latency, 0.5),
       quantile_ms(latency, 0.99), per_call(cpu_ms("edge1")), per_call(cpu_ms("presence-0")),
       per_call(cpu_ms("callctl-0")), per_call(cpu_ms("router-0")), per_call(cpu_ms("nats")),
       per_call(sipcc_ms), per_call(static_cast<double>(bus_out)), per_call(sipp_ms),
       per_call(self_ms), fmt::format("{:.0f}", others), sipp.retransmissions,
-      after.udp_drops - before.udp_drops, fmt::format("{}+{}", stray_legs, lost_legs));
+      fmt::format("{}/{}/{}", after.edge_drops - before.edge_drops,
+                  after.asterisk_drops - before.asterisk_drops, after.udp_drops - before.udp_drops),
+      fmt::format("{}+{}", stray_legs, lost_legs));
   out.clean = sipp.failed == 0 && stuck == 0;
   if (!out.clean || o.keep_logs)
     std::cerr << "point " << rate << " calls/s: logs kept in " << sys.dir() << "\n";
