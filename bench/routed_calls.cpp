@@ -79,6 +79,7 @@ struct options {
   double hold_s = 5;
   int agents = 1200;
   int warmup_s = 5;
+  int asterisks = 4;
   std::string log_level = "info";
   bool keep_logs = false;
 };
@@ -289,12 +290,14 @@ int64_t stat_count(const std::map<std::string, std::string>& stats, const std::s
 std::string agent_dn(int i) { return std::to_string(kFirstAgentDn + i); }
 std::string agent_id(int i) { return "agent" + agent_dn(i); }
 
+// Agent i's phone is behind simulated Asterisk i % N: each DN's contact
+// names its instance, so SUBSCRIBE and INVITE both go there.
 std::string make_config(const options& o, uint16_t nats_port, uint16_t edge_port,
-                        uint16_t asterisk_port) {
+                        const std::vector<uint16_t>& asterisk_ports) {
   std::ostringstream y;
   y << "bus: { nats-url: nats://127.0.0.1:" << nats_port << " }\n"
     << "sip-edge: { id: edge1, bind: 127.0.0.1:" << edge_port << " }\n"
-    << "asterisk: { address: 127.0.0.1:" << asterisk_port << " }\n"
+    << "asterisk: { address: 127.0.0.1:" << asterisk_ports.front() << " }\n"
     // No refresh during a point. The fake Asterisk does not re-send a lost
     // NOTIFY, so the start-up burst of SUBSCRIBEs is kept moderate.
     << "presence: { instance: presence-0, subscribe-rate: 500, subscribe-expires: 3600 }\n"
@@ -306,7 +309,8 @@ std::string make_config(const options& o, uint16_t nats_port, uint16_t edge_port
     y << (i ? ", " : "") << agent_id(i);
   y << "]\ndns:\n";
   for (int i = 0; i < o.agents; ++i)
-    y << "  - { number: \"" << agent_dn(i) << "\", type: Extension }\n";
+    y << "  - { number: \"" << agent_dn(i) << "\", type: Extension, contact: \"sip:"
+      << agent_dn(i) << "@127.0.0.1:" << asterisk_ports[i % asterisk_ports.size()] << "\" }\n";
   // No default-dn: a call nobody routes within router-timeout gets 480 and
   // shows up as a failed call.
   y << "  - { number: \"" << kRoutingPoint
@@ -324,11 +328,16 @@ public:
     nats_port_ = test::free_port(SOCK_STREAM);
     edge_port_ = test::free_port(SOCK_DGRAM);
     config_ = dir_ + "/sipcc.yaml";
-    std::ofstream(config_) << make_config(o, nats_port_, edge_port_, asterisk_.port());
-
-    asterisk_.set_default_initial_notify("presence", "presence-notify-open.sip");
+    std::vector<uint16_t> ports;
+    for (int k = 0; k < o.asterisks; ++k) {
+      auto& a = *asterisks_.emplace_back(std::make_unique<test::fake_asterisk>());
+      a.set_default_initial_notify("presence", "presence-notify-open.sip");
+      ports.push_back(a.port());
+    }
     for (int i = 0; i < o.agents; ++i)
-      asterisk_.set_call_policy(agent_dn(i), test::call_policy::auto_answer());
+      asterisks_[i % asterisks_.size()]->set_call_policy(agent_dn(i),
+                                                         test::call_policy::auto_answer());
+    std::ofstream(config_) << make_config(o, nats_port_, edge_port_, ports);
 
     nats_ = std::make_unique<child_process>(
         std::vector<std::string>{"nats-server", "-a", "127.0.0.1", "-p",
@@ -440,7 +449,8 @@ public:
     s.host = read_host_cpu();
     s.udp_drops = udp_receive_drops();
     s.edge_drops = udp_socket_drops(edge_port_);
-    s.asterisk_drops = udp_socket_drops(asterisk_.port());
+    for (auto& a : asterisks_)
+      s.asterisk_drops += udp_socket_drops(a->port());
     s.at = clock_type::now();
     return s;
   }
@@ -471,7 +481,7 @@ private:
   const options& opts_;
   std::string dir_, config_;
   uint16_t nats_port_ = 0, edge_port_ = 0;
-  test::fake_asterisk asterisk_;
+  std::vector<std::unique_ptr<test::fake_asterisk>> asterisks_;
   std::unique_ptr<child_process> nats_;
   std::unique_ptr<bus> bus_;
   std::vector<std::pair<std::string, std::unique_ptr<child_process>>> services_;
@@ -644,6 +654,10 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   app.add_option("--warmup", o.warmup_s, "seconds of calls before each point, not measured")
       ->check(CLI::NonNegativeNumber)
+      ->capture_default_str();
+  app.add_option("--asterisks", o.asterisks,
+                 "simulated Asterisk instances (threads) the agents' phones are spread over")
+      ->check(CLI::Range(1, 64))
       ->capture_default_str();
   app.add_option("--log-level", o.log_level, "log level of the services")->capture_default_str();
   app.add_flag("--keep-logs", o.keep_logs, "keep every point's folder (failed points always are)");
