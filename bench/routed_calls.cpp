@@ -1,9 +1,9 @@
 // bench/routed_calls: routed contact-center calls under sustained load.
 //
 // Per point (offered rate R calls/s for D seconds), on a fresh system:
-// nats-server and the four services run as child processes, the in-process
-// simulated Asterisk answers the presence SUBSCRIBEs (every agent phone
-// registered and idle) and plays the agent phones (180 + 200 at once), and
+// nats-server and the four services run as child processes, simulated
+// Asterisks inside this process answer the presence SUBSCRIBEs (every agent
+// phone registered and idle) and play the agent phones (180 + 200 at once), and
 // SIPp plays Asterisk's trunk: customers call Routing Point 8000, hold for
 // H seconds and hang up. The default router sends each call to the
 // longest-idle Ready agent. The row printed for the point is measured from
@@ -505,15 +505,19 @@ sipp_result run_customers(const bench_system& sys, const options& o, double rate
   const auto limit = static_cast<int64_t>(
       rate * (o.hold_s + std::chrono::duration<double>(kRecvTimeout).count())) + 10;
   const int timeout_s = static_cast<int>(static_cast<double>(calls) / rate + o.hold_s) + 60;
+  const std::string scenario =
+      std::string(SIPCC_SOURCE_DIR) + "/tests/sipp/customers-call-rp-hold-and-hang-up.xml";
   child_process sipp(
-      {"sipp", "-sf", std::string(SIPCC_SOURCE_DIR) + "/tests/sipp/customers-call-rp-hold-and-hang-up.xml",
-       "-s", kRoutingPoint, "-i", "127.0.0.1", "-p", std::to_string(test::free_port(SOCK_DGRAM)),
-       "-r", fmt::format("{:g}", rate), "-rp", "1000", "-m", std::to_string(calls), "-l",
-       std::to_string(limit), "-d", std::to_string(hold_ms), "-recv_timeout",
-       std::to_string(std::chrono::milliseconds(kRecvTimeout).count()), "-timeout",
-       std::to_string(timeout_s) + "s", "-nostdin", "-trace_stat", "-stf", prefix + ".csv", "-fd",
-       "1", "-trace_screen", "-screen_file", prefix + ".screen", "-trace_err", "-error_file",
-       prefix + ".errors", "127.0.0.1:" + std::to_string(sys.edge_port())},
+      {"sipp", "-sf", scenario, "-s", kRoutingPoint,
+       "-i", "127.0.0.1", "-p", std::to_string(test::free_port(SOCK_DGRAM)),
+       "-r", fmt::format("{:g}", rate), "-rp", "1000", "-m", std::to_string(calls),
+       "-l", std::to_string(limit), "-d", std::to_string(hold_ms),
+       "-recv_timeout", std::to_string(std::chrono::milliseconds(kRecvTimeout).count()),
+       "-timeout", std::to_string(timeout_s) + "s", "-nostdin",
+       "-trace_stat", "-stf", prefix + ".csv", "-fd", "1",
+       "-trace_screen", "-screen_file", prefix + ".screen",
+       "-trace_err", "-error_file", prefix + ".errors",
+       "127.0.0.1:" + std::to_string(sys.edge_port())},
       prefix);
   sipp_result r;
   const auto start = clock_type::now();
@@ -535,7 +539,6 @@ sipp_result run_customers(const bench_system& sys, const options& o, double rate
 // ---- one point, one row ---------------------------------------------------------
 
 struct row {
-  double rate = 0;
   std::string cells;
   bool clean = false;
 };
@@ -555,11 +558,11 @@ std::string header() {
 
 row run_point(const options& o, double rate) {
   row out;
-  out.rate = rate;
   const double capacity = o.agents / (o.hold_s * kAgentMargin);
   if (rate > capacity) {
-    out.cells = fmt::format("{:7g}  refused: {} agents with {:g} s hold carry {:.0f} calls/s at most",
-                            rate, o.agents, o.hold_s, capacity);
+    out.cells =
+        fmt::format("{:7g}  refused: {} agents with {:g} s hold carry {:.0f} calls/s at most",
+                    rate, o.agents, o.hold_s, capacity);
     return out;
   }
   bench_system sys(o);
@@ -642,7 +645,9 @@ int main(int argc, char** argv) {
   using namespace sipcc::bench;
   options o;
   CLI::App app{"Routed contact-center calls under load: a table per offered rate"};
-  app.add_option("--rates", o.rates, "offered rates, calls/s")->delimiter(',')->capture_default_str();
+  app.add_option("--rates", o.rates, "offered rates, calls/s")
+      ->delimiter(',')
+      ->capture_default_str();
   app.add_option("--duration", o.duration_s, "seconds of calls per point")
       ->check(CLI::PositiveNumber)
       ->capture_default_str();
