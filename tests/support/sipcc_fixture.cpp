@@ -225,10 +225,13 @@ sipcc_system::~sipcc_system() {
 }
 
 void sipcc_system::start_services() {
-  for (auto& [svc, inst] : opts_.services)
+  // One after the other, in the order given (the edge first): a service
+  // that starts before the edge sees the edge's ready announcement and
+  // renews what it had just set up, which makes start-up order-dependent.
+  for (auto& [svc, inst] : opts_.services) {
     launch(svc);
-  for (auto& [svc, inst] : opts_.services)
     wait_ready(inst, 1);
+  }
 }
 
 void sipcc_system::launch(const std::string& svc) {
