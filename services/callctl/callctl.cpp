@@ -103,11 +103,13 @@ void carry_out(call_actor* self, const std::vector<call_action>& actions) {
   auto& c = s.c;
   for (auto& a : actions) {
     switch (a.what) {
-      case call_action::respond_customer: {
+      case call_action::respond_customer:
+      case call_action::respond_leg: {
         v1::LegCommand cmd;
         cmd.mutable_respond()->set_status(a.status);
         cmd.mutable_respond()->set_sdp(a.sdp);
-        leg_command(self, c.customer_leg, std::move(cmd));
+        leg_command(self, a.what == call_action::respond_leg ? a.leg : c.customer_leg,
+                    std::move(cmd));
         break;
       }
       case call_action::invite_agent: {
@@ -186,13 +188,6 @@ void carry_out(call_actor* self, const std::vector<call_action>& actions) {
       case call_action::reinvite_leg: {
         v1::LegCommand cmd;
         cmd.mutable_reinvite()->set_sdp(a.sdp);
-        leg_command(self, a.leg, std::move(cmd));
-        break;
-      }
-      case call_action::respond_leg: {
-        v1::LegCommand cmd;
-        cmd.mutable_respond()->set_status(a.status);
-        cmd.mutable_respond()->set_sdp(a.sdp);
         leg_command(self, a.leg, std::move(cmd));
         break;
       }
