@@ -108,6 +108,7 @@ void carry_out(call_actor* self, const std::vector<call_action>& actions) {
         v1::LegCommand cmd;
         cmd.mutable_respond()->set_status(a.status);
         cmd.mutable_respond()->set_sdp(a.sdp);
+        cmd.mutable_respond()->set_update(a.update);
         leg_command(self, a.what == call_action::respond_leg ? a.leg : c.customer_leg,
                     std::move(cmd));
         break;
@@ -188,6 +189,7 @@ void carry_out(call_actor* self, const std::vector<call_action>& actions) {
       case call_action::reinvite_leg: {
         v1::LegCommand cmd;
         cmd.mutable_reinvite()->set_sdp(a.sdp);
+        cmd.mutable_reinvite()->set_update(a.update);
         leg_command(self, a.leg, std::move(cmd));
         break;
       }
@@ -233,6 +235,7 @@ void on_leg(call_actor* self, const v1::LegEvent& le) {
     case v1::LegEvent::kReinvite:
       ev.emplace(call_event::reinvite);
       ev->sdp = le.reinvite().sdp();
+      ev->update = le.reinvite().update();
       break;
     case v1::LegEvent::kGone: {
       // A leg that ends without its usual event (a lost message, an edge

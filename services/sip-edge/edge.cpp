@@ -113,6 +113,9 @@ struct sip_edge::impl {
                      NUTAG_MIN_SE(ctx.cfg.min_se_s),
                      NUTAG_SESSION_REFRESHER(nua_any_refresher),
                      NUTAG_UPDATE_REFRESH(1),
+                     // nua would answer an UPDATE offer itself (with no SDP,
+                     // media being off): the edge passes it to the other leg.
+                     NUTAG_APPL_METHOD("UPDATE"),
                      SIPTAG_USER_AGENT_STR("sipcc"),
                      TAG_END());
     if (!nua) {

@@ -24,6 +24,23 @@ std::string sdp_of(const sip_t* sip) {
     return std::string(sip->sip_payload->pl_data, sip->sip_payload->pl_len);
   return {};
 }
+
+// A final response (>= 200) to our INVITE, re-INVITE or UPDATE as an event.
+void final_response(v1::LegEvent& ev, int status, const char* phrase, const sip_t* sip,
+                    bool reinvite) {
+  if (status < 300) {
+    auto* a = ev.mutable_answered();
+    a->set_status(static_cast<uint32_t>(status));
+    a->set_sdp(sdp_of(sip));
+    a->set_reinvite(reinvite);
+  } else {
+    auto* f = ev.mutable_failed();
+    f->set_status(static_cast<uint32_t>(status));
+    f->set_phrase(str_or_empty(phrase));
+    f->set_timed_out(status == 408 && !sip);
+    f->set_reinvite(reinvite);
+  }
+}
 }  // namespace
 
 struct leg : handle_ctx {
@@ -35,6 +52,11 @@ struct leg : handle_ctx {
   bool inbound = false;
   bool answered = false;   // a 2xx went (inbound) or came (outbound)
   bool final_pending = true;  // the initial INVITE still waits for its final response
+  // An UPDATE offer from the far end waits for the other leg's answer (RFC
+  // 3311 allows one at a time); its transaction is kept in `update_in`.
+  bool update_pending = false;
+  nua_saved_event_t update_in = nullptr;
+  bool update_out = false;  // our UPDATE (not nua's own session refresh) is out
   std::vector<v1::LegEvent> held;  // events before the claim
   su_timer_t* timer = nullptr;     // claim wait (inbound) or answer wait (outbound)
   // When the INVITE arrived (inbound), for the setup-latency histogram.
@@ -48,9 +70,12 @@ call_legs::call_legs(service_context& ctx, nua_t* nua, su_root_t* root)
 }
 
 call_legs::~call_legs() {
-  for (auto& [id, l] : legs_)
+  for (auto& [id, l] : legs_) {
     if (l->timer)
       su_timer_destroy(l->timer);
+    if (l->update_pending)
+      nua_destroy_event(&l->update_in);
+  }
 }
 
 void call_legs::gauge() {
@@ -109,6 +134,8 @@ void call_legs::forget(leg* l, const char* why) {
     su_timer_destroy(l->timer);
     l->timer = nullptr;
   }
+  if (l->update_pending)
+    nua_destroy_event(&l->update_in);
   nua_handle_bind(l->nh, nullptr);
   nua_handle_destroy(l->nh);
   legs_.erase(l->id);  // frees l
@@ -164,6 +191,40 @@ void call_legs::event(leg* l, nua_event_t event, int status, const char* phrase,
       ev.mutable_reinvite()->set_sdp(sdp_of(sip));
       publish(*l, ev);
       return;
+    case nua_i_update: {
+      process_counters().add(counter_id::sip_requests_in, "UPDATE");
+      auto sdp = sdp_of(sip);
+      if (sdp.empty()) {
+        // A session refresh (or a bare target refresh): nothing for the
+        // other leg; nua adds the session-timer headers to our 200.
+        process_counters().add(counter_id::sip_responses_out, "200");
+        nua_respond(l->nh, SIP_200_OK, NUTAG_WITH_THIS(nua_), TAG_END());
+        return;
+      }
+      if (l->update_pending) {
+        process_counters().add(counter_id::sip_responses_out, "500");
+        nua_respond(l->nh, 500, "Overlapping UPDATE", SIPTAG_RETRY_AFTER_STR("2"),
+                    NUTAG_WITH_THIS(nua_), TAG_END());
+        return;
+      }
+      nua_save_event(nua_, &l->update_in);
+      l->update_pending = true;
+      auto* r = ev.mutable_reinvite();
+      r->set_sdp(std::move(sdp));
+      r->set_update(true);
+      publish(*l, ev);
+      return;
+    }
+    case nua_r_update: {
+      // Only the UPDATE callctl asked for is reported; nua's own refreshes are not.
+      if (!l->update_out || status < 200)
+        return;
+      l->update_out = false;
+      process_counters().add(counter_id::sip_responses_in, std::to_string(status));
+      final_response(ev, status, phrase, sip, true);
+      publish(*l, ev);
+      return;
+    }
     case nua_i_cancel:
       process_counters().add(counter_id::sip_requests_in, "CANCEL");
       ev.mutable_cancelled();
@@ -196,19 +257,9 @@ void call_legs::event(leg* l, nua_event_t event, int status, const char* phrase,
         if (status < 300)
           nua_bye(l->nh, TAG_END());
         return;
-      } else if (status < 300) {
-        auto* a = ev.mutable_answered();
-        a->set_status(static_cast<uint32_t>(status));
-        a->set_sdp(sdp_of(sip));
-        a->set_reinvite(reinvite);
-        l->answered = true;
-        l->final_pending = false;
       } else {
-        auto* f = ev.mutable_failed();
-        f->set_status(static_cast<uint32_t>(status));
-        f->set_phrase(str_or_empty(phrase));
-        f->set_timed_out(status == 408 && !sip);
-        f->set_reinvite(reinvite);
+        final_response(ev, status, phrase, sip, reinvite);
+        l->answered = l->answered || status < 300;
         l->final_pending = false;
       }
       if (!l->final_pending && l->timer)
@@ -284,13 +335,23 @@ void call_legs::command(const v1::LegCommand& cmd) {
     }
     case v1::LegCommand::kRespond: {
       const auto& r = cmd.respond();
+      if (r.update() && !l.update_pending) {
+        spdlog::debug("edge: leg {}: no UPDATE waits for an answer", l.id);
+        return;
+      }
       bool body = !r.sdp().empty();
       process_counters().add(counter_id::sip_responses_out, std::to_string(r.status()));
       nua_respond(l.nh, static_cast<int>(r.status()),
                   r.phrase().empty() ? sip_status_phrase(static_cast<int>(r.status()))
                                      : r.phrase().c_str(),
                   TAG_IF(body, SIPTAG_CONTENT_TYPE_STR("application/sdp")),
-                  TAG_IF(body, SIPTAG_PAYLOAD_STR(r.sdp().c_str())), TAG_END());
+                  TAG_IF(body, SIPTAG_PAYLOAD_STR(r.sdp().c_str())),
+                  TAG_IF(r.update(), NUTAG_WITH_SAVED(&l.update_in)), TAG_END());
+      if (r.update()) {
+        nua_destroy_event(&l.update_in);
+        l.update_pending = false;
+        return;
+      }
       if (r.status() >= 200 && r.status() < 300) {
         if (l.inbound && !l.answered)
           process_counters().add(
@@ -314,9 +375,16 @@ void call_legs::command(const v1::LegCommand& cmd) {
       nua_cancel(l.nh, TAG_END());
       return;
     case v1::LegCommand::kReinvite: {
-      bool body = !cmd.reinvite().sdp().empty();
-      nua_invite(l.nh, TAG_IF(body, SIPTAG_CONTENT_TYPE_STR("application/sdp")),
-                 TAG_IF(body, SIPTAG_PAYLOAD_STR(cmd.reinvite().sdp().c_str())), TAG_END());
+      const auto& r = cmd.reinvite();
+      bool body = !r.sdp().empty();
+      if (r.update()) {
+        l.update_out = true;
+        nua_update(l.nh, TAG_IF(body, SIPTAG_CONTENT_TYPE_STR("application/sdp")),
+                   TAG_IF(body, SIPTAG_PAYLOAD_STR(r.sdp().c_str())), TAG_END());
+      } else {
+        nua_invite(l.nh, TAG_IF(body, SIPTAG_CONTENT_TYPE_STR("application/sdp")),
+                   TAG_IF(body, SIPTAG_PAYLOAD_STR(r.sdp().c_str())), TAG_END());
+      }
       return;
     }
     default:

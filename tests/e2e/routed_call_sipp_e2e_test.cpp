@@ -3,6 +3,8 @@
 // agent phone; sip-edge and callctl run for real on a real nats-server. The
 // test itself plays the router (TRouteCall), so each flow is exactly the one
 // the scenario names.
+#include <algorithm>
+
 #include <gtest/gtest.h>
 #include <sys/socket.h>
 
@@ -67,6 +69,9 @@ protected:
     return ev;
   }
 
+  void hold_is_passed_through(const std::string& agent_xml, const std::string& customer_xml,
+                              const std::string& method);
+
   uint16_t agent_port = 0, voicemail_port = 0;
   std::unique_ptr<sipcc_system> sys;
   std::unique_ptr<sipp_run> agent, customer, voicemail;
@@ -101,27 +106,30 @@ TEST_F(RoutedCallSipp, AgentAnswersAndCustomerHangsUp) {
   expect_nothing_dangles(*sys, kWait);
 }
 
-TEST_F(RoutedCallSipp, AgentHoldReinviteIsPassedToTheCustomer) {
-  agent = std::make_unique<sipp_run>("agent-answers-then-puts-call-on-hold.xml", agent_port,
-                                     sys->dir(), std::vector<std::string>{}, "agent");
+// The agent puts the call on hold with `method` (INVITE or UPDATE): the
+// offer reaches the customer as it was, in the same method, and the
+// customer's answer comes back to the agent as it was.
+void RoutedCallSipp::hold_is_passed_through(const std::string& agent_xml,
+                                            const std::string& customer_xml,
+                                            const std::string& method) {
+  agent = std::make_unique<sipp_run>(agent_xml, agent_port, sys->dir(), std::vector<std::string>{},
+                                     "agent");
   sys->start_services();
-  auto conn = customer_calls("customer-accepts-hold-then-hangs-up.xml", "1000");
+  auto conn = customer_calls(customer_xml, "1000");
   ASSERT_FALSE(conn.empty());
   route(conn, "1000");
   ASSERT_TRUE(sys->recorder().wait_event("1000", v1::EventReleased, kWait));
   EXPECT_EQ(customer->wait_exit(kWait), 0) << customer->log();
   EXPECT_EQ(agent->wait_exit(kWait), 0) << agent->log();
-  // The hold offer reached the customer as it was, and the customer's answer
-  // came back to the agent as it was.
   auto bodies = [](const std::vector<traced>& t, bool sent, const std::string& start) {
     std::vector<std::string> out;
     for (auto& m : t)
-      if (m.sent == sent && m.message.start_line.rfind(start, 0) == 0)
+      if (m.sent == sent && m.message.start_line.rfind(start, 0) == 0 && !m.message.body.empty())
         out.push_back(m.message.body);
     return out;
   };
   auto c = customer->trace(), a = agent->trace();
-  auto agent_offers = bodies(a, true, "INVITE"), customer_got = bodies(c, false, "INVITE");
+  auto agent_offers = bodies(a, true, method), customer_got = bodies(c, false, method);
   auto customer_answers = bodies(c, true, "SIP/2.0 200"), agent_got = bodies(a, false, "SIP/2.0 200");
   ASSERT_EQ(agent_offers.size(), 1u);
   ASSERT_EQ(customer_got.size(), 1u);
@@ -133,6 +141,25 @@ TEST_F(RoutedCallSipp, AgentHoldReinviteIsPassedToTheCustomer) {
   EXPECT_EQ(sys->recorder().events("1000"),
             (ev_list{v1::EventRinging, v1::EventEstablished, v1::EventReleased}));
   expect_nothing_dangles(*sys, kWait);
+}
+
+TEST_F(RoutedCallSipp, AgentHoldReinviteIsPassedToTheCustomer) {
+  hold_is_passed_through("agent-answers-then-puts-call-on-hold.xml",
+                         "customer-accepts-hold-then-hangs-up.xml", "INVITE");
+}
+
+// The customer's bare session-refresh UPDATE is answered by sipcc alone (the
+// scenario checks the empty 200 and the agent never sees it); the agent's
+// UPDATE offer goes to the customer as an UPDATE.
+TEST_F(RoutedCallSipp, AgentHoldUpdateIsPassedToTheCustomer) {
+  hold_is_passed_through("agent-answers-then-holds-with-update.xml",
+                         "customer-refreshes-then-accepts-update-hold.xml", "UPDATE");
+  auto a = agent->trace();
+  EXPECT_EQ(std::count_if(a.begin(), a.end(),
+                          [](const traced& m) {
+                            return !m.sent && m.message.start_line.rfind("UPDATE", 0) == 0;
+                          }),
+            0);
 }
 
 TEST_F(RoutedCallSipp, GlareOnTheOtherLegComesBackAs491) {

@@ -79,6 +79,12 @@ call_event reinvite_ok(const std::string& leg, const std::string& sdp) {
 call_event reinvite_failed(const std::string& leg, uint32_t status) {
   return on_leg(call_event::reinvite_failed, leg, status);
 }
+// An UPDATE offer (RFC 3311) from `leg`.
+call_event update(const std::string& leg, const std::string& sdp) {
+  auto e = reinvite(leg, sdp);
+  e.update = true;
+  return e;
+}
 
 call_event acked() { return ev(call_event::customer_acked); }
 call_event cancelled() { return ev(call_event::customer_cancelled); }
@@ -111,9 +117,11 @@ std::string describe(const call_action& a, const call& c) {
     case call_action::arm_timer:
       return "timer:" + std::to_string(a.ms) + "#" + std::to_string(c.timer_gen);
     case call_action::agent_no_answer: return "no_answer:" + a.dn + "=" + a.text;
-    case call_action::reinvite_leg: return "reinvite:" + a.leg + "[" + a.sdp + "]";
+    // "update:"/"uresp:" when the offer goes, or its answer comes back, as an UPDATE.
+    case call_action::reinvite_leg:
+      return (a.update ? "update:" : "reinvite:") + a.leg + "[" + a.sdp + "]";
     case call_action::respond_leg:
-      return "resp:" + a.leg + ":" + std::to_string(a.status) +
+      return (a.update ? "uresp:" : "resp:") + a.leg + ":" + std::to_string(a.status) +
              (a.sdp.empty() ? "" : "[" + a.sdp + "]");
     case call_action::end: return "end";
   }
@@ -195,6 +203,21 @@ std::vector<call_scenario> call_scenarios() {
                  {reinvite("CONN-1", "resume"), "reinvite:cust[resume]", established},
                  {reinvite_ok("cust", "resumed"), "resp:CONN-1:200[resumed]", established},
                  {reinvite("CONN-9", "x"), "", established},  // a leg of no call of ours
+             }),
+      routed("update_offer_stays_an_update_on_the_other_leg",
+             {
+                 {answered("CONN-1"), "EventRinging@1001/555 resp:200[answer]", connecting},
+                 {update("CONN-1", "x"), "uresp:CONN-1:491", connecting},
+                 {acked(), "EventEstablished@1001/555", established},
+                 {update("cust", "codec"), "update:CONN-1[codec]", established},
+                 // A crossing re-INVITE is glare, answered as the INVITE it is.
+                 {reinvite("CONN-1", "x"), "resp:CONN-1:491", established},
+                 {reinvite_ok("CONN-1", "pcma"), "uresp:cust:200[pcma]", established},
+                 {update("CONN-1", "hold"), "update:cust[hold]", established},
+                 {reinvite_failed("cust", 488), "uresp:CONN-1:488", established},
+                 // A re-INVITE after an UPDATE is a re-INVITE again.
+                 {reinvite("CONN-1", "hold"), "reinvite:cust[hold]", established},
+                 {reinvite_ok("cust", "held"), "resp:CONN-1:200[held]", established},
              }),
       routed("answered_then_agent_hangs_up",
              {

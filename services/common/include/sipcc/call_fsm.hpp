@@ -43,11 +43,8 @@
 //     answer the first with the other's answer (or its failure: a 491 goes
 //     back as 491, so the originator backs off and retries, RFC 3261 14.1).
 //     A re-INVITE while one is in progress, or outside [established], gets 491.
-//
-//  [established] re-INVITE from one leg: re-INVITE the other leg with its SDP,
-//     answer the first with the other's answer (or its failure: a 491 goes
-//     back as 491, so the originator backs off and retries, RFC 3261 14.1).
-//     A re-INVITE while one is in progress, or outside [established], gets 491.
+//     An UPDATE with SDP (RFC 3311) takes the same path and stays an UPDATE
+//     on the other leg, so each side sees the method its peer used.
 //
 // Timers carry a generation: CAF 0.17 cannot cancel them, a stale one is ignored.
 // So do agent legs: an event for any leg but the current one is ignored.
@@ -102,6 +99,7 @@ struct call {
   // The leg whose re-INVITE is being passed to the other side (one at a time:
   // a re-INVITE from either side meanwhile gets 491, RFC 3261 14.1).
   std::string reinvite_from;
+  bool reinvite_update = false;  // ... and it was an UPDATE
   v1::KVList user_data;
 };
 
@@ -128,6 +126,7 @@ struct call_event {
   call_event(kind k) : what(k) {}
   std::string leg;
   std::string sdp;
+  bool update = false;       // reinvite*: the offer came, or went, in an UPDATE
   uint32_t status = 0;
   uint64_t timer_gen = 0;
   // route; the overflow DN for no_answer_timeout (router_timeout uses
@@ -151,13 +150,15 @@ struct call_action {
     // alerting = no-answer.
     arm_timer,
     agent_no_answer,    // tell presence what to do with agent DN `dn` (`text` = action)
-    reinvite_leg,       // send a re-INVITE with `sdp` on leg `leg`
-    respond_leg,        // answer the re-INVITE pending on leg `leg` with `status` (+ `sdp`)
+    reinvite_leg,       // send a re-INVITE (an UPDATE if `update`) with `sdp` on leg `leg`
+    respond_leg,        // answer the re-INVITE (UPDATE if `update`) pending on leg `leg`
+                        // with `status` (+ `sdp`)
     end,                // the call is over: the actor stops after these actions
   } what;
   std::string leg;
   std::string uri;
   std::string sdp;
+  bool update = false;
   uint32_t status = 0;
   v1::EventType event = v1::EVENT_UNSPECIFIED;
   std::string dn;

@@ -40,9 +40,11 @@ void respond(actions& a, uint32_t status, const std::string& sdp = "") {
   a.push_back(std::move(x));
 }
 
-void respond_leg(actions& a, const std::string& leg, uint32_t status, const std::string& sdp = "") {
+void respond_leg(actions& a, const std::string& leg, bool update, uint32_t status,
+                 const std::string& sdp = "") {
   call_action x = act(call_action::respond_leg);
   x.leg = leg;
+  x.update = update;
   x.status = status;
   x.sdp = sdp;
   a.push_back(std::move(x));
@@ -280,13 +282,15 @@ std::vector<call_action> call_step(call& c, const call_event& ev, const call_set
       if (!ours)
         break;
       if (s != call_state::established || !c.reinvite_from.empty()) {
-        respond_leg(a, ev.leg, 491);
+        respond_leg(a, ev.leg, ev.update, 491);
         break;
       }
       c.reinvite_from = ev.leg;
+      c.reinvite_update = ev.update;
       call_action x = act(call_action::reinvite_leg);
       x.leg = ev.leg == c.customer_leg ? c.agent_leg : c.customer_leg;
       x.sdp = ev.sdp;
+      x.update = ev.update;
       a.push_back(std::move(x));
       break;
     }
@@ -298,9 +302,9 @@ std::vector<call_action> call_step(call& c, const call_event& ev, const call_set
       if (ev.leg != target)
         break;
       if (ev.what == call_event::reinvite_answered)
-        respond_leg(a, c.reinvite_from, 200, ev.sdp);
+        respond_leg(a, c.reinvite_from, c.reinvite_update, 200, ev.sdp);
       else
-        respond_leg(a, c.reinvite_from, ev.status >= 300 ? ev.status : 500);
+        respond_leg(a, c.reinvite_from, c.reinvite_update, ev.status >= 300 ? ev.status : 500);
       c.reinvite_from.clear();
       break;
     }
