@@ -57,7 +57,7 @@ run() {
   pids+=($!)
   echo "sipcc: nats-server listening on nats://127.0.0.1:$NATS_PORT"
   local url="nats://127.0.0.1:$NATS_PORT"
-  for svc in sip-edge presence callctl router; do
+  for svc in sip-edge presence callctl router mwi; do
     "$BUILD_DIR/services/$svc/$svc" --config "$CONFIG" --nats "$url" &
     pids+=($!)
   done

@@ -40,15 +40,6 @@ const char* pattern_of(subject_family family) {
   return nullptr;
 }
 
-template <class Msg>
-bool decode(const std::string& subject, const std::string& data, Msg& out, const char* family) {
-  if (out.ParseFromString(data))
-    return true;
-  process_counters().add(counter_id::bus_decode_errors, family);
-  spdlog::warn("bus: undecodable {} on {} dropped", family, subject);
-  return false;
-}
-
 // Carries out the core's routes: a TRouteCall to callctl for each. No reply
 // is awaited: callctl answers a failed route with EventRouteRequest again.
 void route(router_actor* self, const route_commands& routes) {
@@ -106,13 +97,13 @@ caf::behavior router_behavior(router_actor* self, router_core core, bus* nats) {
         switch (info ? info->family : subject_family::unknown) {
           case subject_family::state_dn: {
             v1::DnState st;
-            if (decode(subject, data, st, "state_dn"))
+            if (decode_bus(subject, data, st, "state_dn"))
               route(self, self->state.core->on_dn_state(st));
             break;
           }
           case subject_family::tlib_evt: {
             v1::TEvent ev;
-            if (decode(subject, data, ev, "tlib_evt"))
+            if (decode_bus(subject, data, ev, "tlib_evt"))
               on_event(self, subject, ev);
             break;
           }

@@ -294,15 +294,19 @@ struct sip_edge::impl {
     sub->key = c.key();
     sub->target = c.target_uri();
     std::string from = "<sip:" + ctx.cfg.sip_user + "@" + ctx.cfg.sip_bind.str() + ">";
+    // Contact parameters (MWI's mb=<box>;dn=<DN>) need a Contact of our own:
+    // nua applies NUTAG_M_PARAMS only to the contact it made at start-up.
+    std::string contact = "<sip:" + ctx.cfg.sip_user + "@" + ctx.cfg.sip_bind.str() +
+                          ";transport=udp;" + c.contact_params() + ">";
     sub->nh = nua_handle(nua, static_cast<handle_ctx*>(sub.get()),
                          SIPTAG_TO_STR(c.target_uri().c_str()), SIPTAG_FROM_STR(from.c_str()),
+                         TAG_IF(!c.contact_params().empty(), SIPTAG_CONTACT_STR(contact.c_str())),
                          TAG_END());
     std::string expires = std::to_string(c.expires());
     nua_subscribe(sub->nh, NUTAG_URL(c.target_uri().c_str()),
                   SIPTAG_EVENT_STR(c.event().c_str()),
                   TAG_IF(!c.accept().empty(), SIPTAG_ACCEPT_STR(c.accept().c_str())),
                   SIPTAG_EXPIRES_STR(expires.c_str()),
-                  TAG_IF(!c.contact_params().empty(), NUTAG_M_PARAMS(c.contact_params().c_str())),
                   // RFC 4662: this replaces the handle's Supported list.
                   TAG_IF(c.eventlist(), SIPTAG_SUPPORTED_STR("eventlist")),
                   TAG_END());

@@ -262,6 +262,11 @@ void sipcc_system::crash_service(const std::string& svc) {
     it->second->kill_now();
 }
 
+int sipcc_system::stop_service(const std::string& svc) {
+  auto it = services_.find(svc);
+  return it == services_.end() ? -1 : it->second->stop();
+}
+
 void sipcc_system::restart_service(const std::string& svc) {
   std::string instance;
   for (auto& [name, inst] : opts_.services)

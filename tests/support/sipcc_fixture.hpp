@@ -88,6 +88,8 @@ struct dn_spec {
 struct system_options {
   std::vector<dn_spec> dns = {{"1000"}, {"1001"}, {"1002", "Extension", "dialog"},
                               {"8000", "RoutingPoint", ""}};
+  // Agent Logins: the AgentID, optionally followed by more keys as YAML flow
+  // entries ("a1, mailbox: 3001@MY_COMPANY").
   std::vector<std::string> agents = {"agent1000", "agent1001"};
   int retry_interval_s = 1;
   int t1x64_ms = 1000;
@@ -119,6 +121,8 @@ public:
   void start_services();
   // SIGKILL, as a crash: no clean shutdown, nothing said on the bus.
   void crash_service(const std::string& service);
+  // SIGTERM, as an operator's stop; its exit status (-1 on timeout).
+  int stop_service(const std::string& service);
   // Runs it again and waits for its new ready announcement.
   void restart_service(const std::string& service);
   std::string nats_url() const { return "nats://127.0.0.1:" + std::to_string(nats_port_); }

@@ -5,11 +5,14 @@
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
+#include <map>
 #include <ostream>
 #include <string>
 #include <vector>
 
 #include "asterisk_conf.hpp"
+#include "sipcc/config.hpp"
+#include "sipcc/mwi.hpp"
 #include "sip_capture.hpp"
 
 namespace sipcc::test {
@@ -123,6 +126,27 @@ TEST(AsteriskLint, SipccYamlDnsExistOnAsterisk) {
     }
   }
   EXPECT_GT(monitored, 0) << "sipcc.yaml monitors no DN";
+}
+
+// Every mailbox sipcc would watch (all extensions, every agent logged in)
+// has the pjsip.conf AOR it SUBSCRIBEs to, pointing at that mailbox, and the
+// mailbox is in voicemail.conf: else Asterisk answers 404 and sipcc backs off.
+TEST(AsteriskLint, SipccYamlMailboxesHaveTheirMwiObjects) {
+  auto cfg = load_config(deploy_dir + "sipcc.yaml");
+  cfg.app_options["mwi-extension-enable"] = "true";
+  std::map<std::string, std::string> everyone;
+  for (const auto& a : cfg.agent_logins)
+    everyone[a.id] = "dn-of-" + a.id;
+  const auto targets = mwi_targets(cfg, everyone);
+  ASSERT_FALSE(targets.empty());
+  for (const auto& t : targets) {
+    SCOPED_TRACE(t.key);
+    const auto* aor = shipped().pjsip.find(t.object, "aor");
+    ASSERT_NE(aor, nullptr) << "no aor " << t.object;
+    const auto boxes = aor->values("mailboxes");
+    EXPECT_NE(std::find(boxes.begin(), boxes.end(), t.mailbox), boxes.end()) << t.object;
+    EXPECT_TRUE(has_mailbox(shipped().voicemail, t.mailbox)) << t.mailbox;
+  }
 }
 
 TEST(AsteriskLint, SipccYamlAddressesMatchPjsip) {

@@ -52,9 +52,11 @@ TEST(ConfigDefaultFile, LoadsTheDemo) {
   ASSERT_EQ(cfg.agent_groups.size(), 1u);
   EXPECT_EQ(cfg.agent_groups[0].name, "Sales");
   EXPECT_EQ(cfg.agent_groups[0].members, (std::vector<std::string>{"agent2000", "agent2001"}));
+  EXPECT_EQ(cfg.agent_groups[0].mailbox, "5000@GVM_DN");
+  EXPECT_EQ(cfg.mwi.instance, "mwi-0");
 
   // Options are validated, then kept as strings.
-  EXPECT_EQ(cfg.app_options.at("mwi-extension-enable"), "false");
+  EXPECT_EQ(cfg.app_options.at("mwi-extension-enable"), "true");
   EXPECT_EQ(cfg.app_options.at("default-dn"), "9999");
   EXPECT_EQ(cfg.app_options.at("agent-no-answer-action"), "notready");
   // The default router's Routing Point.
@@ -121,6 +123,22 @@ TEST(ConfigParse, AcceptedValues) {
          EXPECT_DOUBLE_EQ(c.subscribe_rate, 0.5);
          EXPECT_EQ(c.dns[0].options.at("no-answer-timeout"), "15");
        }},
+      {"mwi settings, mailboxes and MWI objects",
+       "mwi: { instance: mwi-1, subscribe-rate: 5, subscribe-expires: 300, retry-interval: 7,\n"
+       "       resubscribe-backoff-max: 9 }\n"
+       "agent-logins: [ { id: a1, mailbox: 3001@MY_COMPANY, mwi-object: avm-3001 } ]\n"
+       "agent-groups: [ { name: g, members: [a1], mailbox: '5000' } ]\n"
+       "dns: [ { number: '1000', mailbox: 1000@MY_COMPANY, mwi-object: gvm.1000 } ]\n",
+       [](const config& c) {
+         EXPECT_EQ(c.mwi.instance, "mwi-1");
+         EXPECT_DOUBLE_EQ(c.mwi.subscribe_rate, 5);
+         EXPECT_EQ(c.mwi.subscribe_expires, 300u);
+         EXPECT_EQ(c.mwi.retry_s, 7u);
+         EXPECT_EQ(c.mwi.backoff_max_s, 9u);
+         EXPECT_EQ(c.agent_logins[0].mwi_object, "avm-3001");
+         EXPECT_EQ(c.agent_groups[0].mailbox, "5000");
+         EXPECT_EQ(c.dns[0].mwi_object, "gvm.1000");
+       }},
       {"Routing Point options; default-dn may name a DN further down",
        "agent-logins: [ { id: a1 } ]\nagent-groups: [ { name: g, members: [a1] } ]\n"
        "dns:\n  - number: '8000'\n    type: RoutingPoint\n"
@@ -158,6 +176,13 @@ TEST(ConfigParse, RejectsWithFileLineAndReason) {
       {"sip-edge", "sip-edge: { ids: e }", "t.yaml:1: unknown key 'ids' in sip-edge"},
       {"asterisk", "asterisk: { host: x }", "t.yaml:1: unknown key 'host' in asterisk"},
       {"presence", "presence:\n  rate: 5\n", "t.yaml:2: unknown key 'rate' in presence"},
+      {"mwi", "mwi:\n  retry: 5\n", "t.yaml:2: unknown key 'retry' in mwi"},
+      {"mwi retry", "mwi: { retry-interval: 0 }", "t.yaml:1: retry-interval: must be >= 1, got 0"},
+      {"mailbox box", "dns: [ { number: '1', mailbox: '@ctx' } ]",
+       "t.yaml:1: mailbox: '@ctx' must be <box>@<context> with the box in [A-Za-z0-9_+-]"},
+      {"mwi object", "agent-logins: [ { id: a, mwi-object: 'gvm 1' } ]",
+       "t.yaml:1: mwi-object: 'gvm 1' must match [A-Za-z0-9_+-.]+ (it becomes a bus subject "
+       "token)"},
       {"resource-lists", "presence: { resource-lists: [ { name: a, dn: [] } ] }",
        "t.yaml:1: unknown key 'dn' in resource-lists"},
       {"application", "application: { router-timeuot: 1 }",

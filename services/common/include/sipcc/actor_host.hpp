@@ -13,11 +13,18 @@
 #include <caf/actor_system_config.hpp>
 #include <caf/atom.hpp>
 
+#include <google/protobuf/message.h>
+
 #include "sipcc/bus.hpp"
 
 namespace sipcc {
 
 using bus_atom = caf::atom_constant<caf::atom("bus")>;
+
+// Parses a bridged message; an undecodable one is counted
+// (bus_decode_errors{family}), logged and dropped: false.
+bool decode_bus(const std::string& subject, const std::string& data,
+                google::protobuf::Message& out, const char* family);
 
 class actor_host {
 public:

@@ -34,6 +34,7 @@ struct dn_config {
   // Monitored by the presence service: Extension and ACDPosition default true.
   bool monitor = true;
   std::string mailbox;              // optional, e.g. 1000@MY_COMPANY
+  std::string mwi_object;           // Asterisk MWI object; empty: gvm-<box>
   std::map<std::string, std::string> options;  // free per-DN options (no-answer-timeout...)
   int line = 0;                     // line in the file, for later diagnostics
 };
@@ -42,6 +43,7 @@ struct agent_login_config {
   std::string id;                   // AgentID; [A-Za-z0-9_+-]+
   std::string password;             // empty: no password check
   std::string mailbox;
+  std::string mwi_object;
   std::map<std::string, std::string> options;
   int line = 0;
 };
@@ -50,6 +52,7 @@ struct agent_group_config {
   std::string name;
   std::vector<std::string> members;  // AgentIDs, each must exist
   std::string mailbox;
+  std::string mwi_object;
   int line = 0;
 };
 
@@ -59,6 +62,16 @@ struct resource_list_config {
   presence_package package = presence_package::presence;
   std::vector<std::string> dns;      // each must be a monitored DN
   int line = 0;
+};
+
+// The mwi service: its message-summary subscriptions, paced and retried
+// like presence's but with their own settings.
+struct mwi_config {
+  std::string instance = "mwi-0";   // owner token: <service>-<shard>
+  double subscribe_rate = 50.0;     // SUBSCRIBEs per second
+  uint32_t subscribe_expires = 600;
+  uint32_t retry_s = 60;            // after a rejected / timed-out SUBSCRIBE
+  uint32_t backoff_max_s = 30;      // cap of the backoff after a terminated one
 };
 
 struct config {
@@ -88,6 +101,8 @@ struct config {
   uint32_t subscribe_retry_s = 60;         // after a rejected / timed-out SUBSCRIBE
   uint32_t resubscribe_backoff_max_s = 30; // cap of the backoff after a terminated one
   std::vector<resource_list_config> resource_lists;
+
+  mwi_config mwi;
 
   // application (Genesys-style options, key names as in the reference):
   std::map<std::string, std::string> app_options;

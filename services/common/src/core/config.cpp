@@ -13,6 +13,7 @@
 
 #include <algorithm>
 #include <array>
+#include <cctype>
 #include <charconv>
 #include <cmath>
 #include <fstream>
@@ -296,6 +297,20 @@ bool contains(const std::vector<std::string>& v, const std::string& s) {
   return std::find(v.begin(), v.end(), s) != v.end();
 }
 
+// <box>@<context> as in voicemail.conf; the box alone means context default.
+// The box ends up in a SIP Contact parameter (mb=<box>).
+std::string mailbox(const val& v) {
+  std::string m = v.nonempty();
+  const std::string box = m.substr(0, m.find('@'));
+  if (box.empty() || !std::all_of(box.begin(), box.end(), [](unsigned char c) {
+        return std::isalnum(c) || c == '_' || c == '-' || c == '+';
+      }))
+    v.fail(fmt::format("'{}' must be <box>@<context> with the box in [A-Za-z0-9_+-]", m));
+  return m;
+}
+// The user part of the SUBSCRIBE's Request-URI on Asterisk.
+std::string mwi_object(const val& v) { return v.token("_+-."); }
+
 const field<dn_config> dn_fields[] = {
     {"number", [](const val& v, dn_config& d) { d.number = d.contact = v.token(); }, true},
     {"type", [](const val& v, dn_config& d) {
@@ -312,7 +327,8 @@ const field<dn_config> dn_fields[] = {
        if (!d.monitor) v.fail(fmt::format("DN {} is not monitored", d.number));
      }},
     {"contact", [](const val& v, dn_config& d) { d.contact = v.nonempty(); }},
-    {"mailbox", [](const val& v, dn_config& d) { d.mailbox = v.text(); }},
+    {"mailbox", [](const val& v, dn_config& d) { d.mailbox = mailbox(v); }},
+    {"mwi-object", [](const val& v, dn_config& d) { d.mwi_object = mwi_object(v); }},
     {"options", [](const val& v, dn_config& d) {
        d.options = v.options(dn_options);
        if (d.type == v1::RoutingPoint) return;
@@ -339,7 +355,8 @@ void dn_references(const val& list) {
 const field<agent_login_config> agent_fields[] = {
     {"id", [](const val& v, agent_login_config& a) { a.id = v.token(); }, true},
     {"password", [](const val& v, agent_login_config& a) { a.password = v.text(); }},
-    {"mailbox", [](const val& v, agent_login_config& a) { a.mailbox = v.text(); }},
+    {"mailbox", [](const val& v, agent_login_config& a) { a.mailbox = mailbox(v); }},
+    {"mwi-object", [](const val& v, agent_login_config& a) { a.mwi_object = mwi_object(v); }},
     {"options", [](const val& v, agent_login_config& a) { a.options = v.options(agent_options); }},
 };
 
@@ -353,7 +370,8 @@ const field<agent_group_config> group_fields[] = {
          g.members.push_back(std::move(id));
        }
      }},
-    {"mailbox", [](const val& v, agent_group_config& g) { g.mailbox = v.text(); }},
+    {"mailbox", [](const val& v, agent_group_config& g) { g.mailbox = mailbox(v); }},
+    {"mwi-object", [](const val& v, agent_group_config& g) { g.mwi_object = mwi_object(v); }},
 };
 
 // A DN is in at most one list (else it is subscribed twice), is monitored
@@ -413,6 +431,14 @@ const field<config> presence_fields[] = {
      }},
 };
 
+const field<mwi_config> mwi_fields[] = {
+    {"instance", [](const val& v, mwi_config& m) { m.instance = v.token("_-"); }},
+    {"subscribe-rate", [](const val& v, mwi_config& m) { m.subscribe_rate = v.positive(); }},
+    {"subscribe-expires", [](const val& v, mwi_config& m) { m.subscribe_expires = v.number(1, 3600); }},
+    {"retry-interval", [](const val& v, mwi_config& m) { m.retry_s = v.number(1); }},
+    {"resubscribe-backoff-max", [](const val& v, mwi_config& m) { m.backoff_max_s = v.number(1); }},
+};
+
 // Order matters: each section may refer to the ones above it.
 const field<config> top_fields[] = {
     {"bus", [](const val& v, config& c) { v.fields(bus_fields, c); }},
@@ -429,6 +455,7 @@ const field<config> top_fields[] = {
        dn_references(v);
      }},
     {"presence", [](const val& v, config& c) { v.fields(presence_fields, c); }},
+    {"mwi", [](const val& v, config& c) { v.fields(mwi_fields, c.mwi); }},
     {"application", [](const val& v, config& c) { c.app_options = v.options(app_options); }},
 };
 

@@ -1,6 +1,9 @@
 #include "sipcc/actor_host.hpp"
 
 #include <caf/all.hpp>
+#include <spdlog/spdlog.h>
+
+#include "sipcc/counters.hpp"
 
 namespace sipcc {
 
@@ -12,6 +15,15 @@ actor_host::actor_host() {
 }
 
 actor_host::~actor_host() { shutdown(); }
+
+bool decode_bus(const std::string& subject, const std::string& data,
+                google::protobuf::Message& out, const char* family) {
+  if (out.ParseFromString(data))
+    return true;
+  process_counters().add(counter_id::bus_decode_errors, family);
+  spdlog::warn("bus: undecodable {} on {} dropped", family, subject);
+  return false;
+}
 
 void actor_host::bridge(bus& nats, const std::vector<std::string>& subjects,
                         const std::string& queue) {

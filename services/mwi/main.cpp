@@ -1,0 +1,13 @@
+#include "mwi.hpp"
+
+int main(int argc, char** argv) {
+  std::unique_ptr<sipcc::mwi::mwi_service> svc;
+  sipcc::service_hooks hooks;
+  hooks.instance_of = [](const sipcc::config& c) { return c.mwi.instance; };
+  hooks.start = [&](sipcc::service_context& ctx) {
+    svc = std::make_unique<sipcc::mwi::mwi_service>(ctx);
+    return svc->start();
+  };
+  hooks.stop = [&](sipcc::service_context&) { svc->stop(); };
+  return sipcc::run_service(argc, argv, "mwi", hooks);
+}

@@ -1,0 +1,334 @@
+#include "mwi.hpp"
+
+#include <map>
+#include <set>
+
+#include <caf/all.hpp>
+#include <spdlog/spdlog.h>
+
+#include "sipcc/actor_host.hpp"
+#include "sipcc/bus_schema.hpp"
+#include "sipcc/counters.hpp"
+#include "sipcc/mwi.hpp"
+#include "sipcc/subscriber.hpp"
+
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(std::vector<sipcc::mwi_target>)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(sipcc::v1::StateReply)
+
+namespace sipcc::mwi {
+
+namespace {
+
+using targets_atom = caf::atom_constant<caf::atom("targets")>;
+using registered_atom = caf::atom_constant<caf::atom("regaddr")>;
+using snapshot_atom = caf::atom_constant<caf::atom("snapshot")>;
+
+// ---- one mailbox -------------------------------------------------------------
+
+// One subscription of the mailbox and what its desktops were last told.
+struct watch {
+  mwi_target target;
+  std::unique_ptr<subscriber> sub;
+  std::optional<message_summary> told;
+};
+
+struct mailbox_state {
+  std::string id;
+  const config* cfg = nullptr;
+  bus* nats = nullptr;
+  caf::actor pacer;
+  std::map<std::string, watch> watches;  // by subscription key
+  static inline const char* name = "mailbox";
+};
+
+using mailbox_actor = caf::stateful_actor<mailbox_state>;
+
+void tell(mailbox_actor* self, const watch& w) {
+  v1::TEvent ev;
+  ev.set_schema(v1::SCHEMA_V1);
+  ev.set_type(v1::EventUserEvent);
+  ev.set_this_dn(w.target.dn);
+  *ev.mutable_user_data() = gsipmwi_user_data(w.target.mailbox, *w.told);
+  ev.set_timestamp_us(now_us());
+  self->state.nats->publish(subj::tlib_evt(w.target.dn), ev);
+  process_counters().add(counter_id::tlib_events, "EventUserEvent");
+  auto voice = w.told->voice.value_or(message_counts{});
+  spdlog::info("DN {}: EventUserEvent mailbox {} waiting {} {}/{}", w.target.dn,
+               w.target.mailbox, w.told->waiting ? "yes" : "no", voice.new_msgs, voice.old_msgs);
+}
+
+void on_notify(mailbox_actor* self, const std::string& key, const v1::SubNotify& n) {
+  auto it = self->state.watches.find(key);
+  if (it == self->state.watches.end())
+    return;
+  auto& w = it->second;
+  auto parsed = parse_message_summary(n.content_type(), n.body());
+  if (!parsed) {
+    process_counters().add(counter_id::notify_bad_body, "simple-message-summary");
+    spdlog::warn("mailbox {}: NOTIFY body ignored: {}", w.target.mailbox, parsed.error);
+    return;
+  }
+  // A refresh repeats the counts: the desktops hear only of changes.
+  if (w.told && *w.told == *parsed.value)
+    return;
+  w.told = std::move(parsed.value);
+  tell(self, w);
+}
+
+subscription_spec spec_for(const mailbox_state& s, const mwi_target& t) {
+  subscription_spec sp;
+  sp.owner = s.cfg->mwi.instance;
+  sp.edge_id = s.cfg->edge_id;
+  sp.key = t.key;
+  sp.target_uri = "sip:" + t.object + "@" + s.cfg->asterisk.str();
+  sp.event = "message-summary";
+  sp.accept = "application/simple-message-summary";
+  sp.expires = s.cfg->mwi.subscribe_expires;
+  sp.contact_params = t.contact_params();
+  return sp;
+}
+
+sub_settings settings_of(const config& cfg) {
+  sub_settings st;
+  st.retry_ms = cfg.mwi.retry_s * 1000;
+  st.backoff_max_ms = cfg.mwi.backoff_max_s * 1000;
+  // The edge answers within its transaction timeout; past that, the command
+  // or its answer was lost on the bus.
+  st.pending_guard_ms = cfg.sip_t1x64_ms + 5000;
+  return st;
+}
+
+// Starts the subscriptions it should hold and ends the others.
+void reconcile(mailbox_actor* self, const std::vector<mwi_target>& targets) {
+  auto& s = self->state;
+  std::set<std::string> wanted;
+  for (const auto& t : targets)
+    wanted.insert(t.key);
+  for (auto it = s.watches.begin(); it != s.watches.end();) {
+    if (wanted.count(it->first)) {
+      ++it;
+      continue;
+    }
+    spdlog::info("mailbox {}: subscription {} ends", s.id, it->first);
+    it->second.sub->stop();
+    it = s.watches.erase(it);
+  }
+  for (const auto& t : targets) {
+    if (s.watches.count(t.key))
+      continue;
+    spdlog::info("mailbox {}: subscribing to {} for DN {}", t.mailbox, t.object, t.dn);
+    auto& w = s.watches[t.key];
+    w.target = t;
+    std::string key = t.key;
+    w.sub = std::make_unique<subscriber>(
+        self, s.nats, s.pacer, spec_for(s, t), settings_of(*s.cfg),
+        subscriber::hooks{[self, key](const v1::SubNotify& n) { on_notify(self, key, n); },
+                          [](bool) {}});
+    w.sub->start();
+  }
+}
+
+caf::behavior mailbox_behavior(mailbox_actor* self, std::string id, const config* cfg, bus* nats,
+                               caf::actor pacer) {
+  auto& s = self->state;
+  s.id = std::move(id);
+  s.cfg = cfg;
+  s.nats = nats;
+  s.pacer = std::move(pacer);
+  // Shutting down: un-SUBSCRIBE everything (Extension mailboxes are
+  // deactivated when sipcc stops, as the reference says).
+  self->set_exit_handler([self](caf::exit_msg& m) {
+    for (auto& [key, w] : self->state.watches)
+      w.sub->stop();
+    self->state.watches.clear();
+    self->quit(m.reason);
+  });
+  return caf::message_handler{
+      [=](targets_atom, const std::vector<mwi_target>& targets) { reconcile(self, targets); },
+      // A desktop registered on the DN: it gets the current state at once.
+      [=](registered_atom, const std::string& dn) {
+        for (auto& [key, w] : self->state.watches)
+          if (w.target.dn == dn && w.told)
+            tell(self, w);
+      },
+      [=](edge_up_atom) {
+        for (auto& [key, w] : self->state.watches)
+          w.sub->edge_restarted();
+      },
+  }
+      .or_else(subscriber_handlers([self](const std::string& key) -> subscriber* {
+        auto it = self->state.watches.find(key);
+        return it == self->state.watches.end() ? nullptr : it->second.sub.get();
+      }));
+}
+
+// ---- registry ------------------------------------------------------------------
+
+struct registry_state {
+  const config* cfg = nullptr;
+  bus* nats = nullptr;
+  caf::actor pacer;
+  std::map<std::string, std::string> agent_dn;  // logged-in AgentID -> DN
+  std::set<std::string> published;              // DNs whose state came from the bus
+  std::map<std::string, caf::actor> mailboxes;  // by mailbox id
+  std::map<std::string, std::vector<mwi_target>> sent;  // what each mailbox was told
+  std::map<std::string, std::set<std::string>> by_dn;   // DN -> mailbox ids serving it
+  static inline const char* name = "mwi-registry";
+};
+
+using registry_actor = caf::stateful_actor<registry_state>;
+
+// Brings every mailbox in line with the subscriptions the scope asks for now.
+void reconcile(registry_actor* self) {
+  auto& s = self->state;
+  std::map<std::string, std::vector<mwi_target>> by_mailbox;
+  s.by_dn.clear();
+  for (auto& t : mwi_targets(*s.cfg, s.agent_dn)) {
+    s.by_dn[t.dn].insert(t.mailbox_id);
+    by_mailbox[t.mailbox_id].push_back(std::move(t));
+  }
+  for (auto& [id, old] : s.sent)
+    if (!by_mailbox.count(id) && !old.empty())
+      by_mailbox[id];  // none any more
+  for (auto& [id, targets] : by_mailbox) {
+    if (s.sent[id] == targets)
+      continue;
+    auto& a = s.mailboxes[id];
+    if (!a)
+      a = self->spawn<caf::linked>(mailbox_behavior, id, s.cfg, s.nats, s.pacer);
+    self->send(a, targets_atom::value, targets);
+    s.sent[id] = targets;
+  }
+  process_counters().set(counter_id::actors, "mailbox", static_cast<int64_t>(s.mailboxes.size()));
+}
+
+// Takes the agent logged in on the DN from its state; true if that changed.
+bool apply_dn_state(registry_state& s, const v1::DnState& st) {
+  bool logged_in = !st.agent().agent_id().empty() && st.agent().state() != v1::AGENT_LOGGED_OUT;
+  bool changed = false;
+  for (auto it = s.agent_dn.begin(); it != s.agent_dn.end();) {
+    if (it->second == st.dn() && (!logged_in || it->first != st.agent().agent_id())) {
+      it = s.agent_dn.erase(it);
+      changed = true;
+    } else {
+      ++it;
+    }
+  }
+  if (logged_in) {
+    auto& dn = s.agent_dn[st.agent().agent_id()];
+    changed = changed || dn != st.dn();
+    dn = st.dn();
+  }
+  return changed;
+}
+
+caf::behavior registry_behavior(registry_actor* self, const config* cfg, bus* nats) {
+  auto& s = self->state;
+  s.cfg = cfg;
+  s.nats = nats;
+  // Held here: an actor nobody references ends as "unreachable", and the
+  // link would take the registry with it.
+  s.pacer = spawn_pacer(self, cfg->mwi.subscribe_rate);
+  return {
+      [=](bus_atom, const std::string& subject, const std::string& data, const std::string&) {
+        auto& s = self->state;
+        auto* info = classify_subject(subject);
+        switch (info ? info->family : subject_family::unknown) {
+          case subject_family::sub_event: {
+            v1::SubEvent ev;
+            if (!decode_bus(subject, data, ev, "sub_event"))
+              return;
+            // The mailbox id is the key up to '@' (the DN of a per-DN subscription).
+            auto it = s.mailboxes.find(ev.key().substr(0, ev.key().find('@')));
+            if (it != s.mailboxes.end())
+              self->send(it->second, sub_event_atom::value, ev);
+            break;
+          }
+          case subject_family::state_dn: {
+            v1::DnState st;
+            if (!decode_bus(subject, data, st, "state_dn"))
+              return;
+            s.published.insert(st.dn());
+            if (apply_dn_state(s, st))
+              reconcile(self);
+            break;
+          }
+          case subject_family::tlib_req: {
+            v1::TRequest req;
+            if (!decode_bus(subject, data, req, "tlib_req") || req.type() != v1::TRegisterAddress)
+              return;
+            auto dn = req.this_dn().empty() ? subject.substr(subject.rfind('.') + 1) : req.this_dn();
+            auto it = s.by_dn.find(dn);
+            if (it != s.by_dn.end())
+              for (auto& id : it->second)
+                self->send(s.mailboxes[id], registered_atom::value, dn);
+            break;
+          }
+          case subject_family::ops_ready:
+            spdlog::info("edge {} is up: renewing every mailbox subscription", s.cfg->edge_id);
+            for (auto& [id, a] : s.mailboxes)
+              self->send(a, edge_up_atom::value);
+            break;
+          default:
+            spdlog::debug("bus: unexpected subject {}", subject);
+        }
+      },
+      // Start-up, once the bus is bridged: who was logged in when mwi
+      // started (a state published since wins), then the first subscriptions
+      // (Extension mailboxes included).
+      [=](snapshot_atom, const v1::StateReply& reply) {
+        auto& s = self->state;
+        for (const auto& st : reply.dns())
+          if (!s.published.count(st.dn()))
+            apply_dn_state(s, st);
+        reconcile(self);
+      },
+  };
+}
+
+}  // namespace
+
+struct mwi_service::impl {
+  service_context& ctx;
+  std::unique_ptr<actor_host> host;
+  explicit impl(service_context& c) : ctx(c) {}
+};
+
+mwi_service::mwi_service(service_context& ctx) : impl_(std::make_unique<impl>(ctx)) {}
+
+mwi_service::~mwi_service() { stop(); }
+
+std::string mwi_service::start() {
+  auto& ctx = impl_->ctx;
+  impl_->host = std::make_unique<actor_host>();
+  auto registry = impl_->host->system().spawn(registry_behavior, &ctx.cfg, ctx.nats.get());
+  impl_->host->set_root(registry);
+  // Subscribed before the snapshot is asked for, so no login falls between
+  // the two. TRegisterAddress is presence's request; mwi only listens in.
+  std::vector<std::string> subjects = {subj::sub_events_of(ctx.instance), subj::state_dn_all,
+                                       subj::tlib_req_family("agent"),
+                                       subj::ops_ready(ctx.cfg.edge_id)};
+  impl_->host->bridge(*ctx.nats, subjects);
+  v1::StateQuery q;
+  q.set_schema(v1::SCHEMA_V1);
+  q.set_kind(v1::StateQuery::ALL_DNS);
+  v1::StateReply reply;
+  auto answer = ctx.nats->request(subj::state_query, q, std::chrono::seconds(2));
+  if (!answer || !reply.ParseFromString(*answer) || !reply.found()) {
+    reply.Clear();
+    spdlog::warn("presence did not answer the DN state query: agent mailboxes are subscribed "
+                 "as presence publishes logins");
+  }
+  caf::anon_send(registry, snapshot_atom::value, std::move(reply));
+  std::string listen;
+  for (auto& s : subjects)
+    listen += (listen.empty() ? "" : ", ") + s;
+  return "bus " + listen;
+}
+
+void mwi_service::stop() {
+  if (impl_->host)
+    impl_->host->shutdown();
+}
+
+}  // namespace sipcc::mwi

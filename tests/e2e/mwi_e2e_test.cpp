@@ -1,0 +1,236 @@
+// Voicemail end to end: real nats-server, the built sip-edge, presence and
+// mwi, and the simulated Asterisk sending the captured message-summary
+// bodies. Subscriptions follow the scope of the reference (extensions from
+// start-up, agent mailboxes while logged in, one per logged-in member for a
+// group mailbox) and each change reaches the right DN once.
+#include <gtest/gtest.h>
+
+#include "sipcc/bus_schema.hpp"
+#include "sipcc_fixture.hpp"
+
+namespace sipcc::test {
+namespace {
+
+using namespace std::chrono_literals;
+
+constexpr auto kWait = 5s;
+
+// The gsipmwi list of an EventUserEvent as "key=value ..." (strings quoted).
+std::string gsipmwi(const v1::TEvent& ev) {
+  std::string out;
+  for (const auto& p : ev.user_data().pairs())
+    if (p.key() == "gsipmwi")
+      for (const auto& kv : p.list().pairs())
+        out += (out.empty() ? "" : " ") + kv.key() + "=" +
+               (kv.value_case() == v1::KVPair::kNum ? std::to_string(kv.num())
+                                                    : "'" + kv.str() + "'");
+  return out;
+}
+
+bool is_unsubscribe(const received& r) {
+  return r.method == "SUBSCRIBE" && r.message.header("Expires") == "0";
+}
+
+class MwiE2E : public ::testing::Test {
+protected:
+  // Extension 1000 has its own mailbox; 1001 gets the default one. Agent a1
+  // has a mailbox, a2/a3 do not; Sales (a2, a3) has a group mailbox.
+  void SetUp() override { configure(true); }
+
+  void configure(bool extensions) {
+    system_options opts;
+    opts.dns = {{"1000", "Extension", "presence", "", "mailbox: 1000@MY_COMPANY"},
+                {"1001"},
+                {"2000", "ACDPosition"},
+                {"2001", "ACDPosition"}};
+    opts.agents = {"a1, mailbox: 3001@MY_COMPANY", "a2", "a3"};
+    opts.extra_yaml = std::string("agent-groups:\n  - { name: Sales, members: [a2, a3], "
+                                  "mailbox: 5000@GVM_DN }\n"
+                                  "mwi: { retry-interval: 1, resubscribe-backoff-max: 2 }\n"
+                                  "application:\n  mwi-extension-enable: ") +
+                      (extensions ? "true" : "false") + "\n";
+    opts.services = {{"sip-edge", "edge1"}, {"presence", "presence-0"}, {"mwi", "mwi-0"}};
+    sys = std::make_unique<sipcc_system>(opts);
+    ast().set_default_initial_notify("message-summary", "mwi-notify-initial-no-messages.sip");
+  }
+
+  fake_asterisk& ast() { return sys->asterisk(); }
+  bus_recorder& rec() { return sys->recorder(); }
+  // The gsipmwi list of the DN's nth EventUserEvent, waited for.
+  std::string nth_mwi(const std::string& dn, int nth) {
+    auto ev = rec().wait_event(dn, v1::EventUserEvent, kWait, nth);
+    return ev ? gsipmwi(*ev) : "<no event>";
+  }
+
+  void login(const std::string& dn, const std::string& agent) {
+    ASSERT_EQ(sys->request(dn, v1::TAgentLogin, agent).type(), v1::EventAgentLogin);
+  }
+  void logout(const std::string& dn) {
+    ASSERT_EQ(sys->request(dn, v1::TAgentLogout).type(), v1::EventAgentLogout);
+  }
+  size_t active(const std::string& object) {
+    size_t n = 0;
+    for (auto& s : ast().active_subscriptions())
+      n += s.resource == object;
+    return n;
+  }
+  // Waits for the un-SUBSCRIBE of the object (one more each call).
+  bool wait_unsubscribe(const std::string& object) {
+    return ast()
+        .wait_request([&](const received& r) { return r.resource == object && is_unsubscribe(r); },
+                      kWait)
+        .has_value();
+  }
+
+  std::unique_ptr<sipcc_system> sys;
+};
+
+TEST_F(MwiE2E, ExtensionMailboxesAreSubscribedAtStartupWithMailboxAndDnInTheContact) {
+  sys->start_services();
+  struct expect {
+    const char* object;
+    const char* params;
+  };
+  for (auto e : {expect{"gvm-1000", ";mb=1000;dn=1000"}, expect{"gvm-1001", ";mb=1001;dn=1001"}}) {
+    SCOPED_TRACE(e.object);
+    auto sub = ast().wait_request("SUBSCRIBE", e.object, kWait);
+    ASSERT_TRUE(sub);
+    EXPECT_EQ(sub->header("Event"), "message-summary");
+    EXPECT_EQ(sub->header("Accept"), "application/simple-message-summary");
+    EXPECT_NE(sub->header("Contact").find(e.params), std::string::npos) << sub->header("Contact");
+  }
+  // ACD Positions are not extensions, and no agent is logged in.
+  EXPECT_EQ(ast().count("SUBSCRIBE", "gvm-2000"), 0u);
+  EXPECT_EQ(ast().count("SUBSCRIBE", "gvm-3001"), 0u);
+  EXPECT_EQ(ast().count("SUBSCRIBE", "gvm-5000"), 0u);
+}
+
+TEST_F(MwiE2E, ExtensionMailboxesAreUnsubscribedWhenMwiStops) {
+  sys->start_services();
+  for (const char* object : {"gvm-1000", "gvm-1001"})
+    ASSERT_TRUE(ast().wait_request("SUBSCRIBE", object, kWait)) << object;
+  EXPECT_EQ(sys->stop_service("mwi"), 0);
+  for (const char* object : {"gvm-1000", "gvm-1001"})
+    EXPECT_TRUE(wait_unsubscribe(object)) << object;
+}
+
+TEST_F(MwiE2E, EachChangeIsOneUserEventAndRepeatsAndStaleNotifiesAreNot) {
+  sys->start_services();
+  ASSERT_TRUE(ast().wait_request("SUBSCRIBE", "gvm-1000", kWait));
+  // The initial NOTIFY (no messages) is the first state the desktops hear.
+  EXPECT_EQ(nth_mwi("1000", 1),
+            "Mailbox='1000' Messages-Waiting='false' Voice-Message='0/0' NewMessages=0 "
+            "OldMessages=0");
+
+  auto cseq = ast().send_notify("gvm-1000", "mwi-notify-new-message.sip");
+  EXPECT_EQ(nth_mwi("1000", 2),
+            "Mailbox='1000' Messages-Waiting='true' Voice-Message='1/0' NewMessages=1 "
+            "OldMessages=0");
+  // The same counts again (a refresh), then a stale NOTIFY that overtook
+  // nothing: its lower CSeq loses, as Asterisk's stale-then-true pair must.
+  ast().send_notify("gvm-1000", "mwi-notify-new-message.sip");
+  notify_options stale;
+  stale.cseq = cseq;
+  ast().send_notify("gvm-1000", "mwi-notify-cleared.sip", stale);
+  ast().send_notify("gvm-1000", "mwi-notify-new-plus-old.sip");
+  EXPECT_EQ(nth_mwi("1000", 3),
+            "Mailbox='1000' Messages-Waiting='true' Voice-Message='1/1' NewMessages=1 "
+            "OldMessages=1");
+  // No other DN heard of mailbox 1000.
+  EXPECT_TRUE(rec().events("1001") == std::vector<v1::EventType>{v1::EventUserEvent});
+}
+
+TEST_F(MwiE2E, DesktopThatRegistersLaterGetsTheCurrentStateAtOnce) {
+  sys->start_services();
+  ASSERT_TRUE(ast().wait_request("SUBSCRIBE", "gvm-1000", kWait));
+  ASSERT_TRUE(rec().wait_event("1000", v1::EventUserEvent, kWait));
+  ast().send_notify("gvm-1000", "mwi-notify-new-plus-old.sip");
+  ASSERT_TRUE(rec().wait_event("1000", v1::EventUserEvent, kWait, 2));
+  ASSERT_EQ(sys->request("1000", v1::TRegisterAddress).type(), v1::EventRegistered);
+  EXPECT_EQ(nth_mwi("1000", 3),
+            "Mailbox='1000' Messages-Waiting='true' Voice-Message='1/1' NewMessages=1 "
+            "OldMessages=1");
+}
+
+// Extensions off: only logins make subscriptions.
+class MwiScopeE2E : public MwiE2E {
+protected:
+  void SetUp() override { configure(false); }
+};
+
+TEST_F(MwiScopeE2E, AgentMailboxFollowsTheAgentsLoginToWhicheverDn) {
+  sys->start_services();
+  login("2001", "a1");
+  auto sub = ast().wait_request("SUBSCRIBE", "gvm-3001", kWait);
+  ASSERT_TRUE(sub);
+  EXPECT_NE(sub->header("Contact").find(";mb=3001;dn=2001"), std::string::npos);
+  // Events for the agent's mailbox go to the DN it is logged in on.
+  ASSERT_TRUE(rec().wait_event("2001", v1::EventUserEvent, kWait));
+  ast().send_notify("gvm-3001", "mwi-notify-new-message.sip");
+  EXPECT_EQ(nth_mwi("2001", 2),
+            "Mailbox='3001' Messages-Waiting='true' Voice-Message='1/0' NewMessages=1 "
+            "OldMessages=0");
+  logout("2001");
+  EXPECT_TRUE(wait_unsubscribe("gvm-3001"));
+  // Extensions are off: no extension mailbox was ever subscribed.
+  EXPECT_EQ(ast().count("SUBSCRIBE", "gvm-1000"), 0u);
+}
+
+TEST_F(MwiScopeE2E, GroupMailboxHasOneSubscriptionPerLoggedInMember) {
+  sys->start_services();
+  EXPECT_EQ(active("gvm-5000"), 0u);
+  login("2000", "a2");
+  ASSERT_TRUE(ast().wait_request("SUBSCRIBE", "gvm-5000", kWait));
+  EXPECT_EQ(active("gvm-5000"), 1u);
+  login("2001", "a3");
+  auto second = ast().wait_request("SUBSCRIBE", "gvm-5000", kWait);
+  ASSERT_TRUE(second);
+  EXPECT_NE(second->header("Contact").find(";mb=5000;dn=2001"), std::string::npos);
+  EXPECT_EQ(active("gvm-5000"), 2u);
+  // Each subscription's initial NOTIFY reaches its own member's DN once.
+  ASSERT_TRUE(rec().wait_event("2000", v1::EventUserEvent, kWait));
+  ASSERT_TRUE(rec().wait_event("2001", v1::EventUserEvent, kWait));
+  // A change on the newest subscription (a3's) reaches 2001 only.
+  ast().send_notify("gvm-5000", "mwi-notify-new-message.sip");
+  ASSERT_TRUE(rec().wait_event("2001", v1::EventUserEvent, kWait, 2));
+  logout("2000");
+  ASSERT_TRUE(wait_unsubscribe("gvm-5000"));
+  EXPECT_EQ(active("gvm-5000"), 1u);
+  logout("2001");
+  ASSERT_TRUE(wait_unsubscribe("gvm-5000"));
+  EXPECT_EQ(active("gvm-5000"), 0u);
+  EXPECT_EQ(rec().events("2000"),
+            (std::vector<v1::EventType>{v1::EventAgentLogin, v1::EventUserEvent,
+                                        v1::EventAgentLogout}));
+}
+
+TEST_F(MwiScopeE2E, RejectedSubscriptionIsRetriedAfterTheIntervalAnd404BacksOff) {
+  ast().set_policy("gvm-3001", subscribe_policy::reject(403).only_once());
+  ast().set_policy("gvm-5000", subscribe_policy::reject(404));
+  sys->start_services();
+  login("2000", "a1");
+  login("2001", "a2");
+  for (int i = 0; i < 2; ++i)
+    ASSERT_TRUE(ast().wait_request("SUBSCRIBE", "gvm-3001", kWait));
+  for (int i = 0; i < 3; ++i)
+    ASSERT_TRUE(ast().wait_request("SUBSCRIBE", "gvm-5000", kWait));
+  auto times = [&](const std::string& object) {
+    std::vector<std::chrono::steady_clock::time_point> at;
+    for (auto& r : ast().received())
+      if (r.method == "SUBSCRIBE" && r.resource == object)
+        at.push_back(r.at);
+    return at;
+  };
+  // retry-interval is 1 s here; 404 doubles it each time (1 s, then 2 s).
+  auto agent = times("gvm-3001"), group = times("gvm-5000");
+  ASSERT_GE(agent.size(), 2u);
+  EXPECT_GE(agent[1] - agent[0], 900ms);
+  ASSERT_GE(group.size(), 3u);
+  EXPECT_GE(group[1] - group[0], 900ms);
+  EXPECT_GE(group[2] - group[1], 1800ms);
+  // The retried agent subscription works.
+  EXPECT_TRUE(rec().wait_event("2000", v1::EventUserEvent, kWait));
+}
+
+}  // namespace
+}  // namespace sipcc::test
