@@ -309,17 +309,11 @@ std::string mwi_service::start() {
                                        subj::tlib_req_family("agent"),
                                        subj::ops_ready(ctx.cfg.edge_id)};
   impl_->host->bridge(*ctx.nats, subjects);
-  v1::StateQuery q;
-  q.set_schema(v1::SCHEMA_V1);
-  q.set_kind(v1::StateQuery::ALL_DNS);
-  v1::StateReply reply;
-  auto answer = ctx.nats->request(subj::state_query, q, std::chrono::seconds(2));
-  if (!answer || !reply.ParseFromString(*answer) || !reply.found()) {
-    reply.Clear();
+  auto reply = query_dn_states(*ctx.nats, std::chrono::seconds(2));
+  if (!reply)
     spdlog::warn("presence did not answer the DN state query: agent mailboxes are subscribed "
                  "as presence publishes logins");
-  }
-  caf::anon_send(registry, snapshot_atom::value, std::move(reply));
+  caf::anon_send(registry, snapshot_atom::value, reply.value_or(v1::StateReply{}));
   std::string listen;
   for (auto& s : subjects)
     listen += (listen.empty() ? "" : ", ") + s;

@@ -154,14 +154,9 @@ std::string router_service::start() {
   impl_->host->bridge(*ctx.nats, subjects);
 
   // Who is Ready now: presence publishes DN states only when they change.
-  v1::StateQuery q;
-  q.set_schema(v1::SCHEMA_V1);
-  q.set_kind(v1::StateQuery::ALL_DNS);
-  v1::StateReply reply;
-  auto answer = ctx.nats->request(subj::state_query, q, std::chrono::seconds(2));
-  if (answer && reply.ParseFromString(*answer) && reply.found()) {
-    spdlog::info("presence reported {} DN states", reply.dns_size());
-    caf::anon_send(impl_->router, snapshot_atom::value, std::move(reply));
+  if (auto reply = query_dn_states(*ctx.nats, std::chrono::seconds(2))) {
+    spdlog::info("presence reported {} DN states", reply->dns_size());
+    caf::anon_send(impl_->router, snapshot_atom::value, std::move(*reply));
   } else {
     spdlog::warn("presence did not answer the DN state query: agents count as Ready once "
                  "presence publishes their state");

@@ -4,12 +4,15 @@
 // SIGINT/SIGTERM.
 #pragma once
 
+#include <chrono>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "sipcc/bus.hpp"
 #include "sipcc/config.hpp"
+#include "sipcc/v1/state.pb.h"
 
 namespace sipcc {
 
@@ -35,5 +38,9 @@ int run_service(int argc, char** argv, const std::string& service, service_hooks
 
 // Microseconds since the epoch, for event timestamps.
 int64_t now_us();
+
+// Every DN's state from presence (StateQuery ALL_DNS), which publishes a
+// state only when it changes; nothing when presence does not answer in time.
+std::optional<v1::StateReply> query_dn_states(bus& nats, std::chrono::milliseconds timeout);
 
 }  // namespace sipcc

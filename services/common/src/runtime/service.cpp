@@ -19,6 +19,17 @@ int64_t now_us() {
       .count();
 }
 
+std::optional<v1::StateReply> query_dn_states(bus& nats, std::chrono::milliseconds timeout) {
+  v1::StateQuery q;
+  q.set_schema(v1::SCHEMA_V1);
+  q.set_kind(v1::StateQuery::ALL_DNS);
+  v1::StateReply reply;
+  auto answer = nats.request(subj::state_query, q, timeout);
+  if (answer && reply.ParseFromString(*answer) && reply.found())
+    return reply;
+  return std::nullopt;
+}
+
 int run_service(int argc, char** argv, const std::string& service, service_hooks hooks) {
   CLI::App app{"sipcc " + service};
   std::string config_path = "deploy/sipcc.yaml";
