@@ -6,7 +6,7 @@
 #include <gtest/gtest.h>
 
 #include "sipcc/bus_schema.hpp"
-#include "sipcc_fixture.hpp"
+#include "sipp.hpp"
 
 namespace sipcc::test {
 namespace {
@@ -245,6 +245,49 @@ TEST_F(MwiScopeE2E, RejectedSubscriptionIsRetriedAfterTheIntervalAnd404BacksOff)
   EXPECT_GE(sub_gap("gvm-5000", 1), 1800ms);
   // The retried agent subscription works.
   EXPECT_TRUE(rec().wait_event("2000", v1::EventUserEvent, kWait));
+}
+
+// SIPp plays Asterisk: a stale count, the true count, then a late NOTIFY
+// with a lower CSeq. The desktops hear the first two, and the true count is
+// where they stay.
+TEST(SippMwiE2E, StaleThenFreshThenLateNotifyEndsInTheFreshCounts) {
+  if (!sipp_installed()) GTEST_SKIP() << "sipp (package sip-tester) is not on PATH";
+  const uint16_t port = free_port(SOCK_DGRAM);
+  system_options opts;
+  // Not monitored: presence sends nothing to the scenario, mwi one SUBSCRIBE.
+  opts.dns = {{"1000", "Extension", "", "", "monitor: false, mailbox: 1000@MY_COMPANY"}};
+  opts.agents = {};
+  opts.extra_yaml = "application:\n  mwi-extension-enable: true\n";
+  opts.asterisk_port = port;
+  opts.services = {{"sip-edge", "edge1"}, {"presence", "presence-0"}, {"mwi", "mwi-0"}};
+  sipcc_system sys(opts);
+  sipp_run sipp("asterisk-accepts-mwi-subscribe-and-notifies-stale-fresh-then-late.xml", port,
+                sys.dir());
+  sys.start_services();
+  // 0 = the whole scenario ran: 200, 200, then 500 for the lower CSeq.
+  ASSERT_EQ(sipp.wait_exit(25s), 0) << sipp.log() << "\nlogs in " << sys.dir();
+  auto second = sys.recorder().wait_event("1000", v1::EventUserEvent, kWait, 2);
+  ASSERT_TRUE(second);
+  EXPECT_EQ(gsipmwi(*second),
+            "Mailbox='1000' Messages-Waiting='true' Voice-Message='1/1' NewMessages=1 "
+            "OldMessages=1");
+  EXPECT_EQ(sys.recorder().events("1000"),
+            (std::vector<v1::EventType>{v1::EventUserEvent, v1::EventUserEvent}));
+
+  auto msgs = sipp.trace();
+  ASSERT_FALSE(msgs.empty());
+  const sip_message& sub = msgs.front().message;
+  EXPECT_EQ(sub.start_line, "SUBSCRIBE sip:gvm-1000@127.0.0.1:" + std::to_string(port) + " SIP/2.0");
+  EXPECT_EQ(sub.header("Event"), "message-summary");
+  EXPECT_NE(sub.header("Contact").find(";mb=1000;dn=1000"), std::string::npos);
+  // The captured bodies, byte for byte.
+  std::vector<std::string> bodies;
+  for (auto& m : msgs)
+    if (m.sent && m.message.start_line.rfind("NOTIFY ", 0) == 0)
+      bodies.push_back(m.message.body);
+  EXPECT_EQ(bodies, (std::vector<std::string>{load_capture("mwi-notify-new-message.sip").body,
+                                              load_capture("mwi-notify-new-plus-old.sip").body,
+                                              load_capture("mwi-notify-message-read-old.sip").body}));
 }
 
 }  // namespace
