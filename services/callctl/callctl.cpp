@@ -9,6 +9,7 @@
 
 #include "sipcc/actor_host.hpp"
 #include "sipcc/bus_schema.hpp"
+#include "sipcc/mwi.hpp"
 #include "sipcc/call_fsm.hpp"
 #include "sipcc/counters.hpp"
 #include "sipcc/dn_logic.hpp"
@@ -98,6 +99,19 @@ route_target target_for(const call_state_t& s, const std::string& dn_number,
   return t;
 }
 
+// A route to a Voicemail DN names the mailbox to open (sipcc/mwi.hpp says
+// which) and the DN the call was diverted from (the RP when no agent had it).
+void voicemail_for(const call_state_t& s, route_target& t, const std::string& dn,
+                   const std::string& agent_id) {
+  auto* vm = s.sh->cfg->find_dn(t.dn);
+  if (!vm || vm->type != v1::Voicemail)
+    return;
+  t.mailbox = voicemail_box(*s.sh->cfg, dn, agent_id, s.c.rp);
+  t.diverted_from = dn.empty() ? s.c.rp : dn;
+  if (t.mailbox.empty())
+    t.diverted_from.clear();
+}
+
 void carry_out(call_actor* self, const std::vector<call_action>& actions) {
   auto& s = self->state;
   auto& c = s.c;
@@ -124,6 +138,14 @@ void carry_out(call_actor* self, const std::vector<call_action>& actions) {
         inv->set_from_uri("sip:" + (c.ani.empty() ? std::string("anonymous") : c.ani) + "@" +
                           s.sh->cfg->sip_bind.str());
         inv->set_sdp(a.sdp);
+        if (!a.mailbox.empty()) {
+          // The shipped dialplan opens exactly this mailbox (extensions.conf
+          // [from-sipcc] 9999); Diversion (RFC 5806) is what other voicemail
+          // systems read, Asterisk's REDIRECTING(from-num) included.
+          inv->add_headers("X-Mailbox: " + a.mailbox);
+          inv->add_headers("Diversion: <sip:" + a.other_dn + "@" + s.sh->cfg->asterisk.host +
+                           ">;reason=no-answer;counter=1");
+        }
         // The edge gives up on its own only well after any no-answer timer.
         inv->set_timeout_ms(std::max<uint32_t>(c.no_answer.timeout_s * 1000 + 30000, 120000));
         leg_command(self, a.leg, std::move(cmd));
@@ -282,8 +304,10 @@ caf::behavior call_behavior(call_actor* self, shared* sh, caf::actor registry,
     if (!d.empty())
       default_dn = d;
   }
-  if (!default_dn.empty())
+  if (!default_dn.empty()) {
     s.settings.default_route = target_for(s, default_dn, nullptr);
+    voicemail_for(s, s.settings.default_route, "", "");
+  }
 
   v1::LegCommand claim;
   claim.mutable_claim()->set_owner(sh->owner);
@@ -304,10 +328,15 @@ caf::behavior call_behavior(call_actor* self, shared* sh, caf::actor registry,
         call_event t(c.state == call_state::routing ? call_event::router_timeout
                                                     : call_event::no_answer_timeout);
         t.timer_gen = gen;
-        // An overflow to a DN needs that DN's route.
+        // An overflow to a DN needs that DN's route, and to a Voicemail DN
+        // the mailbox of the DN (or its agent) that did not answer.
         if (t.what == call_event::no_answer_timeout && c.no_answer.overflow != "recall" &&
-            c.no_answer.overflow != "release")
+            c.no_answer.overflow != "release") {
           t.target = target_for(self->state, c.no_answer.overflow, nullptr);
+          auto ag = self->state.agents->find(c.agent_dn);
+          voicemail_for(self->state, t.target, c.agent_dn,
+                        ag == self->state.agents->end() ? "" : ag->second);
+        }
         if (t.what == call_event::router_timeout)
           t.target = self->state.settings.default_route;
         step(self, t);

@@ -303,7 +303,11 @@ void call_legs::command(const v1::LegCommand& cmd) {
                        SIPTAG_TO_STR(inv.target_uri().c_str()), SIPTAG_FROM_STR(from.c_str()),
                        TAG_END());
     bool offer = !inv.sdp().empty();
+    std::string extra;
+    for (const auto& h : inv.headers())
+      extra += (extra.empty() ? "" : "\r\n") + h;
     nua_invite(l->nh, NUTAG_URL(inv.target_uri().c_str()),
+               TAG_IF(!extra.empty(), SIPTAG_HEADER_STR(extra.c_str())),
                TAG_IF(offer, SIPTAG_CONTENT_TYPE_STR("application/sdp")),
                TAG_IF(offer, SIPTAG_PAYLOAD_STR(inv.sdp().c_str())), TAG_END());
     if (inv.timeout_ms() > 0)

@@ -34,7 +34,7 @@ protected:
       return "contact: \"sip:" + dn + "@127.0.0.1:" + std::to_string(port) + "\", monitor: false";
     };
     opts.dns = {{"1000", "Extension", "", "no-answer-timeout: 2, no-answer-overflow: \"9999\"",
-                 at("1000", agent_port)},
+                 at("1000", agent_port) + ", mailbox: 1000@MY_COMPANY"},
                 {"9999", "Voicemail", "", "", at("9999", voicemail_port)},
                 {"8000", "RoutingPoint", "", "router-timeout: 60"}};
     opts.services = {{"sip-edge", "edge1"}, {"callctl", "callctl-0"}, {"presence", "presence-0"}};
@@ -206,6 +206,12 @@ TEST_F(RoutedCallSipp, UnansweredCallOverflowsToVoicemail) {
   EXPECT_EQ(sys->recorder().events("9999"),
             (ev_list{v1::EventRinging, v1::EventEstablished, v1::EventReleased}));
   EXPECT_EQ(sys->recorder().events("8000"), (ev_list{v1::EventRouteRequest, v1::EventRouteUsed}));
+  // The voicemail INVITE names DN 1000's mailbox (agent1000 has none of its own).
+  auto vm = voicemail->trace();
+  ASSERT_FALSE(vm.empty());
+  EXPECT_EQ(vm.front().message.header("X-Mailbox"), "1000@MY_COMPANY");
+  EXPECT_EQ(vm.front().message.header("Diversion"),
+            "<sip:1000@127.0.0.1>;reason=no-answer;counter=1");
   expect_nothing_dangles(*sys, kWait);
 }
 

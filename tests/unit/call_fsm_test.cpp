@@ -16,12 +16,17 @@ const std::string kRp = "5000";
 
 route_target target(const std::string& dn, uint32_t timeout_s = 0,
                     const std::string& overflow = "recall", const std::string& action = "none") {
-  return {dn, "sip:" + dn + "@ast", {timeout_s, overflow, action}};
+  return {dn, "sip:" + dn + "@ast", {timeout_s, overflow, action}, "", ""};
 }
 
 const route_target kAgent1 = target("1001", 20);
 const route_target kAgent2 = target("1002");
-const route_target kVoicemail = target("8000");
+const route_target kVoicemail = [] {
+  auto t = target("8000");
+  t.mailbox = "1001@MY_COMPANY";
+  t.diverted_from = "1001";
+  return t;
+}();
 
 call_event ev(call_event::kind k) { return call_event(k); }
 
@@ -106,7 +111,8 @@ std::string describe(const call_action& a, const call& c) {
     case call_action::invite_agent:
       // The leg is named after the DN it calls, so `dn` must match the URI's user.
       return "invite:" + a.leg + ">" + a.uri + "[" + a.sdp + "]" +
-             (a.uri == "sip:" + a.dn + "@ast" ? "" : "!dn=" + a.dn);
+             (a.uri == "sip:" + a.dn + "@ast" ? "" : "!dn=" + a.dn) +
+             (a.mailbox.empty() ? "" : "{" + a.mailbox + "<" + a.other_dn + "}");
     case call_action::cancel_agent: return "cancel:" + a.leg;
     case call_action::bye_agent: return "bye:" + a.leg;
     case call_action::bye_customer: return "bye:customer";
@@ -382,7 +388,7 @@ std::vector<call_scenario> call_scenarios() {
            // Never rang: nothing on the agent DN but the fact.
            {no_answer(2, kVoicemail),
             "cancel:CONN-1 fact:1001- no_answer:1001=logout fact:8000+ "
-            "invite:CONN-2>sip:8000@ast[offer]",
+            "invite:CONN-2>sip:8000@ast[offer]{1001@MY_COMPANY<1001}",
             alerting},
            {no_answer(2), "", alerting},
            {progress("CONN-1"), "", alerting},
@@ -432,8 +438,8 @@ std::vector<call_scenario> call_scenarios() {
        kDefault,
        {
            kIncoming,
-           {route({"1001", "", {}}), "", routing},
-           {route({"", "sip:1001@ast", {}}), "", routing},
+           {route({"1001", "", {}, "", ""}), "", routing},
+           {route({"", "sip:1001@ast", {}, "", ""}), "", routing},
        }},
       {"router_timeout_zero_arms_no_router_timer",
        {0, target("1009")},

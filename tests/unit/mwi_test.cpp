@@ -219,5 +219,38 @@ TEST(MwiScope, GroupMailboxHasOneSubscriptionPerLoggedInMember) {
   }
 }
 
+TEST(MwiScope, VoicemailBoxOfAnOverflowIsTheOneConfigured) {
+  auto cfg = parse_config(R"(
+agent-logins: [ { id: a1, mailbox: 3001@MY_COMPANY }, { id: a2 } ]
+agent-groups: [ { name: Sales, members: [a1, a2], mailbox: 5000@GVM_DN }, { name: Quiet, members: [a2] } ]
+dns:
+  - { number: "1000", mailbox: 1000@MY_COMPANY }
+  - { number: "2000", type: ACDPosition }
+  - { number: "8000", type: RoutingPoint, options: { agent-group: Sales } }
+  - { number: "8001", type: RoutingPoint, options: { agent-group: Quiet } }
+  - { number: "8002", type: RoutingPoint }
+)",
+                          "vm.yaml");
+  struct vm_case {
+    const char* dn;
+    const char* agent;
+    const char* rp;
+    const char* want;
+  };
+  const std::vector<vm_case> cases = {
+      {"1000", "a1", "8000", "3001@MY_COMPANY"},  // the agent's own first
+      {"1000", "a2", "8000", "1000@MY_COMPANY"},  // then the DN's
+      {"1000", "", "8002", "1000@MY_COMPANY"},
+      {"2000", "a2", "8000", "5000@GVM_DN"},      // then the RP's group
+      {"", "", "8000", "5000@GVM_DN"},            // never reached an agent
+      {"2000", "a2", "8001", ""},                 // a group without a mailbox
+      {"2000", "", "8002", ""},                   // an RP without a group
+      {"", "", "9999", ""},                       // not configured at all
+  };
+  for (const auto& c : cases)
+    EXPECT_EQ(voicemail_box(cfg, c.dn, c.agent, c.rp), c.want)
+        << c.dn << "/" << c.agent << "/" << c.rp;
+}
+
 }  // namespace
 }  // namespace sipcc

@@ -79,6 +79,10 @@ struct route_target {
   std::string dn;
   std::string contact_uri;  // sip:1000@127.0.0.1:5070
   no_answer_policy no_answer;
+  // For a Voicemail DN: the mailbox the caller leaves a message in, and the
+  // DN the call was for (its Diversion); empty otherwise.
+  std::string mailbox;
+  std::string diverted_from;
 };
 
 struct call {
@@ -139,7 +143,8 @@ struct call_event {
 struct call_action {
   enum kind {
     respond_customer,   // status (+ sdp) to the customer's INVITE
-    invite_agent,       // new leg `leg` to `uri` with `sdp` (the customer's offer); `dn` called
+    invite_agent,       // new leg `leg` to `uri` with `sdp` (the customer's offer); `dn`
+                        // called; for voicemail `mailbox` and `other_dn` (diverted from)
     cancel_agent,       // CANCEL leg `leg`
     bye_agent,          // BYE leg `leg`
     bye_customer,       // BYE the customer leg
@@ -167,6 +172,7 @@ struct call_action {
   bool answered = false;  // call_fact off: the agent had answered the call
   uint32_t ms = 0;
   std::string text;
+  std::string mailbox;
 };
 
 struct call_settings {

@@ -82,6 +82,14 @@ struct mwi_target {
 std::vector<mwi_target> mwi_targets(const config& cfg,
                                     const std::map<std::string, std::string>& agent_dn);
 
+// The mailbox a caller should leave a message in when a call overflows to a
+// Voicemail DN, as configured: the Agent Login's mailbox of the agent logged
+// in on the DN that did not answer, else that DN's own mailbox, else the
+// mailbox of the Agent Group the call's Routing Point routes to (a call that
+// never reached an agent has only that). Empty when none is configured.
+std::string voicemail_box(const config& cfg, const std::string& dn, const std::string& agent_id,
+                          const std::string& rp);
+
 // The MWI object of a mailbox when the configuration names none: gvm-<box>.
 std::string default_mwi_object(const std::string& mailbox);
 

@@ -109,6 +109,8 @@ void route_to(call& c, actions& a, const route_target& t, bool route_used) {
   inv.uri = t.contact_uri;
   inv.sdp = c.customer_sdp;
   inv.dn = t.dn;
+  inv.mailbox = t.mailbox;
+  inv.other_dn = t.diverted_from;
   a.push_back(std::move(inv));
   if (route_used)
     emit(a, v1::EventRouteUsed, c.rp, t.dn);

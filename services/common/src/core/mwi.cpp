@@ -146,6 +146,22 @@ std::string mwi_target::contact_params() const {
   return "mb=" + box_of(mailbox) + ";dn=" + dn;
 }
 
+std::string voicemail_box(const config& cfg, const std::string& dn, const std::string& agent_id,
+                          const std::string& rp) {
+  if (auto* a = cfg.find_agent(agent_id); a && !a->mailbox.empty())
+    return a->mailbox;
+  if (auto* d = cfg.find_dn(dn); d && !d->mailbox.empty())
+    return d->mailbox;
+  auto* r = cfg.find_dn(rp);
+  auto group = r ? r->options.find("agent-group") : std::map<std::string, std::string>::const_iterator{};
+  if (!r || group == r->options.end())
+    return {};
+  for (const auto& g : cfg.agent_groups)
+    if (g.name == group->second)
+      return g.mailbox;
+  return {};
+}
+
 std::string default_mwi_object(const std::string& mailbox) { return "gvm-" + box_of(mailbox); }
 
 std::vector<mwi_target> mwi_targets(const config& cfg,
