@@ -1,6 +1,8 @@
 #include "asterisk_conf.hpp"
 
 #include <algorithm>
+#include <cstring>
+#include <functional>
 #include <set>
 
 namespace sipcc::test {
@@ -200,6 +202,92 @@ std::vector<dialplan_step> dialplan_steps(const conf_file& extensions) {
     }
   }
   return steps;
+}
+
+bool exten_matches(std::string_view pattern, std::string_view exten) {
+  if (pattern.empty() || pattern[0] != '_')
+    return pattern == exten;
+  // Backtracking over "." / "!"; patterns are short.
+  std::function<bool(size_t, size_t)> match = [&](size_t p, size_t e) -> bool {
+    if (p == pattern.size())
+      return e == exten.size();
+    const char c = pattern[p];
+    if (c == '.' || c == '!') {
+      for (size_t k = e + (c == '.' ? 1 : 0); k <= exten.size(); ++k)
+        if (match(p + 1, k))
+          return true;
+      return false;
+    }
+    if (e == exten.size())
+      return false;
+    const char x = exten[e];
+    if (c == '[') {
+      const auto close = pattern.find(']', p);
+      if (close == std::string_view::npos)
+        return false;
+      const auto set = pattern.substr(p + 1, close - p - 1);
+      bool in = false;
+      for (size_t i = 0; i < set.size(); ++i) {
+        if (i + 2 < set.size() && set[i + 1] == '-') {
+          in = in || (x >= set[i] && x <= set[i + 2]);
+          i += 2;
+        } else {
+          in = in || x == set[i];
+        }
+      }
+      return in && match(close + 1, e + 1);
+    }
+    const bool ok = c == 'X'   ? (x >= '0' && x <= '9')
+                    : c == 'Z' ? (x >= '1' && x <= '9')
+                    : c == 'N' ? (x >= '2' && x <= '9')
+                               : x == c;
+    return ok && match(p + 1, e + 1);
+  };
+  return match(1, 0);
+}
+
+std::optional<std::string> find_extension(const conf_file& extensions, std::string_view context,
+                                          std::string_view exten) {
+  const auto steps = dialplan_steps(extensions);
+  std::function<std::optional<std::string>(std::string_view, int)> search =
+      [&](std::string_view ctx, int depth) -> std::optional<std::string> {
+    if (depth > 10)
+      return std::nullopt;  // an include loop
+    for (const auto& step : steps)
+      if (step.context == ctx && step.priority == "1" && exten_matches(step.exten, exten))
+        return step.context;
+    const auto* section = extensions.find(ctx);
+    if (!section)
+      return std::nullopt;
+    for (const auto& inc : section->values("include"))
+      if (auto found = search(inc, depth + 1))
+        return found;
+    return std::nullopt;
+  };
+  return search(context, 0);
+}
+
+finding_list check_gosubs(const asterisk_conf& conf) {
+  finding_list out;
+  const auto steps = dialplan_steps(conf.extensions);
+  for (const auto& step : steps) {
+    for (const char* app : {"Gosub(", "Goto("}) {
+      const auto at = step.data.find(app);
+      if (at == std::string::npos)
+        continue;
+      const auto open = at + std::strlen(app);
+      const auto args = split_list(step.data.substr(open, step.data.find(')', open) - open));
+      if (args.size() != 3 || args[0].find("${") != std::string::npos)
+        continue;  // a label or priority in this context
+      const bool found = std::any_of(steps.begin(), steps.end(), [&](const dialplan_step& s) {
+        return s.context == args[0] && exten_matches(s.exten, args[1]);
+      });
+      if (!found)
+        out.push_back("extensions.conf line " + std::to_string(step.line) + ": " + app +
+                      args[0] + "," + args[1] + ",...) goes nowhere");
+    }
+  }
+  return out;
 }
 
 bool has_hint(const conf_file& extensions, std::string_view context,

@@ -87,6 +87,20 @@ finding_list check_resource_lists(const asterisk_conf& conf);
 // Every mailboxes= box of pjsip.conf exists in voicemail.conf.
 finding_list check_mailboxes(const asterisk_conf& conf);
 
+// Every Gosub()/Goto() naming a context (context,exten,priority) names an
+// existing context that has that extension.
+finding_list check_gosubs(const asterisk_conf& conf);
+
+// Whether an extension pattern matches a dialled extension: a literal, or
+// "_" followed by X [0-9], Z [1-9], N [2-9], [set], "." (one or more of
+// anything) and "!" (zero or more); anything else matches itself.
+bool exten_matches(std::string_view pattern, std::string_view exten);
+
+// The context whose extension a call to `exten` in `context` reaches, as
+// Asterisk searches: the context itself, then its includes in order.
+std::optional<std::string> find_extension(const conf_file& extensions, std::string_view context,
+                                          std::string_view exten);
+
 // Whether `context` of extensions.conf has an "exten => <exten>,hint,..." line.
 bool has_hint(const conf_file& extensions, std::string_view context,
               std::string_view exten);

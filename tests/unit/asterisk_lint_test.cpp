@@ -12,6 +12,7 @@
 
 #include "asterisk_conf.hpp"
 #include "sipcc/config.hpp"
+#include "sipcc/media_uri.hpp"
 #include "sipcc/mwi.hpp"
 #include "sip_capture.hpp"
 
@@ -48,6 +49,7 @@ const named_check all_checks[] = {
     {"Contexts", check_contexts},
     {"ResourceLists", check_resource_lists},
     {"Mailboxes", check_mailboxes},
+    {"Gosubs", check_gosubs},
 };
 
 // Names the check in gtest's failure messages instead of dumping its bytes.
@@ -147,6 +149,52 @@ TEST(AsteriskLint, SipccYamlMailboxesHaveTheirMwiObjects) {
     EXPECT_NE(std::find(boxes.begin(), boxes.end(), t.mailbox), boxes.end()) << t.object;
     EXPECT_TRUE(has_mailbox(shipped().voicemail, t.mailbox)) << t.mailbox;
   }
+}
+
+// The media-server requests sipcc makes (sipcc/media_uri.hpp) reach the
+// media-server context from the sipcc endpoint's context, ahead of the
+// catch-all to the trunk.
+TEST(AsteriskLint, MediaServerUrisReachTheMediaContext) {
+  const auto& conf = shipped();
+  const auto* ep = conf.pjsip.find("sipcc", "endpoint");
+  ASSERT_NE(ep, nullptr);
+  const auto context = ep->value("context").value_or("");
+  const std::string ms = "127.0.0.1:5070";
+  const std::vector<std::string> uris = {
+      treatment_request(v1::Music, {}, ms).uri,
+      treatment_request(v1::CollectDigits, [] {
+        v1::KVList l;
+        auto* p = l.add_pairs();
+        p->set_key("MAX_DIGITS");
+        p->set_num(4);
+        return l;
+      }(), ms).uri,
+      conf_uri(ms, "4f2a9", "call-4f2a9.wav"),
+  };
+  for (const auto& uri : uris) {
+    SCOPED_TRACE(uri);
+    ASSERT_FALSE(uri.empty());
+    const auto user = uri.substr(4, uri.find('@') - 4);  // after "sip:"
+    EXPECT_EQ(find_extension(conf.extensions, context, user), "media-server");
+  }
+  // And the Voicemail DN sipcc overflows to stays voicemail, not the trunk.
+  EXPECT_EQ(find_extension(conf.extensions, context, "9999"), "from-sipcc");
+}
+
+TEST(AsteriskConfParser, ExtensionPatternsMatchAsAsteriskDoes) {
+  struct pattern_case {
+    const char* pattern;
+    const char* exten;
+    bool match;
+  };
+  const std::vector<pattern_case> cases = {
+      {"annc", "annc", true},      {"annc", "annc2", false},    {"_X.", "1000", true},
+      {"_X.", "annc", false},      {"_X.", "1", false},         {"_X!", "1", true},
+      {"_conf=.", "conf=42", true}, {"_conf=.", "conf=", false}, {"_NXX", "200", true},
+      {"_NXX", "100", false},      {"_Z[0-5]", "15", true},     {"_Z[0-5]", "16", false},
+  };
+  for (const auto& c : cases)
+    EXPECT_EQ(exten_matches(c.pattern, c.exten), c.match) << c.pattern << " " << c.exten;
 }
 
 TEST(AsteriskLint, SipccYamlAddressesMatchPjsip) {
