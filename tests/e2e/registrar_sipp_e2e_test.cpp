@@ -1,0 +1,135 @@
+// sipcc as the registrar of agent DN 2000's phone (the DN has a password):
+// SIPp plays the phone, registering on sip-edge with digest authentication,
+// and Asterisk, which only keeps the voicemail. sip-edge, presence and
+// callctl run for real on a real nats-server.
+#include <gtest/gtest.h>
+#include <sys/socket.h>
+
+#include "call_gauges.hpp"
+#include "sipcc/bus_schema.hpp"
+#include "sipcc/v1/sip.pb.h"
+#include "sipp.hpp"
+
+namespace sipcc::test {
+namespace {
+
+using namespace std::chrono_literals;
+
+constexpr auto kWait = 10s;
+
+class RegistrarSipp : public ::testing::Test {
+protected:
+  void SetUp() override {
+    if (!sipp_installed())
+      GTEST_SKIP() << "sipp (package sip-tester) is not on PATH";
+    asterisk_port = free_port(SOCK_DGRAM);
+    phone_port = free_port(SOCK_DGRAM);
+    system_options opts;
+    opts.dns = {{"2000", "ACDPosition", "", "", "password: secret"},
+                {"9999", "Voicemail", "", "",
+                 "contact: \"sip:vm-9999@127.0.0.1:" + std::to_string(asterisk_port) +
+                     "\", monitor: false"},
+                {"8000", "RoutingPoint", "", "router-timeout: 60"}};
+    opts.asterisk_port = asterisk_port;
+    opts.services = {{"sip-edge", "edge1"}, {"presence", "presence-0"}, {"callctl", "callctl-0"}};
+    opts.extra_yaml = "application:\n  voicemail-access-number: \"9999\"\n";
+    sys = std::make_unique<sipcc_system>(opts);
+    sys->start_services();
+  }
+
+  std::string edge() const { return "127.0.0.1:" + std::to_string(sys->edge_port()); }
+
+  // The phone of DN 2000 runs `scenario` with `password`, more `args` after.
+  std::unique_ptr<sipp_run> phone(const std::string& scenario, const std::string& password,
+                                  std::vector<std::string> args = {}) {
+    std::vector<std::string> argv{"-s", "2000", "-au", "2000", "-ap", password};
+    argv.insert(argv.end(), args.begin(), args.end());
+    argv.push_back(edge());
+    // One port, so each run speaks for the same Contact.
+    return std::make_unique<sipp_run>(scenario, phone_port, sys->dir(), argv,
+                                      "phone" + std::to_string(++phones));
+  }
+
+  // The phone registers for `expires` seconds (0: un-registers) and sees 200.
+  void registers(uint32_t expires) {
+    auto p = phone("phone-registers-after-digest-challenge.xml", "secret",
+                   {"-key", "expires", std::to_string(expires)});
+    ASSERT_EQ(p->wait_exit(kWait), 0) << p->log();
+    last_trace = p->trace();
+  }
+
+  std::optional<v1::Registration> registration(uint32_t expires_s) {
+    auto m = sys->recorder().wait(
+        [&](const bus_msg& m) {
+          v1::Registration r;
+          return m.subject == subj::reg("2000") && r.ParseFromString(m.data) &&
+                 r.expires_s() == expires_s;
+        },
+        kWait);
+    if (!m)
+      return std::nullopt;
+    v1::Registration r;
+    r.ParseFromString(m->data);
+    return r;
+  }
+
+  static const sip_message* received(const std::vector<traced>& t, const std::string& start) {
+    for (auto& m : t)
+      if (!m.sent && m.message.start_line.rfind(start, 0) == 0)
+        return &m.message;
+    return nullptr;
+  }
+
+  uint16_t asterisk_port = 0, phone_port = 0;
+  int phones = 0;
+  std::vector<traced> last_trace;
+  std::unique_ptr<sipcc_system> sys;
+};
+
+TEST_F(RegistrarSipp, PhoneRegistersWithDigestAndUnregisters) {
+  registers(600);
+  auto* challenge = received(last_trace, "SIP/2.0 401");
+  ASSERT_NE(challenge, nullptr);
+  EXPECT_EQ(challenge->header("WWW-Authenticate").rfind("Digest realm=\"sipcc\"", 0), 0u)
+      << challenge->header("WWW-Authenticate");
+  auto* ok = received(last_trace, "SIP/2.0 200");
+  ASSERT_NE(ok, nullptr);
+  EXPECT_NE(ok->header("Contact").find(";expires=600"), std::string::npos)
+      << ok->header("Contact");
+
+  auto bound = registration(600);
+  ASSERT_TRUE(bound);
+  EXPECT_EQ(bound->edge_id(), "edge1");
+  EXPECT_EQ(bound->contact().rfind("sip:2000@127.0.0.1:", 0), 0u) << bound->contact();
+  ASSERT_TRUE(sys->recorder().wait_event("2000", v1::EventDNBackInService, kWait));
+
+  registers(0);
+  ASSERT_TRUE(registration(0));
+  ASSERT_TRUE(sys->recorder().wait_event("2000", v1::EventDNOutOfService, kWait));
+}
+
+TEST_F(RegistrarSipp, WrongPasswordGets403AndNoBinding) {
+  auto p = phone("phone-register-gets-403-for-wrong-password.xml", "guess",
+                 {"-key", "expires", "600"});
+  ASSERT_EQ(p->wait_exit(kWait), 0) << p->log();
+  // A good REGISTER after it: its binding is the first one on the bus.
+  registers(600);
+  ASSERT_TRUE(registration(600));
+  auto all = sys->recorder().all();
+  EXPECT_EQ(std::count_if(all.begin(), all.end(),
+                          [](const bus_msg& m) { return m.subject == subj::reg("2000"); }),
+            1);
+}
+
+// Presence learns the bindings made before it started: the edge publishes
+// them again when presence announces itself ready.
+TEST_F(RegistrarSipp, RestartedPresenceLearnsTheBinding) {
+  registers(600);
+  ASSERT_TRUE(sys->recorder().wait_event("2000", v1::EventDNBackInService, kWait));
+  sys->crash_service("presence");
+  sys->restart_service("presence");
+  ASSERT_TRUE(sys->recorder().wait_event("2000", v1::EventDNBackInService, kWait, 2));
+}
+
+}  // namespace
+}  // namespace sipcc::test
