@@ -23,7 +23,7 @@ protected:
     if (!sipp_installed())
       GTEST_SKIP() << "sipp (package sip-tester) is not on PATH";
     asterisk_port = free_port(SOCK_DGRAM);
-    phone_port = free_port(SOCK_DGRAM);
+    phone_port = contact_port = free_port(SOCK_DGRAM);
     system_options opts;
     opts.dns = {{"2000", "ACDPosition", "", "", "password: secret"},
                 {"9999", "Voicemail", "", "",
@@ -53,7 +53,8 @@ protected:
   // The phone registers for `expires` seconds (0: un-registers) and sees 200.
   void registers(uint32_t expires) {
     auto p = phone("phone-registers-after-digest-challenge.xml", "secret",
-                   {"-key", "expires", std::to_string(expires)});
+                   {"-key", "expires", std::to_string(expires), "-key", "contact_port",
+                    std::to_string(contact_port)});
     ASSERT_EQ(p->wait_exit(kWait), 0) << p->log();
     last_trace = p->trace();
   }
@@ -74,13 +75,25 @@ protected:
   }
 
   static const sip_message* received(const std::vector<traced>& t, const std::string& start) {
+    return first(t, false, start);
+  }
+  static const sip_message* first(const std::vector<traced>& t, bool sent,
+                                  const std::string& start) {
     for (auto& m : t)
-      if (!m.sent && m.message.start_line.rfind(start, 0) == 0)
+      if (m.sent == sent && m.message.start_line.rfind(start, 0) == 0)
         return &m.message;
     return nullptr;
   }
 
+  // TRouteCall from Routing Point 8000 to `dn`, as a router would.
+  v1::TEvent route(const std::string& conn_id, const std::string& dn) {
+    return sys->route_call("8000", conn_id, dn);
+  }
+
   uint16_t asterisk_port = 0, phone_port = 0;
+  // Where the registered Contact points: the phone itself, unless a test
+  // runs the phone's answering side as a SIPp of its own.
+  uint16_t contact_port = 0;
   int phones = 0;
   std::vector<traced> last_trace;
   std::unique_ptr<sipcc_system> sys;
@@ -129,6 +142,80 @@ TEST_F(RegistrarSipp, RestartedPresenceLearnsTheBinding) {
   sys->crash_service("presence");
   sys->restart_service("presence");
   ASSERT_TRUE(sys->recorder().wait_event("2000", v1::EventDNBackInService, kWait, 2));
+}
+
+// The agent's phone, registered on sipcc, dials the voicemail access number:
+// sipcc passes the call to Asterisk (the Voicemail DN's contact) with the
+// phone's SDP, returns Asterisk's answer, and the phone's BYE ends both legs.
+TEST_F(RegistrarSipp, RegisteredPhoneReachesVoicemailOnAsterisk) {
+  auto asterisk = std::make_unique<sipp_run>("sn:uas", asterisk_port, sys->dir(),
+                                             std::vector<std::string>{}, "asterisk");
+  auto p = phone("phone-registers-then-calls-voicemail-and-hangs-up.xml", "secret",
+                 {"-key", "expires", "600", "-key", "number", "9999", "-d", "300"});
+  ASSERT_EQ(p->wait_exit(kWait), 0) << p->log();
+  ASSERT_EQ(asterisk->wait_exit(kWait), 0) << asterisk->log();
+  auto ph = p->trace(), ast = asterisk->trace();
+  auto* invite = first(ast, false, "INVITE");
+  ASSERT_NE(invite, nullptr);
+  EXPECT_EQ(invite->start_line,
+            "INVITE sip:vm-9999@127.0.0.1:" + std::to_string(asterisk_port) + " SIP/2.0");
+  EXPECT_EQ(invite->header("From").find("<sip:2000@"), 0u) << invite->header("From");
+  auto* offer = first(ph, true, "INVITE");
+  ASSERT_NE(offer, nullptr);
+  EXPECT_EQ(invite->body, offer->body);
+  auto* answer = first(ast, true, "SIP/2.0 200");
+  ASSERT_NE(answer, nullptr);
+  // The phone's last 200 is the BYE's; the one before carries the SDP.
+  std::string phone_got;
+  for (auto& m : ph)
+    if (!m.sent && m.message.start_line.rfind("SIP/2.0 200", 0) == 0 && !m.message.body.empty())
+      phone_got = m.message.body;
+  EXPECT_EQ(phone_got, answer->body);
+  EXPECT_NE(first(ast, false, "BYE"), nullptr);
+  // The agent's DN had the call while it lasted, and routed-call events none.
+  EXPECT_EQ(sys->recorder().events("2000"), (std::vector<v1::EventType>{v1::EventDNBackInService}));
+  expect_nothing_dangles(*sys, kWait);
+}
+
+TEST_F(RegistrarSipp, RegisteredPhoneCallingAnotherNumberGets403) {
+  auto p = phone("phone-registers-then-call-to-other-number-gets-403.xml", "secret",
+                 {"-key", "expires", "600", "-key", "number", "1234"});
+  ASSERT_EQ(p->wait_exit(kWait), 0) << p->log();
+  auto trace = p->trace();
+  auto* refused = received(trace, "SIP/2.0 403");
+  ASSERT_NE(refused, nullptr);
+  EXPECT_EQ(refused->start_line,
+            "SIP/2.0 403 Only voicemail may be called from this phone");
+  expect_nothing_dangles(*sys, kWait);
+}
+
+// A routed call to the registered DN goes to the phone's Contact, not to
+// Asterisk; before the phone registers the route is refused.
+TEST_F(RegistrarSipp, RoutedCallReachesTheRegisteredContact) {
+  contact_port = free_port(SOCK_DGRAM);
+  auto answering = std::make_unique<sipp_run>("sn:uas", contact_port, sys->dir(),
+                                              std::vector<std::string>{}, "phone-answers");
+  auto customer = std::make_unique<sipp_run>(
+      "sn:uac", free_port(SOCK_DGRAM), sys->dir(),
+      std::vector<std::string>{"-s", "8000", "-d", "300", edge()}, "customer");
+  auto rr = sys->recorder().wait_event("8000", v1::EventRouteRequest, kWait);
+  ASSERT_TRUE(rr);
+  auto refused = route(rr->conn_id(), "2000");
+  EXPECT_EQ(refused.type(), v1::EventError);
+  EXPECT_EQ(refused.error_message(), "OtherDN 2000 has no registered phone");
+
+  registers(600);
+  ASSERT_TRUE(sys->recorder().wait_event("2000", v1::EventDNBackInService, kWait));
+  EXPECT_EQ(route(rr->conn_id(), "2000").type(), v1::EventRouteUsed);
+  ASSERT_TRUE(sys->recorder().wait_event("2000", v1::EventReleased, kWait));
+  EXPECT_EQ(customer->wait_exit(kWait), 0) << customer->log();
+  EXPECT_EQ(answering->wait_exit(kWait), 0) << answering->log();
+  auto trace = answering->trace();
+  auto* invite = first(trace, false, "INVITE");
+  ASSERT_NE(invite, nullptr);
+  EXPECT_EQ(invite->start_line,
+            "INVITE sip:2000@127.0.0.1:" + std::to_string(contact_port) + " SIP/2.0");
+  expect_nothing_dangles(*sys, kWait);
 }
 
 }  // namespace
