@@ -29,7 +29,7 @@ TEST(ConfigDefaultFile, LoadsTheDemo) {
       {"1000", v1::Extension, true, presence_package::presence},
       {"1001", v1::Extension, true, presence_package::presence},
       {"1002", v1::Extension, true, presence_package::dialog},
-      {"2000", v1::ACDPosition, true, presence_package::presence},
+      {"2000", v1::ACDPosition, false, presence_package::presence},  // registers on sipcc
       {"2001", v1::ACDPosition, true, presence_package::presence},
       {"8000", v1::RoutingPoint, false, presence_package::presence},
       {"9999", v1::Voicemail, false, presence_package::presence},
@@ -45,6 +45,8 @@ TEST(ConfigDefaultFile, LoadsTheDemo) {
     EXPECT_EQ(dn->contact, c.number);  // contact defaults to the number
   }
   EXPECT_EQ(cfg.find_dn("1000")->mailbox, "1000@MY_COMPANY");
+  EXPECT_TRUE(cfg.find_dn("2000")->registers_on_sipcc());
+  EXPECT_EQ(cfg.app_options.at("voicemail-access-number"), "9999");
 
   for (const char* id : {"agent1000", "agent1001", "agent2000", "agent2001"})
     EXPECT_NE(cfg.find_agent(id), nullptr) << id;
