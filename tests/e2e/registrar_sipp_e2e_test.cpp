@@ -8,6 +8,7 @@
 #include "call_gauges.hpp"
 #include "sipcc/bus_schema.hpp"
 #include "sipcc/v1/sip.pb.h"
+#include "sipcc/v1/state.pb.h"
 #include "sipp.hpp"
 
 namespace sipcc::test {
@@ -32,7 +33,9 @@ protected:
                 {"8000", "RoutingPoint", "", "router-timeout: 60"}};
     opts.asterisk_port = asterisk_port;
     opts.services = {{"sip-edge", "edge1"}, {"presence", "presence-0"}, {"callctl", "callctl-0"}};
-    opts.extra_yaml = "application:\n  voicemail-access-number: \"9999\"\n";
+    opts.extra_yaml = "application:\n  voicemail-access-number: \"" + access_number + "\"\n";
+    // Short bindings may be asked for, so expiry is seen within a test.
+    opts.edge_extra = "register-min-expires: 1";
     sys = std::make_unique<sipcc_system>(opts);
     sys->start_services();
   }
@@ -85,11 +88,17 @@ protected:
     return nullptr;
   }
 
+  // The phone registers, dials the access number and hangs up; the call
+  // reaches the SIPp Asterisk at sip:<asterisk_user>@..., SDP end to end.
+  void phone_reaches_voicemail(const std::string& asterisk_user);
+
   // TRouteCall from Routing Point 8000 to `dn`, as a router would.
   v1::TEvent route(const std::string& conn_id, const std::string& dn) {
     return sys->route_call("8000", conn_id, dn);
   }
 
+  // 9999 is the Voicemail DN, whose contact is vm-9999 on the SIPp Asterisk.
+  std::string access_number = "9999";
   uint16_t asterisk_port = 0, phone_port = 0;
   // Where the registered Contact points: the phone itself, unless a test
   // runs the phone's answering side as a SIPp of its own.
@@ -147,18 +156,18 @@ TEST_F(RegistrarSipp, RestartedPresenceLearnsTheBinding) {
 // The agent's phone, registered on sipcc, dials the voicemail access number:
 // sipcc passes the call to Asterisk (the Voicemail DN's contact) with the
 // phone's SDP, returns Asterisk's answer, and the phone's BYE ends both legs.
-TEST_F(RegistrarSipp, RegisteredPhoneReachesVoicemailOnAsterisk) {
+void RegistrarSipp::phone_reaches_voicemail(const std::string& asterisk_user) {
   auto asterisk = std::make_unique<sipp_run>("sn:uas", asterisk_port, sys->dir(),
                                              std::vector<std::string>{}, "asterisk");
   auto p = phone("phone-registers-then-calls-voicemail-and-hangs-up.xml", "secret",
-                 {"-key", "expires", "600", "-key", "number", "9999", "-d", "300"});
+                 {"-key", "expires", "600", "-key", "number", access_number, "-d", "300"});
   ASSERT_EQ(p->wait_exit(kWait), 0) << p->log();
   ASSERT_EQ(asterisk->wait_exit(kWait), 0) << asterisk->log();
   auto ph = p->trace(), ast = asterisk->trace();
   auto* invite = first(ast, false, "INVITE");
   ASSERT_NE(invite, nullptr);
-  EXPECT_EQ(invite->start_line,
-            "INVITE sip:vm-9999@127.0.0.1:" + std::to_string(asterisk_port) + " SIP/2.0");
+  EXPECT_EQ(invite->start_line, "INVITE sip:" + asterisk_user + "@127.0.0.1:" +
+                                    std::to_string(asterisk_port) + " SIP/2.0");
   EXPECT_EQ(invite->header("From").find("<sip:2000@"), 0u) << invite->header("From");
   auto* offer = first(ph, true, "INVITE");
   ASSERT_NE(offer, nullptr);
@@ -172,9 +181,42 @@ TEST_F(RegistrarSipp, RegisteredPhoneReachesVoicemailOnAsterisk) {
       phone_got = m.message.body;
   EXPECT_EQ(phone_got, answer->body);
   EXPECT_NE(first(ast, false, "BYE"), nullptr);
-  // The agent's DN had the call while it lasted, and routed-call events none.
+  // The agent's DN had the call while it lasted, and no routed-call events.
+  for (bool active : {true, false})
+    EXPECT_TRUE(sys->recorder().wait(
+        [&](const bus_msg& m) {
+          v1::DnCallFact f;
+          return m.subject == subj::dn_calls("2000") && f.ParseFromString(m.data) &&
+                 f.active() == active;
+        },
+        kWait))
+        << "active " << active;
   EXPECT_EQ(sys->recorder().events("2000"), (std::vector<v1::EventType>{v1::EventDNBackInService}));
   expect_nothing_dangles(*sys, kWait);
+}
+
+TEST_F(RegistrarSipp, RegisteredPhoneReachesVoicemailOnAsterisk) {
+  phone_reaches_voicemail("vm-9999");
+}
+
+// An access number that is no DN is dialled on Asterisk as it is.
+class RegistrarSippAccessNumberOnAsterisk : public RegistrarSipp {
+protected:
+  void SetUp() override {
+    access_number = "8500";
+    RegistrarSipp::SetUp();
+  }
+};
+
+TEST_F(RegistrarSippAccessNumberOnAsterisk, RegisteredPhoneReachesIt) {
+  phone_reaches_voicemail("8500");
+}
+
+TEST_F(RegistrarSipp, BindingExpiresOnTime) {
+  registers(1);
+  ASSERT_TRUE(sys->recorder().wait_event("2000", v1::EventDNBackInService, kWait));
+  ASSERT_TRUE(registration(0));
+  ASSERT_TRUE(sys->recorder().wait_event("2000", v1::EventDNOutOfService, kWait));
 }
 
 TEST_F(RegistrarSipp, RegisteredPhoneCallingAnotherNumberGets403) {
