@@ -1,5 +1,6 @@
 #include "callctl.hpp"
 
+#include <algorithm>
 #include <cstring>
 #include <unordered_map>
 #include <unordered_set>
@@ -15,6 +16,7 @@
 #include "sipcc/dn_logic.hpp"
 #include "sipcc/ids.hpp"
 #include "sipcc/v1/call.pb.h"
+#include "sipcc/v1/sip.pb.h"
 #include "sipcc/v1/state.pb.h"
 
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(sipcc::v1::LegEvent)
@@ -36,6 +38,14 @@ struct shared {
   bus* nats = nullptr;
   std::string owner;
 };
+
+// The Contacts the phone of a DN with a password holds on the registrar,
+// the latest registered last, each with the edge that holds it.
+struct binding {
+  std::string contact;
+  std::string edge;
+};
+using binding_map = std::unordered_map<std::string, std::vector<binding>>;
 
 std::string contact_uri(const dn_config& dn, const config& cfg) {
   if (dn.contact.rfind("sip:", 0) == 0)
@@ -65,6 +75,8 @@ struct call_state_t {
   std::string customer_call_id;
   // Agent DN -> AgentID, as presence last published (for no-answer options).
   const std::unordered_map<std::string, std::string>* agents = nullptr;
+  // Registrar bindings, as the edges last published (calls to registered DNs).
+  const binding_map* bindings = nullptr;
   static inline const char* name = "call";
 };
 
@@ -84,7 +96,14 @@ route_target target_for(const call_state_t& s, const std::string& dn_number,
   auto* dn = s.sh->cfg->find_dn(dn_number);
   if (!dn)
     return t;
-  t.contact_uri = contact_uri(*dn, *s.sh->cfg);
+  if (dn->registers_on_sipcc()) {
+    // Its phone is not on Asterisk: the latest binding, or unreachable.
+    auto b = s.bindings->find(dn_number);
+    if (b != s.bindings->end())
+      t.contact_uri = b->second.back().contact;
+  } else {
+    t.contact_uri = contact_uri(*dn, *s.sh->cfg);
+  }
   no_answer_sources src;
   src.extensions = extensions;
   src.dn_options = &dn->options;
@@ -121,6 +140,7 @@ void carry_out(call_actor* self, const std::vector<call_action>& actions) {
       case call_action::respond_leg: {
         v1::LegCommand cmd;
         cmd.mutable_respond()->set_status(a.status);
+        cmd.mutable_respond()->set_phrase(a.text);
         cmd.mutable_respond()->set_sdp(a.sdp);
         cmd.mutable_respond()->set_update(a.update);
         leg_command(self, a.what == call_action::respond_leg ? a.leg : c.customer_leg,
@@ -278,13 +298,25 @@ void on_leg(call_actor* self, const v1::LegEvent& le) {
   step(self, *ev);
 }
 
+// Where the voicemail access number leads: the Voicemail DN's contact when
+// it is one, else the number on Asterisk.
+route_target voicemail_target(const config& cfg, const std::string& number) {
+  route_target t;
+  t.dn = number;
+  auto* dn = cfg.find_dn(number);
+  t.contact_uri = dn ? contact_uri(*dn, cfg) : "sip:" + number + "@" + cfg.asterisk.str();
+  return t;
+}
+
 caf::behavior call_behavior(call_actor* self, shared* sh, caf::actor registry,
                             const std::unordered_map<std::string, std::string>* agents,
-                            std::string conn_id, v1::LegEvent incoming) {
+                            const binding_map* bindings, std::string conn_id,
+                            v1::LegEvent incoming) {
   auto& s = self->state;
   s.sh = sh;
   s.registry = std::move(registry);
   s.agents = agents;
+  s.bindings = bindings;
   s.customer_edge = incoming.edge_id();
   const auto& in = incoming.incoming();
   s.customer_call_id = in.call_id();
@@ -314,7 +346,13 @@ caf::behavior call_behavior(call_actor* self, shared* sh, caf::actor registry,
   claim.mutable_claim()->set_conn_id(conn_id);
   leg_command(self, s.c.customer_leg, std::move(claim));
 
-  call_event ev(call_event::incoming);
+  // A phone registered on sipcc calls out through sipcc: only its mailbox.
+  auto* caller = sh->cfg->find_dn(in.from_user());
+  bool direct = caller && caller->registers_on_sipcc();
+  call_event ev(direct ? call_event::incoming_direct : call_event::incoming);
+  auto vm = option_text(app, "voicemail-access-number");
+  if (direct && !vm.empty() && in.to_user() == vm)
+    ev.target = voicemail_target(*sh->cfg, vm);
   ev.ani = in.from_user();
   ev.dnis = in.to_user();
   ev.leg = incoming.leg_id();
@@ -353,6 +391,10 @@ caf::behavior call_behavior(call_actor* self, shared* sh, caf::actor registry,
                                     "ConnID " + s.c.conn_id + " is not waiting for a route",
                                     now_us()));
           auto target = target_for(s, req.other_dn(), &req.extensions());
+          if (target.contact_uri.empty() && s.sh->cfg->find_dn(req.other_dn()))
+            return reply(make_error(req, v1::ERR_INVALID_STATE,
+                                    "OtherDN " + req.other_dn() + " has no registered phone",
+                                    now_us()));
           if (target.contact_uri.empty())
             return reply(make_error(req, v1::ERR_UNKNOWN_DN,
                                     "OtherDN " + req.other_dn() + " is not configured", now_us()));
@@ -404,6 +446,7 @@ struct registry_state {
   };
   std::unordered_map<std::string, leg_info> legs;     // leg id -> its call
   std::unordered_map<std::string, std::string> agents;    // DN -> AgentID logged in
+  binding_map bindings;
   static inline const char* name = "callctl-registry";
 };
 
@@ -497,9 +540,9 @@ caf::behavior registry_behavior(registry_actor* self, shared* sh) {
               return;
             }
             auto conn = s.ids->next();
-            auto a = self->spawn<caf::monitored + caf::linked>(call_behavior, sh,
-                                                 caf::actor_cast<caf::actor>(self), &s.agents,
-                                                 conn, le);
+            auto a = self->spawn<caf::monitored + caf::linked>(
+                call_behavior, sh, caf::actor_cast<caf::actor>(self), &s.agents, &s.bindings,
+                conn, le);
             s.calls.emplace(conn, a);
             s.legs[le.leg_id()] = {conn, le.edge_id(), 0};
             gauge(self);
@@ -541,6 +584,30 @@ caf::behavior registry_behavior(registry_actor* self, shared* sh) {
             v1::LegAudit empty;
             empty.set_edge_id(edge);
             on_audit(self, empty, 1);
+            // ... and so are its registrar bindings: the phones register again.
+            for (auto it = s.bindings.begin(); it != s.bindings.end();) {
+              auto& list = it->second;
+              list.erase(std::remove_if(list.begin(), list.end(),
+                                        [&](const binding& b) { return b.edge == edge; }),
+                         list.end());
+              it = list.empty() ? s.bindings.erase(it) : std::next(it);
+            }
+            break;
+          }
+          case subject_family::reg: {
+            v1::Registration r;
+            if (!r.ParseFromString(data)) {
+              process_counters().add(counter_id::bus_decode_errors, "reg");
+              return;
+            }
+            auto& list = s.bindings[r.dn()];
+            list.erase(std::remove_if(list.begin(), list.end(),
+                                      [&](const binding& b) { return b.contact == r.contact(); }),
+                       list.end());
+            if (r.expires_s() > 0)
+              list.push_back({r.contact(), r.edge_id()});
+            if (list.empty())
+              s.bindings.erase(r.dn());
             break;
           }
           case subject_family::leg_audit: {
@@ -591,7 +658,8 @@ std::string callctl_service::start() {
   impl_->host->bridge(*ctx.nats, {subj::in_invite}, subj::in_invite_queue);
   impl_->host->bridge(*ctx.nats,
                       {subj::leg_events_of(ctx.instance), subj::leg_audit(ctx.instance),
-                       subj::ops_ready_all, subj::tlib_req_family("call"), subj::state_dn_all});
+                       subj::ops_ready_all, subj::tlib_req_family("call"), subj::state_dn_all,
+                       subj::reg_all});
   return std::string("bus ") + subj::in_invite + " (queue " + subj::in_invite_queue + "), " +
          subj::leg_events_of(ctx.instance) + ", " + subj::tlib_req_family("call");
 }

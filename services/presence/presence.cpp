@@ -1,6 +1,7 @@
 #include "presence.hpp"
 
 #include <optional>
+#include <set>
 #include <unordered_map>
 
 #include <caf/all.hpp>
@@ -58,6 +59,7 @@ v1::AgentStateMsg agent_state_of(const v1::DnState& st, const std::string& agent
 using monitor_atom = caf::atom_constant<caf::atom("monitor")>;
 using acw_atom = caf::atom_constant<caf::atom("acw")>;
 using device_atom = caf::atom_constant<caf::atom("device")>;
+using reg_atom = caf::atom_constant<caf::atom("reg")>;
 
 struct dn_actor_state {
   const dn_config* dn = nullptr;
@@ -67,6 +69,8 @@ struct dn_actor_state {
   v1::DnState st;
   // Empty when the DN is watched through a resource list instead.
   std::optional<subscriber> sub;
+  // Contacts the DN's phone holds on sipcc's registrar (DNs with a password).
+  std::set<std::string> bindings;
   static inline const char* name = "dn";
 };
 
@@ -144,6 +148,24 @@ void monitoring_changed(dn_actor* self, bool live) {
   in.live = live;
   in.now_us = now_us();
   apply(self, in);
+}
+
+// A phone registered on sipcc is the DN's monitoring: in service (and idle,
+// as nothing else reports its device) from its first binding to its last.
+void binding_changed(dn_actor* self, const std::string& contact, uint32_t expires_s) {
+  auto& b = self->state.bindings;
+  bool was = !b.empty();
+  if (expires_s > 0)
+    b.insert(contact);
+  else
+    b.erase(contact);
+  if (was == b.empty()) {
+    dn_input in{dn_input::monitoring};
+    in.live = !b.empty();
+    in.device = v1::DEVICE_IDLE;
+    in.now_us = now_us();
+    apply(self, in);
+  }
 }
 
 void apply_body(dn_actor* self, const v1::SubNotify& n) {
@@ -231,9 +253,16 @@ caf::behavior dn_behavior(dn_actor* self, const dn_config* dn, const config* cfg
       [=](device_atom, int32_t device) {
         device_changed(self, static_cast<v1::DeviceState>(device));
       },
+      [=](reg_atom, const std::string& contact, uint32_t expires_s) {
+        binding_changed(self, contact, expires_s);
+      },
       [=](edge_up_atom) {
         if (self->state.sub)
           self->state.sub->edge_restarted();
+        // A restarted edge has forgotten every binding: the phones register again.
+        auto gone = self->state.bindings;
+        for (auto& contact : gone)
+          binding_changed(self, contact, 0);
       },
   }
       .or_else(subscriber_handlers([self](const std::string& key) -> subscriber* {
@@ -499,6 +528,21 @@ caf::behavior registry_behavior(registry_actor* self, const config* cfg, bus* na
                   self->send(a, edge_up_atom::value);
             }
             break;
+          case subject_family::reg: {
+            v1::Registration r;
+            if (!decode(m, r, "reg"))
+              return;
+            auto* dn = s.cfg->find_dn(r.dn());
+            auto it = s.dns.find(r.dn());
+            if (!dn || !dn->registers_on_sipcc() || it == s.dns.end()) {
+              spdlog::warn("bus: Registration for DN '{}', which does not register on sipcc, "
+                           "ignored",
+                           r.dn());
+              return;
+            }
+            self->send(it->second, reg_atom::value, r.contact(), r.expires_s());
+            break;
+          }
           case subject_family::dn_calls: {
             v1::DnCallFact f;
             if (!decode(m, f, "dn_calls"))
@@ -547,7 +591,8 @@ std::string presence_service::start() {
                                                     ctx.instance));
   std::vector<std::string> subjects = {subj::sub_events_of(ctx.instance),
                                        subj::tlib_req_family("agent"), subj::state_query,
-                                       subj::dn_calls_all, subj::ops_ready(ctx.cfg.edge_id)};
+                                       subj::dn_calls_all, subj::ops_ready(ctx.cfg.edge_id),
+                                       subj::reg_all};
   impl_->host->bridge(*ctx.nats, subjects);
   std::string listen;
   for (auto& s : subjects)

@@ -1,5 +1,6 @@
 #include "edge.hpp"
 #include "edge_calls.hpp"
+#include "edge_registrar.hpp"
 
 #include <cstdarg>
 #include <cstdio>
@@ -82,6 +83,7 @@ struct sip_edge::impl {
   std::promise<std::string> started;
   std::unordered_map<std::string, std::unique_ptr<subscription>> subs;
   std::unique_ptr<call_legs> legs;
+  std::unique_ptr<registrar_edge> registrar;
 
   explicit impl(service_context& c) : ctx(c) {}
 
@@ -104,7 +106,8 @@ struct sip_edge::impl {
                      NUTAG_OUTBOUND("no-validate no-natify no-options-keepalive"),
                      // Replaces nua's default list (NUTAG_ALLOW would add to it):
                      // anything else gets 405 from the stack itself.
-                     SIPTAG_ALLOW_STR("INVITE, ACK, BYE, CANCEL, OPTIONS, NOTIFY, INFO, UPDATE"),
+                     SIPTAG_ALLOW_STR(
+                         "INVITE, ACK, BYE, CANCEL, OPTIONS, NOTIFY, INFO, UPDATE, REGISTER"),
                      NTATAG_SIP_T1X64(ctx.cfg.sip_t1x64_ms),
                      // Session timers, explicitly: nua refreshes each leg by
                      // itself, with UPDATE where the peer allows it (no SDP
@@ -115,7 +118,9 @@ struct sip_edge::impl {
                      NUTAG_UPDATE_REFRESH(1),
                      // nua would answer an UPDATE offer itself (with no SDP,
                      // media being off): the edge passes it to the other leg.
-                     NUTAG_APPL_METHOD("UPDATE"),
+                     // REGISTER reaches the edge's registrar only as an
+                     // application method.
+                     NUTAG_APPL_METHOD("UPDATE, REGISTER"),
                      SIPTAG_USER_AGENT_STR("sipcc"),
                      TAG_END());
     if (!nua) {
@@ -134,8 +139,18 @@ struct sip_edge::impl {
           reinterpret_cast<impl*>(magic)->legs->audit();
         },
         nullptr);
+    registrar = std::make_unique<registrar_edge>(ctx);
+    // Bindings expire to the second; a missed tick only delays one.
+    su_timer_t* expiry_timer = su_timer_create(su_root_task(root), 1000);
+    su_timer_set_for_ever(
+        expiry_timer,
+        [](su_root_magic_t* magic, su_timer_t*, su_timer_arg_t*) {
+          reinterpret_cast<impl*>(magic)->registrar->expire();
+        },
+        nullptr);
     started.set_value("");
     su_root_run(root);
+    su_timer_destroy(expiry_timer);
     su_timer_destroy(audit_timer);
     legs.reset();
     nua_destroy(nua);
@@ -166,6 +181,9 @@ struct sip_edge::impl {
       case nua_i_invite:
         if (sip)
           self->legs->incoming(nh, sip);
+        break;
+      case nua_i_register:
+        self->registrar->on_register(self->nua, nh, sip);
         break;
       case nua_r_shutdown:
         if (status >= 200)
@@ -405,6 +423,14 @@ std::string sip_edge::start() {
           self->legs->command(cmd);
         },
         std::move(m.data));
+  });
+  // A service instance that starts after the phones registered learns their
+  // bindings from this re-publication (its bus subscriptions are up before it
+  // announces itself).
+  impl_->ctx.nats->subscribe(subj::ops_ready_all, [this](bus_msg m) {
+    if (m.subject == subj::ops_ready(impl_->ctx.instance))
+      return;
+    impl_->post([](impl* self, std::string&) { self->registrar->republish(); }, {});
   });
   return "SIP udp " + impl_->ctx.cfg.sip_bind.str() + ", commands on " +
          subj::edge_cmd(impl_->ctx.instance) + " and " + subj::edge_leg(impl_->ctx.instance);

@@ -5,6 +5,7 @@
 #include <sofia-sip/nua_tag.h>
 #include <sofia-sip/sip_protos.h>
 #include <sofia-sip/sip_status.h>
+#include <sofia-sip/su_alloc.h>
 #include <sofia-sip/su_tag.h>
 #include <spdlog/spdlog.h>
 
@@ -345,9 +346,11 @@ void call_legs::command(const v1::LegCommand& cmd) {
       }
       bool body = !r.sdp().empty();
       process_counters().add(counter_id::sip_responses_out, std::to_string(r.status()));
+      // nua reads the phrase after nua_respond returns, when `cmd` is gone:
+      // a copy lives in the handle's memory.
       nua_respond(l.nh, static_cast<int>(r.status()),
                   r.phrase().empty() ? sip_status_phrase(static_cast<int>(r.status()))
-                                     : r.phrase().c_str(),
+                                     : su_strdup(nua_handle_home(l.nh), r.phrase().c_str()),
                   TAG_IF(body, SIPTAG_CONTENT_TYPE_STR("application/sdp")),
                   TAG_IF(body, SIPTAG_PAYLOAD_STR(r.sdp().c_str())),
                   TAG_IF(r.update(), NUTAG_WITH_SAVED(&l.update_in)), TAG_END());

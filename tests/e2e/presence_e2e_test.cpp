@@ -279,6 +279,13 @@ TEST(WatchE2E, DecodesEverySubjectFamily) {
   fact.set_conn_id("007d0000000001");
   fact.set_active(true);
   rec.client().publish(subj::dn_calls("1001"), fact);
+  v1::Registration binding;  // what the edge publishes when a phone registers
+  binding.set_schema(v1::SCHEMA_V1);
+  binding.set_dn("1001");
+  binding.set_contact("sip:1001@127.0.0.1:5999");
+  binding.set_expires_s(60);
+  binding.set_edge_id("edge1");
+  rec.client().publish(subj::reg("1001"), binding);
   std::set<std::string> want;
   for (auto* i = subjects_begin(); i != subjects_end(); ++i)
     want.insert(i->name);

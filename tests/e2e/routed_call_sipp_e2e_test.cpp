@@ -57,16 +57,7 @@ protected:
   }
 
   v1::TEvent route(const std::string& conn_id, const std::string& dn) {
-    v1::TRequest r;
-    r.set_schema(v1::SCHEMA_V1);
-    r.set_type(v1::TRouteCall);
-    r.set_this_dn("8000");
-    r.set_conn_id(conn_id);
-    r.set_other_dn(dn);
-    auto reply = sys->recorder().client().request(subj::tlib_req(v1::TRouteCall, "8000"), r, 5s);
-    v1::TEvent ev;
-    EXPECT_TRUE(reply && ev.ParseFromString(*reply));
-    return ev;
+    return sys->route_call("8000", conn_id, dn);
   }
 
   void hold_is_passed_through(const std::string& agent_xml, const std::string& customer_xml,

@@ -137,6 +137,9 @@ public:
   v1::TEvent request(const std::string& dn, v1::RequestType type, const std::string& agent_id = "",
                      v1::WorkMode wm = v1::WORK_MODE_UNSPECIFIED);
 
+  // TRouteCall from Routing Point `rp` to `dn`, as a router sends it; the reply.
+  v1::TEvent route_call(const std::string& rp, const std::string& conn_id, const std::string& dn);
+
   // Runs the built sipccctl with these arguments; returns its stdout.
   std::string ctl(const std::vector<std::string>& args, int* exit_code = nullptr);
   std::vector<std::string> ctl_argv(const std::vector<std::string>& args) const;

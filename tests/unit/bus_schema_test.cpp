@@ -73,6 +73,7 @@ TEST(BusSchema, ClassifyEveryFamily) {
       {subj::state_agent("A1"), subject_family::state_agent, "sipcc.v1.AgentStateMsg"},
       {subj::state_query, subject_family::state_query, "sipcc.v1.StateQuery"},
       {subj::dn_calls("1001"), subject_family::dn_calls, "sipcc.v1.DnCallFact"},
+      {subj::reg("2000"), subject_family::reg, "sipcc.v1.Registration"},
       {subj::ops_counters("presence-0"), subject_family::ops_counters, "sipcc.v1.CounterQuery"},
       {subj::ops_ready("presence-0"), subject_family::ops_ready, "sipcc.v1.ServiceReady"},
   };

@@ -39,6 +39,14 @@ call_event incoming() {
   return e;
 }
 
+// From the phone of DN 555 (registered on sipcc), passed on to `t`.
+call_event incoming_direct(const route_target& t) {
+  call_event e = incoming();
+  e.what = call_event::incoming_direct;
+  e.target = t;
+  return e;
+}
+
 call_event route(const route_target& t) {
   call_event e(call_event::route);
   e.target = t;
@@ -107,7 +115,8 @@ call_event release(const std::string& dn) {
 std::string describe(const call_action& a, const call& c) {
   switch (a.what) {
     case call_action::respond_customer:
-      return "resp:" + std::to_string(a.status) + (a.sdp.empty() ? "" : "[" + a.sdp + "]");
+      return "resp:" + std::to_string(a.status) + (a.sdp.empty() ? "" : "[" + a.sdp + "]") +
+             (a.text.empty() ? "" : "(" + a.text + ")");
     case call_action::invite_agent:
       // The leg is named after the DN it calls, so `dn` must match the URI's user.
       return "invite:" + a.leg + ">" + a.uri + "[" + a.sdp + "]" +
@@ -169,6 +178,16 @@ const call_step_case kRouteAgent1 = {
     route(kAgent1),
     "fact:1001+ invite:CONN-1>sip:1001@ast[offer] EventRouteUsed@5000/1001 timer:20000#2",
     alerting};
+
+// A call from a registered phone to the voicemail access number (kVoicemail).
+const call_step_case kDirect = {incoming_direct(kVoicemail),
+                                "fact:555+ invite:CONN-1>sip:8000@ast[offer]", alerting};
+
+call_scenario direct(std::string name, std::vector<call_step_case> steps) {
+  call_scenario sc{std::move(name), kDefault, {kDirect}};
+  sc.steps.insert(sc.steps.end(), steps.begin(), steps.end());
+  return sc;
+}
 
 call_scenario routed(std::string name, std::vector<call_step_case> steps,
                      call_settings cfg = kDefault) {
@@ -441,6 +460,50 @@ std::vector<call_scenario> call_scenarios() {
            {route({"1001", "", {}, "", ""}), "", routing},
            {route({"", "sip:1001@ast", {}, "", ""}), "", routing},
        }},
+      direct("direct_call_answered_then_caller_hangs_up",
+             {
+                 {progress("CONN-1"), "resp:180", alerting},
+                 {progress("CONN-1", 183), "", alerting},  // ringback once
+                 // Routed-call requests and timers mean nothing here.
+                 {route(kAgent1), "", alerting},
+                 {no_answer(1), "", alerting},
+                 {answered("CONN-1"), "resp:200[answer]", connecting},
+                 {acked(), "", established},
+                 {release("8000"), "", established},
+                 {reinvite("cust", "hold"), "reinvite:CONN-1[hold]", established},
+                 {reinvite_ok("CONN-1", "held"), "resp:cust:200[held]", established},
+                 {customer_bye(), "bye:CONN-1 fact:555- end", ended},
+                 {agent_bye("CONN-1"), "", ended},
+             }),
+      direct("direct_call_target_hangs_up",
+             {
+                 {answered("CONN-1"), "resp:200[answer]", connecting},
+                 {acked(), "", established},
+                 {agent_bye("other"), "", established},
+                 {agent_bye("CONN-1"), "bye:customer fact:555- end", ended},
+             }),
+      direct("direct_call_refused_by_the_target",
+             {{failed("CONN-1", 404), "resp:404 fact:555- end", ended}}),
+      direct("direct_call_timed_out_at_the_edge",
+             {{failed("CONN-1", 0), "resp:480 fact:555- end", ended}}),
+      direct("direct_call_cancelled_while_ringing",
+             {{cancelled(), "cancel:CONN-1 fact:555- end", ended}}),
+      direct("direct_call_cancel_crosses_the_answer",
+             {
+                 {answered("CONN-1"), "resp:200[answer]", connecting},
+                 {cancelled(), "bye:CONN-1 fact:555- end", ended},
+             }),
+      {"direct_call_without_a_target_is_forbidden",
+       kDefault,
+       {
+           {incoming_direct({}),
+            "resp:403(Only voicemail may be called from this phone) end",
+            ended},
+           {incoming_direct(kVoicemail), "", ended},
+       }},
+      {"incoming_direct_after_incoming_is_ignored",
+       kDefault,
+       {kIncoming, {incoming_direct(kVoicemail), "", routing}}},
       {"router_timeout_zero_arms_no_router_timer",
        {0, target("1009")},
        {

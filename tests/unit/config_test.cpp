@@ -29,7 +29,7 @@ TEST(ConfigDefaultFile, LoadsTheDemo) {
       {"1000", v1::Extension, true, presence_package::presence},
       {"1001", v1::Extension, true, presence_package::presence},
       {"1002", v1::Extension, true, presence_package::dialog},
-      {"2000", v1::ACDPosition, true, presence_package::presence},
+      {"2000", v1::ACDPosition, false, presence_package::presence},  // registers on sipcc
       {"2001", v1::ACDPosition, true, presence_package::presence},
       {"8000", v1::RoutingPoint, false, presence_package::presence},
       {"9999", v1::Voicemail, false, presence_package::presence},
@@ -45,6 +45,8 @@ TEST(ConfigDefaultFile, LoadsTheDemo) {
     EXPECT_EQ(dn->contact, c.number);  // contact defaults to the number
   }
   EXPECT_EQ(cfg.find_dn("1000")->mailbox, "1000@MY_COMPANY");
+  EXPECT_TRUE(cfg.find_dn("2000")->registers_on_sipcc());
+  EXPECT_EQ(cfg.app_options.at("voicemail-access-number"), "9999");
 
   for (const char* id : {"agent1000", "agent1001", "agent2000", "agent2001"})
     EXPECT_NE(cfg.find_agent(id), nullptr) << id;
@@ -151,6 +153,30 @@ TEST(ConfigParse, AcceptedValues) {
                                                        {"router-timeout", "5"},
                                                        {"max-wait", "0"}}));
        }},
+      {"registrar defaults", "",
+       [](const config& c) {
+         EXPECT_EQ(c.realm, "sipcc");
+         EXPECT_EQ(c.register_min_expires_s, 60u);
+         EXPECT_EQ(c.register_max_expires_s, 3600u);
+       }},
+      {"registrar settings; a DN with a password is not monitored",
+       "sip-edge: { realm: cc.example, register-min-expires: 30, register-max-expires: 30 }\n"
+       "dns: [ { number: '2000', type: ACDPosition, password: s3cret },\n"
+       "       { number: '9999', type: Voicemail, contact: 'sip:vm@10.0.0.5' } ]\n"
+       "application: { voicemail-access-number: '9999' }\n",
+       [](const config& c) {
+         EXPECT_EQ(c.realm, "cc.example");
+         EXPECT_EQ(c.register_min_expires_s, 30u);
+         EXPECT_EQ(c.register_max_expires_s, 30u);
+         EXPECT_EQ(c.dns[0].password, "s3cret");
+         EXPECT_TRUE(c.dns[0].registers_on_sipcc());
+         EXPECT_FALSE(c.dns[0].monitor);
+         EXPECT_FALSE(c.dns[1].registers_on_sipcc());
+         EXPECT_EQ(c.app_options.at("voicemail-access-number"), "9999");
+       }},
+      {"a voicemail access number that is not a DN",
+       "application: { voicemail-access-number: '*97' }\n",
+       [](const config& c) { EXPECT_EQ(c.app_options.at("voicemail-access-number"), "*97"); }},
       {"agent-groups may follow the dns in the file",
        "dns: [ { number: '8000', type: RoutingPoint, options: { agent-group: g } } ]\n"
        "agent-groups: [ { name: g } ]\n",
@@ -290,6 +316,27 @@ TEST(ConfigParse, RejectsWithFileLineAndReason) {
        "t.yaml:2: monitor: only Extension and ACDPosition DNs can be monitored"},
       {"presence on an unmonitored DN", "dns: [ { number: '9999', type: Voicemail, presence: dialog } ]",
        "t.yaml:1: presence: DN 9999 is not monitored"},
+      // Registrar.
+      {"empty realm", "sip-edge: { realm: '' }", "t.yaml:1: realm: must not be empty"},
+      {"min-expires 0", "sip-edge: { register-min-expires: 0 }",
+       "t.yaml:1: register-min-expires: must be >= 1, got 0"},
+      {"max below min", "sip-edge:\n  register-min-expires: 120\n  register-max-expires: 60\n",
+       "t.yaml:3: register-max-expires: must not be below register-min-expires (120), got 60"},
+      {"min above the default max", "sip-edge:\n  register-min-expires: 7200\n",
+       "t.yaml:2: register-min-expires: must not exceed register-max-expires (3600), got 7200"},
+      {"empty password", "dns: [ { number: '2000', password: '' } ]",
+       "t.yaml:1: password: must not be empty"},
+      {"password on a Routing Point", "dns: [ { number: '8000', type: RoutingPoint, password: x } ]",
+       "t.yaml:1: password: only Extension and ACDPosition DNs can register on sipcc"},
+      {"monitored DN with a password", "dns: [ { number: '2000', password: x, monitor: true } ]",
+       "t.yaml:1: monitor: DN 2000 registers on sipcc (it has a password): it cannot be monitored "
+       "on Asterisk"},
+      {"access number names an Extension",
+       "dns: [ { number: '1000' } ]\napplication: { voicemail-access-number: '1000' }",
+       "t.yaml:2: voicemail-access-number: DN 1000 is of type Extension, not Voicemail"},
+      {"access number with a dot", "application: { voicemail-access-number: '9.9' }",
+       "t.yaml:1: voicemail-access-number: '9.9' is not a number a phone can dial "
+       "([A-Za-z0-9*#+])"},
       // YAML itself.
       {"syntax error", "bus:\n  nats-url: x\ndns: [ { number: '1000' }\n",
        "t.yaml:4: end of sequence flow not found"},

@@ -65,6 +65,13 @@ dn_input monitoring(bool live) {
   return in;
 }
 
+// A registrar binding appeared: the phone vouches for itself, idle.
+dn_input registered() {
+  auto in = monitoring(true);
+  in.device = v1::DEVICE_IDLE;
+  return in;
+}
+
 dn_input call(const std::string& conn_id, bool active) {
   dn_input in{};
   in.what = dn_input::call_fact;
@@ -159,6 +166,22 @@ std::vector<dn_scenario> dn_scenarios() {
            {device(IDLE), "EventDNBackInService", "", LOGGED_OUT, NO_MODE, true, false, ""},
            {monitoring(false), "EventDNOutOfService", "", LOGGED_OUT, NO_MODE, false, false, ""},
            {monitoring(false), "", "", LOGGED_OUT, NO_MODE, false, false, ""},
+       }},
+      {"registered_phone_in_service_while_bound",
+       v1::ACDPosition,
+       {
+           {registered(), "EventDNBackInService", "", LOGGED_OUT, NO_MODE, true, false, ""},
+           {registered(), "", "", LOGGED_OUT, NO_MODE, true, false, ""},
+           {login("A1"), "EventAgentLogin", "EventAgentLogin", NOT_READY, v1::AuxWork, true,
+            false, ""},
+           {set_ready("A1"), "EventAgentReady", "EventAgentReady", READY, v1::AuxWork, true,
+            true, ""},
+           // A refresh during a sipcc call keeps the DN busy with it.
+           {call("c1", true), "", "", READY, v1::AuxWork, true, false, ""},
+           {registered(), "", "", READY, v1::AuxWork, true, false, ""},
+           {call("c1", false), "", "", READY, v1::AuxWork, true, true, ""},
+           {monitoring(false), "EventDNOutOfService", "", READY, v1::AuxWork, false, false, ""},
+           {registered(), "EventDNBackInService", "", READY, v1::AuxWork, true, true, ""},
        }},
       {"device_known_before_monitoring_is_in_service_once_monitored",
        v1::Extension,

@@ -36,6 +36,8 @@
     "state query; request/reply, the reply is a StateReply")                       \
   X(dn_calls, "sipcc.dn.calls.*", DnCallFact,                                      \
     "the DN has / no longer has a sipcc call (published by callctl)")              \
+  X(reg, "sipcc.reg.*", Registration,                                              \
+    "a phone's binding on the registrar, by DN: on every change and expiry")       \
   X(ops_counters, "sipcc.ops.*.counters", CounterQuery,                            \
     "counter query to one instance; request/reply, the reply is a CounterSet")     \
   X(ops_ready, "sipcc.ops.*.ready", ServiceReady, "a service instance is up")
@@ -99,6 +101,8 @@ std::string state_agent(std::string_view agent_id);
 inline constexpr const char* state_query = "sipcc.state.query";
 std::string dn_calls(std::string_view dn);
 inline constexpr const char* dn_calls_all = "sipcc.dn.calls.*";
+std::string reg(std::string_view dn);
+inline constexpr const char* reg_all = "sipcc.reg.*";
 std::string ops_counters(std::string_view instance);
 std::string ops_ready(std::string_view instance);
 inline constexpr const char* ops_ready_all = "sipcc.ops.*.ready";

@@ -46,6 +46,18 @@
 //     An UPDATE with SDP (RFC 3311) takes the same path and stays an UPDATE
 //     on the other leg, so each side sees the method its peer used.
 //
+//
+// A direct call (incoming_direct) comes from a phone registered on sipcc and
+// goes straight to one target (the voicemail access number on Asterisk): no
+// Routing Point, no T-Library events, no timers. The caller's DN has the call
+// (fact on, off at the end) so it is not routable meanwhile.
+//  incoming_direct, no target: respond 403, end
+//  incoming_direct --> [alerting]: fact(caller DN), INVITE the target with the offer
+//     | 180/183: the first one to the caller     | >=300: the status to the caller, end
+//     | 200: respond 200 with its SDP -> [connecting] --ACK--> [established]
+//     | caller CANCEL: CANCEL the target, end
+//  [connecting]/[established] BYE either side: BYE the other, fact off, end
+//
 // Timers carry a generation: CAF 0.17 cannot cancel them, a stale one is ignored.
 // So do agent legs: an event for any leg but the current one is ignored.
 #pragma once
@@ -95,6 +107,7 @@ struct call {
   std::string customer_leg;  // edge leg id of the inbound INVITE
   std::string customer_sdp;  // the customer's offer
   std::string agent_leg;     // current outbound leg, empty when none
+  bool direct = false;       // from a phone registered on sipcc (incoming_direct)
   std::string agent_dn;
   no_answer_policy no_answer;
   bool agent_rang = false;   // EventRinging was emitted for the current agent leg
@@ -110,6 +123,9 @@ struct call {
 struct call_event {
   enum kind {
     incoming,            // customer INVITE at the RP (ani, dnis, its leg id in `leg`, sdp)
+    // INVITE from the phone of DN `ani` registered on sipcc, as incoming,
+    // passed on to `target` (without dn and contact_uri: refused).
+    incoming_direct,
     route,               // TRouteCall to `target`
     router_timeout,      // timer with `timer_gen`
     agent_progress,      // 18x on agent leg `leg`
@@ -171,7 +187,7 @@ struct call_action {
   bool active = false;
   bool answered = false;  // call_fact off: the agent had answered the call
   uint32_t ms = 0;
-  std::string text;
+  std::string text;       // respond_customer: the phrase (empty: the standard one)
   std::string mailbox;
 };
 

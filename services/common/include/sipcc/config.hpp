@@ -35,8 +35,13 @@ struct dn_config {
   bool monitor = true;
   std::string mailbox;              // optional, e.g. 1000@MY_COMPANY
   std::string mwi_object;           // Asterisk MWI object; empty: gvm-<box>
+  // Digest password of the DN's phone, which then registers on sipcc itself
+  // (digest username = number) and is not monitored on Asterisk.
+  std::string password;
   std::map<std::string, std::string> options;  // free per-DN options (no-answer-timeout...)
   int line = 0;                     // line in the file, for later diagnostics
+
+  bool registers_on_sipcc() const { return !password.empty(); }
 };
 
 struct agent_login_config {
@@ -90,6 +95,11 @@ struct config {
   // smallest interval we accept; the refresher keeps each leg alive.
   uint32_t session_expires_s = 1800;
   uint32_t min_se_s = 90;
+  // Registrar for the phones of DNs with a password: digest realm, and the
+  // Expires range sipcc grants (below min: 423; above max: capped).
+  std::string realm = "sipcc";
+  uint32_t register_min_expires_s = 60;
+  uint32_t register_max_expires_s = 3600;
 
   // asterisk:
   host_port asterisk{"127.0.0.1", 5070};

@@ -32,12 +32,15 @@ struct dn_input {
   enum kind {
     request,     // a desktop request for this DN (agent family)
     device_changed,  // a NOTIFY said the device is now `device`
-    monitoring,  // subscription live (true) or lost (false)
+    monitoring,  // subscription or registrar binding live (true) or lost (false)
     call_fact,   // callctl: `conn_id` on this DN started (active) or ended
     acw_timeout, // the after-call-work timer tagged `acw_gen` expired
   } what;
   dn_input(kind k = request) : what(k) {}
   v1::TRequest req;
+  // device_changed: the new state. monitoring live: the state to assume when
+  // none is known (a registrar binding: the phone is there, and idle until a
+  // sipcc call says otherwise); UNKNOWN waits for a NOTIFY.
   v1::DeviceState device = v1::DEVICE_UNKNOWN;
   bool live = false;
   std::string conn_id;

@@ -131,6 +131,7 @@ std::string state_agent(std::string_view agent_id) {
   return join({"sipcc.state.agent", agent_id});
 }
 std::string dn_calls(std::string_view dn) { return join({"sipcc.dn.calls", dn}); }
+std::string reg(std::string_view dn) { return join({"sipcc.reg", dn}); }
 std::string ops_counters(std::string_view instance) {
   return join({"sipcc.ops", instance, "counters"});
 }

@@ -33,10 +33,12 @@ bool started(const call& c) { return c.timer_gen > 0; }
 
 bool routable(const route_target& t) { return !t.dn.empty() && !t.contact_uri.empty(); }
 
-void respond(actions& a, uint32_t status, const std::string& sdp = "") {
+void respond(actions& a, uint32_t status, const std::string& sdp = "",
+             const std::string& phrase = "") {
   call_action x = act(call_action::respond_customer);
   x.status = status;
   x.sdp = sdp;
+  x.text = phrase;
   a.push_back(std::move(x));
 }
 
@@ -182,14 +184,111 @@ void on_no_answer(call& c, actions& a, const call_event& ev, const call_settings
   }
 }
 
+// The end of a direct call: its caller's DN is free again.
+void finish_direct(call& c, actions& a) {
+  fact(a, c.ani, false);
+  end(c, a);
+}
+
+// A direct call's step; false for the events it shares with routed calls
+// (re-INVITEs and UPDATEs).
+bool direct_step(call& c, const call_event& ev, actions& a) {
+  const call_state s = c.state;
+  const bool current_leg = !c.agent_leg.empty() && ev.leg == c.agent_leg;
+  const bool up = s == call_state::connecting || s == call_state::established;
+  switch (ev.what) {
+    case call_event::incoming_direct:
+      if (s != call_state::routing || started(c))
+        break;
+      c.direct = true;
+      c.ani = ev.ani;
+      c.dnis = ev.dnis;
+      c.customer_leg = ev.leg;
+      c.customer_sdp = ev.sdp;
+      ++c.timer_gen;  // started; no timer is ever armed
+      if (!routable(ev.target)) {
+        respond(a, 403, "", "Only voicemail may be called from this phone");
+        end(c, a);
+        break;
+      }
+      c.state = call_state::alerting;
+      c.agent_leg = c.conn_id + "-" + std::to_string(++c.agent_legs);
+      c.agent_dn = ev.target.dn;
+      fact(a, c.ani, true);
+      {
+        call_action inv = act(call_action::invite_agent);
+        inv.leg = c.agent_leg;
+        inv.uri = ev.target.contact_uri;
+        inv.sdp = c.customer_sdp;
+        inv.dn = ev.target.dn;
+        a.push_back(std::move(inv));
+      }
+      break;
+    case call_event::agent_progress:
+      if (s == call_state::alerting && current_leg && (ev.status == 180 || ev.status == 183) &&
+          !c.agent_rang) {
+        c.agent_rang = true;
+        respond(a, ev.status);
+      }
+      break;
+    case call_event::agent_answered:
+      if (s != call_state::alerting || !current_leg)
+        break;
+      respond(a, 200, ev.sdp);
+      c.state = call_state::connecting;
+      break;
+    case call_event::agent_failed:
+      if (s != call_state::alerting || !current_leg)
+        break;
+      respond(a, ev.status >= 300 ? ev.status : 480);
+      finish_direct(c, a);
+      break;
+    case call_event::customer_acked:
+      if (s == call_state::connecting)
+        c.state = call_state::established;
+      break;
+    case call_event::customer_cancelled:
+      if (s == call_state::alerting || s == call_state::connecting) {
+        leg_command(a, s == call_state::alerting ? call_action::cancel_agent
+                                                 : call_action::bye_agent,
+                    c.agent_leg);
+        finish_direct(c, a);
+      }
+      break;
+    case call_event::customer_bye:
+      if (up) {
+        leg_command(a, call_action::bye_agent, c.agent_leg);
+        finish_direct(c, a);
+      }
+      break;
+    case call_event::agent_bye:
+      if (up && current_leg) {
+        a.push_back(act(call_action::bye_customer));
+        finish_direct(c, a);
+      }
+      break;
+    case call_event::reinvite:
+    case call_event::reinvite_answered:
+    case call_event::reinvite_failed:
+      return false;
+    default:
+      break;  // routes, timers and releases are for routed calls
+  }
+  return true;
+}
+
 }  // namespace
 
 std::vector<call_action> call_step(call& c, const call_event& ev, const call_settings& cfg) {
   actions a;
+  if ((c.direct || ev.what == call_event::incoming_direct) && direct_step(c, ev, a))
+    return a;
   const call_state s = c.state;
   const bool current_leg = !c.agent_leg.empty() && ev.leg == c.agent_leg;
   const bool current_timer = ev.timer_gen == c.timer_gen;
   switch (ev.what) {
+    case call_event::incoming_direct:
+      break;  // handled by direct_step
     case call_event::incoming:
       if (s != call_state::routing || started(c))
         break;

@@ -15,6 +15,7 @@
 #include <array>
 #include <cctype>
 #include <charconv>
+#include <cctype>
 #include <cmath>
 #include <fstream>
 #include <limits>
@@ -237,6 +238,20 @@ std::string configured_dn(const val& v) {
   if (!v.src.cfg.find_dn(dn)) v.fail(fmt::format("unknown DN '{}'", dn));
   return dn;
 }
+// The number a phone registered on sipcc dials for its mailbox; when it is
+// a configured DN, that is the Voicemail DN whose contact says where.
+std::string access_number(const val& v) {
+  std::string number = v.nonempty();
+  if (!std::all_of(number.begin(), number.end(), [](char ch) {
+        return std::isalnum(static_cast<unsigned char>(ch)) || ch == '*' || ch == '#' ||
+               ch == '+';
+      }))
+    v.fail(fmt::format("'{}' is not a number a phone can dial ([A-Za-z0-9*#+])", number));
+  const dn_config* dn = v.src.cfg.find_dn(number);
+  if (dn && dn->type != v1::Voicemail)
+    v.fail(fmt::format("DN {} is of type {}, not Voicemail", number, v1::DnType_Name(dn->type)));
+  return number;
+}
 std::string configured_group(const val& v) {
   std::string name = v.text();
   const auto& groups = v.src.cfg.agent_groups;
@@ -260,6 +275,7 @@ const option_spec app_options[] = {
     {"agent-no-answer-action", no_answer_action},
     {"agent-no-answer-overflow", text},
     {"after-call-work-timeout", seconds},  // 0: no after-call work
+    {"voicemail-access-number", access_number},
 };
 
 // Per-DN and per-Agent-Login overrides of the application options.
@@ -317,10 +333,21 @@ const field<dn_config> dn_fields[] = {
        d.type = dn_types[v.pick(dn_type_names)];
        d.monitor = monitorable(d.type);
      }},
+    // Its phone registers on sipcc, not on Asterisk: nothing to watch there.
+    {"password", [](const val& v, dn_config& d) {
+       d.password = v.nonempty();
+       if (!monitorable(d.type))
+         v.fail("only Extension and ACDPosition DNs can register on sipcc");
+       d.monitor = false;
+     }},
     {"monitor", [](const val& v, dn_config& d) {
        d.monitor = v.flag();
        if (d.monitor && !monitorable(d.type))
          v.fail("only Extension and ACDPosition DNs can be monitored");
+       if (d.monitor && d.registers_on_sipcc())
+         v.fail(fmt::format("DN {} registers on sipcc (it has a password): it cannot be "
+                            "monitored on Asterisk",
+                            d.number));
      }},
     {"presence", [](const val& v, dn_config& d) {
        d.package = package(v);
@@ -411,6 +438,15 @@ const field<config> sip_edge_fields[] = {
     {"audit-interval-ms", [](const val& v, config& c) { c.audit_interval_ms = v.number(100); }},
     {"session-expires", [](const val& v, config& c) { c.session_expires_s = v.number(1); }},
     {"min-se", [](const val& v, config& c) { c.min_se_s = v.number(1); }},
+    {"realm", [](const val& v, config& c) { c.realm = v.nonempty(); }},
+    {"register-min-expires",
+     [](const val& v, config& c) { c.register_min_expires_s = v.number(1); }},
+    {"register-max-expires", [](const val& v, config& c) {
+       c.register_max_expires_s = v.number(1);
+       if (c.register_max_expires_s < c.register_min_expires_s)
+         v.fail(fmt::format("must not be below register-min-expires ({}), got {}",
+                            c.register_min_expires_s, c.register_max_expires_s));
+     }},
 };
 
 const field<config> asterisk_fields[] = {
@@ -442,7 +478,14 @@ const field<mwi_config> mwi_fields[] = {
 // Order matters: each section may refer to the ones above it.
 const field<config> top_fields[] = {
     {"bus", [](const val& v, config& c) { v.fields(bus_fields, c); }},
-    {"sip-edge", [](const val& v, config& c) { v.fields(sip_edge_fields, c); }},
+    {"sip-edge", [](const val& v, config& c) {
+       v.fields(sip_edge_fields, c);
+       // Only a min above the default max gets here: a given max is checked above.
+       if (c.register_min_expires_s > c.register_max_expires_s)
+         val{v.src, "register-min-expires", v.node["register-min-expires"]}.fail(
+             fmt::format("must not exceed register-max-expires ({}), got {}",
+                         c.register_max_expires_s, c.register_min_expires_s));
+     }},
     {"asterisk", [](const val& v, config& c) { v.fields(asterisk_fields, c); }},
     {"agent-logins", [](const val& v, config& c) {
        v.list(c.agent_logins, agent_fields, &agent_login_config::id, "AgentID");

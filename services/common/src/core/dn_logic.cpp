@@ -265,6 +265,11 @@ dn_output dn_step(v1::DnState& st, const dn_input& in) {
         st.set_device(v1::DEVICE_UNKNOWN);
         out.state_changed = true;
       }
+      if (in.live && in.device != v1::DEVICE_UNKNOWN && st.device() == v1::DEVICE_UNKNOWN) {
+        st.set_device(in.device);
+        st.set_since_us(in.now_us);
+        out.state_changed = true;
+      }
       break;
     }
     case dn_input::call_fact: {

@@ -1,0 +1,340 @@
+#include "sipcc/registrar.hpp"
+
+#include <algorithm>
+#include <array>
+#include <cctype>
+#include <charconv>
+
+#include <fmt/format.h>
+#include <sofia-sip/su_md5.h>
+
+namespace sipcc::registrar {
+
+namespace {
+
+// RFC 3261 10.2.1.1: what a REGISTER without any expiry asks for.
+constexpr uint32_t kDefaultExpires = 3600;
+// A nonce issued this far in the future is not ours (clock skew allowance).
+constexpr int64_t kNonceSkewS = 5;
+
+using md5_bytes = std::array<uint8_t, SU_MD5_DIGEST_SIZE>;
+
+md5_bytes md5_raw(std::string_view a, std::string_view b = {}) {
+  su_md5_t ctx;
+  su_md5_init(&ctx);
+  su_md5_update(&ctx, a.data(), a.size());
+  su_md5_update(&ctx, b.data(), b.size());
+  md5_bytes out;
+  su_md5_digest(&ctx, out.data());
+  return out;
+}
+
+std::string hex(const uint8_t* p, size_t n) {
+  static const char digits[] = "0123456789abcdef";
+  std::string s;
+  for (size_t i = 0; i < n; ++i) {
+    s += digits[p[i] >> 4];
+    s += digits[p[i] & 15];
+  }
+  return s;
+}
+
+// RFC 2104 with MD5 (64-byte blocks).
+std::string hmac_md5_hex(std::string_view key, std::string_view msg) {
+  std::string k(key);
+  if (k.size() > 64) {
+    auto d = md5_raw(k);
+    k.assign(d.begin(), d.end());
+  }
+  k.resize(64, '\0');
+  std::string ipad(k), opad(k);
+  for (size_t i = 0; i < 64; ++i) {
+    ipad[i] = static_cast<char>(ipad[i] ^ 0x36);
+    opad[i] = static_cast<char>(opad[i] ^ 0x5c);
+  }
+  auto inner = md5_raw(ipad, msg);
+  auto outer = md5_raw(opad, std::string_view(reinterpret_cast<const char*>(inner.data()),
+                                              inner.size()));
+  return hex(outer.data(), outer.size());
+}
+
+bool iequals(std::string_view a, std::string_view b) {
+  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
+           return std::tolower(static_cast<unsigned char>(x)) ==
+                  std::tolower(static_cast<unsigned char>(y));
+         });
+}
+
+void skip_space(std::string_view& s) {
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t' || s.front() == '\r' ||
+                        s.front() == '\n'))
+    s.remove_prefix(1);
+}
+
+outcome fail(int status, std::string phrase) {
+  outcome o;
+  o.status = status;
+  o.phrase = std::move(phrase);
+  return o;
+}
+
+}  // namespace
+
+std::string md5_hex(std::string_view data) {
+  auto d = md5_raw(data);
+  return hex(d.data(), d.size());
+}
+
+std::optional<digest_credentials> parse_authorization(std::string_view v, std::string* error) {
+  auto bad = [&](std::string why) -> std::optional<digest_credentials> {
+    if (error)
+      *error = std::move(why);
+    return std::nullopt;
+  };
+  skip_space(v);
+  auto sp = v.find_first_of(" \t");
+  if (sp == std::string_view::npos || !iequals(v.substr(0, sp), "Digest"))
+    return bad("not a Digest Authorization");
+  v.remove_prefix(sp);
+  digest_credentials c;
+  const std::pair<const char*, std::string digest_credentials::*> names[] = {
+      {"username", &digest_credentials::username}, {"realm", &digest_credentials::realm},
+      {"nonce", &digest_credentials::nonce},       {"uri", &digest_credentials::uri},
+      {"response", &digest_credentials::response}, {"algorithm", &digest_credentials::algorithm},
+      {"qop", &digest_credentials::qop},           {"nc", &digest_credentials::nc},
+      {"cnonce", &digest_credentials::cnonce},     {"opaque", &digest_credentials::opaque},
+  };
+  for (;;) {
+    skip_space(v);
+    if (v.empty())
+      break;
+    auto eq = v.find('=');
+    if (eq == std::string_view::npos || eq == 0)
+      return bad("a Digest parameter without '='");
+    auto name = v.substr(0, eq);
+    while (!name.empty() && (name.back() == ' ' || name.back() == '\t'))
+      name.remove_suffix(1);
+    v.remove_prefix(eq + 1);
+    skip_space(v);
+    std::string value;
+    if (!v.empty() && v.front() == '"') {
+      v.remove_prefix(1);
+      bool closed = false;
+      while (!v.empty()) {
+        char ch = v.front();
+        v.remove_prefix(1);
+        if (ch == '"') {
+          closed = true;
+          break;
+        }
+        if (ch == '\\' && !v.empty()) {
+          ch = v.front();
+          v.remove_prefix(1);
+        }
+        value += ch;
+      }
+      if (!closed)
+        return bad("an unterminated quoted string");
+    } else {
+      auto end = v.find_first_of(", \t");
+      value = std::string(v.substr(0, end));
+      v.remove_prefix(end == std::string_view::npos ? v.size() : end);
+    }
+    for (auto& [n, field] : names)
+      if (iequals(name, n))
+        c.*field = value;
+    skip_space(v);
+    if (!v.empty()) {
+      if (v.front() != ',')
+        return bad("Digest parameters must be separated by ','");
+      v.remove_prefix(1);
+    }
+  }
+  for (auto& [n, field] : names) {
+    std::string_view required[] = {"username", "realm", "nonce", "uri", "response"};
+    if ((c.*field).empty() && std::find(std::begin(required), std::end(required), n) !=
+                                  std::end(required))
+      return bad(fmt::format("Digest parameter '{}' is missing", n));
+  }
+  if (!c.qop.empty() && (c.nc.empty() || c.cnonce.empty()))
+    return bad("qop without nc and cnonce");
+  return c;
+}
+
+std::string digest_response(const digest_credentials& c, std::string_view method,
+                            std::string_view password) {
+  auto ha1 = md5_hex(fmt::format("{}:{}:{}", c.username, c.realm, password));
+  auto ha2 = md5_hex(fmt::format("{}:{}", method, c.uri));
+  if (c.qop.empty())
+    return md5_hex(fmt::format("{}:{}:{}", ha1, c.nonce, ha2));
+  return md5_hex(fmt::format("{}:{}:{}:{}:{}:{}", ha1, c.nonce, c.nc, c.cnonce, c.qop, ha2));
+}
+
+std::string make_nonce(std::string_view secret, int64_t now_s) {
+  auto ts = std::to_string(now_s);
+  return ts + "." + hmac_md5_hex(secret, ts);
+}
+
+nonce_check check_nonce(std::string_view secret, std::string_view nonce, int64_t now_s,
+                        int64_t max_age_s) {
+  auto dot = nonce.find('.');
+  if (dot == std::string_view::npos)
+    return nonce_check::forged;
+  auto ts = nonce.substr(0, dot);
+  int64_t issued = 0;
+  auto [end, ec] = std::from_chars(ts.data(), ts.data() + ts.size(), issued);
+  if (ec != std::errc() || end != ts.data() + ts.size() ||
+      nonce.substr(dot + 1) != hmac_md5_hex(secret, ts) || issued > now_s + kNonceSkewS)
+    return nonce_check::forged;
+  return now_s - issued > max_age_s ? nonce_check::stale : nonce_check::fresh;
+}
+
+std::string challenge(std::string_view realm, std::string_view nonce, bool stale) {
+  return fmt::format("Digest realm=\"{}\", nonce=\"{}\", algorithm=MD5, qop=\"auth\"{}", realm,
+                     nonce, stale ? ", stale=true" : "");
+}
+
+binding_table::binding_table(limits lim, std::map<std::string, std::string> passwords,
+                             std::string secret)
+    : lim_(std::move(lim)), passwords_(std::move(passwords)), secret_(std::move(secret)) {}
+
+// status 0: authenticated.
+outcome binding_table::authenticate(const register_request& req, int64_t now_s) const {
+  auto challenge_with = [&](bool stale) {
+    auto o = fail(401, "Unauthorized");
+    o.www_authenticate = challenge(lim_.realm, make_nonce(secret_, now_s), stale);
+    return o;
+  };
+  if (!req.authorization)
+    return challenge_with(false);
+  std::string why;
+  auto cred = parse_authorization(*req.authorization, &why);
+  if (!cred)
+    return fail(400, "Malformed Authorization: " + why);
+  if (cred->username != req.aor)
+    return fail(403, "Credentials are not those of DN " + req.aor);
+  if (!cred->algorithm.empty() && !iequals(cred->algorithm, "MD5"))
+    return fail(400, "Unsupported digest algorithm " + cred->algorithm);
+  if (!cred->qop.empty() && !iequals(cred->qop, "auth"))
+    return fail(400, "Unsupported qop " + cred->qop);
+  // Another realm or a nonce we did not issue: the client answered someone
+  // else's challenge, so it gets ours.
+  if (cred->realm != lim_.realm)
+    return challenge_with(false);
+  switch (check_nonce(secret_, cred->nonce, now_s, lim_.nonce_max_age_s)) {
+    case nonce_check::forged:
+      return challenge_with(false);
+    case nonce_check::stale:
+      return challenge_with(true);
+    case nonce_check::fresh:
+      break;
+  }
+  if (cred->response != digest_response(*cred, "REGISTER", passwords_.at(req.aor)))
+    return fail(403, "Wrong password");
+  return fail(0, "");
+}
+
+std::vector<change> binding_table::current(const std::string& dn, int64_t now_s) const {
+  std::vector<change> out;
+  auto it = by_dn_.find(dn);
+  if (it == by_dn_.end())
+    return out;
+  for (auto& b : it->second)
+    if (b.expires_at_s > now_s)
+      out.push_back({dn, b.contact, static_cast<uint32_t>(b.expires_at_s - now_s)});
+  return out;
+}
+
+outcome binding_table::handle(const register_request& req, int64_t now_s) {
+  if (req.aor.empty())
+    return fail(400, "No DN in the To header");
+  if (!passwords_.count(req.aor))
+    return fail(404, "DN " + req.aor + " does not register on sipcc");
+  if (auto auth = authenticate(req, now_s); auth.status != 0)
+    return auth;
+  if (req.wildcard && (!req.contacts.empty() || req.expires.value_or(1) != 0))
+    return fail(400, "Contact: * needs Expires: 0 and no other Contact");
+
+  // Every check before any change: a REGISTER applies whole or not at all.
+  std::vector<std::pair<std::string, uint32_t>> wanted;  // contact -> seconds
+  for (auto& c : req.contacts) {
+    uint32_t e = c.expires.value_or(req.expires.value_or(kDefaultExpires));
+    if (e != 0 && e < lim_.min_expires_s) {
+      auto o = fail(423, "Interval Too Brief");
+      o.min_expires = lim_.min_expires_s;
+      return o;
+    }
+    wanted.emplace_back(c.uri, std::min(e, lim_.max_expires_s));
+  }
+  auto& list = by_dn_[req.aor];
+  // RFC 3261 10.3 step 7: a repeated or older request of the same Call-ID
+  // must not undo a newer one.
+  auto out_of_order = [&](const binding& b) {
+    return b.call_id == req.call_id && req.cseq <= b.cseq;
+  };
+  for (auto& b : list) {
+    bool touched = req.wildcard || std::any_of(wanted.begin(), wanted.end(), [&](auto& w) {
+                     return w.first == b.contact;
+                   });
+    if (touched && out_of_order(b))
+      return fail(500, "REGISTER out of order (CSeq not above the binding's)");
+  }
+
+  outcome o;
+  o.status = 200;
+  o.phrase = "OK";
+  if (req.wildcard) {
+    for (auto& b : list)
+      o.changes.push_back({req.aor, b.contact, 0});
+    list.clear();
+  }
+  for (auto& [contact, seconds] : wanted) {
+    auto it = std::find_if(list.begin(), list.end(),
+                           [&](const binding& b) { return b.contact == contact; });
+    if (seconds == 0) {
+      if (it != list.end()) {
+        list.erase(it);
+        o.changes.push_back({req.aor, contact, 0});
+      }
+      continue;
+    }
+    if (it == list.end())
+      it = list.insert(list.end(), binding{req.aor, contact, 0, {}, 0});
+    it->expires_at_s = now_s + seconds;
+    it->call_id = req.call_id;
+    it->cseq = req.cseq;
+    o.changes.push_back({req.aor, contact, seconds});
+  }
+  if (list.empty())
+    by_dn_.erase(req.aor);
+  o.bindings = current(req.aor, now_s);
+  return o;
+}
+
+std::vector<change> binding_table::expire(int64_t now_s) {
+  std::vector<change> gone;
+  for (auto it = by_dn_.begin(); it != by_dn_.end();) {
+    auto& list = it->second;
+    for (auto b = list.begin(); b != list.end();) {
+      if (b->expires_at_s <= now_s) {
+        gone.push_back({b->dn, b->contact, 0});
+        b = list.erase(b);
+      } else {
+        ++b;
+      }
+    }
+    it = list.empty() ? by_dn_.erase(it) : std::next(it);
+  }
+  return gone;
+}
+
+std::vector<change> binding_table::all(int64_t now_s) const {
+  std::vector<change> out;
+  for (auto& [dn, list] : by_dn_) {
+    auto some = current(dn, now_s);
+    out.insert(out.end(), some.begin(), some.end());
+  }
+  return out;
+}
+
+}  // namespace sipcc::registrar

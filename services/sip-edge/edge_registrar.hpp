@@ -1,0 +1,32 @@
+// The registrar half of the SIP edge: answers REGISTER for the DNs that
+// carry a password (digest-authenticated), keeps their bindings with the
+// pure registrar::binding_table, expires them on a timer and publishes each
+// change on sipcc.reg.<dn>. Runs on the sofia thread only.
+#pragma once
+
+#include <sofia-sip/nua.h>
+
+#include "sipcc/registrar.hpp"
+#include "sipcc/service.hpp"
+
+namespace sipcc::edge {
+
+class registrar_edge {
+public:
+  explicit registrar_edge(service_context& ctx);
+
+  // A REGISTER (nua_i_register): answered at once; the handle is freed.
+  void on_register(nua_t* nua, nua_handle_t* nh, const sip_t* sip);
+  // Removes the bindings whose time has come (called every second).
+  void expire();
+  // Every live binding again: another service instance just started.
+  void republish();
+
+private:
+  void publish(const registrar::change& c);
+
+  service_context& ctx_;
+  registrar::binding_table table_;
+};
+
+}  // namespace sipcc::edge
