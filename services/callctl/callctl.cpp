@@ -158,14 +158,15 @@ void carry_out(call_actor* self, const std::vector<call_action>& actions) {
         inv->set_from_uri("sip:" + (c.ani.empty() ? std::string("anonymous") : c.ani) + "@" +
                           s.sh->cfg->sip_bind.str());
         inv->set_sdp(a.sdp);
-        if (!a.mailbox.empty()) {
-          // The shipped dialplan opens exactly this mailbox (extensions.conf
-          // [from-sipcc] 9999); Diversion (RFC 5806) is what other voicemail
-          // systems read, Asterisk's REDIRECTING(from-num) included.
+        // The shipped dialplan opens exactly this mailbox (extensions.conf
+        // [from-sipcc] 9999): to leave a message when the call was diverted
+        // (Diversion, RFC 5806, also Asterisk's REDIRECTING(from-num)), to
+        // listen to messages when the phone itself calls.
+        if (!a.mailbox.empty())
           inv->add_headers("X-Mailbox: " + a.mailbox);
+        if (!a.other_dn.empty())
           inv->add_headers("Diversion: <sip:" + a.other_dn + "@" + s.sh->cfg->asterisk.host +
                            ">;reason=no-answer;counter=1");
-        }
         // The edge gives up on its own only well after any no-answer timer.
         inv->set_timeout_ms(std::max<uint32_t>(c.no_answer.timeout_s * 1000 + 30000, 120000));
         leg_command(self, a.leg, std::move(cmd));
@@ -351,8 +352,13 @@ caf::behavior call_behavior(call_actor* self, shared* sh, caf::actor registry,
   bool direct = caller && caller->registers_on_sipcc();
   call_event ev(direct ? call_event::incoming_direct : call_event::incoming);
   auto vm = option_text(app, "voicemail-access-number");
-  if (direct && !vm.empty() && in.to_user() == vm)
+  if (direct && !vm.empty() && in.to_user() == vm) {
     ev.target = voicemail_target(*sh->cfg, vm);
+    // The phone's own mailbox: its agent's, else its DN's.
+    auto ag = agents->find(caller->number);
+    ev.target.mailbox =
+        voicemail_box(*sh->cfg, caller->number, ag == agents->end() ? "" : ag->second, "");
+  }
   ev.ani = in.from_user();
   ev.dnis = in.to_user();
   ev.leg = incoming.leg_id();

@@ -26,7 +26,7 @@ protected:
     asterisk_port = free_port(SOCK_DGRAM);
     phone_port = contact_port = free_port(SOCK_DGRAM);
     system_options opts;
-    opts.dns = {{"2000", "ACDPosition", "", "", "password: secret"},
+    opts.dns = {{"2000", "ACDPosition", "", "", "password: secret, mailbox: 2000@GVM_DN"},
                 {"9999", "Voicemail", "", "",
                  "contact: \"sip:vm-9999@127.0.0.1:" + std::to_string(asterisk_port) +
                      "\", monitor: false"},
@@ -169,6 +169,9 @@ void RegistrarSipp::phone_reaches_voicemail(const std::string& asterisk_user) {
   EXPECT_EQ(invite->start_line, "INVITE sip:" + asterisk_user + "@127.0.0.1:" +
                                     std::to_string(asterisk_port) + " SIP/2.0");
   EXPECT_EQ(invite->header("From").find("<sip:2000@"), 0u) << invite->header("From");
+  // The phone's own mailbox, to listen to: no Diversion, nobody to leave a message for.
+  EXPECT_EQ(invite->header("X-Mailbox"), "2000@GVM_DN");
+  EXPECT_EQ(invite->header("Diversion"), "");
   auto* offer = first(ph, true, "INVITE");
   ASSERT_NE(offer, nullptr);
   EXPECT_EQ(invite->body, offer->body);

@@ -21,10 +21,18 @@ route_target target(const std::string& dn, uint32_t timeout_s = 0,
 
 const route_target kAgent1 = target("1001", 20);
 const route_target kAgent2 = target("1002");
+// The Voicemail DN as a no-answer overflow from 1001 reaches it: leave a
+// message in 1001's mailbox.
 const route_target kVoicemail = [] {
   auto t = target("8000");
   t.mailbox = "1001@MY_COMPANY";
   t.diverted_from = "1001";
+  return t;
+}();
+// The Voicemail DN as the registered phone 555 reaches it: its own mailbox.
+const route_target kMailboxAccess = [] {
+  auto t = target("8000");
+  t.mailbox = "555@GVM_DN";
   return t;
 }();
 
@@ -179,9 +187,10 @@ const call_step_case kRouteAgent1 = {
     "fact:1001+ invite:CONN-1>sip:1001@ast[offer] EventRouteUsed@5000/1001 timer:20000#2",
     alerting};
 
-// A call from a registered phone to the voicemail access number (kVoicemail).
-const call_step_case kDirect = {incoming_direct(kVoicemail),
-                                "fact:555+ invite:CONN-1>sip:8000@ast[offer]", alerting};
+// A call from a registered phone to the voicemail access number.
+const call_step_case kDirect = {incoming_direct(kMailboxAccess),
+                                "fact:555+ invite:CONN-1>sip:8000@ast[offer]{555@GVM_DN<}",
+                                alerting};
 
 call_scenario direct(std::string name, std::vector<call_step_case> steps) {
   call_scenario sc{std::move(name), kDefault, {kDirect}};
@@ -499,11 +508,11 @@ std::vector<call_scenario> call_scenarios() {
            {incoming_direct({}),
             "resp:403(Only voicemail may be called from this phone) end",
             ended},
-           {incoming_direct(kVoicemail), "", ended},
+           {incoming_direct(kMailboxAccess), "", ended},
        }},
       {"incoming_direct_after_incoming_is_ignored",
        kDefault,
-       {kIncoming, {incoming_direct(kVoicemail), "", routing}}},
+       {kIncoming, {incoming_direct(kMailboxAccess), "", routing}}},
       {"router_timeout_zero_arms_no_router_timer",
        {0, target("1009")},
        {

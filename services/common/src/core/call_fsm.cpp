@@ -99,13 +99,8 @@ void to_routing(call& c, actions& a, const call_settings& cfg) {
 // Presence learns of the call before the phone rings, so the agent's INVITE
 // is never mistaken for a private call. EventRouteUsed belongs to a decision
 // taken at the Routing Point, not to a no-answer overflow.
-void route_to(call& c, actions& a, const route_target& t, bool route_used) {
-  c.state = call_state::alerting;
-  c.agent_leg = c.conn_id + "-" + std::to_string(++c.agent_legs);
-  c.agent_dn = t.dn;
-  c.no_answer = t.no_answer;
-  c.agent_rang = false;
-  fact(a, t.dn, true);
+// INVITE the current agent leg to the target with the customer's offer.
+void invite(const call& c, actions& a, const route_target& t) {
   call_action inv = act(call_action::invite_agent);
   inv.leg = c.agent_leg;
   inv.uri = t.contact_uri;
@@ -114,6 +109,16 @@ void route_to(call& c, actions& a, const route_target& t, bool route_used) {
   inv.mailbox = t.mailbox;
   inv.other_dn = t.diverted_from;
   a.push_back(std::move(inv));
+}
+
+void route_to(call& c, actions& a, const route_target& t, bool route_used) {
+  c.state = call_state::alerting;
+  c.agent_leg = c.conn_id + "-" + std::to_string(++c.agent_legs);
+  c.agent_dn = t.dn;
+  c.no_answer = t.no_answer;
+  c.agent_rang = false;
+  fact(a, t.dn, true);
+  invite(c, a, t);
   if (route_used)
     emit(a, v1::EventRouteUsed, c.rp, t.dn);
   restart_timer(c, a, t.no_answer.timeout_s);
@@ -215,14 +220,7 @@ bool direct_step(call& c, const call_event& ev, actions& a) {
       c.agent_leg = c.conn_id + "-" + std::to_string(++c.agent_legs);
       c.agent_dn = ev.target.dn;
       fact(a, c.ani, true);
-      {
-        call_action inv = act(call_action::invite_agent);
-        inv.leg = c.agent_leg;
-        inv.uri = ev.target.contact_uri;
-        inv.sdp = c.customer_sdp;
-        inv.dn = ev.target.dn;
-        a.push_back(std::move(inv));
-      }
+      invite(c, a, ev.target);
       break;
     case call_event::agent_progress:
       if (s == call_state::alerting && current_leg && (ev.status == 180 || ev.status == 183) &&
