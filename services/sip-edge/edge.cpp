@@ -2,13 +2,16 @@
 #include "edge_calls.hpp"
 #include "edge_registrar.hpp"
 
+#include <chrono>
 #include <cstdarg>
 #include <cstdio>
 #include <cstring>
 #include <future>
+#include <optional>
 #include <stdexcept>
 #include <thread>
 #include <unordered_map>
+#include <vector>
 
 #include <sofia-sip/nua.h>
 #include <sofia-sip/nua_tag.h>
@@ -38,6 +41,8 @@ struct subscription : handle_ctx {
   nua_handle_t* nh = nullptr;
   bool established = false;   // a 2xx was seen: later responses are refreshes
   bool unsubscribing = false;
+  // Un-SUBSCRIBE answered: the final NOTIFY is still to come, until then.
+  std::optional<std::chrono::steady_clock::time_point> linger_until;
 };
 
 std::string cause_for(int status, const std::string& bind) {
@@ -140,12 +145,15 @@ struct sip_edge::impl {
         },
         nullptr);
     registrar = std::make_unique<registrar_edge>(ctx);
-    // Bindings expire to the second; a missed tick only delays one.
+    // Bindings expire to the second; a missed tick only delays one. The
+    // same tick lets go of unsubscribed dialogs whose final NOTIFY is lost.
     su_timer_t* expiry_timer = su_timer_create(su_root_task(root), 1000);
     su_timer_set_for_ever(
         expiry_timer,
         [](su_root_magic_t* magic, su_timer_t*, su_timer_arg_t*) {
-          reinterpret_cast<impl*>(magic)->registrar->expire();
+          auto* self = reinterpret_cast<impl*>(magic);
+          self->registrar->expire();
+          self->drop_lingering();
         },
         nullptr);
     started.set_value("");
@@ -241,13 +249,31 @@ struct sip_edge::impl {
         drop(sub);
       return;
     }
-    // nua_r_unsubscribe: the final NOTIFY (if any) has been reported already;
-    // the dialog is of no further use.
+    // nua_r_unsubscribe: for the owner the subscription is over. The
+    // notifier still sends a final NOTIFY (RFC 6665 4.1.2.3), usually after
+    // this 200: destroying the handle now would make nua un-SUBSCRIBE a
+    // second time and answer that NOTIFY 481, so the dialog lingers until
+    // the NOTIFY comes, or the transaction timeout passes.
     v1::SubEvent ev;
     ev.mutable_ended()->set_status(static_cast<uint32_t>(status));
     ev.mutable_ended()->set_reason("unsubscribed");
     publish(sub, ev);
-    drop(sub);
+    if (status >= 300 || substate == nua_substate_terminated) {
+      drop(sub);
+      return;
+    }
+    sub->linger_until =
+        std::chrono::steady_clock::now() + std::chrono::milliseconds(ctx.cfg.sip_t1x64_ms);
+  }
+
+  void drop_lingering() {
+    auto now = std::chrono::steady_clock::now();
+    std::vector<subscription*> gone;
+    for (auto& [id, sub] : subs)
+      if (sub->linger_until && *sub->linger_until <= now)
+        gone.push_back(sub.get());
+    for (auto* sub : gone)
+      drop(sub);
   }
 
   void on_notify(subscription* sub, sip_t const* sip, tagi_t tags[]) {
@@ -280,7 +306,9 @@ struct sip_edge::impl {
     if (sip->sip_from)
       n->set_dialog_tag(str_or_empty(sip->sip_from->a_tag));
     sub->established = true;
-    publish(sub, ev);
+    // After the un-SUBSCRIBE the owner has let go: only the dialog's end matters.
+    if (!sub->linger_until)
+      publish(sub, ev);
     int substate = nua_substate_active;
     tl_gets(tags, NUTAG_SUBSTATE_REF(substate), TAG_END());
     if (substate == nua_substate_terminated)

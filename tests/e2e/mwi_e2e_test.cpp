@@ -5,7 +5,10 @@
 // group mailbox) and each change reaches the right DN once.
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
 #include "sipcc/bus_schema.hpp"
+#include "sipcc/v1/sip.pb.h"
 #include "sipp.hpp"
 
 namespace sipcc::test {
@@ -288,6 +291,112 @@ TEST(SippMwiE2E, StaleThenFreshThenLateNotifyEndsInTheFreshCounts) {
   EXPECT_EQ(bodies, (std::vector<std::string>{load_capture("mwi-notify-new-message.sip").body,
                                               load_capture("mwi-notify-new-plus-old.sip").body,
                                               load_capture("mwi-notify-message-read-old.sip").body}));
+}
+
+// SIPp plays Asterisk for every subscription of a test, from SUBSCRIBE to
+// un-SUBSCRIBE (asterisk-accepts-mwi-subscriptions-notifies-and-ends-them.xml);
+// nothing else talks SIP to it (no DN is monitored).
+class SippMwiScope : public ::testing::Test {
+protected:
+  void start(bool extensions, int subscriptions) {
+    if (!sipp_installed())
+      GTEST_SKIP() << "sipp (package sip-tester) is not on PATH";
+    const uint16_t port = free_port(SOCK_DGRAM);
+    system_options opts;
+    opts.dns = {{"1000", "Extension", "", "", "monitor: false, mailbox: 1000@MY_COMPANY"},
+                {"1001", "Extension", "", "", "monitor: false"},
+                {"2000", "ACDPosition", "", "", "monitor: false"},
+                {"2001", "ACDPosition", "", "", "monitor: false"}};
+    opts.agents = {"a1, mailbox: 3001@MY_COMPANY", "a2", "a3"};
+    opts.extra_yaml = std::string("agent-groups:\n  - { name: Sales, members: [a2, a3], "
+                                  "mailbox: 5000@GVM_DN }\n"
+                                  "application:\n  mwi-extension-enable: ") +
+                      (extensions ? "true" : "false") + "\n";
+    opts.asterisk_port = port;
+    opts.services = {{"sip-edge", "edge1"}, {"presence", "presence-0"}, {"mwi", "mwi-0"}};
+    sys = std::make_unique<sipcc_system>(opts);
+    sipp = std::make_unique<sipp_run>(
+        "asterisk-accepts-mwi-subscriptions-notifies-and-ends-them.xml", port, sys->dir(),
+        std::vector<std::string>{"-m", std::to_string(subscriptions)});
+    sys->start_services();
+  }
+
+  // Every SUBSCRIBE SIPp received, in order: "<object> <Contact params> <Expires>"
+  // (the object from the To header: in-dialog requests go to SIPp's Contact).
+  std::vector<std::string> subscribes() const {
+    std::vector<std::string> out;
+    for (auto& m : sipp->trace()) {
+      const auto& msg = m.message;
+      if (m.sent || msg.start_line.rfind("SUBSCRIBE ", 0) != 0)
+        continue;
+      auto to = msg.header("To");
+      auto user = to.substr(to.find("sip:") + 4, to.find('@') - to.find("sip:") - 4);
+      auto contact = msg.header("Contact");
+      auto params = contact.substr(contact.find(";mb="));
+      out.push_back(user + " " + params.substr(0, params.find('>')) + " " + msg.header("Expires"));
+    }
+    return out;
+  }
+
+  // mwi asked the edge to end the subscription with this key.
+  bool wait_unsubscribe_cmd(const std::string& key) {
+    return sys->recorder()
+        .wait(
+            [&](const bus_msg& m) {
+              v1::EdgeCommand c;
+              return m.subject == subj::edge_cmd("edge1") && c.ParseFromString(m.data) &&
+                     c.has_unsubscribe() && c.unsubscribe().sub_id().rfind(key + "_", 0) == 0;
+            },
+            kWait)
+        .has_value();
+  }
+
+  void login(const std::string& dn, const std::string& agent) {
+    ASSERT_EQ(sys->request(dn, v1::TAgentLogin, agent).type(), v1::EventAgentLogin);
+  }
+  void logout(const std::string& dn) {
+    ASSERT_EQ(sys->request(dn, v1::TAgentLogout).type(), v1::EventAgentLogout);
+  }
+
+  std::unique_ptr<sipcc_system> sys;
+  std::unique_ptr<sipp_run> sipp;
+};
+
+TEST_F(SippMwiScope, ExtensionMailboxesFromStartUpUntilMwiStops) {
+  start(true, 2);
+  EXPECT_TRUE(sys->recorder().wait_event("1000", v1::EventUserEvent, kWait));
+  EXPECT_TRUE(sys->recorder().wait_event("1001", v1::EventUserEvent, kWait));
+  EXPECT_EQ(sys->stop_service("mwi"), 0);
+  // 0 = both subscriptions were made, notified and ended.
+  ASSERT_EQ(sipp->wait_exit(kWait), 0) << sipp->log() << "\nlogs in " << sys->dir();
+  auto subs = subscribes();
+  std::sort(subs.begin(), subs.begin() + std::min<size_t>(2, subs.size()));
+  std::sort(subs.begin() + std::min<size_t>(2, subs.size()), subs.end());
+  EXPECT_EQ(subs, (std::vector<std::string>{"gvm-1000 ;mb=1000;dn=1000 600",
+                                            "gvm-1001 ;mb=1001;dn=1001 600",
+                                            "gvm-1000 ;mb=1000;dn=1000 0",
+                                            "gvm-1001 ;mb=1001;dn=1001 0"}));
+}
+
+TEST_F(SippMwiScope, GroupMailboxFollowsItsMembersZeroOneTwoOneZero) {
+  start(false, 2);
+  login("2000", "a2");
+  ASSERT_TRUE(sys->recorder().wait_event("2000", v1::EventUserEvent, kWait));
+  login("2001", "a3");
+  ASSERT_TRUE(sys->recorder().wait_event("2001", v1::EventUserEvent, kWait));
+  logout("2000");
+  ASSERT_TRUE(wait_unsubscribe_cmd("group:Sales@2000"));
+  logout("2001");
+  ASSERT_EQ(sipp->wait_exit(kWait), 0) << sipp->log() << "\nlogs in " << sys->dir();
+  // In order: 1, 2, 1, 0 subscriptions, each reporting to its member's DN;
+  // no extension mailbox (mwi-extension-enable is false).
+  EXPECT_EQ(subscribes(), (std::vector<std::string>{"gvm-5000 ;mb=5000;dn=2000 600",
+                                                    "gvm-5000 ;mb=5000;dn=2001 600",
+                                                    "gvm-5000 ;mb=5000;dn=2000 0",
+                                                    "gvm-5000 ;mb=5000;dn=2001 0"}));
+  EXPECT_EQ(sys->recorder().events("2000"),
+            (std::vector<v1::EventType>{v1::EventAgentLogin, v1::EventUserEvent,
+                                        v1::EventAgentLogout}));
 }
 
 }  // namespace
