@@ -203,6 +203,8 @@ TEST_F(RoutedCallSipp, UnansweredCallOverflowsToVoicemail) {
   EXPECT_EQ(vm.front().message.header("X-Mailbox"), "1000@MY_COMPANY");
   EXPECT_EQ(vm.front().message.header("Diversion"),
             "<sip:1000@127.0.0.1>;reason=no-answer;counter=1");
+  // A caller leaves a message; only a phone of its own hears the messages.
+  EXPECT_EQ(vm.front().message.header("X-Voicemail"), "");
   expect_nothing_dangles(*sys, kWait);
 }
 

@@ -33,6 +33,7 @@ const route_target kVoicemail = [] {
 const route_target kMailboxAccess = [] {
   auto t = target("8000");
   t.mailbox = "555@GVM_DN";
+  t.listen = true;
   return t;
 }();
 
@@ -129,7 +130,9 @@ std::string describe(const call_action& a, const call& c) {
       // The leg is named after the DN it calls, so `dn` must match the URI's user.
       return "invite:" + a.leg + ">" + a.uri + "[" + a.sdp + "]" +
              (a.uri == "sip:" + a.dn + "@ast" ? "" : "!dn=" + a.dn) +
-             (a.mailbox.empty() ? "" : "{" + a.mailbox + "<" + a.other_dn + "}");
+             (a.mailbox.empty() && a.other_dn.empty()
+                  ? ""
+                  : "{" + a.mailbox + (a.listen ? " listen" : "<" + a.other_dn) + "}");
     case call_action::cancel_agent: return "cancel:" + a.leg;
     case call_action::bye_agent: return "bye:" + a.leg;
     case call_action::bye_customer: return "bye:customer";
@@ -189,7 +192,7 @@ const call_step_case kRouteAgent1 = {
 
 // A call from a registered phone to the voicemail access number.
 const call_step_case kDirect = {incoming_direct(kMailboxAccess),
-                                "fact:555+ invite:CONN-1>sip:8000@ast[offer]{555@GVM_DN<}",
+                                "fact:555+ invite:CONN-1>sip:8000@ast[offer]{555@GVM_DN listen}",
                                 alerting};
 
 call_scenario direct(std::string name, std::vector<call_step_case> steps) {

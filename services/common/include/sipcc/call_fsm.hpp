@@ -91,10 +91,12 @@ struct route_target {
   std::string dn;
   std::string contact_uri;  // sip:1000@127.0.0.1:5070
   no_answer_policy no_answer;
-  // For a Voicemail DN: the mailbox the caller leaves a message in, and the
-  // DN the call was for (its Diversion); empty otherwise.
+  // For a Voicemail DN: the mailbox the caller leaves a message in (or, with
+  // `listen`, the phone's own mailbox whose messages it hears), and the DN
+  // the call was diverted from (its Diversion); empty otherwise.
   std::string mailbox;
   std::string diverted_from;
+  bool listen = false;
 };
 
 struct call {
@@ -160,7 +162,8 @@ struct call_action {
   enum kind {
     respond_customer,   // status (+ sdp) to the customer's INVITE
     invite_agent,       // new leg `leg` to `uri` with `sdp` (the customer's offer); `dn`
-                        // called; for voicemail `mailbox` and `other_dn` (diverted from)
+                        // called; for voicemail `mailbox`, `other_dn` (diverted from)
+                        // and `listen`
     cancel_agent,       // CANCEL leg `leg`
     bye_agent,          // BYE leg `leg`
     bye_customer,       // BYE the customer leg
@@ -189,6 +192,7 @@ struct call_action {
   uint32_t ms = 0;
   std::string text;       // respond_customer: the phrase (empty: the standard one)
   std::string mailbox;
+  bool listen = false;
 };
 
 struct call_settings {

@@ -108,6 +108,7 @@ void invite(const call& c, actions& a, const route_target& t) {
   inv.dn = t.dn;
   inv.mailbox = t.mailbox;
   inv.other_dn = t.diverted_from;
+  inv.listen = t.listen;
   a.push_back(std::move(inv));
 }
 
