@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <cstring>
+#include <memory>
+#include <mutex>
 #include <unordered_map>
 #include <unordered_set>
 
@@ -33,12 +35,6 @@ using leg_map_atom = caf::atom_constant<caf::atom("legmap")>;
 
 // What every call actor needs from the process; read-only after start-up
 // except the DN -> logged-in agent map, which only the registry touches.
-struct shared {
-  const config* cfg = nullptr;
-  bus* nats = nullptr;
-  std::string owner;
-};
-
 // The Contacts the phone of a DN with a password holds on the registrar,
 // the latest registered last, each with the edge that holds it.
 struct binding {
@@ -46,6 +42,55 @@ struct binding {
   std::string edge;
 };
 using binding_map = std::unordered_map<std::string, std::vector<binding>>;
+using agent_map = std::unordered_map<std::string, std::string>;  // DN -> AgentID
+
+// What the registry learns from the bus and every call actor reads: agents
+// logged in (presence) and registrar bindings (the edges). Actors run on
+// several threads, so the maps are copy-on-write: a reader takes the current
+// snapshot under the lock, the registry swaps in a changed copy (logins and
+// registrations are rare next to calls).
+class directory {
+public:
+  std::shared_ptr<const agent_map> agents() const {
+    std::lock_guard lock(mu_);
+    return agents_;
+  }
+  std::shared_ptr<const binding_map> bindings() const {
+    std::lock_guard lock(mu_);
+    return bindings_;
+  }
+  // `change` edits a copy and says whether it changed anything.
+  template <class Fn>
+  void change_agents(Fn change) {
+    swap_in(agents_, change);
+  }
+  template <class Fn>
+  void change_bindings(Fn change) {
+    swap_in(bindings_, change);
+  }
+
+private:
+  // Only the registry writes, so it reads `current` without the lock.
+  template <class Map, class Fn>
+  void swap_in(std::shared_ptr<const Map>& current, Fn change) {
+    auto next = std::make_shared<Map>(*current);
+    if (!change(*next))
+      return;
+    std::lock_guard lock(mu_);
+    current = std::move(next);
+  }
+
+  mutable std::mutex mu_;
+  std::shared_ptr<const agent_map> agents_ = std::make_shared<agent_map>();
+  std::shared_ptr<const binding_map> bindings_ = std::make_shared<binding_map>();
+};
+
+struct shared {
+  const config* cfg = nullptr;
+  bus* nats = nullptr;
+  std::string owner;
+  directory dir;
+};
 
 std::string contact_uri(const dn_config& dn, const config& cfg) {
   if (dn.contact.rfind("sip:", 0) == 0)
@@ -73,10 +118,6 @@ struct call_state_t {
   call_settings settings;
   std::string customer_edge;   // edge holding the customer leg
   std::string customer_call_id;
-  // Agent DN -> AgentID, as presence last published (for no-answer options).
-  const std::unordered_map<std::string, std::string>* agents = nullptr;
-  // Registrar bindings, as the edges last published (calls to registered DNs).
-  const binding_map* bindings = nullptr;
   static inline const char* name = "call";
 };
 
@@ -98,8 +139,9 @@ route_target target_for(const call_state_t& s, const std::string& dn_number,
     return t;
   if (dn->registers_on_sipcc()) {
     // Its phone is not on Asterisk: the latest binding, or unreachable.
-    auto b = s.bindings->find(dn_number);
-    if (b != s.bindings->end())
+    auto bindings = s.sh->dir.bindings();
+    auto b = bindings->find(dn_number);
+    if (b != bindings->end())
       t.contact_uri = b->second.back().contact;
   } else {
     t.contact_uri = contact_uri(*dn, *s.sh->cfg);
@@ -108,8 +150,9 @@ route_target target_for(const call_state_t& s, const std::string& dn_number,
   src.extensions = extensions;
   src.dn_options = &dn->options;
   src.app_options = &s.sh->cfg->app_options;
-  auto ag = s.agents->find(dn_number);
-  if (ag != s.agents->end()) {
+  auto agents = s.sh->dir.agents();
+  auto ag = agents->find(dn_number);
+  if (ag != agents->end()) {
     src.agent_logged_in = true;
     if (auto* a = s.sh->cfg->find_agent(ag->second))
       src.agent_options = &a->options;
@@ -119,7 +162,8 @@ route_target target_for(const call_state_t& s, const std::string& dn_number,
 }
 
 // A route to a Voicemail DN names the mailbox to open (sipcc/mwi.hpp says
-// which) and the DN the call was diverted from (the RP when no agent had it).
+// which) and the DN the call was diverted from (the RP when no agent had it),
+// so the caller leaves a message there, never lands in a mailbox menu.
 void voicemail_for(const call_state_t& s, route_target& t, const std::string& dn,
                    const std::string& agent_id) {
   auto* vm = s.sh->cfg->find_dn(t.dn);
@@ -127,8 +171,6 @@ void voicemail_for(const call_state_t& s, route_target& t, const std::string& dn
     return;
   t.mailbox = voicemail_box(*s.sh->cfg, dn, agent_id, s.c.rp);
   t.diverted_from = dn.empty() ? s.c.rp : dn;
-  if (t.mailbox.empty())
-    t.diverted_from.clear();
 }
 
 void carry_out(call_actor* self, const std::vector<call_action>& actions) {
@@ -158,12 +200,15 @@ void carry_out(call_actor* self, const std::vector<call_action>& actions) {
         inv->set_from_uri("sip:" + (c.ani.empty() ? std::string("anonymous") : c.ani) + "@" +
                           s.sh->cfg->sip_bind.str());
         inv->set_sdp(a.sdp);
-        // The shipped dialplan opens exactly this mailbox (extensions.conf
-        // [from-sipcc] 9999): to leave a message when the call was diverted
-        // (Diversion, RFC 5806, also Asterisk's REDIRECTING(from-num)), to
-        // listen to messages when the phone itself calls.
+        // The shipped dialplan (extensions.conf [from-sipcc] 9999) opens
+        // exactly this mailbox: to leave a message, or to hear its messages
+        // when the phone itself calls (X-Voicemail: listen). Diversion (RFC
+        // 5806) is what other voicemail systems read, Asterisk's
+        // REDIRECTING(from-num) included.
         if (!a.mailbox.empty())
           inv->add_headers("X-Mailbox: " + a.mailbox);
+        if (a.listen)
+          inv->add_headers("X-Voicemail: listen");
         if (!a.other_dn.empty())
           inv->add_headers("Diversion: <sip:" + a.other_dn + "@" + s.sh->cfg->asterisk.host +
                            ">;reason=no-answer;counter=1");
@@ -310,14 +355,11 @@ route_target voicemail_target(const config& cfg, const std::string& number) {
 }
 
 caf::behavior call_behavior(call_actor* self, shared* sh, caf::actor registry,
-                            const std::unordered_map<std::string, std::string>* agents,
-                            const binding_map* bindings, std::string conn_id,
+                            std::string conn_id,
                             v1::LegEvent incoming) {
   auto& s = self->state;
   s.sh = sh;
   s.registry = std::move(registry);
-  s.agents = agents;
-  s.bindings = bindings;
   s.customer_edge = incoming.edge_id();
   const auto& in = incoming.incoming();
   s.customer_call_id = in.call_id();
@@ -355,9 +397,11 @@ caf::behavior call_behavior(call_actor* self, shared* sh, caf::actor registry,
   if (direct && !vm.empty() && in.to_user() == vm) {
     ev.target = voicemail_target(*sh->cfg, vm);
     // The phone's own mailbox: its agent's, else its DN's.
+    auto agents = sh->dir.agents();
     auto ag = agents->find(caller->number);
     ev.target.mailbox =
         voicemail_box(*sh->cfg, caller->number, ag == agents->end() ? "" : ag->second, "");
+    ev.target.listen = true;
   }
   ev.ani = in.from_user();
   ev.dnis = in.to_user();
@@ -377,9 +421,10 @@ caf::behavior call_behavior(call_actor* self, shared* sh, caf::actor registry,
         if (t.what == call_event::no_answer_timeout && c.no_answer.overflow != "recall" &&
             c.no_answer.overflow != "release") {
           t.target = target_for(self->state, c.no_answer.overflow, nullptr);
-          auto ag = self->state.agents->find(c.agent_dn);
+          auto agents = self->state.sh->dir.agents();
+          auto ag = agents->find(c.agent_dn);
           voicemail_for(self->state, t.target, c.agent_dn,
-                        ag == self->state.agents->end() ? "" : ag->second);
+                        ag == agents->end() ? "" : ag->second);
         }
         if (t.what == call_event::router_timeout)
           t.target = self->state.settings.default_route;
@@ -397,6 +442,8 @@ caf::behavior call_behavior(call_actor* self, shared* sh, caf::actor registry,
                                     "ConnID " + s.c.conn_id + " is not waiting for a route",
                                     now_us()));
           auto target = target_for(s, req.other_dn(), &req.extensions());
+          // A router sending the call to voicemail (max-wait, say): the RP's.
+          voicemail_for(s, target, "", "");
           if (target.contact_uri.empty() && s.sh->cfg->find_dn(req.other_dn()))
             return reply(make_error(req, v1::ERR_INVALID_STATE,
                                     "OtherDN " + req.other_dn() + " has no registered phone",
@@ -451,8 +498,6 @@ struct registry_state {
     int misses = 0;  // consecutive audits of its edge that did not list it
   };
   std::unordered_map<std::string, leg_info> legs;     // leg id -> its call
-  std::unordered_map<std::string, std::string> agents;    // DN -> AgentID logged in
-  binding_map bindings;
   static inline const char* name = "callctl-registry";
 };
 
@@ -547,7 +592,7 @@ caf::behavior registry_behavior(registry_actor* self, shared* sh) {
             }
             auto conn = s.ids->next();
             auto a = self->spawn<caf::monitored + caf::linked>(
-                call_behavior, sh, caf::actor_cast<caf::actor>(self), &s.agents, &s.bindings,
+                call_behavior, sh, caf::actor_cast<caf::actor>(self),
                 conn, le);
             s.calls.emplace(conn, a);
             s.legs[le.leg_id()] = {conn, le.edge_id(), 0};
@@ -591,29 +636,36 @@ caf::behavior registry_behavior(registry_actor* self, shared* sh) {
             empty.set_edge_id(edge);
             on_audit(self, empty, 1);
             // ... and so are its registrar bindings: the phones register again.
-            for (auto it = s.bindings.begin(); it != s.bindings.end();) {
-              auto& list = it->second;
-              list.erase(std::remove_if(list.begin(), list.end(),
-                                        [&](const binding& b) { return b.edge == edge; }),
-                         list.end());
-              it = list.empty() ? s.bindings.erase(it) : std::next(it);
-            }
+            s.sh->dir.change_bindings([&](binding_map& bindings) {
+              bool changed = false;
+              for (auto it = bindings.begin(); it != bindings.end();) {
+                auto& list = it->second;
+                auto size = list.size();
+                list.erase(std::remove_if(list.begin(), list.end(),
+                                          [&](const binding& b) { return b.edge == edge; }),
+                           list.end());
+                changed = changed || list.size() != size;
+                it = list.empty() ? bindings.erase(it) : std::next(it);
+              }
+              return changed;
+            });
             break;
           }
           case subject_family::reg: {
             v1::Registration r;
-            if (!r.ParseFromString(data)) {
-              process_counters().add(counter_id::bus_decode_errors, "reg");
+            if (!decode_bus(subject, data, r, "reg"))
               return;
-            }
-            auto& list = s.bindings[r.dn()];
-            list.erase(std::remove_if(list.begin(), list.end(),
-                                      [&](const binding& b) { return b.contact == r.contact(); }),
-                       list.end());
-            if (r.expires_s() > 0)
-              list.push_back({r.contact(), r.edge_id()});
-            if (list.empty())
-              s.bindings.erase(r.dn());
+            s.sh->dir.change_bindings([&](binding_map& bindings) {
+              auto& list = bindings[r.dn()];
+              list.erase(std::remove_if(list.begin(), list.end(),
+                                        [&](const binding& b) { return b.contact == r.contact(); }),
+                         list.end());
+              if (r.expires_s() > 0)
+                list.push_back({r.contact(), r.edge_id()});
+              if (list.empty())
+                bindings.erase(r.dn());
+              return true;
+            });
             break;
           }
           case subject_family::leg_audit: {
@@ -625,12 +677,22 @@ caf::behavior registry_behavior(registry_actor* self, shared* sh) {
           }
           case subject_family::state_dn: {
             v1::DnState st;
-            if (!st.ParseFromString(data))
+            if (!decode_bus(subject, data, st, "state_dn"))
               return;
-            if (st.agent().state() != v1::AGENT_LOGGED_OUT)
-              s.agents[st.dn()] = st.agent().agent_id();
-            else
-              s.agents.erase(st.dn());
+            // Most DN states are about calls, not logins: no copy for those.
+            auto agents = s.sh->dir.agents();
+            auto it = agents->find(st.dn());
+            bool in = st.agent().state() != v1::AGENT_LOGGED_OUT;
+            if (in ? (it != agents->end() && it->second == st.agent().agent_id())
+                   : it == agents->end())
+              break;
+            s.sh->dir.change_agents([&](agent_map& m) {
+              if (in)
+                m[st.dn()] = st.agent().agent_id();
+              else
+                m.erase(st.dn());
+              return true;
+            });
             break;
           }
           default:
@@ -657,7 +719,9 @@ callctl_service::~callctl_service() { stop(); }
 
 std::string callctl_service::start() {
   auto& ctx = impl_->ctx;
-  impl_->sh = shared{&ctx.cfg, ctx.nats.get(), ctx.instance};
+  impl_->sh.cfg = &ctx.cfg;
+  impl_->sh.nats = ctx.nats.get();
+  impl_->sh.owner = ctx.instance;
   impl_->host = std::make_unique<actor_host>();
   impl_->host->set_root(impl_->host->system().spawn(registry_behavior, &impl_->sh));
   // New calls come from the edges' queue group: one callctl takes each.
