@@ -88,16 +88,6 @@ subscription_spec spec_for(const mailbox_state& s, const mwi_target& t) {
   return sp;
 }
 
-sub_settings settings_of(const config& cfg) {
-  sub_settings st;
-  st.retry_ms = cfg.mwi.retry_s * 1000;
-  st.backoff_max_ms = cfg.mwi.backoff_max_s * 1000;
-  // The edge answers within its transaction timeout; past that, the command
-  // or its answer was lost on the bus.
-  st.pending_guard_ms = cfg.sip_t1x64_ms + 5000;
-  return st;
-}
-
 // Starts the subscriptions it should hold and ends the others.
 void reconcile(mailbox_actor* self, const std::vector<mwi_target>& targets) {
   auto& s = self->state;
@@ -121,7 +111,8 @@ void reconcile(mailbox_actor* self, const std::vector<mwi_target>& targets) {
     w.target = t;
     std::string key = t.key;
     w.sub = std::make_unique<subscriber>(
-        self, s.nats, s.pacer, spec_for(s, t), settings_of(*s.cfg),
+        self, s.nats, s.pacer, spec_for(s, t),
+        subscription_settings(s.cfg->mwi.retry_s, s.cfg->mwi.backoff_max_s, s.cfg->sip_t1x64_ms),
         subscriber::hooks{[self, key](const v1::SubNotify& n) { on_notify(self, key, n); },
                           [](bool) {}});
     w.sub->start();

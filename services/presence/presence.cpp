@@ -186,13 +186,8 @@ void apply_body(dn_actor* self, const v1::SubNotify& n) {
 }
 
 sub_settings settings_of(const config& cfg) {
-  sub_settings st;
-  st.retry_ms = cfg.subscribe_retry_s * 1000;
-  st.backoff_max_ms = cfg.resubscribe_backoff_max_s * 1000;
-  // The edge answers within its transaction timeout; past that, the command
-  // or its answer was lost on the bus.
-  st.pending_guard_ms = cfg.sip_t1x64_ms + 5000;
-  return st;
+  return subscription_settings(cfg.subscribe_retry_s, cfg.resubscribe_backoff_max_s,
+                               cfg.sip_t1x64_ms);
 }
 
 subscription_spec spec_for(const config& cfg, const std::string& owner, std::string key,
@@ -455,15 +450,6 @@ void on_query(registry_actor* self, const bus_msg& m) {
   s.nats->publish(m.reply, r);
 }
 
-template <class Msg>
-bool decode(const bus_msg& m, Msg& out, const char* family) {
-  if (out.ParseFromString(m.data))
-    return true;
-  process_counters().add(counter_id::bus_decode_errors, family);
-  spdlog::warn("bus: undecodable {} on {} dropped", family, m.subject);
-  return false;
-}
-
 caf::behavior registry_behavior(registry_actor* self, const config* cfg, bus* nats,
                                 std::string owner) {
   auto& s = self->state;
@@ -506,7 +492,7 @@ caf::behavior registry_behavior(registry_actor* self, const config* cfg, bus* na
         switch (info ? info->family : subject_family::unknown) {
           case subject_family::sub_event: {
             v1::SubEvent ev;
-            if (!decode(m, ev, "sub_event"))
+            if (!decode_bus(m.subject, m.data, ev, "sub_event"))
               return;
             auto& owners = !ev.key().empty() && ev.key()[0] == '@' ? s.lists : s.dns;
             auto it = owners.find(ev.key());
@@ -530,7 +516,7 @@ caf::behavior registry_behavior(registry_actor* self, const config* cfg, bus* na
             break;
           case subject_family::reg: {
             v1::Registration r;
-            if (!decode(m, r, "reg"))
+            if (!decode_bus(m.subject, m.data, r, "reg"))
               return;
             auto* dn = s.cfg->find_dn(r.dn());
             auto it = s.dns.find(r.dn());
@@ -545,7 +531,7 @@ caf::behavior registry_behavior(registry_actor* self, const config* cfg, bus* na
           }
           case subject_family::dn_calls: {
             v1::DnCallFact f;
-            if (!decode(m, f, "dn_calls"))
+            if (!decode_bus(m.subject, m.data, f, "dn_calls"))
               return;
             auto it = s.dns.find(f.dn());
             if (it != s.dns.end())

@@ -41,6 +41,11 @@ struct subscription_spec {
   std::string contact_params;
 };
 
+// Supervision settings from the configured intervals (seconds) and the
+// edge's transaction timeout: past it plus a margin, a SUBSCRIBE command or
+// its answer was lost on the bus.
+sub_settings subscription_settings(uint32_t retry_s, uint32_t backoff_max_s, uint32_t t1x64_ms);
+
 class subscriber {
 public:
   struct hooks {

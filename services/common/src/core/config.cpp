@@ -15,7 +15,6 @@
 #include <array>
 #include <cctype>
 #include <charconv>
-#include <cctype>
 #include <cmath>
 #include <fstream>
 #include <limits>

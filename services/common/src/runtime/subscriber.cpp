@@ -1,5 +1,6 @@
 #include "sipcc/subscriber.hpp"
 
+#include <atomic>
 #include <deque>
 #include <optional>
 
@@ -12,6 +13,14 @@
 
 namespace sipcc {
 
+sub_settings subscription_settings(uint32_t retry_s, uint32_t backoff_max_s, uint32_t t1x64_ms) {
+  sub_settings st;
+  st.retry_ms = retry_s * 1000;
+  st.backoff_max_ms = backoff_max_s * 1000;
+  st.pending_guard_ms = t1x64_ms + 5000;
+  return st;
+}
+
 subscriber::subscriber(caf::event_based_actor* self, bus* nats, caf::actor pacer,
                        subscription_spec spec, sub_settings settings, hooks h)
     : self_(self),
@@ -20,6 +29,11 @@ subscriber::subscriber(caf::event_based_actor* self, bus* nats, caf::actor pacer
       spec_(std::move(spec)),
       settings_(settings),
       hooks_(std::move(h)) {
+  // Generations are unique in the process, not per subscriber: a new
+  // subscriber for a key that had one before (an agent logging in again)
+  // must not take the old one's late events, timers or sub-id for its own.
+  static std::atomic<uint64_t> next_base{0};
+  sub_.generation = sub_.timer_gen = next_base.fetch_add(uint64_t{1} << 32);
   process_counters().add(counter_id::subscriptions, to_string(sub_.phase), 1);
 }
 
