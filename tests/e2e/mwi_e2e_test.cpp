@@ -399,5 +399,20 @@ TEST_F(SippMwiScope, GroupMailboxFollowsItsMembersZeroOneTwoOneZero) {
                                         v1::EventAgentLogout}));
 }
 
+// Logging out and straight back in on the same DN makes a new subscription
+// while the old dialog still waits for its final NOTIFY: the two must not be
+// taken for one another.
+TEST_F(SippMwiScope, LoggingBackInAtOnceSubscribesAgain) {
+  start(false, 2);
+  login("2000", "a2");
+  ASSERT_TRUE(sys->recorder().wait_event("2000", v1::EventUserEvent, kWait));
+  logout("2000");
+  ASSERT_TRUE(wait_unsubscribe_cmd("group:Sales@2000"));
+  login("2000", "a2");
+  EXPECT_TRUE(sys->recorder().wait_event("2000", v1::EventUserEvent, kWait, 2));
+  logout("2000");
+  ASSERT_EQ(sipp->wait_exit(kWait), 0) << sipp->log() << "\nlogs in " << sys->dir();
+}
+
 }  // namespace
 }  // namespace sipcc::test
