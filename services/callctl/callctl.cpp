@@ -344,6 +344,28 @@ void on_leg(call_actor* self, const v1::LegEvent& le) {
   step(self, *ev);
 }
 
+// host:port of a SIP URI (port 5060 when none), e.g. "10.0.0.7:5062" for
+// <sip:2000@10.0.0.7:5062;transport=udp>.
+std::string host_port_of(const std::string& uri) {
+  auto start = uri.find('@');
+  start = start == std::string::npos ? uri.find(':') + 1 : start + 1;
+  auto end = uri.find_first_of(";>?", start);
+  auto hp = uri.substr(start, end == std::string::npos ? std::string::npos : end - start);
+  auto colon = hp.rfind(':');
+  return colon == std::string::npos || hp.back() == ']' ? hp + ":5060" : hp;
+}
+
+// A call is the registered phone's own only when it comes from where that
+// phone registered: the From user alone is whatever the caller says (a
+// carrier's caller ID through Asterisk, say).
+bool from_binding(const binding_map& bindings, const std::string& dn, const std::string& source) {
+  auto it = bindings.find(dn);
+  if (it == bindings.end())
+    return false;
+  return std::any_of(it->second.begin(), it->second.end(),
+                     [&](const binding& b) { return host_port_of(b.contact) == source; });
+}
+
 // Where the voicemail access number leads: the Voicemail DN's contact when
 // it is one, else the number on Asterisk.
 route_target voicemail_target(const config& cfg, const std::string& number) {
@@ -372,6 +394,7 @@ caf::behavior call_behavior(call_actor* self, shared* sh, caf::actor registry,
   const auto& app = sh->cfg->app_options;
   s.settings.router_timeout_s = option_seconds(app, "router-timeout", 30);
   std::string default_dn = option_text(app, "default-dn");
+  s.settings.routing_point = rp && rp->type == v1::RoutingPoint;
   if (rp) {
     s.settings.router_timeout_s = option_seconds(rp->options, "router-timeout",
                                                  s.settings.router_timeout_s);
@@ -391,7 +414,8 @@ caf::behavior call_behavior(call_actor* self, shared* sh, caf::actor registry,
 
   // A phone registered on sipcc calls out through sipcc: only its mailbox.
   auto* caller = sh->cfg->find_dn(in.from_user());
-  bool direct = caller && caller->registers_on_sipcc();
+  bool direct = caller && caller->registers_on_sipcc() &&
+                from_binding(*sh->dir.bindings(), caller->number, in.source());
   call_event ev(direct ? call_event::incoming_direct : call_event::incoming);
   auto vm = option_text(app, "voicemail-access-number");
   if (direct && !vm.empty() && in.to_user() == vm) {

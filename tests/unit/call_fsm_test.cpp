@@ -181,6 +181,7 @@ struct call_scenario {
 
 const call_settings kDefault{30, target("1009", 15)};
 const call_settings kNoDefaultDn{30, {}};
+const call_settings kNotARoutingPoint{30, target("1009", 15), false};
 
 // Every scenario starts like this: the caller hears ringback while the RP waits for a router.
 const call_step_case kIncoming = {
@@ -505,6 +506,12 @@ std::vector<call_scenario> call_scenarios() {
                  {answered("CONN-1"), "resp:200[answer]", connecting},
                  {cancelled(), "bye:CONN-1 fact:555- end", ended},
              }),
+      {"call_to_a_number_that_is_no_routing_point_gets_404",
+       kNotARoutingPoint,
+       {
+           {incoming(), "resp:404(No Routing Point 5000) end", ended},
+           {route(kAgent1), "", ended},
+       }},
       {"direct_call_without_a_target_is_forbidden",
        kDefault,
        {

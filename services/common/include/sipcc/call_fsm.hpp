@@ -200,6 +200,7 @@ struct call_settings {
   // Where the router timeout sends a call; without a dn and contact_uri the
   // caller gets 480 and the RP EventAbandoned.
   route_target default_route;
+  bool routing_point = true;        // the dialled number is a configured Routing Point
 };
 
 // Advances the call; an event that makes no sense in the state (stale leg,

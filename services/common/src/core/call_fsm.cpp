@@ -296,6 +296,14 @@ std::vector<call_action> call_step(call& c, const call_event& ev, const call_set
       c.rp = ev.dnis;
       c.customer_leg = ev.leg;
       c.customer_sdp = ev.sdp;
+      // Calls to anything but a Routing Point are not sipcc's to route: the
+      // PBX sends those straight to the phone (the reference's rule).
+      if (!cfg.routing_point) {
+        ++c.timer_gen;
+        respond(a, 404, "", "No Routing Point " + c.rp);
+        end(c, a);
+        break;
+      }
       respond(a, 180);
       to_routing(c, a, cfg);
       break;
