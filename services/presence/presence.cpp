@@ -1,7 +1,7 @@
 #include "presence.hpp"
 
+#include <map>
 #include <optional>
-#include <set>
 #include <unordered_map>
 
 #include <caf/all.hpp>
@@ -60,6 +60,7 @@ using monitor_atom = caf::atom_constant<caf::atom("monitor")>;
 using acw_atom = caf::atom_constant<caf::atom("acw")>;
 using device_atom = caf::atom_constant<caf::atom("device")>;
 using reg_atom = caf::atom_constant<caf::atom("reg")>;
+using reg_expire_atom = caf::atom_constant<caf::atom("regexpire")>;
 
 struct dn_actor_state {
   const dn_config* dn = nullptr;
@@ -70,7 +71,9 @@ struct dn_actor_state {
   // Empty when the DN is watched through a resource list instead.
   std::optional<subscriber> sub;
   // Contacts the DN's phone holds on sipcc's registrar (DNs with a password).
-  std::set<std::string> bindings;
+  // Registrar bindings of its phone: Contact -> generation of its expiry timer.
+  std::map<std::string, uint64_t> bindings;
+  uint64_t binding_gen = 0;
   static inline const char* name = "dn";
 };
 
@@ -152,13 +155,20 @@ void monitoring_changed(dn_actor* self, bool live) {
 
 // A phone registered on sipcc is the DN's monitoring: in service (and idle,
 // as nothing else reports its device) from its first binding to its last.
+// The edge says when a binding goes; should that word be lost on the bus,
+// the binding still ends a little after its own expiry.
+constexpr uint32_t kBindingGraceS = 2;
+
 void binding_changed(dn_actor* self, const std::string& contact, uint32_t expires_s) {
   auto& b = self->state.bindings;
   bool was = !b.empty();
-  if (expires_s > 0)
-    b.insert(contact);
-  else
+  if (expires_s > 0) {
+    auto gen = b[contact] = ++self->state.binding_gen;
+    self->delayed_send(self, std::chrono::seconds(expires_s + kBindingGraceS),
+                       reg_expire_atom::value, contact, gen);
+  } else {
     b.erase(contact);
+  }
   if (was == b.empty()) {
     dn_input in{dn_input::monitoring};
     in.live = !b.empty();
@@ -251,12 +261,20 @@ caf::behavior dn_behavior(dn_actor* self, const dn_config* dn, const config* cfg
       [=](reg_atom, const std::string& contact, uint32_t expires_s) {
         binding_changed(self, contact, expires_s);
       },
+      [=](reg_expire_atom, const std::string& contact, uint64_t gen) {
+        auto it = self->state.bindings.find(contact);
+        if (it != self->state.bindings.end() && it->second == gen) {
+          spdlog::warn("DN {}: binding {} expired without word from the edge",
+                       self->state.st.dn(), contact);
+          binding_changed(self, contact, 0);
+        }
+      },
       [=](edge_up_atom) {
         if (self->state.sub)
           self->state.sub->edge_restarted();
         // A restarted edge has forgotten every binding: the phones register again.
         auto gone = self->state.bindings;
-        for (auto& contact : gone)
+        for (auto& [contact, gen] : gone)
           binding_changed(self, contact, 0);
       },
   }

@@ -309,6 +309,25 @@ TEST(WatchE2E, DecodesEverySubjectFamily) {
   EXPECT_EQ(seen, want);
 }
 
+// A binding whose removal never reaches presence (core NATS may lose it)
+// still ends: the DN goes out of service a little after the binding expires.
+TEST(PresenceRegistrarE2E, BindingEndsAtItsExpiryWhenTheEdgesWordIsLost) {
+  system_options opts;
+  opts.dns = {{"2000", "ACDPosition", "", "", "password: secret"}};
+  sipcc_system sys(opts);
+  sys.start_services();
+  v1::Registration r;
+  r.set_schema(v1::SCHEMA_V1);
+  r.set_dn("2000");
+  r.set_contact("sip:2000@127.0.0.1:5999");
+  r.set_expires_s(1);
+  r.set_edge_id("edge1");
+  sys.recorder().client().publish(subj::reg("2000"), r);
+  ASSERT_TRUE(sys.recorder().wait_event("2000", v1::EventDNBackInService, kWait));
+  // 1 s of binding and 2 s of grace, and no word from the edge at all.
+  EXPECT_TRUE(sys.recorder().wait_event("2000", v1::EventDNOutOfService, kWait));
+}
+
 }  // namespace
 }  // namespace sipcc::test
 
