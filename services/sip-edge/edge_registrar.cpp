@@ -61,6 +61,14 @@ std::optional<uint32_t> seconds(const char* s, bool& bad) {
 bool read_request(const sip_t* sip, registrar::register_request& r, std::string& why) {
   if (sip->sip_to && sip->sip_to->a_url->url_user)
     r.aor = sip->sip_to->a_url->url_user;
+  char buf[512];
+  if (sip->sip_request) {
+    if (url_e(buf, sizeof buf, sip->sip_request->rq_url) >= static_cast<issize_t>(sizeof buf)) {
+      why = "Request-URI too long";
+      return false;
+    }
+    r.request_uri = buf;
+  }
   if (sip->sip_call_id && sip->sip_call_id->i_id)
     r.call_id = sip->sip_call_id->i_id;
   if (sip->sip_cseq)
@@ -78,7 +86,6 @@ bool read_request(const sip_t* sip, registrar::register_request& r, std::string&
       r.wildcard = true;
       continue;
     }
-    char buf[512];
     if (url_e(buf, sizeof buf, m->m_url) >= static_cast<issize_t>(sizeof buf)) {
       why = "Contact URI too long";
       return false;
@@ -118,7 +125,8 @@ void registrar_edge::on_register(nua_t* nua, nua_handle_t* nh, const sip_t* sip)
   } else {
     o = table_.handle(req, now_s());
   }
-  std::string contacts, min_expires = std::to_string(o.min_expires);
+  std::string contacts, min_expires = std::to_string(o.min_expires),
+                        retry_after = std::to_string(o.retry_after);
   for (auto& b : o.bindings)
     contacts += (contacts.empty() ? "<" : ", <") + b.contact + ">;expires=" +
                 std::to_string(b.expires_s);
@@ -129,10 +137,12 @@ void registrar_edge::on_register(nua_t* nua, nua_handle_t* nh, const sip_t* sip)
               TAG_IF(!o.www_authenticate.empty(),
                      SIPTAG_WWW_AUTHENTICATE_STR(o.www_authenticate.c_str())),
               TAG_IF(o.status == 423, SIPTAG_MIN_EXPIRES_STR(min_expires.c_str())),
+              TAG_IF(o.retry_after != 0, SIPTAG_RETRY_AFTER_STR(retry_after.c_str())),
               TAG_IF(!contacts.empty(), SIPTAG_CONTACT_STR(contacts.c_str())), TAG_END());
   nua_handle_destroy(nh);
-  if (o.status >= 300 && o.status != 401)
-    spdlog::info("registrar: REGISTER for DN '{}' refused: {} {}", req.aor, o.status, o.phrase);
+  if (o.status >= 300 && (o.status != 401 || !o.detail.empty()))
+    spdlog::info("registrar: REGISTER for DN '{}' refused: {} {}{}", req.aor, o.status, o.phrase,
+                 o.detail.empty() ? "" : " (" + o.detail + ")");
   for (auto& c : o.changes) {
     spdlog::info("registrar: DN {}: {} {}", c.dn, c.contact,
                  c.expires_s ? "bound for " + std::to_string(c.expires_s) + " s" : "unbound");

@@ -1,7 +1,8 @@
-// The registrar half of the SIP edge: answers REGISTER for the DNs that
-// carry a password (digest-authenticated), keeps their bindings with the
-// pure registrar::binding_table, expires them on a timer and publishes each
-// change on sipcc.reg.<dn>. Runs on the sofia thread only.
+// The registrar half of the SIP edge: answers REGISTER (digest-authenticated
+// for the DNs that carry a password; any other DN is challenged alike and
+// then refused), keeps the bindings with the pure registrar::binding_table,
+// expires them on a timer and publishes each change on sipcc.reg.<dn>. Runs
+// on the sofia thread only.
 #pragma once
 
 #include <sofia-sip/nua.h>

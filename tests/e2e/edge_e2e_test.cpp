@@ -255,10 +255,11 @@ TEST_F(EdgeE2E, BadSipGetsItsRfc3261AnswerAndPresenceKeepsWorking) {
       // not allow, 405 with Allow (RFC 3261 8.2.1).
       {"SUBSCRIBE", {"SUBSCRIBE", "", "id", "1 SUBSCRIBE", "", "Event: presence\r\nExpires: 60\r\n"},
        405},
-      // The registrar serves only DNs with a password (none here): 404.
+      // The registrar serves only DNs with a password (none here), but says
+      // so only after authentication: first everyone gets the challenge.
       {"REGISTER for a DN without a password",
-       {"REGISTER", "", "id", "1 REGISTER", "<sip:1000@127.0.0.1>", "Expires: 600\r\n"}, 404},
-      {"REGISTER for no DN", {"REGISTER", "", "id", "1 REGISTER", "", "Expires: 600\r\n"}, 404},
+       {"REGISTER", "", "id", "1 REGISTER", "<sip:1000@127.0.0.1>", "Expires: 600\r\n"}, 401},
+      {"REGISTER for no DN", {"REGISTER", "", "id", "1 REGISTER", "", "Expires: 600\r\n"}, 401},
   };
   for (auto c : cases) {
     SCOPED_TRACE(c.what);

@@ -143,6 +143,100 @@ TEST_F(RegistrarSipp, WrongPasswordGets403AndNoBinding) {
             1);
 }
 
+// Each Registration with `expires_s` for DN 2000 the bus carried so far.
+long registrations(sipcc_system& sys, uint32_t expires_s) {
+  auto all = sys.recorder().all();
+  return std::count_if(all.begin(), all.end(), [&](const bus_msg& m) {
+    v1::Registration r;
+    return m.subject == subj::reg("2000") && r.ParseFromString(m.data) &&
+           r.expires_s() == expires_s;
+  });
+}
+
+// A captured Authorization (qop=auth signs neither Contact nor Expires)
+// replayed to remove the phone's binding: with another Request-URI it gets
+// 400, with the same one 401 and a fresh nonce (not stale: the nonce-count
+// was used). The binding stays.
+TEST_F(RegistrarSipp, ReplayedAuthorizationChangesNothing) {
+  registers(600);
+  ASSERT_TRUE(registration(600));
+  std::string captured;
+  for (auto& m : last_trace)
+    if (m.sent && !m.message.header("Authorization").empty())
+      captured = m.message.header("Authorization");
+  ASSERT_NE(captured, "");
+  struct replay_case {
+    std::string request_uri, status_line;
+  };
+  const replay_case cases[] = {
+      {"sip:elsewhere@" + edge(), "SIP/2.0 400 Digest uri is not the Request-URI"},
+      {"sip:" + edge(), "SIP/2.0 401 Unauthorized"},
+  };
+  for (auto& c : cases) {
+    SCOPED_TRACE(c.request_uri);
+    auto replay = std::make_unique<sipp_run>(
+        "attacker-replays-captured-authorization-with-contact-star.xml", free_port(SOCK_DGRAM),
+        sys->dir(),
+        std::vector<std::string>{"-s", "2000", "-key", "authorization", captured, "-key",
+                                 "request_uri", c.request_uri, edge()},
+        "replay" + std::to_string(++phones));
+    ASSERT_EQ(replay->wait_exit(kWait), 0) << replay->log();
+    auto trace = replay->trace();
+    auto* answer = received(trace, "SIP/2.0 ");
+    ASSERT_NE(answer, nullptr);
+    EXPECT_EQ(answer->start_line, c.status_line);
+    EXPECT_EQ(answer->header("WWW-Authenticate").find("stale"), std::string::npos);
+  }
+  // The edge publishes a change before it reads the next REGISTER: had a
+  // replay unbound the phone, that would be on the bus before this refresh.
+  registers(1200);
+  ASSERT_TRUE(registration(1200));
+  EXPECT_EQ(registrations(*sys, 0), 0);
+}
+
+// A DN that is not configured (or has no password) is challenged like 2000,
+// so a REGISTER does not tell which DNs exist; its credentials get the
+// wrong-password answer.
+TEST_F(RegistrarSipp, UnknownDnIsChallengedLikeAKnownOne) {
+  auto challenge_of = [&](const std::string& dn) {
+    auto p = std::make_unique<sipp_run>(
+        "phone-register-gets-403-for-wrong-password.xml", free_port(SOCK_DGRAM), sys->dir(),
+        std::vector<std::string>{"-s", dn, "-au", dn, "-ap", "guess", "-key", "expires", "600",
+                                 edge()},
+        "dn" + dn);
+    EXPECT_EQ(p->wait_exit(kWait), 0) << p->log();
+    auto trace = p->trace();
+    auto* refused = received(trace, "SIP/2.0 403");
+    EXPECT_EQ(refused ? refused->start_line : "no 403", "SIP/2.0 403 Authentication failed");
+    auto* c = received(trace, "SIP/2.0 401");
+    if (!c)
+      return std::string("no 401");
+    // The nonce differs by design; all else must be the same.
+    auto v = c->header("WWW-Authenticate");
+    auto at = v.find("nonce=\"") + 7;
+    return v.erase(at, v.find('"', at) - at);
+  };
+  auto known = challenge_of("2000");
+  EXPECT_EQ(known, R"(Digest realm="sipcc", nonce="", algorithm=MD5, qop="auth")");
+  EXPECT_EQ(challenge_of("3000"), known);
+}
+
+// Five wrong passwords within a minute and DN 2000 is not checked for a
+// minute: even the right password then gets 403 (the scenario ends only on
+// a 403), like a wrong one.
+TEST_F(RegistrarSipp, PasswordGuessingIsThrottled) {
+  for (int i = 0; i < 6; ++i) {
+    SCOPED_TRACE("attempt " + std::to_string(i));
+    auto p = phone("phone-register-gets-403-for-wrong-password.xml", i < 5 ? "guess" : "secret",
+                   {"-key", "expires", "600"});
+    ASSERT_EQ(p->wait_exit(kWait), 0) << p->log();
+    auto trace = p->trace();
+    auto* refused = received(trace, "SIP/2.0 403");
+    ASSERT_NE(refused, nullptr);
+    EXPECT_EQ(refused->start_line, "SIP/2.0 403 Authentication failed");
+  }
+}
+
 // Presence learns the bindings made before it started: the edge publishes
 // them again when presence announces itself ready.
 TEST_F(RegistrarSipp, RestartedPresenceLearnsTheBinding) {
@@ -171,6 +265,7 @@ void RegistrarSipp::phone_reaches_voicemail(const std::string& asterisk_user) {
   EXPECT_EQ(invite->header("From").find("<sip:2000@"), 0u) << invite->header("From");
   // The phone's own mailbox, to listen to: no Diversion, nobody to leave a message for.
   EXPECT_EQ(invite->header("X-Mailbox"), "2000@GVM_DN");
+  EXPECT_EQ(invite->header("X-Voicemail"), "listen");
   EXPECT_EQ(invite->header("Diversion"), "");
   auto* offer = first(ph, true, "INVITE");
   ASSERT_NE(offer, nullptr);

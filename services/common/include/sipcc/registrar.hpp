@@ -17,6 +17,11 @@ namespace sipcc::registrar {
 // Lower-case hex MD5 of `data` (sofia-sip's su_md5).
 std::string md5_hex(std::string_view data);
 
+// Equality whose time depends on the lengths only, not on where the first
+// difference is: a MAC or digest compared byte by byte early-out would let
+// an attacker find it byte by byte from the answer times.
+bool constant_time_equal(std::string_view a, std::string_view b);
+
 // The fields of an Authorization: Digest header that sipcc uses.
 struct digest_credentials {
   std::string username, realm, nonce, uri, response, algorithm, qop, nc, cnonce, opaque;
@@ -24,7 +29,8 @@ struct digest_credentials {
 
 // Parses the header value ("Digest username=\"2000\", realm=..."). Fails
 // (nullopt, with `error` set) for another scheme, a broken parameter list or a
-// missing username, realm, nonce, uri or response, or qop without nc/cnonce.
+// missing username, realm, nonce, uri or response, qop without nc/cnonce, or
+// an nc that is not 1 to 8 hex digits.
 std::optional<digest_credentials> parse_authorization(std::string_view value,
                                                       std::string* error);
 
@@ -32,26 +38,58 @@ std::optional<digest_credentials> parse_authorization(std::string_view value,
 std::string digest_response(const digest_credentials& c, std::string_view method,
                             std::string_view password);
 
-// Stateless nonces: "<issued-at seconds>.<HMAC-MD5(secret, issued-at)>", so
-// any edge restart or nonce from elsewhere is recognised without a table.
+// Nonces carry their own proof: "<issued-at>.<serial>.<HMAC-MD5(secret,
+// issued-at.serial)>", so checking one needs no table. The serial makes each
+// challenge's nonce unique, so that nonce-count tracking (binding_table) is
+// per client even for two challenges in the same second.
 enum class nonce_check { fresh, stale, forged };
-std::string make_nonce(std::string_view secret, int64_t now_s);
+std::string make_nonce(std::string_view secret, int64_t now_s, uint64_t serial);
 nonce_check check_nonce(std::string_view secret, std::string_view nonce, int64_t now_s,
                         int64_t max_age_s);
 
 // The WWW-Authenticate value of a 401.
 std::string challenge(std::string_view realm, std::string_view nonce, bool stale);
 
+// Failed password checks per key (a DN): `max_failures` within `window_s`
+// block the key for `block_s`, during which the caller checks no password
+// for it, so a guesser gets at most max_failures tries per block. A success
+// forgets the failures. Memory: one entry per key that failed; the caller
+// keys it only by configured DNs, so it is bounded by the configuration.
+class failure_limiter {
+public:
+  failure_limiter(uint32_t max_failures, int64_t window_s, int64_t block_s);
+  bool blocked(const std::string& key, int64_t now_s);
+  void failed(const std::string& key, int64_t now_s);
+  void succeeded(const std::string& key);
+
+private:
+  struct record {
+    std::vector<int64_t> failures;  // within the window, oldest first
+    int64_t blocked_until_s = 0;
+  };
+  uint32_t max_failures_;
+  int64_t window_s_, block_s_;
+  std::map<std::string, record> by_key_;
+};
+
 struct limits {
   std::string realm = "sipcc";
   uint32_t min_expires_s = 60;
   uint32_t max_expires_s = 3600;
   int64_t nonce_max_age_s = 300;
+  // Nonces in use at once (each remembers its highest nonce-count until it is
+  // too old to be fresh). Full: a nonce's first use gets 503 + Retry-After.
+  size_t max_nonces_in_use = 10000;
+  // Password guessing per DN: this many wrong answers in the window block it.
+  uint32_t max_failures = 5;
+  int64_t failure_window_s = 60;
+  int64_t failure_block_s = 60;
 };
 
 // One REGISTER as the edge read it.
 struct register_request {
   std::string aor;                // To user: the DN
+  std::string request_uri;        // as the edge encodes it; the digest uri must equal it
   std::string call_id;
   uint32_t cseq = 0;
   std::optional<std::string> authorization;  // the Authorization header value
@@ -82,8 +120,13 @@ struct change {
 struct outcome {
   int status = 500;
   std::string phrase;
+  // For the edge's log only: why, where the phrase must not tell the phone
+  // (a 403 for an unknown DN or a blocked one reads like a wrong password;
+  // a 401 for a replay like any challenge).
+  std::string detail;
   std::string www_authenticate;  // 401
   uint32_t min_expires = 0;      // 423
+  uint32_t retry_after = 0;      // 503
   // 200: every binding of the DN now, with its remaining seconds.
   std::vector<change> bindings;
   std::vector<change> changes;   // what the bus must hear
@@ -91,7 +134,8 @@ struct outcome {
 
 class binding_table {
 public:
-  // `passwords`: DN -> digest password; a DN absent from it is not served here.
+  // `passwords`: DN -> digest password; a DN absent from it is not served
+  // here, but is challenged like one that is (see authenticate()).
   binding_table(limits lim, std::map<std::string, std::string> passwords, std::string secret);
 
   // RFC 3261 10.3 with digest authentication first.
@@ -102,12 +146,24 @@ public:
   std::vector<change> all(int64_t now_s) const;
 
 private:
-  outcome authenticate(const register_request& req, int64_t now_s) const;
+  outcome authenticate(const register_request& req, int64_t now_s);
   std::vector<change> current(const std::string& dn, int64_t now_s) const;
+  void forget_old_nonces(int64_t now_s);
 
   limits lim_;
   std::map<std::string, std::string> passwords_;
   std::string secret_;
+  uint64_t nonce_serial_ = 0;
+  // qop=auth does not sign the Contact or Expires, so a captured
+  // Authorization must not be accepted twice: per nonce, when it was issued
+  // and the highest nonce-count accepted (UINT32_MAX once a request without
+  // qop, which has no nonce-count, used it).
+  struct nonce_use {
+    int64_t issued_s = 0;
+    uint32_t highest_nc = 0;
+  };
+  std::map<std::string, nonce_use> nonces_;
+  failure_limiter failures_;
   std::map<std::string, std::vector<binding>> by_dn_;
 };
 

@@ -78,11 +78,51 @@ outcome fail(int status, std::string phrase) {
   return o;
 }
 
+// The answer to credentials that do not authenticate, whatever the reason:
+// the phone must not learn whether the DN exists or is being throttled.
+outcome refused(std::string detail) {
+  auto o = fail(403, "Authentication failed");
+  o.detail = std::move(detail);
+  return o;
+}
+
+// The issue time of a nonce this secret made; nullopt for any other.
+std::optional<int64_t> nonce_issued(std::string_view secret, std::string_view nonce,
+                                    int64_t now_s) {
+  auto first = nonce.find('.'), last = nonce.rfind('.');
+  if (first == std::string_view::npos || first == last)
+    return std::nullopt;
+  auto ts = nonce.substr(0, first);
+  int64_t issued = 0;
+  auto [end, ec] = std::from_chars(ts.data(), ts.data() + ts.size(), issued);
+  if (ec != std::errc() || end != ts.data() + ts.size() || issued > now_s + kNonceSkewS ||
+      !constant_time_equal(nonce.substr(last + 1), hmac_md5_hex(secret, nonce.substr(0, last))))
+    return std::nullopt;
+  return issued;
+}
+
+std::optional<uint32_t> parse_nc(std::string_view nc) {
+  uint32_t v = 0;
+  auto [end, ec] = std::from_chars(nc.data(), nc.data() + nc.size(), v, 16);
+  if (nc.empty() || nc.size() > 8 || ec != std::errc() || end != nc.data() + nc.size())
+    return std::nullopt;
+  return v;
+}
+
 }  // namespace
 
 std::string md5_hex(std::string_view data) {
   auto d = md5_raw(data);
   return hex(d.data(), d.size());
+}
+
+bool constant_time_equal(std::string_view a, std::string_view b) {
+  if (a.size() != b.size())
+    return false;
+  unsigned char diff = 0;
+  for (size_t i = 0; i < a.size(); ++i)
+    diff |= static_cast<unsigned char>(a[i] ^ b[i]);
+  return diff == 0;
 }
 
 std::optional<digest_credentials> parse_authorization(std::string_view v, std::string* error) {
@@ -158,6 +198,8 @@ std::optional<digest_credentials> parse_authorization(std::string_view v, std::s
   }
   if (!c.qop.empty() && (c.nc.empty() || c.cnonce.empty()))
     return bad("qop without nc and cnonce");
+  if (!c.nc.empty() && !parse_nc(c.nc))
+    return bad("nc must be 1 to 8 hex digits");
   return c;
 }
 
@@ -170,23 +212,17 @@ std::string digest_response(const digest_credentials& c, std::string_view method
   return md5_hex(fmt::format("{}:{}:{}:{}:{}:{}", ha1, c.nonce, c.nc, c.cnonce, c.qop, ha2));
 }
 
-std::string make_nonce(std::string_view secret, int64_t now_s) {
-  auto ts = std::to_string(now_s);
-  return ts + "." + hmac_md5_hex(secret, ts);
+std::string make_nonce(std::string_view secret, int64_t now_s, uint64_t serial) {
+  auto signed_part = fmt::format("{}.{}", now_s, serial);
+  return signed_part + "." + hmac_md5_hex(secret, signed_part);
 }
 
 nonce_check check_nonce(std::string_view secret, std::string_view nonce, int64_t now_s,
                         int64_t max_age_s) {
-  auto dot = nonce.find('.');
-  if (dot == std::string_view::npos)
+  auto issued = nonce_issued(secret, nonce, now_s);
+  if (!issued)
     return nonce_check::forged;
-  auto ts = nonce.substr(0, dot);
-  int64_t issued = 0;
-  auto [end, ec] = std::from_chars(ts.data(), ts.data() + ts.size(), issued);
-  if (ec != std::errc() || end != ts.data() + ts.size() ||
-      nonce.substr(dot + 1) != hmac_md5_hex(secret, ts) || issued > now_s + kNonceSkewS)
-    return nonce_check::forged;
-  return now_s - issued > max_age_s ? nonce_check::stale : nonce_check::fresh;
+  return now_s - *issued > max_age_s ? nonce_check::stale : nonce_check::fresh;
 }
 
 std::string challenge(std::string_view realm, std::string_view nonce, bool stale) {
@@ -194,15 +230,48 @@ std::string challenge(std::string_view realm, std::string_view nonce, bool stale
                      nonce, stale ? ", stale=true" : "");
 }
 
+failure_limiter::failure_limiter(uint32_t max_failures, int64_t window_s, int64_t block_s)
+    : max_failures_(max_failures), window_s_(window_s), block_s_(block_s) {}
+
+bool failure_limiter::blocked(const std::string& key, int64_t now_s) {
+  auto it = by_key_.find(key);
+  return it != by_key_.end() && it->second.blocked_until_s > now_s;
+}
+
+void failure_limiter::failed(const std::string& key, int64_t now_s) {
+  auto& r = by_key_[key];
+  auto& f = r.failures;
+  f.erase(f.begin(), std::find_if(f.begin(), f.end(),
+                                  [&](int64_t t) { return now_s - t < window_s_; }));
+  f.push_back(now_s);
+  if (f.size() >= max_failures_) {
+    r.blocked_until_s = now_s + block_s_;
+    f.clear();
+  }
+}
+
+void failure_limiter::succeeded(const std::string& key) { by_key_.erase(key); }
+
 binding_table::binding_table(limits lim, std::map<std::string, std::string> passwords,
                              std::string secret)
-    : lim_(std::move(lim)), passwords_(std::move(passwords)), secret_(std::move(secret)) {}
+    : lim_(std::move(lim)),
+      passwords_(std::move(passwords)),
+      secret_(std::move(secret)),
+      failures_(lim_.max_failures, lim_.failure_window_s, lim_.failure_block_s) {}
 
-// status 0: authenticated.
-outcome binding_table::authenticate(const register_request& req, int64_t now_s) const {
+void binding_table::forget_old_nonces(int64_t now_s) {
+  for (auto it = nonces_.begin(); it != nonces_.end();)
+    it = now_s - it->second.issued_s > lim_.nonce_max_age_s ? nonces_.erase(it) : std::next(it);
+}
+
+// status 0: authenticated. A DN that is not served here goes the same way
+// as one that is, up to the password check, which it always fails: before
+// credentials that check could run, the answers do not tell DNs apart.
+outcome binding_table::authenticate(const register_request& req, int64_t now_s) {
   auto challenge_with = [&](bool stale) {
     auto o = fail(401, "Unauthorized");
-    o.www_authenticate = challenge(lim_.realm, make_nonce(secret_, now_s), stale);
+    o.www_authenticate =
+        challenge(lim_.realm, make_nonce(secret_, now_s, ++nonce_serial_), stale);
     return o;
   };
   if (!req.authorization)
@@ -217,20 +286,61 @@ outcome binding_table::authenticate(const register_request& req, int64_t now_s) 
     return fail(400, "Unsupported digest algorithm " + cred->algorithm);
   if (!cred->qop.empty() && !iequals(cred->qop, "auth"))
     return fail(400, "Unsupported qop " + cred->qop);
+  // The response signs the uri parameter, not the Request-URI: another one
+  // means credentials made for another request (RFC 7616 3.4.6: 400).
+  if (cred->uri != req.request_uri)
+    return fail(400, "Digest uri is not the Request-URI");
   // Another realm or a nonce we did not issue: the client answered someone
   // else's challenge, so it gets ours.
-  if (cred->realm != lim_.realm)
+  auto issued = nonce_issued(secret_, cred->nonce, now_s);
+  if (cred->realm != lim_.realm || !issued)
     return challenge_with(false);
-  switch (check_nonce(secret_, cred->nonce, now_s, lim_.nonce_max_age_s)) {
-    case nonce_check::forged:
-      return challenge_with(false);
-    case nonce_check::stale:
-      return challenge_with(true);
-    case nonce_check::fresh:
-      break;
+
+  auto password = passwords_.find(req.aor);
+  bool known = password != passwords_.end();
+  // Computed for an unknown or blocked DN too, so the time tells nothing.
+  auto expected = digest_response(*cred, "REGISTER", known ? password->second : "");
+  if (known && failures_.blocked(req.aor, now_s))
+    return refused(fmt::format("DN {}: {} wrong passwords, not checked for {} s", req.aor,
+                               lim_.max_failures, lim_.failure_block_s));
+  if (!constant_time_equal(cred->response, expected) || !known) {
+    if (known)
+      failures_.failed(req.aor, now_s);
+    return refused(known ? "wrong password" : "DN " + req.aor + " does not register on sipcc");
   }
-  if (cred->response != digest_response(*cred, "REGISTER", passwords_.at(req.aor)))
-    return fail(403, "Wrong password");
+  // RFC 7616 3.3: stale only says the password was right for an old nonce.
+  if (now_s - *issued > lim_.nonce_max_age_s)
+    return challenge_with(true);
+
+  // A replay (nonce-count not above the highest seen) gets a new nonce,
+  // which the replaying party cannot answer without the password.
+  bool counted = !cred->qop.empty();
+  uint32_t nc = counted ? *parse_nc(cred->nc) : UINT32_MAX;
+  auto use = nonces_.find(cred->nonce);
+  if (use == nonces_.end()) {
+    // Only a full table is pruned: it is bounded either way, and a nonce
+    // too old to be fresh never gets this far.
+    if (nonces_.size() >= lim_.max_nonces_in_use)
+      forget_old_nonces(now_s);
+    if (nonces_.size() >= lim_.max_nonces_in_use) {
+      auto o = fail(503, "Too many nonces in use");
+      int64_t oldest = now_s;
+      for (auto& [n, u] : nonces_)
+        oldest = std::min(oldest, u.issued_s);
+      o.retry_after = static_cast<uint32_t>(oldest + lim_.nonce_max_age_s + 1 - now_s);
+      return o;
+    }
+    use = nonces_.emplace(cred->nonce, nonce_use{*issued, 0}).first;
+  }
+  if (counted ? nc <= use->second.highest_nc : use->second.highest_nc != 0) {
+    auto o = challenge_with(false);
+    o.detail = counted ? fmt::format("replay? nonce-count {} is not above {}", nc,
+                                     use->second.highest_nc)
+                       : "replay? a nonce without qop serves once";
+    return o;
+  }
+  use->second.highest_nc = nc;
+  failures_.succeeded(req.aor);
   return fail(0, "");
 }
 
@@ -248,8 +358,6 @@ std::vector<change> binding_table::current(const std::string& dn, int64_t now_s)
 outcome binding_table::handle(const register_request& req, int64_t now_s) {
   if (req.aor.empty())
     return fail(400, "No DN in the To header");
-  if (!passwords_.count(req.aor))
-    return fail(404, "DN " + req.aor + " does not register on sipcc");
   if (auto auth = authenticate(req, now_s); auth.status != 0)
     return auth;
   if (req.wildcard && (!req.contacts.empty() || req.expires.value_or(1) != 0))
