@@ -454,10 +454,10 @@ std::string sip_edge::start() {
   });
   // A service instance that starts after the phones registered learns their
   // bindings from this re-publication (its bus subscriptions are up before it
-  // announces itself).
-  impl_->ctx.nats->subscribe(subj::ops_ready_all, [this](bus_msg m) {
-    if (m.subject == subj::ops_ready(impl_->ctx.instance))
-      return;
+  // announces itself). The edge's own announcement counts too: owners forget
+  // an announcing edge's bindings, and SIP is up, so phones may have
+  // registered, before it announces itself.
+  impl_->ctx.nats->subscribe(subj::ops_ready_all, [this](bus_msg) {
     impl_->post([](impl* self, std::string&) { self->registrar->republish(); }, {});
   });
   return "SIP udp " + impl_->ctx.cfg.sip_bind.str() + ", commands on " +
