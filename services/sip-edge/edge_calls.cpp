@@ -379,6 +379,7 @@ void call_legs::command(const v1::LegCommand& cmd) {
       return;
     }
     case v1::LegCommand::kBye:
+      ack_before_bye(l);
       nua_bye(l.nh, TAG_END());
       return;
     case v1::LegCommand::kAck: {
@@ -419,8 +420,18 @@ void call_legs::command(const v1::LegCommand& cmd) {
   }
 }
 
+// A flow I leg hung up while its 2xx waits for the answer: the 2xx is ACKed
+// (without SDP, the dialog ends anyway) so the peer stops retransmitting it.
+void call_legs::ack_before_bye(leg& l) {
+  if (!l.ack_pending)
+    return;
+  l.ack_pending = false;
+  nua_ack(l.nh, TAG_END());
+}
+
 void call_legs::drop(leg& l, const std::string& why) {
   spdlog::warn("edge: dropping leg {} (ConnID {}): {}", l.id, l.conn_id, why);
+  ack_before_bye(l);
   if (l.answered)
     nua_bye(l.nh, TAG_END());
   else if (l.inbound)

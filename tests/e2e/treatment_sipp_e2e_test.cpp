@@ -186,5 +186,20 @@ TEST_F(TreatmentSipp, MediaServerHangsUpAfterTheAnnouncement) {
   expect_nothing_dangles(*sys, kWait);
 }
 
+TEST_F(TreatmentSipp, CallerHangsUpDuringTheMusic) {
+  start("media-server-plays-music-until-bye.xml", "sn:uas");
+  auto conn = customer_calls("sn:uac", "300");  // answered by the music, then BYE
+  ASSERT_FALSE(conn.empty());
+  EXPECT_EQ(sys->apply_treatment("8000", conn, v1::Music).type(), v1::EventTreatmentApplied);
+  ASSERT_TRUE(sys->recorder().wait_event("8000", v1::EventTreatmentEnd, kWait));
+  EXPECT_EQ(customer->wait_exit(kWait), 0) << customer->log();
+  EXPECT_EQ(media->wait_exit(kWait), 0) << media->log();  // it got its BYE
+  EXPECT_EQ(sys->recorder().events("8000"),
+            (ev_list{v1::EventRouteRequest, v1::EventTreatmentApplied, v1::EventAbandoned,
+                     v1::EventTreatmentEnd}));
+  EXPECT_EQ(agent->trace().size(), 0u);  // never called
+  expect_nothing_dangles(*sys, kWait);
+}
+
 }  // namespace
 }  // namespace sipcc::test

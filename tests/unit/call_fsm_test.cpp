@@ -277,7 +277,8 @@ std::vector<call_scenario> call_scenarios() {
                    "ack:CONN-2 bye:CONN-2 fact:1001- EventReleased@1001/555 "
                    "EventRouteRequest@5000/555 timer:30000#4",
                    routing},
-                  {customer_bye(), "EventAbandoned@5000/555 bye:CONN-1 end", ended},
+                  {customer_bye(),
+                   "EventAbandoned@5000/555 bye:CONN-1 EventTreatmentEnd@5000/555 end", ended},
               }),
       treated("agent_2xx_without_an_offer_goes_back_to_the_routing_point",
               {
@@ -291,12 +292,13 @@ std::vector<call_scenario> call_scenarios() {
                   kRouteAfterMusic,
                   {customer_bye(),
                    "cancel:CONN-2 fact:1001- EventAbandoned@1001/555 EventAbandoned@5000/555 "
-                   "bye:CONN-1 end",
+                   "bye:CONN-1 EventTreatmentEnd@5000/555 end",
                    ended},
               }),
       treated("caller_hangs_up_during_music",
               {
-                  {customer_bye(), "EventAbandoned@5000/555 bye:CONN-1 end", ended},
+                  {customer_bye(),
+                   "EventAbandoned@5000/555 bye:CONN-1 EventTreatmentEnd@5000/555 end", ended},
               }),
       treated("no_answer_release_byes_the_answered_caller",
               {
@@ -304,11 +306,13 @@ std::vector<call_scenario> call_scenarios() {
                    "fact:1001+ invite:CONN-2>sip:1001@ast[](ack later) "
                    "EventRouteUsed@5000/1001 timer:5000#2",
                    alerting},
-                  {no_answer(2), "cancel:CONN-2 fact:1001- bye:customer bye:CONN-1 end", ended},
+                  {no_answer(2), "cancel:CONN-2 fact:1001- bye:customer bye:CONN-1 "
+                   "EventTreatmentEnd@5000/555 end", ended},
               }),
       treated("router_timeout_without_default_dn_byes_the_answered_caller",
               {
-                  {router_timeout(1), "bye:customer EventAbandoned@5000/555 bye:CONN-1 end",
+                  {router_timeout(1), "bye:customer EventAbandoned@5000/555 bye:CONN-1 "
+                   "EventTreatmentEnd@5000/555 end",
                    ended},
               },
               kNoDefaultDn),
@@ -347,7 +351,10 @@ std::vector<call_scenario> call_scenarios() {
             "EventTreatmentNotApplied@5000/555(media server answered 408)", routing},
            // The caller leaves while the media server is being asked.
            {treatment(), "media:CONN-3>" + kMusic + "[offer]", routing},
-           {cancelled(), "EventAbandoned@5000/555 cancel:CONN-3 end", ended},
+           {cancelled(),
+            "EventAbandoned@5000/555 cancel:CONN-3 "
+            "EventTreatmentNotApplied@5000/555(the call ended) end",
+            ended},
        }},
       routed("answered_then_caller_hangs_up",
              {

@@ -61,7 +61,8 @@
 // A treatment (TApplyTreatment) while the call waits at the Routing Point:
 //  [routing] treatment: INVITE the media-server leg with the customer's offer
 //     | media 2xx: respond customer 200 with its SDP, EventTreatmentApplied(RP);
-//     |   the customer is answered from now on
+//     |   the customer is answered from now on (a 2xx without SDP: BYE it,
+//     |   EventTreatmentNotApplied); a re-INVITE from the media server gets 488
 //     | media >=300 / timeout: EventTreatmentNotApplied(RP, the status), still routing
 //     | media BYE (the announcement finished): EventTreatmentEnd(RP), still routing
 //     | route before the media 2xx: CANCEL the media leg (a crossing 2xx gets a BYE),
@@ -69,13 +70,15 @@
 //  One treatment per call: the customer's dialog is then answered, and a second
 //  one would need a re-INVITE of it (refused, see treatment_refusal).
 //  A route once the customer is answered (RFC 3725 flow I): INVITE the agent
-//  without SDP, its 2xx carries the offer -> [connecting]: re-INVITE the customer
+//  without SDP (the media server plays on while it rings), its 2xx carries the
+//  offer (none: ACK and BYE it, back to [routing]) -> [connecting]: re-INVITE the customer
 //  with it; the customer's 2xx -> ACK the agent with that answer, BYE the media
 //  leg and EventTreatmentEnd(RP) if it still plays, EventEstablished(agent DN)
 //  -> [established]. The customer refusing the re-INVITE: ACK and BYE the agent,
 //  back to [routing]. The caller turned away (release overflow, no default DN)
 //  gets a BYE instead of 480; a customer BYE while waiting is EventAbandoned(RP).
-//  The end of the call BYEs (or CANCELs) the media leg.
+//  The end of the call BYEs the media leg (EventTreatmentEnd) or CANCELs it
+//  (EventTreatmentNotApplied).
 //
 // Timers carry a generation: CAF 0.17 cannot cancel them, a stale one is ignored.
 // So do agent legs: an event for any leg but the current one is ignored.

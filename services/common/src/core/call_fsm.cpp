@@ -135,11 +135,9 @@ void restart_timer(call& c, actions& a, uint32_t seconds) {
 }
 
 void end(call& c, actions& a) {
-  // Nothing more goes to the RP; a media 2xx crossing this CANCEL is BYEd
-  // by the edge audit, since the leg's call is gone.
-  if (c.media == media_state::playing || c.media == media_state::starting)
-    leg_command(a, c.media == media_state::playing ? call_action::bye_leg : call_action::cancel_leg,
-                c.media_leg);
+  // Every TApplyTreatment still gets its outcome; a media 2xx crossing this
+  // CANCEL is BYEd by the edge audit, since the leg's call is gone.
+  stop_media(c, a, "the call ended");
   forget_media(c);
   c.state = call_state::ended;
   a.push_back(act(call_action::end));
