@@ -258,8 +258,11 @@ void call_legs::event(leg* l, nua_event_t event, int status, const char* phrase,
       } else if (!reinvite && !l->final_pending) {
         // Answered across our own timeout CANCEL, already reported as failed:
         // end the dialog nobody wants any more.
-        if (status < 300)
+        if (status < 300) {
+          l->ack_pending = l->ack_later;
+          ack_before_bye(*l);
           nua_bye(l->nh, TAG_END());
+        }
         return;
       } else {
         final_response(ev, status, phrase, sip, reinvite);
