@@ -10,6 +10,7 @@
 
 #include "call_gauges.hpp"
 #include "sipcc/bus_schema.hpp"
+#include "sipcc/v1/call.pb.h"
 #include "sipp.hpp"
 
 namespace sipcc::test {
@@ -183,6 +184,41 @@ TEST_F(TreatmentSipp, MediaServerHangsUpAfterTheAnnouncement) {
   expect_flow_i();
   auto m = media->trace();
   EXPECT_EQ(count_of(m, false, "BYE"), 0u);  // it hung up itself
+  expect_nothing_dangles(*sys, kWait);
+}
+
+// The media server has not answered when the route comes: its INVITE is
+// CANCELled and the caller, still unanswered, is routed as without treatment.
+TEST_F(TreatmentSipp, RouteBeforeTheMediaServerAnswersCancelsTheTreatment) {
+  // A phone that rings until cancelled is a media server that never answers.
+  start("agent-rings-until-cancelled.xml", "sn:uas");
+  auto conn = customer_calls("sn:uac", "500");
+  ASSERT_FALSE(conn.empty());
+  // As a router does, without waiting for the reply (it comes with the outcome).
+  v1::TRequest r;
+  r.set_schema(v1::SCHEMA_V1);
+  r.set_type(v1::TApplyTreatment);
+  r.set_this_dn("8000");
+  r.set_conn_id(conn);
+  r.set_treatment_type(v1::RingBack);
+  sys->recorder().client().publish(subj::tlib_req(v1::TApplyTreatment, "8000"), r);
+  // The media server rings: its 180 reached callctl on the first outbound leg.
+  auto media_leg = subj::leg_event("callctl-0", conn + "-1");
+  ASSERT_TRUE(sys->recorder().wait(
+      [&](const bus_msg& m) {
+        v1::LegEvent le;
+        return m.subject == media_leg && le.ParseFromString(m.data) && le.has_progress();
+      },
+      kWait));
+  route_and_hang_up(conn);
+  auto na = sys->recorder().wait_event("8000", v1::EventTreatmentNotApplied, kWait);
+  ASSERT_TRUE(na);
+  EXPECT_EQ(na->reasons().pairs(0).str(), "routed before the media server answered");
+  EXPECT_EQ(sys->recorder().events("8000"),
+            (ev_list{v1::EventRouteRequest, v1::EventTreatmentNotApplied, v1::EventRouteUsed}));
+  auto a = agent->trace();
+  EXPECT_EQ(body_of(a, false, "INVITE"), body_of(customer->trace(), true, "INVITE"));
+  EXPECT_EQ(count_of(media->trace(), false, "CANCEL"), 1u);
   expect_nothing_dangles(*sys, kWait);
 }
 
