@@ -142,6 +142,13 @@ TEST_F(TreatmentSipp, MissingPromptIsNotAppliedAndTheCallIsStillRouted) {
   error("8001", conn, v1::Music, {}, v1::ERR_INVALID_STATE,
         "ConnID " + conn + " is not at Routing Point 8001");
   error("8000", conn, v1::PlayAnnouncement, {}, v1::ERR_BAD_REQUEST, "PROMPT is required");
+  int code = 0;  // the same from the operator's CLI
+  auto out = sys->ctl({"request", "8000", "TApplyTreatment", "--conn-id", conn, "--treatment",
+                       "PlayAnnouncement", "--treatment-parm", "PROMPT=welcome", "--treatment-parm",
+                       "REPEAT=0"},
+                      &code);
+  EXPECT_EQ(code, 1) << out;
+  EXPECT_NE(out.find("REPEAT must be a whole number 1..100, got '0'"), std::string::npos) << out;
   error("8000", conn, v1::CollectDigits, parms("MAX_DIGITS", "4"), v1::ERR_UNSUPPORTED,
         "treatments that collect digits are not supported yet");
 
