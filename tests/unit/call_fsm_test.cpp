@@ -280,6 +280,17 @@ std::vector<call_scenario> call_scenarios() {
                   {customer_bye(),
                    "EventAbandoned@5000/555 bye:CONN-1 EventTreatmentEnd@5000/555 end", ended},
               }),
+      treated("busy_agent_after_music_leaves_the_caller_with_the_music",
+              {
+                  kRouteAfterMusic,
+                  {failed("CONN-2", 486), "fact:1001- EventRouteRequest@5000/555 timer:30000#3",
+                   routing},
+                  // Still answered: the next route is flow I again.
+                  {route(kAgent2),
+                   "fact:1002+ invite:CONN-3>sip:1002@ast[](ack later) EventRouteUsed@5000/1002",
+                   alerting},
+                  {answered("CONN-3", "o"), "EventRinging@1002/555 reinvite:cust[o]", connecting},
+              }),
       treated("agent_2xx_without_an_offer_goes_back_to_the_routing_point",
               {
                   kRouteAfterMusic,
