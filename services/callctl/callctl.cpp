@@ -17,6 +17,7 @@
 #include "sipcc/counters.hpp"
 #include "sipcc/dn_logic.hpp"
 #include "sipcc/ids.hpp"
+#include "sipcc/media_uri.hpp"
 #include "sipcc/v1/call.pb.h"
 #include "sipcc/v1/sip.pb.h"
 #include "sipcc/v1/state.pb.h"
@@ -118,10 +119,17 @@ struct call_state_t {
   call_settings settings;
   std::string customer_edge;   // edge holding the customer leg
   std::string customer_call_id;
+  // The TApplyTreatment waiting for the media server's answer: the reply is
+  // its EventTreatmentApplied or EventTreatmentNotApplied.
+  std::string treatment_reply_to;
+  std::string treatment_ref;
   static inline const char* name = "call";
 };
 
 using call_actor = caf::stateful_actor<call_state_t>;
+
+// How long the media server may take to answer a treatment's INVITE.
+constexpr uint32_t kMediaAnswerMs = 5000;
 
 void leg_command(call_actor* self, const std::string& leg_id, v1::LegCommand cmd) {
   auto& s = self->state;
@@ -189,7 +197,8 @@ void carry_out(call_actor* self, const std::vector<call_action>& actions) {
                     std::move(cmd));
         break;
       }
-      case call_action::invite_agent: {
+      case call_action::invite_agent:
+      case call_action::invite_media: {
         // The registry must know the leg before its first event can arrive.
         self->send(s.registry, leg_map_atom::value, a.leg, c.conn_id, s.customer_edge);
         v1::LegCommand cmd;
@@ -200,6 +209,12 @@ void carry_out(call_actor* self, const std::vector<call_action>& actions) {
         inv->set_from_uri("sip:" + (c.ani.empty() ? std::string("anonymous") : c.ani) + "@" +
                           s.sh->cfg->sip_bind.str());
         inv->set_sdp(a.sdp);
+        inv->set_ack_later(a.ack_later);
+        if (a.what == call_action::invite_media) {
+          inv->set_timeout_ms(kMediaAnswerMs);
+          leg_command(self, a.leg, std::move(cmd));
+          break;
+        }
         // The shipped dialplan (extensions.conf [from-sipcc] 9999) opens
         // exactly this mailbox: to leave a message, or to hear its messages
         // when the phone itself calls (X-Voicemail: listen). Diversion (RFC
@@ -217,17 +232,23 @@ void carry_out(call_actor* self, const std::vector<call_action>& actions) {
         leg_command(self, a.leg, std::move(cmd));
         break;
       }
-      case call_action::cancel_agent: {
+      case call_action::cancel_leg: {
         v1::LegCommand cmd;
         cmd.mutable_cancel();
         leg_command(self, a.leg, std::move(cmd));
         break;
       }
-      case call_action::bye_agent:
+      case call_action::ack_leg: {
+        v1::LegCommand cmd;
+        cmd.mutable_ack()->set_sdp(a.sdp);
+        leg_command(self, a.leg, std::move(cmd));
+        break;
+      }
+      case call_action::bye_leg:
       case call_action::bye_customer: {
         v1::LegCommand cmd;
         cmd.mutable_bye();
-        leg_command(self, a.what == call_action::bye_agent ? a.leg : c.customer_leg,
+        leg_command(self, a.what == call_action::bye_leg ? a.leg : c.customer_leg,
                     std::move(cmd));
         break;
       }
@@ -242,8 +263,19 @@ void carry_out(call_actor* self, const std::vector<call_action>& actions) {
         ev.set_ani(c.ani);
         ev.set_dnis(c.dnis);
         *ev.mutable_user_data() = c.user_data;
+        if (!a.text.empty()) {
+          auto* kv = ev.mutable_reasons()->add_pairs();
+          kv->set_key("Reason");
+          kv->set_str(a.text);
+        }
         ev.set_timestamp_us(now_us());
         s.sh->nats->publish(subj::tlib_evt(a.dn), ev);
+        if (!s.treatment_reply_to.empty() && (a.event == v1::EventTreatmentApplied ||
+                                              a.event == v1::EventTreatmentNotApplied)) {
+          ev.set_reference_id(s.treatment_ref);
+          s.sh->nats->publish(s.treatment_reply_to, ev);
+          s.treatment_reply_to.clear();
+        }
         process_counters().add(counter_id::tlib_events, v1::EventType_Name(a.event));
         spdlog::info("ConnID {}: {} on DN {}", c.conn_id, v1::EventType_Name(a.event), a.dn);
         break;
@@ -296,6 +328,7 @@ void step(call_actor* self, const call_event& ev) {
 void on_leg(call_actor* self, const v1::LegEvent& le) {
   auto& c = self->state.c;
   bool customer = le.leg_id() == c.customer_leg;
+  bool media = !c.media_leg.empty() && le.leg_id() == c.media_leg;
   std::optional<call_event> ev;
   switch (le.ev_case()) {
     case v1::LegEvent::kProgress:
@@ -303,12 +336,15 @@ void on_leg(call_actor* self, const v1::LegEvent& le) {
       ev->status = le.progress().status();
       break;
     case v1::LegEvent::kAnswered:
-      ev.emplace(le.answered().reinvite() ? call_event::reinvite_answered
-                                          : call_event::agent_answered);
+      ev.emplace(media                     ? call_event::media_answered
+                 : le.answered().reinvite() ? call_event::reinvite_answered
+                                            : call_event::agent_answered);
       ev->sdp = le.answered().sdp();
       break;
     case v1::LegEvent::kFailed:
-      ev.emplace(le.failed().reinvite() ? call_event::reinvite_failed : call_event::agent_failed);
+      ev.emplace(media                   ? call_event::media_failed
+                 : le.failed().reinvite() ? call_event::reinvite_failed
+                                          : call_event::agent_failed);
       ev->status = le.failed().status();
       break;
     case v1::LegEvent::kAcked:
@@ -318,7 +354,9 @@ void on_leg(call_actor* self, const v1::LegEvent& le) {
       ev.emplace(call_event::customer_cancelled);
       break;
     case v1::LegEvent::kBye:
-      ev.emplace(customer ? call_event::customer_bye : call_event::agent_bye);
+      ev.emplace(customer ? call_event::customer_bye
+                 : media  ? call_event::media_bye
+                          : call_event::agent_bye);
       break;
     case v1::LegEvent::kReinvite:
       ev.emplace(call_event::reinvite);
@@ -332,6 +370,8 @@ void on_leg(call_actor* self, const v1::LegEvent& le) {
       bool up = c.state == call_state::connecting || c.state == call_state::established;
       if (customer)
         ev.emplace(up ? call_event::customer_bye : call_event::customer_cancelled);
+      else if (media)
+        ev.emplace(call_event::media_failed);
       else
         ev.emplace(up ? call_event::agent_bye : call_event::agent_failed);
       ev->status = 480;
@@ -486,6 +526,25 @@ caf::behavior call_behavior(call_actor* self, shared* sh, caf::actor registry,
           ack.set_other_dn(req.other_dn());
           ack.set_conn_id(s.c.conn_id);
           return reply(ack);
+        }
+        if (req.type() == v1::TApplyTreatment) {
+          auto refusal = treatment_refusal(s.c, req.this_dn());
+          if (!refusal.empty())
+            return reply(make_error(req, v1::ERR_INVALID_STATE, refusal, now_us()));
+          auto mr = treatment_request(req.treatment_type(), req.treatment_parms(),
+                                      s.sh->cfg->asterisk.str());
+          if (!mr.error.empty())
+            return reply(make_error(req, v1::ERR_BAD_REQUEST, mr.error, now_us()));
+          // Digits come back from Asterisk as SIP INFO, which the edge does not pass on yet.
+          if (mr.collects)
+            return reply(make_error(req, v1::ERR_UNSUPPORTED,
+                                    "treatments that collect digits are not supported yet",
+                                    now_us()));
+          s.treatment_reply_to = reply_to;
+          s.treatment_ref = req.reference_id();
+          call_event ev(call_event::treatment);
+          ev.uri = mr.uri;
+          return step(self, ev);
         }
         if (req.type() == v1::TReleaseCall) {
           if (req.this_dn() != s.c.agent_dn || s.c.state != call_state::established)
@@ -752,10 +811,11 @@ std::string callctl_service::start() {
   impl_->host->bridge(*ctx.nats, {subj::in_invite}, subj::in_invite_queue);
   impl_->host->bridge(*ctx.nats,
                       {subj::leg_events_of(ctx.instance), subj::leg_audit(ctx.instance),
-                       subj::ops_ready_all, subj::tlib_req_family("call"), subj::state_dn_all,
-                       subj::reg_all});
+                       subj::ops_ready_all, subj::tlib_req_family("call"),
+                       subj::tlib_req_family("media"), subj::state_dn_all, subj::reg_all});
   return std::string("bus ") + subj::in_invite + " (queue " + subj::in_invite_queue + "), " +
-         subj::leg_events_of(ctx.instance) + ", " + subj::tlib_req_family("call");
+         subj::leg_events_of(ctx.instance) + ", " + subj::tlib_req_family("call") + ", " +
+         subj::tlib_req_family("media");
 }
 
 void callctl_service::stop() {

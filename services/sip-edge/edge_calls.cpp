@@ -58,6 +58,9 @@ struct leg : handle_ctx {
   bool update_pending = false;
   nua_saved_event_t update_in = nullptr;
   bool update_out = false;  // our UPDATE (not nua's own session refresh) is out
+  // Invited with ack_later: the 2xx to the initial INVITE waits for a LegAck.
+  bool ack_later = false;
+  bool ack_pending = false;
   std::vector<v1::LegEvent> held;  // events before the claim
   su_timer_t* timer = nullptr;     // claim wait (inbound) or answer wait (outbound)
   // When the INVITE arrived (inbound), for the setup-latency histogram.
@@ -263,11 +266,15 @@ void call_legs::event(leg* l, nua_event_t event, int status, const char* phrase,
       } else if (!reinvite && !l->final_pending) {
         // Answered across our own timeout CANCEL, already reported as failed:
         // end the dialog nobody wants any more.
-        if (status < 300)
+        if (status < 300) {
+          l->ack_pending = l->ack_later;
+          ack_before_bye(*l);
           nua_bye(l->nh, TAG_END());
+        }
         return;
       } else {
         final_response(ev, status, phrase, sip, reinvite);
+        l->ack_pending = l->ack_later && !reinvite && status < 300;
         l->answered = l->answered || status < 300;
         l->final_pending = false;
       }
@@ -315,7 +322,9 @@ void call_legs::command(const v1::LegCommand& cmd) {
     std::string extra;
     for (const auto& h : inv.headers())
       extra += (extra.empty() ? "" : "\r\n") + h;
+    l->ack_later = inv.ack_later();
     nua_invite(l->nh, NUTAG_URL(inv.target_uri().c_str()),
+               TAG_IF(l->ack_later, NUTAG_AUTOACK(0)),
                TAG_IF(!extra.empty(), SIPTAG_HEADER_STR(extra.c_str())),
                TAG_IF(offer, SIPTAG_CONTENT_TYPE_STR("application/sdp")),
                TAG_IF(offer, SIPTAG_PAYLOAD_STR(inv.sdp().c_str())), TAG_END());
@@ -381,8 +390,23 @@ void call_legs::command(const v1::LegCommand& cmd) {
       return;
     }
     case v1::LegCommand::kBye:
+      ack_before_bye(l);
       nua_bye(l.nh, TAG_END());
       return;
+    case v1::LegCommand::kAck: {
+      if (!l.ack_pending) {
+        spdlog::warn("edge: leg {}: ack refused, no 2xx waits for it", l.id);
+        return;
+      }
+      l.ack_pending = false;
+      bool body = !cmd.ack().sdp().empty();
+      nua_ack(l.nh, TAG_IF(body, SIPTAG_CONTENT_TYPE_STR("application/sdp")),
+              TAG_IF(body, SIPTAG_PAYLOAD_STR(cmd.ack().sdp().c_str())), TAG_END());
+      // Only the initial 2xx waits: re-INVITEs (ours and nua's session
+      // refreshes) are ACKed by nua again.
+      nua_set_hparams(l.nh, NUTAG_AUTOACK(1), TAG_END());
+      return;
+    }
     case v1::LegCommand::kDrop:
       drop(l, cmd.drop().why());
       return;
@@ -407,8 +431,18 @@ void call_legs::command(const v1::LegCommand& cmd) {
   }
 }
 
+// A flow I leg hung up while its 2xx waits for the answer: the 2xx is ACKed
+// (without SDP, the dialog ends anyway) so the peer stops retransmitting it.
+void call_legs::ack_before_bye(leg& l) {
+  if (!l.ack_pending)
+    return;
+  l.ack_pending = false;
+  nua_ack(l.nh, TAG_END());
+}
+
 void call_legs::drop(leg& l, const std::string& why) {
   spdlog::warn("edge: dropping leg {} (ConnID {}): {}", l.id, l.conn_id, why);
+  ack_before_bye(l);
   if (l.answered)
     nua_bye(l.nh, TAG_END());
   else if (l.inbound)

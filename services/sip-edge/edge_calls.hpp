@@ -49,6 +49,7 @@ private:
   void forget(leg* l, const char* why);
   void set_timer(leg& l, uint32_t ms);
   void drop(leg& l, const std::string& why);
+  void ack_before_bye(leg& l);
   static void on_timer(su_root_magic_t*, su_timer_t*, su_timer_arg_t*);
   void gauge();
 

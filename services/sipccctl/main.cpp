@@ -108,8 +108,9 @@ int main(int argc, char** argv) {
   app.add_option("--timeout", timeout_ms, "reply timeout, ms")->capture_default_str();
 
   auto* req_cmd = app.add_subcommand("request", "send a desktop request for a DN, print the reply");
-  std::string dn, type_name, agent_id, password, conn_id, other_dn, work_mode, reference_id;
-  std::vector<std::string> reasons, extensions, user_data;
+  std::string dn, type_name, agent_id, password, conn_id, other_dn, work_mode, reference_id,
+      treatment;
+  std::vector<std::string> reasons, extensions, user_data, treatment_parms;
   req_cmd->add_option("dn", dn, "ThisDN")->required();
   req_cmd->add_option("request", type_name, "TRequest name, e.g. TAgentLogin")->required();
   req_cmd->add_option("--agent-id", agent_id, "AgentID");
@@ -121,6 +122,9 @@ int main(int argc, char** argv) {
   req_cmd->add_option("--reason", reasons, "Reasons key=value (repeatable)");
   req_cmd->add_option("--extension", extensions, "Extensions key=value (repeatable)");
   req_cmd->add_option("--user-data", user_data, "UserData key=value (repeatable)");
+  req_cmd->add_option("--treatment", treatment, "TreatmentType (TApplyTreatment), e.g. Music");
+  req_cmd->add_option("--treatment-parm", treatment_parms,
+                      "TreatmentParms key=value (repeatable), e.g. PROMPT=welcome");
 
   auto* watch_cmd = app.add_subcommand("watch", "print bus messages as JSON lines");
   std::string pattern = "sipcc.>";
@@ -158,13 +162,19 @@ int main(int argc, char** argv) {
         std::cerr << "sipccctl: unknown WorkMode '" << work_mode << "'\n";
         return 2;
       }
+      v1::TreatmentType tt = v1::TREATMENT_UNSPECIFIED;
+      if (!treatment.empty() && !v1::TreatmentType_Parse(treatment, &tt)) {
+        std::cerr << "sipccctl: unknown TreatmentType '" << treatment << "'\n";
+        return 2;
+      }
       if (!valid_subject_token(dn)) {
         std::cerr << "sipccctl: '" << dn << "' cannot be a DN\n";
         return 2;
       }
       for (auto& [list, field] : {std::pair{&reasons, r.mutable_reasons()},
                                   std::pair{&extensions, r.mutable_extensions()},
-                                  std::pair{&user_data, r.mutable_user_data()}})
+                                  std::pair{&user_data, r.mutable_user_data()},
+                                  std::pair{&treatment_parms, r.mutable_treatment_parms()}})
         for (auto& s : *list)
           if (!parse_kv(s, *field)) {
             std::cerr << "sipccctl: '" << s << "' is not key=value\n";
@@ -177,6 +187,7 @@ int main(int argc, char** argv) {
       r.set_conn_id(conn_id);
       r.set_other_dn(other_dn);
       r.set_work_mode(wm);
+      r.set_treatment_type(tt);
       r.set_client("sipccctl");
       r.set_reference_id(reference_id.empty() ? std::to_string(getpid()) : reference_id);
       auto reply = b.request(subj::tlib_req(t, dn), r, timeout);

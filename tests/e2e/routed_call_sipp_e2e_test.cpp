@@ -46,14 +46,7 @@ protected:
 
   // Starts the customer calling 8000 and returns the ConnID of its route request.
   std::string customer_calls(const std::string& scenario, const std::string& pause_ms) {
-    customer = std::make_unique<sipp_run>(
-        scenario, free_port(SOCK_DGRAM), sys->dir(),
-        std::vector<std::string>{"-s", "8000", "-d", pause_ms,
-                                 "127.0.0.1:" + std::to_string(sys->edge_port())},
-        "customer");
-    auto rr = sys->recorder().wait_event("8000", v1::EventRouteRequest, kWait);
-    EXPECT_TRUE(rr) << "logs in " << sys->dir();
-    return rr ? rr->conn_id() : "";
+    return test::customer_calls(*sys, customer, scenario, pause_ms, "8000", kWait);
   }
 
   v1::TEvent route(const std::string& conn_id, const std::string& dn) {
@@ -85,12 +78,6 @@ TEST_F(RoutedCallSipp, AgentAnswersAndCustomerHangsUp) {
 
   // SDP negotiated end to end: the agent got the customer's offer, the
   // customer got the agent's answer.
-  auto body_of = [](const std::vector<traced>& t, bool sent, const std::string& start) {
-    for (auto& m : t)
-      if (m.sent == sent && m.message.start_line.rfind(start, 0) == 0)
-        return m.message.body;
-    return std::string("<none>");
-  };
   auto c = customer->trace(), a = agent->trace();
   EXPECT_EQ(body_of(a, false, "INVITE"), body_of(c, true, "INVITE"));
   EXPECT_EQ(body_of(c, false, "SIP/2.0 200"), body_of(a, true, "SIP/2.0 200"));

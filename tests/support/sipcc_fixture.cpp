@@ -295,19 +295,35 @@ v1::TEvent sipcc_system::request(const std::string& dn, v1::RequestType type,
   return ev;
 }
 
+v1::TEvent sipcc_system::call_request(v1::TRequest r) {
+  r.set_schema(v1::SCHEMA_V1);
+  auto reply = recorder_->client().request(subj::tlib_req(r.type(), r.this_dn()), r, 10s);
+  v1::TEvent ev;
+  if (!reply || !ev.ParseFromString(*reply))
+    throw std::runtime_error("no reply to " + v1::RequestType_Name(r.type()) + " on DN " +
+                             r.this_dn());
+  return ev;
+}
+
 v1::TEvent sipcc_system::route_call(const std::string& rp, const std::string& conn_id,
                                     const std::string& dn) {
   v1::TRequest r;
-  r.set_schema(v1::SCHEMA_V1);
   r.set_type(v1::TRouteCall);
   r.set_this_dn(rp);
   r.set_conn_id(conn_id);
   r.set_other_dn(dn);
-  auto reply = recorder_->client().request(subj::tlib_req(v1::TRouteCall, rp), r, 5s);
-  v1::TEvent ev;
-  if (!reply || !ev.ParseFromString(*reply))
-    throw std::runtime_error("no reply to TRouteCall on Routing Point " + rp);
-  return ev;
+  return call_request(r);
+}
+
+v1::TEvent sipcc_system::apply_treatment(const std::string& rp, const std::string& conn_id,
+                                         v1::TreatmentType type, const v1::KVList& parms) {
+  v1::TRequest r;
+  r.set_type(v1::TApplyTreatment);
+  r.set_this_dn(rp);
+  r.set_conn_id(conn_id);
+  r.set_treatment_type(type);
+  *r.mutable_treatment_parms() = parms;
+  return call_request(r);
 }
 
 std::vector<std::string> sipcc_system::ctl_argv(const std::vector<std::string>& args) const {

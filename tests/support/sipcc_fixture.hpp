@@ -139,6 +139,12 @@ public:
 
   // TRouteCall from Routing Point `rp` to `dn`, as a router sends it; the reply.
   v1::TEvent route_call(const std::string& rp, const std::string& conn_id, const std::string& dn);
+  // TApplyTreatment on Routing Point `rp`; the reply (EventTreatmentApplied
+  // or NotApplied once the media server answered, or EventError).
+  v1::TEvent apply_treatment(const std::string& rp, const std::string& conn_id,
+                             v1::TreatmentType type, const v1::KVList& parms = {});
+  // A call-family request (schema set here); its reply. Throws without one.
+  v1::TEvent call_request(v1::TRequest r);
 
   // Runs the built sipccctl with these arguments; returns its stdout.
   std::string ctl(const std::vector<std::string>& args, int* exit_code = nullptr);

@@ -8,6 +8,9 @@
 #include <stdexcept>
 #include <thread>
 
+#include <gtest/gtest.h>
+#include <sys/socket.h>
+
 namespace sipcc::test {
 
 using namespace std::chrono_literals;
@@ -77,6 +80,26 @@ sipp_run::sipp_run(const std::string& scenario, uint16_t port, const std::string
   proc_ = std::make_unique<child_process>(argv, dir + "/" + name);
   if (!wait_udp_bound(port, 5s))
     throw std::runtime_error("sipp did not start: " + log());
+}
+
+std::string body_of(const std::vector<traced>& t, bool sent, const std::string& start) {
+  for (auto& m : t)
+    if (m.sent == sent && m.message.start_line.rfind(start, 0) == 0)
+      return m.message.body;
+  return "<none>";
+}
+
+std::string customer_calls(sipcc_system& sys, std::unique_ptr<sipp_run>& customer,
+                           const std::string& scenario, const std::string& pause_ms,
+                           const std::string& rp, std::chrono::milliseconds deadline) {
+  customer = std::make_unique<sipp_run>(
+      scenario, free_port(SOCK_DGRAM), sys.dir(),
+      std::vector<std::string>{"-s", rp, "-d", pause_ms,
+                               "127.0.0.1:" + std::to_string(sys.edge_port())},
+      "customer");
+  auto rr = sys.recorder().wait_event(rp, v1::EventRouteRequest, deadline);
+  EXPECT_TRUE(rr) << "no EventRouteRequest on " << rp << "; logs in " << sys.dir();
+  return rr ? rr->conn_id() : "";
 }
 
 }  // namespace sipcc::test

@@ -45,4 +45,15 @@ private:
   std::unique_ptr<child_process> proc_;
 };
 
+// The body of the first message SIPp sent (`sent`) or received whose start
+// line begins with `start` ("INVITE", "SIP/2.0 200"); "<none>" without one.
+std::string body_of(const std::vector<traced>& t, bool sent, const std::string& start);
+
+// A customer calls Routing Point `rp`: SIPp runs `scenario` as Asterisk's
+// trunk (-d `pause_ms`) against the edge, into `customer`. Returns the ConnID
+// of the RP's EventRouteRequest, or "" (and a test failure) without one.
+std::string customer_calls(sipcc_system& sys, std::unique_ptr<sipp_run>& customer,
+                           const std::string& scenario, const std::string& pause_ms,
+                           const std::string& rp, std::chrono::milliseconds deadline);
+
 }  // namespace sipcc::test

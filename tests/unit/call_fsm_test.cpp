@@ -92,6 +92,20 @@ call_event failed(const std::string& leg, uint32_t status) {
 }
 call_event agent_bye(const std::string& leg) { return on_leg(call_event::agent_bye, leg); }
 
+const std::string kMusic = "sip:annc@ms;play=moh:default";
+call_event treatment() {
+  call_event e(call_event::treatment);
+  e.uri = kMusic;
+  return e;
+}
+call_event media_ok(const std::string& leg, const std::string& sdp = "music") {
+  return on_leg(call_event::media_answered, leg, 200, sdp);
+}
+call_event media_failed(const std::string& leg, uint32_t status) {
+  return on_leg(call_event::media_failed, leg, status);
+}
+call_event media_bye(const std::string& leg) { return on_leg(call_event::media_bye, leg); }
+
 call_event reinvite(const std::string& leg, const std::string& sdp) {
   return on_leg(call_event::reinvite, leg, 0, sdp);
 }
@@ -132,11 +146,16 @@ std::string describe(const call_action& a, const call& c) {
              (a.uri == "sip:" + a.dn + "@ast" ? "" : "!dn=" + a.dn) +
              (a.mailbox.empty() && a.other_dn.empty()
                   ? ""
-                  : "{" + a.mailbox + (a.listen ? " listen" : "<" + a.other_dn) + "}");
-    case call_action::cancel_agent: return "cancel:" + a.leg;
-    case call_action::bye_agent: return "bye:" + a.leg;
+                  : "{" + a.mailbox + (a.listen ? " listen" : "<" + a.other_dn) + "}") +
+             (a.ack_later ? "(ack later)" : "");
+    case call_action::invite_media: return "media:" + a.leg + ">" + a.uri + "[" + a.sdp + "]";
+    case call_action::ack_leg: return "ack:" + a.leg + (a.sdp.empty() ? "" : "[" + a.sdp + "]");
+    case call_action::cancel_leg: return "cancel:" + a.leg;
+    case call_action::bye_leg: return "bye:" + a.leg;
     case call_action::bye_customer: return "bye:customer";
-    case call_action::emit: return v1::EventType_Name(a.event) + "@" + a.dn + "/" + a.other_dn;
+    case call_action::emit:
+      return v1::EventType_Name(a.event) + "@" + a.dn + "/" + a.other_dn +
+             (a.text.empty() ? "" : "(" + a.text + ")");
     // "-*": the call ended after the agent had answered it.
     case call_action::call_fact:
       return "fact:" + a.dn + (a.active ? "+" : "-") + (a.answered ? "*" : "");
@@ -209,8 +228,149 @@ call_scenario routed(std::string name, std::vector<call_step_case> steps,
   return sc;
 }
 
+// The caller hears music (media-server leg CONN-1), which answers its INVITE.
+const call_step_case kTreatment = {treatment(), "media:CONN-1>" + kMusic + "[offer]", routing};
+const call_step_case kMusicPlays = {media_ok("CONN-1"),
+                                    "resp:200[music] EventTreatmentApplied@5000/555", routing};
+// The route once the customer is answered: RFC 3725 flow I on agent leg CONN-2.
+const call_step_case kRouteAfterMusic = {
+    route(kAgent1),
+    "fact:1001+ invite:CONN-2>sip:1001@ast[](ack later) EventRouteUsed@5000/1001 timer:20000#2",
+    alerting};
+
+call_scenario treated(std::string name, std::vector<call_step_case> steps,
+                      call_settings cfg = kDefault) {
+  call_scenario sc{std::move(name), cfg, {kIncoming, kTreatment, kMusicPlays}};
+  sc.steps.insert(sc.steps.end(), steps.begin(), steps.end());
+  return sc;
+}
+
 std::vector<call_scenario> call_scenarios() {
   return {
+      treated("music_then_routed_to_an_agent_rfc3725_flow_i",
+              {
+                  {acked(), "", routing},  // the customer's ACK of the media server's SDP
+                  {reinvite("CONN-1", "x"), "resp:CONN-1:488", routing},
+                  kRouteAfterMusic,
+                  {progress("CONN-2"), "EventRinging@1001/555", alerting},
+                  {answered("CONN-2", "agent-offer"), "reinvite:cust[agent-offer]", connecting},
+                  {acked(), "", connecting},  // no ACK of ours is awaited from the customer
+                  {reinvite("CONN-2", "x"), "resp:CONN-2:491", connecting},
+                  {reinvite_ok("cust", "cust-answer"),
+                   "ack:CONN-2[cust-answer] bye:CONN-1 EventTreatmentEnd@5000/555 "
+                   "EventEstablished@1001/555",
+                   established},
+                  {media_bye("CONN-1"), "", established},  // its BYE crossed ours
+                  {customer_bye(), "bye:CONN-2 EventReleased@1001/555 fact:1001-* end", ended},
+              }),
+      treated("media_server_hangs_up_and_the_caller_waits_answered",
+              {
+                  {media_bye("CONN-1"), "EventTreatmentEnd@5000/555", routing},
+                  // One treatment per call: the customer is answered already.
+                  {treatment(), "", routing},
+                  kRouteAfterMusic,
+                  {answered("CONN-2", "o"), "EventRinging@1001/555 reinvite:cust[o]", connecting},
+                  {reinvite_ok("cust", "a"), "ack:CONN-2[a] EventEstablished@1001/555",
+                   established},
+              }),
+      treated("customer_refuses_the_agents_offer_and_keeps_the_music",
+              {
+                  kRouteAfterMusic,
+                  {answered("CONN-2", "o"), "EventRinging@1001/555 reinvite:cust[o]", connecting},
+                  {reinvite_failed("cust", 488),
+                   "ack:CONN-2 bye:CONN-2 fact:1001- EventReleased@1001/555 "
+                   "EventRouteRequest@5000/555 timer:30000#4",
+                   routing},
+                  {customer_bye(),
+                   "EventAbandoned@5000/555 bye:CONN-1 EventTreatmentEnd@5000/555 end", ended},
+              }),
+      treated("busy_agent_after_music_leaves_the_caller_with_the_music",
+              {
+                  kRouteAfterMusic,
+                  {failed("CONN-2", 486), "fact:1001- EventRouteRequest@5000/555 timer:30000#3",
+                   routing},
+                  // Still answered: the next route is flow I again.
+                  {route(kAgent2),
+                   "fact:1002+ invite:CONN-3>sip:1002@ast[](ack later) EventRouteUsed@5000/1002",
+                   alerting},
+                  {answered("CONN-3", "o"), "EventRinging@1002/555 reinvite:cust[o]", connecting},
+              }),
+      treated("agent_2xx_without_an_offer_goes_back_to_the_routing_point",
+              {
+                  kRouteAfterMusic,
+                  {answered("CONN-2", ""),
+                   "ack:CONN-2 bye:CONN-2 fact:1001- EventRouteRequest@5000/555 timer:30000#3",
+                   routing},
+              }),
+      treated("caller_hangs_up_while_the_agent_rings_after_music",
+              {
+                  kRouteAfterMusic,
+                  {customer_bye(),
+                   "cancel:CONN-2 fact:1001- EventAbandoned@1001/555 EventAbandoned@5000/555 "
+                   "bye:CONN-1 EventTreatmentEnd@5000/555 end",
+                   ended},
+              }),
+      treated("caller_hangs_up_during_music",
+              {
+                  {customer_bye(),
+                   "EventAbandoned@5000/555 bye:CONN-1 EventTreatmentEnd@5000/555 end", ended},
+              }),
+      treated("no_answer_release_byes_the_answered_caller",
+              {
+                  {route(target("1001", 5, "release")),
+                   "fact:1001+ invite:CONN-2>sip:1001@ast[](ack later) "
+                   "EventRouteUsed@5000/1001 timer:5000#2",
+                   alerting},
+                  {no_answer(2), "cancel:CONN-2 fact:1001- bye:customer bye:CONN-1 "
+                   "EventTreatmentEnd@5000/555 end", ended},
+              }),
+      treated("router_timeout_without_default_dn_byes_the_answered_caller",
+              {
+                  {router_timeout(1), "bye:customer EventAbandoned@5000/555 bye:CONN-1 "
+                   "EventTreatmentEnd@5000/555 end",
+                   ended},
+              },
+              kNoDefaultDn),
+      {"treatment_not_applied_then_routed_as_usual",
+       kDefault,
+       {
+           kIncoming,
+           kTreatment,
+           {media_failed("CONN-1", 404),
+            "EventTreatmentNotApplied@5000/555(media server answered 404)", routing},
+           {media_bye("CONN-1"), "", routing},  // that leg is over
+           {treatment(), "media:CONN-2>" + kMusic + "[offer]", routing},
+           {treatment(), "", routing},  // one at a time
+           // Routed before the media server answered: the caller is not
+           // answered yet, so the agent gets its offer as without treatment.
+           {route(kAgent1),
+            "cancel:CONN-2 EventTreatmentNotApplied@5000/555(routed before the media server "
+            "answered) fact:1001+ invite:CONN-3>sip:1001@ast[offer] EventRouteUsed@5000/1001 "
+            "timer:20000#2",
+            alerting},
+           {media_ok("CONN-2"), "bye:CONN-2", alerting},  // its 2xx crossed the CANCEL
+           {media_ok("CONN-2"), "", alerting},
+           {answered("CONN-3"), "EventRinging@1001/555 resp:200[answer]", connecting},
+           {acked(), "EventEstablished@1001/555", established},
+       }},
+      {"media_server_without_sdp_or_timing_out_is_not_applied",
+       kDefault,
+       {
+           kIncoming,
+           kTreatment,
+           {media_ok("CONN-1", ""),
+            "bye:CONN-1 EventTreatmentNotApplied@5000/555(media server answered without SDP)",
+            routing},
+           {treatment(), "media:CONN-2>" + kMusic + "[offer]", routing},
+           {media_failed("CONN-2", 408),
+            "EventTreatmentNotApplied@5000/555(media server answered 408)", routing},
+           // The caller leaves while the media server is being asked.
+           {treatment(), "media:CONN-3>" + kMusic + "[offer]", routing},
+           {cancelled(),
+            "EventAbandoned@5000/555 cancel:CONN-3 "
+            "EventTreatmentNotApplied@5000/555(the call ended) end",
+            ended},
+       }},
       routed("answered_then_caller_hangs_up",
              {
                  {progress("CONN-1"), "EventRinging@1001/555", alerting},
@@ -549,6 +709,36 @@ TEST(CallFsm, Scenarios) {
       EXPECT_EQ(can_route(c), st.state == routing);
     }
   }
+}
+
+TEST(CallFsm, TreatmentRefusals) {
+  call c;
+  c.conn_id = kConn;
+  c.customer_leg = "cust";
+  call_step(c, incoming(), kDefault);
+  EXPECT_EQ(treatment_refusal(c, "5001"), "ConnID CONN is not at Routing Point 5001");
+  EXPECT_EQ(treatment_refusal(c, kRp), "");
+  call_step(c, treatment(), kDefault);
+  EXPECT_EQ(treatment_refusal(c, kRp), "ConnID CONN has a treatment being applied already");
+  call_step(c, media_ok("CONN-1"), kDefault);
+  call_step(c, media_bye("CONN-1"), kDefault);
+  EXPECT_EQ(treatment_refusal(c, kRp),
+            "ConnID CONN had a treatment already; a second one is not supported");
+  call_step(c, route(kAgent1), kDefault);
+  EXPECT_EQ(treatment_refusal(c, kRp), "ConnID CONN is not waiting for a route");
+
+  call offerless;
+  offerless.conn_id = kConn;
+  auto in = incoming();
+  in.sdp.clear();
+  call_step(offerless, in, kDefault);
+  EXPECT_EQ(treatment_refusal(offerless, kRp),
+            "ConnID CONN: the caller sent no SDP offer to give the media server");
+
+  call direct;
+  direct.conn_id = kConn;
+  call_step(direct, incoming_direct(kMailboxAccess), kDefault);
+  EXPECT_EQ(treatment_refusal(direct, kRp), "ConnID CONN is not at Routing Point 5000");
 }
 
 v1::KVPair str_kv(const std::string& key, const std::string& value) {

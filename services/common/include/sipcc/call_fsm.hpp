@@ -58,6 +58,28 @@
 //     | caller CANCEL: CANCEL the target, end
 //  [connecting]/[established] BYE either side: BYE the other, fact off, end
 //
+// A treatment (TApplyTreatment) while the call waits at the Routing Point:
+//  [routing] treatment: INVITE the media-server leg with the customer's offer
+//     | media 2xx: respond customer 200 with its SDP, EventTreatmentApplied(RP);
+//     |   the customer is answered from now on (a 2xx without SDP: BYE it,
+//     |   EventTreatmentNotApplied); a re-INVITE from the media server gets 488
+//     | media >=300 / timeout: EventTreatmentNotApplied(RP, the status), still routing
+//     | media BYE (the announcement finished): EventTreatmentEnd(RP), still routing
+//     | route before the media 2xx: CANCEL the media leg (a crossing 2xx gets a BYE),
+//     |   EventTreatmentNotApplied(RP), route as usual
+//  One treatment per call: the customer's dialog is then answered, and a second
+//  one would need a re-INVITE of it (refused, see treatment_refusal).
+//  A route once the customer is answered (RFC 3725 flow I): INVITE the agent
+//  without SDP (the media server plays on while it rings), its 2xx carries the
+//  offer (none: ACK and BYE it, back to [routing]) -> [connecting]: re-INVITE the customer
+//  with it; the customer's 2xx -> ACK the agent with that answer, BYE the media
+//  leg and EventTreatmentEnd(RP) if it still plays, EventEstablished(agent DN)
+//  -> [established]. The customer refusing the re-INVITE: ACK and BYE the agent,
+//  back to [routing]. The caller turned away (release overflow, no default DN)
+//  gets a BYE instead of 480; a customer BYE while waiting is EventAbandoned(RP).
+//  The end of the call BYEs the media leg (EventTreatmentEnd) or CANCELs it
+//  (EventTreatmentNotApplied).
+//
 // Timers carry a generation: CAF 0.17 cannot cancel them, a stale one is ignored.
 // So do agent legs: an event for any leg but the current one is ignored.
 #pragma once
@@ -74,6 +96,10 @@ namespace sipcc {
 
 enum class call_state { routing, alerting, connecting, established, ended };
 const char* to_string(call_state s);
+
+// The media-server leg of a treatment: none, INVITEd, answered (playing), or
+// CANCELled while its 2xx may still come (that one gets a BYE).
+enum class media_state { none, starting, playing, stopping };
 
 // What no-answer supervision does when the agent does not answer in time.
 struct no_answer_policy {
@@ -113,7 +139,13 @@ struct call {
   std::string agent_dn;
   no_answer_policy no_answer;
   bool agent_rang = false;   // EventRinging was emitted for the current agent leg
-  uint32_t agent_legs = 0;   // to name the next agent leg <ConnID>-<n>
+  uint32_t outbound_legs = 0;   // to name the next outbound leg <ConnID>-<n>
+  // The treatment's media-server leg, and whether the customer's INVITE was
+  // answered by it (then routes take RFC 3725 flow I: `handover`).
+  std::string media_leg;
+  media_state media = media_state::none;
+  bool customer_answered = false;
+  bool handover = false;     // the agent leg was INVITEd without SDP, its ACK is ours
   uint64_t timer_gen = 0;    // router / no-answer timer generation
   // The leg whose re-INVITE is being passed to the other side (one at a time:
   // a re-INVITE from either side meanwhile gets 491, RFC 3261 14.1).
@@ -144,6 +176,10 @@ struct call_event {
     reinvite,            // a re-INVITE arrived on leg `leg` (either side) with `sdp`
     reinvite_answered,   // our re-INVITE on leg `leg` got a 2xx with `sdp`
     reinvite_failed,     // our re-INVITE on leg `leg` failed with `status` (491: glare)
+    treatment,           // TApplyTreatment accepted (treatment_refusal empty): INVITE `uri`
+    media_answered,      // 2xx on the media-server leg `leg`, with `sdp`
+    media_failed,        // final >= 300, timeout or loss of the media-server leg `leg`, `status`
+    media_bye,           // the media server hung up leg `leg`
   } what;
   call_event(kind k) : what(k) {}
   std::string leg;
@@ -156,6 +192,7 @@ struct call_event {
   route_target target;
   std::string dn;            // release
   std::string ani, dnis;     // incoming
+  std::string uri;           // treatment: the media server's Request-URI
 };
 
 struct call_action {
@@ -163,11 +200,14 @@ struct call_action {
     respond_customer,   // status (+ sdp) to the customer's INVITE
     invite_agent,       // new leg `leg` to `uri` with `sdp` (the customer's offer); `dn`
                         // called; for voicemail `mailbox`, `other_dn` (diverted from)
-                        // and `listen`
-    cancel_agent,       // CANCEL leg `leg`
-    bye_agent,          // BYE leg `leg`
+                        // and `listen`; with `ack_later` no SDP, and the 2xx waits for ack_leg
+    invite_media,       // new media-server leg `leg` to `uri` with `sdp` (the customer's offer)
+    ack_leg,            // ACK the 2xx of leg `leg` (INVITEd with ack_later) with `sdp`
+    cancel_leg,         // CANCEL leg `leg` (an agent's or the media server's)
+    bye_leg,            // BYE leg `leg` (an agent's or the media server's)
     bye_customer,       // BYE the customer leg
-    emit,               // T-Library event `event` for DN `dn` (other_dn set as T-Library does)
+    emit,               // T-Library event `event` for DN `dn` (other_dn set as T-Library does;
+                        // `text`, when set, is the Reason)
     call_fact,          // sipcc.dn.calls.<dn> active / not
     // `ms`, tagged with c.timer_gen as call_step leaves it (at most one per
     // step). Which timer it is follows from the state: routing = router,
@@ -183,6 +223,7 @@ struct call_action {
   std::string uri;
   std::string sdp;
   bool update = false;
+  bool ack_later = false;
   uint32_t status = 0;
   v1::EventType event = v1::EVENT_UNSPECIFIED;
   std::string dn;
@@ -211,6 +252,10 @@ std::vector<call_action> call_step(call& c, const call_event& ev, const call_set
 // Whether a TRouteCall is acceptable now; the actor answers EventError
 // (ERR_INVALID_STATE) itself when it is not.
 bool can_route(const call& c);
+
+// Why a TApplyTreatment on Routing Point `dn` cannot be carried out now
+// (empty: it can); the actor answers EventError (ERR_INVALID_STATE) with it.
+std::string treatment_refusal(const call& c, const std::string& dn);
 
 // No-answer settings by precedence: call Extensions (NO_ANSWER_TIMEOUT,
 // NO_ANSWER_OVERFLOW, NO_ANSWER_ACTION) > Agent Login options > DN options >

@@ -17,6 +17,21 @@ const char* to_string(call_state s) {
 
 bool can_route(const call& c) { return c.state == call_state::routing; }
 
+std::string treatment_refusal(const call& c, const std::string& dn) {
+  const std::string conn = "ConnID " + c.conn_id;
+  if (c.direct || c.rp != dn)
+    return conn + " is not at Routing Point " + dn;
+  if (c.state != call_state::routing)
+    return conn + " is not waiting for a route";
+  if (c.media != media_state::none)
+    return conn + " has a treatment being applied already";
+  if (c.customer_answered)
+    return conn + " had a treatment already; a second one is not supported";
+  if (c.customer_sdp.empty())
+    return conn + ": the caller sent no SDP offer to give the media server";
+  return "";
+}
+
 namespace {
 
 using actions = std::vector<call_action>;
@@ -52,11 +67,13 @@ void respond_leg(actions& a, const std::string& leg, bool update, uint32_t statu
   a.push_back(std::move(x));
 }
 
-void emit(actions& a, v1::EventType event, const std::string& dn, const std::string& other_dn) {
+void emit(actions& a, v1::EventType event, const std::string& dn, const std::string& other_dn,
+          const std::string& reason = "") {
   call_action x = act(call_action::emit);
   x.event = event;
   x.dn = dn;
   x.other_dn = other_dn;
+  x.text = reason;
   a.push_back(std::move(x));
 }
 
@@ -68,10 +85,42 @@ void fact(actions& a, const std::string& dn, bool active, bool answered = false)
   a.push_back(std::move(x));
 }
 
-void leg_command(actions& a, call_action::kind k, const std::string& leg) {
+void leg_command(actions& a, call_action::kind k, const std::string& leg,
+                 const std::string& sdp = "") {
   call_action x = act(k);
   x.leg = leg;
+  x.sdp = sdp;
   a.push_back(std::move(x));
+}
+
+std::string next_leg(call& c) { return c.conn_id + "-" + std::to_string(++c.outbound_legs); }
+
+void forget_media(call& c) {
+  c.media = media_state::none;
+  c.media_leg.clear();
+}
+
+// Takes the media server off the call. A media leg still unanswered is
+// CANCELled and remembered, so that a 2xx crossing the CANCEL gets a BYE.
+void stop_media(call& c, actions& a, const std::string& reason) {
+  if (c.media == media_state::playing) {
+    leg_command(a, call_action::bye_leg, c.media_leg);
+    emit(a, v1::EventTreatmentEnd, c.rp, c.ani);
+    forget_media(c);
+  } else if (c.media == media_state::starting) {
+    leg_command(a, call_action::cancel_leg, c.media_leg);
+    emit(a, v1::EventTreatmentNotApplied, c.rp, c.ani, reason);
+    c.media = media_state::stopping;
+  }
+}
+
+// The caller is turned away: 480 to its INVITE, or a BYE once a treatment
+// answered it.
+void turn_away(call& c, actions& a) {
+  if (c.customer_answered)
+    a.push_back(act(call_action::bye_customer));
+  else
+    respond(a, 480);
 }
 
 // A new generation makes every armed timer stale; only a positive delay arms
@@ -86,6 +135,10 @@ void restart_timer(call& c, actions& a, uint32_t seconds) {
 }
 
 void end(call& c, actions& a) {
+  // Every TApplyTreatment still gets its outcome; a media 2xx crossing this
+  // CANCEL is BYEd by the edge audit, since the leg's call is gone.
+  stop_media(c, a, "the call ended");
+  forget_media(c);
   c.state = call_state::ended;
   a.push_back(act(call_action::end));
 }
@@ -96,15 +149,15 @@ void to_routing(call& c, actions& a, const call_settings& cfg) {
   restart_timer(c, a, cfg.router_timeout_s);
 }
 
-// Presence learns of the call before the phone rings, so the agent's INVITE
-// is never mistaken for a private call. EventRouteUsed belongs to a decision
-// taken at the Routing Point, not to a no-answer overflow.
-// INVITE the current agent leg to the target with the customer's offer.
+// INVITE the current agent leg to the target with the customer's offer, or,
+// once the customer is answered, without SDP (RFC 3725 flow I).
 void invite(const call& c, actions& a, const route_target& t) {
   call_action inv = act(call_action::invite_agent);
   inv.leg = c.agent_leg;
   inv.uri = t.contact_uri;
-  inv.sdp = c.customer_sdp;
+  inv.ack_later = c.handover;
+  if (!c.handover)
+    inv.sdp = c.customer_sdp;
   inv.dn = t.dn;
   inv.mailbox = t.mailbox;
   inv.other_dn = t.diverted_from;
@@ -112,9 +165,15 @@ void invite(const call& c, actions& a, const route_target& t) {
   a.push_back(std::move(inv));
 }
 
+// Presence learns of the call before the phone rings, so the agent's INVITE
+// is never mistaken for a private call. EventRouteUsed belongs to a decision
+// taken at the Routing Point, not to a no-answer overflow.
 void route_to(call& c, actions& a, const route_target& t, bool route_used) {
+  if (c.media == media_state::starting)
+    stop_media(c, a, "routed before the media server answered");
   c.state = call_state::alerting;
-  c.agent_leg = c.conn_id + "-" + std::to_string(++c.agent_legs);
+  c.handover = c.customer_answered;
+  c.agent_leg = next_leg(c);
   c.agent_dn = t.dn;
   c.no_answer = t.no_answer;
   c.agent_rang = false;
@@ -129,13 +188,14 @@ void route_to(call& c, actions& a, const route_target& t, bool route_used) {
 // again, and its desktop saw a call only if it rang.
 void drop_agent(call& c, actions& a, bool cancel) {
   if (cancel)
-    leg_command(a, call_action::cancel_agent, c.agent_leg);
+    leg_command(a, call_action::cancel_leg, c.agent_leg);
   fact(a, c.agent_dn, false);
   if (c.agent_rang)
     emit(a, v1::EventReleased, c.agent_dn, c.ani);
   c.agent_leg.clear();
   c.agent_dn.clear();
   c.agent_rang = false;
+  c.handover = false;
 }
 
 // The caller left before the call was established: abandoned on both DNs,
@@ -148,9 +208,9 @@ void abandon(call& c, actions& a, call_action::kind agent_command) {
   end(c, a);
 }
 
-void release(call& c, actions& a, bool bye_agent, bool bye_customer) {
-  if (bye_agent)
-    leg_command(a, call_action::bye_agent, c.agent_leg);
+void release(call& c, actions& a, bool bye_leg, bool bye_customer) {
+  if (bye_leg)
+    leg_command(a, call_action::bye_leg, c.agent_leg);
   if (bye_customer)
     a.push_back(act(call_action::bye_customer));
   // EventReleased before the fact: the fact makes presence start after-call
@@ -178,7 +238,7 @@ void on_no_answer(call& c, actions& a, const call_event& ev, const call_settings
     a.push_back(std::move(x));
   }
   if (policy.overflow == "release") {
-    respond(a, 480);
+    turn_away(c, a);
     end(c, a);
   } else if (policy.overflow != "recall" && ev.target.dn == policy.overflow &&
              routable(ev.target)) {
@@ -194,6 +254,64 @@ void on_no_answer(call& c, actions& a, const call_event& ev, const call_settings
 void finish_direct(call& c, actions& a) {
   fact(a, c.ani, false);
   end(c, a);
+}
+
+// The treatment's events; false for every other event.
+bool media_step(call& c, const call_event& ev, actions& a) {
+  const bool media_leg = !c.media_leg.empty() && ev.leg == c.media_leg;
+  switch (ev.what) {
+    case call_event::treatment:
+      if (!treatment_refusal(c, c.rp).empty())
+        break;
+      c.media_leg = next_leg(c);
+      c.media = media_state::starting;
+      {
+        call_action x = act(call_action::invite_media);
+        x.leg = c.media_leg;
+        x.uri = ev.uri;
+        x.sdp = c.customer_sdp;
+        a.push_back(std::move(x));
+      }
+      break;
+    case call_event::media_answered:
+      if (!media_leg)
+        break;
+      if (c.media == media_state::starting && !ev.sdp.empty()) {
+        respond(a, 200, ev.sdp);
+        c.customer_answered = true;
+        c.media = media_state::playing;
+        emit(a, v1::EventTreatmentApplied, c.rp, c.ani);
+      } else if (c.media == media_state::starting) {
+        leg_command(a, call_action::bye_leg, c.media_leg);
+        emit(a, v1::EventTreatmentNotApplied, c.rp, c.ani, "media server answered without SDP");
+        forget_media(c);
+      } else if (c.media == media_state::stopping) {
+        leg_command(a, call_action::bye_leg, c.media_leg);  // it crossed our CANCEL
+        forget_media(c);
+      }
+      break;
+    case call_event::media_failed:
+    case call_event::media_bye:
+      if (!media_leg)
+        break;
+      if (c.media == media_state::starting)
+        emit(a, v1::EventTreatmentNotApplied, c.rp, c.ani,
+             "media server answered " + std::to_string(ev.status));
+      else if (c.media == media_state::playing)
+        emit(a, v1::EventTreatmentEnd, c.rp, c.ani);
+      forget_media(c);
+      break;
+    case call_event::reinvite:
+      if (!media_leg)
+        return false;
+      // The media server plays to the customer's offer; there is nothing to
+      // pass a new offer of its own to.
+      respond_leg(a, ev.leg, ev.update, 488);
+      break;
+    default:
+      return false;
+  }
+  return true;
 }
 
 // A direct call's step; false for the events it shares with routed calls
@@ -218,7 +336,7 @@ bool direct_step(call& c, const call_event& ev, actions& a) {
         break;
       }
       c.state = call_state::alerting;
-      c.agent_leg = c.conn_id + "-" + std::to_string(++c.agent_legs);
+      c.agent_leg = next_leg(c);
       c.agent_dn = ev.target.dn;
       fact(a, c.ani, true);
       invite(c, a, ev.target);
@@ -248,15 +366,15 @@ bool direct_step(call& c, const call_event& ev, actions& a) {
       break;
     case call_event::customer_cancelled:
       if (s == call_state::alerting || s == call_state::connecting) {
-        leg_command(a, s == call_state::alerting ? call_action::cancel_agent
-                                                 : call_action::bye_agent,
+        leg_command(a, s == call_state::alerting ? call_action::cancel_leg
+                                                 : call_action::bye_leg,
                     c.agent_leg);
         finish_direct(c, a);
       }
       break;
     case call_event::customer_bye:
       if (up) {
-        leg_command(a, call_action::bye_agent, c.agent_leg);
+        leg_command(a, call_action::bye_leg, c.agent_leg);
         finish_direct(c, a);
       }
       break;
@@ -281,6 +399,8 @@ bool direct_step(call& c, const call_event& ev, actions& a) {
 std::vector<call_action> call_step(call& c, const call_event& ev, const call_settings& cfg) {
   actions a;
   if ((c.direct || ev.what == call_event::incoming_direct) && direct_step(c, ev, a))
+    return a;
+  if (media_step(c, ev, a))
     return a;
   const call_state s = c.state;
   const bool current_leg = !c.agent_leg.empty() && ev.leg == c.agent_leg;
@@ -317,7 +437,7 @@ std::vector<call_action> call_step(call& c, const call_event& ev, const call_set
       if (routable(cfg.default_route)) {
         route_to(c, a, cfg.default_route, true);
       } else {
-        respond(a, 480);
+        turn_away(c, a);
         emit(a, v1::EventAbandoned, c.rp, c.ani);
         end(c, a);
       }
@@ -329,8 +449,20 @@ std::vector<call_action> call_step(call& c, const call_event& ev, const call_set
     case call_event::agent_answered:
       if (s != call_state::alerting || !current_leg)
         break;
+      if (c.handover && ev.sdp.empty()) {
+        // Flow I needs the agent's offer in its 2xx; without one the agent
+        // leg cannot be joined to the customer.
+        leg_command(a, call_action::ack_leg, c.agent_leg);
+        leg_command(a, call_action::bye_leg, c.agent_leg);
+        drop_agent(c, a, false);
+        to_routing(c, a, cfg);
+        break;
+      }
       ring_once(c, a);
-      respond(a, 200, ev.sdp);
+      if (c.handover)
+        leg_command(a, call_action::reinvite_leg, c.customer_leg, ev.sdp);
+      else
+        respond(a, 200, ev.sdp);
       c.state = call_state::connecting;
       restart_timer(c, a, 0);
       break;
@@ -341,7 +473,7 @@ std::vector<call_action> call_step(call& c, const call_event& ev, const call_set
       to_routing(c, a, cfg);
       break;
     case call_event::customer_acked:
-      if (s != call_state::connecting)
+      if (s != call_state::connecting || c.handover)
         break;
       c.state = call_state::established;
       emit(a, v1::EventEstablished, c.agent_dn, c.ani);
@@ -351,18 +483,24 @@ std::vector<call_action> call_step(call& c, const call_event& ev, const call_set
         emit(a, v1::EventAbandoned, c.rp, c.ani);
         end(c, a);
       } else if (s == call_state::alerting) {
-        abandon(c, a, call_action::cancel_agent);
+        abandon(c, a, call_action::cancel_leg);
       } else if (s == call_state::connecting) {
-        abandon(c, a, call_action::bye_agent);  // the agent's 200 crossed the CANCEL
+        abandon(c, a, call_action::bye_leg);  // the agent's 200 crossed the CANCEL
       }
       break;
     case call_event::customer_bye:
       // Before the ACK the caller left a call the desktop never saw
       // established: abandoned, as for a CANCEL crossing the 200.
       if (s == call_state::connecting)
-        abandon(c, a, call_action::bye_agent);
+        abandon(c, a, call_action::bye_leg);
       else if (s == call_state::established)
         release(c, a, true, false);
+      else if (s == call_state::alerting && c.customer_answered)
+        abandon(c, a, call_action::cancel_leg);
+      else if (s == call_state::routing && c.customer_answered) {
+        emit(a, v1::EventAbandoned, c.rp, c.ani);
+        end(c, a);
+      }
       break;
     case call_event::agent_bye:
       // RFC 3261 15: the customer may be sent BYE once it has our 2xx, ACKed or not.
@@ -402,8 +540,30 @@ std::vector<call_action> call_step(call& c, const call_event& ev, const call_set
       a.push_back(std::move(x));
       break;
     }
+    case call_event::treatment:
+    case call_event::media_answered:
+    case call_event::media_failed:
+    case call_event::media_bye:
+      break;  // handled by media_step
     case call_event::reinvite_answered:
     case call_event::reinvite_failed: {
+      if (c.handover && s == call_state::connecting && ev.leg == c.customer_leg) {
+        if (ev.what == call_event::reinvite_answered) {
+          leg_command(a, call_action::ack_leg, c.agent_leg, ev.sdp);
+          stop_media(c, a, "");
+          c.handover = false;
+          c.state = call_state::established;
+          emit(a, v1::EventEstablished, c.agent_dn, c.ani);
+        } else {
+          // The customer refused the agent's offer and stays with the media
+          // server: the agent's 2xx is ACKed and hung up.
+          leg_command(a, call_action::ack_leg, c.agent_leg);
+          leg_command(a, call_action::bye_leg, c.agent_leg);
+          drop_agent(c, a, false);
+          to_routing(c, a, cfg);
+        }
+        break;
+      }
       if (c.reinvite_from.empty())
         break;
       auto target = c.reinvite_from == c.customer_leg ? c.agent_leg : c.customer_leg;

@@ -1,0 +1,248 @@
+// Treatments at a Routing Point end to end: SIPp plays Asterisk three times,
+// as the trunk (the customer calling 8000), as the media server
+// (`asterisk.address`, extensions.conf [media-server]) and as the agent's
+// phone; sip-edge and callctl run for real. The test plays the desktop that
+// sends TApplyTreatment and the router that sends TRouteCall.
+#include <algorithm>
+
+#include <gtest/gtest.h>
+#include <sys/socket.h>
+
+#include "call_gauges.hpp"
+#include "sipcc/bus_schema.hpp"
+#include "sipcc/v1/call.pb.h"
+#include "sipp.hpp"
+
+namespace sipcc::test {
+namespace {
+
+using namespace std::chrono_literals;
+using ev_list = std::vector<v1::EventType>;
+
+constexpr auto kWait = 10s;
+
+size_t count_of(const std::vector<traced>& t, bool sent, const std::string& start) {
+  return static_cast<size_t>(std::count_if(t.begin(), t.end(), [&](const traced& m) {
+    return m.sent == sent && m.message.start_line.rfind(start, 0) == 0;
+  }));
+}
+
+v1::KVList parms(const std::string& key, const std::string& value) {
+  v1::KVList l;
+  auto* kv = l.add_pairs();
+  kv->set_key(key);
+  kv->set_str(value);
+  return l;
+}
+
+class TreatmentSipp : public ::testing::Test {
+protected:
+  void SetUp() override {
+    if (!sipp_installed())
+      GTEST_SKIP() << "sipp (package sip-tester) is not on PATH";
+    agent_port = free_port(SOCK_DGRAM);
+    media_port = free_port(SOCK_DGRAM);
+    system_options opts;
+    opts.dns = {{"1000", "Extension", "", "",
+                 "contact: \"sip:1000@127.0.0.1:" + std::to_string(agent_port) +
+                     "\", monitor: false"},
+                {"8000", "RoutingPoint", "", "router-timeout: 60"}};
+    opts.asterisk_port = media_port;  // the media server is Asterisk
+    opts.services = {{"sip-edge", "edge1"}, {"callctl", "callctl-0"}};
+    sys = std::make_unique<sipcc_system>(opts);
+  }
+
+  void start(const std::string& media_xml, const std::string& agent_xml) {
+    media = std::make_unique<sipp_run>(media_xml, media_port, sys->dir(),
+                                       std::vector<std::string>{}, "media");
+    agent = std::make_unique<sipp_run>(agent_xml, agent_port, sys->dir(),
+                                       std::vector<std::string>{}, "agent");
+    sys->start_services();
+  }
+
+  // Starts the customer calling 8000 and returns the ConnID of its route request.
+  std::string customer_calls(const std::string& scenario, const std::string& pause_ms) {
+    return test::customer_calls(*sys, customer, scenario, pause_ms, "8000", kWait);
+  }
+
+  // Routes to the agent, waits for the end of the call and for every SIPp.
+  void route_and_hang_up(const std::string& conn) {
+    EXPECT_EQ(sys->route_call("8000", conn, "1000").type(), v1::EventRouteUsed);
+    ASSERT_TRUE(sys->recorder().wait_event("1000", v1::EventReleased, kWait))
+        << "logs in " << sys->dir();
+    EXPECT_EQ(customer->wait_exit(kWait), 0) << customer->log();
+    EXPECT_EQ(agent->wait_exit(kWait), 0) << agent->log();
+    EXPECT_EQ(media->wait_exit(kWait), 0) << media->log();
+    EXPECT_EQ(sys->recorder().events("1000"),
+              (ev_list{v1::EventRinging, v1::EventEstablished, v1::EventReleased}));
+  }
+
+  // RFC 3725 flow I as the peers saw it: the agent was INVITEd without SDP,
+  // the customer re-INVITEd with the agent's offer, the agent's ACK carried
+  // the customer's answer. (The customer scenario then holds and hangs up.)
+  void expect_flow_i() {
+    auto c = customer->trace(), a = agent->trace(), m = media->trace();
+    EXPECT_EQ(body_of(a, false, "INVITE"), "");
+    EXPECT_EQ(body_of(c, false, "INVITE"), body_of(a, true, "SIP/2.0 200"));
+    EXPECT_EQ(body_of(a, false, "ACK"), body_of(c, true, "SIP/2.0 200"));
+    // The customer's later hold reached the agent, and the edge ACKed its
+    // 200 by itself: only the first 2xx of a flow I leg waits for callctl.
+    EXPECT_EQ(count_of(a, false, "INVITE"), 2u);
+    EXPECT_EQ(count_of(a, false, "ACK"), 2u);
+    // Before that the media server had the customer's offer and answered it.
+    EXPECT_EQ(body_of(m, false, "INVITE"), body_of(c, true, "INVITE"));
+    EXPECT_EQ(body_of(c, false, "SIP/2.0 200"), body_of(m, true, "SIP/2.0 200"));
+  }
+
+  uint16_t agent_port = 0, media_port = 0;
+  std::unique_ptr<sipcc_system> sys;
+  std::unique_ptr<sipp_run> agent, customer, media;
+};
+
+TEST_F(TreatmentSipp, MusicWhileQueuedThenRoutedToAnAgent) {
+  start("media-server-plays-music-until-bye.xml", "agent-answers-offerless-invite-with-an-offer.xml");
+  auto conn = customer_calls("customer-hears-treatment-then-takes-the-agents-reinvite.xml", "500");
+  ASSERT_FALSE(conn.empty());
+  auto applied = sys->apply_treatment("8000", conn, v1::Music);
+  EXPECT_EQ(applied.type(), v1::EventTreatmentApplied) << applied.error_message();
+  EXPECT_EQ(applied.conn_id(), conn);
+  // A second treatment while this one plays is refused.
+  auto again = sys->apply_treatment("8000", conn, v1::Music);
+  EXPECT_EQ(again.type(), v1::EventError);
+  EXPECT_EQ(again.error_message(), "ConnID " + conn + " has a treatment being applied already");
+  route_and_hang_up(conn);
+  EXPECT_EQ(sys->recorder().events("8000"),
+            (ev_list{v1::EventRouteRequest, v1::EventTreatmentApplied, v1::EventRouteUsed,
+                     v1::EventTreatmentEnd}));
+  expect_flow_i();
+  auto m = media->trace();
+  ASSERT_FALSE(m.empty());
+  EXPECT_EQ(m.front().message.start_line,
+            "INVITE sip:annc@127.0.0.1:" + std::to_string(media_port) +
+                ";play=moh:default;repeat=forever SIP/2.0");
+  EXPECT_EQ(count_of(m, false, "BYE"), 1u);
+  expect_nothing_dangles(*sys, kWait);
+}
+
+TEST_F(TreatmentSipp, MissingPromptIsNotAppliedAndTheCallIsStillRouted) {
+  start("media-server-has-no-such-prompt-404.xml", "sn:uas");
+  auto conn = customer_calls("sn:uac", "500");
+  ASSERT_FALSE(conn.empty());
+
+  // Bad requests, each with its reason, and nothing sent to the media server.
+  auto error = [&](const std::string& rp, const std::string& conn_id, v1::TreatmentType type,
+                   const v1::KVList& p, v1::ErrorCode code, const std::string& why) {
+    auto e = sys->apply_treatment(rp, conn_id, type, p);
+    EXPECT_EQ(e.type(), v1::EventError);
+    EXPECT_EQ(e.error_code(), code);
+    EXPECT_EQ(e.error_message(), why);
+  };
+  error("8000", "00000000000000ff", v1::Music, {}, v1::ERR_INVALID_STATE,
+        "no call with ConnID '00000000000000ff'");
+  error("8001", conn, v1::Music, {}, v1::ERR_INVALID_STATE,
+        "ConnID " + conn + " is not at Routing Point 8001");
+  error("8000", conn, v1::PlayAnnouncement, {}, v1::ERR_BAD_REQUEST, "PROMPT is required");
+  int code = 0;  // the same from the operator's CLI
+  auto out = sys->ctl({"request", "8000", "TApplyTreatment", "--conn-id", conn, "--treatment",
+                       "PlayAnnouncement", "--treatment-parm", "PROMPT=welcome", "--treatment-parm",
+                       "REPEAT=0"},
+                      &code);
+  EXPECT_EQ(code, 1) << out;
+  EXPECT_NE(out.find("REPEAT must be a whole number 1..100, got '0'"), std::string::npos) << out;
+  error("8000", conn, v1::CollectDigits, parms("MAX_DIGITS", "4"), v1::ERR_UNSUPPORTED,
+        "treatments that collect digits are not supported yet");
+
+  auto na = sys->apply_treatment("8000", conn, v1::PlayAnnouncement, parms("PROMPT", "no-such"));
+  EXPECT_EQ(na.type(), v1::EventTreatmentNotApplied);
+  ASSERT_EQ(na.reasons().pairs_size(), 1);
+  EXPECT_EQ(na.reasons().pairs(0).key(), "Reason");
+  EXPECT_EQ(na.reasons().pairs(0).str(), "media server answered 404");
+  // Still waiting at the Routing Point, unanswered: routed as without treatment.
+  route_and_hang_up(conn);
+  EXPECT_EQ(sys->recorder().events("8000"),
+            (ev_list{v1::EventRouteRequest, v1::EventTreatmentNotApplied, v1::EventRouteUsed}));
+  auto m = media->trace();
+  ASSERT_FALSE(m.empty());
+  EXPECT_EQ(count_of(m, false, "INVITE"), 1u);
+  EXPECT_NE(m.front().message.start_line.find(";play=file:no-such"), std::string::npos);
+  auto a = agent->trace();
+  EXPECT_NE(body_of(a, false, "INVITE"), "");  // the customer's offer, as ever
+  expect_nothing_dangles(*sys, kWait);
+}
+
+TEST_F(TreatmentSipp, MediaServerHangsUpAfterTheAnnouncement) {
+  start("media-server-plays-announcement-then-hangs-up.xml",
+        "agent-answers-offerless-invite-with-an-offer.xml");
+  auto conn = customer_calls("customer-hears-treatment-then-takes-the-agents-reinvite.xml", "500");
+  ASSERT_FALSE(conn.empty());
+  auto applied = sys->apply_treatment("8000", conn, v1::PlayAnnouncement, parms("PROMPT", "welcome"));
+  EXPECT_EQ(applied.type(), v1::EventTreatmentApplied) << applied.error_message();
+  ASSERT_TRUE(sys->recorder().wait_event("8000", v1::EventTreatmentEnd, kWait));
+  // One treatment per call (a second one would need a re-INVITE of the customer).
+  auto again = sys->apply_treatment("8000", conn, v1::Music);
+  EXPECT_EQ(again.type(), v1::EventError);
+  EXPECT_EQ(again.error_message(),
+            "ConnID " + conn + " had a treatment already; a second one is not supported");
+  // The customer stays answered, waiting; the route joins it to the agent.
+  route_and_hang_up(conn);
+  EXPECT_EQ(sys->recorder().events("8000"),
+            (ev_list{v1::EventRouteRequest, v1::EventTreatmentApplied, v1::EventTreatmentEnd,
+                     v1::EventRouteUsed}));
+  expect_flow_i();
+  auto m = media->trace();
+  EXPECT_EQ(count_of(m, false, "BYE"), 0u);  // it hung up itself
+  expect_nothing_dangles(*sys, kWait);
+}
+
+// The media server has not answered when the route comes: its INVITE is
+// CANCELled and the caller, still unanswered, is routed as without treatment.
+TEST_F(TreatmentSipp, RouteBeforeTheMediaServerAnswersCancelsTheTreatment) {
+  // A phone that rings until cancelled is a media server that never answers.
+  start("agent-rings-until-cancelled.xml", "sn:uas");
+  auto conn = customer_calls("sn:uac", "500");
+  ASSERT_FALSE(conn.empty());
+  // As a router does, without waiting for the reply (it comes with the outcome).
+  v1::TRequest r;
+  r.set_schema(v1::SCHEMA_V1);
+  r.set_type(v1::TApplyTreatment);
+  r.set_this_dn("8000");
+  r.set_conn_id(conn);
+  r.set_treatment_type(v1::RingBack);
+  sys->recorder().client().publish(subj::tlib_req(v1::TApplyTreatment, "8000"), r);
+  // The media server rings: its 180 reached callctl on the first outbound leg.
+  auto media_leg = subj::leg_event("callctl-0", conn + "-1");
+  ASSERT_TRUE(sys->recorder().wait(
+      [&](const bus_msg& m) {
+        v1::LegEvent le;
+        return m.subject == media_leg && le.ParseFromString(m.data) && le.has_progress();
+      },
+      kWait));
+  route_and_hang_up(conn);
+  auto na = sys->recorder().wait_event("8000", v1::EventTreatmentNotApplied, kWait);
+  ASSERT_TRUE(na);
+  EXPECT_EQ(na->reasons().pairs(0).str(), "routed before the media server answered");
+  EXPECT_EQ(sys->recorder().events("8000"),
+            (ev_list{v1::EventRouteRequest, v1::EventTreatmentNotApplied, v1::EventRouteUsed}));
+  auto a = agent->trace();
+  EXPECT_EQ(body_of(a, false, "INVITE"), body_of(customer->trace(), true, "INVITE"));
+  EXPECT_EQ(count_of(media->trace(), false, "CANCEL"), 1u);
+  expect_nothing_dangles(*sys, kWait);
+}
+
+TEST_F(TreatmentSipp, CallerHangsUpDuringTheMusic) {
+  start("media-server-plays-music-until-bye.xml", "sn:uas");
+  auto conn = customer_calls("sn:uac", "300");  // answered by the music, then BYE
+  ASSERT_FALSE(conn.empty());
+  EXPECT_EQ(sys->apply_treatment("8000", conn, v1::Music).type(), v1::EventTreatmentApplied);
+  ASSERT_TRUE(sys->recorder().wait_event("8000", v1::EventTreatmentEnd, kWait));
+  EXPECT_EQ(customer->wait_exit(kWait), 0) << customer->log();
+  EXPECT_EQ(media->wait_exit(kWait), 0) << media->log();  // it got its BYE
+  EXPECT_EQ(sys->recorder().events("8000"),
+            (ev_list{v1::EventRouteRequest, v1::EventTreatmentApplied, v1::EventAbandoned,
+                     v1::EventTreatmentEnd}));
+  EXPECT_EQ(agent->trace().size(), 0u);  // never called
+  expect_nothing_dangles(*sys, kWait);
+}
+
+}  // namespace
+}  // namespace sipcc::test
