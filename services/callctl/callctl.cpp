@@ -14,6 +14,7 @@
 #include "sipcc/bus_schema.hpp"
 #include "sipcc/mwi.hpp"
 #include "sipcc/call_fsm.hpp"
+#include "sipcc/dtmf.hpp"
 #include "sipcc/counters.hpp"
 #include "sipcc/dn_logic.hpp"
 #include "sipcc/ids.hpp"
@@ -268,6 +269,14 @@ void carry_out(call_actor* self, const std::vector<call_action>& actions) {
           kv->set_key("Reason");
           kv->set_str(a.text);
         }
+        if (a.collects) {
+          ev.set_collected_digits(a.digits);
+          if (!a.digits.empty()) {
+            auto* kv = ev.mutable_extensions()->add_pairs();
+            kv->set_key("LastCollectedDigit");
+            kv->set_str(a.digits.substr(a.digits.size() - 1));
+          }
+        }
         ev.set_timestamp_us(now_us());
         s.sh->nats->publish(subj::tlib_evt(a.dn), ev);
         if (!s.treatment_reply_to.empty() && (a.event == v1::EventTreatmentApplied ||
@@ -363,6 +372,20 @@ void on_leg(call_actor* self, const v1::LegEvent& le) {
       ev->sdp = le.reinvite().sdp();
       ev->update = le.reinvite().update();
       break;
+    case v1::LegEvent::kInfo: {
+      // Only a collecting media server's digits mean anything here.
+      if (!media)
+        break;
+      auto d = parse_dtmf_info(le.info().content_type(), le.info().body());
+      if (!d) {
+        process_counters().add(counter_id::info_bad_body, le.info().content_type());
+        spdlog::warn("ConnID {}: INFO from the media server ignored: {}", c.conn_id, d.error);
+        break;
+      }
+      ev.emplace(call_event::media_digit);
+      ev->digit = d.value->signal;
+      break;
+    }
     case v1::LegEvent::kGone: {
       // A leg that ends without its usual event (a lost message, an edge
       // that restarted): take it as the far end leaving. After a normal end
@@ -535,15 +558,11 @@ caf::behavior call_behavior(call_actor* self, shared* sh, caf::actor registry,
                                       s.sh->cfg->asterisk.str());
           if (!mr.error.empty())
             return reply(make_error(req, v1::ERR_BAD_REQUEST, mr.error, now_us()));
-          // Digits come back from Asterisk as SIP INFO, which the edge does not pass on yet.
-          if (mr.collects)
-            return reply(make_error(req, v1::ERR_UNSUPPORTED,
-                                    "treatments that collect digits are not supported yet",
-                                    now_us()));
           s.treatment_reply_to = reply_to;
           s.treatment_ref = req.reference_id();
           call_event ev(call_event::treatment);
           ev.uri = mr.uri;
+          ev.collects = mr.collects;
           return step(self, ev);
         }
         if (req.type() == v1::TReleaseCall) {

@@ -237,6 +237,16 @@ void call_legs::event(leg* l, nua_event_t event, int status, const char* phrase,
       publish(*l, ev);
       return;
     }
+    case nua_i_info: {
+      // nua has answered it 200 (INFO is not an application method here).
+      process_counters().add(counter_id::sip_requests_in, "INFO");
+      auto* info = ev.mutable_info();
+      if (sip && sip->sip_content_type && sip->sip_content_type->c_type)
+        info->set_content_type(sip->sip_content_type->c_type);
+      info->set_body(sdp_of(sip));
+      publish(*l, ev);
+      return;
+    }
     case nua_i_cancel:
       process_counters().add(counter_id::sip_requests_in, "CANCEL");
       ev.mutable_cancelled();

@@ -149,8 +149,8 @@ TEST_F(TreatmentSipp, MissingPromptIsNotAppliedAndTheCallIsStillRouted) {
                       &code);
   EXPECT_EQ(code, 1) << out;
   EXPECT_NE(out.find("REPEAT must be a whole number 1..100, got '0'"), std::string::npos) << out;
-  error("8000", conn, v1::CollectDigits, parms("MAX_DIGITS", "4"), v1::ERR_UNSUPPORTED,
-        "treatments that collect digits are not supported yet");
+  error("8000", conn, v1::CollectDigits, parms("TERMINATOR", "#"), v1::ERR_BAD_REQUEST,
+        "MAX_DIGITS is required");
 
   auto na = sys->apply_treatment("8000", conn, v1::PlayAnnouncement, parms("PROMPT", "no-such"));
   EXPECT_EQ(na.type(), v1::EventTreatmentNotApplied);
@@ -191,6 +191,36 @@ TEST_F(TreatmentSipp, MediaServerHangsUpAfterTheAnnouncement) {
   expect_flow_i();
   auto m = media->trace();
   EXPECT_EQ(count_of(m, false, "BYE"), 0u);  // it hung up itself
+  expect_nothing_dangles(*sys, kWait);
+}
+
+// Prompt and collect: the media server's INFOs carry the digits, and the
+// treatment's end reports them (CollectedDigits, LastCollectedDigit).
+TEST_F(TreatmentSipp, CollectedDigitsComeBackWithTheTreatmentEnd) {
+  start("media-server-collects-digits-and-sends-them-as-info.xml",
+        "agent-answers-offerless-invite-with-an-offer.xml");
+  auto conn = customer_calls("customer-hears-treatment-then-takes-the-agents-reinvite.xml", "500");
+  ASSERT_FALSE(conn.empty());
+  auto p = parms("PROMPT", "enter-account");
+  auto* max = p.add_pairs();
+  max->set_key("MAX_DIGITS");
+  max->set_num(4);
+  auto applied = sys->apply_treatment("8000", conn, v1::PlayAnnouncementAndDigits, p);
+  EXPECT_EQ(applied.type(), v1::EventTreatmentApplied) << applied.error_message();
+  auto end = sys->recorder().wait_event("8000", v1::EventTreatmentEnd, kWait);
+  ASSERT_TRUE(end);
+  EXPECT_EQ(end->collected_digits(), "42");
+  ASSERT_EQ(end->extensions().pairs_size(), 1);
+  EXPECT_EQ(end->extensions().pairs(0).key(), "LastCollectedDigit");
+  EXPECT_EQ(end->extensions().pairs(0).str(), "2");
+  // The media server was asked to collect, with the prompt.
+  auto m = media->trace();
+  ASSERT_FALSE(m.empty());
+  EXPECT_EQ(m.front().message.start_line.rfind("INVITE sip:collect@", 0), 0u)
+      << m.front().message.start_line;
+  EXPECT_NE(m.front().message.start_line.find(";play=file:enter-account;maxdigits=4"),
+            std::string::npos);
+  route_and_hang_up(conn);
   expect_nothing_dangles(*sys, kWait);
 }
 

@@ -105,6 +105,18 @@ call_event media_failed(const std::string& leg, uint32_t status) {
   return on_leg(call_event::media_failed, leg, status);
 }
 call_event media_bye(const std::string& leg) { return on_leg(call_event::media_bye, leg); }
+const std::string kCollect = "sip:collect@ms;maxdigits=4";
+call_event collect_treatment() {
+  call_event e(call_event::treatment);
+  e.uri = kCollect;
+  e.collects = true;
+  return e;
+}
+call_event digit(const std::string& leg, char d) {
+  auto e = on_leg(call_event::media_digit, leg);
+  e.digit = d;
+  return e;
+}
 
 call_event reinvite(const std::string& leg, const std::string& sdp) {
   return on_leg(call_event::reinvite, leg, 0, sdp);
@@ -153,9 +165,11 @@ std::string describe(const call_action& a, const call& c) {
     case call_action::cancel_leg: return "cancel:" + a.leg;
     case call_action::bye_leg: return "bye:" + a.leg;
     case call_action::bye_customer: return "bye:customer";
+    // "[digits=...]": the digits a collecting treatment's end reports.
     case call_action::emit:
       return v1::EventType_Name(a.event) + "@" + a.dn + "/" + a.other_dn +
-             (a.text.empty() ? "" : "(" + a.text + ")");
+             (a.text.empty() ? "" : "(" + a.text + ")") +
+             (a.collects ? "[digits=" + a.digits + "]" : "");
     // "-*": the call ended after the agent had answered it.
     case call_action::call_fact:
       return "fact:" + a.dn + (a.active ? "+" : "-") + (a.answered ? "*" : "");
@@ -263,6 +277,33 @@ std::vector<call_scenario> call_scenarios() {
                   {media_bye("CONN-1"), "", established},  // its BYE crossed ours
                   {customer_bye(), "bye:CONN-2 EventReleased@1001/555 fact:1001-* end", ended},
               }),
+      {"collected_digits_come_with_the_treatment_end",
+       kDefault,
+       {
+           kIncoming,
+           {collect_treatment(), "media:CONN-1>" + kCollect + "[offer]", routing},
+           {digit("CONN-1", '1'), "", routing},  // not answered yet: not collecting
+           {media_ok("CONN-1"), "resp:200[music] EventTreatmentApplied@5000/555", routing},
+           {digit("CONN-1", '4'), "", routing},
+           {digit("cust", '9'), "", routing},    // only the media server's count
+           {digit("CONN-1", '2'), "", routing},
+           {media_bye("CONN-1"), "EventTreatmentEnd@5000/555[digits=42]", routing},
+           {digit("CONN-1", '7'), "", routing},  // that leg is over
+       }},
+      {"collecting_treatment_stopped_by_the_route_reports_what_it_had",
+       kDefault,
+       {
+           kIncoming,
+           {collect_treatment(), "media:CONN-1>" + kCollect + "[offer]", routing},
+           {media_ok("CONN-1"), "resp:200[music] EventTreatmentApplied@5000/555", routing},
+           {digit("CONN-1", '5'), "", routing},
+           kRouteAfterMusic,
+           {answered("CONN-2", "o"), "EventRinging@1001/555 reinvite:cust[o]", connecting},
+           {reinvite_ok("cust", "a"),
+            "ack:CONN-2[a] bye:CONN-1 EventTreatmentEnd@5000/555[digits=5] "
+            "EventEstablished@1001/555",
+            established},
+       }},
       treated("media_server_hangs_up_and_the_caller_waits_answered",
               {
                   {media_bye("CONN-1"), "EventTreatmentEnd@5000/555", routing},

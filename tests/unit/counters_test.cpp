@@ -30,6 +30,7 @@ TEST(Counters, NamesAndKinds) {
       {counter_id::actors, "actors", true},
       {counter_id::notify_stale, "notify_stale", false},
       {counter_id::notify_bad_body, "notify_bad_body", false},
+      {counter_id::info_bad_body, "info_bad_body", false},
       {counter_id::tlib_requests, "tlib_requests", false},
       {counter_id::tlib_errors, "tlib_errors", false},
       {counter_id::tlib_events, "tlib_events", false},

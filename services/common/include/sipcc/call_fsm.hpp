@@ -144,6 +144,10 @@ struct call {
   // answered by it (then routes take RFC 3725 flow I: `handover`).
   std::string media_leg;
   media_state media = media_state::none;
+  // A collecting treatment: the digits its media server sent so far (SIP
+  // INFO), reported with EventTreatmentEnd.
+  bool media_collects = false;
+  std::string collected;
   bool customer_answered = false;
   bool handover = false;     // the agent leg was INVITEd without SDP, its ACK is ours
   uint64_t timer_gen = 0;    // router / no-answer timer generation
@@ -180,6 +184,7 @@ struct call_event {
     media_answered,      // 2xx on the media-server leg `leg`, with `sdp`
     media_failed,        // final >= 300, timeout or loss of the media-server leg `leg`, `status`
     media_bye,           // the media server hung up leg `leg`
+    media_digit,         // the media server on leg `leg` collected `digit`
   } what;
   call_event(kind k) : what(k) {}
   std::string leg;
@@ -193,6 +198,8 @@ struct call_event {
   std::string dn;            // release
   std::string ani, dnis;     // incoming
   std::string uri;           // treatment: the media server's Request-URI
+  bool collects = false;     // treatment: it collects digits
+  char digit = 0;            // media_digit
 };
 
 struct call_action {
@@ -234,6 +241,9 @@ struct call_action {
   std::string text;       // respond_customer: the phrase (empty: the standard one)
   std::string mailbox;
   bool listen = false;
+  // emit EventTreatmentEnd of a collecting treatment: the digits collected.
+  bool collects = false;
+  std::string digits;
 };
 
 struct call_settings {

@@ -25,6 +25,7 @@
   G(actors, "live entity actors, by kind")                                    \
   C(notify_stale, "NOTIFYs ignored as stale, by why (cseq, version)")         \
   C(notify_bad_body, "NOTIFY bodies that did not parse, by content type")     \
+  C(info_bad_body, "INFO bodies (DTMF) that did not parse, by content type")  \
   C(tlib_requests, "desktop requests, by request type")                       \
   C(tlib_errors, "EventError replies, by error code")                         \
   C(tlib_events, "events published, by event type")                           \

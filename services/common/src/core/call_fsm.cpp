@@ -98,6 +98,17 @@ std::string next_leg(call& c) { return c.conn_id + "-" + std::to_string(++c.outb
 void forget_media(call& c) {
   c.media = media_state::none;
   c.media_leg.clear();
+  c.media_collects = false;
+  c.collected.clear();
+}
+
+// EventTreatmentEnd on the RP; a collecting treatment's carries its digits.
+void treatment_end(const call& c, actions& a) {
+  emit(a, v1::EventTreatmentEnd, c.rp, c.ani);
+  if (c.media_collects) {
+    a.back().digits = c.collected;
+    a.back().collects = true;
+  }
 }
 
 // Takes the media server off the call. A media leg still unanswered is
@@ -105,7 +116,7 @@ void forget_media(call& c) {
 void stop_media(call& c, actions& a, const std::string& reason) {
   if (c.media == media_state::playing) {
     leg_command(a, call_action::bye_leg, c.media_leg);
-    emit(a, v1::EventTreatmentEnd, c.rp, c.ani);
+    treatment_end(c, a);
     forget_media(c);
   } else if (c.media == media_state::starting) {
     leg_command(a, call_action::cancel_leg, c.media_leg);
@@ -265,6 +276,7 @@ bool media_step(call& c, const call_event& ev, actions& a) {
         break;
       c.media_leg = next_leg(c);
       c.media = media_state::starting;
+      c.media_collects = ev.collects;
       {
         call_action x = act(call_action::invite_media);
         x.leg = c.media_leg;
@@ -298,8 +310,12 @@ bool media_step(call& c, const call_event& ev, actions& a) {
         emit(a, v1::EventTreatmentNotApplied, c.rp, c.ani,
              "media server answered " + std::to_string(ev.status));
       else if (c.media == media_state::playing)
-        emit(a, v1::EventTreatmentEnd, c.rp, c.ani);
+        treatment_end(c, a);
       forget_media(c);
+      break;
+    case call_event::media_digit:
+      if (media_leg && c.media == media_state::playing && c.media_collects)
+        c.collected += ev.digit;
       break;
     case call_event::reinvite:
       if (!media_leg)
@@ -544,6 +560,7 @@ std::vector<call_action> call_step(call& c, const call_event& ev, const call_set
     case call_event::media_answered:
     case call_event::media_failed:
     case call_event::media_bye:
+    case call_event::media_digit:
       break;  // handled by media_step
     case call_event::reinvite_answered:
     case call_event::reinvite_failed: {

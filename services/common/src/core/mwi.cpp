@@ -4,23 +4,10 @@
 #include <cctype>
 #include <charconv>
 
+#include "sipcc/text.hpp"
+
 namespace sipcc {
 namespace {
-
-std::string lower(std::string_view s) {
-  std::string out(s);
-  std::transform(out.begin(), out.end(), out.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return out;
-}
-
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t'))
-    s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r'))
-    s.remove_suffix(1);
-  return s;
-}
 
 constexpr std::string_view kClasses[] = {"voice-message",      "fax-message",  "pager-message",
                                          "multimedia-message", "text-message", "none"};
