@@ -62,6 +62,23 @@ void route(router_actor* self, const route_commands& routes) {
   }
 }
 
+// The Routing Point's treatment for a caller who has to wait. No reply is
+// awaited: callctl reports it on the RP (EventTreatmentApplied / NotApplied).
+void treat(router_actor* self, const std::string& conn_id, const std::string& rp,
+           const treatment_spec& t) {
+  auto& s = self->state;
+  v1::TRequest req;
+  req.set_schema(v1::SCHEMA_V1);
+  req.set_type(v1::TApplyTreatment);
+  req.set_reference_id(std::to_string(++s.next_reference));
+  req.set_this_dn(rp);
+  req.set_conn_id(conn_id);
+  req.set_treatment_type(t.type);
+  *req.mutable_treatment_parms() = t.parms;
+  s.nats->publish(subj::tlib_req(v1::TApplyTreatment, rp), req);
+  spdlog::info("ConnID {} waits at RP {}: {}", conn_id, rp, v1::TreatmentType_Name(t.type));
+}
+
 void on_event(router_actor* self, const std::string& subject, v1::TEvent& ev) {
   auto& core = *self->state.core;
   if (ev.conn_id().empty())
@@ -74,7 +91,10 @@ void on_event(router_actor* self, const std::string& subject, v1::TEvent& ev) {
       if (routes.empty())
         spdlog::debug("ConnID {} at RP {}: no route yet ({} waiting)", ev.conn_id(),
                       ev.this_dn(), core.waiting());
-      return route(self, routes);
+      route(self, routes);
+      if (auto* t = core.treatment_for(ev.conn_id()))
+        treat(self, ev.conn_id(), ev.this_dn(), *t);
+      return;
     }
     // Routed: by us (the reservation stays) or by someone else.
     case v1::EventRouteUsed:

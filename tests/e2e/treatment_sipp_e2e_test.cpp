@@ -11,6 +11,7 @@
 #include "call_gauges.hpp"
 #include "sipcc/bus_schema.hpp"
 #include "sipcc/v1/call.pb.h"
+#include "sipcc/v1/sip.pb.h"
 #include "sipp.hpp"
 
 namespace sipcc::test {
@@ -37,18 +38,34 @@ v1::KVList parms(const std::string& key, const std::string& value) {
 
 class TreatmentSipp : public ::testing::Test {
 protected:
-  void SetUp() override {
+  void SetUp() override { configure(false); }
+
+  // With the default router, 8000 routes to group Sales (agent a1) and plays
+  // music to a caller who waits; agent DN 1000's phone is registered on
+  // sipcc (published by the test), so presence knows it in service without
+  // subscribing to the SIPp media server.
+  void configure(bool router) {
     if (!sipp_installed())
       GTEST_SKIP() << "sipp (package sip-tester) is not on PATH";
     agent_port = free_port(SOCK_DGRAM);
     media_port = free_port(SOCK_DGRAM);
     system_options opts;
-    opts.dns = {{"1000", "Extension", "", "",
-                 "contact: \"sip:1000@127.0.0.1:" + std::to_string(agent_port) +
-                     "\", monitor: false"},
-                {"8000", "RoutingPoint", "", "router-timeout: 60"}};
     opts.asterisk_port = media_port;  // the media server is Asterisk
     opts.services = {{"sip-edge", "edge1"}, {"callctl", "callctl-0"}};
+    if (router) {
+      opts.dns = {{"1000", "Extension", "", "", "password: secret"},
+                  {"8000", "RoutingPoint", "",
+                   "router-timeout: 60, agent-group: Sales, treatment: \"Music MUSIC=default\""}};
+      opts.agents = {"a1"};
+      opts.extra_yaml = "agent-groups: [ { name: Sales, members: [a1] } ]\n";
+      opts.services.emplace_back("presence", "presence-0");
+      opts.services.emplace_back("router", "router-0");
+    } else {
+      opts.dns = {{"1000", "Extension", "", "",
+                   "contact: \"sip:1000@127.0.0.1:" + std::to_string(agent_port) +
+                       "\", monitor: false"},
+                  {"8000", "RoutingPoint", "", "router-timeout: 60"}};
+    }
     sys = std::make_unique<sipcc_system>(opts);
   }
 
@@ -221,6 +238,48 @@ TEST_F(TreatmentSipp, CollectedDigitsComeBackWithTheTreatmentEnd) {
   EXPECT_NE(m.front().message.start_line.find(";play=file:enter-account;maxdigits=4"),
             std::string::npos);
   route_and_hang_up(conn);
+  expect_nothing_dangles(*sys, kWait);
+}
+
+class TreatmentSippRouter : public TreatmentSipp {
+protected:
+  void SetUp() override { configure(true); }
+};
+
+// What a caller in queue hears: nobody is Ready, so the default router
+// applies the Routing Point's treatment (music); when the agent becomes
+// Ready the router routes the call, and the caller moves from the music to
+// the agent (RFC 3725 flow I).
+TEST_F(TreatmentSippRouter, MusicWhileQueuedThenTheRouterRoutesToTheReadyAgent) {
+  start("media-server-plays-music-until-bye.xml", "agent-answers-offerless-invite-with-an-offer.xml");
+  v1::Registration r;  // the agent's phone, registered on sipcc
+  r.set_schema(v1::SCHEMA_V1);
+  r.set_dn("1000");
+  r.set_contact("sip:1000@127.0.0.1:" + std::to_string(agent_port));
+  r.set_expires_s(600);
+  r.set_edge_id("edge1");
+  sys->recorder().client().publish(subj::reg("1000"), r);
+  ASSERT_TRUE(sys->recorder().wait_event("1000", v1::EventDNBackInService, kWait));
+  ASSERT_EQ(sys->request("1000", v1::TAgentLogin, "a1").type(), v1::EventAgentLogin);
+  auto conn = customer_calls("customer-hears-treatment-then-takes-the-agents-reinvite.xml", "500");
+  ASSERT_FALSE(conn.empty());
+  ASSERT_TRUE(sys->recorder().wait_event("8000", v1::EventTreatmentApplied, kWait))
+      << "logs in " << sys->dir();
+  ASSERT_EQ(sys->request("1000", v1::TAgentSetReady).type(), v1::EventAgentReady);
+  ASSERT_TRUE(sys->recorder().wait_event("1000", v1::EventReleased, kWait))
+      << "logs in " << sys->dir();
+  EXPECT_EQ(customer->wait_exit(kWait), 0) << customer->log();
+  EXPECT_EQ(agent->wait_exit(kWait), 0) << agent->log();
+  EXPECT_EQ(media->wait_exit(kWait), 0) << media->log();
+  EXPECT_EQ(sys->recorder().events("8000"),
+            (ev_list{v1::EventRouteRequest, v1::EventTreatmentApplied, v1::EventRouteUsed,
+                     v1::EventTreatmentEnd}));
+  auto m = media->trace();
+  ASSERT_FALSE(m.empty());
+  EXPECT_NE(m.front().message.start_line.find("sip:annc@"), std::string::npos);
+  EXPECT_NE(m.front().message.start_line.find(";play=moh:default;repeat=forever"),
+            std::string::npos);
+  expect_flow_i();
   expect_nothing_dangles(*sys, kWait);
 }
 

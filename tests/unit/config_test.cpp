@@ -64,7 +64,8 @@ TEST(ConfigDefaultFile, LoadsTheDemo) {
   // The default router's Routing Point.
   EXPECT_EQ(cfg.find_dn("8000")->options,
             (std::map<std::string, std::string>{
-                {"agent-group", "Sales"}, {"default-dn", "9999"}, {"max-wait", "120"}, {"router-timeout", "130"}}));
+                {"agent-group", "Sales"}, {"default-dn", "9999"}, {"max-wait", "120"}, {"router-timeout", "130"},
+                {"treatment", "Music MUSIC=default"}}));
 }
 
 TEST(ConfigLoad, MissingFileSaysCannotOpen) {
@@ -144,14 +145,16 @@ TEST(ConfigParse, AcceptedValues) {
       {"Routing Point options; default-dn may name a DN further down",
        "agent-logins: [ { id: a1 } ]\nagent-groups: [ { name: g, members: [a1] } ]\n"
        "dns:\n  - number: '8000'\n    type: RoutingPoint\n"
-       "    options: { agent-group: g, default-dn: '9999', router-timeout: 5, max-wait: 0 }\n"
+       "    options: { agent-group: g, default-dn: '9999', router-timeout: 5, max-wait: 0,\n"
+       "               treatment: 'Music MUSIC=jazz' }\n"
        "  - { number: '9999', type: Voicemail }\n",
        [](const config& c) {
          EXPECT_EQ(c.dns[0].options,
                    (std::map<std::string, std::string>{{"agent-group", "g"},
                                                        {"default-dn", "9999"},
                                                        {"router-timeout", "5"},
-                                                       {"max-wait", "0"}}));
+                                                       {"max-wait", "0"},
+                                                       {"treatment", "Music MUSIC=jazz"}}));
        }},
       {"registrar defaults", "",
        [](const config& c) {
@@ -203,6 +206,12 @@ TEST(ConfigParse, RejectsWithFileLineAndReason) {
       {"asterisk", "asterisk: { host: x }", "t.yaml:1: unknown key 'host' in asterisk"},
       {"presence", "presence:\n  rate: 5\n", "t.yaml:2: unknown key 'rate' in presence"},
       {"mwi", "mwi:\n  retry: 5\n", "t.yaml:2: unknown key 'retry' in mwi"},
+      {"RP treatment", "dns: [ { number: '8000', type: RoutingPoint, options: { treatment: Jazz } } ]",
+       "t.yaml:1: treatment: 'Jazz' is not a TreatmentType (Music, RingBack, Silence, Busy, "
+       "FastBusy, PlayAnnouncement, CollectDigits, PlayAnnouncementAndDigits)"},
+      {"RP treatment parms",
+       "dns: [ { number: '8000', type: RoutingPoint, options: { treatment: PlayAnnouncement } } ]",
+       "t.yaml:1: treatment: PROMPT is required"},
       {"mwi retry", "mwi: { retry-interval: 0 }", "t.yaml:1: retry-interval: must be >= 1, got 0"},
       {"mailbox box", "dns: [ { number: '1', mailbox: '@ctx' } ]",
        "t.yaml:1: mailbox: '@ctx' must be <box>@<context> with the box in [A-Za-z0-9_+-]"},

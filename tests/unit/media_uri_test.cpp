@@ -123,5 +123,49 @@ TEST(MediaUri, TreatmentsMapToMediaRequests) {
   }
 }
 
+TEST(MediaUri, TreatmentsWrittenAsConfigurationText) {
+  struct text_case {
+    const char* text;
+    v1::TreatmentType type;  // TREATMENT_UNSPECIFIED: rejected
+    std::vector<std::pair<std::string, std::string>> parms;
+    const char* error;
+  };
+  const std::vector<text_case> cases = {
+      {"Music", v1::Music, {}, ""},
+      {"  Music   MUSIC=jazz  DURATION=30 ", v1::Music, {{"MUSIC", "jazz"}, {"DURATION", "30"}},
+       ""},
+      {"PlayAnnouncement PROMPT=queue-welcome REPEAT=2", v1::PlayAnnouncement,
+       {{"PROMPT", "queue-welcome"}, {"REPEAT", "2"}}, ""},
+      {"RingBack", v1::RingBack, {}, ""},
+      {"", v1::TREATMENT_UNSPECIFIED, {}, "a TreatmentType is required"},
+      {"Jazz", v1::TREATMENT_UNSPECIFIED, {},
+       "'Jazz' is not a TreatmentType (Music, RingBack, Silence, Busy, FastBusy, "
+       "PlayAnnouncement, CollectDigits, PlayAnnouncementAndDigits)"},
+      {"TREATMENT_UNSPECIFIED", v1::TREATMENT_UNSPECIFIED, {},
+       "'TREATMENT_UNSPECIFIED' is not a TreatmentType (Music, RingBack, Silence, Busy, "
+       "FastBusy, PlayAnnouncement, CollectDigits, PlayAnnouncementAndDigits)"},
+      {"Music jazz", v1::TREATMENT_UNSPECIFIED, {}, "'jazz' is not KEY=VALUE"},
+      {"Music =x", v1::TREATMENT_UNSPECIFIED, {}, "'=x' is not KEY=VALUE"},
+      {"PlayAnnouncement", v1::TREATMENT_UNSPECIFIED, {}, "PROMPT is required"},
+  };
+  for (const auto& c : cases) {
+    SCOPED_TRACE(c.text);
+    std::string error;
+    auto t = parse_treatment(c.text, error);
+    if (c.type == v1::TREATMENT_UNSPECIFIED) {
+      EXPECT_FALSE(t);
+      EXPECT_EQ(error, c.error);
+      continue;
+    }
+    ASSERT_TRUE(t) << error;
+    EXPECT_EQ(t->type, c.type);
+    ASSERT_EQ(t->parms.pairs_size(), static_cast<int>(c.parms.size()));
+    for (size_t i = 0; i < c.parms.size(); ++i) {
+      EXPECT_EQ(t->parms.pairs(static_cast<int>(i)).key(), c.parms[i].first);
+      EXPECT_EQ(t->parms.pairs(static_cast<int>(i)).str(), c.parms[i].second);
+    }
+  }
+}
+
 }  // namespace
 }  // namespace sipcc

@@ -280,6 +280,36 @@ TEST(RouterCore, Scenarios) {
   }
 }
 
+// A caller who has to wait hears its Routing Point's treatment, once; one
+// routed at once, or at a Routing Point without one, hears nothing.
+TEST(RouterCore, WaitingCallsGetTheRoutingPointsTreatmentOnce) {
+  router_core core(parse_config(R"(
+agent-logins: [ { id: a1 } ]
+agent-groups: [ { name: Sales, members: [a1] } ]
+dns:
+  - { number: '2001', type: ACDPosition }
+  - { number: '8000', type: RoutingPoint, options: { agent-group: Sales, treatment: 'Music MUSIC=jazz' } }
+  - { number: '8001', type: RoutingPoint, options: { agent-group: Sales } }
+)",
+                                "t.yaml"));
+  auto treated = [&](const std::string& conn) {
+    auto* t = core.treatment_for(conn);
+    return t ? v1::TreatmentType_Name(t->type) + " " + t->parms.pairs(0).key() + "=" +
+                   t->parms.pairs(0).str()
+             : std::string("none");
+  };
+  EXPECT_TRUE(core.on_route_request("c1", "8000", 0).empty());  // nobody Ready: waits
+  EXPECT_EQ(treated("c1"), "Music MUSIC=jazz");
+  EXPECT_EQ(treated("c1"), "none");  // once
+  EXPECT_TRUE(core.on_route_request("c2", "8001", 1).empty());
+  EXPECT_EQ(treated("c2"), "none");  // its RP has no treatment
+  EXPECT_EQ(treated("c9"), "none");  // not a call of ours
+  // A Ready agent takes c1 at once; c3 then has nobody and waits.
+  EXPECT_EQ(core.on_dn_state(dn_state("2001", "a1", true, 0, 0)).size(), 1u);
+  EXPECT_EQ(core.on_route_request("c3", "8000", 2).size(), 0u);
+  EXPECT_EQ(treated("c3"), "Music MUSIC=jazz");
+}
+
 TEST(RouterCore, ServesRoutingPointsWithAGroup) {
   router_core core(parse_config(demo_yaml, "t.yaml"));
   EXPECT_EQ(core.routing_points(), (std::vector<std::string>{"8000", "8001", "8002"}));

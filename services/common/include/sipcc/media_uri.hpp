@@ -69,4 +69,14 @@ struct media_request {
 media_request treatment_request(v1::TreatmentType type, const v1::KVList& parms,
                                 const std::string& ms);
 
+// A treatment written as configuration text: the TreatmentType name, then
+// KEY=VALUE parameters separated by blanks, e.g. "Music MUSIC=jazz" or
+// "PlayAnnouncement PROMPT=queue-welcome REPEAT=2". Checked with
+// treatment_request; nullopt and `error` when it would be refused.
+struct treatment_spec {
+  v1::TreatmentType type = v1::TREATMENT_UNSPECIFIED;
+  v1::KVList parms;
+};
+std::optional<treatment_spec> parse_treatment(std::string_view text, std::string& error);
+
 }  // namespace sipcc

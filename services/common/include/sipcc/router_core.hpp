@@ -19,19 +19,22 @@
 // agent DN first, so a routed call is remembered for `forget_after_us`
 // after it stopped holding an agent). With `max-wait` > 0 a call waiting
 // that long is routed to the RP's default-dn (else the application's; with
-// none it keeps waiting). Routing Points without `agent-group` are left to
+// none it keeps waiting). A call that has to wait hears the RP's `treatment`
+// (once: treatment_for). Routing Points without `agent-group` are left to
 // other routers.
 #pragma once
 
 #include <cstdint>
 #include <deque>
 #include <map>
+#include <optional>
 #include <string>
 #include <unordered_map>
 #include <unordered_set>
 #include <vector>
 
 #include "sipcc/config.hpp"
+#include "sipcc/media_uri.hpp"
 #include "sipcc/v1/state.pb.h"
 
 namespace sipcc {
@@ -72,6 +75,10 @@ public:
   route_commands on_call_end(const std::string& conn_id, const std::string& dn);
   // Once a second: max-wait, and forgetting finished calls.
   route_commands on_tick(int64_t now_us);
+  // The treatment to apply to a call that waits at its RP (the RP's
+  // `treatment` option), once per call: nullptr when the call does not wait,
+  // had its treatment, or the RP has none.
+  const treatment_spec* treatment_for(const std::string& conn_id);
 
   // How long a call that neither waits nor holds an agent is remembered.
   static constexpr int64_t forget_after_us = 60'000'000;
@@ -87,6 +94,7 @@ private:
     std::unordered_set<std::string> members;  // AgentIDs of its group
     int64_t max_wait_us = 0;                  // 0: wait for ever
     std::string default_dn;                   // empty: none
+    std::optional<treatment_spec> treatment;  // what a waiting caller hears
   };
   struct ready_dn {
     std::string agent_id;
@@ -100,6 +108,7 @@ private:
     std::string agent_dn;        // reserved for this call, empty when none
     bool seen_on_dn = false;     // the agent DN's state has listed this ConnID
     int64_t idle_from_us = 0;    // first tick that found it neither waiting nor routed
+    bool treated = false;        // its RP's treatment was asked for
   };
 
   void apply_state(const v1::DnState& st);

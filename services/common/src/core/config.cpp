@@ -25,6 +25,8 @@
 #include <fmt/format.h>
 #include <yaml-cpp/yaml.h>
 
+#include "sipcc/media_uri.hpp"
+
 namespace sipcc {
 namespace {
 
@@ -259,6 +261,12 @@ std::string configured_group(const val& v) {
     v.fail(fmt::format("unknown agent group '{}'", name));
   return name;
 }
+// A treatment as text ("Music MUSIC=jazz"), checked as TApplyTreatment would be.
+std::string treatment(const val& v) {
+  std::string error;
+  if (!parse_treatment(v.text(), error)) v.fail(error);
+  return v.text();
+}
 // A DN's default-dn may name a DN further down the list: checked once the
 // whole list is read (see dn_references).
 std::string dn_token(const val& v) { return v.token(); }
@@ -289,8 +297,10 @@ const option_spec dn_options[] = {
     {"default-dn", dn_token},
     {"router-timeout", seconds},
     {"max-wait", seconds},
+    {"treatment", treatment},
 };
-constexpr const char* rp_options[] = {"agent-group", "default-dn", "router-timeout", "max-wait"};
+constexpr const char* rp_options[] = {"agent-group", "default-dn", "router-timeout", "max-wait",
+                                      "treatment"};
 const option_spec agent_options[] = {
     {"no-answer-timeout", seconds},
     {"no-answer-action", no_answer_action},

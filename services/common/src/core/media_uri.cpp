@@ -183,4 +183,46 @@ media_request treatment_request(v1::TreatmentType type, const v1::KVList& parms,
   return r;
 }
 
+std::optional<treatment_spec> parse_treatment(std::string_view text, std::string& error) {
+  treatment_spec t;
+  bool first = true;
+  size_t pos = 0;
+  while (pos < text.size()) {
+    while (pos < text.size() && text[pos] == ' ')
+      ++pos;
+    if (pos == text.size())
+      break;
+    auto end = text.find(' ', pos);
+    auto word = std::string(text.substr(pos, end == std::string_view::npos ? text.npos : end - pos));
+    pos = end == std::string_view::npos ? text.size() : end;
+    if (first) {
+      first = false;
+      if (!v1::TreatmentType_Parse(word, &t.type) || t.type == v1::TREATMENT_UNSPECIFIED) {
+        error = "'" + word + "' is not a TreatmentType (Music, RingBack, Silence, Busy, " +
+                "FastBusy, PlayAnnouncement, CollectDigits, PlayAnnouncementAndDigits)";
+        return std::nullopt;
+      }
+      continue;
+    }
+    auto eq = word.find('=');
+    if (eq == std::string::npos || eq == 0) {
+      error = "'" + word + "' is not KEY=VALUE";
+      return std::nullopt;
+    }
+    auto* kv = t.parms.add_pairs();
+    kv->set_key(word.substr(0, eq));
+    kv->set_str(word.substr(eq + 1));
+  }
+  if (first) {
+    error = "a TreatmentType is required";
+    return std::nullopt;
+  }
+  auto checked = treatment_request(t.type, t.parms, "ms");
+  if (!checked.error.empty()) {
+    error = checked.error;
+    return std::nullopt;
+  }
+  return t;
+}
+
 }  // namespace sipcc

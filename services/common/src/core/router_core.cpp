@@ -25,6 +25,10 @@ router_core::router_core(const config& cfg) {
       plan.default_dn = d->second;
     else if (auto a = cfg.app_options.find("default-dn"); a != cfg.app_options.end())
       plan.default_dn = a->second;
+    if (auto t = dn.options.find("treatment"); t != dn.options.end()) {
+      std::string error;  // the configuration has checked it
+      plan.treatment = parse_treatment(t->second, error);
+    }
     plans_.emplace(dn.number, std::move(plan));
     queues_[dn.number];
   }
@@ -100,6 +104,17 @@ route_commands router_core::on_route_request(const std::string& conn_id, const s
   c.waiting = true;
   queues_[rp].push_front(conn_id);
   return dispatch();
+}
+
+const treatment_spec* router_core::treatment_for(const std::string& conn_id) {
+  const auto it = calls_.find(conn_id);
+  if (it == calls_.end() || !it->second.waiting || it->second.treated)
+    return nullptr;
+  const auto& plan = plans_.at(it->second.rp);
+  if (!plan.treatment)
+    return nullptr;
+  it->second.treated = true;
+  return &*plan.treatment;
 }
 
 route_commands router_core::on_route_used(const std::string& conn_id,
