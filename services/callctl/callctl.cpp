@@ -1,4 +1,5 @@
 #include "callctl.hpp"
+#include "call_messages.hpp"
 
 #include <algorithm>
 #include <cstring>
@@ -23,17 +24,11 @@
 #include "sipcc/v1/sip.pb.h"
 #include "sipcc/v1/state.pb.h"
 
-CAF_ALLOW_UNSAFE_MESSAGE_TYPE(sipcc::v1::LegEvent)
-CAF_ALLOW_UNSAFE_MESSAGE_TYPE(sipcc::v1::TRequest)
-
 namespace sipcc::callctl {
 
 namespace {
 
-using leg_atom = caf::atom_constant<caf::atom("leg")>;
-using req_atom = caf::atom_constant<caf::atom("req")>;
 using timer_atom = caf::atom_constant<caf::atom("timer")>;
-using leg_map_atom = caf::atom_constant<caf::atom("legmap")>;
 
 // What every call actor needs from the process; read-only after start-up
 // except the DN -> logged-in agent map, which only the registry touches.
@@ -134,9 +129,7 @@ constexpr uint32_t kMediaAnswerMs = 5000;
 
 void leg_command(call_actor* self, const std::string& leg_id, v1::LegCommand cmd) {
   auto& s = self->state;
-  cmd.set_schema(v1::SCHEMA_V1);
-  cmd.set_leg_id(leg_id);
-  s.sh->nats->publish(subj::edge_leg(s.customer_edge), cmd);
+  publish_leg_command(*s.sh->nats, s.customer_edge, leg_id, std::move(cmd));
 }
 
 route_target target_for(const call_state_t& s, const std::string& dn_number,
@@ -254,21 +247,13 @@ void carry_out(call_actor* self, const std::vector<call_action>& actions) {
         break;
       }
       case call_action::emit: {
-        v1::TEvent ev;
-        ev.set_schema(v1::SCHEMA_V1);
-        ev.set_type(a.event);
-        ev.set_this_dn(a.dn);
-        ev.set_other_dn(a.other_dn);
-        ev.set_conn_id(c.conn_id);
+        auto ev = call_tevent(a.event, a.dn, a.other_dn, c.conn_id);
         ev.set_call_id(s.customer_call_id);
         ev.set_ani(c.ani);
         ev.set_dnis(c.dnis);
         *ev.mutable_user_data() = c.user_data;
-        if (!a.text.empty()) {
-          auto* kv = ev.mutable_reasons()->add_pairs();
-          kv->set_key("Reason");
-          kv->set_str(a.text);
-        }
+        if (!a.text.empty())
+          set_reason(ev, a.text);
         if (a.collects) {
           ev.set_collected_digits(a.digits);
           if (!a.digits.empty()) {
@@ -277,28 +262,18 @@ void carry_out(call_actor* self, const std::vector<call_action>& actions) {
             kv->set_str(a.digits.substr(a.digits.size() - 1));
           }
         }
-        ev.set_timestamp_us(now_us());
-        s.sh->nats->publish(subj::tlib_evt(a.dn), ev);
+        publish_call_event(*s.sh->nats, ev);
         if (!s.treatment_reply_to.empty() && (a.event == v1::EventTreatmentApplied ||
                                               a.event == v1::EventTreatmentNotApplied)) {
           ev.set_reference_id(s.treatment_ref);
           s.sh->nats->publish(s.treatment_reply_to, ev);
           s.treatment_reply_to.clear();
         }
-        process_counters().add(counter_id::tlib_events, v1::EventType_Name(a.event));
-        spdlog::info("ConnID {}: {} on DN {}", c.conn_id, v1::EventType_Name(a.event), a.dn);
         break;
       }
-      case call_action::call_fact: {
-        v1::DnCallFact f;
-        f.set_schema(v1::SCHEMA_V1);
-        f.set_dn(a.dn);
-        f.set_conn_id(c.conn_id);
-        f.set_active(a.active);
-        f.set_answered(a.answered);
-        s.sh->nats->publish(subj::dn_calls(a.dn), f);
+      case call_action::call_fact:
+        publish_call_fact(*s.sh->nats, a.dn, c.conn_id, a.active, a.answered);
         break;
-      }
       case call_action::arm_timer:
         self->delayed_send(self, std::chrono::milliseconds(a.ms), timer_atom::value, c.timer_gen);
         break;
