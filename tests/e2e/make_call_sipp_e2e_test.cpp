@@ -3,6 +3,8 @@
 // takes the answer in the ACK) and as the destination (ACD Position 2000, or
 // a number on Asterisk); sip-edge and callctl run for real. The test plays
 // the desktop.
+#include <algorithm>
+
 #include <gtest/gtest.h>
 #include <sys/socket.h>
 
@@ -29,7 +31,10 @@ std::string reason_of(const v1::TEvent& ev) {
 
 class MakeCallSipp : public ::testing::Test {
 protected:
-  void SetUp() override {
+  void SetUp() override { configure(false); }
+
+  // With `presence`, presence runs too and follows the calls' DnCallFacts.
+  void configure(bool presence) {
     if (!sipp_installed())
       GTEST_SKIP() << "sipp (package sip-tester) is not on PATH";
     agent_port = free_port(SOCK_DGRAM);
@@ -37,6 +42,8 @@ protected:
     system_options opts;
     opts.asterisk_port = dest_port;  // numbers that are not DNs are dialled there
     opts.services = {{"sip-edge", "edge1"}, {"callctl", "callctl-0"}};
+    if (presence)
+      opts.services.emplace_back("presence", "presence-0");
     auto phone = [](const std::string& dn, uint16_t port) {
       return "contact: \"sip:" + dn + "@127.0.0.1:" + std::to_string(port) + "\", monitor: false";
     };
@@ -209,6 +216,55 @@ TEST_F(MakeCallSipp, TheAgentsPhoneIsBusy) {
       },
       kWait);
   EXPECT_TRUE(fact_off);
+  expect_nothing_dangles(*sys, kWait);
+}
+
+class MakeCallSippPresence : public MakeCallSipp {
+protected:
+  void SetUp() override { configure(true); }
+
+  // Waits for a DnState of `dn` that lists ConnID `conn` (or, with `has`
+  // false, that no longer does after one did).
+  bool wait_dn_state(const std::string& dn, const std::string& conn, bool has) {
+    bool seen = false;
+    return sys->recorder()
+        .wait(
+            [&](const bus_msg& m) {
+              v1::DnState st;
+              if (m.subject != subj::state_dn(dn) || !st.ParseFromString(m.data))
+                return false;
+              bool lists = std::find(st.sipcc_calls().begin(), st.sipcc_calls().end(), conn) !=
+                           st.sipcc_calls().end();
+              seen = seen || lists;
+              return has ? lists : seen && !lists;
+            },
+            kWait)
+        .has_value();
+  }
+};
+
+TEST_F(MakeCallSippPresence, BothDnsHaveTheCallUntilOtherDnReleasesIt) {
+  start("agent-answers-offerless-invite-then-waits-for-bye.xml",
+        "destination-answers-the-offer-then-waits-for-bye.xml");
+  auto conn = dial("2000");
+  auto& rec = sys->recorder();
+  ASSERT_TRUE(rec.wait_event("2000", v1::EventEstablished, kWait)) << "logs in " << sys->dir();
+  EXPECT_TRUE(wait_dn_state("1000", conn, true));
+  EXPECT_TRUE(wait_dn_state("2000", conn, true));
+  // Only the call's own DNs may release it.
+  auto stranger = release_call("8000", conn);
+  EXPECT_EQ(stranger.type(), v1::EventError);
+  EXPECT_EQ(stranger.error_code(), v1::ERR_INVALID_STATE);
+  EXPECT_EQ(stranger.error_message(), "DN 8000 is not on call " + conn);
+  auto released = release_call("2000", conn);
+  EXPECT_EQ(released.type(), v1::EventReleased) << released.error_message();
+  EXPECT_EQ(released.this_dn(), "2000");
+  ASSERT_TRUE(rec.wait_event("1000", v1::EventReleased, kWait));
+  ASSERT_TRUE(rec.wait_event("2000", v1::EventReleased, kWait));
+  EXPECT_TRUE(wait_dn_state("1000", conn, false));
+  EXPECT_TRUE(wait_dn_state("2000", conn, false));
+  expect_sipp_done();
+  expect_flow_i();
   expect_nothing_dangles(*sys, kWait);
 }
 
