@@ -29,6 +29,12 @@ std::string reason_of(const v1::TEvent& ev) {
   return "";
 }
 
+void expect_error(const v1::TEvent& ev, v1::ErrorCode code, const std::string& message) {
+  EXPECT_EQ(ev.type(), v1::EventError) << message;
+  EXPECT_EQ(ev.error_code(), code) << message;
+  EXPECT_EQ(ev.error_message(), message);
+}
+
 class MakeCallSipp : public ::testing::Test {
 protected:
   void SetUp() override { configure(false); }
@@ -152,10 +158,7 @@ TEST_F(MakeCallSipp, MadeToAnAgentDnAndReleasedByTReleaseCall) {
   }
 
   // One call per DN at a time.
-  auto second = make_call("1000", "2000");
-  EXPECT_EQ(second.type(), v1::EventError);
-  EXPECT_EQ(second.error_code(), v1::ERR_INVALID_STATE);
-  EXPECT_EQ(second.error_message(), "ThisDN 1000 has a call already");
+  expect_error(make_call("1000", "2000"), v1::ERR_INVALID_STATE, "ThisDN 1000 has a call already");
 
   auto released = release_call("1000", conn);
   EXPECT_EQ(released.type(), v1::EventReleased) << released.error_message();
@@ -181,9 +184,8 @@ TEST_F(MakeCallSipp, TheDestinationHangsUp) {
   EXPECT_EQ(rec.events("2000"), kBothUpThenReleased2000);
   expect_flow_i();
   // The call is over: its ConnID is no longer known.
-  auto late = release_call("1000", conn);
-  EXPECT_EQ(late.type(), v1::EventError);
-  EXPECT_EQ(late.error_code(), v1::ERR_INVALID_STATE);
+  expect_error(release_call("1000", conn), v1::ERR_INVALID_STATE,
+               "no call with ConnID '" + conn + "'");
   expect_nothing_dangles(*sys, kWait);
 }
 
@@ -252,10 +254,8 @@ TEST_F(MakeCallSippPresence, BothDnsHaveTheCallUntilOtherDnReleasesIt) {
   EXPECT_TRUE(wait_dn_state("1000", conn, true));
   EXPECT_TRUE(wait_dn_state("2000", conn, true));
   // Only the call's own DNs may release it.
-  auto stranger = release_call("8000", conn);
-  EXPECT_EQ(stranger.type(), v1::EventError);
-  EXPECT_EQ(stranger.error_code(), v1::ERR_INVALID_STATE);
-  EXPECT_EQ(stranger.error_message(), "DN 8000 is not on call " + conn);
+  expect_error(release_call("8000", conn), v1::ERR_INVALID_STATE,
+               "DN 8000 is not on call " + conn);
   auto released = release_call("2000", conn);
   EXPECT_EQ(released.type(), v1::EventReleased) << released.error_message();
   EXPECT_EQ(released.this_dn(), "2000");
@@ -284,15 +284,11 @@ TEST_F(MakeCallSipp, BadRequestsGetTheirErrorAndSendNoSip) {
   };
   for (auto& r : rows) {
     auto ev = make_call(r.this_dn, r.other_dn);
-    EXPECT_EQ(ev.type(), v1::EventError) << r.message;
-    EXPECT_EQ(ev.error_code(), r.code) << r.message;
-    EXPECT_EQ(ev.error_message(), r.message);
+    expect_error(ev, r.code, r.message);
     EXPECT_EQ(ev.reference_id(), "mk");
   }
-  auto unknown = release_call("1000", "00000000deadbeef");
-  EXPECT_EQ(unknown.type(), v1::EventError);
-  EXPECT_EQ(unknown.error_code(), v1::ERR_INVALID_STATE);
-  EXPECT_EQ(unknown.error_message(), "no call with ConnID '00000000deadbeef'");
+  expect_error(release_call("1000", "00000000deadbeef"), v1::ERR_INVALID_STATE,
+               "no call with ConnID '00000000deadbeef'");
   for (auto& m : sys->recorder().all())
     EXPECT_NE(m.subject, subj::edge_leg("edge1")) << "a leg command was sent";
   expect_nothing_dangles(*sys, kWait);
