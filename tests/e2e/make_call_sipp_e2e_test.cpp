@@ -268,6 +268,24 @@ TEST_F(MakeCallSippPresence, BothDnsHaveTheCallUntilOtherDnReleasesIt) {
   expect_nothing_dangles(*sys, kWait);
 }
 
+// A routed call on ThisDN is known from presence's DN state: no TMakeCall
+// from it meanwhile.
+TEST_F(MakeCallSippPresence, ThisDnWithARoutedCallCannotMakeOne) {
+  start("sn:uas", "");
+  std::unique_ptr<sipp_run> customer;
+  auto conn = customer_calls(*sys, customer, "sn:uac", "2000", "8000", kWait);
+  ASSERT_FALSE(conn.empty());
+  EXPECT_EQ(sys->route_call("8000", conn, "1000").type(), v1::EventRouteUsed);
+  ASSERT_TRUE(sys->recorder().wait_event("1000", v1::EventEstablished, kWait))
+      << "logs in " << sys->dir();
+  ASSERT_TRUE(wait_dn_state("1000", conn, true));
+  expect_error(make_call("1000", "2000"), v1::ERR_INVALID_STATE, "ThisDN 1000 has a call already");
+  ASSERT_TRUE(sys->recorder().wait_event("1000", v1::EventReleased, kWait));
+  EXPECT_EQ(customer->wait_exit(kWait), 0) << customer->log();
+  expect_sipp_done();
+  expect_nothing_dangles(*sys, kWait);
+}
+
 TEST_F(MakeCallSipp, BadRequestsGetTheirErrorAndSendNoSip) {
   sys->start_services();
   struct row {
