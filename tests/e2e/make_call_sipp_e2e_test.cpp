@@ -268,6 +268,33 @@ TEST_F(MakeCallSippPresence, BothDnsHaveTheCallUntilOtherDnReleasesIt) {
   expect_nothing_dangles(*sys, kWait);
 }
 
+TEST_F(MakeCallSipp, HoldIsRefusedWith488AndTheCallStays) {
+  start("agent-holds-a-made-call-and-gets-488.xml",
+        "destination-answers-the-offer-then-waits-for-bye.xml");
+  auto conn = dial("2000");
+  auto& rec = sys->recorder();
+  auto refused = rec.wait(
+      [](const bus_msg& m) {
+        v1::LegCommand cmd;
+        return m.subject == subj::edge_leg("edge1") && cmd.ParseFromString(m.data) &&
+               cmd.has_respond() && cmd.respond().status() == 488;
+      },
+      kWait);
+  ASSERT_TRUE(refused) << "logs in " << sys->dir();
+  EXPECT_EQ(release_call("1000", conn).type(), v1::EventReleased);
+  ASSERT_TRUE(rec.wait_event("2000", v1::EventReleased, kWait));
+  expect_sipp_done();
+  EXPECT_EQ(rec.events("1000"), kBothUpThenReleased1000);
+  // The hold never reached the destination.
+  auto d = dest->trace();
+  EXPECT_EQ(std::count_if(d.begin(), d.end(),
+                          [](const traced& m) {
+                            return !m.sent && m.message.start_line.rfind("INVITE", 0) == 0;
+                          }),
+            1);
+  expect_nothing_dangles(*sys, kWait);
+}
+
 // A routed call on ThisDN is known from presence's DN state: no TMakeCall
 // from it meanwhile.
 TEST_F(MakeCallSippPresence, ThisDnWithARoutedCallCannotMakeOne) {
