@@ -8,14 +8,15 @@
 //  [dialing] --agent 2xx with the offer--> INVITE the destination leg with
 //     |        that offer -> [calling]
 //     | agent 2xx without SDP: ACK and BYE it, released "agent phone sent no offer"
-//     | agent >= 300 / timeout: released "agent phone answered <status>"
-//     | TReleaseCall / the agent leg gone: CANCEL the agent leg, released
+//     | agent >= 300 / timeout / its leg gone: released "agent phone answered <status>"
+//     | TReleaseCall: CANCEL the agent leg, released
 //  [calling] --destination 18x--> EventRinging(OtherDN) once, if configured
 //     | destination 2xx: ACK the agent leg with its answer,
 //     |   EventEstablished on both DNs -> [established]
 //     | destination >= 300 / timeout: ACK and BYE the agent leg,
 //     |   released "destination answered <status>"
-//     | TReleaseCall / agent BYE: CANCEL the destination, ACK and BYE the agent
+//     | TReleaseCall: CANCEL the destination, ACK and BYE the agent, released
+//     | agent BYE (its 2xx was never ACKed in time): CANCEL the destination, released
 //  [established] --BYE from either leg / TReleaseCall--> BYE the other leg(s), released
 //
 // "released": facts off, EventReleased on ThisDN (with the Reason, when

@@ -64,10 +64,6 @@ void ack_and_bye_agent(const make_call& c, out& o) {
   o.push_back(leg_action(act::bye_leg, c.agent_leg));
 }
 
-std::string status_text(const make_call_event& ev) {
-  return ev.status ? std::to_string(ev.status) : std::string("nothing");
-}
-
 }  // namespace
 
 out make_call_start(make_call& c) {
@@ -109,7 +105,7 @@ out make_call_step(make_call& c, const make_call_event& ev) {
         o.push_back(inv);
         c.state = make_call_state::calling;
       } else if (ev.what == make_call_event::agent_failed && from_agent) {
-        released(c, o, "agent phone answered " + status_text(ev));
+        released(c, o, "agent phone answered " + std::to_string(ev.status));
       } else if (ev.what == make_call_event::release) {
         o.push_back(leg_action(act::cancel_leg, c.agent_leg));
         released(c, o, "");
@@ -129,7 +125,7 @@ out make_call_step(make_call& c, const make_call_event& ev) {
         c.state = make_call_state::established;
       } else if (ev.what == make_call_event::dest_failed && from_dest) {
         ack_and_bye_agent(c, o);
-        released(c, o, "destination answered " + status_text(ev));
+        released(c, o, "destination answered " + std::to_string(ev.status));
       } else if ((ev.what == make_call_event::agent_bye && from_agent) ||
                  ev.what == make_call_event::release) {
         // A 2xx crossing the CANCEL finds no call: callctl's audit drops the leg.
