@@ -1,4 +1,6 @@
 #include "callctl.hpp"
+#include "call_messages.hpp"
+#include "make_call.hpp"
 
 #include <algorithm>
 #include <cstring>
@@ -23,17 +25,11 @@
 #include "sipcc/v1/sip.pb.h"
 #include "sipcc/v1/state.pb.h"
 
-CAF_ALLOW_UNSAFE_MESSAGE_TYPE(sipcc::v1::LegEvent)
-CAF_ALLOW_UNSAFE_MESSAGE_TYPE(sipcc::v1::TRequest)
-
 namespace sipcc::callctl {
 
 namespace {
 
-using leg_atom = caf::atom_constant<caf::atom("leg")>;
-using req_atom = caf::atom_constant<caf::atom("req")>;
 using timer_atom = caf::atom_constant<caf::atom("timer")>;
-using leg_map_atom = caf::atom_constant<caf::atom("legmap")>;
 
 // What every call actor needs from the process; read-only after start-up
 // except the DN -> logged-in agent map, which only the registry touches.
@@ -134,9 +130,7 @@ constexpr uint32_t kMediaAnswerMs = 5000;
 
 void leg_command(call_actor* self, const std::string& leg_id, v1::LegCommand cmd) {
   auto& s = self->state;
-  cmd.set_schema(v1::SCHEMA_V1);
-  cmd.set_leg_id(leg_id);
-  s.sh->nats->publish(subj::edge_leg(s.customer_edge), cmd);
+  publish_leg_command(*s.sh->nats, s.customer_edge, leg_id, std::move(cmd));
 }
 
 route_target target_for(const call_state_t& s, const std::string& dn_number,
@@ -254,21 +248,13 @@ void carry_out(call_actor* self, const std::vector<call_action>& actions) {
         break;
       }
       case call_action::emit: {
-        v1::TEvent ev;
-        ev.set_schema(v1::SCHEMA_V1);
-        ev.set_type(a.event);
-        ev.set_this_dn(a.dn);
-        ev.set_other_dn(a.other_dn);
-        ev.set_conn_id(c.conn_id);
+        auto ev = call_tevent(a.event, a.dn, a.other_dn, c.conn_id);
         ev.set_call_id(s.customer_call_id);
         ev.set_ani(c.ani);
         ev.set_dnis(c.dnis);
         *ev.mutable_user_data() = c.user_data;
-        if (!a.text.empty()) {
-          auto* kv = ev.mutable_reasons()->add_pairs();
-          kv->set_key("Reason");
-          kv->set_str(a.text);
-        }
+        if (!a.text.empty())
+          set_reason(ev, a.text);
         if (a.collects) {
           ev.set_collected_digits(a.digits);
           if (!a.digits.empty()) {
@@ -277,28 +263,18 @@ void carry_out(call_actor* self, const std::vector<call_action>& actions) {
             kv->set_str(a.digits.substr(a.digits.size() - 1));
           }
         }
-        ev.set_timestamp_us(now_us());
-        s.sh->nats->publish(subj::tlib_evt(a.dn), ev);
+        publish_call_event(*s.sh->nats, ev);
         if (!s.treatment_reply_to.empty() && (a.event == v1::EventTreatmentApplied ||
                                               a.event == v1::EventTreatmentNotApplied)) {
           ev.set_reference_id(s.treatment_ref);
           s.sh->nats->publish(s.treatment_reply_to, ev);
           s.treatment_reply_to.clear();
         }
-        process_counters().add(counter_id::tlib_events, v1::EventType_Name(a.event));
-        spdlog::info("ConnID {}: {} on DN {}", c.conn_id, v1::EventType_Name(a.event), a.dn);
         break;
       }
-      case call_action::call_fact: {
-        v1::DnCallFact f;
-        f.set_schema(v1::SCHEMA_V1);
-        f.set_dn(a.dn);
-        f.set_conn_id(c.conn_id);
-        f.set_active(a.active);
-        f.set_answered(a.answered);
-        s.sh->nats->publish(subj::dn_calls(a.dn), f);
+      case call_action::call_fact:
+        publish_call_fact(*s.sh->nats, a.dn, c.conn_id, a.active, a.answered);
         break;
-      }
       case call_action::arm_timer:
         self->delayed_send(self, std::chrono::milliseconds(a.ms), timer_atom::value, c.timer_gen);
         break;
@@ -600,6 +576,10 @@ struct registry_state {
     int misses = 0;  // consecutive audits of its edge that did not list it
   };
   std::unordered_map<std::string, leg_info> legs;     // leg id -> its call
+  // A DN has one call at a time from TMakeCall: ThisDN -> its ConnID, and the
+  // DNs whose state (presence) lists a sipcc call (a routed one, say).
+  std::unordered_map<std::string, std::string> made_calls;
+  std::unordered_set<std::string> dns_with_calls;
   static inline const char* name = "callctl-registry";
 };
 
@@ -661,6 +641,78 @@ void gauge(registry_actor* self) {
                          static_cast<int64_t>(self->state.calls.size()));
 }
 
+// The phone of a DN as routed calls reach it, and the edge to send through;
+// empty for a DN registered on sipcc without a binding.
+std::pair<std::string, std::string> phone_of(const shared& sh, const dn_config& dn) {
+  if (!dn.registers_on_sipcc())
+    return {contact_uri(dn, *sh.cfg), sh.cfg->edge_id};
+  auto bindings = sh.dir.bindings();
+  auto b = bindings->find(dn.number);
+  if (b == bindings->end())
+    return {};
+  return {b->second.back().contact, b->second.back().edge};
+}
+
+bool is_agent_dn(const dn_config* dn) {
+  return dn && (dn->type == v1::Extension || dn->type == v1::ACDPosition);
+}
+
+// TMakeCall: every check comes before any SIP; then the call's own actor
+// (make_call.cpp) dials ThisDN's phone and answers with its EventDialing.
+void start_make_call(registry_actor* self, const v1::TRequest& req, const std::string& reply_to) {
+  auto& s = self->state;
+  const auto& cfg = *s.sh->cfg;
+  const auto& this_dn = req.this_dn();
+  const auto& other_dn = req.other_dn();
+  auto refuse = [&](v1::ErrorCode code, const std::string& msg) {
+    reply_error(self, reply_to, req, code, msg);
+  };
+  auto* dn = cfg.find_dn(this_dn);
+  if (!dn)
+    return refuse(v1::ERR_UNKNOWN_DN, "ThisDN " + this_dn + " is not configured");
+  if (!is_agent_dn(dn))
+    return refuse(v1::ERR_DN_TYPE, "ThisDN " + this_dn + " is a " + v1::DnType_Name(dn->type) +
+                                       ", not an Extension or ACDPosition");
+  if (other_dn.empty())
+    return refuse(v1::ERR_BAD_REQUEST, "TMakeCall needs an OtherDN");
+  // It goes into a Request-URI as it is: the characters a DN may have.
+  if (other_dn.find_first_not_of("0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+                                 "abcdefghijklmnopqrstuvwxyz_+-") != std::string::npos)
+    return refuse(v1::ERR_BAD_REQUEST, "OtherDN '" + other_dn + "' is not a number to dial");
+  if (other_dn == this_dn)
+    return refuse(v1::ERR_BAD_REQUEST, "OtherDN is ThisDN " + this_dn);
+  if (s.made_calls.count(this_dn) || s.dns_with_calls.count(this_dn))
+    return refuse(v1::ERR_INVALID_STATE, "ThisDN " + this_dn + " has a call already");
+  make_call_setup setup;
+  auto [agent_uri, edge] = phone_of(*s.sh, *dn);
+  if (agent_uri.empty())
+    return refuse(v1::ERR_INVALID_STATE, "ThisDN " + this_dn + " has no registered phone");
+  auto& c = setup.call;
+  c.agent_uri = agent_uri;
+  setup.edge = edge;
+  auto* other = cfg.find_dn(other_dn);
+  c.other_configured = is_agent_dn(other);
+  if (other) {
+    c.dest_uri = phone_of(*s.sh, *other).first;
+    if (c.dest_uri.empty())
+      return refuse(v1::ERR_INVALID_STATE, "OtherDN " + other_dn + " has no registered phone");
+  } else {
+    c.dest_uri = "sip:" + other_dn + "@" + cfg.asterisk.str();
+  }
+  c.this_dn = this_dn;
+  c.other_dn = other_dn;
+  c.conn_id = s.ids->next();
+  setup.nats = s.sh->nats;
+  setup.owner = s.sh->owner;
+  setup.from_host = cfg.sip_bind.str();
+  setup.reply_to = reply_to;
+  setup.reference_id = req.reference_id();
+  auto conn = c.conn_id;
+  s.calls.emplace(conn, spawn_make_call(self, std::move(setup)));
+  s.made_calls[this_dn] = conn;
+  gauge(self);
+}
+
 caf::behavior registry_behavior(registry_actor* self, shared* sh) {
   self->state.sh = sh;
   self->state.ids = std::make_unique<conn_id_generator>(
@@ -674,6 +726,8 @@ caf::behavior registry_behavior(registry_actor* self, shared* sh) {
         it = s.calls.erase(it);
         for (auto l = s.legs.begin(); l != s.legs.end();)
           l = l->second.conn_id == conn ? s.legs.erase(l) : std::next(l);
+        for (auto m = s.made_calls.begin(); m != s.made_calls.end();)
+          m = m->second == conn ? s.made_calls.erase(m) : std::next(m);
       } else {
         ++it;
       }
@@ -723,6 +777,8 @@ caf::behavior registry_behavior(registry_actor* self, shared* sh) {
             process_counters().add(counter_id::tlib_requests, v1::RequestType_Name(req.type()));
             if (req.this_dn().empty())
               req.set_this_dn(subject.substr(subject.rfind('.') + 1));
+            if (req.type() == v1::TMakeCall)
+              return start_make_call(self, req, reply);
             auto c = s.calls.find(req.conn_id());
             if (c == s.calls.end())
               return reply_error(self, reply, req, v1::ERR_INVALID_STATE,
@@ -781,6 +837,10 @@ caf::behavior registry_behavior(registry_actor* self, shared* sh) {
             v1::DnState st;
             if (!decode_bus(subject, data, st, "state_dn"))
               return;
+            if (st.sipcc_calls_size() > 0)
+              s.dns_with_calls.insert(st.dn());
+            else
+              s.dns_with_calls.erase(st.dn());
             // Most DN states are about calls, not logins: no copy for those.
             auto agents = s.sh->dir.agents();
             auto it = agents->find(st.dn());

@@ -1,0 +1,42 @@
+// What the registry and the call actors share: the messages between them,
+// and how a call publishes its leg commands, T-Library events and DnCallFacts.
+#pragma once
+
+#include <string>
+
+#include <caf/all.hpp>
+
+#include "sipcc/bus.hpp"
+#include "sipcc/v1/call.pb.h"
+#include "sipcc/v1/tlib.pb.h"
+
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(sipcc::v1::LegEvent)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(sipcc::v1::TRequest)
+
+namespace sipcc::callctl {
+
+// registry -> call: a leg event, a call request (with its reply inbox).
+using leg_atom = caf::atom_constant<caf::atom("leg")>;
+using req_atom = caf::atom_constant<caf::atom("req")>;
+// call -> registry: the call made leg `leg` on edge `edge`.
+using leg_map_atom = caf::atom_constant<caf::atom("legmap")>;
+
+// To edge `edge`, for leg `leg_id` (schema and leg id set here).
+void publish_leg_command(bus& nats, const std::string& edge, const std::string& leg_id,
+                         v1::LegCommand cmd);
+
+// sipcc.dn.calls.<dn>: DN `dn` has (or no longer has) sipcc call `conn_id`.
+void publish_call_fact(bus& nats, const std::string& dn, const std::string& conn_id, bool active,
+                       bool answered);
+
+// Event `type` on `this_dn` about call `conn_id` with `other_dn`.
+v1::TEvent call_tevent(v1::EventType type, const std::string& this_dn,
+                       const std::string& other_dn, const std::string& conn_id);
+
+// `ev` (timestamped here) on sipcc.tlib.evt.<its ThisDN>, counted and logged.
+void publish_call_event(bus& nats, v1::TEvent& ev);
+
+// The event's Reason (the `Reason` key of its Reasons).
+void set_reason(v1::TEvent& ev, const std::string& reason);
+
+}  // namespace sipcc::callctl

@@ -1,0 +1,100 @@
+// One desktop-made call (TMakeCall from ThisDN to OtherDN) as a pure state
+// machine: (call, event) -> actions, RFC 3725 flow I. callctl's make-call
+// actor only carries out the actions. No I/O here.
+//
+//  make_call_start: fact(ThisDN on), fact(OtherDN on) if configured,
+//     EventDialing(ThisDN), INVITE the agent leg without SDP (ack_later)
+//     v
+//  [dialing] --agent 2xx with the offer--> INVITE the destination leg with
+//     |        that offer -> [calling]
+//     | agent 2xx without SDP: ACK and BYE it, released "agent phone sent no offer"
+//     | agent >= 300 / timeout / its leg gone: released "agent phone answered <status>"
+//     | TReleaseCall: CANCEL the agent leg, released
+//  [calling] --destination 18x--> EventRinging(OtherDN) once, if configured
+//     | destination 2xx: ACK the agent leg with its answer,
+//     |   EventEstablished on both DNs -> [established]
+//     | destination >= 300 / timeout: ACK and BYE the agent leg,
+//     |   released "destination answered <status>"
+//     | TReleaseCall: CANCEL the destination, ACK and BYE the agent, released
+//     | agent BYE (its 2xx was never ACKed in time): CANCEL the destination, released
+//  [established] --BYE from either leg / TReleaseCall--> BYE the other leg(s), released
+//
+// "released": facts off, EventReleased on ThisDN (with the Reason, when
+// there is one) and on OtherDN if configured and it rang or was up, end.
+// EventDialing and EventEstablished on ThisDN name OtherDN as other_dn, and
+// OtherDN's events name ThisDN. An event for a leg that is not the call's, or
+// one that makes no sense in the state, gives no actions.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "sipcc/v1/tlib.pb.h"
+
+namespace sipcc {
+
+enum class make_call_state { dialing, calling, established, ended };
+const char* to_string(make_call_state s);
+
+struct make_call {
+  make_call_state state = make_call_state::dialing;
+  std::string conn_id;
+  std::string this_dn;
+  std::string other_dn;
+  bool other_configured = false;  // OtherDN is a configured DN (gets events and facts)
+  std::string agent_uri;          // ThisDN's contact
+  std::string dest_uri;           // OtherDN's contact, or sip:<number>@<asterisk>
+  std::string agent_leg;          // <ConnID>-1
+  std::string dest_leg;           // <ConnID>-2
+  bool other_rang = false;        // EventRinging went to OtherDN
+};
+
+struct make_call_event {
+  enum kind {
+    agent_answered,  // 2xx on the agent leg, `sdp` = its offer
+    agent_failed,    // >= 300 or timeout on the agent leg, `status`
+    agent_bye,       // the agent hung up (or its leg is gone)
+    dest_progress,   // 18x on the destination leg
+    dest_answered,   // 2xx on the destination leg, `sdp` = its answer
+    dest_failed,     // >= 300 or timeout on the destination leg, `status`
+    dest_bye,        // the destination hung up (or its leg is gone)
+    release,         // TReleaseCall from ThisDN or OtherDN
+  } what;
+  make_call_event(kind k) : what(k) {}
+  std::string leg;
+  std::string sdp;
+  uint32_t status = 0;
+};
+
+struct make_call_action {
+  enum kind {
+    invite_leg,  // new leg `leg` to `uri` with `sdp`, from `dn` (who the far end sees calling);
+                 // `ack_later`: no SDP, its 2xx waits for ack_leg
+    ack_leg,     // ACK the waiting 2xx of leg `leg` with `sdp`
+    cancel_leg,
+    bye_leg,
+    emit,        // T-Library `event` on `dn` with `other_dn`; `text`, when set, is the Reason
+    call_fact,   // sipcc.dn.calls.<dn> `active`; `answered` when it went off after being up
+    end,         // the call is over: the actor stops after these actions
+  } what;
+  make_call_action(kind k) : what(k) {}
+  std::string leg;
+  std::string uri;
+  std::string sdp;
+  bool ack_later = false;
+  v1::EventType event = v1::EVENT_UNSPECIFIED;
+  std::string dn;
+  std::string other_dn;
+  std::string text;
+  bool active = false;
+  bool answered = false;
+};
+
+// The first actions of a call whose conn_id, DNs and URIs are set; names its legs.
+std::vector<make_call_action> make_call_start(make_call& c);
+
+// Advances the call. Never throws.
+std::vector<make_call_action> make_call_step(make_call& c, const make_call_event& ev);
+
+}  // namespace sipcc

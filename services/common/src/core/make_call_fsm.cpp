@@ -1,0 +1,157 @@
+#include "sipcc/make_call_fsm.hpp"
+
+namespace sipcc {
+
+const char* to_string(make_call_state s) {
+  switch (s) {
+    case make_call_state::dialing: return "dialing";
+    case make_call_state::calling: return "calling";
+    case make_call_state::established: return "established";
+    case make_call_state::ended: return "ended";
+  }
+  return "?";
+}
+
+namespace {
+
+using act = make_call_action;
+using out = std::vector<act>;
+
+act leg_action(act::kind k, const std::string& leg, const std::string& sdp = "") {
+  act a{k};
+  a.leg = leg;
+  a.sdp = sdp;
+  return a;
+}
+
+act emit(v1::EventType type, const std::string& dn, const std::string& other_dn,
+         const std::string& reason = "") {
+  act a{act::emit};
+  a.event = type;
+  a.dn = dn;
+  a.other_dn = other_dn;
+  a.text = reason;
+  return a;
+}
+
+act fact(const std::string& dn, bool active, bool answered) {
+  act a{act::call_fact};
+  a.dn = dn;
+  a.active = active;
+  a.answered = answered;
+  return a;
+}
+
+// The end of the call on both DNs; the legs are already taken care of.
+void released(make_call& c, out& o, const std::string& reason) {
+  bool was_up = c.state == make_call_state::established;
+  o.push_back(fact(c.this_dn, false, was_up));
+  o.push_back(emit(v1::EventReleased, c.this_dn, c.other_dn, reason));
+  if (c.other_configured) {
+    o.push_back(fact(c.other_dn, false, was_up));
+    // OtherDN only hears of a call that reached it.
+    if (c.other_rang || was_up)
+      o.push_back(emit(v1::EventReleased, c.other_dn, c.this_dn, reason));
+  }
+  o.push_back(act{act::end});
+  c.state = make_call_state::ended;
+}
+
+// The agent's 2xx waits for its ACK (flow I): ACK it before the BYE, so the
+// phone stops retransmitting it; there is no answer to carry.
+void ack_and_bye_agent(const make_call& c, out& o) {
+  o.push_back(leg_action(act::ack_leg, c.agent_leg));
+  o.push_back(leg_action(act::bye_leg, c.agent_leg));
+}
+
+}  // namespace
+
+out make_call_start(make_call& c) {
+  c.state = make_call_state::dialing;
+  c.agent_leg = c.conn_id + "-1";
+  c.dest_leg = c.conn_id + "-2";
+  out o;
+  // Before the INVITE: presence must not take the phone's ringing for a private call.
+  o.push_back(fact(c.this_dn, true, false));
+  if (c.other_configured)
+    o.push_back(fact(c.other_dn, true, false));
+  o.push_back(emit(v1::EventDialing, c.this_dn, c.other_dn));
+  act inv{act::invite_leg};
+  inv.leg = c.agent_leg;
+  inv.uri = c.agent_uri;
+  inv.dn = c.other_dn;  // the agent's phone shows whom it is calling
+  inv.ack_later = true;
+  o.push_back(inv);
+  return o;
+}
+
+out make_call_step(make_call& c, const make_call_event& ev) {
+  out o;
+  bool from_agent = ev.leg == c.agent_leg;
+  bool from_dest = ev.leg == c.dest_leg;
+  switch (c.state) {
+    case make_call_state::dialing:
+      if (ev.what == make_call_event::agent_answered && from_agent) {
+        if (ev.sdp.empty()) {
+          ack_and_bye_agent(c, o);
+          released(c, o, "agent phone sent no offer");
+          return o;
+        }
+        act inv{act::invite_leg};
+        inv.leg = c.dest_leg;
+        inv.uri = c.dest_uri;
+        inv.dn = c.this_dn;
+        inv.sdp = ev.sdp;
+        o.push_back(inv);
+        c.state = make_call_state::calling;
+      } else if (ev.what == make_call_event::agent_failed && from_agent) {
+        released(c, o, "agent phone answered " + std::to_string(ev.status));
+      } else if (ev.what == make_call_event::release) {
+        o.push_back(leg_action(act::cancel_leg, c.agent_leg));
+        released(c, o, "");
+      }
+      return o;
+    case make_call_state::calling:
+      if (ev.what == make_call_event::dest_progress && from_dest) {
+        if (c.other_configured && !c.other_rang) {
+          c.other_rang = true;
+          o.push_back(emit(v1::EventRinging, c.other_dn, c.this_dn));
+        }
+      } else if (ev.what == make_call_event::dest_answered && from_dest) {
+        o.push_back(leg_action(act::ack_leg, c.agent_leg, ev.sdp));
+        o.push_back(emit(v1::EventEstablished, c.this_dn, c.other_dn));
+        if (c.other_configured)
+          o.push_back(emit(v1::EventEstablished, c.other_dn, c.this_dn));
+        c.state = make_call_state::established;
+      } else if (ev.what == make_call_event::dest_failed && from_dest) {
+        ack_and_bye_agent(c, o);
+        released(c, o, "destination answered " + std::to_string(ev.status));
+      } else if ((ev.what == make_call_event::agent_bye && from_agent) ||
+                 ev.what == make_call_event::release) {
+        // A 2xx crossing the CANCEL finds no call: callctl's audit drops the leg.
+        o.push_back(leg_action(act::cancel_leg, c.dest_leg));
+        if (ev.what == make_call_event::release)
+          ack_and_bye_agent(c, o);
+        released(c, o, "");
+      }
+      return o;
+    case make_call_state::established:
+      if (ev.what == make_call_event::agent_bye && from_agent) {
+        o.push_back(leg_action(act::bye_leg, c.dest_leg));
+      } else if (ev.what == make_call_event::dest_bye && from_dest) {
+        o.push_back(leg_action(act::bye_leg, c.agent_leg));
+      } else if (ev.what == make_call_event::release) {
+        o.push_back(leg_action(act::bye_leg, c.agent_leg));
+        o.push_back(leg_action(act::bye_leg, c.dest_leg));
+      } else {
+        return o;
+      }
+      released(c, o, "");
+      return o;
+    case make_call_state::ended:
+      return o;
+  }
+  return o;
+}
+
+}  // namespace sipcc

@@ -1,0 +1,343 @@
+// TMakeCall end to end (RFC 3725 flow I): SIPp plays Asterisk twice, as the
+// agent's phone on ThisDN 1000 (answers the offerless INVITE with an offer,
+// takes the answer in the ACK) and as the destination (ACD Position 2000, or
+// a number on Asterisk); sip-edge and callctl run for real. The test plays
+// the desktop.
+#include <algorithm>
+
+#include <gtest/gtest.h>
+#include <sys/socket.h>
+
+#include "call_gauges.hpp"
+#include "sipcc/bus_schema.hpp"
+#include "sipcc/v1/call.pb.h"
+#include "sipcc/v1/state.pb.h"
+#include "sipp.hpp"
+
+namespace sipcc::test {
+namespace {
+
+using namespace std::chrono_literals;
+using ev_list = std::vector<v1::EventType>;
+
+constexpr auto kWait = 10s;
+
+std::string reason_of(const v1::TEvent& ev) {
+  for (auto& kv : ev.reasons().pairs())
+    if (kv.key() == "Reason")
+      return kv.str();
+  return "";
+}
+
+void expect_error(const v1::TEvent& ev, v1::ErrorCode code, const std::string& message) {
+  EXPECT_EQ(ev.type(), v1::EventError) << message;
+  EXPECT_EQ(ev.error_code(), code) << message;
+  EXPECT_EQ(ev.error_message(), message);
+}
+
+class MakeCallSipp : public ::testing::Test {
+protected:
+  void SetUp() override { configure(false); }
+
+  // With `presence`, presence runs too and follows the calls' DnCallFacts.
+  void configure(bool presence) {
+    if (!sipp_installed())
+      GTEST_SKIP() << "sipp (package sip-tester) is not on PATH";
+    agent_port = free_port(SOCK_DGRAM);
+    dest_port = free_port(SOCK_DGRAM);
+    system_options opts;
+    opts.asterisk_port = dest_port;  // numbers that are not DNs are dialled there
+    opts.services = {{"sip-edge", "edge1"}, {"callctl", "callctl-0"}};
+    if (presence)
+      opts.services.emplace_back("presence", "presence-0");
+    auto phone = [](const std::string& dn, uint16_t port) {
+      return "contact: \"sip:" + dn + "@127.0.0.1:" + std::to_string(port) + "\", monitor: false";
+    };
+    opts.dns = {{"1000", "Extension", "", "", phone("1000", agent_port)},
+                {"2000", "ACDPosition", "", "", phone("2000", dest_port)},
+                {"8000", "RoutingPoint", ""}};
+    sys = std::make_unique<sipcc_system>(opts);
+  }
+
+  // No `dest_xml`: the destination must never be called.
+  void start(const std::string& agent_xml, const std::string& dest_xml) {
+    agent = std::make_unique<sipp_run>(agent_xml, agent_port, sys->dir(),
+                                       std::vector<std::string>{}, "agent");
+    if (!dest_xml.empty())
+      dest = std::make_unique<sipp_run>(dest_xml, dest_port, sys->dir(),
+                                        std::vector<std::string>{}, "dest");
+    sys->start_services();
+  }
+
+  v1::TEvent make_call(const std::string& this_dn, const std::string& other_dn) {
+    v1::TRequest r;
+    r.set_type(v1::TMakeCall);
+    r.set_this_dn(this_dn);
+    r.set_other_dn(other_dn);
+    r.set_reference_id("mk");
+    return sys->call_request(r);
+  }
+
+  v1::TEvent release_call(const std::string& dn, const std::string& conn) {
+    v1::TRequest r;
+    r.set_type(v1::TReleaseCall);
+    r.set_this_dn(dn);
+    r.set_conn_id(conn);
+    return sys->call_request(r);
+  }
+
+  // TMakeCall from 1000 to `other`: the reply is ThisDN's EventDialing.
+  std::string dial(const std::string& other) {
+    auto dialing = make_call("1000", other);
+    EXPECT_EQ(dialing.type(), v1::EventDialing) << dialing.error_message();
+    EXPECT_EQ(dialing.this_dn(), "1000");
+    EXPECT_EQ(dialing.other_dn(), other);
+    EXPECT_EQ(dialing.reference_id(), "mk");
+    EXPECT_EQ(dialing.conn_id().size(), 16u);
+    return dialing.conn_id();
+  }
+
+  // Flow I as both phones saw it, up to the destination's answer.
+  void expect_flow_i() {
+    auto a = agent->trace(), d = dest->trace();
+    EXPECT_EQ(body_of(a, false, "INVITE"), "");
+    EXPECT_NE(body_of(a, true, "SIP/2.0 200"), "");
+    EXPECT_EQ(body_of(d, false, "INVITE"), body_of(a, true, "SIP/2.0 200"));
+    EXPECT_EQ(body_of(a, false, "ACK"), body_of(d, true, "SIP/2.0 200"));
+  }
+
+  void expect_sipp_done() {
+    EXPECT_EQ(agent->wait_exit(kWait), 0) << agent->log();
+    if (dest) {
+      EXPECT_EQ(dest->wait_exit(kWait), 0) << dest->log();
+    }
+  }
+
+  // The call ended before it was up: ThisDN saw EventDialing, then
+  // EventReleased with `reason`.
+  void expect_refused(const std::string& reason) {
+    auto released = sys->recorder().wait_event("1000", v1::EventReleased, kWait);
+    ASSERT_TRUE(released) << "logs in " << sys->dir();
+    EXPECT_EQ(reason_of(*released), reason);
+    expect_sipp_done();
+    EXPECT_EQ(sys->recorder().events("1000"), (ev_list{v1::EventDialing, v1::EventReleased}));
+  }
+
+  const ev_list kBothUpThenReleased1000 = {v1::EventDialing, v1::EventEstablished,
+                                           v1::EventReleased};
+  const ev_list kBothUpThenReleased2000 = {v1::EventRinging, v1::EventEstablished,
+                                           v1::EventReleased};
+
+  uint16_t agent_port = 0, dest_port = 0;
+  std::unique_ptr<sipcc_system> sys;
+  std::unique_ptr<sipp_run> agent, dest;
+};
+
+TEST_F(MakeCallSipp, MadeToAnAgentDnAndReleasedByTReleaseCall) {
+  start("agent-answers-offerless-invite-then-waits-for-bye.xml",
+        "destination-answers-the-offer-then-waits-for-bye.xml");
+  auto conn = dial("2000");
+  auto& rec = sys->recorder();
+  auto up = rec.wait_event("1000", v1::EventEstablished, kWait);
+  ASSERT_TRUE(up) << "logs in " << sys->dir();
+  EXPECT_EQ(up->other_dn(), "2000");
+  EXPECT_EQ(up->conn_id(), conn);
+  auto other_up = rec.wait_event("2000", v1::EventEstablished, kWait);
+  ASSERT_TRUE(other_up);
+  EXPECT_EQ(other_up->other_dn(), "1000");
+  // Both DNs have the call, for presence (busy, not a private call).
+  for (std::string dn : {"1000", "2000"}) {
+    auto fact = rec.wait(
+        [&](const bus_msg& m) {
+          v1::DnCallFact f;
+          return m.subject == subj::dn_calls(dn) && f.ParseFromString(m.data) && f.active() &&
+                 f.conn_id() == conn;
+        },
+        kWait);
+    EXPECT_TRUE(fact) << dn;
+  }
+
+  // One call per DN at a time.
+  expect_error(make_call("1000", "2000"), v1::ERR_INVALID_STATE, "ThisDN 1000 has a call already");
+
+  auto released = release_call("1000", conn);
+  EXPECT_EQ(released.type(), v1::EventReleased) << released.error_message();
+  EXPECT_EQ(released.conn_id(), conn);
+  ASSERT_TRUE(rec.wait_event("1000", v1::EventReleased, kWait));
+  ASSERT_TRUE(rec.wait_event("2000", v1::EventReleased, kWait));
+  expect_sipp_done();
+  EXPECT_EQ(rec.events("1000"), kBothUpThenReleased1000);
+  EXPECT_EQ(rec.events("2000"), kBothUpThenReleased2000);
+  expect_flow_i();
+  expect_nothing_dangles(*sys, kWait);
+}
+
+TEST_F(MakeCallSipp, TheDestinationHangsUp) {
+  start("agent-answers-offerless-invite-then-waits-for-bye.xml",
+        "destination-answers-the-offer-then-hangs-up.xml");
+  auto conn = dial("2000");
+  auto& rec = sys->recorder();
+  ASSERT_TRUE(rec.wait_event("1000", v1::EventReleased, kWait)) << "logs in " << sys->dir();
+  ASSERT_TRUE(rec.wait_event("2000", v1::EventReleased, kWait));
+  expect_sipp_done();
+  EXPECT_EQ(rec.events("1000"), kBothUpThenReleased1000);
+  EXPECT_EQ(rec.events("2000"), kBothUpThenReleased2000);
+  expect_flow_i();
+  // The call is over: its ConnID is no longer known.
+  expect_error(release_call("1000", conn), v1::ERR_INVALID_STATE,
+               "no call with ConnID '" + conn + "'");
+  expect_nothing_dangles(*sys, kWait);
+}
+
+TEST_F(MakeCallSipp, ANumberThatIsBusyReleasesTheAgent) {
+  start("agent-answers-offerless-invite-then-waits-for-bye.xml", "agent-rejects-busy-486.xml");
+  dial("5551234");
+  expect_refused("destination answered 486");
+  EXPECT_TRUE(sys->recorder().events("5551234").empty());
+  auto a = agent->trace(), d = dest->trace();
+  ASSERT_FALSE(d.empty());
+  EXPECT_EQ(d.front().message.start_line,
+            "INVITE sip:5551234@127.0.0.1:" + std::to_string(dest_port) + " SIP/2.0");
+  EXPECT_EQ(body_of(d, false, "INVITE"), body_of(a, true, "SIP/2.0 200"));
+  // The agent's 2xx was ACKed (with no answer to carry) before its BYE.
+  EXPECT_EQ(body_of(a, false, "ACK"), "");
+  expect_nothing_dangles(*sys, kWait);
+}
+
+TEST_F(MakeCallSipp, TheAgentsPhoneIsBusy) {
+  start("agent-rejects-busy-486.xml", "");
+  dial("2000");
+  expect_refused("agent phone answered 486");
+  // OtherDN never rang: no events there, and its call fact came and went.
+  auto& rec = sys->recorder();
+  EXPECT_TRUE(rec.events("2000").empty());
+  auto fact_off = rec.wait(
+      [](const bus_msg& m) {
+        v1::DnCallFact f;
+        return m.subject == subj::dn_calls("2000") && f.ParseFromString(m.data) && !f.active();
+      },
+      kWait);
+  EXPECT_TRUE(fact_off);
+  expect_nothing_dangles(*sys, kWait);
+}
+
+class MakeCallSippPresence : public MakeCallSipp {
+protected:
+  void SetUp() override { configure(true); }
+
+  // Waits for a DnState of `dn` that lists ConnID `conn` (or, with `has`
+  // false, that no longer does after one did).
+  bool wait_dn_state(const std::string& dn, const std::string& conn, bool has) {
+    bool seen = false;
+    return sys->recorder()
+        .wait(
+            [&](const bus_msg& m) {
+              v1::DnState st;
+              if (m.subject != subj::state_dn(dn) || !st.ParseFromString(m.data))
+                return false;
+              bool lists = std::find(st.sipcc_calls().begin(), st.sipcc_calls().end(), conn) !=
+                           st.sipcc_calls().end();
+              seen = seen || lists;
+              return has ? lists : seen && !lists;
+            },
+            kWait)
+        .has_value();
+  }
+};
+
+TEST_F(MakeCallSippPresence, BothDnsHaveTheCallUntilOtherDnReleasesIt) {
+  start("agent-answers-offerless-invite-then-waits-for-bye.xml",
+        "destination-answers-the-offer-then-waits-for-bye.xml");
+  auto conn = dial("2000");
+  auto& rec = sys->recorder();
+  ASSERT_TRUE(rec.wait_event("2000", v1::EventEstablished, kWait)) << "logs in " << sys->dir();
+  EXPECT_TRUE(wait_dn_state("1000", conn, true));
+  EXPECT_TRUE(wait_dn_state("2000", conn, true));
+  // Only the call's own DNs may release it.
+  expect_error(release_call("8000", conn), v1::ERR_INVALID_STATE,
+               "DN 8000 is not on call " + conn);
+  auto released = release_call("2000", conn);
+  EXPECT_EQ(released.type(), v1::EventReleased) << released.error_message();
+  EXPECT_EQ(released.this_dn(), "2000");
+  ASSERT_TRUE(rec.wait_event("1000", v1::EventReleased, kWait));
+  ASSERT_TRUE(rec.wait_event("2000", v1::EventReleased, kWait));
+  EXPECT_TRUE(wait_dn_state("1000", conn, false));
+  EXPECT_TRUE(wait_dn_state("2000", conn, false));
+  expect_sipp_done();
+  expect_flow_i();
+  expect_nothing_dangles(*sys, kWait);
+}
+
+TEST_F(MakeCallSipp, HoldIsRefusedWith488AndTheCallStays) {
+  start("agent-holds-a-made-call-and-gets-488.xml",
+        "destination-answers-the-offer-then-waits-for-bye.xml");
+  auto conn = dial("2000");
+  auto& rec = sys->recorder();
+  auto refused = rec.wait(
+      [](const bus_msg& m) {
+        v1::LegCommand cmd;
+        return m.subject == subj::edge_leg("edge1") && cmd.ParseFromString(m.data) &&
+               cmd.has_respond() && cmd.respond().status() == 488;
+      },
+      kWait);
+  ASSERT_TRUE(refused) << "logs in " << sys->dir();
+  EXPECT_EQ(release_call("1000", conn).type(), v1::EventReleased);
+  ASSERT_TRUE(rec.wait_event("2000", v1::EventReleased, kWait));
+  expect_sipp_done();
+  EXPECT_EQ(rec.events("1000"), kBothUpThenReleased1000);
+  // The hold never reached the destination.
+  auto d = dest->trace();
+  EXPECT_EQ(std::count_if(d.begin(), d.end(),
+                          [](const traced& m) {
+                            return !m.sent && m.message.start_line.rfind("INVITE", 0) == 0;
+                          }),
+            1);
+  expect_nothing_dangles(*sys, kWait);
+}
+
+// A routed call on ThisDN is known from presence's DN state: no TMakeCall
+// from it meanwhile.
+TEST_F(MakeCallSippPresence, ThisDnWithARoutedCallCannotMakeOne) {
+  start("sn:uas", "");
+  std::unique_ptr<sipp_run> customer;
+  auto conn = customer_calls(*sys, customer, "sn:uac", "2000", "8000", kWait);
+  ASSERT_FALSE(conn.empty());
+  EXPECT_EQ(sys->route_call("8000", conn, "1000").type(), v1::EventRouteUsed);
+  ASSERT_TRUE(sys->recorder().wait_event("1000", v1::EventEstablished, kWait))
+      << "logs in " << sys->dir();
+  ASSERT_TRUE(wait_dn_state("1000", conn, true));
+  expect_error(make_call("1000", "2000"), v1::ERR_INVALID_STATE, "ThisDN 1000 has a call already");
+  ASSERT_TRUE(sys->recorder().wait_event("1000", v1::EventReleased, kWait));
+  EXPECT_EQ(customer->wait_exit(kWait), 0) << customer->log();
+  expect_sipp_done();
+  expect_nothing_dangles(*sys, kWait);
+}
+
+TEST_F(MakeCallSipp, BadRequestsGetTheirErrorAndSendNoSip) {
+  sys->start_services();
+  struct row {
+    std::string this_dn, other_dn;
+    v1::ErrorCode code;
+    std::string message;
+  };
+  const std::vector<row> rows = {
+      {"1999", "2000", v1::ERR_UNKNOWN_DN, "ThisDN 1999 is not configured"},
+      {"8000", "2000", v1::ERR_DN_TYPE, "ThisDN 8000 is a RoutingPoint, not an Extension or ACDPosition"},
+      {"1000", "", v1::ERR_BAD_REQUEST, "TMakeCall needs an OtherDN"},
+      {"1000", "2000@evil", v1::ERR_BAD_REQUEST, "OtherDN '2000@evil' is not a number to dial"},
+      {"1000", "1000", v1::ERR_BAD_REQUEST, "OtherDN is ThisDN 1000"},
+  };
+  for (auto& r : rows) {
+    auto ev = make_call(r.this_dn, r.other_dn);
+    expect_error(ev, r.code, r.message);
+    EXPECT_EQ(ev.reference_id(), "mk");
+  }
+  expect_error(release_call("1000", "00000000deadbeef"), v1::ERR_INVALID_STATE,
+               "no call with ConnID '00000000deadbeef'");
+  for (auto& m : sys->recorder().all())
+    EXPECT_NE(m.subject, subj::edge_leg("edge1")) << "a leg command was sent";
+  expect_nothing_dangles(*sys, kWait);
+}
+
+}  // namespace
+}  // namespace sipcc::test
