@@ -269,6 +269,11 @@ void carry_out(call_actor* self, const std::vector<call_action>& actions) {
           kv->set_key("Reason");
           kv->set_str(a.text);
         }
+        if (a.event == v1::EventDTMFSent) {
+          auto* kv = ev.mutable_extensions()->add_pairs();
+          kv->set_key("DTMFDigits");
+          kv->set_str(a.digits);
+        }
         if (a.collects) {
           ev.set_collected_digits(a.digits);
           if (!a.digits.empty()) {
@@ -322,12 +327,35 @@ void carry_out(call_actor* self, const std::vector<call_action>& actions) {
         leg_command(self, a.leg, std::move(cmd));
         break;
       }
+      case call_action::info_leg: {
+        v1::LegCommand cmd;
+        cmd.mutable_info()->set_content_type(a.content_type);
+        cmd.mutable_info()->set_body(a.body);
+        leg_command(self, a.leg, std::move(cmd));
+        break;
+      }
       case call_action::end:
         spdlog::info("ConnID {}: call ended", c.conn_id);
         self->quit();
         return;
     }
   }
+}
+
+// The reply to a request carried out on the call: its event on ThisDN, with
+// the call's user data as it is now.
+v1::TEvent call_ack(const call_state_t& s, const v1::TRequest& req, v1::EventType type) {
+  v1::TEvent ack;
+  ack.set_schema(v1::SCHEMA_V1);
+  ack.set_type(type);
+  ack.set_reference_id(req.reference_id());
+  ack.set_this_dn(req.this_dn());
+  ack.set_other_dn(s.c.ani);
+  ack.set_conn_id(s.c.conn_id);
+  ack.set_call_id(s.customer_call_id);
+  *ack.mutable_user_data() = s.c.user_data;
+  ack.set_timestamp_us(now_us());
+  return ack;
 }
 
 void step(call_actor* self, const call_event& ev) {
@@ -580,6 +608,40 @@ caf::behavior call_behavior(call_actor* self, shared* sh, caf::actor registry,
           ack.set_reference_id(req.reference_id());
           ack.set_this_dn(req.this_dn());
           ack.set_conn_id(s.c.conn_id);
+          return reply(ack);
+        }
+        if (req.type() == v1::TAttachUserData || req.type() == v1::TUpdateUserData ||
+            req.type() == v1::TDeleteUserData) {
+          auto refusal = user_data_refusal(s.c, req.this_dn());
+          if (!refusal.empty())
+            return reply(make_error(req, v1::ERR_INVALID_STATE, refusal, now_us()));
+          bool remove = req.type() == v1::TDeleteUserData;
+          if (!remove && req.user_data().pairs().empty())
+            return reply(make_error(req, v1::ERR_BAD_REQUEST,
+                                    v1::RequestType_Name(req.type()) + " without UserData",
+                                    now_us()));
+          call_event ev(call_event::user_data_change);
+          ev.dn = req.this_dn();
+          ev.user_data = req.user_data();
+          ev.delete_data = remove;
+          step(self, ev);
+          return reply(call_ack(s, req, v1::EventAttachedDataChanged));
+        }
+        if (req.type() == v1::TSendDTMF) {
+          auto refusal = dtmf_refusal(s.c, req.this_dn());
+          if (!refusal.empty())
+            return reply(make_error(req, v1::ERR_INVALID_STATE, refusal, now_us()));
+          auto bad = dtmf_digits_error(req.dtmf_digits());
+          if (!bad.empty())
+            return reply(make_error(req, v1::ERR_BAD_REQUEST, bad, now_us()));
+          call_event ev(call_event::send_dtmf);
+          ev.dn = req.this_dn();
+          ev.digits = req.dtmf_digits();
+          step(self, ev);
+          auto ack = call_ack(s, req, v1::EventDTMFSent);
+          auto* kv = ack.mutable_extensions()->add_pairs();
+          kv->set_key("DTMFDigits");
+          kv->set_str(req.dtmf_digits());
           return reply(ack);
         }
         reply(make_error(req, v1::ERR_UNSUPPORTED,

@@ -4,6 +4,8 @@
 
 #include <gtest/gtest.h>
 
+#include "kvlist.hpp"
+
 #include <string>
 #include <vector>
 
@@ -144,6 +146,26 @@ call_event release(const std::string& dn) {
   return e;
 }
 
+using test::str_pairs;
+
+call_event attach(const std::string& dn, const v1::KVList& d) {
+  call_event e(call_event::user_data_change);
+  e.dn = dn;
+  e.user_data = d;
+  return e;
+}
+call_event delete_data(const std::string& dn, const v1::KVList& d = {}) {
+  auto e = attach(dn, d);
+  e.delete_data = true;
+  return e;
+}
+call_event send_dtmf(const std::string& dn, const std::string& digits) {
+  call_event e(call_event::send_dtmf);
+  e.dn = dn;
+  e.digits = digits;
+  return e;
+}
+
 // One token per action, in order: "resp:200[answer]", "invite:CONN-1>sip:1001@ast[offer]",
 // "cancel:CONN-1", "bye:CONN-1", "bye:customer", "EventRinging@1001/555" (DN/other DN),
 // "fact:1001+", "timer:20000#2" (ms#call's timer_gen), "no_answer:1001=notready", "end".
@@ -165,11 +187,19 @@ std::string describe(const call_action& a, const call& c) {
     case call_action::cancel_leg: return "cancel:" + a.leg;
     case call_action::bye_leg: return "bye:" + a.leg;
     case call_action::bye_customer: return "bye:customer";
-    // "[digits=...]": the digits a collecting treatment's end reports.
-    case call_action::emit:
+    // "[digits=...]": the digits a collecting treatment's end reports, or
+    // those EventDTMFSent reports; "{k=v,...}": the call's user data, which
+    // the actor puts in every event.
+    case call_action::emit: {
+      std::string ud;
+      for (const auto& kv : c.user_data.pairs())
+        ud += (ud.empty() ? "{" : ",") + kv.key() + "=" + kv.str();
       return v1::EventType_Name(a.event) + "@" + a.dn + "/" + a.other_dn +
              (a.text.empty() ? "" : "(" + a.text + ")") +
-             (a.collects ? "[digits=" + a.digits + "]" : "");
+             (a.collects || a.event == v1::EventDTMFSent ? "[digits=" + a.digits + "]" : "") +
+             (ud.empty() ? "" : ud + "}");
+    }
+    case call_action::info_leg: return "info:" + a.leg + "[" + a.content_type + ":" + a.body + "]";
     // "-*": the call ended after the agent had answered it.
     case call_action::call_fact:
       return "fact:" + a.dn + (a.active ? "+" : "-") + (a.answered ? "*" : "");
@@ -724,6 +754,54 @@ std::vector<call_scenario> call_scenarios() {
       {"incoming_direct_after_incoming_is_ignored",
        kDefault,
        {kIncoming, {incoming_direct(kMailboxAccess), "", routing}}},
+      {"user_data_at_the_rp_then_at_the_agent_travels_with_the_call",
+       kDefault,
+       {
+           kIncoming,
+           // Only the DN that has the call may change its data: no event otherwise.
+           {attach("1001", str_pairs({{"a", "1"}})), "", routing},
+           {attach(kRp, str_pairs({{"a", "1"}, {"b", "2"}})),
+            "EventAttachedDataChanged@5000/555{a=1,b=2}", routing},
+           {route(kAgent1),
+            "fact:1001+ invite:CONN-1>sip:1001@ast[offer] EventRouteUsed@5000/1001{a=1,b=2} "
+            "timer:20000#2",
+            alerting},
+           {attach(kRp, str_pairs({{"c", "3"}})), "", alerting},
+           // Existing keys get the new value, new keys are added.
+           {attach("1001", str_pairs({{"b", "20"}, {"c", "3"}})),
+            "EventAttachedDataChanged@1001/555{a=1,b=20,c=3}", alerting},
+           {delete_data("1001", str_pairs({{"a", ""}, {"zz", ""}})),
+            "EventAttachedDataChanged@1001/555{b=20,c=3}", alerting},
+           {answered("CONN-1"), "EventRinging@1001/555{b=20,c=3} resp:200[answer]", connecting},
+           {acked(), "EventEstablished@1001/555{b=20,c=3}", established},
+           // No keys: all of them go.
+           {delete_data("1001"), "EventAttachedDataChanged@1001/555", established},
+           {attach("1001", str_pairs({{"d", "4"}})), "EventAttachedDataChanged@1001/555{d=4}",
+            established},
+           {customer_bye(), "bye:CONN-1 EventReleased@1001/555{d=4} fact:1001-* end", ended},
+           {attach("1001", str_pairs({{"e", "5"}})), "", ended},
+       }},
+      {"user_data_on_a_direct_call_is_refused",
+       kDefault,
+       {kDirect, {attach("555", str_pairs({{"a", "1"}})), "", alerting}}},
+      routed("dtmf_from_the_agent_goes_to_the_customer_one_info_per_digit",
+             {
+                 {answered("CONN-1"), "EventRinging@1001/555 resp:200[answer]", connecting},
+                 // Not established yet, and later: wrong DN, bad digits.
+                 {send_dtmf("1001", "1"), "", connecting},
+                 {acked(), "EventEstablished@1001/555", established},
+                 {send_dtmf(kRp, "1"), "", established},
+                 {send_dtmf("1001", "1x"), "", established},
+                 {send_dtmf("1001", ""), "", established},
+                 {send_dtmf("1001", "1*#"),
+                  "info:cust[application/dtmf-relay:Signal=1\r\nDuration=160\r\n] "
+                  "info:cust[application/dtmf-relay:Signal=*\r\nDuration=160\r\n] "
+                  "info:cust[application/dtmf-relay:Signal=#\r\nDuration=160\r\n] "
+                  "EventDTMFSent@1001/555[digits=1*#]",
+                  established},
+                 {customer_bye(), "bye:CONN-1 EventReleased@1001/555 fact:1001-* end", ended},
+                 {send_dtmf("1001", "1"), "", ended},
+             }),
       {"router_timeout_zero_arms_no_router_timer",
        {0, target("1009")},
        {
@@ -780,6 +858,24 @@ TEST(CallFsm, TreatmentRefusals) {
   direct.conn_id = kConn;
   call_step(direct, incoming_direct(kMailboxAccess), kDefault);
   EXPECT_EQ(treatment_refusal(direct, kRp), "ConnID CONN is not at Routing Point 5000");
+}
+
+TEST(CallFsm, UserDataAndDtmfRefusals) {
+  call c;
+  c.conn_id = kConn;
+  c.customer_leg = "cust";
+  call_step(c, incoming(), kDefault);
+  EXPECT_EQ(user_data_refusal(c, kRp), "");
+  EXPECT_EQ(user_data_refusal(c, "1001"), "DN 1001 is no party of ConnID CONN");
+  EXPECT_EQ(dtmf_refusal(c, kRp), "DN 5000 has no established call CONN");
+  call_step(c, route(kAgent1), kDefault);
+  EXPECT_EQ(user_data_refusal(c, kRp), "DN 5000 is no party of ConnID CONN");
+  EXPECT_EQ(user_data_refusal(c, "1001"), "");
+  EXPECT_EQ(dtmf_refusal(c, "1001"), "DN 1001 has no established call CONN");
+  call_step(c, answered("CONN-1"), kDefault);
+  call_step(c, acked(), kDefault);
+  EXPECT_EQ(dtmf_refusal(c, "1001"), "");
+  EXPECT_EQ(dtmf_refusal(c, ""), "DN  has no established call CONN");
 }
 
 v1::KVPair str_kv(const std::string& key, const std::string& value) {

@@ -80,6 +80,16 @@
 //  The end of the call BYEs the media leg (EventTreatmentEnd) or CANCELs it
 //  (EventTreatmentNotApplied).
 //
+// User data (TAttachUserData, TUpdateUserData, TDeleteUserData) from a DN
+// party of the call, the RP while it routes, the agent DN from the route on:
+//  attach: add the keys, replace the values of keys it has; delete: remove
+//  the keys given, all when none is given; EventAttachedDataChanged to each
+//  DN party. Every later event of the call carries the data.
+// TSendDTMF from the agent DN of an [established] call: one INFO
+//  (application/dtmf-relay) per digit on the customer leg, EventDTMFSent on
+//  the agent DN. sipcc does not wait for the INFOs' responses: a digit the
+//  customer side refuses is lost, as it would be in the RTP stream.
+//
 // Timers carry a generation: CAF 0.17 cannot cancel them, a stale one is ignored.
 // So do agent legs: an event for any leg but the current one is ignored.
 #pragma once
@@ -185,6 +195,10 @@ struct call_event {
     media_failed,        // final >= 300, timeout or loss of the media-server leg `leg`, `status`
     media_bye,           // the media server hung up leg `leg`
     media_digit,         // the media server on leg `leg` collected `digit`
+    // TAttachUserData / TUpdateUserData (`user_data` added or replaced) or,
+    // with `delete_data`, TDeleteUserData from `dn` (user_data_refusal empty).
+    user_data_change,
+    send_dtmf,           // TSendDTMF of `digits` from `dn` (dtmf_refusal empty, digits valid)
   } what;
   call_event(kind k) : what(k) {}
   std::string leg;
@@ -200,6 +214,9 @@ struct call_event {
   std::string uri;           // treatment: the media server's Request-URI
   bool collects = false;     // treatment: it collects digits
   char digit = 0;            // media_digit
+  v1::KVList user_data;      // user_data
+  bool delete_data = false;  // user_data: remove these keys (all when empty)
+  std::string digits;        // send_dtmf
 };
 
 struct call_action {
@@ -224,6 +241,7 @@ struct call_action {
     reinvite_leg,       // send a re-INVITE (an UPDATE if `update`) with `sdp` on leg `leg`
     respond_leg,        // answer the re-INVITE (UPDATE if `update`) pending on leg `leg`
                         // with `status` (+ `sdp`)
+    info_leg,           // send an INFO with `content_type` and `body` on leg `leg`
     end,                // the call is over: the actor stops after these actions
   } what;
   std::string leg;
@@ -243,7 +261,10 @@ struct call_action {
   bool listen = false;
   // emit EventTreatmentEnd of a collecting treatment: the digits collected.
   bool collects = false;
+  // ... or, for EventDTMFSent, the digits sent.
   std::string digits;
+  std::string content_type;  // info_leg
+  std::string body;          // info_leg
 };
 
 struct call_settings {
@@ -266,6 +287,16 @@ bool can_route(const call& c);
 // Why a TApplyTreatment on Routing Point `dn` cannot be carried out now
 // (empty: it can); the actor answers EventError (ERR_INVALID_STATE) with it.
 std::string treatment_refusal(const call& c, const std::string& dn);
+
+// Why user data from DN `dn` cannot be changed now (empty: it can): `dn` is
+// no DN party of the call. The actor answers EventError (ERR_INVALID_STATE).
+std::string user_data_refusal(const call& c, const std::string& dn);
+
+// Why TSendDTMF from DN `dn` cannot be carried out now (empty: it can): the
+// call is not established at agent DN `dn`. The actor answers EventError
+// (ERR_INVALID_STATE); digits that are no DTMF (dtmf_digits_error in
+// sipcc/dtmf.hpp) get ERR_BAD_REQUEST.
+std::string dtmf_refusal(const call& c, const std::string& dn);
 
 // No-answer settings by precedence: call Extensions (NO_ANSWER_TIMEOUT,
 // NO_ANSWER_OVERFLOW, NO_ANSWER_ACTION) > Agent Login options > DN options >

@@ -1,6 +1,9 @@
 #include "sipcc/call_fsm.hpp"
 
+#include <algorithm>
 #include <limits>
+
+#include "sipcc/dtmf.hpp"
 
 namespace sipcc {
 
@@ -34,7 +37,56 @@ std::string treatment_refusal(const call& c, const std::string& dn) {
 
 namespace {
 
+// The DN that has the call in T-Library terms: the RP while it routes, the
+// agent DN from the route on; none for a direct call or once it ended.
+std::string dn_party(const call& c) {
+  if (c.direct || c.state == call_state::ended)
+    return "";
+  return c.state == call_state::routing ? c.rp : c.agent_dn;
+}
+
+}  // namespace
+
+std::string user_data_refusal(const call& c, const std::string& dn) {
+  if (dn.empty() || dn_party(c) != dn)
+    return "DN " + dn + " is no party of ConnID " + c.conn_id;
+  return "";
+}
+
+std::string dtmf_refusal(const call& c, const std::string& dn) {
+  if (c.direct || c.state != call_state::established || dn.empty() || dn != c.agent_dn)
+    return "DN " + dn + " has no established call " + c.conn_id;
+  return "";
+}
+
+namespace {
+
 using actions = std::vector<call_action>;
+
+// How long each digit TSendDTMF sends lasts (the usual 160 ms tone).
+constexpr uint32_t kDtmfDurationMs = 160;
+
+// Attach: add each key, or replace its value; delete: remove the keys given,
+// all of them when none is.
+void change_user_data(v1::KVList& data, const v1::KVList& given, bool remove) {
+  if (remove && given.pairs().empty()) {
+    data.clear_pairs();
+    return;
+  }
+  for (const auto& kv : given.pairs()) {
+    auto* pairs = data.mutable_pairs();
+    auto it = std::find_if(pairs->begin(), pairs->end(),
+                           [&](const v1::KVPair& p) { return p.key() == kv.key(); });
+    if (remove) {
+      if (it != pairs->end())
+        pairs->erase(it);
+    } else if (it != pairs->end()) {
+      *it = kv;
+    } else {
+      *data.add_pairs() = kv;
+    }
+  }
+}
 
 call_action act(call_action::kind k) {
   call_action x{};
@@ -414,6 +466,32 @@ bool direct_step(call& c, const call_event& ev, actions& a) {
 
 std::vector<call_action> call_step(call& c, const call_event& ev, const call_settings& cfg) {
   actions a;
+  // Requests on the call as a whole, whatever kind of call it is.
+  if (ev.what == call_event::user_data_change) {
+    if (user_data_refusal(c, ev.dn).empty()) {
+      change_user_data(c.user_data, ev.user_data, ev.delete_data);
+      emit(a, v1::EventAttachedDataChanged, dn_party(c), c.ani);
+    }
+    return a;
+  }
+  if (ev.what == call_event::send_dtmf) {
+    if (!dtmf_refusal(c, ev.dn).empty() || !dtmf_digits_error(ev.digits).empty())
+      return a;
+    for (char d : ev.digits) {
+      call_action x = act(call_action::info_leg);
+      x.leg = c.customer_leg;
+      x.content_type = "application/dtmf-relay";
+      x.body = dtmf_relay_body(d, kDtmfDurationMs);
+      a.push_back(std::move(x));
+    }
+    call_action x = act(call_action::emit);
+    x.event = v1::EventDTMFSent;
+    x.dn = c.agent_dn;
+    x.other_dn = c.ani;
+    x.digits = ev.digits;
+    a.push_back(std::move(x));
+    return a;
+  }
   if ((c.direct || ev.what == call_event::incoming_direct) && direct_step(c, ev, a))
     return a;
   if (media_step(c, ev, a))
@@ -562,6 +640,9 @@ std::vector<call_action> call_step(call& c, const call_event& ev, const call_set
     case call_event::media_bye:
     case call_event::media_digit:
       break;  // handled by media_step
+    case call_event::user_data_change:
+    case call_event::send_dtmf:
+      break;  // handled above
     case call_event::reinvite_answered:
     case call_event::reinvite_failed: {
       if (c.handover && s == call_state::connecting && ev.leg == c.customer_leg) {
