@@ -120,10 +120,14 @@ struct call_state_t {
   call_settings settings;
   std::string customer_edge;   // edge holding the customer leg
   std::string customer_call_id;
-  // The TApplyTreatment waiting for the media server's answer: the reply is
-  // its EventTreatmentApplied or EventTreatmentNotApplied.
-  std::string treatment_reply_to;
-  std::string treatment_ref;
+  // Requests whose reply is the event that ends them: TApplyTreatment (the
+  // media server's answer), THoldCall and TRetrieveCall (both re-INVITEs).
+  struct pending_reply {
+    std::string to;
+    v1::TRequest req;
+    std::vector<v1::EventType> on;
+  };
+  pending_reply treatment_reply, hold_reply;
   static inline const char* name = "call";
 };
 
@@ -264,7 +268,11 @@ void carry_out(call_actor* self, const std::vector<call_action>& actions) {
         ev.set_ani(c.ani);
         ev.set_dnis(c.dnis);
         *ev.mutable_user_data() = c.user_data;
-        if (!a.text.empty()) {
+        if (a.event == v1::EventError) {
+          // The far end refused a hold or retrieve offer.
+          ev.set_error_code(v1::ERR_INVALID_STATE);
+          ev.set_error_message(a.text);
+        } else if (!a.text.empty()) {
           auto* kv = ev.mutable_reasons()->add_pairs();
           kv->set_key("Reason");
           kv->set_str(a.text);
@@ -284,11 +292,12 @@ void carry_out(call_actor* self, const std::vector<call_action>& actions) {
         }
         ev.set_timestamp_us(now_us());
         s.sh->nats->publish(subj::tlib_evt(a.dn), ev);
-        if (!s.treatment_reply_to.empty() && (a.event == v1::EventTreatmentApplied ||
-                                              a.event == v1::EventTreatmentNotApplied)) {
-          ev.set_reference_id(s.treatment_ref);
-          s.sh->nats->publish(s.treatment_reply_to, ev);
-          s.treatment_reply_to.clear();
+        for (auto* r : {&s.treatment_reply, &s.hold_reply}) {
+          if (r->to.empty() || std::find(r->on.begin(), r->on.end(), a.event) == r->on.end())
+            continue;
+          ev.set_reference_id(r->req.reference_id());
+          s.sh->nats->publish(r->to, ev);
+          r->to.clear();
         }
         process_counters().add(counter_id::tlib_events, v1::EventType_Name(a.event));
         spdlog::info("ConnID {}: {} on DN {}", c.conn_id, v1::EventType_Name(a.event), a.dn);
@@ -335,6 +344,12 @@ void carry_out(call_actor* self, const std::vector<call_action>& actions) {
         break;
       }
       case call_action::end:
+        // A hold or retrieve the end overtook: its desktop gets an answer.
+        for (auto* r : {&s.treatment_reply, &s.hold_reply})
+          if (!r->to.empty())
+            s.sh->nats->publish(r->to, make_error(r->req, v1::ERR_INVALID_STATE,
+                                                  "ConnID " + c.conn_id + " ended first",
+                                                  now_us()));
         spdlog::info("ConnID {}: call ended", c.conn_id);
         self->quit();
         return;
@@ -586,8 +601,8 @@ caf::behavior call_behavior(call_actor* self, shared* sh, caf::actor registry,
                                       s.sh->cfg->asterisk.str());
           if (!mr.error.empty())
             return reply(make_error(req, v1::ERR_BAD_REQUEST, mr.error, now_us()));
-          s.treatment_reply_to = reply_to;
-          s.treatment_ref = req.reference_id();
+          s.treatment_reply = {reply_to, req,
+                               {v1::EventTreatmentApplied, v1::EventTreatmentNotApplied}};
           call_event ev(call_event::treatment);
           ev.uri = mr.uri;
           ev.collects = mr.collects;
@@ -626,6 +641,17 @@ caf::behavior call_behavior(call_actor* self, shared* sh, caf::actor registry,
           ev.delete_data = remove;
           step(self, ev);
           return reply(call_ack(s, req, v1::EventAttachedDataChanged));
+        }
+        if (req.type() == v1::THoldCall || req.type() == v1::TRetrieveCall) {
+          bool retrieve = req.type() == v1::TRetrieveCall;
+          auto refusal = hold_refusal(s.c, req.this_dn(), retrieve);
+          if (!refusal.empty())
+            return reply(make_error(req, v1::ERR_INVALID_STATE, refusal, now_us()));
+          s.hold_reply = {reply_to, req,
+                          {retrieve ? v1::EventRetrieved : v1::EventHeld, v1::EventError}};
+          call_event ev(retrieve ? call_event::retrieve : call_event::hold);
+          ev.dn = req.this_dn();
+          return step(self, ev);
         }
         if (req.type() == v1::TSendDTMF) {
           auto refusal = dtmf_refusal(s.c, req.this_dn());

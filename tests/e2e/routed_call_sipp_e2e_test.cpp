@@ -350,5 +350,65 @@ TEST_F(RoutedCallSipp, UserDataTravelsAndAgentSendsDtmfToTheCustomer) {
   expect_nothing_dangles(*sys, kWait);
 }
 
+// THoldCall and TRetrieveCall from the agent DN: sipcc re-INVITEs the
+// customer, then the agent, with offers derived from what each side last got
+// from it (same o= session, version one up each time). Bad requests get
+// EventError and send no SIP.
+TEST_F(RoutedCallSipp, AgentHoldsAndRetrievesTheCustomer) {
+  agent = std::make_unique<sipp_run>("agent-answers-takes-hold-and-retrieve-then-hangs-up.xml", agent_port,
+                                     sys->dir(), std::vector<std::string>{}, "agent");
+  sys->start_services();
+  auto conn = customer_calls("customer-is-held-and-retrieved.xml", "0");
+  ASSERT_FALSE(conn.empty());
+  EXPECT_EQ(on_call(*sys, v1::THoldCall, "8000", conn).error_code(), v1::ERR_INVALID_STATE);
+  route(conn, "1000");
+  ASSERT_TRUE(sys->recorder().wait_event("1000", v1::EventEstablished, kWait));
+
+  auto not_held = on_call(*sys, v1::TRetrieveCall, "1000", conn);
+  EXPECT_EQ(not_held.error_code(), v1::ERR_INVALID_STATE);
+  EXPECT_EQ(not_held.error_message(), "ConnID " + conn + " is not held");
+  EXPECT_EQ(on_call(*sys, v1::THoldCall, "8000", conn).error_code(), v1::ERR_INVALID_STATE);
+  auto held = on_call(*sys, v1::THoldCall, "1000", conn);
+  EXPECT_EQ(held.type(), v1::EventHeld) << held.error_message();
+  auto again = on_call(*sys, v1::THoldCall, "1000", conn);
+  EXPECT_EQ(again.error_message(), "ConnID " + conn + " is held already");
+  auto retrieved = on_call(*sys, v1::TRetrieveCall, "1000", conn);
+  EXPECT_EQ(retrieved.type(), v1::EventRetrieved) << retrieved.error_message();
+
+  // The agent hangs up once retrieved.
+  ASSERT_TRUE(sys->recorder().wait_event("1000", v1::EventReleased, kWait));
+  EXPECT_EQ(customer->wait_exit(kWait), 0) << customer->log();
+  EXPECT_EQ(agent->wait_exit(kWait), 0) << agent->log();
+  auto offers = [](const std::vector<traced>& t) {
+    std::vector<std::string> out;
+    for (auto& m : t)
+      if (!m.sent && m.message.start_line.rfind("INVITE", 0) == 0)
+        out.push_back(m.message.body);
+    return out;
+  };
+  auto origin_and_direction = [](const std::string& sdp) {
+    std::string out;
+    for (auto& key : {"o=", "a=sendrecv", "a=sendonly", "a=recvonly", "a=inactive"}) {
+      auto at = sdp.find(std::string("\n") + key);
+      if (at != std::string::npos)
+        out += (out.empty() ? "" : " ") + sdp.substr(at + 1, sdp.find('\r', at) - at - 1);
+    }
+    return out;
+  };
+  auto got = offers(agent->trace());
+  ASSERT_EQ(got.size(), 3u);  // the call, the hold, the retrieve
+  std::string agent_ip = "127.0.0.1";
+  EXPECT_EQ(origin_and_direction(got[1]), "o=- 1 2 IN IP4 " + agent_ip + " a=inactive");
+  EXPECT_EQ(origin_and_direction(got[2]), "o=- 1 3 IN IP4 " + agent_ip + " a=sendrecv");
+  got = offers(customer->trace());
+  ASSERT_EQ(got.size(), 2u);
+  EXPECT_EQ(origin_and_direction(got[0]), "o=agent 1 2 IN IP4 " + agent_ip + " a=sendonly");
+  EXPECT_EQ(origin_and_direction(got[1]), "o=agent 1 3 IN IP4 " + agent_ip + " a=sendrecv");
+  EXPECT_EQ(sys->recorder().events("1000"),
+            (ev_list{v1::EventRinging, v1::EventEstablished, v1::EventHeld, v1::EventRetrieved,
+                     v1::EventReleased}));
+  expect_nothing_dangles(*sys, kWait);
+}
+
 }  // namespace
 }  // namespace sipcc::test
