@@ -410,5 +410,33 @@ TEST_F(RoutedCallSipp, AgentHoldsAndRetrievesTheCustomer) {
   expect_nothing_dangles(*sys, kWait);
 }
 
+// The customer answers the hold re-INVITE with 491: sipcc does not retry,
+// the desktop gets EventError and the agent's leg is left alone.
+TEST_F(RoutedCallSipp, HoldRefusedByTheCustomerIsAnErrorWithoutRetry) {
+  agent = std::make_unique<sipp_run>("sn:uas", agent_port, sys->dir(),
+                                     std::vector<std::string>{}, "agent");
+  sys->start_services();
+  auto conn = customer_calls("customer-refuses-reinvite-with-491-glare.xml", "200");
+  ASSERT_FALSE(conn.empty());
+  route(conn, "1000");
+  ASSERT_TRUE(sys->recorder().wait_event("1000", v1::EventEstablished, kWait));
+  auto refused = on_call(*sys, v1::THoldCall, "1000", conn);
+  EXPECT_EQ(refused.type(), v1::EventError);
+  EXPECT_EQ(refused.error_message(), "the customer refused the hold offer with 491");
+  ASSERT_TRUE(sys->recorder().wait_event("1000", v1::EventReleased, kWait));
+  EXPECT_EQ(customer->wait_exit(kWait), 0) << customer->log();
+  EXPECT_EQ(agent->wait_exit(kWait), 0) << agent->log();
+  auto invites = [](const std::vector<traced>& t) {
+    return std::count_if(t.begin(), t.end(), [](const traced& m) {
+      return !m.sent && m.message.start_line.rfind("INVITE", 0) == 0;
+    });
+  };
+  EXPECT_EQ(invites(customer->trace()), 1);  // the hold, not retried
+  EXPECT_EQ(invites(agent->trace()), 1);     // the call only
+  EXPECT_EQ(sys->recorder().events("1000"),
+            (ev_list{v1::EventRinging, v1::EventEstablished, v1::EventError, v1::EventReleased}));
+  expect_nothing_dangles(*sys, kWait);
+}
+
 }  // namespace
 }  // namespace sipcc::test
