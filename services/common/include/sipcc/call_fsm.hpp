@@ -233,7 +233,7 @@ struct call_event {
   // route; the overflow DN for no_answer_timeout (router_timeout uses
   // call_settings::default_route).
   route_target target;
-  std::string dn;            // release
+  std::string dn;            // ThisDN of release, user_data_change, send_dtmf, hold, retrieve
   std::string ani, dnis;     // incoming
   std::string uri;           // treatment: the media server's Request-URI
   bool collects = false;     // treatment: it collects digits
