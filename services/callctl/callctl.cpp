@@ -344,7 +344,8 @@ void carry_out(call_actor* self, const std::vector<call_action>& actions) {
         break;
       }
       case call_action::end:
-        // A hold or retrieve the end overtook: its desktop gets an answer.
+        // A request the end overtook (a hold or retrieve; the FSM answers a
+        // treatment itself) still gets an answer.
         for (auto* r : {&s.treatment_reply, &s.hold_reply})
           if (!r->to.empty())
             s.sh->nats->publish(r->to, make_error(r->req, v1::ERR_INVALID_STATE,
