@@ -116,10 +116,14 @@ struct call_state_t {
   call_settings settings;
   std::string customer_edge;   // edge holding the customer leg
   std::string customer_call_id;
-  // The TApplyTreatment waiting for the media server's answer: the reply is
-  // its EventTreatmentApplied or EventTreatmentNotApplied.
-  std::string treatment_reply_to;
-  std::string treatment_ref;
+  // Requests whose reply is the event that ends them: TApplyTreatment (the
+  // media server's answer), THoldCall and TRetrieveCall (both re-INVITEs).
+  struct pending_reply {
+    std::string to;
+    v1::TRequest req;
+    std::vector<v1::EventType> on;
+  };
+  pending_reply treatment_reply, hold_reply;
   static inline const char* name = "call";
 };
 
@@ -253,8 +257,18 @@ void carry_out(call_actor* self, const std::vector<call_action>& actions) {
         ev.set_ani(c.ani);
         ev.set_dnis(c.dnis);
         *ev.mutable_user_data() = c.user_data;
-        if (!a.text.empty())
+        if (a.event == v1::EventError) {
+          // The far end refused a hold or retrieve offer.
+          ev.set_error_code(v1::ERR_INVALID_STATE);
+          ev.set_error_message(a.text);
+        } else if (!a.text.empty()) {
           set_reason(ev, a.text);
+        }
+        if (a.event == v1::EventDTMFSent) {
+          auto* kv = ev.mutable_extensions()->add_pairs();
+          kv->set_key("DTMFDigits");
+          kv->set_str(a.digits);
+        }
         if (a.collects) {
           ev.set_collected_digits(a.digits);
           if (!a.digits.empty()) {
@@ -264,11 +278,12 @@ void carry_out(call_actor* self, const std::vector<call_action>& actions) {
           }
         }
         publish_call_event(*s.sh->nats, ev);
-        if (!s.treatment_reply_to.empty() && (a.event == v1::EventTreatmentApplied ||
-                                              a.event == v1::EventTreatmentNotApplied)) {
-          ev.set_reference_id(s.treatment_ref);
-          s.sh->nats->publish(s.treatment_reply_to, ev);
-          s.treatment_reply_to.clear();
+        for (auto* r : {&s.treatment_reply, &s.hold_reply}) {
+          if (r->to.empty() || std::find(r->on.begin(), r->on.end(), a.event) == r->on.end())
+            continue;
+          ev.set_reference_id(r->req.reference_id());
+          s.sh->nats->publish(r->to, ev);
+          r->to.clear();
         }
         break;
       }
@@ -298,12 +313,42 @@ void carry_out(call_actor* self, const std::vector<call_action>& actions) {
         leg_command(self, a.leg, std::move(cmd));
         break;
       }
+      case call_action::info_leg: {
+        v1::LegCommand cmd;
+        cmd.mutable_info()->set_content_type(a.content_type);
+        cmd.mutable_info()->set_body(a.body);
+        leg_command(self, a.leg, std::move(cmd));
+        break;
+      }
       case call_action::end:
+        // A request the end overtook (a hold or retrieve; the FSM answers a
+        // treatment itself) still gets an answer.
+        for (auto* r : {&s.treatment_reply, &s.hold_reply})
+          if (!r->to.empty())
+            s.sh->nats->publish(r->to, make_error(r->req, v1::ERR_INVALID_STATE,
+                                                  "ConnID " + c.conn_id + " ended first",
+                                                  now_us()));
         spdlog::info("ConnID {}: call ended", c.conn_id);
         self->quit();
         return;
     }
   }
+}
+
+// The reply to a request carried out on the call: its event on ThisDN, with
+// the call's user data as it is now.
+v1::TEvent call_ack(const call_state_t& s, const v1::TRequest& req, v1::EventType type) {
+  v1::TEvent ack;
+  ack.set_schema(v1::SCHEMA_V1);
+  ack.set_type(type);
+  ack.set_reference_id(req.reference_id());
+  ack.set_this_dn(req.this_dn());
+  ack.set_other_dn(s.c.ani);
+  ack.set_conn_id(s.c.conn_id);
+  ack.set_call_id(s.customer_call_id);
+  *ack.mutable_user_data() = s.c.user_data;
+  ack.set_timestamp_us(now_us());
+  return ack;
 }
 
 void step(call_actor* self, const call_event& ev) {
@@ -534,8 +579,8 @@ caf::behavior call_behavior(call_actor* self, shared* sh, caf::actor registry,
                                       s.sh->cfg->asterisk.str());
           if (!mr.error.empty())
             return reply(make_error(req, v1::ERR_BAD_REQUEST, mr.error, now_us()));
-          s.treatment_reply_to = reply_to;
-          s.treatment_ref = req.reference_id();
+          s.treatment_reply = {reply_to, req,
+                               {v1::EventTreatmentApplied, v1::EventTreatmentNotApplied}};
           call_event ev(call_event::treatment);
           ev.uri = mr.uri;
           ev.collects = mr.collects;
@@ -556,6 +601,51 @@ caf::behavior call_behavior(call_actor* self, shared* sh, caf::actor registry,
           ack.set_reference_id(req.reference_id());
           ack.set_this_dn(req.this_dn());
           ack.set_conn_id(s.c.conn_id);
+          return reply(ack);
+        }
+        if (req.type() == v1::TAttachUserData || req.type() == v1::TUpdateUserData ||
+            req.type() == v1::TDeleteUserData) {
+          auto refusal = user_data_refusal(s.c, req.this_dn());
+          if (!refusal.empty())
+            return reply(make_error(req, v1::ERR_INVALID_STATE, refusal, now_us()));
+          bool remove = req.type() == v1::TDeleteUserData;
+          if (!remove && req.user_data().pairs().empty())
+            return reply(make_error(req, v1::ERR_BAD_REQUEST,
+                                    v1::RequestType_Name(req.type()) + " without UserData",
+                                    now_us()));
+          call_event ev(call_event::user_data_change);
+          ev.dn = req.this_dn();
+          ev.user_data = req.user_data();
+          ev.delete_data = remove;
+          step(self, ev);
+          return reply(call_ack(s, req, v1::EventAttachedDataChanged));
+        }
+        if (req.type() == v1::THoldCall || req.type() == v1::TRetrieveCall) {
+          bool retrieve = req.type() == v1::TRetrieveCall;
+          auto refusal = hold_refusal(s.c, req.this_dn(), retrieve);
+          if (!refusal.empty())
+            return reply(make_error(req, v1::ERR_INVALID_STATE, refusal, now_us()));
+          s.hold_reply = {reply_to, req,
+                          {retrieve ? v1::EventRetrieved : v1::EventHeld, v1::EventError}};
+          call_event ev(retrieve ? call_event::retrieve : call_event::hold);
+          ev.dn = req.this_dn();
+          return step(self, ev);
+        }
+        if (req.type() == v1::TSendDTMF) {
+          auto refusal = dtmf_refusal(s.c, req.this_dn());
+          if (!refusal.empty())
+            return reply(make_error(req, v1::ERR_INVALID_STATE, refusal, now_us()));
+          auto bad = dtmf_digits_error(req.dtmf_digits());
+          if (!bad.empty())
+            return reply(make_error(req, v1::ERR_BAD_REQUEST, bad, now_us()));
+          call_event ev(call_event::send_dtmf);
+          ev.dn = req.this_dn();
+          ev.digits = req.dtmf_digits();
+          step(self, ev);
+          auto ack = call_ack(s, req, v1::EventDTMFSent);
+          auto* kv = ack.mutable_extensions()->add_pairs();
+          kv->set_key("DTMFDigits");
+          kv->set_str(req.dtmf_digits());
           return reply(ack);
         }
         reply(make_error(req, v1::ERR_UNSUPPORTED,

@@ -247,6 +247,13 @@ void call_legs::event(leg* l, nua_event_t event, int status, const char* phrase,
       publish(*l, ev);
       return;
     }
+    case nua_r_info:
+      // callctl does not wait for it (a lost digit is lost, as in RTP): counted only.
+      if (status >= 200)
+        process_counters().add(counter_id::sip_responses_in, std::to_string(status));
+      if (status >= 300)
+        spdlog::info("edge: leg {}: INFO refused with {}", l->id, status);
+      return;
     case nua_i_cancel:
       process_counters().add(counter_id::sip_requests_in, "CANCEL");
       ev.mutable_cancelled();
@@ -434,6 +441,16 @@ void call_legs::command(const v1::LegCommand& cmd) {
         nua_invite(l.nh, TAG_IF(body, SIPTAG_CONTENT_TYPE_STR("application/sdp")),
                    TAG_IF(body, SIPTAG_PAYLOAD_STR(r.sdp().c_str())), TAG_END());
       }
+      return;
+    }
+    case v1::LegCommand::kInfo: {
+      if (!l.answered) {
+        spdlog::warn("edge: leg {}: info refused, the dialog is not up", l.id);
+        return;
+      }
+      const auto& i = cmd.info();
+      nua_info(l.nh, SIPTAG_CONTENT_TYPE_STR(i.content_type().c_str()),
+               SIPTAG_PAYLOAD_STR(i.body().c_str()), TAG_END());
       return;
     }
     default:

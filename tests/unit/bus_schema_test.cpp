@@ -117,7 +117,8 @@ TEST(BusSchema, RequestFamily) {
       {v1::TSingleStepTransfer, "call"},  {v1::TInitiateConference, "call"},
       {v1::TCompleteConference, "call"},  {v1::TRouteCall, "call"},
       {v1::TApplyTreatment, "media"},     {v1::TAttachUserData, "call"},
-      {v1::TSendDTMF, "call"},
+      {v1::TSendDTMF, "call"},           {v1::TUpdateUserData, "call"},
+      {v1::TDeleteUserData, "call"},
   };
   std::set<int> covered;
   for (const auto& c : cases) {

@@ -4,6 +4,9 @@
 
 #include <gtest/gtest.h>
 
+#include "kvlist.hpp"
+
+#include <algorithm>
 #include <string>
 #include <vector>
 
@@ -144,17 +147,53 @@ call_event release(const std::string& dn) {
   return e;
 }
 
+using test::str_pairs;
+
+call_event attach(const std::string& dn, const v1::KVList& d) {
+  call_event e(call_event::user_data_change);
+  e.dn = dn;
+  e.user_data = d;
+  return e;
+}
+call_event delete_data(const std::string& dn, const v1::KVList& d = {}) {
+  auto e = attach(dn, d);
+  e.delete_data = true;
+  return e;
+}
+call_event send_dtmf(const std::string& dn, const std::string& digits) {
+  call_event e(call_event::send_dtmf);
+  e.dn = dn;
+  e.digits = digits;
+  return e;
+}
+
+call_event hold(const std::string& dn, call_event::kind k = call_event::hold) {
+  call_event e(k);
+  e.dn = dn;
+  return e;
+}
+call_event retrieve(const std::string& dn) { return hold(dn, call_event::retrieve); }
+
+// SDP bodies with their line ends as '|' (describe writes them so).
+const std::string kCustomerSdp = "o=c 1 1 IN IP4 c\na=sendrecv\n";
+const std::string kAgentSdp = "o=a 1 1 IN IP4 a\na=sendrecv\n";
+std::string oneline(std::string sdp) {
+  std::replace(sdp.begin(), sdp.end(), '\n', '|');
+  return sdp;
+}
+
 // One token per action, in order: "resp:200[answer]", "invite:CONN-1>sip:1001@ast[offer]",
 // "cancel:CONN-1", "bye:CONN-1", "bye:customer", "EventRinging@1001/555" (DN/other DN),
 // "fact:1001+", "timer:20000#2" (ms#call's timer_gen), "no_answer:1001=notready", "end".
 std::string describe(const call_action& a, const call& c) {
   switch (a.what) {
     case call_action::respond_customer:
-      return "resp:" + std::to_string(a.status) + (a.sdp.empty() ? "" : "[" + a.sdp + "]") +
+      return "resp:" + std::to_string(a.status) +
+             (a.sdp.empty() ? "" : "[" + oneline(a.sdp) + "]") +
              (a.text.empty() ? "" : "(" + a.text + ")");
     case call_action::invite_agent:
       // The leg is named after the DN it calls, so `dn` must match the URI's user.
-      return "invite:" + a.leg + ">" + a.uri + "[" + a.sdp + "]" +
+      return "invite:" + a.leg + ">" + a.uri + "[" + oneline(a.sdp) + "]" +
              (a.uri == "sip:" + a.dn + "@ast" ? "" : "!dn=" + a.dn) +
              (a.mailbox.empty() && a.other_dn.empty()
                   ? ""
@@ -165,11 +204,19 @@ std::string describe(const call_action& a, const call& c) {
     case call_action::cancel_leg: return "cancel:" + a.leg;
     case call_action::bye_leg: return "bye:" + a.leg;
     case call_action::bye_customer: return "bye:customer";
-    // "[digits=...]": the digits a collecting treatment's end reports.
-    case call_action::emit:
+    // "[digits=...]": the digits a collecting treatment's end reports, or
+    // those EventDTMFSent reports; "{k=v,...}": the call's user data, which
+    // the actor puts in every event.
+    case call_action::emit: {
+      std::string ud;
+      for (const auto& kv : c.user_data.pairs())
+        ud += (ud.empty() ? "{" : ",") + kv.key() + "=" + kv.str();
       return v1::EventType_Name(a.event) + "@" + a.dn + "/" + a.other_dn +
              (a.text.empty() ? "" : "(" + a.text + ")") +
-             (a.collects ? "[digits=" + a.digits + "]" : "");
+             (a.collects || a.event == v1::EventDTMFSent ? "[digits=" + a.digits + "]" : "") +
+             (ud.empty() ? "" : ud + "}");
+    }
+    case call_action::info_leg: return "info:" + a.leg + "[" + a.content_type + ":" + a.body + "]";
     // "-*": the call ended after the agent had answered it.
     case call_action::call_fact:
       return "fact:" + a.dn + (a.active ? "+" : "-") + (a.answered ? "*" : "");
@@ -178,10 +225,10 @@ std::string describe(const call_action& a, const call& c) {
     case call_action::agent_no_answer: return "no_answer:" + a.dn + "=" + a.text;
     // "update:"/"uresp:" when the offer goes, or its answer comes back, as an UPDATE.
     case call_action::reinvite_leg:
-      return (a.update ? "update:" : "reinvite:") + a.leg + "[" + a.sdp + "]";
+      return (a.update ? "update:" : "reinvite:") + a.leg + "[" + oneline(a.sdp) + "]";
     case call_action::respond_leg:
       return (a.update ? "uresp:" : "resp:") + a.leg + ":" + std::to_string(a.status) +
-             (a.sdp.empty() ? "" : "[" + a.sdp + "]");
+             (a.sdp.empty() ? "" : "[" + oneline(a.sdp) + "]");
     case call_action::end: return "end";
   }
   return "?";
@@ -724,6 +771,115 @@ std::vector<call_scenario> call_scenarios() {
       {"incoming_direct_after_incoming_is_ignored",
        kDefault,
        {kIncoming, {incoming_direct(kMailboxAccess), "", routing}}},
+      {"user_data_at_the_rp_then_at_the_agent_travels_with_the_call",
+       kDefault,
+       {
+           kIncoming,
+           // Only the DN that has the call may change its data: no event otherwise.
+           {attach("1001", str_pairs({{"a", "1"}})), "", routing},
+           {attach(kRp, str_pairs({{"a", "1"}, {"b", "2"}})),
+            "EventAttachedDataChanged@5000/555{a=1,b=2}", routing},
+           {route(kAgent1),
+            "fact:1001+ invite:CONN-1>sip:1001@ast[offer] EventRouteUsed@5000/1001{a=1,b=2} "
+            "timer:20000#2",
+            alerting},
+           {attach(kRp, str_pairs({{"c", "3"}})), "", alerting},
+           // Existing keys get the new value, new keys are added.
+           {attach("1001", str_pairs({{"b", "20"}, {"c", "3"}})),
+            "EventAttachedDataChanged@1001/555{a=1,b=20,c=3}", alerting},
+           {delete_data("1001", str_pairs({{"a", ""}, {"zz", ""}})),
+            "EventAttachedDataChanged@1001/555{b=20,c=3}", alerting},
+           {answered("CONN-1"), "EventRinging@1001/555{b=20,c=3} resp:200[answer]", connecting},
+           {acked(), "EventEstablished@1001/555{b=20,c=3}", established},
+           // No keys: all of them go.
+           {delete_data("1001"), "EventAttachedDataChanged@1001/555", established},
+           {attach("1001", str_pairs({{"d", "4"}})), "EventAttachedDataChanged@1001/555{d=4}",
+            established},
+           {customer_bye(), "bye:CONN-1 EventReleased@1001/555{d=4} fact:1001-* end", ended},
+           {attach("1001", str_pairs({{"e", "5"}})), "", ended},
+       }},
+      {"user_data_on_a_direct_call_is_refused",
+       kDefault,
+       {kDirect, {attach("555", str_pairs({{"a", "1"}})), "", alerting}}},
+      routed("dtmf_from_the_agent_goes_to_the_customer_one_info_per_digit",
+             {
+                 {answered("CONN-1"), "EventRinging@1001/555 resp:200[answer]", connecting},
+                 // Not established yet, and later: wrong DN, bad digits.
+                 {send_dtmf("1001", "1"), "", connecting},
+                 {acked(), "EventEstablished@1001/555", established},
+                 {send_dtmf(kRp, "1"), "", established},
+                 {send_dtmf("1001", "1x"), "", established},
+                 {send_dtmf("1001", ""), "", established},
+                 {send_dtmf("1001", "1*#"),
+                  "info:cust[application/dtmf-relay:Signal=1\r\nDuration=160\r\n] "
+                  "info:cust[application/dtmf-relay:Signal=*\r\nDuration=160\r\n] "
+                  "info:cust[application/dtmf-relay:Signal=#\r\nDuration=160\r\n] "
+                  "EventDTMFSent@1001/555[digits=1*#]",
+                  established},
+                 {customer_bye(), "bye:CONN-1 EventReleased@1001/555 fact:1001-* end", ended},
+                 {send_dtmf("1001", "1"), "", ended},
+             }),
+      {"agent_holds_and_retrieves_with_offers_derived_from_what_each_side_got",
+       kDefault,
+       {
+           {[] {
+              auto e = incoming();
+              e.sdp = kCustomerSdp;
+              return e;
+            }(),
+            "resp:180 EventRouteRequest@5000/555 timer:30000#1", routing},
+           {route(kAgent1),
+            "fact:1001+ invite:CONN-1>sip:1001@ast[o=c 1 1 IN IP4 c|a=sendrecv|] "
+            "EventRouteUsed@5000/1001 timer:20000#2",
+            alerting},
+           {answered("CONN-1", kAgentSdp),
+            "EventRinging@1001/555 resp:200[o=a 1 1 IN IP4 a|a=sendrecv|]", connecting},
+           {hold("1001"), "", connecting},  // not established yet
+           {acked(), "EventEstablished@1001/555", established},
+           {retrieve("1001"), "", established},  // not held
+           {hold(kRp), "", established},         // not the agent DN
+           // Customer first: a=sendonly, its o= version one up.
+           {hold("1001"), "reinvite:cust[o=a 1 2 IN IP4 a|a=sendonly|]", established},
+           {hold("1001"), "", established},  // in progress
+           {reinvite("CONN-1", "x"), "resp:CONN-1:491", established},
+           {reinvite_ok("CONN-1", "late"), "", established},  // not the leg asked
+           // Then the agent: a=inactive.
+           {reinvite_ok("cust", "recvonly"), "reinvite:CONN-1[o=c 1 2 IN IP4 c|a=inactive|]",
+            established},
+           {reinvite_ok("CONN-1", "inactive"), "EventHeld@1001/555", established},
+           {hold("1001"), "", established},  // held already
+           // A 491 (glare) from the customer: no retry, the desktop hears of it.
+           {retrieve("1001"), "reinvite:cust[o=a 1 3 IN IP4 a|a=sendrecv|]", established},
+           {reinvite_failed("cust", 491),
+            "EventError@1001/555(the customer refused the retrieve offer with 491)",
+            established},
+           {retrieve("1001"), "reinvite:cust[o=a 1 4 IN IP4 a|a=sendrecv|]", established},
+           {reinvite_ok("cust", "x"), "reinvite:CONN-1[o=c 1 3 IN IP4 c|a=sendrecv|]",
+            established},
+           {reinvite_ok("CONN-1", "x"), "EventRetrieved@1001/555", established},
+           // The agent's phone refusing: the customer is taken back.
+           {hold("1001"), "reinvite:cust[o=a 1 5 IN IP4 a|a=sendonly|]", established},
+           {reinvite_ok("cust", "x"), "reinvite:CONN-1[o=c 1 4 IN IP4 c|a=inactive|]",
+            established},
+           {reinvite_failed("CONN-1", 488), "reinvite:cust[o=a 1 6 IN IP4 a|a=sendrecv|]",
+            established},
+           {reinvite("cust", "x"), "resp:cust:491", established},
+           {reinvite_failed("cust", 500),
+            "EventError@1001/555(the agent's phone refused the hold offer with 488)",
+            established},
+           {retrieve("1001"), "", established},  // it was never held
+           // A re-INVITE passed through is what the next hold derives from.
+           {reinvite("CONN-1", "o=a 1 9 IN IP4 b\na=sendrecv\n"),
+            "reinvite:cust[o=a 1 9 IN IP4 b|a=sendrecv|]", established},
+           {hold("1001"), "", established},  // in progress
+           {reinvite_ok("cust", "o=c 1 5 IN IP4 c\na=sendrecv\n"),
+            "resp:CONN-1:200[o=c 1 5 IN IP4 c|a=sendrecv|]", established},
+           {hold("1001"), "reinvite:cust[o=a 1 10 IN IP4 b|a=sendonly|]", established},
+           {reinvite_ok("cust", "x"), "reinvite:CONN-1[o=c 1 6 IN IP4 c|a=inactive|]",
+            established},
+           {customer_bye(), "bye:CONN-1 EventReleased@1001/555 fact:1001-* end", ended},
+           {reinvite_ok("CONN-1", "x"), "", ended},
+       }},
       {"router_timeout_zero_arms_no_router_timer",
        {0, target("1009")},
        {
@@ -780,6 +936,60 @@ TEST(CallFsm, TreatmentRefusals) {
   direct.conn_id = kConn;
   call_step(direct, incoming_direct(kMailboxAccess), kDefault);
   EXPECT_EQ(treatment_refusal(direct, kRp), "ConnID CONN is not at Routing Point 5000");
+}
+
+TEST(CallFsm, UserDataAndDtmfRefusals) {
+  call c;
+  c.conn_id = kConn;
+  c.customer_leg = "cust";
+  call_step(c, incoming(), kDefault);
+  EXPECT_EQ(user_data_refusal(c, kRp), "");
+  EXPECT_EQ(user_data_refusal(c, "1001"), "DN 1001 is no party of ConnID CONN");
+  EXPECT_EQ(dtmf_refusal(c, kRp), "DN 5000 has no established call CONN");
+  call_step(c, route(kAgent1), kDefault);
+  EXPECT_EQ(user_data_refusal(c, kRp), "DN 5000 is no party of ConnID CONN");
+  EXPECT_EQ(user_data_refusal(c, "1001"), "");
+  EXPECT_EQ(dtmf_refusal(c, "1001"), "DN 1001 has no established call CONN");
+  call_step(c, answered("CONN-1"), kDefault);
+  call_step(c, acked(), kDefault);
+  EXPECT_EQ(dtmf_refusal(c, "1001"), "");
+  EXPECT_EQ(dtmf_refusal(c, ""), "DN  has no established call CONN");
+}
+
+TEST(CallFsm, HoldRefusals) {
+  call c;
+  c.conn_id = kConn;
+  c.customer_leg = "cust";
+  auto in = incoming();
+  in.sdp = kCustomerSdp;
+  call_step(c, in, kDefault);
+  call_step(c, route(kAgent1), kDefault);
+  EXPECT_EQ(hold_refusal(c, "1001", false), "DN 1001 has no established call CONN");
+  call_step(c, answered("CONN-1", kAgentSdp), kDefault);
+  call_step(c, acked(), kDefault);
+  EXPECT_EQ(hold_refusal(c, "1001", false), "");
+  EXPECT_EQ(hold_refusal(c, kRp, false), "DN 5000 has no established call CONN");
+  EXPECT_EQ(hold_refusal(c, "1001", true), "ConnID CONN is not held");
+  call_step(c, reinvite("cust", kCustomerSdp), kDefault);
+  EXPECT_EQ(hold_refusal(c, "1001", false), "ConnID CONN has a re-INVITE in progress");
+  call_step(c, reinvite_ok("CONN-1", kAgentSdp), kDefault);
+  call_step(c, hold("1001"), kDefault);
+  EXPECT_EQ(hold_refusal(c, "1001", true), "ConnID CONN has a re-INVITE in progress");
+  call_step(c, reinvite_ok("cust", "x"), kDefault);
+  call_step(c, reinvite_ok("CONN-1", "x"), kDefault);
+  EXPECT_EQ(hold_refusal(c, "1001", false), "ConnID CONN is held already");
+  EXPECT_EQ(hold_refusal(c, "1001", true), "");
+
+  // The usual table SDP ("offer", "answer") has no o= line to derive from.
+  call opaque;
+  opaque.conn_id = kConn;
+  opaque.customer_leg = "cust";
+  call_step(opaque, incoming(), kDefault);
+  call_step(opaque, route(kAgent1), kDefault);
+  call_step(opaque, answered("CONN-1"), kDefault);
+  call_step(opaque, acked(), kDefault);
+  EXPECT_EQ(hold_refusal(opaque, "1001", false),
+            "ConnID CONN: no SDP sent to both sides to derive the offers from");
 }
 
 v1::KVPair str_kv(const std::string& key, const std::string& value) {

@@ -64,5 +64,12 @@ TEST(DtmfInfo, BuiltBodiesParseBackToTheSameDigit) {
     EXPECT_EQ(is_dtmf_digit(c), c == '*' || c == '1') << c;
 }
 
+TEST(DtmfInfo, DigitsToSendAreCheckedOneByOne) {
+  EXPECT_EQ(dtmf_digits_error("0123456789*#ABCD"), "");
+  EXPECT_EQ(dtmf_digits_error(""), "no DTMF digits given");
+  EXPECT_EQ(dtmf_digits_error("12x"), "'x' in '12x' is no DTMF digit");
+  EXPECT_EQ(dtmf_digits_error("a"), "'a' in 'a' is no DTMF digit");
+}
+
 }  // namespace
 }  // namespace sipcc

@@ -3,6 +3,8 @@
 
 #include <gtest/gtest.h>
 
+#include "kvlist.hpp"
+
 namespace sipcc {
 namespace {
 
@@ -57,16 +59,6 @@ TEST(MediaUri, AnnouncementConferenceAndCollectUris) {
     EXPECT_EQ(got, want);
 }
 
-v1::KVList kv(std::initializer_list<std::pair<std::string, std::string>> pairs) {
-  v1::KVList l;
-  for (const auto& [k, v] : pairs) {
-    auto* p = l.add_pairs();
-    p->set_key(k);
-    p->set_str(v);
-  }
-  return l;
-}
-
 TEST(MediaUri, TreatmentsMapToMediaRequests) {
   v1::KVList num_digits;
   auto* p = num_digits.add_pairs();
@@ -87,30 +79,30 @@ TEST(MediaUri, TreatmentsMapToMediaRequests) {
   const std::string coll = "sip:collect@127.0.0.1:5070;";
   const std::vector<treatment_case> cases = {
       {"music_default", v1::Music, {}, annc + "moh:default;repeat=forever", false, ""},
-      {"music_class_for_a_while", v1::Music, kv({{"MUSIC", "jazz"}, {"DURATION", "30"}}),
+      {"music_class_for_a_while", v1::Music, test::str_pairs({{"MUSIC", "jazz"}, {"DURATION", "30"}}),
        annc + "moh:jazz;repeat=forever;duration=30000", false, ""},
       {"ringback", v1::RingBack, {}, annc + "tone:ring;repeat=forever", false, ""},
       {"busy", v1::Busy, {}, annc + "tone:busy;repeat=forever", false, ""},
       {"fast_busy", v1::FastBusy, {}, annc + "tone:congestion;repeat=forever", false, ""},
-      {"silence", v1::Silence, kv({{"DURATION", "5"}}),
+      {"silence", v1::Silence, test::str_pairs({{"DURATION", "5"}}),
        annc + "silence:;repeat=forever;duration=5000", false, ""},
       {"announcement", v1::PlayAnnouncement,
-       kv({{"PROMPT", "queue-thankyou"}, {"REPEAT", "2"}, {"DELAY", "1000"}, {"LANGUAGE", "fr"}}),
+       test::str_pairs({{"PROMPT", "queue-thankyou"}, {"REPEAT", "2"}, {"DELAY", "1000"}, {"LANGUAGE", "fr"}}),
        annc + "file:queue-thankyou;repeat=2;delay=1000;locale=fr", false, ""},
       {"collect", v1::CollectDigits, num_digits, coll + "maxdigits=6", true, ""},
       {"announcement_and_digits", v1::PlayAnnouncementAndDigits,
-       kv({{"PROMPT", "enter-account"}, {"MAX_DIGITS", "4"}, {"TERMINATOR", "#"},
+       test::str_pairs({{"PROMPT", "enter-account"}, {"MAX_DIGITS", "4"}, {"TERMINATOR", "#"},
            {"TIMEOUT", "10"}}),
        coll + "play=file:enter-account;maxdigits=4;term=%23;timeout=10000", true, ""},
       // Refused, with the reason the desktop sees.
       {"announcement_without_prompt", v1::PlayAnnouncement, {}, "", false, "PROMPT is required"},
       {"prompt_is_a_list", v1::PlayAnnouncement, list_prompt, "", false, "PROMPT is required"},
       {"collect_without_max", v1::CollectDigits, {}, "", false, "MAX_DIGITS is required"},
-      {"collect_too_many", v1::CollectDigits, kv({{"MAX_DIGITS", "33"}}), "", false,
+      {"collect_too_many", v1::CollectDigits, test::str_pairs({{"MAX_DIGITS", "33"}}), "", false,
        "MAX_DIGITS must be a whole number 1..32, got '33'"},
-      {"bad_terminator", v1::CollectDigits, kv({{"MAX_DIGITS", "2"}, {"TERMINATOR", "x"}}), "",
+      {"bad_terminator", v1::CollectDigits, test::str_pairs({{"MAX_DIGITS", "2"}, {"TERMINATOR", "x"}}), "",
        false, "TERMINATOR must be one of 0-9 * #, got 'x'"},
-      {"bad_duration", v1::Music, kv({{"DURATION", "soon"}}), "", false,
+      {"bad_duration", v1::Music, test::str_pairs({{"DURATION", "soon"}}), "", false,
        "DURATION must be a whole number 1..86400, got 'soon'"},
       {"unknown_type", v1::TREATMENT_UNSPECIFIED, {}, "", false, "unknown TreatmentType 0"},
   };

@@ -80,6 +80,28 @@
 //  The end of the call BYEs the media leg (EventTreatmentEnd) or CANCELs it
 //  (EventTreatmentNotApplied).
 //
+// THoldCall / TRetrieveCall from the agent DN of an [established] call, one
+// step at a time, offers derived from the last SDP sent to each side
+// (sdp.hpp hold_offer, RFC 3264 8.4):
+//  re-INVITE the customer (hold a=sendonly, retrieve a=sendrecv)
+//    --2xx--> re-INVITE the agent (hold a=inactive: no music source, so
+//             neither side sends; retrieve a=sendrecv)
+//    --2xx--> EventHeld / EventRetrieved(agent DN)
+//  the customer refusing (491 included: no retry, the desktop may ask
+//    again): EventError(agent DN), nothing changed;
+//  the agent refusing: re-INVITE the customer back, then EventError.
+//  A re-INVITE from either side meanwhile gets 491.
+//
+// User data (TAttachUserData, TUpdateUserData, TDeleteUserData) from a DN
+// party of the call, the RP while it routes, the agent DN from the route on:
+//  attach: add the keys, replace the values of keys it has; delete: remove
+//  the keys given, all when none is given; EventAttachedDataChanged to each
+//  DN party. Every later event of the call carries the data.
+// TSendDTMF from the agent DN of an [established] call: one INFO
+//  (application/dtmf-relay) per digit on the customer leg, EventDTMFSent on
+//  the agent DN. sipcc does not wait for the INFOs' responses: a digit the
+//  customer side refuses is lost, as it would be in the RTP stream.
+//
 // Timers carry a generation: CAF 0.17 cannot cancel them, a stale one is ignored.
 // So do agent legs: an event for any leg but the current one is ignored.
 #pragma once
@@ -96,6 +118,10 @@ namespace sipcc {
 
 enum class call_state { routing, alerting, connecting, established, ended };
 const char* to_string(call_state s);
+
+// Where a hold or retrieve is: re-INVITing the customer, then the agent;
+// `undo`: the agent refused, the customer is re-INVITEd back.
+enum class hold_step { none, customer, agent, undo };
 
 // The media-server leg of a treatment: none, INVITEd, answered (playing), or
 // CANCELled while its 2xx may still come (that one gets a BYE).
@@ -155,6 +181,12 @@ struct call {
   // a re-INVITE from either side meanwhile gets 491, RFC 3261 14.1).
   std::string reinvite_from;
   bool reinvite_update = false;  // ... and it was an UPDATE
+  // The last SDP sipcc sent each side, which its own offers derive from.
+  std::string sdp_to_customer, sdp_to_agent;
+  bool held = false;
+  hold_step holding = hold_step::none;
+  bool hold_wanted = false;   // holding: to hold (or to retrieve)
+  std::string hold_error;     // undo: why, for the EventError at its end
   v1::KVList user_data;
 };
 
@@ -185,6 +217,12 @@ struct call_event {
     media_failed,        // final >= 300, timeout or loss of the media-server leg `leg`, `status`
     media_bye,           // the media server hung up leg `leg`
     media_digit,         // the media server on leg `leg` collected `digit`
+    // TAttachUserData / TUpdateUserData (`user_data` added or replaced) or,
+    // with `delete_data`, TDeleteUserData from `dn` (user_data_refusal empty).
+    user_data_change,
+    send_dtmf,           // TSendDTMF of `digits` from `dn` (dtmf_refusal empty, digits valid)
+    hold,                // THoldCall from `dn` (hold_refusal empty)
+    retrieve,            // TRetrieveCall from `dn` (hold_refusal empty)
   } what;
   call_event(kind k) : what(k) {}
   std::string leg;
@@ -195,11 +233,14 @@ struct call_event {
   // route; the overflow DN for no_answer_timeout (router_timeout uses
   // call_settings::default_route).
   route_target target;
-  std::string dn;            // release
+  std::string dn;            // ThisDN of release, user_data_change, send_dtmf, hold, retrieve
   std::string ani, dnis;     // incoming
   std::string uri;           // treatment: the media server's Request-URI
   bool collects = false;     // treatment: it collects digits
   char digit = 0;            // media_digit
+  v1::KVList user_data;      // user_data
+  bool delete_data = false;  // user_data: remove these keys (all when empty)
+  std::string digits;        // send_dtmf
 };
 
 struct call_action {
@@ -214,7 +255,7 @@ struct call_action {
     bye_leg,            // BYE leg `leg` (an agent's or the media server's)
     bye_customer,       // BYE the customer leg
     emit,               // T-Library event `event` for DN `dn` (other_dn set as T-Library does;
-                        // `text`, when set, is the Reason)
+                        // `text`, when set, is the Reason; for EventError the message)
     call_fact,          // sipcc.dn.calls.<dn> active / not
     // `ms`, tagged with c.timer_gen as call_step leaves it (at most one per
     // step). Which timer it is follows from the state: routing = router,
@@ -224,6 +265,7 @@ struct call_action {
     reinvite_leg,       // send a re-INVITE (an UPDATE if `update`) with `sdp` on leg `leg`
     respond_leg,        // answer the re-INVITE (UPDATE if `update`) pending on leg `leg`
                         // with `status` (+ `sdp`)
+    info_leg,           // send an INFO with `content_type` and `body` on leg `leg`
     end,                // the call is over: the actor stops after these actions
   } what;
   std::string leg;
@@ -243,7 +285,10 @@ struct call_action {
   bool listen = false;
   // emit EventTreatmentEnd of a collecting treatment: the digits collected.
   bool collects = false;
+  // ... or, for EventDTMFSent, the digits sent.
   std::string digits;
+  std::string content_type;  // info_leg
+  std::string body;          // info_leg
 };
 
 struct call_settings {
@@ -266,6 +311,21 @@ bool can_route(const call& c);
 // Why a TApplyTreatment on Routing Point `dn` cannot be carried out now
 // (empty: it can); the actor answers EventError (ERR_INVALID_STATE) with it.
 std::string treatment_refusal(const call& c, const std::string& dn);
+
+// Why user data from DN `dn` cannot be changed now (empty: it can): `dn` is
+// no DN party of the call. The actor answers EventError (ERR_INVALID_STATE).
+std::string user_data_refusal(const call& c, const std::string& dn);
+
+// Why TSendDTMF from DN `dn` cannot be carried out now (empty: it can): the
+// call is not established at agent DN `dn`. The actor answers EventError
+// (ERR_INVALID_STATE); digits that are no DTMF (dtmf_digits_error in
+// sipcc/dtmf.hpp) get ERR_BAD_REQUEST.
+std::string dtmf_refusal(const call& c, const std::string& dn);
+
+// Why THoldCall (or, with `retrieve`, TRetrieveCall) from DN `dn` cannot be
+// carried out now (empty: it can); the actor answers EventError
+// (ERR_INVALID_STATE) with it.
+std::string hold_refusal(const call& c, const std::string& dn, bool retrieve);
 
 // No-answer settings by precedence: call Extensions (NO_ANSWER_TIMEOUT,
 // NO_ANSWER_OVERFLOW, NO_ANSWER_ACTION) > Agent Login options > DN options >

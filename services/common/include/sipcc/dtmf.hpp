@@ -28,4 +28,8 @@ std::string dtmf_relay_body(char signal, uint32_t duration_ms);
 
 bool is_dtmf_digit(char c);
 
+// Why `digits` cannot be sent as DTMF (empty: they can): none given, or one
+// that is no DTMF digit.
+std::string dtmf_digits_error(std::string_view digits);
+
 }  // namespace sipcc

@@ -1,6 +1,10 @@
 #include "sipcc/call_fsm.hpp"
 
+#include <algorithm>
 #include <limits>
+
+#include "sipcc/dtmf.hpp"
+#include "sipcc/sdp.hpp"
 
 namespace sipcc {
 
@@ -34,7 +38,71 @@ std::string treatment_refusal(const call& c, const std::string& dn) {
 
 namespace {
 
+// The DN that has the call in T-Library terms: the RP while it routes, the
+// agent DN from the route on; none for a direct call or once it ended.
+std::string dn_party(const call& c) {
+  if (c.direct || c.state == call_state::ended)
+    return "";
+  return c.state == call_state::routing ? c.rp : c.agent_dn;
+}
+
+}  // namespace
+
+std::string user_data_refusal(const call& c, const std::string& dn) {
+  if (dn.empty() || dn_party(c) != dn)
+    return "DN " + dn + " is no party of ConnID " + c.conn_id;
+  return "";
+}
+
+std::string hold_refusal(const call& c, const std::string& dn, bool retrieve) {
+  const std::string conn = "ConnID " + c.conn_id;
+  if (c.direct || c.state != call_state::established || dn.empty() || dn != c.agent_dn)
+    return "DN " + dn + " has no established call " + c.conn_id;
+  if (c.holding != hold_step::none || !c.reinvite_from.empty())
+    return conn + " has a re-INVITE in progress";
+  if (!retrieve && c.held)
+    return conn + " is held already";
+  if (retrieve && !c.held)
+    return conn + " is not held";
+  if (!hold_offer(c.sdp_to_customer, "sendrecv") || !hold_offer(c.sdp_to_agent, "sendrecv"))
+    return conn + ": no SDP sent to both sides to derive the offers from";
+  return "";
+}
+
+std::string dtmf_refusal(const call& c, const std::string& dn) {
+  if (c.direct || c.state != call_state::established || dn.empty() || dn != c.agent_dn)
+    return "DN " + dn + " has no established call " + c.conn_id;
+  return "";
+}
+
+namespace {
+
 using actions = std::vector<call_action>;
+
+// How long each digit TSendDTMF sends lasts (the usual 160 ms tone).
+constexpr uint32_t kDtmfDurationMs = 160;
+
+// Attach: add each key, or replace its value; delete: remove the keys given,
+// all of them when none is.
+void change_user_data(v1::KVList& data, const v1::KVList& given, bool remove) {
+  if (remove && given.pairs().empty()) {
+    data.clear_pairs();
+    return;
+  }
+  for (const auto& kv : given.pairs()) {
+    auto* pairs = data.mutable_pairs();
+    auto it = std::find_if(pairs->begin(), pairs->end(),
+                           [&](const v1::KVPair& p) { return p.key() == kv.key(); });
+    if (remove) {
+      if (it != pairs->end())
+        pairs->erase(it);
+    } else if (it != pairs->end()) {
+      *it = kv;
+    } else {
+      *data.add_pairs() = kv;
+    }
+  }
+}
 
 call_action act(call_action::kind k) {
   call_action x{};
@@ -162,13 +230,14 @@ void to_routing(call& c, actions& a, const call_settings& cfg) {
 
 // INVITE the current agent leg to the target with the customer's offer, or,
 // once the customer is answered, without SDP (RFC 3725 flow I).
-void invite(const call& c, actions& a, const route_target& t) {
+void invite(call& c, actions& a, const route_target& t) {
   call_action inv = act(call_action::invite_agent);
   inv.leg = c.agent_leg;
   inv.uri = t.contact_uri;
   inv.ack_later = c.handover;
   if (!c.handover)
     inv.sdp = c.customer_sdp;
+  c.sdp_to_agent = inv.sdp;
   inv.dn = t.dn;
   inv.mailbox = t.mailbox;
   inv.other_dn = t.diverted_from;
@@ -410,10 +479,102 @@ bool direct_step(call& c, const call_event& ev, actions& a) {
   return true;
 }
 
+// The SDP just sent on `leg` is what that side's next offer from sipcc
+// derives from.
+void sent_sdp(call& c, const std::string& leg, const std::string& sdp) {
+  (leg == c.customer_leg ? c.sdp_to_customer : c.sdp_to_agent) = sdp;
+}
+
+// Hold puts the customer on sendonly and the agent on inactive (RFC 3264
+// 8.4; nothing plays to the customer, so neither side sends); retrieve
+// puts both back to sendrecv.
+const char* hold_direction(const call& c, const std::string& leg, bool hold) {
+  if (!hold)
+    return "sendrecv";
+  return leg == c.customer_leg ? "sendonly" : "inactive";
+}
+
+// hold_refusal made sure both offers can be derived.
+void reinvite_for_hold(call& c, actions& a, const std::string& leg, bool hold) {
+  auto& last = leg == c.customer_leg ? c.sdp_to_customer : c.sdp_to_agent;
+  last = hold_offer(last, hold_direction(c, leg, hold)).value_or(last);
+  leg_command(a, call_action::reinvite_leg, leg, last);
+}
+
+// The answer (or failure) of one re-INVITE of a hold or retrieve.
+void hold_answer(call& c, actions& a, const call_event& ev) {
+  const bool ok = ev.what == call_event::reinvite_answered;
+  const char* what = c.hold_wanted ? "hold" : "retrieve";
+  const auto status = std::to_string(ev.status);
+  switch (c.holding) {
+    case hold_step::none:
+      break;
+    case hold_step::customer:
+      if (ev.leg != c.customer_leg)
+        break;
+      if (ok) {
+        c.holding = hold_step::agent;
+        reinvite_for_hold(c, a, c.agent_leg, c.hold_wanted);
+      } else {
+        c.holding = hold_step::none;
+        emit(a, v1::EventError, c.agent_dn, c.ani,
+             std::string("the customer refused the ") + what + " offer with " + status);
+      }
+      break;
+    case hold_step::agent:
+      if (ev.leg != c.agent_leg)
+        break;
+      if (ok) {
+        c.holding = hold_step::none;
+        c.held = c.hold_wanted;
+        emit(a, c.held ? v1::EventHeld : v1::EventRetrieved, c.agent_dn, c.ani);
+      } else {
+        // The customer has the new direction already: it goes back.
+        c.holding = hold_step::undo;
+        c.hold_error = std::string("the agent's phone refused the ") + what + " offer with " +
+                       status;
+        reinvite_for_hold(c, a, c.customer_leg, !c.hold_wanted);
+      }
+      break;
+    case hold_step::undo:
+      if (ev.leg != c.customer_leg)
+        break;
+      c.holding = hold_step::none;
+      emit(a, v1::EventError, c.agent_dn, c.ani, c.hold_error);
+      break;
+  }
+}
+
 }  // namespace
 
 std::vector<call_action> call_step(call& c, const call_event& ev, const call_settings& cfg) {
   actions a;
+  // Requests on the call as a whole, whatever kind of call it is.
+  if (ev.what == call_event::user_data_change) {
+    if (user_data_refusal(c, ev.dn).empty()) {
+      change_user_data(c.user_data, ev.user_data, ev.delete_data);
+      emit(a, v1::EventAttachedDataChanged, dn_party(c), c.ani);
+    }
+    return a;
+  }
+  if (ev.what == call_event::send_dtmf) {
+    if (!dtmf_refusal(c, ev.dn).empty() || !dtmf_digits_error(ev.digits).empty())
+      return a;
+    for (char d : ev.digits) {
+      call_action x = act(call_action::info_leg);
+      x.leg = c.customer_leg;
+      x.content_type = "application/dtmf-relay";
+      x.body = dtmf_relay_body(d, kDtmfDurationMs);
+      a.push_back(std::move(x));
+    }
+    call_action x = act(call_action::emit);
+    x.event = v1::EventDTMFSent;
+    x.dn = c.agent_dn;
+    x.other_dn = c.ani;
+    x.digits = ev.digits;
+    a.push_back(std::move(x));
+    return a;
+  }
   if ((c.direct || ev.what == call_event::incoming_direct) && direct_step(c, ev, a))
     return a;
   if (media_step(c, ev, a))
@@ -479,6 +640,7 @@ std::vector<call_action> call_step(call& c, const call_event& ev, const call_set
         leg_command(a, call_action::reinvite_leg, c.customer_leg, ev.sdp);
       else
         respond(a, 200, ev.sdp);
+      c.sdp_to_customer = ev.sdp;
       c.state = call_state::connecting;
       restart_timer(c, a, 0);
       break;
@@ -543,7 +705,8 @@ std::vector<call_action> call_step(call& c, const call_event& ev, const call_set
       bool ours = ev.leg == c.customer_leg || (!c.agent_leg.empty() && ev.leg == c.agent_leg);
       if (!ours)
         break;
-      if (s != call_state::established || !c.reinvite_from.empty()) {
+      if (s != call_state::established || !c.reinvite_from.empty() ||
+          c.holding != hold_step::none) {
         respond_leg(a, ev.leg, ev.update, 491);
         break;
       }
@@ -553,6 +716,7 @@ std::vector<call_action> call_step(call& c, const call_event& ev, const call_set
       x.leg = ev.leg == c.customer_leg ? c.agent_leg : c.customer_leg;
       x.sdp = ev.sdp;
       x.update = ev.update;
+      sent_sdp(c, x.leg, ev.sdp);
       a.push_back(std::move(x));
       break;
     }
@@ -562,11 +726,23 @@ std::vector<call_action> call_step(call& c, const call_event& ev, const call_set
     case call_event::media_bye:
     case call_event::media_digit:
       break;  // handled by media_step
+    case call_event::user_data_change:
+    case call_event::send_dtmf:
+      break;  // handled above
+    case call_event::hold:
+    case call_event::retrieve:
+      if (hold_refusal(c, ev.dn, ev.what == call_event::retrieve).empty()) {
+        c.hold_wanted = ev.what == call_event::hold;
+        c.holding = hold_step::customer;
+        reinvite_for_hold(c, a, c.customer_leg, c.hold_wanted);
+      }
+      break;
     case call_event::reinvite_answered:
     case call_event::reinvite_failed: {
       if (c.handover && s == call_state::connecting && ev.leg == c.customer_leg) {
         if (ev.what == call_event::reinvite_answered) {
           leg_command(a, call_action::ack_leg, c.agent_leg, ev.sdp);
+          c.sdp_to_agent = ev.sdp;
           stop_media(c, a, "");
           c.handover = false;
           c.state = call_state::established;
@@ -581,13 +757,20 @@ std::vector<call_action> call_step(call& c, const call_event& ev, const call_set
         }
         break;
       }
+      if (c.holding != hold_step::none) {
+        if (s == call_state::established)  // an answer after the end is for nobody
+          hold_answer(c, a, ev);
+        break;
+      }
       if (c.reinvite_from.empty())
         break;
       auto target = c.reinvite_from == c.customer_leg ? c.agent_leg : c.customer_leg;
       if (ev.leg != target)
         break;
-      if (ev.what == call_event::reinvite_answered)
+      if (ev.what == call_event::reinvite_answered) {
         respond_leg(a, c.reinvite_from, c.reinvite_update, 200, ev.sdp);
+        sent_sdp(c, c.reinvite_from, ev.sdp);
+      }
       else
         respond_leg(a, c.reinvite_from, c.reinvite_update, ev.status >= 300 ? ev.status : 500);
       c.reinvite_from.clear();

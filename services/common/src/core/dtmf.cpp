@@ -75,4 +75,13 @@ std::string dtmf_relay_body(char signal, uint32_t duration_ms) {
   return std::string("Signal=") + signal + "\r\nDuration=" + std::to_string(duration_ms) + "\r\n";
 }
 
+std::string dtmf_digits_error(std::string_view digits) {
+  if (digits.empty())
+    return "no DTMF digits given";
+  for (char d : digits)
+    if (!is_dtmf_digit(d))
+      return "'" + std::string(1, d) + "' in '" + std::string(digits) + "' is no DTMF digit";
+  return "";
+}
+
 }  // namespace sipcc

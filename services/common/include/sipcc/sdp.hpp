@@ -1,0 +1,20 @@
+// SDP offers sipcc makes itself, as pure text functions: putting a routed
+// call on hold and taking it back (RFC 3264 8.4). Everything else in an SDP
+// body is opaque to sipcc.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace sipcc {
+
+// A new offer in the session of `sdp` (the last SDP sipcc sent that party):
+// the same body with the o= version one higher (RFC 3264 8) and every media
+// direction attribute (a=sendrecv, sendonly, recvonly, inactive) replaced by
+// a=<direction>; a media section that has none, under a session without one,
+// gets one. Line endings are kept. Nothing when `sdp` has no well-formed o=
+// line or `direction` is not one of the four.
+std::optional<std::string> hold_offer(std::string_view sdp, std::string_view direction);
+
+}  // namespace sipcc

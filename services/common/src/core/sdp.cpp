@@ -1,0 +1,86 @@
+#include "sipcc/sdp.hpp"
+
+#include <charconv>
+#include <vector>
+
+namespace sipcc {
+
+namespace {
+
+bool is_direction(std::string_view a) {
+  return a == "sendrecv" || a == "sendonly" || a == "recvonly" || a == "inactive";
+}
+
+// "o=<user> <sess-id> <sess-version> <nettype> <addrtype> <address>" with
+// the version one higher; nothing when it is not that.
+std::optional<std::string> next_origin(std::string_view line) {
+  std::vector<std::string_view> fields;
+  auto rest = line.substr(2);
+  while (!rest.empty()) {
+    auto sp = rest.find(' ');
+    fields.push_back(rest.substr(0, sp));
+    rest = sp == std::string_view::npos ? std::string_view{} : rest.substr(sp + 1);
+  }
+  if (fields.size() != 6)
+    return std::nullopt;
+  uint64_t version = 0;
+  auto v = fields[2];
+  auto [end, ec] = std::from_chars(v.data(), v.data() + v.size(), version);
+  if (ec != std::errc() || end != v.data() + v.size())
+    return std::nullopt;
+  std::string out = "o=";
+  for (size_t i = 0; i < fields.size(); ++i)
+    out += (i ? " " : "") + (i == 2 ? std::to_string(version + 1) : std::string(fields[i]));
+  return out;
+}
+
+}  // namespace
+
+std::optional<std::string> hold_offer(std::string_view sdp, std::string_view direction) {
+  if (!is_direction(direction))
+    return std::nullopt;
+  const std::string eol = sdp.find("\r\n") != std::string_view::npos ? "\r\n" : "\n";
+  const std::string attr = "a=" + std::string(direction);
+  std::string out;
+  bool origin = false;
+  bool in_media = false, session_has = false, media_has = false;
+  // A media section without a direction of its own (and none at session
+  // level) gets one where it ends.
+  auto close_media = [&] {
+    if (in_media && !media_has && !session_has)
+      out += attr + eol;
+  };
+  size_t pos = 0;
+  while (pos < sdp.size()) {
+    auto nl = sdp.find('\n', pos);
+    auto line = sdp.substr(pos, nl == std::string_view::npos ? sdp.npos : nl - pos);
+    pos = nl == std::string_view::npos ? sdp.size() : nl + 1;
+    if (!line.empty() && line.back() == '\r')
+      line.remove_suffix(1);
+    if (line.empty())
+      continue;
+    if (line.rfind("o=", 0) == 0 && !origin) {
+      auto o = next_origin(line);
+      if (!o)
+        return std::nullopt;
+      out += *o + eol;
+      origin = true;
+    } else if (line.rfind("m=", 0) == 0) {
+      close_media();
+      in_media = true;
+      media_has = false;
+      out += std::string(line) + eol;
+    } else if (line.rfind("a=", 0) == 0 && is_direction(line.substr(2))) {
+      (in_media ? media_has : session_has) = true;
+      out += attr + eol;
+    } else {
+      out += std::string(line) + eol;
+    }
+  }
+  close_media();
+  if (!origin)
+    return std::nullopt;
+  return out;
+}
+
+}  // namespace sipcc
