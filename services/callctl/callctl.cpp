@@ -856,6 +856,10 @@ caf::behavior registry_behavior(registry_actor* self, shared* sh) {
             auto c = s.calls.find(conn);
             if (c != s.calls.end())
               self->send(c->second, leg_atom::value, le);
+            // The edge forgot the dialog (a refused agent or media leg, say,
+            // while its call goes on): the audit must not look for it.
+            if (le.has_gone() && l != s.legs.end())
+              s.legs.erase(l);
             break;
           }
           case subject_family::tlib_req: {

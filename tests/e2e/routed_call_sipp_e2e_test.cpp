@@ -249,6 +249,9 @@ TEST_F(RoutedCallSipp, BusyAgentSendsTheCallBackToTheRoutingPoint) {
   EXPECT_EQ(customer->wait_exit(kWait), 0) << customer->log();
   EXPECT_EQ(sys->recorder().events("1000"), ev_list{});  // it never rang
   expect_nothing_dangles(*sys, kWait);
+  // The refused agent leg ended at once: the audits (every 300 ms here)
+  // that followed did not find it lost.
+  EXPECT_EQ(counter_value(*sys, "callctl-0", "audit_fixes", "lost_leg"), -1);
 }
 
 std::string data_text(const v1::KVList& list) {

@@ -11,14 +11,15 @@ namespace sipcc::test {
 
 using namespace std::chrono_literals;
 
-int64_t actor_gauge(sipcc_system& sys, const std::string& instance, const std::string& label) {
+int64_t counter_value(sipcc_system& sys, const std::string& instance, const std::string& name,
+                      const std::string& label) {
   v1::CounterQuery q;
   auto reply = sys.recorder().client().request(subj::ops_counters(instance), q, 2s);
   v1::CounterSet cs;
   if (!reply || !cs.ParseFromString(*reply))
     return -1;
   for (auto& c : cs.counters())
-    if (c.name() == "actors" && c.label() == label)
+    if (c.name() == name && c.label() == label)
       return c.value();
   return -1;
 }

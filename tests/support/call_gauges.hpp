@@ -10,9 +10,15 @@
 
 namespace sipcc::test {
 
-// The "actors" gauge with `label` from the instance's counters reply; -1 when
-// the instance does not answer or has no such gauge.
-int64_t actor_gauge(sipcc_system& sys, const std::string& instance, const std::string& label);
+// Counter `name` with `label` from the instance's counters reply; -1 when
+// the instance does not answer or has no such counter (never counted).
+int64_t counter_value(sipcc_system& sys, const std::string& instance, const std::string& name,
+                      const std::string& label);
+// The "actors" gauge with `label`.
+inline int64_t actor_gauge(sipcc_system& sys, const std::string& instance,
+                           const std::string& label) {
+  return counter_value(sys, instance, "actors", label);
+}
 
 // Polls edge1's "edge_legs" and callctl-0's "call" gauges until both read 0
 // (a finished dialog lingers at the edge for a while); a gtest failure for
