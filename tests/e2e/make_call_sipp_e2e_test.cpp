@@ -10,6 +10,7 @@
 
 #include "call_gauges.hpp"
 #include "sipcc/bus_schema.hpp"
+#include "sipcc/sdp.hpp"
 #include "sipcc/v1/call.pb.h"
 #include "sipcc/v1/state.pb.h"
 #include "sipp.hpp"
@@ -199,8 +200,11 @@ TEST_F(MakeCallSipp, ANumberThatIsBusyReleasesTheAgent) {
   EXPECT_EQ(d.front().message.start_line,
             "INVITE sip:5551234@127.0.0.1:" + std::to_string(dest_port) + " SIP/2.0");
   EXPECT_EQ(body_of(d, false, "INVITE"), body_of(a, true, "SIP/2.0 200"));
-  // The agent's 2xx was ACKed (with no answer to carry) before its BYE.
-  EXPECT_EQ(body_of(a, false, "ACK"), "");
+  // The agent's 2xx offer was ACKed with an answer rejecting its streams
+  // (an ACK to a 2xx offer must carry an answer), then BYEd.
+  EXPECT_EQ(body_of(a, false, "ACK"), rejecting_answer(body_of(a, true, "SIP/2.0 200")));
+  EXPECT_NE(body_of(a, false, "ACK").find("m=audio 0 "), std::string::npos)
+      << body_of(a, false, "ACK");
   expect_nothing_dangles(*sys, kWait);
 }
 

@@ -2,6 +2,7 @@
 // make_call_start(), with the actions of each step (written as short text)
 // and the state it leaves.
 #include "sipcc/make_call_fsm.hpp"
+#include "sipcc/sdp.hpp"
 
 #include <gtest/gtest.h>
 
@@ -75,6 +76,8 @@ const lines kStartNumber = {"fact 1000 on", "EventDialing 1000 other=2000",
                             "invite C-1 sip:1000@ast from 2000 ack_later"};
 
 const E kAgentOffer = on(E::agent_answered, "C-1", "offer");
+// The agent's offer, once unwanted, is ACKed with an answer rejecting it.
+const std::string kReject = rejecting_answer("offer");
 const lines kInviteDest = {"invite C-2 sip:2000@ast from 1000 sdp=offer"};
 const lines kEstablishedBoth = {"ack C-1 sdp=answer", "EventEstablished 1000 other=2000",
                                 "EventEstablished 2000 other=1000"};
@@ -112,7 +115,7 @@ const std::vector<scenario> kScenarios = {
      true,
      {{kAgentOffer, kInviteDest, make_call_state::calling},
       {on(E::dest_failed, "C-2", "", 486),
-       {"ack C-1 sdp=", "bye C-1", "fact 1000 off", "EventReleased 1000 other=2000 reason=destination answered 486",
+       {"ack C-1 sdp=" + kReject, "bye C-1", "fact 1000 off", "EventReleased 1000 other=2000 reason=destination answered 486",
         "fact 2000 off", "end"},
        make_call_state::ended}}},
     {"the destination rings out",
@@ -120,7 +123,7 @@ const std::vector<scenario> kScenarios = {
      {{kAgentOffer, kInviteDest, make_call_state::calling},
       {on(E::dest_progress, "C-2"), {"EventRinging 2000 other=1000"}, make_call_state::calling},
       {on(E::dest_failed, "C-2", "", 408),
-       {"ack C-1 sdp=", "bye C-1", "fact 1000 off",
+       {"ack C-1 sdp=" + kReject, "bye C-1", "fact 1000 off",
         "EventReleased 1000 other=2000 reason=destination answered 408", "fact 2000 off",
         "EventReleased 2000 other=1000 reason=destination answered 408", "end"},
        make_call_state::ended}}},
@@ -146,7 +149,7 @@ const std::vector<scenario> kScenarios = {
      {{kAgentOffer, kInviteDest, make_call_state::calling},
       {on(E::dest_progress, "C-2"), {"EventRinging 2000 other=1000"}, make_call_state::calling},
       {E(E::release),
-       {"cancel C-2", "ack C-1 sdp=", "bye C-1", "fact 1000 off", "EventReleased 1000 other=2000",
+       {"cancel C-2", "ack C-1 sdp=" + kReject, "bye C-1", "fact 1000 off", "EventReleased 1000 other=2000",
         "fact 2000 off", "EventReleased 2000 other=1000", "end"},
        make_call_state::ended}}},
     {"the agent gives up while the destination rings",

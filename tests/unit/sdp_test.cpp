@@ -43,5 +43,19 @@ TEST(Sdp, HoldOffers) {
   }
 }
 
+TEST(Sdp, RejectingAnswerHasEveryStreamAtPortZero) {
+  const std::vector<std::pair<std::string, std::string>> cases = {
+      {"v=0\r\no=a 1 1 IN IP4 10.0.0.1\r\ns=-\r\nc=IN IP4 10.0.0.1\r\nt=0 0\r\n"
+       "m=audio 4000 RTP/AVP 0 8 101\r\na=sendrecv\r\nm=video 5000 RTP/AVP 96\r\n",
+       "m=audio 0 RTP/AVP 0\r\nm=video 0 RTP/AVP 96\r\n"},
+      {"v=0\no=a 1 1 IN IP4 h\ns=-\nt=0 0\nm=audio 4000 RTP/AVP 0\n", "m=audio 0 RTP/AVP 0\r\n"},
+      {"m=audio 4000\r\n", ""},  // no format: not an m= line sipcc can answer
+      {"", ""},
+  };
+  const std::string session = "v=0\r\no=sipcc 0 0 IN IP4 0.0.0.0\r\ns=-\r\nt=0 0\r\n";
+  for (const auto& [offer, streams] : cases)
+    EXPECT_EQ(rejecting_answer(offer), session + streams) << offer;
+}
+
 }  // namespace
 }  // namespace sipcc

@@ -48,6 +48,7 @@ struct make_call {
   std::string agent_leg;          // <ConnID>-1
   std::string dest_leg;           // <ConnID>-2
   bool other_rang = false;        // EventRinging went to OtherDN
+  std::string agent_offer;        // the offer in the agent phone's 2xx
 };
 
 struct make_call_event {

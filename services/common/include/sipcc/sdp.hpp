@@ -17,4 +17,10 @@ namespace sipcc {
 // line or `direction` is not one of the four.
 std::optional<std::string> hold_offer(std::string_view sdp, std::string_view direction);
 
+// An answer that rejects every stream of `offer` (RFC 3264 6: each m= line
+// answered with port 0 and its first format), for an ACK that must carry an
+// answer to a 2xx offer sipcc no longer wants (RFC 3261 13.2.2.4). CRLF line
+// endings; an offer without m= lines gets a session-only answer.
+std::string rejecting_answer(std::string_view offer);
+
 }  // namespace sipcc

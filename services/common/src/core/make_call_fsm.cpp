@@ -1,5 +1,7 @@
 #include "sipcc/make_call_fsm.hpp"
 
+#include "sipcc/sdp.hpp"
+
 namespace sipcc {
 
 const char* to_string(make_call_state s) {
@@ -58,9 +60,11 @@ void released(make_call& c, out& o, const std::string& reason) {
 }
 
 // The agent's 2xx waits for its ACK (flow I): ACK it before the BYE, so the
-// phone stops retransmitting it; there is no answer to carry.
+// phone stops retransmitting it, with an answer rejecting its offer's
+// streams (an ACK to a 2xx offer must carry an answer).
 void ack_and_bye_agent(const make_call& c, out& o) {
-  o.push_back(leg_action(act::ack_leg, c.agent_leg));
+  o.push_back(leg_action(act::ack_leg, c.agent_leg,
+                         c.agent_offer.empty() ? "" : rejecting_answer(c.agent_offer)));
   o.push_back(leg_action(act::bye_leg, c.agent_leg));
 }
 
@@ -97,6 +101,7 @@ out make_call_step(make_call& c, const make_call_event& ev) {
           released(c, o, "agent phone sent no offer");
           return o;
         }
+        c.agent_offer = ev.sdp;
         act inv{act::invite_leg};
         inv.leg = c.dest_leg;
         inv.uri = c.dest_uri;

@@ -83,4 +83,29 @@ std::optional<std::string> hold_offer(std::string_view sdp, std::string_view dir
   return out;
 }
 
+std::string rejecting_answer(std::string_view offer) {
+  std::string out = "v=0\r\no=sipcc 0 0 IN IP4 0.0.0.0\r\ns=-\r\nt=0 0\r\n";
+  size_t pos = 0;
+  while (pos < offer.size()) {
+    auto nl = offer.find('\n', pos);
+    auto line = offer.substr(pos, nl == std::string_view::npos ? offer.npos : nl - pos);
+    pos = nl == std::string_view::npos ? offer.size() : nl + 1;
+    if (!line.empty() && line.back() == '\r')
+      line.remove_suffix(1);
+    if (line.rfind("m=", 0) != 0)
+      continue;
+    // m=<media> <port> <proto> <fmt> ...: keep media, proto and the first format.
+    std::vector<std::string_view> f;
+    for (auto rest = line.substr(2); !rest.empty();) {
+      auto sp = rest.find(' ');
+      f.push_back(rest.substr(0, sp));
+      rest = sp == std::string_view::npos ? std::string_view{} : rest.substr(sp + 1);
+    }
+    if (f.size() < 4)
+      continue;
+    out += "m=" + std::string(f[0]) + " 0 " + std::string(f[2]) + " " + std::string(f[3]) + "\r\n";
+  }
+  return out;
+}
+
 }  // namespace sipcc
