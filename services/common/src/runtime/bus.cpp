@@ -40,6 +40,14 @@ bus::bus(const std::string& url, const std::string& name,
   if (s == NATS_OK) s = natsOptions_SetSendAsap(opts, true);
   if (s == NATS_OK) s = natsOptions_SetMaxReconnect(opts, -1);
   if (s == NATS_OK) s = natsOptions_SetReconnectWait(opts, 500);
+  // One delivery thread for every subscription of the process, so messages
+  // of different subjects are handed on in the order the server sent them:
+  // a call's DnCallFact (callctl) must reach presence before the phone's
+  // busy NOTIFY that the call caused (edge), or presence takes it for a
+  // private call. Per-subscription threads would race the two. Handlers
+  // never block (they hand messages to actors or to the sofia thread).
+  if (s == NATS_OK) s = nats_SetMessageDeliveryPoolSize(1);
+  if (s == NATS_OK) s = natsOptions_UseGlobalMessageDelivery(opts, true);
   if (s != NATS_OK) {
     natsOptions_Destroy(opts);
     throw std::runtime_error(std::string("NATS options: ") + natsStatus_GetText(s));
