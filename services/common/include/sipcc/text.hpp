@@ -1,10 +1,12 @@
-// Small text helpers shared by the body parsers (message-summary, DTMF INFO).
+// Small text helpers shared by the body parsers (message-summary, DTMF INFO,
+// SDP) and the configuration's treatment text.
 #pragma once
 
 #include <algorithm>
 #include <cctype>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace sipcc {
 
@@ -22,6 +24,28 @@ inline std::string_view trim(std::string_view s) {
   while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back())))
     s.remove_suffix(1);
   return s;
+}
+
+// The pieces of `s` between single `sep` characters, empty ones included:
+// one more than there are separators.
+inline std::vector<std::string_view> split(std::string_view s, char sep) {
+  std::vector<std::string_view> out;
+  for (size_t pos = 0;;) {
+    auto end = s.find(sep, pos);
+    out.push_back(s.substr(pos, end == std::string_view::npos ? s.npos : end - pos));
+    if (end == std::string_view::npos)
+      return out;
+    pos = end + 1;
+  }
+}
+
+// The lines of a body, split at LF, each without the CR before it.
+inline std::vector<std::string_view> split_lines(std::string_view body) {
+  auto lines = split(body, '\n');
+  for (auto& line : lines)
+    if (!line.empty() && line.back() == '\r')
+      line.remove_suffix(1);
+  return lines;
 }
 
 }  // namespace sipcc

@@ -35,11 +35,8 @@ parse_result<dtmf_digit> parse_dtmf_info(std::string_view content_type, std::str
   if (type == "application/dtmf") {
     d.signal = signal_of(trim(body));
   } else if (type == "application/dtmf-relay") {
-    size_t pos = 0;
-    while (pos < body.size()) {
-      auto nl = body.find('\n', pos);
-      auto line = trim(body.substr(pos, nl == std::string_view::npos ? body.npos : nl - pos));
-      pos = nl == std::string_view::npos ? body.size() : nl + 1;
+    for (auto raw : split_lines(body)) {
+      auto line = trim(raw);
       auto eq = line.find('=');
       if (eq == std::string_view::npos)
         continue;

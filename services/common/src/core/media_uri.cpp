@@ -3,6 +3,8 @@
 #include <cctype>
 #include <charconv>
 
+#include "sipcc/text.hpp"
+
 namespace sipcc {
 namespace {
 
@@ -186,15 +188,10 @@ media_request treatment_request(v1::TreatmentType type, const v1::KVList& parms,
 std::optional<treatment_spec> parse_treatment(std::string_view text, std::string& error) {
   treatment_spec t;
   bool first = true;
-  size_t pos = 0;
-  while (pos < text.size()) {
-    while (pos < text.size() && text[pos] == ' ')
-      ++pos;
-    if (pos == text.size())
-      break;
-    auto end = text.find(' ', pos);
-    auto word = std::string(text.substr(pos, end == std::string_view::npos ? text.npos : end - pos));
-    pos = end == std::string_view::npos ? text.size() : end;
+  for (auto piece : split(text, ' ')) {
+    if (piece.empty())
+      continue;  // runs of blanks
+    std::string word(piece);
     if (first) {
       first = false;
       if (!v1::TreatmentType_Parse(word, &t.type) || t.type == v1::TREATMENT_UNSPECIFIED) {

@@ -67,12 +67,9 @@ parse_result<message_summary> parse_message_summary(std::string_view content_typ
   }
   message_summary m;
   bool have_status = false;
-  size_t pos = 0;
   int line_no = 0;
-  while (pos <= body.size()) {
-    size_t nl = body.find('\n', pos);
-    auto line = trim(body.substr(pos, nl == std::string_view::npos ? body.npos : nl - pos));
-    pos = nl == std::string_view::npos ? body.size() + 1 : nl + 1;
+  for (auto raw : split_lines(body)) {
+    auto line = trim(raw);
     ++line_no;
     if (line.empty()) {
       if (have_status)

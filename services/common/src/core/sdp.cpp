@@ -3,6 +3,8 @@
 #include <charconv>
 #include <vector>
 
+#include "sipcc/text.hpp"
+
 namespace sipcc {
 
 namespace {
@@ -14,13 +16,7 @@ bool is_direction(std::string_view a) {
 // "o=<user> <sess-id> <sess-version> <nettype> <addrtype> <address>" with
 // the version one higher; nothing when it is not that.
 std::optional<std::string> next_origin(std::string_view line) {
-  std::vector<std::string_view> fields;
-  auto rest = line.substr(2);
-  while (!rest.empty()) {
-    auto sp = rest.find(' ');
-    fields.push_back(rest.substr(0, sp));
-    rest = sp == std::string_view::npos ? std::string_view{} : rest.substr(sp + 1);
-  }
+  auto fields = split(line.substr(2), ' ');
   if (fields.size() != 6)
     return std::nullopt;
   uint64_t version = 0;
@@ -50,13 +46,7 @@ std::optional<std::string> hold_offer(std::string_view sdp, std::string_view dir
     if (in_media && !media_has && !session_has)
       out += attr + eol;
   };
-  size_t pos = 0;
-  while (pos < sdp.size()) {
-    auto nl = sdp.find('\n', pos);
-    auto line = sdp.substr(pos, nl == std::string_view::npos ? sdp.npos : nl - pos);
-    pos = nl == std::string_view::npos ? sdp.size() : nl + 1;
-    if (!line.empty() && line.back() == '\r')
-      line.remove_suffix(1);
+  for (auto line : split_lines(sdp)) {
     if (line.empty())
       continue;
     if (line.rfind("o=", 0) == 0 && !origin) {
@@ -85,22 +75,11 @@ std::optional<std::string> hold_offer(std::string_view sdp, std::string_view dir
 
 std::string rejecting_answer(std::string_view offer) {
   std::string out = "v=0\r\no=sipcc 0 0 IN IP4 0.0.0.0\r\ns=-\r\nt=0 0\r\n";
-  size_t pos = 0;
-  while (pos < offer.size()) {
-    auto nl = offer.find('\n', pos);
-    auto line = offer.substr(pos, nl == std::string_view::npos ? offer.npos : nl - pos);
-    pos = nl == std::string_view::npos ? offer.size() : nl + 1;
-    if (!line.empty() && line.back() == '\r')
-      line.remove_suffix(1);
+  for (auto line : split_lines(offer)) {
     if (line.rfind("m=", 0) != 0)
       continue;
     // m=<media> <port> <proto> <fmt> ...: keep media, proto and the first format.
-    std::vector<std::string_view> f;
-    for (auto rest = line.substr(2); !rest.empty();) {
-      auto sp = rest.find(' ');
-      f.push_back(rest.substr(0, sp));
-      rest = sp == std::string_view::npos ? std::string_view{} : rest.substr(sp + 1);
-    }
+    auto f = split(line.substr(2), ' ');
     if (f.size() < 4)
       continue;
     out += "m=" + std::string(f[0]) + " 0 " + std::string(f[2]) + " " + std::string(f[3]) + "\r\n";
