@@ -299,16 +299,13 @@ std::string mwi_service::start() {
   std::vector<std::string> subjects = {subj::sub_events_of(ctx.instance), subj::state_dn_all,
                                        subj::tlib_req_family("agent"),
                                        subj::ops_ready(ctx.cfg.edge_id)};
-  impl_->host->bridge(*ctx.nats, subjects);
+  auto listed = impl_->host->bridge(*ctx.nats, subjects);
   auto reply = query_dn_states(*ctx.nats, std::chrono::seconds(2));
   if (!reply)
     spdlog::warn("presence did not answer the DN state query: agent mailboxes are subscribed "
                  "as presence publishes logins");
   caf::anon_send(registry, snapshot_atom::value, reply.value_or(v1::StateReply{}));
-  std::string listen;
-  for (auto& s : subjects)
-    listen += (listen.empty() ? "" : ", ") + s;
-  return "bus " + listen;
+  return "bus " + listed;
 }
 
 void mwi_service::stop() {

@@ -597,11 +597,8 @@ std::string presence_service::start() {
                                        subj::tlib_req_family("agent"), subj::state_query,
                                        subj::dn_calls_all, subj::ops_ready(ctx.cfg.edge_id),
                                        subj::reg_all};
-  impl_->host->bridge(*ctx.nats, subjects);
-  std::string listen;
-  for (auto& s : subjects)
-    listen += (listen.empty() ? "" : ", ") + s;
-  return "bus " + listen;
+  auto listed = impl_->host->bridge(*ctx.nats, subjects);
+  return "bus " + listed;
 }
 
 void presence_service::stop() {

@@ -171,7 +171,7 @@ std::string router_service::start() {
   // the two; the core lets a published state win over the snapshot.
   const std::vector<std::string> subjects = {pattern_of(subject_family::state_dn),
                                              pattern_of(subject_family::tlib_evt)};
-  impl_->host->bridge(*ctx.nats, subjects);
+  auto listed = impl_->host->bridge(*ctx.nats, subjects);
 
   // Who is Ready now: presence publishes DN states only when they change.
   if (auto reply = query_dn_states(*ctx.nats, std::chrono::seconds(2))) {
@@ -181,7 +181,7 @@ std::string router_service::start() {
     spdlog::warn("presence did not answer the DN state query: agents count as Ready once "
                  "presence publishes their state");
   }
-  return "bus " + subjects[0] + ", " + subjects[1] + "; Routing Points " +
+  return "bus " + listed + "; Routing Points " +
          (rps.empty() ? "none" : rps);
 }
 

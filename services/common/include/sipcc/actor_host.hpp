@@ -34,8 +34,10 @@ public:
 
   // The root actor every bridged message goes to.
   void set_root(caf::actor root) { root_ = std::move(root); }
-  // One NATS subscription per subject (a queue group when `queue` is set).
-  void bridge(bus& nats, const std::vector<std::string>& subjects, const std::string& queue = "");
+  // One NATS subscription per subject (a queue group when `queue` is set);
+  // returns the subjects as "a, b, c" for the service's ready line.
+  std::string bridge(bus& nats, const std::vector<std::string>& subjects,
+                     const std::string& queue = "");
 
   // Stops the root (and every actor linked to it) and waits for all actors.
   void shutdown();

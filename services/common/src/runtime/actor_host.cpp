@@ -25,9 +25,11 @@ bool decode_bus(const std::string& subject, const std::string& data,
   return false;
 }
 
-void actor_host::bridge(bus& nats, const std::vector<std::string>& subjects,
-                        const std::string& queue) {
-  for (auto& s : subjects)
+std::string actor_host::bridge(bus& nats, const std::vector<std::string>& subjects,
+                               const std::string& queue) {
+  std::string listed;
+  for (auto& s : subjects) {
+    listed += (listed.empty() ? "" : ", ") + s;
     nats.subscribe(
         s,
         [this](bus_msg m) {
@@ -35,6 +37,8 @@ void actor_host::bridge(bus& nats, const std::vector<std::string>& subjects,
                          std::move(m.reply));
         },
         queue);
+  }
+  return listed;
 }
 
 void actor_host::shutdown() {
