@@ -9,6 +9,28 @@
 
 namespace sipcc::callctl {
 
+void leg_origins::stamp(const std::string& leg_id, v1::LegCommand& cmd) {
+  std::string* sdp = nullptr;
+  switch (cmd.cmd_case()) {
+    case v1::LegCommand::kRespond:
+      sdp = cmd.mutable_respond()->mutable_sdp();
+      break;
+    case v1::LegCommand::kInvite:
+      sdp = cmd.mutable_invite()->mutable_sdp();
+      break;
+    case v1::LegCommand::kReinvite:
+      sdp = cmd.mutable_reinvite()->mutable_sdp();
+      break;
+    case v1::LegCommand::kAck:
+      sdp = cmd.mutable_ack()->mutable_sdp();
+      break;
+    default:
+      return;
+  }
+  if (!sdp->empty())
+    *sdp = stamp_origin(by_leg_[leg_id], *sdp);
+}
+
 void publish_leg_command(bus& nats, const std::string& edge, const std::string& leg_id,
                          v1::LegCommand cmd) {
   cmd.set_schema(v1::SCHEMA_V1);

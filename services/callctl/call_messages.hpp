@@ -3,10 +3,12 @@
 #pragma once
 
 #include <string>
+#include <unordered_map>
 
 #include <caf/all.hpp>
 
 #include "sipcc/bus.hpp"
+#include "sipcc/sdp.hpp"
 #include "sipcc/v1/call.pb.h"
 #include "sipcc/v1/tlib.pb.h"
 
@@ -20,6 +22,16 @@ using leg_atom = caf::atom_constant<caf::atom("leg")>;
 using req_atom = caf::atom_constant<caf::atom("req")>;
 // call -> registry: the call made leg `leg` on edge `edge`.
 using leg_map_atom = caf::atom_constant<caf::atom("legmap")>;
+
+// sipcc's o= line toward each leg of one call (sdp.hpp stamp_origin): every
+// SDP a command carries to a leg goes through stamp() first.
+class leg_origins {
+public:
+  void stamp(const std::string& leg_id, v1::LegCommand& cmd);
+
+private:
+  std::unordered_map<std::string, leg_origin> by_leg_;
+};
 
 // To edge `edge`, for leg `leg_id` (schema and leg id set here).
 void publish_leg_command(bus& nats, const std::string& edge, const std::string& leg_id,

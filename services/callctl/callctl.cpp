@@ -124,6 +124,7 @@ struct call_state_t {
     std::vector<v1::EventType> on;
   };
   pending_reply treatment_reply, hold_reply;
+  leg_origins origins;
   static inline const char* name = "call";
 };
 
@@ -134,6 +135,7 @@ constexpr uint32_t kMediaAnswerMs = 5000;
 
 void leg_command(call_actor* self, const std::string& leg_id, v1::LegCommand cmd) {
   auto& s = self->state;
+  s.origins.stamp(leg_id, cmd);
   publish_leg_command(*s.sh->nats, s.customer_edge, leg_id, std::move(cmd));
 }
 

@@ -22,6 +22,7 @@ constexpr uint32_t kDestinationRingMs = 30000;
 struct state_t {
   make_call_setup setup;
   caf::actor registry;
+  leg_origins origins;
   static inline const char* name = "make-call";
 };
 
@@ -29,6 +30,7 @@ using actor_t = caf::stateful_actor<state_t>;
 
 void leg_command(actor_t* self, const std::string& leg_id, v1::LegCommand cmd) {
   auto& s = self->state.setup;
+  self->state.origins.stamp(leg_id, cmd);
   publish_leg_command(*s.nats, s.edge, leg_id, std::move(cmd));
 }
 

@@ -89,6 +89,13 @@ std::string body_of(const std::vector<traced>& t, bool sent, const std::string& 
   return "<none>";
 }
 
+std::string with_origin(std::string sdp, const std::string& origin) {
+  auto start = sdp.find("o=");
+  if (start == std::string::npos)
+    return sdp;
+  return sdp.replace(start, sdp.find_first_of("\r\n", start) - start, origin);
+}
+
 std::string customer_calls(sipcc_system& sys, std::unique_ptr<sipp_run>& customer,
                            const std::string& scenario, const std::string& pause_ms,
                            const std::string& rp, std::chrono::milliseconds deadline) {

@@ -49,6 +49,10 @@ private:
 // line begins with `start` ("INVITE", "SIP/2.0 200"); "<none>" without one.
 std::string body_of(const std::vector<traced>& t, bool sent, const std::string& start);
 
+// `sdp` with its o= line replaced by `origin`: the body another party made,
+// as sipcc sends it on in the session it keeps with a leg.
+std::string with_origin(std::string sdp, const std::string& origin);
+
 // A customer calls Routing Point `rp`: SIPp runs `scenario` as Asterisk's
 // trunk (-d `pause_ms`) against the edge, into `customer`. Returns the ConnID
 // of the RP's EventRouteRequest, or "" (and a test failure) without one.

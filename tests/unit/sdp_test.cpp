@@ -57,5 +57,45 @@ TEST(Sdp, RejectingAnswerHasEveryStreamAtPortZero) {
     EXPECT_EQ(rejecting_answer(offer), session + streams) << offer;
 }
 
+// One leg's bodies in the order sipcc sends them, each with the o= line
+// the leg must see.
+TEST(Sdp, StampOriginKeepsOneSessionPerLeg) {
+  auto body = [](const std::string& origin, const std::string& media) {
+    return "v=0\r\n" + origin + "\r\ns=-\r\nc=IN IP4 10.0.0.2\r\nt=0 0\r\n" + media;
+  };
+  const std::string audio = "m=audio 32000 RTP/AVP 0\r\na=sendrecv\r\n";
+  const std::string held = "m=audio 32000 RTP/AVP 0\r\na=sendonly\r\n";
+  const std::string other = "m=audio 40000 RTP/AVP 8\r\na=sendrecv\r\n";
+  struct send {
+    std::string name, sdp, sent;
+  };
+  const std::vector<send> sends = {
+      {"first_body_sets_the_origin", body("o=agent 5 7 IN IP4 10.0.0.2", audio),
+       body("o=agent 5 7 IN IP4 10.0.0.2", audio)},
+      // A session refresh answered with the same body: the same version.
+      {"same_body_same_version", body("o=agent 5 7 IN IP4 10.0.0.2", audio),
+       body("o=agent 5 7 IN IP4 10.0.0.2", audio)},
+      // Its maker's version moved, nothing else did: still the same body.
+      {"only_the_makers_version_moved", body("o=agent 5 9 IN IP4 10.0.0.2", audio),
+       body("o=agent 5 7 IN IP4 10.0.0.2", audio)},
+      {"changed_body_next_version", body("o=agent 5 10 IN IP4 10.0.0.2", held),
+       body("o=agent 5 8 IN IP4 10.0.0.2", held)},
+      // Someone else's body (a transfer target's): the leg's session goes on.
+      {"another_partys_body", body("o=- 900 1 IN IP4 10.9.9.9", other),
+       body("o=agent 5 9 IN IP4 10.0.0.2", other)},
+      {"no_origin_goes_as_it_is", "v=0\r\nm=audio 1 RTP/AVP 0\r\n",
+       "v=0\r\nm=audio 1 RTP/AVP 0\r\n"},
+      {"bad_origin_goes_as_it_is", "v=0\no=- 7 x IN IP4 h\n", "v=0\no=- 7 x IN IP4 h\n"},
+      {"empty_goes_as_it_is", "", ""},
+      {"lf_line_ends_kept", "v=0\no=x 1 1 IN IP4 h\nm=audio 2 RTP/AVP 0\n",
+       "v=0\no=agent 5 10 IN IP4 10.0.0.2\nm=audio 2 RTP/AVP 0\n"},
+  };
+  leg_origin origin;
+  for (const auto& s : sends) {
+    SCOPED_TRACE(s.name);
+    EXPECT_EQ(stamp_origin(origin, s.sdp), s.sent);
+  }
+}
+
 }  // namespace
 }  // namespace sipcc

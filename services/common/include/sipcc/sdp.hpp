@@ -1,8 +1,9 @@
 // SDP offers sipcc makes itself, as pure text functions: putting a routed
-// call on hold and taking it back (RFC 3264 8.4). Everything else in an SDP
-// body is opaque to sipcc.
+// call on hold and taking it back (RFC 3264 8.4), and sipcc's own o= line
+// toward each leg. Everything else in an SDP body is opaque to sipcc.
 #pragma once
 
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -22,5 +23,23 @@ std::optional<std::string> hold_offer(std::string_view sdp, std::string_view dir
 // answer to a 2xx offer sipcc no longer wants (RFC 3261 13.2.2.4). CRLF line
 // endings; an offer without m= lines gets a session-only answer.
 std::string rejecting_answer(std::string_view offer);
+
+// sipcc's origin toward one leg. A B2BUA passes on bodies that other parties
+// made, so what a leg receives from sipcc would change o= session whenever
+// sipcc connects it to someone else (a transfer, a conference, a treatment
+// after a route) and its version would not always grow; RFC 3264 8 wants one
+// session per dialog whose version goes up exactly when the body changes.
+struct leg_origin {
+  std::string head;      // "o=<username> <sess-id>" of the first SDP sent
+  std::string tail;      // "<nettype> <addrtype> <address>" of the first SDP sent
+  uint64_t version = 0;
+  std::string last;      // the last body sent, o= line left out
+};
+
+// `sdp` as it goes to the leg of `origin`: its o= line becomes the leg's
+// (the first SDP sets it as it is), with the version one higher than last
+// time if anything else in the body changed, the same if nothing did. A body
+// without a well-formed o= line goes as it is.
+std::string stamp_origin(leg_origin& origin, std::string_view sdp);
 
 }  // namespace sipcc

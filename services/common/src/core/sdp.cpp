@@ -13,21 +13,36 @@ bool is_direction(std::string_view a) {
   return a == "sendrecv" || a == "sendonly" || a == "recvonly" || a == "inactive";
 }
 
-// "o=<user> <sess-id> <sess-version> <nettype> <addrtype> <address>" with
-// the version one higher; nothing when it is not that.
-std::optional<std::string> next_origin(std::string_view line) {
+// "o=<user> <sess-id> <sess-version> <nettype> <addrtype> <address>" split
+// around its version; nothing when it is not that.
+struct origin_line {
+  std::string head, tail;
+  uint64_t version = 0;
+};
+std::optional<origin_line> parse_origin(std::string_view line) {
   auto fields = split(line.substr(2), ' ');
   if (fields.size() != 6)
     return std::nullopt;
-  uint64_t version = 0;
+  origin_line o;
   auto v = fields[2];
-  auto [end, ec] = std::from_chars(v.data(), v.data() + v.size(), version);
+  auto [end, ec] = std::from_chars(v.data(), v.data() + v.size(), o.version);
   if (ec != std::errc() || end != v.data() + v.size())
     return std::nullopt;
-  std::string out = "o=";
-  for (size_t i = 0; i < fields.size(); ++i)
-    out += (i ? " " : "") + (i == 2 ? std::to_string(version + 1) : std::string(fields[i]));
-  return out;
+  o.head = "o=" + std::string(fields[0]) + " " + std::string(fields[1]);
+  o.tail = std::string(fields[3]) + " " + std::string(fields[4]) + " " + std::string(fields[5]);
+  return o;
+}
+
+std::string origin_text(const std::string& head, uint64_t version, const std::string& tail) {
+  return head + " " + std::to_string(version) + " " + tail;
+}
+
+// The version one higher; nothing when `line` is no o= line.
+std::optional<std::string> next_origin(std::string_view line) {
+  auto o = parse_origin(line);
+  if (!o)
+    return std::nullopt;
+  return origin_text(o->head, o->version + 1, o->tail);
 }
 
 }  // namespace
@@ -85,6 +100,36 @@ std::string rejecting_answer(std::string_view offer) {
     out += "m=" + std::string(f[0]) + " 0 " + std::string(f[2]) + " " + std::string(f[3]) + "\r\n";
   }
   return out;
+}
+
+std::string stamp_origin(leg_origin& origin, std::string_view sdp) {
+  // The body around its first o= line.
+  size_t start = 0;
+  while (start < sdp.size()) {
+    if (sdp.compare(start, 2, "o=") == 0)
+      break;
+    auto nl = sdp.find('\n', start);
+    start = nl == std::string_view::npos ? sdp.size() : nl + 1;
+  }
+  if (start >= sdp.size())
+    return std::string(sdp);
+  auto end = sdp.find_first_of("\r\n", start);
+  if (end == std::string_view::npos)
+    end = sdp.size();
+  auto line = parse_origin(sdp.substr(start, end - start));
+  if (!line)
+    return std::string(sdp);
+  std::string rest = std::string(sdp.substr(0, start)) + std::string(sdp.substr(end));
+  if (origin.head.empty()) {
+    origin.head = line->head;
+    origin.tail = line->tail;
+    origin.version = line->version;
+  } else if (rest != origin.last) {
+    ++origin.version;
+  }
+  origin.last = rest;
+  return std::string(sdp.substr(0, start)) + origin_text(origin.head, origin.version, origin.tail) +
+         std::string(sdp.substr(end));
 }
 
 }  // namespace sipcc
