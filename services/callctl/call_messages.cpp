@@ -69,6 +69,19 @@ void publish_call_event(bus& nats, v1::TEvent& ev) {
                ev.this_dn());
 }
 
+v1::ConfReply conf_answer(const v1::ConfRequest& req, const std::string& error) {
+  v1::ConfReply r;
+  r.set_schema(v1::SCHEMA_V1);
+  r.set_reference_id(req.reference_id());
+  r.set_op(req.op());
+  r.set_conf_id(req.conf_id());
+  r.set_conn_id(req.conn_id());
+  r.set_error(error);
+  if (!error.empty())
+    process_counters().add(counter_id::tlib_errors, "conf");
+  return r;
+}
+
 void set_reason(v1::TEvent& ev, const std::string& reason) {
   auto* kv = ev.mutable_reasons()->add_pairs();
   kv->set_key("Reason");

@@ -14,12 +14,15 @@
 
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(sipcc::v1::LegEvent)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(sipcc::v1::TRequest)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(sipcc::v1::ConfRequest)
 
 namespace sipcc::callctl {
 
-// registry -> call: a leg event, a call request (with its reply inbox).
+// registry -> call: a leg event, a call request, a conference request (with
+// their reply inbox).
 using leg_atom = caf::atom_constant<caf::atom("leg")>;
 using req_atom = caf::atom_constant<caf::atom("req")>;
+using conf_atom = caf::atom_constant<caf::atom("conf")>;  // a ConfRequest (with its reply inbox)
 // call -> registry: the call made leg `leg` on edge `edge`.
 using leg_map_atom = caf::atom_constant<caf::atom("legmap")>;
 
@@ -47,6 +50,9 @@ v1::TEvent call_tevent(v1::EventType type, const std::string& this_dn,
 
 // `ev` (timestamped here) on sipcc.tlib.evt.<its ThisDN>, counted and logged.
 void publish_call_event(bus& nats, v1::TEvent& ev);
+
+// The reply to a conference request: done, or `error`.
+v1::ConfReply conf_answer(const v1::ConfRequest& req, const std::string& error);
 
 // The event's Reason (the `Reason` key of its Reasons).
 void set_reason(v1::TEvent& ev, const std::string& reason);

@@ -123,7 +123,10 @@ struct call_state_t {
     v1::TRequest req;
     std::vector<v1::EventType> on;
   };
-  pending_reply treatment_reply, hold_reply;
+  pending_reply treatment_reply, hold_reply, record_reply;
+  // A conference JOIN or LEAVE, answered when every party moved.
+  std::string conf_reply_to;
+  v1::ConfRequest conf_req;
   leg_origins origins;
   static inline const char* name = "call";
 };
@@ -137,6 +140,17 @@ void leg_command(call_actor* self, const std::string& leg_id, v1::LegCommand cmd
   auto& s = self->state;
   s.origins.stamp(leg_id, cmd);
   publish_leg_command(*s.sh->nats, s.customer_edge, leg_id, std::move(cmd));
+}
+
+// TRouteCall's Extensions `record` (source or destination: sipcc records
+// both parties in one file either way); empty when absent.
+std::string record_extension(const v1::KVList* extensions) {
+  if (!extensions)
+    return "";
+  for (const auto& kv : extensions->pairs())
+    if (kv.key() == "record")
+      return kv.value_case() == v1::KVPair::kStr ? kv.str() : "?";
+  return "";
 }
 
 route_target target_for(const call_state_t& s, const std::string& dn_number,
@@ -167,6 +181,7 @@ route_target target_for(const call_state_t& s, const std::string& dn_number,
       src.agent_options = &a->options;
   }
   t.no_answer = resolve_no_answer(src);
+  t.record = option_text(dn->options, "record") == "true" || !record_extension(extensions).empty();
   return t;
 }
 
@@ -180,6 +195,16 @@ void voicemail_for(const call_state_t& s, route_target& t, const std::string& dn
     return;
   t.mailbox = voicemail_box(*s.sh->cfg, dn, agent_id, s.c.rp);
   t.diverted_from = dn.empty() ? s.c.rp : dn;
+}
+
+// The pending conference request's answer (none pending: a change nobody
+// asked for, such as the media server dropping a party).
+void conf_reply(call_actor* self, const std::string& error) {
+  auto& s = self->state;
+  if (s.conf_reply_to.empty())
+    return;
+  s.sh->nats->publish(s.conf_reply_to, conf_answer(s.conf_req, error));
+  s.conf_reply_to.clear();
 }
 
 void carry_out(call_actor* self, const std::vector<call_action>& actions) {
@@ -280,7 +305,7 @@ void carry_out(call_actor* self, const std::vector<call_action>& actions) {
           }
         }
         publish_call_event(*s.sh->nats, ev);
-        for (auto* r : {&s.treatment_reply, &s.hold_reply}) {
+        for (auto* r : {&s.treatment_reply, &s.hold_reply, &s.record_reply}) {
           if (r->to.empty() || std::find(r->on.begin(), r->on.end(), a.event) == r->on.end())
             continue;
           ev.set_reference_id(r->req.reference_id());
@@ -322,14 +347,18 @@ void carry_out(call_actor* self, const std::vector<call_action>& actions) {
         leg_command(self, a.leg, std::move(cmd));
         break;
       }
+      case call_action::conf_result:
+        conf_reply(self, a.text);
+        break;
       case call_action::end:
         // A request the end overtook (a hold or retrieve; the FSM answers a
         // treatment itself) still gets an answer.
-        for (auto* r : {&s.treatment_reply, &s.hold_reply})
+        for (auto* r : {&s.treatment_reply, &s.hold_reply, &s.record_reply})
           if (!r->to.empty())
             s.sh->nats->publish(r->to, make_error(r->req, v1::ERR_INVALID_STATE,
                                                   "ConnID " + c.conn_id + " ended first",
                                                   now_us()));
+        conf_reply(self, "ConnID " + c.conn_id + " ended first");
         spdlog::info("ConnID {}: call ended", c.conn_id);
         self->quit();
         return;
@@ -360,7 +389,7 @@ void step(call_actor* self, const call_event& ev) {
 void on_leg(call_actor* self, const v1::LegEvent& le) {
   auto& c = self->state.c;
   bool customer = le.leg_id() == c.customer_leg;
-  bool media = !c.media_leg.empty() && le.leg_id() == c.media_leg;
+  bool media = is_media_leg(c, le.leg_id());
   std::optional<call_event> ev;
   switch (le.ev_case()) {
     case v1::LegEvent::kProgress:
@@ -481,6 +510,7 @@ caf::behavior call_behavior(call_actor* self, shared* sh, caf::actor registry,
   s.settings.router_timeout_s = option_seconds(app, "router-timeout", 30);
   std::string default_dn = option_text(app, "default-dn");
   s.settings.routing_point = rp && rp->type == v1::RoutingPoint;
+  s.settings.media_server = sh->cfg->asterisk.str();
   if (rp) {
     s.settings.router_timeout_s = option_seconds(rp->options, "router-timeout",
                                                  s.settings.router_timeout_s);
@@ -540,6 +570,23 @@ caf::behavior call_behavior(call_actor* self, shared* sh, caf::actor registry,
           t.target = self->state.settings.default_route;
         step(self, t);
       },
+      [=](conf_atom, const v1::ConfRequest& req, const std::string& reply_to) {
+        auto& s = self->state;
+        auto what = req.op() == v1::CONF_JOIN ? call_event::conf_join : call_event::conf_leave;
+        auto refusal = mix_refusal(s.c, what, "");
+        if (!refusal.empty()) {
+          if (!reply_to.empty())
+            s.sh->nats->publish(reply_to, conf_answer(req, refusal));
+          return;
+        }
+        s.conf_reply_to = reply_to;
+        s.conf_req = req;
+        call_event ev(what);
+        ev.conf_id = req.conf_id();
+        ev.uri = conf_uri(s.sh->cfg->asterisk.str(), req.conf_id(),
+                          req.record() ? req.conf_id() + ".wav" : "");
+        step(self, ev);
+      },
       [=](req_atom, const v1::TRequest& req, const std::string& reply_to) {
         auto& s = self->state;
         auto reply = [&](const v1::TEvent& ev) {
@@ -551,6 +598,10 @@ caf::behavior call_behavior(call_actor* self, shared* sh, caf::actor registry,
             return reply(make_error(req, v1::ERR_INVALID_STATE,
                                     "ConnID " + s.c.conn_id + " is not waiting for a route",
                                     now_us()));
+          auto record = record_extension(&req.extensions());
+          if (!record.empty() && record != "source" && record != "destination")
+            return reply(make_error(req, v1::ERR_BAD_REQUEST,
+                                    "Extensions record must be source or destination", now_us()));
           auto target = target_for(s, req.other_dn(), &req.extensions());
           // A router sending the call to voicemail (max-wait, say): the RP's.
           voicemail_for(s, target, "", "");
@@ -630,6 +681,17 @@ caf::behavior call_behavior(call_actor* self, shared* sh, caf::actor registry,
           s.hold_reply = {reply_to, req,
                           {retrieve ? v1::EventRetrieved : v1::EventHeld, v1::EventError}};
           call_event ev(retrieve ? call_event::retrieve : call_event::hold);
+          ev.dn = req.this_dn();
+          return step(self, ev);
+        }
+        if (req.type() == v1::TStartRecording || req.type() == v1::TStopRecording) {
+          bool start = req.type() == v1::TStartRecording;
+          auto what = start ? call_event::record_start : call_event::record_stop;
+          auto refusal = mix_refusal(s.c, what, req.this_dn());
+          if (!refusal.empty())
+            return reply(make_error(req, v1::ERR_INVALID_STATE, refusal, now_us()));
+          s.record_reply = {reply_to, req, {v1::EventAttachedDataChanged, v1::EventError}};
+          call_event ev(what);
           ev.dn = req.this_dn();
           return step(self, ev);
         }
@@ -805,6 +867,35 @@ void start_make_call(registry_actor* self, const v1::TRequest& req, const std::s
   gauge(self);
 }
 
+// CREATE names a conference (the media server makes it on the first JOIN);
+// JOIN and LEAVE go to the call's actor, which answers once the parties moved.
+void on_conf_request(registry_actor* self, const v1::ConfRequest& req, const std::string& reply) {
+  auto& s = self->state;
+  auto refuse = [&](const std::string& why) {
+    if (!reply.empty())
+      s.sh->nats->publish(reply, conf_answer(req, why));
+  };
+  if (req.op() == v1::CONF_CREATE) {
+    auto created = req;
+    created.set_conf_id("conf-" + s.ids->next());
+    if (!reply.empty())
+      s.sh->nats->publish(reply, conf_answer(created, ""));
+    return;
+  }
+  if (req.op() != v1::CONF_JOIN && req.op() != v1::CONF_LEAVE)
+    return refuse("op must be CONF_CREATE, CONF_JOIN or CONF_LEAVE");
+  // It becomes a Request-URI user part and an Asterisk conference name.
+  const auto& id = req.conf_id();
+  if (req.op() == v1::CONF_JOIN &&
+      (id.empty() || id.find_first_not_of("0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+                                          "abcdefghijklmnopqrstuvwxyz_-") != std::string::npos))
+    return refuse("conf_id '" + id + "' is not [A-Za-z0-9_-]+");
+  auto c = s.calls.find(req.conn_id());
+  if (c == s.calls.end())
+    return refuse("no call with ConnID '" + req.conn_id() + "'");
+  self->send(c->second, conf_atom::value, req, reply);
+}
+
 caf::behavior registry_behavior(registry_actor* self, shared* sh) {
   self->state.sh = sh;
   self->state.ids = std::make_unique<conn_id_generator>(
@@ -881,6 +972,12 @@ caf::behavior registry_behavior(registry_actor* self, shared* sh) {
                                  "no call with ConnID '" + req.conn_id() + "'");
             self->send(c->second, req_atom::value, req, reply);
             break;
+          }
+          case subject_family::conf_req: {
+            v1::ConfRequest req;
+            if (!decode_bus(subject, data, req, "conf_req"))
+              return;
+            return on_conf_request(self, req, reply);
           }
           case subject_family::ops_ready: {
             // An edge (re)started: the dialogs it held are gone with it.
@@ -987,8 +1084,10 @@ std::string callctl_service::start() {
   impl_->host->bridge(*ctx.nats,
                       {subj::leg_events_of(ctx.instance), subj::leg_audit(ctx.instance),
                        subj::ops_ready_all, subj::tlib_req_family("call"),
-                       subj::tlib_req_family("media"), subj::state_dn_all, subj::reg_all});
+                       subj::tlib_req_family("media"), subj::state_dn_all, subj::reg_all,
+                       subj::conf_req});
   return std::string("bus ") + subj::in_invite + " (queue " + subj::in_invite_queue + "), " +
+         subj::conf_req + ", " +
          subj::leg_events_of(ctx.instance) + ", " + subj::tlib_req_family("call") + ", " +
          subj::tlib_req_family("media");
 }

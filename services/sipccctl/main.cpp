@@ -12,6 +12,7 @@
 
 #include "sipcc/bus.hpp"
 #include "sipcc/bus_schema.hpp"
+#include "sipcc/v1/call.pb.h"
 #include "sipcc/v1/ops.pb.h"
 #include "sipcc/v1/state.pb.h"
 #include "sipcc/v1/tlib.pb.h"
@@ -99,7 +100,7 @@ bool parse_kv(const std::string& s, v1::KVList& list) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  CLI::App app{"sipccctl: desktop requests, bus watch, state and counters"};
+  CLI::App app{"sipccctl: desktop requests, conferences, bus watch, state and counters"};
   app.require_subcommand(1);
   const char* env_url = std::getenv("SIPCC_NATS");
   std::string url = env_url ? env_url : "nats://127.0.0.1:4222";
@@ -140,6 +141,18 @@ int main(int argc, char** argv) {
   auto* counters_cmd = app.add_subcommand("counters", "counters of one service instance");
   std::string instance;
   counters_cmd->add_option("instance", instance, "instance, e.g. presence-0 or edge1")->required();
+
+  auto* conf_cmd = app.add_subcommand(
+      "conf", "conferences on the media server: `conf create`, `conf join <conf-id> <ConnID>`, "
+              "`conf leave <ConnID>`");
+  std::string conf_op, conf_arg1, conf_arg2;
+  bool conf_record = false;
+  conf_cmd->add_option("op", conf_op, "create | join | leave")
+      ->required()
+      ->check(CLI::IsMember({"create", "join", "leave"}));
+  conf_cmd->add_option("args", conf_arg1, "join: the conf-id; leave: the ConnID");
+  conf_cmd->add_option("conn-id", conf_arg2, "join: the ConnID");
+  conf_cmd->add_flag("--record", conf_record, "join: record the conference (<conf-id>.wav)");
 
   CLI11_PARSE(app, argc, argv);
 
@@ -203,6 +216,35 @@ int main(int argc, char** argv) {
       }
       std::cout << to_json(ev).dump() << std::endl;
       return ev.type() == v1::EventError ? 1 : 0;
+    }
+
+    if (*conf_cmd) {
+      v1::ConfRequest q;
+      q.set_schema(v1::SCHEMA_V1);
+      q.set_reference_id(std::to_string(getpid()));
+      q.set_op(conf_op == "create" ? v1::CONF_CREATE
+               : conf_op == "join" ? v1::CONF_JOIN
+                                   : v1::CONF_LEAVE);
+      if (q.op() == v1::CONF_JOIN) {
+        q.set_conf_id(conf_arg1);
+        q.set_conn_id(conf_arg2);
+      } else {
+        q.set_conn_id(conf_arg1);
+      }
+      q.set_record(conf_record);
+      if (q.op() != v1::CONF_CREATE && q.conn_id().empty()) {
+        std::cerr << "sipccctl: conf " << conf_op << " needs a ConnID\n";
+        return 2;
+      }
+      auto reply = b.request(subj::conf_req, q, timeout);
+      v1::ConfReply r;
+      if (!reply || !r.ParseFromString(*reply)) {
+        std::cerr << "sipccctl: no conference reply within " << timeout_ms
+                  << " ms (is callctl running?)\n";
+        return 4;
+      }
+      std::cout << to_json(r).dump() << std::endl;
+      return r.error().empty() ? 0 : 1;
     }
 
     if (*state_cmd) {

@@ -67,6 +67,7 @@ TEST(BusSchema, ClassifyEveryFamily) {
       {subj::leg_audit("callctl-0"), subject_family::leg_audit, "sipcc.v1.LegAudit"},
       {subj::sub_event("presence-0", "1001-3"), subject_family::sub_event, "sipcc.v1.SubEvent"},
       {subj::tlib_req(v1::TAgentLogin, "1001"), subject_family::tlib_req, "sipcc.v1.TRequest"},
+      {subj::conf_req, subject_family::conf_req, "sipcc.v1.ConfRequest"},
       {subj::tlib_evt("1001"), subject_family::tlib_evt, "sipcc.v1.TEvent"},
       {subj::agent_evt("A1"), subject_family::agent_evt, "sipcc.v1.TEvent"},
       {subj::state_dn("1001"), subject_family::state_dn, "sipcc.v1.DnState"},
@@ -118,7 +119,8 @@ TEST(BusSchema, RequestFamily) {
       {v1::TCompleteConference, "call"},  {v1::TRouteCall, "call"},
       {v1::TApplyTreatment, "media"},     {v1::TAttachUserData, "call"},
       {v1::TSendDTMF, "call"},           {v1::TUpdateUserData, "call"},
-      {v1::TDeleteUserData, "call"},
+      {v1::TDeleteUserData, "call"},     {v1::TStartRecording, "call"},
+      {v1::TStopRecording, "call"},
   };
   std::set<int> covered;
   for (const auto& c : cases) {

@@ -174,6 +174,24 @@ call_event hold(const std::string& dn, call_event::kind k = call_event::hold) {
 }
 call_event retrieve(const std::string& dn) { return hold(dn, call_event::retrieve); }
 
+call_event conf_join(const std::string& id) {
+  call_event e(call_event::conf_join);
+  e.conf_id = id;
+  e.uri = "sip:conf=" + id + "@ms";
+  return e;
+}
+call_event conf_leave() { return ev(call_event::conf_leave); }
+call_event record(const std::string& dn, bool start = true) {
+  call_event e(start ? call_event::record_start : call_event::record_stop);
+  e.dn = dn;
+  return e;
+}
+const route_target kRecordedAgent1 = [] {
+  auto t = kAgent1;
+  t.record = true;
+  return t;
+}();
+
 // SDP bodies with their line ends as '|' (describe writes them so).
 const std::string kCustomerSdp = "o=c 1 1 IN IP4 c\na=sendrecv\n";
 const std::string kAgentSdp = "o=a 1 1 IN IP4 a\na=sendrecv\n";
@@ -229,6 +247,7 @@ std::string describe(const call_action& a, const call& c) {
     case call_action::respond_leg:
       return (a.update ? "uresp:" : "resp:") + a.leg + ":" + std::to_string(a.status) +
              (a.sdp.empty() ? "" : "[" + oneline(a.sdp) + "]");
+    case call_action::conf_result: return "conf:" + (a.text.empty() ? "ok" : "(" + a.text + ")");
     case call_action::end: return "end";
   }
   return "?";
@@ -259,9 +278,9 @@ struct call_scenario {
   std::vector<call_step_case> steps;
 };
 
-const call_settings kDefault{30, target("1009", 15)};
-const call_settings kNoDefaultDn{30, {}};
-const call_settings kNotARoutingPoint{30, target("1009", 15), false};
+const call_settings kDefault{30, target("1009", 15), true, "ms"};
+const call_settings kNoDefaultDn{30, {}, true, "ms"};
+const call_settings kNotARoutingPoint{30, target("1009", 15), false, "ms"};
 
 // Every scenario starts like this: the caller hears ringback while the RP waits for a router.
 const call_step_case kIncoming = {
@@ -354,8 +373,6 @@ std::vector<call_scenario> call_scenarios() {
       treated("media_server_hangs_up_and_the_caller_waits_answered",
               {
                   {media_bye("CONN-1"), "EventTreatmentEnd@5000/555", routing},
-                  // One treatment per call: the customer is answered already.
-                  {treatment(), "", routing},
                   kRouteAfterMusic,
                   {answered("CONN-2", "o"), "EventRinging@1001/555 reinvite:cust[o]", connecting},
                   {reinvite_ok("cust", "a"), "ack:CONN-2[a] EventEstablished@1001/555",
@@ -880,8 +897,171 @@ std::vector<call_scenario> call_scenarios() {
            {customer_bye(), "bye:CONN-1 EventReleased@1001/555 fact:1001-* end", ended},
            {reinvite_ok("CONN-1", "x"), "", ended},
        }},
+      // Recording (a recorded conference on the media server) and conferences.
+      {"recording_by_dn_option_starts_when_established_and_goes_with_the_call",
+       kDefault,
+       {
+           kIncoming,
+           {route(kRecordedAgent1),
+            "fact:1001+ invite:CONN-1>sip:1001@ast[offer] EventRouteUsed@5000/1001 timer:20000#2",
+            alerting},
+           {answered("CONN-1"), "EventRinging@1001/555 resp:200[answer]", connecting},
+           // The customer first, with what it sent last; then the agent.
+           {acked(),
+            "EventEstablished@1001/555 media:CONN-2>sip:conf=rec-CONN-1@ms;record=CONN-1.wav[offer]",
+            established},
+           {reinvite("CONN-1", "x"), "resp:CONN-1:491", established},
+           {media_ok("CONN-2", "ms-c"), "reinvite:cust[ms-c]", established},
+           {reinvite_ok("cust", "cust2"),
+            "media:CONN-3>sip:conf=rec-CONN-1@ms;record=CONN-1.wav[answer]", established},
+           {media_ok("CONN-3", "ms-a"), "reinvite:CONN-1[ms-a]", established},
+           {reinvite_ok("CONN-1", "agent2"),
+            "EventAttachedDataChanged@1001/555{RecordingFile=CONN-1.wav,RecordingState=on}",
+            established},
+           // A session refresh keeps what each party has; hold is refused.
+           {reinvite("cust", "refresh"), "resp:cust:200[ms-c]", established},
+           {reinvite("CONN-3", "x"), "resp:CONN-3:488", established},
+           {hold("1001"), "", established},
+           {record("1001"), "", established},  // being recorded already
+           {customer_bye(),
+            "bye:CONN-1 EventReleased@1001/555{RecordingFile=CONN-1.wav,RecordingState=on} "
+            "fact:1001-* bye:CONN-2 bye:CONN-3 end",
+            ended},
+       }},
+      routed("recording_by_request_stop_start_and_the_media_server_dropping_it",
+             {
+                 {answered("CONN-1"), "EventRinging@1001/555 resp:200[answer]", connecting},
+                 {record("1001"), "", connecting},  // not established yet
+                 {acked(), "EventEstablished@1001/555", established},
+                 {record("1001", false), "", established},  // not recorded
+                 {record(kRp), "", established},            // not the agent DN
+                 {record("1001"),
+                  "media:CONN-2>sip:conf=rec-CONN-1@ms;record=CONN-1.wav[offer]", established},
+                 {record("1001"), "", established},  // in progress
+                 {media_ok("CONN-2", "ms-c"), "reinvite:cust[ms-c]", established},
+                 {reinvite_ok("cust", "cust2"),
+                  "media:CONN-3>sip:conf=rec-CONN-1@ms;record=CONN-1.wav[answer]", established},
+                 {media_ok("CONN-3", "ms-a"), "reinvite:CONN-1[ms-a]", established},
+                 {reinvite_ok("CONN-1", "agent2"),
+                  "EventAttachedDataChanged@1001/555{RecordingFile=CONN-1.wav,RecordingState=on}",
+                  established},
+                 {conf_leave(), "", established},  // a recording, not a conference
+                 // Back to each other: the customer gets the agent's SDP, the
+                 // agent the customer's answer.
+                 {record("1001", false), "reinvite:cust[agent2]", established},
+                 {reinvite_ok("cust", "cust3"), "bye:CONN-2 reinvite:CONN-1[cust3]", established},
+                 {reinvite_ok("CONN-1", "agent3"),
+                  "bye:CONN-3 "
+                  "EventAttachedDataChanged@1001/555{RecordingFile=CONN-1.wav,RecordingState=off}",
+                  established},
+                 {hold("1001"), "", established},  // hold_refusal: opaque table SDP
+                 // A second recording, a new file; the media server refusing.
+                 {record("1001"),
+                  "media:CONN-4>sip:conf=rec-CONN-2@ms;record=CONN-2.wav[cust3]", established},
+                 {media_failed("CONN-4", 404),
+                  "EventError@1001/555(recording: media server answered 404)"
+                  "{RecordingFile=CONN-1.wav,RecordingState=off}",
+                  established},
+                 {record("1001"),
+                  "media:CONN-5>sip:conf=rec-CONN-3@ms;record=CONN-3.wav[cust3]", established},
+                 {media_ok("CONN-5", "ms-c"), "reinvite:cust[ms-c]", established},
+                 {reinvite_ok("cust", "cust4"),
+                  "media:CONN-6>sip:conf=rec-CONN-3@ms;record=CONN-3.wav[agent3]", established},
+                 {media_ok("CONN-6", "ms-a"), "reinvite:CONN-1[ms-a]", established},
+                 {reinvite_ok("CONN-1", "agent4"),
+                  "EventAttachedDataChanged@1001/555{RecordingFile=CONN-3.wav,RecordingState=on}",
+                  established},
+                 // The media server hangs up the customer's leg: out of the recording.
+                 {media_bye("CONN-5"), "reinvite:cust[agent4]", established},
+                 {reinvite_ok("cust", "cust5"), "bye:CONN-5 reinvite:CONN-1[cust5]", established},
+                 {reinvite_ok("CONN-1", "agent5"),
+                  "bye:CONN-6 "
+                  "EventAttachedDataChanged@1001/555{RecordingFile=CONN-3.wav,RecordingState=off}",
+                  established},
+             }),
+      routed("conference_join_the_agent_refusing_takes_the_customer_back",
+             {
+                 {answered("CONN-1"), "EventRinging@1001/555 resp:200[answer]", connecting},
+                 {acked(), "EventEstablished@1001/555", established},
+                 {conf_leave(), "", established},  // in no conference
+                 {conf_join("c7"), "media:CONN-2>sip:conf=c7@ms[offer]", established},
+                 {conf_join("c8"), "", established},  // in progress
+                 {reinvite("cust", "x"), "resp:cust:491", established},
+                 {media_ok("CONN-2", "ms-c"), "reinvite:cust[ms-c]", established},
+                 {reinvite_ok("cust", "cust2"), "media:CONN-3>sip:conf=c7@ms[answer]", established},
+                 {media_ok("CONN-3", "ms-a"), "reinvite:CONN-1[ms-a]", established},
+                 {reinvite_failed("CONN-1", 488), "bye:CONN-3 reinvite:cust[answer]", established},
+                 {reinvite_ok("cust", "cust3"),
+                  "bye:CONN-2 conf:(the agent refused the re-INVITE with 488)", established},
+                 {conf_leave(), "", established},  // in no conference any more
+                 // The media server refusing the customer's leg: nothing moved.
+                 {conf_join("c9"), "media:CONN-4>sip:conf=c9@ms[cust3]", established},
+                 {media_failed("CONN-4", 503), "conf:(media server answered 503)", established},
+                 {conf_join("c9"), "media:CONN-5>sip:conf=c9@ms[cust3]", established},
+                 {media_ok("CONN-5", "ms-c"), "reinvite:cust[ms-c]", established},
+                 {reinvite_ok("cust", "cust4"), "media:CONN-6>sip:conf=c9@ms[answer]", established},
+                 {media_ok("CONN-6", "ms-a"), "reinvite:CONN-1[ms-a]", established},
+                 {reinvite_ok("CONN-1", "agent2"), "conf:ok", established},
+                 {record("1001"), "", established},  // in a conference
+                 {conf_leave(), "reinvite:cust[agent2]", established},
+                 {reinvite_ok("cust", "cust5"), "bye:CONN-5 reinvite:CONN-1[cust5]", established},
+                 {reinvite_ok("CONN-1", "agent3"), "bye:CONN-6 conf:ok", established},
+                 {agent_bye("CONN-1"), "bye:customer EventReleased@1001/555 fact:1001-* end", ended},
+             }),
+      treated("a_waiting_customer_joins_a_conference_then_is_routed",
+              {
+                  {acked(), "", routing},
+                  {conf_join("c1"), "media:CONN-2>sip:conf=c1@ms[offer]", routing},
+                  {route(kAgent1), "", routing},  // can_route: not while the customer moves
+                  {media_ok("CONN-2", "ms-c"), "reinvite:cust[ms-c]", routing},
+                  {reinvite_ok("cust", "cust2"),
+                   "bye:CONN-1 EventTreatmentEnd@5000/555 conf:ok", routing},
+                  {treatment(), "", routing},  // in a conference
+                  {route(kAgent1),
+                   "fact:1001+ invite:CONN-3>sip:1001@ast[](ack later) EventRouteUsed@5000/1001 "
+                   "timer:20000#2",
+                   alerting},
+                  {answered("CONN-3", "agent-offer"),
+                   "EventRinging@1001/555 reinvite:cust[agent-offer]", connecting},
+                  {reinvite_ok("cust", "cust3"),
+                   "ack:CONN-3[cust3] bye:CONN-2 EventEstablished@1001/555", established},
+                  {customer_bye(), "bye:CONN-3 EventReleased@1001/555 fact:1001-* end", ended},
+              }),
+      treated("a_waiting_customer_leaves_a_conference",
+              {
+                  {conf_join("c1"), "media:CONN-2>sip:conf=c1@ms[offer]", routing},
+                  {media_ok("CONN-2", "ms-c"), "reinvite:cust[ms-c]", routing},
+                  {reinvite_ok("cust", "cust2"),
+                   "bye:CONN-1 EventTreatmentEnd@5000/555 conf:ok", routing},
+                  {conf_leave(), "bye:CONN-2 conf:ok", routing},
+                  {customer_bye(), "EventAbandoned@5000/555 end", ended},
+              }),
+      treated("a_second_treatment_replaces_the_first",
+              {
+                  {acked(), "", routing},
+                  {collect_treatment(), "media:CONN-2>" + kCollect + "[offer]", routing},
+                  {treatment(), "", routing},  // one at a time
+                  {media_ok("CONN-2", "collect"), "reinvite:cust[collect]", routing},
+                  {reinvite_ok("cust", "cust2"),
+                   "bye:CONN-1 EventTreatmentEnd@5000/555 EventTreatmentApplied@5000/555",
+                   routing},
+                  {media_bye("CONN-1"), "", routing},  // crossed our BYE
+                  {digit("CONN-2", '7'), "", routing},
+                  {media_bye("CONN-2"), "EventTreatmentEnd@5000/555[digits=7]", routing},
+                  // The customer refusing: the media server's leg goes.
+                  {treatment(), "media:CONN-3>" + kMusic + "[cust2]", routing},
+                  {media_ok("CONN-3", "music"), "reinvite:cust[music]", routing},
+                  {reinvite_failed("cust", 488),
+                   "bye:CONN-3 EventTreatmentNotApplied@5000/555(the customer refused the "
+                   "re-INVITE with 488)",
+                   routing},
+                  {treatment(), "media:CONN-4>" + kMusic + "[cust2]", routing},
+                  {media_failed("CONN-4", 404),
+                   "EventTreatmentNotApplied@5000/555(media server answered 404)", routing},
+                  {customer_bye(), "EventAbandoned@5000/555 end", ended},
+              }),
       {"router_timeout_zero_arms_no_router_timer",
-       {0, target("1009")},
+       {0, target("1009"), true, "ms"},
        {
            {incoming(), "resp:180 EventRouteRequest@5000/555", routing},
            {route(kAgent2),
@@ -903,7 +1083,7 @@ TEST(CallFsm, Scenarios) {
       EXPECT_EQ(describe(call_step(c, st.ev, sc.cfg), c), st.actions);
       EXPECT_STREQ(to_string(c.state), to_string(st.state));
       // The actor's EventError for TRouteCall must agree with the machine.
-      EXPECT_EQ(can_route(c), st.state == routing);
+      EXPECT_EQ(can_route(c), st.state == routing && c.mixing == mix_op::none);
     }
   }
 }
@@ -919,8 +1099,14 @@ TEST(CallFsm, TreatmentRefusals) {
   EXPECT_EQ(treatment_refusal(c, kRp), "ConnID CONN has a treatment being applied already");
   call_step(c, media_ok("CONN-1"), kDefault);
   call_step(c, media_bye("CONN-1"), kDefault);
-  EXPECT_EQ(treatment_refusal(c, kRp),
-            "ConnID CONN had a treatment already; a second one is not supported");
+  EXPECT_EQ(treatment_refusal(c, kRp), "");  // a later one re-INVITEs the customer
+  call_step(c, treatment(), kDefault);
+  EXPECT_EQ(treatment_refusal(c, kRp), "ConnID CONN has a media operation in progress");
+  call_step(c, media_failed("CONN-2", 404), kDefault);
+  call_step(c, conf_join("c1"), kDefault);
+  call_step(c, media_ok("CONN-3", "conf"), kDefault);
+  call_step(c, reinvite_ok("cust", "c"), kDefault);
+  EXPECT_EQ(treatment_refusal(c, kRp), "ConnID CONN is in conference c1");
   call_step(c, route(kAgent1), kDefault);
   EXPECT_EQ(treatment_refusal(c, kRp), "ConnID CONN is not waiting for a route");
 

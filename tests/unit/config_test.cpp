@@ -180,6 +180,9 @@ TEST(ConfigParse, AcceptedValues) {
       {"a voicemail access number that is not a DN",
        "application: { voicemail-access-number: '*97' }\n",
        [](const config& c) { EXPECT_EQ(c.app_options.at("voicemail-access-number"), "*97"); }},
+      {"a DN recording every call",
+       "dns: [ { number: '1000', options: { record: true } } ]\n",
+       [](const config& c) { EXPECT_EQ(c.dns[0].options.at("record"), "true"); }},
       {"agent-groups may follow the dns in the file",
        "dns: [ { number: '8000', type: RoutingPoint, options: { agent-group: g } } ]\n"
        "agent-groups: [ { name: g } ]\n",
@@ -305,6 +308,8 @@ TEST(ConfigParse, RejectsWithFileLineAndReason) {
       {"negative max-wait",
        "dns: [ { number: '8000', type: RoutingPoint, options: { max-wait: -5 } } ]",
        "t.yaml:1: max-wait: must be >= 0, got -5"},
+      {"record not a bool", "dns: [ { number: '1000', options: { record: always } } ]",
+       "t.yaml:1: record: expected true or false, got 'always'"},
       {"router-timeout not a number",
        "dns: [ { number: '8000', type: RoutingPoint, options: { router-timeout: soon } } ]",
        "t.yaml:1: router-timeout: expected a whole number, got 'soon'"},

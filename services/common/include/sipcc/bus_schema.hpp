@@ -27,6 +27,8 @@
     "subscription outcomes and NOTIFYs, to the owner token then sub-id")           \
   X(tlib_req, "sipcc.tlib.req.*.*", TRequest,                                      \
     "desktop requests by family then DN; request/reply, the reply is a TEvent")    \
+  X(conf_req, "sipcc.conf.req", ConfRequest,                                       \
+    "conference create / join / leave; request/reply, the reply is a ConfReply")   \
   X(tlib_evt, "sipcc.tlib.evt.*", TEvent, "events for the desktops of a DN")       \
   X(agent_evt, "sipcc.agent.evt.*", TEvent, "agent events by AgentID")             \
   X(state_dn, "sipcc.state.dn.*", DnState, "current state of a DN, on change")     \
@@ -93,6 +95,7 @@ std::string sub_event(std::string_view owner, std::string_view sub_id);
 std::string sub_events_of(std::string_view owner);  // wildcard for the owner
 std::string tlib_req(v1::RequestType type, std::string_view dn);
 std::string tlib_req_family(std::string_view family);  // wildcard
+inline constexpr const char* conf_req = "sipcc.conf.req";
 std::string tlib_evt(std::string_view dn);
 std::string agent_evt(std::string_view agent_id);
 std::string state_dn(std::string_view dn);

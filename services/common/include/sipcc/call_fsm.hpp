@@ -67,8 +67,7 @@
 //     | media BYE (the announcement finished): EventTreatmentEnd(RP), still routing
 //     | route before the media 2xx: CANCEL the media leg (a crossing 2xx gets a BYE),
 //     |   EventTreatmentNotApplied(RP), route as usual
-//  One treatment per call: the customer's dialog is then answered, and a second
-//  one would need a re-INVITE of it (refused, see treatment_refusal).
+//  Once a treatment answered the customer, a later one re-INVITEs it (below).
 //  A route once the customer is answered (RFC 3725 flow I): INVITE the agent
 //  without SDP (the media server plays on while it rings), its 2xx carries the
 //  offer (none: ACK and BYE it, back to [routing]) -> [connecting]: re-INVITE the customer
@@ -102,6 +101,35 @@
 //  the agent DN. sipcc does not wait for the INFOs' responses: a digit the
 //  customer side refuses is lost, as it would be in the RTP stream.
 //
+// Conferences, recording and a treatment after the first move a party's
+// media to the media server one party at a time, one operation at a time:
+// INVITE the media server (a new leg) with the SDP the party last sent, then
+// re-INVITE the party with the media server's answer.
+//  conf_join (sip:conf=<id>, RFC 4240) / record_start (sip:conf=rec-<ConnID>-<n>
+//  ;record=<ConnID>-<n>.wav: both directions of both parties in one file):
+//     [established]: the customer, then the agent, each to its own conference
+//     leg; a call waiting at the Routing Point with its customer answered
+//     (a treatment): the customer only, and the treatment's leg is BYEd
+//     (EventTreatmentEnd). Done: conf_result, or for a recording the call's
+//     user data RecordingFile / RecordingState=on and EventAttachedDataChanged.
+//     The media server or the customer refusing: conf_result / EventError
+//     with the status, nothing changed; the agent refusing: the customer is
+//     taken back out first (as conf_leave), then the error.
+//  conf_leave / record_stop: re-INVITE the customer with the agent's last SDP,
+//     then the agent with the customer's answer, BYE each conference leg once
+//     its party left it (a waiting customer: the BYE only, it hears nothing
+//     until the router acts). RecordingState=off, EventAttachedDataChanged.
+//     The media server hanging up a conference leg takes the call out the same way.
+//  treatment on a customer answered already: INVITE the media server, re-INVITE
+//     the customer with its answer, then BYE the previous treatment (its
+//     EventTreatmentEnd) and EventTreatmentApplied; a refusal on the way:
+//     EventTreatmentNotApplied, the previous treatment plays on.
+//  Meanwhile a party's re-INVITE gets 491; once in a conference, a party's
+//  re-INVITE is answered with the SDP it last got (a session refresh: the
+//  media server keeps what it has). Hold, transfers and a second operation
+//  are refused while in a conference; a route of a waiting customer in one
+//  BYEs its conference leg when the agent is connected.
+//
 // Timers carry a generation: CAF 0.17 cannot cancel them, a stale one is ignored.
 // So do agent legs: an event for any leg but the current one is ignored.
 #pragma once
@@ -127,6 +155,10 @@ enum class hold_step { none, customer, agent, undo };
 // CANCELled while its 2xx may still come (that one gets a BYE).
 enum class media_state { none, starting, playing, stopping };
 
+// What moves a party's media to the media server (conferences, recording, a
+// treatment after the first); none when nothing does.
+enum class mix_op { none, join, leave, treat };
+
 // What no-answer supervision does when the agent does not answer in time.
 struct no_answer_policy {
   uint32_t timeout_s = 0;   // 0 = no supervision
@@ -149,6 +181,9 @@ struct route_target {
   std::string mailbox;
   std::string diverted_from;
   bool listen = false;
+  // Record the call once established: the DN's `record` option, or the
+  // TRouteCall Extensions `record` (source or destination).
+  bool record = false;
 };
 
 struct call {
@@ -188,6 +223,21 @@ struct call {
   bool hold_wanted = false;   // holding: to hold (or to retrieve)
   std::string hold_error;     // undo: why, for the EventError at its end
   v1::KVList user_data;
+  // Conferences, recording and a treatment after the first (see mix_op).
+  std::string sdp_from_customer, sdp_from_agent;  // the last SDP each party sent
+  std::string conf_id;           // the conference the parties' media goes through; empty: none
+  bool recording = false;        // ... and it is this call's recording
+  std::string record_file;       // <ConnID>-<n>.wav
+  uint32_t recordings = 0;
+  bool record_when_established = false;
+  std::string customer_conf_leg, agent_conf_leg;  // each party's leg to the conference
+  mix_op mixing = mix_op::none;
+  bool mix_agent = false;        // the operation is at the agent (else at the customer)
+  bool mix_ms_answered = false;  // mix_leg answered: the party's re-INVITE is out
+  std::string mix_leg;           // the media-server leg being set up
+  std::string mix_uri;
+  bool mix_collects = false;     // treat: a collecting treatment
+  std::string mix_error;         // a join being undone: why, for its result
 };
 
 struct call_event {
@@ -223,6 +273,11 @@ struct call_event {
     send_dtmf,           // TSendDTMF of `digits` from `dn` (dtmf_refusal empty, digits valid)
     hold,                // THoldCall from `dn` (hold_refusal empty)
     retrieve,            // TRetrieveCall from `dn` (hold_refusal empty)
+    // conferences and recording (mix_refusal empty)
+    conf_join,           // into conference `conf_id` at `uri`
+    conf_leave,
+    record_start,
+    record_stop,
   } what;
   call_event(kind k) : what(k) {}
   std::string leg;
@@ -241,6 +296,7 @@ struct call_event {
   v1::KVList user_data;      // user_data
   bool delete_data = false;  // user_data: remove these keys (all when empty)
   std::string digits;        // send_dtmf
+  std::string conf_id;       // conf_join
 };
 
 struct call_action {
@@ -266,6 +322,7 @@ struct call_action {
     respond_leg,        // answer the re-INVITE (UPDATE if `update`) pending on leg `leg`
                         // with `status` (+ `sdp`)
     info_leg,           // send an INFO with `content_type` and `body` on leg `leg`
+    conf_result,        // conf_join / conf_leave done: `text` empty, or why not
     end,                // the call is over: the actor stops after these actions
   } what;
   std::string leg;
@@ -297,6 +354,7 @@ struct call_settings {
   // caller gets 480 and the RP EventAbandoned.
   route_target default_route;
   bool routing_point = true;        // the dialled number is a configured Routing Point
+  std::string media_server;         // host:port of the media server (recording URIs)
 };
 
 // Advances the call; an event that makes no sense in the state (stale leg,
@@ -326,6 +384,16 @@ std::string dtmf_refusal(const call& c, const std::string& dn);
 // carried out now (empty: it can); the actor answers EventError
 // (ERR_INVALID_STATE) with it.
 std::string hold_refusal(const call& c, const std::string& dn, bool retrieve);
+
+// Why a conference or recording request (conf_join, conf_leave,
+// record_start, record_stop) from `dn` cannot be carried out now (empty: it
+// can). Recording is asked by the agent DN; conferences come from the bus
+// (`dn` empty). The actor answers EventError / an error ConfReply with it.
+std::string mix_refusal(const call& c, call_event::kind what, const std::string& dn);
+
+// Whether leg `leg` is one of the call's media-server legs (a treatment's,
+// a conference's, or one being set up).
+bool is_media_leg(const call& c, const std::string& leg);
 
 // No-answer settings by precedence: call Extensions (NO_ANSWER_TIMEOUT,
 // NO_ANSWER_OVERFLOW, NO_ANSWER_ACTION) > Agent Login options > DN options >

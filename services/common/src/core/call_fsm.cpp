@@ -4,6 +4,7 @@
 #include <limits>
 
 #include "sipcc/dtmf.hpp"
+#include "sipcc/media_uri.hpp"
 #include "sipcc/sdp.hpp"
 
 namespace sipcc {
@@ -19,7 +20,17 @@ const char* to_string(call_state s) {
   return "?";
 }
 
-bool can_route(const call& c) { return c.state == call_state::routing; }
+// A route while the customer's media moves would cross re-INVITEs.
+bool can_route(const call& c) {
+  return c.state == call_state::routing && c.mixing == mix_op::none;
+}
+
+bool is_media_leg(const call& c, const std::string& leg) {
+  if (leg.empty())
+    return false;
+  return leg == c.media_leg || leg == c.mix_leg || leg == c.customer_conf_leg ||
+         leg == c.agent_conf_leg;
+}
 
 std::string treatment_refusal(const call& c, const std::string& dn) {
   const std::string conn = "ConnID " + c.conn_id;
@@ -27,10 +38,12 @@ std::string treatment_refusal(const call& c, const std::string& dn) {
     return conn + " is not at Routing Point " + dn;
   if (c.state != call_state::routing)
     return conn + " is not waiting for a route";
-  if (c.media != media_state::none)
+  if (c.media == media_state::starting || c.media == media_state::stopping)
     return conn + " has a treatment being applied already";
-  if (c.customer_answered)
-    return conn + " had a treatment already; a second one is not supported";
+  if (c.mixing != mix_op::none)
+    return conn + " has a media operation in progress";
+  if (!c.conf_id.empty())
+    return conn + " is in conference " + c.conf_id;
   if (c.customer_sdp.empty())
     return conn + ": the caller sent no SDP offer to give the media server";
   return "";
@@ -60,12 +73,43 @@ std::string hold_refusal(const call& c, const std::string& dn, bool retrieve) {
     return "DN " + dn + " has no established call " + c.conn_id;
   if (c.holding != hold_step::none || !c.reinvite_from.empty())
     return conn + " has a re-INVITE in progress";
+  if (c.mixing != mix_op::none || !c.conf_id.empty())
+    return conn + " is in a conference or recorded";
   if (!retrieve && c.held)
     return conn + " is held already";
   if (retrieve && !c.held)
     return conn + " is not held";
   if (!hold_offer(c.sdp_to_customer, "sendrecv") || !hold_offer(c.sdp_to_agent, "sendrecv"))
     return conn + ": no SDP sent to both sides to derive the offers from";
+  return "";
+}
+
+std::string mix_refusal(const call& c, call_event::kind what, const std::string& dn) {
+  const std::string conn = "ConnID " + c.conn_id;
+  const bool recording = what == call_event::record_start || what == call_event::record_stop;
+  const bool joining = what == call_event::conf_join || what == call_event::record_start;
+  if (c.direct || c.state == call_state::ended)
+    return conn + " is no contact-center call";
+  if (recording && (dn.empty() || dn != c.agent_dn || c.state != call_state::established))
+    return "DN " + dn + " has no established call " + c.conn_id;
+  const bool waiting = c.state == call_state::routing && c.customer_answered;
+  if (c.state != call_state::established && !waiting)
+    return conn + " is neither established nor answered at its Routing Point";
+  if (c.mixing != mix_op::none || c.media == media_state::starting ||
+      c.holding != hold_step::none || !c.reinvite_from.empty())
+    return conn + " has a re-INVITE in progress";
+  if (joining && !c.conf_id.empty())
+    return conn + (c.recording ? " is being recorded already" : " is in conference " + c.conf_id);
+  if (!joining && c.conf_id.empty())
+    return conn + " is in no conference";
+  if (!joining && c.recording != recording)
+    return conn + (c.recording ? " is being recorded, not in a conference"
+                               : " is in conference " + c.conf_id + ", not being recorded");
+  if (joining && c.held)
+    return conn + " is held";
+  if (joining && (c.sdp_from_customer.empty() ||
+                  (c.state == call_state::established && c.sdp_from_agent.empty())))
+    return conn + ": no SDP from its parties to give the media server";
   return "";
 }
 
@@ -213,11 +257,26 @@ void restart_timer(call& c, actions& a, uint32_t seconds) {
   a.push_back(std::move(x));
 }
 
+// The conference legs and the one being set up go with the call (an
+// unanswered one is CANCELled).
+void drop_mix_legs(call& c, actions& a) {
+  if (!c.mix_leg.empty())
+    leg_command(a, c.mix_ms_answered ? call_action::bye_leg : call_action::cancel_leg, c.mix_leg);
+  for (auto* leg : {&c.customer_conf_leg, &c.agent_conf_leg})
+    if (!leg->empty())
+      leg_command(a, call_action::bye_leg, *leg);
+  c.mix_leg.clear();
+  c.customer_conf_leg.clear();
+  c.agent_conf_leg.clear();
+  c.conf_id.clear();
+}
+
 void end(call& c, actions& a) {
   // Every TApplyTreatment still gets its outcome; a media 2xx crossing this
   // CANCEL is BYEd by the edge audit, since the leg's call is gone.
   stop_media(c, a, "the call ended");
   forget_media(c);
+  drop_mix_legs(c, a);
   c.state = call_state::ended;
   a.push_back(act(call_action::end));
 }
@@ -257,6 +316,7 @@ void route_to(call& c, actions& a, const route_target& t, bool route_used) {
   c.agent_dn = t.dn;
   c.no_answer = t.no_answer;
   c.agent_rang = false;
+  c.record_when_established = t.record;
   fact(a, t.dn, true);
   invite(c, a, t);
   if (route_used)
@@ -545,6 +605,264 @@ void hold_answer(call& c, actions& a, const call_event& ev) {
   }
 }
 
+// ---- conferences, recording, a treatment after the first ---------------------
+
+const std::string& party_leg(const call& c, bool agent) {
+  return agent ? c.agent_leg : c.customer_leg;
+}
+std::string& conf_leg(call& c, bool agent) {
+  return agent ? c.agent_conf_leg : c.customer_conf_leg;
+}
+
+// INVITE the media server with what the party last sent.
+void mix_invite(call& c, actions& a, bool agent) {
+  c.mix_agent = agent;
+  c.mix_ms_answered = false;
+  c.mix_leg = next_leg(c);
+  call_action x = act(call_action::invite_media);
+  x.leg = c.mix_leg;
+  x.uri = c.mix_uri;
+  x.sdp = agent ? c.sdp_from_agent : c.sdp_from_customer;
+  a.push_back(std::move(x));
+}
+
+// Recording state in the call's user data, for every DN party to see.
+void recording_data(call& c, actions& a, bool on) {
+  v1::KVList kv;
+  auto* file = kv.add_pairs();
+  file->set_key("RecordingFile");
+  file->set_str(c.record_file);
+  auto* state = kv.add_pairs();
+  state->set_key("RecordingState");
+  state->set_str(on ? "on" : "off");
+  change_user_data(c.user_data, kv, false);
+  emit(a, v1::EventAttachedDataChanged, dn_party(c), c.ani);
+}
+
+// The operation is over: its outcome to whoever asked (a treatment reports
+// with its own events).
+void finish_mix(call& c, actions& a, const std::string& error) {
+  const mix_op op = c.mixing;
+  const bool joined = op == mix_op::join && error.empty();
+  c.mixing = mix_op::none;
+  c.mix_leg.clear();
+  c.mix_error.clear();
+  if (op == mix_op::treat)
+    return;
+  if (c.recording) {
+    if (!error.empty())
+      emit(a, v1::EventError, c.agent_dn, c.ani, "recording: " + error);
+    else
+      recording_data(c, a, joined);
+  } else {
+    call_action x = act(call_action::conf_result);
+    x.text = error;
+    a.push_back(std::move(x));
+  }
+  if (!joined && c.customer_conf_leg.empty() && c.agent_conf_leg.empty()) {
+    c.conf_id.clear();
+    c.recording = false;
+  }
+}
+
+// Out of the conference: the customer gets the agent's last SDP, then the
+// agent the customer's answer; each conference leg goes once its party left
+// it. A waiting customer has nobody to go back to: its leg just goes.
+void leave_next(call& c, actions& a) {
+  c.mixing = mix_op::leave;
+  c.mix_ms_answered = false;
+  const bool established = c.state == call_state::established;
+  for (bool agent : {false, true}) {
+    if (conf_leg(c, agent).empty())
+      continue;
+    if (!established) {
+      leg_command(a, call_action::bye_leg, conf_leg(c, agent));
+      conf_leg(c, agent).clear();
+      continue;
+    }
+    c.mix_agent = agent;
+    const auto& sdp = agent ? c.sdp_from_customer : c.sdp_from_agent;
+    leg_command(a, call_action::reinvite_leg, party_leg(c, agent), sdp);
+    sent_sdp(c, party_leg(c, agent), sdp);
+    return;
+  }
+  auto error = c.mix_error;
+  finish_mix(c, a, error);
+}
+
+// A step of the operation failed: `leg_answered` when the media server had
+// answered the leg being set up (it then gets a BYE).
+void mix_failed(call& c, actions& a, const std::string& why) {
+  if (!c.mix_leg.empty() && c.mix_ms_answered)
+    leg_command(a, call_action::bye_leg, c.mix_leg);
+  c.mix_leg.clear();
+  switch (c.mixing) {
+    case mix_op::none:
+      break;
+    case mix_op::treat:
+      c.mixing = mix_op::none;
+      emit(a, v1::EventTreatmentNotApplied, c.rp, c.ani, why);
+      break;
+    case mix_op::join:
+      // A customer already moved goes back before the error is told.
+      c.mix_error = why;
+      leave_next(c, a);
+      break;
+    case mix_op::leave:
+      finish_mix(c, a, why);
+      break;
+  }
+}
+
+// The party accepted the media server's SDP (join, treat) or the other
+// party's (leave).
+void mix_party_moved(call& c, actions& a) {
+  switch (c.mixing) {
+    case mix_op::none:
+      break;
+    case mix_op::join:
+      conf_leg(c, c.mix_agent) = c.mix_leg;
+      c.mix_leg.clear();
+      if (!c.mix_agent && c.state == call_state::established) {
+        mix_invite(c, a, true);
+        break;
+      }
+      stop_media(c, a, "");  // a waiting customer's treatment
+      finish_mix(c, a, "");
+      break;
+    case mix_op::treat:
+      if (c.media == media_state::playing) {
+        leg_command(a, call_action::bye_leg, c.media_leg);
+        treatment_end(c, a);
+      }
+      forget_media(c);
+      c.media_leg = c.mix_leg;
+      c.media = media_state::playing;
+      c.media_collects = c.mix_collects;
+      finish_mix(c, a, "");
+      emit(a, v1::EventTreatmentApplied, c.rp, c.ani);
+      break;
+    case mix_op::leave:
+      leg_command(a, call_action::bye_leg, conf_leg(c, c.mix_agent));
+      conf_leg(c, c.mix_agent).clear();
+      leave_next(c, a);
+      break;
+  }
+}
+
+void start_mix(call& c, actions& a, mix_op op, const std::string& uri, bool collects) {
+  c.mixing = op;
+  c.mix_uri = uri;
+  c.mix_collects = collects;
+  c.mix_error.clear();
+  mix_invite(c, a, false);
+}
+
+void start_recording(call& c, actions& a, const call_settings& cfg) {
+  c.record_file = c.conn_id + "-" + std::to_string(++c.recordings) + ".wav";
+  c.conf_id = "rec-" + c.record_file.substr(0, c.record_file.size() - 4);
+  c.recording = true;
+  start_mix(c, a, mix_op::join, conf_uri(cfg.media_server, c.conf_id, c.record_file), false);
+}
+
+// The events of conferences, recording and later treatments; false for the
+// events that are not theirs.
+bool mix_step(call& c, const call_event& ev, actions& a, const call_settings& cfg) {
+  const bool mix_leg = !c.mix_leg.empty() && ev.leg == c.mix_leg;
+  const bool party = c.mixing != mix_op::none && !ev.leg.empty() &&
+                     ev.leg == party_leg(c, c.mix_agent);
+  const bool conf = !ev.leg.empty() &&
+                    (ev.leg == c.customer_conf_leg || ev.leg == c.agent_conf_leg);
+  switch (ev.what) {
+    case call_event::conf_join:
+    case call_event::record_start:
+      if (mix_refusal(c, ev.what, ev.what == call_event::conf_join ? "" : ev.dn).empty()) {
+        if (ev.what == call_event::record_start) {
+          start_recording(c, a, cfg);
+        } else {
+          c.conf_id = ev.conf_id;
+          c.recording = false;
+          start_mix(c, a, mix_op::join, ev.uri, false);
+        }
+      }
+      return true;
+    case call_event::conf_leave:
+    case call_event::record_stop:
+      if (mix_refusal(c, ev.what, ev.what == call_event::conf_leave ? "" : ev.dn).empty())
+        leave_next(c, a);
+      return true;
+    case call_event::treatment:
+      if (!c.customer_answered)
+        return false;  // the first one answers the customer (media_step)
+      if (treatment_refusal(c, c.rp).empty())
+        start_mix(c, a, mix_op::treat, ev.uri, ev.collects);
+      return true;
+    case call_event::media_answered:
+      if (!mix_leg)
+        return false;
+      if (ev.sdp.empty()) {
+        c.mix_ms_answered = true;
+        mix_failed(c, a, "media server answered without SDP");
+        return true;
+      }
+      c.mix_ms_answered = true;
+      leg_command(a, call_action::reinvite_leg, party_leg(c, c.mix_agent), ev.sdp);
+      sent_sdp(c, party_leg(c, c.mix_agent), ev.sdp);
+      return true;
+    case call_event::media_failed:
+    case call_event::media_bye:
+      if (mix_leg) {
+        c.mix_leg.clear();  // nothing to BYE
+        mix_failed(c, a, "media server answered " + std::to_string(ev.status));
+        return true;
+      }
+      if (!conf)
+        return false;
+      // The media server dropped a party: the call leaves the conference
+      // (the BYE of the dropped leg goes nowhere).
+      if (c.mixing == mix_op::none)
+        leave_next(c, a);
+      return true;
+    case call_event::reinvite_answered:
+      if (!party || c.mixing == mix_op::none || (c.mixing != mix_op::leave && !c.mix_ms_answered))
+        return false;
+      mix_party_moved(c, a);
+      return true;
+    case call_event::reinvite_failed:
+      if (!party || (c.mixing != mix_op::leave && !c.mix_ms_answered))
+        return false;
+      mix_failed(c, a, std::string(c.mix_agent ? "the agent" : "the customer") +
+                           " refused the re-INVITE with " + std::to_string(ev.status));
+      return true;
+    case call_event::reinvite:
+      if (conf || mix_leg) {
+        respond_leg(a, ev.leg, ev.update, 488);  // the media server's own offers
+        return true;
+      }
+      if (ev.leg != c.customer_leg && (c.agent_leg.empty() || ev.leg != c.agent_leg))
+        return false;
+      if (c.mixing != mix_op::none) {
+        respond_leg(a, ev.leg, ev.update, 491);
+        return true;
+      }
+      if (c.conf_id.empty())
+        return false;
+      respond_leg(a, ev.leg, ev.update, 200,
+                  ev.leg == c.customer_leg ? c.sdp_to_customer : c.sdp_to_agent);
+      return true;
+    default:
+      return false;
+  }
+}
+
+// The call is up at the agent: its recording starts when asked for.
+void established(call& c, actions& a, const call_settings& cfg) {
+  c.state = call_state::established;
+  emit(a, v1::EventEstablished, c.agent_dn, c.ani);
+  if (c.record_when_established && mix_refusal(c, call_event::record_start, c.agent_dn).empty())
+    start_recording(c, a, cfg);
+}
+
 }  // namespace
 
 std::vector<call_action> call_step(call& c, const call_event& ev, const call_settings& cfg) {
@@ -575,7 +893,20 @@ std::vector<call_action> call_step(call& c, const call_event& ev, const call_set
     a.push_back(std::move(x));
     return a;
   }
+  // What each party sent last is what the media server gets from it.
+  if (!ev.sdp.empty() && !ev.leg.empty()) {
+    // A re-INVITE's offer counts once passed on (one refused with 491 does not).
+    const bool offer_or_answer = ev.what == call_event::reinvite_answered ||
+                                 ev.what == call_event::agent_answered;
+    if (ev.what == call_event::incoming || ev.what == call_event::incoming_direct ||
+        (offer_or_answer && ev.leg == c.customer_leg))
+      c.sdp_from_customer = ev.sdp;
+    else if (offer_or_answer && ev.leg == c.agent_leg)
+      c.sdp_from_agent = ev.sdp;
+  }
   if ((c.direct || ev.what == call_event::incoming_direct) && direct_step(c, ev, a))
+    return a;
+  if (!c.direct && mix_step(c, ev, a, cfg))
     return a;
   if (media_step(c, ev, a))
     return a;
@@ -653,8 +984,7 @@ std::vector<call_action> call_step(call& c, const call_event& ev, const call_set
     case call_event::customer_acked:
       if (s != call_state::connecting || c.handover)
         break;
-      c.state = call_state::established;
-      emit(a, v1::EventEstablished, c.agent_dn, c.ani);
+      established(c, a, cfg);
       break;
     case call_event::customer_cancelled:
       if (s == call_state::routing && started(c)) {
@@ -712,6 +1042,7 @@ std::vector<call_action> call_step(call& c, const call_event& ev, const call_set
       }
       c.reinvite_from = ev.leg;
       c.reinvite_update = ev.update;
+      (ev.leg == c.customer_leg ? c.sdp_from_customer : c.sdp_from_agent) = ev.sdp;
       call_action x = act(call_action::reinvite_leg);
       x.leg = ev.leg == c.customer_leg ? c.agent_leg : c.customer_leg;
       x.sdp = ev.sdp;
@@ -729,6 +1060,11 @@ std::vector<call_action> call_step(call& c, const call_event& ev, const call_set
     case call_event::user_data_change:
     case call_event::send_dtmf:
       break;  // handled above
+    case call_event::conf_join:
+    case call_event::conf_leave:
+    case call_event::record_start:
+    case call_event::record_stop:
+      break;  // handled by mix_step
     case call_event::hold:
     case call_event::retrieve:
       if (hold_refusal(c, ev.dn, ev.what == call_event::retrieve).empty()) {
@@ -744,9 +1080,9 @@ std::vector<call_action> call_step(call& c, const call_event& ev, const call_set
           leg_command(a, call_action::ack_leg, c.agent_leg, ev.sdp);
           c.sdp_to_agent = ev.sdp;
           stop_media(c, a, "");
+          drop_mix_legs(c, a);  // a waiting customer's conference
           c.handover = false;
-          c.state = call_state::established;
-          emit(a, v1::EventEstablished, c.agent_dn, c.ani);
+          established(c, a, cfg);
         } else {
           // The customer refused the agent's offer and stays with the media
           // server: the agent's 2xx is ACKed and hung up.

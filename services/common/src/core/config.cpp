@@ -289,6 +289,8 @@ const option_spec app_options[] = {
 const option_spec dn_options[] = {
     {"no-answer-timeout", seconds},
     {"no-answer-overflow", text},
+    // Record every call routed to this DN (both parties, on the media server).
+    {"record", flag},
     // Routing Point only (rp_options): the default router's target group,
     // where calls go when routing fails or gives up, how long callctl waits
     // for a route, and how long the default router keeps a call waiting
