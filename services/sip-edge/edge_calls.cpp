@@ -68,6 +68,29 @@ struct leg : handle_ctx {
   call_legs* owner_set = nullptr;
 };
 
+namespace {
+// A phone's REFER in a call (a transfer from the phone) is refused and the
+// call goes on: transfers are desktop requests. 403: understood and refused
+// by policy, and RFC 5057 scopes a 403 to the REFER's own implicit
+// subscription, so the INVITE dialog stays up (603 is a user's decline).
+void refuse_refer(nua_t* nua, const leg& l, const sip_t* sip) {
+  process_counters().add(counter_id::sip_requests_in, "REFER");
+  process_counters().add(counter_id::sip_responses_out, "403");
+  char refer_to[256] = "";
+  if (sip && sip->sip_refer_to)
+    url_e(refer_to, sizeof refer_to, sip->sip_refer_to->r_url);
+  spdlog::info("edge: leg {} (ConnID {}): REFER to {} refused, transfers are desktop requests",
+               l.id, l.conn_id, refer_to);
+  nua_respond(l.nh, 403, "Transfers are made from the agent desktop", NUTAG_WITH_THIS(nua),
+              TAG_END());
+}
+
+// Legs take REFER (k_allow_in_calls), so that it reaches refuse_refer.
+void allow_in_call(nua_handle_t* nh) {
+  nua_set_hparams(nh, SIPTAG_ALLOW_STR(k_allow_in_calls), TAG_END());
+}
+}  // namespace
+
 call_legs::call_legs(service_context& ctx, nua_t* nua, su_root_t* root)
     : ctx_(ctx), nua_(nua), root_(root) {
   gauge();  // reads 0, not "unknown", before the first call
@@ -154,6 +177,7 @@ void call_legs::incoming(nua_handle_t* nh, const sip_t* sip) {
   l->inbound = true;
   l->owner_set = this;
   nua_handle_bind(nh, static_cast<handle_ctx*>(l.get()));
+  allow_in_call(nh);
   v1::LegEvent ev;
   ev.set_schema(v1::SCHEMA_V1);
   ev.set_leg_id(l->id);
@@ -254,6 +278,9 @@ void call_legs::event(leg* l, nua_event_t event, int status, const char* phrase,
       if (status >= 300)
         spdlog::info("edge: leg {}: INFO refused with {}", l->id, status);
       return;
+    case nua_i_refer:
+      refuse_refer(nua_, *l, sip);
+      return;
     case nua_i_cancel:
       process_counters().add(counter_id::sip_requests_in, "CANCEL");
       ev.mutable_cancelled();
@@ -335,6 +362,7 @@ void call_legs::command(const v1::LegCommand& cmd) {
     l->nh = nua_handle(nua_, static_cast<handle_ctx*>(l.get()),
                        SIPTAG_TO_STR(inv.target_uri().c_str()), SIPTAG_FROM_STR(from.c_str()),
                        TAG_END());
+    allow_in_call(l->nh);
     bool offer = !inv.sdp().empty();
     std::string extra;
     for (const auto& h : inv.headers())

@@ -25,6 +25,15 @@ struct handle_ctx {
   handle_kind kind;
 };
 
+// The methods the edge takes (Allow); anything else gets 405 from nua. Call
+// legs take REFER too, only to refuse it (transfers are desktop requests):
+// outside a dialog nua would NOTIFY "100 Trying" before the edge could
+// refuse, so there REFER stays a 405.
+constexpr const char* k_allow =
+    "INVITE, ACK, BYE, CANCEL, OPTIONS, NOTIFY, INFO, UPDATE, REGISTER";
+constexpr const char* k_allow_in_calls =
+    "INVITE, ACK, BYE, CANCEL, OPTIONS, NOTIFY, INFO, UPDATE, REGISTER, REFER";
+
 struct leg;
 
 class call_legs {
