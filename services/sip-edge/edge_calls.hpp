@@ -59,6 +59,9 @@ private:
   void set_timer(leg& l, uint32_t ms);
   void drop(leg& l, const std::string& why);
   void ack_before_bye(leg& l);
+  void send_talk(leg& l);
+  void early_dialog(leg& l, const sip_t* sip);
+  void talk_response(leg& l, int status, const char* phrase);
   static void on_timer(su_root_magic_t*, su_timer_t*, su_timer_arg_t*);
   void gauge();
 

@@ -102,6 +102,12 @@
 //  the agent DN. sipcc does not wait for the INFOs' responses: a digit the
 //  customer side refuses is lost, as it would be in the RTP stream.
 //
+// TAnswerCall from the agent DN of an [alerting] call (sipcc/remote_answer.hpp):
+//  talk: NOTIFY Event: talk on the agent leg; answer-after: nothing (the
+//  phone answers by itself). The phone's answer then goes on as usual
+//  (EventEstablished); the phone refusing the NOTIFY, or the call leaving
+//  the agent DN first (no answer, refusal, release): EventError(agent DN).
+//
 // Timers carry a generation: CAF 0.17 cannot cancel them, a stale one is ignored.
 // So do agent legs: an event for any leg but the current one is ignored.
 #pragma once
@@ -188,6 +194,9 @@ struct call {
   bool hold_wanted = false;   // holding: to hold (or to retrieve)
   std::string hold_error;     // undo: why, for the EventError at its end
   v1::KVList user_data;
+  // A TAnswerCall was accepted for the current agent leg: the call's
+  // EventEstablished answers it, or an EventError if the leg goes first.
+  bool answering = false;
 };
 
 struct call_event {
@@ -223,6 +232,10 @@ struct call_event {
     send_dtmf,           // TSendDTMF of `digits` from `dn` (dtmf_refusal empty, digits valid)
     hold,                // THoldCall from `dn` (hold_refusal empty)
     retrieve,            // TRetrieveCall from `dn` (hold_refusal empty)
+    // TAnswerCall from `dn` (answer_refusal empty); with `talk` the phone is
+    // sent NOTIFY Event: talk, else it answers by itself (answer-after).
+    answer,
+    talk_failed,         // the phone on agent leg `leg` refused the talk NOTIFY with `status`
   } what;
   call_event(kind k) : what(k) {}
   std::string leg;
@@ -241,6 +254,7 @@ struct call_event {
   v1::KVList user_data;      // user_data
   bool delete_data = false;  // user_data: remove these keys (all when empty)
   std::string digits;        // send_dtmf
+  bool talk = false;         // answer
 };
 
 struct call_action {
@@ -267,6 +281,7 @@ struct call_action {
                         // with `status` (+ `sdp`)
     info_leg,           // send an INFO with `content_type` and `body` on leg `leg`
     end,                // the call is over: the actor stops after these actions
+    talk_leg,           // send NOTIFY Event: talk on leg `leg` (TAnswerCall)
   } what;
   std::string leg;
   std::string uri;
