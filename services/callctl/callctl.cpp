@@ -21,6 +21,7 @@
 #include "sipcc/dn_logic.hpp"
 #include "sipcc/ids.hpp"
 #include "sipcc/media_uri.hpp"
+#include "sipcc/remote_answer.hpp"
 #include "sipcc/v1/call.pb.h"
 #include "sipcc/v1/sip.pb.h"
 #include "sipcc/v1/state.pb.h"
@@ -117,13 +118,14 @@ struct call_state_t {
   std::string customer_edge;   // edge holding the customer leg
   std::string customer_call_id;
   // Requests whose reply is the event that ends them: TApplyTreatment (the
-  // media server's answer), THoldCall and TRetrieveCall (both re-INVITEs).
+  // media server's answer), THoldCall and TRetrieveCall (both re-INVITEs),
+  // TAnswerCall (the phone's answer).
   struct pending_reply {
     std::string to;
     v1::TRequest req;
     std::vector<v1::EventType> on;
   };
-  pending_reply treatment_reply, hold_reply, record_reply;
+  pending_reply treatment_reply, hold_reply, record_reply, answer_reply;
   // A conference JOIN or LEAVE, answered when every party moved.
   std::string conf_reply_to;
   v1::ConfRequest conf_req;
@@ -253,6 +255,9 @@ void carry_out(call_actor* self, const std::vector<call_action>& actions) {
         if (!a.other_dn.empty())
           inv->add_headers("Diversion: <sip:" + a.other_dn + "@" + s.sh->cfg->asterisk.host +
                            ">;reason=no-answer;counter=1");
+        if (auto* dn = s.sh->cfg->find_dn(a.dn);
+            dn && remote_answer_of(dn->options) == remote_answer::answer_after)
+          inv->add_headers(answer_after_header(s.sh->cfg->sip_bind.host));
         // The edge gives up on its own only well after any no-answer timer.
         inv->set_timeout_ms(std::max<uint32_t>(c.no_answer.timeout_s * 1000 + 30000, 120000));
         leg_command(self, a.leg, std::move(cmd));
@@ -285,7 +290,8 @@ void carry_out(call_actor* self, const std::vector<call_action>& actions) {
         ev.set_dnis(c.dnis);
         *ev.mutable_user_data() = c.user_data;
         if (a.event == v1::EventError) {
-          // The far end refused a hold or retrieve offer.
+          // The far end refused a hold or retrieve offer, or a TAnswerCall
+          // did not get its answer.
           ev.set_error_code(v1::ERR_INVALID_STATE);
           ev.set_error_message(a.text);
         } else if (!a.text.empty()) {
@@ -305,7 +311,7 @@ void carry_out(call_actor* self, const std::vector<call_action>& actions) {
           }
         }
         publish_call_event(*s.sh->nats, ev);
-        for (auto* r : {&s.treatment_reply, &s.hold_reply, &s.record_reply}) {
+        for (auto* r : {&s.treatment_reply, &s.hold_reply, &s.record_reply, &s.answer_reply}) {
           if (r->to.empty() || std::find(r->on.begin(), r->on.end(), a.event) == r->on.end())
             continue;
           ev.set_reference_id(r->req.reference_id());
@@ -350,10 +356,16 @@ void carry_out(call_actor* self, const std::vector<call_action>& actions) {
       case call_action::conf_result:
         conf_reply(self, a.text);
         break;
+      case call_action::talk_leg: {
+        v1::LegCommand cmd;
+        cmd.mutable_talk();
+        leg_command(self, a.leg, std::move(cmd));
+        break;
+      }
       case call_action::end:
-        // A request the end overtook (a hold or retrieve; the FSM answers a
-        // treatment itself) still gets an answer.
-        for (auto* r : {&s.treatment_reply, &s.hold_reply, &s.record_reply})
+        // A request the end overtook (a hold or retrieve, a TAnswerCall; the
+        // FSM answers a treatment itself) still gets an answer.
+        for (auto* r : {&s.treatment_reply, &s.hold_reply, &s.record_reply, &s.answer_reply})
           if (!r->to.empty())
             s.sh->nats->publish(r->to, make_error(r->req, v1::ERR_INVALID_STATE,
                                                   "ConnID " + c.conn_id + " ended first",
@@ -438,6 +450,10 @@ void on_leg(call_actor* self, const v1::LegEvent& le) {
       ev->digit = d.value->signal;
       break;
     }
+    case v1::LegEvent::kTalkFailed:
+      ev.emplace(call_event::talk_failed);
+      ev->status = le.talk_failed().status();
+      break;
     case v1::LegEvent::kGone: {
       // A leg that ends without its usual event (a lost message, an edge
       // that restarted): take it as the far end leaving. After a normal end
@@ -489,6 +505,26 @@ route_target voicemail_target(const config& cfg, const std::string& number) {
   auto* dn = cfg.find_dn(number);
   t.contact_uri = dn ? contact_uri(*dn, cfg) : "sip:" + number + "@" + cfg.asterisk.str();
   return t;
+}
+
+// TAnswerCall: ThisDN's phone answers by the talk NOTIFY or by itself
+// (answer-after); the reply waits for the EventEstablished that answer
+// brings, or the EventError when it does not come (sipcc/remote_answer.hpp).
+void answer_call(call_actor* self, const v1::TRequest& req, const std::string& reply_to) {
+  auto& s = self->state;
+  const auto* dn = s.sh->cfg->find_dn(req.this_dn());
+  const auto mode = dn ? remote_answer_of(dn->options) : remote_answer::none;
+  auto refusal = answer_refusal(s.c, req.this_dn(), mode);
+  if (!refusal.text.empty()) {
+    if (!reply_to.empty())
+      s.sh->nats->publish(reply_to, make_error(req, refusal.code, refusal.text, now_us()));
+    return;
+  }
+  s.answer_reply = {reply_to, req, {v1::EventEstablished, v1::EventError}};
+  call_event ev(call_event::answer);
+  ev.dn = req.this_dn();
+  ev.talk = mode == remote_answer::talk;
+  step(self, ev);
 }
 
 caf::behavior call_behavior(call_actor* self, shared* sh, caf::actor registry,
@@ -624,6 +660,8 @@ caf::behavior call_behavior(call_actor* self, shared* sh, caf::actor registry,
           ack.set_conn_id(s.c.conn_id);
           return reply(ack);
         }
+        if (req.type() == v1::TAnswerCall)
+          return answer_call(self, req, reply_to);
         if (req.type() == v1::TApplyTreatment) {
           auto refusal = treatment_refusal(s.c, req.this_dn());
           if (!refusal.empty())

@@ -111,8 +111,7 @@ struct sip_edge::impl {
                      NUTAG_OUTBOUND("no-validate no-natify no-options-keepalive"),
                      // Replaces nua's default list (NUTAG_ALLOW would add to it):
                      // anything else gets 405 from the stack itself.
-                     SIPTAG_ALLOW_STR(
-                         "INVITE, ACK, BYE, CANCEL, OPTIONS, NOTIFY, INFO, UPDATE, REGISTER"),
+                     SIPTAG_ALLOW_STR(k_allow),
                      NTATAG_SIP_T1X64(ctx.cfg.sip_t1x64_ms),
                      // Session timers, explicitly: nua refreshes each leg by
                      // itself, with UPDATE where the peer allows it (no SDP
@@ -124,8 +123,10 @@ struct sip_edge::impl {
                      // nua would answer an UPDATE offer itself (with no SDP,
                      // media being off): the edge passes it to the other leg.
                      // REGISTER reaches the edge's registrar only as an
-                     // application method.
-                     NUTAG_APPL_METHOD("UPDATE, REGISTER"),
+                     // application method, and REFER (allowed in call legs)
+                     // the edge that refuses it: else nua would accept it
+                     // itself (202) and NOTIFY.
+                     NUTAG_APPL_METHOD("UPDATE, REGISTER, REFER"),
                      SIPTAG_USER_AGENT_STR("sipcc"),
                      TAG_END());
     if (!nua) {

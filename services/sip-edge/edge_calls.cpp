@@ -61,12 +61,39 @@ struct leg : handle_ctx {
   // Invited with ack_later: the 2xx to the initial INVITE waits for a LegAck.
   bool ack_later = false;
   bool ack_pending = false;
+  bool talk_out = false;  // our talk NOTIFY (TAnswerCall) waits for its response
+  // The early dialog the ringing phone's 18x opened (outbound legs): its To
+  // with the tag, and its Contact; nua keeps neither before the 2xx.
+  std::string early_to, early_target;
   std::vector<v1::LegEvent> held;  // events before the claim
   su_timer_t* timer = nullptr;     // claim wait (inbound) or answer wait (outbound)
   // When the INVITE arrived (inbound), for the setup-latency histogram.
   std::chrono::steady_clock::time_point arrived = std::chrono::steady_clock::now();
   call_legs* owner_set = nullptr;
 };
+
+namespace {
+// A phone's REFER in a call (a transfer from the phone) is refused and the
+// call goes on: transfers are desktop requests. 403: understood and refused
+// by policy, and RFC 5057 scopes a 403 to the REFER's own implicit
+// subscription, so the INVITE dialog stays up (603 is a user's decline).
+void refuse_refer(nua_t* nua, const leg& l, const sip_t* sip) {
+  process_counters().add(counter_id::sip_requests_in, "REFER");
+  process_counters().add(counter_id::sip_responses_out, "403");
+  char refer_to[256] = "";
+  if (sip && sip->sip_refer_to)
+    url_e(refer_to, sizeof refer_to, sip->sip_refer_to->r_url);
+  spdlog::info("edge: leg {} (ConnID {}): REFER to {} refused, transfers are desktop requests",
+               l.id, l.conn_id, refer_to);
+  nua_respond(l.nh, 403, "Transfers are made from the agent desktop", NUTAG_WITH_THIS(nua),
+              TAG_END());
+}
+
+// Legs take REFER (k_allow_in_calls), so that it reaches refuse_refer.
+void allow_in_call(nua_handle_t* nh) {
+  nua_set_hparams(nh, SIPTAG_ALLOW_STR(k_allow_in_calls), TAG_END());
+}
+}  // namespace
 
 call_legs::call_legs(service_context& ctx, nua_t* nua, su_root_t* root)
     : ctx_(ctx), nua_(nua), root_(root) {
@@ -154,6 +181,7 @@ void call_legs::incoming(nua_handle_t* nh, const sip_t* sip) {
   l->inbound = true;
   l->owner_set = this;
   nua_handle_bind(nh, static_cast<handle_ctx*>(l.get()));
+  allow_in_call(nh);
   v1::LegEvent ev;
   ev.set_schema(v1::SCHEMA_V1);
   ev.set_leg_id(l->id);
@@ -254,6 +282,12 @@ void call_legs::event(leg* l, nua_event_t event, int status, const char* phrase,
       if (status >= 300)
         spdlog::info("edge: leg {}: INFO refused with {}", l->id, status);
       return;
+    case nua_i_refer:
+      refuse_refer(nua_, *l, sip);
+      return;
+    case nua_r_method:
+      talk_response(*l, status, phrase);
+      return;
     case nua_i_cancel:
       process_counters().add(counter_id::sip_requests_in, "CANCEL");
       ev.mutable_cancelled();
@@ -280,6 +314,8 @@ void call_legs::event(leg* l, nua_event_t event, int status, const char* phrase,
         auto* p = ev.mutable_progress();
         p->set_status(static_cast<uint32_t>(status));
         p->set_sdp(sdp_of(sip));
+        if (!reinvite)
+          early_dialog(*l, sip);
       } else if (!reinvite && !l->final_pending) {
         // Answered across our own timeout CANCEL, already reported as failed:
         // end the dialog nobody wants any more.
@@ -335,6 +371,7 @@ void call_legs::command(const v1::LegCommand& cmd) {
     l->nh = nua_handle(nua_, static_cast<handle_ctx*>(l.get()),
                        SIPTAG_TO_STR(inv.target_uri().c_str()), SIPTAG_FROM_STR(from.c_str()),
                        TAG_END());
+    allow_in_call(l->nh);
     bool offer = !inv.sdp().empty();
     std::string extra;
     for (const auto& h : inv.headers())
@@ -443,6 +480,9 @@ void call_legs::command(const v1::LegCommand& cmd) {
       }
       return;
     }
+    case v1::LegCommand::kTalk:
+      send_talk(l);
+      return;
     case v1::LegCommand::kInfo: {
       if (!l.answered) {
         spdlog::warn("edge: leg {}: info refused, the dialog is not up", l.id);
@@ -456,6 +496,55 @@ void call_legs::command(const v1::LegCommand& cmd) {
     default:
       return;
   }
+}
+
+// TAnswerCall: the BroadSoft talk package as phones with remote answer take
+// it (BroadWorks click-to-answer; the reference's TAnswerCall sends the
+// same): a bodiless NOTIFY Event: talk, Subscription-State: active, in the
+// INVITE's early dialog, whose 18x opened the implicit subscription (which
+// lives as long as the session); the phone then answers the INVITE itself.
+// Sent as a plain request: nua_notify would keep a notifier usage and NOTIFY
+// "terminated" after the call's BYE (seen), or, without an expiry, turn
+// "active" into "terminated;reason=timeout". nua keeps no early dialog
+// before the 2xx, so the 18x's To tag and Contact are given here.
+void call_legs::send_talk(leg& l) {
+  if (l.inbound || !l.final_pending) {
+    spdlog::debug("edge: leg {}: talk dropped, nothing rings", l.id);
+    return;
+  }
+  l.talk_out = true;
+  nua_method(l.nh, NUTAG_METHOD("NOTIFY"), SIPTAG_EVENT_STR("talk"),
+             SIPTAG_SUBSCRIPTION_STATE_STR("active"),
+             TAG_IF(!l.early_to.empty(), SIPTAG_TO_STR(l.early_to.c_str())),
+             TAG_IF(!l.early_target.empty(), NUTAG_URL(l.early_target.c_str())), TAG_END());
+}
+
+// A 18x without a To tag opens no early dialog (RFC 3261 requires the tag).
+void call_legs::early_dialog(leg& l, const sip_t* sip) {
+  if (!sip || !sip->sip_to || !sip->sip_to->a_tag)
+    return;
+  char buf[512];
+  url_e(buf, sizeof buf, sip->sip_to->a_url);
+  l.early_to = std::string("<") + buf + ">;tag=" + sip->sip_to->a_tag;
+  if (sip->sip_contact) {
+    url_e(buf, sizeof buf, sip->sip_contact->m_url);
+    l.early_target = buf;
+  }
+}
+
+// Only a refusal matters: an accepted talk shows as the INVITE's 2xx.
+void call_legs::talk_response(leg& l, int status, const char* phrase) {
+  if (!l.talk_out || status < 200)
+    return;
+  l.talk_out = false;
+  process_counters().add(counter_id::sip_responses_in, std::to_string(status));
+  if (status < 300)
+    return;
+  spdlog::info("edge: leg {} (ConnID {}): talk refused with {}", l.id, l.conn_id, status);
+  v1::LegEvent ev;
+  ev.mutable_talk_failed()->set_status(static_cast<uint32_t>(status));
+  ev.mutable_talk_failed()->set_phrase(str_or_empty(phrase));
+  publish(l, ev);
 }
 
 // A flow I leg hung up while its 2xx waits for the answer: the 2xx is ACKed

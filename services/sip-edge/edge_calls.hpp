@@ -25,6 +25,15 @@ struct handle_ctx {
   handle_kind kind;
 };
 
+// The methods the edge takes (Allow); anything else gets 405 from nua. Call
+// legs take REFER too, only to refuse it (transfers are desktop requests):
+// outside a dialog nua would NOTIFY "100 Trying" before the edge could
+// refuse, so there REFER stays a 405.
+constexpr const char* k_allow =
+    "INVITE, ACK, BYE, CANCEL, OPTIONS, NOTIFY, INFO, UPDATE, REGISTER";
+constexpr const char* k_allow_in_calls =
+    "INVITE, ACK, BYE, CANCEL, OPTIONS, NOTIFY, INFO, UPDATE, REGISTER, REFER";
+
 struct leg;
 
 class call_legs {
@@ -50,6 +59,9 @@ private:
   void set_timer(leg& l, uint32_t ms);
   void drop(leg& l, const std::string& why);
   void ack_before_bye(leg& l);
+  void send_talk(leg& l);
+  void early_dialog(leg& l, const sip_t* sip);
+  void talk_response(leg& l, int status, const char* phrase);
   static void on_timer(su_root_magic_t*, su_timer_t*, su_timer_arg_t*);
   void gauge();
 

@@ -158,6 +158,41 @@ TEST_F(RoutedCallSipp, GlareOnTheOtherLegComesBackAs491) {
   expect_nothing_dangles(*sys, kWait);
 }
 
+// The agent's phone tries a blind transfer with a REFER in the call's
+// dialog: 403 with a phrase that says why, no NOTIFY, and the call goes on
+// until the customer hangs up (transfers are desktop requests). Outside a
+// call REFER gets 405: EdgeE2E.MethodsTheEdgeDoesNotServeAreNotAcceptedOrAdvertised.
+TEST_F(RoutedCallSipp, ReferFromTheAgentPhoneIsRefusedAndTheCallGoesOn) {
+  agent = std::make_unique<sipp_run>("agent-answers-then-refer-is-refused-403.xml", agent_port,
+                                     sys->dir(), std::vector<std::string>{}, "agent");
+  sys->start_services();
+  auto conn = customer_calls("sn:uac", "1500");
+  ASSERT_FALSE(conn.empty());
+  route(conn, "1000");
+  ASSERT_TRUE(sys->recorder().wait_event("1000", v1::EventReleased, kWait));
+  EXPECT_EQ(agent->wait_exit(kWait), 0) << agent->log();
+  EXPECT_EQ(customer->wait_exit(kWait), 0) << customer->log();
+  std::vector<std::string> agent_got;
+  for (auto& m : agent->trace())
+    if (!m.sent)
+      agent_got.push_back(m.message.start_line);
+  const auto at = "127.0.0.1:" + std::to_string(agent_port);
+  EXPECT_EQ(agent_got, (std::vector<std::string>{
+                           "INVITE sip:1000@" + at + " SIP/2.0",
+                           "ACK sip:" + at + ";transport=UDP SIP/2.0",
+                           "SIP/2.0 403 Transfers are made from the agent desktop",
+                           "BYE sip:" + at + ";transport=UDP SIP/2.0"}));
+  // The customer's side saw an ordinary call.
+  for (auto& m : customer->trace())
+    EXPECT_TRUE(m.sent || m.message.start_line.rfind("SIP/2.0 ", 0) == 0 ||
+                m.message.start_line.rfind("BYE", 0) == 0)
+        << m.message.start_line;
+  EXPECT_EQ(sys->recorder().events("1000"),
+            (ev_list{v1::EventRinging, v1::EventEstablished, v1::EventReleased}));
+  EXPECT_EQ(counter_value(*sys, "edge1", "sip_requests_in", "REFER"), 1);
+  expect_nothing_dangles(*sys, kWait);
+}
+
 TEST_F(RoutedCallSipp, UnansweredCallOverflowsToVoicemail) {
   agent = std::make_unique<sipp_run>("agent-rings-until-cancelled.xml", agent_port, sys->dir(),
                                      std::vector<std::string>{}, "agent");

@@ -419,6 +419,20 @@ finding_list check_resource_lists(const asterisk_conf& conf) {
   return out;
 }
 
+finding_list check_agent_transfers(const conf_file& pjsip,
+                                   const std::vector<std::string>& agent_endpoints) {
+  finding_list out;
+  for (const auto& name : agent_endpoints) {
+    const auto* ep = pjsip.find(name, "endpoint");
+    if (!ep)
+      out.push_back("agent endpoint " + name + " does not exist");
+    else if (!is_false(ep->value("allow_transfer").value_or("yes")))
+      out.push_back("endpoint " + name + ": allow_transfer is not no (its phone may transfer "
+                    "calls itself, bypassing sipcc)");
+  }
+  return out;
+}
+
 finding_list check_mailboxes(const asterisk_conf& conf) {
   finding_list out;
   for (const auto& section : conf.pjsip.sections) {

@@ -87,6 +87,12 @@ finding_list check_resource_lists(const asterisk_conf& conf);
 // Every mailboxes= box of pjsip.conf exists in voicemail.conf.
 finding_list check_mailboxes(const asterisk_conf& conf);
 
+// Every endpoint of `agent_endpoints` exists and refuses its phone's own
+// transfers (allow_transfer=no, its own or inherited): transfers are desktop
+// requests, and a phone's REFER to Asterisk would bypass sipcc.
+finding_list check_agent_transfers(const conf_file& pjsip,
+                                   const std::vector<std::string>& agent_endpoints);
+
 // Every Gosub()/Goto() naming a context (context,exten,priority) names an
 // existing context that has that extension.
 finding_list check_gosubs(const asterisk_conf& conf);

@@ -130,6 +130,53 @@ TEST(AsteriskLint, SipccYamlDnsExistOnAsterisk) {
   EXPECT_GT(monitored, 0) << "sipcc.yaml monitors no DN";
 }
 
+// Every agent phone on Asterisk (the endpoint of each Extension and
+// ACDPosition DN) has its own transfers refused: transfers are desktop
+// requests (the reference requires desktop control of every call).
+TEST(AsteriskLint, AgentEndpointsRefusePhoneTransfers) {
+  const auto cfg = load_config(deploy_dir + "sipcc.yaml");
+  const auto& pjsip = shipped().pjsip;
+  std::vector<std::string> agents;
+  for (const auto& dn : cfg.dns)
+    if ((dn.type == v1::Extension || dn.type == v1::ACDPosition) &&
+        (!dn.registers_on_sipcc() || pjsip.find(dn.contact, "endpoint")))
+      agents.push_back(dn.contact);
+  ASSERT_FALSE(agents.empty());
+  const auto findings = check_agent_transfers(pjsip, agents);
+  EXPECT_TRUE(findings.empty()) << joined(findings);
+}
+
+TEST(AsteriskLint, CatchesAgentTransfersLeftOn) {
+  struct transfer_case {
+    const char* what;
+    const char* pjsip;
+    const char* expected;  // part of the one finding; nullptr: clean
+  };
+  const std::vector<transfer_case> cases = {
+      {"not set (Asterisk's default is yes)", "[ep]\ntype=endpoint\n",
+       "endpoint ep: allow_transfer is not no"},
+      {"set to yes", "[ep]\ntype=endpoint\nallow_transfer=yes\n",
+       "endpoint ep: allow_transfer is not no"},
+      {"no from a template", "[t](!)\nallow_transfer=no\n[ep](t)\ntype=endpoint\n", nullptr},
+      {"own yes over the template's no",
+       "[t](!)\nallow_transfer=no\n[ep](t)\ntype=endpoint\nallow_transfer=yes\n",
+       "endpoint ep: allow_transfer is not no"},
+      {"false", "[ep]\ntype=endpoint\nallow_transfer=false\n", nullptr},
+      {"no such endpoint", "[ep]\ntype=aor\nallow_transfer=no\n",
+       "agent endpoint ep does not exist"},
+  };
+  for (const auto& c : cases) {
+    SCOPED_TRACE(c.what);
+    const auto findings = check_agent_transfers(parse_asterisk_conf(c.pjsip), {"ep"});
+    if (!c.expected) {
+      EXPECT_TRUE(findings.empty()) << joined(findings);
+      continue;
+    }
+    ASSERT_EQ(findings.size(), 1u) << joined(findings);
+    EXPECT_NE(findings[0].find(c.expected), std::string::npos) << findings[0];
+  }
+}
+
 // Every mailbox sipcc would watch (all extensions, every agent logged in)
 // has the pjsip.conf AOR it SUBSCRIBEs to, pointing at that mailbox, and the
 // mailbox is in voicemail.conf: else Asterisk answers 404 and sipcc backs off.

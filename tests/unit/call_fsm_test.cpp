@@ -4,6 +4,8 @@
 
 #include <gtest/gtest.h>
 
+#include "sipcc/remote_answer.hpp"
+
 #include "kvlist.hpp"
 
 #include <algorithm>
@@ -191,6 +193,16 @@ const route_target kRecordedAgent1 = [] {
   t.record = true;
   return t;
 }();
+// TAnswerCall from `dn`: by the talk NOTIFY, or (answer-after) by the phone itself.
+call_event answer(const std::string& dn, bool talk) {
+  call_event e(call_event::answer);
+  e.dn = dn;
+  e.talk = talk;
+  return e;
+}
+call_event talk_failed(const std::string& leg, uint32_t status) {
+  return on_leg(call_event::talk_failed, leg, status);
+}
 
 // SDP bodies with their line ends as '|' (describe writes them so).
 const std::string kCustomerSdp = "o=c 1 1 IN IP4 c\na=sendrecv\n";
@@ -249,6 +261,7 @@ std::string describe(const call_action& a, const call& c) {
              (a.sdp.empty() ? "" : "[" + oneline(a.sdp) + "]");
     case call_action::conf_result: return "conf:" + (a.text.empty() ? "ok" : "(" + a.text + ")");
     case call_action::end: return "end";
+    case call_action::talk_leg: return "talk:" + a.leg;
   }
   return "?";
 }
@@ -1070,8 +1083,65 @@ std::vector<call_scenario> call_scenarios() {
   };
 }
 
-TEST(CallFsm, Scenarios) {
-  for (const auto& sc : call_scenarios()) {
+// TAnswerCall on a call ringing at agent DN 1001 (kRouteAgent1: no-answer
+// timer 20 s, then back to the Routing Point).
+std::vector<call_scenario> answer_scenarios() {
+  const call_step_case rings = {progress("CONN-1"), "EventRinging@1001/555", alerting};
+  return {
+      routed("talk_then_the_phone_answers",
+             {
+                 {answer("1001", true), "", alerting},  // not rung yet: no early dialog
+                 rings,
+                 {answer("1002", true), "", alerting},  // not the DN it rings at
+                 {answer("1001", true), "talk:CONN-1", alerting},
+                 {answer("1001", true), "", alerting},  // one at a time
+                 {answered("CONN-1"), "resp:200[answer]", connecting},
+                 {acked(), "EventEstablished@1001/555", established},
+                 {talk_failed("CONN-1", 481), "", established},  // too late to matter
+             }),
+      routed("talk_refused_then_answered_by_hand",
+             {
+                 rings,
+                 {answer("1001", true), "talk:CONN-1", alerting},
+                 {talk_failed("CONN-2", 489), "", alerting},  // not the agent leg
+                 {talk_failed("CONN-1", 489),
+                  "EventError@1001/555(the phone of DN 1001 refused the talk NOTIFY with 489)",
+                  alerting},
+                 {talk_failed("CONN-1", 489), "", alerting},  // nothing waits any more
+                 {answered("CONN-1"), "resp:200[answer]", connecting},
+                 {acked(), "EventEstablished@1001/555", established},
+             }),
+      routed("answer_after_sends_nothing_and_the_no_answer_timer_ends_the_wait",
+             {
+                 {answer("1001", false), "", alerting},
+                 {no_answer(2),
+                  "EventError@1001/555(the call left DN 1001 before it was established) "
+                  "cancel:CONN-1 fact:1001- EventRouteRequest@5000/555 timer:30000#3",
+                  routing},
+                 {answer("1001", false), "", routing},
+             }),
+      routed("the_phone_refusing_the_call_ends_the_wait",
+             {
+                 rings,
+                 {answer("1001", true), "talk:CONN-1", alerting},
+                 {failed("CONN-1", 486),
+                  "EventError@1001/555(the call left DN 1001 before it was established) "
+                  "fact:1001- EventReleased@1001/555 EventRouteRequest@5000/555 timer:30000#3",
+                  routing},
+             }),
+      // The actor answers the waiting TAnswerCall when the call ends.
+      routed("the_caller_leaving_ends_the_call",
+             {
+                 {answer("1001", false), "", alerting},
+                 {cancelled(),
+                  "cancel:CONN-1 fact:1001- EventAbandoned@1001/555 EventAbandoned@5000/555 end",
+                  ended},
+             }),
+  };
+}
+
+void run(const std::vector<call_scenario>& scenarios) {
+  for (const auto& sc : scenarios) {
     SCOPED_TRACE(sc.name);
     // As the actor does: ConnID and the customer's leg are known before the incoming event.
     call c;
@@ -1086,6 +1156,61 @@ TEST(CallFsm, Scenarios) {
       EXPECT_EQ(can_route(c), st.state == routing && c.mixing == mix_op::none);
     }
   }
+}
+
+TEST(CallFsm, Scenarios) { run(call_scenarios()); }
+
+TEST(CallFsm, AnswerScenarios) { run(answer_scenarios()); }
+
+TEST(CallFsm, AnswerRefusals) {
+  const auto none = remote_answer::none, talk = remote_answer::talk,
+             after = remote_answer::answer_after;
+  const std::string not_ringing = "DN 1001 is not ringing on ConnID CONN";
+  const std::string unsupported =
+      "the phone of DN 1001 cannot be answered from the desktop (no remote-answer)";
+  struct refusal_case {
+    std::string name;
+    std::vector<call_event> events;  // after the incoming call
+    std::string dn;
+    remote_answer mode;
+    v1::ErrorCode code;
+    std::string text;
+  };
+  const std::vector<refusal_case> cases = {
+      {"at the Routing Point", {}, "1001", talk, v1::ERR_INVALID_STATE, not_ringing},
+      {"another DN", {route(kAgent1)}, "1002", talk, v1::ERR_INVALID_STATE,
+       "DN 1002 is not ringing on ConnID CONN"},
+      {"no remote answer", {route(kAgent1)}, "1001", none, v1::ERR_UNSUPPORTED, unsupported},
+      {"talk before the 18x", {route(kAgent1)}, "1001", talk, v1::ERR_INVALID_STATE,
+       "the phone of DN 1001 has not rung yet: no early dialog to send talk in"},
+      {"answer-after before the 18x", {route(kAgent1)}, "1001", after, v1::ERROR_NONE, ""},
+      {"talk once it rings", {route(kAgent1), progress("CONN-1")}, "1001", talk,
+       v1::ERROR_NONE, ""},
+      {"a TAnswerCall waits", {route(kAgent1), progress("CONN-1"), answer("1001", true)},
+       "1001", talk, v1::ERR_INVALID_STATE,
+       "a TAnswerCall for ConnID CONN waits for the phone already"},
+      {"answered", {route(kAgent1), answered("CONN-1")}, "1001", talk, v1::ERR_INVALID_STATE,
+       not_ringing},
+      {"answered, no remote answer", {route(kAgent1), answered("CONN-1"), acked()}, "1001", none,
+       v1::ERR_UNSUPPORTED, unsupported},
+  };
+  for (const auto& rc : cases) {
+    SCOPED_TRACE(rc.name);
+    call c;
+    c.conn_id = kConn;
+    c.customer_leg = "cust";
+    call_step(c, incoming(), kDefault);
+    for (const auto& e : rc.events)
+      call_step(c, e, kDefault);
+    auto r = answer_refusal(c, rc.dn, rc.mode);
+    EXPECT_EQ(r.code, rc.code);
+    EXPECT_EQ(r.text, rc.text);
+  }
+
+  call direct;
+  direct.conn_id = kConn;
+  call_step(direct, incoming_direct(kMailboxAccess), kDefault);
+  EXPECT_EQ(answer_refusal(direct, "8000", talk).text, "DN 8000 is not ringing on ConnID CONN");
 }
 
 TEST(CallFsm, TreatmentRefusals) {

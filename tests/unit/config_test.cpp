@@ -183,6 +183,13 @@ TEST(ConfigParse, AcceptedValues) {
       {"a DN recording every call",
        "dns: [ { number: '1000', options: { record: true } } ]\n",
        [](const config& c) { EXPECT_EQ(c.dns[0].options.at("record"), "true"); }},
+      {"remote answer of phones registered on sipcc",
+       "dns: [ { number: '2000', type: ACDPosition, password: x, options: { remote-answer: talk } },\n"
+       "       { number: '2001', password: x, options: { remote-answer: answer-after } } ]\n",
+       [](const config& c) {
+         EXPECT_EQ(c.dns[0].options.at("remote-answer"), "talk");
+         EXPECT_EQ(c.dns[1].options.at("remote-answer"), "answer-after");
+       }},
       {"agent-groups may follow the dns in the file",
        "dns: [ { number: '8000', type: RoutingPoint, options: { agent-group: g } } ]\n"
        "agent-groups: [ { name: g } ]\n",
@@ -351,6 +358,17 @@ TEST(ConfigParse, RejectsWithFileLineAndReason) {
       {"access number with a dot", "application: { voicemail-access-number: '9.9' }",
        "t.yaml:1: voicemail-access-number: '9.9' is not a number a phone can dial "
        "([A-Za-z0-9*#+])"},
+      // Remote answer.
+      {"remote-answer value", "dns: [ { number: '2000', password: x, options: { remote-answer: yes } } ]",
+       "t.yaml:1: remote-answer: 'yes' is not one of talk|answer-after"},
+      {"remote-answer of a phone behind Asterisk",
+       "dns:\n  - number: '1000'\n    options:\n      remote-answer: talk\n",
+       "t.yaml:4: remote-answer: DN 1000 has no password: its phone is behind Asterisk, which "
+       "passes neither the talk NOTIFY nor Call-Info on to it"},
+      {"remote-answer on a Routing Point",
+       "dns: [ { number: '8000', type: RoutingPoint, options: { remote-answer: talk } } ]",
+       "t.yaml:1: remote-answer: only Extension and ACDPosition DNs have a phone to answer (DN "
+       "8000 is of type RoutingPoint)"},
       // YAML itself.
       {"syntax error", "bus:\n  nats-url: x\ndns: [ { number: '1000' }\n",
        "t.yaml:4: end of sequence flow not found"},

@@ -129,6 +129,11 @@
 //  media server keeps what it has). Hold, transfers and a second operation
 //  are refused while in a conference; a route of a waiting customer in one
 //  BYEs its conference leg when the agent is connected.
+// TAnswerCall from the agent DN of an [alerting] call (sipcc/remote_answer.hpp):
+//  talk: NOTIFY Event: talk on the agent leg; answer-after: nothing (the
+//  phone answers by itself). The phone's answer then goes on as usual
+//  (EventEstablished); the phone refusing the NOTIFY, or the call leaving
+//  the agent DN first (no answer, refusal, release): EventError(agent DN).
 //
 // Timers carry a generation: CAF 0.17 cannot cancel them, a stale one is ignored.
 // So do agent legs: an event for any leg but the current one is ignored.
@@ -238,6 +243,9 @@ struct call {
   std::string mix_uri;
   bool mix_collects = false;     // treat: a collecting treatment
   std::string mix_error;         // a join being undone: why, for its result
+  // A TAnswerCall was accepted for the current agent leg: the call's
+  // EventEstablished answers it, or an EventError if the leg goes first.
+  bool answering = false;
 };
 
 struct call_event {
@@ -278,6 +286,10 @@ struct call_event {
     conf_leave,
     record_start,
     record_stop,
+    // TAnswerCall from `dn` (answer_refusal empty); with `talk` the phone is
+    // sent NOTIFY Event: talk, else it answers by itself (answer-after).
+    answer,
+    talk_failed,         // the phone on agent leg `leg` refused the talk NOTIFY with `status`
   } what;
   call_event(kind k) : what(k) {}
   std::string leg;
@@ -297,6 +309,7 @@ struct call_event {
   bool delete_data = false;  // user_data: remove these keys (all when empty)
   std::string digits;        // send_dtmf
   std::string conf_id;       // conf_join
+  bool talk = false;         // answer
 };
 
 struct call_action {
@@ -324,6 +337,7 @@ struct call_action {
     info_leg,           // send an INFO with `content_type` and `body` on leg `leg`
     conf_result,        // conf_join / conf_leave done: `text` empty, or why not
     end,                // the call is over: the actor stops after these actions
+    talk_leg,           // send NOTIFY Event: talk on leg `leg` (TAnswerCall)
   } what;
   std::string leg;
   std::string uri;

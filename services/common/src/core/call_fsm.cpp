@@ -5,6 +5,7 @@
 
 #include "sipcc/dtmf.hpp"
 #include "sipcc/media_uri.hpp"
+#include "sipcc/remote_answer.hpp"
 #include "sipcc/sdp.hpp"
 
 namespace sipcc {
@@ -324,9 +325,19 @@ void route_to(call& c, actions& a, const route_target& t, bool route_used) {
   restart_timer(c, a, t.no_answer.timeout_s);
 }
 
+// A TAnswerCall still waiting when the agent leg goes gets its EventError.
+void stop_answering(call& c, actions& a) {
+  if (!c.answering)
+    return;
+  c.answering = false;
+  emit(a, v1::EventError, c.agent_dn, c.ani,
+       "the call left DN " + c.agent_dn + " before it was established");
+}
+
 // The agent leg is gone before the call was established: the DN is free
 // again, and its desktop saw a call only if it rang.
 void drop_agent(call& c, actions& a, bool cancel) {
+  stop_answering(c, a);
   if (cancel)
     leg_command(a, call_action::cancel_leg, c.agent_leg);
   fact(a, c.agent_dn, false);
@@ -452,6 +463,33 @@ bool media_step(call& c, const call_event& ev, actions& a) {
       // The media server plays to the customer's offer; there is nothing to
       // pass a new offer of its own to.
       respond_leg(a, ev.leg, ev.update, 488);
+      break;
+    default:
+      return false;
+  }
+  return true;
+}
+
+// TAnswerCall and the phone's refusal of the talk NOTIFY; false for every
+// other event. The phone's answer itself is an agent_answered as any other.
+bool answer_step(call& c, const call_event& ev, actions& a) {
+  switch (ev.what) {
+    case call_event::answer:
+      if (!answer_refusal(c, ev.dn, ev.talk ? remote_answer::talk : remote_answer::answer_after)
+               .text.empty())
+        break;
+      c.answering = true;
+      if (ev.talk)
+        leg_command(a, call_action::talk_leg, c.agent_leg);
+      break;
+    case call_event::talk_failed:
+      // Once the phone answered (by hand) the call goes on to EventEstablished.
+      if (!c.answering || ev.leg != c.agent_leg || c.state != call_state::alerting)
+        break;
+      c.answering = false;
+      emit(a, v1::EventError, c.agent_dn, c.ani,
+           "the phone of DN " + c.agent_dn + " refused the talk NOTIFY with " +
+               std::to_string(ev.status));
       break;
     default:
       return false;
@@ -904,6 +942,8 @@ std::vector<call_action> call_step(call& c, const call_event& ev, const call_set
     else if (offer_or_answer && ev.leg == c.agent_leg)
       c.sdp_from_agent = ev.sdp;
   }
+  if (answer_step(c, ev, a))
+    return a;
   if ((c.direct || ev.what == call_event::incoming_direct) && direct_step(c, ev, a))
     return a;
   if (!c.direct && mix_step(c, ev, a, cfg))
@@ -1059,6 +1099,8 @@ std::vector<call_action> call_step(call& c, const call_event& ev, const call_set
       break;  // handled by media_step
     case call_event::user_data_change:
     case call_event::send_dtmf:
+    case call_event::answer:
+    case call_event::talk_failed:
       break;  // handled above
     case call_event::conf_join:
     case call_event::conf_leave:

@@ -26,6 +26,7 @@
 #include <yaml-cpp/yaml.h>
 
 #include "sipcc/media_uri.hpp"
+#include "sipcc/remote_answer.hpp"
 
 namespace sipcc {
 namespace {
@@ -270,6 +271,10 @@ std::string treatment(const val& v) {
 // A DN's default-dn may name a DN further down the list: checked once the
 // whole list is read (see dn_references).
 std::string dn_token(const val& v) { return v.token(); }
+std::string remote_answer_value(const val& v) {
+  v.pick(k_remote_answer_values);
+  return v.text();
+}
 
 // Genesys-style option names, as in the reference.
 const option_spec app_options[] = {
@@ -300,6 +305,8 @@ const option_spec dn_options[] = {
     {"router-timeout", seconds},
     {"max-wait", seconds},
     {"treatment", treatment},
+    // Extension and ACDPosition registered on sipcc only (check_remote_answer).
+    {"remote-answer", remote_answer_value},
 };
 constexpr const char* rp_options[] = {"agent-group", "default-dn", "router-timeout", "max-wait",
                                       "treatment"};
@@ -338,6 +345,21 @@ std::string mailbox(const val& v) {
 // The user part of the SUBSCRIBE's Request-URI on Asterisk.
 std::string mwi_object(const val& v) { return v.token("_+-."); }
 
+// Remote answer reaches only a phone sipcc talks to itself: Asterisk passes
+// neither a NOTIFY nor Call-Info on to the phones behind it.
+void check_remote_answer(const val& options, const dn_config& d) {
+  if (!d.options.count("remote-answer")) return;
+  const val v{options.src, "remote-answer", options.node["remote-answer"]};
+  if (!monitorable(d.type))
+    v.fail(fmt::format("only Extension and ACDPosition DNs have a phone to answer (DN {} is of "
+                       "type {})",
+                       d.number, v1::DnType_Name(d.type)));
+  if (!d.registers_on_sipcc())
+    v.fail(fmt::format("DN {} has no password: its phone is behind Asterisk, which passes "
+                       "neither the talk NOTIFY nor Call-Info on to it",
+                       d.number));
+}
+
 const field<dn_config> dn_fields[] = {
     {"number", [](const val& v, dn_config& d) { d.number = d.contact = v.token(); }, true},
     {"type", [](const val& v, dn_config& d) {
@@ -369,6 +391,7 @@ const field<dn_config> dn_fields[] = {
     {"mwi-object", [](const val& v, dn_config& d) { d.mwi_object = mwi_object(v); }},
     {"options", [](const val& v, dn_config& d) {
        d.options = v.options(dn_options);
+       check_remote_answer(v, d);
        if (d.type == v1::RoutingPoint) return;
        for (const char* key : rp_options)
          if (d.options.count(key))
