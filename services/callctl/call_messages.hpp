@@ -18,6 +18,8 @@ namespace sipcc::callctl {
 // registry -> call: a leg event, a call request (with its reply inbox).
 using leg_atom = caf::atom_constant<caf::atom("leg")>;
 using req_atom = caf::atom_constant<caf::atom("req")>;
+// call -> itself: a delayed message, with the generation of the timer it was armed as.
+using timer_atom = caf::atom_constant<caf::atom("timer")>;
 // call -> registry: the call made leg `leg` on edge `edge`.
 using leg_map_atom = caf::atom_constant<caf::atom("legmap")>;
 

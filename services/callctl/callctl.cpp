@@ -29,8 +29,6 @@ namespace sipcc::callctl {
 
 namespace {
 
-using timer_atom = caf::atom_constant<caf::atom("timer")>;
-
 // What every call actor needs from the process; read-only after start-up
 // except the DN -> logged-in agent map, which only the registry touches.
 // The Contacts the phone of a DN with a password holds on the registrar,
@@ -747,6 +745,10 @@ bool is_agent_dn(const dn_config* dn) {
   return dn && (dn->type == v1::Extension || dn->type == v1::ACDPosition);
 }
 
+// make-call-ringback-timeout when the application does not set it: well
+// within the 32 s the agent phone's 2xx is retransmitted.
+constexpr uint32_t kMakeCallRingbackS = 10;
+
 // TMakeCall: every check comes before any SIP; then the call's own actor
 // (make_call.cpp) dials ThisDN's phone and answers with its EventDialing.
 void start_make_call(registry_actor* self, const v1::TRequest& req, const std::string& reply_to) {
@@ -791,6 +793,8 @@ void start_make_call(registry_actor* self, const v1::TRequest& req, const std::s
   }
   c.this_dn = this_dn;
   c.other_dn = other_dn;
+  c.ringback_ms = option_seconds(cfg.app_options, "make-call-ringback-timeout",
+                                 kMakeCallRingbackS) * 1000;
   c.conn_id = s.ids->next();
   setup.nats = s.sh->nats;
   setup.owner = s.sh->owner;

@@ -15,9 +15,9 @@ namespace {
 
 // How long ThisDN's phone may ring.
 constexpr uint32_t kAgentRingMs = 30000;
-// The agent's 2xx waits for its ACK while the destination rings, and the
-// phone retransmits it for 64*T1 (32 s) only: the destination gets less.
-constexpr uint32_t kDestinationRingMs = 30000;
+// How long the destination may ring: the agent's phone is answered with
+// inactive media after make-call-ringback-timeout, so it need not hurry.
+constexpr uint32_t kDestinationRingMs = 60000;
 
 struct state_t {
   make_call_setup setup;
@@ -55,6 +55,13 @@ void carry_out(actor_t* self, const std::vector<make_call_action>& actions) {
       case make_call_action::ack_leg:
         cmd.mutable_ack()->set_sdp(a.sdp);
         leg_command(self, a.leg, std::move(cmd));
+        break;
+      case make_call_action::reinvite_leg:
+        cmd.mutable_reinvite()->set_sdp(a.sdp);
+        leg_command(self, a.leg, std::move(cmd));
+        break;
+      case make_call_action::arm_timer:
+        self->delayed_send(self, std::chrono::milliseconds(a.ms), timer_atom::value, c.timer_gen);
         break;
       case make_call_action::cancel_leg:
         cmd.mutable_cancel();
@@ -99,15 +106,15 @@ void on_leg(actor_t* self, const v1::LegEvent& le) {
       ev.emplace(E::dest_progress);
       break;
     case v1::LegEvent::kAnswered:
-      if (le.answered().reinvite())
-        return;
-      ev.emplace(agent ? E::agent_answered : E::dest_answered);
+      ev.emplace(le.answered().reinvite() ? E::reinvite_answered
+                 : agent                  ? E::agent_answered
+                                          : E::dest_answered);
       ev->sdp = le.answered().sdp();
       break;
     case v1::LegEvent::kFailed:
-      if (le.failed().reinvite())
-        return;
-      ev.emplace(agent ? E::agent_failed : E::dest_failed);
+      ev.emplace(le.failed().reinvite() ? E::reinvite_failed
+                 : agent                ? E::agent_failed
+                                        : E::dest_failed);
       ev->status = le.failed().status();
       break;
     case v1::LegEvent::kBye:
@@ -127,7 +134,8 @@ void on_leg(actor_t* self, const v1::LegEvent& le) {
       // A leg that ends without its usual event (a lost message, an edge
       // restart): before its answer it failed, after it the far end left.
       bool answered = agent ? c.state != make_call_state::dialing
-                            : c.state == make_call_state::established;
+                            : c.state == make_call_state::joining ||
+                                  c.state == make_call_state::established;
       ev.emplace(agent ? (answered ? E::agent_bye : E::agent_failed)
                        : (answered ? E::dest_bye : E::dest_failed));
       ev->status = 480;
@@ -146,6 +154,11 @@ caf::behavior make_call_behavior(actor_t* self, caf::actor registry, make_call_s
   carry_out(self, make_call_start(self->state.setup.call));
   return {
       [=](leg_atom, const v1::LegEvent& le) { on_leg(self, le); },
+      [=](timer_atom, uint64_t gen) {
+        make_call_event ev(make_call_event::timer);
+        ev.timer_gen = gen;
+        carry_out(self, make_call_step(self->state.setup.call, ev));
+      },
       [=](req_atom, const v1::TRequest& req, const std::string& reply_to) {
         auto& c = self->state.setup.call;
         auto reply = [&](const v1::TEvent& ev) {

@@ -22,6 +22,8 @@ using namespace std::chrono_literals;
 using ev_list = std::vector<v1::EventType>;
 
 constexpr auto kWait = 10s;
+// make-call-ringback-timeout in these tests.
+constexpr int kRingbackS = 5;
 
 std::string reason_of(const v1::TEvent& ev) {
   for (auto& kv : ev.reasons().pairs())
@@ -57,16 +59,18 @@ protected:
     opts.dns = {{"1000", "Extension", "", "", phone("1000", agent_port)},
                 {"2000", "ACDPosition", "", "", phone("2000", dest_port)},
                 {"8000", "RoutingPoint", ""}};
+    opts.extra_yaml = "application:\n  make-call-ringback-timeout: " +
+                      std::to_string(kRingbackS) + "\n";
     sys = std::make_unique<sipcc_system>(opts);
   }
 
-  // No `dest_xml`: the destination must never be called.
-  void start(const std::string& agent_xml, const std::string& dest_xml) {
-    agent = std::make_unique<sipp_run>(agent_xml, agent_port, sys->dir(),
-                                       std::vector<std::string>{}, "agent");
+  // No `dest_xml`: the destination must never be called. `sipp_args` go
+  // to both SIPp runs.
+  void start(const std::string& agent_xml, const std::string& dest_xml,
+             const std::vector<std::string>& sipp_args = {}) {
+    agent = std::make_unique<sipp_run>(agent_xml, agent_port, sys->dir(), sipp_args, "agent");
     if (!dest_xml.empty())
-      dest = std::make_unique<sipp_run>(dest_xml, dest_port, sys->dir(),
-                                        std::vector<std::string>{}, "dest");
+      dest = std::make_unique<sipp_run>(dest_xml, dest_port, sys->dir(), sipp_args, "dest");
     sys->start_services();
   }
 
@@ -170,6 +174,53 @@ TEST_F(MakeCallSipp, MadeToAnAgentDnAndReleasedByTReleaseCall) {
   EXPECT_EQ(rec.events("1000"), kBothUpThenReleased1000);
   EXPECT_EQ(rec.events("2000"), kBothUpThenReleased2000);
   expect_flow_i();
+  expect_nothing_dangles(*sys, kWait);
+}
+
+// The destination answers after 40 s, longer than the agent phone
+// retransmits its 2xx (32 s): the phone is ACKed with an inactive answer
+// after make-call-ringback-timeout, then re-INVITEd with the destination's
+// media in that same session (RFC 3725 flow IV).
+TEST_F(MakeCallSipp, ASlowDestinationIsJoinedAfterTheRingback) {
+  start("agent-is-acked-inactive-then-reinvited-with-the-destination.xml",
+        "destination-answers-after-40-s-then-waits-for-bye.xml", {"-timeout", "90s"});
+  auto conn = dial("2000");
+  auto& rec = sys->recorder();
+  auto up = rec.wait_event("1000", v1::EventEstablished, 60s);
+  ASSERT_TRUE(up) << "logs in " << sys->dir();
+  auto other_up = rec.wait_event("2000", v1::EventEstablished, kWait);
+  ASSERT_TRUE(other_up);
+  auto dialing = rec.wait_event("1000", v1::EventDialing, kWait);
+  auto ringing = rec.wait_event("2000", v1::EventRinging, kWait);
+  ASSERT_TRUE(dialing && ringing);
+  for (auto* ev : {&*up, &*other_up, &*dialing, &*ringing})
+    EXPECT_EQ(ev->conn_id(), conn) << v1::EventType_Name(ev->type());
+  EXPECT_GE(up->timestamp_us() - dialing->timestamp_us(), 40'000'000);
+
+  auto a = agent->trace(), d = dest->trace();
+  // Flow I up to the bound: the agent's offer went to the destination...
+  EXPECT_EQ(body_of(a, false, "INVITE"), "");
+  auto offer = body_of(a, true, "SIP/2.0 200");
+  EXPECT_EQ(body_of(d, false, "INVITE"), offer);
+  // ... the phone's 2xx was ACKed with an inactive answer to it...
+  auto ack = body_of(a, false, "ACK");
+  EXPECT_EQ(ack, inactive_answer(offer));
+  EXPECT_NE(ack.find("a=inactive"), std::string::npos) << ack;
+  // ... and the destination's answer came in a re-INVITE of that session.
+  std::vector<std::string> invites;
+  for (auto& m : a)
+    if (!m.sent && m.message.start_line.rfind("INVITE", 0) == 0)
+      invites.push_back(m.message.body);
+  ASSERT_EQ(invites.size(), 2u);
+  EXPECT_EQ(invites[1], session_offer(body_of(d, true, "SIP/2.0 200"), ack));
+  EXPECT_NE(invites[1].find("o=sipcc 1 2 "), std::string::npos) << invites[1];
+  EXPECT_NE(invites[1].find("m=audio 34000 "), std::string::npos) << invites[1];
+
+  EXPECT_EQ(release_call("1000", conn).type(), v1::EventReleased);
+  ASSERT_TRUE(rec.wait_event("2000", v1::EventReleased, kWait));
+  expect_sipp_done();
+  EXPECT_EQ(rec.events("1000"), kBothUpThenReleased1000);
+  EXPECT_EQ(rec.events("2000"), kBothUpThenReleased2000);
   expect_nothing_dangles(*sys, kWait);
 }
 

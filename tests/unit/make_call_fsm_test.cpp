@@ -20,6 +20,8 @@ std::string text(const make_call_action& a) {
     case make_call_action::invite_leg:
       return "invite " + a.leg + " " + a.uri + " from " + a.dn + (a.ack_later ? " ack_later" : " sdp=" + a.sdp);
     case make_call_action::ack_leg: return "ack " + a.leg + " sdp=" + a.sdp;
+    case make_call_action::reinvite_leg: return "reinvite " + a.leg + " sdp=" + a.sdp;
+    case make_call_action::arm_timer: return "timer " + std::to_string(a.ms) + "ms";
     case make_call_action::cancel_leg: return "cancel " + a.leg;
     case make_call_action::bye_leg: return "bye " + a.leg;
     case make_call_action::emit:
@@ -47,6 +49,7 @@ make_call new_call(bool other_configured) {
   c.other_configured = other_configured;
   c.agent_uri = "sip:1000@ast";
   c.dest_uri = "sip:2000@ast";
+  c.ringback_ms = 10000;
   return c;
 }
 
@@ -56,6 +59,17 @@ E on(E::kind k, const std::string& leg, const std::string& sdp = "", uint32_t st
   e.sdp = sdp;
   e.status = status;
   return e;
+}
+
+E timer(uint64_t gen) {
+  E e(E::timer);
+  e.timer_gen = gen;
+  return e;
+}
+
+lines operator+(lines a, const lines& b) {
+  a.insert(a.end(), b.begin(), b.end());
+  return a;
 }
 
 struct step_row {
@@ -78,11 +92,136 @@ const lines kStartNumber = {"fact 1000 on", "EventDialing 1000 other=2000",
 const E kAgentOffer = on(E::agent_answered, "C-1", "offer");
 // The agent's offer, once unwanted, is ACKed with an answer rejecting it.
 const std::string kReject = rejecting_answer("offer");
-const lines kInviteDest = {"invite C-2 sip:2000@ast from 1000 sdp=offer"};
+// The agent's 2xx arms the ringback timer (generation 1).
+const lines kInviteDest = {"invite C-2 sip:2000@ast from 1000 sdp=offer", "timer 10000ms"};
 const lines kEstablishedBoth = {"ack C-1 sdp=answer", "EventEstablished 1000 other=2000",
                                 "EventEstablished 2000 other=1000"};
 
+// Real SDP for the ringback rows, whose answers and offers derive from it.
+const std::string kAgentSdp =
+    "v=0\r\no=agent 1 1 IN IP4 10.0.0.2\r\ns=-\r\nc=IN IP4 10.0.0.2\r\nt=0 0\r\n"
+    "m=audio 32000 RTP/AVP 0 101\r\na=rtpmap:0 PCMU/8000\r\na=sendrecv\r\n";
+const std::string kDestSdp =
+    "v=0\r\no=dest 5 1 IN IP4 10.0.0.3\r\ns=-\r\nc=IN IP4 10.0.0.3\r\nt=0 0\r\n"
+    "m=audio 34000 RTP/AVP 0\r\na=rtpmap:0 PCMU/8000\r\na=sendrecv\r\n";
+// The agent's phone is ACKed with an inactive answer of sipcc's session...
+const std::string kInactive =
+    "v=0\r\no=sipcc 1 1 IN IP4 0.0.0.0\r\ns=-\r\nc=IN IP4 0.0.0.0\r\nt=0 0\r\n"
+    "m=audio 9 RTP/AVP 0\r\na=inactive\r\na=rtpmap:0 PCMU/8000\r\n";
+// ... and re-INVITEd with the destination's media in that session, version 2.
+const std::string kJoin =
+    "v=0\r\no=sipcc 1 2 IN IP4 0.0.0.0\r\ns=-\r\nc=IN IP4 10.0.0.3\r\nt=0 0\r\n"
+    "m=audio 34000 RTP/AVP 0\r\na=rtpmap:0 PCMU/8000\r\na=sendrecv\r\n";
+const E kAgentSdpOffer = on(E::agent_answered, "C-1", kAgentSdp);
+const lines kInviteDestSdp = {"invite C-2 sip:2000@ast from 1000 sdp=" + kAgentSdp,
+                              "timer 10000ms"};
+const lines kRingbackAck = {"ack C-1 sdp=" + kInactive};
+const lines kJoinAgent = {"reinvite C-1 sdp=" + kJoin};
+const lines kUpBoth = {"EventEstablished 1000 other=2000", "EventEstablished 2000 other=1000"};
+
+// The end of a call that was up on both configured DNs.
+const lines kReleasedUpBoth = {"fact 1000 off answered", "EventReleased 1000 other=2000",
+                               "fact 2000 off answered", "EventReleased 2000 other=1000", "end"};
+
 const std::vector<scenario> kScenarios = {
+    {"the destination answers after the ringback bound",
+     true,
+     {{kAgentSdpOffer, kInviteDestSdp, make_call_state::calling},
+      {on(E::dest_progress, "C-2"), {"EventRinging 2000 other=1000"}, make_call_state::calling},
+      {timer(1), kRingbackAck, make_call_state::ringback},
+      {on(E::dest_progress, "C-2"), {}, make_call_state::ringback},
+      {on(E::dest_answered, "C-2", kDestSdp), kJoinAgent, make_call_state::joining},
+      {on(E::reinvite_answered, "C-1", "agent answer"), kUpBoth, make_call_state::established},
+      {on(E::agent_bye, "C-1"), lines{"bye C-2"} + kReleasedUpBoth, make_call_state::ended}}},
+    {"a destination answering in time makes the ringback timer stale",
+     false,
+     {{kAgentSdpOffer, kInviteDestSdp, make_call_state::calling},
+      {on(E::dest_answered, "C-2", kDestSdp),
+       {"ack C-1 sdp=" + kDestSdp, "EventEstablished 1000 other=2000"},
+       make_call_state::established},
+      {timer(1), {}, make_call_state::established}}},
+    {"a timer of an older generation does not ring back",
+     false,
+     {{kAgentSdpOffer, kInviteDestSdp, make_call_state::calling},
+      {timer(0), {}, make_call_state::calling},
+      {timer(1), kRingbackAck, make_call_state::ringback},
+      {timer(1), {}, make_call_state::ringback}}},
+    {"the destination refuses after the ringback",
+     true,
+     {{kAgentSdpOffer, kInviteDestSdp, make_call_state::calling},
+      {timer(1), kRingbackAck, make_call_state::ringback},
+      {on(E::dest_failed, "C-2", "", 408),
+       {"bye C-1", "fact 1000 off", "EventReleased 1000 other=2000 reason=destination answered 408",
+        "fact 2000 off", "end"},
+       make_call_state::ended}}},
+    {"TReleaseCall during the ringback",
+     true,
+     {{kAgentSdpOffer, kInviteDestSdp, make_call_state::calling},
+      {on(E::dest_progress, "C-2"), {"EventRinging 2000 other=1000"}, make_call_state::calling},
+      {timer(1), kRingbackAck, make_call_state::ringback},
+      {E(E::release),
+       {"cancel C-2", "bye C-1", "fact 1000 off", "EventReleased 1000 other=2000",
+        "fact 2000 off", "EventReleased 2000 other=1000", "end"},
+       make_call_state::ended}}},
+    {"the agent hangs up during the ringback",
+     false,
+     {{kAgentSdpOffer, kInviteDestSdp, make_call_state::calling},
+      {timer(1), kRingbackAck, make_call_state::ringback},
+      {on(E::agent_bye, "C-1"),
+       {"cancel C-2", "fact 1000 off", "EventReleased 1000 other=2000", "end"},
+       make_call_state::ended}}},
+    {"a destination answer without an o= line cannot be offered to the agent",
+     false,
+     {{kAgentSdpOffer, kInviteDestSdp, make_call_state::calling},
+      {timer(1), kRingbackAck, make_call_state::ringback},
+      {on(E::dest_answered, "C-2", "m=audio 1 RTP/AVP 0\r\n"),
+       {"bye C-1", "bye C-2", "fact 1000 off",
+        "EventReleased 1000 other=2000 reason=destination answered without usable SDP", "end"},
+       make_call_state::ended}}},
+    {"the agent's phone refuses the destination's media",
+     true,
+     {{kAgentSdpOffer, kInviteDestSdp, make_call_state::calling},
+      {timer(1), kRingbackAck, make_call_state::ringback},
+      {on(E::dest_answered, "C-2", kDestSdp), kJoinAgent, make_call_state::joining},
+      {on(E::reinvite_failed, "C-1", "", 488),
+       {"bye C-1", "bye C-2", "fact 1000 off",
+        "EventReleased 1000 other=2000 reason=agent phone refused the destination's media with 488",
+        "fact 2000 off", "end"},
+       make_call_state::ended}}},
+    {"the destination hangs up while the agent's phone is re-INVITEd",
+     true,
+     {{kAgentSdpOffer, kInviteDestSdp, make_call_state::calling},
+      {on(E::dest_progress, "C-2"), {"EventRinging 2000 other=1000"}, make_call_state::calling},
+      {timer(1), kRingbackAck, make_call_state::ringback},
+      {on(E::dest_answered, "C-2", kDestSdp), kJoinAgent, make_call_state::joining},
+      {on(E::dest_bye, "C-2"),
+       {"bye C-1", "fact 1000 off", "EventReleased 1000 other=2000", "fact 2000 off",
+        "EventReleased 2000 other=1000", "end"},
+       make_call_state::ended}}},
+    {"TReleaseCall while the agent's phone is re-INVITEd",
+     false,
+     {{kAgentSdpOffer, kInviteDestSdp, make_call_state::calling},
+      {timer(1), kRingbackAck, make_call_state::ringback},
+      {on(E::dest_answered, "C-2", kDestSdp), kJoinAgent, make_call_state::joining},
+      {E(E::release),
+       {"bye C-1", "bye C-2", "fact 1000 off", "EventReleased 1000 other=2000", "end"},
+       make_call_state::ended}}},
+    {"ringback and joining ignore what is not theirs",
+     true,
+     {{kAgentSdpOffer, kInviteDestSdp, make_call_state::calling},
+      {on(E::reinvite_answered, "C-1", "x"), {}, make_call_state::calling},
+      {timer(1), kRingbackAck, make_call_state::ringback},
+      {on(E::reinvite_answered, "C-1", "x"), {}, make_call_state::ringback},
+      {on(E::agent_answered, "C-1", kAgentSdp), {}, make_call_state::ringback},
+      {on(E::dest_bye, "C-2"), {}, make_call_state::ringback},
+      {on(E::dest_answered, "C-2", kDestSdp), kJoinAgent, make_call_state::joining},
+      {on(E::dest_answered, "C-2", kDestSdp), {}, make_call_state::joining},
+      {on(E::dest_progress, "C-2"), {}, make_call_state::joining},
+      {on(E::reinvite_answered, "C-2", "x"), {}, make_call_state::joining},
+      {on(E::reinvite_failed, "C-2", "", 500), {}, make_call_state::joining},
+      {timer(1), {}, make_call_state::joining},
+      {on(E::reinvite_answered, "C-1", "x"), kUpBoth, make_call_state::established},
+      {on(E::reinvite_failed, "C-1", "", 500), {}, make_call_state::established}}},
     {"released by TReleaseCall when up",
      true,
      {{kAgentOffer, kInviteDest, make_call_state::calling},
@@ -90,17 +229,13 @@ const std::vector<scenario> kScenarios = {
       {on(E::dest_progress, "C-2"), {}, make_call_state::calling},
       {on(E::dest_answered, "C-2", "answer"), kEstablishedBoth, make_call_state::established},
       {E(E::release),
-       {"bye C-1", "bye C-2", "fact 1000 off answered", "EventReleased 1000 other=2000",
-        "fact 2000 off answered", "EventReleased 2000 other=1000", "end"},
+       lines{"bye C-1", "bye C-2"} + kReleasedUpBoth,
        make_call_state::ended}}},
     {"the destination hangs up",
      true,
      {{kAgentOffer, kInviteDest, make_call_state::calling},
       {on(E::dest_answered, "C-2", "answer"), kEstablishedBoth, make_call_state::established},
-      {on(E::dest_bye, "C-2"),
-       {"bye C-1", "fact 1000 off answered", "EventReleased 1000 other=2000",
-        "fact 2000 off answered", "EventReleased 2000 other=1000", "end"},
-       make_call_state::ended}}},
+      {on(E::dest_bye, "C-2"), lines{"bye C-1"} + kReleasedUpBoth, make_call_state::ended}}},
     {"the agent hangs up, destination a plain number",
      false,
      {{kAgentOffer, kInviteDest, make_call_state::calling},

@@ -1,29 +1,45 @@
 // One desktop-made call (TMakeCall from ThisDN to OtherDN) as a pure state
-// machine: (call, event) -> actions, RFC 3725 flow I. callctl's make-call
-// actor only carries out the actions. No I/O here.
+// machine: (call, event) -> actions, RFC 3725 flow I, and flow IV when the
+// destination is slow. callctl's make-call actor only carries out the
+// actions. No I/O here.
 //
 //  make_call_start: fact(ThisDN on), fact(OtherDN on) if configured,
 //     EventDialing(ThisDN), INVITE the agent leg without SDP (ack_later)
 //     v
 //  [dialing] --agent 2xx with the offer--> INVITE the destination leg with
-//     |        that offer -> [calling]
+//     |        that offer, arm the ringback timer -> [calling]
 //     | agent 2xx without SDP: ACK and BYE it, released "agent phone sent no offer"
 //     | agent >= 300 / timeout / its leg gone: released "agent phone answered <status>"
 //     | TReleaseCall: CANCEL the agent leg, released
 //  [calling] --destination 18x--> EventRinging(OtherDN) once, if configured
 //     | destination 2xx: ACK the agent leg with its answer,
 //     |   EventEstablished on both DNs -> [established]
+//     | ringback timer (ringback_ms; the agent's 2xx is retransmitted for
+//     |   32 s only, RFC 3725 flow I): ACK the agent leg with
+//     |   inactive_answer(its offer) -> [ringback]
 //     | destination >= 300 / timeout: ACK and BYE the agent leg,
 //     |   released "destination answered <status>"
 //     | TReleaseCall: CANCEL the destination, ACK and BYE the agent, released
 //     | agent BYE (its 2xx was never ACKed in time): CANCEL the destination, released
+//  [ringback] --destination 18x--> EventRinging(OtherDN) once, if configured
+//     | destination 2xx: re-INVITE the agent leg with its answer as a new
+//     |   offer in the session of the inactive answer (session_offer) -> [joining]
+//     |   (an answer without an o= line: BYE both, released)
+//     | destination >= 300 / timeout: BYE the agent leg, released "destination answered <status>"
+//     | TReleaseCall / agent BYE: CANCEL the destination (and BYE the agent), released
+//  [joining] --agent 2xx--> EventEstablished on both DNs -> [established]
+//     | agent >= 300: BYE both legs,
+//     |   released "agent phone refused the destination's media with <status>"
+//     | BYE from either leg / TReleaseCall: BYE the other leg(s), released
 //  [established] --BYE from either leg / TReleaseCall--> BYE the other leg(s), released
 //
 // "released": facts off, EventReleased on ThisDN (with the Reason, when
 // there is one) and on OtherDN if configured and it rang or was up, end.
 // EventDialing and EventEstablished on ThisDN name OtherDN as other_dn, and
-// OtherDN's events name ThisDN. An event for a leg that is not the call's, or
-// one that makes no sense in the state, gives no actions.
+// OtherDN's events name ThisDN. (A re-INVITE or UPDATE offer from either
+// phone gets 488 from the actor: not built for these calls yet.) An event for a leg that
+// is not the call's, one that makes no sense in the state, or a stale timer
+// gives no actions.
 #pragma once
 
 #include <cstdint>
@@ -34,7 +50,7 @@
 
 namespace sipcc {
 
-enum class make_call_state { dialing, calling, established, ended };
+enum class make_call_state { dialing, calling, ringback, joining, established, ended };
 const char* to_string(make_call_state s);
 
 struct make_call {
@@ -49,6 +65,11 @@ struct make_call {
   std::string dest_leg;           // <ConnID>-2
   bool other_rang = false;        // EventRinging went to OtherDN
   std::string agent_offer;        // the offer in the agent phone's 2xx
+  // How long the agent's 2xx may wait for its ACK before it gets
+  // inactive_answer (callctl sets make-call-ringback-timeout; 0: no bound).
+  uint32_t ringback_ms = 0;
+  std::string sdp_to_agent;       // the last SDP sipcc sent the agent phone
+  uint64_t timer_gen = 0;         // CAF 0.17 cannot cancel a timer: a stale one is ignored
 };
 
 struct make_call_event {
@@ -61,11 +82,15 @@ struct make_call_event {
     dest_failed,     // >= 300 or timeout on the destination leg, `status`
     dest_bye,        // the destination hung up (or its leg is gone)
     release,         // TReleaseCall from ThisDN or OtherDN
+    reinvite_answered,  // 2xx to our re-INVITE on `leg`, `sdp` = its answer
+    reinvite_failed,    // our re-INVITE on `leg` failed with `status`
+    timer,           // the timer tagged `timer_gen` fired
   } what;
   make_call_event(kind k) : what(k) {}
   std::string leg;
   std::string sdp;
   uint32_t status = 0;
+  uint64_t timer_gen = 0;
 };
 
 struct make_call_action {
@@ -73,6 +98,8 @@ struct make_call_action {
     invite_leg,  // new leg `leg` to `uri` with `sdp`, from `dn` (who the far end sees calling);
                  // `ack_later`: no SDP, its 2xx waits for ack_leg
     ack_leg,     // ACK the waiting 2xx of leg `leg` with `sdp`
+    reinvite_leg,  // re-INVITE leg `leg` with the offer `sdp`
+    arm_timer,   // in `ms`, tagged with c.timer_gen as the step leaves it (one per step at most)
     cancel_leg,
     bye_leg,
     emit,        // T-Library `event` on `dn` with `other_dn`; `text`, when set, is the Reason
@@ -84,6 +111,7 @@ struct make_call_action {
   std::string uri;
   std::string sdp;
   bool ack_later = false;
+  uint32_t ms = 0;
   v1::EventType event = v1::EVENT_UNSPECIFIED;
   std::string dn;
   std::string other_dn;
@@ -92,7 +120,8 @@ struct make_call_action {
   bool answered = false;
 };
 
-// The first actions of a call whose conn_id, DNs and URIs are set; names its legs.
+// The first actions of a call whose conn_id, DNs, URIs and ringback_ms are
+// set; names its legs.
 std::vector<make_call_action> make_call_start(make_call& c);
 
 // Advances the call. Never throws.

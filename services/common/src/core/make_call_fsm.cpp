@@ -8,6 +8,8 @@ const char* to_string(make_call_state s) {
   switch (s) {
     case make_call_state::dialing: return "dialing";
     case make_call_state::calling: return "calling";
+    case make_call_state::ringback: return "ringback";
+    case make_call_state::joining: return "joining";
     case make_call_state::established: return "established";
     case make_call_state::ended: return "ended";
   }
@@ -68,6 +70,46 @@ void ack_and_bye_agent(const make_call& c, out& o) {
   o.push_back(leg_action(act::bye_leg, c.agent_leg));
 }
 
+// The agent leg's end while the destination rings: before the ringback its
+// 2xx still waits for the ACK.
+void drop_agent(const make_call& c, out& o) {
+  if (c.state == make_call_state::calling)
+    ack_and_bye_agent(c, o);
+  else
+    o.push_back(leg_action(act::bye_leg, c.agent_leg));
+}
+
+// Every armed timer goes stale; a positive delay arms a new one.
+void restart_timer(make_call& c, out& o, uint32_t ms) {
+  ++c.timer_gen;
+  if (ms == 0)
+    return;
+  act t{act::arm_timer};
+  t.ms = ms;
+  o.push_back(t);
+}
+
+void established(make_call& c, out& o) {
+  o.push_back(emit(v1::EventEstablished, c.this_dn, c.other_dn));
+  if (c.other_configured)
+    o.push_back(emit(v1::EventEstablished, c.other_dn, c.this_dn));
+  c.state = make_call_state::established;
+}
+
+void ring_once(make_call& c, out& o) {
+  if (c.other_configured && !c.other_rang) {
+    c.other_rang = true;
+    o.push_back(emit(v1::EventRinging, c.other_dn, c.this_dn));
+  }
+}
+
+// Both legs are up (the agent's 2xx ACKed): BYE each but `except`.
+void bye_legs(const make_call& c, out& o, const std::string& except = "") {
+  for (auto* leg : {&c.agent_leg, &c.dest_leg})
+    if (*leg != except)
+      o.push_back(leg_action(act::bye_leg, *leg));
+}
+
 }  // namespace
 
 out make_call_start(make_call& c) {
@@ -93,6 +135,7 @@ out make_call_step(make_call& c, const make_call_event& ev) {
   out o;
   bool from_agent = ev.leg == c.agent_leg;
   bool from_dest = ev.leg == c.dest_leg;
+  bool timer = ev.what == make_call_event::timer && ev.timer_gen == c.timer_gen;
   switch (c.state) {
     case make_call_state::dialing:
       if (ev.what == make_call_event::agent_answered && from_agent) {
@@ -108,6 +151,7 @@ out make_call_step(make_call& c, const make_call_event& ev) {
         inv.dn = c.this_dn;
         inv.sdp = ev.sdp;
         o.push_back(inv);
+        restart_timer(c, o, c.ringback_ms);
         c.state = make_call_state::calling;
       } else if (ev.what == make_call_event::agent_failed && from_agent) {
         released(c, o, "agent phone answered " + std::to_string(ev.status));
@@ -117,37 +161,63 @@ out make_call_step(make_call& c, const make_call_event& ev) {
       }
       return o;
     case make_call_state::calling:
+    case make_call_state::ringback:
       if (ev.what == make_call_event::dest_progress && from_dest) {
-        if (c.other_configured && !c.other_rang) {
-          c.other_rang = true;
-          o.push_back(emit(v1::EventRinging, c.other_dn, c.this_dn));
-        }
-      } else if (ev.what == make_call_event::dest_answered && from_dest) {
+        ring_once(c, o);
+      } else if (ev.what == make_call_event::dest_answered && from_dest &&
+                 c.state == make_call_state::calling) {
+        restart_timer(c, o, 0);
         o.push_back(leg_action(act::ack_leg, c.agent_leg, ev.sdp));
-        o.push_back(emit(v1::EventEstablished, c.this_dn, c.other_dn));
-        if (c.other_configured)
-          o.push_back(emit(v1::EventEstablished, c.other_dn, c.this_dn));
-        c.state = make_call_state::established;
+        c.sdp_to_agent = ev.sdp;
+        established(c, o);
+      } else if (ev.what == make_call_event::dest_answered && from_dest) {
+        auto offer = session_offer(ev.sdp, c.sdp_to_agent);
+        if (!offer) {
+          bye_legs(c, o);
+          released(c, o, "destination answered without usable SDP");
+          return o;
+        }
+        c.sdp_to_agent = *offer;
+        o.push_back(leg_action(act::reinvite_leg, c.agent_leg, *offer));
+        c.state = make_call_state::joining;
+      } else if (timer && c.state == make_call_state::calling) {
+        // The agent's phone stops retransmitting its 2xx after 32 s and
+        // hangs up: it gets an answer now, and the destination's media later.
+        c.sdp_to_agent = inactive_answer(c.agent_offer);
+        o.push_back(leg_action(act::ack_leg, c.agent_leg, c.sdp_to_agent));
+        c.state = make_call_state::ringback;
       } else if (ev.what == make_call_event::dest_failed && from_dest) {
-        ack_and_bye_agent(c, o);
+        drop_agent(c, o);
         released(c, o, "destination answered " + std::to_string(ev.status));
       } else if ((ev.what == make_call_event::agent_bye && from_agent) ||
                  ev.what == make_call_event::release) {
         // A 2xx crossing the CANCEL finds no call: callctl's audit drops the leg.
         o.push_back(leg_action(act::cancel_leg, c.dest_leg));
         if (ev.what == make_call_event::release)
-          ack_and_bye_agent(c, o);
+          drop_agent(c, o);
         released(c, o, "");
       }
       return o;
+    case make_call_state::joining:
+      if (ev.what == make_call_event::reinvite_answered && from_agent) {
+        established(c, o);
+        return o;
+      }
+      if (ev.what == make_call_event::reinvite_failed && from_agent) {
+        bye_legs(c, o);
+        released(c, o,
+                 "agent phone refused the destination's media with " +
+                     std::to_string(ev.status));
+        return o;
+      }
+      [[fallthrough]];
     case make_call_state::established:
       if (ev.what == make_call_event::agent_bye && from_agent) {
-        o.push_back(leg_action(act::bye_leg, c.dest_leg));
+        bye_legs(c, o, c.agent_leg);
       } else if (ev.what == make_call_event::dest_bye && from_dest) {
-        o.push_back(leg_action(act::bye_leg, c.agent_leg));
+        bye_legs(c, o, c.dest_leg);
       } else if (ev.what == make_call_event::release) {
-        o.push_back(leg_action(act::bye_leg, c.agent_leg));
-        o.push_back(leg_action(act::bye_leg, c.dest_leg));
+        bye_legs(c, o);
       } else {
         return o;
       }
