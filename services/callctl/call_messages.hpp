@@ -41,4 +41,7 @@ void publish_call_event(bus& nats, v1::TEvent& ev);
 // The event's Reason (the `Reason` key of its Reasons).
 void set_reason(v1::TEvent& ev, const std::string& reason);
 
+// EventDTMFSent's digits (the `DTMFDigits` key of its Extensions).
+void add_dtmf_digits(v1::TEvent& ev, const std::string& digits);
+
 }  // namespace sipcc::callctl

@@ -262,11 +262,8 @@ void carry_out(call_actor* self, const std::vector<call_action>& actions) {
         } else if (!a.text.empty()) {
           set_reason(ev, a.text);
         }
-        if (a.event == v1::EventDTMFSent) {
-          auto* kv = ev.mutable_extensions()->add_pairs();
-          kv->set_key("DTMFDigits");
-          kv->set_str(a.digits);
-        }
+        if (a.event == v1::EventDTMFSent)
+          add_dtmf_digits(ev, a.digits);
         if (a.collects) {
           ev.set_collected_digits(a.digits);
           if (!a.digits.empty()) {
@@ -641,9 +638,7 @@ caf::behavior call_behavior(call_actor* self, shared* sh, caf::actor registry,
           ev.digits = req.dtmf_digits();
           step(self, ev);
           auto ack = call_ack(s, req, v1::EventDTMFSent);
-          auto* kv = ack.mutable_extensions()->add_pairs();
-          kv->set_key("DTMFDigits");
-          kv->set_str(req.dtmf_digits());
+          add_dtmf_digits(ack, req.dtmf_digits());
           return reply(ack);
         }
         reply(make_error(req, v1::ERR_UNSUPPORTED,
