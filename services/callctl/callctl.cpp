@@ -795,7 +795,7 @@ void start_make_call(registry_actor* self, const v1::TRequest& req, const std::s
   setup.owner = s.sh->owner;
   setup.from_host = cfg.sip_bind.str();
   setup.reply_to = reply_to;
-  setup.reference_id = req.reference_id();
+  setup.request = req;
   auto conn = c.conn_id;
   s.calls.emplace(conn, spawn_make_call(self, std::move(setup)));
   s.made_calls[this_dn] = conn;

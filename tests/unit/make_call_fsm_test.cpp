@@ -6,6 +6,8 @@
 
 #include <gtest/gtest.h>
 
+#include "kvlist.hpp"
+
 #include <string>
 #include <vector>
 
@@ -20,13 +22,19 @@ std::string text(const make_call_action& a) {
     case make_call_action::invite_leg:
       return "invite " + a.leg + " " + a.uri + " from " + a.dn + (a.ack_later ? " ack_later" : " sdp=" + a.sdp);
     case make_call_action::ack_leg: return "ack " + a.leg + " sdp=" + a.sdp;
-    case make_call_action::reinvite_leg: return "reinvite " + a.leg + " sdp=" + a.sdp;
+    case make_call_action::reinvite_leg:
+      return (a.update ? "update " : "reinvite ") + a.leg + " sdp=" + a.sdp;
+    case make_call_action::respond_leg:
+      return "respond " + a.leg + (a.update ? " update " : " ") + std::to_string(a.status) +
+             (a.sdp.empty() ? "" : " sdp=" + a.sdp);
+    case make_call_action::info_leg: return "info " + a.leg + " " + a.content_type + " " + a.body;
     case make_call_action::arm_timer: return "timer " + std::to_string(a.ms) + "ms";
     case make_call_action::cancel_leg: return "cancel " + a.leg;
     case make_call_action::bye_leg: return "bye " + a.leg;
     case make_call_action::emit:
       return v1::EventType_Name(a.event) + " " + a.dn + " other=" + a.other_dn +
-             (a.text.empty() ? "" : " reason=" + a.text);
+             (a.text.empty() ? "" : " reason=" + a.text) +
+             (a.digits.empty() ? "" : " digits=" + a.digits);
     case make_call_action::call_fact:
       return "fact " + a.dn + (a.active ? " on" : " off") + (a.answered ? " answered" : "");
     case make_call_action::end: return "end";
@@ -58,6 +66,28 @@ E on(E::kind k, const std::string& leg, const std::string& sdp = "", uint32_t st
   e.leg = leg;
   e.sdp = sdp;
   e.status = status;
+  return e;
+}
+
+// A request from DN `dn`.
+E from(E::kind k, const std::string& dn, const std::string& digits = "") {
+  E e(k);
+  e.dn = dn;
+  e.digits = digits;
+  return e;
+}
+
+E data(const std::string& dn, const v1::KVList& pairs, bool remove = false) {
+  E e(E::user_data_change);
+  e.dn = dn;
+  e.user_data = pairs;
+  e.delete_data = remove;
+  return e;
+}
+
+E offer_from(const std::string& leg, const std::string& sdp, bool update = false) {
+  E e = on(E::reinvite, leg, sdp);
+  e.update = update;
   return e;
 }
 
@@ -315,6 +345,181 @@ const std::vector<scenario> kScenarios = {
       {kAgentOffer, {}, make_call_state::ended}}},
 };
 
+// `sdp` with each `edits` pair's first text replaced by its second.
+std::string edit(std::string sdp, const std::vector<std::pair<std::string, std::string>>& edits) {
+  for (auto& [was, is] : edits)
+    sdp.replace(sdp.find(was), was.size(), is);
+  return sdp;
+}
+
+// Up on both DNs: the destination answered before the ringback bound, so the
+// destination last got the agent's offer and the agent the destination's answer.
+const std::vector<step_row> kUp = {
+    {kAgentSdpOffer, kInviteDestSdp, make_call_state::calling},
+    {on(E::dest_progress, "C-2"), {"EventRinging 2000 other=1000"}, make_call_state::calling},
+    {on(E::dest_answered, "C-2", kDestSdp), lines{"ack C-1 sdp=" + kDestSdp} + kUpBoth,
+     make_call_state::established}};
+
+std::vector<step_row> up_then(std::vector<step_row> rest) {
+  auto all = kUp;
+  all.insert(all.end(), rest.begin(), rest.end());
+  return all;
+}
+
+// hold_offer of what each leg last got: the destination sendonly, the
+// agent's phone inactive, each one version up; then both back to sendrecv.
+const std::string kDestHold = edit(kAgentSdp, {{"1 1 IN", "1 2 IN"}, {"sendrecv", "sendonly"}});
+const std::string kAgentHold = edit(kDestSdp, {{"5 1 IN", "5 2 IN"}, {"sendrecv", "inactive"}});
+const std::string kDestBack = edit(kAgentSdp, {{"1 1 IN", "1 3 IN"}});
+const std::string kAgentBack = edit(kDestSdp, {{"5 1 IN", "5 3 IN"}});
+const lines kReleasedByAgent = lines{"bye C-2"} + kReleasedUpBoth;
+
+const std::vector<scenario> kMidCallScenarios = {
+    {"ThisDN holds and retrieves: the destination first, then the agent's phone",
+     true,
+     up_then({{from(E::hold, "1000"), {"reinvite C-2 sdp=" + kDestHold}, make_call_state::established},
+              {on(E::reinvite_answered, "C-2", "recvonly"), {"reinvite C-1 sdp=" + kAgentHold},
+               make_call_state::established},
+              {on(E::reinvite_answered, "C-1", "inactive"), {"EventHeld 1000 other=2000"},
+               make_call_state::established},
+              {from(E::retrieve, "1000"), {"reinvite C-2 sdp=" + kDestBack},
+               make_call_state::established},
+              {on(E::reinvite_answered, "C-2", "sendrecv"), {"reinvite C-1 sdp=" + kAgentBack},
+               make_call_state::established},
+              {on(E::reinvite_answered, "C-1", "sendrecv"), {"EventRetrieved 1000 other=2000"},
+               make_call_state::established},
+              {on(E::agent_bye, "C-1"), kReleasedByAgent, make_call_state::ended}})},
+    {"the destination refuses the hold: nothing changed",
+     true,
+     up_then({{from(E::hold, "1000"), {"reinvite C-2 sdp=" + kDestHold}, make_call_state::established},
+              {on(E::reinvite_failed, "C-2", "", 488),
+               {"EventError 1000 other=2000 reason=the other party refused the hold offer with 488"},
+               make_call_state::established},
+              // Not held: a retrieve is no step; a new hold goes out one version up.
+              {from(E::retrieve, "1000"), {}, make_call_state::established},
+              {from(E::hold, "1000"),
+               {"reinvite C-2 sdp=" + edit(kDestHold, {{"1 2 IN", "1 3 IN"}})},
+               make_call_state::established}})},
+    {"the agent's phone refuses the hold: the destination goes back",
+     true,
+     up_then({{from(E::hold, "1000"), {"reinvite C-2 sdp=" + kDestHold}, make_call_state::established},
+              {on(E::reinvite_answered, "C-2", "recvonly"), {"reinvite C-1 sdp=" + kAgentHold},
+               make_call_state::established},
+              {on(E::reinvite_failed, "C-1", "", 488), {"reinvite C-2 sdp=" + kDestBack},
+               make_call_state::established},
+              {on(E::reinvite_answered, "C-2", "sendrecv"),
+               {"EventError 1000 other=2000 reason=the agent's phone refused the hold offer with 488"},
+               make_call_state::established}})},
+    {"hold answers from the wrong leg, and phones' offers meanwhile",
+     true,
+     up_then({{from(E::hold, "1000"), {"reinvite C-2 sdp=" + kDestHold}, make_call_state::established},
+              {on(E::reinvite_answered, "C-1", "x"), {}, make_call_state::established},
+              {offer_from("C-1", "x"), {"respond C-1 491"}, make_call_state::established},
+              {offer_from("C-2", "x", true), {"respond C-2 update 491"}, make_call_state::established},
+              {from(E::hold, "1000"), {}, make_call_state::established},
+              {on(E::reinvite_answered, "C-2", "recvonly"), {"reinvite C-1 sdp=" + kAgentHold},
+               make_call_state::established},
+              {on(E::reinvite_failed, "C-2", "", 500), {}, make_call_state::established},
+              {on(E::reinvite_answered, "C-1", "inactive"), {"EventHeld 1000 other=2000"},
+               make_call_state::established}})},
+    {"the call ends in the middle of a hold",
+     true,
+     up_then({{from(E::hold, "1000"), {"reinvite C-2 sdp=" + kDestHold}, make_call_state::established},
+              {on(E::agent_bye, "C-1"), kReleasedByAgent, make_call_state::ended},
+              {on(E::reinvite_answered, "C-2", "recvonly"), {}, make_call_state::ended}})},
+    {"phones' offers are passed to the other leg in their method",
+     true,
+     up_then({{offer_from("C-1", "agent hold"), {"reinvite C-2 sdp=agent hold"},
+               make_call_state::established},
+              // One at a time (RFC 3261 14.1); and no hold meanwhile.
+              {offer_from("C-2", "crossing"), {"respond C-2 491"}, make_call_state::established},
+              {from(E::hold, "1000"), {}, make_call_state::established},
+              {on(E::reinvite_answered, "C-1", "x"), {}, make_call_state::established},
+              {on(E::reinvite_answered, "C-2", "dest answer"), {"respond C-1 200 sdp=dest answer"},
+               make_call_state::established},
+              {offer_from("C-2", "dest offer", true), {"update C-1 sdp=dest offer"},
+               make_call_state::established},
+              {on(E::reinvite_failed, "C-1", "", 491), {"respond C-2 update 491"},
+               make_call_state::established},
+              {offer_from("C-2", "again"), {"reinvite C-1 sdp=again"}, make_call_state::established},
+              // A failure without a status (a timeout) is a 500.
+              {on(E::reinvite_failed, "C-1", "", 0), {"respond C-2 500"},
+               make_call_state::established},
+              {offer_from("C-9", "x"), {}, make_call_state::established}})},
+    {"a later hold derives from what the phones passed",
+     true,
+     up_then({{offer_from("C-1", kAgentSdp), {"reinvite C-2 sdp=" + kAgentSdp},
+               make_call_state::established},
+              {on(E::reinvite_answered, "C-2", kAgentBack), {"respond C-1 200 sdp=" + kAgentBack},
+               make_call_state::established},
+              {from(E::hold, "1000"), {"reinvite C-2 sdp=" + kDestHold}, make_call_state::established},
+              {on(E::reinvite_answered, "C-2", "recvonly"),
+               {"reinvite C-1 sdp=" + edit(kAgentBack, {{"5 3 IN", "5 4 IN"}, {"sendrecv", "inactive"}})},
+               make_call_state::established}})},
+    {"offers before the call is up get 491",
+     true,
+     {{kAgentSdpOffer, kInviteDestSdp, make_call_state::calling},
+      {offer_from("C-1", "x"), {"respond C-1 491"}, make_call_state::calling},
+      {timer(1), kRingbackAck, make_call_state::ringback},
+      {offer_from("C-1", "x", true), {"respond C-1 update 491"}, make_call_state::ringback},
+      {on(E::dest_answered, "C-2", kDestSdp), kJoinAgent, make_call_state::joining},
+      {offer_from("C-1", "x"), {"respond C-1 491"}, make_call_state::joining},
+      {offer_from("C-2", "x"), {"respond C-2 491"}, make_call_state::joining}}},
+    {"user data from ThisDN at once, from OtherDN once it rang; both hear of it",
+     true,
+     {{data("1000", test::str_pairs({{"a", "1"}})), {"EventAttachedDataChanged 1000 other=2000"},
+       make_call_state::dialing},
+      {data("2000", test::str_pairs({{"b", "2"}})), {}, make_call_state::dialing},
+      {kAgentSdpOffer, kInviteDestSdp, make_call_state::calling},
+      {on(E::dest_progress, "C-2"), {"EventRinging 2000 other=1000"}, make_call_state::calling},
+      {data("2000", test::str_pairs({{"b", "2"}})),
+       {"EventAttachedDataChanged 1000 other=2000", "EventAttachedDataChanged 2000 other=1000"},
+       make_call_state::calling},
+      {data("1000", {}, true),
+       {"EventAttachedDataChanged 1000 other=2000", "EventAttachedDataChanged 2000 other=1000"},
+       make_call_state::calling},
+      {data("8000", test::str_pairs({{"c", "3"}})), {}, make_call_state::calling}}},
+    {"user data on a call to a plain number stays on ThisDN",
+     false,
+     {{kAgentSdpOffer, kInviteDestSdp, make_call_state::calling},
+      {on(E::dest_answered, "C-2", kDestSdp),
+       {"ack C-1 sdp=" + kDestSdp, "EventEstablished 1000 other=2000"},
+       make_call_state::established},
+      {data("1000", test::str_pairs({{"a", "1"}})), {"EventAttachedDataChanged 1000 other=2000"},
+       make_call_state::established},
+      {data("2000", test::str_pairs({{"a", "2"}})), {}, make_call_state::established}}},
+    {"ThisDN sends DTMF to the destination, one INFO per digit",
+     true,
+     {{from(E::send_dtmf, "1000", "1"), {}, make_call_state::dialing},
+      kUp[0], kUp[1], kUp[2],
+      {from(E::send_dtmf, "2000", "1"), {}, make_call_state::established},
+      {from(E::send_dtmf, "1000", "1x"), {}, make_call_state::established},
+      {from(E::send_dtmf, "1000", "1#"),
+       {"info C-2 application/dtmf-relay Signal=1\r\nDuration=160\r\n",
+        "info C-2 application/dtmf-relay Signal=#\r\nDuration=160\r\n",
+        "EventDTMFSent 1000 other=2000 digits=1#"},
+       make_call_state::established}}},
+    {"hold only from ThisDN of an established call",
+     true,
+     {{from(E::hold, "1000"), {}, make_call_state::dialing},
+      kUp[0], kUp[1], kUp[2],
+      {from(E::hold, "2000"), {}, make_call_state::established},
+      {from(E::retrieve, "1000"), {}, make_call_state::established}}},
+};
+
+void run(const std::vector<scenario>& scenarios) {
+  for (auto& sc : scenarios) {
+    auto c = new_call(sc.other_configured);
+    make_call_start(c);
+    int n = 0;
+    for (auto& st : sc.steps) {
+      ++n;
+      EXPECT_EQ(texts(make_call_step(c, st.event)), st.actions) << sc.name << ", step " << n;
+      EXPECT_STREQ(to_string(c.state), to_string(st.after)) << sc.name << ", step " << n;
+    }
+  }
+}
+
 TEST(MakeCallFsm, StartDialsTheAgentWithoutSdp) {
   auto c = new_call(true);
   EXPECT_EQ(texts(make_call_start(c)), kStartConfigured);
@@ -325,17 +530,77 @@ TEST(MakeCallFsm, StartDialsTheAgentWithoutSdp) {
   EXPECT_EQ(n.dest_leg, "C-2");
 }
 
-TEST(MakeCallFsm, Scenarios) {
-  for (auto& sc : kScenarios) {
-    auto c = new_call(sc.other_configured);
+TEST(MakeCallFsm, Scenarios) { run(kScenarios); }
+
+TEST(MakeCallFsm, MidCallScenarios) { run(kMidCallScenarios); }
+
+// Each request is refused (the actor's EventError) exactly when the FSM
+// would not act on it.
+TEST(MakeCallFsm, Refusals) {
+  struct row {
+    const char* name;
+    std::vector<step_row> steps;  // from the start, configured OtherDN
+    std::string (*refusal)(const make_call&, const std::string&);
+    std::string dn;
+    std::string message;
+  };
+  auto hold = [](const make_call& c, const std::string& dn) {
+    return make_call_hold_refusal(c, dn, false);
+  };
+  auto retrieve = [](const make_call& c, const std::string& dn) {
+    return make_call_hold_refusal(c, dn, true);
+  };
+  const std::vector<row> rows = {
+      {"hold before the call is up", {}, hold, "1000", "DN 1000 has no established call C"},
+      {"hold from OtherDN", kUp, hold, "2000", "DN 2000 has no established call C"},
+      {"hold", kUp, hold, "1000", ""},
+      {"retrieve when not held", kUp, retrieve, "1000", "ConnID C is not held"},
+      {"hold while one is under way",
+       up_then({{from(E::hold, "1000"), {}, make_call_state::established}}), hold, "1000",
+       "ConnID C has a re-INVITE in progress"},
+      {"hold while a phone's offer is passed",
+       up_then({{offer_from("C-1", "x"), {}, make_call_state::established}}), retrieve, "1000",
+       "ConnID C has a re-INVITE in progress"},
+      {"hold when held",
+       up_then({{from(E::hold, "1000"), {}, make_call_state::established},
+                {on(E::reinvite_answered, "C-2", "x"), {}, make_call_state::established},
+                {on(E::reinvite_answered, "C-1", "x"), {}, make_call_state::established}}),
+       hold, "1000", "ConnID C is held already"},
+      {"hold without SDP to derive from",
+       {{on(E::agent_answered, "C-1", "offer"), {}, make_call_state::calling},
+        {on(E::dest_answered, "C-2", "answer"), {}, make_call_state::established}},
+       hold, "1000", "ConnID C: no SDP sent to both legs to derive the offers from"},
+      {"DTMF before the call is up", {}, make_call_dtmf_refusal, "1000",
+       "DN 1000 has no established call C"},
+      {"DTMF from OtherDN", kUp, make_call_dtmf_refusal, "2000", "DN 2000 has no established call C"},
+      {"DTMF", kUp, make_call_dtmf_refusal, "1000", ""},
+      {"user data from ThisDN while it dials", {}, make_call_user_data_refusal, "1000", ""},
+      {"user data from OtherDN before it rang", {}, make_call_user_data_refusal, "2000",
+       "DN 2000 is no party of ConnID C"},
+      {"user data from OtherDN once up", kUp, make_call_user_data_refusal, "2000", ""},
+      {"user data from another DN", kUp, make_call_user_data_refusal, "8000",
+       "DN 8000 is no party of ConnID C"},
+      {"user data after the end", {{E(E::release), {}, make_call_state::ended}},
+       make_call_user_data_refusal, "1000", "DN 1000 is no party of ConnID C"},
+  };
+  for (auto& r : rows) {
+    auto c = new_call(true);
     make_call_start(c);
-    int n = 0;
-    for (auto& st : sc.steps) {
-      ++n;
-      EXPECT_EQ(texts(make_call_step(c, st.event)), st.actions) << sc.name << ", step " << n;
-      EXPECT_STREQ(to_string(c.state), to_string(st.after)) << sc.name << ", step " << n;
-    }
+    for (auto& st : r.steps)
+      make_call_step(c, st.event);
+    EXPECT_EQ(r.refusal(c, r.dn), r.message) << r.name;
   }
+}
+
+TEST(MakeCallFsm, UserDataIsChangedAndKept) {
+  auto c = new_call(true);
+  make_call_start(c);
+  make_call_step(c, data("1000", test::str_pairs({{"a", "1"}, {"b", "2"}})));
+  make_call_step(c, data("1000", test::str_pairs({{"b", "3"}, {"c", "4"}})));
+  make_call_step(c, data("1000", test::str_pairs({{"a", ""}}), true));
+  EXPECT_EQ(c.user_data.DebugString(), test::str_pairs({{"b", "3"}, {"c", "4"}}).DebugString());
+  make_call_step(c, data("1000", {}, true));
+  EXPECT_EQ(c.user_data.pairs_size(), 0);
 }
 
 }  // namespace

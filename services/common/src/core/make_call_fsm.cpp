@@ -1,6 +1,8 @@
 #include "sipcc/make_call_fsm.hpp"
 
+#include "sipcc/dtmf.hpp"
 #include "sipcc/sdp.hpp"
+#include "sipcc/user_data.hpp"
 
 namespace sipcc {
 
@@ -14,6 +16,43 @@ const char* to_string(make_call_state s) {
     case make_call_state::ended: return "ended";
   }
   return "?";
+}
+
+namespace {
+
+// OtherDN only hears of a call that reached it: a configured DN that rang or was up.
+bool other_in_call(const make_call& c) {
+  return c.other_configured && (c.other_rang || c.state == make_call_state::established);
+}
+
+}  // namespace
+
+std::string make_call_hold_refusal(const make_call& c, const std::string& dn, bool retrieve) {
+  const std::string conn = "ConnID " + c.conn_id;
+  if (c.state != make_call_state::established || dn != c.this_dn)
+    return "DN " + dn + " has no established call " + c.conn_id;
+  if (c.holding != make_call_hold::none || !c.passing_from.empty())
+    return conn + " has a re-INVITE in progress";
+  if (!retrieve && c.held)
+    return conn + " is held already";
+  if (retrieve && !c.held)
+    return conn + " is not held";
+  if (!hold_offer(c.sdp_to_dest, "sendrecv") || !hold_offer(c.sdp_to_agent, "sendrecv"))
+    return conn + ": no SDP sent to both legs to derive the offers from";
+  return "";
+}
+
+std::string make_call_user_data_refusal(const make_call& c, const std::string& dn) {
+  bool party = dn == c.this_dn || (dn == c.other_dn && other_in_call(c));
+  if (c.state == make_call_state::ended || !party)
+    return "DN " + dn + " is no party of ConnID " + c.conn_id;
+  return "";
+}
+
+std::string make_call_dtmf_refusal(const make_call& c, const std::string& dn) {
+  if (c.state != make_call_state::established || dn != c.this_dn)
+    return "DN " + dn + " has no established call " + c.conn_id;
+  return "";
 }
 
 namespace {
@@ -53,8 +92,7 @@ void released(make_call& c, out& o, const std::string& reason) {
   o.push_back(emit(v1::EventReleased, c.this_dn, c.other_dn, reason));
   if (c.other_configured) {
     o.push_back(fact(c.other_dn, false, was_up));
-    // OtherDN only hears of a call that reached it.
-    if (c.other_rang || was_up)
+    if (other_in_call(c))
       o.push_back(emit(v1::EventReleased, c.other_dn, c.this_dn, reason));
   }
   o.push_back(act{act::end});
@@ -110,6 +148,142 @@ void bye_legs(const make_call& c, out& o, const std::string& except = "") {
       o.push_back(leg_action(act::bye_leg, *leg));
 }
 
+const std::string& other_leg(const make_call& c, const std::string& leg) {
+  return leg == c.agent_leg ? c.dest_leg : c.agent_leg;
+}
+
+std::string& sdp_to(make_call& c, const std::string& leg) {
+  return leg == c.agent_leg ? c.sdp_to_agent : c.sdp_to_dest;
+}
+
+// A hold puts the destination on sendonly and the agent's phone on inactive
+// (nothing plays to the destination, so neither side sends); a retrieve
+// puts both back to sendrecv. make_call_hold_refusal made sure both offers
+// can be derived.
+void hold_reinvite(make_call& c, out& o, const std::string& leg, bool hold) {
+  const char* direction = !hold ? "sendrecv" : leg == c.agent_leg ? "inactive" : "sendonly";
+  auto& last = sdp_to(c, leg);
+  last = hold_offer(last, direction).value_or(last);
+  o.push_back(leg_action(act::reinvite_leg, leg, last));
+}
+
+// The answer (or failure) of one re-INVITE of a hold or retrieve.
+void hold_step(make_call& c, out& o, const make_call_event& ev) {
+  const bool ok = ev.what == make_call_event::reinvite_answered;
+  const std::string refused = std::string(" refused the ") +
+                              (c.hold_wanted ? "hold" : "retrieve") + " offer with " +
+                              std::to_string(ev.status);
+  const bool on_dest = ev.leg == c.dest_leg;
+  if (c.holding == make_call_hold::dest && on_dest && ok) {
+    c.holding = make_call_hold::agent;
+    hold_reinvite(c, o, c.agent_leg, c.hold_wanted);
+  } else if (c.holding == make_call_hold::dest && on_dest) {
+    c.holding = make_call_hold::none;
+    o.push_back(emit(v1::EventError, c.this_dn, c.other_dn, "the other party" + refused));
+  } else if (c.holding == make_call_hold::agent && ev.leg == c.agent_leg && ok) {
+    c.holding = make_call_hold::none;
+    c.held = c.hold_wanted;
+    o.push_back(emit(c.held ? v1::EventHeld : v1::EventRetrieved, c.this_dn, c.other_dn));
+  } else if (c.holding == make_call_hold::agent && ev.leg == c.agent_leg) {
+    // The destination has the new direction already: it goes back.
+    c.holding = make_call_hold::undo;
+    c.hold_error = "the agent's phone" + refused;
+    hold_reinvite(c, o, c.dest_leg, !c.hold_wanted);
+  } else if (c.holding == make_call_hold::undo && on_dest) {
+    c.holding = make_call_hold::none;
+    o.push_back(emit(v1::EventError, c.this_dn, c.other_dn, c.hold_error));
+  }
+}
+
+// A phone's re-INVITE or UPDATE offer: passed to the other leg when the
+// call is up and nothing else is in progress (RFC 3261 14.1: else 491).
+void pass_reinvite(make_call& c, out& o, const make_call_event& ev) {
+  if (ev.leg != c.agent_leg && ev.leg != c.dest_leg)
+    return;
+  if (c.state != make_call_state::established || c.holding != make_call_hold::none ||
+      !c.passing_from.empty()) {
+    act r = leg_action(act::respond_leg, ev.leg);
+    r.status = 491;
+    r.update = ev.update;
+    o.push_back(r);
+    return;
+  }
+  c.passing_from = ev.leg;
+  c.passing_update = ev.update;
+  const auto& to = other_leg(c, ev.leg);
+  sdp_to(c, to) = ev.sdp;
+  act r = leg_action(act::reinvite_leg, to, ev.sdp);
+  r.update = ev.update;
+  o.push_back(r);
+}
+
+// The other leg's answer (or failure) to a passed re-INVITE goes back.
+void passed_answer(make_call& c, out& o, const make_call_event& ev) {
+  if (ev.leg != other_leg(c, c.passing_from))
+    return;
+  act r = leg_action(act::respond_leg, c.passing_from);
+  r.update = c.passing_update;
+  if (ev.what == make_call_event::reinvite_answered) {
+    r.status = 200;
+    r.sdp = ev.sdp;
+    sdp_to(c, c.passing_from) = ev.sdp;
+  } else {
+    r.status = ev.status >= 300 ? ev.status : 500;
+  }
+  o.push_back(r);
+  c.passing_from.clear();
+}
+
+// Requests on the call as a whole and mid-call offers; false for the rest.
+bool mid_call_step(make_call& c, out& o, const make_call_event& ev) {
+  switch (ev.what) {
+    case make_call_event::user_data_change:
+      if (make_call_user_data_refusal(c, ev.dn).empty()) {
+        change_user_data(c.user_data, ev.user_data, ev.delete_data);
+        o.push_back(emit(v1::EventAttachedDataChanged, c.this_dn, c.other_dn));
+        if (other_in_call(c))
+          o.push_back(emit(v1::EventAttachedDataChanged, c.other_dn, c.this_dn));
+      }
+      return true;
+    case make_call_event::send_dtmf: {
+      if (!make_call_dtmf_refusal(c, ev.dn).empty() || !dtmf_digits_error(ev.digits).empty())
+        return true;
+      for (char d : ev.digits) {
+        act info = leg_action(act::info_leg, c.dest_leg);
+        info.content_type = "application/dtmf-relay";
+        info.body = dtmf_relay_body(d, kDtmfDurationMs);
+        o.push_back(info);
+      }
+      act sent = emit(v1::EventDTMFSent, c.this_dn, c.other_dn);
+      sent.digits = ev.digits;
+      o.push_back(sent);
+      return true;
+    }
+    case make_call_event::hold:
+    case make_call_event::retrieve:
+      if (make_call_hold_refusal(c, ev.dn, ev.what == make_call_event::retrieve).empty()) {
+        c.hold_wanted = ev.what == make_call_event::hold;
+        c.holding = make_call_hold::dest;
+        hold_reinvite(c, o, c.dest_leg, c.hold_wanted);
+      }
+      return true;
+    case make_call_event::reinvite:
+      pass_reinvite(c, o, ev);
+      return true;
+    case make_call_event::reinvite_answered:
+    case make_call_event::reinvite_failed:
+      if (c.state != make_call_state::established)
+        return false;
+      if (c.holding != make_call_hold::none)
+        hold_step(c, o, ev);
+      else if (!c.passing_from.empty())
+        passed_answer(c, o, ev);
+      return true;
+    default:
+      return false;
+  }
+}
+
 }  // namespace
 
 out make_call_start(make_call& c) {
@@ -133,6 +307,8 @@ out make_call_start(make_call& c) {
 
 out make_call_step(make_call& c, const make_call_event& ev) {
   out o;
+  if (c.state != make_call_state::ended && mid_call_step(c, o, ev))
+    return o;
   bool from_agent = ev.leg == c.agent_leg;
   bool from_dest = ev.leg == c.dest_leg;
   bool timer = ev.what == make_call_event::timer && ev.timer_gen == c.timer_gen;
@@ -150,6 +326,7 @@ out make_call_step(make_call& c, const make_call_event& ev) {
         inv.uri = c.dest_uri;
         inv.dn = c.this_dn;
         inv.sdp = ev.sdp;
+        c.sdp_to_dest = ev.sdp;
         o.push_back(inv);
         restart_timer(c, o, c.ringback_ms);
         c.state = make_call_state::calling;
