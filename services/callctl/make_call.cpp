@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <optional>
+#include <random>
 
 #include <spdlog/spdlog.h>
 
@@ -34,6 +35,7 @@ struct state_t {
   make_call_setup setup;
   caf::actor registry;
   std::vector<pending_reply> replies;
+  std::minstd_rand random{std::random_device{}()};  // timer delays within their range
   static inline const char* name = "make-call";
 };
 
@@ -86,9 +88,13 @@ void carry_out(actor_t* self, const std::vector<make_call_action>& actions) {
         cmd.mutable_info()->set_body(a.body);
         leg_command(self, a.leg, std::move(cmd));
         break;
-      case make_call_action::arm_timer:
-        self->delayed_send(self, std::chrono::milliseconds(a.ms), timer_atom::value, c.timer_gen);
+      case make_call_action::arm_timer: {
+        // In 10 ms steps, as RFC 3261 14.1 draws a 491 back-off.
+        std::uniform_int_distribution<uint32_t> steps(a.ms / 10, a.max_ms / 10);
+        auto ms = std::max(a.ms, steps(self->state.random) * 10);
+        self->delayed_send(self, std::chrono::milliseconds(ms), timer_atom::value, c.timer_gen);
         break;
+      }
       case make_call_action::cancel_leg:
         cmd.mutable_cancel();
         leg_command(self, a.leg, std::move(cmd));

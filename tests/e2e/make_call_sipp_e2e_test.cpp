@@ -406,6 +406,37 @@ TEST_F(MakeCallSipp, ThisDnHoldsAndRetrievesTheOtherParty) {
   expect_nothing_dangles(*sys, kWait);
 }
 
+// The destination answers the hold re-INVITE with 491 (glare): sipcc owns
+// the Call-ID, so it sends the offer again after 2.1-4 s, one o= version up,
+// and the desktop gets EventHeld once both legs took the hold.
+TEST_F(MakeCallSipp, AHoldRefusedWith491IsSentAgainAfterABackOff) {
+  start("agent-answers-offerless-invite-with-an-offer.xml",
+        "destination-answers-a-hold-with-491-then-200-on-the-retry.xml");
+  auto conn = dial("2000");
+  auto& rec = sys->recorder();
+  ASSERT_TRUE(rec.wait_event("2000", v1::EventEstablished, kWait)) << "logs in " << sys->dir();
+  auto asked = std::chrono::steady_clock::now();
+  auto held = sys->on_call(v1::THoldCall, "1000", conn);
+  auto took = std::chrono::steady_clock::now() - asked;
+  EXPECT_EQ(held.type(), v1::EventHeld) << held.error_message();
+  EXPECT_GE(took, 2100ms);
+  EXPECT_EQ(release_call("1000", conn).type(), v1::EventReleased);
+  ASSERT_TRUE(rec.wait_event("2000", v1::EventReleased, kWait));
+  expect_sipp_done();
+  const std::string ip = "127.0.0.1";
+  auto to_dest = bodies_of(dest->trace(), false, "INVITE");
+  ASSERT_EQ(to_dest.size(), 3u);  // the call, the hold refused with 491, its retry
+  EXPECT_EQ(origin_and_direction(to_dest[1]), "o=agent 1 2 IN IP4 " + ip + " a=sendonly");
+  EXPECT_EQ(origin_and_direction(to_dest[2]), "o=agent 1 3 IN IP4 " + ip + " a=sendonly");
+  auto to_agent = bodies_of(agent->trace(), false, "INVITE");
+  ASSERT_EQ(to_agent.size(), 2u);  // the call, the hold
+  EXPECT_EQ(origin_and_direction(to_agent[1]), "o=dest 1 2 IN IP4 " + ip + " a=inactive");
+  EXPECT_EQ(rec.events("1000"), (ev_list{v1::EventDialing, v1::EventEstablished, v1::EventHeld,
+                                         v1::EventReleased}));
+  EXPECT_EQ(rec.events("2000"), kBothUpThenReleased2000);
+  expect_nothing_dangles(*sys, kWait);
+}
+
 // User data from either DN reaches both and travels with the call; ThisDN's
 // DTMF reaches the destination as one INFO per digit. Bad requests get
 // EventError and send no SIP.

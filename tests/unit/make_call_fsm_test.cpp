@@ -28,7 +28,9 @@ std::string text(const make_call_action& a) {
       return "respond " + a.leg + (a.update ? " update " : " ") + std::to_string(a.status) +
              (a.sdp.empty() ? "" : " sdp=" + a.sdp);
     case make_call_action::info_leg: return "info " + a.leg + " " + a.content_type + " " + a.body;
-    case make_call_action::arm_timer: return "timer " + std::to_string(a.ms) + "ms";
+    case make_call_action::arm_timer:
+      return "timer " + std::to_string(a.ms) +
+             (a.max_ms == a.ms ? "" : "-" + std::to_string(a.max_ms)) + "ms";
     case make_call_action::cancel_leg: return "cancel " + a.leg;
     case make_call_action::bye_leg: return "bye " + a.leg;
     case make_call_action::emit:
@@ -97,7 +99,8 @@ E timer(uint64_t gen) {
   return e;
 }
 
-lines operator+(lines a, const lines& b) {
+template <class T>
+std::vector<T> operator+(std::vector<T> a, const std::vector<T>& b) {
   a.insert(a.end(), b.begin(), b.end());
   return a;
 }
@@ -374,6 +377,17 @@ const std::string kDestBack = edit(kAgentSdp, {{"1 1 IN", "1 3 IN"}});
 const std::string kAgentBack = edit(kDestSdp, {{"5 1 IN", "5 3 IN"}});
 const lines kReleasedByAgent = lines{"bye C-2"} + kReleasedUpBoth;
 
+// The agent's phone refuses the hold the destination took: the destination
+// is re-INVITEd back, and its answer ends the request with kAgentRefusedHold.
+const std::vector<step_row> kAgentRefusesHold = up_then(
+    {{from(E::hold, "1000"), {"reinvite C-2 sdp=" + kDestHold}, make_call_state::established},
+     {on(E::reinvite_answered, "C-2", "recvonly"), {"reinvite C-1 sdp=" + kAgentHold},
+      make_call_state::established},
+     {on(E::reinvite_failed, "C-1", "", 488), {"reinvite C-2 sdp=" + kDestBack},
+      make_call_state::established}});
+const std::string kAgentRefusedHold =
+    "EventError 1000 other=2000 reason=the agent's phone refused the hold offer with 488";
+
 const std::vector<scenario> kMidCallScenarios = {
     {"ThisDN holds and retrieves: the destination first, then the agent's phone",
      true,
@@ -402,14 +416,8 @@ const std::vector<scenario> kMidCallScenarios = {
                make_call_state::established}})},
     {"the agent's phone refuses the hold: the destination goes back",
      true,
-     up_then({{from(E::hold, "1000"), {"reinvite C-2 sdp=" + kDestHold}, make_call_state::established},
-              {on(E::reinvite_answered, "C-2", "recvonly"), {"reinvite C-1 sdp=" + kAgentHold},
-               make_call_state::established},
-              {on(E::reinvite_failed, "C-1", "", 488), {"reinvite C-2 sdp=" + kDestBack},
-               make_call_state::established},
-              {on(E::reinvite_answered, "C-2", "sendrecv"),
-               {"EventError 1000 other=2000 reason=the agent's phone refused the hold offer with 488"},
-               make_call_state::established}})},
+     kAgentRefusesHold + std::vector<step_row>{{on(E::reinvite_answered, "C-2", "sendrecv"),
+                                                {kAgentRefusedHold}, make_call_state::established}}},
     {"hold answers from the wrong leg, and phones' offers meanwhile",
      true,
      up_then({{from(E::hold, "1000"), {"reinvite C-2 sdp=" + kDestHold}, make_call_state::established},
@@ -507,6 +515,92 @@ const std::vector<scenario> kMidCallScenarios = {
       {from(E::retrieve, "1000"), {}, make_call_state::established}}},
 };
 
+// After kUp the timer generation is 2: the ringback timer was 1, the
+// destination's answer made it stale.
+const lines kRetry = {"timer 2100-4000ms"};
+
+// A 491 to sipcc's re-INVITE on `leg`, then the retry timer (generation
+// `gen`) sending it again as `sdp`.
+std::vector<step_row> glare(const std::string& leg, uint64_t gen, const std::string& sdp,
+                            make_call_state in) {
+  return {{on(E::reinvite_failed, leg, "", 491), kRetry, in},
+          {timer(gen), {"reinvite " + leg + " sdp=" + sdp}, in}};
+}
+
+const auto kUpState = make_call_state::established;
+
+const std::vector<scenario> kRetryScenarios = {
+    {"a 491 to the hold is sent again after 2.1-4 s, one version up",
+     true,
+     up_then({{from(E::hold, "1000"), {"reinvite C-2 sdp=" + kDestHold}, make_call_state::established},
+              {on(E::reinvite_failed, "C-2", "", 491), kRetry, make_call_state::established},
+              // Meanwhile: no new hold, and a phone's offer gets 491 as ours did.
+              {offer_from("C-1", "x"), {"respond C-1 491"}, make_call_state::established},
+              {from(E::hold, "1000"), {}, make_call_state::established},
+              {timer(2), {}, make_call_state::established},
+              {timer(3), {"reinvite C-2 sdp=" + edit(kDestHold, {{"1 2 IN", "1 3 IN"}})},
+               make_call_state::established},
+              {timer(3), {}, make_call_state::established},
+              {on(E::reinvite_answered, "C-2", "recvonly"), {"reinvite C-1 sdp=" + kAgentHold},
+               make_call_state::established},
+              // The agent's phone gets its own tries.
+              {on(E::reinvite_failed, "C-1", "", 491), kRetry, make_call_state::established},
+              {timer(4), {"reinvite C-1 sdp=" + edit(kAgentHold, {{"5 2 IN", "5 3 IN"}})},
+               make_call_state::established},
+              {on(E::reinvite_answered, "C-1", "inactive"), {"EventHeld 1000 other=2000"},
+               make_call_state::established}})},
+    {"a third 491 to the hold is a refusal",
+     true,
+     up_then(std::vector<step_row>{{from(E::hold, "1000"), {"reinvite C-2 sdp=" + kDestHold},
+                                    kUpState}} +
+             glare("C-2", 3, edit(kDestHold, {{"1 2 IN", "1 3 IN"}}), kUpState) +
+             glare("C-2", 4, edit(kDestHold, {{"1 2 IN", "1 4 IN"}}), kUpState) +
+             std::vector<step_row>{
+                 {on(E::reinvite_failed, "C-2", "", 491),
+                  {"EventError 1000 other=2000 reason=the other party refused the hold offer with 491"},
+                  kUpState},
+                 // A new request starts its own count.
+                 {from(E::hold, "1000"),
+                  {"reinvite C-2 sdp=" + edit(kDestHold, {{"1 2 IN", "1 5 IN"}})}, kUpState},
+                 {on(E::reinvite_failed, "C-2", "", 491), kRetry, kUpState}})},
+    {"the destination is re-INVITEd back after a 491, once the agent's phone refused",
+     true,
+     kAgentRefusesHold + glare("C-2", 3, edit(kDestBack, {{"1 3 IN", "1 4 IN"}}), kUpState) +
+         std::vector<step_row>{{on(E::reinvite_answered, "C-2", "sendrecv"), {kAgentRefusedHold},
+                                kUpState}}},
+    {"a 491 to the ringback's re-INVITE is sent again",
+     true,
+     {{kAgentSdpOffer, kInviteDestSdp, make_call_state::calling},
+      {timer(1), kRingbackAck, make_call_state::ringback},
+      {on(E::dest_answered, "C-2", kDestSdp), kJoinAgent, make_call_state::joining},
+      {on(E::reinvite_failed, "C-1", "", 491), kRetry, make_call_state::joining},
+      {offer_from("C-1", "x"), {"respond C-1 491"}, make_call_state::joining},
+      {timer(2), {"reinvite C-1 sdp=" + edit(kJoin, {{"1 2 IN", "1 3 IN"}})},
+       make_call_state::joining},
+      {on(E::reinvite_answered, "C-1", "x"), kUpBoth, make_call_state::established}}},
+    {"three 491s to the ringback's re-INVITE end the call",
+     false,
+     std::vector<step_row>{
+         {kAgentSdpOffer, kInviteDestSdp, make_call_state::calling},
+         {timer(1), kRingbackAck, make_call_state::ringback},
+         {on(E::dest_answered, "C-2", kDestSdp), kJoinAgent, make_call_state::joining}} +
+         glare("C-1", 2, edit(kJoin, {{"1 2 IN", "1 3 IN"}}), make_call_state::joining) +
+         glare("C-1", 3, edit(kJoin, {{"1 2 IN", "1 4 IN"}}), make_call_state::joining) +
+         std::vector<step_row>{
+             {on(E::reinvite_failed, "C-1", "", 491),
+              {"bye C-1", "bye C-2", "fact 1000 off",
+               "EventReleased 1000 other=2000 reason=agent phone refused the destination's media "
+               "with 491",
+               "end"},
+              make_call_state::ended}}},
+    {"a 491 to a passed offer goes back, not retried",
+     true,
+     up_then({{offer_from("C-1", "x"), {"reinvite C-2 sdp=x"}, make_call_state::established},
+              {on(E::reinvite_failed, "C-2", "", 491), {"respond C-1 491"},
+               make_call_state::established},
+              {timer(2), {}, make_call_state::established}})},
+};
+
 void run(const std::vector<scenario>& scenarios) {
   for (auto& sc : scenarios) {
     auto c = new_call(sc.other_configured);
@@ -534,6 +628,8 @@ TEST(MakeCallFsm, Scenarios) { run(kScenarios); }
 
 TEST(MakeCallFsm, MidCallScenarios) { run(kMidCallScenarios); }
 
+TEST(MakeCallFsm, RetryScenarios) { run(kRetryScenarios); }
+
 // Each request is refused (the actor's EventError) exactly when the FSM
 // would not act on it.
 TEST(MakeCallFsm, Refusals) {
@@ -558,6 +654,10 @@ TEST(MakeCallFsm, Refusals) {
       {"hold while one is under way",
        up_then({{from(E::hold, "1000"), {}, make_call_state::established}}), hold, "1000",
        "ConnID C has a re-INVITE in progress"},
+      {"hold while a 491 retry waits",
+       up_then({{from(E::hold, "1000"), {}, make_call_state::established},
+                {on(E::reinvite_failed, "C-2", "", 491), {}, make_call_state::established}}),
+       retrieve, "1000", "ConnID C has a re-INVITE in progress"},
       {"hold while a phone's offer is passed",
        up_then({{offer_from("C-1", "x"), {}, make_call_state::established}}), retrieve, "1000",
        "ConnID C has a re-INVITE in progress"},

@@ -28,7 +28,7 @@
 //     | destination >= 300 / timeout: BYE the agent leg, released "destination answered <status>"
 //     | TReleaseCall / agent BYE: CANCEL the destination (and BYE the agent), released
 //  [joining] --agent 2xx--> EventEstablished on both DNs -> [established]
-//     | agent >= 300: BYE both legs,
+//     | agent >= 300 (a 491 retried first, below): BYE both legs,
 //     |   released "agent phone refused the destination's media with <status>"
 //     | BYE from either leg / TReleaseCall: BYE the other leg(s), released
 //  [established] --BYE from either leg / TReleaseCall--> BYE the other leg(s), released
@@ -55,6 +55,12 @@
 //  A re-INVITE or UPDATE offer from either phone goes to the other leg in
 //    the same method, its answer (or failure) comes back. One re-INVITE at a
 //    time: another one meanwhile, or one outside [established], gets 491.
+//
+// sipcc's own re-INVITEs (the join, each hold step) refused with 491 are
+// sent again, one o= version up, after a random 2.1-4 s (RFC 3261 14.1:
+// sipcc owns the Call-ID of both legs): arm_timer asks for that range and
+// the actor draws the delay. After kMaxReinviteTries sends the 491 counts as
+// any refusal. A phone's own re-INVITE meanwhile gets 491.
 #pragma once
 
 #include <cstdint>
@@ -64,6 +70,9 @@
 #include "sipcc/v1/tlib.pb.h"
 
 namespace sipcc {
+
+// How many times sipcc sends one re-INVITE of its own that gets 491.
+inline constexpr uint32_t kMaxReinviteTries = 3;
 
 enum class make_call_state { dialing, calling, ringback, joining, established, ended };
 const char* to_string(make_call_state s);
@@ -97,6 +106,10 @@ struct make_call {
   bool held = false;
   make_call_hold holding = make_call_hold::none;
   bool hold_wanted = false;       // holding: to hold (or to retrieve)
+  // sipcc's own re-INVITE under way (joining, holding): how many times it
+  // was sent, and whether it waits for its retry timer after a 491.
+  uint32_t reinvite_tries = 0;
+  bool retry_wait = false;
   std::string hold_error;         // undo: why, for the EventError at its end
   v1::KVList user_data;
 };
@@ -143,7 +156,8 @@ struct make_call_action {
     respond_leg,   // answer the re-INVITE (UPDATE if `update`) pending on leg `leg`:
                    // `status` (+ `sdp`)
     info_leg,      // an INFO with `content_type` and `body` on leg `leg`
-    arm_timer,   // in `ms`, tagged with c.timer_gen as the step leaves it (one per step at most)
+    arm_timer,   // in `ms` to `max_ms` (the actor draws the delay), tagged with c.timer_gen
+                 // as the step leaves it (one per step at most)
     cancel_leg,
     bye_leg,
     emit,        // T-Library `event` on `dn` with `other_dn`; `text`, when set, is the
@@ -162,6 +176,7 @@ struct make_call_action {
   std::string body;
   std::string digits;
   uint32_t ms = 0;
+  uint32_t max_ms = 0;
   v1::EventType event = v1::EVENT_UNSPECIFIED;
   std::string dn;
   std::string other_dn;

@@ -117,14 +117,25 @@ void drop_agent(const make_call& c, out& o) {
     o.push_back(leg_action(act::bye_leg, c.agent_leg));
 }
 
-// Every armed timer goes stale; a positive delay arms a new one.
-void restart_timer(make_call& c, out& o, uint32_t ms) {
+// Every armed timer goes stale; a positive delay (`ms` to `max_ms`) arms a new one.
+void restart_timer(make_call& c, out& o, uint32_t ms, uint32_t max_ms) {
   ++c.timer_gen;
   if (ms == 0)
     return;
   act t{act::arm_timer};
   t.ms = ms;
+  t.max_ms = max_ms;
   o.push_back(t);
+}
+
+// RFC 3261 14.1: the owner of the dialog's Call-ID waits 2.1-4 s after a 491.
+constexpr uint32_t kRetryMinMs = 2100;
+constexpr uint32_t kRetryMaxMs = 4000;
+
+// The first send of one of sipcc's own re-INVITEs.
+void own_reinvite(make_call& c, out& o, const std::string& leg, const std::string& sdp) {
+  c.reinvite_tries = 1;
+  o.push_back(leg_action(act::reinvite_leg, leg, sdp));
 }
 
 void established(make_call& c, out& o) {
@@ -164,7 +175,7 @@ void hold_reinvite(make_call& c, out& o, const std::string& leg, bool hold) {
   const char* direction = !hold ? "sendrecv" : leg == c.agent_leg ? "inactive" : "sendonly";
   auto& last = sdp_to(c, leg);
   last = hold_offer(last, direction).value_or(last);
-  o.push_back(leg_action(act::reinvite_leg, leg, last));
+  own_reinvite(c, o, leg, last);
 }
 
 // The answer (or failure) of one re-INVITE of a hold or retrieve.
@@ -232,6 +243,38 @@ void passed_answer(make_call& c, out& o, const make_call_event& ev) {
   }
   o.push_back(r);
   c.passing_from.clear();
+}
+
+// The leg of sipcc's own re-INVITE under way, if any.
+std::string own_reinvite_leg(const make_call& c) {
+  if (c.state == make_call_state::joining || c.holding == make_call_hold::agent)
+    return c.agent_leg;
+  if (c.holding == make_call_hold::dest || c.holding == make_call_hold::undo)
+    return c.dest_leg;
+  return "";
+}
+
+// A 491 to sipcc's own re-INVITE (the phone's crossed it) arms the retry
+// timer, and the timer sends it again one version up; false for the rest.
+bool retry_step(make_call& c, out& o, const make_call_event& ev) {
+  const auto leg = own_reinvite_leg(c);
+  if (leg.empty())
+    return false;
+  if (ev.what == make_call_event::reinvite_failed && ev.leg == leg && ev.status == 491 &&
+      c.reinvite_tries < kMaxReinviteTries) {
+    c.retry_wait = true;
+    restart_timer(c, o, kRetryMinMs, kRetryMaxMs);
+    return true;
+  }
+  if (ev.what == make_call_event::timer && ev.timer_gen == c.timer_gen && c.retry_wait) {
+    c.retry_wait = false;
+    ++c.reinvite_tries;
+    auto& last = sdp_to(c, leg);
+    last = session_offer(last, last).value_or(last);
+    o.push_back(leg_action(act::reinvite_leg, leg, last));
+    return true;
+  }
+  return false;
 }
 
 // Requests on the call as a whole and mid-call offers; false for the rest.
@@ -307,7 +350,7 @@ out make_call_start(make_call& c) {
 
 out make_call_step(make_call& c, const make_call_event& ev) {
   out o;
-  if (c.state != make_call_state::ended && mid_call_step(c, o, ev))
+  if (c.state != make_call_state::ended && (retry_step(c, o, ev) || mid_call_step(c, o, ev)))
     return o;
   bool from_agent = ev.leg == c.agent_leg;
   bool from_dest = ev.leg == c.dest_leg;
@@ -328,7 +371,7 @@ out make_call_step(make_call& c, const make_call_event& ev) {
         inv.sdp = ev.sdp;
         c.sdp_to_dest = ev.sdp;
         o.push_back(inv);
-        restart_timer(c, o, c.ringback_ms);
+        restart_timer(c, o, c.ringback_ms, c.ringback_ms);
         c.state = make_call_state::calling;
       } else if (ev.what == make_call_event::agent_failed && from_agent) {
         released(c, o, "agent phone answered " + std::to_string(ev.status));
@@ -343,7 +386,7 @@ out make_call_step(make_call& c, const make_call_event& ev) {
         ring_once(c, o);
       } else if (ev.what == make_call_event::dest_answered && from_dest &&
                  c.state == make_call_state::calling) {
-        restart_timer(c, o, 0);
+        restart_timer(c, o, 0, 0);
         o.push_back(leg_action(act::ack_leg, c.agent_leg, ev.sdp));
         c.sdp_to_agent = ev.sdp;
         established(c, o);
@@ -355,7 +398,7 @@ out make_call_step(make_call& c, const make_call_event& ev) {
           return o;
         }
         c.sdp_to_agent = *offer;
-        o.push_back(leg_action(act::reinvite_leg, c.agent_leg, *offer));
+        own_reinvite(c, o, c.agent_leg, *offer);
         c.state = make_call_state::joining;
       } else if (timer && c.state == make_call_state::calling) {
         // The agent's phone stops retransmitting its 2xx after 32 s and
