@@ -179,7 +179,7 @@ void hold_reinvite(make_call& c, out& o, const std::string& leg, bool hold) {
 }
 
 // The answer (or failure) of one re-INVITE of a hold or retrieve.
-void hold_step(make_call& c, out& o, const make_call_event& ev) {
+void hold_answer(make_call& c, out& o, const make_call_event& ev) {
   const bool ok = ev.what == make_call_event::reinvite_answered;
   const std::string refused = std::string(" refused the ") +
                               (c.hold_wanted ? "hold" : "retrieve") + " offer with " +
@@ -318,7 +318,7 @@ bool mid_call_step(make_call& c, out& o, const make_call_event& ev) {
       if (c.state != make_call_state::established)
         return false;
       if (c.holding != make_call_hold::none)
-        hold_step(c, o, ev);
+        hold_answer(c, o, ev);
       else if (!c.passing_from.empty())
         passed_answer(c, o, ev);
       return true;
