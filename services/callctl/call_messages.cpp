@@ -88,4 +88,10 @@ void set_reason(v1::TEvent& ev, const std::string& reason) {
   kv->set_str(reason);
 }
 
+void add_dtmf_digits(v1::TEvent& ev, const std::string& digits) {
+  auto* kv = ev.mutable_extensions()->add_pairs();
+  kv->set_key("DTMFDigits");
+  kv->set_str(digits);
+}
+
 }  // namespace sipcc::callctl

@@ -23,6 +23,8 @@ namespace sipcc::callctl {
 using leg_atom = caf::atom_constant<caf::atom("leg")>;
 using req_atom = caf::atom_constant<caf::atom("req")>;
 using conf_atom = caf::atom_constant<caf::atom("conf")>;  // a ConfRequest (with its reply inbox)
+// call -> itself: a delayed message, with the generation of the timer it was armed as.
+using timer_atom = caf::atom_constant<caf::atom("timer")>;
 // call -> registry: the call made leg `leg` on edge `edge`.
 using leg_map_atom = caf::atom_constant<caf::atom("legmap")>;
 
@@ -56,5 +58,8 @@ v1::ConfReply conf_answer(const v1::ConfRequest& req, const std::string& error);
 
 // The event's Reason (the `Reason` key of its Reasons).
 void set_reason(v1::TEvent& ev, const std::string& reason);
+
+// EventDTMFSent's digits (the `DTMFDigits` key of its Extensions).
+void add_dtmf_digits(v1::TEvent& ev, const std::string& digits);
 
 }  // namespace sipcc::callctl

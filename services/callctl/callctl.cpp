@@ -30,8 +30,6 @@ namespace sipcc::callctl {
 
 namespace {
 
-using timer_atom = caf::atom_constant<caf::atom("timer")>;
-
 // What every call actor needs from the process; read-only after start-up
 // except the DN -> logged-in agent map, which only the registry touches.
 // The Contacts the phone of a DN with a password holds on the registrar,
@@ -297,11 +295,8 @@ void carry_out(call_actor* self, const std::vector<call_action>& actions) {
         } else if (!a.text.empty()) {
           set_reason(ev, a.text);
         }
-        if (a.event == v1::EventDTMFSent) {
-          auto* kv = ev.mutable_extensions()->add_pairs();
-          kv->set_key("DTMFDigits");
-          kv->set_str(a.digits);
-        }
+        if (a.event == v1::EventDTMFSent)
+          add_dtmf_digits(ev, a.digits);
         if (a.collects) {
           ev.set_collected_digits(a.digits);
           if (!a.digits.empty()) {
@@ -745,9 +740,7 @@ caf::behavior call_behavior(call_actor* self, shared* sh, caf::actor registry,
           ev.digits = req.dtmf_digits();
           step(self, ev);
           auto ack = call_ack(s, req, v1::EventDTMFSent);
-          auto* kv = ack.mutable_extensions()->add_pairs();
-          kv->set_key("DTMFDigits");
-          kv->set_str(req.dtmf_digits());
+          add_dtmf_digits(ack, req.dtmf_digits());
           return reply(ack);
         }
         reply(make_error(req, v1::ERR_UNSUPPORTED,
@@ -849,6 +842,10 @@ bool is_agent_dn(const dn_config* dn) {
   return dn && (dn->type == v1::Extension || dn->type == v1::ACDPosition);
 }
 
+// make-call-ringback-timeout when the application does not set it: well
+// within the 32 s the agent phone's 2xx is retransmitted.
+constexpr uint32_t kMakeCallRingbackS = 10;
+
 // TMakeCall: every check comes before any SIP; then the call's own actor
 // (make_call.cpp) dials ThisDN's phone and answers with its EventDialing.
 void start_make_call(registry_actor* self, const v1::TRequest& req, const std::string& reply_to) {
@@ -893,12 +890,14 @@ void start_make_call(registry_actor* self, const v1::TRequest& req, const std::s
   }
   c.this_dn = this_dn;
   c.other_dn = other_dn;
+  c.ringback_ms = option_seconds(cfg.app_options, "make-call-ringback-timeout",
+                                 kMakeCallRingbackS) * 1000;
   c.conn_id = s.ids->next();
   setup.nats = s.sh->nats;
   setup.owner = s.sh->owner;
   setup.from_host = cfg.sip_bind.str();
   setup.reply_to = reply_to;
-  setup.reference_id = req.reference_id();
+  setup.request = req;
   auto conn = c.conn_id;
   s.calls.emplace(conn, spawn_make_call(self, std::move(setup)));
   s.made_calls[this_dn] = conn;

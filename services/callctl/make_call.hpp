@@ -10,6 +10,7 @@
 
 #include "sipcc/bus.hpp"
 #include "sipcc/make_call_fsm.hpp"
+#include "sipcc/v1/tlib.pb.h"
 
 namespace sipcc::callctl {
 
@@ -19,8 +20,8 @@ struct make_call_setup {
   std::string edge;       // the edge that holds both legs
   std::string from_host;  // host:port in the From of the INVITEs (the edge's address)
   make_call call;         // conn_id, DNs and URIs set
-  std::string reply_to;   // TMakeCall's inbox: the reply is the EventDialing
-  std::string reference_id;
+  v1::TRequest request;   // the TMakeCall
+  std::string reply_to;   // its inbox: the reply is the EventDialing
 };
 
 // Spawns the call's actor, monitored by and linked to the registry.

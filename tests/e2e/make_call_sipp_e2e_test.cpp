@@ -9,6 +9,7 @@
 #include <sys/socket.h>
 
 #include "call_gauges.hpp"
+#include "kvlist.hpp"
 #include "sipcc/bus_schema.hpp"
 #include "sipcc/sdp.hpp"
 #include "sipcc/v1/call.pb.h"
@@ -22,6 +23,13 @@ using namespace std::chrono_literals;
 using ev_list = std::vector<v1::EventType>;
 
 constexpr auto kWait = 10s;
+
+ev_list operator+(ev_list a, const ev_list& b) {
+  a.insert(a.end(), b.begin(), b.end());
+  return a;
+}
+// make-call-ringback-timeout in these tests.
+constexpr int kRingbackS = 5;
 
 std::string reason_of(const v1::TEvent& ev) {
   for (auto& kv : ev.reasons().pairs())
@@ -57,16 +65,18 @@ protected:
     opts.dns = {{"1000", "Extension", "", "", phone("1000", agent_port)},
                 {"2000", "ACDPosition", "", "", phone("2000", dest_port)},
                 {"8000", "RoutingPoint", ""}};
+    opts.extra_yaml = "application:\n  make-call-ringback-timeout: " +
+                      std::to_string(kRingbackS) + "\n";
     sys = std::make_unique<sipcc_system>(opts);
   }
 
-  // No `dest_xml`: the destination must never be called.
-  void start(const std::string& agent_xml, const std::string& dest_xml) {
-    agent = std::make_unique<sipp_run>(agent_xml, agent_port, sys->dir(),
-                                       std::vector<std::string>{}, "agent");
+  // No `dest_xml`: the destination must never be called. `sipp_args` go
+  // to both SIPp runs.
+  void start(const std::string& agent_xml, const std::string& dest_xml,
+             const std::vector<std::string>& sipp_args = {}) {
+    agent = std::make_unique<sipp_run>(agent_xml, agent_port, sys->dir(), sipp_args, "agent");
     if (!dest_xml.empty())
-      dest = std::make_unique<sipp_run>(dest_xml, dest_port, sys->dir(),
-                                        std::vector<std::string>{}, "dest");
+      dest = std::make_unique<sipp_run>(dest_xml, dest_port, sys->dir(), sipp_args, "dest");
     sys->start_services();
   }
 
@@ -129,6 +139,13 @@ protected:
   const ev_list kBothUpThenReleased2000 = {v1::EventRinging, v1::EventEstablished,
                                            v1::EventReleased};
 
+  // The call was up on both DNs, then released, and nothing is left of it.
+  void expect_up_then_released() {
+    EXPECT_EQ(sys->recorder().events("1000"), kBothUpThenReleased1000);
+    EXPECT_EQ(sys->recorder().events("2000"), kBothUpThenReleased2000);
+    expect_nothing_dangles(*sys, kWait);
+  }
+
   uint16_t agent_port = 0, dest_port = 0;
   std::unique_ptr<sipcc_system> sys;
   std::unique_ptr<sipp_run> agent, dest;
@@ -171,6 +188,52 @@ TEST_F(MakeCallSipp, MadeToAnAgentDnAndReleasedByTReleaseCall) {
   EXPECT_EQ(rec.events("2000"), kBothUpThenReleased2000);
   expect_flow_i();
   expect_nothing_dangles(*sys, kWait);
+}
+
+// The destination answers after 40 s, longer than the agent phone
+// retransmits its 2xx (32 s): the phone is ACKed with an inactive answer
+// after make-call-ringback-timeout, then re-INVITEd with the destination's
+// media in that same session (RFC 3725 flow IV).
+TEST_F(MakeCallSipp, ASlowDestinationIsJoinedAfterTheRingback) {
+  start("agent-is-acked-inactive-then-reinvited-with-the-destination.xml",
+        "destination-answers-after-40-s-then-waits-for-bye.xml", {"-timeout", "90s"});
+  auto conn = dial("2000");
+  auto& rec = sys->recorder();
+  auto up = rec.wait_event("1000", v1::EventEstablished, 60s);
+  ASSERT_TRUE(up) << "logs in " << sys->dir();
+  auto other_up = rec.wait_event("2000", v1::EventEstablished, kWait);
+  ASSERT_TRUE(other_up);
+  auto dialing = rec.wait_event("1000", v1::EventDialing, kWait);
+  auto ringing = rec.wait_event("2000", v1::EventRinging, kWait);
+  ASSERT_TRUE(dialing && ringing);
+  for (auto* ev : {&*up, &*other_up, &*dialing, &*ringing})
+    EXPECT_EQ(ev->conn_id(), conn) << v1::EventType_Name(ev->type());
+  EXPECT_GE(up->timestamp_us() - dialing->timestamp_us(), 40'000'000);
+
+  auto a = agent->trace(), d = dest->trace();
+  // Flow I up to the bound: the agent's offer went to the destination...
+  EXPECT_EQ(body_of(a, false, "INVITE"), "");
+  auto offer = body_of(a, true, "SIP/2.0 200");
+  EXPECT_EQ(body_of(d, false, "INVITE"), offer);
+  // ... the phone's 2xx was ACKed with an inactive answer to it...
+  auto ack = body_of(a, false, "ACK");
+  EXPECT_EQ(ack, inactive_answer(offer));
+  EXPECT_NE(ack.find("a=inactive"), std::string::npos) << ack;
+  // ... and the destination's answer came in a re-INVITE of that session.
+  std::vector<std::string> invites;
+  for (auto& m : a)
+    if (!m.sent && m.message.start_line.rfind("INVITE", 0) == 0)
+      invites.push_back(m.message.body);
+  ASSERT_EQ(invites.size(), 2u);
+  EXPECT_EQ(invites[1],
+            with_origin(body_of(d, true, "SIP/2.0 200"), "o=sipcc 1 2 IN IP4 0.0.0.0"));
+  EXPECT_NE(invites[1].find("o=sipcc 1 2 "), std::string::npos) << invites[1];
+  EXPECT_NE(invites[1].find("m=audio 34000 "), std::string::npos) << invites[1];
+
+  EXPECT_EQ(release_call("1000", conn).type(), v1::EventReleased);
+  ASSERT_TRUE(rec.wait_event("2000", v1::EventReleased, kWait));
+  expect_sipp_done();
+  expect_up_then_released();
 }
 
 TEST_F(MakeCallSipp, TheDestinationHangsUp) {
@@ -272,30 +335,163 @@ TEST_F(MakeCallSippPresence, BothDnsHaveTheCallUntilOtherDnReleasesIt) {
   expect_nothing_dangles(*sys, kWait);
 }
 
-TEST_F(MakeCallSipp, HoldIsRefusedWith488AndTheCallStays) {
-  start("agent-holds-a-made-call-and-gets-488.xml",
-        "destination-answers-the-offer-then-waits-for-bye.xml");
+// A hold re-INVITE from the agent's phone goes to the destination as it
+// came, and the destination's answer back to the phone.
+TEST_F(MakeCallSipp, APhonesReinviteIsPassedToTheOtherParty) {
+  start("agent-answers-then-puts-call-on-hold.xml", "destination-answers-then-accepts-a-hold.xml");
   auto conn = dial("2000");
   auto& rec = sys->recorder();
-  auto refused = rec.wait(
-      [](const bus_msg& m) {
+  // The destination's answer goes back to the agent's leg.
+  auto answered = rec.wait(
+      [&](const bus_msg& m) {
         v1::LegCommand cmd;
         return m.subject == subj::edge_leg("edge1") && cmd.ParseFromString(m.data) &&
-               cmd.has_respond() && cmd.respond().status() == 488;
+               cmd.leg_id() == conn + "-1" && cmd.has_respond() && cmd.respond().status() == 200;
       },
       kWait);
-  ASSERT_TRUE(refused) << "logs in " << sys->dir();
+  ASSERT_TRUE(answered) << "logs in " << sys->dir();
   EXPECT_EQ(release_call("1000", conn).type(), v1::EventReleased);
   ASSERT_TRUE(rec.wait_event("2000", v1::EventReleased, kWait));
   expect_sipp_done();
-  EXPECT_EQ(rec.events("1000"), kBothUpThenReleased1000);
-  // The hold never reached the destination.
-  auto d = dest->trace();
-  EXPECT_EQ(std::count_if(d.begin(), d.end(),
-                          [](const traced& m) {
-                            return !m.sent && m.message.start_line.rfind("INVITE", 0) == 0;
-                          }),
-            1);
+  auto a = agent->trace(), d = dest->trace();
+  auto offers = bodies_of(a, true, "INVITE"), passed = bodies_of(d, false, "INVITE");
+  ASSERT_EQ(offers.size(), 1u);
+  ASSERT_EQ(passed.size(), 2u);  // the call, the hold
+  EXPECT_EQ(passed[1], offers[0]);
+  EXPECT_NE(passed[1].find("a=sendonly"), std::string::npos) << passed[1];
+  // The destination's 200s: the call, the hold, the BYE.
+  auto answers = bodies_of(d, true, "SIP/2.0 200");
+  ASSERT_EQ(answers.size(), 3u);
+  EXPECT_EQ(bodies_of(a, false, "SIP/2.0 200"), std::vector<std::string>{answers[1]});
+  expect_up_then_released();
+}
+
+// THoldCall and TRetrieveCall from ThisDN: sipcc re-INVITEs the destination,
+// then the agent's phone, with offers derived from what each last got from
+// sipcc (same o= session, version one up each time). Bad requests get
+// EventError and send no SIP.
+TEST_F(MakeCallSipp, ThisDnHoldsAndRetrievesTheOtherParty) {
+  start("agent-answers-takes-hold-and-retrieve-then-hangs-up.xml",
+        "destination-is-held-and-retrieved-then-gets-bye.xml");
+  auto conn = dial("2000");
+  auto& rec = sys->recorder();
+  ASSERT_TRUE(rec.wait_event("2000", v1::EventEstablished, kWait)) << "logs in " << sys->dir();
+
+  expect_error(sys->on_call(v1::TRetrieveCall, "1000", conn), v1::ERR_INVALID_STATE,
+               "ConnID " + conn + " is not held");
+  expect_error(sys->on_call(v1::THoldCall, "2000", conn), v1::ERR_INVALID_STATE,
+               "DN 2000 has no established call " + conn);
+  auto held = sys->on_call(v1::THoldCall, "1000", conn);
+  EXPECT_EQ(held.type(), v1::EventHeld) << held.error_message();
+  EXPECT_EQ(held.conn_id(), conn);
+  expect_error(sys->on_call(v1::THoldCall, "1000", conn), v1::ERR_INVALID_STATE,
+               "ConnID " + conn + " is held already");
+  auto retrieved = sys->on_call(v1::TRetrieveCall, "1000", conn);
+  EXPECT_EQ(retrieved.type(), v1::EventRetrieved) << retrieved.error_message();
+
+  // The agent hangs up once retrieved.
+  ASSERT_TRUE(rec.wait_event("2000", v1::EventReleased, kWait));
+  expect_sipp_done();
+  const std::string ip = "127.0.0.1";
+  auto to_dest = bodies_of(dest->trace(), false, "INVITE");
+  ASSERT_EQ(to_dest.size(), 3u);  // the call, the hold, the retrieve
+  EXPECT_EQ(origin_and_direction(to_dest[1]), "o=agent 1 2 IN IP4 " + ip + " a=sendonly");
+  EXPECT_EQ(origin_and_direction(to_dest[2]), "o=agent 1 3 IN IP4 " + ip + " a=sendrecv");
+  auto to_agent = bodies_of(agent->trace(), false, "INVITE");
+  ASSERT_EQ(to_agent.size(), 3u);
+  EXPECT_EQ(origin_and_direction(to_agent[1]), "o=dest 1 2 IN IP4 " + ip + " a=inactive");
+  EXPECT_EQ(origin_and_direction(to_agent[2]), "o=dest 1 3 IN IP4 " + ip + " a=sendrecv");
+  EXPECT_EQ(rec.events("1000"), (ev_list{v1::EventDialing, v1::EventEstablished, v1::EventHeld,
+                                         v1::EventRetrieved, v1::EventReleased}));
+  EXPECT_EQ(rec.events("2000"), kBothUpThenReleased2000);
+  expect_nothing_dangles(*sys, kWait);
+}
+
+// The destination answers the hold re-INVITE with 491 (glare): sipcc owns
+// the Call-ID, so it sends the offer again after 2.1-4 s, one o= version up,
+// and the desktop gets EventHeld once both legs took the hold.
+TEST_F(MakeCallSipp, AHoldRefusedWith491IsSentAgainAfterABackOff) {
+  start("agent-answers-offerless-invite-with-an-offer.xml",
+        "destination-answers-a-hold-with-491-then-200-on-the-retry.xml");
+  auto conn = dial("2000");
+  auto& rec = sys->recorder();
+  ASSERT_TRUE(rec.wait_event("2000", v1::EventEstablished, kWait)) << "logs in " << sys->dir();
+  auto asked = std::chrono::steady_clock::now();
+  auto held = sys->on_call(v1::THoldCall, "1000", conn);
+  auto took = std::chrono::steady_clock::now() - asked;
+  EXPECT_EQ(held.type(), v1::EventHeld) << held.error_message();
+  EXPECT_GE(took, 2100ms);
+  EXPECT_EQ(release_call("1000", conn).type(), v1::EventReleased);
+  ASSERT_TRUE(rec.wait_event("2000", v1::EventReleased, kWait));
+  expect_sipp_done();
+  const std::string ip = "127.0.0.1";
+  auto to_dest = bodies_of(dest->trace(), false, "INVITE");
+  ASSERT_EQ(to_dest.size(), 3u);  // the call, the hold refused with 491, its retry
+  EXPECT_EQ(origin_and_direction(to_dest[1]), "o=agent 1 2 IN IP4 " + ip + " a=sendonly");
+  // The same offer again: the refused one never became the session's SDP.
+  EXPECT_EQ(origin_and_direction(to_dest[2]), "o=agent 1 2 IN IP4 " + ip + " a=sendonly");
+  auto to_agent = bodies_of(agent->trace(), false, "INVITE");
+  ASSERT_EQ(to_agent.size(), 2u);  // the call, the hold
+  EXPECT_EQ(origin_and_direction(to_agent[1]), "o=dest 1 2 IN IP4 " + ip + " a=inactive");
+  EXPECT_EQ(rec.events("1000"), (ev_list{v1::EventDialing, v1::EventEstablished, v1::EventHeld,
+                                         v1::EventReleased}));
+  EXPECT_EQ(rec.events("2000"), kBothUpThenReleased2000);
+  expect_nothing_dangles(*sys, kWait);
+}
+
+// User data from either DN reaches both and travels with the call; ThisDN's
+// DTMF reaches the destination as one INFO per digit. Bad requests get
+// EventError and send no SIP.
+TEST_F(MakeCallSipp, UserDataOnBothDnsAndDtmfToTheOtherParty) {
+  start("agent-answers-offerless-invite-then-waits-for-bye.xml",
+        "destination-answers-then-gets-dtmf-info-and-hangs-up.xml");
+  auto conn = dial("2000");
+  auto& rec = sys->recorder();
+  ASSERT_TRUE(rec.wait_event("2000", v1::EventEstablished, kWait)) << "logs in " << sys->dir();
+
+  auto attached = sys->on_call(v1::TAttachUserData, "1000", conn,
+                               str_pairs({{"Segment", "gold"}, {"Lang", "en"}}));
+  EXPECT_EQ(attached.type(), v1::EventAttachedDataChanged) << attached.error_message();
+  EXPECT_EQ(attached.this_dn(), "1000");
+  EXPECT_EQ(str_pairs_text(attached.user_data()), "Segment=gold,Lang=en");
+  auto on_other = rec.wait_event("2000", v1::EventAttachedDataChanged, kWait);
+  ASSERT_TRUE(on_other);
+  EXPECT_EQ(str_pairs_text(on_other->user_data()), "Segment=gold,Lang=en");
+  auto updated = sys->on_call(v1::TUpdateUserData, "2000", conn,
+                              str_pairs({{"Lang", "fr"}, {"Case", "42"}}));
+  EXPECT_EQ(updated.this_dn(), "2000");
+  EXPECT_EQ(str_pairs_text(updated.user_data()), "Segment=gold,Lang=fr,Case=42");
+  auto deleted = sys->on_call(v1::TDeleteUserData, "1000", conn, str_pairs({{"Segment", ""}}));
+  EXPECT_EQ(str_pairs_text(deleted.user_data()), "Lang=fr,Case=42");
+  expect_error(sys->on_call(v1::TAttachUserData, "1000", conn), v1::ERR_BAD_REQUEST,
+               "TAttachUserData without UserData");
+  expect_error(sys->on_call(v1::TAttachUserData, "8000", conn, str_pairs({{"x", "1"}})),
+               v1::ERR_INVALID_STATE, "DN 8000 is no party of ConnID " + conn);
+
+  expect_error(sys->on_call(v1::TSendDTMF, "2000", conn, {}, "1"), v1::ERR_INVALID_STATE,
+               "DN 2000 has no established call " + conn);
+  expect_error(sys->on_call(v1::TSendDTMF, "1000", conn, {}, "1x"), v1::ERR_BAD_REQUEST,
+               "'x' in '1x' is no DTMF digit");
+  auto sent = sys->on_call(v1::TSendDTMF, "1000", conn, {}, "12#");
+  EXPECT_EQ(sent.type(), v1::EventDTMFSent) << sent.error_message();
+  ASSERT_EQ(sent.extensions().pairs_size(), 1);
+  EXPECT_EQ(sent.extensions().pairs(0).key(), "DTMFDigits");
+  EXPECT_EQ(sent.extensions().pairs(0).str(), "12#");
+
+  // The destination hangs up once it has the three INFOs.
+  auto released = rec.wait_event("1000", v1::EventReleased, kWait);
+  ASSERT_TRUE(released);
+  EXPECT_EQ(str_pairs_text(released->user_data()), "Lang=fr,Case=42");
+  ASSERT_TRUE(rec.wait_event("2000", v1::EventReleased, kWait));
+  expect_sipp_done();
+  EXPECT_EQ(infos_received(dest->trace()), kDtmf12Hash);
+  EXPECT_TRUE(infos_received(agent->trace()).empty());
+  const ev_list changes = {v1::EventAttachedDataChanged, v1::EventAttachedDataChanged,
+                           v1::EventAttachedDataChanged};
+  EXPECT_EQ(rec.events("1000"), (ev_list{v1::EventDialing, v1::EventEstablished} + changes +
+                                 ev_list{v1::EventDTMFSent, v1::EventReleased}));
+  EXPECT_EQ(rec.events("2000"), (ev_list{v1::EventRinging, v1::EventEstablished} + changes +
+                                 ev_list{v1::EventReleased}));
   expect_nothing_dangles(*sys, kWait);
 }
 

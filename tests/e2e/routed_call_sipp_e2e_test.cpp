@@ -289,26 +289,6 @@ TEST_F(RoutedCallSipp, BusyAgentSendsTheCallBackToTheRoutingPoint) {
   EXPECT_EQ(counter_value(*sys, "callctl-0", "audit_fixes", "lost_leg"), -1);
 }
 
-std::string data_text(const v1::KVList& list) {
-  std::string out;
-  for (const auto& kv : list.pairs())
-    out += (out.empty() ? "" : ",") + kv.key() + "=" + kv.str();
-  return out;
-}
-
-// A request on call `conn` from DN `dn`; its reply.
-v1::TEvent on_call(sipcc_system& sys, v1::RequestType type, const std::string& dn,
-                   const std::string& conn, const v1::KVList& data = {},
-                   const std::string& digits = "") {
-  v1::TRequest r;
-  r.set_type(type);
-  r.set_this_dn(dn);
-  r.set_conn_id(conn);
-  *r.mutable_user_data() = data;
-  r.set_dtmf_digits(digits);
-  return sys.call_request(r);
-}
-
 // User data attached at the Routing Point and changed by the agent travels
 // with the call; the agent's DTMF reaches the customer as one INFO per digit.
 // Requests from the wrong DN, in the wrong state or with bad digits get
@@ -320,66 +300,57 @@ TEST_F(RoutedCallSipp, UserDataTravelsAndAgentSendsDtmfToTheCustomer) {
   auto conn = customer_calls("customer-gets-dtmf-info-then-hangs-up.xml", "0");
   ASSERT_FALSE(conn.empty());
 
-  auto changed = on_call(*sys, v1::TAttachUserData, "8000", conn,
+  auto changed = sys->on_call(v1::TAttachUserData, "8000", conn,
                          str_pairs({{"Segment", "gold"}, {"Lang", "en"}}));
   EXPECT_EQ(changed.type(), v1::EventAttachedDataChanged);
-  EXPECT_EQ(data_text(changed.user_data()), "Segment=gold,Lang=en");
+  EXPECT_EQ(str_pairs_text(changed.user_data()), "Segment=gold,Lang=en");
   auto on_rp = sys->recorder().wait_event("8000", v1::EventAttachedDataChanged, kWait);
   ASSERT_TRUE(on_rp);
-  EXPECT_EQ(data_text(on_rp->user_data()), "Segment=gold,Lang=en");
+  EXPECT_EQ(str_pairs_text(on_rp->user_data()), "Segment=gold,Lang=en");
   // Not a party yet; and before any established call, no DTMF.
-  EXPECT_EQ(on_call(*sys, v1::TAttachUserData, "1000", conn, str_pairs({{"x", "1"}})).error_code(),
+  EXPECT_EQ(sys->on_call(v1::TAttachUserData, "1000", conn, str_pairs({{"x", "1"}})).error_code(),
             v1::ERR_INVALID_STATE);
-  auto early = on_call(*sys, v1::TSendDTMF, "1000", conn, {}, "1");
+  auto early = sys->on_call(v1::TSendDTMF, "1000", conn, {}, "1");
   EXPECT_EQ(early.error_code(), v1::ERR_INVALID_STATE);
   EXPECT_EQ(early.error_message(), "DN 1000 has no established call " + conn);
 
   route(conn, "1000");
   auto est = sys->recorder().wait_event("1000", v1::EventEstablished, kWait);
   ASSERT_TRUE(est);
-  EXPECT_EQ(data_text(est->user_data()), "Segment=gold,Lang=en");
+  EXPECT_EQ(str_pairs_text(est->user_data()), "Segment=gold,Lang=en");
   // The RP is no party any more; an attach without data is no request.
-  EXPECT_EQ(on_call(*sys, v1::TAttachUserData, "8000", conn, str_pairs({{"x", "1"}})).error_code(),
+  EXPECT_EQ(sys->on_call(v1::TAttachUserData, "8000", conn, str_pairs({{"x", "1"}})).error_code(),
             v1::ERR_INVALID_STATE);
-  EXPECT_EQ(on_call(*sys, v1::TAttachUserData, "1000", conn).error_code(), v1::ERR_BAD_REQUEST);
-  EXPECT_EQ(on_call(*sys, v1::TUpdateUserData, "1000", conn,
+  EXPECT_EQ(sys->on_call(v1::TAttachUserData, "1000", conn).error_code(), v1::ERR_BAD_REQUEST);
+  EXPECT_EQ(sys->on_call(v1::TUpdateUserData, "1000", conn,
                     str_pairs({{"Lang", "fr"}, {"Case", "42"}}))
                 .type(),
             v1::EventAttachedDataChanged);
-  EXPECT_EQ(on_call(*sys, v1::TDeleteUserData, "1000", conn, str_pairs({{"Segment", ""}}))
+  EXPECT_EQ(sys->on_call(v1::TDeleteUserData, "1000", conn, str_pairs({{"Segment", ""}}))
                 .type(),
             v1::EventAttachedDataChanged);
   auto after_delete = sys->recorder().wait_event("1000", v1::EventAttachedDataChanged, kWait, 2);
   ASSERT_TRUE(after_delete);
-  EXPECT_EQ(data_text(after_delete->user_data()), "Lang=fr,Case=42");
+  EXPECT_EQ(str_pairs_text(after_delete->user_data()), "Lang=fr,Case=42");
 
-  auto bad = on_call(*sys, v1::TSendDTMF, "1000", conn, {}, "1x");
+  auto bad = sys->on_call(v1::TSendDTMF, "1000", conn, {}, "1x");
   EXPECT_EQ(bad.error_code(), v1::ERR_BAD_REQUEST);
   EXPECT_EQ(bad.error_message(), "'x' in '1x' is no DTMF digit");
-  EXPECT_EQ(on_call(*sys, v1::TSendDTMF, "8000", conn, {}, "1").error_code(),
+  EXPECT_EQ(sys->on_call(v1::TSendDTMF, "8000", conn, {}, "1").error_code(),
             v1::ERR_INVALID_STATE);
-  auto sent = on_call(*sys, v1::TSendDTMF, "1000", conn, {}, "12#");
+  auto sent = sys->on_call(v1::TSendDTMF, "1000", conn, {}, "12#");
   EXPECT_EQ(sent.type(), v1::EventDTMFSent);
   ASSERT_TRUE(sys->recorder().wait_event("1000", v1::EventDTMFSent, kWait));
 
   // The customer hangs up once it has the three INFOs.
   auto released = sys->recorder().wait_event("1000", v1::EventReleased, kWait);
   ASSERT_TRUE(released);
-  EXPECT_EQ(data_text(released->user_data()), "Lang=fr,Case=42");
+  EXPECT_EQ(str_pairs_text(released->user_data()), "Lang=fr,Case=42");
   EXPECT_EQ(customer->wait_exit(kWait), 0) << customer->log();
   EXPECT_EQ(agent->wait_exit(kWait), 0) << agent->log();
-  std::vector<std::string> infos;
-  for (auto& m : customer->trace())
-    if (!m.sent && m.message.start_line.rfind("INFO", 0) == 0) {
-      EXPECT_EQ(m.message.header("Content-Type"), "application/dtmf-relay");
-      infos.push_back(m.message.body);
-    }
-  EXPECT_EQ(infos, (std::vector<std::string>{"Signal=1\r\nDuration=160\r\n",
-                                             "Signal=2\r\nDuration=160\r\n",
-                                             "Signal=#\r\nDuration=160\r\n"}));
+  EXPECT_EQ(infos_received(customer->trace()), kDtmf12Hash);
   // The agent's phone saw none of it: DTMF goes to the customer only.
-  for (auto& m : agent->trace())
-    EXPECT_NE(m.message.start_line.rfind("INFO", 0), 0u) << m.message.start_line;
+  EXPECT_TRUE(infos_received(agent->trace()).empty());
   EXPECT_EQ(sys->recorder().events("8000"),
             (ev_list{v1::EventRouteRequest, v1::EventAttachedDataChanged, v1::EventRouteUsed}));
   EXPECT_EQ(sys->recorder().events("1000"),
@@ -398,47 +369,31 @@ TEST_F(RoutedCallSipp, AgentHoldsAndRetrievesTheCustomer) {
   sys->start_services();
   auto conn = customer_calls("customer-is-held-and-retrieved.xml", "0");
   ASSERT_FALSE(conn.empty());
-  EXPECT_EQ(on_call(*sys, v1::THoldCall, "8000", conn).error_code(), v1::ERR_INVALID_STATE);
+  EXPECT_EQ(sys->on_call(v1::THoldCall, "8000", conn).error_code(), v1::ERR_INVALID_STATE);
   route(conn, "1000");
   ASSERT_TRUE(sys->recorder().wait_event("1000", v1::EventEstablished, kWait));
 
-  auto not_held = on_call(*sys, v1::TRetrieveCall, "1000", conn);
+  auto not_held = sys->on_call(v1::TRetrieveCall, "1000", conn);
   EXPECT_EQ(not_held.error_code(), v1::ERR_INVALID_STATE);
   EXPECT_EQ(not_held.error_message(), "ConnID " + conn + " is not held");
-  EXPECT_EQ(on_call(*sys, v1::THoldCall, "8000", conn).error_code(), v1::ERR_INVALID_STATE);
-  auto held = on_call(*sys, v1::THoldCall, "1000", conn);
+  EXPECT_EQ(sys->on_call(v1::THoldCall, "8000", conn).error_code(), v1::ERR_INVALID_STATE);
+  auto held = sys->on_call(v1::THoldCall, "1000", conn);
   EXPECT_EQ(held.type(), v1::EventHeld) << held.error_message();
-  auto again = on_call(*sys, v1::THoldCall, "1000", conn);
+  auto again = sys->on_call(v1::THoldCall, "1000", conn);
   EXPECT_EQ(again.error_message(), "ConnID " + conn + " is held already");
-  auto retrieved = on_call(*sys, v1::TRetrieveCall, "1000", conn);
+  auto retrieved = sys->on_call(v1::TRetrieveCall, "1000", conn);
   EXPECT_EQ(retrieved.type(), v1::EventRetrieved) << retrieved.error_message();
 
   // The agent hangs up once retrieved.
   ASSERT_TRUE(sys->recorder().wait_event("1000", v1::EventReleased, kWait));
   EXPECT_EQ(customer->wait_exit(kWait), 0) << customer->log();
   EXPECT_EQ(agent->wait_exit(kWait), 0) << agent->log();
-  auto offers = [](const std::vector<traced>& t) {
-    std::vector<std::string> out;
-    for (auto& m : t)
-      if (!m.sent && m.message.start_line.rfind("INVITE", 0) == 0)
-        out.push_back(m.message.body);
-    return out;
-  };
-  auto origin_and_direction = [](const std::string& sdp) {
-    std::string out;
-    for (auto& key : {"o=", "a=sendrecv", "a=sendonly", "a=recvonly", "a=inactive"}) {
-      auto at = sdp.find(std::string("\n") + key);
-      if (at != std::string::npos)
-        out += (out.empty() ? "" : " ") + sdp.substr(at + 1, sdp.find('\r', at) - at - 1);
-    }
-    return out;
-  };
-  auto got = offers(agent->trace());
+  auto got = bodies_of(agent->trace(), false, "INVITE");
   ASSERT_EQ(got.size(), 3u);  // the call, the hold, the retrieve
   std::string agent_ip = "127.0.0.1";
   EXPECT_EQ(origin_and_direction(got[1]), "o=- 1 2 IN IP4 " + agent_ip + " a=inactive");
   EXPECT_EQ(origin_and_direction(got[2]), "o=- 1 3 IN IP4 " + agent_ip + " a=sendrecv");
-  got = offers(customer->trace());
+  got = bodies_of(customer->trace(), false, "INVITE");
   ASSERT_EQ(got.size(), 2u);
   EXPECT_EQ(origin_and_direction(got[0]), "o=agent 1 2 IN IP4 " + agent_ip + " a=sendonly");
   EXPECT_EQ(origin_and_direction(got[1]), "o=agent 1 3 IN IP4 " + agent_ip + " a=sendrecv");
@@ -458,7 +413,7 @@ TEST_F(RoutedCallSipp, HoldRefusedByTheCustomerIsAnErrorWithoutRetry) {
   ASSERT_FALSE(conn.empty());
   route(conn, "1000");
   ASSERT_TRUE(sys->recorder().wait_event("1000", v1::EventEstablished, kWait));
-  auto refused = on_call(*sys, v1::THoldCall, "1000", conn);
+  auto refused = sys->on_call(v1::THoldCall, "1000", conn);
   EXPECT_EQ(refused.type(), v1::EventError);
   EXPECT_EQ(refused.error_message(), "the customer refused the hold offer with 491");
   ASSERT_TRUE(sys->recorder().wait_event("1000", v1::EventReleased, kWait));

@@ -19,4 +19,12 @@ inline v1::KVList str_pairs(std::initializer_list<std::pair<std::string, std::st
   return list;
 }
 
+// "k1=v1,k2=v2": a KVList of string values as text, for comparisons.
+inline std::string str_pairs_text(const v1::KVList& list) {
+  std::string out;
+  for (const auto& kv : list.pairs())
+    out += (out.empty() ? "" : ",") + kv.key() + "=" + kv.str();
+  return out;
+}
+
 }  // namespace sipcc::test

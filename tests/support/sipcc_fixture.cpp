@@ -305,6 +305,18 @@ v1::TEvent sipcc_system::call_request(v1::TRequest r) {
   return ev;
 }
 
+v1::TEvent sipcc_system::on_call(v1::RequestType type, const std::string& dn,
+                                 const std::string& conn_id, const v1::KVList& user_data,
+                                 const std::string& dtmf_digits) {
+  v1::TRequest r;
+  r.set_type(type);
+  r.set_this_dn(dn);
+  r.set_conn_id(conn_id);
+  *r.mutable_user_data() = user_data;
+  r.set_dtmf_digits(dtmf_digits);
+  return call_request(r);
+}
+
 v1::TEvent sipcc_system::route_call(const std::string& rp, const std::string& conn_id,
                                     const std::string& dn) {
   v1::TRequest r;

@@ -145,6 +145,10 @@ public:
                              v1::TreatmentType type, const v1::KVList& parms = {});
   // A call-family request (schema set here); its reply. Throws without one.
   v1::TEvent call_request(v1::TRequest r);
+  // Request `type` from DN `dn` on call `conn_id`, with `user_data` and
+  // `dtmf_digits`; its reply.
+  v1::TEvent on_call(v1::RequestType type, const std::string& dn, const std::string& conn_id,
+                     const v1::KVList& user_data = {}, const std::string& dtmf_digits = "");
 
   // Runs the built sipccctl with these arguments; returns its stdout.
   std::string ctl(const std::vector<std::string>& args, int* exit_code = nullptr);

@@ -96,6 +96,33 @@ std::string with_origin(std::string sdp, const std::string& origin) {
   return sdp.replace(start, sdp.find_first_of("\r\n", start) - start, origin);
 }
 
+std::vector<std::string> bodies_of(const std::vector<traced>& t, bool sent,
+                                   const std::string& start) {
+  std::vector<std::string> out;
+  for (auto& m : t)
+    if (m.sent == sent && m.message.start_line.rfind(start, 0) == 0)
+      out.push_back(m.message.body);
+  return out;
+}
+
+std::vector<std::string> infos_received(const std::vector<traced>& t) {
+  std::vector<std::string> out;
+  for (auto& m : t)
+    if (!m.sent && m.message.start_line.rfind("INFO", 0) == 0)
+      out.push_back(m.message.header("Content-Type") + " " + m.message.body);
+  return out;
+}
+
+std::string origin_and_direction(const std::string& sdp) {
+  std::string out;
+  for (auto& key : {"o=", "a=sendrecv", "a=sendonly", "a=recvonly", "a=inactive"}) {
+    auto at = sdp.find(std::string("\n") + key);
+    if (at != std::string::npos)
+      out += (out.empty() ? "" : " ") + sdp.substr(at + 1, sdp.find('\r', at) - at - 1);
+  }
+  return out;
+}
+
 std::string customer_calls(sipcc_system& sys, std::unique_ptr<sipp_run>& customer,
                            const std::string& scenario, const std::string& pause_ms,
                            const std::string& rp, std::chrono::milliseconds deadline) {

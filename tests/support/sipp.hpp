@@ -48,6 +48,22 @@ private:
 // The body of the first message SIPp sent (`sent`) or received whose start
 // line begins with `start` ("INVITE", "SIP/2.0 200"); "<none>" without one.
 std::string body_of(const std::vector<traced>& t, bool sent, const std::string& start);
+// The bodies (empty ones included) of every such message, in order.
+std::vector<std::string> bodies_of(const std::vector<traced>& t, bool sent,
+                                   const std::string& start);
+
+// The INFOs SIPp received, "<Content-Type> <body>" each.
+std::vector<std::string> infos_received(const std::vector<traced>& t);
+
+// What the far end gets for TSendDTMF "12#": one INFO per digit, 160 ms each.
+inline const std::vector<std::string> kDtmf12Hash = {
+    "application/dtmf-relay Signal=1\r\nDuration=160\r\n",
+    "application/dtmf-relay Signal=2\r\nDuration=160\r\n",
+    "application/dtmf-relay Signal=#\r\nDuration=160\r\n"};
+
+// "o=<origin> a=<direction>" of an SDP body with CRLF line endings: which
+// session and version it is, and which way media flows.
+std::string origin_and_direction(const std::string& sdp);
 
 // `sdp` with its o= line replaced by `origin`: the body another party made,
 // as sipcc sends it on in the session it keeps with a leg.

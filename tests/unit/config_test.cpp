@@ -177,6 +177,9 @@ TEST(ConfigParse, AcceptedValues) {
          EXPECT_FALSE(c.dns[1].registers_on_sipcc());
          EXPECT_EQ(c.app_options.at("voicemail-access-number"), "9999");
        }},
+      {"the TMakeCall ringback bound",
+       "application: { make-call-ringback-timeout: 30 }\n",
+       [](const config& c) { EXPECT_EQ(c.app_options.at("make-call-ringback-timeout"), "30"); }},
       {"a voicemail access number that is not a DN",
        "application: { voicemail-access-number: '*97' }\n",
        [](const config& c) { EXPECT_EQ(c.app_options.at("voicemail-access-number"), "*97"); }},
@@ -248,6 +251,11 @@ TEST(ConfigParse, RejectsWithFileLineAndReason) {
        "t.yaml:1: t1x64-ms: expected a whole number, got 'abc'"},
       {"negative seconds", "application: { router-timeout: -1 }",
        "t.yaml:1: router-timeout: must be >= 0, got -1"},
+      // The agent phone's 2xx is retransmitted for 32 s only: the ACK must come before.
+      {"ringback bound too long", "application:\n  make-call-ringback-timeout: 31\n",
+       "t.yaml:2: make-call-ringback-timeout: must be 1..30, got 31"},
+      {"ringback bound zero", "application: { make-call-ringback-timeout: 0 }",
+       "t.yaml:1: make-call-ringback-timeout: must be 1..30, got 0"},
       {"not a bool", "application: { mwi-extension-enable: maybe }",
        "t.yaml:1: mwi-extension-enable: expected true or false, got 'maybe'"},
       {"section not a map", "bus: [ a ]", "t.yaml:1: bus: expected a map"},

@@ -57,6 +57,31 @@ TEST(Sdp, RejectingAnswerHasEveryStreamAtPortZero) {
     EXPECT_EQ(rejecting_answer(offer), session + streams) << offer;
 }
 
+TEST(Sdp, InactiveAnswerAcceptsEveryStreamWithNothingFlowing) {
+  const std::string session =
+      "v=0\r\no=sipcc 1 1 IN IP4 0.0.0.0\r\ns=-\r\nc=IN IP4 0.0.0.0\r\nt=0 0\r\n";
+  const std::vector<std::pair<std::string, std::string>> cases = {
+      // The first format with its rtpmap and fmtp; the other formats' lines go.
+      {"v=0\r\no=a 1 1 IN IP4 10.0.0.1\r\nc=IN IP4 10.0.0.1\r\nt=0 0\r\n"
+       "m=audio 4000 RTP/AVP 96 0 101\r\na=rtpmap:96 opus/48000/2\r\na=fmtp:96 useinbandfec=1\r\n"
+       "a=rtpmap:0 PCMU/8000\r\na=rtpmap:101 telephone-event/8000\r\na=fmtp:101 0-16\r\n"
+       "a=sendrecv\r\n",
+       "m=audio 9 RTP/AVP 96\r\na=inactive\r\na=rtpmap:96 opus/48000/2\r\n"
+       "a=fmtp:96 useinbandfec=1\r\n"},
+      // Each stream on its own; a stream the offer rejected stays rejected.
+      {"v=0\no=a 1 1 IN IP4 h\nm=audio 4000 RTP/AVP 8\na=rtpmap:8 PCMA/8000\n"
+       "m=video 0 RTP/AVP 31\nm=video 5000 RTP/AVP 31\n",
+       "m=audio 9 RTP/AVP 8\r\na=inactive\r\na=rtpmap:8 PCMA/8000\r\n"
+       "m=video 0 RTP/AVP 31\r\nm=video 9 RTP/AVP 31\r\na=inactive\r\n"},
+      // "a=rtpmap:10" is not format 1's.
+      {"m=audio 4000 RTP/AVP 1\r\na=rtpmap:10 L16/44100\r\n", "m=audio 9 RTP/AVP 1\r\na=inactive\r\n"},
+      {"m=audio 4000\r\n", ""},  // no format: not an m= line sipcc can answer
+      {"", ""},
+  };
+  for (const auto& [offer, streams] : cases)
+    EXPECT_EQ(inactive_answer(offer), session + streams) << offer;
+}
+
 // One leg's bodies in the order sipcc sends them, each with the o= line
 // the leg must see.
 TEST(Sdp, StampOriginKeepsOneSessionPerLeg) {

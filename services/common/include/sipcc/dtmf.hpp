@@ -22,6 +22,9 @@ struct dtmf_digit {
 // DTMF digit, is rejected with the reason.
 parse_result<dtmf_digit> parse_dtmf_info(std::string_view content_type, std::string_view body);
 
+// How long each digit TSendDTMF sends lasts (the usual 160 ms tone).
+inline constexpr uint32_t kDtmfDurationMs = 160;
+
 // The application/dtmf-relay body for one digit; the digit must be one of
 // 0-9 * # A-D (a caller checks with is_dtmf_digit).
 std::string dtmf_relay_body(char signal, uint32_t duration_ms);

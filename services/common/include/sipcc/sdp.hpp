@@ -41,5 +41,13 @@ struct leg_origin {
 // time if anything else in the body changed, the same if nothing did. A body
 // without a well-formed o= line goes as it is.
 std::string stamp_origin(leg_origin& origin, std::string_view sdp);
+// An answer that accepts every stream of `offer` with nothing flowing (RFC
+// 3264 6.1): each m= line keeps its media and proto with its first format
+// (and that format's a=rtpmap / a=fmtp lines), the discard port 9 and
+// a=inactive, under c=IN IP4 0.0.0.0; a stream the offer rejected (port 0)
+// stays rejected. For the ACK of a flow I 2xx whose far party has not
+// answered yet (TMakeCall ringback). Its origin is o=sipcc 1 1 IN IP4
+// 0.0.0.0, the session stamp_origin then keeps for that leg. CRLF line endings.
+std::string inactive_answer(std::string_view offer);
 
 }  // namespace sipcc

@@ -7,6 +7,7 @@
 #include "sipcc/media_uri.hpp"
 #include "sipcc/remote_answer.hpp"
 #include "sipcc/sdp.hpp"
+#include "sipcc/user_data.hpp"
 
 namespace sipcc {
 
@@ -123,31 +124,6 @@ std::string dtmf_refusal(const call& c, const std::string& dn) {
 namespace {
 
 using actions = std::vector<call_action>;
-
-// How long each digit TSendDTMF sends lasts (the usual 160 ms tone).
-constexpr uint32_t kDtmfDurationMs = 160;
-
-// Attach: add each key, or replace its value; delete: remove the keys given,
-// all of them when none is.
-void change_user_data(v1::KVList& data, const v1::KVList& given, bool remove) {
-  if (remove && given.pairs().empty()) {
-    data.clear_pairs();
-    return;
-  }
-  for (const auto& kv : given.pairs()) {
-    auto* pairs = data.mutable_pairs();
-    auto it = std::find_if(pairs->begin(), pairs->end(),
-                           [&](const v1::KVPair& p) { return p.key() == kv.key(); });
-    if (remove) {
-      if (it != pairs->end())
-        pairs->erase(it);
-    } else if (it != pairs->end()) {
-      *it = kv;
-    } else {
-      *data.add_pairs() = kv;
-    }
-  }
-}
 
 call_action act(call_action::kind k) {
   call_action x{};

@@ -268,6 +268,9 @@ std::string treatment(const val& v) {
   if (!parse_treatment(v.text(), error)) v.fail(error);
   return v.text();
 }
+// The agent phone's 2xx of a TMakeCall is retransmitted for 32 s only: the
+// ACK must come well before.
+std::string ringback_seconds(const val& v) { return std::to_string(v.number(1, 30)); }
 // A DN's default-dn may name a DN further down the list: checked once the
 // whole list is read (see dn_references).
 std::string dn_token(const val& v) { return v.token(); }
@@ -288,6 +291,9 @@ const option_spec app_options[] = {
     {"agent-no-answer-overflow", text},
     {"after-call-work-timeout", seconds},  // 0: no after-call work
     {"voicemail-access-number", access_number},
+    // Seconds a TMakeCall's destination may ring before the agent's phone
+    // is answered with inactive media (RFC 3725 flow I cannot wait longer).
+    {"make-call-ringback-timeout", ringback_seconds},
 };
 
 // Per-DN and per-Agent-Login overrides of the application options.

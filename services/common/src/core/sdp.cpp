@@ -45,12 +45,16 @@ std::optional<std::string> next_origin(std::string_view line) {
   return origin_text(o->head, o->version + 1, o->tail);
 }
 
+std::string eol_of(std::string_view sdp) {
+  return sdp.find("\r\n") != std::string_view::npos ? "\r\n" : "\n";
+}
+
 }  // namespace
 
 std::optional<std::string> hold_offer(std::string_view sdp, std::string_view direction) {
   if (!is_direction(direction))
     return std::nullopt;
-  const std::string eol = sdp.find("\r\n") != std::string_view::npos ? "\r\n" : "\n";
+  const std::string eol = eol_of(sdp);
   const std::string attr = "a=" + std::string(direction);
   std::string out;
   bool origin = false;
@@ -130,6 +134,31 @@ std::string stamp_origin(leg_origin& origin, std::string_view sdp) {
   origin.last = rest;
   return std::string(sdp.substr(0, start)) + origin_text(origin.head, origin.version, origin.tail) +
          std::string(sdp.substr(end));
+}
+
+std::string inactive_answer(std::string_view offer) {
+  std::string out = "v=0\r\no=sipcc 1 1 IN IP4 0.0.0.0\r\ns=-\r\nc=IN IP4 0.0.0.0\r\nt=0 0\r\n";
+  std::string format;  // of the current m= line; empty outside one, or rejected
+  for (auto line : split_lines(offer)) {
+    if (line.rfind("m=", 0) == 0) {
+      // m=<media> <port> <proto> <fmt> ...
+      auto f = split(line.substr(2), ' ');
+      format.clear();
+      if (f.size() < 4)
+        continue;
+      bool rejected = f[1] == "0";
+      out += "m=" + std::string(f[0]) + (rejected ? " 0 " : " 9 ") + std::string(f[2]) + " " +
+             std::string(f[3]) + "\r\n";
+      if (!rejected) {
+        format = f[3];
+        out += "a=inactive\r\n";
+      }
+    } else if (!format.empty() && (line.rfind("a=rtpmap:" + format + " ", 0) == 0 ||
+                                   line.rfind("a=fmtp:" + format + " ", 0) == 0)) {
+      out += std::string(line) + "\r\n";
+    }
+  }
+  return out;
 }
 
 }  // namespace sipcc
