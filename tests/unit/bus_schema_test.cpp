@@ -119,6 +119,8 @@ TEST(BusSchema, RequestFamily) {
       {v1::TApplyTreatment, "media"},     {v1::TAttachUserData, "call"},
       {v1::TSendDTMF, "call"},           {v1::TUpdateUserData, "call"},
       {v1::TDeleteUserData, "call"},
+      // transfers
+      {v1::TReconnectCall, "call"},       {v1::TAlternateCall, "call"},
   };
   std::set<int> covered;
   for (const auto& c : cases) {
