@@ -5,6 +5,7 @@
 
 #include "sipcc/dtmf.hpp"
 #include "sipcc/sdp.hpp"
+#include "call_fsm_steps.hpp"
 
 namespace sipcc {
 
@@ -60,6 +61,9 @@ std::string hold_refusal(const call& c, const std::string& dn, bool retrieve) {
     return "DN " + dn + " has no established call " + c.conn_id;
   if (c.holding != hold_step::none || !c.reinvite_from.empty())
     return conn + " has a re-INVITE in progress";
+  auto transfer = transfer_hold_refusal(c);  // transfers
+  if (!transfer.empty())
+    return transfer;
   if (!retrieve && c.held)
     return conn + " is held already";
   if (retrieve && !c.held)
@@ -75,7 +79,8 @@ std::string dtmf_refusal(const call& c, const std::string& dn) {
   return "";
 }
 
-namespace {
+// Shared with call_fsm_transfer.cpp (call_fsm_steps.hpp).
+namespace fsm {
 
 using actions = std::vector<call_action>;
 
@@ -284,7 +289,8 @@ void abandon(call& c, actions& a, call_action::kind agent_command) {
   leg_command(a, agent_command, c.agent_leg);
   fact(a, c.agent_dn, false);
   emit(a, v1::EventAbandoned, c.agent_dn, c.ani);
-  emit(a, v1::EventAbandoned, c.rp, c.ani);
+  if (c.transferred_by.empty())  // transfers: the RP's part ended with its route
+    emit(a, v1::EventAbandoned, c.rp, c.ani);
   end(c, a);
 }
 
@@ -545,9 +551,13 @@ void hold_answer(call& c, actions& a, const call_event& ev) {
   }
 }
 
-}  // namespace
+}  // namespace fsm
 
-std::vector<call_action> call_step(call& c, const call_event& ev, const call_settings& cfg) {
+using namespace fsm;
+
+// Every event but the transfers' (call_step, below).
+static std::vector<call_action> step_call(call& c, const call_event& ev,
+                                          const call_settings& cfg) {
   actions a;
   // Requests on the call as a whole, whatever kind of call it is.
   if (ev.what == call_event::user_data_change) {
@@ -729,6 +739,12 @@ std::vector<call_action> call_step(call& c, const call_event& ev, const call_set
     case call_event::user_data_change:
     case call_event::send_dtmf:
       break;  // handled above
+    case call_event::single_step_transfer:
+    case call_event::initiate_transfer:
+    case call_event::complete_transfer:
+    case call_event::reconnect_call:
+    case call_event::alternate_call:
+      break;  // transfers: handled by transfer_step (call_fsm_transfer.cpp)
     case call_event::hold:
     case call_event::retrieve:
       if (hold_refusal(c, ev.dn, ev.what == call_event::retrieve).empty()) {
@@ -777,6 +793,18 @@ std::vector<call_action> call_step(call& c, const call_event& ev, const call_set
       break;
     }
   }
+  return a;
+}
+
+std::vector<call_action> call_step(call& c, const call_event& ev, const call_settings& cfg) {
+  // transfers: their requests, and the events of a consultation or of the
+  // re-INVITEs a transfer request makes; then everything else.
+  actions a;
+  if (transfer_step(c, ev, a))
+    return a;
+  const transfer_watch watch(c);
+  a = step_call(c, ev, cfg);
+  watch.name_transferrer(c, a);
   return a;
 }
 
