@@ -20,6 +20,9 @@ using leg_atom = caf::atom_constant<caf::atom("leg")>;
 using req_atom = caf::atom_constant<caf::atom("req")>;
 // call -> registry: the call made leg `leg` on edge `edge`.
 using leg_map_atom = caf::atom_constant<caf::atom("legmap")>;
+// transfers: call -> registry: requests on ConnID `alias` (a consultation
+// call's) go to the call with ConnID `conn` (`active`), or no longer.
+using conn_alias_atom = caf::atom_constant<caf::atom("connalias")>;
 
 // To edge `edge`, for leg `leg_id` (schema and leg id set here).
 void publish_leg_command(bus& nats, const std::string& edge, const std::string& leg_id,
