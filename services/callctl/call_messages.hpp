@@ -27,6 +27,9 @@ using conf_atom = caf::atom_constant<caf::atom("conf")>;  // a ConfRequest (with
 using timer_atom = caf::atom_constant<caf::atom("timer")>;
 // call -> registry: the call made leg `leg` on edge `edge`.
 using leg_map_atom = caf::atom_constant<caf::atom("legmap")>;
+// transfers: call -> registry: requests on ConnID `alias` (a consultation
+// call's) go to the call with ConnID `conn` (`active`), or no longer.
+using conn_alias_atom = caf::atom_constant<caf::atom("connalias")>;
 
 // sipcc's o= line toward each leg of one call (sdp.hpp stamp_origin): every
 // SDP a command carries to a leg goes through stamp() first.

@@ -124,6 +124,9 @@ struct call_state_t {
     std::vector<v1::EventType> on;
   };
   pending_reply treatment_reply, hold_reply, record_reply, answer_reply;
+  // transfers: the transfer request (or TReleaseCall of a consultation call)
+  // whose reply is still to come.
+  pending_reply transfer_reply;
   // A conference JOIN or LEAVE, answered when every party moved.
   std::string conf_reply_to;
   v1::ConfRequest conf_req;
@@ -232,7 +235,9 @@ void carry_out(call_actor* self, const std::vector<call_action>& actions) {
         inv->set_owner(s.sh->owner);
         inv->set_conn_id(c.conn_id);
         inv->set_target_uri(a.uri);
-        inv->set_from_uri("sip:" + (c.ani.empty() ? std::string("anonymous") : c.ani) + "@" +
+        // A consultation call comes from the transferring agent DN (a.caller).
+        const std::string& from = a.caller.empty() ? c.ani : a.caller;
+        inv->set_from_uri("sip:" + (from.empty() ? std::string("anonymous") : from) + "@" +
                           s.sh->cfg->sip_bind.str());
         inv->set_sdp(a.sdp);
         inv->set_ack_later(a.ack_later);
@@ -282,14 +287,17 @@ void carry_out(call_actor* self, const std::vector<call_action>& actions) {
         break;
       }
       case call_action::emit: {
-        auto ev = call_tevent(a.event, a.dn, a.other_dn, c.conn_id);
+        auto ev = call_tevent(a.event, a.dn, a.other_dn, a.conn_id.empty() ? c.conn_id : a.conn_id);
+        ev.set_third_party_dn(a.third_party_dn);      // transfers
+        ev.set_transfer_conn_id(a.transfer_conn_id);
+        ev.set_previous_conn_id(a.previous_conn_id);
         ev.set_call_id(s.customer_call_id);
         ev.set_ani(c.ani);
         ev.set_dnis(c.dnis);
         *ev.mutable_user_data() = c.user_data;
         if (a.event == v1::EventError) {
-          // The far end refused a hold or retrieve offer, or a TAnswerCall
-          // did not get its answer.
+          // The far end refused a hold, retrieve or transfer offer, or a
+          // TAnswerCall did not get its answer.
           ev.set_error_code(v1::ERR_INVALID_STATE);
           ev.set_error_message(a.text);
         } else if (!a.text.empty()) {
@@ -306,8 +314,12 @@ void carry_out(call_actor* self, const std::vector<call_action>& actions) {
           }
         }
         publish_call_event(*s.sh->nats, ev);
-        for (auto* r : {&s.treatment_reply, &s.hold_reply, &s.record_reply, &s.answer_reply}) {
-          if (r->to.empty() || std::find(r->on.begin(), r->on.end(), a.event) == r->on.end())
+        for (auto* r : {&s.treatment_reply, &s.hold_reply, &s.record_reply, &s.answer_reply,
+                        &s.transfer_reply}) {
+          // The reply is the request's event on its own ThisDN (a transfer
+          // gives events to two DNs).
+          if (r->to.empty() || std::find(r->on.begin(), r->on.end(), a.event) == r->on.end() ||
+              r->req.this_dn() != a.dn)
             continue;
           ev.set_reference_id(r->req.reference_id());
           s.sh->nats->publish(r->to, ev);
@@ -316,7 +328,11 @@ void carry_out(call_actor* self, const std::vector<call_action>& actions) {
         break;
       }
       case call_action::call_fact:
-        publish_call_fact(*s.sh->nats, a.dn, c.conn_id, a.active, a.answered);
+        publish_call_fact(*s.sh->nats, a.dn, a.conn_id.empty() ? c.conn_id : a.conn_id, a.active,
+                          a.answered);
+        break;
+      case call_action::conn_alias:  // transfers
+        self->send(s.registry, conn_alias_atom::value, a.conn_id, c.conn_id, a.active);
         break;
       case call_action::arm_timer:
         self->delayed_send(self, std::chrono::milliseconds(a.ms), timer_atom::value, c.timer_gen);
@@ -358,9 +374,10 @@ void carry_out(call_actor* self, const std::vector<call_action>& actions) {
         break;
       }
       case call_action::end:
-        // A request the end overtook (a hold or retrieve, a TAnswerCall; the
-        // FSM answers a treatment itself) still gets an answer.
-        for (auto* r : {&s.treatment_reply, &s.hold_reply, &s.record_reply, &s.answer_reply})
+        // A request the end overtook (a hold or retrieve, a TAnswerCall, a
+        // transfer; the FSM answers a treatment itself) still gets an answer.
+        for (auto* r : {&s.treatment_reply, &s.hold_reply, &s.record_reply, &s.answer_reply,
+                        &s.transfer_reply})
           if (!r->to.empty())
             s.sh->nats->publish(r->to, make_error(r->req, v1::ERR_INVALID_STATE,
                                                   "ConnID " + c.conn_id + " ended first",
@@ -522,6 +539,68 @@ void answer_call(call_actor* self, const v1::TRequest& req, const std::string& r
   step(self, ev);
 }
 
+// transfers: TSingleStepTransfer, TInitiateTransfer, TCompleteTransfer,
+// TReconnectCall, TAlternateCall, and TReleaseCall while a consultation call
+// is up (on either ConnID); false for every other request. Every check comes
+// before any SIP; the reply is the request's event on ThisDN.
+// Each transfer request: its event for the machine, and the events on
+// ThisDN that reply to it (EventError when a re-INVITE it waits for is refused).
+struct transfer_request_kind {
+  v1::RequestType type;
+  call_event::kind what;
+  std::vector<v1::EventType> reply_on;
+};
+const transfer_request_kind kTransferRequests[] = {
+    {v1::TSingleStepTransfer, call_event::single_step_transfer, {v1::EventReleased}},
+    {v1::TInitiateTransfer, call_event::initiate_transfer, {v1::EventDialing, v1::EventError}},
+    {v1::TCompleteTransfer, call_event::complete_transfer, {v1::EventReleased, v1::EventError}},
+    {v1::TReconnectCall, call_event::reconnect_call, {v1::EventReleased}},
+    {v1::TAlternateCall, call_event::alternate_call, {v1::EventRetrieved, v1::EventError}},
+    // While a consultation call is up, on either ConnID.
+    {v1::TReleaseCall, call_event::release, {v1::EventReleased}},
+};
+
+bool transfer_request(call_actor* self, const v1::TRequest& req, const std::string& reply_to) {
+  auto& s = self->state;
+  auto kind = std::find_if(std::begin(kTransferRequests), std::end(kTransferRequests),
+                           [&](const transfer_request_kind& k) { return k.type == req.type(); });
+  if (kind == std::end(kTransferRequests) ||
+      (req.type() == v1::TReleaseCall && s.c.consult == consult_state::none))
+    return false;
+  std::optional<call_event> ev(kind->what);
+  const auto& reply_on = kind->reply_on;
+  auto refuse = [&](v1::ErrorCode code, const std::string& text) {
+    process_counters().add(counter_id::tlib_errors, v1::ErrorCode_Name(code));
+    if (!reply_to.empty())
+      s.sh->nats->publish(reply_to, make_error(req, code, text, now_us()));
+    return true;
+  };
+  ev->dn = req.this_dn();
+  ev->conn_id = req.conn_id();
+  ev->transfer_conn_id = req.transfer_conn_id();
+  // The state first (a request that makes no sense says so whatever its
+  // OtherDN), then OtherDN as TRouteCall checks it.
+  auto refusal = transfer_refusal(s.c, *ev);
+  if (!refusal.empty())
+    return refuse(v1::ERR_INVALID_STATE, refusal);
+  if (ev->what == call_event::single_step_transfer || ev->what == call_event::initiate_transfer) {
+    const auto& other = req.other_dn();
+    if (other.empty())
+      return refuse(v1::ERR_BAD_REQUEST,
+                    v1::RequestType_Name(req.type()) + " needs an OtherDN");
+    if (other == req.this_dn())
+      return refuse(v1::ERR_BAD_REQUEST, "OtherDN is ThisDN " + other);
+    ev->target = target_for(s, other, &req.extensions());
+    if (ev->target.contact_uri.empty() && s.sh->cfg->find_dn(other))
+      return refuse(v1::ERR_INVALID_STATE, "OtherDN " + other + " has no registered phone");
+    if (ev->target.contact_uri.empty())
+      return refuse(v1::ERR_UNKNOWN_DN, "OtherDN " + other + " is not configured");
+  }
+  s.transfer_reply = {reply_to, req, reply_on};
+  step(self, *ev);
+  return true;
+}
+
 caf::behavior call_behavior(call_actor* self, shared* sh, caf::actor registry,
                             std::string conn_id,
                             v1::LegEvent incoming) {
@@ -624,6 +703,8 @@ caf::behavior call_behavior(call_actor* self, shared* sh, caf::actor registry,
           if (!reply_to.empty())
             s.sh->nats->publish(reply_to, ev);
         };
+        if (transfer_request(self, req, reply_to))
+          return;
         if (req.type() == v1::TRouteCall) {
           if (!can_route(s.c))
             return reply(make_error(req, v1::ERR_INVALID_STATE,
@@ -765,6 +846,8 @@ struct registry_state {
   // DNs whose state (presence) lists a sipcc call (a routed one, say).
   std::unordered_map<std::string, std::string> made_calls;
   std::unordered_set<std::string> dns_with_calls;
+  // transfers: a consultation call's ConnID -> the ConnID of the call that has it.
+  std::unordered_map<std::string, std::string> conn_aliases;
   static inline const char* name = "callctl-registry";
 };
 
@@ -948,6 +1031,8 @@ caf::behavior registry_behavior(registry_actor* self, shared* sh) {
           l = l->second.conn_id == conn ? s.legs.erase(l) : std::next(l);
         for (auto m = s.made_calls.begin(); m != s.made_calls.end();)
           m = m->second == conn ? s.made_calls.erase(m) : std::next(m);
+        for (auto al = s.conn_aliases.begin(); al != s.conn_aliases.end();)
+          al = al->second == conn ? s.conn_aliases.erase(al) : std::next(al);
       } else {
         ++it;
       }
@@ -1003,7 +1088,12 @@ caf::behavior registry_behavior(registry_actor* self, shared* sh) {
               req.set_this_dn(subject.substr(subject.rfind('.') + 1));
             if (req.type() == v1::TMakeCall)
               return start_make_call(self, req, reply);
-            auto c = s.calls.find(req.conn_id());
+            // transfers: the consultation call gets its ConnID here, unique
+            // like every other; a consultation ConnID reaches its call.
+            if (req.type() == v1::TInitiateTransfer)
+              req.set_transfer_conn_id(s.ids->next());
+            auto alias = s.conn_aliases.find(req.conn_id());
+            auto c = s.calls.find(alias == s.conn_aliases.end() ? req.conn_id() : alias->second);
             if (c == s.calls.end())
               return reply_error(self, reply, req, v1::ERR_INVALID_STATE,
                                  "no call with ConnID '" + req.conn_id() + "'");
@@ -1093,6 +1183,12 @@ caf::behavior registry_behavior(registry_actor* self, shared* sh) {
       },
       [=](leg_map_atom, const std::string& leg, const std::string& conn,
           const std::string& edge) { self->state.legs[leg] = {conn, edge, 0}; },
+      [=](conn_alias_atom, const std::string& alias, const std::string& conn, bool active) {
+        if (active)
+          self->state.conn_aliases[alias] = conn;
+        else
+          self->state.conn_aliases.erase(alias);
+      },
   };
 }
 

@@ -123,6 +123,17 @@ std::string origin_and_direction(const std::string& sdp) {
   return out;
 }
 
+std::string next_origin_of(const std::string& sdp) {
+  auto start = sdp.find("o=");
+  if (start == std::string::npos)
+    return "";
+  auto o = sdp.substr(start, sdp.find_first_of("\r\n", start) - start);
+  // o=<user> <session> <version> <nettype> <addrtype> <address>
+  auto v0 = o.find(' ', o.find(' ') + 1) + 1;
+  auto v1 = o.find(' ', v0);
+  return o.substr(0, v0) + std::to_string(std::stoull(o.substr(v0, v1 - v0)) + 1) + o.substr(v1);
+}
+
 std::string customer_calls(sipcc_system& sys, std::unique_ptr<sipp_run>& customer,
                            const std::string& scenario, const std::string& pause_ms,
                            const std::string& rp, std::chrono::milliseconds deadline) {

@@ -68,6 +68,9 @@ std::string origin_and_direction(const std::string& sdp);
 // `sdp` with its o= line replaced by `origin`: the body another party made,
 // as sipcc sends it on in the session it keeps with a leg.
 std::string with_origin(std::string sdp, const std::string& origin);
+// The o= line of `sdp` with its version one up: what sipcc's next, changed
+// body to that party carries.
+std::string next_origin_of(const std::string& sdp);
 
 // A customer calls Routing Point `rp`: SIPp runs `scenario` as Asterisk's
 // trunk (-d `pause_ms`) against the edge, into `customer`. Returns the ConnID

@@ -121,6 +121,8 @@ TEST(BusSchema, RequestFamily) {
       {v1::TSendDTMF, "call"},           {v1::TUpdateUserData, "call"},
       {v1::TDeleteUserData, "call"},     {v1::TStartRecording, "call"},
       {v1::TStopRecording, "call"},
+      // transfers
+      {v1::TReconnectCall, "call"},       {v1::TAlternateCall, "call"},
   };
   std::set<int> covered;
   for (const auto& c : cases) {

@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include "sipcc/remote_answer.hpp"
+#include "call_fsm_table.hpp"
 
 #include "kvlist.hpp"
 
@@ -13,7 +14,8 @@
 #include <vector>
 
 namespace sipcc {
-namespace {
+// Shared with call_fsm_transfer_test.cpp (call_fsm_table.hpp).
+namespace fsm_table {
 
 const std::string kConn = "CONN";  // agent legs are CONN-1, CONN-2, ...
 const std::string kAni = "555";
@@ -228,7 +230,9 @@ std::string describe(const call_action& a, const call& c) {
              (a.mailbox.empty() && a.other_dn.empty()
                   ? ""
                   : "{" + a.mailbox + (a.listen ? " listen" : "<" + a.other_dn) + "}") +
-             (a.ack_later ? "(ack later)" : "");
+             (a.ack_later ? "(ack later)" : "") +
+             // transfers: "{from DN}" a consultation call's From
+             (a.caller.empty() ? "" : "{from " + a.caller + "}");
     case call_action::invite_media: return "media:" + a.leg + ">" + a.uri + "[" + a.sdp + "]";
     case call_action::ack_leg: return "ack:" + a.leg + (a.sdp.empty() ? "" : "[" + a.sdp + "]");
     case call_action::cancel_leg: return "cancel:" + a.leg;
@@ -241,7 +245,13 @@ std::string describe(const call_action& a, const call& c) {
       std::string ud;
       for (const auto& kv : c.user_data.pairs())
         ud += (ud.empty() ? "{" : ",") + kv.key() + "=" + kv.str();
+      // transfers: "~conn=C2" (an event on another ConnID), "~third=DN",
+      // "~transfer=ConnID", "~previous=ConnID".
       return v1::EventType_Name(a.event) + "@" + a.dn + "/" + a.other_dn +
+             (a.conn_id.empty() ? "" : "~conn=" + a.conn_id) +
+             (a.third_party_dn.empty() ? "" : "~third=" + a.third_party_dn) +
+             (a.transfer_conn_id.empty() ? "" : "~transfer=" + a.transfer_conn_id) +
+             (a.previous_conn_id.empty() ? "" : "~previous=" + a.previous_conn_id) +
              (a.text.empty() ? "" : "(" + a.text + ")") +
              (a.collects || a.event == v1::EventDTMFSent ? "[digits=" + a.digits + "]" : "") +
              (ud.empty() ? "" : ud + "}");
@@ -249,7 +259,8 @@ std::string describe(const call_action& a, const call& c) {
     case call_action::info_leg: return "info:" + a.leg + "[" + a.content_type + ":" + a.body + "]";
     // "-*": the call ended after the agent had answered it.
     case call_action::call_fact:
-      return "fact:" + a.dn + (a.active ? "+" : "-") + (a.answered ? "*" : "");
+      return "fact:" + a.dn + (a.active ? "+" : "-") + (a.answered ? "*" : "") +
+             (a.conn_id.empty() ? "" : "~" + a.conn_id);
     case call_action::arm_timer:
       return "timer:" + std::to_string(a.ms) + "#" + std::to_string(c.timer_gen);
     case call_action::agent_no_answer: return "no_answer:" + a.dn + "=" + a.text;
@@ -262,6 +273,8 @@ std::string describe(const call_action& a, const call& c) {
     case call_action::conf_result: return "conf:" + (a.text.empty() ? "ok" : "(" + a.text + ")");
     case call_action::end: return "end";
     case call_action::talk_leg: return "talk:" + a.leg;
+    // transfers: "alias:C2+" requests on C2 reach the call, "-" no longer.
+    case call_action::conn_alias: return "alias:" + a.conn_id + (a.active ? "+" : "-");
   }
   return "?";
 }
@@ -272,24 +285,6 @@ std::string describe(const std::vector<call_action>& actions, const call& c) {
     out += (out.empty() ? "" : " ") + describe(a, c);
   return out;
 }
-
-constexpr auto routing = call_state::routing;
-constexpr auto alerting = call_state::alerting;
-constexpr auto connecting = call_state::connecting;
-constexpr auto established = call_state::established;
-constexpr auto ended = call_state::ended;
-
-struct call_step_case {
-  call_event ev;
-  std::string actions;
-  call_state state;
-};
-
-struct call_scenario {
-  std::string name;
-  call_settings cfg;
-  std::vector<call_step_case> steps;
-};
 
 const call_settings kDefault{30, target("1009", 15), true, "ms"};
 const call_settings kNoDefaultDn{30, {}, true, "ms"};
@@ -337,6 +332,28 @@ call_scenario treated(std::string name, std::vector<call_step_case> steps,
   sc.steps.insert(sc.steps.end(), steps.begin(), steps.end());
   return sc;
 }
+
+void run_scenario(const call_scenario& sc) {
+  SCOPED_TRACE(sc.name);
+  // As the actor does: ConnID and the customer's leg are known before the incoming event.
+  call c;
+  c.conn_id = kConn;
+  c.customer_leg = "cust";
+  for (size_t i = 0; i < sc.steps.size(); ++i) {
+    const auto& st = sc.steps[i];
+    SCOPED_TRACE("step " + std::to_string(i + 1));
+    EXPECT_EQ(describe(call_step(c, st.ev, sc.cfg), c), st.actions);
+    EXPECT_STREQ(to_string(c.state), to_string(st.state));
+    // The actor's EventError for TRouteCall must agree with the machine.
+    EXPECT_EQ(can_route(c), st.state == routing && c.mixing == mix_op::none);
+  }
+}
+
+}  // namespace fsm_table
+
+namespace {
+
+using namespace fsm_table;
 
 std::vector<call_scenario> call_scenarios() {
   return {
@@ -1141,21 +1158,8 @@ std::vector<call_scenario> answer_scenarios() {
 }
 
 void run(const std::vector<call_scenario>& scenarios) {
-  for (const auto& sc : scenarios) {
-    SCOPED_TRACE(sc.name);
-    // As the actor does: ConnID and the customer's leg are known before the incoming event.
-    call c;
-    c.conn_id = kConn;
-    c.customer_leg = "cust";
-    for (size_t i = 0; i < sc.steps.size(); ++i) {
-      const auto& st = sc.steps[i];
-      SCOPED_TRACE("step " + std::to_string(i + 1));
-      EXPECT_EQ(describe(call_step(c, st.ev, sc.cfg), c), st.actions);
-      EXPECT_STREQ(to_string(c.state), to_string(st.state));
-      // The actor's EventError for TRouteCall must agree with the machine.
-      EXPECT_EQ(can_route(c), st.state == routing && c.mixing == mix_op::none);
-    }
-  }
+  for (const auto& sc : scenarios)
+    run_scenario(sc);
 }
 
 TEST(CallFsm, Scenarios) { run(call_scenarios()); }

@@ -139,6 +139,7 @@
 // So do agent legs: an event for any leg but the current one is ignored.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <map>
 #include <optional>
@@ -191,6 +192,101 @@ struct route_target {
   bool record = false;
 };
 
+// transfers (call_fsm_transfer.cpp)
+// Transfers of an [established] routed call by its agent DN (A). sipcc is a
+// B2BUA: A's phone keeps its one dialog with sipcc, which re-points its media
+// with re-INVITEs, so the phone needs no second line. The customer is no DN:
+// it gets no events.
+//
+// TSingleStepTransfer(A, ConnID, OtherDN B): BYE A, EventReleased(A,
+//   ThirdPartyDN B), fact A off; then B is routed to as after a treatment
+//   (flow I: INVITE without SDP, its 2xx offer re-INVITEs the customer, the
+//   answer goes in B's ACK), without EventRouteUsed: [alerting] ->
+//   [connecting] -> [established] with B as the agent DN, its EventRinging /
+//   EventEstablished (and EventReleased / EventAbandoned if it fails) naming
+//   A as ThirdPartyDN. EventPartyChanged would go to the other DN parties:
+//   there are none (the customer is no DN). B failing, not answering or
+//   rejecting is what it is for any route: the call is recalled to the
+//   Routing Point (EventRouteRequest) or overflows by B's no-answer policy;
+//   the RP gets no EventAbandoned for a caller leaving while B rings (the
+//   RP's part ended with its route).
+//
+// TInitiateTransfer(A, C1, OtherDN B) -> consult:
+//  [holding]  the customer is held as THoldCall does (customer a=sendonly,
+//             then A a=inactive; a refusal takes the customer back):
+//             EventHeld(A, C1); refused: EventError, no consultation.
+//             (A call held already skips this.)
+//  [dialing]  consultation ConnID C2 (the request's TransferConnID, filled
+//             by callctl) joins the call; fact A and B on for C2; B INVITEd
+//             without SDP, From A; EventDialing(A, C2, OtherDN B,
+//             TransferConnID C1); 18x: EventRinging(B, C2, OtherDN A);
+//             B >= 300: EventReleased(A, C2) (and B if it rang), C1 stays held
+//  [joining]  B's 2xx offer re-INVITEs A; A's answer goes in B's ACK ->
+//             EventEstablished on B and A (C2); A refusing: B is ACKed with
+//             an answer rejecting its streams and BYEd, C2 released
+//  [talking]  A <-> B, the customer held
+//   TCompleteTransfer (C1 or C2): the customer is offered B's media
+//     (sendrecv); on its 2xx: BYE A, EventReleased(A, C2), EventReleased(A,
+//     C1), EventPartyChanged(B, ConnID C1, PreviousConnID C2, OtherDN the
+//     customer, ThirdPartyDN A), facts moved; B is the agent DN of C1 from
+//     now on and is re-INVITEd with the customer's answer (refused: the call
+//     cannot be joined and is released). The customer refusing: EventError,
+//     nothing changed.
+//   TReconnectCall: BYE B (CANCEL while [dialing]), EventReleased(A, C2)
+//     (and B), then the customer and A are taken back (both sendrecv):
+//     EventRetrieved(A, C1).
+//   TAlternateCall: [talking] -> [alternated]: B held (sendonly), the
+//     customer retrieved, A given the customer's media: EventHeld(A, C2),
+//     EventRetrieved(A, C1); and back: EventHeld(A, C1), EventRetrieved(A, C2).
+//     A refused move takes the done ones back, then EventError.
+//   TReleaseCall on C2 (from A or B): as TReconnectCall without the retrieve.
+//   B hangs up: C2 released on both DNs; C1 stays as it is (held: the
+//     desktop retrieves it). The customer or A hangs up: both calls end
+//     (C2 with EventReleased on A and B, C1 with EventReleased on A): a
+//     consultation is about the customer, and A has one phone dialog.
+// Every re-INVITE is one at a time: a re-INVITE from any leg meanwhile, or
+// while a consultation is up, gets 491; THoldCall / TRetrieveCall are
+// refused (TAlternateCall and TReconnectCall move between the calls).
+// Offers derive from the last SDP each party sent (hold_offer: its o=
+// version one up, the direction set). Events on C2 carry the call's user data.
+// The parties whose media a transfer moves: the customer, the agent (the DN
+// that has the call) and the DN a consultation call reached.
+enum class party { customer, agent, consult };
+
+// Where TInitiateTransfer's consultation call is.
+enum class consult_state {
+  none,
+  holding,     // the customer is being held (a move plan), then the consultation is dialled
+  dialing,     // the consultation leg rings: INVITEd without SDP (flow I)
+  joining,     // it answered with an offer; the agent's phone is re-INVITEd with it
+  talking,     // the agent talks to the consulted DN, the customer is held
+  alternated,  // after TAlternateCall: the agent talks to the customer, the consulted DN is held
+};
+
+// What a party's leg was last offered: the media of party `from`, in direction `dir`.
+struct media_view {
+  party from = party::agent;
+  std::string dir = "sendrecv";
+};
+
+// One re-INVITE of a move plan: party `to` is offered `view`; `before` is
+// what it had, for taking the move back when a later one is refused.
+struct media_move {
+  party to = party::customer;
+  media_view view, before;
+};
+
+// What a plan of moves carries out, which says what its end and failure do.
+enum class plan_goal {
+  none,          // nothing: the request it served is over (the consulted DN left)
+  consult_hold,  // TInitiateTransfer: hold the customer, then dial
+  join_consult,  // the consulted DN answered: the agent's phone gets its offer
+  alternate,     // TAlternateCall
+  complete,      // TCompleteTransfer: the customer gets the consulted DN's media
+  join_target,   // ... then the consulted DN, now the agent, the customer's
+  retrieve,      // TReconnectCall: the customer and the agent back together
+};
+
 struct call {
   call_state state = call_state::routing;
   // conn_id is set by the actor before the incoming event; it may also fill
@@ -229,7 +325,6 @@ struct call {
   std::string hold_error;     // undo: why, for the EventError at its end
   v1::KVList user_data;
   // Conferences, recording and a treatment after the first (see mix_op).
-  std::string sdp_from_customer, sdp_from_agent;  // the last SDP each party sent
   std::string conf_id;           // the conference the parties' media goes through; empty: none
   bool recording = false;        // ... and it is this call's recording
   std::string record_file;       // <ConnID>-<n>.wav
@@ -246,7 +341,36 @@ struct call {
   // A TAnswerCall was accepted for the current agent leg: the call's
   // EventEstablished answers it, or an EventError if the leg goes first.
   bool answering = false;
+  // transfers
+  // TSingleStepTransfer: the DN that transferred the call to agent_dn, while
+  // it rings and connects there (the ThirdPartyDN of those events).
+  std::string transferred_by;
+  // TInitiateTransfer: the consultation call (ConnID consult_conn_id) from
+  // agent_dn to consult_dn (reached at consult_uri) on leg consult_leg.
+  consult_state consult = consult_state::none;
+  std::string consult_conn_id, consult_dn, consult_uri, consult_leg;
+  bool consult_rang = false;      // EventRinging went to consult_dn
+  bool consult_answered = false;  // it reached talking (the consulted DN took the call)
+  // The last SDP each party sent sipcc (indexed by party), which the offers
+  // moving media derive from, and what each party's leg was last offered.
+  std::array<std::string, 3> sdp_from;
+  std::array<media_view, 3> views;
+  // The re-INVITEs a transfer request is carrying out, one at a time:
+  // moves[move_at] is out; `undoing`: one was refused (plan_error says
+  // why) and moves[move_at - 1], ... are being taken back.
+  std::vector<media_move> moves;
+  size_t move_at = 0;
+  bool undoing = false;
+  plan_goal goal = plan_goal::none;
+  std::string plan_error;
+  std::string offered;  // the SDP of the move that is out
 };
+
+// The last SDP party `p` sent sipcc (call::sdp_from).
+inline std::string& sdp_from(call& c, party p) { return c.sdp_from[static_cast<size_t>(p)]; }
+inline const std::string& sdp_from(const call& c, party p) {
+  return c.sdp_from[static_cast<size_t>(p)];
+}
 
 struct call_event {
   enum kind {
@@ -290,6 +414,12 @@ struct call_event {
     // sent NOTIFY Event: talk, else it answers by itself (answer-after).
     answer,
     talk_failed,         // the phone on agent leg `leg` refused the talk NOTIFY with `status`
+    // transfers: requests from `dn` on ConnID `conn_id` (transfer_refusal empty)
+    single_step_transfer,  // TSingleStepTransfer to `target`
+    initiate_transfer,     // TInitiateTransfer to `target`; `transfer_conn_id`: the new ConnID
+    complete_transfer,     // TCompleteTransfer
+    reconnect_call,        // TReconnectCall
+    alternate_call,        // TAlternateCall
   } what;
   call_event(kind k) : what(k) {}
   std::string leg;
@@ -310,6 +440,10 @@ struct call_event {
   std::string digits;        // send_dtmf
   std::string conf_id;       // conf_join
   bool talk = false;         // answer
+  // transfers: the ConnID a request names (release included: the
+  // consultation call's is its own), and its TransferConnID.
+  std::string conn_id;
+  std::string transfer_conn_id;
 };
 
 struct call_action {
@@ -338,6 +472,8 @@ struct call_action {
     conf_result,        // conf_join / conf_leave done: `text` empty, or why not
     end,                // the call is over: the actor stops after these actions
     talk_leg,           // send NOTIFY Event: talk on leg `leg` (TAnswerCall)
+    // transfers
+    conn_alias,         // requests on ConnID `conn_id` reach this call (`active`) or no longer
   } what;
   std::string leg;
   std::string uri;
@@ -360,6 +496,12 @@ struct call_action {
   std::string digits;
   std::string content_type;  // info_leg
   std::string body;          // info_leg
+  // transfers
+  std::string conn_id;           // emit, call_fact, conn_alias: a ConnID not the call's own
+  std::string third_party_dn;    // emit: ThirdPartyDN
+  std::string transfer_conn_id;  // emit: TransferConnID
+  std::string previous_conn_id;  // emit: PreviousConnID
+  std::string caller;            // invite_agent: the From user when not the customer
 };
 
 struct call_settings {
@@ -408,6 +550,14 @@ std::string mix_refusal(const call& c, call_event::kind what, const std::string&
 // Whether leg `leg` is one of the call's media-server legs (a treatment's,
 // a conference's, or one being set up).
 bool is_media_leg(const call& c, const std::string& leg);
+// transfers
+// Why transfer request `ev` (single_step_transfer, initiate_transfer,
+// complete_transfer, reconnect_call, alternate_call, or a release naming the
+// consultation ConnID) cannot be carried out now (empty: it can); the actor
+// answers EventError (ERR_INVALID_STATE) with it. OtherDN is the actor's to
+// check after it (given, not ThisDN, configured, reachable); a request whose
+// target is unusable gives no actions.
+std::string transfer_refusal(const call& c, const call_event& ev);
 
 // No-answer settings by precedence: call Extensions (NO_ANSWER_TIMEOUT,
 // NO_ANSWER_OVERFLOW, NO_ANSWER_ACTION) > Agent Login options > DN options >

@@ -8,6 +8,7 @@
 #include "sipcc/remote_answer.hpp"
 #include "sipcc/sdp.hpp"
 #include "sipcc/user_data.hpp"
+#include "call_fsm_steps.hpp"
 
 namespace sipcc {
 
@@ -77,6 +78,9 @@ std::string hold_refusal(const call& c, const std::string& dn, bool retrieve) {
     return conn + " has a re-INVITE in progress";
   if (c.mixing != mix_op::none || !c.conf_id.empty())
     return conn + " is in a conference or recorded";
+  auto transfer = transfer_hold_refusal(c);  // transfers
+  if (!transfer.empty())
+    return transfer;
   if (!retrieve && c.held)
     return conn + " is held already";
   if (retrieve && !c.held)
@@ -100,6 +104,8 @@ std::string mix_refusal(const call& c, call_event::kind what, const std::string&
   if (c.mixing != mix_op::none || c.media == media_state::starting ||
       c.holding != hold_step::none || !c.reinvite_from.empty())
     return conn + " has a re-INVITE in progress";
+  if (c.consult != consult_state::none || !c.moves.empty())
+    return conn + " has a transfer under way";
   if (joining && !c.conf_id.empty())
     return conn + (c.recording ? " is being recorded already" : " is in conference " + c.conf_id);
   if (!joining && c.conf_id.empty())
@@ -109,8 +115,8 @@ std::string mix_refusal(const call& c, call_event::kind what, const std::string&
                                : " is in conference " + c.conf_id + ", not being recorded");
   if (joining && c.held)
     return conn + " is held";
-  if (joining && (c.sdp_from_customer.empty() ||
-                  (c.state == call_state::established && c.sdp_from_agent.empty())))
+  if (joining && (sdp_from(c, party::customer).empty() ||
+                  (c.state == call_state::established && sdp_from(c, party::agent).empty())))
     return conn + ": no SDP from its parties to give the media server";
   return "";
 }
@@ -121,7 +127,8 @@ std::string dtmf_refusal(const call& c, const std::string& dn) {
   return "";
 }
 
-namespace {
+// Shared with call_fsm_transfer.cpp (call_fsm_steps.hpp).
+namespace fsm {
 
 using actions = std::vector<call_action>;
 
@@ -331,7 +338,8 @@ void abandon(call& c, actions& a, call_action::kind agent_command) {
   leg_command(a, agent_command, c.agent_leg);
   fact(a, c.agent_dn, false);
   emit(a, v1::EventAbandoned, c.agent_dn, c.ani);
-  emit(a, v1::EventAbandoned, c.rp, c.ani);
+  if (c.transferred_by.empty())  // transfers: the RP's part ended with its route
+    emit(a, v1::EventAbandoned, c.rp, c.ani);
   end(c, a);
 }
 
@@ -636,7 +644,7 @@ void mix_invite(call& c, actions& a, bool agent) {
   call_action x = act(call_action::invite_media);
   x.leg = c.mix_leg;
   x.uri = c.mix_uri;
-  x.sdp = agent ? c.sdp_from_agent : c.sdp_from_customer;
+  x.sdp = agent ? sdp_from(c, party::agent) : sdp_from(c, party::customer);
   a.push_back(std::move(x));
 }
 
@@ -695,7 +703,7 @@ void leave_next(call& c, actions& a) {
       continue;
     }
     c.mix_agent = agent;
-    const auto& sdp = agent ? c.sdp_from_customer : c.sdp_from_agent;
+    const auto& sdp = agent ? sdp_from(c, party::customer) : sdp_from(c, party::agent);
     leg_command(a, call_action::reinvite_leg, party_leg(c, agent), sdp);
     sent_sdp(c, party_leg(c, agent), sdp);
     return;
@@ -877,9 +885,13 @@ void established(call& c, actions& a, const call_settings& cfg) {
     start_recording(c, a, cfg);
 }
 
-}  // namespace
+}  // namespace fsm
 
-std::vector<call_action> call_step(call& c, const call_event& ev, const call_settings& cfg) {
+using namespace fsm;
+
+// Every event but the transfers' (call_step, below).
+static std::vector<call_action> step_call(call& c, const call_event& ev,
+                                          const call_settings& cfg) {
   actions a;
   // Requests on the call as a whole, whatever kind of call it is.
   if (ev.what == call_event::user_data_change) {
@@ -914,9 +926,9 @@ std::vector<call_action> call_step(call& c, const call_event& ev, const call_set
                                  ev.what == call_event::agent_answered;
     if (ev.what == call_event::incoming || ev.what == call_event::incoming_direct ||
         (offer_or_answer && ev.leg == c.customer_leg))
-      c.sdp_from_customer = ev.sdp;
+      sdp_from(c, party::customer) = ev.sdp;
     else if (offer_or_answer && ev.leg == c.agent_leg)
-      c.sdp_from_agent = ev.sdp;
+      sdp_from(c, party::agent) = ev.sdp;
   }
   if (answer_step(c, ev, a))
     return a;
@@ -1058,7 +1070,7 @@ std::vector<call_action> call_step(call& c, const call_event& ev, const call_set
       }
       c.reinvite_from = ev.leg;
       c.reinvite_update = ev.update;
-      (ev.leg == c.customer_leg ? c.sdp_from_customer : c.sdp_from_agent) = ev.sdp;
+      (ev.leg == c.customer_leg ? sdp_from(c, party::customer) : sdp_from(c, party::agent)) = ev.sdp;
       call_action x = act(call_action::reinvite_leg);
       x.leg = ev.leg == c.customer_leg ? c.agent_leg : c.customer_leg;
       x.sdp = ev.sdp;
@@ -1083,6 +1095,12 @@ std::vector<call_action> call_step(call& c, const call_event& ev, const call_set
     case call_event::record_start:
     case call_event::record_stop:
       break;  // handled by mix_step
+    case call_event::single_step_transfer:
+    case call_event::initiate_transfer:
+    case call_event::complete_transfer:
+    case call_event::reconnect_call:
+    case call_event::alternate_call:
+      break;  // transfers: handled by transfer_step (call_fsm_transfer.cpp)
     case call_event::hold:
     case call_event::retrieve:
       if (hold_refusal(c, ev.dn, ev.what == call_event::retrieve).empty()) {
@@ -1131,6 +1149,18 @@ std::vector<call_action> call_step(call& c, const call_event& ev, const call_set
       break;
     }
   }
+  return a;
+}
+
+std::vector<call_action> call_step(call& c, const call_event& ev, const call_settings& cfg) {
+  // transfers: their requests, and the events of a consultation or of the
+  // re-INVITEs a transfer request makes; then everything else.
+  actions a;
+  if (transfer_step(c, ev, a))
+    return a;
+  const transfer_watch watch(c);
+  a = step_call(c, ev, cfg);
+  watch.name_transferrer(c, a);
   return a;
 }
 

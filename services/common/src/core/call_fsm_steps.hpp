@@ -1,0 +1,56 @@
+// What call_fsm.cpp and call_fsm_transfer.cpp share: the action helpers of
+// the routed call's machine, and the transfer steps call_step hands events to.
+// Internal to sipcc_core.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "sipcc/call_fsm.hpp"
+
+namespace sipcc {
+
+namespace fsm {
+
+using actions = std::vector<call_action>;
+
+call_action act(call_action::kind k);
+// EventX for `dn` (other_dn as T-Library sets it; `reason`, when set, the
+// Reason, or for EventError the message).
+void emit(actions& a, v1::EventType event, const std::string& dn, const std::string& other_dn,
+          const std::string& reason);
+void fact(actions& a, const std::string& dn, bool active, bool answered);
+void leg_command(actions& a, call_action::kind k, const std::string& leg, const std::string& sdp);
+void respond_leg(actions& a, const std::string& leg, bool update, uint32_t status,
+                 const std::string& sdp);
+// The next outbound leg's name, <ConnID>-<n>.
+std::string next_leg(call& c);
+// Routes the call to `t` (INVITE, fact, no-answer timer); flow I when the
+// customer is answered.
+void route_to(call& c, actions& a, const route_target& t, bool route_used);
+void end(call& c, actions& a);
+
+}  // namespace fsm
+
+// transfers (call_fsm_transfer.cpp)
+// Carries out a transfer request, or an event while a consultation or a
+// transfer's re-INVITEs are under way; false for every other event.
+bool transfer_step(call& c, const call_event& ev, fsm::actions& a);
+
+// Why THoldCall / TRetrieveCall cannot be carried out because of a transfer
+// (empty: no transfer stands in the way).
+std::string transfer_hold_refusal(const call& c);
+
+// Names the transferrer (ThirdPartyDN) in the events a single-step transfer's
+// target gets while it rings and connects: what the call was before the step
+// is kept, the actions of the step are annotated after it.
+class transfer_watch {
+public:
+  explicit transfer_watch(const call& c);
+  void name_transferrer(call& c, fsm::actions& a) const;
+
+private:
+  std::string target_, by_;
+};
+
+}  // namespace sipcc
