@@ -556,8 +556,15 @@ const transfer_request_kind kTransferRequests[] = {
     {v1::TCompleteTransfer, call_event::complete_transfer, {v1::EventReleased, v1::EventError}},
     {v1::TReconnectCall, call_event::reconnect_call, {v1::EventReleased}},
     {v1::TAlternateCall, call_event::alternate_call, {v1::EventRetrieved, v1::EventError}},
-    // While a consultation call is up, on either ConnID.
+    // While a consultation call is up, on either ConnID; or a party leaving a conference.
     {v1::TReleaseCall, call_event::release, {v1::EventReleased}},
+    // 3pcc conferences: a consultation as TInitiateTransfer's, then the three
+    // parties in conference <ConnID> on the media server.
+    {v1::TInitiateConference, call_event::initiate_transfer, {v1::EventDialing, v1::EventError}},
+    {v1::TCompleteConference, call_event::complete_conference,
+     {v1::EventPartyAdded, v1::EventError}},
+    {v1::TDeleteFromConference, call_event::delete_from_conference,
+     {v1::EventPartyDeleted, v1::EventReleased}},
 };
 
 bool transfer_request(call_actor* self, const v1::TRequest& req, const std::string& reply_to) {
@@ -578,6 +585,9 @@ bool transfer_request(call_actor* self, const v1::TRequest& req, const std::stri
   ev->dn = req.this_dn();
   ev->conn_id = req.conn_id();
   ev->transfer_conn_id = req.transfer_conn_id();
+  ev->conference = req.type() == v1::TInitiateConference;
+  if (req.type() == v1::TDeleteFromConference)
+    ev->target.dn = req.other_dn();
   // The state first (a request that makes no sense says so whatever its
   // OtherDN), then OtherDN as TRouteCall checks it.
   auto refusal = transfer_refusal(s.c, *ev);
@@ -1090,7 +1100,7 @@ caf::behavior registry_behavior(registry_actor* self, shared* sh) {
               return start_make_call(self, req, reply);
             // transfers: the consultation call gets its ConnID here, unique
             // like every other; a consultation ConnID reaches its call.
-            if (req.type() == v1::TInitiateTransfer)
+            if (req.type() == v1::TInitiateTransfer || req.type() == v1::TInitiateConference)
               req.set_transfer_conn_id(s.ids->next());
             auto alias = s.conn_aliases.find(req.conn_id());
             auto c = s.calls.find(alias == s.conn_aliases.end() ? req.conn_id() : alias->second);

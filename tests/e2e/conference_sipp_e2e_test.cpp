@@ -40,6 +40,10 @@ std::string user_data(const v1::TEvent& ev, const std::string& key) {
   return "<none>";
 }
 
+// What the media server is offered for a party that sent `sdp`: the same
+// body made sendrecv by hold_offer, so its o= version one up.
+std::string offered(const std::string& sdp) { return with_origin(sdp, next_origin_of(sdp)); }
+
 bool has_media_port(const std::string& sdp, int port) {
   return sdp.find("m=audio " + std::to_string(port) + " ") != std::string::npos;
 }
@@ -59,8 +63,13 @@ protected:
     system_options opts;
     opts.asterisk_port = media_port;  // the media server is Asterisk
     opts.services = {{"sip-edge", "edge1"}, {"callctl", "callctl-0"}};
+    consulted_port = free_port(SOCK_DGRAM);
     opts.dns = {{"1000", "Extension", "", dn_options,
                  "contact: \"sip:1000@127.0.0.1:" + std::to_string(agent_port) +
+                     "\", monitor: false"},
+                // The DN a 3pcc conference consults.
+                {"1001", "Extension", "", "",
+                 "contact: \"sip:1001@127.0.0.1:" + std::to_string(consulted_port) +
                      "\", monitor: false"},
                 {"8000", "RoutingPoint", "", "router-timeout: 60"}};
     sys = std::make_unique<sipcc_system>(opts);
@@ -137,8 +146,9 @@ protected:
       EXPECT_EQ(inv.message.start_line, "INVITE sip:conf=rec-" + id + "@127.0.0.1:" +
                                              std::to_string(media_port) + ";record=" + id +
                                              ".wav SIP/2.0");
-    EXPECT_EQ(invites[0].message.body, body_of(c, true, "INVITE"));
-    EXPECT_EQ(invites[1].message.body, body_of(a, true, "SIP/2.0 200"));
+    // Each party's SDP made a sendrecv offer.
+    EXPECT_EQ(invites[0].message.body, offered(body_of(c, true, "INVITE")));
+    EXPECT_EQ(invites[1].message.body, offered(body_of(a, true, "SIP/2.0 200")));
     auto to_customer = all_of(c, false, "INVITE");
     auto to_agent = all_of(a, false, "INVITE");
     ASSERT_GE(to_customer.size(), 1u);
@@ -161,7 +171,7 @@ protected:
     EXPECT_TRUE(has_media_port(to_agent[2].message.body, kCustomerRtp));
   }
 
-  uint16_t agent_port = 0, media_port = 0;
+  uint16_t agent_port = 0, media_port = 0, consulted_port = 0;
   std::unique_ptr<sipcc_system> sys;
   std::unique_ptr<sipp_run> agent, customer, media;
 };
@@ -249,7 +259,7 @@ TEST_F(ConferenceSipp, SecondTreatmentOnAnAnsweredCallerThenRouted) {
             "INVITE sip:annc@127.0.0.1:" + std::to_string(media_port) +
                 ";play=file:queue-welcome SIP/2.0");
   // The announcement got what the caller had sent; the caller the announcement's SDP.
-  EXPECT_EQ(invites[1].message.body, body_of(customer->trace(), true, "INVITE"));
+  EXPECT_EQ(invites[1].message.body, offered(body_of(customer->trace(), true, "INVITE")));
   auto to_customer = all_of(customer->trace(), false, "INVITE");
   ASSERT_EQ(to_customer.size(), 1u);
   // The second media server leg's SDP is the first one's, so the customer's
@@ -325,6 +335,67 @@ TEST_F(ConferenceSipp, ThreePartiesFromTwoCallsJoinAndLeave) {
   EXPECT_EQ(sys->recorder().events("8000"),
             (ev_list{v1::EventRouteRequest, v1::EventRouteUsed, v1::EventRouteRequest,
                      v1::EventTreatmentApplied, v1::EventTreatmentEnd, v1::EventAbandoned}));
+  expect_nothing_dangles(*sys, kWait);
+}
+
+// Desktop conference (3pcc): agent 1000 consults 1001 with TInitiateConference,
+// TCompleteConference puts the customer, 1000 and 1001 into conference
+// <ConnID> on the media server, and TDeleteFromConference takes 1001 out:
+// the last two are joined back directly.
+TEST_F(ConferenceSipp, DesktopConferenceOfThreeThenOneDeleted) {
+  configure();
+  start(3);
+  auto consulted = std::make_unique<sipp_run>("agent-answers-takes-reinvites-until-bye.xml",
+                                              consulted_port, sys->dir(),
+                                              std::vector<std::string>{}, "consulted");
+  auto conn = routed_call();
+  ASSERT_FALSE(conn.empty());
+  v1::TRequest init;
+  init.set_type(v1::TInitiateConference);
+  init.set_this_dn("1000");
+  init.set_conn_id(conn);
+  init.set_other_dn("1001");
+  auto dialing = sys->call_request(init);
+  ASSERT_EQ(dialing.type(), v1::EventDialing) << dialing.error_message();
+  const auto consult = dialing.conn_id();
+  EXPECT_EQ(dialing.transfer_conn_id(), conn);
+  ASSERT_TRUE(sys->recorder().wait_event("1001", v1::EventEstablished, kWait))
+      << "logs in " << sys->dir();
+  auto added = desktop(v1::TCompleteConference, conn);
+  ASSERT_EQ(added.type(), v1::EventPartyAdded) << added.error_message();
+  EXPECT_EQ(added.third_party_dn(), "1001");
+  // Each party's own media went to conference <ConnID>.
+  auto invites = all_of(media->trace(), false, "INVITE");
+  ASSERT_EQ(invites.size(), 3u);
+  for (const auto& inv : invites)
+    EXPECT_EQ(inv.message.start_line, "INVITE sip:conf=" + conn + "@127.0.0.1:" +
+                                          std::to_string(media_port) + " SIP/2.0");
+  EXPECT_TRUE(has_media_port(invites[0].message.body, kCustomerRtp));
+  EXPECT_TRUE(has_media_port(invites[1].message.body, kAgentRtp));
+  EXPECT_TRUE(has_media_port(invites[2].message.body, kAgentRtp));  // 1001 plays the same SIPp
+  EXPECT_NE(invites[0].message.body.find("a=sendrecv"), std::string::npos);  // held no more
+
+  v1::TRequest del;
+  del.set_type(v1::TDeleteFromConference);
+  del.set_this_dn("1000");
+  del.set_conn_id(conn);
+  del.set_other_dn("1001");
+  auto deleted = sys->call_request(del);
+  ASSERT_EQ(deleted.type(), v1::EventPartyDeleted) << deleted.error_message();
+  EXPECT_EQ(consulted->wait_exit(kWait), 0) << consulted->log();
+  release_and_finish(conn);
+  EXPECT_EQ(all_of(media->trace(), false, "BYE").size(), 3u);
+  EXPECT_EQ(sys->recorder().events("1000"),
+            (ev_list{v1::EventRinging, v1::EventEstablished, v1::EventHeld, v1::EventDialing,
+                     v1::EventEstablished, v1::EventReleased, v1::EventPartyAdded,
+                     v1::EventPartyDeleted, v1::EventReleased}));
+  EXPECT_EQ(sys->recorder().events("1001"),
+            (ev_list{v1::EventRinging, v1::EventEstablished, v1::EventPartyChanged,
+                     v1::EventPartyAdded, v1::EventReleased}));
+  auto changed = sys->recorder().wait_event("1001", v1::EventPartyChanged, kWait);
+  ASSERT_TRUE(changed);
+  EXPECT_EQ(changed->conn_id(), conn);
+  EXPECT_EQ(changed->previous_conn_id(), consult);
   expect_nothing_dangles(*sys, kWait);
 }
 

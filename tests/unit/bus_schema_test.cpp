@@ -123,6 +123,7 @@ TEST(BusSchema, RequestFamily) {
       {v1::TStopRecording, "call"},
       // transfers
       {v1::TReconnectCall, "call"},       {v1::TAlternateCall, "call"},
+      {v1::TDeleteFromConference, "call"},
   };
   std::set<int> covered;
   for (const auto& c : cases) {

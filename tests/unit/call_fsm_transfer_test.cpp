@@ -515,6 +515,134 @@ std::vector<call_scenario> transfer_scenarios() {
   };
 }
 
+// 3pcc conferences: TInitiateConference is a consultation as above; then
+// each party, the customer first, moves into conference CONN on the media
+// server with its own media, sendrecv.
+call_event initiate_conference() {
+  auto e = initiate();
+  e.conference = true;
+  return e;
+}
+call_event complete_conference() {
+  return request(call_event::complete_conference, "1001", kConn);
+}
+// The media server answered conference leg `leg` with `sdp`.
+call_event ms_ok(const std::string& leg, const std::string& sdp) {
+  return on_leg(call_event::media_answered, leg, 0, sdp);
+}
+call_event delete_from(const std::string& dn, const std::string& other) {
+  auto e = request(call_event::delete_from_conference, dn, kConn);
+  e.target.dn = other;
+  return e;
+}
+
+std::vector<call_step_case> conference_steps() {
+  auto steps = consult_steps();
+  steps.front().ev = initiate_conference();
+  return steps;
+}
+
+std::vector<call_scenario> conference_scenarios() {
+  return {
+      scenario("complete_conference_then_the_consulted_dn_is_deleted",
+               {established_steps(), conference_steps(),
+                {
+                    {complete_conference(), "media:CONN-3>sip:conf=CONN@ms[o=c 1 3 IN IP4 c\na=sendrecv\n]",
+                     established},
+                    {complete_conference(), "", established},  // in progress
+                    {ms_ok("CONN-3", "ms-c"), "reinvite:cust[ms-c]", established},
+                    {reinvite("CONN-2", "x"), "resp:CONN-2:491", established},
+                    {ok("cust", "o=c 1 4 IN IP4 c\na=sendrecv\n"),
+                     "media:CONN-4>sip:conf=CONN@ms[o=a 1 4 IN IP4 a\na=sendrecv\n]", established},
+                    {ms_ok("CONN-4", "ms-a"), "reinvite:CONN-1[ms-a]", established},
+                    {ok("CONN-1", "o=a 1 5 IN IP4 a\na=sendrecv\n"),
+                     "media:CONN-5>sip:conf=CONN@ms[o=b 1 2 IN IP4 b\nm=audio 4000 RTP/AVP 0\na=sendrecv\n]",
+                     established},
+                    {ms_ok("CONN-5", "ms-b"), "reinvite:CONN-2[ms-b]", established},
+                    // Made: the consultation call merges into CONN.
+                    {ok("CONN-2", "o=b 1 3 IN IP4 b\na=sendrecv\n"),
+                     "EventReleased@1001/1002~conn=C2 fact:1001-~C2 fact:1002-~C2 fact:1002+ "
+                     "alias:C2- EventPartyChanged@1002/555~third=1001~previous=C2 "
+                     "EventPartyAdded@1001/555~third=1002 EventPartyAdded@1002/555~third=1001",
+                     established},
+                    // Session refreshes keep what each party has.
+                    {reinvite("CONN-2", "refresh"), "resp:CONN-2:200[ms-b]", established},
+                    {reinvite("cust", "refresh"), "resp:cust:200[ms-c]", established},
+                    {hold("1001", call_event::hold), "", established},
+                    {complete(kConn, ""), "", established},
+                    {delete_from("1003", "1002"), "", established},  // no party
+                    // The consulted DN goes: the last two join back directly.
+                    {delete_from("1001", "1002"),
+                     "bye:CONN-2 bye:CONN-5 EventReleased@1002/555 fact:1002-* "
+                     "EventPartyDeleted@1001/555~third=1002 reinvite:cust[o=a 1 5 IN IP4 a|a=sendrecv|]",
+                     established},
+                    {ok("cust", "o=c 1 5 IN IP4 c\na=sendrecv\n"),
+                     "bye:CONN-3 reinvite:CONN-1[o=c 1 5 IN IP4 c|a=sendrecv|]", established},
+                    {ok("CONN-1", "o=a 1 6 IN IP4 a\na=sendrecv\n"), "bye:CONN-4 conf:ok", established},
+                    {hold("1001", call_event::hold), "reinvite:cust[o=a 1 6 IN IP4 a|a=sendonly|]",
+                     established},
+                }}),
+      scenario("the_agent_leaves_the_conference_and_the_consulted_dn_takes_the_call",
+               {established_steps(), conference_steps(),
+                {
+                    {complete_conference(), "media:CONN-3>sip:conf=CONN@ms[o=c 1 3 IN IP4 c\na=sendrecv\n]",
+                     established},
+                    {ms_ok("CONN-3", "ms-c"), "reinvite:cust[ms-c]", established},
+                    {ok("cust", "o=c 1 4 IN IP4 c\na=sendrecv\n"),
+                     "media:CONN-4>sip:conf=CONN@ms[o=a 1 4 IN IP4 a\na=sendrecv\n]", established},
+                    {ms_ok("CONN-4", "ms-a"), "reinvite:CONN-1[ms-a]", established},
+                    {ok("CONN-1", "o=a 1 5 IN IP4 a\na=sendrecv\n"),
+                     "media:CONN-5>sip:conf=CONN@ms[o=b 1 2 IN IP4 b\nm=audio 4000 RTP/AVP 0\na=sendrecv\n]",
+                     established},
+                    {ms_ok("CONN-5", "ms-b"), "reinvite:CONN-2[ms-b]", established},
+                    {ok("CONN-2", "o=b 1 3 IN IP4 b\na=sendrecv\n"),
+                     "EventReleased@1001/1002~conn=C2 fact:1001-~C2 fact:1002-~C2 fact:1002+ "
+                     "alias:C2- EventPartyChanged@1002/555~third=1001~previous=C2 "
+                     "EventPartyAdded@1001/555~third=1002 EventPartyAdded@1002/555~third=1001",
+                     established},
+                    {agent_bye("CONN-1"),
+                     "bye:CONN-4 EventReleased@1001/555 fact:1001-* "
+                     "EventPartyDeleted@1002/555~third=1001 reinvite:cust[o=b 1 3 IN IP4 b|a=sendrecv|]",
+                     established},
+                    {ok("cust", "o=c 1 5 IN IP4 c\na=sendrecv\n"),
+                     "bye:CONN-3 reinvite:CONN-2[o=c 1 5 IN IP4 c|a=sendrecv|]", established},
+                    {ok("CONN-2", "x"), "bye:CONN-5 conf:ok", established},
+                    // 1002 has the call now.
+                    {customer_bye(), "bye:CONN-2 EventReleased@1002/555 fact:1002-* end", ended},
+                }}),
+      scenario("the_consulted_dn_refusing_the_conference_leaves_the_agent_with_the_customer",
+               {established_steps(), conference_steps(),
+                {
+                    {complete_conference(), "media:CONN-3>sip:conf=CONN@ms[o=c 1 3 IN IP4 c\na=sendrecv\n]",
+                     established},
+                    {ms_ok("CONN-3", "ms-c"), "reinvite:cust[ms-c]", established},
+                    {ok("cust", "o=c 1 4 IN IP4 c\na=sendrecv\n"),
+                     "media:CONN-4>sip:conf=CONN@ms[o=a 1 4 IN IP4 a\na=sendrecv\n]", established},
+                    {ms_ok("CONN-4", "ms-a"), "reinvite:CONN-1[ms-a]", established},
+                    {ok("CONN-1", "o=a 1 5 IN IP4 a\na=sendrecv\n"),
+                     "media:CONN-5>sip:conf=CONN@ms[o=b 1 2 IN IP4 b\nm=audio 4000 RTP/AVP 0\na=sendrecv\n]",
+                     established},
+                    {ms_ok("CONN-5", "ms-b"), "reinvite:CONN-2[ms-b]", established},
+                    {refused("CONN-2", 488),
+                     "bye:CONN-5 reinvite:cust[o=a 1 5 IN IP4 a|a=sendrecv|]", established},
+                    {ok("cust", "o=c 1 5 IN IP4 c\na=sendrecv\n"),
+                     "bye:CONN-3 reinvite:CONN-1[o=c 1 5 IN IP4 c|a=sendrecv|]", established},
+                    {ok("CONN-1", "x"),
+                     "bye:CONN-4 EventError@1001/555(conference: the consulted DN refused the "
+                     "re-INVITE with 488) bye:CONN-2 EventReleased@1002/1001~conn=C2 "
+                     "EventReleased@1001/1002~conn=C2 fact:1002-*~C2 fact:1001-~C2 alias:C2-",
+                     established},
+                    {hold("1001", call_event::hold), "reinvite:cust[o=a 1 6 IN IP4 a|a=sendonly|]",
+                     established},
+                }}),
+  };
+}
+
+TEST(CallFsmTransfer, ConferenceScenarios) {
+  for (const auto& sc : conference_scenarios())
+    run_scenario(sc);
+}
+
 TEST(CallFsmTransfer, Scenarios) {
   for (const auto& sc : transfer_scenarios())
     run_scenario(sc);
@@ -543,6 +671,22 @@ TEST(CallFsmTransfer, Refusals) {
   const std::vector<call_step_case> kRouting = {established_steps()[0]};
   const std::vector<refusal_case> cases = {
       {"single_step_from_the_agent", {established_steps()}, single_step("1001"), ""},
+      // 3pcc conferences
+      {"complete_conference_never_initiated", {established_steps()}, complete_conference(),
+       "ConnID CONN has no conference initiated (TInitiateConference)"},
+      {"complete_conference_after_a_transfer_consultation",
+       {established_steps(), consult_steps()}, complete_conference(),
+       "ConnID CONN has no conference initiated (TInitiateConference)"},
+      {"complete_conference_while_it_rings",
+       {established_steps(),
+        [] {
+          auto steps = consult_steps(3);
+          steps.front().ev = initiate_conference();
+          return steps;
+        }()},
+       complete_conference(), "consultation call C2 is not established yet"},
+      {"delete_without_a_conference", {established_steps()}, delete_from("1001", "1002"),
+       "ConnID CONN is no conference of TInitiateConference / TCompleteConference"},
       {"single_step_before_the_call_is_routed", {kRouting}, single_step("1001"),
        "DN 1001 has no established call CONN"},
       {"single_step_from_another_dn", {established_steps()}, single_step("1003"),

@@ -249,6 +249,24 @@ struct route_target {
 // refused (TAlternateCall and TReconnectCall move between the calls).
 // Offers derive from the last SDP each party sent (hold_offer: its o=
 // version one up, the direction set). Events on C2 carry the call's user data.
+//
+// 3pcc conferences: TInitiateConference is TInitiateTransfer's consultation
+// (the same events), remembered as one for a conference.
+//  TCompleteConference(A, C1 or C2) in [talking] / [alternated]: the
+//    customer, A, then B each join conference C1 on the media server as
+//    conf_join does (sendrecv offers from what each sent last); done:
+//    EventReleased(A, C2), facts moved, EventPartyChanged(B, ConnID C1,
+//    PreviousConnID C2, ThirdPartyDN A), EventPartyAdded on A (ThirdPartyDN
+//    B) and on B (ThirdPartyDN A) -> [conferenced], all on C1. A refusal on
+//    the way: the customer and A are joined back directly, EventError(A),
+//    B released (C2).
+//  [conferenced] TDeleteFromConference(ThisDN a party, OtherDN B) or B
+//    hanging up / TReleaseCall from B: BYE B and its conference leg,
+//    EventReleased(B), EventPartyDeleted(A, ThirdPartyDN B); the last two
+//    (customer and A) are joined back directly (conf_leave). OtherDN A, A
+//    hanging up or A's TReleaseCall: the same with B taking A's place as the
+//    call's agent DN. The customer hanging up ends it for everyone. A
+//    session refresh from any party is answered with the SDP it last got.
 // The parties whose media a transfer moves: the customer, the agent (the DN
 // that has the call) and the DN a consultation call reached.
 enum class party { customer, agent, consult };
@@ -261,6 +279,9 @@ enum class consult_state {
   joining,     // it answered with an offer; the agent's phone is re-INVITEd with it
   talking,     // the agent talks to the consulted DN, the customer is held
   alternated,  // after TAlternateCall: the agent talks to the customer, the consulted DN is held
+  // after TCompleteConference: the customer, the agent and the consulted DN
+  // in conference <ConnID> on the media server, all on ConnID
+  conferenced,
 };
 
 // What a party's leg was last offered: the media of party `from`, in direction `dir`.
@@ -319,6 +340,7 @@ struct call {
   bool reinvite_update = false;  // ... and it was an UPDATE
   // The last SDP sipcc sent each side, which its own offers derive from.
   std::string sdp_to_customer, sdp_to_agent;
+  std::string sdp_to_consult;  // ... and the consulted DN in a 3pcc conference
   bool held = false;
   hold_step holding = hold_step::none;
   bool hold_wanted = false;   // holding: to hold (or to retrieve)
@@ -330,9 +352,10 @@ struct call {
   std::string record_file;       // <ConnID>-<n>.wav
   uint32_t recordings = 0;
   bool record_when_established = false;
-  std::string customer_conf_leg, agent_conf_leg;  // each party's leg to the conference
+  std::string customer_conf_leg, agent_conf_leg, consult_conf_leg;  // each party's conference leg
   mix_op mixing = mix_op::none;
-  bool mix_agent = false;        // the operation is at the agent (else at the customer)
+  party mix_at = party::customer;  // the party the operation is at
+  bool mix_three = false;        // a join of the consulted DN too (TCompleteConference)
   bool mix_ms_answered = false;  // mix_leg answered: the party's re-INVITE is out
   std::string mix_leg;           // the media-server leg being set up
   std::string mix_uri;
@@ -351,6 +374,7 @@ struct call {
   std::string consult_conn_id, consult_dn, consult_uri, consult_leg;
   bool consult_rang = false;      // EventRinging went to consult_dn
   bool consult_answered = false;  // it reached talking (the consulted DN took the call)
+  bool consult_conference = false;  // TInitiateConference: it may become a conference
   // The last SDP each party sent sipcc (indexed by party), which the offers
   // moving media derive from, and what each party's leg was last offered.
   std::array<std::string, 3> sdp_from;
@@ -420,6 +444,9 @@ struct call_event {
     complete_transfer,     // TCompleteTransfer
     reconnect_call,        // TReconnectCall
     alternate_call,        // TAlternateCall
+    // 3pcc conferences (TInitiateConference is initiate_transfer with `conference`)
+    complete_conference,   // TCompleteConference
+    delete_from_conference,  // TDeleteFromConference of `target.dn`
   } what;
   call_event(kind k) : what(k) {}
   std::string leg;
@@ -444,6 +471,7 @@ struct call_event {
   // consultation call's is its own), and its TransferConnID.
   std::string conn_id;
   std::string transfer_conn_id;
+  bool conference = false;   // initiate_transfer: for TCompleteConference
 };
 
 struct call_action {

@@ -32,7 +32,7 @@ bool is_media_leg(const call& c, const std::string& leg) {
   if (leg.empty())
     return false;
   return leg == c.media_leg || leg == c.mix_leg || leg == c.customer_conf_leg ||
-         leg == c.agent_conf_leg;
+         leg == c.agent_conf_leg || leg == c.consult_conf_leg;
 }
 
 std::string treatment_refusal(const call& c, const std::string& dn) {
@@ -246,12 +246,12 @@ void restart_timer(call& c, actions& a, uint32_t seconds) {
 void drop_mix_legs(call& c, actions& a) {
   if (!c.mix_leg.empty())
     leg_command(a, c.mix_ms_answered ? call_action::bye_leg : call_action::cancel_leg, c.mix_leg);
-  for (auto* leg : {&c.customer_conf_leg, &c.agent_conf_leg})
+  for (auto* leg : {&c.customer_conf_leg, &c.agent_conf_leg, &c.consult_conf_leg}) {
     if (!leg->empty())
       leg_command(a, call_action::bye_leg, *leg);
+    leg->clear();
+  }
   c.mix_leg.clear();
-  c.customer_conf_leg.clear();
-  c.agent_conf_leg.clear();
   c.conf_id.clear();
 }
 
@@ -564,7 +564,10 @@ bool direct_step(call& c, const call_event& ev, actions& a) {
 // The SDP just sent on `leg` is what that side's next offer from sipcc
 // derives from.
 void sent_sdp(call& c, const std::string& leg, const std::string& sdp) {
-  (leg == c.customer_leg ? c.sdp_to_customer : c.sdp_to_agent) = sdp;
+  if (!c.consult_leg.empty() && leg == c.consult_leg)
+    c.sdp_to_consult = sdp;
+  else
+    (leg == c.customer_leg ? c.sdp_to_customer : c.sdp_to_agent) = sdp;
 }
 
 // Hold puts the customer on sendonly and the agent on inactive (RFC 3264
@@ -629,22 +632,34 @@ void hold_answer(call& c, actions& a, const call_event& ev) {
 
 // ---- conferences, recording, a treatment after the first ---------------------
 
-const std::string& party_leg(const call& c, bool agent) {
-  return agent ? c.agent_leg : c.customer_leg;
+const std::string& party_leg(const call& c, party p) {
+  switch (p) {
+    case party::customer: return c.customer_leg;
+    case party::agent: return c.agent_leg;
+    case party::consult: return c.consult_leg;
+  }
+  return c.customer_leg;
 }
-std::string& conf_leg(call& c, bool agent) {
-  return agent ? c.agent_conf_leg : c.customer_conf_leg;
+std::string& conf_leg(call& c, party p) {
+  switch (p) {
+    case party::customer: return c.customer_conf_leg;
+    case party::agent: return c.agent_conf_leg;
+    case party::consult: return c.consult_conf_leg;
+  }
+  return c.customer_conf_leg;
 }
 
 // INVITE the media server with what the party last sent.
-void mix_invite(call& c, actions& a, bool agent) {
-  c.mix_agent = agent;
+void mix_invite(call& c, actions& a, party p) {
+  c.mix_at = p;
   c.mix_ms_answered = false;
   c.mix_leg = next_leg(c);
   call_action x = act(call_action::invite_media);
   x.leg = c.mix_leg;
   x.uri = c.mix_uri;
-  x.sdp = agent ? sdp_from(c, party::agent) : sdp_from(c, party::customer);
+  // Sending and receiving with the media server, whatever its last view was
+  // (a held party's last SDP says recvonly).
+  x.sdp = hold_offer(sdp_from(c, p), "sendrecv").value_or(sdp_from(c, p));
   a.push_back(std::move(x));
 }
 
@@ -666,12 +681,20 @@ void recording_data(call& c, actions& a, bool on) {
 void finish_mix(call& c, actions& a, const std::string& error) {
   const mix_op op = c.mixing;
   const bool joined = op == mix_op::join && error.empty();
+  const bool three = c.mix_three;
   c.mixing = mix_op::none;
   c.mix_leg.clear();
   c.mix_error.clear();
+  c.mix_three = false;
   if (op == mix_op::treat)
     return;
-  if (c.recording) {
+  if (three && joined) {
+    conference_made(c, a);
+  } else if (three) {
+    // The customer and the agent are back together; the consultation goes.
+    emit(a, v1::EventError, c.agent_dn, c.ani, "conference: " + error);
+    drop_consultation(c, a);
+  } else if (c.recording) {
     if (!error.empty())
       emit(a, v1::EventError, c.agent_dn, c.ani, "recording: " + error);
     else
@@ -694,18 +717,18 @@ void leave_next(call& c, actions& a) {
   c.mixing = mix_op::leave;
   c.mix_ms_answered = false;
   const bool established = c.state == call_state::established;
-  for (bool agent : {false, true}) {
-    if (conf_leg(c, agent).empty())
+  for (party p : {party::customer, party::agent}) {
+    if (conf_leg(c, p).empty())
       continue;
     if (!established) {
-      leg_command(a, call_action::bye_leg, conf_leg(c, agent));
-      conf_leg(c, agent).clear();
+      leg_command(a, call_action::bye_leg, conf_leg(c, p));
+      conf_leg(c, p).clear();
       continue;
     }
-    c.mix_agent = agent;
-    const auto& sdp = agent ? sdp_from(c, party::customer) : sdp_from(c, party::agent);
-    leg_command(a, call_action::reinvite_leg, party_leg(c, agent), sdp);
-    sent_sdp(c, party_leg(c, agent), sdp);
+    c.mix_at = p;
+    const auto& sdp = sdp_from(c, p == party::agent ? party::customer : party::agent);
+    leg_command(a, call_action::reinvite_leg, party_leg(c, p), sdp);
+    sent_sdp(c, party_leg(c, p), sdp);
     return;
   }
   auto error = c.mix_error;
@@ -743,10 +766,14 @@ void mix_party_moved(call& c, actions& a) {
     case mix_op::none:
       break;
     case mix_op::join:
-      conf_leg(c, c.mix_agent) = c.mix_leg;
+      conf_leg(c, c.mix_at) = c.mix_leg;
       c.mix_leg.clear();
-      if (!c.mix_agent && c.state == call_state::established) {
-        mix_invite(c, a, true);
+      if (c.mix_at == party::customer && c.state == call_state::established) {
+        mix_invite(c, a, party::agent);
+        break;
+      }
+      if (c.mix_at == party::agent && c.mix_three) {
+        mix_invite(c, a, party::consult);
         break;
       }
       stop_media(c, a, "");  // a waiting customer's treatment
@@ -765,8 +792,8 @@ void mix_party_moved(call& c, actions& a) {
       emit(a, v1::EventTreatmentApplied, c.rp, c.ani);
       break;
     case mix_op::leave:
-      leg_command(a, call_action::bye_leg, conf_leg(c, c.mix_agent));
-      conf_leg(c, c.mix_agent).clear();
+      leg_command(a, call_action::bye_leg, conf_leg(c, c.mix_at));
+      conf_leg(c, c.mix_at).clear();
       leave_next(c, a);
       break;
   }
@@ -777,7 +804,7 @@ void start_mix(call& c, actions& a, mix_op op, const std::string& uri, bool coll
   c.mix_uri = uri;
   c.mix_collects = collects;
   c.mix_error.clear();
-  mix_invite(c, a, false);
+  mix_invite(c, a, party::customer);
 }
 
 void start_recording(call& c, actions& a, const call_settings& cfg) {
@@ -792,9 +819,9 @@ void start_recording(call& c, actions& a, const call_settings& cfg) {
 bool mix_step(call& c, const call_event& ev, actions& a, const call_settings& cfg) {
   const bool mix_leg = !c.mix_leg.empty() && ev.leg == c.mix_leg;
   const bool party = c.mixing != mix_op::none && !ev.leg.empty() &&
-                     ev.leg == party_leg(c, c.mix_agent);
-  const bool conf = !ev.leg.empty() &&
-                    (ev.leg == c.customer_conf_leg || ev.leg == c.agent_conf_leg);
+                     ev.leg == party_leg(c, c.mix_at);
+  const bool conf = !ev.leg.empty() && (ev.leg == c.customer_conf_leg ||
+                                         ev.leg == c.agent_conf_leg || ev.leg == c.consult_conf_leg);
   switch (ev.what) {
     case call_event::conf_join:
     case call_event::record_start:
@@ -828,8 +855,8 @@ bool mix_step(call& c, const call_event& ev, actions& a, const call_settings& cf
         return true;
       }
       c.mix_ms_answered = true;
-      leg_command(a, call_action::reinvite_leg, party_leg(c, c.mix_agent), ev.sdp);
-      sent_sdp(c, party_leg(c, c.mix_agent), ev.sdp);
+      leg_command(a, call_action::reinvite_leg, party_leg(c, c.mix_at), ev.sdp);
+      sent_sdp(c, party_leg(c, c.mix_at), ev.sdp);
       return true;
     case call_event::media_failed:
     case call_event::media_bye:
@@ -853,7 +880,9 @@ bool mix_step(call& c, const call_event& ev, actions& a, const call_settings& cf
     case call_event::reinvite_failed:
       if (!party || (c.mixing != mix_op::leave && !c.mix_ms_answered))
         return false;
-      mix_failed(c, a, std::string(c.mix_agent ? "the agent" : "the customer") +
+      mix_failed(c, a, std::string(c.mix_at == party::customer ? "the customer"
+                                   : c.mix_at == party::agent   ? "the agent"
+                                                                : "the consulted DN") +
                            " refused the re-INVITE with " + std::to_string(ev.status));
       return true;
     case call_event::reinvite:
@@ -861,7 +890,8 @@ bool mix_step(call& c, const call_event& ev, actions& a, const call_settings& cf
         respond_leg(a, ev.leg, ev.update, 488);  // the media server's own offers
         return true;
       }
-      if (ev.leg != c.customer_leg && (c.agent_leg.empty() || ev.leg != c.agent_leg))
+      if (ev.leg != c.customer_leg && (c.agent_leg.empty() || ev.leg != c.agent_leg) &&
+          (c.consult_leg.empty() || ev.leg != c.consult_leg))
         return false;
       if (c.mixing != mix_op::none) {
         respond_leg(a, ev.leg, ev.update, 491);
@@ -929,6 +959,8 @@ static std::vector<call_action> step_call(call& c, const call_event& ev,
       sdp_from(c, party::customer) = ev.sdp;
     else if (offer_or_answer && ev.leg == c.agent_leg)
       sdp_from(c, party::agent) = ev.sdp;
+    else if (offer_or_answer && ev.leg == c.consult_leg)
+      sdp_from(c, party::consult) = ev.sdp;
   }
   if (answer_step(c, ev, a))
     return a;
@@ -1100,6 +1132,8 @@ static std::vector<call_action> step_call(call& c, const call_event& ev,
     case call_event::complete_transfer:
     case call_event::reconnect_call:
     case call_event::alternate_call:
+    case call_event::complete_conference:
+    case call_event::delete_from_conference:
       break;  // transfers: handled by transfer_step (call_fsm_transfer.cpp)
     case call_event::hold:
     case call_event::retrieve:
@@ -1156,7 +1190,7 @@ std::vector<call_action> call_step(call& c, const call_event& ev, const call_set
   // transfers: their requests, and the events of a consultation or of the
   // re-INVITEs a transfer request makes; then everything else.
   actions a;
-  if (transfer_step(c, ev, a))
+  if (transfer_step(c, ev, a, cfg))
     return a;
   const transfer_watch watch(c);
   a = step_call(c, ev, cfg);

@@ -30,12 +30,26 @@ std::string next_leg(call& c);
 void route_to(call& c, actions& a, const route_target& t, bool route_used);
 void end(call& c, actions& a);
 
+// Conferences (call_fsm.cpp): moves the call's parties into the media
+// server's `uri` one at a time, from the customer on (a 3pcc conference,
+// c.mix_three, takes the consulted DN too) ...
+void start_mix(call& c, actions& a, mix_op op, const std::string& uri, bool collects);
+// ... or, the next step of taking the customer and the agent back out to
+// each other (the last two parties of a conference).
+void leave_next(call& c, actions& a);
+
 }  // namespace fsm
 
 // transfers (call_fsm_transfer.cpp)
 // Carries out a transfer request, or an event while a consultation or a
 // transfer's re-INVITEs are under way; false for every other event.
-bool transfer_step(call& c, const call_event& ev, fsm::actions& a);
+bool transfer_step(call& c, const call_event& ev, fsm::actions& a, const call_settings& cfg);
+
+// The end of a 3pcc conference's join: made (the consultation call merges
+// into the conference), or refused (the customer and the agent are back
+// together; the consultation call is released).
+void conference_made(call& c, fsm::actions& a);
+void drop_consultation(call& c, fsm::actions& a);
 
 // Why THoldCall / TRetrieveCall cannot be carried out because of a transfer
 // (empty: no transfer stands in the way).

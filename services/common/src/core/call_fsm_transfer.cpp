@@ -7,6 +7,7 @@
 #include <utility>
 
 #include "call_fsm_steps.hpp"
+#include "sipcc/media_uri.hpp"
 #include "sipcc/sdp.hpp"
 
 namespace sipcc {
@@ -165,6 +166,8 @@ void forget_consult(call& c) {
   c.consult_leg.clear();
   c.consult_rang = false;
   c.consult_answered = false;
+  c.consult_conference = false;
+  c.sdp_to_consult.clear();
   c.sdp_from[at(party::consult)].clear();
   c.views[at(party::consult)] = {};
 }
@@ -392,6 +395,7 @@ void single_step(call& c, const call_event& ev, actions& a) {
 
 void initiate(call& c, const call_event& ev, actions& a) {
   c.consult_conn_id = ev.transfer_conn_id;
+  c.consult_conference = ev.conference;
   c.consult_dn = ev.target.dn;
   c.consult_uri = ev.target.contact_uri;
   // What each side last got from sipcc is the other side's media.
@@ -430,6 +434,124 @@ void reconnect(call& c, actions& a) {
                 {party::agent, {party::customer, "sendrecv"}}});
 }
 
+// ---- 3pcc conferences --------------------------------------------------------
+
+// The consulted DN leaves the conference (hung up, deleted, released): the
+// customer and the agent are the last two and join back directly.
+void consulted_leaves(call& c, actions& a, bool bye) {
+  const std::string other = c.consult_dn;
+  if (bye)
+    leg_command(a, call_action::bye_leg, c.consult_leg, "");
+  leg_command(a, call_action::bye_leg, c.consult_conf_leg, "");
+  c.consult_conf_leg.clear();
+  emit(a, v1::EventReleased, other, c.ani, "");
+  fact(a, other, false, true);
+  emit(a, v1::EventPartyDeleted, c.agent_dn, c.ani, "");
+  a.back().third_party_dn = other;
+  forget_consult(c);
+  leave_next(c, a);
+}
+
+// The agent leaves: the consulted DN becomes the call's agent DN and joins
+// back directly with the customer.
+void agent_leaves(call& c, actions& a, bool bye) {
+  const std::string agent = c.agent_dn, other = c.consult_dn;
+  if (bye)
+    leg_command(a, call_action::bye_leg, c.agent_leg, "");
+  leg_command(a, call_action::bye_leg, c.agent_conf_leg, "");
+  emit(a, v1::EventReleased, agent, c.ani, "");
+  fact(a, agent, false, true);
+  emit(a, v1::EventPartyDeleted, other, c.ani, "");
+  a.back().third_party_dn = agent;
+  c.agent_leg = c.consult_leg;
+  c.agent_dn = other;
+  c.agent_conf_leg = c.consult_conf_leg;
+  c.consult_conf_leg.clear();
+  c.sdp_from[at(party::agent)] = c.sdp_from[at(party::consult)];
+  c.sdp_to_agent = c.sdp_to_consult;
+  forget_consult(c);
+  leave_next(c, a);
+}
+
+// The events of a 3pcc conference once made; false for what the routed
+// call's own step (and mix_step) takes.
+bool conference_step(call& c, const call_event& ev, actions& a) {
+  const bool consult_leg = !c.consult_leg.empty() && ev.leg == c.consult_leg;
+  switch (ev.what) {
+    case call_event::reinvite:
+      if (!consult_leg)
+        return false;  // mix_step answers the customer's and the agent's
+      respond_leg(a, ev.leg, ev.update, 200, c.sdp_to_consult);  // a session refresh
+      return true;
+    case call_event::agent_bye:
+      if (consult_leg) {
+        consulted_leaves(c, a, false);
+        return true;
+      }
+      if (ev.leg != c.agent_leg)
+        return false;
+      agent_leaves(c, a, false);
+      return true;
+    case call_event::customer_bye: {
+      // The conference is the customer's call: it ends for everyone.
+      const std::string other = c.consult_dn;
+      leg_command(a, call_action::bye_leg, c.consult_leg, "");
+      leg_command(a, call_action::bye_leg, c.agent_leg, "");
+      emit(a, v1::EventReleased, other, c.ani, "");
+      fact(a, other, false, true);
+      emit(a, v1::EventReleased, c.agent_dn, c.ani, "");
+      fact(a, c.agent_dn, false, true);
+      forget_consult(c);
+      end(c, a);
+      return true;
+    }
+    case call_event::release:
+    case call_event::delete_from_conference: {
+      if (!transfer_refusal(c, ev).empty())
+        return true;
+      const auto& leaving = ev.what == call_event::release ? ev.dn : ev.target.dn;
+      if (leaving == c.consult_dn)
+        consulted_leaves(c, a, true);
+      else
+        agent_leaves(c, a, true);
+      return true;
+    }
+    default:
+      return false;
+  }
+}
+
+}  // namespace
+
+void conference_made(call& c, actions& a) {
+  const std::string agent = c.agent_dn, other = c.consult_dn, consult_conn = c.consult_conn_id;
+  c.held = false;
+  c.consult = consult_state::conferenced;
+  // The consultation call merges into this one: the consulted DN is on it now.
+  emit_consult(a, c, v1::EventReleased, agent, other);
+  fact_consult(a, c, agent, false);
+  fact_consult(a, c, other, false);
+  fact(a, other, true, false);
+  alias(a, consult_conn, false);
+  emit(a, v1::EventPartyChanged, other, c.ani, "");
+  a.back().previous_conn_id = consult_conn;
+  a.back().third_party_dn = agent;
+  emit(a, v1::EventPartyAdded, agent, c.ani, "");
+  a.back().third_party_dn = other;
+  emit(a, v1::EventPartyAdded, other, c.ani, "");
+  a.back().third_party_dn = agent;
+  c.consult_conn_id.clear();
+}
+
+void drop_consultation(call& c, actions& a) {
+  // leave_next joined the customer and the agent back, both sendrecv.
+  c.views[at(party::customer)] = {party::agent, "sendrecv"};
+  c.views[at(party::agent)] = {party::customer, "sendrecv"};
+  release_consult(c, a);
+}
+
+namespace {
+
 void request(call& c, const call_event& ev, actions& a) {
   switch (ev.what) {
     case call_event::single_step_transfer: return single_step(c, ev, a);
@@ -440,14 +562,14 @@ void request(call& c, const call_event& ev, actions& a) {
     case call_event::reconnect_call: return reconnect(c, a);
     case call_event::alternate_call: return alternate(c, a);
     case call_event::release: return release_consult(c, a);
-    default: return;
+    default: return;  // complete_conference: transfer_step
   }
 }
 
 bool is_request(call_event::kind k) {
   return k == call_event::single_step_transfer || k == call_event::initiate_transfer ||
          k == call_event::complete_transfer || k == call_event::reconnect_call ||
-         k == call_event::alternate_call;
+         k == call_event::alternate_call || k == call_event::complete_conference;
 }
 
 // A leg event while a consultation is up or a plan runs; false for what the
@@ -512,6 +634,32 @@ std::string transfer_refusal(const call& c, const call_event& ev) {
                     c.consult == consult_state::holding || c.consult == consult_state::joining;
   if (conn != c.conn_id && !on_consult)
     return "ConnID " + conn + " is not a call of " + held_call;
+  // 3pcc conferences
+  if (c.consult == consult_state::conferenced) {
+    if (ev.what != call_event::release && ev.what != call_event::delete_from_conference)
+      return held_call + " is in a conference";
+    const auto& leaving = ev.what == call_event::release ? dn : ev.target.dn;
+    if (dn.empty() || (dn != c.agent_dn && dn != c.consult_dn))
+      return "DN " + dn + " is no party of conference " + held_call;
+    if (leaving != c.agent_dn && leaving != c.consult_dn)
+      return "OtherDN " + leaving + " is no DN party of conference " + held_call;
+    return c.mixing != mix_op::none ? held_call + " has a re-INVITE in progress" : "";
+  }
+  if (ev.what == call_event::delete_from_conference)
+    return held_call + " is no conference of TInitiateConference / TCompleteConference";
+  if (ev.what == call_event::complete_conference) {
+    if (c.state != call_state::established || dn.empty() || dn != c.agent_dn)
+      return "DN " + dn + " has no established call " + conn;
+    if (!consulting(c) || !c.consult_conference)
+      return held_call + " has no conference initiated (TInitiateConference)";
+    if (c.consult != consult_state::talking && c.consult != consult_state::alternated)
+      return "consultation call " + c.consult_conn_id + " is not established yet";
+    if (busy || c.mixing != mix_op::none)
+      return held_call + " has a re-INVITE in progress";
+    if (!c.conf_id.empty())
+      return held_call + " is in a conference or recorded";
+    return "";
+  }
   if (ev.what == call_event::release) {
     if (!consulting(c))
       return "";  // the routed call's own TReleaseCall
@@ -575,7 +723,26 @@ bool usable_target(const call& c, const call_event& ev) {
 
 }  // namespace
 
-bool transfer_step(call& c, const call_event& ev, actions& a) {
+bool transfer_step(call& c, const call_event& ev, actions& a, const call_settings& cfg) {
+  if (ev.what == call_event::complete_conference) {
+    if (transfer_refusal(c, ev).empty()) {
+      c.conf_id = c.conn_id;
+      c.recording = false;
+      c.mix_three = true;
+      start_mix(c, a, mix_op::join, conf_uri(cfg.media_server, c.conf_id), false);
+    }
+    return true;
+  }
+  if (c.consult == consult_state::conferenced && c.mixing == mix_op::none)
+    return conference_step(c, ev, a);
+  // While a conference's media moves, mix_step takes its events; a party
+  // hanging up still ends the consultation with the call.
+  if (c.mixing != mix_op::none && ev.what != call_event::agent_bye &&
+      ev.what != call_event::customer_bye && ev.what != call_event::customer_cancelled &&
+      ev.what != call_event::delete_from_conference)
+    return false;
+  if (ev.what == call_event::delete_from_conference)
+    return true;  // refused: no conference (the actor answered)
   if (is_request(ev.what)) {
     if (transfer_refusal(c, ev).empty() && usable_target(c, ev))
       request(c, ev, a);
