@@ -316,6 +316,8 @@ void carry_out(call_actor* self, const std::vector<call_action>& actions) {
         publish_call_event(*s.sh->nats, ev);
         for (auto* r : {&s.treatment_reply, &s.hold_reply, &s.record_reply, &s.answer_reply,
                         &s.transfer_reply}) {
+          if (!a.reply)
+            break;
           // The reply is the request's event on its own ThisDN (a transfer
           // gives events to two DNs).
           if (r->to.empty() || std::find(r->on.begin(), r->on.end(), a.event) == r->on.end() ||
@@ -715,6 +717,13 @@ caf::behavior call_behavior(call_actor* self, shared* sh, caf::actor registry,
         };
         if (transfer_request(self, req, reply_to))
           return;
+        // The rest act on the customer's call: not on a consultation's ConnID.
+        if (!req.conn_id().empty() && req.conn_id() != s.c.conn_id)
+          return reply(make_error(req, v1::ERR_INVALID_STATE,
+                                  "ConnID " + req.conn_id() + " is the consultation call of " +
+                                      s.c.conn_id + ": " + v1::RequestType_Name(req.type()) +
+                                      " is for ConnID " + s.c.conn_id,
+                                  now_us()));
         if (req.type() == v1::TRouteCall) {
           if (!can_route(s.c))
             return reply(make_error(req, v1::ERR_INVALID_STATE,

@@ -272,6 +272,12 @@ caf::behavior make_call_behavior(actor_t* self, caf::actor registry, make_call_s
   carry_out(self, make_call_start(self->state.setup.call));
   return {
       [=](leg_atom, const v1::LegEvent& le) { on_leg(self, le); },
+      [=](conf_atom, const v1::ConfRequest& req, const std::string& reply_to) {
+        if (!reply_to.empty())
+          self->state.setup.nats->publish(
+              reply_to, conf_answer(req, "ConnID " + req.conn_id() +
+                                             " is a desktop-made call: no conferences on it yet"));
+      },
       [=](timer_atom, uint64_t gen) {
         make_call_event ev(make_call_event::timer);
         ev.timer_gen = gen;

@@ -84,6 +84,19 @@ TEST(Sdp, InactiveAnswerAcceptsEveryStreamWithNothingFlowing) {
 
 // One leg's bodies in the order sipcc sends them, each with the o= line
 // the leg must see.
+TEST(Sdp, HasOrigin) {
+  const std::vector<std::pair<std::string, bool>> cases = {
+      {"v=0\r\no=a 1 1 IN IP4 h\r\nm=audio 1 RTP/AVP 0\r\n", true},
+      {"v=0\no=- 7 9 IN IP4 h\n", true},
+      {"v=0\r\nm=audio 1 RTP/AVP 0\r\n", false},  // none
+      {"v=0\r\no=a 1 x IN IP4 h\r\n", false},     // bad version
+      {"v=0\r\no=a 1 1 IN IP4\r\n", false},       // short
+      {"", false},
+  };
+  for (const auto& [sdp, has] : cases)
+    EXPECT_EQ(has_origin(sdp), has) << sdp;
+}
+
 TEST(Sdp, StampOriginKeepsOneSessionPerLeg) {
   auto body = [](const std::string& origin, const std::string& media) {
     return "v=0\r\n" + origin + "\r\ns=-\r\nc=IN IP4 10.0.0.2\r\nt=0 0\r\n" + media;

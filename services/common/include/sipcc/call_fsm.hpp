@@ -361,6 +361,7 @@ struct call {
   std::string mix_uri;
   bool mix_collects = false;     // treat: a collecting treatment
   std::string mix_error;         // a join being undone: why, for its result
+  std::string mix_offer;         // the re-INVITE out to the party (its last SDP from sipcc once accepted)
   // A TAnswerCall was accepted for the current agent leg: the call's
   // EventEstablished answers it, or an EventError if the leg goes first.
   bool answering = false;
@@ -516,6 +517,9 @@ struct call_action {
   bool answered = false;  // call_fact off: the agent had answered the call
   uint32_t ms = 0;
   std::string text;       // respond_customer: the phrase (empty: the standard one)
+  // emit: the event may be the reply a request waits for; not so for one a
+  // request was answered otherwise (user data changes reply at once).
+  bool reply = true;
   std::string mailbox;
   bool listen = false;
   // emit EventTreatmentEnd of a collecting treatment: the digits collected.

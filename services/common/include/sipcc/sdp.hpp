@@ -41,6 +41,10 @@ struct leg_origin {
 // time if anything else in the body changed, the same if nothing did. A body
 // without a well-formed o= line goes as it is.
 std::string stamp_origin(leg_origin& origin, std::string_view sdp);
+
+// Whether `sdp` has a well-formed o= line, which stamp_origin can keep in a
+// leg's session (a body without one would bring its own).
+bool has_origin(std::string_view sdp);
 // An answer that accepts every stream of `offer` with nothing flowing (RFC
 // 3264 6.1): each m= line keeps its media and proto with its first format
 // (and that format's a=rtpmap / a=fmtp lines), the discard port 9 and

@@ -726,9 +726,8 @@ void leave_next(call& c, actions& a) {
       continue;
     }
     c.mix_at = p;
-    const auto& sdp = sdp_from(c, p == party::agent ? party::customer : party::agent);
-    leg_command(a, call_action::reinvite_leg, party_leg(c, p), sdp);
-    sent_sdp(c, party_leg(c, p), sdp);
+    c.mix_offer = sdp_from(c, p == party::agent ? party::customer : party::agent);
+    leg_command(a, call_action::reinvite_leg, party_leg(c, p), c.mix_offer);
     return;
   }
   auto error = c.mix_error;
@@ -762,6 +761,8 @@ void mix_failed(call& c, actions& a, const std::string& why) {
 // The party accepted the media server's SDP (join, treat) or the other
 // party's (leave).
 void mix_party_moved(call& c, actions& a) {
+  // Accepted: what the party's next offer from sipcc (hold, a refresh) derives from.
+  sent_sdp(c, party_leg(c, c.mix_at), c.mix_offer);
   switch (c.mixing) {
     case mix_op::none:
       break;
@@ -855,8 +856,8 @@ bool mix_step(call& c, const call_event& ev, actions& a, const call_settings& cf
         return true;
       }
       c.mix_ms_answered = true;
+      c.mix_offer = ev.sdp;
       leg_command(a, call_action::reinvite_leg, party_leg(c, c.mix_at), ev.sdp);
-      sent_sdp(c, party_leg(c, c.mix_at), ev.sdp);
       return true;
     case call_event::media_failed:
     case call_event::media_bye:
@@ -893,7 +894,8 @@ bool mix_step(call& c, const call_event& ev, actions& a, const call_settings& cf
       if (ev.leg != c.customer_leg && (c.agent_leg.empty() || ev.leg != c.agent_leg) &&
           (c.consult_leg.empty() || ev.leg != c.consult_leg))
         return false;
-      if (c.mixing != mix_op::none) {
+      // One offer at a time: our own re-INVITE of the party may be out.
+      if (c.mixing != mix_op::none || c.handover) {
         respond_leg(a, ev.leg, ev.update, 491);
         return true;
       }
@@ -910,6 +912,7 @@ bool mix_step(call& c, const call_event& ev, actions& a, const call_settings& cf
 // The call is up at the agent: its recording starts when asked for.
 void established(call& c, actions& a, const call_settings& cfg) {
   c.state = call_state::established;
+  c.answering = false;  // a TAnswerCall's wait ends here
   emit(a, v1::EventEstablished, c.agent_dn, c.ani);
   if (c.record_when_established && mix_refusal(c, call_event::record_start, c.agent_dn).empty())
     start_recording(c, a, cfg);
@@ -928,6 +931,7 @@ static std::vector<call_action> step_call(call& c, const call_event& ev,
     if (user_data_refusal(c, ev.dn).empty()) {
       change_user_data(c.user_data, ev.user_data, ev.delete_data);
       emit(a, v1::EventAttachedDataChanged, dn_party(c), c.ani);
+      a.back().reply = false;
     }
     return a;
   }
@@ -1002,6 +1006,12 @@ static std::vector<call_action> step_call(call& c, const call_event& ev,
     case call_event::router_timeout:
       if (s != call_state::routing || !current_timer)
         break;
+      if (c.mixing != mix_op::none) {
+        // The customer's media is moving (a later treatment, a conference):
+        // a route now would cross its re-INVITE. Try again in a second.
+        restart_timer(c, a, 1);
+        break;
+      }
       if (routable(cfg.default_route)) {
         route_to(c, a, cfg.default_route, true);
       } else {

@@ -631,7 +631,8 @@ std::string transfer_refusal(const call& c, const call_event& ev) {
   const std::string held_call = "ConnID " + c.conn_id;
   const bool on_consult = consulting(c) && conn == c.consult_conn_id;
   const bool busy = moving(c) || c.holding != hold_step::none || !c.reinvite_from.empty() ||
-                    c.consult == consult_state::holding || c.consult == consult_state::joining;
+                    c.mixing != mix_op::none || c.consult == consult_state::holding ||
+                    c.consult == consult_state::joining;
   if (conn != c.conn_id && !on_consult)
     return "ConnID " + conn + " is not a call of " + held_call;
   // 3pcc conferences

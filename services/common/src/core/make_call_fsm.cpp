@@ -391,7 +391,7 @@ out make_call_step(make_call& c, const make_call_event& ev) {
         c.sdp_to_agent = ev.sdp;
         established(c, o);
       } else if (ev.what == make_call_event::dest_answered && from_dest) {
-        if (ev.sdp.empty()) {
+        if (!has_origin(ev.sdp)) {
           bye_legs(c, o);
           released(c, o, "destination answered without usable SDP");
           return o;

@@ -136,6 +136,13 @@ std::string stamp_origin(leg_origin& origin, std::string_view sdp) {
          std::string(sdp.substr(end));
 }
 
+bool has_origin(std::string_view sdp) {
+  for (auto line : split_lines(sdp))
+    if (line.rfind("o=", 0) == 0)
+      return parse_origin(line).has_value();
+  return false;
+}
+
 std::string inactive_answer(std::string_view offer) {
   std::string out = "v=0\r\no=sipcc 1 1 IN IP4 0.0.0.0\r\ns=-\r\nc=IN IP4 0.0.0.0\r\nt=0 0\r\n";
   std::string format;  // of the current m= line; empty outside one, or rejected
