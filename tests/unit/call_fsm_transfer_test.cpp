@@ -439,9 +439,9 @@ std::vector<call_scenario> transfer_scenarios() {
                     {alternate(kC2), "reinvite:CONN-2[o=a 1 4 IN IP4 a|a=sendonly|]", established},
                     {ok("CONN-2", "x"), "reinvite:cust[o=a 1 4 IN IP4 a|a=sendrecv|]", established},
                     {agent_bye("CONN-2"),
+                     "EventError@1001/555(ConnID C2 ended before the alternate did) "
                      "EventReleased@1002/1001~conn=C2 EventReleased@1001/1002~conn=C2 "
-                     "fact:1002-*~C2 fact:1001-~C2 alias:C2- "
-                     "EventError@1001/555(ConnID C2 ended before the alternate did)",
+                     "fact:1002-*~C2 fact:1001-~C2 alias:C2-",
                      established},
                     {hold("1001", call_event::retrieve), "", established},  // its re-INVITE is out
                     {ok("cust", "o=c 1 3 IN IP4 c\na=sendrecv\n"), "", established},
@@ -544,6 +544,21 @@ std::vector<call_step_case> conference_steps() {
 
 std::vector<call_scenario> conference_scenarios() {
   return {
+      // Not a conference: the reply to a TCompleteTransfer whose consulted
+      // DN hangs up meanwhile is the EventError, ahead of C2's releases.
+      scenario("consulted_dn_leaving_during_a_complete_transfer_is_its_error",
+               {established_steps(), consult_steps(),
+                {
+                    {complete(),
+                     "reinvite:cust[o=b 1 2 IN IP4 b|m=audio 4000 RTP/AVP 0|a=sendrecv|]",
+                     established},
+                    {agent_bye("CONN-2"),
+                     "EventError@1001/555(ConnID C2 ended before the transfer did) "
+                     "EventReleased@1002/1001~conn=C2 EventReleased@1001/1002~conn=C2 "
+                     "fact:1002-*~C2 fact:1001-~C2 alias:C2-",
+                     established},
+                    {ok("cust", "o=c 1 3 IN IP4 c\na=sendrecv\n"), "", established},
+                }}),
       scenario("complete_conference_then_the_consulted_dn_is_deleted",
                {established_steps(), conference_steps(),
                 {

@@ -178,6 +178,11 @@ void forget_consult(call& c) {
 // the request it served, if it still waits, gets EventError.
 void end_consult(call& c, actions& a, const std::string& reason) {
   const std::string agent = c.agent_dn, consulted = c.consult_dn;
+  // The request waiting first: its reply must be this error, not the
+  // EventReleased below, which a finished transfer would give too.
+  if (moving(c) && (c.goal == plan_goal::alternate || c.goal == plan_goal::complete))
+    emit(a, v1::EventError, agent, c.ani,
+         "ConnID " + c.consult_conn_id + " ended before the " + what(c.goal) + " did");
   if (c.consult_rang)
     emit_consult(a, c, v1::EventReleased, consulted, agent, reason);
   emit_consult(a, c, v1::EventReleased, agent, consulted, reason);
@@ -185,9 +190,6 @@ void end_consult(call& c, actions& a, const std::string& reason) {
   fact_consult(a, c, agent, false);
   alias(a, c.consult_conn_id, false);
   if (moving(c)) {
-    if (c.goal == plan_goal::alternate || c.goal == plan_goal::complete)
-      emit(a, v1::EventError, agent, c.ani,
-           "ConnID " + c.consult_conn_id + " ended before the " + what(c.goal) + " did");
     c.goal = plan_goal::none;
     if (current_move(c).to == party::consult)
       clear_plan(c);
