@@ -94,4 +94,15 @@ void add_dtmf_digits(v1::TEvent& ev, const std::string& digits) {
   kv->set_str(digits);
 }
 
+void set_emitted(v1::TEvent& ev, const std::string& text, const std::string& digits) {
+  if (ev.type() == v1::EventError) {
+    ev.set_error_code(v1::ERR_INVALID_STATE);
+    ev.set_error_message(text);
+  } else if (!text.empty()) {
+    set_reason(ev, text);
+  }
+  if (ev.type() == v1::EventDTMFSent)
+    add_dtmf_digits(ev, digits);
+}
+
 }  // namespace sipcc::callctl

@@ -65,4 +65,10 @@ void set_reason(v1::TEvent& ev, const std::string& reason);
 // EventDTMFSent's digits (the `DTMFDigits` key of its Extensions).
 void add_dtmf_digits(v1::TEvent& ev, const std::string& digits);
 
+// What a call machine's emit adds to its event `ev`: for EventError `text` is
+// the message (a far end refused one of the request's offers:
+// ERR_INVALID_STATE), for any other event the Reason, when set; EventDTMFSent
+// carries `digits`.
+void set_emitted(v1::TEvent& ev, const std::string& text, const std::string& digits);
+
 }  // namespace sipcc::callctl

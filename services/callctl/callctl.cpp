@@ -295,16 +295,9 @@ void carry_out(call_actor* self, const std::vector<call_action>& actions) {
         ev.set_ani(c.ani);
         ev.set_dnis(c.dnis);
         *ev.mutable_user_data() = c.user_data;
-        if (a.event == v1::EventError) {
-          // The far end refused a hold, retrieve or transfer offer, or a
-          // TAnswerCall did not get its answer.
-          ev.set_error_code(v1::ERR_INVALID_STATE);
-          ev.set_error_message(a.text);
-        } else if (!a.text.empty()) {
-          set_reason(ev, a.text);
-        }
-        if (a.event == v1::EventDTMFSent)
-          add_dtmf_digits(ev, a.digits);
+        // EventError: a hold, retrieve, transfer or conference offer refused,
+        // a TAnswerCall that did not get its answer.
+        set_emitted(ev, a.text, a.digits);
         if (a.collects) {
           ev.set_collected_digits(a.digits);
           if (!a.digits.empty()) {

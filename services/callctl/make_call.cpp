@@ -108,15 +108,7 @@ void carry_out(actor_t* self, const std::vector<make_call_action>& actions) {
       case make_call_action::emit: {
         auto ev = call_tevent(a.event, a.dn, a.other_dn, c.conn_id);
         *ev.mutable_user_data() = c.user_data;
-        if (a.event == v1::EventError) {
-          // The far end refused a hold or retrieve offer.
-          ev.set_error_code(v1::ERR_INVALID_STATE);
-          ev.set_error_message(a.text);
-        } else if (!a.text.empty()) {
-          set_reason(ev, a.text);
-        }
-        if (a.event == v1::EventDTMFSent)
-          add_dtmf_digits(ev, a.digits);
+        set_emitted(ev, a.text, a.digits);  // EventError: a hold or retrieve offer refused
         publish_call_event(*s.nats, ev);
         auto& replies = self->state.replies;
         for (auto r = replies.begin(); r != replies.end(); ++r) {

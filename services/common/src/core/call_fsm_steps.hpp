@@ -23,6 +23,8 @@ void fact(actions& a, const std::string& dn, bool active, bool answered);
 void leg_command(actions& a, call_action::kind k, const std::string& leg, const std::string& sdp);
 void respond_leg(actions& a, const std::string& leg, bool update, uint32_t status,
                  const std::string& sdp);
+// The leg of party `p` (the consulted DN's: empty without a consultation).
+const std::string& party_leg(const call& c, party p);
 // The next outbound leg's name, <ConnID>-<n>.
 std::string next_leg(call& c);
 // Routes the call to `t` (INVITE, fact, no-answer timer); flow I when the

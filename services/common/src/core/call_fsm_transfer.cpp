@@ -18,15 +18,6 @@ namespace {
 
 size_t at(party p) { return static_cast<size_t>(p); }
 
-const std::string& leg_of(const call& c, party p) {
-  switch (p) {
-    case party::customer: return c.customer_leg;
-    case party::agent: return c.agent_leg;
-    case party::consult: return c.consult_leg;
-  }
-  return c.customer_leg;
-}
-
 bool consulting(const call& c) { return c.consult != consult_state::none; }
 bool moving(const call& c) { return !c.moves.empty(); }
 
@@ -79,7 +70,7 @@ void alias(actions& a, const std::string& conn_id, bool active) {
 // The offer moving a party to view `v`: the last SDP v.from sent, o=
 // version one up, direction v.dir.
 std::string offer(const call& c, const media_view& v) {
-  const auto& from = c.sdp_from[at(v.from)];
+  const auto& from = sdp_from(c, v.from);
   return hold_offer(from, v.dir).value_or(from);
 }
 
@@ -90,7 +81,7 @@ const media_move& current_move(const call& c) {
 void send_move(call& c, actions& a) {
   const media_move& m = current_move(c);
   c.offered = offer(c, c.undoing ? m.before : m.view);
-  leg_command(a, call_action::reinvite_leg, leg_of(c, m.to), c.offered);
+  leg_command(a, call_action::reinvite_leg, party_leg(c, m.to), c.offered);
 }
 
 // An accepted offer to the customer or the agent is what their next offer
@@ -128,11 +119,11 @@ void plan_failed(call& c, actions& a);
 
 void plan_answer(call& c, const call_event& ev, actions& a) {
   const media_move m = current_move(c);
-  if (ev.leg != leg_of(c, m.to))
+  if (ev.leg != party_leg(c, m.to))
     return;  // a leg no move waits for (a late answer)
   const bool ok = ev.what == call_event::reinvite_answered;
   if (ok && !ev.sdp.empty())
-    c.sdp_from[at(m.to)] = ev.sdp;
+    sdp_from(c, m.to) = ev.sdp;
   if (ok)
     accepted(c, m.to);
   if (!c.undoing) {
@@ -168,7 +159,7 @@ void forget_consult(call& c) {
   c.consult_answered = false;
   c.consult_conference = false;
   c.sdp_to_consult.clear();
-  c.sdp_from[at(party::consult)].clear();
+  sdp_from(c, party::consult).clear();
   c.views[at(party::consult)] = {};
 }
 
@@ -205,7 +196,7 @@ void end_consult(call& c, actions& a, const std::string& reason) {
   c.held = !(agent_view.from == party::customer && agent_view.dir == "sendrecv" &&
              customer_view.dir == "sendrecv");
   if (c.held)
-    c.sdp_to_agent = c.sdp_from[at(party::customer)];
+    c.sdp_to_agent = sdp_from(c, party::customer);
   forget_consult(c);
 }
 
@@ -243,7 +234,7 @@ void consult_answered(call& c, const call_event& ev, actions& a) {
     end_consult(c, a, "OtherDN answered without SDP");
     return;
   }
-  c.sdp_from[at(party::consult)] = ev.sdp;
+  sdp_from(c, party::consult) = ev.sdp;
   c.views[at(party::consult)] = {party::agent, "sendrecv"};  // our ACK will say so
   c.consult = consult_state::joining;
   start_plan(c, a, plan_goal::join_consult, {{party::agent, {party::consult, "sendrecv"}}});
@@ -294,7 +285,7 @@ void hand_over(call& c, actions& a) {
   c.agent_dn = target;
   c.agent_rang = true;
   c.held = false;
-  c.sdp_from[at(party::agent)] = c.sdp_from[at(party::consult)];
+  sdp_from(c, party::agent) = sdp_from(c, party::consult);
   c.views[at(party::agent)] = c.views[at(party::consult)];
   c.views[at(party::customer)] = {party::agent, "sendrecv"};
   forget_consult(c);
@@ -315,7 +306,7 @@ void plan_done(call& c, actions& a) {
       break;
     case plan_goal::join_consult:
       // The agent's answer to the consulted DN's offer goes in its ACK.
-      leg_command(a, call_action::ack_leg, c.consult_leg, c.sdp_from[at(party::agent)]);
+      leg_command(a, call_action::ack_leg, c.consult_leg, sdp_from(c, party::agent));
       c.consult = consult_state::talking;
       c.consult_answered = true;
       emit_consult(a, c, v1::EventEstablished, c.consult_dn, c.agent_dn);
@@ -358,7 +349,7 @@ void plan_failed(call& c, actions& a) {
     case plan_goal::join_consult:
       // Its 2xx still waits for our ACK, which must answer its offer.
       leg_command(a, call_action::ack_leg, c.consult_leg,
-                  rejecting_answer(c.sdp_from[at(party::consult)]));
+                  rejecting_answer(sdp_from(c, party::consult)));
       leg_command(a, call_action::bye_leg, c.consult_leg, "");
       end_consult(c, a, why);
       break;
@@ -401,8 +392,8 @@ void initiate(call& c, const call_event& ev, actions& a) {
   c.consult_dn = ev.target.dn;
   c.consult_uri = ev.target.contact_uri;
   // What each side last got from sipcc is the other side's media.
-  c.sdp_from[at(party::customer)] = c.sdp_to_agent;
-  c.sdp_from[at(party::agent)] = c.sdp_to_customer;
+  sdp_from(c, party::customer) = c.sdp_to_agent;
+  sdp_from(c, party::agent) = c.sdp_to_customer;
   c.views[at(party::customer)] = {party::agent, c.held ? "sendonly" : "sendrecv"};
   c.views[at(party::agent)] = {party::customer, c.held ? "inactive" : "sendrecv"};
   if (c.held)
@@ -469,7 +460,7 @@ void agent_leaves(call& c, actions& a, bool bye) {
   c.agent_dn = other;
   c.agent_conf_leg = c.consult_conf_leg;
   c.consult_conf_leg.clear();
-  c.sdp_from[at(party::agent)] = c.sdp_from[at(party::consult)];
+  sdp_from(c, party::agent) = sdp_from(c, party::consult);
   c.sdp_to_agent = c.sdp_to_consult;
   forget_consult(c);
   leave_next(c, a);
