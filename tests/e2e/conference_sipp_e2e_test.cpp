@@ -75,10 +75,9 @@ protected:
     sys = std::make_unique<sipcc_system>(opts);
   }
 
-  // The media server takes `legs` INVITEs, the agent answers once.
-  void start(int legs) {
-    media = std::make_unique<sipp_run>("media-server-holds-legs-until-bye.xml", media_port,
-                                       sys->dir(),
+  // The media server takes `legs` INVITEs as `media_xml` says, the agent answers once.
+  void start(int legs, const std::string& media_xml = "media-server-holds-legs-until-bye.xml") {
+    media = std::make_unique<sipp_run>(media_xml, media_port, sys->dir(),
                                        std::vector<std::string>{"-m", std::to_string(legs)},
                                        "media");
     agent = std::make_unique<sipp_run>("agent-answers-takes-reinvites-until-bye.xml", agent_port,
@@ -105,11 +104,26 @@ protected:
     return conn;
   }
 
-  v1::TEvent desktop(v1::RequestType type, const std::string& conn) {
+  // TInitiateConference from 1000 to 1001 on call `conn`: the consultation
+  // call's ConnID once 1001 answered ("" and a failure otherwise).
+  std::string initiate_conference(const std::string& conn) {
+    auto dialing = desktop(v1::TInitiateConference, conn, "1001");
+    EXPECT_EQ(dialing.type(), v1::EventDialing) << dialing.error_message();
+    EXPECT_EQ(dialing.transfer_conn_id(), conn);
+    if (!sys->recorder().wait_event("1001", v1::EventEstablished, kWait)) {
+      ADD_FAILURE() << "1001 never established; logs in " << sys->dir();
+      return "";
+    }
+    return dialing.conn_id();
+  }
+
+  v1::TEvent desktop(v1::RequestType type, const std::string& conn,
+                     const std::string& other_dn = "") {
     v1::TRequest r;
     r.set_type(type);
     r.set_this_dn("1000");
     r.set_conn_id(conn);
+    r.set_other_dn(other_dn);
     return sys->call_request(r);
   }
 
@@ -169,6 +183,81 @@ protected:
     ASSERT_EQ(to_agent.size(), 3u);
     EXPECT_TRUE(has_media_port(to_customer[1].message.body, kAgentRtp));
     EXPECT_TRUE(has_media_port(to_agent[2].message.body, kCustomerRtp));
+  }
+
+  // TCompleteConference refused by the media server (with `status`, after
+  // `media_invites` conference INVITEs) on a consultation from 1000 to 1001:
+  // EventError with the reason; the customer, held for the consultation,
+  // gets the agent's media back (sendrecv) and the agent the customer's,
+  // each in its session with sipcc; 1001 is held (the agent's media,
+  // sendonly) and its consultation call stays, so the desktop ends it and
+  // then the call as usual.
+  void expect_refused_conference_joins_back(const std::string& media_xml, int media_invites,
+                                            uint32_t status) {
+    configure();
+    auto consulted = std::make_unique<sipp_run>(
+        "consulted-dn-answers-offerless-invite-takes-reinvites-until-bye.xml", consulted_port,
+        sys->dir(), std::vector<std::string>{}, "consulted");
+    start(media_invites, media_xml);
+    auto conn = routed_call();
+    ASSERT_FALSE(conn.empty());
+    const auto consult = initiate_conference(conn);
+    ASSERT_FALSE(consult.empty());
+
+    auto refused = desktop(v1::TCompleteConference, conn);
+    ASSERT_EQ(refused.type(), v1::EventError);
+    EXPECT_EQ(refused.error_message(), "conference: media server answered " + std::to_string(status));
+    auto held = sys->recorder().wait_event("1000", v1::EventHeld, kWait, 2);
+    ASSERT_TRUE(held) << "logs in " << sys->dir();
+    EXPECT_EQ(held->conn_id(), consult);
+    auto retrieved = sys->recorder().wait_event("1000", v1::EventRetrieved, kWait);
+    ASSERT_TRUE(retrieved) << "logs in " << sys->dir();
+    EXPECT_EQ(retrieved->conn_id(), conn);
+
+    auto invites = all_of(media->trace(), false, "INVITE");
+    ASSERT_EQ(invites.size(), static_cast<size_t>(media_invites));
+    for (const auto& inv : invites)
+      EXPECT_EQ(inv.message.start_line, "INVITE sip:conf=" + conn + "@127.0.0.1:" +
+                                            std::to_string(media_port) + " SIP/2.0");
+    EXPECT_TRUE(has_media_port(invites[0].message.body, kCustomerRtp));
+
+    // The re-INVITEs' 200s of each SIPp carry the same body every time.
+    const auto c = customer->trace(), a = agent->trace(), o = consulted->trace();
+    const auto customer_sent = bodies_of(c, true, "SIP/2.0 200").back();
+    const auto agent_sent = bodies_of(a, true, "SIP/2.0 200").back();
+    // The customer: held for the consultation, then (taken out of the
+    // conference) the agent's media, sendrecv, one o= version up.
+    auto to_customer = bodies_of(c, false, "INVITE");
+    ASSERT_EQ(to_customer.size(), static_cast<size_t>(media_invites + 1));
+    EXPECT_EQ(origin_and_direction(to_customer.front()), "o=agent 1 2 IN IP4 127.0.0.1 a=sendonly");
+    EXPECT_EQ(to_customer.back(), with_origin(agent_sent, next_origin_of(to_customer.end()[-2])));
+    EXPECT_TRUE(has_media_port(to_customer.back(), kAgentRtp));
+    EXPECT_NE(to_customer.back().find("a=sendrecv"), std::string::npos);
+    // The agent: the call, the hold, 1001's offer, then the customer's media.
+    auto to_agent = bodies_of(a, false, "INVITE");
+    ASSERT_EQ(to_agent.size(), 4u);
+    EXPECT_EQ(to_agent.back(), with_origin(customer_sent, next_origin_of(to_agent[2])));
+    EXPECT_TRUE(has_media_port(to_agent.back(), kCustomerRtp));
+    // 1001: the offerless INVITE, then held with the agent's media.
+    auto to_consulted = bodies_of(o, false, "INVITE");
+    ASSERT_EQ(to_consulted.size(), 2u);
+    EXPECT_EQ(to_consulted[0], "");
+    auto sendonly = agent_sent;
+    sendonly.replace(sendonly.find("a=sendrecv"), 10, "a=sendonly");
+    EXPECT_EQ(to_consulted[1],
+              with_origin(sendonly, next_origin_of(body_of(o, false, "ACK"))));
+
+    EXPECT_EQ(desktop(v1::TReleaseCall, consult).type(), v1::EventReleased);
+    EXPECT_EQ(consulted->wait_exit(kWait), 0) << consulted->log();
+    release_and_finish(conn);
+    EXPECT_EQ(all_of(media->trace(), false, "BYE").size(), static_cast<size_t>(media_invites - 1));
+    EXPECT_EQ(sys->recorder().events("1000"),
+              (ev_list{v1::EventRinging, v1::EventEstablished, v1::EventHeld, v1::EventDialing,
+                       v1::EventEstablished, v1::EventError, v1::EventHeld, v1::EventRetrieved,
+                       v1::EventReleased, v1::EventReleased}));
+    EXPECT_EQ(sys->recorder().events("1001"),
+              (ev_list{v1::EventRinging, v1::EventEstablished, v1::EventReleased}));
+    expect_nothing_dangles(*sys, kWait);
   }
 
   uint16_t agent_port = 0, media_port = 0, consulted_port = 0;
@@ -350,17 +439,8 @@ TEST_F(ConferenceSipp, DesktopConferenceOfThreeThenOneDeleted) {
                                               std::vector<std::string>{}, "consulted");
   auto conn = routed_call();
   ASSERT_FALSE(conn.empty());
-  v1::TRequest init;
-  init.set_type(v1::TInitiateConference);
-  init.set_this_dn("1000");
-  init.set_conn_id(conn);
-  init.set_other_dn("1001");
-  auto dialing = sys->call_request(init);
-  ASSERT_EQ(dialing.type(), v1::EventDialing) << dialing.error_message();
-  const auto consult = dialing.conn_id();
-  EXPECT_EQ(dialing.transfer_conn_id(), conn);
-  ASSERT_TRUE(sys->recorder().wait_event("1001", v1::EventEstablished, kWait))
-      << "logs in " << sys->dir();
+  const auto consult = initiate_conference(conn);
+  ASSERT_FALSE(consult.empty());
   auto added = desktop(v1::TCompleteConference, conn);
   ASSERT_EQ(added.type(), v1::EventPartyAdded) << added.error_message();
   EXPECT_EQ(added.third_party_dn(), "1001");
@@ -375,12 +455,7 @@ TEST_F(ConferenceSipp, DesktopConferenceOfThreeThenOneDeleted) {
   EXPECT_TRUE(has_media_port(invites[2].message.body, kAgentRtp));  // 1001 plays the same SIPp
   EXPECT_NE(invites[0].message.body.find("a=sendrecv"), std::string::npos);  // held no more
 
-  v1::TRequest del;
-  del.set_type(v1::TDeleteFromConference);
-  del.set_this_dn("1000");
-  del.set_conn_id(conn);
-  del.set_other_dn("1001");
-  auto deleted = sys->call_request(del);
+  auto deleted = desktop(v1::TDeleteFromConference, conn, "1001");
   ASSERT_EQ(deleted.type(), v1::EventPartyDeleted) << deleted.error_message();
   EXPECT_EQ(consulted->wait_exit(kWait), 0) << consulted->log();
   release_and_finish(conn);
@@ -397,6 +472,18 @@ TEST_F(ConferenceSipp, DesktopConferenceOfThreeThenOneDeleted) {
   EXPECT_EQ(changed->conn_id(), conn);
   EXPECT_EQ(changed->previous_conn_id(), consult);
   expect_nothing_dangles(*sys, kWait);
+}
+
+// A desktop conference the media server refuses at once: nobody moved.
+TEST_F(ConferenceSipp, MediaServerRefusingTheConferenceJoinsTheAgentAndTheCustomerBack) {
+  expect_refused_conference_joins_back("media-server-refuses-conference-503.xml", 1, 503);
+}
+
+// The media server takes the customer, then refuses the agent: the customer
+// leaves the conference (its leg BYEd) and is joined back the same way.
+TEST_F(ConferenceSipp, ConferenceFailingMidwayTakesTheCustomerOutAndJoinsItBack) {
+  expect_refused_conference_joins_back("media-server-takes-the-customer-refuses-the-agent-486.xml",
+                                       2, 486);
 }
 
 }  // namespace

@@ -530,6 +530,10 @@ call_event complete_conference() {
 call_event ms_ok(const std::string& leg, const std::string& sdp) {
   return on_leg(call_event::media_answered, leg, 0, sdp);
 }
+// The media server refused conference leg `leg` with `status`.
+call_event ms_failed(const std::string& leg, uint32_t status) {
+  return on_leg(call_event::media_failed, leg, status, "");
+}
 call_event delete_from(const std::string& dn, const std::string& other) {
   auto e = request(call_event::delete_from_conference, dn, kConn);
   e.target.dn = other;
@@ -540,6 +544,43 @@ std::vector<call_step_case> conference_steps() {
   auto steps = consult_steps();
   steps.front().ev = initiate_conference();
   return steps;
+}
+
+// The first `n` steps of TCompleteConference from [talking], each party
+// joining in turn (all: the consulted DN's re-INVITE is out).
+std::vector<call_step_case> joining_steps(size_t n = 6) {
+  std::vector<call_step_case> steps = {
+      {complete_conference(), "media:CONN-3>sip:conf=CONN@ms[o=c 1 3 IN IP4 c\na=sendrecv\n]",
+       established},
+      {ms_ok("CONN-3", "ms-c"), "reinvite:cust[ms-c]", established},
+      {ok("cust", "o=c 1 4 IN IP4 c\na=sendrecv\n"),
+       "media:CONN-4>sip:conf=CONN@ms[o=a 1 4 IN IP4 a\na=sendrecv\n]", established},
+      {ms_ok("CONN-4", "ms-a"), "reinvite:CONN-1[ms-a]", established},
+      {ok("CONN-1", "o=a 1 5 IN IP4 a\na=sendrecv\n"),
+       "media:CONN-5>sip:conf=CONN@ms[o=b 1 2 IN IP4 b\nm=audio 4000 RTP/AVP 0\na=sendrecv\n]",
+       established},
+      {ms_ok("CONN-5", "ms-b"), "reinvite:CONN-2[ms-b]", established},
+  };
+  steps.erase(steps.begin() + static_cast<std::ptrdiff_t>(n), steps.end());
+  return steps;
+}
+
+// A refused TCompleteConference once the customer's re-INVITE back is out:
+// its answer (o= version `customer_v`) goes to the agent's phone, the
+// agent's (`agent_v`) holds the consulted DN, whose 2xx ends it: EventError
+// with `why`, and the agent talks on C1 again.
+std::vector<call_step_case> back_steps(int customer_v, int agent_v, const std::string& why) {
+  const auto v = [](int n) { return std::to_string(n); };
+  return {
+      {ok("cust", "o=c 1 " + v(customer_v) + " IN IP4 c\na=sendrecv\n"),
+       "reinvite:CONN-1[o=c 1 " + v(customer_v + 1) + " IN IP4 c|a=sendrecv|]", established},
+      {ok("CONN-1", "o=a 1 " + v(agent_v) + " IN IP4 a\na=sendrecv\n"),
+       "reinvite:CONN-2[o=a 1 " + v(agent_v + 1) + " IN IP4 a|a=sendonly|]", established},
+      {ok("CONN-2", "o=b 1 3 IN IP4 b\na=recvonly\n"),
+       "EventError@1001/555(conference: " + why +
+           ") EventHeld@1001/1002~conn=C2 EventRetrieved@1001/555",
+       established},
+  };
 }
 
 std::vector<call_scenario> conference_scenarios() {
@@ -598,18 +639,8 @@ std::vector<call_scenario> conference_scenarios() {
                      established},
                 }}),
       scenario("the_agent_leaves_the_conference_and_the_consulted_dn_takes_the_call",
-               {established_steps(), conference_steps(),
+               {established_steps(), conference_steps(), joining_steps(),
                 {
-                    {complete_conference(), "media:CONN-3>sip:conf=CONN@ms[o=c 1 3 IN IP4 c\na=sendrecv\n]",
-                     established},
-                    {ms_ok("CONN-3", "ms-c"), "reinvite:cust[ms-c]", established},
-                    {ok("cust", "o=c 1 4 IN IP4 c\na=sendrecv\n"),
-                     "media:CONN-4>sip:conf=CONN@ms[o=a 1 4 IN IP4 a\na=sendrecv\n]", established},
-                    {ms_ok("CONN-4", "ms-a"), "reinvite:CONN-1[ms-a]", established},
-                    {ok("CONN-1", "o=a 1 5 IN IP4 a\na=sendrecv\n"),
-                     "media:CONN-5>sip:conf=CONN@ms[o=b 1 2 IN IP4 b\nm=audio 4000 RTP/AVP 0\na=sendrecv\n]",
-                     established},
-                    {ms_ok("CONN-5", "ms-b"), "reinvite:CONN-2[ms-b]", established},
                     {ok("CONN-2", "o=b 1 3 IN IP4 b\na=sendrecv\n"),
                      "EventReleased@1001/1002~conn=C2 fact:1001-~C2 fact:1002-~C2 fact:1002+ "
                      "alias:C2- EventPartyChanged@1002/555~third=1001~previous=C2 "
@@ -625,30 +656,102 @@ std::vector<call_scenario> conference_scenarios() {
                     // 1002 has the call now.
                     {customer_bye(), "bye:CONN-2 EventReleased@1002/555 fact:1002-* end", ended},
                 }}),
+      // A refused TCompleteConference (call_fsm.hpp, 3pcc conferences): the
+      // customer, held for the consultation, gets the agent's media back, the
+      // agent the customer's, the consulted DN is held; the consultation stays.
+      scenario("media_server_refusing_the_conference_joins_the_agent_and_the_customer_back",
+               {established_steps(), conference_steps(), joining_steps(1),
+                {
+                    // The agent's last SDP (its answer to the consulted DN), sendrecv.
+                    {ms_failed("CONN-3", 503), "reinvite:cust[o=a 1 4 IN IP4 a|a=sendrecv|]",
+                     established},
+                    {complete_conference(), "", established},  // a re-INVITE in progress
+                    {reinvite("CONN-2", "x"), "resp:CONN-2:491", established},
+                },
+                back_steps(3, 4, "media server answered 503"),
+                {
+                    // Both calls are usable: the consultation is released, the call held.
+                    {release_on("1001", kC2),
+                     "bye:CONN-2 EventReleased@1002/1001~conn=C2 EventReleased@1001/1002~conn=C2 "
+                     "fact:1002-*~C2 fact:1001-~C2 alias:C2-",
+                     established},
+                    {hold("1001", call_event::hold), "reinvite:cust[o=a 1 5 IN IP4 a|a=sendonly|]",
+                     established},
+                }}),
+      scenario("media_server_refusing_the_agent_takes_the_customer_out_of_the_conference",
+               {established_steps(), conference_steps(), joining_steps(3),
+                {
+                    // The customer's conference leg goes; the customer gets the agent's media.
+                    {ms_failed("CONN-4", 486), "bye:CONN-3 reinvite:cust[o=a 1 4 IN IP4 a|a=sendrecv|]",
+                     established},
+                },
+                back_steps(5, 4, "media server answered 486"),
+                {
+                    // In no conference any more: the customer hanging up ends both calls.
+                    {customer_bye(),
+                     "bye:CONN-2 EventReleased@1002/1001~conn=C2 EventReleased@1001/1002~conn=C2 "
+                     "fact:1002-*~C2 fact:1001-~C2 alias:C2- bye:CONN-1 EventReleased@1001/555 "
+                     "fact:1001-* end",
+                     ended},
+                }}),
       scenario("the_consulted_dn_refusing_the_conference_leaves_the_agent_with_the_customer",
+               {established_steps(), conference_steps(), joining_steps(),
+                {
+                    {refused("CONN-2", 488),
+                     "bye:CONN-5 bye:CONN-3 bye:CONN-4 reinvite:cust[o=a 1 6 IN IP4 a|a=sendrecv|]",
+                     established},
+                },
+                back_steps(5, 6, "the consulted DN refused the re-INVITE with 488"),
+                {
+                    // Back to the consulted DN as after any TAlternateCall.
+                    {alternate(kC2), "reinvite:cust[o=a 1 7 IN IP4 a|a=sendonly|]", established},
+                }}),
+      // From [alternated] nothing had moved: every party is where it should be.
+      scenario("a_refused_conference_from_the_customer_changes_nothing_but_the_error",
                {established_steps(), conference_steps(),
                 {
-                    {complete_conference(), "media:CONN-3>sip:conf=CONN@ms[o=c 1 3 IN IP4 c\na=sendrecv\n]",
+                    {alternate(kC2), "reinvite:CONN-2[o=a 1 4 IN IP4 a|a=sendonly|]", established},
+                    {ok("CONN-2", "o=b 1 2 IN IP4 b\na=recvonly\n"),
+                     "reinvite:cust[o=a 1 4 IN IP4 a|a=sendrecv|]", established},
+                    {ok("cust", "o=c 1 3 IN IP4 c\na=sendrecv\n"),
+                     "reinvite:CONN-1[o=c 1 4 IN IP4 c|a=sendrecv|]", established},
+                    {ok("CONN-1", "o=a 1 4 IN IP4 a\na=sendrecv\n"),
+                     "EventHeld@1001/1002~conn=C2 EventRetrieved@1001/555", established},
+                    {complete_conference(), "media:CONN-3>sip:conf=CONN@ms[o=c 1 4 IN IP4 c\na=sendrecv\n]",
                      established},
-                    {ms_ok("CONN-3", "ms-c"), "reinvite:cust[ms-c]", established},
-                    {ok("cust", "o=c 1 4 IN IP4 c\na=sendrecv\n"),
-                     "media:CONN-4>sip:conf=CONN@ms[o=a 1 4 IN IP4 a\na=sendrecv\n]", established},
-                    {ms_ok("CONN-4", "ms-a"), "reinvite:CONN-1[ms-a]", established},
-                    {ok("CONN-1", "o=a 1 5 IN IP4 a\na=sendrecv\n"),
-                     "media:CONN-5>sip:conf=CONN@ms[o=b 1 2 IN IP4 b\nm=audio 4000 RTP/AVP 0\na=sendrecv\n]",
+                    {ms_failed("CONN-3", 404), "EventError@1001/555(conference: media server answered 404)",
                      established},
-                    {ms_ok("CONN-5", "ms-b"), "reinvite:CONN-2[ms-b]", established},
-                    {refused("CONN-2", 488),
-                     "bye:CONN-5 reinvite:cust[o=a 1 5 IN IP4 a|a=sendrecv|]", established},
-                    {ok("cust", "o=c 1 5 IN IP4 c\na=sendrecv\n"),
-                     "bye:CONN-3 reinvite:CONN-1[o=c 1 5 IN IP4 c|a=sendrecv|]", established},
-                    {ok("CONN-1", "x"),
-                     "bye:CONN-4 EventError@1001/555(conference: the consulted DN refused the "
-                     "re-INVITE with 488) bye:CONN-2 EventReleased@1002/1001~conn=C2 "
-                     "EventReleased@1001/1002~conn=C2 fact:1002-*~C2 fact:1001-~C2 alias:C2-",
+                }}),
+      // One of the re-INVITEs back refused: the ones after it are not sent.
+      scenario("the_customer_refusing_to_come_back_leaves_the_consultation_as_it_was",
+               {established_steps(), conference_steps(), joining_steps(1),
+                {
+                    {ms_failed("CONN-3", 503), "reinvite:cust[o=a 1 4 IN IP4 a|a=sendrecv|]",
                      established},
-                    {hold("1001", call_event::hold), "reinvite:cust[o=a 1 6 IN IP4 a|a=sendonly|]",
+                    {refused("cust", 488),
+                     "EventError@1001/555(conference: media server answered 503; then the customer "
+                     "refused the reconnect offer with 488)",
                      established},
+                    // Still [talking], the customer held: TReconnectCall takes it back.
+                    {reconnect(),
+                     "bye:CONN-2 EventReleased@1002/1001~conn=C2 EventReleased@1001/1002~conn=C2 "
+                     "fact:1002-*~C2 fact:1001-~C2 alias:C2- reinvite:cust[o=a 1 4 IN IP4 a|a=sendrecv|]",
+                     established},
+                }}),
+      // The consulted DN hanging up meanwhile: the reply is the conference's error.
+      scenario("the_consulted_dn_leaving_while_the_customer_comes_back",
+               {established_steps(), conference_steps(), joining_steps(1),
+                {
+                    {ms_failed("CONN-3", 503), "reinvite:cust[o=a 1 4 IN IP4 a|a=sendrecv|]",
+                     established},
+                    {agent_bye("CONN-2"),
+                     "EventError@1001/555(conference: media server answered 503) "
+                     "EventReleased@1002/1001~conn=C2 EventReleased@1001/1002~conn=C2 "
+                     "fact:1002-*~C2 fact:1001-~C2 alias:C2-",
+                     established},
+                    // The agent's phone was not moved yet: the call is held, TRetrieveCall joins them.
+                    {ok("cust", "o=c 1 3 IN IP4 c\na=sendrecv\n"), "", established},
+                    {retrieve("1001"), "reinvite:cust[o=a 1 5 IN IP4 a|a=sendrecv|]", established},
                 }}),
   };
 }

@@ -258,8 +258,17 @@ struct route_target {
 //    EventReleased(A, C2), facts moved, EventPartyChanged(B, ConnID C1,
 //    PreviousConnID C2, ThirdPartyDN A), EventPartyAdded on A (ThirdPartyDN
 //    B) and on B (ThirdPartyDN A) -> [conferenced], all on C1. A refusal on
-//    the way: the customer and A are joined back directly, EventError(A),
-//    B released (C2).
+//    the way (the media server or a party): the conference legs made so far
+//    are BYEd, then, as TAlternateCall from [talking], the customer is
+//    offered A's media (sendrecv), A the customer's (sendrecv) and B A's
+//    (sendonly), one re-INVITE at a time; a party still as it should be and
+//    in no conference is skipped. Done: EventError(A, "conference: <why>"),
+//    and from [talking] EventHeld(A, C2), EventRetrieved(A, C1) ->
+//    [alternated]: the consultation call stays (as Genesys leaves it), for
+//    TAlternateCall, TCompleteTransfer, another TCompleteConference or its
+//    release. One of these re-INVITEs refused: the ones after it are not
+//    sent, the EventError says both whys, and the state follows what the
+//    parties accepted (the customer not back: still [talking], C1 held).
 //  [conferenced] TDeleteFromConference(ThisDN a party, OtherDN B) or B
 //    hanging up / TReleaseCall from B: BYE B and its conference leg,
 //    EventReleased(B), EventPartyDeleted(A, ThirdPartyDN B); the last two
@@ -306,6 +315,9 @@ enum class plan_goal {
   complete,      // TCompleteTransfer: the customer gets the consulted DN's media
   join_target,   // ... then the consulted DN, now the agent, the customer's
   retrieve,      // TReconnectCall: the customer and the agent back together
+  // TCompleteConference refused: the customer and the agent back together,
+  // the consulted DN held (plan_error starts with the conference's why)
+  conference_back,
 };
 
 struct call {

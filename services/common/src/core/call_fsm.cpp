@@ -691,9 +691,7 @@ void finish_mix(call& c, actions& a, const std::string& error) {
   if (three && joined) {
     conference_made(c, a);
   } else if (three) {
-    // The customer and the agent are back together; the consultation goes.
-    emit(a, v1::EventError, c.agent_dn, c.ani, "conference: " + error);
-    drop_consultation(c, a);
+    conference_refused(c, a, error);
   } else if (c.recording) {
     if (!error.empty())
       emit(a, v1::EventError, c.agent_dn, c.ani, "recording: " + error);
@@ -748,7 +746,11 @@ void mix_failed(call& c, actions& a, const std::string& why) {
       emit(a, v1::EventTreatmentNotApplied, c.rp, c.ani, why);
       break;
     case mix_op::join:
-      // A customer already moved goes back before the error is told.
+      // A 3pcc conference takes its three parties back itself
+      // (conference_refused); a customer already moved goes back before the
+      // error is told.
+      if (c.mix_three)
+        return finish_mix(c, a, why);
       c.mix_error = why;
       leave_next(c, a);
       break;

@@ -25,6 +25,8 @@ void respond_leg(actions& a, const std::string& leg, bool update, uint32_t statu
                  const std::string& sdp);
 // The leg of party `p` (the consulted DN's: empty without a consultation).
 const std::string& party_leg(const call& c, party p);
+// Party `p`'s leg to the media server's conference (empty: not in one).
+std::string& conf_leg(call& c, party p);
 // The next outbound leg's name, <ConnID>-<n>.
 std::string next_leg(call& c);
 // Routes the call to `t` (INVITE, fact, no-answer timer); flow I when the
@@ -48,10 +50,11 @@ void leave_next(call& c, actions& a);
 bool transfer_step(call& c, const call_event& ev, fsm::actions& a, const call_settings& cfg);
 
 // The end of a 3pcc conference's join: made (the consultation call merges
-// into the conference), or refused (the customer and the agent are back
-// together; the consultation call is released).
+// into the conference), or refused for `why` (the parties leave the
+// conference, the customer and the agent are joined back, the consultation
+// call stays, held).
 void conference_made(call& c, fsm::actions& a);
-void drop_consultation(call& c, fsm::actions& a);
+void conference_refused(call& c, fsm::actions& a, const std::string& why);
 
 // Why THoldCall / TRetrieveCall cannot be carried out because of a transfer
 // (empty: no transfer stands in the way).

@@ -3,7 +3,7 @@
 // TAlternateCall (the rules are in call_fsm.hpp, "transfers").
 #include "sipcc/call_fsm.hpp"
 
-#include <initializer_list>
+#include <array>
 #include <utility>
 
 #include "call_fsm_steps.hpp"
@@ -39,6 +39,7 @@ const char* what(plan_goal g) {
     case plan_goal::complete:
     case plan_goal::join_target: return "transfer";
     case plan_goal::retrieve: return "retrieve";
+    case plan_goal::conference_back: return "reconnect";
     case plan_goal::none: break;
   }
   return "";
@@ -102,8 +103,9 @@ void clear_plan(call& c) {
   c.offered.clear();
 }
 
-void start_plan(call& c, actions& a, plan_goal goal,
-                std::initializer_list<std::pair<party, media_view>> steps) {
+using plan_steps = std::vector<std::pair<party, media_view>>;
+
+void start_plan(call& c, actions& a, plan_goal goal, const plan_steps& steps) {
   clear_plan(c);
   auto views = c.views;
   for (const auto& [to, view] : steps) {
@@ -133,8 +135,15 @@ void plan_answer(call& c, const call_event& ev, actions& a) {
         return send_move(c, a);
       return plan_done(c, a);
     }
-    c.plan_error = who(m.to) + " refused the " + what(c.goal) + " offer with " +
-                   std::to_string(ev.status);
+    const auto refusal = who(m.to) + " refused the " + what(c.goal) + " offer with " +
+                         std::to_string(ev.status);
+    // Taking back a move out of a refused conference would send that party
+    // back where nobody is: it stops where it is.
+    if (c.goal == plan_goal::conference_back) {
+      c.plan_error += "; then " + refusal;
+      return plan_failed(c, a);
+    }
+    c.plan_error = refusal;
     if (c.move_at == 0)
       return plan_failed(c, a);
     c.undoing = true;  // the moves done so far are taken back, last first
@@ -148,6 +157,14 @@ void plan_answer(call& c, const call_event& ev, actions& a) {
 }
 
 // ---- the consultation call -------------------------------------------------
+
+// Whether the customer and the agent were last offered each other's media, sendrecv.
+bool together(const call& c) {
+  const auto& agent_view = c.views[at(party::agent)];
+  const auto& customer_view = c.views[at(party::customer)];
+  return agent_view.from == party::customer && agent_view.dir == "sendrecv" &&
+         customer_view.dir == "sendrecv";
+}
 
 void forget_consult(call& c) {
   c.consult = consult_state::none;
@@ -174,6 +191,8 @@ void end_consult(call& c, actions& a, const std::string& reason) {
   if (moving(c) && (c.goal == plan_goal::alternate || c.goal == plan_goal::complete))
     emit(a, v1::EventError, agent, c.ani,
          "ConnID " + c.consult_conn_id + " ended before the " + what(c.goal) + " did");
+  if (moving(c) && c.goal == plan_goal::conference_back)
+    emit(a, v1::EventError, agent, c.ani, c.plan_error);
   if (c.consult_rang)
     emit_consult(a, c, v1::EventReleased, consulted, agent, reason);
   emit_consult(a, c, v1::EventReleased, agent, consulted, reason);
@@ -191,10 +210,7 @@ void end_consult(call& c, actions& a, const std::string& reason) {
   }
   // Unless the agent and the customer are fully back together, the call is
   // held: a retrieve re-INVITEs both with each other's media.
-  const auto& agent_view = c.views[at(party::agent)];
-  const auto& customer_view = c.views[at(party::customer)];
-  c.held = !(agent_view.from == party::customer && agent_view.dir == "sendrecv" &&
-             customer_view.dir == "sendrecv");
+  c.held = !together(c);
   if (c.held)
     c.sdp_to_agent = sdp_from(c, party::customer);
   forget_consult(c);
@@ -292,8 +308,21 @@ void hand_over(call& c, actions& a) {
   start_plan(c, a, plan_goal::join_target, {{party::agent, {party::customer, "sendrecv"}}});
 }
 
+// The end of a refused TCompleteConference's re-INVITEs: its EventError,
+// then the desktop learns which call it talks on if that changed.
+void conference_back_done(call& c, actions& a, const std::string& why) {
+  emit(a, v1::EventError, c.agent_dn, c.ani, why);
+  if (c.consult != consult_state::talking || !together(c))
+    return;
+  c.consult = consult_state::alternated;
+  c.held = false;
+  emit_consult(a, c, v1::EventHeld, c.agent_dn, c.consult_dn);
+  emit(a, v1::EventRetrieved, c.agent_dn, c.ani, "");
+}
+
 void plan_done(call& c, actions& a) {
   const plan_goal goal = c.goal;
+  const std::string why = c.plan_error;
   clear_plan(c);
   switch (goal) {
     case plan_goal::none:
@@ -332,6 +361,9 @@ void plan_done(call& c, actions& a) {
       c.held = false;
       emit(a, v1::EventRetrieved, c.agent_dn, c.ani, "");
       break;
+    case plan_goal::conference_back:
+      conference_back_done(c, a, why);
+      break;
   }
 }
 
@@ -357,6 +389,9 @@ void plan_failed(call& c, actions& a) {
     case plan_goal::complete:
     case plan_goal::retrieve:
       emit(a, v1::EventError, c.agent_dn, c.ani, why);
+      break;
+    case plan_goal::conference_back:
+      conference_back_done(c, a, why);
       break;
     case plan_goal::join_target:
       // The new agent's phone cannot take the customer's media: the two
@@ -536,11 +571,32 @@ void conference_made(call& c, actions& a) {
   c.consult_conn_id.clear();
 }
 
-void drop_consultation(call& c, actions& a) {
-  // leave_next joined the customer and the agent back, both sendrecv.
-  c.views[at(party::customer)] = {party::agent, "sendrecv"};
-  c.views[at(party::agent)] = {party::customer, "sendrecv"};
-  release_consult(c, a);
+void conference_refused(call& c, actions& a, const std::string& why) {
+  // A party in the conference is moved back whatever its view says: its
+  // media went to the conference leg, which goes now.
+  std::array<bool, 3> in_conference{};
+  for (party p : {party::customer, party::agent, party::consult}) {
+    auto& leg = conf_leg(c, p);
+    in_conference[at(p)] = !leg.empty();
+    if (!leg.empty())
+      leg_command(a, call_action::bye_leg, leg, "");
+    leg.clear();
+  }
+  // As TAlternateCall from [talking], the customer first: it was held.
+  const plan_steps back = {{party::customer, {party::agent, "sendrecv"}},
+                           {party::agent, {party::customer, "sendrecv"}},
+                           {party::consult, {party::agent, "sendonly"}}};
+  plan_steps steps;
+  for (const auto& [to, view] : back) {
+    const auto& now = c.views[at(to)];
+    if (in_conference[at(to)] || now.from != view.from || now.dir != view.dir)
+      steps.push_back({to, view});
+  }
+  const std::string error = "conference: " + why;
+  if (steps.empty())
+    return conference_back_done(c, a, error);
+  start_plan(c, a, plan_goal::conference_back, steps);
+  c.plan_error = error;
 }
 
 namespace {
