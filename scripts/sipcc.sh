@@ -1,14 +1,25 @@
 #!/usr/bin/env bash
-# One entry point for a fresh Debian 12 machine (run as root, or with sudo):
-#   scripts/sipcc.sh run    install what is missing, build, run nats-server and every service
-#   scripts/sipcc.sh test   install what is missing, build, run the whole test suite
-#   scripts/sipcc.sh build  install what is missing and build
+# One entry point for a fresh Debian 12 machine, as root or as a user with
+# sudo (sudo is used for apt-get only, and only when not root):
+#   scripts/sipcc.sh run                install what is missing, build, then serve
+#   scripts/sipcc.sh serve              run nats-server and every service from the build
+#   scripts/sipcc.sh restart <service>  restart one service of a running run/serve
+#   scripts/sipcc.sh test               install what is missing, build, run the whole test suite
+#   scripts/sipcc.sh build              install what is missing and build
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 BUILD_DIR=${SIPCC_BUILD_DIR:-build}
 CONFIG=${SIPCC_CONFIG:-deploy/sipcc.yaml}
 NATS_PORT=${SIPCC_NATS_PORT:-4222}
+# Pid files of a running serve (read by restart) and nats-server's store.
+RUN_DIR=${SIPCC_RUN_DIR:-$BUILD_DIR/run}
+SERVICES=(sip-edge presence callctl router mwi)
+# A service that ends this many times within a minute is not started again:
+# everything stops, rather than running half a system that answers 503.
+MAX_ENDS_PER_MINUTE=5
+# Seconds a process gets to stop on SIGTERM before SIGKILL.
+STOP_TIMEOUT=10
 
 # Debian 12 packages the build, the services and the tests need.
 PACKAGES=(
@@ -20,7 +31,14 @@ PACKAGES=(
 )
 
 as_root() {
-  if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi
+  if [ "$(id -u)" -eq 0 ]; then
+    "$@"
+  elif command -v sudo >/dev/null; then
+    sudo "$@"
+  else
+    echo "sipcc: '$*' needs root: run this as root, or install sudo" >&2
+    exit 1
+  fi
 }
 
 install_missing() {
@@ -40,31 +58,145 @@ build() {
   cmake --build "$BUILD_DIR" -j"$(nproc)"
 }
 
-run() {
-  local pids=()
-  stop_all() {
-    trap - INT TERM EXIT
-    [ ${#pids[@]} -gt 0 ] && kill "${pids[@]}" 2>/dev/null || true
-    wait 2>/dev/null || true
-    echo "sipcc: stopped"
-  }
-  trap stop_all INT TERM EXIT
-  if (exec 3<>"/dev/tcp/127.0.0.1/$NATS_PORT") 2>/dev/null; then
+# serve's state is global: the EXIT trap runs after serve() has returned.
+declare -A pid_of=()   # process name -> pid
+declare -A name_of=()  # pid -> process name
+declare -A ends_of=()  # service -> times (SECONDS) it ended within the last minute
+
+# Whether pid $1 still runs (an exited child that is not yet reaped does not).
+running() {
+  local stat
+  stat=$(cat "/proc/$1/stat" 2>/dev/null) || return 1
+  stat=${stat##*) }
+  [ "${stat:0:1}" != Z ]
+}
+
+# SIGTERM to the named processes, SIGKILL to those still up after
+# STOP_TIMEOUT seconds; reaps them all.
+terminate() {
+  local name pids=()
+  for name in "$@"; do
+    [ -n "${pid_of[$name]:-}" ] && pids+=("${pid_of[$name]}")
+  done
+  [ ${#pids[@]} -gt 0 ] || return 0
+  kill -TERM "${pids[@]}" 2>/dev/null || true
+  local deadline=$((SECONDS + STOP_TIMEOUT)) pid
+  for pid in "${pids[@]}"; do
+    while running "$pid" && [ "$SECONDS" -lt "$deadline" ]; do sleep 0.1; done
+    if running "$pid"; then
+      echo "sipcc: ${name_of[$pid]} (pid $pid) did not stop within ${STOP_TIMEOUT} s; killing it" >&2
+      kill -KILL "$pid" 2>/dev/null || true
+    fi
+  done
+  wait "${pids[@]}" 2>/dev/null || true
+  for pid in "${pids[@]}"; do
+    rm -f "$RUN_DIR/${name_of[$pid]}.pid"
+    unset "pid_of[${name_of[$pid]}]" "name_of[$pid]"
+  done
+}
+
+# Services first, so that none of them sees the bus go away.
+stop_all() {
+  trap '' INT TERM
+  trap - EXIT
+  terminate "${SERVICES[@]}"
+  terminate nats-server
+  echo "sipcc: stopped"
+  exit "$1"
+}
+
+started() {
+  pid_of[$1]=$2
+  name_of[$2]=$1
+  echo "$2" >"$RUN_DIR/$1.pid"
+  echo "sipcc: started $1 (pid $2)"
+}
+
+start_service() {
+  "$BUILD_DIR/services/$1/$1" --config "$CONFIG" --nats "nats://127.0.0.1:$NATS_PORT" &
+  started "$1" $!
+}
+
+# "exit status N" or "killed by signal NAME", from a status as wait gives it.
+describe_status() {
+  if [ "$1" -gt 128 ]; then
+    echo "killed by signal $(kill -l $(($1 - 128)))"
+  else
+    echo "exit status $1"
+  fi
+}
+
+nats_accepts() { (exec 3<>"/dev/tcp/127.0.0.1/$NATS_PORT") 2>/dev/null; }
+
+# Runs nats-server and every service. A service that ends is started again
+# after 1 s per time it ended within the last minute; the
+# MAX_ENDS_PER_MINUTE-th end within a minute, nats-server ending, Ctrl-C or
+# SIGTERM stop everything.
+serve() {
+  if nats_accepts; then
     echo "sipcc: port $NATS_PORT is taken; stop what uses it or set SIPCC_NATS_PORT" >&2
     exit 1
   fi
-  nats-server -a 127.0.0.1 -p "$NATS_PORT" -js -sd "$BUILD_DIR/nats-data" &
-  pids+=($!)
-  echo "sipcc: nats-server listening on nats://127.0.0.1:$NATS_PORT"
-  local url="nats://127.0.0.1:$NATS_PORT"
-  for svc in sip-edge presence callctl router mwi; do
-    "$BUILD_DIR/services/$svc/$svc" --config "$CONFIG" --nats "$url" &
-    pids+=($!)
+  mkdir -p "$RUN_DIR"
+  trap 'stop_all 0' INT TERM
+  trap 'stop_all 1' EXIT
+  # Its own session, out of reach of the terminal's Ctrl-C: the services
+  # must stop while the bus is still up (a service stopping without it waits
+  # for every subscription to drain in vain).
+  setsid nats-server -a 127.0.0.1 -p "$NATS_PORT" -js -sd "$RUN_DIR/nats-data" &
+  started nats-server $!
+  local deadline=$((SECONDS + STOP_TIMEOUT))
+  until nats_accepts; do
+    if ! running "${pid_of[nats-server]}" || [ "$SECONDS" -ge "$deadline" ]; then
+      echo "sipcc: nats-server did not start listening on 127.0.0.1:$NATS_PORT" >&2
+      stop_all 1
+    fi
+    sleep 0.1
   done
+  echo "sipcc: nats-server listening on nats://127.0.0.1:$NATS_PORT"
+  local svc
+  for svc in "${SERVICES[@]}"; do start_service "$svc"; done
   echo "sipcc: every service started with $CONFIG; each logs where it listens. Ctrl-C stops them all."
-  echo "sipcc: watch the bus with: $BUILD_DIR/services/sipccctl/sipccctl --nats $url watch"
-  wait -n "${pids[@]}" || true
-  echo "sipcc: a process ended; stopping the rest" >&2
+  echo "sipcc: watch the bus with: $BUILD_DIR/services/sipccctl/sipccctl --nats nats://127.0.0.1:$NATS_PORT watch"
+  local ended status recent t
+  while :; do
+    status=0
+    wait -n -p ended "${pid_of[@]}" || status=$?
+    svc=${name_of[$ended]}
+    unset "pid_of[$svc]" "name_of[$ended]"
+    rm -f "$RUN_DIR/$svc.pid"
+    if [ "$svc" = nats-server ]; then
+      echo "sipcc: nats-server (pid $ended) ended ($(describe_status "$status")); stopping everything" >&2
+      stop_all 1
+    fi
+    recent=()
+    for t in ${ends_of[$svc]:-} $SECONDS; do
+      [ $((SECONDS - t)) -lt 60 ] && recent+=("$t")
+    done
+    ends_of[$svc]=${recent[*]}
+    if [ ${#recent[@]} -ge "$MAX_ENDS_PER_MINUTE" ]; then
+      echo "sipcc: $svc (pid $ended) ended ($(describe_status "$status")), ${#recent[@]} times within a minute; stopping everything" >&2
+      stop_all 1
+    fi
+    echo "sipcc: $svc (pid $ended) ended ($(describe_status "$status")); starting it again in ${#recent[@]} s" >&2
+    sleep "${#recent[@]}"
+    start_service "$svc"
+  done
+}
+
+# Asks one service of a running serve to stop (SIGTERM); serve starts it again.
+restart_one() {
+  local svc=${1:-} known pid
+  for known in "${SERVICES[@]}"; do [ "$svc" = "$known" ] && break; done
+  if [ "$svc" != "$known" ]; then
+    echo "usage: $0 restart <service>, one of: ${SERVICES[*]}" >&2
+    exit 2
+  fi
+  if ! pid=$(cat "$RUN_DIR/$svc.pid" 2>/dev/null) || ! kill -TERM "$pid" 2>/dev/null; then
+    echo "sipcc: $svc is not running under scripts/sipcc.sh run or serve (no live pid in $RUN_DIR/$svc.pid)" >&2
+    exit 1
+  fi
+  echo "sipcc: stopping $svc (pid $pid); serve starts it again"
 }
 
 run_tests() {
@@ -73,8 +205,10 @@ run_tests() {
 }
 
 case "${1:-}" in
-  run) install_missing; build; run ;;
+  run) install_missing; build; serve ;;
+  serve) serve ;;
+  restart) restart_one "${2:-}" ;;
   test) install_missing; build; run_tests ;;
   build) install_missing; build ;;
-  *) echo "usage: $0 run|test|build" >&2; exit 2 ;;
+  *) echo "usage: $0 run|serve|restart <service>|test|build" >&2; exit 2 ;;
 esac

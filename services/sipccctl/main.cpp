@@ -102,15 +102,20 @@ bool parse_kv(const std::string& s, v1::KVList& list) {
 int main(int argc, char** argv) {
   CLI::App app{"sipccctl: desktop requests, conferences, bus watch, state and counters"};
   app.require_subcommand(1);
+  // Inherited by every subcommand: the options above may also come after
+  // the subcommand and its arguments (`request 1000 TAgentLogin --timeout 500`).
+  app.fallthrough();
   const char* env_url = std::getenv("SIPCC_NATS");
   std::string url = env_url ? env_url : "nats://127.0.0.1:4222";
   int timeout_ms = 3000;
   app.add_option("--nats", url, "NATS URL (or SIPCC_NATS)")->capture_default_str();
-  app.add_option("--timeout", timeout_ms, "reply timeout, ms")->capture_default_str();
+  app.add_option("--timeout", timeout_ms, "reply timeout, ms")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 3600000));
 
   auto* req_cmd = app.add_subcommand("request", "send a desktop request for a DN, print the reply");
   std::string dn, type_name, agent_id, password, conn_id, other_dn, work_mode, reference_id,
-      treatment;
+      treatment, digits, transfer_conn_id;
   std::vector<std::string> reasons, extensions, user_data, treatment_parms;
   req_cmd->add_option("dn", dn, "ThisDN")->required();
   req_cmd->add_option("request", type_name, "TRequest name, e.g. TAgentLogin")->required();
@@ -118,6 +123,10 @@ int main(int argc, char** argv) {
   req_cmd->add_option("--password", password, "agent password");
   req_cmd->add_option("--conn-id", conn_id, "ConnID");
   req_cmd->add_option("--other-dn", other_dn, "OtherDN");
+  req_cmd->add_option("--digits", digits, "TSendDTMF: the digits to send (0-9 * # A-D)");
+  req_cmd->add_option("--transfer-conn-id", transfer_conn_id,
+                      "TransferConnID: the other call of TCompleteTransfer, TReconnectCall, "
+                      "TAlternateCall");
   req_cmd->add_option("--work-mode", work_mode, "AuxWork|AfterCallWork|ManualIn|AutoIn");
   req_cmd->add_option("--reference-id", reference_id, "ReferenceID (default: generated)");
   req_cmd->add_option("--reason", reasons, "Reasons key=value (repeatable)");
@@ -199,6 +208,8 @@ int main(int argc, char** argv) {
       r.set_password(password);
       r.set_conn_id(conn_id);
       r.set_other_dn(other_dn);
+      r.set_dtmf_digits(digits);
+      r.set_transfer_conn_id(transfer_conn_id);
       r.set_work_mode(wm);
       r.set_treatment_type(tt);
       r.set_client("sipccctl");

@@ -133,6 +133,18 @@ const conf_section* conf_file::find(std::string_view name, std::string_view type
   return nullptr;
 }
 
+std::string address_host(std::string_view address) {
+  auto a = trim(address);
+  for (std::string_view scheme : {"sip:", "sips:"})
+    if (starts_with(a, scheme)) a.remove_prefix(scheme.size());
+  if (const auto at = a.find('@'); at != std::string_view::npos) a.remove_prefix(at + 1);
+  a = a.substr(0, a.find_first_of(";>"));
+  if (starts_with(a, "[")) return std::string(a.substr(1, a.find(']') - 1));
+  // More than one ':' is a bare IPv6 address, which has no port.
+  const bool ipv6 = a.find(':') != a.rfind(':');
+  return std::string(a.substr(0, a.find_first_of(ipv6 ? "/" : ":/")));
+}
+
 std::vector<std::string> split_list(std::string_view text, char separator) {
   std::vector<std::string> out;
   while (true) {
@@ -442,6 +454,30 @@ finding_list check_mailboxes(const asterisk_conf& conf) {
         if (!has_mailbox(conf.voicemail, box))
           out.push_back(section.name + ": mailbox " + box + " is not in voicemail.conf");
   }
+  return out;
+}
+
+finding_list check_host_only(const asterisk_conf& conf) {
+  finding_list out;
+  const auto on_host = [](std::string_view address) {
+    const auto host = address_host(address);
+    return starts_with(host, "127.") || host == "::1" || host == "localhost";
+  };
+  for_each_object(conf.pjsip, "transport", [&](const conf_section& t) {
+    const auto bind = t.value("bind");
+    if (!bind)
+      out.push_back("transport " + t.name + ": no bind= (Asterisk listens on every address)");
+    else if (!on_host(*bind))
+      out.push_back("transport " + t.name + ": bind=" + *bind + " is not on this host");
+  });
+  for (const auto& [type, key] : {std::pair{"aor", "contact"}, std::pair{"identify", "match"}})
+    for_each_object(conf.pjsip, type, [&](const conf_section& s) {
+      for (const auto& value : s.values(key))
+        for (const auto& address : split_list(value))
+          if (!on_host(address))
+            out.push_back(std::string(type) + " " + s.name + ": " + key + "=" + address +
+                          " is not on this host");
+    });
   return out;
 }
 

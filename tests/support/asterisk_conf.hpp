@@ -44,6 +44,10 @@ struct conf_file {
 // A template must be defined before it is used.
 conf_file parse_asterisk_conf(std::string_view text);
 
+// The host of an address as pjsip.conf writes it: "h", "h:port", "[v6]:port",
+// "h/mask", "sip:[user@]h[:port][;params]".
+std::string address_host(std::string_view address);
+
 // "a, b,c" -> {"a","b","c"}; empty items dropped.
 std::vector<std::string> split_list(std::string_view text, char separator = ',');
 
@@ -86,6 +90,11 @@ finding_list check_contexts(const asterisk_conf& conf);
 finding_list check_resource_lists(const asterisk_conf& conf);
 // Every mailboxes= box of pjsip.conf exists in voicemail.conf.
 finding_list check_mailboxes(const asterisk_conf& conf);
+// Every address of pjsip.conf (transport bind=, which must be set, aor
+// contact=, identify match=) is on this host (127.0.0.0/8, ::1, localhost):
+// the shipped files neither listen on the network nor send a call off the
+// host until the operator opens them on purpose.
+finding_list check_host_only(const asterisk_conf& conf);
 
 // Every endpoint of `agent_endpoints` exists and refuses its phone's own
 // transfers (allow_transfer=no, its own or inherited): transfers are desktop

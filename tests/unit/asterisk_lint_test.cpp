@@ -50,6 +50,7 @@ const named_check all_checks[] = {
     {"ResourceLists", check_resource_lists},
     {"Mailboxes", check_mailboxes},
     {"Gosubs", check_gosubs},
+    {"HostOnly", check_host_only},
 };
 
 // Names the check in gtest's failure messages instead of dumping its bytes.
@@ -315,7 +316,7 @@ TEST(AsteriskConfParser, ReadsSectionsTemplatesAndDialplan) {
 
 // A valid miniature config; each broken case below replaces one file.
 const char* const good_pjsip =
-    "[t]\ntype=transport\n"
+    "[t]\ntype=transport\nbind=127.0.0.1:5070\n"
     "[ep]\ntype=endpoint\naors=ep\nauth=ep-auth\ncontext=ctx\nsubscribe_context=hints\n"
     "[ep]\ntype=aor\nmailboxes=1@vm\n"
     "[ep-auth]\ntype=auth\n"
@@ -369,6 +370,14 @@ TEST(AsteriskLint, CatchesBrokenConfig) {
        "pjsip.conf line 1: unknown template 'nothere'"},
       {"line that is no entry", nullptr, "[ctx]\nexten 1,1,Hangup()\n", nullptr,
        "extensions.conf line 2: expected 'key = value'"},
+      {"transport open to the network", "[t]\ntype=transport\nbind=0.0.0.0:5070\n", nullptr,
+       nullptr, "transport t: bind=0.0.0.0:5070 is not on this host"},
+      {"transport without bind (every address)", "[t]\ntype=transport\n", nullptr, nullptr,
+       "transport t: no bind="},
+      {"trunk off the host", "[trunk]\ntype=aor\ncontact=sip:192.0.2.1:5060\n", nullptr, nullptr,
+       "aor trunk: contact=sip:192.0.2.1:5060 is not on this host"},
+      {"identify of a network", "[x]\ntype=identify\nendpoint=ep\nmatch=127.0.0.1,10.0.0.0/8\n",
+       nullptr, nullptr, "identify x: match=10.0.0.0/8 is not on this host"},
   };
   for (const auto& c : cases) {
     const asterisk_conf conf{
@@ -385,6 +394,23 @@ TEST(AsteriskLint, CatchesBrokenConfig) {
     });
     EXPECT_NE(hit, findings.end()) << c.what << "; findings:\n" << joined(findings);
   }
+}
+
+TEST(AsteriskConfParser, AddressHostOfEveryForm) {
+  const std::vector<std::pair<const char*, const char*>> cases = {
+      {"127.0.0.1", "127.0.0.1"},
+      {"0.0.0.0:5070", "0.0.0.0"},
+      {"10.0.0.0/8", "10.0.0.0"},
+      {"[::1]:5070", "::1"},
+      {"[::]:5070", "::"},
+      {"::1", "::1"},
+      {"fe80::/10", "fe80::"},
+      {"sip:192.0.2.1:5060", "192.0.2.1"},
+      {"sip:trunk@127.0.0.1:5090;transport=udp", "127.0.0.1"},
+      {"sips:carrier.example.com", "carrier.example.com"},
+      {" localhost:5060 ", "localhost"},
+  };
+  for (const auto& [address, host] : cases) EXPECT_EQ(address_host(address), host) << address;
 }
 
 TEST(AsteriskLint, MiniatureConfigIsClean) {
