@@ -291,13 +291,15 @@ std::string agent_dn(int i) { return std::to_string(kFirstAgentDn + i); }
 std::string agent_id(int i) { return "agent" + agent_dn(i); }
 
 // Agent i's phone is behind simulated Asterisk i % N: each DN's contact
-// names its instance, so SUBSCRIBE and INVITE both go there.
+// names its instance, so SUBSCRIBE and INVITE both go there. The SIPp trunk
+// calls from `trunk_port`, a trusted Asterisk peer.
 std::string make_config(const options& o, uint16_t nats_port, uint16_t edge_port,
-                        const std::vector<uint16_t>& asterisk_ports) {
+                        uint16_t trunk_port, const std::vector<uint16_t>& asterisk_ports) {
   std::ostringstream y;
   y << "bus: { nats-url: nats://127.0.0.1:" << nats_port << " }\n"
     << "sip-edge: { id: edge1, bind: 127.0.0.1:" << edge_port << " }\n"
-    << "asterisk: { address: 127.0.0.1:" << asterisk_ports.front() << " }\n"
+    << "asterisk: { address: 127.0.0.1:" << asterisk_ports.front() << ", peers: [ 127.0.0.1:"
+    << trunk_port << " ] }\n"
     // No refresh during a point. The fake Asterisk does not re-send a lost
     // NOTIFY, so the start-up burst of SUBSCRIBEs is kept moderate.
     << "presence: { instance: presence-0, subscribe-rate: 500, subscribe-expires: 3600 }\n"
@@ -327,6 +329,7 @@ public:
     dir_ = tmpl;
     nats_port_ = test::free_port(SOCK_STREAM);
     edge_port_ = test::free_port(SOCK_DGRAM);
+    trunk_port_ = test::free_port(SOCK_DGRAM);
     config_ = dir_ + "/sipcc.yaml";
     std::vector<uint16_t> ports;
     for (int k = 0; k < o.asterisks; ++k) {
@@ -337,7 +340,7 @@ public:
     for (int i = 0; i < o.agents; ++i)
       asterisks_[i % asterisks_.size()]->set_call_policy(agent_dn(i),
                                                          test::call_policy::auto_answer());
-    std::ofstream(config_) << make_config(o, nats_port_, edge_port_, ports);
+    std::ofstream(config_) << make_config(o, nats_port_, edge_port_, trunk_port_, ports);
 
     nats_ = std::make_unique<child_process>(
         std::vector<std::string>{"nats-server", "-a", "127.0.0.1", "-p",
@@ -457,6 +460,7 @@ public:
 
   std::string nats_url() const { return "nats://127.0.0.1:" + std::to_string(nats_port_); }
   uint16_t edge_port() const { return edge_port_; }
+  uint16_t trunk_port() const { return trunk_port_; }
   const std::string& dir() const { return dir_; }
 
   static inline const std::vector<std::pair<std::string, std::string>> kServices = {
@@ -480,7 +484,7 @@ private:
 
   const options& opts_;
   std::string dir_, config_;
-  uint16_t nats_port_ = 0, edge_port_ = 0;
+  uint16_t nats_port_ = 0, edge_port_ = 0, trunk_port_ = 0;
   std::vector<std::unique_ptr<test::fake_asterisk>> asterisks_;
   std::unique_ptr<child_process> nats_;
   std::unique_ptr<bus> bus_;
@@ -509,7 +513,7 @@ sipp_result run_customers(const bench_system& sys, const options& o, double rate
       std::string(SIPCC_SOURCE_DIR) + "/tests/sipp/customers-call-rp-hold-and-hang-up.xml";
   child_process sipp(
       {"sipp", "-sf", scenario, "-s", kRoutingPoint,
-       "-i", "127.0.0.1", "-p", std::to_string(test::free_port(SOCK_DGRAM)),
+       "-i", "127.0.0.1", "-p", std::to_string(sys.trunk_port()),
        "-r", fmt::format("{:g}", rate), "-rp", "1000", "-m", std::to_string(calls),
        "-l", std::to_string(limit), "-d", std::to_string(hold_ms),
        "-recv_timeout", std::to_string(std::chrono::milliseconds(kRecvTimeout).count()),

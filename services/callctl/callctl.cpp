@@ -22,6 +22,7 @@
 #include "sipcc/ids.hpp"
 #include "sipcc/media_uri.hpp"
 #include "sipcc/remote_answer.hpp"
+#include "sipcc/trusted_peers.hpp"
 #include "sipcc/v1/call.pb.h"
 #include "sipcc/v1/sip.pb.h"
 #include "sipcc/v1/state.pb.h"
@@ -482,17 +483,6 @@ void on_leg(call_actor* self, const v1::LegEvent& le) {
   step(self, *ev);
 }
 
-// host:port of a SIP URI (port 5060 when none), e.g. "10.0.0.7:5062" for
-// <sip:2000@10.0.0.7:5062;transport=udp>.
-std::string host_port_of(const std::string& uri) {
-  auto start = uri.find('@');
-  start = start == std::string::npos ? uri.find(':') + 1 : start + 1;
-  auto end = uri.find_first_of(";>?", start);
-  auto hp = uri.substr(start, end == std::string::npos ? std::string::npos : end - start);
-  auto colon = hp.rfind(':');
-  return colon == std::string::npos || hp.back() == ']' ? hp + ":5060" : hp;
-}
-
 // A call is the registered phone's own only when it comes from where that
 // phone registered: the From user alone is whatever the caller says (a
 // carrier's caller ID through Asterisk, say).
@@ -501,7 +491,7 @@ bool from_binding(const binding_map& bindings, const std::string& dn, const std:
   if (it == bindings.end())
     return false;
   return std::any_of(it->second.begin(), it->second.end(),
-                     [&](const binding& b) { return host_port_of(b.contact) == source; });
+                     [&](const binding& b) { return contact_names(b.contact, source); });
 }
 
 // Where the voicemail access number leads: the Voicemail DN's contact when

@@ -13,6 +13,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include <sofia-sip/msg_addr.h>
 #include <sofia-sip/nua.h>
 #include <sofia-sip/nua_tag.h>
 #include <sofia-sip/nta_tag.h>
@@ -25,6 +26,7 @@
 
 #include "sipcc/bus_schema.hpp"
 #include "sipcc/counters.hpp"
+#include "sipcc/trusted_peers.hpp"
 #include "sipcc/v1/sip.pb.h"
 
 namespace sipcc::edge {
@@ -66,6 +68,25 @@ std::string cause_for(int status, const std::string& bind) {
 
 const char* str_or_empty(const char* s) { return s ? s : ""; }
 
+// The IP:port the request's packet came from (tport keeps it with the
+// message); the Via and From are only what the sender wrote.
+std::string source_of(msg_t* request) {
+  su_addrinfo_t* ai = request ? msg_addrinfo(request) : nullptr;
+  if (!ai || !ai->ai_addr)
+    return {};
+  auto* su = reinterpret_cast<su_sockaddr_t*>(ai->ai_addr);
+  char ip[SU_ADDRSIZE];
+  if (!su_inet_ntop(su->su_family, SU_ADDR(su), ip, sizeof ip))
+    return {};
+  return canonical_address(ip, ntohs(su->su_port)).value_or("");
+}
+
+std::vector<host_port> trusted_addresses(const config& cfg) {
+  std::vector<host_port> all{cfg.asterisk};
+  all.insert(all.end(), cfg.asterisk_peers.begin(), cfg.asterisk_peers.end());
+  return all;
+}
+
 // sofia-sip writes its own diagnostics to stderr; keep them in our log
 // (one line each, at debug: the edge logs what matters itself).
 void sofia_log(void*, char const* fmt, va_list ap) {
@@ -89,8 +110,9 @@ struct sip_edge::impl {
   std::unordered_map<std::string, std::unique_ptr<subscription>> subs;
   std::unique_ptr<call_legs> legs;
   std::unique_ptr<registrar_edge> registrar;
+  trusted_peers peers;
 
-  explicit impl(service_context& c) : ctx(c) {}
+  explicit impl(service_context& c) : ctx(c), peers(trusted_addresses(c.cfg)) {}
 
   // ---- sofia thread -------------------------------------------------------
 
@@ -189,7 +211,7 @@ struct sip_edge::impl {
         break;
       case nua_i_invite:
         if (sip)
-          self->legs->incoming(nh, sip);
+          self->on_invite(nh, sip);
         break;
       case nua_i_register:
         self->registrar->on_register(self->nua, nh, sip);
@@ -210,6 +232,29 @@ struct sip_edge::impl {
           spdlog::debug("sip: {} {} {}", nua_event_name(event), status, str_or_empty(phrase));
         break;
     }
+  }
+
+  // A new INVITE. Only Asterisk's, or a registered phone's own from where it
+  // registered, reaches callctl: anyone else gets 403 before the bus hears
+  // of it (sipcc does not challenge INVITEs, so a stranger could otherwise
+  // reach an agent with any caller number).
+  void on_invite(nua_handle_t* nh, sip_t const* sip) {
+    process_counters().add(counter_id::sip_requests_in, "INVITE");
+    const std::string source = source_of(nua_current_request(nua));
+    const char* from_user = sip->sip_from ? sip->sip_from->a_url->url_user : nullptr;
+    const auto contacts =
+        from_user ? registrar->contacts(from_user) : std::vector<std::string>{};
+    if (peers.classify(source, contacts) != caller_kind::stranger) {
+      legs->incoming(nh, sip, source);
+      return;
+    }
+    process_counters().add(counter_id::untrusted_requests, "INVITE");
+    process_counters().add(counter_id::sip_responses_out, "403");
+    spdlog::warn("edge: INVITE from {} (From user '{}') refused with 403: not asterisk.address, "
+                 "not in asterisk.peers, not a phone registered there",
+                 source.empty() ? "an unknown address" : source, str_or_empty(from_user));
+    nua_respond(nh, SIP_403_FORBIDDEN, NUTAG_WITH_THIS(nua), TAG_END());
+    nua_handle_destroy(nh);
   }
 
   void publish(subscription* sub, v1::SubEvent& ev) {

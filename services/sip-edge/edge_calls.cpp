@@ -173,8 +173,7 @@ void call_legs::forget(leg* l, const char* why) {
   gauge();
 }
 
-void call_legs::incoming(nua_handle_t* nh, const sip_t* sip) {
-  process_counters().add(counter_id::sip_requests_in, "INVITE");
+void call_legs::incoming(nua_handle_t* nh, const sip_t* sip, const std::string& source) {
   auto l = std::make_unique<leg>();
   l->id = ctx_.instance + "-" + std::to_string(++next_);
   l->nh = nh;
@@ -205,14 +204,7 @@ void call_legs::incoming(nua_handle_t* nh, const sip_t* sip) {
   }
   if (sip->sip_call_id)
     in->set_call_id(str_or_empty(sip->sip_call_id->i_id));
-  if (const sip_via_t* via = sip->sip_via) {
-    // nta stamped received= and rport= with the packet's real source.
-    std::string host = via->v_received ? via->v_received : str_or_empty(via->v_host);
-    const char* port = via->v_rport && *via->v_rport ? via->v_rport
-                       : via->v_port                  ? via->v_port
-                                                      : "5060";
-    in->set_source(host + ":" + port);
-  }
+  in->set_source(source);
   in->set_sdp(sdp_of(sip));
   ctx_.nats->publish(subj::in_invite, ev);
   set_timer(*l, kClaimWaitMs);

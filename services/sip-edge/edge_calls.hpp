@@ -41,8 +41,8 @@ public:
   call_legs(service_context& ctx, nua_t* nua, su_root_t* root);
   ~call_legs();
 
-  // A new INVITE outside any dialog.
-  void incoming(nua_handle_t* nh, const sip_t* sip);
+  // A new INVITE outside any dialog, from a trusted sender at `source` (IP:port).
+  void incoming(nua_handle_t* nh, const sip_t* sip, const std::string& source);
   // Any nua event for a handle bound to a leg.
   void event(leg* l, nua_event_t ev, int status, const char* phrase, const sip_t* sip,
              tagi_t tags[]);

@@ -162,4 +162,11 @@ void registrar_edge::republish() {
     publish(c);
 }
 
+std::vector<std::string> registrar_edge::contacts(const std::string& dn) const {
+  std::vector<std::string> out;
+  for (auto& c : table_.current(dn, now_s()))
+    out.push_back(c.contact);
+  return out;
+}
+
 }  // namespace sipcc::edge

@@ -5,6 +5,9 @@
 // on the sofia thread only.
 #pragma once
 
+#include <string>
+#include <vector>
+
 #include <sofia-sip/nua.h>
 
 #include "sipcc/registrar.hpp"
@@ -22,6 +25,8 @@ public:
   void expire();
   // Every live binding again: another service instance just started.
   void republish();
+  // The Contacts DN `dn`'s phone is bound at now (none for any other DN).
+  std::vector<std::string> contacts(const std::string& dn) const;
 
 private:
   void publish(const registrar::change& c);

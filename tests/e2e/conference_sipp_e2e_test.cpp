@@ -375,7 +375,7 @@ TEST_F(ConferenceSipp, ThreePartiesFromTwoCallsJoinAndLeave) {
   ASSERT_FALSE(first.empty());
   // In the conference for a second, then it hangs up.
   auto waiting = std::make_unique<sipp_run>(
-      "customer-joins-then-hangs-up.xml", free_port(SOCK_DGRAM), sys->dir(),
+      "customer-joins-then-hangs-up.xml", sys->trunk_port(1), sys->dir(),
       std::vector<std::string>{"-s", "8000", "-d", "1000",
                                "127.0.0.1:" + std::to_string(sys->edge_port())},
       "waiting");

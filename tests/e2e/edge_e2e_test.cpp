@@ -35,9 +35,8 @@ constexpr auto kWait = 5s;
 // never send: one datagram out, the answers read with a deadline.
 class udp_peer {
 public:
-  udp_peer() {
-    fd_ = bind_loopback(SOCK_DGRAM, port_);
-  }
+  // On `port`, or a free one.
+  explicit udp_peer(uint16_t port = 0) : port_(port) { fd_ = bind_loopback(SOCK_DGRAM, port_); }
   ~udp_peer() { ::close(fd_); }
   udp_peer(const udp_peer&) = delete;
   udp_peer& operator=(const udp_peer&) = delete;
@@ -232,11 +231,14 @@ protected:
 
 TEST_F(EdgeE2E, BadSipGetsItsRfc3261AnswerAndPresenceKeepsWorking) {
   ASSERT_NO_FATAL_FAILURE(start({}, "presence-notify-closed.sip"));
-  udp_peer peer;
+  udp_peer stranger;
+  // Asterisk's trunk as a further configured peer (asterisk.peers).
+  udp_peer trunk(sys->trunk_port());
   struct bad_case {
     const char* what;
     raw_request req;
     int status;
+    udp_peer* from = nullptr;  // the stranger when not given
   };
   const std::string presence_notify =
       "Event: presence\r\nSubscription-State: active;expires=600\r\n";
@@ -250,7 +252,10 @@ TEST_F(EdgeE2E, BadSipGetsItsRfc3261AnswerAndPresenceKeepsWorking) {
        {"NOTIFY", "", "id", "7 NOTIFY", "<sip:sipcc@127.0.0.1>;tag=nosuchtag", presence_notify},
        481},
       // No callctl runs in this test: nobody claims the call, the edge says 503.
-      {"INVITE", {"INVITE", "", "id", "1 INVITE", "", ""}, 503},
+      {"INVITE from Asterisk", {"INVITE", "", "id", "1 INVITE", "", ""}, 503, &trunk},
+      // Calls are taken only from the configured Asterisk peers (and phones
+      // registered on sipcc); a stranger's never reaches callctl.
+      {"INVITE from a stranger", {"INVITE", "", "id", "1 INVITE", "", ""}, 403},
       // sipcc serves no subscriptions at all: SUBSCRIBE is a method it does
       // not allow, 405 with Allow (RFC 3261 8.2.1).
       {"SUBSCRIBE", {"SUBSCRIBE", "", "id", "1 SUBSCRIBE", "", "Event: presence\r\nExpires: 60\r\n"},
@@ -263,6 +268,7 @@ TEST_F(EdgeE2E, BadSipGetsItsRfc3261AnswerAndPresenceKeepsWorking) {
   };
   for (auto c : cases) {
     SCOPED_TRACE(c.what);
+    udp_peer& peer = c.from ? *c.from : stranger;
     c.req.branch = "z9hG4bK" + random_token();
     if (!c.req.call_id.empty())
       c.req.call_id = random_token() + "@127.0.0.1";

@@ -336,7 +336,7 @@ TEST_F(RegistrarSipp, RoutedCallReachesTheRegisteredContact) {
   auto answering = std::make_unique<sipp_run>("sn:uas", contact_port, sys->dir(),
                                               std::vector<std::string>{}, "phone-answers");
   auto customer = std::make_unique<sipp_run>(
-      "sn:uac", free_port(SOCK_DGRAM), sys->dir(),
+      "sn:uac", sys->trunk_port(), sys->dir(),
       std::vector<std::string>{"-s", "8000", "-d", "300", edge()}, "customer");
   auto rr = sys->recorder().wait_event("8000", v1::EventRouteRequest, kWait);
   ASSERT_TRUE(rr);

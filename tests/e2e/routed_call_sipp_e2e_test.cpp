@@ -11,6 +11,7 @@
 #include "call_gauges.hpp"
 #include "kvlist.hpp"
 #include "sipcc/bus_schema.hpp"
+#include "sipcc/v1/call.pb.h"
 #include "sipp.hpp"
 
 namespace sipcc::test {
@@ -82,6 +83,46 @@ TEST_F(RoutedCallSipp, AgentAnswersAndCustomerHangsUp) {
   auto c = customer->trace(), a = agent->trace();
   EXPECT_EQ(body_of(a, false, "INVITE"), body_of(c, true, "INVITE"));
   EXPECT_EQ(body_of(c, false, "SIP/2.0 200"), body_of(a, true, "SIP/2.0 200"));
+  expect_nothing_dangles(*sys, kWait);
+}
+
+// Calls come only from the configured Asterisk peers: a stranger on the same
+// host calls the Routing Point straight at sipcc, its Via claiming a peer's
+// address and its From any caller number. The edge goes by the packet's
+// source: 403, counted, and nothing on the bus; Asterisk's call after it is
+// the only offer callctl gets, and goes through as before.
+TEST_F(RoutedCallSipp, StrangerCallingTheRoutingPointGets403) {
+  agent = std::make_unique<sipp_run>("sn:uas", agent_port, sys->dir(),
+                                     std::vector<std::string>{}, "agent");
+  sys->start_services();
+  const std::string trunk = "127.0.0.1:" + std::to_string(sys->trunk_port());
+  sipp_run stranger("stranger-calls-rp-gets-403.xml", free_port(SOCK_DGRAM), sys->dir(),
+                    {"-s", "8000", "-key", "asterisk", trunk,
+                     "127.0.0.1:" + std::to_string(sys->edge_port())},
+                    "stranger");
+  ASSERT_EQ(stranger.wait_exit(kWait), 0) << stranger.log();
+  EXPECT_EQ(counter_value(*sys, "edge1", "untrusted_requests", "INVITE"), 1);
+  EXPECT_EQ(counter_value(*sys, "edge1", "sip_responses_out", "403"), 1);
+
+  auto conn = customer_calls("sn:uac", "300");
+  ASSERT_FALSE(conn.empty());
+  // The edge publishes in order on one connection: had the stranger's INVITE
+  // reached the bus, it would be recorded before Asterisk's.
+  std::vector<std::string> offered_from;
+  for (const auto& m : sys->recorder().all()) {
+    if (m.subject != subj::in_invite)
+      continue;
+    v1::LegEvent ev;
+    ASSERT_TRUE(ev.ParseFromString(m.data));
+    offered_from.push_back(ev.incoming().from_user());
+  }
+  EXPECT_EQ(offered_from, std::vector<std::string>{"sipp"});
+  EXPECT_EQ(sys->recorder().events("8000"), ev_list{v1::EventRouteRequest});
+
+  EXPECT_EQ(route(conn, "1000").type(), v1::EventRouteUsed);
+  ASSERT_TRUE(sys->recorder().wait_event("1000", v1::EventReleased, kWait));
+  EXPECT_EQ(customer->wait_exit(kWait), 0) << customer->log();
+  EXPECT_EQ(agent->wait_exit(kWait), 0) << agent->log();
   expect_nothing_dangles(*sys, kWait);
 }
 

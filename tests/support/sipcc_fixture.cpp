@@ -185,13 +185,23 @@ sipcc_system::sipcc_system(system_options opts) : opts_(std::move(opts)) {
   dir_ = ::mkdtemp(tmpl);
   nats_port_ = free_port(SOCK_STREAM);
   edge_port_ = free_port(SOCK_DGRAM);
+  {
+    // Both held while the second is picked, so that they differ.
+    uint16_t first = 0, second = 0;
+    int a = bind_loopback(SOCK_DGRAM, first), b = bind_loopback(SOCK_DGRAM, second);
+    ::close(a);
+    ::close(b);
+    trunk_ports_ = {first, second};
+  }
   std::ostringstream y;
   y << "bus: { nats-url: " << nats_url() << " }\n"
     << "sip-edge: { id: edge1, bind: 127.0.0.1:" << edge_port_
     << ", t1x64-ms: " << opts_.t1x64_ms << ", audit-interval-ms: " << opts_.audit_interval_ms
     << (opts_.edge_extra.empty() ? "" : ", " + opts_.edge_extra) << " }\n"
     << "asterisk: { address: 127.0.0.1:"
-    << (opts_.asterisk_port ? opts_.asterisk_port : asterisk_.port()) << " }\n"
+    << (opts_.asterisk_port ? opts_.asterisk_port : asterisk_.port())
+    << ", peers: [ 127.0.0.1:" << trunk_ports_[0] << ", 127.0.0.1:" << trunk_ports_[1]
+    << " ] }\n"
     << "presence:\n  instance: presence-0\n  subscribe-rate: " << opts_.subscribe_rate
     << "\n  subscribe-expires: " << opts_.subscribe_expires
     << "\n  retry-interval: " << opts_.retry_interval_s << "\n  resubscribe-backoff-max: 2\n"

@@ -128,6 +128,9 @@ public:
   std::string nats_url() const { return "nats://127.0.0.1:" + std::to_string(nats_port_); }
   std::string config_path() const { return config_path_; }
   uint16_t edge_port() const { return edge_port_; }
+  // Ports on 127.0.0.1 configured as further Asterisk peers (asterisk.peers):
+  // a test's SIPp playing Asterisk's trunk sends its calls from one of them.
+  uint16_t trunk_port(size_t n = 0) const { return trunk_ports_.at(n); }
   // Folder holding the configuration and every child's logs.
   const std::string& dir() const { return dir_; }
   fake_asterisk& asterisk() { return asterisk_; }
@@ -159,6 +162,7 @@ private:
   std::string dir_;
   uint16_t nats_port_ = 0;
   uint16_t edge_port_ = 0;
+  std::vector<uint16_t> trunk_ports_;
   std::string config_path_;
   fake_asterisk asterisk_;
   std::unique_ptr<child_process> nats_;

@@ -138,7 +138,7 @@ std::string customer_calls(sipcc_system& sys, std::unique_ptr<sipp_run>& custome
                            const std::string& scenario, const std::string& pause_ms,
                            const std::string& rp, std::chrono::milliseconds deadline) {
   customer = std::make_unique<sipp_run>(
-      scenario, free_port(SOCK_DGRAM), sys.dir(),
+      scenario, sys.trunk_port(), sys.dir(),
       std::vector<std::string>{"-s", rp, "-d", pause_ms,
                                "127.0.0.1:" + std::to_string(sys.edge_port())},
       "customer");

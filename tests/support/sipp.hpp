@@ -73,7 +73,8 @@ std::string with_origin(std::string sdp, const std::string& origin);
 std::string next_origin_of(const std::string& sdp);
 
 // A customer calls Routing Point `rp`: SIPp runs `scenario` as Asterisk's
-// trunk (-d `pause_ms`) against the edge, into `customer`. Returns the ConnID
+// trunk (-d `pause_ms`, from the system's first trunk port, a trusted peer)
+// against the edge, into `customer`. Returns the ConnID
 // of the RP's EventRouteRequest, or "" (and a test failure) without one.
 std::string customer_calls(sipcc_system& sys, std::unique_ptr<sipp_run>& customer,
                            const std::string& scenario, const std::string& pause_ms,

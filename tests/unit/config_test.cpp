@@ -17,6 +17,7 @@ TEST(ConfigDefaultFile, LoadsTheDemo) {
   EXPECT_EQ(cfg.nats_url, "nats://127.0.0.1:4222");
   EXPECT_EQ(cfg.sip_bind.str(), "127.0.0.1:5060");
   EXPECT_EQ(cfg.asterisk.str(), "127.0.0.1:5070");
+  EXPECT_TRUE(cfg.asterisk_peers.empty());
   EXPECT_TRUE(cfg.resource_lists.empty());
 
   struct dn_case {
@@ -94,6 +95,14 @@ TEST(ConfigParse, AcceptedValues) {
        [](const config& c) {
          EXPECT_TRUE(c.dns.empty());
          EXPECT_TRUE(c.app_options.empty());
+       }},
+      {"further Asterisk peers, IPv6 too",
+       "asterisk: { address: 10.0.0.7:5070, peers: [ 10.0.0.8:5070, '[2001:db8::1]:5080' ] }",
+       [](const config& c) {
+         EXPECT_EQ(c.asterisk.str(), "10.0.0.7:5070");
+         ASSERT_EQ(c.asterisk_peers.size(), 2u);
+         EXPECT_EQ(c.asterisk_peers[0].str(), "10.0.0.8:5070");
+         EXPECT_EQ(c.asterisk_peers[1].str(), "[2001:db8::1]:5080");
        }},
       {"yes is a bool, stored as true", "application: { mwi-extension-enable: yes }",
        [](const config& c) { EXPECT_EQ(c.app_options.at("mwi-extension-enable"), "true"); }},
@@ -274,6 +283,21 @@ TEST(ConfigParse, RejectsWithFileLineAndReason) {
       {"port zero", "sip-edge: { bind: 127.0.0.1:0 }", "t.yaml:1: bind: port must be 1..65535, got '0'"},
       {"no port", "sip-edge: { bind: localhost }",
        "t.yaml:1: bind: expected host:port, got 'localhost'"},
+      // Trusted peers are matched by the packet's source, which is never a name.
+      {"Asterisk by name", "asterisk: { address: pbx.example:5070 }",
+       "t.yaml:1: address: 'pbx.example' must be a numeric IP address (requests are matched by "
+       "their source IP:port)"},
+      {"peer by name", "asterisk:\n  peers:\n    - 10.0.0.8:5070\n    - pbx2:5070\n",
+       "t.yaml:4: peers: 'pbx2' must be a numeric IP address (requests are matched by their "
+       "source IP:port)"},
+      {"peer without port", "asterisk: { peers: [ 10.0.0.8 ] }",
+       "t.yaml:1: peers: expected host:port, got '10.0.0.8'"},
+      {"peers not a list", "asterisk: { peers: 10.0.0.8:5070 }",
+       "t.yaml:1: peers: expected a list"},
+      {"peer twice", "asterisk:\n  address: 10.0.0.7:5070\n  peers: [ '10.0.0.8:5070', '[::1]:5070', '[0::1]:5070' ]\n",
+       "t.yaml:3: peers: [0::1]:5070 is listed twice (address and peers count together)"},
+      {"peer is the address", "asterisk: { address: 127.0.0.1:5070, peers: [ 127.0.0.1:5070 ] }",
+       "t.yaml:1: peers: 127.0.0.1:5070 is listed twice (address and peers count together)"},
       // Duplicates name the first line.
       {"duplicate DN", "dns:\n  - { number: '1000' }\n  - { number: '1001' }\n  - { number: '1000' }\n",
        "t.yaml:4: duplicate DN '1000' (first at line 2)"},

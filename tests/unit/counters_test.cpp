@@ -26,6 +26,7 @@ TEST(Counters, NamesAndKinds) {
       {counter_id::sip_requests_in, "sip_requests_in", false},
       {counter_id::sip_responses_in, "sip_responses_in", false},
       {counter_id::sip_responses_out, "sip_responses_out", false},
+      {counter_id::untrusted_requests, "untrusted_requests", false},
       {counter_id::subscriptions, "subscriptions", true},
       {counter_id::actors, "actors", true},
       {counter_id::notify_stale, "notify_stale", false},

@@ -101,8 +101,11 @@ struct config {
   uint32_t register_min_expires_s = 60;
   uint32_t register_max_expires_s = 3600;
 
-  // asterisk:
+  // asterisk: where sipcc sends SUBSCRIBEs and INVITEs. Calls are taken only
+  // from it and from `asterisk_peers` (further Asterisk boxes, matched by
+  // source IP:port like it), besides registered phones' own calls.
   host_port asterisk{"127.0.0.1", 5070};
+  std::vector<host_port> asterisk_peers;
 
   // presence:
   std::string presence_instance = "presence-0";  // owner token: <service>-<shard>

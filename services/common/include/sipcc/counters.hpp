@@ -21,6 +21,8 @@
   C(sip_requests_in, "SIP requests received, by method")                      \
   C(sip_responses_in, "SIP final responses received, by code")                \
   C(sip_responses_out, "SIP responses sent for requests we reject, by code")  \
+  C(untrusted_requests, "requests refused 403 as from no trusted peer nor "  \
+                        "registered phone, by method")                       \
   G(subscriptions, "subscriptions, by state")                                 \
   G(actors, "live entity actors, by kind")                                    \
   C(notify_stale, "NOTIFYs ignored as stale, by why (cseq, version)")         \

@@ -144,10 +144,11 @@ public:
   std::vector<change> expire(int64_t now_s);
   // Every live binding, for a service that starts after the phones registered.
   std::vector<change> all(int64_t now_s) const;
+  // The live bindings of one DN.
+  std::vector<change> current(const std::string& dn, int64_t now_s) const;
 
 private:
   outcome authenticate(const register_request& req, int64_t now_s);
-  std::vector<change> current(const std::string& dn, int64_t now_s) const;
   void forget_old_nonces(int64_t now_s);
 
   limits lim_;

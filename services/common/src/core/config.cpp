@@ -27,6 +27,7 @@
 
 #include "sipcc/media_uri.hpp"
 #include "sipcc/remote_answer.hpp"
+#include "sipcc/trusted_peers.hpp"
 
 namespace sipcc {
 namespace {
@@ -139,6 +140,17 @@ struct val {
     if (ec != std::errc() || end != port.data() + port.size() || p < 1 || p > 65535)
       fail(fmt::format("port must be 1..65535, got '{}'", port));
     return {s.substr(0, colon), static_cast<uint16_t>(p)};
+  }
+
+  // host:port whose host is a numeric IP: it is compared with the source
+  // address of requests, which is never a name.
+  host_port ip_address() const {
+    host_port a = address();
+    if (!canonical_address(a.host, a.port))
+      fail(fmt::format("'{}' must be a numeric IP address (requests are matched by their "
+                       "source IP:port)",
+                       a.host));
+    return a;
   }
 
   // Index of the value in "a|b|c".
@@ -490,7 +502,20 @@ const field<config> sip_edge_fields[] = {
 };
 
 const field<config> asterisk_fields[] = {
-    {"address", [](const val& v, config& c) { c.asterisk = v.address(); }},
+    {"address", [](const val& v, config& c) { c.asterisk = v.ip_address(); }},
+    {"peers", [](const val& v, config& c) {
+       for (const val& item : v.items()) {
+         const host_port a = item.ip_address();
+         const auto same = [&](const host_port& o) {
+           return canonical_address(o.host, o.port) == canonical_address(a.host, a.port);
+         };
+         if (same(c.asterisk) ||
+             std::any_of(c.asterisk_peers.begin(), c.asterisk_peers.end(), same))
+           item.fail(fmt::format("{} is listed twice (address and peers count together)",
+                                 a.str()));
+         c.asterisk_peers.push_back(a);
+       }
+     }},
 };
 
 const field<config> presence_fields[] = {
