@@ -22,6 +22,8 @@
   C(sip_responses_in, "SIP final responses received, by code")                \
   C(sip_responses_out, "SIP responses sent for requests we reject, by code")  \
   G(subscriptions, "subscriptions, by state")                                 \
+  C(no_first_notify, "subscriptions answered 2xx whose first NOTIFY did not " \
+                     "come in time, by kind (single, list)")                  \
   G(actors, "live entity actors, by kind")                                    \
   C(notify_stale, "NOTIFYs ignored as stale, by why (cseq, version)")         \
   C(notify_bad_body, "NOTIFY bodies that did not parse, by content type")     \
