@@ -14,7 +14,6 @@
 #include <random>
 #include <stdexcept>
 
-#include <nlohmann/json.hpp>
 
 #include "sipcc/bus_schema.hpp"
 #include "sipcc/v1/sip.pb.h"
