@@ -112,7 +112,8 @@ void reconcile(mailbox_actor* self, const std::vector<mwi_target>& targets) {
     std::string key = t.key;
     w.sub = std::make_unique<subscriber>(
         self, s.nats, s.pacer, spec_for(s, t),
-        subscription_settings(s.cfg->mwi.retry_s, s.cfg->mwi.backoff_max_s, s.cfg->sip_t1x64_ms),
+        subscription_settings(s.cfg->mwi.retry_s, s.cfg->mwi.backoff_max_s, s.cfg->sip_t1x64_ms,
+                              s.cfg->mwi.first_notify_timeout_ms),
         subscriber::hooks{[self, key](const v1::SubNotify& n) { on_notify(self, key, n); },
                           [](bool) {}});
     w.sub->start();

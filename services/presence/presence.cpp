@@ -61,14 +61,18 @@ using acw_atom = caf::atom_constant<caf::atom("acw")>;
 using device_atom = caf::atom_constant<caf::atom("device")>;
 using reg_atom = caf::atom_constant<caf::atom("reg")>;
 using reg_expire_atom = caf::atom_constant<caf::atom("regexpire")>;
+// From the DN's resource list, which got no first NOTIFY: subscribe alone.
+using alone_atom = caf::atom_constant<caf::atom("alone")>;
 
 struct dn_actor_state {
   const dn_config* dn = nullptr;
   const config* cfg = nullptr;
   bus* nats = nullptr;
+  std::string owner;
   caf::actor registry;
+  caf::actor pacer;
   v1::DnState st;
-  // Empty when the DN is watched through a resource list instead.
+  // Empty while the DN is watched through a resource list instead.
   std::optional<subscriber> sub;
   // Contacts the DN's phone holds on sipcc's registrar (DNs with a password).
   // Registrar bindings of its phone: Contact -> generation of its expiry timer.
@@ -197,7 +201,7 @@ void apply_body(dn_actor* self, const v1::SubNotify& n) {
 
 sub_settings settings_of(const config& cfg) {
   return subscription_settings(cfg.subscribe_retry_s, cfg.resubscribe_backoff_max_s,
-                               cfg.sip_t1x64_ms);
+                               cfg.sip_t1x64_ms, cfg.first_notify_timeout_ms);
 }
 
 subscription_spec spec_for(const config& cfg, const std::string& owner, std::string key,
@@ -214,6 +218,17 @@ subscription_spec spec_for(const config& cfg, const std::string& owner, std::str
   return sp;
 }
 
+// The DN's own subscription: from start-up, or once its resource list failed.
+void subscribe_alone(dn_actor* self) {
+  auto& s = self->state;
+  s.sub.emplace(self, s.nats, s.pacer,
+                spec_for(*s.cfg, s.owner, s.dn->number, target_uri(*s.dn, *s.cfg), s.dn->package),
+                settings_of(*s.cfg),
+                subscriber::hooks{[self](const v1::SubNotify& n) { apply_body(self, n); },
+                                  [self](bool live) { monitoring_changed(self, live); }});
+  s.sub->start();
+}
+
 caf::behavior dn_behavior(dn_actor* self, const dn_config* dn, const config* cfg, bus* nats,
                           std::string owner, caf::actor registry, caf::actor pacer,
                           bool own_subscription) {
@@ -221,16 +236,12 @@ caf::behavior dn_behavior(dn_actor* self, const dn_config* dn, const config* cfg
   s.dn = dn;
   s.cfg = cfg;
   s.nats = nats;
+  s.owner = std::move(owner);
   s.registry = std::move(registry);
+  s.pacer = std::move(pacer);
   s.st = initial_dn_state(dn->number, dn->type, now_us());
-  if (dn->monitor && own_subscription) {
-    s.sub.emplace(self, nats, std::move(pacer),
-                  spec_for(*cfg, owner, dn->number, target_uri(*dn, *cfg), dn->package),
-                  settings_of(*cfg),
-                  subscriber::hooks{[self](const v1::SubNotify& n) { apply_body(self, n); },
-                                    [self](bool live) { monitoring_changed(self, live); }});
-    s.sub->start();
-  }
+  if (dn->monitor && own_subscription)
+    subscribe_alone(self);
   return caf::message_handler{
       [=](req_atom, const v1::TRequest& req, const std::string& reply_to) {
         dn_input in{dn_input::request};
@@ -255,6 +266,10 @@ caf::behavior dn_behavior(dn_actor* self, const dn_config* dn, const config* cfg
       },
       // From the resource list this DN belongs to.
       [=](monitor_atom, bool live) { monitoring_changed(self, live); },
+      [=](alone_atom) {
+        if (!self->state.sub)
+          subscribe_alone(self);
+      },
       [=](device_atom, int32_t device) {
         device_changed(self, static_cast<v1::DeviceState>(device));
       },
@@ -351,7 +366,9 @@ caf::behavior list_behavior(list_actor* self, const resource_list_config* list,
                        "sip:" + list->name + "@" + cfg->asterisk.str(), list->package);
   spec.eventlist = true;
   spec.accept = "multipart/related, application/rlmi+xml, " + spec.accept;
-  s.sub.emplace(self, nats, std::move(pacer), std::move(spec), settings_of(*cfg),
+  auto settings = settings_of(*cfg);
+  settings.give_up_without_first_notify = true;
+  s.sub.emplace(self, nats, std::move(pacer), std::move(spec), settings,
                 subscriber::hooks{[self](const v1::SubNotify& n) { apply_list_body(self, n); },
                                   [self](bool live) {
                                     // Losing the list loses every member; members
@@ -359,6 +376,17 @@ caf::behavior list_behavior(list_actor* self, const resource_list_config* list,
                                     if (!live)
                                       for (auto& [u, m] : self->state.members)
                                         self->send(m.first, monitor_atom::value, false);
+                                  },
+                                  [self] {
+                                    // Its NOTIFY never comes (too large for UDP,
+                                    // most likely): every DN keeps being watched
+                                    // on its own, through the pacer.
+                                    auto& s = self->state;
+                                    spdlog::warn("list {}: subscribing to each of its {} DNs "
+                                                 "on its own",
+                                                 s.list->name, s.members.size());
+                                    for (auto& [u, m] : s.members)
+                                      self->send(m.first, alone_atom::value);
                                   }});
   s.sub->start();
   return caf::message_handler{

@@ -14,7 +14,6 @@
 #include <random>
 #include <stdexcept>
 
-#include <nlohmann/json.hpp>
 
 #include "sipcc/bus_schema.hpp"
 #include "sipcc/v1/sip.pb.h"
@@ -160,22 +159,6 @@ std::vector<std::string> events_since_ready(const bus_recorder& rec, const std::
   for (auto it = ready == seq.end() ? seq.begin() : ready + 1; it != seq.end(); ++it)
     out.push_back(v1::EventType_Name(*it));
   return out;
-}
-
-// One counter of a service instance, read through sipccctl; 0 when absent.
-int64_t counter(sipcc_system& sys, const std::string& instance, const std::string& name,
-                const std::string& label) {
-  int code = 0;
-  auto out = sys.ctl({"counters", instance}, &code);
-  if (code != 0)
-    throw std::runtime_error("sipccctl counters " + instance + " failed: " + out);
-  for (auto& c : nlohmann::json::parse(out).value("counters", nlohmann::json::array())) {
-    if (c.value("name", "") != name || c.value("label", "") != label)
-      continue;
-    auto& v = c["value"];  // proto3 JSON writes int64 as a string
-    return v.is_string() ? std::stoll(v.get<std::string>()) : v.get<int64_t>();
-  }
-  return 0;
 }
 
 // ---- fixture ---------------------------------------------------------------------
@@ -378,7 +361,7 @@ TEST_F(EdgeE2E, NotifyWithLowerCSeqThanTheLastAppliedIsIgnored) {
   EXPECT_EQ(devices_since_idle(rec(), "1000"),
             (std::vector<std::string>{"DEVICE_IDLE", "DEVICE_BUSY", "DEVICE_RINGING"}));
   // Only the replay reached presence's own CSeq check.
-  EXPECT_EQ(counter(*sys, "presence-0", "notify_stale", "cseq"), 1);
+  EXPECT_EQ(sys->counter("presence-0", "notify_stale", "cseq"), 1);
 }
 
 TEST_F(EdgeE2E, NotifyWithGarbageBodyIsAnsweredCountedAndChangesNothing) {
@@ -407,7 +390,7 @@ TEST_F(EdgeE2E, NotifyWithGarbageBodyIsAnsweredCountedAndChangesNothing) {
   EXPECT_EQ(devices_since_idle(rec(), "1000"),
             (std::vector<std::string>{"DEVICE_IDLE", "DEVICE_BUSY"}));
   EXPECT_EQ(rec().events("1000"), std::vector<v1::EventType>{v1::EventDNBackInService});
-  EXPECT_EQ(counter(*sys, "presence-0", "notify_bad_body", "application/pidf+xml"),
+  EXPECT_EQ(sys->counter("presence-0", "notify_bad_body", "application/pidf+xml"),
             static_cast<int64_t>(garbage.size()));
 }
 

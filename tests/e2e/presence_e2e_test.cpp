@@ -3,6 +3,7 @@
 // wait is on an event with a deadline.
 #include <gtest/gtest.h>
 
+#include <functional>
 #include <set>
 #include <sstream>
 #include <thread>
@@ -365,6 +366,91 @@ TEST(ResourceListE2E, OneListSubscriptionServesEveryMember) {
   term.subscription_state = "terminated";
   sys.asterisk().send_notify("agents", "rls-notify-full-state.sip", term);
   EXPECT_TRUE(sys.recorder().wait_event("1000", v1::EventDNOutOfService, kWait));
+}
+
+// Matches sipcc's un-SUBSCRIBE (Expires: 0) of the resource.
+std::function<bool(const received&)> unsubscribe_of(std::string resource) {
+  return [resource](const received& r) {
+    return r.method == "SUBSCRIBE" && r.resource == resource && r.message.header("Expires") == "0";
+  };
+}
+
+// Asterisk answers 200 and never NOTIFYs a resource list whose full state
+// does not fit a UDP datagram. sipcc says so, ends the list and watches each
+// of its DNs with a subscription of its own.
+TEST(ResourceListE2E, ListWhoseFirstNotifyNeverComesFallsBackToOneSubscriptionPerDn) {
+  system_options opts;
+  opts.dns = {{"1000"}, {"2000"}};
+  opts.presence_extra =
+      "  first-notify-timeout-ms: 1000\n"
+      "  resource-lists:\n    - { name: agents, package: presence, dns: [\"1000\", \"2000\"] }\n";
+  sipcc_system sys(opts);
+  auto& ast = sys.asterisk();
+  ast.set_list("agents");
+  ast.set_initial_notify("agents", "rls-notify-full-state.sip");
+  ast.set_policy("agents", subscribe_policy::accept_without_notify());
+  ast.set_initial_notify("1000", "presence-notify-open.sip");
+  ast.set_initial_notify("2000", "presence-notify-open.sip");
+  sys.start_services();
+  ASSERT_TRUE(ast.wait_request("SUBSCRIBE", "agents", kWait));
+  auto unsubscribe = ast.wait_request(unsubscribe_of("agents"), kWait);
+  ASSERT_TRUE(unsubscribe);
+  EXPECT_TRUE(sys.wait_log("presence",
+                           "@agents: SUBSCRIBE answered 2xx but no NOTIFY came within 1000 ms: "
+                           "the list's full-state NOTIFY is likely too large for a UDP datagram",
+                           kWait));
+  // Until then no member was monitored: the 200 alone proves nothing.
+  EXPECT_FALSE(sys.recorder().wait(
+      [](const bus_msg& m) {
+        v1::DnState st;
+        return m.subject.rfind("sipcc.state.dn.", 0) == 0 && st.ParseFromString(m.data) &&
+               st.monitor() == v1::MONITOR_ACTIVE;
+      },
+      0ms));
+  ASSERT_TRUE(ast.wait_request("SUBSCRIBE", "1000", kWait));
+  ASSERT_TRUE(ast.wait_request("SUBSCRIBE", "2000", kWait));
+  EXPECT_TRUE(sys.recorder().wait_event("1000", v1::EventDNBackInService, kWait));
+  EXPECT_TRUE(sys.recorder().wait_event("2000", v1::EventDNBackInService, kWait));
+  EXPECT_EQ(sys.counter("presence-0", "no_first_notify", "list"), 1);
+  // The SUBSCRIBE and its un-SUBSCRIBE: the list is not tried again.
+  EXPECT_EQ(ast.count("SUBSCRIBE", "agents"), 2u);
+}
+
+// A DN's subscription answered 200 without its NOTIFY is ended and made
+// again after retry-interval; the DN is monitored from the NOTIFY on.
+TEST(PresenceFirstNotifyE2E, SubscriptionWithoutFirstNotifyIsMadeAgain) {
+  system_options opts;
+  opts.dns = {{"1000"}};
+  opts.presence_extra = "  first-notify-timeout-ms: 1000\n";
+  sipcc_system sys(opts);
+  auto& ast = sys.asterisk();
+  ast.set_initial_notify("1000", "presence-notify-open.sip");
+  ast.set_policy("1000", subscribe_policy::accept_without_notify().only_once());
+  sys.start_services();
+  auto first = ast.wait_request("SUBSCRIBE", "1000", kWait);
+  ASSERT_TRUE(first);
+  auto unsubscribe = ast.wait_request(unsubscribe_of("1000"), kWait);
+  ASSERT_TRUE(unsubscribe);
+  EXPECT_TRUE(sys.wait_log(
+      "presence", "1000: SUBSCRIBE answered 2xx but no NOTIFY came within 1000 ms; ended", kWait));
+  EXPECT_FALSE(sys.recorder().wait(
+      [](const bus_msg& m) {
+        v1::DnState st;
+        return m.subject == "sipcc.state.dn.1000" && st.ParseFromString(m.data) &&
+               st.monitor() == v1::MONITOR_ACTIVE;
+      },
+      0ms));
+  auto again = ast.wait_request(
+      [](const received& r) {
+        return r.method == "SUBSCRIBE" && r.resource == "1000" &&
+               r.message.header("Expires") != "0";
+      },
+      kWait);
+  ASSERT_TRUE(again);
+  EXPECT_EQ(unsubscribe->header("Call-ID"), first->header("Call-ID"));
+  EXPECT_NE(again->header("Call-ID"), first->header("Call-ID"));  // a new subscription
+  EXPECT_TRUE(sys.recorder().wait_event("1000", v1::EventDNBackInService, kWait));
+  EXPECT_EQ(sys.counter("presence-0", "no_first_notify", "single"), 1);
 }
 
 }  // namespace

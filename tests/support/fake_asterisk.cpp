@@ -610,6 +610,10 @@ void fake_asterisk::handle_subscribe(const sip_message& req, test::received& rec
   if (d->eventlist) extra.emplace_back("Require", "eventlist");
   respond(req, from, 200, extra, d->local_tag);
 
+  if (!policy.notify) {
+    if (granted == 0) d->active = false;  // the final NOTIFY is what is withheld
+    return;
+  }
   if (to_tag.empty()) {
     const std::string* initial = nullptr;
     const std::string package = d->event.substr(0, d->event.find(';'));

@@ -36,7 +36,8 @@
 //   Expires: 0 -> 200 plus a final NOTIFY "terminated" with the last body;
 //   unknown dialog -> 481.
 // - A policy other than "answer 200" applies to initial and in-dialog
-//   SUBSCRIBEs alike, so refreshes can be made to fail too.
+//   SUBSCRIBEs alike, so refreshes can be made to fail too, or be answered
+//   without their NOTIFY.
 // - NOTIFYs go to the host:port of the subscriber's Contact (the dialog's
 //   remote target), so a wrong Contact in sipcc shows up as a lost NOTIFY.
 // - Not modelled: NOTIFY retransmission, expiry timers (use send_notify with
@@ -102,8 +103,13 @@ struct subscribe_policy {
   action what = action::answer;
   int status = 200;   // 2xx accepts; anything else rejects with that status
   bool once = false;  // applies to the next SUBSCRIBE only
+  bool notify = true; // false: the 200 brings no NOTIFY at all
 
   static subscribe_policy accept() { return {}; }
+  // 200, but none of the NOTIFYs it would bring (initial, refresh, final):
+  // what Asterisk does when the NOTIFY is too large for a UDP datagram (a
+  // resource list of hundreds of DNs). An un-SUBSCRIBE still ends the dialog.
+  static subscribe_policy accept_without_notify() { return {action::answer, 200, false, false}; }
   // 401 carries the WWW-Authenticate of error-subscribe-unknown-source-response.sip.
   static subscribe_policy reject(int status) { return {action::answer, status, false}; }
   // No answer at all, so the subscriber's transaction times out.

@@ -14,6 +14,8 @@
 #include <stdexcept>
 #include <thread>
 
+#include <nlohmann/json.hpp>
+
 #include "loopback.hpp"
 #include "sipcc/bus_schema.hpp"
 
@@ -360,6 +362,27 @@ std::string sipcc_system::ctl(const std::vector<std::string>& args, int* exit_co
   if (exit_code)
     *exit_code = rc;
   return p.output(false);
+}
+
+int64_t sipcc_system::counter(const std::string& instance, const std::string& name,
+                              const std::string& label) {
+  int code = 0;
+  auto out = ctl({"counters", instance}, &code);
+  if (code != 0)
+    throw std::runtime_error("sipccctl counters " + instance + " failed: " + out);
+  for (auto& c : nlohmann::json::parse(out).value("counters", nlohmann::json::array())) {
+    if (c.value("name", "") != name || c.value("label", "") != label)
+      continue;
+    auto& v = c["value"];  // proto3 JSON writes int64 as a string
+    return v.is_string() ? std::stoll(v.get<std::string>()) : v.get<int64_t>();
+  }
+  return 0;
+}
+
+bool sipcc_system::wait_log(const std::string& service, const std::string& text,
+                            std::chrono::milliseconds deadline) const {
+  auto it = services_.find(service);
+  return it != services_.end() && it->second->wait_output(text, deadline);
 }
 
 }  // namespace sipcc::test

@@ -156,6 +156,11 @@ public:
   // Runs the built sipccctl with these arguments; returns its stdout.
   std::string ctl(const std::vector<std::string>& args, int* exit_code = nullptr);
   std::vector<std::string> ctl_argv(const std::vector<std::string>& args) const;
+  // One counter of a service instance, read through sipccctl; 0 when absent.
+  int64_t counter(const std::string& instance, const std::string& name, const std::string& label);
+  // Whether the running service (its latest run) logged `text` within the deadline.
+  bool wait_log(const std::string& service, const std::string& text,
+                std::chrono::milliseconds deadline) const;
 
 private:
   system_options opts_;

@@ -126,18 +126,21 @@ TEST(ConfigParse, AcceptedValues) {
          EXPECT_EQ(c.resource_lists[0].dns, (std::vector<std::string>{"1000", "1001"}));
        }},
       {"settings and per-DN options",
-       "sip-edge: { bind: '[::1]:5062', t1x64-ms: 4000 }\npresence: { subscribe-rate: 0.5 }\n"
+       "sip-edge: { bind: '[::1]:5062', t1x64-ms: 4000 }\n"
+       "presence: { subscribe-rate: 0.5, first-notify-timeout-ms: 1500 }\n"
        "dns: [ { number: '1000', options: { no-answer-timeout: 15 } } ]\n",
        [](const config& c) {
          EXPECT_EQ(c.sip_bind.host, "[::1]");
          EXPECT_EQ(c.sip_bind.port, 5062);
          EXPECT_EQ(c.sip_t1x64_ms, 4000u);
          EXPECT_DOUBLE_EQ(c.subscribe_rate, 0.5);
+         EXPECT_EQ(c.first_notify_timeout_ms, 1500u);
+         EXPECT_EQ(c.mwi.first_notify_timeout_ms, 5000u);
          EXPECT_EQ(c.dns[0].options.at("no-answer-timeout"), "15");
        }},
       {"mwi settings, mailboxes and MWI objects",
        "mwi: { instance: mwi-1, subscribe-rate: 5, subscribe-expires: 300, retry-interval: 7,\n"
-       "       resubscribe-backoff-max: 9 }\n"
+       "       resubscribe-backoff-max: 9, first-notify-timeout-ms: 2500 }\n"
        "agent-logins: [ { id: a1, mailbox: 3001@MY_COMPANY, mwi-object: avm-3001 } ]\n"
        "agent-groups: [ { name: g, members: [a1], mailbox: '5000' } ]\n"
        "dns: [ { number: '1000', mailbox: 1000@MY_COMPANY, mwi-object: gvm.1000 } ]\n",
@@ -147,6 +150,8 @@ TEST(ConfigParse, AcceptedValues) {
          EXPECT_EQ(c.mwi.subscribe_expires, 300u);
          EXPECT_EQ(c.mwi.retry_s, 7u);
          EXPECT_EQ(c.mwi.backoff_max_s, 9u);
+         EXPECT_EQ(c.mwi.first_notify_timeout_ms, 2500u);
+         EXPECT_EQ(c.first_notify_timeout_ms, 5000u);
          EXPECT_EQ(c.agent_logins[0].mwi_object, "avm-3001");
          EXPECT_EQ(c.agent_groups[0].mailbox, "5000");
          EXPECT_EQ(c.dns[0].mwi_object, "gvm.1000");
@@ -446,6 +451,36 @@ TEST(ConfigNotes, DialogDnsAreNoted) {
   }
   // The demo file has one dialog DN, 1002.
   EXPECT_EQ(config_notes(load_config(default_file)).size(), 1u);
+}
+
+// A resource list Asterisk cannot NOTIFY over UDP is a warning naming its
+// line: start-up goes on, and its DNs fall back to their own subscriptions.
+TEST(ConfigWarnings, ResourceListsTooLargeForUdp) {
+  auto with_list_of = [](size_t n) {
+    std::string dns = "dns:\n", members;
+    for (size_t i = 0; i < n; ++i) {
+      dns += "  - { number: '" + std::to_string(10000 + i) + "' }\n";
+      members += (i ? ", '" : "'") + std::to_string(10000 + i) + "'";
+    }
+    return dns + "presence:\n  resource-lists:\n    - { name: small, dns: [] }\n"
+                 "    - { name: agents, dns: [" + members + "] }\n";
+  };
+  struct warning_case {
+    size_t dns;
+    std::vector<std::string> warnings;
+  };
+  const std::vector<warning_case> cases = {
+      {k_max_udp_list_dns, {}},
+      {k_max_udp_list_dns + 1,
+       {"t.yaml:106: resource list 'agents' has 101 DNs: its full-state NOTIFY will not fit a UDP "
+        "datagram above about 100 DNs, so Asterisk answers 200 and never NOTIFYs, and its DNs "
+        "fall back to one subscription each; split it into lists of at most 100"}},
+  };
+  for (const auto& c : cases) {
+    SCOPED_TRACE(std::to_string(c.dns) + " DNs");
+    EXPECT_EQ(config_warnings(parse_config(with_list_of(c.dns), "t.yaml")), c.warnings);
+  }
+  EXPECT_TRUE(config_warnings(load_config(default_file)).empty());
 }
 
 }  // namespace

@@ -355,6 +355,28 @@ TEST_F(FakeAsteriskTest, ListNeedsSupportedEventlist) {
   EXPECT_EQ(notify.body, capture.body);
 }
 
+TEST_F(FakeAsteriskTest, AcceptWithoutNotifyAnswers200AndNeverNotifies) {
+  asterisk.set_list("agents");
+  asterisk.set_initial_notify("agents", "rls-notify-full-state.sip");
+  asterisk.set_policy("agents", subscribe_policy::accept_without_notify());
+  subscribe_request list("agents", "too-large");
+  list.eventlist = true;
+  subscribe(list);
+  const sip_message ok = next();
+  EXPECT_EQ(ok.start_line, "SIP/2.0 200 OK");
+  EXPECT_TRUE(silent_after_drain(300ms));  // no initial NOTIFY
+
+  subscribe_request unsubscribe = list;
+  unsubscribe.to_tag = param(ok.header("To"), "tag");
+  unsubscribe.expires = "0";
+  unsubscribe.cseq = 2;
+  subscribe(unsubscribe);
+  EXPECT_EQ(next().start_line, "SIP/2.0 200 OK");
+  EXPECT_TRUE(silent_after_drain(300ms));  // no final NOTIFY either
+  // The dialog is over all the same.
+  EXPECT_THROW(asterisk.send_notify("agents", "rls-notify-full-state.sip"), std::runtime_error);
+}
+
 TEST_F(FakeAsteriskTest, DialogInfoVersionCountsPerDialogUnlessForced) {
   subscribe_request dialog_package;
   dialog_package.event = "dialog";

@@ -37,6 +37,9 @@ sub_event timer(uint64_t timer_gen) {
 }
 
 sub_event guard(uint64_t gen) { return input(sub_input::guard, gen); }
+sub_event first_notify_timeout(uint64_t gen) {
+  return input(sub_input::first_notify_timeout, gen);
+}
 
 sub_event resp(uint64_t gen, uint32_t status, bool refresh = false) {
   auto e = input(sub_input::response, gen);
@@ -60,12 +63,17 @@ sub_event notify(uint64_t gen, const std::string& substate, uint32_t cseq,
 sub_event version(long long v) { return {std::nullopt, v}; }
 
 // Actions in a fixed order, so a table row reads like what the owner does:
-// "ignored:<why>", "body", "mon:on|off", "unsub:<gen>", "pace",
-// "subscribe:<gen>", "timer:<ms>#<timer gen>".
+// "ignored:<why>", "no-notify", "give-up", "body", "mon:on|off",
+// "unsub:<gen>", "pace", "subscribe:<gen>", "timer:<ms>#<timer gen>",
+// "guard:<ms>", "first-notify:<ms>".
 std::string describe(const sub_actions& a, const sub_state& s) {
   std::vector<std::string> parts;
   if (a.ignored)
     parts.push_back(std::string("ignored:") + a.ignored);
+  if (a.no_first_notify)
+    parts.push_back("no-notify");
+  if (a.gave_up)
+    parts.push_back("give-up");
   if (a.apply_body)
     parts.push_back("body");
   if (a.monitoring)
@@ -80,6 +88,8 @@ std::string describe(const sub_actions& a, const sub_state& s) {
     parts.push_back("timer:" + std::to_string(*a.timer_ms) + "#" + std::to_string(s.timer_gen));
   if (a.guard_ms)
     parts.push_back("guard:" + std::to_string(*a.guard_ms));
+  if (a.first_notify_timer_ms)
+    parts.push_back("first-notify:" + std::to_string(*a.first_notify_timer_ms));
   std::string out;
   for (auto& p : parts)
     out += (out.empty() ? "" : " ") + p;
@@ -102,6 +112,7 @@ struct sub_scenario {
 constexpr auto idle = sub_phase::idle;
 constexpr auto pacing = sub_phase::pacing;
 constexpr auto pending = sub_phase::pending;
+constexpr auto awaiting = sub_phase::awaiting_notify;
 constexpr auto active = sub_phase::active;
 constexpr auto retry_wait = sub_phase::retry_wait;
 
@@ -109,16 +120,18 @@ const sub_settings kDefault{};                 // retry 60 s, backoff cap 30 s
 const sub_settings kShortCap{60000, 3000};     // reaches the backoff cap quickly
 const sub_settings kShortRetry{1000, 30000};   // readable 404 backoff
 const sub_settings kGuarded{60000, 30000, 5000};  // lost command / answer guard
+const sub_settings kGivesUp{60000, 30000, 0, 5000, true};  // a resource list
 
 std::vector<sub_scenario> sub_scenarios() {
   return {
-      {"subscribe_then_active_notify_regains_monitoring_once",
+      {"2xx_waits_for_the_first_notify_which_regains_monitoring_once",
        kDefault,
        {
            {start(), "pace", pacing, false},
            {paced(), "subscribe:1", pending, false},
-           {resp(1, 200), "mon:on", active, true},
-           {notify(1, "active", 1), "body", active, true},
+           // Asterisk answers 200 even when it will never NOTIFY.
+           {resp(1, 200), "first-notify:5000", awaiting, false},
+           {notify(1, "active", 1), "body mon:on", active, true},
            {notify(1, "active", 2), "body", active, true},
            {start(), "ignored:already started", active, true},
            {paced(), "ignored:not pacing", active, true},
@@ -143,8 +156,8 @@ std::vector<sub_scenario> sub_scenarios() {
            {resp(1, 200), "ignored:stale response", pending, false},
            {notify(1, "active", 1), "ignored:stale notify", pending, false},
            {ended(1), "ignored:stale end", pending, false},
-           {resp(2, 200), "mon:on", active, true},
-           {notify(1, "terminated", 2), "ignored:stale notify", active, true},
+           {resp(2, 200), "first-notify:5000", awaiting, false},
+           {notify(1, "terminated", 2), "ignored:stale notify", awaiting, false},
        }},
       {"guard_without_outcome_counts_as_timeout_and_is_stale_once_answered",
        kGuarded,
@@ -154,9 +167,9 @@ std::vector<sub_scenario> sub_scenarios() {
            {guard(1), "timer:60000#1", retry_wait, false},
            {timer(1), "pace", pacing, false},
            {paced(), "subscribe:2 guard:5000", pending, false},
-           {resp(2, 200), "mon:on", active, true},
-           {guard(2), "ignored:stale guard", active, true},
-           {guard(1), "ignored:stale guard", active, true},
+           {resp(2, 200), "first-notify:5000", awaiting, false},
+           {guard(2), "ignored:stale guard", awaiting, false},
+           {guard(1), "ignored:stale guard", awaiting, false},
        }},
       {"408_timeout_waits_retry_ms_like_a_rejection",
        kDefault,
@@ -174,7 +187,8 @@ std::vector<sub_scenario> sub_scenarios() {
        {
            {start(), "pace", pacing, false},
            {paced(), "subscribe:1", pending, false},
-           {resp(1, 200), "mon:on", active, true},
+           {resp(1, 200), "first-notify:5000", awaiting, false},
+           {notify(1, "active", 1), "body mon:on", active, true},
            {resp(1, 481, true), "mon:off timer:60000#1", retry_wait, false},
        }},
       {"404_backs_off_doubling_up_to_32_times_retry_ms",
@@ -207,8 +221,8 @@ std::vector<sub_scenario> sub_scenarios() {
        {
            {start(), "pace", pacing, false},
            {paced(), "subscribe:1", pending, false},
-           {resp(1, 200), "mon:on", active, true},
-           {notify(1, "active", 5), "body", active, true},
+           {resp(1, 200), "first-notify:5000", awaiting, false},
+           {notify(1, "active", 5), "body mon:on", active, true},
            {notify(1, "active", 5), "ignored:cseq", active, true},
            {notify(1, "active", 4), "ignored:cseq", active, true},
            // A stale terminated NOTIFY must not end the subscription.
@@ -224,32 +238,36 @@ std::vector<sub_scenario> sub_scenarios() {
        {
            {start(), "pace", pacing, false},
            {paced(), "subscribe:1", pending, false},
-           {resp(1, 200), "mon:on", active, true},
-           {notify(1, "active", 1), "body", active, true},
+           {resp(1, 200), "first-notify:5000", awaiting, false},
+           {notify(1, "active", 1), "body mon:on", active, true},
            {notify(1, "terminated", 2), "body mon:off pace", pacing, false},
            {paced(), "subscribe:2", pending, false},
-           {resp(2, 200), "mon:on", active, true},
-           {notify(2, "terminated", 1), "body mon:off timer:1000#1", retry_wait, false},
+           {resp(2, 200), "first-notify:5000", awaiting, false},
+           // A terminated first NOTIFY came: a failure, but not a silent one.
+           {notify(2, "terminated", 1), "body timer:1000#1", retry_wait, false},
            {timer(1), "pace", pacing, false},
            {paced(), "subscribe:3", pending, false},
            {notify(3, "active", 1), "body mon:on", active, true},
            {notify(3, "terminated", 2), "body mon:off timer:2000#2", retry_wait, false},
            {timer(2), "pace", pacing, false},
            {paced(), "subscribe:4", pending, false},
-           {resp(4, 200), "mon:on", active, true},
+           {resp(4, 200), "first-notify:5000", awaiting, false},
+           {notify(4, "active", 1), "body mon:on", active, true},
            // 4 s would exceed backoff_max_ms.
            {ended(4), "mon:off timer:3000#3", retry_wait, false},
            {timer(3), "pace", pacing, false},
            {paced(), "subscribe:5", pending, false},
-           {resp(5, 200), "mon:on", active, true},
-           {notify(5, "terminated", 1), "body mon:off timer:3000#4", retry_wait, false},
+           {resp(5, 200), "first-notify:5000", awaiting, false},
+           {notify(5, "active", 1), "body mon:on", active, true},
+           {notify(5, "terminated", 2), "body mon:off timer:3000#4", retry_wait, false},
        }},
       {"edge_ended_repaces_at_once",
        kDefault,
        {
            {start(), "pace", pacing, false},
            {paced(), "subscribe:1", pending, false},
-           {resp(1, 200), "mon:on", active, true},
+           {resp(1, 200), "first-notify:5000", awaiting, false},
+           {notify(1, "active", 1), "body mon:on", active, true},
            {ended(1), "mon:off pace", pacing, false},
            {ended(1), "ignored:stale end", pacing, false},
        }},
@@ -258,11 +276,12 @@ std::vector<sub_scenario> sub_scenarios() {
        {
            {start(), "pace", pacing, false},
            {paced(), "subscribe:1", pending, false},
-           {resp(1, 200), "mon:on", active, true},
-           {notify(1, "terminated", 1), "body mon:off pace", pacing, false},
+           {resp(1, 200), "first-notify:5000", awaiting, false},
+           {notify(1, "active", 1), "body mon:on", active, true},
+           {notify(1, "terminated", 2), "body mon:off pace", pacing, false},
            {paced(), "subscribe:2", pending, false},
-           {resp(2, 200), "mon:on", active, true},
-           {notify(2, "active", 1), "body", active, true},
+           {resp(2, 200), "first-notify:5000", awaiting, false},
+           {notify(2, "active", 1), "body mon:on", active, true},
            {notify(2, "active", 2), "body", active, true},
            // Stable again: the next termination counts as the first.
            {notify(2, "terminated", 3), "body mon:off pace", pacing, false},
@@ -272,11 +291,12 @@ std::vector<sub_scenario> sub_scenarios() {
        {
            {start(), "pace", pacing, false},
            {paced(), "subscribe:1", pending, false},
-           {resp(1, 200), "mon:on", active, true},
-           {notify(1, "terminated", 1), "body mon:off pace", pacing, false},
+           {resp(1, 200), "first-notify:5000", awaiting, false},
+           {notify(1, "active", 1), "body mon:on", active, true},
+           {notify(1, "terminated", 2), "body mon:off pace", pacing, false},
            {paced(), "subscribe:2", pending, false},
-           {resp(2, 200), "mon:on", active, true},
-           {notify(2, "active", 1), "body", active, true},
+           {resp(2, 200), "first-notify:5000", awaiting, false},
+           {notify(2, "active", 1), "body mon:on", active, true},
            {resp(2, 200, true), "", active, true},
            {notify(2, "terminated", 2), "body mon:off pace", pacing, false},
        }},
@@ -299,8 +319,8 @@ std::vector<sub_scenario> sub_scenarios() {
        {
            {start(), "pace", pacing, false},
            {paced(), "subscribe:1", pending, false},
-           {resp(1, 200), "mon:on", active, true},
-           {notify(1, "active", 1), "body", active, true},
+           {resp(1, 200), "first-notify:5000", awaiting, false},
+           {notify(1, "active", 1), "body mon:on", active, true},
            {stop(), "mon:off unsub:1", idle, false},
            {resp(1, 200), "ignored:stale response", idle, false},
            {notify(1, "active", 2), "ignored:stale notify", idle, false},
@@ -319,6 +339,62 @@ std::vector<sub_scenario> sub_scenarios() {
            {paced(), "subscribe:1", pending, false},
            {stop(), "unsub:1", idle, false},
            {resp(1, 200), "ignored:stale response", idle, false},
+       }},
+      {"no_first_notify_unsubscribes_and_retries_after_retry_ms",
+       kDefault,
+       {
+           {start(), "pace", pacing, false},
+           {paced(), "subscribe:1", pending, false},
+           {resp(1, 200), "first-notify:5000", awaiting, false},
+           {first_notify_timeout(1), "no-notify unsub:1 timer:60000#1", retry_wait, false},
+           // The NOTIFY coming after all belongs to the abandoned dialog.
+           {notify(1, "active", 1), "ignored:stale notify", retry_wait, false},
+           {first_notify_timeout(1), "ignored:stale first-notify timeout", retry_wait, false},
+           {timer(1), "pace", pacing, false},
+           {paced(), "subscribe:2", pending, false},
+           {resp(2, 200), "first-notify:5000", awaiting, false},
+           {notify(2, "active", 1), "body mon:on", active, true},
+           {first_notify_timeout(2), "ignored:stale first-notify timeout", active, true},
+       }},
+      {"no_first_notify_of_a_list_gives_up_for_the_owner",
+       kGivesUp,
+       {
+           {start(), "pace", pacing, false},
+           {paced(), "subscribe:1", pending, false},
+           {resp(1, 200), "first-notify:5000", awaiting, false},
+           {first_notify_timeout(1), "no-notify give-up unsub:1", idle, false},
+           {notify(1, "active", 1), "ignored:stale notify", idle, false},
+           {resp(1, 200), "ignored:stale response", idle, false},
+           {timer(1), "ignored:stale timer", idle, false},
+       }},
+      {"a_list_that_notifies_in_time_is_kept",
+       kGivesUp,
+       {
+           {start(), "pace", pacing, false},
+           {paced(), "subscribe:1", pending, false},
+           {resp(1, 200), "first-notify:5000", awaiting, false},
+           {notify(1, "active", 1), "body mon:on", active, true},
+           {first_notify_timeout(1), "ignored:stale first-notify timeout", active, true},
+           // Later failures are retried as for any subscription.
+           {notify(1, "terminated", 2), "body mon:off pace", pacing, false},
+       }},
+      {"edge_ended_while_awaiting_the_first_notify_repaces_and_drops_its_timeout",
+       kDefault,
+       {
+           {start(), "pace", pacing, false},
+           {paced(), "subscribe:1", pending, false},
+           {resp(1, 200), "first-notify:5000", awaiting, false},
+           {ended(1), "pace", pacing, false},
+           {first_notify_timeout(1), "ignored:stale first-notify timeout", pacing, false},
+       }},
+      {"stop_while_awaiting_the_first_notify_unsubscribes",
+       kDefault,
+       {
+           {start(), "pace", pacing, false},
+           {paced(), "subscribe:1", pending, false},
+           {resp(1, 200), "first-notify:5000", awaiting, false},
+           {stop(), "unsub:1", idle, false},
+           {first_notify_timeout(1), "ignored:stale first-notify timeout", idle, false},
        }},
       {"stop_while_waiting_cancels_the_retry",
        kDefault,
@@ -409,10 +485,10 @@ TEST(SubEngine, TerminationReasons) {
   for (const auto& c : cases) {
     SCOPED_TRACE(c.reason + " retry-after " + std::to_string(c.retry_after_s));
     sub_state s;
-    for (auto ev : {start(), paced(), resp(1, 200)})
+    for (auto ev : {start(), paced(), resp(1, 200), notify(1, "active", 1)})
       step(s, *ev.in, cfg);
     ASSERT_TRUE(s.live);
-    auto ev = notify(1, "terminated", 1, "d1", c.reason, c.retry_after_s);
+    auto ev = notify(1, "terminated", 2, "d1", c.reason, c.retry_after_s);
     EXPECT_EQ(describe(step(s, *ev.in, cfg), s), c.actions);
     EXPECT_FALSE(s.live);
   }

@@ -61,6 +61,13 @@ struct agent_group_config {
   int line = 0;
 };
 
+// The most DNs a resource list may hold and still come into service over
+// UDP: Asterisk sends the list's full-state NOTIFY as one datagram (at most
+// 65,507 bytes), about 650 bytes of PIDF per DN (dialog-info about the
+// same). A list of 100 was measured to work; for one of 500 Asterisk answers
+// the SUBSCRIBE 200, logs "too large to send" and sends no NOTIFY.
+constexpr size_t k_max_udp_list_dns = 100;
+
 // RFC 4662 list on Asterisk that replaces one subscription per DN.
 struct resource_list_config {
   std::string name;                  // list URI user part on Asterisk, e.g. agents
@@ -77,6 +84,7 @@ struct mwi_config {
   uint32_t subscribe_expires = 600;
   uint32_t retry_s = 60;            // after a rejected / timed-out SUBSCRIBE
   uint32_t backoff_max_s = 30;      // cap of the backoff after a terminated one
+  uint32_t first_notify_timeout_ms = 5000;  // 2xx to first NOTIFY, at most
 };
 
 struct config {
@@ -113,6 +121,9 @@ struct config {
   uint32_t subscribe_expires = 600;        // 1..3600 (Asterisk caps at 3600)
   uint32_t subscribe_retry_s = 60;         // after a rejected / timed-out SUBSCRIBE
   uint32_t resubscribe_backoff_max_s = 30; // cap of the backoff after a terminated one
+  // 2xx to first NOTIFY, at most: past it the subscription has failed (a
+  // resource list's DNs are then subscribed one by one).
+  uint32_t first_notify_timeout_ms = 5000;
   std::vector<resource_list_config> resource_lists;
 
   mwi_config mwi;
@@ -137,5 +148,8 @@ config parse_config(const std::string& text, const std::string& file);
 // "<file>:<line>: ..." line each (e.g. a DN that only gets dialog-info); the
 // services log them at start-up.
 std::vector<std::string> config_notes(const config& cfg);
+// The same for what will not work as configured but need not stop start-up
+// (a resource list too large for UDP); the services log them as warnings.
+std::vector<std::string> config_warnings(const config& cfg);
 
 }  // namespace sipcc

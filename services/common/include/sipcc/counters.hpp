@@ -24,6 +24,8 @@
   C(untrusted_requests, "requests refused 403 as from no trusted peer nor "  \
                         "registered phone, by method")                       \
   G(subscriptions, "subscriptions, by state")                                 \
+  C(no_first_notify, "subscriptions answered 2xx whose first NOTIFY did not " \
+                     "come in time, by kind (single, list)")                  \
   G(actors, "live entity actors, by kind")                                    \
   C(notify_stale, "NOTIFYs ignored as stale, by why (cseq, version)")         \
   C(notify_bad_body, "NOTIFY bodies that did not parse, by content type")     \

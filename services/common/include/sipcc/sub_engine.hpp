@@ -4,11 +4,21 @@
 // this machine decides when to (re)subscribe, which events are stale, and
 // whether monitoring is live.
 //
-//            start            paced (new generation)        2xx / active NOTIFY
-//   idle ----------> pacing ------------------------> pending ----------------> active
-//                      ^                                 |                        |
-//                      |   timer                         | >=300, timeout         | terminated NOTIFY,
-//                      +------------ retry_wait <--------+------------------------+ edge ended
+//          start          paced (new generation)          2xx              first NOTIFY
+//   idle --------> pacing ----------------------> pending -----> awaiting_notify -----------> active
+//                    ^                               |                  |                     |
+//                    |  timer                        | >=300, timeout   | first-notify        | terminated
+//                    +---------- retry_wait <--------+------------------+ timeout             | NOTIFY,
+//                                    ^                  (un-SUBSCRIBE)                        | edge ended
+//                                    +--------------------------------------------------------+
+//
+// Only a NOTIFY proves monitoring (RFC 6665 4.2.1.1 obliges the notifier to
+// send one at once): Asterisk answers 200 to a resource list whose
+// full-state NOTIFY is too large for UDP and then sends nothing. A NOTIFY
+// that overtakes the 2xx goes straight from pending to active. With
+// give_up_without_first_notify the first-notify timeout ends in idle
+// instead of retry_wait and the owner takes over (a resource list falls back
+// to one subscription per DN).
 //
 // Every (re)subscribe goes through the owner's pacer (pacing), so a mass
 // re-subscribe after an Asterisk restart is spread out like the start-up.
@@ -20,7 +30,7 @@
 
 namespace sipcc {
 
-enum class sub_phase { idle, pacing, pending, active, retry_wait };
+enum class sub_phase { idle, pacing, pending, awaiting_notify, active, retry_wait };
 const char* to_string(sub_phase p);
 
 struct sub_settings {
@@ -29,6 +39,12 @@ struct sub_settings {
   // Core NATS may lose the command or its answer: a SUBSCRIBE with no outcome
   // after this long counts as timed out. 0 = no guard.
   uint32_t pending_guard_ms = 0;
+  // How long after the 2xx the first NOTIFY may take; past it the
+  // subscription has failed (un-SUBSCRIBEd, then retried after retry_ms).
+  uint32_t first_notify_ms = 5000;
+  // The owner has another way to watch the resources (a resource list's DNs
+  // one by one), so a subscription without a first NOTIFY is not retried.
+  bool give_up_without_first_notify = false;
 };
 
 struct sub_state {
@@ -46,7 +62,7 @@ struct sub_state {
 };
 
 struct sub_input {
-  enum kind { start, paced, response, notify, ended, timer, guard, stop } what;
+  enum kind { start, paced, response, notify, ended, timer, guard, first_notify_timeout, stop } what;
   sub_input(kind k = start) : what(k) {}
   uint64_t generation = 0;   // of the attempt the event belongs to
   // response
@@ -68,10 +84,17 @@ struct sub_actions {
   std::optional<uint64_t> send_unsubscribe;  // generation to unsubscribe
   std::optional<uint32_t> timer_ms;          // arm a timer tagged state.timer_gen
   std::optional<uint32_t> guard_ms;          // arm a guard tagged state.generation
+  // Arm the first-notify timeout, tagged state.generation.
+  std::optional<uint32_t> first_notify_timer_ms;
+  bool no_first_notify = false;    // answered 2xx, no NOTIFY in time: say so, count it
+  bool gave_up = false;            // and, per give_up_without_first_notify, not retried
   bool apply_body = false;         // the NOTIFY is current: apply its body
   std::optional<bool> monitoring;  // live changed: true = regained, false = lost
   const char* ignored = nullptr;   // why the input was dropped (stale...), for counters
 };
+
+// Whether the edge may hold a dialog for the current attempt.
+bool holds_dialog(sub_phase p);
 
 // Advances the machine; never throws.
 sub_actions step(sub_state& s, const sub_input& in, const sub_settings& cfg);

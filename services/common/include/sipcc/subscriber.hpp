@@ -26,6 +26,7 @@ using pace_atom = caf::atom_constant<caf::atom("pace")>;
 using paced_atom = caf::atom_constant<caf::atom("paced")>;
 using sub_timer_atom = caf::atom_constant<caf::atom("subtimer")>;
 using sub_guard_atom = caf::atom_constant<caf::atom("subguard")>;
+using sub_first_notify_atom = caf::atom_constant<caf::atom("subfirst")>;
 using sub_event_atom = caf::atom_constant<caf::atom("subevent")>;
 using edge_up_atom = caf::atom_constant<caf::atom("edgeup")>;
 
@@ -41,18 +42,22 @@ struct subscription_spec {
   std::string contact_params;
 };
 
-// Supervision settings from the configured intervals (seconds) and the
-// edge's transaction timeout: past it plus a margin, a SUBSCRIBE command or
-// its answer was lost on the bus.
-sub_settings subscription_settings(uint32_t retry_s, uint32_t backoff_max_s, uint32_t t1x64_ms);
+// Supervision settings from the configured intervals (seconds), the
+// edge's transaction timeout (past it plus a margin, a SUBSCRIBE command or
+// its answer was lost on the bus) and the first-notify timeout.
+sub_settings subscription_settings(uint32_t retry_s, uint32_t backoff_max_s, uint32_t t1x64_ms,
+                                   uint32_t first_notify_ms);
 
 class subscriber {
 public:
   struct hooks {
     // A current NOTIFY (in CSeq order, stale ones already dropped).
     std::function<void(const v1::SubNotify&)> on_body;
-    // Monitoring regained (true) or lost (false).
+    // Monitoring regained (true: the first NOTIFY came) or lost (false).
     std::function<void(bool)> on_monitoring;
+    // No first NOTIFY came and the settings say not to retry: the owner
+    // watches the resources another way. Unset when it never gives up.
+    std::function<void()> on_gave_up;
   };
 
   subscriber(caf::event_based_actor* self, bus* nats, caf::actor pacer, subscription_spec spec,
@@ -63,6 +68,7 @@ public:
   void paced();
   void timer(uint64_t timer_gen);
   void guard(uint64_t generation);
+  void first_notify_timeout(uint64_t generation);
   void event(const v1::SubEvent& ev);
   // The edge (re)started: the dialog it held is gone.
   void edge_restarted();

@@ -526,6 +526,8 @@ const field<config> presence_fields[] = {
     {"retry-interval", [](const val& v, config& c) { c.subscribe_retry_s = v.number(1); }},
     {"resubscribe-backoff-max",
      [](const val& v, config& c) { c.resubscribe_backoff_max_s = v.number(1); }},
+    {"first-notify-timeout-ms",
+     [](const val& v, config& c) { c.first_notify_timeout_ms = v.number(1); }},
     {"resource-lists", [](const val& v, config& c) {
        v.list(c.resource_lists, resource_list_fields, &resource_list_config::name,
               "resource list");
@@ -538,6 +540,8 @@ const field<mwi_config> mwi_fields[] = {
     {"subscribe-expires", [](const val& v, mwi_config& m) { m.subscribe_expires = v.number(1, 3600); }},
     {"retry-interval", [](const val& v, mwi_config& m) { m.retry_s = v.number(1); }},
     {"resubscribe-backoff-max", [](const val& v, mwi_config& m) { m.backoff_max_s = v.number(1); }},
+    {"first-notify-timeout-ms",
+     [](const val& v, mwi_config& m) { m.first_notify_timeout_ms = v.number(1); }},
 };
 
 // Order matters: each section may refer to the ones above it.
@@ -621,6 +625,18 @@ std::vector<std::string> config_notes(const config& cfg) {
           cfg.file, d.line, d.number));
   }
   return notes;
+}
+
+std::vector<std::string> config_warnings(const config& cfg) {
+  std::vector<std::string> warnings;
+  for (const auto& l : cfg.resource_lists)
+    if (l.dns.size() > k_max_udp_list_dns)
+      warnings.push_back(fmt::format(
+          "{}:{}: resource list '{}' has {} DNs: its full-state NOTIFY will not fit a UDP "
+          "datagram above about {} DNs, so Asterisk answers 200 and never NOTIFYs, and its DNs "
+          "fall back to one subscription each; split it into lists of at most {}",
+          cfg.file, l.line, l.name, l.dns.size(), k_max_udp_list_dns, k_max_udp_list_dns));
+  return warnings;
 }
 
 }  // namespace sipcc

@@ -9,10 +9,15 @@ const char* to_string(sub_phase p) {
     case sub_phase::idle: return "idle";
     case sub_phase::pacing: return "pacing";
     case sub_phase::pending: return "pending";
+    case sub_phase::awaiting_notify: return "awaiting_notify";
     case sub_phase::active: return "active";
     case sub_phase::retry_wait: return "retry_wait";
   }
   return "?";
+}
+
+bool holds_dialog(sub_phase p) {
+  return p == sub_phase::pending || p == sub_phase::awaiting_notify || p == sub_phase::active;
 }
 
 uint32_t retry_delay_ms(uint32_t status, uint32_t failures, const sub_settings& cfg) {
@@ -74,6 +79,14 @@ void on_terminated(sub_state& s, sub_actions& a, const std::string& reason,
   wait_then_retry(s, a, delay);
 }
 
+// Makes every event of the current attempt stale.
+void end_attempt(sub_state& s, sub_actions& a) {
+  ++s.generation;
+  ++s.timer_gen;
+  s.phase = sub_phase::idle;
+  set_live(s, a, false);
+}
+
 }  // namespace
 
 sub_actions step(sub_state& s, const sub_input& in, const sub_settings& cfg) {
@@ -104,15 +117,17 @@ sub_actions step(sub_state& s, const sub_input& in, const sub_settings& cfg) {
         a.guard_ms = cfg.pending_guard_ms;
       break;
     case sub_input::response:
-      if (!current() || (s.phase != sub_phase::pending && s.phase != sub_phase::active)) {
+      if (!current() || !holds_dialog(s.phase)) {
         a.ignored = "stale response";
         break;
       }
       if (in.status >= 200 && in.status < 300) {
-        s.phase = sub_phase::active;
+        if (s.phase == sub_phase::pending) {
+          s.phase = sub_phase::awaiting_notify;
+          a.first_notify_timer_ms = cfg.first_notify_ms;
+        }
         if (in.refresh)
           s.failures = 0;
-        set_live(s, a, true);
       } else if (in.status >= 300) {
         // A failed refresh also lands here; the edge drops that dialog.
         ++s.failures;
@@ -120,7 +135,7 @@ sub_actions step(sub_state& s, const sub_input& in, const sub_settings& cfg) {
       }
       break;
     case sub_input::notify: {
-      if (!current() || (s.phase != sub_phase::pending && s.phase != sub_phase::active)) {
+      if (!current() || !holds_dialog(s.phase)) {
         a.ignored = "stale notify";
         break;
       }
@@ -152,7 +167,7 @@ sub_actions step(sub_state& s, const sub_input& in, const sub_settings& cfg) {
       break;
     }
     case sub_input::ended:
-      if (!current() || (s.phase != sub_phase::pending && s.phase != sub_phase::active)) {
+      if (!current() || !holds_dialog(s.phase)) {
         a.ignored = "stale end";
         break;
       }
@@ -175,14 +190,27 @@ sub_actions step(sub_state& s, const sub_input& in, const sub_settings& cfg) {
       ++s.failures;
       wait_then_retry(s, a, retry_delay_ms(408, s.failures, cfg));
       break;
+    case sub_input::first_notify_timeout:
+      if (!current() || s.phase != sub_phase::awaiting_notify) {
+        a.ignored = "stale first-notify timeout";
+        break;
+      }
+      // Asterisk keeps an answered subscription (and its cost) until it
+      // expires: end it before subscribing again.
+      a.send_unsubscribe = s.generation;
+      a.no_first_notify = true;
+      ++s.failures;
+      if (cfg.give_up_without_first_notify) {
+        a.gave_up = true;
+        end_attempt(s, a);
+      } else {
+        wait_then_retry(s, a, cfg.retry_ms);
+      }
+      break;
     case sub_input::stop:
-      if (s.phase == sub_phase::pending || s.phase == sub_phase::active)
+      if (holds_dialog(s.phase))
         a.send_unsubscribe = s.generation;
-      // A new generation makes every event of the old attempt stale.
-      ++s.generation;
-      ++s.timer_gen;
-      s.phase = sub_phase::idle;
-      set_live(s, a, false);
+      end_attempt(s, a);
       break;
   }
   return a;

@@ -63,6 +63,8 @@ int run_service(int argc, char** argv, const std::string& service, service_hooks
   }
   for (auto& note : config_notes(ctx.cfg))
     spdlog::info("config: {}", note);
+  for (auto& warning : config_warnings(ctx.cfg))
+    spdlog::warn("config: {}", warning);
   if (!nats_url.empty())
     ctx.cfg.nats_url = nats_url;
   ctx.instance = hooks.instance_of(ctx.cfg);

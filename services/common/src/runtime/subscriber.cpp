@@ -13,11 +13,13 @@
 
 namespace sipcc {
 
-sub_settings subscription_settings(uint32_t retry_s, uint32_t backoff_max_s, uint32_t t1x64_ms) {
+sub_settings subscription_settings(uint32_t retry_s, uint32_t backoff_max_s, uint32_t t1x64_ms,
+                                   uint32_t first_notify_ms) {
   sub_settings st;
   st.retry_ms = retry_s * 1000;
   st.backoff_max_ms = backoff_max_s * 1000;
   st.pending_guard_ms = t1x64_ms + 5000;
+  st.first_notify_ms = first_notify_ms;
   return st;
 }
 
@@ -57,8 +59,14 @@ void subscriber::guard(uint64_t generation) {
   feed(in);
 }
 
+void subscriber::first_notify_timeout(uint64_t generation) {
+  sub_input in{sub_input::first_notify_timeout};
+  in.generation = generation;
+  feed(in);
+}
+
 void subscriber::edge_restarted() {
-  if (sub_.phase != sub_phase::pending && sub_.phase != sub_phase::active)
+  if (!holds_dialog(sub_.phase))
     return;
   // In case the dialog was made just before the edge announced itself.
   publish_unsubscribe(sub_.generation);
@@ -137,6 +145,16 @@ void subscriber::feed(const sub_input& in, const v1::SubNotify* notify) {
   }
   if (a.send_unsubscribe)
     publish_unsubscribe(*a.send_unsubscribe);
+  if (a.no_first_notify) {
+    c.add(counter_id::no_first_notify, spec_.eventlist ? "list" : "single");
+    // A resource list's first NOTIFY carries every resource's state at once.
+    spdlog::warn("{}: SUBSCRIBE answered 2xx but no NOTIFY came within {} ms{}; {}", spec_.key,
+                 settings_.first_notify_ms,
+                 spec_.eventlist ? ": the list's full-state NOTIFY is likely too large for a UDP "
+                                   "datagram (Asterisk logs 'is too large to send')"
+                                 : "",
+                 a.gave_up ? "ended, not retried" : "ended, to be retried");
+  }
   if (a.timer_ms) {
     spdlog::info("{}: subscribing again in {} ms", spec_.key, *a.timer_ms);
     self_->delayed_send(self_, std::chrono::milliseconds(*a.timer_ms), sub_timer_atom::value,
@@ -145,11 +163,16 @@ void subscriber::feed(const sub_input& in, const v1::SubNotify* notify) {
   if (a.guard_ms)
     self_->delayed_send(self_, std::chrono::milliseconds(*a.guard_ms), sub_guard_atom::value,
                         spec_.key, sub_.generation);
+  if (a.first_notify_timer_ms)
+    self_->delayed_send(self_, std::chrono::milliseconds(*a.first_notify_timer_ms),
+                        sub_first_notify_atom::value, spec_.key, sub_.generation);
   if (a.monitoring) {
     spdlog::info("{}: monitoring {}", spec_.key, *a.monitoring ? "regained" : "lost");
     if (hooks_.on_monitoring)
       hooks_.on_monitoring(*a.monitoring);
   }
+  if (a.gave_up && hooks_.on_gave_up)
+    hooks_.on_gave_up();
 }
 
 namespace {
@@ -209,6 +232,10 @@ caf::message_handler subscriber_handlers(std::function<subscriber*(const std::st
       [find](sub_guard_atom, const std::string& key, uint64_t gen) {
         if (auto* s = find(key))
           s->guard(gen);
+      },
+      [find](sub_first_notify_atom, const std::string& key, uint64_t gen) {
+        if (auto* s = find(key))
+          s->first_notify_timeout(gen);
       },
       [find](sub_event_atom, const v1::SubEvent& ev) {
         if (auto* s = find(ev.key()))
