@@ -390,8 +390,9 @@ struct sip_edge::impl {
     // nua applies NUTAG_M_PARAMS only to the contact it made at start-up.
     std::string contact = "<sip:" + ctx.cfg.sip_user + "@" + ctx.cfg.sip_bind.str() +
                           ";transport=udp;" + c.contact_params() + ">";
-    sub->nh = nua_handle(nua, static_cast<handle_ctx*>(sub.get()),
-                         SIPTAG_TO_STR(c.target_uri().c_str()), SIPTAG_FROM_STR(from.c_str()),
+    const std::string to = name_addr(c.target_uri());
+    sub->nh = nua_handle(nua, static_cast<handle_ctx*>(sub.get()), SIPTAG_TO_STR(to.c_str()),
+                         SIPTAG_FROM_STR(from.c_str()),
                          TAG_IF(!c.contact_params().empty(), SIPTAG_CONTACT_STR(contact.c_str())),
                          TAG_END());
     std::string expires = std::to_string(c.expires());

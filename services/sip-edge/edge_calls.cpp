@@ -360,8 +360,9 @@ void call_legs::command(const v1::LegCommand& cmd) {
                             ? "sip:" + ctx_.cfg.sip_user + "@" + ctx_.cfg.sip_bind.str()
                             : inv.from_uri()) +
                        ">";
-    l->nh = nua_handle(nua_, static_cast<handle_ctx*>(l.get()),
-                       SIPTAG_TO_STR(inv.target_uri().c_str()), SIPTAG_FROM_STR(from.c_str()),
+    const std::string to = name_addr(inv.target_uri());
+    l->nh = nua_handle(nua_, static_cast<handle_ctx*>(l.get()), SIPTAG_TO_STR(to.c_str()),
+                       SIPTAG_FROM_STR(from.c_str()),
                        TAG_END());
     allow_in_call(l->nh);
     bool offer = !inv.sdp().empty();

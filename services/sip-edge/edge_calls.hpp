@@ -25,6 +25,11 @@ struct handle_ctx {
   handle_kind kind;
 };
 
+// A URI as a To header value. The brackets keep the URI's parameters (RFC
+// 4240's ;play=...) in the URI: bare, they would be To-header parameters
+// (RFC 3261 20.10), where a real Asterisk refuses the ':' of play=moh:x.
+inline std::string name_addr(const std::string& uri) { return "<" + uri + ">"; }
+
 // The methods the edge takes (Allow); anything else gets 405 from nua. Call
 // legs take REFER too, only to refuse it (transfers are desktop requests):
 // outside a dialog nua would NOTIFY "100 Trying" before the edge could

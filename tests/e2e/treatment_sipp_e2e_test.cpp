@@ -135,6 +135,11 @@ TEST_F(TreatmentSipp, MusicWhileQueuedThenRoutedToAnAgent) {
   EXPECT_EQ(m.front().message.start_line,
             "INVITE sip:annc@127.0.0.1:" + std::to_string(media_port) +
                 ";play=moh:default;repeat=forever SIP/2.0");
+  // The RFC 4240 parameters stay inside the To URI: outside the brackets
+  // they are To-header parameters, where a real Asterisk refuses the ':'.
+  EXPECT_EQ(m.front().message.header("To"),
+            "<sip:annc@127.0.0.1:" + std::to_string(media_port) +
+                ";play=moh:default;repeat=forever>");
   EXPECT_EQ(count_of(m, false, "BYE"), 1u);
   expect_nothing_dangles(*sys, kWait);
 }
@@ -230,6 +235,9 @@ TEST_F(TreatmentSipp, CollectedDigitsComeBackWithTheTreatmentEnd) {
       << m.front().message.start_line;
   EXPECT_NE(m.front().message.start_line.find(";play=file:enter-account;maxdigits=4"),
             std::string::npos);
+  EXPECT_NE(m.front().message.header("To").find(";play=file:enter-account;maxdigits=4"),
+            std::string::npos);
+  EXPECT_EQ(m.front().message.header("To").back(), '>') << m.front().message.header("To");
   route_and_hang_up(conn);
   expect_nothing_dangles(*sys, kWait);
 }
