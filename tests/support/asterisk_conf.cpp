@@ -1,6 +1,7 @@
 #include "asterisk_conf.hpp"
 
 #include <algorithm>
+#include <cctype>
 #include <cstring>
 #include <functional>
 #include <set>
@@ -249,9 +250,12 @@ bool exten_matches(std::string_view pattern, std::string_view exten) {
       }
       return in && match(close + 1, e + 1);
     }
-    const bool ok = c == 'X'   ? (x >= '0' && x <= '9')
-                    : c == 'Z' ? (x >= '1' && x <= '9')
-                    : c == 'N' ? (x >= '2' && x <= '9')
+    // Asterisk reads X, Z and N in either case (pbx.c upper-cases them): the
+    // n of "_conf=." is a digit 2-9, not a letter.
+    const char u = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+    const bool ok = u == 'X'   ? (x >= '0' && x <= '9')
+                    : u == 'Z' ? (x >= '1' && x <= '9')
+                    : u == 'N' ? (x >= '2' && x <= '9')
                                : x == c;
     return ok && match(p + 1, e + 1);
   };

@@ -238,8 +238,11 @@ TEST(AsteriskConfParser, ExtensionPatternsMatchAsAsteriskDoes) {
   const std::vector<pattern_case> cases = {
       {"annc", "annc", true},      {"annc", "annc2", false},    {"_X.", "1000", true},
       {"_X.", "annc", false},      {"_X.", "1", false},         {"_X!", "1", true},
-      {"_conf=.", "conf=42", true}, {"_conf=.", "conf=", false}, {"_NXX", "200", true},
+      {"_co[n]f=.", "conf=42", true}, {"_co[n]f=.", "conf=", false}, {"_NXX", "200", true},
       {"_NXX", "100", false},      {"_Z[0-5]", "15", true},     {"_Z[0-5]", "16", false},
+      // Lower-case x, z, n are pattern characters too.
+      {"_conf=.", "conf=42", false}, {"_conf=.", "co2f=42", true}, {"_nxx", "200", true},
+      {"_x.", "1000", true},        {"_z", "0", false},
   };
   for (const auto& c : cases)
     EXPECT_EQ(exten_matches(c.pattern, c.exten), c.match) << c.pattern << " " << c.exten;
