@@ -115,7 +115,7 @@ void reconcile(mailbox_actor* self, const std::vector<mwi_target>& targets) {
         subscription_settings(s.cfg->mwi.retry_s, s.cfg->mwi.backoff_max_s, s.cfg->sip_t1x64_ms,
                               s.cfg->mwi.first_notify_timeout_ms),
         subscriber::hooks{[self, key](const v1::SubNotify& n) { on_notify(self, key, n); },
-                          [](bool) {}});
+                          [](bool) {}, {}});
     w.sub->start();
   }
 }

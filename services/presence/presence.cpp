@@ -225,7 +225,8 @@ void subscribe_alone(dn_actor* self) {
                 spec_for(*s.cfg, s.owner, s.dn->number, target_uri(*s.dn, *s.cfg), s.dn->package),
                 settings_of(*s.cfg),
                 subscriber::hooks{[self](const v1::SubNotify& n) { apply_body(self, n); },
-                                  [self](bool live) { monitoring_changed(self, live); }});
+                                  [self](bool live) { monitoring_changed(self, live); },
+                                  {}});
   s.sub->start();
 }
 
