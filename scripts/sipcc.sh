@@ -4,7 +4,7 @@
 #   scripts/sipcc.sh run                install what is missing, build, then serve
 #   scripts/sipcc.sh serve              run nats-server and every service from the build
 #   scripts/sipcc.sh restart <service>  restart one service of a running run/serve
-#   scripts/sipcc.sh test               install what is missing, build, run the whole test suite
+#   scripts/sipcc.sh test               install what is missing, build (Asterisk too), run the whole test suite
 #   scripts/sipcc.sh build              install what is missing and build
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -20,6 +20,10 @@ SERVICES=(sip-edge presence callctl router mwi)
 MAX_ENDS_PER_MINUTE=5
 # Seconds a process gets to stop on SIGTERM before SIGKILL.
 STOP_TIMEOUT=10
+# The real Asterisk of the interop suite: its two source archives, and where
+# it is built once (outside the clone, so later runs and CI reuse it).
+ASTERISK_ARCHIVES=${SIPCC_ASTERISK_ARCHIVES:-../shared/asterisk}
+ASTERISK_PREFIX=${SIPCC_ASTERISK_PREFIX:-/var/cache/sipcc/asterisk}
 
 # Debian 12 packages the build, the services and the tests need.
 PACKAGES=(
@@ -54,7 +58,8 @@ install_missing() {
 }
 
 build() {
-  cmake -S . -B "$BUILD_DIR" -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+  cmake -S . -B "$BUILD_DIR" -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+    -DSIPCC_ASTERISK_PREFIX="$ASTERISK_PREFIX" >/dev/null
   cmake --build "$BUILD_DIR" -j"$(nproc)"
 }
 
@@ -199,6 +204,10 @@ restart_one() {
   echo "sipcc: stopping $svc (pid $pid); serve starts it again"
 }
 
+build_asterisk() {
+  as_root bash scripts/build-asterisk.sh "$ASTERISK_ARCHIVES" "$ASTERISK_PREFIX"
+}
+
 run_tests() {
   cd "$BUILD_DIR"
   ctest --output-on-failure --timeout 300
@@ -208,7 +217,7 @@ case "${1:-}" in
   run) install_missing; build; serve ;;
   serve) serve ;;
   restart) restart_one "${2:-}" ;;
-  test) install_missing; build; run_tests ;;
+  test) install_missing; build; build_asterisk; run_tests ;;
   build) install_missing; build ;;
   *) echo "usage: $0 run|serve|restart <service>|test|build" >&2; exit 2 ;;
 esac

@@ -18,18 +18,6 @@ using namespace std::chrono_literals;
 
 constexpr auto kWait = 5s;
 
-// The gsipmwi list of an EventUserEvent as "key=value ..." (strings quoted).
-std::string gsipmwi(const v1::TEvent& ev) {
-  std::string out;
-  for (const auto& p : ev.user_data().pairs())
-    if (p.key() == "gsipmwi")
-      for (const auto& kv : p.list().pairs())
-        out += (out.empty() ? "" : " ") + kv.key() + "=" +
-               (kv.value_case() == v1::KVPair::kNum ? std::to_string(kv.num())
-                                                    : "'" + kv.str() + "'");
-  return out;
-}
-
 bool is_unsubscribe(const received& r) {
   return r.method == "SUBSCRIBE" && r.message.header("Expires") == "0";
 }

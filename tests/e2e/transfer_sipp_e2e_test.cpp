@@ -147,13 +147,7 @@ protected:
   // A request from `dn` on ConnID `conn`; its reply.
   v1::TEvent request(v1::RequestType type, const std::string& dn, const std::string& conn,
                      const std::string& other_dn = "", const std::string& transfer_conn = "") {
-    v1::TRequest r;
-    r.set_type(type);
-    r.set_this_dn(dn);
-    r.set_conn_id(conn);
-    r.set_other_dn(other_dn);
-    r.set_transfer_conn_id(transfer_conn);
-    return sys->call_request(r);
+    return sys->to_other(type, dn, conn, other_dn, transfer_conn);
   }
 
   // Every event on `dn` as "Type ConnID[ third=DN][ transfer=ConnID][ previous=ConnID]",

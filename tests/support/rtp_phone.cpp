@@ -651,6 +651,18 @@ bool rtp_phone::wait_hears(double hz, std::chrono::milliseconds deadline) {
   });
 }
 
+bool rtp_phone::wait_hears_other_than(double hz, std::chrono::milliseconds deadline) {
+  auto& i = *impl_;
+  std::unique_lock<std::mutex> l(i.mu);
+  uint64_t from = i.heard_samples;
+  return i.cv.wait_for(l, deadline, [&] {
+    if (i.heard_samples < from + k_window)
+      return false;
+    const std::vector<int16_t> w(i.heard.begin(), i.heard.end());
+    return !is_silent(w) && (hz <= 0 || !has_tone(w, hz));
+  });
+}
+
 bool rtp_phone::wait_hears_audio(std::chrono::milliseconds deadline) {
   auto& i = *impl_;
   std::unique_lock<std::mutex> l(i.mu);

@@ -81,6 +81,9 @@ public:
   // than 60 ms of it during all of `window`.
   bool wait_hears(double hz, std::chrono::milliseconds deadline);
   bool wait_hears_audio(std::chrono::milliseconds deadline);
+  // 200 ms of non-silent audio without the tone `hz` (any, for 0): music on
+  // hold or a prompt where another phone's tone was.
+  bool wait_hears_other_than(double hz, std::chrono::milliseconds deadline);
   bool hears_silence_for(std::chrono::milliseconds window);
 
 private:

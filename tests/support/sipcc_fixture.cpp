@@ -29,6 +29,17 @@ uint16_t free_port(int type) {
   return port;
 }
 
+std::string gsipmwi(const v1::TEvent& ev) {
+  std::string out;
+  for (const auto& p : ev.user_data().pairs())
+    if (p.key() == "gsipmwi")
+      for (const auto& kv : p.list().pairs())
+        out += (out.empty() ? "" : " ") + kv.key() + "=" +
+               (kv.value_case() == v1::KVPair::kNum ? std::to_string(kv.num())
+                                                    : "'" + kv.str() + "'");
+  return out;
+}
+
 // ---- child_process ---------------------------------------------------------
 
 child_process::child_process(const std::vector<std::string>& argv, const std::string& log_prefix)
@@ -180,6 +191,14 @@ std::vector<bus_msg> bus_recorder::all() const {
 
 namespace {
 std::string bin(const std::string& rel) { return std::string(SIPCC_BINARY_DIR) + "/" + rel; }
+
+std::string with_ports(std::string text, const std::string& nats_url, uint16_t edge_port) {
+  for (auto [token, value] : {std::pair<std::string, std::string>{"{nats-url}", nats_url},
+                              {"{edge-port}", std::to_string(edge_port)}})
+    for (size_t at; (at = text.find(token)) != std::string::npos;)
+      text.replace(at, token.size(), value);
+  return text;
+}
 }  // namespace
 
 sipcc_system::sipcc_system(system_options opts) : opts_(std::move(opts)) {
@@ -223,7 +242,9 @@ sipcc_system::sipcc_system(system_options opts) : opts_(std::move(opts)) {
     y << "  - { id: " << a << " }\n";
   y << opts_.extra_yaml;
   config_path_ = dir_ + "/sipcc.yaml";
-  std::ofstream(config_path_) << y.str();
+  std::ofstream(config_path_) << (opts_.config_template.empty()
+                                      ? y.str()
+                                      : with_ports(opts_.config_template, nats_url(), edge_port_));
   nats_ = std::make_unique<child_process>(
       std::vector<std::string>{"nats-server", "-a", "127.0.0.1", "-p", std::to_string(nats_port_)},
       dir_ + "/nats");
@@ -326,6 +347,18 @@ v1::TEvent sipcc_system::on_call(v1::RequestType type, const std::string& dn,
   r.set_conn_id(conn_id);
   *r.mutable_user_data() = user_data;
   r.set_dtmf_digits(dtmf_digits);
+  return call_request(r);
+}
+
+v1::TEvent sipcc_system::to_other(v1::RequestType type, const std::string& dn,
+                                  const std::string& conn_id, const std::string& other_dn,
+                                  const std::string& transfer_conn) {
+  v1::TRequest r;
+  r.set_type(type);
+  r.set_this_dn(dn);
+  r.set_conn_id(conn_id);
+  r.set_other_dn(other_dn);
+  r.set_transfer_conn_id(transfer_conn);
   return call_request(r);
 }
 

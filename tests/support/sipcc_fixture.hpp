@@ -73,6 +73,9 @@ private:
   std::deque<bus_msg> msgs_;
 };
 
+// The gsipmwi list of an EventUserEvent as "key=value ..." (strings quoted).
+std::string gsipmwi(const v1::TEvent& ev);
+
 struct dn_spec {
   dn_spec(std::string n, std::string t = "Extension", std::string p = "presence",
           std::string o = "", std::string f = "")
@@ -105,6 +108,10 @@ struct system_options {
   std::string presence_extra;
   // Extra text appended to the configuration (e.g. agent-groups).
   std::string extra_yaml;
+  // A whole configuration instead of the one made from the fields above,
+  // with "{nats-url}" and "{edge-port}" replaced (the interop suite runs the
+  // shipped deploy/sipcc.yaml this way).
+  std::string config_template;
   // Services to run: {binary name, instance that announces itself ready}.
   std::vector<std::pair<std::string, std::string>> services = {{"sip-edge", "edge1"},
                                                                {"presence", "presence-0"}};
@@ -139,6 +146,11 @@ public:
   // A desktop request through the bus; returns the reply.
   v1::TEvent request(const std::string& dn, v1::RequestType type, const std::string& agent_id = "",
                      v1::WorkMode wm = v1::WORK_MODE_UNSPECIFIED);
+
+  // Request `type` from DN `dn` on call `conn_id` naming OtherDN `other_dn`
+  // (and TransferConnID `transfer_conn`); its reply.
+  v1::TEvent to_other(v1::RequestType type, const std::string& dn, const std::string& conn_id,
+                      const std::string& other_dn = "", const std::string& transfer_conn = "");
 
   // TRouteCall from Routing Point `rp` to `dn`, as a router sends it; the reply.
   v1::TEvent route_call(const std::string& rp, const std::string& conn_id, const std::string& dn);

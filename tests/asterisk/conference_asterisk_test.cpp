@@ -1,0 +1,132 @@
+// Conferences and recordings on the real media server (ConfBridge behind
+// extensions.conf [media-server] conf=<id>): `sipccctl conf` create, join
+// and leave with both parties still hearing each other, and each way of
+// recording a call leaving a WAV of both parties under the documented name
+// (<ConnID>-<n>.wav, in the spool's monitor/ folder).
+#include <nlohmann/json.hpp>
+
+#include "interop.hpp"
+
+namespace sipcc::test {
+namespace {
+
+class InteropConference : public Interop {
+protected:
+  void SetUp() override {}
+
+  // `sipccctl conf ...`: its JSON ConfReply, with exit code 0 expected.
+  nlohmann::json conf(const std::vector<std::string>& args) {
+    std::vector<std::string> argv = {"conf"};
+    argv.insert(argv.end(), args.begin(), args.end());
+    int code = -1;
+    const auto out = sys->ctl(argv, &code);
+    EXPECT_EQ(code, 0) << out;
+    return nlohmann::json::parse(out, nullptr, false);
+  }
+
+  // Both parties still hear each other (through the conference or not).
+  void both_hear_each_other() {
+    EXPECT_TRUE(agent->wait_hears(kTone1000, kAst));
+    EXPECT_TRUE(customer->wait_hears(kTone2001, kAst));
+  }
+
+  // The call was recorded into <ConnID>-<n>.wav with both parties on it.
+  void expect_recording(const std::string& conn, int n) {
+    const auto wav = ast->spool() + "/monitor/" + conn + "-" + std::to_string(n) + ".wav";
+    EXPECT_TRUE(wait_until([&] { return wav_has_tone(wav, kTone1000); }, kAst))
+        << wav << ": the customer";
+    EXPECT_TRUE(wav_has_tone(wav, kTone2001)) << wav << ": the agent";
+  }
+
+  // The RecordingState the call's user data last said, on the agent's DN.
+  std::string recording_state(int nth) {
+    auto ev = rec().wait_event("2001", v1::EventAttachedDataChanged, kAst, nth);
+    if (!ev)
+      return "<no EventAttachedDataChanged>";
+    for (const auto& p : ev->user_data().pairs())
+      if (p.key() == "RecordingState")
+        return p.str();
+    return "<no RecordingState>";
+  }
+
+  void hang_up_both() {
+    customer->hangup();
+    EXPECT_TRUE(agent->wait_ended(kAst));
+    EXPECT_TRUE(ast->wait_cli("core show channels count", "0 active calls", kAst));
+  }
+};
+
+TEST_F(InteropConference, SipccctlCreatesJoinsAndLeaves) {
+  start();
+  const auto conn = routed_call_established();
+  ASSERT_FALSE(conn.empty());
+  const auto created = conf({"create"});
+  const std::string id = created.value("conf_id", "");
+  ASSERT_FALSE(id.empty()) << created.dump();
+  EXPECT_EQ(conf({"join", id, conn}).value("error", ""), "");
+  ASSERT_TRUE(ast->wait_cli("confbridge list", id, kAst));
+  both_hear_each_other();
+  EXPECT_EQ(conf({"leave", conn}).value("error", ""), "");
+  EXPECT_TRUE(ast->wait_cli(
+      "confbridge list", [&](const std::string& out) { return out.find(id) == std::string::npos; },
+      kAst));
+  both_hear_each_other();
+  hang_up_both();
+}
+
+TEST_F(InteropConference, StartAndStopRecordingFromTheDesktop) {
+  start();
+  const auto conn = routed_call_established();
+  ASSERT_FALSE(conn.empty());
+  ASSERT_NE(request(v1::TStartRecording, "2001", conn).type(), v1::EventError);
+  EXPECT_EQ(recording_state(1), "on");
+  both_hear_each_other();
+  ASSERT_NE(request(v1::TStopRecording, "2001", conn).type(), v1::EventError);
+  EXPECT_EQ(recording_state(2), "off");
+  both_hear_each_other();
+  hang_up_both();
+  expect_recording(conn, 1);
+}
+
+// DN option record: every call routed to 2001 is recorded.
+TEST_F(InteropConference, RecordedDn) {
+  start([](std::string& yaml) {
+    replace_in(yaml, "  - { number: \"2001\", type: ACDPosition }\n",
+               "  - { number: \"2001\", type: ACDPosition, options: { record: true } }\n");
+  });
+  const auto conn = routed_call_established();
+  ASSERT_FALSE(conn.empty());
+  EXPECT_EQ(recording_state(1), "on");
+  hang_up_both();
+  expect_recording(conn, 1);
+}
+
+// TRouteCall Extensions record=destination, from a router of the test's own.
+TEST_F(InteropConference, RouteCallExtensionsRecord) {
+  start(without_default_routing);
+  customer = phone("1000", kTone1000);
+  agent = phone("2001", kTone2001);
+  ASSERT_TRUE(rec().wait_event("2001", v1::EventDNBackInService, kAst));
+  ready_agent("2001", "agent2001");
+  customer->call("sip:8000@" + ast->address());
+  auto rr = rec().wait_event("8000", v1::EventRouteRequest, kAst);
+  ASSERT_TRUE(rr);
+  v1::TRequest r;
+  r.set_type(v1::TRouteCall);
+  r.set_this_dn("8000");
+  r.set_conn_id(rr->conn_id());
+  r.set_other_dn("2001");
+  auto* kv = r.mutable_extensions()->add_pairs();
+  kv->set_key("record");
+  kv->set_str("destination");
+  ASSERT_EQ(sys->call_request(r).type(), v1::EventRouteUsed);
+  ASSERT_TRUE(agent->wait_incoming(kAst));
+  agent->answer();
+  EXPECT_EQ(recording_state(1), "on");
+  both_hear_each_other();
+  hang_up_both();
+  expect_recording(rr->conn_id(), 1);
+}
+
+}  // namespace
+}  // namespace sipcc::test

@@ -1,0 +1,122 @@
+#include "interop.hpp"
+
+#include <fstream>
+#include <iterator>
+#include <thread>
+
+#include "sipcc/bus_schema.hpp"
+#include "sipcc/v1/state.pb.h"
+#include "tone_detect.hpp"
+
+namespace sipcc::test {
+
+bool wait_until(const std::function<bool()>& done, std::chrono::milliseconds deadline) {
+  const auto until = std::chrono::steady_clock::now() + deadline;
+  do {
+    if (done())
+      return true;
+    std::this_thread::sleep_for(100ms);
+  } while (std::chrono::steady_clock::now() < until);
+  return false;
+}
+
+bool wav_has_tone(const std::string& path, double hz) {
+  std::ifstream in(path, std::ios::binary);
+  std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  // RIFF, then chunks of <id><32-bit little-endian size>: the samples are
+  // the "data" chunk's.
+  size_t at = 12;
+  auto u32 = [&](size_t i) {
+    return uint32_t(uint8_t(bytes[i])) | uint32_t(uint8_t(bytes[i + 1])) << 8 |
+           uint32_t(uint8_t(bytes[i + 2])) << 16 | uint32_t(uint8_t(bytes[i + 3])) << 24;
+  };
+  while (at + 8 <= bytes.size() && bytes.compare(at, 4, "data") != 0)
+    at += 8 + u32(at + 4);
+  if (bytes.size() < 12 || bytes.compare(0, 4, "RIFF") != 0 || at + 8 > bytes.size())
+    return false;
+  std::vector<int16_t> samples;
+  for (size_t i = at + 8; i + 1 < bytes.size(); i += 2)
+    samples.push_back(int16_t(uint16_t(uint8_t(bytes[i])) | uint16_t(uint8_t(bytes[i + 1])) << 8));
+  // A tone somewhere: 200 ms windows, as the phones listen.
+  constexpr size_t window = k_sample_rate / 5;
+  for (size_t i = 0; i + window <= samples.size(); i += window)
+    if (has_tone({samples.begin() + i, samples.begin() + i + window}, hz))
+      return true;
+  return false;
+}
+
+void replace_in(std::string& yaml, const std::string& from, const std::string& to) {
+  const auto at = yaml.find(from);
+  ASSERT_NE(at, std::string::npos) << "deploy/sipcc.yaml has no '" << from << "'";
+  yaml.replace(at, from.size(), to);
+}
+
+void without_default_routing(std::string& yaml) {
+  replace_in(yaml, "      agent-group: Sales\n", "");
+  replace_in(yaml, "      treatment: \"Music MUSIC=default\"   # musiconhold.conf class\n", "");
+}
+
+void Interop::start(const std::function<void(std::string&)>& edit) {
+  ast_port = free_port(SOCK_DGRAM);
+  system_options opts;
+  opts.config_template = shipped_sipcc_yaml(ast_port);
+  if (edit)
+    edit(opts.config_template);
+  opts.services = {{"sip-edge", "edge1"}, {"presence", "presence-0"}, {"callctl", "callctl-0"},
+                   {"router", "router-0"}, {"mwi", "mwi-0"}};
+  sys = std::make_unique<sipcc_system>(opts);
+  ast = std::make_unique<real_asterisk>(asterisk_options{ast_port, sys->edge_port()});
+  ast->start();
+  sys->start_services();
+}
+
+std::unique_ptr<rtp_phone> Interop::phone(const std::string& dn, double tone_hz) {
+  const bool on_sipcc = dn == "2000";  // sipcc.yaml: the DN with a password
+  phone_options o;
+  o.user = dn;
+  o.password = "CHANGE-ME-" + dn;
+  o.registrar = on_sipcc ? "127.0.0.1:" + std::to_string(sys->edge_port()) : ast->address();
+  o.tone_hz = tone_hz;
+  auto p = std::make_unique<rtp_phone>(o);
+  EXPECT_TRUE(p->register_now(kAst)) << dn << " did not register at " << o.registrar;
+  return p;
+}
+
+void Interop::ready_agent(const std::string& dn, const std::string& agent) {
+  ASSERT_EQ(sys->request(dn, v1::TAgentLogin, agent).type(), v1::EventAgentLogin);
+  ASSERT_EQ(sys->request(dn, v1::TAgentSetReady).type(), v1::EventAgentReady);
+}
+
+std::string Interop::routed_call_established() {
+  customer = phone("1000", kTone1000);
+  agent = phone("2001", kTone2001);
+  EXPECT_TRUE(rec().wait_event("2001", v1::EventDNBackInService, kAst));
+  ready_agent("2001", "agent2001");
+  customer->call("sip:8000@" + ast->address());
+  EXPECT_TRUE(agent->wait_incoming(kAst));
+  auto ringing = rec().wait_event("2001", v1::EventRinging, kAst);
+  EXPECT_TRUE(ringing);
+  agent->answer();
+  EXPECT_TRUE(customer->wait_established(kAst));
+  EXPECT_TRUE(rec().wait_event("2001", v1::EventEstablished, kAst));
+  EXPECT_TRUE(agent->wait_hears(kTone1000, kAst)) << "the customer's audio";
+  EXPECT_TRUE(customer->wait_hears(kTone2001, kAst)) << "the agent's audio";
+  return ringing && !::testing::Test::HasFailure() ? ringing->conn_id() : "";
+}
+
+bool Interop::wait_in_service(const std::string& dn, bool in_service,
+                              std::chrono::milliseconds deadline) {
+  const auto subject = subj::state_dn(dn);
+  return rec()
+      .wait(
+          [&](const bus_msg& m) {
+            v1::DnState st;
+            return m.subject == subject && st.ParseFromString(m.data) &&
+                   st.monitor() == v1::MONITOR_ACTIVE && st.in_service() == in_service &&
+                   (in_service || st.device() == v1::DEVICE_OUT_OF_SERVICE);
+          },
+          deadline)
+      .has_value();
+}
+
+}  // namespace sipcc::test

@@ -1,0 +1,86 @@
+// The interop suite's fixture: sipcc with the shipped deploy/sipcc.yaml
+// (every service) against a real Asterisk running the shipped deploy/asterisk
+// configuration, and test phones that register like real ones and send and
+// check audio.
+#pragma once
+
+#include <gtest/gtest.h>
+#include <sys/socket.h>
+
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "real_asterisk.hpp"
+#include "rtp_phone.hpp"
+#include "sipcc_fixture.hpp"
+
+namespace sipcc::test {
+
+using namespace std::chrono_literals;
+
+// A real Asterisk reacts in tens of milliseconds; its NOTIFYs and the test
+// phones' RTP need a little longer under a loaded CI machine.
+constexpr auto kAst = 15s;
+
+// Each phone sends its own tone, so a test can tell whose audio arrived.
+constexpr double kTone1000 = 440, kTone1001 = 1000, kTone1002 = 1300, kTone2000 = 1800,
+                 kTone2001 = 600;
+
+// Polls `done` until it holds or the deadline passes (for what only shows
+// in files or Asterisk's CLI, where there is no event to wait on).
+bool wait_until(const std::function<bool()>& done, std::chrono::milliseconds deadline);
+
+// Whether the WAV file (16-bit PCM, as Asterisk writes format wav) holds the
+// tone `hz` somewhere: a phone's audio that reached a recording.
+bool wav_has_tone(const std::string& path, double hz);
+
+// Replaces `from` in the configuration text `yaml` by `to`; a test failure
+// when the shipped file no longer has it.
+void replace_in(std::string& yaml, const std::string& from, const std::string& to);
+
+// The shipped Routing Point 8000 without its agent group and treatment: the
+// default router leaves it to the test, as to any other router.
+void without_default_routing(std::string& yaml);
+
+class Interop : public ::testing::Test {
+protected:
+  void SetUp() override { start(); }
+
+  // `edit` may change the configuration text before sipcc starts (e.g. to
+  // enable a resource list); the services start once Asterisk has booted.
+  void start(const std::function<void(std::string&)>& edit = {});
+
+  // A phone for `dn` sending `tone_hz`, registered where its DN is served:
+  // on sipcc for a DN with a password in sipcc.yaml (2000), else on Asterisk,
+  // with the shipped passwords. Fails the test when it cannot register.
+  std::unique_ptr<rtp_phone> phone(const std::string& dn, double tone_hz);
+
+  // TAgentLogin + TAgentSetReady of `agent` on `dn`, each answered as expected.
+  void ready_agent(const std::string& dn, const std::string& agent);
+
+  // A call request from `dn` on ConnID `conn` (to `other_dn`); its reply.
+  v1::TEvent request(v1::RequestType type, const std::string& dn, const std::string& conn,
+                     const std::string& other_dn = "", const std::string& transfer_conn = "") {
+    return sys->to_other(type, dn, conn, other_dn, transfer_conn);
+  }
+
+  // Waits until DN `dn` is in (or out of) service in presence's state.
+  bool wait_in_service(const std::string& dn, bool in_service,
+                       std::chrono::milliseconds deadline = kAst);
+
+  // Customer 1000 calls the service number 8000; the default router gives
+  // the call to agent2001, Ready on 2001, whose phone answers; each hears the
+  // other. The ConnID ("" and a test failure when any of it fails).
+  std::string routed_call_established();
+
+  bus_recorder& rec() { return sys->recorder(); }
+  std::unique_ptr<rtp_phone> customer, agent;
+
+  uint16_t ast_port = 0;
+  std::unique_ptr<sipcc_system> sys;
+  std::unique_ptr<real_asterisk> ast;
+};
+
+}  // namespace sipcc::test

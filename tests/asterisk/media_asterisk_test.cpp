@@ -1,0 +1,150 @@
+// Asterisk as sipcc's media server, with the shipped [media-server] dialplan:
+// every TApplyTreatment type heard by the caller, digits the caller sends as
+// RFC 4733 events coming back in EventTreatmentEnd, conferences and
+// recordings. The test plays the router of Routing Point 8000 (the default
+// router is told to leave it alone).
+#include "interop.hpp"
+#include "sipcc/media_uri.hpp"
+
+namespace sipcc::test {
+namespace {
+
+v1::KVList parms(std::initializer_list<std::pair<std::string, std::string>> kv) {
+  v1::KVList l;
+  for (auto& [k, v] : kv) {
+    auto* p = l.add_pairs();
+    p->set_key(k);
+    p->set_str(v);
+  }
+  return l;
+}
+
+class InteropMedia : public Interop {
+protected:
+  void SetUp() override {
+    start(without_default_routing);
+    customer = phone("1000", kTone1000);
+  }
+
+  // The customer calls 8000: the ConnID of its EventRouteRequest.
+  std::string customer_waits() {
+    customer->call("sip:8000@" + ast->address());
+    auto rr = rec().wait_event("8000", v1::EventRouteRequest, kAst);
+    EXPECT_TRUE(rr);
+    return rr ? rr->conn_id() : "";
+  }
+
+  // Agent2001 Ready on 2001 takes the call `conn` (TRouteCall) and answers:
+  // the two hear each other.
+  void route_to_agent(const std::string& conn) {
+    if (!agent) {
+      agent = phone("2001", kTone2001);
+      ASSERT_TRUE(rec().wait_event("2001", v1::EventDNBackInService, kAst));
+      ready_agent("2001", "agent2001");
+    }
+    ASSERT_EQ(sys->route_call("8000", conn, "2001").type(), v1::EventRouteUsed);
+    ASSERT_TRUE(agent->wait_incoming(kAst));
+    agent->answer();
+    ASSERT_TRUE(rec().wait_event("2001", v1::EventEstablished, kAst));
+    EXPECT_TRUE(agent->wait_hears(kTone1000, kAst));
+    EXPECT_TRUE(customer->wait_hears(kTone2001, kAst));
+  }
+};
+
+// Each treatment that plays something: the caller hears it (audio that is not
+// a phone's tone), then the call is routed to an agent as usual.
+class InteropTreatment : public InteropMedia,
+                         public ::testing::WithParamInterface<std::pair<const char*, int>> {};
+
+TEST_P(InteropTreatment, CallerHearsItThenIsRouted) {
+  const auto [name, type] = GetParam();
+  const auto conn = customer_waits();
+  ASSERT_FALSE(conn.empty());
+  const auto t = static_cast<v1::TreatmentType>(type);
+  v1::KVList p;
+  if (t == v1::PlayAnnouncement)
+    p = parms({{"PROMPT", "queue-thankyou"}, {"REPEAT", "100"}});
+  auto applied = sys->apply_treatment("8000", conn, t, p);
+  ASSERT_EQ(applied.type(), v1::EventTreatmentApplied) << name << ": " << applied.error_message();
+  if (t == v1::Silence)
+    EXPECT_TRUE(customer->hears_silence_for(2s)) << name;
+  else
+    EXPECT_TRUE(customer->wait_hears_other_than(0, kAst)) << name;
+  route_to_agent(conn);
+  agent->hangup();
+  EXPECT_TRUE(customer->wait_ended(kAst));
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    EveryType, InteropTreatment,
+    ::testing::Values(std::pair{"Music", int(v1::Music)}, std::pair{"RingBack", int(v1::RingBack)},
+                      std::pair{"Silence", int(v1::Silence)}, std::pair{"Busy", int(v1::Busy)},
+                      std::pair{"FastBusy", int(v1::FastBusy)},
+                      std::pair{"PlayAnnouncement", int(v1::PlayAnnouncement)}),
+    [](const auto& info) { return std::string(info.param.first); });
+
+// Defects: the INVITE's To lost the URI parameters (Asterisk refused it), and
+// the collected digits went back as RTP instead of SIP INFO.
+TEST_F(InteropMedia, CollectedDigitsComeBackInTreatmentEnd) {
+  const auto conn = customer_waits();
+  ASSERT_FALSE(conn.empty());
+  auto applied = sys->apply_treatment("8000", conn, v1::PlayAnnouncementAndDigits,
+                                      parms({{"PROMPT", "vm-intro"}, {"MAX_DIGITS", "3"}}));
+  ASSERT_EQ(applied.type(), v1::EventTreatmentApplied) << applied.error_message();
+  EXPECT_TRUE(customer->wait_hears_other_than(0, kAst)) << "the prompt";
+  customer->send_dtmf_rfc4733("427");
+  auto end = rec().wait_event("8000", v1::EventTreatmentEnd, kAst);
+  ASSERT_TRUE(end);
+  EXPECT_EQ(end->collected_digits(), "427");
+  route_to_agent(conn);
+  customer->hangup();
+  EXPECT_TRUE(agent->wait_ended(kAst));
+}
+
+TEST_F(InteropMedia, CollectDigitsWithoutAPrompt) {
+  const auto conn = customer_waits();
+  ASSERT_FALSE(conn.empty());
+  auto applied = sys->apply_treatment("8000", conn, v1::CollectDigits, parms({{"MAX_DIGITS", "2"}}));
+  ASSERT_EQ(applied.type(), v1::EventTreatmentApplied) << applied.error_message();
+  // Until the media server answers, Read() may not listen yet: the applied
+  // event comes with its 200, the digits after.
+  customer->send_dtmf_rfc4733("9#");
+  auto end = rec().wait_event("8000", v1::EventTreatmentEnd, kAst);
+  ASSERT_TRUE(end);
+  EXPECT_EQ(end->collected_digits(), "9");
+  customer->hangup();
+}
+
+// A prompt that is not installed: NotApplied at once (Asterisk's 404), not
+// after a transaction timeout; the call can still be routed.
+TEST_F(InteropMedia, MissingPromptIsNotAppliedAtOnce) {
+  const auto conn = customer_waits();
+  ASSERT_FALSE(conn.empty());
+  const auto before = std::chrono::steady_clock::now();
+  auto r = sys->apply_treatment("8000", conn, v1::PlayAnnouncement,
+                                parms({{"PROMPT", "no-such-prompt"}}));
+  EXPECT_EQ(r.type(), v1::EventTreatmentNotApplied);
+  EXPECT_LT(std::chrono::steady_clock::now() - before, 4s);
+  route_to_agent(conn);
+  agent->hangup();
+  EXPECT_TRUE(customer->wait_ended(kAst));
+}
+
+// Every kind of URI sipcc's builder makes (sipcc/media_uri.hpp) reaches the
+// [media-server] context from the sipcc endpoint's context, as the real
+// Asterisk reads the shipped dialplan (the lint test's parser may differ).
+TEST_F(Interop, MediaServerUrisResolveInTheShippedDialplan) {
+  const std::string ms = ast->address();
+  v1::KVList collect = parms({{"MAX_DIGITS", "4"}});
+  for (const auto& uri : {treatment_request(v1::Music, {}, ms).uri,
+                          treatment_request(v1::CollectDigits, collect, ms).uri,
+                          conf_uri(ms, "4f2a9", "0000000000000001-1.wav")}) {
+    const auto user = uri.substr(4, uri.find('@') - 4);  // after "sip:"
+    const auto out = ast->cli("dialplan show " + user + "@from-sipcc");
+    EXPECT_NE(out.find("[ Included context 'media-server'"), std::string::npos)
+        << uri << ":\n" << out;
+  }
+}
+
+}  // namespace
+}  // namespace sipcc::test
