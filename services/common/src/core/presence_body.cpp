@@ -75,7 +75,10 @@ std::optional<long long> parse_version(std::string_view s) {
   return v;
 }
 
-// Required version attribute, or the reason it is unusable.
+// Required version attribute, or the reason it is unusable. Both RFC 4235
+// (4.1: representable in 32 bits) and RFC 4662 (xs:unsignedInt) bound it; a
+// larger one is malformed, and accepting it would make every later version
+// of the subscription look stale.
 parse_result<long long> version_attr(const pugi::xml_node& root, const char* what) {
   auto attr = root.attribute("version");
   if (!attr)
@@ -84,6 +87,9 @@ parse_result<long long> version_attr(const pugi::xml_node& root, const char* wha
   if (!v)
     return fail<long long>(std::string(what) + ": version '" + attr.value() +
                            "' is not a non-negative integer");
+  if (*v > kMaxBodyVersion)
+    return fail<long long>(std::string(what) + ": version '" + attr.value() +
+                           "' is above " + std::to_string(kMaxBodyVersion));
   return {v, {}};
 }
 
