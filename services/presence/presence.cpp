@@ -186,7 +186,7 @@ void apply_body(dn_actor* self, const v1::SubNotify& n) {
   auto& s = self->state;
   auto report = parse_device_body(n.content_type(), n.body());
   if (!report) {
-    process_counters().add(counter_id::notify_bad_body, n.content_type());
+    process_counters().add(counter_id::notify_bad_body, body_type_label(n.content_type()));
     spdlog::warn("DN {}: NOTIFY body ignored: {}", s.st.dn(), report.error);
     return;
   }
@@ -319,7 +319,7 @@ void apply_list_body(list_actor* self, const v1::SubNotify& n) {
   auto& s = self->state;
   auto parsed = parse_list_notify(n.content_type(), n.body());
   if (!parsed) {
-    process_counters().add(counter_id::notify_bad_body, "multipart/related");
+    process_counters().add(counter_id::notify_bad_body, body_type_label(n.content_type()));
     spdlog::warn("list {}: NOTIFY body ignored: {}", s.list->name, parsed.error);
     return;
   }

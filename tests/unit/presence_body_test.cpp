@@ -246,6 +246,32 @@ TEST(PresenceBody, RejectsMalformedBodies) {
   }
 }
 
+TEST(PresenceBody, BodyTypeLabelsComeFromAClosedSet) {
+  struct label_case {
+    std::string content_type;
+    const char* label;
+  };
+  const std::vector<label_case> cases = {
+      {"application/pidf+xml", "application/pidf+xml"},
+      {"Application/PIDF+XML; charset=UTF-8", "application/pidf+xml"},
+      {" application/dialog-info+xml ", "application/dialog-info+xml"},
+      {"application/xpidf+xml", "application/xpidf+xml"},
+      {R"(multipart/related;type="application/rlmi+xml";boundary=b1)", "multipart/related"},
+      {"application/rlmi+xml", "application/rlmi+xml"},
+      {"application/simple-message-summary", "application/simple-message-summary"},
+      {"application/dtmf-relay", "application/dtmf-relay"},
+      {"application/dtmf", "application/dtmf"},
+      {"application/sdp", "application/sdp"},
+      {"", "none"},
+      {" ;charset=x", "none"},
+      {"application/pidf+xml-x", "other"},
+      {"text/plain", "other"},
+      {std::string(10000, 'a'), "other"},
+  };
+  for (const auto& c : cases)
+    EXPECT_EQ(body_type_label(c.content_type), c.label) << c.content_type.substr(0, 60);
+}
+
 // ---- RFC 4662 lists ---------------------------------------------------------
 
 struct resource_expect {

@@ -53,6 +53,14 @@ parse_result<device_report> parse_dialog_info(std::string_view xml);
 parse_result<device_report> parse_device_body(std::string_view content_type,
                                               std::string_view body);
 
+// A counter label for a body's Content-Type, from a closed set: the media
+// type (lower-cased, parameters dropped) when it is one sipcc reads or may
+// be sent (pidf, xpidf, dialog-info, rlmi, multipart/related,
+// simple-message-summary, dtmf-relay, dtmf, sdp), "none" when there is no
+// Content-Type, else "other". Content types come from the network: a label
+// per distinct one made the counter set grow without bound (issue 16).
+std::string body_type_label(std::string_view content_type);
+
 // One resource of an RFC 4662 list NOTIFY.
 struct list_resource {
   std::string uri;    // <resource uri=...>

@@ -371,6 +371,25 @@ parse_result<device_report> parse_device_body(std::string_view content_type,
                              "'");
 }
 
+std::string body_type_label(std::string_view content_type) {
+  static constexpr std::string_view kKnown[] = {
+      "application/pidf+xml",
+      "application/xpidf+xml",
+      "application/dialog-info+xml",
+      "application/rlmi+xml",
+      "multipart/related",
+      "application/simple-message-summary",
+      "application/dtmf-relay",
+      "application/dtmf",
+      "application/sdp",
+  };
+  auto mt = parse_media_type(content_type);
+  if (mt.type.empty()) return "none";
+  for (auto known : kKnown)
+    if (mt.type == known) return mt.type;
+  return "other";
+}
+
 parse_result<list_notify> parse_list_notify(std::string_view content_type,
                                             std::string_view body) {
   auto mt = parse_media_type(content_type);
