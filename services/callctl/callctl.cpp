@@ -15,6 +15,7 @@
 #include "sipcc/actor_host.hpp"
 #include "sipcc/bus_schema.hpp"
 #include "sipcc/mwi.hpp"
+#include "sipcc/presence_body.hpp"
 #include "sipcc/call_fsm.hpp"
 #include "sipcc/dtmf.hpp"
 #include "sipcc/counters.hpp"
@@ -450,7 +451,8 @@ void on_leg(call_actor* self, const v1::LegEvent& le) {
         break;
       auto d = parse_dtmf_info(le.info().content_type(), le.info().body());
       if (!d) {
-        process_counters().add(counter_id::info_bad_body, le.info().content_type());
+        process_counters().add(counter_id::info_bad_body,
+                               body_type_label(le.info().content_type()));
         spdlog::warn("ConnID {}: INFO from the media server ignored: {}", c.conn_id, d.error);
         break;
       }

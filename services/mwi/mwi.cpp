@@ -10,6 +10,7 @@
 #include "sipcc/bus_schema.hpp"
 #include "sipcc/counters.hpp"
 #include "sipcc/mwi.hpp"
+#include "sipcc/presence_body.hpp"
 #include "sipcc/subscriber.hpp"
 
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(std::vector<sipcc::mwi_target>)
@@ -64,7 +65,7 @@ void on_notify(mailbox_actor* self, const std::string& key, const v1::SubNotify&
   auto& w = it->second;
   auto parsed = parse_message_summary(n.content_type(), n.body());
   if (!parsed) {
-    process_counters().add(counter_id::notify_bad_body, "simple-message-summary");
+    process_counters().add(counter_id::notify_bad_body, body_type_label(n.content_type()));
     spdlog::warn("mailbox {}: NOTIFY body ignored: {}", w.target.mailbox, parsed.error);
     return;
   }

@@ -186,16 +186,13 @@ void apply_body(dn_actor* self, const v1::SubNotify& n) {
   auto& s = self->state;
   auto report = parse_device_body(n.content_type(), n.body());
   if (!report) {
-    process_counters().add(counter_id::notify_bad_body, n.content_type());
+    process_counters().add(counter_id::notify_bad_body, body_type_label(n.content_type()));
     spdlog::warn("DN {}: NOTIFY body ignored: {}", s.st.dn(), report.error);
     return;
   }
-  if (report.value->version >= 0 && !s.sub->accept_version(report.value->version)) {
-    process_counters().add(counter_id::notify_stale, "version");
-    spdlog::debug("DN {}: stale dialog-info version {} ignored", s.st.dn(),
-                  report.value->version);
+  // dialog-info is always full state (the parser refuses partial); PIDF has no version.
+  if (report.value->version >= 0 && !s.sub->accept_version(report.value->version, true))
     return;
-  }
   device_changed(self, report.value->device);
 }
 
@@ -323,14 +320,12 @@ void apply_list_body(list_actor* self, const v1::SubNotify& n) {
   auto& s = self->state;
   auto parsed = parse_list_notify(n.content_type(), n.body());
   if (!parsed) {
-    process_counters().add(counter_id::notify_bad_body, "multipart/related");
+    process_counters().add(counter_id::notify_bad_body, body_type_label(n.content_type()));
     spdlog::warn("list {}: NOTIFY body ignored: {}", s.list->name, parsed.error);
     return;
   }
-  if (!s.sub->accept_version(parsed.value->version)) {
-    process_counters().add(counter_id::notify_stale, "version");
+  if (!s.sub->accept_version(parsed.value->version, parsed.value->full_state))
     return;
-  }
   std::unordered_map<std::string, bool> seen;
   for (auto& r : parsed.value->resources) {
     auto it = s.members.find(uri_user(r.uri));

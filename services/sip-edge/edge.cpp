@@ -269,7 +269,7 @@ struct sip_edge::impl {
                              char const* phrase, sip_t const* sip, tagi_t tags[]) {
     if (status < 200)
       return;
-    process_counters().add(counter_id::sip_responses_in, std::to_string(status));
+    process_counters().add(counter_id::sip_responses_in, sip_status_label(status));
     int substate = nua_substate_embryonic;
     tl_gets(tags, NUTAG_SUBSTATE_REF(substate), TAG_END());
     if (event == nua_r_subscribe) {

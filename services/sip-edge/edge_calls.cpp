@@ -252,7 +252,7 @@ void call_legs::event(leg* l, nua_event_t event, int status, const char* phrase,
       if (!l->update_out || status < 200)
         return;
       l->update_out = false;
-      process_counters().add(counter_id::sip_responses_in, std::to_string(status));
+      process_counters().add(counter_id::sip_responses_in, sip_status_label(status));
       final_response(ev, status, phrase, sip, true);
       publish(*l, ev);
       return;
@@ -270,7 +270,7 @@ void call_legs::event(leg* l, nua_event_t event, int status, const char* phrase,
     case nua_r_info:
       // callctl does not wait for it (a lost digit is lost, as in RTP): counted only.
       if (status >= 200)
-        process_counters().add(counter_id::sip_responses_in, std::to_string(status));
+        process_counters().add(counter_id::sip_responses_in, sip_status_label(status));
       if (status >= 300)
         spdlog::info("edge: leg {}: INFO refused with {}", l->id, status);
       return;
@@ -298,7 +298,7 @@ void call_legs::event(leg* l, nua_event_t event, int status, const char* phrase,
       if (status < 100)
         return;
       if (status >= 200)
-        process_counters().add(counter_id::sip_responses_in, std::to_string(status));
+        process_counters().add(counter_id::sip_responses_in, sip_status_label(status));
       bool reinvite = l->answered && !l->final_pending;
       if (status < 200) {
         if (status == 100)
@@ -409,7 +409,8 @@ void call_legs::command(const v1::LegCommand& cmd) {
         return;
       }
       bool body = !r.sdp().empty();
-      process_counters().add(counter_id::sip_responses_out, std::to_string(r.status()));
+      process_counters().add(counter_id::sip_responses_out,
+                             sip_status_label(static_cast<int>(r.status())));
       // nua reads the phrase after nua_respond returns, when `cmd` is gone:
       // a copy lives in the handle's memory.
       nua_respond(l.nh, static_cast<int>(r.status()),
@@ -530,7 +531,7 @@ void call_legs::talk_response(leg& l, int status, const char* phrase) {
   if (!l.talk_out || status < 200)
     return;
   l.talk_out = false;
-  process_counters().add(counter_id::sip_responses_in, std::to_string(status));
+  process_counters().add(counter_id::sip_responses_in, sip_status_label(status));
   if (status < 300)
     return;
   spdlog::info("edge: leg {} (ConnID {}): talk refused with {}", l.id, l.conn_id, status);

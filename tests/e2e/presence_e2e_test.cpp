@@ -229,6 +229,29 @@ TEST_F(PresenceE2E, StaleDialogVersionIgnoredAndVersionZeroAcceptedAfterResubscr
   EXPECT_TRUE(device_is(v1::DEVICE_BUSY));
 }
 
+// Issue 16: a version past RFC 4235's 32 bits was accepted, and every later
+// NOTIFY of the subscription was then dropped as stale: the DN froze.
+TEST_F(PresenceE2E, OutOfRangeDialogVersionIsRefusedAndDoesNotFreezeTheDn) {
+  start();
+  ASSERT_TRUE(ast().wait_request("SUBSCRIBE", "1002", kWait));
+  auto device_is = [&](v1::DeviceState d, std::chrono::milliseconds wait) {
+    return rec().wait([d](const bus_msg& m) {
+      v1::DnState st;
+      return m.subject == "sipcc.state.dn.1002" && st.ParseFromString(m.data) && st.device() == d;
+    }, wait).has_value();
+  };
+  ASSERT_TRUE(device_is(v1::DEVICE_IDLE, kWait));  // version 0
+  notify_options too_big;
+  too_big.version = 4294967296ULL;  // 2^32
+  auto cseq = ast().send_notify("1002", "dialog-notify-early-ringing.sip", too_big);
+  EXPECT_EQ(ast().wait_response_to_notify(cseq, kWait), 200);
+  ast().send_notify("1002", "dialog-notify-confirmed-inbound.sip");  // version 1
+  EXPECT_TRUE(device_is(v1::DEVICE_BUSY, kWait));
+  // The bad body was refused, under its content type, and never applied.
+  EXPECT_FALSE(device_is(v1::DEVICE_RINGING, 0ms));
+  EXPECT_EQ(sys->counter("presence-0", "notify_bad_body", "application/dialog-info+xml"), 1);
+}
+
 TEST_F(PresenceE2E, UnknownDnOrAgentGetsEventError) {
   start();
   auto unknown_dn = sys->request("5555", v1::TAgentLogin, "agent1000");

@@ -166,7 +166,7 @@ std::string reason_phrase(int status) {
 }
 
 // dialog-info's own version attribute (not the XML declaration's).
-std::string with_version(std::string body, unsigned version) {
+std::string with_version(std::string body, std::uint64_t version) {
   std::size_t elem = body.find("<dialog-info");
   if (elem == std::string::npos) return body;
   std::size_t attr = body.find(" version=\"", elem);

@@ -158,7 +158,8 @@ struct notify_options {
   std::optional<std::uint32_t> cseq;
   // dialog-info only: force version="N", or keep the captured one. Either way
   // the dialog's version counter is not advanced (a replayed/stale NOTIFY).
-  std::optional<unsigned> version;
+  // 64 bits, so a test can send one past RFC 4235's 32-bit range.
+  std::optional<std::uint64_t> version;
   bool keep_version = false;
 };
 

@@ -1,6 +1,7 @@
 // The declared counters: names and kinds from SIPCC_COUNTERS, labelled
 // values, and the snapshot sipccctl reads.
 #include "sipcc/counters.hpp"
+#include "sipcc/presence_body.hpp"
 
 #include <gtest/gtest.h>
 
@@ -41,10 +42,7 @@ TEST(Counters, NamesAndKinds) {
       {counter_id::setup_latency, "setup_latency", false},
   };
   // A counter added to SIPCC_COUNTERS needs a case here.
-#define SIPCC_COUNT(name, help) +1
-  constexpr size_t declared = 0 SIPCC_COUNTERS(SIPCC_COUNT, SIPCC_COUNT);
-#undef SIPCC_COUNT
-  EXPECT_EQ(cases.size(), declared);
+  EXPECT_EQ(cases.size(), kCounterCount);
   for (const auto& c : cases) {
     SCOPED_TRACE(c.name);
     EXPECT_EQ(counters::name(c.id), c.name);
@@ -132,6 +130,60 @@ TEST(Counters, ConcurrentAdds) {
   a.join();
   b.join();
   EXPECT_EQ(c.get(counter_id::bus_in, "tlib_evt"), 2 * kPerThread);
+}
+
+// Issue 16: a label per distinct Content-Type a peer sent grew presence by
+// 16 MB and its snapshot past the NATS payload limit. Through
+// body_type_label, 3,000 distinct ones make a handful of series.
+TEST(Counters, ContentTypeLabelsStayBounded) {
+  counters c;
+  for (int i = 0; i < 3000; ++i) {
+    c.add(counter_id::notify_bad_body, body_type_label("application/x-junk-" + std::to_string(i)));
+    c.add(counter_id::notify_bad_body,
+          body_type_label("Application/PIDF+XML; n=" + std::to_string(i)));
+  }
+  c.add(counter_id::notify_bad_body, body_type_label(""));
+  EXPECT_EQ(c.snapshot("presence-0").counters_size(), 3);
+  EXPECT_EQ(c.get(counter_id::notify_bad_body, "other"), 3000);
+  EXPECT_EQ(c.get(counter_id::notify_bad_body, "application/pidf+xml"), 3000);
+  EXPECT_EQ(c.get(counter_id::notify_bad_body, "none"), 1);
+}
+
+// The guard for a call site that still passes open-ended labels: each
+// counter keeps at most kMaxLabels, the last of them the overflow label.
+TEST(Counters, LabelsPastTheCapCountUnderOverflow) {
+  counters c;
+  c.add(counter_id::bus_in, "tlib_req");
+  for (int i = 0; i < 3000; ++i)
+    c.add(counter_id::info_bad_body, "x/" + std::to_string(i));
+  c.set(counter_id::subscriptions, "active", 2);  // another counter has its own room
+
+  std::map<std::string, int> labels_per_counter;
+  auto snap = c.snapshot("callctl-0");
+  for (const auto& e : snap.counters())
+    ++labels_per_counter[e.name()];
+  const std::map<std::string, int> expected = {
+      {"bus_in", 1},
+      {"info_bad_body", static_cast<int>(counters::kMaxLabels)},
+      {"subscriptions", 1},
+  };
+  EXPECT_EQ(labels_per_counter, expected);
+  const int kept = static_cast<int>(counters::kMaxLabels) - 1;
+  EXPECT_EQ(c.get(counter_id::info_bad_body, counters::kOverflowLabel), 3000 - kept);
+  // A label made before the cap keeps counting under its own name.
+  c.add(counter_id::info_bad_body, "x/0");
+  EXPECT_EQ(c.get(counter_id::info_bad_body, "x/0"), 2);
+  EXPECT_EQ(c.get(counter_id::info_bad_body, "x/" + std::to_string(kept)), 0);
+}
+
+TEST(SipStatusLabel, CodesOutsideRfc3261sRangeAreOther) {
+  struct row {
+    int status;
+    const char* label;
+  };
+  for (auto r : {row{100, "100"}, row{200, "200"}, row{699, "699"}, row{99, "other"},
+                 row{700, "other"}, row{0, "other"}, row{-1, "other"}, row{100000, "other"}})
+    EXPECT_EQ(sip_status_label(r.status), r.label) << r.status;
 }
 
 TEST(Counters, OnePerProcess) { EXPECT_EQ(&process_counters(), &process_counters()); }

@@ -152,6 +152,8 @@ const std::vector<good_case> kGoodCases = {
      v1::DEVICE_OUT_OF_SERVICE},
     {"dialog-info without dialog is idle", kDialog, R"(<dialog-info version="9" state="full"/>)",
      v1::DEVICE_IDLE},
+    {"version 2^32 - 1 is the largest", kDialog,
+     R"(<dialog-info version="4294967295" state="full"/>)", v1::DEVICE_IDLE},
     {"confirmed wins over early",
      kDialog,
      R"(<dialog-info version="1" state="full"><dialog id="a"><state>early</state></dialog>
@@ -220,6 +222,11 @@ TEST(PresenceBody, RejectsMalformedBodies) {
       {"negative version", kDialog, R"(<dialog-info version="-1"/>)", "version '-1' is not"},
       {"version with trailing garbage", kDialog, R"(<dialog-info version="1x"/>)",
        "version '1x' is not"},
+      // RFC 4235 4.1: 32 bits. Accepted, 2^32 made every later version stale.
+      {"version 2^32", kDialog, R"(<dialog-info version="4294967296"/>)",
+       "version '4294967296' is above 4294967295"},
+      {"version beyond long long", kDialog,
+       R"(<dialog-info version="99999999999999999999"/>)", "is not a non-negative integer"},
       {"partial dialog-info", kDialog, R"(<dialog-info version="1" state="partial"/>)",
        "partial state"},
       {"dialog without state", kDialog,
@@ -237,6 +244,32 @@ TEST(PresenceBody, RejectsMalformedBodies) {
     EXPECT_FALSE(r);
     EXPECT_NE(r.error.find(c.error), std::string::npos) << r.error;
   }
+}
+
+TEST(PresenceBody, BodyTypeLabelsComeFromAClosedSet) {
+  struct label_case {
+    std::string content_type;
+    const char* label;
+  };
+  const std::vector<label_case> cases = {
+      {"application/pidf+xml", "application/pidf+xml"},
+      {"Application/PIDF+XML; charset=UTF-8", "application/pidf+xml"},
+      {" application/dialog-info+xml ", "application/dialog-info+xml"},
+      {"application/xpidf+xml", "application/xpidf+xml"},
+      {R"(multipart/related;type="application/rlmi+xml";boundary=b1)", "multipart/related"},
+      {"application/rlmi+xml", "application/rlmi+xml"},
+      {"application/simple-message-summary", "application/simple-message-summary"},
+      {"application/dtmf-relay", "application/dtmf-relay"},
+      {"application/dtmf", "application/dtmf"},
+      {"application/sdp", "application/sdp"},
+      {"", "none"},
+      {" ;charset=x", "none"},
+      {"application/pidf+xml-x", "other"},
+      {"text/plain", "other"},
+      {std::string(10000, 'a'), "other"},
+  };
+  for (const auto& c : cases)
+    EXPECT_EQ(body_type_label(c.content_type), c.label) << c.content_type.substr(0, 60);
 }
 
 // ---- RFC 4662 lists ---------------------------------------------------------
@@ -345,6 +378,12 @@ std::vector<list_case> list_cases() {
       {"RLMI without version", kListType,
        multipart("b1", {{kRlmiHeaders, rlmi(R"(uri="sip:agents@x" fullState="true")", "")}}),
        "rlmi: missing version"},
+      {"RLMI version 2^32", kListType,
+       multipart("b1", {{kRlmiHeaders, rlmi(R"(uri="sip:agents@x" version="4294967296" fullState="true")", "")}}),
+       "rlmi: version '4294967296' is above 4294967295"},
+      {"RLMI version 2^32 - 1 is the largest", kListType,
+       multipart("b1", {{kRlmiHeaders, rlmi(R"(uri="sip:agents@x" version="4294967295" fullState="true")", "")}}),
+       "", "sip:agents@x", 4294967295LL, true},
       {"RLMI fullState not boolean", kListType,
        multipart("b1", {{kRlmiHeaders, rlmi(R"(uri="sip:agents@x" version="1" fullState="yes")", "")}}),
        "fullState 'yes'"},

@@ -23,7 +23,7 @@ TEST(DnSnapshot, RestoredDnContinuesWhereItStopped) {
   feed(ok);
   dn_step(st, [] { dn_input m{dn_input::monitoring}; m.live = true; return m; }());
   dn_step(st, [] { dn_input d{dn_input::device_changed}; d.device = v1::DEVICE_IDLE; return d; }());
-  accept_version(sub, 4);
+  check_version(sub, 4, true);
 
   auto bytes = snapshot_dn(st, sub).SerializeAsString();
   v1::DnSnapshot back;
@@ -44,8 +44,8 @@ TEST(DnSnapshot, RestoredDnContinuesWhereItStopped) {
     n.cseq = r.cseq;
     EXPECT_EQ(step(sub2, n, cfg).apply_body, r.applied) << "CSeq " << r.cseq;
   }
-  EXPECT_FALSE(accept_version(sub2, 4));
-  EXPECT_TRUE(accept_version(sub2, 5));
+  EXPECT_EQ(check_version(sub2, 4, true), version_verdict::replay);
+  EXPECT_EQ(check_version(sub2, 5, true), version_verdict::apply);
 }
 
 TEST(DnSnapshot, OnlyALiveSubscriptionSurvives) {

@@ -12,10 +12,11 @@
 namespace sipcc {
 namespace {
 
-// One step: an input for step(), or a dialog-info version for accept_version().
+// One step: an input for step(), or a body's version for check_version().
 struct sub_event {
   std::optional<sub_input> in;
   long long version;
+  bool full_state = true;
 };
 
 sub_event input(sub_input::kind what, uint64_t generation = 0) {
@@ -60,7 +61,8 @@ sub_event notify(uint64_t gen, const std::string& substate, uint32_t cseq,
   return e;
 }
 
-sub_event version(long long v) { return {std::nullopt, v}; }
+sub_event version(long long v) { return {std::nullopt, v, true}; }
+sub_event partial(long long v) { return {std::nullopt, v, false}; }
 
 // Actions in a fixed order, so a table row reads like what the owner does:
 // "ignored:<why>", "no-notify", "give-up", "body", "mon:on|off",
@@ -98,7 +100,7 @@ std::string describe(const sub_actions& a, const sub_state& s) {
 
 struct sub_step {
   sub_event ev;
-  std::string actions;  // as describe() renders them; "accept"/"reject" for a version
+  std::string actions;  // as describe() renders them; the verdict for a version
   sub_phase phase;
   bool live;
 };
@@ -418,26 +420,56 @@ std::vector<sub_scenario> sub_scenarios() {
            {stop(), "", idle, false},
            {paced(), "ignored:not pacing", idle, false},
        }},
-      {"versions_only_go_up_and_restart_with_a_new_generation_or_dialog",
+      {"versions_go_up_and_restart_with_a_new_generation_or_dialog",
        kDefault,
        {
            {start(), "pace", pacing, false},
            {paced(), "subscribe:1", pending, false},
            {notify(1, "active", 1), "body mon:on", active, true},
-           {version(3), "accept", active, true},
+           {version(3), "apply", active, true},
            {notify(1, "active", 2), "body", active, true},
-           {version(3), "reject", active, true},
+           {version(3), "replay", active, true},
            {notify(1, "active", 3), "body", active, true},
-           {version(2), "reject", active, true},
+           {version(2), "restart", active, true},
            {notify(1, "active", 4), "body", active, true},
-           {version(4), "accept", active, true},
+           {version(4), "apply", active, true},
            {notify(1, "active", 1, "d2"), "body", active, true},
-           {version(0), "accept", active, true},
+           {version(0), "apply", active, true},
            {notify(1, "terminated", 2, "d2"), "body mon:off pace", pacing, false},
-           {version(0), "reject", pacing, false},
+           {version(0), "replay", pacing, false},
            {paced(), "subscribe:2", pending, false},
            {notify(2, "active", 1), "body mon:on", active, true},
-           {version(0), "accept", active, true},
+           {version(0), "apply", active, true},
+       }},
+      {"an_older_partial_version_subscribes_again_and_monitoring_stays_live",
+       kGivesUp,
+       {
+           {start(), "pace", pacing, false},
+           {paced(), "subscribe:1", pending, false},
+           {notify(1, "active", 1), "body mon:on", active, true},
+           {version(0), "apply", active, true},
+           {notify(1, "active", 2), "body", active, true},
+           {partial(4294967295), "apply", active, true},
+           {notify(1, "active", 3), "body", active, true},
+           {partial(2), "resync", active, true},
+           {input(sub_input::resync), "unsub:1 pace", pacing, true},
+           {input(sub_input::resync), "ignored:stale resync", pacing, true},
+           {notify(1, "active", 4), "ignored:stale notify", pacing, true},
+           {paced(), "subscribe:2", pending, true},
+           {resp(2, 200), "first-notify:5000", awaiting, true},
+           {notify(2, "active", 1), "body", active, true},
+           {version(0), "apply", active, true},
+       }},
+      {"a_resync_whose_new_subscription_fails_loses_monitoring",
+       kGivesUp,
+       {
+           {start(), "pace", pacing, false},
+           {paced(), "subscribe:1", pending, false},
+           {notify(1, "active", 1), "body mon:on", active, true},
+           {input(sub_input::resync), "unsub:1 pace", pacing, true},
+           {paced(), "subscribe:2", pending, true},
+           {resp(2, 200), "first-notify:5000", awaiting, true},
+           {first_notify_timeout(2), "no-notify give-up mon:off unsub:2", idle, false},
        }},
   };
 }
@@ -453,11 +485,49 @@ TEST(SubEngine, Scenarios) {
       if (st.ev.in)
         got = describe(step(s, *st.ev.in, sc.cfg), s);
       else
-        got = accept_version(s, st.ev.version) ? "accept" : "reject";
+        got = to_string(check_version(s, st.ev.version, st.ev.full_state));
       EXPECT_EQ(got, st.actions);
       EXPECT_STREQ(to_string(s.phase), to_string(st.phase));
       EXPECT_EQ(s.live, st.live);
     }
+  }
+}
+
+// check_version, one row per case: the verdict and the version tracked after.
+TEST(SubEngine, VersionChecks) {
+  struct version_case {
+    const char* name;
+    long long last;  // -1: no body yet in this dialog
+    long long version;
+    bool full_state;
+    version_verdict verdict;
+    long long last_after;
+  };
+  constexpr long long kMax = 4294967295LL;
+  constexpr auto apply = version_verdict::apply;
+  constexpr auto replay = version_verdict::replay;
+  constexpr auto restart = version_verdict::restart;
+  constexpr auto resync = version_verdict::resync;
+  const std::vector<version_case> cases = {
+      {"the dialog's first body", -1, 0, true, apply, 0},
+      {"the dialog's first body may start anywhere", -1, 7, false, apply, 7},
+      {"the next version", 3, 4, true, apply, 4},
+      {"a gap: the resources listed are current", 3, 9, false, apply, 9},
+      {"far ahead but in range is applied", 5, kMax, true, apply, kMax},
+      {"the same version again (full)", 3, 3, true, replay, 3},
+      {"the same version again (partial)", 3, 3, false, replay, 3},
+      {"older full state is the newest by CSeq", 3, 2, true, restart, 2},
+      {"after a jump far ahead, the true count goes on", kMax, 5, true, restart, 5},
+      {"the 32-bit count wrapped", kMax, 0, true, restart, 0},
+      {"older partial state cannot be applied", 3, 2, false, resync, 3},
+      {"after a jump far ahead, a partial one resyncs", kMax, 5, false, resync, kMax},
+  };
+  for (const auto& c : cases) {
+    SCOPED_TRACE(c.name);
+    sub_state s;
+    s.last_version = c.last;
+    EXPECT_STREQ(to_string(check_version(s, c.version, c.full_state)), to_string(c.verdict));
+    EXPECT_EQ(s.last_version, c.last_after);
   }
 }
 

@@ -3,7 +3,9 @@
 // `sipccctl counters <instance>` and ready to be exported as metrics.
 #pragma once
 
+#include <array>
 #include <atomic>
+#include <cstddef>
 #include <cstdint>
 #include <map>
 #include <mutex>
@@ -46,9 +48,23 @@ enum class counter_id {
 #undef SIPCC_C
 };
 
+#define SIPCC_COUNT(name, help) +1
+inline constexpr std::size_t kCounterCount = 0 SIPCC_COUNTERS(SIPCC_COUNT, SIPCC_COUNT);
+#undef SIPCC_COUNT
+
 // Thread-safe; cheap enough for per-message use at the rates sipcc targets.
+//
+// Labels must come from closed sets (body_type_label, sip_status_label, enum
+// names, ...): one series per distinct network value once grew presence by
+// 16 MB and the snapshot past the NATS payload limit, so `sipccctl counters`
+// failed for good (issue 16). As a guard against a call site that misses
+// this, a counter keeps at most kMaxLabels labels; past them, a new label is
+// counted under kOverflowLabel, which thus says a call site needs fixing.
 class counters {
 public:
+  static constexpr std::size_t kMaxLabels = 128;
+  static constexpr const char* kOverflowLabel = "overflow";
+
   void add(counter_id id, const std::string& label, int64_t delta = 1);
   void set(counter_id id, const std::string& label, int64_t value);
   int64_t get(counter_id id, const std::string& label) const;
@@ -58,12 +74,21 @@ public:
   static bool is_gauge(counter_id id);
 
 private:
+  // The value for (id, label), made if new: under kOverflowLabel once the
+  // counter has no room left. Called with mu_ held.
+  int64_t& value_of(counter_id id, const std::string& label);
+
   mutable std::mutex mu_;
   std::map<std::pair<counter_id, std::string>, int64_t> values_;
+  std::array<std::size_t, kCounterCount> labels_{};  // per counter
 };
 
 // One per process.
 counters& process_counters();
+
+// A SIP status code as a counter label: the code when it is one of the
+// 100-699 RFC 3261 allows, else "other" (the code comes from the network).
+std::string sip_status_label(int status);
 
 // Histogram buckets as counter labels: the upper bound ("le_<us>", or
 // "le_inf") of the bucket `value_us` falls in. Bounds grow by about 1.25x

@@ -12,6 +12,10 @@
 
 namespace sipcc {
 
+// The largest dialog-info / RLMI version (2^32 - 1); above it the body is
+// malformed.
+inline constexpr long long kMaxBodyVersion = 4294967295LL;
+
 // What one presence document says about one device.
 struct device_report {
   v1::DeviceState device = v1::DEVICE_UNKNOWN;
@@ -33,13 +37,14 @@ struct parse_result {
 // "On hold" -> HELD, anything else -> BUSY.
 parse_result<device_report> parse_pidf(std::string_view xml);
 
-// dialog-info (version attribute required; state="partial" is rejected, as
-// it lists only changed dialogs): no <dialog> or all terminated -> IDLE; any
-// early -> RINGING; any confirmed -> BUSY, or HELD when every confirmed dialog
-// has the local target param +sip.rendering=no (Asterisk's ONHOLD). Dialogs
-// the device places (trying, proceeding, early with direction="initiator")
-// count as BUSY. Precedence: BUSY > HELD > RINGING > IDLE. dialog-info cannot
-// tell unregistered from idle.
+// dialog-info (version attribute required, 0..kMaxBodyVersion;
+// state="partial" is rejected, as it lists only changed dialogs): no
+// <dialog> or all terminated -> IDLE; any early -> RINGING; any confirmed ->
+// BUSY, or HELD when every confirmed dialog has the local target param
+// +sip.rendering=no (Asterisk's ONHOLD). Dialogs the device places (trying,
+// proceeding, early with direction="initiator") count as BUSY. Precedence:
+// BUSY > HELD > RINGING > IDLE. dialog-info cannot tell unregistered from
+// idle.
 parse_result<device_report> parse_dialog_info(std::string_view xml);
 
 // Dispatches on the media type of a Content-Type value (case-insensitive,
@@ -47,6 +52,14 @@ parse_result<device_report> parse_dialog_info(std::string_view xml);
 // Every other type is an error. Never throws; errors carry the reason.
 parse_result<device_report> parse_device_body(std::string_view content_type,
                                               std::string_view body);
+
+// A counter label for a body's Content-Type, from a closed set: the media
+// type (lower-cased, parameters dropped) when it is one sipcc reads or may
+// be sent (pidf, xpidf, dialog-info, rlmi, multipart/related,
+// simple-message-summary, dtmf-relay, dtmf, sdp), "none" when there is no
+// Content-Type, else "other". Content types come from the network: a label
+// per distinct one made the counter set grow without bound (issue 16).
+std::string body_type_label(std::string_view content_type);
 
 // One resource of an RFC 4662 list NOTIFY.
 struct list_resource {
@@ -67,10 +80,11 @@ struct list_notify {
 
 // multipart/related;type="application/rlmi+xml";boundary=... : splits the
 // parts (the close delimiter is required, so a truncated body is an error),
-// reads the RLMI <list> (uri, version, fullState) and matches each resource's
-// first instance cid to the part with that Content-ID. A part that is missing
-// or does not parse sets that resource's error, not the whole result's. With
-// fullState=false only the changed resources are listed.
+// reads the RLMI <list> (uri, version 0..kMaxBodyVersion, fullState) and
+// matches each resource's first instance cid to the part with that
+// Content-ID. A part that is missing or does not parse sets that resource's
+// error, not the whole result's. With fullState=false only the changed
+// resources are listed.
 parse_result<list_notify> parse_list_notify(std::string_view content_type,
                                             std::string_view body);
 

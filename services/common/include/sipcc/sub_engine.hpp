@@ -62,7 +62,12 @@ struct sub_state {
 };
 
 struct sub_input {
-  enum kind { start, paced, response, notify, ended, timer, guard, first_notify_timeout, stop } what;
+  enum kind {
+    start, paced, response, notify, ended, timer, guard, first_notify_timeout, stop,
+    // A body showed the state held is unreliable (resync verdict below):
+    // end the dialog and subscribe again for a full-state NOTIFY.
+    resync
+  } what;
   sub_input(kind k = start) : what(k) {}
   uint64_t generation = 0;   // of the attempt the event belongs to
   // response
@@ -102,8 +107,20 @@ sub_actions step(sub_state& s, const sub_input& in, const sub_settings& cfg);
 // Delay before retrying after a failed SUBSCRIBE with this final status.
 uint32_t retry_delay_ms(uint32_t status, uint32_t failures, const sub_settings& cfg);
 
-// dialog-info versions only go up within one subscription dialog; false for
-// a stale one. Call after step() said apply_body.
-bool accept_version(sub_state& s, long long version);
+// What to do with a dialog-info / RLMI body (version 0..2^32-1, checked by
+// the parser) of the current dialog. Call after step() said apply_body.
+//  apply    newer than the last one (or the dialog's first): use it.
+//  replay   the last version again: drop it (counted stale).
+//  restart  older, in a full-state document: use it, and versions go on from
+//           it. step() already keeps the NOTIFYs of a dialog in CSeq order,
+//           so it is the newest state whatever its version says; the version
+//           went back because an earlier one jumped ahead (4294967295 then 5)
+//           or the notifier's count wrapped or restarted. Dropping it (RFC
+//           4235 4.1's rule) would freeze the DN until the next subscription.
+//  resync   older, in a partial RLMI document: it cannot be applied to state
+//           that is now suspect, so drop it and feed sub_input::resync.
+enum class version_verdict { apply, replay, restart, resync };
+const char* to_string(version_verdict v);
+version_verdict check_version(sub_state& s, long long version, bool full_state);
 
 }  // namespace sipcc

@@ -74,8 +74,11 @@ public:
   void edge_restarted();
 
   const sub_state& state() const { return sub_; }
-  // The dialog-info / RLMI version check of the current dialog.
-  bool accept_version(long long version) { return sipcc::accept_version(sub_, version); }
+  // The dialog-info / RLMI version check of the current dialog
+  // (check_version): true to apply the body. A dropped one is counted
+  // (notify_stale{version}); a partial document whose version went back also
+  // makes the subscription start again for full state.
+  bool accept_version(long long version, bool full_state);
   const std::string& key() const { return spec_.key; }
   std::string sub_id(uint64_t generation) const;
 

@@ -18,14 +18,26 @@ const counter_meta kMeta[] = {
 };
 }  // namespace
 
+int64_t& counters::value_of(counter_id id, const std::string& label) {
+  if (auto it = values_.find({id, label}); it != values_.end())
+    return it->second;
+  auto& labels = labels_[static_cast<std::size_t>(id)];
+  // The last slot is kept for the overflow label itself.
+  bool room = labels + 1 < kMaxLabels;
+  auto [it, made] = values_.try_emplace({id, room ? label : std::string(kOverflowLabel)}, 0);
+  if (made)
+    ++labels;
+  return it->second;
+}
+
 void counters::add(counter_id id, const std::string& label, int64_t delta) {
   std::lock_guard<std::mutex> g(mu_);
-  values_[{id, label}] += delta;
+  value_of(id, label) += delta;
 }
 
 void counters::set(counter_id id, const std::string& label, int64_t value) {
   std::lock_guard<std::mutex> g(mu_);
-  values_[{id, label}] = value;
+  value_of(id, label) = value;
 }
 
 int64_t counters::get(counter_id id, const std::string& label) const {
@@ -63,6 +75,10 @@ const std::vector<int64_t>& bucket_bounds() {
   return bounds;
 }
 }  // namespace
+
+std::string sip_status_label(int status) {
+  return status >= 100 && status <= 699 ? std::to_string(status) : "other";
+}
 
 std::string latency_bucket(int64_t value_us) {
   for (auto bound : bucket_bounds())

@@ -75,7 +75,10 @@ std::optional<long long> parse_version(std::string_view s) {
   return v;
 }
 
-// Required version attribute, or the reason it is unusable.
+// Required version attribute, or the reason it is unusable. Both RFC 4235
+// (4.1: representable in 32 bits) and RFC 4662 (xs:unsignedInt) bound it; a
+// larger one is malformed, and accepting it would make every later version
+// of the subscription look stale.
 parse_result<long long> version_attr(const pugi::xml_node& root, const char* what) {
   auto attr = root.attribute("version");
   if (!attr)
@@ -84,6 +87,9 @@ parse_result<long long> version_attr(const pugi::xml_node& root, const char* wha
   if (!v)
     return fail<long long>(std::string(what) + ": version '" + attr.value() +
                            "' is not a non-negative integer");
+  if (*v > kMaxBodyVersion)
+    return fail<long long>(std::string(what) + ": version '" + attr.value() +
+                           "' is above " + std::to_string(kMaxBodyVersion));
   return {v, {}};
 }
 
@@ -363,6 +369,25 @@ parse_result<device_report> parse_device_body(std::string_view content_type,
   if (mt.type == "application/dialog-info+xml") return parse_dialog_info(body);
   return fail<device_report>("unsupported content type '" + std::string(trim(content_type)) +
                              "'");
+}
+
+std::string body_type_label(std::string_view content_type) {
+  static constexpr std::string_view kKnown[] = {
+      "application/pidf+xml",
+      "application/xpidf+xml",
+      "application/dialog-info+xml",
+      "application/rlmi+xml",
+      "multipart/related",
+      "application/simple-message-summary",
+      "application/dtmf-relay",
+      "application/dtmf",
+      "application/sdp",
+  };
+  auto mt = parse_media_type(content_type);
+  if (mt.type.empty()) return "none";
+  for (auto known : kKnown)
+    if (mt.type == known) return mt.type;
+  return "other";
 }
 
 parse_result<list_notify> parse_list_notify(std::string_view content_type,

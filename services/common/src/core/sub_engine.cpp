@@ -207,6 +207,18 @@ sub_actions step(sub_state& s, const sub_input& in, const sub_settings& cfg) {
         wait_then_retry(s, a, cfg.retry_ms);
       }
       break;
+    case sub_input::resync:
+      if (!holds_dialog(s.phase)) {
+        a.ignored = "stale resync";
+        break;
+      }
+      // Monitoring stays live on the last known state: the new dialog's
+      // first NOTIFY carries the full state, and if it fails, liveness goes
+      // as for any failed subscription.
+      a.send_unsubscribe = s.generation;
+      s.phase = sub_phase::pacing;
+      a.want_pace = true;
+      break;
     case sub_input::stop:
       if (holds_dialog(s.phase))
         a.send_unsubscribe = s.generation;
@@ -216,11 +228,27 @@ sub_actions step(sub_state& s, const sub_input& in, const sub_settings& cfg) {
   return a;
 }
 
-bool accept_version(sub_state& s, long long version) {
-  if (version <= s.last_version)
-    return false;
+const char* to_string(version_verdict v) {
+  switch (v) {
+    case version_verdict::apply: return "apply";
+    case version_verdict::replay: return "replay";
+    case version_verdict::restart: return "restart";
+    case version_verdict::resync: return "resync";
+  }
+  return "?";
+}
+
+version_verdict check_version(sub_state& s, long long version, bool full_state) {
+  if (version > s.last_version) {
+    s.last_version = version;
+    return version_verdict::apply;
+  }
+  if (version == s.last_version)
+    return version_verdict::replay;
+  if (!full_state)
+    return version_verdict::resync;
   s.last_version = version;
-  return true;
+  return version_verdict::restart;
 }
 
 }  // namespace sipcc

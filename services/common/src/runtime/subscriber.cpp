@@ -104,6 +104,34 @@ void subscriber::event(const v1::SubEvent& ev) {
   feed(in, ev.has_notify() ? &ev.notify() : nullptr);
 }
 
+bool subscriber::accept_version(long long version, bool full_state) {
+  auto last = sub_.last_version;
+  auto verdict = check_version(sub_, version, full_state);
+  switch (verdict) {
+    case version_verdict::apply:
+      return true;
+    case version_verdict::restart:
+      spdlog::warn("{}: version {} after {} in a full-state NOTIFY: applied, versions go on "
+                   "from it",
+                   spec_.key, version, last);
+      return true;
+    case version_verdict::replay:
+      process_counters().add(counter_id::notify_stale, "version");
+      spdlog::debug("{}: version {} again: ignored", spec_.key, version);
+      return false;
+    case version_verdict::resync:
+      process_counters().add(counter_id::notify_stale, "version");
+      spdlog::warn("{}: version {} after {} in a partial NOTIFY: subscribing again for full "
+                   "state",
+                   spec_.key, version, last);
+      // The owner calls this from on_body, inside the NOTIFY's own feed():
+      // that step is done with the state, so the resync is simply the next.
+      feed(sub_input{sub_input::resync});
+      return false;
+  }
+  return false;
+}
+
 void subscriber::publish_unsubscribe(uint64_t generation) {
   v1::EdgeCommand cmd;
   cmd.set_schema(v1::SCHEMA_V1);
