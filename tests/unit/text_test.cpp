@@ -64,6 +64,19 @@ TEST(Text, ToUtf8KeepsValidUtf8AndReadsEveryOtherByteAsLatin1) {
   }
 }
 
+// A URI keeps what it names: a stray byte is percent-escaped instead.
+TEST(Text, UriToUtf8EscapesWhatIsNotUtf8) {
+  const std::vector<std::pair<std::string, std::string>> cases = {
+      {"sip:5551234@pbx", "sip:5551234@pbx"},
+      {"sip:Jos\xE9@pbx", "sip:Jos%E9@pbx"},
+      {"sip:Jos\xC3\xA9@pbx", "sip:Jos\xC3\xA9@pbx"},
+      {"sip:\xED\xA0\x80@pbx", "sip:%ED%A0%80@pbx"},
+      {"sip:\xC0\xAF@pbx", "sip:%C0%AF@pbx"},
+  };
+  for (const auto& [in, want] : cases)
+    EXPECT_EQ(uri_to_utf8(in), want) << in;
+}
+
 // The defect the conversion is for: raw Latin-1 in a string field does not
 // parse (proto3 checks UTF-8), so the whole message was lost.
 TEST(Text, RawLatin1InAProtobufStringDoesNotParse) {

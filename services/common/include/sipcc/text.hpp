@@ -56,4 +56,9 @@ inline std::vector<std::string_view> split_lines(std::string_view body) {
 // valid UTF-8 and kept.
 std::string to_utf8(std::string_view s);
 
+// A URI (or a part of one) as valid UTF-8: as to_utf8, but each such byte is
+// percent-escaped (0xE9 becomes "%E9"), which RFC 3261 URI comparison takes
+// as the same URI, so the URI still names what its sender meant.
+std::string uri_to_utf8(std::string_view s);
+
 }  // namespace sipcc

@@ -27,24 +27,39 @@ size_t utf8_sequence(std::string_view s) {
   }
   return 0;
 }
-}  // namespace
 
-std::string to_utf8(std::string_view s) {
+// `s` with each byte that starts no well-formed sequence given to `invalid`.
+template <class Invalid>
+std::string valid_utf8(std::string_view s, Invalid invalid) {
   std::string out;
   out.reserve(s.size());
   while (!s.empty()) {
-    if (size_t n = utf8_sequence(s)) {
+    size_t n = utf8_sequence(s);
+    if (n)
       out.append(s.data(), n);
-      s.remove_prefix(n);
-      continue;
-    }
-    // Latin-1: the byte is the code point, U+0080..U+00FF, two bytes in UTF-8.
-    auto b = static_cast<unsigned char>(s.front());
-    out += static_cast<char>(0xC0 | (b >> 6));
-    out += static_cast<char>(0x80 | (b & 0x3F));
-    s.remove_prefix(1);
+    else
+      invalid(out, static_cast<unsigned char>(s.front()));
+    s.remove_prefix(n ? n : 1);
   }
   return out;
+}
+}  // namespace
+
+std::string to_utf8(std::string_view s) {
+  // Latin-1: the byte is the code point, U+0080..U+00FF, two bytes in UTF-8.
+  return valid_utf8(s, [](std::string& out, unsigned char b) {
+    out += static_cast<char>(0xC0 | (b >> 6));
+    out += static_cast<char>(0x80 | (b & 0x3F));
+  });
+}
+
+std::string uri_to_utf8(std::string_view s) {
+  return valid_utf8(s, [](std::string& out, unsigned char b) {
+    static constexpr char hex[] = "0123456789ABCDEF";
+    out += '%';
+    out += hex[b >> 4];
+    out += hex[b & 0x0F];
+  });
 }
 
 }  // namespace sipcc
