@@ -116,6 +116,7 @@ struct call_state_t {
   call_settings settings;
   std::string customer_edge;   // edge holding the customer leg
   std::string customer_call_id;
+  std::string customer_name;   // the caller's display name, for the desktops
   // Requests whose reply is the event that ends them: TApplyTreatment (the
   // media server's answer), THoldCall and TRetrieveCall (both re-INVITEs),
   // TAnswerCall (the phone's answer).
@@ -294,6 +295,7 @@ void carry_out(call_actor* self, const std::vector<call_action>& actions) {
         ev.set_previous_conn_id(a.previous_conn_id);
         ev.set_call_id(s.customer_call_id);
         ev.set_ani(c.ani);
+        ev.set_ani_name(s.customer_name);
         ev.set_dnis(c.dnis);
         *ev.mutable_user_data() = c.user_data;
         // EventError: a hold, retrieve, transfer or conference offer refused,
@@ -605,6 +607,7 @@ caf::behavior call_behavior(call_actor* self, shared* sh, caf::actor registry,
   s.customer_edge = incoming.edge_id();
   const auto& in = incoming.incoming();
   s.customer_call_id = in.call_id();
+  s.customer_name = in.from_name();
   s.c.conn_id = conn_id;
   s.c.rp = in.to_user();
   s.c.customer_leg = incoming.leg_id();
