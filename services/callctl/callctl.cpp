@@ -1052,8 +1052,11 @@ caf::behavior registry_behavior(registry_actor* self, shared* sh) {
         switch (info ? info->family : subject_family::unknown) {
           case subject_family::in_invite: {
             v1::LegEvent le;
-            if (!le.ParseFromString(data) || !le.has_incoming()) {
+            if (!decode_bus(subject, data, le, "in_invite"))
+              return;
+            if (!le.has_incoming()) {
               process_counters().add(counter_id::bus_decode_errors, "in_invite");
+              spdlog::warn("bus: offer without an incoming INVITE on {} dropped", subject);
               return;
             }
             auto conn = s.ids->next();
@@ -1067,10 +1070,8 @@ caf::behavior registry_behavior(registry_actor* self, shared* sh) {
           }
           case subject_family::leg_event: {
             v1::LegEvent le;
-            if (!le.ParseFromString(data)) {
-              process_counters().add(counter_id::bus_decode_errors, "leg_event");
+            if (!decode_bus(subject, data, le, "leg_event"))
               return;
-            }
             auto l = s.legs.find(le.leg_id());
             auto conn = l != s.legs.end() ? l->second.conn_id : le.conn_id();
             auto c = s.calls.find(conn);
@@ -1084,7 +1085,7 @@ caf::behavior registry_behavior(registry_actor* self, shared* sh) {
           }
           case subject_family::tlib_req: {
             v1::TRequest req;
-            if (!req.ParseFromString(data)) {
+            if (!decode_bus(subject, data, req, "tlib_req")) {
               req.set_this_dn(subject.substr(subject.rfind('.') + 1));
               return reply_error(self, reply, req, v1::ERR_BAD_REQUEST, "undecodable TRequest");
             }
@@ -1153,7 +1154,7 @@ caf::behavior registry_behavior(registry_actor* self, shared* sh) {
           }
           case subject_family::leg_audit: {
             v1::LegAudit audit;
-            if (!audit.ParseFromString(data))
+            if (!decode_bus(subject, data, audit, "leg_audit"))
               return;
             on_audit(self, audit);
             break;
