@@ -117,6 +117,7 @@ struct call_state_t {
   call_settings settings;
   std::string customer_edge;   // edge holding the customer leg
   std::string customer_call_id;
+  std::string customer_name;   // the caller's display name, for the desktops
   // Requests whose reply is the event that ends them: TApplyTreatment (the
   // media server's answer), THoldCall and TRetrieveCall (both re-INVITEs),
   // TAnswerCall (the phone's answer).
@@ -295,6 +296,7 @@ void carry_out(call_actor* self, const std::vector<call_action>& actions) {
         ev.set_previous_conn_id(a.previous_conn_id);
         ev.set_call_id(s.customer_call_id);
         ev.set_ani(c.ani);
+        ev.set_ani_name(s.customer_name);
         ev.set_dnis(c.dnis);
         *ev.mutable_user_data() = c.user_data;
         // EventError: a hold, retrieve, transfer or conference offer refused,
@@ -607,6 +609,7 @@ caf::behavior call_behavior(call_actor* self, shared* sh, caf::actor registry,
   s.customer_edge = incoming.edge_id();
   const auto& in = incoming.incoming();
   s.customer_call_id = in.call_id();
+  s.customer_name = in.from_name();
   s.c.conn_id = conn_id;
   s.c.rp = in.to_user();
   s.c.customer_leg = incoming.leg_id();
@@ -1051,8 +1054,11 @@ caf::behavior registry_behavior(registry_actor* self, shared* sh) {
         switch (info ? info->family : subject_family::unknown) {
           case subject_family::in_invite: {
             v1::LegEvent le;
-            if (!le.ParseFromString(data) || !le.has_incoming()) {
+            if (!decode_bus(subject, data, le, "in_invite"))
+              return;
+            if (!le.has_incoming()) {
               process_counters().add(counter_id::bus_decode_errors, "in_invite");
+              spdlog::warn("bus: offer without an incoming INVITE on {} dropped", subject);
               return;
             }
             auto conn = s.ids->next();
@@ -1066,10 +1072,8 @@ caf::behavior registry_behavior(registry_actor* self, shared* sh) {
           }
           case subject_family::leg_event: {
             v1::LegEvent le;
-            if (!le.ParseFromString(data)) {
-              process_counters().add(counter_id::bus_decode_errors, "leg_event");
+            if (!decode_bus(subject, data, le, "leg_event"))
               return;
-            }
             auto l = s.legs.find(le.leg_id());
             auto conn = l != s.legs.end() ? l->second.conn_id : le.conn_id();
             auto c = s.calls.find(conn);
@@ -1083,7 +1087,7 @@ caf::behavior registry_behavior(registry_actor* self, shared* sh) {
           }
           case subject_family::tlib_req: {
             v1::TRequest req;
-            if (!req.ParseFromString(data)) {
+            if (!decode_bus(subject, data, req, "tlib_req")) {
               req.set_this_dn(subject.substr(subject.rfind('.') + 1));
               return reply_error(self, reply, req, v1::ERR_BAD_REQUEST, "undecodable TRequest");
             }
@@ -1152,7 +1156,7 @@ caf::behavior registry_behavior(registry_actor* self, shared* sh) {
           }
           case subject_family::leg_audit: {
             v1::LegAudit audit;
-            if (!audit.ParseFromString(data))
+            if (!decode_bus(subject, data, audit, "leg_audit"))
               return;
             on_audit(self, audit);
             break;

@@ -422,8 +422,7 @@ void on_request(registry_actor* self, const bus_msg& m) {
   auto& s = self->state;
   v1::TRequest req;
   auto dn = m.subject.substr(m.subject.rfind('.') + 1);
-  if (!req.ParseFromString(m.data)) {
-    process_counters().add(counter_id::bus_decode_errors, "tlib_req");
+  if (!decode_bus(m.subject, m.data, req, "tlib_req")) {
     req.set_this_dn(dn);
     return reply_error(self, m.reply, req, v1::ERR_BAD_REQUEST, "undecodable TRequest");
   }
@@ -466,7 +465,7 @@ void on_query(registry_actor* self, const bus_msg& m) {
   v1::StateQuery q;
   v1::StateReply r;
   r.set_schema(v1::SCHEMA_V1);
-  if (!q.ParseFromString(m.data)) {
+  if (!decode_bus(m.subject, m.data, q, "state_query")) {
     r.set_error("undecodable StateQuery");
   } else if (q.kind() == v1::StateQuery::DN) {
     auto it = s.cache.find(q.id());

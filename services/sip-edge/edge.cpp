@@ -276,7 +276,7 @@ struct sip_edge::impl {
       v1::SubEvent ev;
       auto* r = ev.mutable_response();
       r->set_status(static_cast<uint32_t>(status));
-      r->set_phrase(str_or_empty(phrase));
+      r->set_phrase(sip_text(phrase));
       r->set_refresh(sub->established);
       // nua reports a transaction timeout as 408; a 408 from the peer means the same.
       r->set_timed_out(status == 408);
@@ -331,8 +331,8 @@ struct sip_edge::impl {
     if (sip->sip_cseq)
       n->set_cseq(sip->sip_cseq->cs_seq);
     if (auto* ss = sip->sip_subscription_state) {
-      n->set_substate(str_or_empty(ss->ss_substate));
-      n->set_reason(str_or_empty(ss->ss_reason));
+      n->set_substate(sip_text(ss->ss_substate));
+      n->set_reason(sip_text(ss->ss_reason));
       if (ss->ss_expires)
         n->set_expires(static_cast<uint32_t>(std::strtoul(ss->ss_expires, nullptr, 10)));
       if (ss->ss_retry_after)
@@ -343,14 +343,14 @@ struct sip_edge::impl {
       if (sip->sip_content_type->c_params)
         for (auto p = sip->sip_content_type->c_params; *p; ++p)
           ct += std::string(";") + *p;
-      n->set_content_type(ct);
+      n->set_content_type(to_utf8(ct));
     }
     if (sip->sip_payload && sip->sip_payload->pl_data)
       n->set_body(std::string(sip->sip_payload->pl_data, sip->sip_payload->pl_len));
     if (sip->sip_call_id)
-      n->set_call_id(str_or_empty(sip->sip_call_id->i_id));
+      n->set_call_id(sip_text(sip->sip_call_id->i_id));
     if (sip->sip_from)
-      n->set_dialog_tag(str_or_empty(sip->sip_from->a_tag));
+      n->set_dialog_tag(sip_text(sip->sip_from->a_tag));
     sub->established = true;
     // After the un-SUBSCRIBE the owner has let go: only the dialog's end matters.
     if (!sub->linger_until)

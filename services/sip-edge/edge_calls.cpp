@@ -1,7 +1,9 @@
 #include "edge_calls.hpp"
 
 #include <chrono>
+#include <cstring>
 
+#include <sofia-sip/msg_header.h>
 #include <sofia-sip/nua_tag.h>
 #include <sofia-sip/sip_protos.h>
 #include <sofia-sip/sip_status.h>
@@ -18,12 +20,20 @@ namespace {
 // How long an inbound INVITE waits for a callctl instance to claim it.
 constexpr uint32_t kClaimWaitMs = 3000;
 
-const char* str_or_empty(const char* s) { return s ? s : ""; }
-
 std::string sdp_of(const sip_t* sip) {
   if (sip && sip->sip_payload && sip->sip_payload->pl_data)
     return std::string(sip->sip_payload->pl_data, sip->sip_payload->pl_len);
   return {};
+}
+
+// The From's display name as a person reads it: a quoted-string loses the
+// quotes and escapes sofia keeps.
+std::string display_name(const char* d) {
+  if (!d || *d != '"')
+    return sip_text(d);
+  std::string out(std::strlen(d), '\0');  // unquoting only shortens
+  const char* plain = msg_unquote(out.data(), d);
+  return sip_text(plain ? plain : d);
 }
 
 // A final response (>= 200) to our INVITE, re-INVITE or UPDATE as an event.
@@ -37,7 +47,7 @@ void final_response(v1::LegEvent& ev, int status, const char* phrase, const sip_
   } else {
     auto* f = ev.mutable_failed();
     f->set_status(static_cast<uint32_t>(status));
-    f->set_phrase(str_or_empty(phrase));
+    f->set_phrase(sip_text(phrase));
     f->set_timed_out(status == 408 && !sip);
     f->set_reinvite(reinvite);
   }
@@ -189,21 +199,21 @@ void call_legs::incoming(nua_handle_t* nh, const sip_t* sip, const std::string& 
   if (sip->sip_request) {
     char buf[512];
     url_e(buf, sizeof buf, sip->sip_request->rq_url);
-    in->set_request_uri(buf);
+    in->set_request_uri(uri_to_utf8(buf));
     // The dialled number: the Request-URI user, else the To user.
-    in->set_to_user(str_or_empty(sip->sip_request->rq_url->url_user));
+    in->set_to_user(sip_uri_text(sip->sip_request->rq_url->url_user));
   }
   if (in->to_user().empty() && sip->sip_to)
-    in->set_to_user(str_or_empty(sip->sip_to->a_url->url_user));
+    in->set_to_user(sip_uri_text(sip->sip_to->a_url->url_user));
   if (sip->sip_from) {
-    in->set_from_user(str_or_empty(sip->sip_from->a_url->url_user));
+    in->set_from_user(sip_uri_text(sip->sip_from->a_url->url_user));
     char buf[512];
     url_e(buf, sizeof buf, sip->sip_from->a_url);
-    in->set_from_uri(buf);
-    in->set_from_name(str_or_empty(sip->sip_from->a_display));
+    in->set_from_uri(uri_to_utf8(buf));
+    in->set_from_name(display_name(sip->sip_from->a_display));
   }
   if (sip->sip_call_id)
-    in->set_call_id(str_or_empty(sip->sip_call_id->i_id));
+    in->set_call_id(sip_text(sip->sip_call_id->i_id));
   in->set_source(source);
   in->set_sdp(sdp_of(sip));
   ctx_.nats->publish(subj::in_invite, ev);
@@ -262,7 +272,7 @@ void call_legs::event(leg* l, nua_event_t event, int status, const char* phrase,
       process_counters().add(counter_id::sip_requests_in, "INFO");
       auto* info = ev.mutable_info();
       if (sip && sip->sip_content_type && sip->sip_content_type->c_type)
-        info->set_content_type(sip->sip_content_type->c_type);
+        info->set_content_type(sip_text(sip->sip_content_type->c_type));
       info->set_body(sdp_of(sip));
       publish(*l, ev);
       return;
@@ -537,7 +547,7 @@ void call_legs::talk_response(leg& l, int status, const char* phrase) {
   spdlog::info("edge: leg {} (ConnID {}): talk refused with {}", l.id, l.conn_id, status);
   v1::LegEvent ev;
   ev.mutable_talk_failed()->set_status(static_cast<uint32_t>(status));
-  ev.mutable_talk_failed()->set_phrase(str_or_empty(phrase));
+  ev.mutable_talk_failed()->set_phrase(sip_text(phrase));
   publish(l, ev);
 }
 

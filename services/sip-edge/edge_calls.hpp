@@ -13,9 +13,17 @@
 #include <sofia-sip/su_wait.h>
 
 #include "sipcc/service.hpp"
+#include "sipcc/text.hpp"
 #include "sipcc/v1/call.pb.h"
 
 namespace sipcc::edge {
+
+// SIP text (a display name, a reason phrase, a header value) as it goes into a
+// protobuf string field: bus strings are UTF-8 (docs/bus.md), and older PBXs
+// send Latin-1 display names, which would make the whole message undecodable.
+inline std::string sip_text(const char* s) { return s ? to_utf8(s) : std::string(); }
+// A URI or a URI's user: stray bytes percent-escaped, the same URI still.
+inline std::string sip_uri_text(const char* s) { return s ? uri_to_utf8(s) : std::string(); }
 
 // What a nua handle's magic points to: the edge keeps subscriptions and
 // call legs behind the same callback.

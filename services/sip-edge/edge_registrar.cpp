@@ -13,6 +13,7 @@
 
 #include "sipcc/bus_schema.hpp"
 #include "sipcc/counters.hpp"
+#include "sipcc/text.hpp"
 #include "sipcc/v1/sip.pb.h"
 
 namespace sipcc::edge {
@@ -108,7 +109,8 @@ void registrar_edge::publish(const registrar::change& c) {
   v1::Registration r;
   r.set_schema(v1::SCHEMA_V1);
   r.set_dn(c.dn);
-  r.set_contact(c.contact);
+  // Bus strings are UTF-8 (docs/bus.md); an escaped byte names the same Contact.
+  r.set_contact(uri_to_utf8(c.contact));
   r.set_expires_s(c.expires_s);
   r.set_edge_id(ctx_.instance);
   ctx_.nats->publish(subj::reg(c.dn), r);

@@ -55,6 +55,17 @@ protected:
     return sys->route_call("8000", conn_id, dn);
   }
 
+  // The call to 1000 was answered and then released: both SIPp scenarios
+  // ran to their end and nothing dangles.
+  void answered_call_ended() {
+    ASSERT_TRUE(sys->recorder().wait_event("1000", v1::EventReleased, kWait));
+    EXPECT_EQ(customer->wait_exit(kWait), 0) << customer->log();
+    EXPECT_EQ(agent->wait_exit(kWait), 0) << agent->log();
+    EXPECT_EQ(sys->recorder().events("1000"),
+              (ev_list{v1::EventRinging, v1::EventEstablished, v1::EventReleased}));
+    expect_nothing_dangles(*sys, kWait);
+  }
+
   void hold_is_passed_through(const std::string& agent_xml, const std::string& customer_xml,
                               const std::string& method);
 
@@ -126,6 +137,35 @@ TEST_F(RoutedCallSipp, StrangerCallingTheRoutingPointGets403) {
   expect_nothing_dangles(*sys, kWait);
 }
 
+// An older PBX sends its display name in Latin-1: one raw byte 0xE9 in the
+// From (issue 16). The edge puts it on the bus as UTF-8, so callctl decodes
+// the offer, the call is routed as any other, and the desktops read "José".
+TEST_F(RoutedCallSipp, CustomerWithLatin1DisplayNameIsRouted) {
+  const std::string jose = "Jos\xC3\xA9";  // "José" in UTF-8
+  agent = std::make_unique<sipp_run>("sn:uas", agent_port, sys->dir(),
+                                     std::vector<std::string>{}, "agent");
+  sys->start_services();
+  auto conn = customer_calls("customer-with-latin1-display-name-is-routed.xml", "1000");
+  ASSERT_FALSE(conn.empty());
+  auto offered = sys->recorder().wait(
+      [](const bus_msg& m) { return m.subject == subj::in_invite; }, kWait);
+  ASSERT_TRUE(offered);
+  v1::LegEvent in;
+  ASSERT_TRUE(in.ParseFromString(offered->data));
+  EXPECT_EQ(in.incoming().from_name(), jose);
+  EXPECT_EQ(in.incoming().from_user(), "5551234");
+
+  auto rr = sys->recorder().wait_event("8000", v1::EventRouteRequest, kWait);
+  ASSERT_TRUE(rr);
+  EXPECT_EQ(rr->ani(), "5551234");
+  EXPECT_EQ(rr->ani_name(), jose);
+  EXPECT_EQ(route(conn, "1000").type(), v1::EventRouteUsed);
+  auto ringing = sys->recorder().wait_event("1000", v1::EventRinging, kWait);
+  ASSERT_TRUE(ringing);
+  EXPECT_EQ(ringing->ani_name(), jose);
+  answered_call_ended();
+}
+
 // The agent puts the call on hold with `method` (INVITE or UPDATE): the
 // offer reaches the customer as it was, in the same method, and the
 // customer's answer comes back to the agent as it was.
@@ -189,14 +229,9 @@ TEST_F(RoutedCallSipp, GlareOnTheOtherLegComesBackAs491) {
   auto conn = customer_calls("customer-refuses-reinvite-with-491-glare.xml", "1000");
   ASSERT_FALSE(conn.empty());
   route(conn, "1000");
-  ASSERT_TRUE(sys->recorder().wait_event("1000", v1::EventReleased, kWait));
-  // Both scenarios ran to their end: the customer answered 491 and the agent
-  // got that 491 for its re-INVITE; the call stayed up until the hang-up.
-  EXPECT_EQ(customer->wait_exit(kWait), 0) << customer->log();
-  EXPECT_EQ(agent->wait_exit(kWait), 0) << agent->log();
-  EXPECT_EQ(sys->recorder().events("1000"),
-            (ev_list{v1::EventRinging, v1::EventEstablished, v1::EventReleased}));
-  expect_nothing_dangles(*sys, kWait);
+  // Both scenarios run to their end: the customer answers 491 and the agent
+  // gets that 491 for its re-INVITE; the call stays up until the hang-up.
+  answered_call_ended();
 }
 
 // The agent's phone tries a blind transfer with a REFER in the call's

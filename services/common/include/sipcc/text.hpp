@@ -1,5 +1,5 @@
 // Small text helpers shared by the body parsers (message-summary, DTMF INFO,
-// SDP) and the configuration's treatment text.
+// SDP), the configuration's treatment text and the edge's SIP-to-bus copies.
 #pragma once
 
 #include <algorithm>
@@ -47,5 +47,18 @@ inline std::vector<std::string_view> split_lines(std::string_view body) {
       line.remove_suffix(1);
   return lines;
 }
+
+// `s` as valid UTF-8, for a protobuf `string` field (proto3 refuses to parse
+// one that is not): valid UTF-8 stays as it is; every byte that does not
+// start a well-formed sequence (a stray continuation byte, a truncated or
+// overlong sequence, an encoded surrogate, above U+10FFFF) is read as
+// Latin-1, the usual charset of older PBXs, so 0xE9 becomes "é". NUL is
+// valid UTF-8 and kept.
+std::string to_utf8(std::string_view s);
+
+// A URI (or a part of one) as valid UTF-8: as to_utf8, but each such byte is
+// percent-escaped (0xE9 becomes "%E9"), which RFC 3261 URI comparison takes
+// as the same URI, so the URI still names what its sender meant.
+std::string uri_to_utf8(std::string_view s);
 
 }  // namespace sipcc
