@@ -18,6 +18,13 @@ CAF_ALLOW_UNSAFE_MESSAGE_TYPE(sipcc::v1::ConfRequest)
 
 namespace sipcc::callctl {
 
+// On the INVITE of a leg to the phone of the DN whose desktop controls the
+// call (a routed call's agent, a TMakeCall's ThisDN). Asterisk plays music to
+// the phone behind every leg sipcc holds; the shipped dialplan ([agent-leg])
+// gives this phone the silent class, so the agent who holds hears nothing and
+// held parties (customer, destination, consulted DN) hear music.
+inline constexpr const char* k_own_phone_header = "X-Sipcc-Leg: agent";
+
 // registry -> call: a leg event, a call request, a conference request (with
 // their reply inbox).
 using leg_atom = caf::atom_constant<caf::atom("leg")>;

@@ -258,6 +258,9 @@ void carry_out(call_actor* self, const std::vector<call_action>& actions) {
           inv->add_headers("X-Mailbox: " + a.mailbox);
         if (a.listen)
           inv->add_headers("X-Voicemail: listen");
+        // A consultation's OtherDN (a.caller set) is a party, not the agent.
+        if (a.caller.empty() && a.mailbox.empty())
+          inv->add_headers(k_own_phone_header);
         if (!a.other_dn.empty())
           inv->add_headers("Diversion: <sip:" + a.other_dn + "@" + s.sh->cfg->asterisk.host +
                            ">;reason=no-answer;counter=1");

@@ -65,6 +65,8 @@ void carry_out(actor_t* self, const std::vector<make_call_action>& actions) {
         inv->set_sdp(a.sdp);
         inv->set_ack_later(a.ack_later);
         inv->set_timeout_ms(a.leg == c.agent_leg ? kAgentRingMs : kDestinationRingMs);
+        if (a.leg == c.agent_leg)
+          inv->add_headers(k_own_phone_header);
         leg_command(self, a.leg, std::move(cmd));
         break;
       }

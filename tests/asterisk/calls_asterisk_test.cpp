@@ -18,7 +18,7 @@ TEST_F(InteropCalls, RoutedCallAgentHangsUp) {
   auto rel = rec().wait_event("2001", v1::EventReleased, kAst);
   ASSERT_TRUE(rel);
   EXPECT_EQ(rel->conn_id(), conn);
-  EXPECT_TRUE(ast->wait_cli("core show channels count", "0 active calls", kAst));
+  EXPECT_TRUE(ast->wait_no_calls(kAst));
 }
 
 TEST_F(InteropCalls, RoutedCallCustomerHangsUp) {
@@ -27,7 +27,7 @@ TEST_F(InteropCalls, RoutedCallCustomerHangsUp) {
   customer->hangup();
   EXPECT_TRUE(agent->wait_ended(kAst));
   EXPECT_TRUE(rec().wait_event("2001", v1::EventReleased, kAst));
-  EXPECT_TRUE(ast->wait_cli("core show channels count", "0 active calls", kAst));
+  EXPECT_TRUE(ast->wait_no_calls(kAst));
 }
 
 // Defect: when the agent held the call, the agent's own phone heard music.

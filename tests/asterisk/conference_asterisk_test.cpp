@@ -52,7 +52,7 @@ protected:
   void hang_up_both() {
     customer->hangup();
     EXPECT_TRUE(agent->wait_ended(kAst));
-    EXPECT_TRUE(ast->wait_cli("core show channels count", "0 active calls", kAst));
+    EXPECT_TRUE(ast->wait_no_calls(kAst));
   }
 };
 

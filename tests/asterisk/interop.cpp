@@ -2,23 +2,13 @@
 
 #include <fstream>
 #include <iterator>
-#include <thread>
+#include <stdexcept>
 
 #include "sipcc/bus_schema.hpp"
 #include "sipcc/v1/state.pb.h"
 #include "tone_detect.hpp"
 
 namespace sipcc::test {
-
-bool wait_until(const std::function<bool()>& done, std::chrono::milliseconds deadline) {
-  const auto until = std::chrono::steady_clock::now() + deadline;
-  do {
-    if (done())
-      return true;
-    std::this_thread::sleep_for(100ms);
-  } while (std::chrono::steady_clock::now() < until);
-  return false;
-}
 
 bool wav_has_tone(const std::string& path, double hz) {
   std::ifstream in(path, std::ios::binary);
@@ -62,6 +52,8 @@ void Interop::start(const std::function<void(std::string&)>& edit) {
   opts.config_template = shipped_sipcc_yaml(ast_port);
   if (edit)
     edit(opts.config_template);
+  if (::testing::Test::HasFatalFailure())
+    throw std::runtime_error("the test's configuration edit failed");
   opts.services = {{"sip-edge", "edge1"}, {"presence", "presence-0"}, {"callctl", "callctl-0"},
                    {"router", "router-0"}, {"mwi", "mwi-0"}};
   sys = std::make_unique<sipcc_system>(opts);

@@ -25,12 +25,9 @@ using namespace std::chrono_literals;
 constexpr auto kAst = 15s;
 
 // Each phone sends its own tone, so a test can tell whose audio arrived.
+// At least 250 Hz apart, as the detector compares each with its neighbours.
 constexpr double kTone1000 = 440, kTone1001 = 1000, kTone1002 = 1300, kTone2000 = 1800,
-                 kTone2001 = 600;
-
-// Polls `done` until it holds or the deadline passes (for what only shows
-// in files or Asterisk's CLI, where there is no event to wait on).
-bool wait_until(const std::function<bool()>& done, std::chrono::milliseconds deadline);
+                 kTone2001 = 2200;
 
 // Whether the WAV file (16-bit PCM, as Asterisk writes format wav) holds the
 // tone `hz` somewhere: a phone's audio that reached a recording.
@@ -47,6 +44,12 @@ void without_default_routing(std::string& yaml);
 class Interop : public ::testing::Test {
 protected:
   void SetUp() override { start(); }
+  // The phones first, while Asterisk and sipcc can still take their BYEs and
+  // un-REGISTERs.
+  void TearDown() override {
+    customer.reset();
+    agent.reset();
+  }
 
   // `edit` may change the configuration text before sipcc starts (e.g. to
   // enable a resource list); the services start once Asterisk has booted.

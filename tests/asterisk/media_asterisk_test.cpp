@@ -4,20 +4,11 @@
 // recordings. The test plays the router of Routing Point 8000 (the default
 // router is told to leave it alone).
 #include "interop.hpp"
+#include "kvlist.hpp"
 #include "sipcc/media_uri.hpp"
 
 namespace sipcc::test {
 namespace {
-
-v1::KVList parms(std::initializer_list<std::pair<std::string, std::string>> kv) {
-  v1::KVList l;
-  for (auto& [k, v] : kv) {
-    auto* p = l.add_pairs();
-    p->set_key(k);
-    p->set_str(v);
-  }
-  return l;
-}
 
 class InteropMedia : public Interop {
 protected:
@@ -63,7 +54,7 @@ TEST_P(InteropTreatment, CallerHearsItThenIsRouted) {
   const auto t = static_cast<v1::TreatmentType>(type);
   v1::KVList p;
   if (t == v1::PlayAnnouncement)
-    p = parms({{"PROMPT", "queue-thankyou"}, {"REPEAT", "100"}});
+    p = str_pairs({{"PROMPT", "queue-thankyou"}, {"REPEAT", "100"}});
   auto applied = sys->apply_treatment("8000", conn, t, p);
   ASSERT_EQ(applied.type(), v1::EventTreatmentApplied) << name << ": " << applied.error_message();
   if (t == v1::Silence)
@@ -89,7 +80,7 @@ TEST_F(InteropMedia, CollectedDigitsComeBackInTreatmentEnd) {
   const auto conn = customer_waits();
   ASSERT_FALSE(conn.empty());
   auto applied = sys->apply_treatment("8000", conn, v1::PlayAnnouncementAndDigits,
-                                      parms({{"PROMPT", "vm-intro"}, {"MAX_DIGITS", "3"}}));
+                                      str_pairs({{"PROMPT", "vm-intro"}, {"MAX_DIGITS", "3"}}));
   ASSERT_EQ(applied.type(), v1::EventTreatmentApplied) << applied.error_message();
   EXPECT_TRUE(customer->wait_hears_other_than(0, kAst)) << "the prompt";
   customer->send_dtmf_rfc4733("427");
@@ -104,7 +95,7 @@ TEST_F(InteropMedia, CollectedDigitsComeBackInTreatmentEnd) {
 TEST_F(InteropMedia, CollectDigitsWithoutAPrompt) {
   const auto conn = customer_waits();
   ASSERT_FALSE(conn.empty());
-  auto applied = sys->apply_treatment("8000", conn, v1::CollectDigits, parms({{"MAX_DIGITS", "2"}}));
+  auto applied = sys->apply_treatment("8000", conn, v1::CollectDigits, str_pairs({{"MAX_DIGITS", "2"}}));
   ASSERT_EQ(applied.type(), v1::EventTreatmentApplied) << applied.error_message();
   // Until the media server answers, Read() may not listen yet: the applied
   // event comes with its 200, the digits after.
@@ -122,7 +113,7 @@ TEST_F(InteropMedia, MissingPromptIsNotAppliedAtOnce) {
   ASSERT_FALSE(conn.empty());
   const auto before = std::chrono::steady_clock::now();
   auto r = sys->apply_treatment("8000", conn, v1::PlayAnnouncement,
-                                parms({{"PROMPT", "no-such-prompt"}}));
+                                str_pairs({{"PROMPT", "no-such-prompt"}}));
   EXPECT_EQ(r.type(), v1::EventTreatmentNotApplied);
   EXPECT_LT(std::chrono::steady_clock::now() - before, 4s);
   route_to_agent(conn);
@@ -135,7 +126,7 @@ TEST_F(InteropMedia, MissingPromptIsNotAppliedAtOnce) {
 // Asterisk reads the shipped dialplan (the lint test's parser may differ).
 TEST_F(Interop, MediaServerUrisResolveInTheShippedDialplan) {
   const std::string ms = ast->address();
-  v1::KVList collect = parms({{"MAX_DIGITS", "4"}});
+  v1::KVList collect = str_pairs({{"MAX_DIGITS", "4"}});
   for (const auto& uri : {treatment_request(v1::Music, {}, ms).uri,
                           treatment_request(v1::CollectDigits, collect, ms).uri,
                           conf_uri(ms, "4f2a9", "0000000000000001-1.wav")}) {

@@ -117,7 +117,7 @@ TEST_F(InteropVoicemail, PhoneOnSipccCallsItsMailbox) {
   // The mailbox's owner listens (X-Voicemail: listen), nobody leaves a message.
   EXPECT_NE(ast->log().find("] VoiceMailMain(\"PJSIP/sipcc-"), std::string::npos);
   p2000->hangup();
-  EXPECT_TRUE(ast->wait_cli("core show channels count", "0 active calls", kAst));
+  EXPECT_TRUE(ast->wait_no_calls(kAst));
 }
 
 // A routed call to the phone registered on sipcc: agent2000 in group Sales.

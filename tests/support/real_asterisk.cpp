@@ -15,6 +15,8 @@
 #include <stdexcept>
 #include <thread>
 
+#include <gtest/gtest.h>
+
 namespace sipcc::test {
 
 namespace fs = std::filesystem;
@@ -40,6 +42,17 @@ std::string tail(const std::string& text, size_t n) {
 
 }  // namespace
 
+bool wait_until(const std::function<bool()>& done, std::chrono::milliseconds deadline) {
+  const auto until = std::chrono::steady_clock::now() + deadline;
+  do {
+    if (done())
+      return true;
+    // What is polled (a file, the CLI: a new process each time) has no event.
+    std::this_thread::sleep_for(100ms);
+  } while (std::chrono::steady_clock::now() < until);
+  return false;
+}
+
 std::string asterisk_prefix() {
   if (const char* p = std::getenv("SIPCC_ASTERISK_PREFIX"); p && *p)
     return p;
@@ -57,13 +70,22 @@ std::string shipped_sipcc_yaml(uint16_t asterisk_port) {
 
 real_asterisk::real_asterisk(asterisk_options opts) : opts_(opts) {
   char tmpl[] = "/tmp/sipcc-ast-XXXXXX";
-  dir_ = ::mkdtemp(tmpl);
+  if (!::mkdtemp(tmpl))
+    throw std::runtime_error("mkdtemp /tmp/sipcc-ast-XXXXXX failed");
+  dir_ = tmpl;
   for (auto sub : {"etc", "spool", "run", "log", "lib", "db", "keys", "cache"})
     fs::create_directories(dir_ + "/" + sub);
   write_configuration();
 }
 
-real_asterisk::~real_asterisk() { stop(); }
+real_asterisk::~real_asterisk() {
+  stop();
+  // Its spool holds voicemail and recordings: kept for a failed test only.
+  if (!::testing::Test::HasFailure()) {
+    std::error_code ec;
+    fs::remove_all(dir_, ec);
+  }
+}
 
 void real_asterisk::write_configuration() const {
   const std::string etc = dir_ + "/etc/";
@@ -138,7 +160,8 @@ void real_asterisk::stop() {
 
 std::string real_asterisk::cli(const std::string& command) const {
   const std::string bin = asterisk_prefix() + "/sbin/asterisk";
-  std::string cmd = "'" + bin + "' -C '" + dir_ + "/etc/asterisk.conf' -rx '" + command +
+  // A CLI that hangs (an Asterisk stuck in shutdown) must not hang the test.
+  std::string cmd = "timeout 30 '" + bin + "' -C '" + dir_ + "/etc/asterisk.conf' -rx '" + command +
                     "' 2>&1";
   std::string out;
   if (FILE* p = ::popen(cmd.c_str(), "r")) {
@@ -161,14 +184,15 @@ bool real_asterisk::wait_cli(const std::string& command, const std::string& text
 bool real_asterisk::wait_cli(const std::string& command,
                              const std::function<bool(const std::string&)>& ok,
                              std::chrono::milliseconds deadline) const {
-  const auto until = std::chrono::steady_clock::now() + deadline;
-  do {
-    if (ok(cli(command)))
-      return true;
-    // The CLI is a new process each time: poll it at a modest pace.
-    std::this_thread::sleep_for(100ms);
-  } while (std::chrono::steady_clock::now() < until);
-  return false;
+  return wait_until([&] { return ok(cli(command)); }, deadline);
+}
+
+bool real_asterisk::wait_no_calls(std::chrono::milliseconds deadline) const {
+  // A line of its own: "10 active calls" is not "0 active calls".
+  const std::regex none(R"((^|\n)0 active calls?\b)");
+  return wait_cli(
+      "core show channels count",
+      [&](const std::string& out) { return std::regex_search(out, none); }, deadline);
 }
 
 std::string real_asterisk::log() const {

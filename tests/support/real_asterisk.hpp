@@ -27,6 +27,10 @@ std::string asterisk_prefix();
 // shipped but the bus, sip-edge's port and Asterisk's address.
 std::string shipped_sipcc_yaml(uint16_t asterisk_port);
 
+// Polls `done` until it holds or the deadline passes (for what only shows
+// in files or Asterisk's CLI, where there is no event to wait on).
+bool wait_until(const std::function<bool()>& done, std::chrono::milliseconds deadline);
+
 struct asterisk_options {
   uint16_t sip_port = 0;    // Asterisk's UDP transport (shipped: 5070)
   uint16_t sipcc_port = 0;  // sip-edge's bind (shipped: 5060)
@@ -51,6 +55,8 @@ public:
                 std::chrono::milliseconds deadline) const;
   bool wait_cli(const std::string& command, const std::function<bool(const std::string&)>& ok,
                 std::chrono::milliseconds deadline) const;
+  // Waits until Asterisk has no call left (every channel of a test hung up).
+  bool wait_no_calls(std::chrono::milliseconds deadline) const;
   // Everything it logged (verbose 3 and SIP messages) so far.
   std::string log() const;
 
