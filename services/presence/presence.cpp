@@ -363,7 +363,7 @@ caf::behavior list_behavior(list_actor* self, const resource_list_config* list,
   spec.eventlist = true;
   spec.accept = "multipart/related, application/rlmi+xml, " + spec.accept;
   auto settings = settings_of(*cfg);
-  settings.give_up_without_first_notify = true;
+  settings.give_up_without_first_notify = !list_fits_udp(list->dns.size());
   s.sub.emplace(self, nats, std::move(pacer), std::move(spec), settings,
                 subscriber::hooks{[self](const v1::SubNotify& n) { apply_list_body(self, n); },
                                   [self](bool live) {
@@ -374,9 +374,9 @@ caf::behavior list_behavior(list_actor* self, const resource_list_config* list,
                                         self->send(m.first, monitor_atom::value, false);
                                   },
                                   [self] {
-                                    // Its NOTIFY never comes (too large for UDP,
-                                    // most likely): every DN keeps being watched
-                                    // on its own, through the pacer.
+                                    // Too large for UDP, so its NOTIFY never
+                                    // comes: every DN keeps being watched on
+                                    // its own, through the pacer.
                                     auto& s = self->state;
                                     spdlog::warn("list {}: subscribing to each of its {} DNs "
                                                  "on its own",

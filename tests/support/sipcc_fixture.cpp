@@ -130,6 +130,7 @@ bus_recorder::bus_recorder(const std::string& url) : bus_(url, "test-recorder") 
     {
       std::lock_guard<std::mutex> g(mu_);
       msgs_.push_back(std::move(m));
+      at_.push_back(std::chrono::steady_clock::now());
     }
     cv_.notify_all();
   });
@@ -185,6 +186,14 @@ std::vector<v1::EventType> bus_recorder::events(const std::string& dn) const {
 std::vector<bus_msg> bus_recorder::all() const {
   std::lock_guard<std::mutex> g(mu_);
   return {msgs_.begin(), msgs_.end()};
+}
+
+std::vector<bus_msg> bus_recorder::before(std::chrono::steady_clock::time_point t) const {
+  std::lock_guard<std::mutex> g(mu_);
+  std::vector<bus_msg> out;
+  for (size_t i = 0; i < msgs_.size() && at_[i] < t; ++i)
+    out.push_back(msgs_[i]);
+  return out;
 }
 
 // ---- sipcc_system ------------------------------------------------------------

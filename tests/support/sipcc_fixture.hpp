@@ -61,6 +61,9 @@ public:
   // Every TEvent type seen on sipcc.tlib.evt.<dn> so far, in order.
   std::vector<v1::EventType> events(const std::string& dn) const;
   std::vector<bus_msg> all() const;
+  // Those recorded before t (steady_clock, as fake_asterisk's received::at):
+  // what had reached the bus before something the fake saw.
+  std::vector<bus_msg> before(std::chrono::steady_clock::time_point t) const;
   // The oldest recorded message; for wait predicates that count matches
   // (each wake-up scans from it again). Only valid inside wait().
   const bus_msg& all_front() const { return msgs_.front(); }
@@ -71,6 +74,7 @@ private:
   mutable std::mutex mu_;
   std::condition_variable cv_;
   std::deque<bus_msg> msgs_;
+  std::deque<std::chrono::steady_clock::time_point> at_;  // when each of msgs_ came
 };
 
 // The gsipmwi list of an EventUserEvent as "key=value ..." (strings quoted).

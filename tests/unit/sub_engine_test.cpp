@@ -3,6 +3,8 @@
 // every step.
 #include "sipcc/sub_engine.hpp"
 
+#include "sipcc/config.hpp"
+
 #include <gtest/gtest.h>
 
 #include <optional>
@@ -122,7 +124,14 @@ const sub_settings kDefault{};                 // retry 60 s, backoff cap 30 s
 const sub_settings kShortCap{60000, 3000};     // reaches the backoff cap quickly
 const sub_settings kShortRetry{1000, 30000};   // readable 404 backoff
 const sub_settings kGuarded{60000, 30000, 5000};  // lost command / answer guard
-const sub_settings kGivesUp{60000, 30000, 0, 5000, true};  // a resource list
+// A resource list's settings as presence makes them from its size.
+sub_settings list_of(size_t dns) {
+  sub_settings st;
+  st.give_up_without_first_notify = !list_fits_udp(dns);
+  return st;
+}
+const sub_settings kLargeList = list_of(k_max_udp_list_dns + 1);
+const sub_settings kSmallList = list_of(k_max_udp_list_dns);
 
 std::vector<sub_scenario> sub_scenarios() {
   return {
@@ -358,8 +367,8 @@ std::vector<sub_scenario> sub_scenarios() {
            {notify(2, "active", 1), "body mon:on", active, true},
            {first_notify_timeout(2), "ignored:stale first-notify timeout", active, true},
        }},
-      {"no_first_notify_of_a_list_gives_up_for_the_owner",
-       kGivesUp,
+      {"no_first_notify_of_a_list_too_large_for_udp_gives_up_for_the_owner",
+       kLargeList,
        {
            {start(), "pace", pacing, false},
            {paced(), "subscribe:1", pending, false},
@@ -369,8 +378,25 @@ std::vector<sub_scenario> sub_scenarios() {
            {resp(1, 200), "ignored:stale response", idle, false},
            {timer(1), "ignored:stale timer", idle, false},
        }},
+      // A list that fits UDP met a busy Asterisk: retried as a list, as a DN is.
+      {"no_first_notify_of_a_list_that_fits_udp_retries_the_list",
+       kSmallList,
+       {
+           {start(), "pace", pacing, false},
+           {paced(), "subscribe:1", pending, false},
+           {resp(1, 200), "first-notify:5000", awaiting, false},
+           {first_notify_timeout(1), "no-notify unsub:1 timer:60000#1", retry_wait, false},
+           {timer(1), "pace", pacing, false},
+           {paced(), "subscribe:2", pending, false},
+           {resp(2, 200), "first-notify:5000", awaiting, false},
+           {first_notify_timeout(2), "no-notify unsub:2 timer:60000#2", retry_wait, false},
+           {timer(2), "pace", pacing, false},
+           {paced(), "subscribe:3", pending, false},
+           {resp(3, 200), "first-notify:5000", awaiting, false},
+           {notify(3, "active", 1), "body mon:on", active, true},
+       }},
       {"a_list_that_notifies_in_time_is_kept",
-       kGivesUp,
+       kLargeList,
        {
            {start(), "pace", pacing, false},
            {paced(), "subscribe:1", pending, false},
@@ -442,7 +468,7 @@ std::vector<sub_scenario> sub_scenarios() {
            {version(0), "apply", active, true},
        }},
       {"an_older_partial_version_subscribes_again_and_monitoring_stays_live",
-       kGivesUp,
+       kSmallList,
        {
            {start(), "pace", pacing, false},
            {paced(), "subscribe:1", pending, false},
@@ -461,7 +487,7 @@ std::vector<sub_scenario> sub_scenarios() {
            {version(0), "apply", active, true},
        }},
       {"a_resync_whose_new_subscription_fails_loses_monitoring",
-       kGivesUp,
+       kLargeList,
        {
            {start(), "pace", pacing, false},
            {paced(), "subscribe:1", pending, false},

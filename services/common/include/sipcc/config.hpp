@@ -68,6 +68,13 @@ struct agent_group_config {
 // the SUBSCRIBE 200, logs "too large to send" and sends no NOTIFY.
 constexpr size_t k_max_udp_list_dns = 100;
 
+// Whether a resource list's full-state NOTIFY can come over UDP. A list that
+// fits and still has no first NOTIFY in time meets a busy Asterisk (most
+// likely just restarted) and is retried as a list, like a single DN: falling
+// back to one subscription per DN would multiply Asterisk's load 8-10x at
+// that very moment. Only a list that cannot fit falls back, for good.
+constexpr bool list_fits_udp(size_t dns) { return dns <= k_max_udp_list_dns; }
+
 // RFC 4662 list on Asterisk that replaces one subscription per DN.
 struct resource_list_config {
   std::string name;                  // list URI user part on Asterisk, e.g. agents

@@ -17,8 +17,8 @@
 // full-state NOTIFY is too large for UDP and then sends nothing. A NOTIFY
 // that overtakes the 2xx goes straight from pending to active. With
 // give_up_without_first_notify the first-notify timeout ends in idle
-// instead of retry_wait and the owner takes over (a resource list falls back
-// to one subscription per DN).
+// instead of retry_wait and the owner takes over (a resource list too large
+// for UDP falls back to one subscription per DN; a smaller one is retried).
 //
 // Every (re)subscribe goes through the owner's pacer (pacing), so a mass
 // re-subscribe after an Asterisk restart is spread out like the start-up.
@@ -43,7 +43,8 @@ struct sub_settings {
   // subscription has failed (un-SUBSCRIBEd, then retried after retry_ms).
   uint32_t first_notify_ms = 5000;
   // The owner has another way to watch the resources (a resource list's DNs
-  // one by one), so a subscription without a first NOTIFY is not retried.
+  // one by one) and knows a retry cannot help (the list is too large for
+  // UDP), so a subscription without a first NOTIFY is not retried.
   bool give_up_without_first_notify = false;
 };
 

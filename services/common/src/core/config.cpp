@@ -630,7 +630,7 @@ std::vector<std::string> config_notes(const config& cfg) {
 std::vector<std::string> config_warnings(const config& cfg) {
   std::vector<std::string> warnings;
   for (const auto& l : cfg.resource_lists)
-    if (l.dns.size() > k_max_udp_list_dns)
+    if (!list_fits_udp(l.dns.size()))
       warnings.push_back(fmt::format(
           "{}:{}: resource list '{}' has {} DNs: its full-state NOTIFY will not fit a UDP "
           "datagram above about {} DNs, so Asterisk answers 200 and never NOTIFYs, and its DNs "

@@ -175,12 +175,14 @@ void subscriber::feed(const sub_input& in, const v1::SubNotify* notify) {
     publish_unsubscribe(*a.send_unsubscribe);
   if (a.no_first_notify) {
     c.add(counter_id::no_first_notify, spec_.eventlist ? "list" : "single");
-    // A resource list's first NOTIFY carries every resource's state at once.
+    // A resource list's first NOTIFY carries every resource's state at once;
+    // only an owner that knows the list is too large for it gives up.
     spdlog::warn("{}: SUBSCRIBE answered 2xx but no NOTIFY came within {} ms{}; {}", spec_.key,
                  settings_.first_notify_ms,
-                 spec_.eventlist ? ": the list's full-state NOTIFY is likely too large for a UDP "
-                                   "datagram (Asterisk logs 'is too large to send')"
-                                 : "",
+                 a.gave_up && spec_.eventlist
+                     ? ": the list's full-state NOTIFY is likely too large for a UDP "
+                       "datagram (Asterisk logs 'is too large to send')"
+                     : "",
                  a.gave_up ? "ended, not retried" : "ended, to be retried");
   }
   if (a.timer_ms) {
