@@ -35,10 +35,12 @@ namespace {
 // What every call actor needs from the process; read-only after start-up
 // except the DN -> logged-in agent map, which only the registry touches.
 // The Contacts the phone of a DN with a password holds on the registrar,
-// the latest registered last, each with the edge that holds it.
+// the latest registered last, each with the edge that holds it and where
+// its REGISTER came from.
 struct binding {
   std::string contact;
   std::string edge;
+  std::string registered_from;
 };
 using binding_map = std::unordered_map<std::string, std::vector<binding>>;
 using agent_map = std::unordered_map<std::string, std::string>;  // DN -> AgentID
@@ -492,13 +494,15 @@ void on_leg(call_actor* self, const v1::LegEvent& le) {
 
 // A call is the registered phone's own only when it comes from where that
 // phone registered: the From user alone is whatever the caller says (a
-// carrier's caller ID through Asterisk, say).
+// carrier's caller ID through Asterisk, say). The same test as the edge's
+// trusted_peers, so a phone the edge lets in is also a direct caller here.
 bool from_binding(const binding_map& bindings, const std::string& dn, const std::string& source) {
   auto it = bindings.find(dn);
   if (it == bindings.end())
     return false;
-  return std::any_of(it->second.begin(), it->second.end(),
-                     [&](const binding& b) { return contact_names(b.contact, source); });
+  return std::any_of(it->second.begin(), it->second.end(), [&](const binding& b) {
+    return phone_sent({b.contact, b.registered_from}, source);
+  });
 }
 
 // Where the voicemail access number leads: the Voicemail DN's contact when
@@ -1150,7 +1154,7 @@ caf::behavior registry_behavior(registry_actor* self, shared* sh) {
                                         [&](const binding& b) { return b.contact == r.contact(); }),
                          list.end());
               if (r.expires_s() > 0)
-                list.push_back({r.contact(), r.edge_id()});
+                list.push_back({r.contact(), r.edge_id(), r.source()});
               if (list.empty())
                 bindings.erase(r.dn());
               return true;

@@ -214,7 +214,8 @@ struct sip_edge::impl {
           self->on_invite(nh, sip);
         break;
       case nua_i_register:
-        self->registrar->on_register(self->nua, nh, sip);
+        self->registrar->on_register(self->nua, nh, sip,
+                                     source_of(nua_current_request(self->nua)));
         break;
       case nua_r_shutdown:
         if (status >= 200)
@@ -235,16 +236,16 @@ struct sip_edge::impl {
   }
 
   // A new INVITE. Only Asterisk's, or a registered phone's own from where it
-  // registered, reaches callctl: anyone else gets 403 before the bus hears
+  // registered (the REGISTER's source, or its Contact), reaches callctl: anyone else gets 403 before the bus hears
   // of it (sipcc does not challenge INVITEs, so a stranger could otherwise
   // reach an agent with any caller number).
   void on_invite(nua_handle_t* nh, sip_t const* sip) {
     process_counters().add(counter_id::sip_requests_in, "INVITE");
     const std::string source = source_of(nua_current_request(nua));
     const char* from_user = sip->sip_from ? sip->sip_from->a_url->url_user : nullptr;
-    const auto contacts =
-        from_user ? registrar->contacts(from_user) : std::vector<std::string>{};
-    if (peers.classify(source, contacts) != caller_kind::stranger) {
+    const auto phones =
+        from_user ? registrar->phones(from_user) : std::vector<phone_binding>{};
+    if (peers.classify(source, phones) != caller_kind::stranger) {
       legs->incoming(nh, sip, source);
       return;
     }

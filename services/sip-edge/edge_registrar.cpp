@@ -113,12 +113,15 @@ void registrar_edge::publish(const registrar::change& c) {
   r.set_contact(uri_to_utf8(c.contact));
   r.set_expires_s(c.expires_s);
   r.set_edge_id(ctx_.instance);
+  r.set_source(c.source);
   ctx_.nats->publish(subj::reg(c.dn), r);
 }
 
-void registrar_edge::on_register(nua_t* nua, nua_handle_t* nh, const sip_t* sip) {
+void registrar_edge::on_register(nua_t* nua, nua_handle_t* nh, const sip_t* sip,
+                                 const std::string& source) {
   process_counters().add(counter_id::sip_requests_in, "REGISTER");
   registrar::register_request req;
+  req.source = source;
   std::string why;
   registrar::outcome o;
   if (!sip || !read_request(sip, req, why)) {
@@ -164,10 +167,10 @@ void registrar_edge::republish() {
     publish(c);
 }
 
-std::vector<std::string> registrar_edge::contacts(const std::string& dn) const {
-  std::vector<std::string> out;
+std::vector<phone_binding> registrar_edge::phones(const std::string& dn) const {
+  std::vector<phone_binding> out;
   for (auto& c : table_.current(dn, now_s()))
-    out.push_back(c.contact);
+    out.push_back({c.contact, c.source});
   return out;
 }
 

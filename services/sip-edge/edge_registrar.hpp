@@ -12,6 +12,7 @@
 
 #include "sipcc/registrar.hpp"
 #include "sipcc/service.hpp"
+#include "sipcc/trusted_peers.hpp"
 
 namespace sipcc::edge {
 
@@ -19,14 +20,15 @@ class registrar_edge {
 public:
   explicit registrar_edge(service_context& ctx);
 
-  // A REGISTER (nua_i_register): answered at once; the handle is freed.
-  void on_register(nua_t* nua, nua_handle_t* nh, const sip_t* sip);
+  // A REGISTER (nua_i_register) from `source` (the packet's canonical
+  // IP:port): answered at once; the handle is freed.
+  void on_register(nua_t* nua, nua_handle_t* nh, const sip_t* sip, const std::string& source);
   // Removes the bindings whose time has come (called every second).
   void expire();
   // Every live binding again: another service instance just started.
   void republish();
-  // The Contacts DN `dn`'s phone is bound at now (none for any other DN).
-  std::vector<std::string> contacts(const std::string& dn) const;
+  // The bindings DN `dn`'s phone holds now (none for any other DN).
+  std::vector<phone_binding> phones(const std::string& dn) const;
 
 private:
   void publish(const registrar::change& c);

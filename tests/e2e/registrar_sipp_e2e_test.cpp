@@ -101,7 +101,9 @@ protected:
   std::string access_number = "9999";
   uint16_t asterisk_port = 0, phone_port = 0;
   // Where the registered Contact points: the phone itself, unless a test
-  // runs the phone's answering side as a SIPp of its own.
+  // runs the phone's answering side as a SIPp of its own, or plays a phone
+  // whose Contact is not where it sends from.
+  std::string contact_host = "127.0.0.1";
   uint16_t contact_port = 0;
   int phones = 0;
   std::vector<traced> last_trace;
@@ -254,7 +256,9 @@ void RegistrarSipp::phone_reaches_voicemail(const std::string& asterisk_user) {
   auto asterisk = std::make_unique<sipp_run>("sn:uas", asterisk_port, sys->dir(),
                                              std::vector<std::string>{}, "asterisk");
   auto p = phone("phone-registers-then-calls-voicemail-and-hangs-up.xml", "secret",
-                 {"-key", "expires", "600", "-key", "number", access_number, "-d", "300"});
+                 {"-key", "expires", "600", "-key", "number", access_number, "-key",
+                  "contact_host", contact_host, "-key", "contact_port",
+                  std::to_string(contact_port), "-d", "300"});
   ASSERT_EQ(p->wait_exit(kWait), 0) << p->log();
   ASSERT_EQ(asterisk->wait_exit(kWait), 0) << asterisk->log();
   auto ph = p->trace(), ast = asterisk->trace();
@@ -295,6 +299,20 @@ void RegistrarSipp::phone_reaches_voicemail(const std::string& asterisk_user) {
 
 TEST_F(RegistrarSipp, RegisteredPhoneReachesVoicemailOnAsterisk) {
   phone_reaches_voicemail("vm-9999");
+}
+
+// A phone behind NAT (its Contact its private address) or a softphone whose
+// Contact names another port than it sends from: its REGISTER's source is
+// where its calls come from, so the edge lets its call in (no 403) and
+// callctl takes it as the phone's own (its mailbox, to listen to).
+TEST_F(RegistrarSipp, PhoneWhoseContactIsNotItsSourceReachesVoicemail) {
+  contact_host = "192.0.2.10";  // TEST-NET-1: no packet is ever sent there
+  contact_port = 5099;
+  phone_reaches_voicemail("vm-9999");
+  auto bound = registration(600);
+  ASSERT_TRUE(bound);
+  EXPECT_EQ(bound->contact(), "sip:2000@192.0.2.10:5099");
+  EXPECT_EQ(bound->source(), "127.0.0.1:" + std::to_string(phone_port));
 }
 
 // An access number that is no DN is dialled on Asterisk as it is.

@@ -591,5 +591,38 @@ TEST(RegistrarTable, BindingsExpireOnTime) {
   EXPECT_TRUE(t.expire(601).empty());
 }
 
+// Each binding keeps the packet source of the REGISTER that made or last
+// refreshed it (the edge trusts the phone's INVITEs from there), and every
+// change and listing carries it.
+TEST(RegistrarTable, BindingsKeepTheRegisterSource) {
+  auto from = [](register_request r, std::string source) {
+    r.source = std::move(source);
+    return r;
+  };
+  binding_table t({}, {{"2000", "secret"}}, kSecret);
+  auto made = t.handle(
+      from(reg("2000", {{kPhone, 600}}, std::nullopt, "a", 1, 0), "203.0.113.5:40123"), 0);
+  ASSERT_EQ(made.status, 200) << made.phrase;
+  ASSERT_EQ(made.changes.size(), 1u);
+  EXPECT_EQ(made.changes[0].source, "203.0.113.5:40123");
+  ASSERT_EQ(made.bindings.size(), 1u);
+  EXPECT_EQ(made.bindings[0].source, "203.0.113.5:40123");
+
+  // The NAT mapping changed: the refresh moves the binding's source.
+  auto moved = t.handle(
+      from(reg("2000", {{kPhone, 600}}, std::nullopt, "a", 2, 10), "203.0.113.5:40999"), 10);
+  ASSERT_EQ(moved.status, 200) << moved.phrase;
+  ASSERT_EQ(moved.changes.size(), 1u);
+  EXPECT_EQ(moved.changes[0].source, "203.0.113.5:40999");
+  ASSERT_EQ(t.current("2000", 10).size(), 1u);
+  EXPECT_EQ(t.current("2000", 10)[0].source, "203.0.113.5:40999");
+  ASSERT_EQ(t.all(10).size(), 1u);
+  EXPECT_EQ(t.all(10)[0].source, "203.0.113.5:40999");
+
+  auto gone = t.expire(610);
+  ASSERT_EQ(gone.size(), 1u);
+  EXPECT_EQ(gone[0].source, "203.0.113.5:40999");
+}
+
 }  // namespace
 }  // namespace sipcc::registrar

@@ -92,6 +92,9 @@ struct register_request {
   std::string request_uri;        // as the edge encodes it; the digest uri must equal it
   std::string call_id;
   uint32_t cseq = 0;
+  // The packet's source (canonical IP:port): behind NAT, or from another
+  // port than its Contact's, the phone sends its INVITEs from there too.
+  std::string source;
   std::optional<std::string> authorization;  // the Authorization header value
   std::optional<uint32_t> expires;           // Expires header
   bool wildcard = false;          // Contact: *
@@ -108,6 +111,7 @@ struct binding {
   int64_t expires_at_s = 0;
   std::string call_id;
   uint32_t cseq = 0;
+  std::string source = {};  // of the REGISTER that made or last refreshed it
 };
 
 // A binding that appeared, was refreshed (expires_s > 0) or is gone (0).
@@ -115,6 +119,7 @@ struct change {
   std::string dn;
   std::string contact;
   uint32_t expires_s = 0;
+  std::string source = {};  // the binding's REGISTER source
 };
 
 struct outcome {

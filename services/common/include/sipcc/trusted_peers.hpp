@@ -1,7 +1,8 @@
 // Who may start a call at sipcc: the configured Asterisk peers
 // (asterisk.address and asterisk.peers), and phones registered on sipcc for
 // their own calls. Pure: the edge reads the packet's source address and the
-// caller's bindings, this decides. Addresses are compared as IP:port: an
+// caller's bindings, this decides; callctl tells a direct call by the same
+// phone_sent(). Addresses are compared as IP:port: an
 // Asterisk sends every UDP request from its transport's bound port, so a
 // stranger on the same host (another port) is not Asterisk.
 #pragma once
@@ -27,6 +28,18 @@ std::optional<std::string> canonical_address(std::string_view host, uint16_t por
 // binding says it is reached.
 bool contact_names(std::string_view contact, const std::string& source);
 
+// A registered phone's binding as far as telling its requests goes.
+struct phone_binding {
+  std::string contact;          // the Contact URI it registered
+  std::string registered_from;  // the REGISTER's packet source (canonical), if known
+};
+
+// True when a request from `source` comes from the phone of `binding`: from
+// where its REGISTER came (behind NAT, or a softphone whose Contact names
+// another port or a host name), or from its Contact's host:port. An empty
+// source matches nothing.
+bool phone_sent(const phone_binding& binding, const std::string& source);
+
 enum class caller_kind { asterisk, registered_phone, stranger };
 
 class trusted_peers {
@@ -35,9 +48,9 @@ public:
   explicit trusted_peers(const std::vector<host_port>& addresses);
 
   // The sender of an out-of-dialog INVITE from `source` (canonical IP:port),
-  // whose From user's bindings on this edge have `caller_contacts`.
+  // whose From user's bindings on this edge are `caller_bindings`.
   caller_kind classify(const std::string& source,
-                       const std::vector<std::string>& caller_contacts) const;
+                       const std::vector<phone_binding>& caller_bindings) const;
 
 private:
   std::set<std::string> addresses_;

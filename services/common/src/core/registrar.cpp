@@ -351,7 +351,7 @@ std::vector<change> binding_table::current(const std::string& dn, int64_t now_s)
     return out;
   for (auto& b : it->second)
     if (b.expires_at_s > now_s)
-      out.push_back({dn, b.contact, static_cast<uint32_t>(b.expires_at_s - now_s)});
+      out.push_back({dn, b.contact, static_cast<uint32_t>(b.expires_at_s - now_s), b.source});
   return out;
 }
 
@@ -393,7 +393,7 @@ outcome binding_table::handle(const register_request& req, int64_t now_s) {
   o.phrase = "OK";
   if (req.wildcard) {
     for (auto& b : list)
-      o.changes.push_back({req.aor, b.contact, 0});
+      o.changes.push_back({req.aor, b.contact, 0, b.source});
     list.clear();
   }
   for (auto& [contact, seconds] : wanted) {
@@ -401,8 +401,8 @@ outcome binding_table::handle(const register_request& req, int64_t now_s) {
                            [&](const binding& b) { return b.contact == contact; });
     if (seconds == 0) {
       if (it != list.end()) {
+        o.changes.push_back({req.aor, contact, 0, it->source});
         list.erase(it);
-        o.changes.push_back({req.aor, contact, 0});
       }
       continue;
     }
@@ -411,7 +411,9 @@ outcome binding_table::handle(const register_request& req, int64_t now_s) {
     it->expires_at_s = now_s + seconds;
     it->call_id = req.call_id;
     it->cseq = req.cseq;
-    o.changes.push_back({req.aor, contact, seconds});
+    // A refresh moves it: the phone's NAT mapping may have changed.
+    it->source = req.source;
+    o.changes.push_back({req.aor, contact, seconds, req.source});
   }
   if (list.empty())
     by_dn_.erase(req.aor);
@@ -425,7 +427,7 @@ std::vector<change> binding_table::expire(int64_t now_s) {
     auto& list = it->second;
     for (auto b = list.begin(); b != list.end();) {
       if (b->expires_at_s <= now_s) {
-        gone.push_back({b->dn, b->contact, 0});
+        gone.push_back({b->dn, b->contact, 0, b->source});
         b = list.erase(b);
       } else {
         ++b;

@@ -43,6 +43,12 @@ bool contact_names(std::string_view contact, const std::string& source) {
   return canonical_address(hp, port) == source;
 }
 
+bool phone_sent(const phone_binding& binding, const std::string& source) {
+  if (source.empty())
+    return false;
+  return binding.registered_from == source || contact_names(binding.contact, source);
+}
+
 trusted_peers::trusted_peers(const std::vector<host_port>& addresses) {
   for (const auto& a : addresses)
     if (auto c = canonical_address(a.host, a.port))
@@ -50,11 +56,11 @@ trusted_peers::trusted_peers(const std::vector<host_port>& addresses) {
 }
 
 caller_kind trusted_peers::classify(const std::string& source,
-                                    const std::vector<std::string>& caller_contacts) const {
+                                    const std::vector<phone_binding>& caller_bindings) const {
   if (addresses_.count(source))
     return caller_kind::asterisk;
-  if (std::any_of(caller_contacts.begin(), caller_contacts.end(),
-                  [&](const std::string& c) { return contact_names(c, source); }))
+  if (std::any_of(caller_bindings.begin(), caller_bindings.end(),
+                  [&](const phone_binding& b) { return phone_sent(b, source); }))
     return caller_kind::registered_phone;
   return caller_kind::stranger;
 }
