@@ -347,13 +347,22 @@ v1::TEvent sipcc_system::call_request(v1::TRequest r) {
   return ev;
 }
 
-v1::TEvent sipcc_system::on_call(v1::RequestType type, const std::string& dn,
-                                 const std::string& conn_id, const v1::KVList& user_data,
-                                 const std::string& dtmf_digits) {
+namespace {
+// Request `type` from DN `dn` on call `conn_id`, to be completed by the caller.
+v1::TRequest on_call_request(v1::RequestType type, const std::string& dn,
+                             const std::string& conn_id) {
   v1::TRequest r;
   r.set_type(type);
   r.set_this_dn(dn);
   r.set_conn_id(conn_id);
+  return r;
+}
+}  // namespace
+
+v1::TEvent sipcc_system::on_call(v1::RequestType type, const std::string& dn,
+                                 const std::string& conn_id, const v1::KVList& user_data,
+                                 const std::string& dtmf_digits) {
+  auto r = on_call_request(type, dn, conn_id);
   *r.mutable_user_data() = user_data;
   r.set_dtmf_digits(dtmf_digits);
   return call_request(r);
@@ -362,10 +371,7 @@ v1::TEvent sipcc_system::on_call(v1::RequestType type, const std::string& dn,
 v1::TEvent sipcc_system::to_other(v1::RequestType type, const std::string& dn,
                                   const std::string& conn_id, const std::string& other_dn,
                                   const std::string& transfer_conn) {
-  v1::TRequest r;
-  r.set_type(type);
-  r.set_this_dn(dn);
-  r.set_conn_id(conn_id);
+  auto r = on_call_request(type, dn, conn_id);
   r.set_other_dn(other_dn);
   r.set_transfer_conn_id(transfer_conn);
   return call_request(r);
