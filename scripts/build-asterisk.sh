@@ -3,10 +3,13 @@
 # from two source archives, and installs it under PREFIX. About 4-6 minutes on 2 cores; a second call
 # with the same PREFIX and archives returns at once. Needs root for apt-get (build dependencies and
 # Debian's sound packages).
-#   usage: scripts/build-asterisk.sh ARCHIVES PREFIX
+#   usage: scripts/build-asterisk.sh [--check] ARCHIVES PREFIX
+# --check: exit 0 when PREFIX already holds this build, 1 when not; changes nothing.
 # ARCHIVES holds asterisk-master-f0c1c1a7b7.tar.gz and pjproject-2.17.tar.bz2 (README.md says where
 # to get them). Asterisk reads no configuration from PREFIX: the tests start it with -C.
 set -euo pipefail
+CHECK_ONLY=0
+if [[ ${1:-} == --check ]]; then CHECK_ONLY=1; shift; fi
 HERE=$(cd "${1:?usage: build-asterisk.sh ARCHIVES PREFIX}" && pwd)
 PREFIX=${2:?usage: build-asterisk.sh ARCHIVES PREFIX}
 for f in "asterisk-master-f0c1c1a7b7.tar.gz" "pjproject-2.17.tar.bz2"; do
@@ -19,6 +22,7 @@ if [[ -x $PREFIX/sbin/asterisk && "$(cat "$PREFIX/.build-stamp" 2>/dev/null)" ==
   echo "asterisk: $PREFIX has $VERSION already"
   exit 0
 fi
+((CHECK_ONLY)) && exit 1
 
 DEPS=(build-essential pkg-config bzip2 patch python3 libedit-dev libjansson-dev libxml2-dev uuid-dev
       libsqlite3-dev libssl-dev libncurses-dev

@@ -174,6 +174,12 @@ serve() {
       echo "sipcc: nats-server (pid $ended) ended ($(describe_status "$status")); stopping everything" >&2
       stop_all 1
     fi
+    # An operator's restart (restart_one's marker) is no crash: at once, uncounted.
+    if rm "$RUN_DIR/$svc.restarting" 2>/dev/null; then
+      echo "sipcc: $svc (pid $ended) restarted on request" >&2
+      start_service "$svc"
+      continue
+    fi
     recent=()
     for t in ${ends_of[$svc]:-} $SECONDS; do
       [ $((SECONDS - t)) -lt 60 ] && recent+=("$t")
@@ -197,7 +203,9 @@ restart_one() {
     echo "usage: $0 restart <service>, one of: ${SERVICES[*]}" >&2
     exit 2
   fi
-  if ! pid=$(cat "$RUN_DIR/$svc.pid" 2>/dev/null) || ! kill -TERM "$pid" 2>/dev/null; then
+  if ! pid=$(cat "$RUN_DIR/$svc.pid" 2>/dev/null) || ! touch "$RUN_DIR/$svc.restarting" ||
+    ! kill -TERM "$pid" 2>/dev/null; then
+    rm -f "$RUN_DIR/$svc.restarting"
     echo "sipcc: $svc is not running under scripts/sipcc.sh run or serve (no live pid in $RUN_DIR/$svc.pid)" >&2
     exit 1
   fi
@@ -205,7 +213,9 @@ restart_one() {
 }
 
 build_asterisk() {
-  as_root bash scripts/build-asterisk.sh "$ASTERISK_ARCHIVES" "$ASTERISK_PREFIX"
+  # Root (apt-get, the prefix) only when there is something to build.
+  bash scripts/build-asterisk.sh --check "$ASTERISK_ARCHIVES" "$ASTERISK_PREFIX" ||
+    as_root bash scripts/build-asterisk.sh "$ASTERISK_ARCHIVES" "$ASTERISK_PREFIX"
 }
 
 run_tests() {

@@ -127,6 +127,10 @@ presence=$(pid_of presence)
 SIPCC_RUN_DIR=$TMP/run "$SRC/scripts/sipcc.sh" restart presence
 wait_gone "$presence"
 wait_log 'presence presence-0 ready: ' 2
+# An operator's restart is no crash: no backoff, not counted towards the stop.
+wait_log "^sipcc: presence \(pid $presence\) restarted on request" 1
+! grep -q "^sipcc: presence (pid $presence) ended" "$TMP/serve.log" || fail "restart counted as a crash"
+[ ! -e "$TMP/run/presence.restarting" ] || fail "the restart marker was left behind"
 
 echo "-- Ctrl-C (SIGINT to the process group) stops everything"
 kill -INT -- "-$serve_pid"
