@@ -78,10 +78,10 @@ TEST_F(InteropConference, StartAndStopRecordingFromTheDesktop) {
   start();
   const auto conn = routed_call_established();
   ASSERT_FALSE(conn.empty());
-  ASSERT_NE(request(v1::TStartRecording, "2001", conn).type(), v1::EventError);
+  ASSERT_EQ(request(v1::TStartRecording, "2001", conn).type(), v1::EventAttachedDataChanged);
   EXPECT_EQ(recording_state(1), "on");
   both_hear_each_other();
-  ASSERT_NE(request(v1::TStopRecording, "2001", conn).type(), v1::EventError);
+  ASSERT_EQ(request(v1::TStopRecording, "2001", conn).type(), v1::EventAttachedDataChanged);
   EXPECT_EQ(recording_state(2), "off");
   both_hear_each_other();
   hang_up_both();

@@ -98,8 +98,8 @@ TEST_F(InteropDesktop, ThreePartyConference) {
   third->answer();
   EXPECT_TRUE(third->wait_hears(kTone2001, kAst));
   auto done = request(v1::TCompleteConference, "2001", conn, "", dialing.conn_id());
-  ASSERT_NE(done.type(), v1::EventError) << done.error_message();
-  ASSERT_TRUE(rec().wait_event("2001", v1::EventPartyAdded, kAst));
+  ASSERT_EQ(done.type(), v1::EventPartyAdded) << done.error_message();
+  EXPECT_EQ(done.third_party_dn(), "1002");
   for (auto [p, a, b] : {std::tuple{customer.get(), kTone2001, kTone1002},
                          std::tuple{agent.get(), kTone1000, kTone1002},
                          std::tuple{third.get(), kTone1000, kTone2001}}) {

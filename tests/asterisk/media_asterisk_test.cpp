@@ -57,6 +57,7 @@ TEST_P(InteropTreatment, CallerHearsItThenIsRouted) {
     p = str_pairs({{"PROMPT", "queue-thankyou"}, {"REPEAT", "100"}});
   auto applied = sys->apply_treatment("8000", conn, t, p);
   ASSERT_EQ(applied.type(), v1::EventTreatmentApplied) << name << ": " << applied.error_message();
+  // Silence: Asterisk's Wait() sends no audio; either way nothing is heard.
   if (t == v1::Silence)
     EXPECT_TRUE(customer->hears_silence_for(2s)) << name;
   else
