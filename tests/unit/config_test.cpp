@@ -504,5 +504,20 @@ TEST(ConfigWarnings, ResourceListsTooLargeForUdp) {
   EXPECT_TRUE(config_warnings(load_config(default_file)).empty());
 }
 
+// sip-edge.max-message-bytes left out grows to what the lists' NOTIFYs need;
+// one the operator set that is too small stops start-up.
+TEST(ConfigLoad, MessageCapLeftAtItsDefaultGrowsToTheLists) {
+  std::string dns = "dns:\n", members;
+  for (int i = 0; i < 30; ++i) {
+    dns += "  - { number: '" + std::to_string(10000 + i) + "' }\n";
+    members += (i ? ", '" : "'") + std::to_string(10000 + i) + "'";
+  }
+  const std::string lists = "presence:\n  resource-lists:\n    - { name: l, dns: [" + members + "] }\n";
+  EXPECT_EQ(parse_config(dns + lists, "t.yaml").sip_max_message_bytes, list_notify_bytes(30));
+  EXPECT_GT(list_notify_bytes(30), 16384u);
+  EXPECT_THROW(parse_config("sip-edge: { max-message-bytes: 16384 }\n" + dns + lists, "t.yaml"),
+               std::exception);
+}
+
 }  // namespace
 }  // namespace sipcc

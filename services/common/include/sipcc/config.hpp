@@ -121,6 +121,7 @@ struct config {
   // answers a larger request 413 itself (a resource list's NOTIFY may need
   // more: checked at load).
   uint32_t sip_max_message_bytes = 16384;
+  bool sip_max_message_bytes_set = false;  // given in the file (else lists may raise it)
   // RFC 4028 session timers on every call leg: what we ask for and the
   // smallest interval we accept; the refresher keeps each leg alive.
   uint32_t session_expires_s = 1800;

@@ -477,8 +477,11 @@ const field<resource_list_config> resource_list_fields[] = {
        }
        // sip-edge (read before) would refuse the list's NOTIFY (413). A list
        // too large for UDP anyway falls back to single subscriptions.
+       // A cap the operator set stays, and too small a one is an error; left
+       // at its default it grows to what the lists need (parse_config).
        const uint32_t need = list_notify_bytes(l.dns.size());
-       if (list_fits_udp(l.dns.size()) && need > cfg.sip_max_message_bytes)
+       if (cfg.sip_max_message_bytes_set && list_fits_udp(l.dns.size()) &&
+           need > cfg.sip_max_message_bytes)
          v.fail(fmt::format("resource list '{}' of {} DNs brings NOTIFYs of up to about {} bytes, "
                             "above sip-edge.max-message-bytes ({}): raise that to at least {}",
                             l.name, l.dns.size(), need, cfg.sip_max_message_bytes, need));
@@ -498,6 +501,7 @@ const field<config> sip_edge_fields[] = {
     // Below 4 KB an INVITE with SDP from Asterisk may not fit.
     {"max-message-bytes", [](const val& v, config& c) {
        c.sip_max_message_bytes = v.number(4096, k_max_sip_message_bytes);
+       c.sip_max_message_bytes_set = true;
      }},
     {"session-expires", [](const val& v, config& c) { c.session_expires_s = v.number(1); }},
     {"min-se", [](const val& v, config& c) { c.min_se_s = v.number(1); }},
@@ -607,6 +611,10 @@ config parse_config(const std::string& text, const std::string& file) {
   cfg.file = file;
   const source src{file, cfg};
   val{src, "top level", root}.fields(top_fields, cfg);
+  if (!cfg.sip_max_message_bytes_set)
+    for (const auto& l : cfg.resource_lists)
+      if (list_fits_udp(l.dns.size()))
+        cfg.sip_max_message_bytes = std::max(cfg.sip_max_message_bytes, list_notify_bytes(l.dns.size()));
   return cfg;
 }
 
