@@ -135,6 +135,10 @@ struct sip_edge::impl {
                      // anything else gets 405 from the stack itself.
                      SIPTAG_ALLOW_STR(k_allow),
                      NTATAG_SIP_T1X64(ctx.cfg.sip_t1x64_ms),
+                     // nta answers a larger request 413 itself, with no
+                     // transaction (its default takes up to 2 MB): bounds
+                     // what one request from anyone may hold.
+                     NTATAG_MAXSIZE(ctx.cfg.sip_max_message_bytes),
                      // Session timers, explicitly: nua refreshes each leg by
                      // itself, with UPDATE where the peer allows it (no SDP
                      // to renegotiate through the B2BUA).

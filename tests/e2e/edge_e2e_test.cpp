@@ -11,6 +11,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <fstream>
 #include <random>
 #include <stdexcept>
 
@@ -273,6 +274,69 @@ TEST_F(EdgeE2E, BadSipGetsItsRfc3261AnswerAndPresenceKeepsWorking) {
   auto cseq = ast().send_notify("1000", "presence-notify-open.sip");
   EXPECT_EQ(ast().wait_response_to_notify(cseq, kWait), 200);
   EXPECT_TRUE(rec().wait_event("1000", v1::EventDNBackInService, kWait));
+}
+
+// The edge process's resident memory in KB (VmRSS).
+long rss_kb(pid_t pid) {
+  std::ifstream in("/proc/" + std::to_string(pid) + "/status");
+  for (std::string line; std::getline(in, line);)
+    if (line.rfind("VmRSS:", 0) == 0)
+      return std::stol(line.substr(6));
+  throw std::runtime_error("no VmRSS for pid " + std::to_string(pid));
+}
+
+// A datagram above sip-edge.max-message-bytes (default 16384) is refused by
+// the stack itself (nta's NTATAG_MAXSIZE), so a stream of them from a
+// stranger cannot make the edge grow; the edge keeps answering everyone else.
+TEST_F(EdgeE2E, OversizedRequestsAreRefusedAndTheEdgeKeepsServing) {
+  ASSERT_NO_FATAL_FAILURE(start());
+  udp_peer stranger;
+  udp_peer trunk(sys->trunk_port());
+  auto oversized = [&] {
+    raw_request r{"INVITE", "z9hG4bK" + random_token(), random_token() + "@127.0.0.1", "1 INVITE",
+                  "", "X-Pad: " + std::string(20000, 'a') + "\r\n"};
+    stranger.send(sys->edge_port(), text_of(r, stranger.port(), sys->edge_port()));
+    return r.branch;
+  };
+  // An answered request from the same socket: UDP on loopback keeps order,
+  // so once it is answered every datagram sent before it was handled.
+  auto options_answered = [&](udp_peer& peer) {
+    raw_request r{"OPTIONS", "z9hG4bK" + random_token(), random_token() + "@127.0.0.1",
+                  "1 OPTIONS", "", ""};
+    peer.send(sys->edge_port(), text_of(r, peer.port(), sys->edge_port()));
+    auto resp = peer.final_response(r.branch, kWait);
+    return resp ? status_of(*resp) : 0;
+  };
+
+  // nta answers statelessly, before any transaction or nua handle exists
+  // (RFC 3261 would have 513 Message Too Large; sofia says 413).
+  const std::string branch = oversized();
+  auto refused = stranger.final_response(branch, kWait);
+  ASSERT_TRUE(refused);
+  EXPECT_EQ(refused->start_line, "SIP/2.0 413 Request Entity Too Large");
+  EXPECT_EQ(options_answered(stranger), 200);
+
+  const pid_t edge = sys->service_pid("sip-edge");
+  const long before_kb = rss_kb(edge);
+  // 2,000 x 20 KB, a few at a time so the socket's receive buffer (about
+  // 200 KB by default) does not drop them before the edge sees them.
+  for (int i = 0; i < 2000; ++i) {
+    oversized();
+    if (i % 5 == 4) {
+      ASSERT_EQ(options_answered(stranger), 200) << "after " << i + 1;
+    }
+  }
+  const long grown_kb = rss_kb(edge) - before_kb;
+  RecordProperty("edge_rss_growth_kb", static_cast<int>(grown_kb));
+  EXPECT_LT(grown_kb, 20 * 1024) << "the edge grew by " << grown_kb << " KB";
+
+  // Asterisk's calls still get their usual answer (503: no callctl runs here).
+  raw_request invite{"INVITE", "z9hG4bK" + random_token(), random_token() + "@127.0.0.1",
+                     "1 INVITE", "", ""};
+  trunk.send(sys->edge_port(), text_of(invite, trunk.port(), sys->edge_port()));
+  auto resp = trunk.final_response(invite.branch, kWait);
+  ASSERT_TRUE(resp);
+  EXPECT_EQ(status_of(*resp), 503) << resp->start_line;
 }
 
 TEST_F(EdgeE2E, MethodsTheEdgeDoesNotServeAreNotAcceptedOrAdvertised) {

@@ -134,6 +134,8 @@ public:
   void crash_service(const std::string& service);
   // SIGTERM, as an operator's stop; its exit status (-1 on timeout).
   int stop_service(const std::string& service);
+  // The running service's process id (its latest run).
+  pid_t service_pid(const std::string& service) const { return services_.at(service)->pid(); }
   // Runs it again and waits for its new ready announcement.
   void restart_service(const std::string& service);
   std::string nats_url() const { return "nats://127.0.0.1:" + std::to_string(nats_port_); }

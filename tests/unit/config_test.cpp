@@ -170,6 +170,14 @@ TEST(ConfigParse, AcceptedValues) {
                                                        {"max-wait", "0"},
                                                        {"treatment", "Music MUSIC=jazz"}}));
        }},
+      {"SIP message cap: default, and a list whose NOTIFY fits a set one",
+       "sip-edge: { max-message-bytes: 4096 }\n"
+       "dns: [ { number: '1' }, { number: '2' }, { number: '3' } ]\n"
+       "presence: { resource-lists: [ { name: l, dns: ['1', '2', '3'] } ] }\n",
+       [](const config& c) {
+         EXPECT_EQ(config{}.sip_max_message_bytes, 16384u);
+         EXPECT_EQ(c.sip_max_message_bytes, 4096u);
+       }},
       {"registrar defaults", "",
        [](const config& c) {
          EXPECT_EQ(c.realm, "sipcc");
@@ -263,6 +271,18 @@ TEST(ConfigParse, RejectsWithFileLineAndReason) {
       // Wrong types.
       {"not a number", "sip-edge: { t1x64-ms: abc }",
        "t.yaml:1: t1x64-ms: expected a whole number, got 'abc'"},
+      // SIP message cap: an INVITE with SDP needs some KB; no datagram exceeds 64 KB.
+      {"message cap too small", "sip-edge: { max-message-bytes: 1024 }",
+       "t.yaml:1: max-message-bytes: must be 4096..65535, got 1024"},
+      {"message cap too large", "sip-edge: { max-message-bytes: 70000 }",
+       "t.yaml:1: max-message-bytes: must be 4096..65535, got 70000"},
+      // The edge would drop the list's NOTIFYs unread.
+      {"list NOTIFY above the message cap",
+       "sip-edge: { max-message-bytes: 4096 }\n"
+       "dns: [ { number: '1' }, { number: '2' }, { number: '3' }, { number: '4' } ]\n"
+       "presence: { resource-lists: [ { name: l, dns: ['1', '2', '3', '4'] } ] }\n",
+       "t.yaml:3: dns: resource list 'l' of 4 DNs brings NOTIFYs of up to about 4648 bytes, above "
+       "sip-edge.max-message-bytes (4096): raise that to at least 4648"},
       {"negative seconds", "application: { router-timeout: -1 }",
        "t.yaml:1: router-timeout: must be >= 0, got -1"},
       // The agent phone's 2xx is retransmitted for 32 s only: the ACK must come before.
@@ -462,7 +482,8 @@ TEST(ConfigWarnings, ResourceListsTooLargeForUdp) {
       dns += "  - { number: '" + std::to_string(10000 + i) + "' }\n";
       members += (i ? ", '" : "'") + std::to_string(10000 + i) + "'";
     }
-    return dns + "presence:\n  resource-lists:\n    - { name: small, dns: [] }\n"
+    // A list of 100 needs the largest message cap (else a load error).
+    return "sip-edge: { max-message-bytes: 65535 }\n" + dns + "presence:\n  resource-lists:\n    - { name: small, dns: [] }\n"
                  "    - { name: agents, dns: [" + members + "] }\n";
   };
   struct warning_case {
@@ -472,7 +493,7 @@ TEST(ConfigWarnings, ResourceListsTooLargeForUdp) {
   const std::vector<warning_case> cases = {
       {k_max_udp_list_dns, {}},
       {k_max_udp_list_dns + 1,
-       {"t.yaml:106: resource list 'agents' has 101 DNs: its full-state NOTIFY will not fit a UDP "
+       {"t.yaml:107: resource list 'agents' has 101 DNs: its full-state NOTIFY will not fit a UDP "
         "datagram above about 100 DNs, so Asterisk answers 200 and never NOTIFYs, and its DNs "
         "fall back to one subscription each; split it into lists of at most 100"}},
   };
@@ -481,6 +502,21 @@ TEST(ConfigWarnings, ResourceListsTooLargeForUdp) {
     EXPECT_EQ(config_warnings(parse_config(with_list_of(c.dns), "t.yaml")), c.warnings);
   }
   EXPECT_TRUE(config_warnings(load_config(default_file)).empty());
+}
+
+// sip-edge.max-message-bytes left out grows to what the lists' NOTIFYs need;
+// one the operator set that is too small stops start-up.
+TEST(ConfigLoad, MessageCapLeftAtItsDefaultGrowsToTheLists) {
+  std::string dns = "dns:\n", members;
+  for (int i = 0; i < 30; ++i) {
+    dns += "  - { number: '" + std::to_string(10000 + i) + "' }\n";
+    members += (i ? ", '" : "'") + std::to_string(10000 + i) + "'";
+  }
+  const std::string lists = "presence:\n  resource-lists:\n    - { name: l, dns: [" + members + "] }\n";
+  EXPECT_EQ(parse_config(dns + lists, "t.yaml").sip_max_message_bytes, list_notify_bytes(30));
+  EXPECT_GT(list_notify_bytes(30), 16384u);
+  EXPECT_THROW(parse_config("sip-edge: { max-message-bytes: 16384 }\n" + dns + lists, "t.yaml"),
+               std::exception);
 }
 
 }  // namespace

@@ -75,6 +75,17 @@ constexpr size_t k_max_udp_list_dns = 100;
 // that very moment. Only a list that cannot fit falls back, for good.
 constexpr bool list_fits_udp(size_t dns) { return dns <= k_max_udp_list_dns; }
 
+// Bound for sip-edge.max-message-bytes: no datagram is larger (UDP only).
+constexpr uint32_t k_max_sip_message_bytes = 65535;
+
+// The largest full-state NOTIFY a list of `dns` DNs brings (per-DN figure
+// above, plus room for the headers and multipart framing): the edge must
+// accept it, so sip-edge.max-message-bytes may not be below it.
+constexpr uint32_t list_notify_bytes(size_t dns) {
+  const size_t bytes = 2048 + 650 * dns;
+  return bytes < k_max_sip_message_bytes ? static_cast<uint32_t>(bytes) : k_max_sip_message_bytes;
+}
+
 // RFC 4662 list on Asterisk that replaces one subscription per DN.
 struct resource_list_config {
   std::string name;                  // list URI user part on Asterisk, e.g. agents
@@ -106,6 +117,11 @@ struct config {
   std::string sip_user = "sipcc";          // user part of our From/Contact
   uint32_t sip_t1x64_ms = 32000;           // transaction timeout (RFC 3261 64*T1)
   uint32_t audit_interval_ms = 10000;      // how often the edge lists its legs to their owners
+  // The largest SIP message the edge takes (sofia's NTATAG_MAXSIZE): nta
+  // answers a larger request 413 itself (a resource list's NOTIFY may need
+  // more: checked at load).
+  uint32_t sip_max_message_bytes = 16384;
+  bool sip_max_message_bytes_set = false;  // given in the file (else lists may raise it)
   // RFC 4028 session timers on every call leg: what we ask for and the
   // smallest interval we accept; the refresher keeps each leg alive.
   uint32_t session_expires_s = 1800;

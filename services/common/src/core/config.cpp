@@ -475,6 +475,16 @@ const field<resource_list_config> resource_list_fields[] = {
                               holder->name, holder->line));
          l.dns.push_back(std::move(number));
        }
+       // sip-edge (read before) would refuse the list's NOTIFY (413). A list
+       // too large for UDP anyway falls back to single subscriptions.
+       // A cap the operator set stays, and too small a one is an error; left
+       // at its default it grows to what the lists need (parse_config).
+       const uint32_t need = list_notify_bytes(l.dns.size());
+       if (cfg.sip_max_message_bytes_set && list_fits_udp(l.dns.size()) &&
+           need > cfg.sip_max_message_bytes)
+         v.fail(fmt::format("resource list '{}' of {} DNs brings NOTIFYs of up to about {} bytes, "
+                            "above sip-edge.max-message-bytes ({}): raise that to at least {}",
+                            l.name, l.dns.size(), need, cfg.sip_max_message_bytes, need));
      }},
 };
 
@@ -488,6 +498,11 @@ const field<config> sip_edge_fields[] = {
     {"user", [](const val& v, config& c) { c.sip_user = v.nonempty(); }},
     {"t1x64-ms", [](const val& v, config& c) { c.sip_t1x64_ms = v.number(1); }},
     {"audit-interval-ms", [](const val& v, config& c) { c.audit_interval_ms = v.number(100); }},
+    // Below 4 KB an INVITE with SDP from Asterisk may not fit.
+    {"max-message-bytes", [](const val& v, config& c) {
+       c.sip_max_message_bytes = v.number(4096, k_max_sip_message_bytes);
+       c.sip_max_message_bytes_set = true;
+     }},
     {"session-expires", [](const val& v, config& c) { c.session_expires_s = v.number(1); }},
     {"min-se", [](const val& v, config& c) { c.min_se_s = v.number(1); }},
     {"realm", [](const val& v, config& c) { c.realm = v.nonempty(); }},
@@ -596,6 +611,10 @@ config parse_config(const std::string& text, const std::string& file) {
   cfg.file = file;
   const source src{file, cfg};
   val{src, "top level", root}.fields(top_fields, cfg);
+  if (!cfg.sip_max_message_bytes_set)
+    for (const auto& l : cfg.resource_lists)
+      if (list_fits_udp(l.dns.size()))
+        cfg.sip_max_message_bytes = std::max(cfg.sip_max_message_bytes, list_notify_bytes(l.dns.size()));
   return cfg;
 }
 
