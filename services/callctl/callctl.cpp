@@ -37,10 +37,8 @@ namespace {
 // The Contacts the phone of a DN with a password holds on the registrar,
 // the latest registered last, each with the edge that holds it and where
 // its REGISTER came from.
-struct binding {
-  std::string contact;
+struct binding : phone_binding {
   std::string edge;
-  std::string registered_from;
 };
 using binding_map = std::unordered_map<std::string, std::vector<binding>>;
 using agent_map = std::unordered_map<std::string, std::string>;  // DN -> AgentID
@@ -501,7 +499,7 @@ bool from_binding(const binding_map& bindings, const std::string& dn, const std:
   if (it == bindings.end())
     return false;
   return std::any_of(it->second.begin(), it->second.end(), [&](const binding& b) {
-    return phone_sent({b.contact, b.registered_from}, source);
+    return phone_sent(b, source);
   });
 }
 
@@ -1154,7 +1152,7 @@ caf::behavior registry_behavior(registry_actor* self, shared* sh) {
                                         [&](const binding& b) { return b.contact == r.contact(); }),
                          list.end());
               if (r.expires_s() > 0)
-                list.push_back({r.contact(), r.edge_id(), r.source()});
+                list.push_back({{r.contact(), r.source()}, r.edge_id()});
               if (list.empty())
                 bindings.erase(r.dn());
               return true;

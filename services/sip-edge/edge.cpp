@@ -240,9 +240,10 @@ struct sip_edge::impl {
   }
 
   // A new INVITE. Only Asterisk's, or a registered phone's own from where it
-  // registered (the REGISTER's source, or its Contact), reaches callctl: anyone else gets 403 before the bus hears
-  // of it (sipcc does not challenge INVITEs, so a stranger could otherwise
-  // reach an agent with any caller number).
+  // registered (the REGISTER's source, or its Contact), reaches callctl:
+  // anyone else gets 403 before the bus hears of it (sipcc does not challenge
+  // INVITEs, so a stranger could otherwise reach an agent with any caller
+  // number).
   void on_invite(nua_handle_t* nh, sip_t const* sip) {
     process_counters().add(counter_id::sip_requests_in, "INVITE");
     const std::string source = source_of(nua_current_request(nua));

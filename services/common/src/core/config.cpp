@@ -475,10 +475,10 @@ const field<resource_list_config> resource_list_fields[] = {
                               holder->name, holder->line));
          l.dns.push_back(std::move(number));
        }
-       // sip-edge (read before) would refuse the list's NOTIFY (413). A list
-       // too large for UDP anyway falls back to single subscriptions.
-       // A cap the operator set stays, and too small a one is an error; left
-       // at its default it grows to what the lists need (parse_config).
+       // sip-edge (read before) would refuse the list's NOTIFY (413): a cap
+       // the operator set too small is an error; left at its default it grows
+       // to what the lists need (parse_config). A list too large for UDP falls
+       // back to single subscriptions anyway.
        const uint32_t need = list_notify_bytes(l.dns.size());
        if (cfg.sip_max_message_bytes_set && list_fits_udp(l.dns.size()) &&
            need > cfg.sip_max_message_bytes)
@@ -614,7 +614,8 @@ config parse_config(const std::string& text, const std::string& file) {
   if (!cfg.sip_max_message_bytes_set)
     for (const auto& l : cfg.resource_lists)
       if (list_fits_udp(l.dns.size()))
-        cfg.sip_max_message_bytes = std::max(cfg.sip_max_message_bytes, list_notify_bytes(l.dns.size()));
+        cfg.sip_max_message_bytes =
+            std::max(cfg.sip_max_message_bytes, list_notify_bytes(l.dns.size()));
   return cfg;
 }
 
