@@ -8,7 +8,7 @@
 #include <caf/all.hpp>
 
 #include "sipcc/bus.hpp"
-#include "sipcc/sdp.hpp"
+#include "callctl/model/sdp.hpp"
 #include "sipcc/v1/call.pb.h"
 #include "sipcc/v1/tlib.pb.h"
 

@@ -8,9 +8,9 @@
 
 #include "call_messages.hpp"
 #include "sipcc/counters.hpp"
-#include "sipcc/dn_logic.hpp"
-#include "sipcc/dtmf.hpp"
+#include "callctl/model/dtmf.hpp"
 #include "sipcc/service.hpp"
+#include "sipcc/tevent.hpp"
 
 namespace sipcc::callctl {
 

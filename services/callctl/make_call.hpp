@@ -9,7 +9,7 @@
 #include <caf/all.hpp>
 
 #include "sipcc/bus.hpp"
-#include "sipcc/make_call_fsm.hpp"
+#include "callctl/model/make_call_fsm.hpp"
 #include "sipcc/v1/tlib.pb.h"
 
 namespace sipcc::callctl {

@@ -10,10 +10,11 @@
 #include "sipcc/actor_host.hpp"
 #include "sipcc/bus_schema.hpp"
 #include "sipcc/counters.hpp"
-#include "sipcc/dn_logic.hpp"
+#include "presence/model/dn_logic.hpp"
 #include "sipcc/presence_body.hpp"
 #include "sipcc/subscriber.hpp"
 #include "sipcc/v1/sip.pb.h"
+#include "sipcc/tevent.hpp"
 
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(sipcc::v1::TRequest)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(sipcc::v1::DnCallFact)

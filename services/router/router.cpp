@@ -10,7 +10,7 @@
 #include "sipcc/actor_host.hpp"
 #include "sipcc/bus_schema.hpp"
 #include "sipcc/counters.hpp"
-#include "sipcc/router_core.hpp"
+#include "router/model/router_core.hpp"
 
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(sipcc::v1::StateReply)
 

@@ -10,7 +10,7 @@
 
 #include <sofia-sip/nua.h>
 
-#include "sipcc/registrar.hpp"
+#include "sip-edge/model/registrar.hpp"
 #include "sipcc/service.hpp"
 #include "sipcc/trusted_peers.hpp"
 

@@ -11,7 +11,7 @@
 #include "call_gauges.hpp"
 #include "kvlist.hpp"
 #include "sipcc/bus_schema.hpp"
-#include "sipcc/sdp.hpp"
+#include "callctl/model/sdp.hpp"
 #include "sipcc/v1/call.pb.h"
 #include "sipcc/v1/state.pb.h"
 #include "sipp.hpp"

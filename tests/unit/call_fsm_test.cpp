@@ -1,10 +1,10 @@
 // Routed calls: each scenario is the ladder of events the call actor feeds
 // call_step(), with the actions and the state expected after every step.
-#include "sipcc/call_fsm.hpp"
+#include "callctl/model/call_fsm.hpp"
 
 #include <gtest/gtest.h>
 
-#include "sipcc/remote_answer.hpp"
+#include "callctl/model/remote_answer.hpp"
 #include "call_fsm_table.hpp"
 
 #include "kvlist.hpp"

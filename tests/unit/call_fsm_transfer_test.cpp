@@ -1,13 +1,13 @@
 // Transfers of a routed call (call_fsm.hpp, "transfers"): each scenario is
 // the ladder of events the call actor feeds call_step(), a row per
 // transition, with the actions and the state expected after each one.
-#include "sipcc/call_fsm.hpp"
+#include "callctl/model/call_fsm.hpp"
 
 #include <gtest/gtest.h>
 
 #include "call_fsm_table.hpp"
 #include "kvlist.hpp"
-#include "sipcc/sdp.hpp"
+#include "callctl/model/sdp.hpp"
 
 namespace sipcc {
 namespace {

@@ -1,5 +1,5 @@
 // SIP INFO DTMF bodies: parsing what devices send, building what sipcc sends.
-#include "sipcc/dtmf.hpp"
+#include "callctl/model/dtmf.hpp"
 
 #include <gtest/gtest.h>
 

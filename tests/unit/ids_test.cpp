@@ -1,6 +1,6 @@
 #include <gtest/gtest.h>
 
-#include "sipcc/ids.hpp"
+#include "callctl/model/ids.hpp"
 
 namespace sipcc {
 namespace {

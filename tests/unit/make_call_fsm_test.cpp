@@ -1,8 +1,8 @@
 // TMakeCall: each row is a ladder of events fed to make_call_step() after
 // make_call_start(), with the actions of each step (written as short text)
 // and the state it leaves.
-#include "sipcc/make_call_fsm.hpp"
-#include "sipcc/sdp.hpp"
+#include "callctl/model/make_call_fsm.hpp"
+#include "callctl/model/sdp.hpp"
 
 #include <gtest/gtest.h>
 

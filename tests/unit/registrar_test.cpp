@@ -2,7 +2,7 @@
 // Authorization parser, self-verifying nonces, the guessing limiter and
 // REGISTER processing over the binding table (replay, Request-URI, stale,
 // unknown DNs), one table per concern. Time is an argument: no sleeps.
-#include "sipcc/registrar.hpp"
+#include "sip-edge/model/registrar.hpp"
 
 #include <gtest/gtest.h>
 

@@ -1,6 +1,6 @@
 // The default router's strategy: scenarios of bus inputs (DN states, route
 // requests, route used, call ends, ticks), each with the routes it must give.
-#include "sipcc/router_core.hpp"
+#include "router/model/router_core.hpp"
 
 #include <gtest/gtest.h>
 

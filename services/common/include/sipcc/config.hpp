@@ -13,6 +13,10 @@
 
 namespace sipcc {
 
+// The values of the DN option remote-answer (TAnswerCall on a phone
+// registered on sipcc), in the order of callctl's remote_answer enum after none.
+inline constexpr const char* k_remote_answer_values = "talk|answer-after";
+
 struct config_error : std::runtime_error {
   using std::runtime_error::runtime_error;
 };

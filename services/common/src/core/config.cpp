@@ -26,7 +26,6 @@
 #include <yaml-cpp/yaml.h>
 
 #include "sipcc/media_uri.hpp"
-#include "sipcc/remote_answer.hpp"
 #include "sipcc/trusted_peers.hpp"
 
 namespace sipcc {

@@ -1,4 +1,4 @@
-#include "sipcc/remote_answer.hpp"
+#include "callctl/model/remote_answer.hpp"
 
 namespace sipcc {
 

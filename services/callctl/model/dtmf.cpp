@@ -1,4 +1,4 @@
-#include "sipcc/dtmf.hpp"
+#include "callctl/model/dtmf.hpp"
 
 #include <algorithm>
 #include <cctype>

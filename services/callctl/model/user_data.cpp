@@ -1,4 +1,4 @@
-#include "sipcc/user_data.hpp"
+#include "callctl/model/user_data.hpp"
 
 #include <algorithm>
 

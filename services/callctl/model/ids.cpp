@@ -1,4 +1,4 @@
-#include "sipcc/ids.hpp"
+#include "callctl/model/ids.hpp"
 
 #include <cstdio>
 

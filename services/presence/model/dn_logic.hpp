@@ -77,8 +77,4 @@ v1::DnState initial_dn_state(const std::string& dn, v1::DnType type, int64_t now
 bool is_private_call(const v1::DnState& st);
 bool is_routable(const v1::DnState& st);
 
-// An EventError reply for `req`.
-v1::TEvent make_error(const v1::TRequest& req, v1::ErrorCode code, std::string message,
-                      int64_t now_us);
-
 }  // namespace sipcc

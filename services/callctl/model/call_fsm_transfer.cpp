@@ -1,14 +1,14 @@
 // Transfers of a routed call: TSingleStepTransfer, TInitiateTransfer and the
 // consultation call it makes, TCompleteTransfer, TReconnectCall,
 // TAlternateCall (the rules are in call_fsm.hpp, "transfers").
-#include "sipcc/call_fsm.hpp"
+#include "callctl/model/call_fsm.hpp"
 
 #include <array>
 #include <utility>
 
-#include "call_fsm_steps.hpp"
+#include "callctl/model/call_fsm_steps.hpp"
 #include "sipcc/media_uri.hpp"
-#include "sipcc/sdp.hpp"
+#include "callctl/model/sdp.hpp"
 
 namespace sipcc {
 

@@ -1,4 +1,4 @@
-#include "sipcc/sdp.hpp"
+#include "callctl/model/sdp.hpp"
 
 #include <charconv>
 #include <vector>

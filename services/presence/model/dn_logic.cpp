@@ -1,4 +1,5 @@
-#include "sipcc/dn_logic.hpp"
+#include "presence/model/dn_logic.hpp"
+#include "sipcc/tevent.hpp"
 
 #include <algorithm>
 
@@ -222,21 +223,6 @@ v1::DnState initial_dn_state(const std::string& dn, v1::DnType type, int64_t now
   st.set_type(type);
   st.set_since_us(now_us);
   return st;
-}
-
-v1::TEvent make_error(const v1::TRequest& req, v1::ErrorCode code, std::string message,
-                      int64_t now_us) {
-  v1::TEvent ev;
-  ev.set_schema(v1::SCHEMA_V1);
-  ev.set_type(v1::EventError);
-  ev.set_reference_id(req.reference_id());
-  ev.set_this_dn(req.this_dn());
-  ev.set_agent_id(req.agent_id());
-  ev.set_conn_id(req.conn_id());
-  ev.set_error_code(code);
-  ev.set_error_message(std::move(message));
-  ev.set_timestamp_us(now_us);
-  return ev;
 }
 
 dn_output dn_step(v1::DnState& st, const dn_input& in) {

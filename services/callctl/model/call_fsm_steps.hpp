@@ -6,7 +6,7 @@
 #include <string>
 #include <vector>
 
-#include "sipcc/call_fsm.hpp"
+#include "callctl/model/call_fsm.hpp"
 
 namespace sipcc {
 

@@ -1,14 +1,14 @@
-#include "sipcc/call_fsm.hpp"
+#include "callctl/model/call_fsm.hpp"
 
 #include <algorithm>
 #include <limits>
 
-#include "sipcc/dtmf.hpp"
+#include "callctl/model/dtmf.hpp"
 #include "sipcc/media_uri.hpp"
-#include "sipcc/remote_answer.hpp"
-#include "sipcc/sdp.hpp"
-#include "sipcc/user_data.hpp"
-#include "call_fsm_steps.hpp"
+#include "callctl/model/remote_answer.hpp"
+#include "callctl/model/sdp.hpp"
+#include "callctl/model/user_data.hpp"
+#include "callctl/model/call_fsm_steps.hpp"
 
 namespace sipcc {
 

@@ -1,4 +1,4 @@
-#include "sipcc/registrar.hpp"
+#include "sip-edge/model/registrar.hpp"
 
 #include <algorithm>
 #include <array>

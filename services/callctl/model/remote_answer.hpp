@@ -17,15 +17,13 @@
 #include <map>
 #include <string>
 
-#include "sipcc/call_fsm.hpp"
+#include "callctl/model/call_fsm.hpp"
+#include "sipcc/config.hpp"
 #include "sipcc/v1/tlib.pb.h"
 
 namespace sipcc {
 
 enum class remote_answer { none, talk, answer_after };
-
-// The option's values, in the order of the enum after none.
-inline constexpr const char* k_remote_answer_values = "talk|answer-after";
 
 // From a DN's options (checked by config.cpp); none without the option.
 remote_answer remote_answer_of(const std::map<std::string, std::string>& dn_options);

@@ -1,4 +1,4 @@
-#include "sipcc/router_core.hpp"
+#include "router/model/router_core.hpp"
 
 #include <algorithm>
 #include <tuple>

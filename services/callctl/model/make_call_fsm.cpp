@@ -1,8 +1,8 @@
-#include "sipcc/make_call_fsm.hpp"
+#include "callctl/model/make_call_fsm.hpp"
 
-#include "sipcc/dtmf.hpp"
-#include "sipcc/sdp.hpp"
-#include "sipcc/user_data.hpp"
+#include "callctl/model/dtmf.hpp"
+#include "callctl/model/sdp.hpp"
+#include "callctl/model/user_data.hpp"
 
 namespace sipcc {
 

@@ -1,0 +1,15 @@
+// callctl's registry actor: it takes new inbound INVITEs from the edges'
+// queue group, gives each call its ConnID and actor, and dispatches leg
+// events, desktop call requests and conference requests to the call that
+// owns them; it keeps the directory (directory.hpp) and audits the edges' legs.
+#pragma once
+
+#include <caf/all.hpp>
+
+#include "directory.hpp"
+
+namespace sipcc::callctl {
+
+caf::actor spawn_registry(caf::actor_system& sys, shared* sh);
+
+}  // namespace sipcc::callctl
