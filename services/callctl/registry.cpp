@@ -1,7 +1,6 @@
 #include "registry.hpp"
 #include "call_actor.hpp"
 #include "call_messages.hpp"
-#include "make_call.hpp"
 
 #include <algorithm>
 #include <cstring>
@@ -36,7 +35,7 @@ namespace {
 struct registry_state {
   shared* sh = nullptr;
   std::unique_ptr<conn_id_generator> ids;
-  std::unordered_map<std::string, caf::actor> calls;  // ConnID -> call
+  std::unordered_map<std::string, call_handle> calls;  // ConnID -> call
   struct leg_info {
     std::string conn_id;
     std::string edge;
@@ -99,7 +98,7 @@ void on_audit(registry_actor* self, const v1::LegAudit& audit, int misses_to_los
       gone.set_edge_id(info.edge);
       gone.set_conn_id(info.conn_id);
       gone.mutable_gone()->set_why("missing from the edge's audit");
-      self->send(call->second, leg_atom::value, gone);
+      self->send(call->second, leg_event_msg{gone});
     }
     it = s.legs.erase(it);
   }
@@ -126,12 +125,8 @@ bool is_agent_dn(const dn_config* dn) {
   return dn && (dn->type == v1::Extension || dn->type == v1::ACDPosition);
 }
 
-// make-call-ringback-timeout when the application does not set it: well
-// within the 32 s the agent phone's 2xx is retransmitted.
-constexpr uint32_t kMakeCallRingbackS = 10;
-
-// TMakeCall: every check comes before any SIP; then the call's own actor
-// (make_call.cpp) dials ThisDN's phone and answers with its EventDialing.
+// TMakeCall: every check comes before any SIP; then the call's actor
+// (call_actor.cpp) dials ThisDN's phone and answers with its EventDialing.
 void start_make_call(registry_actor* self, const v1::TRequest& req, const std::string& reply_to) {
   auto& s = self->state;
   const auto& cfg = *s.sh->cfg;
@@ -160,30 +155,22 @@ void start_make_call(registry_actor* self, const v1::TRequest& req, const std::s
   auto [agent_uri, edge] = phone_of(*s.sh, *dn);
   if (agent_uri.empty())
     return refuse(v1::ERR_INVALID_STATE, "ThisDN " + this_dn + " has no registered phone");
-  auto& c = setup.call;
-  c.agent_uri = agent_uri;
+  setup.this_uri = agent_uri;
   setup.edge = edge;
   auto* other = cfg.find_dn(other_dn);
-  c.other_configured = is_agent_dn(other);
+  setup.other_is_dn = is_agent_dn(other);
   if (other) {
-    c.dest_uri = phone_of(*s.sh, *other).first;
-    if (c.dest_uri.empty())
+    setup.other_uri = phone_of(*s.sh, *other).first;
+    if (setup.other_uri.empty())
       return refuse(v1::ERR_INVALID_STATE, "OtherDN " + other_dn + " has no registered phone");
   } else {
-    c.dest_uri = "sip:" + other_dn + "@" + cfg.asterisk.str();
+    setup.other_uri = "sip:" + other_dn + "@" + cfg.asterisk.str();
   }
-  c.this_dn = this_dn;
-  c.other_dn = other_dn;
-  c.ringback_ms = option_seconds(cfg.app_options, "make-call-ringback-timeout",
-                                 kMakeCallRingbackS) * 1000;
-  c.conn_id = s.ids->next();
-  setup.nats = s.sh->nats;
-  setup.owner = s.sh->owner;
-  setup.from_host = cfg.sip_bind.str();
+  setup.conn_id = s.ids->next();
   setup.reply_to = reply_to;
   setup.request = req;
-  auto conn = c.conn_id;
-  s.calls.emplace(conn, spawn_make_call(self, std::move(setup)));
+  auto conn = setup.conn_id;
+  s.calls.emplace(conn, spawn_made_call(self, s.sh, std::move(setup)));
   s.made_calls[this_dn] = conn;
   gauge(self);
 }
@@ -214,7 +201,7 @@ void on_conf_request(registry_actor* self, const v1::ConfRequest& req, const std
   auto c = s.calls.find(req.conn_id());
   if (c == s.calls.end())
     return refuse("no call with ConnID '" + req.conn_id() + "'");
-  self->send(c->second, conf_atom::value, req, reply);
+  self->send(c->second, conf_msg{req, reply});
 }
 
 caf::behavior registry_behavior(registry_actor* self, shared* sh) {
@@ -270,7 +257,7 @@ caf::behavior registry_behavior(registry_actor* self, shared* sh) {
             auto conn = l != s.legs.end() ? l->second.conn_id : le.conn_id();
             auto c = s.calls.find(conn);
             if (c != s.calls.end())
-              self->send(c->second, leg_atom::value, le);
+              self->send(c->second, leg_event_msg{le});
             // The edge forgot the dialog (a refused agent or media leg, say,
             // while its call goes on): the audit must not look for it.
             if (le.has_gone() && l != s.legs.end())
@@ -297,7 +284,7 @@ caf::behavior registry_behavior(registry_actor* self, shared* sh) {
             if (c == s.calls.end())
               return reply_error(self, reply, req, v1::ERR_INVALID_STATE,
                                  "no call with ConnID '" + req.conn_id() + "'");
-            self->send(c->second, req_atom::value, req, reply);
+            self->send(c->second, request_msg{req, reply});
             break;
           }
           case subject_family::conf_req: {

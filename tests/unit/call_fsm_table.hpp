@@ -25,6 +25,8 @@ route_target target(const std::string& dn, uint32_t timeout_s, const std::string
 call_event incoming();
 call_event route(const route_target& t);
 call_event no_answer(uint64_t gen, const route_target& overflow);
+// The 491 retry timer of generation `gen` (call::retry_gen).
+call_event retry(uint64_t gen);
 call_event on_leg(call_event::kind k, const std::string& leg, uint32_t status,
                   const std::string& sdp);
 call_event progress(const std::string& leg, uint32_t status);
