@@ -42,6 +42,13 @@ call_event release(const std::string& dn);
 call_event hold(const std::string& dn, call_event::kind k);
 call_event retrieve(const std::string& dn);
 call_event attach(const std::string& dn, const v1::KVList& d);
+call_event send_dtmf(const std::string& dn, const std::string& digits);
+call_event media_ok(const std::string& leg, const std::string& sdp);
+// TStartRecording (TStopRecording unless `start`) from `dn`.
+call_event record(const std::string& dn, bool start);
+// TAnswerCall from `dn`: by the talk NOTIFY, or (answer-after) by the phone itself.
+call_event answer(const std::string& dn, bool talk);
+call_event talk_failed(const std::string& leg, uint32_t status);
 
 // SDP with its line ends as '|'.
 std::string oneline(std::string sdp);

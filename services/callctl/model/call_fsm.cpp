@@ -197,9 +197,11 @@ void released(call& c, actions& a, const std::string& reason) {
     fact(a, c.agent_dn, false, up && !quiet(c));  // the agent took this call: after-call work
   }
   if (c.far_is_dn) {
+    // A transfer's target that failed is gone already: its transferrer was the other party.
     if (far_in_call(c))
-      emit(a, v1::EventReleased, c.far_dn, c.agent_dn, reason);
-    fact(a, c.far_dn, false, up);
+      emit(a, v1::EventReleased, c.far_dn, c.agent_dn.empty() ? c.transferred_by : c.agent_dn,
+           reason);
+    fact(a, c.far_dn, false, c.customer_answered);
   }
   end(c, a);
 }
@@ -219,8 +221,13 @@ void established(call& c, actions& a, const call_settings& cfg) {
   if (c.answering && c.answer_dn == c.agent_dn)
     c.answering = false;  // a TAnswerCall's wait ends here
   emit(a, v1::EventEstablished, c.agent_dn, far(c));
-  if (c.far_is_dn)
+  // A far DN was up already when a single-step transfer brings it a new party.
+  if (c.far_is_dn && c.transferred_by.empty()) {
     emit(a, v1::EventEstablished, c.far_dn, c.agent_dn);
+  } else if (c.far_is_dn) {
+    emit(a, v1::EventPartyChanged, c.far_dn, c.agent_dn);
+    a.back().third_party_dn = c.transferred_by;
+  }
   if (c.answering && c.answer_dn == c.far_dn)
     c.answering = false;
   if (c.record_when_established && mix_refusal(c, call_event::record_start, c.agent_dn).empty())
