@@ -234,8 +234,7 @@ caf::behavior registry_behavior(registry_actor* self, shared* sh) {
   gauge(self);  // reads 0, not "unknown", before the first call
   self->set_down_handler([=](const caf::down_msg& dm) { on_call_down(self, dm); });
   return {
-      [=](bus_atom, const std::string& subject, const std::string& data,
-          const std::string& reply) { on_bus(self, bus_msg{subject, data, reply}); },
+      [=](const bus_msg& m) { on_bus(self, m); },
       [=](leg_map_atom, const std::string& leg, const std::string& conn,
           const std::string& edge) { leg_made(self->state.table, leg, conn, edge); },
       [=](conn_alias_atom, const std::string& alias, const std::string& conn, bool active) {
@@ -246,8 +245,10 @@ caf::behavior registry_behavior(registry_actor* self, shared* sh) {
 
 }  // namespace
 
-caf::actor spawn_registry(caf::actor_system& sys, shared* sh) {
-  return sys.spawn(registry_behavior, sh);
+bus_root spawn_registry(caf::actor_system& sys, shared* sh) {
+  // The call actors talk to the registry with atoms (call_messages.hpp) and
+  // hold it untyped; the bridge sees only that it takes bus_msg.
+  return caf::actor_cast<bus_root>(sys.spawn(registry_behavior, sh));
 }
 
 }  // namespace sipcc::callctl

@@ -6,13 +6,13 @@
 // admission.hpp); the actor carries it out.
 #pragma once
 
-#include <caf/actor.hpp>
 #include <caf/actor_system.hpp>
 
 #include "directory.hpp"
+#include "sipcc/actor_host.hpp"
 
 namespace sipcc::callctl {
 
-caf::actor spawn_registry(caf::actor_system& sys, shared* sh);
+bus_root spawn_registry(caf::actor_system& sys, shared* sh);
 
 }  // namespace sipcc::callctl
