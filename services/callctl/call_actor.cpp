@@ -69,61 +69,6 @@ void leg_command(call_actor* self, const std::string& leg_id, v1::LegCommand cmd
   publish_leg_command(*s.sh->nats, s.customer_edge, leg_id, std::move(cmd));
 }
 
-// TRouteCall's Extensions `record` (source or destination: sipcc records
-// both parties in one file either way); empty when absent.
-std::string record_extension(const v1::KVList* extensions) {
-  if (!extensions)
-    return "";
-  for (const auto& kv : extensions->pairs())
-    if (kv.key() == "record")
-      return kv.value_case() == v1::KVPair::kStr ? kv.str() : "?";
-  return "";
-}
-
-route_target target_for(const call_state_t& s, const std::string& dn_number,
-                        const v1::KVList* extensions) {
-  route_target t;
-  t.dn = dn_number;
-  auto* dn = s.sh->cfg->find_dn(dn_number);
-  if (!dn)
-    return t;
-  if (dn->registers_on_sipcc()) {
-    // Its phone is not on Asterisk: the latest binding, or unreachable.
-    auto bindings = s.sh->dir.bindings();
-    auto b = bindings->find(dn_number);
-    if (b != bindings->end())
-      t.contact_uri = b->second.back().contact;
-  } else {
-    t.contact_uri = contact_uri(*dn, *s.sh->cfg);
-  }
-  no_answer_sources src;
-  src.extensions = extensions;
-  src.dn_options = &dn->options;
-  src.app_options = &s.sh->cfg->app_options;
-  auto agents = s.sh->dir.agents();
-  auto ag = agents->find(dn_number);
-  if (ag != agents->end()) {
-    src.agent_logged_in = true;
-    if (auto* a = s.sh->cfg->find_agent(ag->second))
-      src.agent_options = &a->options;
-  }
-  t.no_answer = resolve_no_answer(src);
-  t.record = option_text(dn->options, "record") == "true" || !record_extension(extensions).empty();
-  return t;
-}
-
-// A route to a Voicemail DN names the mailbox to open (sipcc/mwi.hpp says
-// which) and the DN the call was diverted from (the RP when no agent had it),
-// so the caller leaves a message there, never lands in a mailbox menu.
-void voicemail_for(const call_state_t& s, route_target& t, const std::string& dn,
-                   const std::string& agent_id) {
-  auto* vm = s.sh->cfg->find_dn(t.dn);
-  if (!vm || vm->type != v1::Voicemail)
-    return;
-  t.mailbox = voicemail_box(*s.sh->cfg, dn, agent_id, s.c.rp);
-  t.diverted_from = dn.empty() ? s.c.rp : dn;
-}
-
 // The pending conference request's answer (none pending: a change nobody
 // asked for, such as the media server dropping a party).
 void conf_reply(call_actor* self, const std::string& error) {
@@ -411,29 +356,6 @@ void on_leg(call_actor* self, const v1::LegEvent& le) {
   step(self, *ev);
 }
 
-// A call is the registered phone's own only when it comes from where that
-// phone registered: the From user alone is whatever the caller says (a
-// carrier's caller ID through Asterisk, say). The same test as the edge's
-// trusted_peers, so a phone the edge lets in is also a direct caller here.
-bool from_binding(const binding_map& bindings, const std::string& dn, const std::string& source) {
-  auto it = bindings.find(dn);
-  if (it == bindings.end())
-    return false;
-  return std::any_of(it->second.begin(), it->second.end(), [&](const binding& b) {
-    return phone_sent(b, source);
-  });
-}
-
-// Where the voicemail access number leads: the Voicemail DN's contact when
-// it is one, else the number on Asterisk.
-route_target voicemail_target(const config& cfg, const std::string& number) {
-  route_target t;
-  t.dn = number;
-  auto* dn = cfg.find_dn(number);
-  t.contact_uri = dn ? contact_uri(*dn, cfg) : "sip:" + number + "@" + cfg.asterisk.str();
-  return t;
-}
-
 // TAnswerCall: ThisDN's phone answers by the talk NOTIFY or by itself
 // (answer-after); the reply waits for the EventEstablished that answer
 // brings, or the EventError when it does not come (sipcc/remote_answer.hpp).
@@ -515,7 +437,7 @@ bool transfer_request(call_actor* self, const v1::TRequest& req, const std::stri
                     v1::RequestType_Name(req.type()) + " needs an OtherDN");
     if (other == req.this_dn())
       return refuse(v1::ERR_BAD_REQUEST, "OtherDN is ThisDN " + other);
-    ev->target = target_for(s, other, &req.extensions());
+    ev->target = target_for(*s.sh->cfg, s.sh->dir.snapshot(), other, &req.extensions());
     if (ev->target.contact_uri.empty() && s.sh->cfg->find_dn(other))
       return refuse(v1::ERR_INVALID_STATE, "OtherDN " + other + " has no registered phone");
     if (ev->target.contact_uri.empty())
@@ -555,8 +477,8 @@ caf::behavior call_behavior(call_actor* self, shared* sh, caf::actor registry,
       default_dn = d;
   }
   if (!default_dn.empty()) {
-    s.settings.default_route = target_for(s, default_dn, nullptr);
-    voicemail_for(s, s.settings.default_route, "", "");
+    s.settings.default_route = target_for(*sh->cfg, sh->dir.snapshot(), default_dn, nullptr);
+    voicemail_for(*sh->cfg, s.settings.default_route, "", "", s.c.rp);
   }
 
   v1::LegCommand claim;
@@ -596,11 +518,10 @@ caf::behavior call_behavior(call_actor* self, shared* sh, caf::actor registry,
         // the mailbox of the DN (or its agent) that did not answer.
         if (t.what == call_event::no_answer_timeout && c.no_answer.overflow != "recall" &&
             c.no_answer.overflow != "release") {
-          t.target = target_for(self->state, c.no_answer.overflow, nullptr);
-          auto agents = self->state.sh->dir.agents();
-          auto ag = agents->find(c.agent_dn);
-          voicemail_for(self->state, t.target, c.agent_dn,
-                        ag == agents->end() ? "" : ag->second);
+          const auto& cfg = *self->state.sh->cfg;
+          auto dir = self->state.sh->dir.snapshot();
+          t.target = target_for(cfg, dir, c.no_answer.overflow, nullptr);
+          voicemail_for(cfg, t.target, c.agent_dn, agent_on(*dir.agents, c.agent_dn), c.rp);
         }
         if (t.what == call_event::router_timeout)
           t.target = self->state.settings.default_route;
@@ -647,9 +568,10 @@ caf::behavior call_behavior(call_actor* self, shared* sh, caf::actor registry,
           if (!record.empty() && record != "source" && record != "destination")
             return reply(make_error(req, v1::ERR_BAD_REQUEST,
                                     "Extensions record must be source or destination", now_us()));
-          auto target = target_for(s, req.other_dn(), &req.extensions());
+          auto target = target_for(*s.sh->cfg, s.sh->dir.snapshot(), req.other_dn(),
+                                   &req.extensions());
           // A router sending the call to voicemail (max-wait, say): the RP's.
-          voicemail_for(s, target, "", "");
+          voicemail_for(*s.sh->cfg, target, "", "", s.c.rp);
           if (target.contact_uri.empty() && s.sh->cfg->find_dn(req.other_dn()))
             return reply(make_error(req, v1::ERR_INVALID_STATE,
                                     "OtherDN " + req.other_dn() + " has no registered phone",

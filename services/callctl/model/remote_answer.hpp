@@ -18,6 +18,7 @@
 #include <string>
 
 #include "callctl/model/call_fsm.hpp"
+#include "callctl/model/refusal.hpp"
 #include "sipcc/config.hpp"
 #include "sipcc/v1/tlib.pb.h"
 
@@ -31,11 +32,6 @@ remote_answer remote_answer_of(const std::map<std::string, std::string>& dn_opti
 // The INVITE header line that asks the phone to answer by itself, the URI
 // naming sipcc at `host`.
 std::string answer_after_header(const std::string& host);
-
-struct request_refusal {
-  v1::ErrorCode code = v1::ERROR_NONE;
-  std::string text;  // empty: the request can be carried out
-};
 
 // Why TAnswerCall from DN `dn`, whose phone answers by `mode`, cannot be
 // carried out now on call `c`: ERR_INVALID_STATE when the call does not
