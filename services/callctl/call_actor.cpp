@@ -9,13 +9,13 @@
 #include "callctl/model/call_requests.hpp"
 #include "callctl/model/call_translate.hpp"
 #include "callctl/model/remote_answer.hpp"
+#include "callctl/model/targets.hpp"
 #include "sipcc/bus_schema.hpp"
 #include "sipcc/counters.hpp"
 #include "sipcc/mwi.hpp"
 #include "sipcc/presence_body.hpp"
 #include "sipcc/service.hpp"
 #include "sipcc/tevent.hpp"
-#include "sipcc/trusted_peers.hpp"
 
 namespace sipcc::callctl {
 
@@ -50,9 +50,6 @@ using call_actor = call_handle::stateful_pointer<call_state_t>;
 
 // How long the media server may take to answer its INVITE.
 constexpr uint32_t kMediaAnswerMs = 5000;
-// make-call-ringback-timeout when the application does not set it: well
-// within the 32 s the agent phone's 2xx is retransmitted.
-constexpr uint32_t kMakeCallRingbackS = 10;
 
 void send_leg(call_actor self, const std::string& leg, v1::LegCommand cmd) {
   auto& s = self->state;
@@ -60,73 +57,10 @@ void send_leg(call_actor self, const std::string& leg, v1::LegCommand cmd) {
   publish_leg_command(*s.sh->nats, s.edge, leg, std::move(cmd));
 }
 
-route_target target_for(const call_state_t& s, const std::string& dn_number,
-                        const v1::KVList* extensions) {
-  route_target t;
-  t.dn = dn_number;
-  auto* dn = s.sh->cfg->find_dn(dn_number);
-  if (!dn)
-    return t;
-  if (dn->registers_on_sipcc()) {
-    // Its phone is not on Asterisk: the latest binding, or unreachable.
-    auto bindings = s.sh->dir.bindings();
-    auto b = bindings->find(dn_number);
-    if (b != bindings->end())
-      t.contact_uri = b->second.back().contact;
-  } else {
-    t.contact_uri = contact_uri(*dn, *s.sh->cfg);
-  }
-  no_answer_sources src;
-  src.extensions = extensions;
-  src.dn_options = &dn->options;
-  src.app_options = &s.sh->cfg->app_options;
-  auto agents = s.sh->dir.agents();
-  auto ag = agents->find(dn_number);
-  if (ag != agents->end()) {
-    src.agent_logged_in = true;
-    if (auto* a = s.sh->cfg->find_agent(ag->second))
-      src.agent_options = &a->options;
-  }
-  t.no_answer = resolve_no_answer(src);
-  t.record = option_text(dn->options, "record") == "true" || !record_extension(extensions).empty();
-  return t;
-}
-
-// A route to a Voicemail DN names the mailbox to open (sipcc/mwi.hpp says
-// which) and the DN the call was diverted from (the RP when no agent had it),
-// so the caller leaves a message there, never lands in a mailbox menu.
-void voicemail_for(const call_state_t& s, route_target& t, const std::string& dn,
-                   const std::string& agent_id) {
-  auto* vm = s.sh->cfg->find_dn(t.dn);
-  if (!vm || vm->type != v1::Voicemail)
-    return;
-  t.mailbox = voicemail_box(*s.sh->cfg, dn, agent_id, s.c.rp);
-  t.diverted_from = dn.empty() ? s.c.rp : dn;
-}
 
 
-// A call is the registered phone's own only when it comes from where that
-// phone registered: the From user alone is whatever the caller says (a
-// carrier's caller ID through Asterisk, say). The same test as the edge's
-// trusted_peers, so a phone the edge lets in is also a direct caller here.
-bool from_binding(const binding_map& bindings, const std::string& dn, const std::string& source) {
-  auto it = bindings.find(dn);
-  if (it == bindings.end())
-    return false;
-  return std::any_of(it->second.begin(), it->second.end(), [&](const binding& b) {
-    return phone_sent(b, source);
-  });
-}
 
-// Where the voicemail access number leads: the Voicemail DN's contact when
-// it is one, else the number on Asterisk.
-route_target voicemail_target(const config& cfg, const std::string& number) {
-  route_target t;
-  t.dn = number;
-  auto* dn = cfg.find_dn(number);
-  t.contact_uri = dn ? contact_uri(*dn, cfg) : "sip:" + number + "@" + cfg.asterisk.str();
-  return t;
-}
+
 
 // A new leg: the registry must know it before its first event can arrive.
 void invite(call_actor self, const call_action& a) {
@@ -275,10 +209,10 @@ void on_timer(call_actor self, const timer_msg& t) {
   ev.timer_gen = t.gen;
   const auto& overflow = s.c.no_answer.overflow;
   if (t.what == call_event::no_answer_timeout && overflow != "recall" && overflow != "release") {
-    ev.target = target_for(s, overflow, nullptr);
-    auto agents = s.sh->dir.agents();
-    auto ag = agents->find(s.c.agent_dn);
-    voicemail_for(s, ev.target, s.c.agent_dn, ag == agents->end() ? "" : ag->second);
+    const auto& cfg = *s.sh->cfg;
+    auto dir = s.sh->dir.snapshot();
+    ev.target = target_for(cfg, dir, overflow, nullptr);
+    voicemail_for(cfg, ev.target, s.c.agent_dn, agent_on(*dir.agents, s.c.agent_dn), s.c.rp);
   }
   if (t.what == call_event::router_timeout)
     ev.target = s.settings.default_route;
@@ -304,10 +238,11 @@ void on_request(call_actor self, const v1::TRequest& req, const std::string& rep
   if (!plan.refusal.text.empty())
     return refuse(self, req, reply_to, plan.refusal);
   if (plan.resolve_other_dn) {
-    plan.ev.target = target_for(s, req.other_dn(), &req.extensions());
+    plan.ev.target =
+        target_for(*s.sh->cfg, s.sh->dir.snapshot(), req.other_dn(), &req.extensions());
     // A router sending the call to voicemail (max-wait, say): the RP's.
     if (plan.ev.what == call_event::route)
-      voicemail_for(s, plan.ev.target, "", "");
+      voicemail_for(*s.sh->cfg, plan.ev.target, "", "", s.c.rp);
     auto r = target_refusal(req, plan.ev.target, s.sh->cfg->find_dn(req.other_dn()) != nullptr);
     if (!r.text.empty())
       return refuse(self, req, reply_to, r);
@@ -353,9 +288,6 @@ void setup(call_actor self, shared* sh, caf::actor registry, const std::string& 
   s.edge = edge;
   s.c.conn_id = conn_id;
   s.settings.media_server = sh->cfg->asterisk.str();
-  s.settings.ringback_ms =
-      option_seconds(sh->cfg->app_options, "make-call-ringback-timeout", kMakeCallRingbackS) *
-      1000;
 }
 
 // Routing Point options win over the application's.
@@ -373,8 +305,8 @@ void routing_settings(call_state_t& s, const std::string& rp_number) {
       default_dn = d;
   }
   if (!default_dn.empty()) {
-    s.settings.default_route = target_for(s, default_dn, nullptr);
-    voicemail_for(s, s.settings.default_route, "", "");
+    s.settings.default_route = target_for(cfg, s.sh->dir.snapshot(), default_dn, nullptr);
+    voicemail_for(cfg, s.settings.default_route, "", "", rp_number);
   }
 }
 
@@ -391,10 +323,8 @@ call_event incoming_event(const call_state_t& s, const v1::LegEvent& incoming) {
   if (direct && !vm.empty() && in.to_user() == vm) {
     ev.target = voicemail_target(cfg, vm);
     // The phone's own mailbox: its agent's, else its DN's.
-    auto agents = s.sh->dir.agents();
-    auto ag = agents->find(caller->number);
     ev.target.mailbox =
-        voicemail_box(cfg, caller->number, ag == agents->end() ? "" : ag->second, "");
+        voicemail_box(cfg, caller->number, agent_on(*s.sh->dir.agents(), caller->number), "");
     ev.target.listen = true;
   }
   ev.ani = in.from_user();
@@ -425,6 +355,7 @@ call_handle::behavior_type made_call(call_actor self, shared* sh, caf::actor reg
                                      make_call_setup setup_) {
   setup(self, sh, std::move(registry), setup_.conn_id, setup_.edge);
   auto& s = self->state;
+  s.settings.ringback_ms = setup_.ringback_ms;
   // TMakeCall's reply is its EventDialing.
   if (!setup_.reply_to.empty())
     s.replies.push_back({setup_.reply_to, setup_.request, {v1::EventDialing}});

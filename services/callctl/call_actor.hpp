@@ -29,6 +29,7 @@ struct make_call_setup {
   std::string this_uri;      // ThisDN's phone
   std::string other_uri;     // OtherDN's phone, or sip:<number>@<asterisk.address>
   bool other_is_dn = false;  // OtherDN is a configured Extension or ACDPosition
+  uint32_t ringback_ms = 0;  // make-call-ringback-timeout
   v1::TRequest request;      // the TMakeCall
   std::string reply_to;      // its inbox: the reply is the EventDialing
 };

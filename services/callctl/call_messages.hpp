@@ -10,6 +10,7 @@
 
 #include "callctl/model/call_fsm.hpp"
 #include "callctl/model/sdp.hpp"
+#include "sipcc/actor_host.hpp"
 #include "sipcc/bus.hpp"
 #include "sipcc/v1/call.pb.h"
 #include "sipcc/v1/sip.pb.h"
@@ -44,30 +45,18 @@ struct timer_msg {
   uint64_t gen = 0;
 };
 
-// A protobuf member is inspected as its serialized bytes, parsed back on load.
-template <class Inspector, class Proto, class... Ts>
-typename Inspector::result_type inspect_proto(Inspector& f, const char* name, Proto& proto,
-                                              Ts&... more) {
-  std::string bytes = proto.SerializeAsString();
-  auto load = [&]() -> caf::error {
-    if (!proto.ParseFromString(bytes))
-      return caf::make_error(caf::sec::invalid_argument, name);
-    return caf::none;
-  };
-  return f(caf::meta::type_name(name), bytes, more..., caf::meta::load_callback(load));
-}
-
+// Protobuf members are inspected as their bytes (sipcc/actor_host.hpp).
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, leg_event_msg& x) {
-  return inspect_proto(f, "leg_event_msg", x.event);
+  return inspect_with_proto(f, "leg_event_msg", x.event);
 }
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, request_msg& x) {
-  return inspect_proto(f, "request_msg", x.request, x.reply_to);
+  return inspect_with_proto(f, "request_msg", x.request, x.reply_to);
 }
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, conf_msg& x) {
-  return inspect_proto(f, "conf_msg", x.request, x.reply_to);
+  return inspect_with_proto(f, "conf_msg", x.request, x.reply_to);
 }
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, timer_msg& x) {

@@ -226,57 +226,29 @@ void call_legs::incoming(nua_handle_t* nh, const sip_t* sip, const std::string& 
 
 void call_legs::event(leg* l, nua_event_t event, int status, const char* phrase,
                       const sip_t* sip, tagi_t tags[]) {
-  v1::LegEvent ev;
   switch (event) {
     case nua_i_invite:  // re-INVITE in the dialog
-      process_counters().add(counter_id::sip_requests_in, "INVITE");
-      ev.mutable_reinvite()->set_sdp(sdp_of(sip));
-      publish(*l, ev);
+    case nua_i_update:
+    case nua_i_info:
+    case nua_i_refer:
+    case nua_i_cancel:
+    case nua_i_ack:
+    case nua_i_bye:
+      request_in(*l, event, sip);
       return;
-    case nua_i_update: {
-      process_counters().add(counter_id::sip_requests_in, "UPDATE");
-      auto sdp = sdp_of(sip);
-      if (sdp.empty()) {
-        // A session refresh (or a bare target refresh): nothing for the
-        // other leg; nua adds the session-timer headers to our 200.
-        process_counters().add(counter_id::sip_responses_out, "200");
-        nua_respond(l->nh, SIP_200_OK, NUTAG_WITH_THIS(nua_), TAG_END());
-        return;
-      }
-      if (l->update_pending) {
-        process_counters().add(counter_id::sip_responses_out, "500");
-        nua_respond(l->nh, 500, "Overlapping UPDATE", SIPTAG_RETRY_AFTER_STR("2"),
-                    NUTAG_WITH_THIS(nua_), TAG_END());
-        return;
-      }
-      nua_save_event(nua_, &l->update_in);
-      l->update_pending = true;
-      auto* r = ev.mutable_reinvite();
-      r->set_sdp(std::move(sdp));
-      r->set_update(true);
-      publish(*l, ev);
+    case nua_r_invite:
+      invite_response(*l, status, phrase, sip);
       return;
-    }
-    case nua_r_update: {
+    case nua_r_update:
       // Only the UPDATE callctl asked for is reported; nua's own refreshes are not.
-      if (!l->update_out || status < 200)
-        return;
-      l->update_out = false;
-      process_counters().add(counter_id::sip_responses_in, sip_status_label(status));
-      final_response(ev, status, phrase, sip, true);
-      publish(*l, ev);
+      if (l->update_out && status >= 200) {
+        l->update_out = false;
+        process_counters().add(counter_id::sip_responses_in, sip_status_label(status));
+        v1::LegEvent ev;
+        final_response(ev, status, phrase, sip, true);
+        publish(*l, ev);
+      }
       return;
-    }
-    case nua_i_info: {
-      // nua has answered it 200 (INFO is not an application method here).
-      process_counters().add(counter_id::sip_requests_in, "INFO");
-      auto* info = ev.mutable_info();
-      if (sip && sip->sip_content_type && sip->sip_content_type->c_type)
-        info->set_content_type(sip_text(sip->sip_content_type->c_type));
-      info->set_body(sdp_of(sip));
-      publish(*l, ev);
-      return;
-    }
     case nua_r_info:
       // callctl does not wait for it (a lost digit is lost, as in RTP): counted only.
       if (status >= 200)
@@ -284,60 +256,9 @@ void call_legs::event(leg* l, nua_event_t event, int status, const char* phrase,
       if (status >= 300)
         spdlog::info("edge: leg {}: INFO refused with {}", l->id, status);
       return;
-    case nua_i_refer:
-      refuse_refer(nua_, *l, sip);
-      return;
     case nua_r_method:
       talk_response(*l, status, phrase);
       return;
-    case nua_i_cancel:
-      process_counters().add(counter_id::sip_requests_in, "CANCEL");
-      ev.mutable_cancelled();
-      publish(*l, ev);
-      return;
-    case nua_i_ack:
-      ev.mutable_acked()->set_sdp(sdp_of(sip));
-      publish(*l, ev);
-      return;
-    case nua_i_bye:
-      process_counters().add(counter_id::sip_requests_in, "BYE");
-      ev.mutable_bye();
-      publish(*l, ev);
-      return;
-    case nua_r_invite: {
-      if (status < 100)
-        return;
-      if (status >= 200)
-        process_counters().add(counter_id::sip_responses_in, sip_status_label(status));
-      bool reinvite = l->answered && !l->final_pending;
-      if (status < 200) {
-        if (status == 100)
-          return;
-        auto* p = ev.mutable_progress();
-        p->set_status(static_cast<uint32_t>(status));
-        p->set_sdp(sdp_of(sip));
-        if (!reinvite)
-          early_dialog(*l, sip);
-      } else if (!reinvite && !l->final_pending) {
-        // Answered across our own timeout CANCEL, already reported as failed:
-        // end the dialog nobody wants any more.
-        if (status < 300) {
-          l->ack_pending = l->ack_later;
-          ack_before_bye(*l);
-          nua_bye(l->nh, TAG_END());
-        }
-        return;
-      } else {
-        final_response(ev, status, phrase, sip, reinvite);
-        l->ack_pending = l->ack_later && !reinvite && status < 300;
-        l->answered = l->answered || status < 300;
-        l->final_pending = false;
-      }
-      if (!l->final_pending && l->timer)
-        su_timer_reset(l->timer);
-      publish(*l, ev);
-      return;
-    }
     case nua_i_state: {
       int cs = nua_callstate_init;
       tl_gets(tags, NUTAG_CALLSTATE_REF(cs), TAG_END());
@@ -350,45 +271,115 @@ void call_legs::event(leg* l, nua_event_t event, int status, const char* phrase,
   }
 }
 
+// A request from the far end in the leg's dialog.
+void call_legs::request_in(leg& l, nua_event_t event, const sip_t* sip) {
+  v1::LegEvent ev;
+  switch (event) {
+    case nua_i_invite:
+      process_counters().add(counter_id::sip_requests_in, "INVITE");
+      ev.mutable_reinvite()->set_sdp(sdp_of(sip));
+      break;
+    case nua_i_update:
+      update_in(l, sip);
+      return;
+    case nua_i_info: {
+      // nua has answered it 200 (INFO is not an application method here).
+      process_counters().add(counter_id::sip_requests_in, "INFO");
+      auto* info = ev.mutable_info();
+      if (sip && sip->sip_content_type && sip->sip_content_type->c_type)
+        info->set_content_type(sip_text(sip->sip_content_type->c_type));
+      info->set_body(sdp_of(sip));
+      break;
+    }
+    case nua_i_refer:
+      refuse_refer(nua_, l, sip);
+      return;
+    case nua_i_cancel:
+      process_counters().add(counter_id::sip_requests_in, "CANCEL");
+      ev.mutable_cancelled();
+      break;
+    case nua_i_ack:
+      ev.mutable_acked()->set_sdp(sdp_of(sip));
+      break;
+    case nua_i_bye:
+      process_counters().add(counter_id::sip_requests_in, "BYE");
+      ev.mutable_bye();
+      break;
+    default:
+      return;
+  }
+  publish(l, ev);
+}
+
+// An UPDATE from the far end: a refresh is answered here, an offer goes to
+// callctl with its transaction kept until callctl responds (RFC 3311: one
+// at a time).
+void call_legs::update_in(leg& l, const sip_t* sip) {
+  process_counters().add(counter_id::sip_requests_in, "UPDATE");
+  auto sdp = sdp_of(sip);
+  if (sdp.empty()) {
+    // A session refresh (or a bare target refresh): nothing for the
+    // other leg; nua adds the session-timer headers to our 200.
+    process_counters().add(counter_id::sip_responses_out, "200");
+    nua_respond(l.nh, SIP_200_OK, NUTAG_WITH_THIS(nua_), TAG_END());
+    return;
+  }
+  if (l.update_pending) {
+    process_counters().add(counter_id::sip_responses_out, "500");
+    nua_respond(l.nh, 500, "Overlapping UPDATE", SIPTAG_RETRY_AFTER_STR("2"),
+                NUTAG_WITH_THIS(nua_), TAG_END());
+    return;
+  }
+  nua_save_event(nua_, &l.update_in);
+  l.update_pending = true;
+  v1::LegEvent ev;
+  auto* r = ev.mutable_reinvite();
+  r->set_sdp(std::move(sdp));
+  r->set_update(true);
+  publish(l, ev);
+}
+
+// A response to our INVITE or re-INVITE.
+void call_legs::invite_response(leg& l, int status, const char* phrase, const sip_t* sip) {
+  if (status <= 100)
+    return;
+  if (status >= 200)
+    process_counters().add(counter_id::sip_responses_in, sip_status_label(status));
+  bool reinvite = l.answered && !l.final_pending;
+  v1::LegEvent ev;
+  if (status < 200) {
+    auto* p = ev.mutable_progress();
+    p->set_status(static_cast<uint32_t>(status));
+    p->set_sdp(sdp_of(sip));
+    if (!reinvite)
+      early_dialog(l, sip);
+  } else if (!reinvite && !l.final_pending) {
+    // Answered across our own timeout CANCEL, already reported as failed:
+    // end the dialog nobody wants any more.
+    if (status < 300) {
+      l.ack_pending = l.ack_later;
+      ack_before_bye(l);
+      nua_bye(l.nh, TAG_END());
+    }
+    return;
+  } else {
+    final_response(ev, status, phrase, sip, reinvite);
+    l.ack_pending = l.ack_later && !reinvite && status < 300;
+    l.answered = l.answered || status < 300;
+    l.final_pending = false;
+  }
+  if (!l.final_pending && l.timer)
+    su_timer_reset(l.timer);
+  publish(l, ev);
+}
+
 void call_legs::command(const v1::LegCommand& cmd) {
   auto it = legs_.find(cmd.leg_id());
   if (cmd.cmd_case() == v1::LegCommand::kInvite) {
-    const auto& inv = cmd.invite();
-    if (it != legs_.end() || !valid_subject_token(cmd.leg_id()) ||
-        !valid_subject_token(inv.owner()) || inv.target_uri().empty()) {
-      spdlog::warn("edge: invite for leg '{}' refused (duplicate or malformed)", cmd.leg_id());
-      return;
-    }
-    auto l = std::make_unique<leg>();
-    l->id = cmd.leg_id();
-    l->owner = inv.owner();
-    l->conn_id = inv.conn_id();
-    owners_.insert(l->owner);
-    l->owner_set = this;
-    std::string from = (inv.from_name().empty() ? "" : "\"" + inv.from_name() + "\" ") + "<" +
-                       (inv.from_uri().empty()
-                            ? "sip:" + ctx_.cfg.sip_user + "@" + ctx_.cfg.sip_bind.str()
-                            : inv.from_uri()) +
-                       ">";
-    const std::string to = name_addr(inv.target_uri());
-    l->nh = nua_handle(nua_, static_cast<handle_ctx*>(l.get()), SIPTAG_TO_STR(to.c_str()),
-                       SIPTAG_FROM_STR(from.c_str()),
-                       TAG_END());
-    allow_in_call(l->nh);
-    bool offer = !inv.sdp().empty();
-    std::string extra;
-    for (const auto& h : inv.headers())
-      extra += (extra.empty() ? "" : "\r\n") + h;
-    l->ack_later = inv.ack_later();
-    nua_invite(l->nh, NUTAG_URL(inv.target_uri().c_str()),
-               TAG_IF(l->ack_later, NUTAG_AUTOACK(0)),
-               TAG_IF(!extra.empty(), SIPTAG_HEADER_STR(extra.c_str())),
-               TAG_IF(offer, SIPTAG_CONTENT_TYPE_STR("application/sdp")),
-               TAG_IF(offer, SIPTAG_PAYLOAD_STR(inv.sdp().c_str())), TAG_END());
-    if (inv.timeout_ms() > 0)
-      set_timer(*l, inv.timeout_ms());
-    legs_.emplace(l->id, std::move(l));
-    gauge();
+    if (it != legs_.end())
+      spdlog::warn("edge: invite for leg '{}' refused (duplicate)", cmd.leg_id());
+    else
+      invite(cmd.leg_id(), cmd.invite());
     return;
   }
   if (it == legs_.end()) {
@@ -397,109 +388,163 @@ void call_legs::command(const v1::LegCommand& cmd) {
   }
   leg& l = *it->second;
   switch (cmd.cmd_case()) {
-    case v1::LegCommand::kClaim: {
-      if (!l.owner.empty() || !valid_subject_token(cmd.claim().owner()))
-        return;  // first claim wins
-      l.owner = cmd.claim().owner();
-      l.conn_id = cmd.claim().conn_id();
-      owners_.insert(l.owner);
-      if (l.timer)
-        su_timer_reset(l.timer);
-      auto held = std::move(l.held);
-      for (auto& ev : held) {
-        ev.set_conn_id(l.conn_id);
-        ctx_.nats->publish(subj::leg_event(l.owner, l.id), ev);
-      }
+    case v1::LegCommand::kClaim:
+      claim(l, cmd.claim());
       return;
-    }
-    case v1::LegCommand::kRespond: {
-      const auto& r = cmd.respond();
-      if (r.update() && !l.update_pending) {
-        spdlog::debug("edge: leg {}: no UPDATE waits for an answer", l.id);
-        return;
-      }
-      bool body = !r.sdp().empty();
-      process_counters().add(counter_id::sip_responses_out,
-                             sip_status_label(static_cast<int>(r.status())));
-      // nua reads the phrase after nua_respond returns, when `cmd` is gone:
-      // a copy lives in the handle's memory.
-      nua_respond(l.nh, static_cast<int>(r.status()),
-                  r.phrase().empty() ? sip_status_phrase(static_cast<int>(r.status()))
-                                     : su_strdup(nua_handle_home(l.nh), r.phrase().c_str()),
-                  TAG_IF(body, SIPTAG_CONTENT_TYPE_STR("application/sdp")),
-                  TAG_IF(body, SIPTAG_PAYLOAD_STR(r.sdp().c_str())),
-                  TAG_IF(r.update(), NUTAG_WITH_SAVED(&l.update_in)), TAG_END());
-      if (r.update()) {
-        nua_destroy_event(&l.update_in);
-        l.update_pending = false;
-        return;
-      }
-      if (r.status() >= 200 && r.status() < 300) {
-        if (l.inbound && !l.answered)
-          process_counters().add(
-              counter_id::setup_latency,
-              latency_bucket(std::chrono::duration_cast<std::chrono::microseconds>(
-                                 std::chrono::steady_clock::now() - l.arrived)
-                                 .count()));
-        l.answered = true;
-      }
-      if (r.status() >= 200)
-        l.final_pending = false;
+    case v1::LegCommand::kRespond:
+      respond(l, cmd.respond());
       return;
-    }
     case v1::LegCommand::kBye:
       ack_before_bye(l);
       nua_bye(l.nh, TAG_END());
       return;
-    case v1::LegCommand::kAck: {
-      if (!l.ack_pending) {
-        spdlog::warn("edge: leg {}: ack refused, no 2xx waits for it", l.id);
-        return;
-      }
-      l.ack_pending = false;
-      bool body = !cmd.ack().sdp().empty();
-      nua_ack(l.nh, TAG_IF(body, SIPTAG_CONTENT_TYPE_STR("application/sdp")),
-              TAG_IF(body, SIPTAG_PAYLOAD_STR(cmd.ack().sdp().c_str())), TAG_END());
-      // Only the initial 2xx waits: re-INVITEs (ours and nua's session
-      // refreshes) are ACKed by nua again.
-      nua_set_hparams(l.nh, NUTAG_AUTOACK(1), TAG_END());
+    case v1::LegCommand::kAck:
+      ack(l, cmd.ack());
       return;
-    }
     case v1::LegCommand::kDrop:
       drop(l, cmd.drop().why());
       return;
     case v1::LegCommand::kCancel:
       nua_cancel(l.nh, TAG_END());
       return;
-    case v1::LegCommand::kReinvite: {
-      const auto& r = cmd.reinvite();
-      bool body = !r.sdp().empty();
-      if (r.update()) {
-        l.update_out = true;
-        nua_update(l.nh, TAG_IF(body, SIPTAG_CONTENT_TYPE_STR("application/sdp")),
-                   TAG_IF(body, SIPTAG_PAYLOAD_STR(r.sdp().c_str())), TAG_END());
-      } else {
-        nua_invite(l.nh, TAG_IF(body, SIPTAG_CONTENT_TYPE_STR("application/sdp")),
-                   TAG_IF(body, SIPTAG_PAYLOAD_STR(r.sdp().c_str())), TAG_END());
-      }
+    case v1::LegCommand::kReinvite:
+      reinvite(l, cmd.reinvite());
       return;
-    }
     case v1::LegCommand::kTalk:
       send_talk(l);
       return;
-    case v1::LegCommand::kInfo: {
-      if (!l.answered) {
-        spdlog::warn("edge: leg {}: info refused, the dialog is not up", l.id);
-        return;
-      }
-      const auto& i = cmd.info();
-      nua_info(l.nh, SIPTAG_CONTENT_TYPE_STR(i.content_type().c_str()),
-               SIPTAG_PAYLOAD_STR(i.body().c_str()), TAG_END());
+    case v1::LegCommand::kInfo:
+      info(l, cmd.info());
       return;
-    }
     default:
       return;
   }
+}
+
+// A new outbound leg.
+void call_legs::invite(const std::string& leg_id, const v1::LegInvite& inv) {
+  if (!valid_subject_token(leg_id) || !valid_subject_token(inv.owner()) ||
+      inv.target_uri().empty()) {
+    spdlog::warn("edge: invite for leg '{}' refused (malformed)", leg_id);
+    return;
+  }
+  auto l = std::make_unique<leg>();
+  l->id = leg_id;
+  l->owner = inv.owner();
+  l->conn_id = inv.conn_id();
+  owners_.insert(l->owner);
+  l->owner_set = this;
+  std::string from = (inv.from_name().empty() ? "" : "\"" + inv.from_name() + "\" ") + "<" +
+                     (inv.from_uri().empty()
+                          ? "sip:" + ctx_.cfg.sip_user + "@" + ctx_.cfg.sip_bind.str()
+                          : inv.from_uri()) +
+                     ">";
+  const std::string to = name_addr(inv.target_uri());
+  l->nh = nua_handle(nua_, static_cast<handle_ctx*>(l.get()), SIPTAG_TO_STR(to.c_str()),
+                     SIPTAG_FROM_STR(from.c_str()), TAG_END());
+  allow_in_call(l->nh);
+  bool offer = !inv.sdp().empty();
+  std::string extra;
+  for (const auto& h : inv.headers())
+    extra += (extra.empty() ? "" : "\r\n") + h;
+  l->ack_later = inv.ack_later();
+  nua_invite(l->nh, NUTAG_URL(inv.target_uri().c_str()),
+             TAG_IF(l->ack_later, NUTAG_AUTOACK(0)),
+             TAG_IF(!extra.empty(), SIPTAG_HEADER_STR(extra.c_str())),
+             TAG_IF(offer, SIPTAG_CONTENT_TYPE_STR("application/sdp")),
+             TAG_IF(offer, SIPTAG_PAYLOAD_STR(inv.sdp().c_str())), TAG_END());
+  if (inv.timeout_ms() > 0)
+    set_timer(*l, inv.timeout_ms());
+  legs_.emplace(l->id, std::move(l));
+  gauge();
+}
+
+// A callctl takes an inbound leg: the events held until now go to it.
+void call_legs::claim(leg& l, const v1::LegClaim& c) {
+  if (!l.owner.empty() || !valid_subject_token(c.owner()))
+    return;  // first claim wins
+  l.owner = c.owner();
+  l.conn_id = c.conn_id();
+  owners_.insert(l.owner);
+  if (l.timer)
+    su_timer_reset(l.timer);
+  auto held = std::move(l.held);
+  for (auto& ev : held) {
+    ev.set_conn_id(l.conn_id);
+    ctx_.nats->publish(subj::leg_event(l.owner, l.id), ev);
+  }
+}
+
+// callctl's response to the far end's INVITE, re-INVITE or UPDATE offer.
+void call_legs::respond(leg& l, const v1::LegRespond& r) {
+  if (r.update() && !l.update_pending) {
+    spdlog::debug("edge: leg {}: no UPDATE waits for an answer", l.id);
+    return;
+  }
+  bool body = !r.sdp().empty();
+  process_counters().add(counter_id::sip_responses_out,
+                         sip_status_label(static_cast<int>(r.status())));
+  // nua reads the phrase after nua_respond returns, when `cmd` is gone:
+  // a copy lives in the handle's memory.
+  nua_respond(l.nh, static_cast<int>(r.status()),
+              r.phrase().empty() ? sip_status_phrase(static_cast<int>(r.status()))
+                                 : su_strdup(nua_handle_home(l.nh), r.phrase().c_str()),
+              TAG_IF(body, SIPTAG_CONTENT_TYPE_STR("application/sdp")),
+              TAG_IF(body, SIPTAG_PAYLOAD_STR(r.sdp().c_str())),
+              TAG_IF(r.update(), NUTAG_WITH_SAVED(&l.update_in)), TAG_END());
+  if (r.update()) {
+    nua_destroy_event(&l.update_in);
+    l.update_pending = false;
+    return;
+  }
+  if (r.status() >= 200 && r.status() < 300) {
+    if (l.inbound && !l.answered)
+      process_counters().add(
+          counter_id::setup_latency,
+          latency_bucket(std::chrono::duration_cast<std::chrono::microseconds>(
+                             std::chrono::steady_clock::now() - l.arrived)
+                             .count()));
+    l.answered = true;
+  }
+  if (r.status() >= 200)
+    l.final_pending = false;
+}
+
+// The ACK of a flow I 2xx, carrying callctl's answer.
+void call_legs::ack(leg& l, const v1::LegAck& a) {
+  if (!l.ack_pending) {
+    spdlog::warn("edge: leg {}: ack refused, no 2xx waits for it", l.id);
+    return;
+  }
+  l.ack_pending = false;
+  bool body = !a.sdp().empty();
+  nua_ack(l.nh, TAG_IF(body, SIPTAG_CONTENT_TYPE_STR("application/sdp")),
+          TAG_IF(body, SIPTAG_PAYLOAD_STR(a.sdp().c_str())), TAG_END());
+  // Only the initial 2xx waits: re-INVITEs (ours and nua's session
+  // refreshes) are ACKed by nua again.
+  nua_set_hparams(l.nh, NUTAG_AUTOACK(1), TAG_END());
+}
+
+// A new offer from callctl, as a re-INVITE or an UPDATE.
+void call_legs::reinvite(leg& l, const v1::LegReinvite& r) {
+  bool body = !r.sdp().empty();
+  if (r.update()) {
+    l.update_out = true;
+    nua_update(l.nh, TAG_IF(body, SIPTAG_CONTENT_TYPE_STR("application/sdp")),
+               TAG_IF(body, SIPTAG_PAYLOAD_STR(r.sdp().c_str())), TAG_END());
+  } else {
+    nua_invite(l.nh, TAG_IF(body, SIPTAG_CONTENT_TYPE_STR("application/sdp")),
+               TAG_IF(body, SIPTAG_PAYLOAD_STR(r.sdp().c_str())), TAG_END());
+  }
+}
+
+void call_legs::info(leg& l, const v1::LegInfo& i) {
+  if (!l.answered) {
+    spdlog::warn("edge: leg {}: info refused, the dialog is not up", l.id);
+    return;
+  }
+  nua_info(l.nh, SIPTAG_CONTENT_TYPE_STR(i.content_type().c_str()),
+           SIPTAG_PAYLOAD_STR(i.body().c_str()), TAG_END());
 }
 
 // TAnswerCall: the BroadSoft talk package as phones with remote answer take
@@ -569,11 +614,6 @@ void call_legs::drop(leg& l, const std::string& why) {
     nua_respond(l.nh, 480, "Call no longer known", TAG_END());
   else
     nua_cancel(l.nh, TAG_END());
-}
-
-void call_legs::hang_up_all() {
-  for (auto& [id, l] : legs_)
-    drop(*l, "shutting down");
 }
 
 void call_legs::audit() {

@@ -60,13 +60,22 @@ public:
   void event(leg* l, nua_event_t ev, int status, const char* phrase, const sip_t* sip,
              tagi_t tags[]);
   void command(const v1::LegCommand& cmd);
-  // Ends every leg (shutdown).
-  void hang_up_all();
   // Lists each owner's legs to it (sipcc.audit.<owner>).
   void audit();
 
 private:
   friend struct leg;
+  // nua events, by kind.
+  void request_in(leg& l, nua_event_t event, const sip_t* sip);
+  void update_in(leg& l, const sip_t* sip);
+  void invite_response(leg& l, int status, const char* phrase, const sip_t* sip);
+  // Commands, by kind.
+  void invite(const std::string& leg_id, const v1::LegInvite& inv);
+  void claim(leg& l, const v1::LegClaim& c);
+  void respond(leg& l, const v1::LegRespond& r);
+  void ack(leg& l, const v1::LegAck& a);
+  void reinvite(leg& l, const v1::LegReinvite& r);
+  void info(leg& l, const v1::LegInfo& i);
   void publish(leg& l, v1::LegEvent& ev);
   void forget(leg* l, const char* why);
   void set_timer(leg& l, uint32_t ms);

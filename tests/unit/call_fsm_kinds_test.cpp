@@ -61,7 +61,7 @@ std::vector<call_step_case> made_up() {
        call_state::calling},
       {progress("CONN-2", 180), "EventRinging@2000/1001", call_state::calling},
       {answered("CONN-2", kFarSdp),
-       "ack:CONN-1[" + kFarSdp + "] EventEstablished@1001/2000 EventEstablished@2000/1001",
+       "ack:CONN-1[" + oneline(kFarSdp) + "] EventEstablished@1001/2000 EventEstablished@2000/1001",
        established},
   };
 }
@@ -91,7 +91,7 @@ std::vector<call_step_case> made_consults(call_event::kind k = call_event::initi
       {answered("CONN-3", kTargetSdp), "reinvite:CONN-1[o=t 1 2 IN IP4 t|a=sendrecv|]",
        established},
       {reinvite_ok("CONN-1", "o=a 1 3 IN IP4 a\na=sendrecv\n"),
-       "ack:CONN-3[o=a 1 3 IN IP4 a\na=sendrecv\n] EventEstablished@1002/1001~conn=C2 "
+       "ack:CONN-3[o=a 1 3 IN IP4 a|a=sendrecv|] EventEstablished@1002/1001~conn=C2 "
        "EventEstablished@1001/1002~conn=C2",
        established},
   };
@@ -109,7 +109,7 @@ std::vector<call_scenario> made_scenarios() {
                {answered("CONN-3", kTargetSdp), "reinvite:CONN-2[" + oneline(kTargetSdp) + "]",
                 connecting},
                {reinvite_ok("CONN-2", "o=d 1 3 IN IP4 d\na=sendrecv\n"),
-                "ack:CONN-3[o=d 1 3 IN IP4 d\na=sendrecv\n] EventEstablished@1002/2000~third=1001 "
+                "ack:CONN-3[o=d 1 3 IN IP4 d|a=sendrecv|] EventEstablished@1002/2000~third=1001 "
                 "EventPartyChanged@2000/1002~third=1001",
                 established},
                {release("2000"),
@@ -146,12 +146,12 @@ std::vector<call_scenario> made_scenarios() {
       made("a_made_call_conferenced_with_a_third_party",
            {made_consults(call_event::complete_conference),
             {{request(call_event::complete_conference, "1001"),
-              "media:CONN-4>sip:conf=CONN@ms[o=d 1 3 IN IP4 d\na=sendrecv\n]", established},
+              "media:CONN-4>sip:conf=CONN@ms[o=d 1 3 IN IP4 d|a=sendrecv|]", established},
              {media_ok("CONN-4", "ms-d"), "reinvite:CONN-2[ms-d]", established},
-             {reinvite_ok("CONN-2", "d2"), "media:CONN-5>sip:conf=CONN@ms[o=a 1 4 IN IP4 a\na=sendrecv\n]",
+             {reinvite_ok("CONN-2", "d2"), "media:CONN-5>sip:conf=CONN@ms[o=a 1 4 IN IP4 a|a=sendrecv|]",
               established},
              {media_ok("CONN-5", "ms-a"), "reinvite:CONN-1[ms-a]", established},
-             {reinvite_ok("CONN-1", "a2"), "media:CONN-6>sip:conf=CONN@ms[o=t 1 2 IN IP4 t\na=sendrecv\n]",
+             {reinvite_ok("CONN-1", "a2"), "media:CONN-6>sip:conf=CONN@ms[o=t 1 2 IN IP4 t|a=sendrecv|]",
               established},
              {media_ok("CONN-6", "ms-t"), "reinvite:CONN-3[ms-t]", established},
              {reinvite_ok("CONN-3", "t2"),
@@ -169,11 +169,11 @@ std::vector<call_scenario> made_scenarios() {
       made("a_made_call_recorded_then_stopped",
            {{
                {record("1001", true),
-                "media:CONN-3>sip:conf=rec-CONN-1@ms;record=CONN-1.wav[o=d 1 2 IN IP4 d\na=sendrecv\n]",
+                "media:CONN-3>sip:conf=rec-CONN-1@ms;record=CONN-1.wav[o=d 1 2 IN IP4 d|a=sendrecv|]",
                 established},
                {media_ok("CONN-3", "ms-d"), "reinvite:CONN-2[ms-d]", established},
                {reinvite_ok("CONN-2", "d2"),
-                "media:CONN-4>sip:conf=rec-CONN-1@ms;record=CONN-1.wav[o=a 1 2 IN IP4 a\na=sendrecv\n]",
+                "media:CONN-4>sip:conf=rec-CONN-1@ms;record=CONN-1.wav[o=a 1 2 IN IP4 a|a=sendrecv|]",
                 established},
                {media_ok("CONN-4", "ms-a"), "reinvite:CONN-1[ms-a]", established},
                // Both DNs hear of the recording in the call's data.
@@ -218,7 +218,7 @@ std::vector<call_scenario> made_scenarios() {
             call_state::calling},
            {answer("2000", false), "", call_state::calling},
            {answered("CONN-2", kFarSdp),
-            "ack:CONN-1[" + kFarSdp + "] EventEstablished@1001/2000 EventEstablished@2000/1001",
+            "ack:CONN-1[" + oneline(kFarSdp) + "] EventEstablished@1001/2000 EventEstablished@2000/1001",
             established},
        }},
   };

@@ -165,10 +165,11 @@ const std::string kAgentSdp =
 const std::string kDestSdp =
     "v=0\r\no=dest 5 1 IN IP4 10.0.0.3\r\ns=-\r\nc=IN IP4 10.0.0.3\r\nt=0 0\r\n"
     "m=audio 34000 RTP/AVP 0\r\na=rtpmap:0 PCMU/8000\r\na=sendrecv\r\n";
-// The agent's phone is ACKed with an inactive answer of sipcc's session...
+// The agent's phone is ACKed with an inactive answer of sipcc's session
+// (sofia prints the rtpmap before a=inactive)...
 const std::string kInactive =
     "v=0\r\no=sipcc 1 1 IN IP4 0.0.0.0\r\ns=-\r\nc=IN IP4 0.0.0.0\r\nt=0 0\r\n"
-    "m=audio 9 RTP/AVP 0\r\na=inactive\r\na=rtpmap:0 PCMU/8000\r\n";
+    "m=audio 9 RTP/AVP 0\r\na=rtpmap:0 PCMU/8000\r\na=inactive\r\n";
 // ... and re-INVITEd with the destination's media (the actor's stamp_origin
 // keeps it in that session, version 2).
 const std::string kJoin = kDestSdp;

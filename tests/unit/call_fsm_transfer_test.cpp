@@ -18,7 +18,7 @@ using namespace fsm_table;
 // The agent 1001 has the call; 1002 is the DN it transfers to or consults.
 const std::string kC2 = "C2";  // the consultation call's ConnID (callctl's registry makes it)
 const route_target kTarget = target("1002", 0, "recall", "none");
-const std::string kConsultSdp = "o=b 1 1 IN IP4 b\nm=audio 4000 RTP/AVP 0\na=sendrecv\n";
+const std::string kConsultSdp = "v=0\no=b 1 1 IN IP4 b\nm=audio 4000 RTP/AVP 0\na=sendrecv\n";
 
 call_event request(call_event::kind k, const std::string& dn, const std::string& conn,
                    const std::string& transfer_conn = "") {
@@ -97,7 +97,7 @@ std::vector<call_step_case> consult_steps(size_t n = 6) {
     {answered("CONN-2", kConsultSdp),
      "reinvite:CONN-1[o=b 1 2 IN IP4 b|m=audio 4000 RTP/AVP 0|a=sendrecv|]", established},
     {ok("CONN-1", "o=a 1 3 IN IP4 a\na=sendrecv\n"),
-     "ack:CONN-2[o=a 1 3 IN IP4 a\na=sendrecv\n] EventEstablished@1002/1001~conn=C2 "
+     "ack:CONN-2[o=a 1 3 IN IP4 a|a=sendrecv|] EventEstablished@1002/1001~conn=C2 "
      "EventEstablished@1001/1002~conn=C2",
      established},
   };
@@ -327,7 +327,7 @@ std::vector<call_scenario> transfer_scenarios() {
                 {
                     {reconnect(), "", established},  // its re-INVITE is out
                     {refused("CONN-1", 488),
-                     "ack:CONN-2[" + rejecting_answer(kConsultSdp) + "] bye:CONN-2 "
+                     "ack:CONN-2[" + oneline(rejecting_answer(kConsultSdp)) + "] bye:CONN-2 "
                      "EventReleased@1002/1001~conn=C2(the agent's phone refused the "
                      "consultation offer with 488) "
                      "EventReleased@1001/1002~conn=C2(the agent's phone refused the "
@@ -564,14 +564,14 @@ std::vector<call_step_case> conference_steps() {
 // joining in turn (all: the consulted DN's re-INVITE is out).
 std::vector<call_step_case> joining_steps(size_t n = 6) {
   std::vector<call_step_case> steps = {
-      {complete_conference(), "media:CONN-3>sip:conf=CONN@ms[o=c 1 3 IN IP4 c\na=sendrecv\n]",
+      {complete_conference(), "media:CONN-3>sip:conf=CONN@ms[o=c 1 3 IN IP4 c|a=sendrecv|]",
        established},
       {ms_ok("CONN-3", "ms-c"), "reinvite:cust[ms-c]", established},
       {ok("cust", "o=c 1 4 IN IP4 c\na=sendrecv\n"),
-       "media:CONN-4>sip:conf=CONN@ms[o=a 1 4 IN IP4 a\na=sendrecv\n]", established},
+       "media:CONN-4>sip:conf=CONN@ms[o=a 1 4 IN IP4 a|a=sendrecv|]", established},
       {ms_ok("CONN-4", "ms-a"), "reinvite:CONN-1[ms-a]", established},
       {ok("CONN-1", "o=a 1 5 IN IP4 a\na=sendrecv\n"),
-       "media:CONN-5>sip:conf=CONN@ms[o=b 1 2 IN IP4 b\nm=audio 4000 RTP/AVP 0\na=sendrecv\n]",
+       "media:CONN-5>sip:conf=CONN@ms[o=b 1 2 IN IP4 b|m=audio 4000 RTP/AVP 0|a=sendrecv|]",
        established},
       {ms_ok("CONN-5", "ms-b"), "reinvite:CONN-2[ms-b]", established},
   };
@@ -617,16 +617,16 @@ std::vector<call_scenario> conference_scenarios() {
       scenario("complete_conference_then_the_consulted_dn_is_deleted",
                {established_steps(), conference_steps(),
                 {
-                    {complete_conference(), "media:CONN-3>sip:conf=CONN@ms[o=c 1 3 IN IP4 c\na=sendrecv\n]",
+                    {complete_conference(), "media:CONN-3>sip:conf=CONN@ms[o=c 1 3 IN IP4 c|a=sendrecv|]",
                      established},
                     {complete_conference(), "", established},  // in progress
                     {ms_ok("CONN-3", "ms-c"), "reinvite:cust[ms-c]", established},
                     {reinvite("CONN-2", "x"), "resp:CONN-2:491", established},
                     {ok("cust", "o=c 1 4 IN IP4 c\na=sendrecv\n"),
-                     "media:CONN-4>sip:conf=CONN@ms[o=a 1 4 IN IP4 a\na=sendrecv\n]", established},
+                     "media:CONN-4>sip:conf=CONN@ms[o=a 1 4 IN IP4 a|a=sendrecv|]", established},
                     {ms_ok("CONN-4", "ms-a"), "reinvite:CONN-1[ms-a]", established},
                     {ok("CONN-1", "o=a 1 5 IN IP4 a\na=sendrecv\n"),
-                     "media:CONN-5>sip:conf=CONN@ms[o=b 1 2 IN IP4 b\nm=audio 4000 RTP/AVP 0\na=sendrecv\n]",
+                     "media:CONN-5>sip:conf=CONN@ms[o=b 1 2 IN IP4 b|m=audio 4000 RTP/AVP 0|a=sendrecv|]",
                      established},
                     {ms_ok("CONN-5", "ms-b"), "reinvite:CONN-2[ms-b]", established},
                     // Made: the consultation call merges into CONN.
@@ -731,7 +731,7 @@ std::vector<call_scenario> conference_scenarios() {
                      "reinvite:CONN-1[o=c 1 4 IN IP4 c|a=sendrecv|]", established},
                     {ok("CONN-1", "o=a 1 4 IN IP4 a\na=sendrecv\n"),
                      "EventHeld@1001/1002~conn=C2 EventRetrieved@1001/555", established},
-                    {complete_conference(), "media:CONN-3>sip:conf=CONN@ms[o=c 1 4 IN IP4 c\na=sendrecv\n]",
+                    {complete_conference(), "media:CONN-3>sip:conf=CONN@ms[o=c 1 4 IN IP4 c|a=sendrecv|]",
                      established},
                     {ms_failed("CONN-3", 404), "EventError@1001/555(conference: media server answered 404)",
                      established},

@@ -384,6 +384,12 @@ std::vector<list_case> list_cases() {
       {"RLMI version 2^32 - 1 is the largest", kListType,
        multipart("b1", {{kRlmiHeaders, rlmi(R"(uri="sip:agents@x" version="4294967295" fullState="true")", "")}}),
        "", "sip:agents@x", 4294967295LL, true},
+      // sofia's multipart parser asserts on one; no XML body has one.
+      {"NUL byte in a part's headers", kListType,
+       multipart("b1", {{kRlmiHeaders + std::string("X-A\0B: c\r\n", 10),
+                         rlmi(R"(uri="sip:agents@x" version="1" fullState="true")", "")}}),
+       "the body has a NUL byte"},
+      {"body shorter than its delimiter", kListType, "--b", "no delimiter line for boundary 'b1'"},
       {"RLMI fullState not boolean", kListType,
        multipart("b1", {{kRlmiHeaders, rlmi(R"(uri="sip:agents@x" version="1" fullState="yes")", "")}}),
        "fullState 'yes'"},

@@ -10,7 +10,6 @@ namespace sipcc::registrar {
 namespace {
 
 TEST(RegistrarDigest, Rfc2617Section35Example) {
-  EXPECT_EQ(md5_hex(""), "d41d8cd98f00b204e9800998ecf8427e");
   std::string why;
   auto c = parse_authorization(
       R"(Digest username="Mufasa", realm="testrealm@host.com",
@@ -39,15 +38,17 @@ TEST(RegistrarDigest, AuthorizationParser) {
       {"scheme is case-insensitive, escapes", R"(digest username="a\"b", realm=sipcc, nonce=n, uri="sip:x", response=r)",
        nullptr},
       {"Basic", R"(Basic QWxhZGRpbjpvcGVuIHNlc2FtZQ==)", "not a Digest Authorization"},
-      {"nothing after the scheme", "Digest", "not a Digest Authorization"},
+      // What sofia's Authorization parser refuses, it refuses without a reason.
+      {"nothing after the scheme", "Digest", "bad header syntax"},
       {"no username", R"(Digest realm="sipcc", nonce="n", uri="sip:x", response="r")",
        "Digest parameter 'username' is missing"},
       {"no response", R"(Digest username="2000", realm="sipcc", nonce="n", uri="sip:x")",
        "Digest parameter 'response' is missing"},
-      {"unterminated", R"(Digest realm="sipcc", username="2000)", "an unterminated quoted string"},
-      {"no '='", R"(Digest username)", "a Digest parameter without '='"},
-      {"no comma", R"(Digest username="2000" realm="sipcc")",
-       "Digest parameters must be separated by ','"},
+      {"unterminated", R"(Digest realm="sipcc", username="2000)", "bad header syntax"},
+      // sofia takes a parameter without a value, and without a comma reads
+      // on into the same parameter: the credentials then lack one.
+      {"no '='", R"(Digest username)", "Digest parameter 'username' is missing"},
+      {"no comma", R"(Digest username="2000" realm="sipcc")", "Digest parameter 'realm' is missing"},
       {"qop without cnonce",
        R"(Digest username="2000", realm="sipcc", nonce="n", uri="sip:x", response="r", qop=auth, nc=00000001)",
        "qop without nc and cnonce"},
@@ -334,8 +335,8 @@ TEST(RegistrarTable, RegisterOutcomes) {
        0, 401, "Unauthorized", {}, {}},
       {"malformed Authorization",
        with(reg("2000", {{other, 600}}, std::nullopt, "b", 1, 0),
-            [](register_request& r) { r.authorization = "Digest username"; }),
-       0, 400, "Malformed Authorization: a Digest parameter without '='", {}, {}},
+            [](register_request& r) { r.authorization = "Digest realm=\"sipcc\", username=\"2000"; }),
+       0, 400, "Malformed Authorization: bad header syntax", {}, {}},
       {"SHA-256",
        authorized(edited(creds_for("2000", "secret", 0),
                          [](creds& c) { c.extra = ", algorithm=SHA-256"; })),

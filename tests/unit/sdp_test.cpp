@@ -21,21 +21,42 @@ TEST(Sdp, HoldOffers) {
       {"back_to_sendrecv",
        "v=0\r\no=agent 1 2 IN IP4 10.0.0.2\r\nm=audio 1 RTP/AVP 0\r\na=inactive\r\n",
        "sendrecv", "v=0\r\no=agent 1 3 IN IP4 10.0.0.2\r\nm=audio 1 RTP/AVP 0\r\na=sendrecv\r\n"},
-      // No direction anywhere (sendrecv by default): each media section gets one.
+      // No direction anywhere (sendrecv by default): each media section gets
+      // one. LF line ends come out CRLF (sofia's printer).
       {"missing_direction_added_per_media",
        "v=0\no=- 7 41 IN IP4 h\nm=audio 1 RTP/AVP 0\na=ptime:20\nm=video 2 RTP/AVP 96\n",
        "inactive",
-       "v=0\no=- 7 42 IN IP4 h\nm=audio 1 RTP/AVP 0\na=ptime:20\na=inactive\n"
-       "m=video 2 RTP/AVP 96\na=inactive\n"},
+       "v=0\r\no=- 7 42 IN IP4 h\r\nm=audio 1 RTP/AVP 0\r\na=ptime:20\r\na=inactive\r\n"
+       "m=video 2 RTP/AVP 96\r\na=inactive\r\n"},
+      // sofia prints each format's rtpmap (and fmtp) before the other a= lines.
+      {"rtpmap_lines_first",
+       "v=0\r\no=- 1 1 IN IP4 h\r\nm=audio 1 RTP/AVP 8\r\na=ptime:20\r\na=rtpmap:8 PCMA/8000\r\n",
+       "sendonly",
+       "v=0\r\no=- 1 2 IN IP4 h\r\nm=audio 1 RTP/AVP 8\r\na=rtpmap:8 PCMA/8000\r\na=ptime:20\r\n"
+       "a=sendonly\r\n"},
       // A session-level direction is replaced and covers the media sections.
       {"session_level_direction",
        "v=0\r\no=- 7 9 IN IP4 h\r\na=recvonly\r\nm=audio 1 RTP/AVP 0\r\n", "sendonly",
        "v=0\r\no=- 7 10 IN IP4 h\r\na=sendonly\r\nm=audio 1 RTP/AVP 0\r\n"},
+      // Every b= modifier comes out as it came in (sofia alone reads all but
+      // CT as AS).
+      {"bandwidth_modifiers_kept",
+       "v=0\r\no=- 1 1 IN IP4 h\r\nb=CT:128\r\nb=TIAS:64000\r\nm=audio 1 RTP/AVP 0\r\n"
+       "b=AS:80\r\nb=RR:800\r\nm=audio 2 RTP/AVP 0\r\nb=tias:1000\r\n",
+       "sendonly",
+       "v=0\r\no=- 1 2 IN IP4 h\r\nb=CT:128\r\nb=TIAS:64000\r\nm=audio 1 RTP/AVP 0\r\n"
+       "b=AS:80\r\nb=RR:800\r\na=sendonly\r\nm=audio 2 RTP/AVP 0\r\nb=tias:1000\r\na=sendonly\r\n"},
       {"no_origin", "v=0\r\nm=audio 1 RTP/AVP 0\r\n", "sendonly", std::nullopt},
       {"bad_version", "v=0\r\no=- 7 x IN IP4 h\r\n", "sendonly", std::nullopt},
       {"short_origin", "v=0\r\no=- 7 1 IN IP4\r\n", "sendonly", std::nullopt},
       {"empty", "", "sendonly", std::nullopt},
       {"bad_direction", kAgent, "hold", std::nullopt},
+      // Malformed SDP is not edited, whatever its o= line.
+      {"not_sdp", "Messages-Waiting: no\r\n", "sendonly", std::nullopt},
+      {"bad_port", "v=0\r\no=- 7 9 IN IP4 h\r\nm=audio x RTP/AVP 0\r\n", "sendonly", std::nullopt},
+      {"bad_payload_type", "v=0\r\no=- 7 9 IN IP4 h\r\nm=audio 1 RTP/AVP 200\r\n", "sendonly",
+       std::nullopt},
+      {"unknown_line", "v=0\r\no=- 7 9 IN IP4 h\r\ny=1\r\n", "sendonly", std::nullopt},
   };
   for (const auto& c : cases) {
     SCOPED_TRACE(c.name);
@@ -49,7 +70,12 @@ TEST(Sdp, RejectingAnswerHasEveryStreamAtPortZero) {
        "m=audio 4000 RTP/AVP 0 8 101\r\na=sendrecv\r\nm=video 5000 RTP/AVP 96\r\n",
        "m=audio 0 RTP/AVP 0\r\nm=video 0 RTP/AVP 96\r\n"},
       {"v=0\no=a 1 1 IN IP4 h\ns=-\nt=0 0\nm=audio 4000 RTP/AVP 0\n", "m=audio 0 RTP/AVP 0\r\n"},
-      {"m=audio 4000\r\n", ""},  // no format: not an m= line sipcc can answer
+      {"v=0\r\no=a 1 1 IN IP4 h\r\nm=image 4000 udptl t38\r\na=T38FaxVersion:0\r\n",
+       "m=image 0 udptl t38\r\n"},
+      // Not SDP (sdp_parse fails): nothing sipcc can answer stream by stream.
+      {"m=audio 4000\r\n", ""},
+      {"v=0\r\no=a 1 1 IN IP4 h\r\nm=audio 4000 RTP/AVP x\r\n", ""},
+      {"Messages-Waiting: no\r\n", ""},
       {"", ""},
   };
   const std::string session = "v=0\r\no=sipcc 0 0 IN IP4 0.0.0.0\r\ns=-\r\nt=0 0\r\n";
@@ -61,21 +87,25 @@ TEST(Sdp, InactiveAnswerAcceptsEveryStreamWithNothingFlowing) {
   const std::string session =
       "v=0\r\no=sipcc 1 1 IN IP4 0.0.0.0\r\ns=-\r\nc=IN IP4 0.0.0.0\r\nt=0 0\r\n";
   const std::vector<std::pair<std::string, std::string>> cases = {
-      // The first format with its rtpmap and fmtp; the other formats' lines go.
+      // The first format with its rtpmap and fmtp (printed before a=inactive);
+      // the other formats' lines go.
       {"v=0\r\no=a 1 1 IN IP4 10.0.0.1\r\nc=IN IP4 10.0.0.1\r\nt=0 0\r\n"
        "m=audio 4000 RTP/AVP 96 0 101\r\na=rtpmap:96 opus/48000/2\r\na=fmtp:96 useinbandfec=1\r\n"
        "a=rtpmap:0 PCMU/8000\r\na=rtpmap:101 telephone-event/8000\r\na=fmtp:101 0-16\r\n"
        "a=sendrecv\r\n",
-       "m=audio 9 RTP/AVP 96\r\na=inactive\r\na=rtpmap:96 opus/48000/2\r\n"
-       "a=fmtp:96 useinbandfec=1\r\n"},
+       "m=audio 9 RTP/AVP 96\r\na=rtpmap:96 opus/48000/2\r\na=fmtp:96 useinbandfec=1\r\n"
+       "a=inactive\r\n"},
       // Each stream on its own; a stream the offer rejected stays rejected.
       {"v=0\no=a 1 1 IN IP4 h\nm=audio 4000 RTP/AVP 8\na=rtpmap:8 PCMA/8000\n"
        "m=video 0 RTP/AVP 31\nm=video 5000 RTP/AVP 31\n",
-       "m=audio 9 RTP/AVP 8\r\na=inactive\r\na=rtpmap:8 PCMA/8000\r\n"
+       "m=audio 9 RTP/AVP 8\r\na=rtpmap:8 PCMA/8000\r\na=inactive\r\n"
        "m=video 0 RTP/AVP 31\r\nm=video 9 RTP/AVP 31\r\na=inactive\r\n"},
       // "a=rtpmap:10" is not format 1's.
-      {"m=audio 4000 RTP/AVP 1\r\na=rtpmap:10 L16/44100\r\n", "m=audio 9 RTP/AVP 1\r\na=inactive\r\n"},
-      {"m=audio 4000\r\n", ""},  // no format: not an m= line sipcc can answer
+      {"v=0\r\no=a 1 1 IN IP4 h\r\nm=audio 4000 RTP/AVP 1\r\na=rtpmap:10 L16/44100\r\n",
+       "m=audio 9 RTP/AVP 1\r\na=inactive\r\n"},
+      // Not SDP (sdp_parse fails): nothing sipcc can answer stream by stream.
+      {"m=audio 4000 RTP/AVP 1\r\n", ""},  // no v= and o=
+      {"v=0\r\no=a 1 1 IN IP4 h\r\nm=audio 4000\r\n", ""},
       {"", ""},
   };
   for (const auto& [offer, streams] : cases)
@@ -91,6 +121,7 @@ TEST(Sdp, HasOrigin) {
       {"v=0\r\nm=audio 1 RTP/AVP 0\r\n", false},  // none
       {"v=0\r\no=a 1 x IN IP4 h\r\n", false},     // bad version
       {"v=0\r\no=a 1 1 IN IP4\r\n", false},       // short
+      {"v=0\r\no=a 1 1 IN IP4 h\r\nm=audio x RTP/AVP 0\r\n", false},  // not SDP
       {"", false},
   };
   for (const auto& [sdp, has] : cases)
@@ -125,8 +156,14 @@ TEST(Sdp, StampOriginKeepsOneSessionPerLeg) {
        "v=0\r\nm=audio 1 RTP/AVP 0\r\n"},
       {"bad_origin_goes_as_it_is", "v=0\no=- 7 x IN IP4 h\n", "v=0\no=- 7 x IN IP4 h\n"},
       {"empty_goes_as_it_is", "", ""},
-      {"lf_line_ends_kept", "v=0\no=x 1 1 IN IP4 h\nm=audio 2 RTP/AVP 0\n",
-       "v=0\no=agent 5 10 IN IP4 10.0.0.2\nm=audio 2 RTP/AVP 0\n"},
+      {"malformed_goes_as_it_is", "v=0\r\no=x 1 1 IN IP4 h\r\nm=audio 2\r\n",
+       "v=0\r\no=x 1 1 IN IP4 h\r\nm=audio 2\r\n"},
+      // sofia's printer writes CRLF.
+      {"lf_line_ends_become_crlf", "v=0\no=x 1 1 IN IP4 h\nm=audio 2 RTP/AVP 0\n",
+       "v=0\r\no=agent 5 10 IN IP4 10.0.0.2\r\nm=audio 2 RTP/AVP 0\r\n"},
+      // The same body in other line ends is the same body: same version.
+      {"line_ends_are_no_change", "v=0\r\no=x 1 1 IN IP4 h\r\nm=audio 2 RTP/AVP 0\r\n",
+       "v=0\r\no=agent 5 10 IN IP4 10.0.0.2\r\nm=audio 2 RTP/AVP 0\r\n"},
   };
   leg_origin origin;
   for (const auto& s : sends) {

@@ -5,6 +5,7 @@
 
 #include "callctl/model/dtmf.hpp"
 #include "callctl/model/sdp.hpp"
+#include "callctl/model/targets.hpp"
 #include "sipcc/media_uri.hpp"
 
 namespace sipcc {
@@ -265,14 +266,6 @@ request_refusal answer_refusal(const call& c, const std::string& dn, remote_answ
   return {};
 }
 
-std::string record_extension(const v1::KVList* extensions) {
-  if (!extensions)
-    return "";
-  for (const auto& kv : extensions->pairs())
-    if (kv.key() == "record")
-      return kv.value_case() == v1::KVPair::kStr ? kv.str() : "?";
-  return "";
-}
 
 namespace {
 
@@ -336,7 +329,7 @@ request_plan plan_transfer(const call& c, const v1::TRequest& req, const transfe
 request_plan plan_route(const call& c, const v1::TRequest& req) {
   if (!can_route(c))
     return refused(v1::ERR_INVALID_STATE, "ConnID " + c.conn_id + " is not waiting for a route");
-  auto record = record_extension(&req.extensions());
+  auto record = callctl::record_extension(&req.extensions());
   if (!record.empty() && record != "source" && record != "destination")
     return refused(v1::ERR_BAD_REQUEST, "Extensions record must be source or destination");
   request_plan p;

@@ -10,16 +10,12 @@
 #include <vector>
 
 #include "callctl/model/call_fsm.hpp"
+#include "callctl/model/refusal.hpp"
 #include "callctl/model/remote_answer.hpp"
 #include "sipcc/v1/call.pb.h"
 #include "sipcc/v1/tlib.pb.h"
 
 namespace sipcc {
-
-struct request_refusal {
-  v1::ErrorCode code = v1::ERROR_NONE;
-  std::string text;  // empty: the request can be carried out
-};
 
 // Whether a TRouteCall is acceptable now.
 bool can_route(const call& c);
@@ -64,10 +60,6 @@ std::string transfer_refusal(const call& c, const call_event& ev);
 // 18x: no early dialog yet), ERR_UNSUPPORTED for a phone without remote
 // answer.
 request_refusal answer_refusal(const call& c, const std::string& dn, remote_answer mode);
-
-// TRouteCall's Extensions `record` (source or destination: sipcc records
-// both parties in one file either way); empty when absent, "?" when not text.
-std::string record_extension(const v1::KVList* extensions);
 
 // What the actor knows of ThisDN and the media server for plan_request.
 struct request_context {

@@ -1,52 +1,171 @@
 #include "callctl/model/sdp.hpp"
 
-#include <charconv>
+#include <cctype>
+#include <cstdlib>
 #include <vector>
 
-#include "sipcc/text.hpp"
+#include <sofia-sip/sdp.h>
+#include <sofia-sip/su_alloc.h>
+
+#include "sipcc/sofia_home.hpp"
 
 namespace sipcc {
 
 namespace {
 
+// sdp_f_mode_manual: direction attributes stay a= attributes where they
+// were written, instead of becoming m_mode, which sdp_print writes back
+// only where it differs from the session's. c= may be at session level
+// only or nowhere (a hold offer edits what the party sent), and o=/c= with
+// another network type than IN go through as they are.
+constexpr int kParseFlags = sdp_f_c_missing | sdp_f_anynet | sdp_f_mode_manual;
+constexpr int kPrintFlags = sdp_f_mode_manual;
+
 bool is_direction(std::string_view a) {
   return a == "sendrecv" || a == "sendonly" || a == "recvonly" || a == "inactive";
 }
 
-// "o=<user> <sess-id> <sess-version> <nettype> <addrtype> <address>" split
-// around its version; nothing when it is not that.
-struct origin_line {
-  std::string head, tail;
-  uint64_t version = 0;
+bool is_modifier(std::string_view name, const char* known) {
+  return name.size() == 2 && std::toupper(static_cast<unsigned char>(name[0])) == known[0] &&
+         std::toupper(static_cast<unsigned char>(name[1])) == known[1];
+}
+
+// The memory of one edit: every body parsed, every structure made and the
+// printed text live until it goes.
+class sdp_home {
+public:
+  sdp_home() = default;
+  ~sdp_home() {
+    for (auto* p : parsers_)
+      sdp_parser_free(p);
+  }
+  sdp_home(const sdp_home&) = delete;
+  sdp_home& operator=(const sdp_home&) = delete;
+
+  // The session of `text`; nullptr when it is not SDP with an o= line
+  // (sofia's sanity check requires one).
+  sdp_session_t* parse(std::string_view text) {
+    parsers_.push_back(sdp_parse(home_.get(), text.data(), static_cast<issize_t>(text.size()),
+                                 kParseFlags));
+    auto* s = sdp_session(parsers_.back());
+    if (s)
+      keep_bandwidth_names(*s, text);
+    return s;
+  }
+
+  // sofia writes CRLF line ends, the lines in RFC 4566 order, and each m=
+  // line's rtpmap/fmtp lines (in format order) before its other a= lines.
+  std::optional<std::string> print(const sdp_session_t& s) {
+    sdp_printer_t* p = sdp_print(home_.get(), &s, nullptr, 0, kPrintFlags);
+    const char* text = sdp_message(p);
+    std::optional<std::string> out;
+    if (text)
+      out.emplace(text, sdp_message_size(p));
+    sdp_printer_free(p);
+    return out;
+  }
+
+  // A valueless a= attribute, e.g. a=inactive.
+  sdp_attribute_t* flag(std::string_view name) {
+    auto* a = static_cast<sdp_attribute_t*>(su_salloc(home_.get(), sizeof(sdp_attribute_t)));
+    if (!a || !(a->a_name = su_strndup(home_.get(), name.data(), static_cast<isize_t>(name.size()))))
+      std::abort();  // out of memory
+    return a;
+  }
+
+private:
+  // sofia 1.12.11 reads every b= modifier but CT as AS (b=TIAS:64000 would
+  // go out as b=AS:64000, a thousand times the bandwidth): the modifiers the
+  // text had go back into the structure, in order, as sofia's "unknown"
+  // kind, which sdp_print writes by name.
+  void keep_bandwidth_names(sdp_session_t& s, std::string_view text) {
+    sdp_bandwidth_t* b = s.sdp_bandwidths;
+    sdp_media_t* m = nullptr;
+    for (size_t at = 0; at < text.size();) {
+      auto end = text.find('\n', at);
+      auto line = text.substr(at, end == std::string_view::npos ? end : end - at);
+      at = end == std::string_view::npos ? text.size() : end + 1;
+      if (line.rfind("m=", 0) == 0) {
+        m = m ? m->m_next : s.sdp_media;
+        b = m ? m->m_bandwidths : nullptr;
+      } else if (line.rfind("b=", 0) == 0 && b) {
+        auto name = line.substr(2, line.find(':') - 2);
+        if (!is_modifier(name, "CT") && !is_modifier(name, "AS")) {
+          b->b_modifier = sdp_bw_x;
+          b->b_modifier_name =
+              su_strndup(home_.get(), name.data(), static_cast<isize_t>(name.size()));
+        }
+        b = b->b_next;
+      }
+    }
+  }
+
+  sofia_home home_;
+  std::vector<sdp_parser_t*> parsers_;
 };
-std::optional<origin_line> parse_origin(std::string_view line) {
-  auto fields = split(line.substr(2), ' ');
-  if (fields.size() != 6)
-    return std::nullopt;
-  origin_line o;
-  auto v = fields[2];
-  auto [end, ec] = std::from_chars(v.data(), v.data() + v.size(), o.version);
-  if (ec != std::errc() || end != v.data() + v.size())
-    return std::nullopt;
-  o.head = "o=" + std::string(fields[0]) + " " + std::string(fields[1]);
-  o.tail = std::string(fields[3]) + " " + std::string(fields[4]) + " " + std::string(fields[5]);
-  return o;
+
+// Renames every direction attribute of `list` to `direction`; whether there
+// was one.
+bool set_direction(sdp_attribute_t* list, const char* direction) {
+  bool found = false;
+  for (auto* a = list; a; a = a->a_next)
+    if (is_direction(a->a_name)) {
+      a->a_name = direction;
+      a->a_value = nullptr;
+      found = true;
+    }
+  return found;
 }
 
-std::string origin_text(const std::string& head, uint64_t version, const std::string& tail) {
-  return head + " " + std::to_string(version) + " " + tail;
+// `m` cut down to its first format, without the lines that describe the
+// stream (RFC 3264 6: an answer's m= line lists what it accepts). With
+// `keep_map`, that format's rtpmap and fmtp stay. False when it has no
+// format (sdp_print would make up "19").
+bool first_format_only(sdp_media_t* m, bool keep_map) {
+  if (m->m_rtpmaps) {
+    m->m_rtpmaps->rm_next = nullptr;
+    if (!keep_map) {
+      m->m_rtpmaps->rm_encoding = "";  // sdp_print writes no rtpmap without a name
+      m->m_rtpmaps->rm_fmtp = nullptr;
+    }
+  } else if (m->m_format) {
+    m->m_format->l_next = nullptr;
+  } else {
+    return false;
+  }
+  m->m_number_of_ports = 0;
+  m->m_information = nullptr;
+  m->m_connections = nullptr;
+  m->m_bandwidths = nullptr;
+  m->m_key = nullptr;
+  m->m_attributes = nullptr;
+  return true;
 }
 
-// The version one higher; nothing when `line` is no o= line.
-std::optional<std::string> next_origin(std::string_view line) {
-  auto o = parse_origin(line);
-  if (!o)
-    return std::nullopt;
-  return origin_text(o->head, o->version + 1, o->tail);
-}
-
-std::string eol_of(std::string_view sdp) {
-  return sdp.find("\r\n") != std::string_view::npos ? "\r\n" : "\n";
+// An answer with `session` (v=, o=, s=, c=, t=) and a copy of each m= line
+// of `offer` that has a format: accepted at the discard port 9 with nothing
+// flowing, or rejected (port 0). An offer that is not SDP gets the session
+// alone, as one without m= lines.
+std::string answer(std::string_view session, std::string_view offer, bool accept) {
+  sdp_home home;
+  sdp_session_t* out = home.parse(session);
+  sdp_session_t* in = home.parse(offer);
+  sdp_media_t** tail = &out->sdp_media;
+  for (auto* m = in ? in->sdp_media : nullptr; m;) {
+    auto* next = m->m_next;
+    bool accepted = accept && m->m_port != 0;
+    if (first_format_only(m, accepted)) {
+      m->m_port = accepted ? 9 : 0;
+      if (accepted)
+        m->m_attributes = home.flag("inactive");
+      m->m_session = out;
+      m->m_next = nullptr;
+      *tail = m;
+      tail = &m->m_next;
+    }
+    m = next;
+  }
+  return *home.print(*out);
 }
 
 }  // namespace
@@ -54,118 +173,59 @@ std::string eol_of(std::string_view sdp) {
 std::optional<std::string> hold_offer(std::string_view sdp, std::string_view direction) {
   if (!is_direction(direction))
     return std::nullopt;
-  const std::string eol = eol_of(sdp);
-  const std::string attr = "a=" + std::string(direction);
-  std::string out;
-  bool origin = false;
-  bool in_media = false, session_has = false, media_has = false;
-  // A media section without a direction of its own (and none at session
-  // level) gets one where it ends.
-  auto close_media = [&] {
-    if (in_media && !media_has && !session_has)
-      out += attr + eol;
-  };
-  for (auto line : split_lines(sdp)) {
-    if (line.empty())
-      continue;
-    if (line.rfind("o=", 0) == 0 && !origin) {
-      auto o = next_origin(line);
-      if (!o)
-        return std::nullopt;
-      out += *o + eol;
-      origin = true;
-    } else if (line.rfind("m=", 0) == 0) {
-      close_media();
-      in_media = true;
-      media_has = false;
-      out += std::string(line) + eol;
-    } else if (line.rfind("a=", 0) == 0 && is_direction(line.substr(2))) {
-      (in_media ? media_has : session_has) = true;
-      out += attr + eol;
-    } else {
-      out += std::string(line) + eol;
-    }
-  }
-  close_media();
-  if (!origin)
+  sdp_home home;
+  sdp_session_t* s = home.parse(sdp);
+  if (!s)
     return std::nullopt;
-  return out;
+  const char* dir = home.flag(direction)->a_name;
+  ++s->sdp_origin->o_version;
+  bool session_has = set_direction(s->sdp_attributes, dir);
+  for (auto* m = s->sdp_media; m; m = m->m_next)
+    if (!set_direction(m->m_attributes, dir) && !session_has)
+      sdp_attribute_append(&m->m_attributes, home.flag(direction));
+  return home.print(*s);
 }
 
 std::string rejecting_answer(std::string_view offer) {
-  std::string out = "v=0\r\no=sipcc 0 0 IN IP4 0.0.0.0\r\ns=-\r\nt=0 0\r\n";
-  for (auto line : split_lines(offer)) {
-    if (line.rfind("m=", 0) != 0)
-      continue;
-    // m=<media> <port> <proto> <fmt> ...: keep media, proto and the first format.
-    auto f = split(line.substr(2), ' ');
-    if (f.size() < 4)
-      continue;
-    out += "m=" + std::string(f[0]) + " 0 " + std::string(f[2]) + " " + std::string(f[3]) + "\r\n";
-  }
-  return out;
-}
-
-std::string stamp_origin(leg_origin& origin, std::string_view sdp) {
-  // The body around its first o= line.
-  size_t start = 0;
-  while (start < sdp.size()) {
-    if (sdp.compare(start, 2, "o=") == 0)
-      break;
-    auto nl = sdp.find('\n', start);
-    start = nl == std::string_view::npos ? sdp.size() : nl + 1;
-  }
-  if (start >= sdp.size())
-    return std::string(sdp);
-  auto end = sdp.find_first_of("\r\n", start);
-  if (end == std::string_view::npos)
-    end = sdp.size();
-  auto line = parse_origin(sdp.substr(start, end - start));
-  if (!line)
-    return std::string(sdp);
-  std::string rest = std::string(sdp.substr(0, start)) + std::string(sdp.substr(end));
-  if (origin.head.empty()) {
-    origin.head = line->head;
-    origin.tail = line->tail;
-    origin.version = line->version;
-  } else if (rest != origin.last) {
-    ++origin.version;
-  }
-  origin.last = rest;
-  return std::string(sdp.substr(0, start)) + origin_text(origin.head, origin.version, origin.tail) +
-         std::string(sdp.substr(end));
-}
-
-bool has_origin(std::string_view sdp) {
-  for (auto line : split_lines(sdp))
-    if (line.rfind("o=", 0) == 0)
-      return parse_origin(line).has_value();
-  return false;
+  return answer("v=0\r\no=sipcc 0 0 IN IP4 0.0.0.0\r\ns=-\r\nt=0 0\r\n", offer, false);
 }
 
 std::string inactive_answer(std::string_view offer) {
-  std::string out = "v=0\r\no=sipcc 1 1 IN IP4 0.0.0.0\r\ns=-\r\nc=IN IP4 0.0.0.0\r\nt=0 0\r\n";
-  std::string format;  // of the current m= line; empty outside one, or rejected
-  for (auto line : split_lines(offer)) {
-    if (line.rfind("m=", 0) == 0) {
-      // m=<media> <port> <proto> <fmt> ...
-      auto f = split(line.substr(2), ' ');
-      format.clear();
-      if (f.size() < 4)
-        continue;
-      bool rejected = f[1] == "0";
-      out += "m=" + std::string(f[0]) + (rejected ? " 0 " : " 9 ") + std::string(f[2]) + " " +
-             std::string(f[3]) + "\r\n";
-      if (!rejected) {
-        format = f[3];
-        out += "a=inactive\r\n";
-      }
-    } else if (!format.empty() && (line.rfind("a=rtpmap:" + format + " ", 0) == 0 ||
-                                   line.rfind("a=fmtp:" + format + " ", 0) == 0)) {
-      out += std::string(line) + "\r\n";
-    }
+  return answer("v=0\r\no=sipcc 1 1 IN IP4 0.0.0.0\r\ns=-\r\nc=IN IP4 0.0.0.0\r\nt=0 0\r\n",
+                offer, true);
+}
+
+std::string stamp_origin(leg_origin& origin, std::string_view sdp) {
+  sdp_home home;
+  sdp_session_t* s = home.parse(sdp);
+  if (!s)
+    return std::string(sdp);
+  sdp_origin_t* theirs = s->sdp_origin;
+  s->sdp_origin = nullptr;
+  auto rest = home.print(*s);
+  if (!rest)
+    return std::string(sdp);
+  if (origin.session.empty()) {
+    sdp_session_t first{};
+    first.sdp_size = sizeof first;
+    first.sdp_origin = theirs;
+    origin.session = home.print(first).value_or("");
+    origin.version = theirs->o_version;
+  } else if (*rest != origin.last) {
+    ++origin.version;
   }
-  return out;
+  origin.last = *rest;
+  sdp_session_t* leg = home.parse(origin.session);
+  if (!leg)
+    return std::string(sdp);
+  s->sdp_origin = leg->sdp_origin;
+  s->sdp_origin->o_version = origin.version;
+  return home.print(*s).value_or(std::string(sdp));
+}
+
+bool has_origin(std::string_view sdp) {
+  sdp_home home;
+  return home.parse(sdp) != nullptr;
 }
 
 }  // namespace sipcc

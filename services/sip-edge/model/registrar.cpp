@@ -4,9 +4,20 @@
 #include <array>
 #include <cctype>
 #include <charconv>
+#include <cstdlib>
 
 #include <fmt/format.h>
-#include <sofia-sip/su_md5.h>
+#include <fmt/ranges.h>
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+#include <sofia-sip/auth_digest.h>
+#include <sofia-sip/sip.h>
+#include <sofia-sip/sip_header.h>
+#include <sofia-sip/sip_protos.h>
+#include <sofia-sip/su_string.h>
+
+#include "sipcc/sofia_home.hpp"
 
 namespace sipcc::registrar {
 
@@ -17,45 +28,14 @@ constexpr uint32_t kDefaultExpires = 3600;
 // A nonce issued this far in the future is not ours (clock skew allowance).
 constexpr int64_t kNonceSkewS = 5;
 
-using md5_bytes = std::array<uint8_t, SU_MD5_DIGEST_SIZE>;
-
-md5_bytes md5_raw(std::string_view a, std::string_view b = {}) {
-  su_md5_t ctx;
-  su_md5_init(&ctx);
-  su_md5_update(&ctx, a.data(), a.size());
-  su_md5_update(&ctx, b.data(), b.size());
-  md5_bytes out;
-  su_md5_digest(&ctx, out.data());
-  return out;
-}
-
-std::string hex(const uint8_t* p, size_t n) {
-  static const char digits[] = "0123456789abcdef";
-  std::string s;
-  for (size_t i = 0; i < n; ++i) {
-    s += digits[p[i] >> 4];
-    s += digits[p[i] & 15];
-  }
-  return s;
-}
-
-// RFC 2104 with MD5 (64-byte blocks).
-std::string hmac_md5_hex(std::string_view key, std::string_view msg) {
-  std::string k(key);
-  if (k.size() > 64) {
-    auto d = md5_raw(k);
-    k.assign(d.begin(), d.end());
-  }
-  k.resize(64, '\0');
-  std::string ipad(k), opad(k);
-  for (size_t i = 0; i < 64; ++i) {
-    ipad[i] = static_cast<char>(ipad[i] ^ 0x36);
-    opad[i] = static_cast<char>(opad[i] ^ 0x5c);
-  }
-  auto inner = md5_raw(ipad, msg);
-  auto outer = md5_raw(opad, std::string_view(reinterpret_cast<const char*>(inner.data()),
-                                              inner.size()));
-  return hex(outer.data(), outer.size());
+// Lower-case hex HMAC-SHA-256 (RFC 2104, OpenSSL's libcrypto).
+std::string hmac_hex(std::string_view key, std::string_view msg) {
+  std::array<unsigned char, EVP_MAX_MD_SIZE> mac{};
+  unsigned int len = 0;
+  if (!HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()),
+            reinterpret_cast<const unsigned char*>(msg.data()), msg.size(), mac.data(), &len))
+    std::abort();  // libcrypto out of memory
+  return fmt::format("{:02x}", fmt::join(mac.begin(), mac.begin() + len, ""));
 }
 
 bool iequals(std::string_view a, std::string_view b) {
@@ -63,12 +43,6 @@ bool iequals(std::string_view a, std::string_view b) {
            return std::tolower(static_cast<unsigned char>(x)) ==
                   std::tolower(static_cast<unsigned char>(y));
          });
-}
-
-void skip_space(std::string_view& s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t' || s.front() == '\r' ||
-                        s.front() == '\n'))
-    s.remove_prefix(1);
 }
 
 outcome fail(int status, std::string phrase) {
@@ -96,7 +70,7 @@ std::optional<int64_t> nonce_issued(std::string_view secret, std::string_view no
   int64_t issued = 0;
   auto [end, ec] = std::from_chars(ts.data(), ts.data() + ts.size(), issued);
   if (ec != std::errc() || end != ts.data() + ts.size() || issued > now_s + kNonceSkewS ||
-      !constant_time_equal(nonce.substr(last + 1), hmac_md5_hex(secret, nonce.substr(0, last))))
+      !constant_time_equal(nonce.substr(last + 1), hmac_hex(secret, nonce.substr(0, last))))
     return std::nullopt;
   return issued;
 }
@@ -111,18 +85,8 @@ std::optional<uint32_t> parse_nc(std::string_view nc) {
 
 }  // namespace
 
-std::string md5_hex(std::string_view data) {
-  auto d = md5_raw(data);
-  return hex(d.data(), d.size());
-}
-
 bool constant_time_equal(std::string_view a, std::string_view b) {
-  if (a.size() != b.size())
-    return false;
-  unsigned char diff = 0;
-  for (size_t i = 0; i < a.size(); ++i)
-    diff |= static_cast<unsigned char>(a[i] ^ b[i]);
-  return diff == 0;
+  return a.size() == b.size() && CRYPTO_memcmp(a.data(), b.data(), a.size()) == 0;
 }
 
 std::optional<digest_credentials> parse_authorization(std::string_view v, std::string* error) {
@@ -131,71 +95,28 @@ std::optional<digest_credentials> parse_authorization(std::string_view v, std::s
       *error = std::move(why);
     return std::nullopt;
   };
-  skip_space(v);
-  auto sp = v.find_first_of(" \t");
-  if (sp == std::string_view::npos || !iequals(v.substr(0, sp), "Digest"))
+  sofia_home home;
+  const sip_authorization_t* au = sip_authorization_make(home.get(), std::string(v).c_str());
+  if (!au)
+    return bad("bad header syntax");
+  if (!au->au_scheme || !su_casematch(au->au_scheme, "Digest"))
     return bad("not a Digest Authorization");
-  v.remove_prefix(sp);
-  digest_credentials c;
-  const std::pair<const char*, std::string digest_credentials::*> names[] = {
-      {"username", &digest_credentials::username}, {"realm", &digest_credentials::realm},
-      {"nonce", &digest_credentials::nonce},       {"uri", &digest_credentials::uri},
-      {"response", &digest_credentials::response}, {"algorithm", &digest_credentials::algorithm},
-      {"qop", &digest_credentials::qop},           {"nc", &digest_credentials::nc},
-      {"cnonce", &digest_credentials::cnonce},     {"opaque", &digest_credentials::opaque},
+  auth_response_t ar[1] = {};
+  ar->ar_size = sizeof ar[0];
+  if (auth_digest_response_get(home.get(), ar, au->au_params) < 0)
+    return bad("bad header syntax");
+  auto text = [](const char* s) { return std::string(s ? s : ""); };
+  digest_credentials c{text(ar->ar_username), text(ar->ar_realm),  text(ar->ar_nonce),
+                       text(ar->ar_uri),      text(ar->ar_response), text(ar->ar_algorithm),
+                       text(ar->ar_qop),      text(ar->ar_nc),     text(ar->ar_cnonce),
+                       text(ar->ar_opaque)};
+  const std::pair<const char*, const std::string*> required[] = {
+      {"username", &c.username}, {"realm", &c.realm},       {"nonce", &c.nonce},
+      {"uri", &c.uri},           {"response", &c.response},
   };
-  for (;;) {
-    skip_space(v);
-    if (v.empty())
-      break;
-    auto eq = v.find('=');
-    if (eq == std::string_view::npos || eq == 0)
-      return bad("a Digest parameter without '='");
-    auto name = v.substr(0, eq);
-    while (!name.empty() && (name.back() == ' ' || name.back() == '\t'))
-      name.remove_suffix(1);
-    v.remove_prefix(eq + 1);
-    skip_space(v);
-    std::string value;
-    if (!v.empty() && v.front() == '"') {
-      v.remove_prefix(1);
-      bool closed = false;
-      while (!v.empty()) {
-        char ch = v.front();
-        v.remove_prefix(1);
-        if (ch == '"') {
-          closed = true;
-          break;
-        }
-        if (ch == '\\' && !v.empty()) {
-          ch = v.front();
-          v.remove_prefix(1);
-        }
-        value += ch;
-      }
-      if (!closed)
-        return bad("an unterminated quoted string");
-    } else {
-      auto end = v.find_first_of(", \t");
-      value = std::string(v.substr(0, end));
-      v.remove_prefix(end == std::string_view::npos ? v.size() : end);
-    }
-    for (auto& [n, field] : names)
-      if (iequals(name, n))
-        c.*field = value;
-    skip_space(v);
-    if (!v.empty()) {
-      if (v.front() != ',')
-        return bad("Digest parameters must be separated by ','");
-      v.remove_prefix(1);
-    }
-  }
-  for (auto& [n, field] : names) {
-    std::string_view required[] = {"username", "realm", "nonce", "uri", "response"};
-    if ((c.*field).empty() && std::find(std::begin(required), std::end(required), n) !=
-                                  std::end(required))
-      return bad(fmt::format("Digest parameter '{}' is missing", n));
-  }
+  for (auto& [name, field] : required)
+    if (field->empty())
+      return bad(fmt::format("Digest parameter '{}' is missing", name));
   if (!c.qop.empty() && (c.nc.empty() || c.cnonce.empty()))
     return bad("qop without nc and cnonce");
   if (!c.nc.empty() && !parse_nc(c.nc))
@@ -205,16 +126,26 @@ std::optional<digest_credentials> parse_authorization(std::string_view v, std::s
 
 std::string digest_response(const digest_credentials& c, std::string_view method,
                             std::string_view password) {
-  auto ha1 = md5_hex(fmt::format("{}:{}:{}", c.username, c.realm, password));
-  auto ha2 = md5_hex(fmt::format("{}:{}", method, c.uri));
-  if (c.qop.empty())
-    return md5_hex(fmt::format("{}:{}:{}", ha1, c.nonce, ha2));
-  return md5_hex(fmt::format("{}:{}:{}:{}:{}:{}", ha1, c.nonce, c.nc, c.cnonce, c.qop, ha2));
+  auto opt = [](const std::string& s) { return s.empty() ? nullptr : s.c_str(); };
+  auth_response_t ar[1] = {};
+  ar->ar_size = sizeof ar[0];
+  ar->ar_username = c.username.c_str();
+  ar->ar_realm = c.realm.c_str();
+  ar->ar_nonce = c.nonce.c_str();
+  ar->ar_uri = c.uri.c_str();
+  ar->ar_nc = opt(c.nc);
+  ar->ar_cnonce = opt(c.cnonce);
+  ar->ar_md5 = 1;
+  ar->ar_auth = !c.qop.empty();  // qop=auth is the only one served
+  auth_hexmd5_t ha1, response;
+  auth_digest_a1(ar, ha1, std::string(password).c_str());
+  auth_digest_response(ar, response, ha1, std::string(method).c_str(), nullptr, 0);
+  return response;
 }
 
 std::string make_nonce(std::string_view secret, int64_t now_s, uint64_t serial) {
   auto signed_part = fmt::format("{}.{}", now_s, serial);
-  return signed_part + "." + hmac_md5_hex(secret, signed_part);
+  return signed_part + "." + hmac_hex(secret, signed_part);
 }
 
 nonce_check check_nonce(std::string_view secret, std::string_view nonce, int64_t now_s,

@@ -2,7 +2,9 @@
 // section 10.3 REGISTER processing, RFC 2617 / 7616 digest authentication
 // (MD5, qop=auth) and the binding table with expiry. Pure: no SIP stack, no
 // clock, no bus; the edge fills a register_request from the message, calls
-// handle() and expire() with the time, and sends what comes back.
+// handle() and expire() with the time, and sends what comes back. The
+// Authorization header and the digest arithmetic are sofia-sip's (its
+// header parser and auth_digest); nonces are signed with OpenSSL's HMAC.
 #pragma once
 
 #include <cstdint>
@@ -14,9 +16,6 @@
 
 namespace sipcc::registrar {
 
-// Lower-case hex MD5 of `data` (sofia-sip's su_md5).
-std::string md5_hex(std::string_view data);
-
 // Equality whose time depends on the lengths only, not on where the first
 // difference is: a MAC or digest compared byte by byte early-out would let
 // an attacker find it byte by byte from the answer times.
@@ -27,19 +26,21 @@ struct digest_credentials {
   std::string username, realm, nonce, uri, response, algorithm, qop, nc, cnonce, opaque;
 };
 
-// Parses the header value ("Digest username=\"2000\", realm=..."). Fails
-// (nullopt, with `error` set) for another scheme, a broken parameter list or a
+// Parses the header value ("Digest username=\"2000\", realm=...") with
+// sofia's Authorization parser and auth_digest_response_get. Fails (nullopt,
+// with `error` set) for a value sofia cannot parse, another scheme, a
 // missing username, realm, nonce, uri or response, qop without nc/cnonce, or
 // an nc that is not 1 to 8 hex digits.
 std::optional<digest_credentials> parse_authorization(std::string_view value,
                                                       std::string* error);
 
-// RFC 2617 3.2.2.1: the request-digest for `method` with `password`.
+// RFC 2617 3.2.2.1: the request-digest for `method` with `password`
+// (sofia's auth_digest_a1 and auth_digest_response).
 std::string digest_response(const digest_credentials& c, std::string_view method,
                             std::string_view password);
 
-// Nonces carry their own proof: "<issued-at>.<serial>.<HMAC-MD5(secret,
-// issued-at.serial)>", so checking one needs no table. The serial makes each
+// Nonces carry their own proof: "<issued-at>.<serial>.<HMAC-SHA-256(secret,
+// issued-at.serial)>" in hex, so checking one needs no table. The serial makes each
 // challenge's nonce unique, so that nonce-count tracking (binding_table) is
 // per client even for two challenges in the same second.
 enum class nonce_check { fresh, stale, forged };

@@ -1,6 +1,7 @@
 // Pure parsers for the bodies Asterisk sends in presence and dialog NOTIFYs:
 // PIDF (RFC 3863 + RPID), dialog-info (RFC 4235) and RFC 4662 resource-list
-// multipart bodies. No I/O, no actors: table-tested in tests/unit.
+// multipart bodies (Content-Type and multipart read by sofia-sip's MIME
+// parsers). No I/O, no actors: table-tested in tests/unit.
 #pragma once
 
 #include <optional>
@@ -79,7 +80,8 @@ struct list_notify {
 };
 
 // multipart/related;type="application/rlmi+xml";boundary=... : splits the
-// parts (the close delimiter is required, so a truncated body is an error),
+// parts with sofia-sip's multipart parser (the close delimiter is required,
+// so a truncated body is an error; a body with a NUL byte is one too),
 // reads the RLMI <list> (uri, version 0..kMaxBodyVersion, fullState) and
 // matches each resource's first instance cid to the part with that
 // Content-ID. A part that is missing or does not parse sets that resource's

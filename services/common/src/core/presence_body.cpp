@@ -1,10 +1,14 @@
 #include "sipcc/presence_body.hpp"
 
-#include <algorithm>
 #include <charconv>
 #include <utility>
 
 #include <pugixml.hpp>
+#include <sofia-sip/msg_header.h>
+#include <sofia-sip/msg_mime.h>
+#include <sofia-sip/msg_mime_protos.h>
+
+#include "sipcc/sofia_home.hpp"
 
 namespace sipcc {
 namespace {
@@ -122,113 +126,32 @@ bool on_the_phone(const pugi::xml_node& root) {
   return static_cast<bool>(found);
 }
 
-// ---- multipart --------------------------------------------------------------
+// ---- MIME (sofia-sip's parsers) -----------------------------------------------
 
-struct media_type {
-  std::string type;  // lower-cased "type/subtype"
-  std::vector<std::pair<std::string, std::string>> params;  // names lower-cased
-
-  std::optional<std::string> param(std::string_view name) const {
-    for (const auto& [n, v] : params)
-      if (n == name) return v;
-    return std::nullopt;
-  }
-};
-
-// Content-Type value: type/subtype *( ";" name "=" (token | quoted-string) ).
-// A malformed parameter ends the list; the media type is still usable.
-media_type parse_media_type(std::string_view value) {
-  media_type mt;
-  auto semi = value.find(';');
-  for (char c : trim(value.substr(0, semi))) mt.type.push_back(ascii_lower(c));
-  std::size_t pos = semi;
-  while (pos != std::string_view::npos && pos < value.size()) {
-    ++pos;  // skip ';'
-    auto eq = value.find('=', pos);
-    if (eq == std::string_view::npos) break;
-    std::string name;
-    for (char c : trim(value.substr(pos, eq - pos))) name.push_back(ascii_lower(c));
-    pos = eq + 1;
-    while (pos < value.size() && is_blank(value[pos])) ++pos;
-    std::string val;
-    if (pos < value.size() && value[pos] == '"') {
-      ++pos;
-      while (pos < value.size() && value[pos] != '"') {
-        if (value[pos] == '\\' && pos + 1 < value.size()) ++pos;
-        val.push_back(value[pos++]);
-      }
-      if (pos >= value.size()) break;  // unterminated quote
-      pos = value.find(';', pos + 1);
-    } else {
-      auto end = value.find(';', pos);
-      val = std::string(trim(value.substr(pos, end == std::string_view::npos
-                                                   ? std::string_view::npos
-                                                   : end - pos)));
-      pos = end;
-    }
-    mt.params.emplace_back(std::move(name), std::move(val));
-  }
-  return mt;
+// A Content-Type value as sofia reads it (RFC 3261 20.15); nullptr when it
+// is none.
+msg_content_type_t* content_type_of(const sofia_home& home, std::string_view value) {
+  return msg_content_type_make(home.get(), std::string(value).c_str());
 }
 
-// Next line of `s` from `pos`: the line without its CRLF/LF, and where the
-// following line starts (s.size() + 1 once past the end).
-std::pair<std::string_view, std::size_t> next_line(std::string_view s, std::size_t pos) {
-  auto eol = s.find('\n', pos);
-  std::size_t end = eol == std::string_view::npos ? s.size() : eol;
-  std::string_view line = s.substr(pos, end - pos);
-  if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
-  return {line, eol == std::string_view::npos ? s.size() + 1 : eol + 1};
+// type/subtype, lower-cased, parameters dropped; empty when there is none.
+std::string media_type(const msg_content_type_t* c) {
+  std::string type;
+  if (c && c->c_type)
+    for (const char* p = c->c_type; *p; ++p) type.push_back(ascii_lower(*p));
+  return type;
 }
 
-enum class delimiter { none, open, close };
-
-// RFC 2046 5.1.1: "--" boundary ["--"] then optional transport padding.
-delimiter classify_line(std::string_view line, std::string_view dash_boundary) {
-  if (line.substr(0, dash_boundary.size()) != dash_boundary) return delimiter::none;
-  line.remove_prefix(dash_boundary.size());
-  bool close = line.substr(0, 2) == "--";
-  if (close) line.remove_prefix(2);
-  for (char c : line)
-    if (c != ' ' && c != '\t') return delimiter::none;
-  return close ? delimiter::close : delimiter::open;
+std::string media_type(std::string_view content_type) {
+  sofia_home home;
+  return media_type(content_type_of(home, content_type));
 }
 
 struct body_part {
-  std::string content_type;
-  std::string content_id;  // without the angle brackets
+  std::string content_type;  // media type, lower-cased
+  std::string content_id;    // without the angle brackets
   std::string_view body;
 };
-
-// Splits a multipart body into raw parts (headers + body each). The close
-// delimiter is required, so a truncated body is an error, not fewer parts.
-parse_result<std::vector<std::string_view>> split_multipart(std::string_view body,
-                                                            std::string_view boundary) {
-  const std::string dash_boundary = "--" + std::string(boundary);
-  std::vector<std::string_view> parts;
-  std::optional<std::size_t> part_start;
-  for (std::size_t pos = 0; pos <= body.size();) {
-    auto [line, next] = next_line(body, pos);
-    auto kind = classify_line(line, dash_boundary);
-    if (kind != delimiter::none) {
-      if (part_start) {
-        // The line break before a delimiter belongs to the delimiter.
-        std::size_t end = pos;
-        if (end > *part_start && body[end - 1] == '\n') --end;
-        if (end > *part_start && body[end - 1] == '\r') --end;
-        parts.push_back(body.substr(*part_start, end - *part_start));
-      }
-      if (kind == delimiter::close) return {std::move(parts), {}};
-      part_start = std::min(next, body.size());
-    }
-    pos = next;
-  }
-  if (!part_start)
-    return fail<std::vector<std::string_view>>("multipart: no delimiter line for boundary '" +
-                                               std::string(boundary) + "'");
-  return fail<std::vector<std::string_view>>(
-      "multipart: no close delimiter (body truncated?)");
-}
 
 std::string strip_angle_brackets(std::string_view id) {
   id = trim(id);
@@ -236,25 +159,47 @@ std::string strip_angle_brackets(std::string_view id) {
   return std::string(trim(id));
 }
 
-parse_result<body_part> parse_part(std::string_view raw, std::size_t index) {
-  body_part part;
-  for (std::size_t pos = 0; pos < raw.size();) {
-    auto [line, next] = next_line(raw, pos);
-    if (line.empty()) {
-      part.body = raw.substr(std::min(next, raw.size()));
-      return {std::move(part), {}};
-    }
-    auto colon = line.find(':');
-    if (colon != std::string_view::npos) {
-      auto name = trim(line.substr(0, colon));
-      auto value = trim(line.substr(colon + 1));
-      if (iequals(name, "Content-Type")) part.content_type = std::string(value);
-      else if (iequals(name, "Content-ID")) part.content_id = strip_angle_brackets(value);
-    }
-    pos = next;
+// The parts of a multipart body (RFC 2046 5.1.1), split by sofia's
+// msg_multipart_parse with the Content-Type's boundary. The close delimiter
+// is required, so a truncated body is an error, not fewer parts. The parts'
+// bodies live in `home`.
+parse_result<std::vector<body_part>> split_multipart(const sofia_home& home,
+                                                     const msg_content_type_t* type,
+                                                     std::string_view boundary,
+                                                     std::string_view body) {
+  using parts = std::vector<body_part>;
+  // sofia asserts on a NUL in a part's headers, and no XML body has one.
+  if (body.find('\0') != std::string_view::npos)
+    return fail<parts>("multipart: the body has a NUL byte");
+  msg_multipart_t* mp = nullptr;
+  // sofia compares the first bytes with the delimiter before it searches.
+  if (body.size() >= boundary.size() + 2) {
+    msg_payload_t* pl = msg_payload_create(home.get(), body.data(), body.size());
+    if (!pl) std::abort();  // out of memory
+    mp = msg_multipart_parse(home.get(), type, pl);
   }
-  return fail<body_part>("multipart: part " + std::to_string(index + 1) +
+  if (!mp) {
+    const std::string dash_boundary = "--" + std::string(boundary);
+    if (body.find(dash_boundary) == std::string_view::npos)
+      return fail<parts>("multipart: no delimiter line for boundary '" + std::string(boundary) +
+                         "'");
+    return fail<parts>("multipart: no close delimiter (body truncated?)");
+  }
+  parts out;
+  for (; mp; mp = mp->mp_next) {
+    if (!mp->mp_separator)
+      return fail<parts>("multipart: part " + std::to_string(out.size() + 1) +
                          " has no blank line between headers and body");
+    body_part part;
+    part.content_type = media_type(mp->mp_content_type);
+    if (mp->mp_content_id && mp->mp_content_id->g_string)
+      part.content_id = strip_angle_brackets(mp->mp_content_id->g_string);
+    if (mp->mp_payload)
+      part.body = std::string_view(static_cast<const char*>(mp->mp_payload->pl_data),
+                                   mp->mp_payload->pl_len);
+    out.push_back(std::move(part));
+  }
+  return {std::move(out), {}};
 }
 
 list_resource read_resource(const pugi::xml_node& res, const std::vector<body_part>& parts) {
@@ -364,9 +309,9 @@ parse_result<device_report> parse_dialog_info(std::string_view xml) {
 
 parse_result<device_report> parse_device_body(std::string_view content_type,
                                               std::string_view body) {
-  auto mt = parse_media_type(content_type);
-  if (mt.type == "application/pidf+xml") return parse_pidf(body);
-  if (mt.type == "application/dialog-info+xml") return parse_dialog_info(body);
+  auto type = media_type(content_type);
+  if (type == "application/pidf+xml") return parse_pidf(body);
+  if (type == "application/dialog-info+xml") return parse_dialog_info(body);
   return fail<device_report>("unsupported content type '" + std::string(trim(content_type)) +
                              "'");
 }
@@ -383,35 +328,34 @@ std::string body_type_label(std::string_view content_type) {
       "application/dtmf",
       "application/sdp",
   };
-  auto mt = parse_media_type(content_type);
-  if (mt.type.empty()) return "none";
+  auto type = media_type(content_type);
+  // No media type before the parameters: no Content-Type to speak of.
+  if (type.empty() && trim(content_type.substr(0, content_type.find(';'))).empty())
+    return "none";
   for (auto known : kKnown)
-    if (mt.type == known) return mt.type;
+    if (type == known) return type;
   return "other";
 }
 
 parse_result<list_notify> parse_list_notify(std::string_view content_type,
                                             std::string_view body) {
-  auto mt = parse_media_type(content_type);
-  if (mt.type != "multipart/related")
+  sofia_home home;
+  const msg_content_type_t* type = content_type_of(home, content_type);
+  if (media_type(type) != "multipart/related")
     return fail<list_notify>("list: content type '" + std::string(trim(content_type)) +
                              "' is not multipart/related");
-  auto boundary = mt.param("boundary");
-  if (!boundary || boundary->empty())
+  // Without one, msg_multipart_parse would guess a boundary from the body.
+  const char* quoted = msg_header_find_param(type->c_common, "boundary=");
+  const char* boundary = quoted && *quoted == '"' ? msg_unquote_dup(home.get(), quoted) : quoted;
+  if (!boundary || !*boundary)
     return fail<list_notify>("list: multipart/related without a boundary parameter");
 
-  auto raw_parts = split_multipart(body, *boundary);
-  if (!raw_parts) return fail<list_notify>("list: " + raw_parts.error);
-  std::vector<body_part> parts;
-  for (std::size_t i = 0; i < raw_parts.value->size(); ++i) {
-    auto part = parse_part((*raw_parts.value)[i], i);
-    if (!part) return fail<list_notify>("list: " + part.error);
-    parts.push_back(std::move(*part.value));
-  }
+  auto parts = split_multipart(home, type, boundary, body);
+  if (!parts) return fail<list_notify>("list: " + parts.error);
 
   const body_part* rlmi = nullptr;
-  for (const auto& p : parts)
-    if (parse_media_type(p.content_type).type == "application/rlmi+xml") {
+  for (const auto& p : *parts.value)
+    if (p.content_type == "application/rlmi+xml") {
       rlmi = &p;
       break;
     }
@@ -433,7 +377,7 @@ parse_result<list_notify> parse_list_notify(std::string_view content_type,
   out.version = *version.value;
   for (auto res : root.value->children())
     if (res.type() == pugi::node_element && local_name(res) == "resource")
-      out.resources.push_back(read_resource(res, parts));
+      out.resources.push_back(read_resource(res, *parts.value));
   return {std::move(out), {}};
 }
 
