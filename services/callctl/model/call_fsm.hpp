@@ -197,7 +197,7 @@
 //  media server keeps what it has). Hold, transfers and a second operation
 //  are refused while in a conference; a route of a waiting customer in one
 //  BYEs its conference leg when the agent is connected.
-// TAnswerCall from the DN a call rings at (sipcc/remote_answer.hpp): a
+// TAnswerCall from the DN a call rings at (callctl/model/remote_answer.hpp): a
 // routed call's agent DN in [alerting], a made call's OtherDN in [calling] /
 // [ringback], a consultation's consulted DN while it is dialled:
 //  talk: NOTIFY Event: talk on its leg; answer-after: nothing (the
