@@ -31,6 +31,8 @@ TEST_F(InteropDesktop, MakeCallHoldRetrieveAndRelease) {
 // service number) and on one agent2001 made to 1000 from the desktop: in both
 // `customer` is 1000's phone and `agent` 2001's.
 enum class call_kind { routed, made };
+const char* name_of(call_kind k) { return k == call_kind::routed ? "Routed" : "Made"; }
+void PrintTo(call_kind k, std::ostream* os) { *os << name_of(k); }
 
 class InteropEveryCall : public Interop, public ::testing::WithParamInterface<call_kind> {
 protected:
@@ -156,9 +158,7 @@ TEST_P(InteropEveryCall, StartAndStopRecording) {
 
 INSTANTIATE_TEST_SUITE_P(Kinds, InteropEveryCall,
                          ::testing::Values(call_kind::routed, call_kind::made),
-                         [](const auto& info) {
-                           return info.param == call_kind::routed ? "Routed" : "Made";
-                         });
+                         [](const auto& info) { return name_of(info.param); });
 
 }  // namespace
 }  // namespace sipcc::test
