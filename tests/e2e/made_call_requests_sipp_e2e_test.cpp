@@ -134,9 +134,10 @@ protected:
   }
 
   void all_scenarios_end() {
-    for (auto* run : {&this_phone, &dest, &other, &media})
+    for (auto* run : {&this_phone, &dest, &other, &media}) {
       if (*run)
         EXPECT_EQ((*run)->wait_exit(kWait), 0) << (*run)->log();
+    }
   }
 
   // Whether sipcc's re-INVITE of leg `leg` was answered (its media moved)
