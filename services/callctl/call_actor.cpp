@@ -23,7 +23,7 @@ namespace {
 
 struct call_state_t {
   shared* sh = nullptr;
-  caf::actor registry;
+  registry_handle registry;
   // The ConnID the registry knows this actor by: the call's first (a
   // consultation that outlives its call goes on under its own ConnID).
   std::string registry_key;
@@ -66,7 +66,7 @@ void send_leg(call_actor self, const std::string& leg, v1::LegCommand cmd) {
 void invite(call_actor self, const call_action& a) {
   auto& s = self->state;
   const auto& cfg = *s.sh->cfg;
-  caf::anon_send(s.registry, leg_map_atom::value, a.leg, s.registry_key, s.edge);
+  caf::anon_send(s.registry, leg_made_msg{a.leg, s.registry_key, s.edge});
   v1::LegCommand cmd;
   auto* inv = cmd.mutable_invite();
   inv->set_owner(s.sh->owner);
@@ -174,7 +174,7 @@ void carry_out(call_actor self, const std::vector<call_action>& actions) {
                           a.active, a.answered);
         break;
       case call_action::conn_alias:
-        caf::anon_send(s.registry, conn_alias_atom::value, a.conn_id, s.registry_key, a.active);
+        caf::anon_send(s.registry, conn_alias_msg{a.conn_id, s.registry_key, a.active});
         break;
       case call_action::arm_timer: arm(self, a); break;
       case call_action::agent_no_answer: agent_no_answer(self, a); break;
@@ -279,7 +279,7 @@ call_handle::behavior_type behavior(call_actor self) {
   };
 }
 
-void setup(call_actor self, shared* sh, caf::actor registry, const std::string& conn_id,
+void setup(call_actor self, shared* sh, registry_handle registry, const std::string& conn_id,
            const std::string& edge) {
   auto& s = self->state;
   s.sh = sh;
@@ -334,7 +334,7 @@ call_event incoming_event(const call_state_t& s, const v1::LegEvent& incoming) {
   return ev;
 }
 
-call_handle::behavior_type inbound_call(call_actor self, shared* sh, caf::actor registry,
+call_handle::behavior_type inbound_call(call_actor self, shared* sh, registry_handle registry,
                                         std::string conn_id, v1::LegEvent incoming) {
   setup(self, sh, std::move(registry), conn_id, incoming.edge_id());
   auto& s = self->state;
@@ -351,7 +351,7 @@ call_handle::behavior_type inbound_call(call_actor self, shared* sh, caf::actor 
   return behavior(self);
 }
 
-call_handle::behavior_type made_call(call_actor self, shared* sh, caf::actor registry,
+call_handle::behavior_type made_call(call_actor self, shared* sh, registry_handle registry,
                                      make_call_setup setup_) {
   setup(self, sh, std::move(registry), setup_.conn_id, setup_.edge);
   auto& s = self->state;
@@ -371,16 +371,16 @@ call_handle::behavior_type made_call(call_actor self, shared* sh, caf::actor reg
 
 }  // namespace
 
-call_handle spawn_call(caf::event_based_actor* registry, shared* sh, std::string conn_id,
+call_handle spawn_call(caf::local_actor* registry, shared* sh, std::string conn_id,
                        v1::LegEvent incoming) {
   return registry->spawn<caf::monitored + caf::linked>(
-      inbound_call, sh, caf::actor_cast<caf::actor>(registry), std::move(conn_id),
+      inbound_call, sh, caf::actor_cast<registry_handle>(registry), std::move(conn_id),
       std::move(incoming));
 }
 
-call_handle spawn_made_call(caf::event_based_actor* registry, shared* sh, make_call_setup setup) {
+call_handle spawn_made_call(caf::local_actor* registry, shared* sh, make_call_setup setup) {
   return registry->spawn<caf::monitored + caf::linked>(
-      made_call, sh, caf::actor_cast<caf::actor>(registry), std::move(setup));
+      made_call, sh, caf::actor_cast<registry_handle>(registry), std::move(setup));
 }
 
 }  // namespace sipcc::callctl

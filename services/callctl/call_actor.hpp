@@ -19,7 +19,7 @@ namespace sipcc::callctl {
 
 // Spawns the actor of the call that `incoming` (an inbound INVITE) starts,
 // monitored by and linked to the registry.
-call_handle spawn_call(caf::event_based_actor* registry, shared* sh, std::string conn_id,
+call_handle spawn_call(caf::local_actor* registry, shared* sh, std::string conn_id,
                        v1::LegEvent incoming);
 
 // A TMakeCall the registry checked: the call's ConnID, and how to reach both DNs.
@@ -35,6 +35,6 @@ struct make_call_setup {
 };
 
 // Spawns the actor of a desktop-made call, monitored by and linked to the registry.
-call_handle spawn_made_call(caf::event_based_actor* registry, shared* sh, make_call_setup setup);
+call_handle spawn_made_call(caf::local_actor* registry, shared* sh, make_call_setup setup);
 
 }  // namespace sipcc::callctl

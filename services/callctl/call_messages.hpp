@@ -1,6 +1,6 @@
-// What the registry and the call actors share: the call actor's typed
-// interface (one message type per purpose), the registry's atoms, and how a
-// call publishes its leg commands, T-Library events and DnCallFacts.
+// What the registry and the call actors share: their typed interfaces (one
+// message type per purpose), and how a call publishes its leg commands,
+// T-Library events and DnCallFacts.
 #pragma once
 
 #include <string>
@@ -72,11 +72,30 @@ typename Inspector::result_type inspect(Inspector& f, timer_msg& x) {
 using call_handle = caf::typed_actor<caf::reacts_to<leg_event_msg>, caf::reacts_to<request_msg>,
                                      caf::reacts_to<conf_msg>, caf::reacts_to<timer_msg>>;
 
-// call -> registry: the call made leg `leg` on edge `edge`.
-using leg_map_atom = caf::atom_constant<caf::atom("legmap")>;
+// call -> registry: the call with ConnID `conn_id` made leg `leg` on edge
+// `edge` (the registry must know it before its first event can arrive).
+struct leg_made_msg {
+  std::string leg, conn_id, edge;
+};
 // transfers: call -> registry: requests on ConnID `alias` (a consultation
-// call's) go to the call with ConnID `conn` (`active`), or no longer.
-using conn_alias_atom = caf::atom_constant<caf::atom("connalias")>;
+// call's) go to the call with ConnID `conn_id` (`active`), or no longer.
+struct conn_alias_msg {
+  std::string alias, conn_id;
+  bool active = false;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, leg_made_msg& x) {
+  return f(caf::meta::type_name("leg_made_msg"), x.leg, x.conn_id, x.edge);
+}
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, conn_alias_msg& x) {
+  return f(caf::meta::type_name("conn_alias_msg"), x.alias, x.conn_id, x.active);
+}
+
+// The registry's interface: the bus (through the bridge) and its calls.
+using registry_handle = caf::typed_actor<caf::reacts_to<bus_msg>, caf::reacts_to<leg_made_msg>,
+                                         caf::reacts_to<conn_alias_msg>>;
 
 // sipcc's o= line toward each leg of one call (sdp.hpp stamp_origin): every
 // SDP a command carries to a leg goes through stamp() first.

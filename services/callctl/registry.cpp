@@ -35,19 +35,19 @@ struct registry_state {
   static inline const char* name = "callctl-registry";
 };
 
-using registry_actor = caf::stateful_actor<registry_state>;
+using registry_actor = registry_handle::stateful_pointer<registry_state>;
 
-void gauge(registry_actor* self) {
+void gauge(registry_actor self) {
   process_counters().set(counter_id::actors, "call",
                          static_cast<int64_t>(self->state.actors.size()));
 }
 
-void add_call(registry_actor* self, const std::string& conn_id, call_handle call) {
+void add_call(registry_actor self, const std::string& conn_id, call_handle call) {
   self->state.actors.emplace(conn_id, std::move(call));
   gauge(self);
 }
 
-void reply_error(registry_actor* self, const std::string& reply_to, const v1::TRequest& req,
+void reply_error(registry_actor self, const std::string& reply_to, const v1::TRequest& req,
                  const request_refusal& refusal) {
   process_counters().add(counter_id::tlib_errors, v1::ErrorCode_Name(refusal.code));
   if (!reply_to.empty())
@@ -55,7 +55,7 @@ void reply_error(registry_actor* self, const std::string& reply_to, const v1::TR
 }
 
 // The edge listed what it holds for us (or restarted: nothing).
-void on_audit(registry_actor* self, const v1::LegAudit& audit, int misses_to_lose) {
+void on_audit(registry_actor self, const v1::LegAudit& audit, int misses_to_lose) {
   auto& s = self->state;
   auto out = reconcile_audit(std::move(s.table.legs), audit, misses_to_lose);
   s.table.legs = std::move(out.legs);
@@ -75,7 +75,7 @@ void on_audit(registry_actor* self, const v1::LegAudit& audit, int misses_to_los
 // TMakeCall: every check comes before any SIP (admission.hpp); then the
 // call's actor (call_actor.cpp) dials ThisDN's phone and answers with its
 // EventDialing.
-void start_make_call(registry_actor* self, const v1::TRequest& req, const std::string& reply_to) {
+void start_make_call(registry_actor self, const v1::TRequest& req, const std::string& reply_to) {
   auto& s = self->state;
   const auto& cfg = *s.sh->cfg;
   auto admitted = admit_make_call(cfg, s.sh->dir.snapshot(), s.table, req);
@@ -97,7 +97,7 @@ void start_make_call(registry_actor* self, const v1::TRequest& req, const std::s
   add_call(self, conn, spawn_made_call(self, s.sh, std::move(setup)));
 }
 
-void on_invite(registry_actor* self, const bus_msg& m) {
+void on_invite(registry_actor self, const bus_msg& m) {
   auto& s = self->state;
   v1::LegEvent le;
   if (!decode_bus(m.subject, m.data, le, "in_invite"))
@@ -112,7 +112,7 @@ void on_invite(registry_actor* self, const bus_msg& m) {
   add_call(self, conn, spawn_call(self, s.sh, conn, le));
 }
 
-void on_leg_event(registry_actor* self, const bus_msg& m) {
+void on_leg_event(registry_actor self, const bus_msg& m) {
   auto& s = self->state;
   v1::LegEvent le;
   if (!decode_bus(m.subject, m.data, le, "leg_event"))
@@ -122,7 +122,7 @@ void on_leg_event(registry_actor* self, const bus_msg& m) {
     self->send(c->second, leg_event_msg{le});
 }
 
-void on_call_request(registry_actor* self, const bus_msg& m) {
+void on_call_request(registry_actor self, const bus_msg& m) {
   auto& s = self->state;
   v1::TRequest req;
   if (!decode_bus(m.subject, m.data, req, "tlib_req")) {
@@ -142,7 +142,7 @@ void on_call_request(registry_actor* self, const bus_msg& m) {
   self->send(s.actors.at(target.conn_id), request_msg{req, m.reply});
 }
 
-void on_conf_request(registry_actor* self, const bus_msg& m) {
+void on_conf_request(registry_actor self, const bus_msg& m) {
   auto& s = self->state;
   v1::ConfRequest req;
   if (!decode_bus(m.subject, m.data, req, "conf_req"))
@@ -159,7 +159,7 @@ void on_conf_request(registry_actor* self, const bus_msg& m) {
 
 // An edge (re)started: the dialogs it held are gone with it, and so are its
 // registrar bindings (the phones register again).
-void on_edge_ready(registry_actor* self, const bus_msg& m) {
+void on_edge_ready(registry_actor self, const bus_msg& m) {
   v1::LegAudit nothing;
   nothing.set_edge_id(ready_instance(m.subject));
   on_audit(self, nothing, k_restart_misses);
@@ -167,19 +167,19 @@ void on_edge_ready(registry_actor* self, const bus_msg& m) {
       [&](binding_map& b) { return drop_edge_bindings(b, nothing.edge_id()); });
 }
 
-void on_registration(registry_actor* self, const bus_msg& m) {
+void on_registration(registry_actor self, const bus_msg& m) {
   v1::Registration r;
   if (decode_bus(m.subject, m.data, r, "reg"))
     self->state.sh->dir.change_bindings([&](binding_map& b) { return apply_registration(b, r); });
 }
 
-void on_leg_audit(registry_actor* self, const bus_msg& m) {
+void on_leg_audit(registry_actor self, const bus_msg& m) {
   v1::LegAudit audit;
   if (decode_bus(m.subject, m.data, audit, "leg_audit"))
     on_audit(self, audit, k_audit_misses);
 }
 
-void on_dn_state(registry_actor* self, const bus_msg& m) {
+void on_dn_state(registry_actor self, const bus_msg& m) {
   auto& s = self->state;
   v1::DnState st;
   if (!decode_bus(m.subject, m.data, st, "state_dn"))
@@ -192,7 +192,7 @@ void on_dn_state(registry_actor* self, const bus_msg& m) {
     });
 }
 
-void on_bus(registry_actor* self, const bus_msg& m) {
+void on_bus(registry_actor self, const bus_msg& m) {
   auto* info = classify_subject(m.subject);
   switch (info ? info->family : subject_family::unknown) {
     case subject_family::in_invite: return on_invite(self, m);
@@ -207,7 +207,7 @@ void on_bus(registry_actor* self, const bus_msg& m) {
   }
 }
 
-void on_call_down(registry_actor* self, const caf::down_msg& dm) {
+void on_call_down(registry_actor self, const caf::down_msg& dm) {
   auto& s = self->state;
   for (auto it = s.actors.begin(); it != s.actors.end();) {
     if (it->second.address() != dm.source) {
@@ -220,7 +220,7 @@ void on_call_down(registry_actor* self, const caf::down_msg& dm) {
   gauge(self);
 }
 
-caf::behavior registry_behavior(registry_actor* self, shared* sh) {
+registry_handle::behavior_type registry_behavior(registry_actor self, shared* sh) {
   self->state.sh = sh;
   self->state.ids = std::make_unique<conn_id_generator>(
       0, static_cast<uint64_t>(now_us() / 1000));
@@ -228,20 +228,16 @@ caf::behavior registry_behavior(registry_actor* self, shared* sh) {
   self->set_down_handler([=](const caf::down_msg& dm) { on_call_down(self, dm); });
   return {
       [=](const bus_msg& m) { on_bus(self, m); },
-      [=](leg_map_atom, const std::string& leg, const std::string& conn,
-          const std::string& edge) { leg_made(self->state.table, leg, conn, edge); },
-      [=](conn_alias_atom, const std::string& alias, const std::string& conn, bool active) {
-        set_alias(self->state.table, alias, conn, active);
-      },
+      [=](const leg_made_msg& m) { leg_made(self->state.table, m.leg, m.conn_id, m.edge); },
+      [=](const conn_alias_msg& m) { set_alias(self->state.table, m.alias, m.conn_id, m.active); },
   };
 }
 
 }  // namespace
 
 bus_root spawn_registry(caf::actor_system& sys, shared* sh) {
-  // The call actors talk to the registry with atoms (call_messages.hpp) and
-  // hold it untyped; the bridge sees only that it takes bus_msg.
-  return caf::actor_cast<bus_root>(sys.spawn(registry_behavior, sh));
+  // The bridge sees only that it takes bus_msg.
+  return sys.spawn(registry_behavior, sh);
 }
 
 }  // namespace sipcc::callctl
