@@ -6,6 +6,7 @@
 #include <google/protobuf/util/json_util.h>
 
 #include "sipcc/bus_schema.hpp"
+#include "sipcc/text.hpp"
 
 namespace sipcc::ctl {
 
@@ -36,9 +37,13 @@ json to_json(const google::protobuf::Message& m) {
 }
 
 json decode_line(const bus_msg& m) {
-  json j{{"subject", m.subject}, {"time", iso_now()}};
+  // NATS takes any byte but white space in a subject, and dump() throws on a
+  // string that is not UTF-8 (one publish ended `watch '>'`): such a byte
+  // shows as %XX. The message part is safe: proto3 strings that are not
+  // UTF-8 do not decode, bytes fields print as base64.
+  json j{{"subject", uri_to_utf8(m.subject)}, {"time", iso_now()}};
   if (!m.reply.empty())
-    j["reply"] = m.reply;
+    j["reply"] = uri_to_utf8(m.reply);
   auto msg = new_message_for(m.subject);
   if (!msg) {
     j["error"] = "no message type is declared for this subject";

@@ -13,7 +13,8 @@ namespace sipcc::ctl {
 nlohmann::json to_json(const google::protobuf::Message& m);
 
 // One bus message as one JSON object: subject, time, type and the message
-// (protobuf JSON mapping), or an error with the raw size.
+// (protobuf JSON mapping), or an error with the raw size. A subject or reply
+// byte that is not UTF-8 shows as %XX, so the object always dumps.
 nlohmann::json decode_line(const bus_msg& m);
 
 }  // namespace sipcc::ctl
