@@ -4,7 +4,7 @@
 #   scripts/sipcc.sh run                install what is missing, build, then serve
 #   scripts/sipcc.sh serve              run nats-server and every service from the build
 #   scripts/sipcc.sh restart <service>  restart one service of a running run/serve
-#   scripts/sipcc.sh test               install what is missing, build (Asterisk too), a short fuzz,
+#   scripts/sipcc.sh test               install what is missing, build (Asterisk too), the fuzz corpus,
 #                                       then the whole test suite
 #   scripts/sipcc.sh build              install what is missing and build
 #   scripts/sipcc.sh fuzz [seconds]     build the fuzz tree (clang) and fuzz each parser that long (default 2)
@@ -228,7 +228,8 @@ run_tests() {
 }
 
 # Every harness over its seeds and regression corpus, then $1 seconds each
-# (tests/fuzz/run.sh); any crash fails.
+# of new inputs (0: none, what the test command runs: random inputs would make
+# its outcome differ run to run); any crash fails (tests/fuzz/run.sh).
 fuzz() {
   cmake -S . -B "$FUZZ_BUILD_DIR" -DCMAKE_CXX_COMPILER=clang++ -DSIPCC_FUZZ=ON >/dev/null
   cmake --build "$FUZZ_BUILD_DIR" -j"$(nproc)"
@@ -239,7 +240,7 @@ case "${1:-}" in
   run) install_missing; build; serve ;;
   serve) serve ;;
   restart) restart_one "${2:-}" ;;
-  test) install_missing; build; build_asterisk; fuzz 2; run_tests ;;
+  test) install_missing; build; build_asterisk; fuzz 0; run_tests ;;
   build) install_missing; build ;;
   fuzz) install_missing; fuzz "${2:-2}" ;;
   *) echo "usage: $0 run|serve|restart <service>|test|build|fuzz [seconds]" >&2; exit 2 ;;

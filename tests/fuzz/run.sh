@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs every libFuzzer harness of a fuzz build tree (cmake -DSIPCC_FUZZ=ON), one
 # after the other at nice 19: first over its seeds and regression corpus, then
-# for SECONDS of new inputs. Any crash, hang, leak or sanitizer report fails the
+# for SECONDS of new inputs (0: the corpus alone, the same every run, as the
+# test command does). Any crash, hang, leak or sanitizer report fails the
 # run; the input that caused it is kept as <build>/fuzz/<harness>/crash-*
 # (copy it into tests/fuzz/regressions/<harness>/ with the fix).
 #   usage: tests/fuzz/run.sh <fuzz build tree> [seconds per harness, default 2]
@@ -9,6 +10,8 @@ set -euo pipefail
 src=$(cd "$(dirname "$0")" && pwd)
 build=$(cd "$1" && pwd)
 seconds=${2:-2}
+# libFuzzer reads -max_total_time=0 as "no limit".
+if [ "$seconds" = 0 ]; then limit=(-runs=0); else limit=(-max_total_time="$seconds"); fi
 
 failed=()
 for bin in "$build"/tests/fuzz/fuzz_*; do
@@ -21,10 +24,10 @@ for bin in "$build"/tests/fuzz/fuzz_*; do
   for d in "$src/corpus/$name" "$src/regressions/$name" "$build/tests/fuzz/seeds/$name"; do
     [ -d "$d" ] && dirs+=("$d")
   done
-  if nice -n 19 "$bin" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 \
+  if nice -n 19 "$bin" "${limit[@]}" -timeout=10 -rss_limit_mb=2048 \
     -print_final_stats=1 -artifact_prefix="$work/" "${dirs[@]}" >"$work/log" 2>&1; then
     runs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$work/log")
-    echo "fuzz: $name: ${runs:-?} inputs in ${seconds} s, no crash"
+    echo "fuzz: $name: ${runs:-?} inputs, no crash"
   else
     echo "fuzz: $name FAILED; the end of its log ($work/log):" >&2
     tail -n 40 "$work/log" >&2

@@ -366,6 +366,13 @@ std::vector<list_case> list_cases() {
       {"no boundary parameter", R"(multipart/related;type="application/rlmi+xml")", full.body,
        "without a boundary"},
       {"not multipart", kPidf, full.body, "is not multipart/related"},
+      // Found by fuzzing: sofia's delimiter search overflowed the stack.
+      {"boundary over 70 characters",
+       "multipart/related;type=\"application/rlmi+xml\";boundary=" + std::string(71, 'b'),
+       multipart(std::string(71, 'b'), {{kRlmiHeaders, "<list/>"}}), "not 1 to 70 RFC 2046"},
+      {"boundary with bytes over 0x7f",
+       "multipart/related;type=\"application/rlmi+xml\";boundary=\"b\xff\xff" "1\"",
+       multipart("b\xff\xff" "1", {{kRlmiHeaders, "<list/>"}}), "not 1 to 70 RFC 2046"},
       {"boundary not in the body", kListType, full.body, "no delimiter line for boundary 'b1'"},
       {"no close delimiter", full.header("Content-Type"),
        full.body.substr(0, full.body.rfind("--wwdie--")), "no close delimiter"},

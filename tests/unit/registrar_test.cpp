@@ -40,6 +40,8 @@ TEST(RegistrarDigest, AuthorizationParser) {
       {"Basic", R"(Basic QWxhZGRpbjpvcGVuIHNlc2FtZQ==)", "not a Digest Authorization"},
       // What sofia's Authorization parser refuses, it refuses without a reason.
       {"nothing after the scheme", "Digest", "bad header syntax"},
+      // Found by fuzzing: sofia's digest reader asserted (the edge aborted).
+      {"no parameters", "Digest ,", "Digest without parameters"},
       {"no username", R"(Digest realm="sipcc", nonce="n", uri="sip:x", response="r")",
        "Digest parameter 'username' is missing"},
       {"no response", R"(Digest username="2000", realm="sipcc", nonce="n", uri="sip:x")",

@@ -57,6 +57,20 @@ TEST(Sdp, HoldOffers) {
       {"bad_payload_type", "v=0\r\no=- 7 9 IN IP4 h\r\nm=audio 1 RTP/AVP 200\r\n", "sendonly",
        std::nullopt},
       {"unknown_line", "v=0\r\no=- 7 9 IN IP4 h\r\ny=1\r\n", "sendonly", std::nullopt},
+      // Found by fuzzing: sofia asked for 2 GB parsing these m= lines.
+      {"control_characters", "v=0\r\no=- 7 9 IN IP4 h\r\nm=audio 1 RTP/\x08\x16\x16\r\n", "sendonly",
+       std::nullopt},
+      {"bare_cr_in_media_line", "v=0\r\no=- 7 9 IN IP4 h\r\nm=audio 0 0401RTPo=- 1 =0\r2\n",
+       "sendonly", std::nullopt},
+      {"non_ascii_format", "v=0\r\no=- 7 9 IN IP4 h\r\nm=audio 0 0401RTP/AVP 0 10\xd5\xd5" "1\r\n",
+       "sendonly", std::nullopt},
+      // Found by fuzzing: sofia took this for SDP without an o= line.
+      {"no_origin_after_unknown_line",
+       "v=0\r\n1\r\ns=A\r\nc=IN IP4 127v=0\r\no=- 1 3 IN IP4 127.0.0.1\r\nt=0 0\r\r",
+       "sendonly", std::nullopt},
+      // UTF-8 where RFC 4566 allows text is edited as usual.
+      {"utf8_session_name", "v=0\r\no=- 7 9 IN IP4 h\r\ns=Caf\xc3\xa9\r\n", "sendonly",
+       "v=0\r\no=- 7 10 IN IP4 h\r\ns=Caf\xc3\xa9\r\n"},
   };
   for (const auto& c : cases) {
     SCOPED_TRACE(c.name);
@@ -70,6 +84,14 @@ TEST(Sdp, RejectingAnswerHasEveryStreamAtPortZero) {
        "m=audio 4000 RTP/AVP 0 8 101\r\na=sendrecv\r\nm=video 5000 RTP/AVP 96\r\n",
        "m=audio 0 RTP/AVP 0\r\nm=video 0 RTP/AVP 96\r\n"},
       {"v=0\no=a 1 1 IN IP4 h\ns=-\nt=0 0\nm=audio 4000 RTP/AVP 0\n", "m=audio 0 RTP/AVP 0\r\n"},
+      // Found by fuzzing: the format's own a=rtpmap went out nameless
+      // ("a=rtpmap:0 /8000"), which is not SDP.
+      {"v=0\r\no=a 1 1 IN IP4 h\r\ns=-\r\nt=0 0\r\nm=audio 4000 RTP/AVP 0 101\r\n"
+       "a=rtpmap:0 PCMU/8000\r\na=rtpmap:101 telephone-event/8000\r\na=fmtp:101 0-16\r\n",
+       "m=audio 0 RTP/AVP 0\r\n"},
+      {"v=0\r\no=a 1 1 IN IP4 h\r\nm=audio 4000 RTP/AVP 101\r\n"
+       "a=rtpmap:101 telephone-event/8000\r\n",
+       "m=audio 0 RTP/AVP 101\r\n"},
       {"v=0\r\no=a 1 1 IN IP4 h\r\nm=image 4000 udptl t38\r\na=T38FaxVersion:0\r\n",
        "m=image 0 udptl t38\r\n"},
       // Not SDP (sdp_parse fails): nothing sipcc can answer stream by stream.

@@ -25,6 +25,25 @@ bool is_direction(std::string_view a) {
   return a == "sendrecv" || a == "sendonly" || a == "recvonly" || a == "inactive";
 }
 
+// sofia 1.12.11 asks for gigabytes on some malformed m= lines (found by
+// fuzzing: a bare CR inside or at the end of one, control characters,
+// "m=audio 0 x/AVP 0 1\xd5\r"). Lines end in CRLF or LF (RFC 4566 5), hold
+// no other control characters, and only s=, i= and a= may carry UTF-8 text:
+// a body breaking these rules is no SDP sipcc edits.
+bool sofia_can_read(std::string_view text) {
+  bool text_line = false;
+  for (size_t i = 0; i < text.size(); ++i) {
+    if (i == 0 || text[i - 1] == '\n')
+      text_line = text[i] == 's' || text[i] == 'i' || text[i] == 'a';
+    if (text[i] == '\r' && (i + 1 == text.size() || text[i + 1] != '\n'))
+      return false;
+    const auto c = static_cast<unsigned char>(text[i]);
+    if ((c > 0x7f && !text_line) || (c < 0x20 && c != '\r' && c != '\n' && c != '\t'))
+      return false;
+  }
+  return true;
+}
+
 bool is_modifier(std::string_view name, const char* known) {
   return name.size() == 2 && std::toupper(static_cast<unsigned char>(name[0])) == known[0] &&
          std::toupper(static_cast<unsigned char>(name[1])) == known[1];
@@ -42,14 +61,18 @@ public:
   sdp_home(const sdp_home&) = delete;
   sdp_home& operator=(const sdp_home&) = delete;
 
-  // The session of `text`; nullptr when it is not SDP with an o= line
-  // (sofia's sanity check requires one).
+  // The session of `text`; nullptr when it is not SDP with an o= line.
   sdp_session_t* parse(std::string_view text) {
+    if (!sofia_can_read(text))
+      return nullptr;
     parsers_.push_back(sdp_parse(home_.get(), text.data(), static_cast<issize_t>(text.size()),
                                  kParseFlags));
     auto* s = sdp_session(parsers_.back());
-    if (s)
-      keep_bandwidth_names(*s, text);
+    // sofia's sanity check lets some bodies through without o= (found by
+    // fuzzing: an unknown line "1" before it); every edit needs one.
+    if (!s || !s->sdp_origin)
+      return nullptr;
+    keep_bandwidth_names(*s, text);
     return s;
   }
 
@@ -125,7 +148,9 @@ bool first_format_only(sdp_media_t* m, bool keep_map) {
   if (m->m_rtpmaps) {
     m->m_rtpmaps->rm_next = nullptr;
     if (!keep_map) {
-      m->m_rtpmaps->rm_encoding = "";  // sdp_print writes no rtpmap without a name
+      // sdp_print writes no a=rtpmap for a map it takes for predefined
+      // (an empty name would come out as "a=rtpmap:0 /8000").
+      m->m_rtpmaps->rm_predef = 1;
       m->m_rtpmaps->rm_fmtp = nullptr;
     }
   } else if (m->m_format) {

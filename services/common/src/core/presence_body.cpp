@@ -1,5 +1,6 @@
 #include "sipcc/presence_body.hpp"
 
+#include <cctype>
 #include <charconv>
 #include <utility>
 
@@ -337,6 +338,20 @@ std::string body_type_label(std::string_view content_type) {
   return "other";
 }
 
+namespace {
+
+bool rfc2046_boundary(std::string_view b) {
+  constexpr std::string_view bchars = "'()+_,-./:=? ";
+  if (b.empty() || b.size() > 70 || b.back() == ' ')
+    return false;
+  for (char c : b)
+    if (!std::isalnum(static_cast<unsigned char>(c)) && bchars.find(c) == std::string_view::npos)
+      return false;
+  return true;
+}
+
+}  // namespace
+
 parse_result<list_notify> parse_list_notify(std::string_view content_type,
                                             std::string_view body) {
   sofia_home home;
@@ -349,6 +364,11 @@ parse_result<list_notify> parse_list_notify(std::string_view content_type,
   const char* boundary = quoted && *quoted == '"' ? msg_unquote_dup(home.get(), quoted) : quoted;
   if (!boundary || !*boundary)
     return fail<list_notify>("list: multipart/related without a boundary parameter");
+  // RFC 2046 5.1.1: 1 to 70 of its bchars; sofia's delimiter search
+  // overflowed the stack on longer ones and on bytes over 0x7f (found by
+  // fuzzing).
+  if (!rfc2046_boundary(boundary))
+    return fail<list_notify>("list: the boundary is not 1 to 70 RFC 2046 characters");
 
   auto parts = split_multipart(home, type, boundary, body);
   if (!parts) return fail<list_notify>("list: " + parts.error);
