@@ -1,7 +1,6 @@
 #include "registry.hpp"
 #include "call_actor.hpp"
 #include "call_messages.hpp"
-#include "make_call.hpp"
 
 #include <memory>
 #include <unordered_map>
@@ -31,24 +30,24 @@ namespace {
 struct registry_state {
   shared* sh = nullptr;
   std::unique_ptr<conn_id_generator> ids;
-  std::unordered_map<std::string, caf::actor> actors;  // ConnID -> its call's actor
+  std::unordered_map<std::string, call_handle> actors;  // ConnID -> its call's actor
   call_table table;
   static inline const char* name = "callctl-registry";
 };
 
-using registry_actor = caf::stateful_actor<registry_state>;
+using registry_actor = registry_handle::stateful_pointer<registry_state>;
 
-void gauge(registry_actor* self) {
+void gauge(registry_actor self) {
   process_counters().set(counter_id::actors, "call",
                          static_cast<int64_t>(self->state.actors.size()));
 }
 
-void add_call(registry_actor* self, const std::string& conn_id, caf::actor call) {
+void add_call(registry_actor self, const std::string& conn_id, call_handle call) {
   self->state.actors.emplace(conn_id, std::move(call));
   gauge(self);
 }
 
-void reply_error(registry_actor* self, const std::string& reply_to, const v1::TRequest& req,
+void reply_error(registry_actor self, const std::string& reply_to, const v1::TRequest& req,
                  const request_refusal& refusal) {
   process_counters().add(counter_id::tlib_errors, v1::ErrorCode_Name(refusal.code));
   if (!reply_to.empty())
@@ -56,7 +55,7 @@ void reply_error(registry_actor* self, const std::string& reply_to, const v1::TR
 }
 
 // The edge listed what it holds for us (or restarted: nothing).
-void on_audit(registry_actor* self, const v1::LegAudit& audit, int misses_to_lose) {
+void on_audit(registry_actor self, const v1::LegAudit& audit, int misses_to_lose) {
   auto& s = self->state;
   auto out = reconcile_audit(std::move(s.table.legs), audit, misses_to_lose);
   s.table.legs = std::move(out.legs);
@@ -69,14 +68,14 @@ void on_audit(registry_actor* self, const v1::LegAudit& audit, int misses_to_los
     spdlog::warn("ConnID {}: edge {} no longer holds leg {}", l.conn_id, l.edge, l.leg_id);
     auto call = s.actors.find(l.conn_id);
     if (call != s.actors.end())
-      self->send(call->second, leg_atom::value, lost_event(l));
+      self->send(call->second, leg_event_msg{lost_event(l)});
   }
 }
 
 // TMakeCall: every check comes before any SIP (admission.hpp); then the
-// call's own actor (make_call.cpp) dials ThisDN's phone and answers with its
+// call's actor (call_actor.cpp) dials ThisDN's phone and answers with its
 // EventDialing.
-void start_make_call(registry_actor* self, const v1::TRequest& req, const std::string& reply_to) {
+void start_make_call(registry_actor self, const v1::TRequest& req, const std::string& reply_to) {
   auto& s = self->state;
   const auto& cfg = *s.sh->cfg;
   auto admitted = admit_make_call(cfg, s.sh->dir.snapshot(), s.table, req);
@@ -84,27 +83,21 @@ void start_make_call(registry_actor* self, const v1::TRequest& req, const std::s
     return reply_error(self, reply_to, req, admitted.refusal);
   const auto& plan = admitted.plan;
   make_call_setup setup;
-  auto& c = setup.call;
-  c.agent_uri = plan.agent_uri;
-  c.dest_uri = plan.dest_uri;
-  c.other_configured = plan.other_configured;
-  c.this_dn = plan.this_dn;
-  c.other_dn = plan.other_dn;
-  c.ringback_ms = plan.ringback_ms;
-  c.conn_id = s.ids->next();
+  setup.this_uri = plan.agent_uri;
+  setup.other_uri = plan.dest_uri;
+  setup.other_is_dn = plan.other_configured;
+  setup.ringback_ms = plan.ringback_ms;
+  setup.conn_id = s.ids->next();
   setup.edge = plan.edge;
-  setup.nats = s.sh->nats;
-  setup.owner = s.sh->owner;
-  setup.from_host = cfg.sip_bind.str();
   setup.reply_to = reply_to;
   setup.request = req;
-  auto conn = c.conn_id;
+  auto conn = setup.conn_id;
   open_call(s.table, conn);
   s.table.made_calls[plan.this_dn] = conn;
-  add_call(self, conn, spawn_make_call(self, std::move(setup)));
+  add_call(self, conn, spawn_made_call(self, s.sh, std::move(setup)));
 }
 
-void on_invite(registry_actor* self, const bus_msg& m) {
+void on_invite(registry_actor self, const bus_msg& m) {
   auto& s = self->state;
   v1::LegEvent le;
   if (!decode_bus(m.subject, m.data, le, "in_invite"))
@@ -119,17 +112,17 @@ void on_invite(registry_actor* self, const bus_msg& m) {
   add_call(self, conn, spawn_call(self, s.sh, conn, le));
 }
 
-void on_leg_event(registry_actor* self, const bus_msg& m) {
+void on_leg_event(registry_actor self, const bus_msg& m) {
   auto& s = self->state;
   v1::LegEvent le;
   if (!decode_bus(m.subject, m.data, le, "leg_event"))
     return;
   auto c = s.actors.find(take_leg_event(s.table, le));
   if (c != s.actors.end())
-    self->send(c->second, leg_atom::value, le);
+    self->send(c->second, leg_event_msg{le});
 }
 
-void on_call_request(registry_actor* self, const bus_msg& m) {
+void on_call_request(registry_actor self, const bus_msg& m) {
   auto& s = self->state;
   v1::TRequest req;
   if (!decode_bus(m.subject, m.data, req, "tlib_req")) {
@@ -146,17 +139,17 @@ void on_call_request(registry_actor* self, const bus_msg& m) {
   auto target = call_for(s.table, req);
   if (!target.refusal.text.empty())
     return reply_error(self, m.reply, req, target.refusal);
-  self->send(s.actors.at(target.conn_id), req_atom::value, req, m.reply);
+  self->send(s.actors.at(target.conn_id), request_msg{req, m.reply});
 }
 
-void on_conf_request(registry_actor* self, const bus_msg& m) {
+void on_conf_request(registry_actor self, const bus_msg& m) {
   auto& s = self->state;
   v1::ConfRequest req;
   if (!decode_bus(m.subject, m.data, req, "conf_req"))
     return;
   auto target = conf_for(s.table, req);
   if (!target.conn_id.empty())
-    return self->send(s.actors.at(target.conn_id), conf_atom::value, req, m.reply);
+    return self->send(s.actors.at(target.conn_id), conf_msg{req, m.reply});
   if (m.reply.empty())
     return;
   if (target.create)
@@ -166,7 +159,7 @@ void on_conf_request(registry_actor* self, const bus_msg& m) {
 
 // An edge (re)started: the dialogs it held are gone with it, and so are its
 // registrar bindings (the phones register again).
-void on_edge_ready(registry_actor* self, const bus_msg& m) {
+void on_edge_ready(registry_actor self, const bus_msg& m) {
   v1::LegAudit nothing;
   nothing.set_edge_id(ready_instance(m.subject));
   on_audit(self, nothing, k_restart_misses);
@@ -174,19 +167,19 @@ void on_edge_ready(registry_actor* self, const bus_msg& m) {
       [&](binding_map& b) { return drop_edge_bindings(b, nothing.edge_id()); });
 }
 
-void on_registration(registry_actor* self, const bus_msg& m) {
+void on_registration(registry_actor self, const bus_msg& m) {
   v1::Registration r;
   if (decode_bus(m.subject, m.data, r, "reg"))
     self->state.sh->dir.change_bindings([&](binding_map& b) { return apply_registration(b, r); });
 }
 
-void on_leg_audit(registry_actor* self, const bus_msg& m) {
+void on_leg_audit(registry_actor self, const bus_msg& m) {
   v1::LegAudit audit;
   if (decode_bus(m.subject, m.data, audit, "leg_audit"))
     on_audit(self, audit, k_audit_misses);
 }
 
-void on_dn_state(registry_actor* self, const bus_msg& m) {
+void on_dn_state(registry_actor self, const bus_msg& m) {
   auto& s = self->state;
   v1::DnState st;
   if (!decode_bus(m.subject, m.data, st, "state_dn"))
@@ -199,7 +192,7 @@ void on_dn_state(registry_actor* self, const bus_msg& m) {
     });
 }
 
-void on_bus(registry_actor* self, const bus_msg& m) {
+void on_bus(registry_actor self, const bus_msg& m) {
   auto* info = classify_subject(m.subject);
   switch (info ? info->family : subject_family::unknown) {
     case subject_family::in_invite: return on_invite(self, m);
@@ -214,7 +207,7 @@ void on_bus(registry_actor* self, const bus_msg& m) {
   }
 }
 
-void on_call_down(registry_actor* self, const caf::down_msg& dm) {
+void on_call_down(registry_actor self, const caf::down_msg& dm) {
   auto& s = self->state;
   for (auto it = s.actors.begin(); it != s.actors.end();) {
     if (it->second.address() != dm.source) {
@@ -227,7 +220,7 @@ void on_call_down(registry_actor* self, const caf::down_msg& dm) {
   gauge(self);
 }
 
-caf::behavior registry_behavior(registry_actor* self, shared* sh) {
+registry_handle::behavior_type registry_behavior(registry_actor self, shared* sh) {
   self->state.sh = sh;
   self->state.ids = std::make_unique<conn_id_generator>(
       0, static_cast<uint64_t>(now_us() / 1000));
@@ -235,20 +228,16 @@ caf::behavior registry_behavior(registry_actor* self, shared* sh) {
   self->set_down_handler([=](const caf::down_msg& dm) { on_call_down(self, dm); });
   return {
       [=](const bus_msg& m) { on_bus(self, m); },
-      [=](leg_map_atom, const std::string& leg, const std::string& conn,
-          const std::string& edge) { leg_made(self->state.table, leg, conn, edge); },
-      [=](conn_alias_atom, const std::string& alias, const std::string& conn, bool active) {
-        set_alias(self->state.table, alias, conn, active);
-      },
+      [=](const leg_made_msg& m) { leg_made(self->state.table, m.leg, m.conn_id, m.edge); },
+      [=](const conn_alias_msg& m) { set_alias(self->state.table, m.alias, m.conn_id, m.active); },
   };
 }
 
 }  // namespace
 
 bus_root spawn_registry(caf::actor_system& sys, shared* sh) {
-  // The call actors talk to the registry with atoms (call_messages.hpp) and
-  // hold it untyped; the bridge sees only that it takes bus_msg.
-  return caf::actor_cast<bus_root>(sys.spawn(registry_behavior, sh));
+  // The bridge sees only that it takes bus_msg.
+  return sys.spawn(registry_behavior, sh);
 }
 
 }  // namespace sipcc::callctl
