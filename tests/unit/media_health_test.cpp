@@ -29,8 +29,9 @@ TEST(MediaHealth, WhichOutcomesShowALiveServer) {
       {{408, "Request Timeout", false}, false, "408 Request Timeout"},  // from the far end
       {timeout, false, "408 timed out"},
       {unavailable, false, "503 Service Unavailable"},
-      {{500, "Server Internal Error", false}, false, "500 Server Internal Error"},
-      {{603, "Decline", false}, false, "603 Decline"},
+      {{501, "Not Implemented", false}, true, "501 Not Implemented"},
+      {{500, "Server Internal Error", false}, true, "500 Server Internal Error"},
+      {{603, "Decline", false}, true, "603 Decline"},
       {lost, false, "no result from the edge"},
   };
   for (const auto& c : cases) {

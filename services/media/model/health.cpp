@@ -5,7 +5,7 @@
 namespace sipcc::media {
 
 bool probe_answered(const probe_outcome& p) {
-  return !p.timed_out && p.status >= 100 && p.status < 500 && p.status != 408;
+  return !p.timed_out && p.status >= 200 && p.status != 408 && p.status != 503;
 }
 
 std::string describe(const probe_outcome& p) {

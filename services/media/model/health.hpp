@@ -8,10 +8,11 @@
 //
 // unknown (not probed yet) is taken like in service: a media service that
 // just started must not refuse everything for a probe interval. A probe
-// failed when it got no final response in time, a 408, or a 5xx/6xx (the
-// server is there but says it cannot serve); any other response, even a
-// 404 or 405, shows a live server. Counts are of probes in a row: one
-// answer clears the failures, one failure clears the answers.
+// failed when it got no final response in time, a 408, or a 503 (RFC 3261
+// 21.5.4: the server cannot serve for now; sofia also reports an
+// unreachable address so). Any other final response, even a 404, 405 or
+// 501, comes from a live server. Counts are of probes in a row: one answer
+// clears the failures, one failure clears the answers.
 #pragma once
 
 #include <cstdint>
