@@ -512,10 +512,14 @@ TEST(ConfigParse, RejectsWithFileLineAndReason) {
        "t.yaml:1: options-interval-ms: must be >= 100, got 50"},
       {"media timeout above the interval",
        "media:\n  options-interval-ms: 1000\n  options-timeout-ms: 1500\n",
-       "t.yaml:3: options-timeout-ms: options-timeout-ms (1500) must not exceed "
+       "t.yaml:3: options-timeout-ms: options-timeout-ms (1500) must be below "
+       "options-interval-ms (1000): a probe must end before the next one"},
+      {"media timeout as long as the interval",
+       "media:\n  options-interval-ms: 1000\n  options-timeout-ms: 1000\n",
+       "t.yaml:3: options-timeout-ms: options-timeout-ms (1000) must be below "
        "options-interval-ms (1000): a probe must end before the next one"},
       {"media interval below the default timeout", "media:\n  options-interval-ms: 1000\n",
-       "t.yaml:2: options-interval-ms: options-timeout-ms (2000) must not exceed "
+       "t.yaml:2: options-interval-ms: options-timeout-ms (2000) must be below "
        "options-interval-ms (1000): a probe must end before the next one"},
       // YAML itself.
       {"syntax error", "bus:\n  nats-url: x\ndns: [ { number: '1000' }\n",

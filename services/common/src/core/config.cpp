@@ -636,10 +636,10 @@ const field<media_config> media_fields[] = {
 
 // A probe must end before the next one starts.
 void check_probe_timing(const val& v, const media_config& m) {
-  if (m.options_timeout_ms <= m.options_interval_ms) return;
+  if (m.options_timeout_ms < m.options_interval_ms) return;
   const char* key = v.node["options-timeout-ms"] ? "options-timeout-ms" : "options-interval-ms";
   val{v.src, key, v.node[key]}.fail(
-      fmt::format("options-timeout-ms ({}) must not exceed options-interval-ms ({}): a probe "
+      fmt::format("options-timeout-ms ({}) must be below options-interval-ms ({}): a probe "
                   "must end before the next one",
                   m.options_timeout_ms, m.options_interval_ms));
 }
