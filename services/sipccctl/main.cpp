@@ -8,9 +8,9 @@
 #include <optional>
 
 #include <CLI/CLI.hpp>
-#include <google/protobuf/util/json_util.h>
 #include <nlohmann/json.hpp>
 
+#include "decode_line.hpp"
 #include "sipcc/bus.hpp"
 #include "sipcc/bus_schema.hpp"
 #include "media/model/pool.hpp"
@@ -24,47 +24,8 @@ namespace {
 
 using nlohmann::json;
 using namespace sipcc;
-
-json to_json(const google::protobuf::Message& m) {
-  google::protobuf::util::JsonPrintOptions o;
-  o.preserve_proto_field_names = true;
-  std::string s;
-  google::protobuf::util::MessageToJsonString(m, &s, o);
-  return json::parse(s);
-}
-
-std::string iso_now() {
-  auto now = std::chrono::system_clock::now();
-  auto t = std::chrono::system_clock::to_time_t(now);
-  auto us = std::chrono::duration_cast<std::chrono::microseconds>(now.time_since_epoch()) %
-            std::chrono::seconds(1);
-  char buf[40];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%S", std::gmtime(&t));
-  char out[64];
-  std::snprintf(out, sizeof out, "%s.%06ldZ", buf, static_cast<long>(us.count()));
-  return out;
-}
-
-// One bus message as one JSON object: subject, time, type and the message
-// (protobuf JSON mapping), or an error with the raw size.
-json decode_line(const bus_msg& m) {
-  json j{{"subject", m.subject}, {"time", iso_now()}};
-  if (!m.reply.empty())
-    j["reply"] = m.reply;
-  auto msg = new_message_for(m.subject);
-  if (!msg) {
-    j["error"] = "no message type is declared for this subject";
-    j["size"] = m.data.size();
-  } else if (!msg->ParseFromString(m.data)) {
-    j["type"] = msg->GetTypeName();
-    j["error"] = "payload does not decode as " + msg->GetTypeName();
-    j["size"] = m.data.size();
-  } else {
-    j["type"] = msg->GetTypeName();
-    j["message"] = to_json(*msg);
-  }
-  return j;
-}
+using ctl::decode_line;
+using ctl::to_json;
 
 int cmd_watch(bus& b, const std::string& pattern, long count) {
   sigset_t stop;
