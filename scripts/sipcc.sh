@@ -18,7 +18,7 @@ CONFIG=${SIPCC_CONFIG:-deploy/sipcc.yaml}
 NATS_PORT=${SIPCC_NATS_PORT:-4222}
 # Pid files of a running serve (read by restart) and nats-server's store.
 RUN_DIR=${SIPCC_RUN_DIR:-$BUILD_DIR/run}
-SERVICES=(sip-edge presence callctl router mwi)
+SERVICES=(sip-edge presence callctl router mwi media)
 # A service that ends this many times within a minute is not started again:
 # everything stops, rather than running half a system that answers 503.
 MAX_ENDS_PER_MINUTE=5

@@ -1,5 +1,6 @@
 #include "edge.hpp"
 #include "edge_calls.hpp"
+#include "edge_options.hpp"
 #include "edge_registrar.hpp"
 
 #include <chrono>
@@ -109,6 +110,7 @@ struct sip_edge::impl {
   std::promise<std::string> started;
   std::unordered_map<std::string, std::unique_ptr<subscription>> subs;
   std::unique_ptr<call_legs> legs;
+  std::unique_ptr<options_prober> probes;
   std::unique_ptr<registrar_edge> registrar;
   trusted_peers peers;
 
@@ -163,6 +165,7 @@ struct sip_edge::impl {
       return;
     }
     legs = std::make_unique<call_legs>(ctx, nua, root);
+    probes = std::make_unique<options_prober>(ctx, nua, root);
     su_timer_t* audit_timer =
         su_timer_create(su_root_task(root), static_cast<su_duration_t>(ctx.cfg.audit_interval_ms));
     su_timer_set_for_ever(
@@ -188,6 +191,7 @@ struct sip_edge::impl {
     su_timer_destroy(expiry_timer);
     su_timer_destroy(audit_timer);
     legs.reset();
+    probes.reset();
     nua_destroy(nua);
     su_root_destroy(root);
     su_deinit();
@@ -220,6 +224,9 @@ struct sip_edge::impl {
       case nua_i_register:
         self->registrar->on_register(self->nua, nh, sip,
                                      source_of(nua_current_request(self->nua)));
+        break;
+      case nua_r_options:
+        self->probes->on_response(nh, status, phrase);
         break;
       case nua_r_shutdown:
         if (status >= 200)
@@ -504,6 +511,10 @@ std::string sip_edge::start() {
           self->legs->command(cmd);
         },
         std::move(m.data));
+  });
+  impl_->ctx.nats->subscribe(subj::edge_options(impl_->ctx.instance), [this](bus_msg m) {
+    impl_->post([](impl* self, std::string& data) { self->probes->probe(data); },
+                std::move(m.data));
   });
   // A service instance that starts after the phones registered learns their
   // bindings from this re-publication (its bus subscriptions are up before it

@@ -13,7 +13,9 @@
 #include "decode_line.hpp"
 #include "sipcc/bus.hpp"
 #include "sipcc/bus_schema.hpp"
+#include "media/model/pool.hpp"
 #include "sipcc/v1/call.pb.h"
+#include "sipcc/v1/media.pb.h"
 #include "sipcc/v1/ops.pb.h"
 #include "sipcc/v1/state.pb.h"
 #include "sipcc/v1/tlib.pb.h"
@@ -237,10 +239,29 @@ int cmd_counters(bus& b, const std::string& instance, int timeout_ms) {
   return 0;
 }
 
+// The media pool as the media service sees it (its first instance to answer).
+int cmd_media(bus& b, bool as_json, int timeout_ms) {
+  v1::MediaPoolQuery q;
+  q.set_schema(v1::SCHEMA_V1);
+  auto reply = b.request(subj::media_pool, q, std::chrono::milliseconds(timeout_ms));
+  v1::MediaPool pool;
+  if (!reply || !pool.ParseFromString(*reply)) {
+    std::cerr << "sipccctl: no media pool reply within " << timeout_ms
+              << " ms (is the media service running?)\n";
+    return k_no_reply;
+  }
+  if (as_json)
+    std::cout << to_json(pool).dump(2) << std::endl;
+  else
+    std::cout << media::pool_text(pool);
+  return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
-  CLI::App app{"sipccctl: desktop requests, conferences, bus watch, state and counters"};
+  CLI::App app{
+      "sipccctl: desktop requests, conferences, bus watch, state, counters and the media pool"};
   app.require_subcommand(1);
   // Inherited by every subcommand: the options above may also come after
   // the subcommand and its arguments (`request 1000 TAgentLogin --timeout 500`).
@@ -274,6 +295,11 @@ int main(int argc, char** argv) {
   conf_args conf;
   auto* conf_cmd = add_conf_command(app, conf);
 
+  auto* media_cmd = app.add_subcommand(
+      "media", "the media pool: servers (health, sessions), conferences, recordings");
+  bool media_json = false;
+  media_cmd->add_flag("--json", media_json, "print the MediaPool reply as JSON");
+
   CLI11_PARSE(app, argc, argv);
 
   try {
@@ -288,6 +314,8 @@ int main(int argc, char** argv) {
       return cmd_state(b, kind, id, timeout_ms);
     if (*counters_cmd)
       return cmd_counters(b, instance, timeout_ms);
+    if (*media_cmd)
+      return cmd_media(b, media_json, timeout_ms);
   } catch (const std::exception& e) {
     std::cerr << "sipccctl: " << e.what() << "\n";
     return 3;

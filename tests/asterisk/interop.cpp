@@ -55,7 +55,7 @@ void Interop::start(const std::function<void(std::string&)>& edit) {
   if (::testing::Test::HasFatalFailure())
     throw std::runtime_error("the test's configuration edit failed");
   opts.services = {{"sip-edge", "edge1"}, {"presence", "presence-0"}, {"callctl", "callctl-0"},
-                   {"router", "router-0"}, {"mwi", "mwi-0"}};
+                   {"router", "router-0"}, {"mwi", "mwi-0"}, {"media", "media-0"}};
   sys = std::make_unique<sipcc_system>(opts);
   ast = std::make_unique<real_asterisk>(asterisk_options{ast_port, sys->edge_port()});
   ast->start();

@@ -10,8 +10,10 @@
 
 #include <nlohmann/json.hpp>
 
+#include "media_requests.hpp"
 #include "sipcc/bus_schema.hpp"
 #include "sipcc/config.hpp"
+#include "sipcc/v1/media.pb.h"
 #include "sipcc/v1/sip.pb.h"
 #include "sipcc/v1/state.pb.h"
 #include "sipcc_fixture.hpp"
@@ -283,6 +285,9 @@ TEST_F(PresenceE2E, RegisterAddressReturnsSnapshotAndStateIsQueryable) {
 TEST(WatchE2E, DecodesEverySubjectFamily) {
   system_options opts;
   opts.services.emplace_back("callctl", "callctl-0");
+  // media: its sync at start-up, OPTIONS probes through the edge and their
+  // results, a health event (the simulated Asterisk answers), the pool.
+  opts.services.emplace_back("media", "media-0");
   auto sys = std::make_unique<sipcc_system>(opts);
   sys->asterisk().set_initial_notify("1000", "presence-notify-open.sip");
   auto& rec = sys->recorder();
@@ -313,6 +318,16 @@ TEST(WatchE2E, DecodesEverySubjectFamily) {
   rec.client().publish(subj::reg("1001"), binding);
   // No callctl runs here: the request goes unanswered, but it is on the bus.
   sys->ctl({"--timeout", "100", "conf", "create"});
+  // What callctl will send the media service.
+  rec.client().publish(subj::media_req, treatment_ask("007d0000000001-2", v1::Music));
+  v1::MediaLegEvent started;
+  started.set_schema(v1::SCHEMA_V1);
+  started.mutable_started()->set_leg_id("007d0000000001-2");
+  rec.client().publish(subj::media_leg("callctl-0"), started);
+  v1::MediaLegList list;
+  list.set_schema(v1::SCHEMA_V1);
+  rec.client().publish(subj::media_list("callctl-0"), list);
+  sys->ctl({"media"});
   std::set<std::string> want;
   for (auto* i = subjects_begin(); i != subjects_end(); ++i)
     want.insert(i->name);

@@ -90,6 +90,35 @@ const std::map<std::string, std::pair<std::string, std::string>> kSubjectSeeds =
     {"ops_ready",
      {"sipcc.ops.callctl-0.ready",
       R"(schema: SCHEMA_V1 instance: "callctl-0" service: "callctl" listen: "nats")"}},
+    {"edge_options",
+     {"sipcc.edge.edge1.options",
+      R"(schema: SCHEMA_V1 probe_id: "media-0-1a2b3c4d-7" owner: "media-0"
+         target_uri: "sip:127.0.0.1:5070" timeout_ms: 2000)"}},
+    {"probe",
+     {"sipcc.probe.media-0",
+      R"(schema: SCHEMA_V1 probe_id: "media-0-1a2b3c4d-7" edge_id: "edge1" status: 408
+         phrase: "Request Timeout" timed_out: true)"}},
+    {"media_req",
+     {"sipcc.media.req",
+      R"(schema: SCHEMA_V1 kind: MEDIA_TREATMENT conn_id: "c1" leg_id: "c1-3"
+         treatment_type: PlayAnnouncement treatment_parms { pairs { key: "PROMPT"
+         str: "welcome" } pairs { key: "LANGUAGE" str: "fr" } })"}},
+    {"media_health",
+     {"sipcc.media.health.ms1",
+      R"(schema: SCHEMA_V1 server: "ms1" address: "127.0.0.1:5070" state: MEDIA_OUT_OF_SERVICE
+         previous: MEDIA_IN_SERVICE reason: "3 OPTIONS in a row failed"
+         instance: "media-0" time_us: 1700000000000000)"}},
+    {"media_leg",
+     {"sipcc.media.leg.callctl-0",
+      R"(schema: SCHEMA_V1 owner: "callctl-0" started { conn_id: "c1" leg_id: "c1-4"
+         server: "ms1" kind: MEDIA_RECORDING conf_id: "rec-c1-4" record_file: "c1-4.wav"
+         started_us: 1700000000000000 })"}},
+    {"media_sync", {"sipcc.media.sync", R"(schema: SCHEMA_V1 instance: "media-0")"}},
+    {"media_list",
+     {"sipcc.media.list.callctl-0",
+      R"(schema: SCHEMA_V1 owner: "callctl-0" legs { conn_id: "c1" leg_id: "c1-5"
+         server: "ms2" kind: MEDIA_CONFERENCE conf_id: "room1" })"}},
+    {"media_pool", {"sipcc.media.pool", R"(schema: SCHEMA_V1)"}},
 };
 
 // The answers of request/reply subjects, which come back on an inbox.
@@ -102,6 +131,15 @@ const std::map<std::string, std::string> kReplySeeds = {
     {"sipcc.v1.StateReply",
      R"(schema: SCHEMA_V1 found: true dns { dn: "1000" device: DEVICE_IDLE }
         agents { agent_id: "a1" dn: "1000" })"},
+    {"sipcc.v1.MediaReply",
+     R"(schema: SCHEMA_V1 server: "ms1" address: "127.0.0.1:5070"
+        uri: "sip:annc@127.0.0.1:5070;play=file:welcome;locale=fr" instance: "media-0")"},
+    {"sipcc.v1.MediaPool",
+     R"(schema: SCHEMA_V1 instance: "media-0" servers { name: "ms1" address: "127.0.0.1:5070"
+        health: MEDIA_IN_SERVICE weight: 2 capacity: 100 sessions: 3 pending: 1
+        last_probe: "200 OK" } conferences { conf_id: "room1" server: "ms1"
+        parties { conn_id: "c1" leg_id: "c1-5" } } recordings { file: "c1-4.wav"
+        conn_id: "c1" server: "ms1" started_us: 1700000000000000 })"},
     {"sipcc.v1.CounterSet",
      R"(schema: SCHEMA_V1 instance: "presence-0" counters { name: "bus_in" label: "tlib_req"
         kind: "counter" value: 12 })"},

@@ -95,7 +95,7 @@ start_serve() {
   SIPCC_BUILD_DIR=$BUILD SIPCC_RUN_DIR=$TMP/run SIPCC_CONFIG=$TMP/sipcc.yaml \
     SIPCC_NATS_PORT=$nats_port "$SRC/scripts/sipcc.sh" serve >"$TMP/serve.log" 2>&1 &
   serve_pid=$!
-  wait_log ' ready: ' 5
+  wait_log ' ready: ' 6
 }
 
 # Reaps serve and checks that it stopped everything it started.

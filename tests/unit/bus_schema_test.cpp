@@ -46,6 +46,8 @@ TEST(BusSchema, SubjectMatches) {
       {subj::tlib_req_family("agent"), subj::tlib_req(v1::TAgentLogin, "1001"), true},
       {subj::tlib_req_family("agent"), subj::tlib_req(v1::TMakeCall, "1001"), false},
       {subj::dn_calls_all, subj::dn_calls("1001"), true},
+      {subj::media_leg_all, subj::media_leg("callctl-0"), true},
+      {subj::media_list_all, subj::media_list("callctl-0"), true},
   };
   for (const auto& c : cases) {
     SCOPED_TRACE(c.pattern + " vs " + c.subject);
@@ -77,6 +79,14 @@ TEST(BusSchema, ClassifyEveryFamily) {
       {subj::reg("2000"), subject_family::reg, "sipcc.v1.Registration"},
       {subj::ops_counters("presence-0"), subject_family::ops_counters, "sipcc.v1.CounterQuery"},
       {subj::ops_ready("presence-0"), subject_family::ops_ready, "sipcc.v1.ServiceReady"},
+      {subj::edge_options("edge-1"), subject_family::edge_options, "sipcc.v1.OptionsProbe"},
+      {subj::probe("media-0"), subject_family::probe, "sipcc.v1.OptionsResult"},
+      {subj::media_req, subject_family::media_req, "sipcc.v1.MediaRequest"},
+      {subj::media_health("ms1"), subject_family::media_health, "sipcc.v1.MediaHealth"},
+      {subj::media_leg("callctl-0"), subject_family::media_leg, "sipcc.v1.MediaLegEvent"},
+      {subj::media_sync, subject_family::media_sync, "sipcc.v1.MediaSync"},
+      {subj::media_list("callctl-0"), subject_family::media_list, "sipcc.v1.MediaLegList"},
+      {subj::media_pool, subject_family::media_pool, "sipcc.v1.MediaPoolQuery"},
   };
   std::set<subject_family> covered;
   for (const auto& c : cases) {
@@ -181,6 +191,11 @@ TEST(BusSchema, BuildersSpellDeclaredPatterns) {
       {subj::dn_calls("1001"), "sipcc.dn.calls.1001"},
       {subj::ops_counters("presence-0"), "sipcc.ops.presence-0.counters"},
       {subj::ops_ready("presence-0"), "sipcc.ops.presence-0.ready"},
+      {subj::edge_options("edge1"), "sipcc.edge.edge1.options"},
+      {subj::probe("media-0"), "sipcc.probe.media-0"},
+      {subj::media_health("ms1"), "sipcc.media.health.ms1"},
+      {subj::media_leg("callctl-0"), "sipcc.media.leg.callctl-0"},
+      {subj::media_list("callctl-0"), "sipcc.media.list.callctl-0"},
   };
   for (const auto& c : cases)
     EXPECT_EQ(c.built, c.expected);

@@ -19,6 +19,10 @@ TEST(ConfigDefaultFile, LoadsTheDemo) {
   EXPECT_EQ(cfg.asterisk.str(), "127.0.0.1:5070");
   EXPECT_TRUE(cfg.asterisk_peers.empty());
   EXPECT_TRUE(cfg.resource_lists.empty());
+  // No media servers listed: the one Asterisk is the pool.
+  ASSERT_EQ(cfg.media.servers.size(), 1u);
+  EXPECT_EQ(cfg.media.servers[0].name, "asterisk");
+  EXPECT_EQ(cfg.media.servers[0].address.str(), "127.0.0.1:5070");
 
   struct dn_case {
     const char* number;
@@ -215,6 +219,53 @@ TEST(ConfigParse, AcceptedValues) {
          EXPECT_EQ(c.dns[0].options.at("remote-answer"), "talk");
          EXPECT_EQ(c.dns[1].options.at("remote-answer"), "answer-after");
        }},
+      {"without media servers, one at asterisk.address: no limit, plays everything",
+       "asterisk: { address: 10.0.0.7:5070 }\n",
+       [](const config& c) {
+         ASSERT_EQ(c.media.servers.size(), 1u);
+         const auto& s = c.media.servers[0];
+         EXPECT_EQ(s.address.str(), "10.0.0.7:5070");
+         EXPECT_EQ(s.weight, 1u);
+         EXPECT_EQ(s.capacity, 0u);
+         EXPECT_TRUE(s.treatments.empty() && s.locales.empty() && s.prompts.empty());
+       }},
+      {"media servers with what each serves",
+       "media:\n"
+       "  instance: media-1\n"
+       "  options-interval-ms: 2000\n"
+       "  options-timeout-ms: 500\n"
+       "  out-after: 2\n"
+       "  back-after: 1\n"
+       "  pending-ms: 3000\n"
+       "  servers:\n"
+       "    - name: ms1\n"
+       "      address: ms1.example.com:5060\n"
+       "      weight: 3\n"
+       "      capacity: 200\n"
+       "      treatments: [Music, PlayAnnouncement]\n"
+       "      locales: [en, fr-CA]\n"
+       "      prompts: [queue-welcome, digits/1]\n"
+       "    - { name: ms2, address: 10.0.0.9:5060 }\n",
+       [](const config& c) {
+         EXPECT_EQ(c.media.instance, "media-1");
+         EXPECT_EQ(c.media.options_interval_ms, 2000u);
+         EXPECT_EQ(c.media.options_timeout_ms, 500u);
+         EXPECT_EQ(c.media.out_after, 2u);
+         EXPECT_EQ(c.media.back_after, 1u);
+         EXPECT_EQ(c.media.pending_ms, 3000u);
+         ASSERT_EQ(c.media.servers.size(), 2u);
+         const auto& s = c.media.servers[0];
+         EXPECT_EQ(s.name, "ms1");
+         EXPECT_EQ(s.address.str(), "ms1.example.com:5060");
+         EXPECT_EQ(s.weight, 3u);
+         EXPECT_EQ(s.capacity, 200u);
+         EXPECT_EQ(s.treatments, (std::vector<v1::TreatmentType>{v1::Music, v1::PlayAnnouncement}));
+         EXPECT_EQ(s.locales, (std::vector<std::string>{"en", "fr-CA"}));
+         EXPECT_EQ(s.prompts, (std::vector<std::string>{"queue-welcome", "digits/1"}));
+         EXPECT_EQ(s.line, 9);
+         EXPECT_EQ(c.media.servers[1].weight, 1u);
+         EXPECT_EQ(c.media.servers[1].capacity, 0u);
+       }},
       {"agent-groups may follow the dns in the file",
        "dns: [ { number: '8000', type: RoutingPoint, options: { agent-group: g } } ]\n"
        "agent-groups: [ { name: g } ]\n",
@@ -233,6 +284,7 @@ TEST(ConfigParse, RejectsWithFileLineAndReason) {
     std::string error;
   };
   const std::string two_dns = "dns: [ { number: '1000' }, { number: '1001' } ]\n";
+  const std::string ms1 = "media:\n  servers:\n    - { name: ms1, address: 10.0.0.1:5060";
   const std::vector<bad_case> cases = {
       // Unknown keys, in every section.
       {"top level", "bus: {}\nbogus: 1\n", "t.yaml:2: unknown key 'bogus' in top level"},
@@ -426,6 +478,49 @@ TEST(ConfigParse, RejectsWithFileLineAndReason) {
        "dns: [ { number: '8000', type: RoutingPoint, options: { remote-answer: talk } } ]",
        "t.yaml:1: remote-answer: only Extension and ACDPosition DNs have a phone to answer (DN "
        "8000 is of type RoutingPoint)"},
+      // The media pool.
+      {"media", "media:\n  interval: 5\n", "t.yaml:2: unknown key 'interval' in media"},
+      {"media server key", ms1 + ", port: 5 }\n", "t.yaml:3: unknown key 'port' in servers"},
+      {"media server name", "media:\n  servers:\n    - { address: 10.0.0.1:5060 }\n",
+       "t.yaml:3: missing key 'name' in servers"},
+      {"media server address", "media:\n  servers:\n    - { name: ms1 }\n",
+       "t.yaml:3: missing key 'address' in servers"},
+      {"media server name token", "media: { servers: [ { name: 'ms.1', address: a:1 } ] }",
+       "t.yaml:1: name: 'ms.1' must match [A-Za-z0-9_-]+ (it becomes a bus subject token)"},
+      {"media server name twice", ms1 + " }\n    - { name: ms1, address: 10.0.0.2:5060 }\n",
+       "t.yaml:4: duplicate media server 'ms1' (first at line 3)"},
+      {"media server address twice", ms1 + " }\n    - { name: ms2, address: 10.0.0.1:5060 }\n",
+       "t.yaml:4: address: 10.0.0.1:5060 is already media server 'ms1' (line 3)"},
+      {"media server address without port", "media: { servers: [ { name: a, address: host } ] }",
+       "t.yaml:1: address: expected host:port, got 'host'"},
+      {"media server weight", ms1 + ", weight: 0 }\n", "t.yaml:3: weight: must be 1..1000, got 0"},
+      {"media server capacity", ms1 + ", capacity: 0 }\n",
+       "t.yaml:3: capacity: must be >= 1, got 0"},
+      {"media server treatment", ms1 + ", treatments: [Music, Jazz] }\n",
+       "t.yaml:3: treatments: 'Jazz' is not one of Music|RingBack|Silence|Busy|FastBusy|"
+       "PlayAnnouncement|CollectDigits|PlayAnnouncementAndDigits"},
+      {"media server treatment twice", ms1 + ", treatments: [Music, Music] }\n",
+       "t.yaml:3: treatments: 'Music' is listed twice"},
+      {"media server empty list", ms1 + ", prompts: [] }\n",
+       "t.yaml:3: prompts: must not be empty (leave the key out to serve every one)"},
+      {"media server prompt", ms1 + ", prompts: ['queue welcome'] }\n",
+       "t.yaml:3: prompts: 'queue welcome' is not a prompt name (no blanks)"},
+      {"media server locale", ms1 + ", locales: ['en US'] }\n",
+       "t.yaml:3: locales: 'en US' must match [A-Za-z0-9_-]+ (it becomes a bus subject token)"},
+      {"media out-after", "media: { out-after: 0 }", "t.yaml:1: out-after: must be 1..100, got 0"},
+      {"media interval", "media: { options-interval-ms: 50 }",
+       "t.yaml:1: options-interval-ms: must be >= 100, got 50"},
+      {"media timeout above the interval",
+       "media:\n  options-interval-ms: 1000\n  options-timeout-ms: 1500\n",
+       "t.yaml:3: options-timeout-ms: options-timeout-ms (1500) must be below "
+       "options-interval-ms (1000): a probe must end before the next one"},
+      {"media timeout as long as the interval",
+       "media:\n  options-interval-ms: 1000\n  options-timeout-ms: 1000\n",
+       "t.yaml:3: options-timeout-ms: options-timeout-ms (1000) must be below "
+       "options-interval-ms (1000): a probe must end before the next one"},
+      {"media interval below the default timeout", "media:\n  options-interval-ms: 1000\n",
+       "t.yaml:2: options-interval-ms: options-timeout-ms (2000) must be below "
+       "options-interval-ms (1000): a probe must end before the next one"},
       // YAML itself.
       {"syntax error", "bus:\n  nats-url: x\ndns: [ { number: '1000' }\n",
        "t.yaml:4: end of sequence flow not found"},

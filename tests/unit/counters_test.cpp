@@ -40,6 +40,8 @@ TEST(Counters, NamesAndKinds) {
       {counter_id::routes, "routes", false},
       {counter_id::audit_fixes, "audit_fixes", false},
       {counter_id::setup_latency, "setup_latency", false},
+      {counter_id::media_placed, "media_placed", false},
+      {counter_id::media_refused, "media_refused", false},
   };
   // A counter added to SIPCC_COUNTERS needs a case here.
   EXPECT_EQ(cases.size(), kCounterCount);

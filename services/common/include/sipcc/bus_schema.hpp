@@ -42,7 +42,22 @@
     "a phone's binding on the registrar, by DN: on every change and expiry")       \
   X(ops_counters, "sipcc.ops.*.counters", CounterQuery,                            \
     "counter query to one instance; request/reply, the reply is a CounterSet")     \
-  X(ops_ready, "sipcc.ops.*.ready", ServiceReady, "a service instance is up")
+  X(ops_ready, "sipcc.ops.*.ready", ServiceReady, "a service instance is up")      \
+  X(edge_options, "sipcc.edge.*.options", OptionsProbe,                            \
+    "send one SIP OPTIONS (a media server's health probe) from that edge")         \
+  X(probe, "sipcc.probe.*", OptionsResult, "an OPTIONS probe's outcome, to its owner") \
+  X(media_req, "sipcc.media.req", MediaRequest,                                    \
+    "where a media leg goes; request/reply, the reply is a MediaReply")            \
+  X(media_health, "sipcc.media.health.*", MediaHealth,                             \
+    "a media server's health changed, by server name")                             \
+  X(media_leg, "sipcc.media.leg.*", MediaLegEvent,                                 \
+    "a media leg started or ended, by owner (callctl instance)")                   \
+  X(media_sync, "sipcc.media.sync", MediaSync,                                     \
+    "a media service instance asks every owner for its media legs")                \
+  X(media_list, "sipcc.media.list.*", MediaLegList,                                \
+    "every media leg one owner holds, its answer to sipcc.media.sync")             \
+  X(media_pool, "sipcc.media.pool", MediaPoolQuery,                                \
+    "the media pool's state; request/reply, the reply is a MediaPool")
 
 namespace sipcc {
 
@@ -109,6 +124,16 @@ inline constexpr const char* reg_all = "sipcc.reg.*";
 std::string ops_counters(std::string_view instance);
 std::string ops_ready(std::string_view instance);
 inline constexpr const char* ops_ready_all = "sipcc.ops.*.ready";
+std::string edge_options(std::string_view edge_id);
+std::string probe(std::string_view owner);
+inline constexpr const char* media_req = "sipcc.media.req";
+std::string media_health(std::string_view server);
+std::string media_leg(std::string_view owner);
+inline constexpr const char* media_leg_all = "sipcc.media.leg.*";
+inline constexpr const char* media_sync = "sipcc.media.sync";
+std::string media_list(std::string_view owner);
+inline constexpr const char* media_list_all = "sipcc.media.list.*";
+inline constexpr const char* media_pool = "sipcc.media.pool";
 }  // namespace subj
 
 }  // namespace sipcc

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "sipcc/v1/state.pb.h"
+#include "sipcc/v1/tlib.pb.h"
 
 namespace sipcc {
 
@@ -109,6 +110,34 @@ struct mwi_config {
   uint32_t first_notify_timeout_ms = 5000;  // 2xx to first NOTIFY, at most
 };
 
+// One media server of the media service's pool (media.servers).
+struct media_server_config {
+  std::string name;                // [A-Za-z0-9_-]+: sipcc.media.health.<name>
+  host_port address;               // where its INVITEs and OPTIONS go
+  uint32_t weight = 1;             // share of the load, against the others'
+  uint32_t capacity = 0;           // sessions (media legs) at once; 0: no limit
+  std::vector<v1::TreatmentType> treatments;  // those it plays; empty: every type
+  std::vector<std::string> locales;           // LANGUAGEs it has; empty: any
+  // Prompts (PROMPT) it can play; empty: not checked (the server itself
+  // refuses a prompt it lacks, 404).
+  std::vector<std::string> prompts;
+  int line = 0;
+};
+
+// The media service: health checks by SIP OPTIONS through the edge, and how
+// long a selection holds a session for a leg that has not started yet.
+struct media_config {
+  std::string instance = "media-0";   // owner token: <service>-<shard>
+  uint32_t options_interval_ms = 5000;
+  uint32_t options_timeout_ms = 2000;  // an OPTIONS without a final response by then failed
+  uint32_t out_after = 3;              // failed OPTIONS in a row: out of service
+  uint32_t back_after = 2;             // answered OPTIONS in a row: back in service
+  uint32_t pending_ms = 10000;
+  // Left out of the file: one server, `asterisk` at asterisk.address, no
+  // limit, every treatment (a single Asterisk serves it all).
+  std::vector<media_server_config> servers;
+};
+
 struct config {
   std::string file;                  // path it was loaded from
 
@@ -154,6 +183,8 @@ struct config {
   std::vector<resource_list_config> resource_lists;
 
   mwi_config mwi;
+
+  media_config media;
 
   // application (Genesys-style options, key names as in the reference):
   std::map<std::string, std::string> app_options;

@@ -38,7 +38,9 @@
   C(routes, "routes made, by reason (agent, max-wait)")                       \
   C(audit_fixes, "what the edge/callctl audit ended: stray_leg, lost_leg")    \
   C(setup_latency, "answered inbound calls by setup time at the edge (INVITE " \
-                   "in to 200 out), by upper bound in microseconds")
+                   "in to 200 out), by upper bound in microseconds")          \
+  C(media_placed, "media legs the media service placed, by kind")             \
+  C(media_refused, "media requests the media service refused, by refusal")
 
 namespace sipcc {
 

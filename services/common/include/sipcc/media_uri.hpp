@@ -56,6 +56,10 @@ struct media_request {
   std::string uri;
   bool collects = false;    // EventTreatmentEnd carries the collected digits
   std::string error;
+  // What the media server must have: the PROMPT and LANGUAGE asked for
+  // (empty when none), checked against its catalog before any INVITE.
+  std::string prompt;
+  std::string locale;
 };
 
 // Treatment types and their parameters (TreatmentParms, keys as below, str

@@ -1,6 +1,7 @@
 #include "sipcc/bus_schema.hpp"
 
 #include "sipcc/v1/call.pb.h"
+#include "sipcc/v1/media.pb.h"
 #include "sipcc/v1/ops.pb.h"
 #include "sipcc/v1/sip.pb.h"
 #include "sipcc/v1/state.pb.h"
@@ -136,6 +137,13 @@ std::string ops_counters(std::string_view instance) {
   return join({"sipcc.ops", instance, "counters"});
 }
 std::string ops_ready(std::string_view instance) { return join({"sipcc.ops", instance, "ready"}); }
+std::string edge_options(std::string_view edge_id) {
+  return join({"sipcc.edge", edge_id, "options"});
+}
+std::string probe(std::string_view owner) { return join({"sipcc.probe", owner}); }
+std::string media_health(std::string_view server) { return join({"sipcc.media.health", server}); }
+std::string media_leg(std::string_view owner) { return join({"sipcc.media.leg", owner}); }
+std::string media_list(std::string_view owner) { return join({"sipcc.media.list", owner}); }
 }  // namespace subj
 
 }  // namespace sipcc

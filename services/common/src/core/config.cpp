@@ -558,6 +558,92 @@ const field<mwi_config> mwi_fields[] = {
      [](const val& v, mwi_config& m) { m.first_notify_timeout_ms = v.number(1); }},
 };
 
+// The TreatmentType names a media server may list, as "Music|RingBack|...".
+std::string treatment_type_names() {
+  std::string names;
+  const auto* d = v1::TreatmentType_descriptor();
+  for (int i = 0; i < d->value_count(); ++i)
+    if (d->value(i)->number() != v1::TREATMENT_UNSPECIFIED)
+      names += (names.empty() ? "" : "|") + d->value(i)->name();
+  return names;
+}
+
+// A list that restricts what a server serves: given empty, it would read as
+// "serves everything", the opposite of what it says.
+std::vector<val> restricting_items(const val& v) {
+  auto items = v.items();
+  if (items.empty()) v.fail("must not be empty (leave the key out to serve every one)");
+  return items;
+}
+
+// Names listed once each; `read` checks and converts one item.
+template <class T>
+void unique_items(const val& v, std::vector<T>& out, T (*read)(const val&)) {
+  for (const val& item : restricting_items(v)) {
+    T x = read(item);
+    if (std::find(out.begin(), out.end(), x) != out.end())
+      item.fail(fmt::format("'{}' is listed twice", item.text()));
+    out.push_back(x);
+  }
+}
+
+v1::TreatmentType treatment_type(const val& v) {
+  v1::TreatmentType t{};
+  if (!v1::TreatmentType_Parse(v.text(), &t) || t == v1::TREATMENT_UNSPECIFIED)
+    v.fail(fmt::format("'{}' is not one of {}", v.text(), treatment_type_names()));
+  return t;
+}
+std::string locale(const val& v) { return v.token("_-"); }
+// A sound file's name as Asterisk knows it ("queue-welcome", "digits/1").
+std::string prompt(const val& v) {
+  std::string p = v.nonempty();
+  if (std::any_of(p.begin(), p.end(), [](unsigned char c) { return std::isspace(c); }))
+    v.fail(fmt::format("'{}' is not a prompt name (no blanks)", p));
+  return p;
+}
+
+const field<media_server_config> media_server_fields[] = {
+    {"name", [](const val& v, media_server_config& m) { m.name = v.token("_-"); }, true},
+    {"address", [](const val& v, media_server_config& m) {
+       m.address = v.address();
+       for (const auto& other : v.src.cfg.media.servers)
+         if (other.address.str() == m.address.str())
+           v.fail(fmt::format("{} is already media server '{}' (line {})", m.address.str(),
+                              other.name, other.line));
+     }, true},
+    {"weight", [](const val& v, media_server_config& m) { m.weight = v.number(1, 1000); }},
+    {"capacity", [](const val& v, media_server_config& m) { m.capacity = v.number(1); }},
+    {"treatments", [](const val& v, media_server_config& m) {
+       unique_items(v, m.treatments, treatment_type);
+     }},
+    {"locales", [](const val& v, media_server_config& m) { unique_items(v, m.locales, locale); }},
+    {"prompts", [](const val& v, media_server_config& m) { unique_items(v, m.prompts, prompt); }},
+};
+
+const field<media_config> media_fields[] = {
+    {"instance", [](const val& v, media_config& m) { m.instance = v.token("_-"); }},
+    {"options-interval-ms",
+     [](const val& v, media_config& m) { m.options_interval_ms = v.number(100); }},
+    {"options-timeout-ms",
+     [](const val& v, media_config& m) { m.options_timeout_ms = v.number(10); }},
+    {"out-after", [](const val& v, media_config& m) { m.out_after = v.number(1, 100); }},
+    {"back-after", [](const val& v, media_config& m) { m.back_after = v.number(1, 100); }},
+    {"pending-ms", [](const val& v, media_config& m) { m.pending_ms = v.number(100); }},
+    {"servers", [](const val& v, media_config& m) {
+       v.list(m.servers, media_server_fields, &media_server_config::name, "media server");
+     }},
+};
+
+// A probe must end before the next one starts.
+void check_probe_timing(const val& v, const media_config& m) {
+  if (m.options_timeout_ms < m.options_interval_ms) return;
+  const char* key = v.node["options-timeout-ms"] ? "options-timeout-ms" : "options-interval-ms";
+  val{v.src, key, v.node[key]}.fail(
+      fmt::format("options-timeout-ms ({}) must be below options-interval-ms ({}): a probe "
+                  "must end before the next one",
+                  m.options_timeout_ms, m.options_interval_ms));
+}
+
 // Order matters: each section may refer to the ones above it.
 const field<config> top_fields[] = {
     {"bus", [](const val& v, config& c) { v.fields(bus_fields, c); }},
@@ -582,6 +668,10 @@ const field<config> top_fields[] = {
      }},
     {"presence", [](const val& v, config& c) { v.fields(presence_fields, c); }},
     {"mwi", [](const val& v, config& c) { v.fields(mwi_fields, c.mwi); }},
+    {"media", [](const val& v, config& c) {
+       v.fields(media_fields, c.media);
+       check_probe_timing(v, c.media);
+     }},
     {"application", [](const val& v, config& c) { c.app_options = v.options(app_options); }},
 };
 
@@ -610,6 +700,12 @@ config parse_config(const std::string& text, const std::string& file) {
   cfg.file = file;
   const source src{file, cfg};
   val{src, "top level", root}.fields(top_fields, cfg);
+  if (cfg.media.servers.empty()) {
+    media_server_config asterisk;
+    asterisk.name = "asterisk";
+    asterisk.address = cfg.asterisk;
+    cfg.media.servers.push_back(asterisk);
+  }
   if (!cfg.sip_max_message_bytes_set)
     for (const auto& l : cfg.resource_lists)
       if (list_fits_udp(l.dns.size()))

@@ -162,10 +162,11 @@ media_request treatment_request(v1::TreatmentType type, const v1::KVList& parms,
       break;
     case v1::PlayAnnouncement: {
       announcement a;
-      a.play = "file:" + required_text(parms, "PROMPT", err);
+      r.prompt = required_text(parms, "PROMPT", err);
+      a.play = "file:" + r.prompt;
       a.repeat = number(parms, "REPEAT", 1, 100, err).value_or(0);
       a.delay_ms = number(parms, "DELAY", 0, 60000, err).value_or(0);
-      a.locale = text(parms, "LANGUAGE").value_or("");
+      a.locale = r.locale = text(parms, "LANGUAGE").value_or("");
       r.uri = annc_uri(ms, a);
       break;
     }
@@ -173,7 +174,8 @@ media_request treatment_request(v1::TreatmentType type, const v1::KVList& parms,
       r.uri = collect_of("");
       break;
     case v1::PlayAnnouncementAndDigits:
-      r.uri = collect_of("file:" + required_text(parms, "PROMPT", err));
+      r.prompt = required_text(parms, "PROMPT", err);
+      r.uri = collect_of("file:" + r.prompt);
       break;
     default:
       err = "unknown TreatmentType " + std::to_string(static_cast<int>(type));
