@@ -135,8 +135,9 @@ protected:
 
   void all_scenarios_end() {
     for (auto* run : {&this_phone, &dest, &other, &media}) {
-      if (*run)
+      if (*run) {
         EXPECT_EQ((*run)->wait_exit(kWait), 0) << (*run)->log();
+      }
     }
   }
 
