@@ -1,6 +1,7 @@
 #include "edge.hpp"
 #include "edge_calls.hpp"
 #include "edge_registrar.hpp"
+#include "stack_counts.hpp"
 
 #include <chrono>
 #include <cstdarg>
@@ -162,6 +163,9 @@ struct sip_edge::impl {
       su_deinit();
       return;
     }
+    if (!stack_seen())
+      spdlog::warn("edge: this libsofia-sip-ua binds its own calls: the answers the SIP stack "
+                   "gives by itself are not counted (sip_auto_responses, sip_transactions)");
     legs = std::make_unique<call_legs>(ctx, nua, root);
     su_timer_t* audit_timer =
         su_timer_create(su_root_task(root), static_cast<su_duration_t>(ctx.cfg.audit_interval_ms));
@@ -173,7 +177,8 @@ struct sip_edge::impl {
         nullptr);
     registrar = std::make_unique<registrar_edge>(ctx);
     // Bindings expire to the second; a missed tick only delays one. The
-    // same tick lets go of unsubscribed dialogs whose final NOTIFY is lost.
+    // same tick lets go of unsubscribed dialogs whose final NOTIFY is lost,
+    // and copies nta's own counts (it has no per-event hook for them).
     su_timer_t* expiry_timer = su_timer_create(su_root_task(root), 1000);
     su_timer_set_for_ever(
         expiry_timer,
@@ -181,6 +186,7 @@ struct sip_edge::impl {
           auto* self = reinterpret_cast<impl*>(magic);
           self->registrar->expire();
           self->drop_lingering();
+          sample_stack();
         },
         nullptr);
     started.set_value("");
@@ -255,7 +261,7 @@ struct sip_edge::impl {
       return;
     }
     process_counters().add(counter_id::untrusted_requests, "INVITE");
-    process_counters().add(counter_id::sip_responses_out, "403");
+    count_own_answer(403);
     spdlog::warn("edge: INVITE from {} (From user '{}') refused with 403: not asterisk.address, "
                  "not in asterisk.peers, not a phone registered there",
                  source.empty() ? "an unknown address" : source, str_or_empty(from_user));
@@ -520,8 +526,14 @@ std::string sip_edge::start() {
 void sip_edge::stop() {
   if (!impl_->thread.joinable())
     return;
-  // nua_shutdown ends every dialog (un-SUBSCRIBEs included) before the loop stops.
-  impl_->post([](impl* self, std::string&) { nua_shutdown(self->nua); }, {});
+  // nua_shutdown ends every dialog (un-SUBSCRIBEs included) before the loop
+  // stops; its agent goes with it.
+  impl_->post(
+      [](impl* self, std::string&) {
+        forget_stack();
+        nua_shutdown(self->nua);
+      },
+      {});
   impl_->thread.join();
 }
 

@@ -89,7 +89,7 @@ namespace {
 // subscription, so the INVITE dialog stays up (603 is a user's decline).
 void refuse_refer(nua_t* nua, const leg& l, const sip_t* sip) {
   process_counters().add(counter_id::sip_requests_in, "REFER");
-  process_counters().add(counter_id::sip_responses_out, "403");
+  count_own_answer(403);
   char refer_to[256] = "";
   if (sip && sip->sip_refer_to)
     url_e(refer_to, sizeof refer_to, sip->sip_refer_to->r_url);
@@ -149,7 +149,7 @@ void call_legs::on_timer(su_root_magic_t*, su_timer_t*, su_timer_arg_t* arg) {
     // Nobody took the call: say so to Asterisk rather than leave it ringing.
     spdlog::warn("edge: leg {}: no callctl claimed the call in {} ms, answering 503", l->id,
                  kClaimWaitMs);
-    process_counters().add(counter_id::sip_responses_out, "503");
+    count_own_answer(503);
     nua_respond(l->nh, 503, "No call control available", TAG_END());
     self->forget(l, "not claimed");
     return;
@@ -325,7 +325,7 @@ void call_legs::update_in(leg& l, const sip_t* sip) {
     return;
   }
   if (l.update_pending) {
-    process_counters().add(counter_id::sip_responses_out, "500");
+    count_own_answer(500);
     nua_respond(l.nh, 500, "Overlapping UPDATE", SIPTAG_RETRY_AFTER_STR("2"),
                 NUTAG_WITH_THIS(nua_), TAG_END());
     return;
