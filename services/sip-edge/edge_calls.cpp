@@ -231,6 +231,7 @@ void call_legs::event(leg* l, nua_event_t event, int status, const char* phrase,
     case nua_i_update:
     case nua_i_info:
     case nua_i_refer:
+    case nua_i_options:
     case nua_i_cancel:
     case nua_i_ack:
     case nua_i_bye:
@@ -283,8 +284,9 @@ void call_legs::request_in(leg& l, nua_event_t event, const sip_t* sip) {
       update_in(l, sip);
       return;
     case nua_i_info: {
-      // nua has answered it 200 (INFO is not an application method here).
+      // Taken, whatever it holds: a digit callctl cannot read is its to drop.
       process_counters().add(counter_id::sip_requests_in, "INFO");
+      nua_respond(l.nh, SIP_200_OK, NUTAG_WITH_THIS(nua_), TAG_END());
       auto* info = ev.mutable_info();
       if (sip && sip->sip_content_type && sip->sip_content_type->c_type)
         info->set_content_type(sip_text(sip->sip_content_type->c_type));
@@ -293,6 +295,10 @@ void call_legs::request_in(leg& l, nua_event_t event, const sip_t* sip) {
     }
     case nua_i_refer:
       refuse_refer(nua_, l, sip);
+      return;
+    case nua_i_options:
+      process_counters().add(counter_id::sip_requests_in, "OPTIONS");
+      nua_respond(l.nh, SIP_200_OK, NUTAG_WITH_THIS(nua_), TAG_END());
       return;
     case nua_i_cancel:
       process_counters().add(counter_id::sip_requests_in, "CANCEL");
