@@ -4,12 +4,16 @@
 #   scripts/sipcc.sh run                install what is missing, build, then serve
 #   scripts/sipcc.sh serve              run nats-server and every service from the build
 #   scripts/sipcc.sh restart <service>  restart one service of a running run/serve
-#   scripts/sipcc.sh test               install what is missing, build (Asterisk too), run the whole test suite
+#   scripts/sipcc.sh test               install what is missing, build (Asterisk too), a short fuzz,
+#                                       then the whole test suite
 #   scripts/sipcc.sh build              install what is missing and build
+#   scripts/sipcc.sh fuzz [seconds]     build the fuzz tree (clang) and fuzz each parser that long (default 2)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 BUILD_DIR=${SIPCC_BUILD_DIR:-build}
+# The libFuzzer harnesses' own build tree (clang, sanitizers): tests/fuzz.
+FUZZ_BUILD_DIR=${SIPCC_FUZZ_BUILD_DIR:-build-fuzz}
 CONFIG=${SIPCC_CONFIG:-deploy/sipcc.yaml}
 NATS_PORT=${SIPCC_NATS_PORT:-4222}
 # Pid files of a running serve (read by restart) and nats-server's store.
@@ -32,6 +36,7 @@ PACKAGES=(
   libprotobuf-dev protobuf-compiler libgtest-dev
   libyaml-cpp-dev libspdlog-dev libfmt-dev nlohmann-json3-dev libcli11-dev libpugixml-dev
   sip-tester docker-compose
+  clang libclang-rt-dev
 )
 
 as_root() {
@@ -219,15 +224,23 @@ build_asterisk() {
 }
 
 run_tests() {
-  cd "$BUILD_DIR"
-  ctest --output-on-failure --timeout 300
+  (cd "$BUILD_DIR" && ctest --output-on-failure --timeout 300)
+}
+
+# Every harness over its seeds and regression corpus, then $1 seconds each
+# (tests/fuzz/run.sh); any crash fails.
+fuzz() {
+  cmake -S . -B "$FUZZ_BUILD_DIR" -DCMAKE_CXX_COMPILER=clang++ -DSIPCC_FUZZ=ON >/dev/null
+  cmake --build "$FUZZ_BUILD_DIR" -j"$(nproc)"
+  bash tests/fuzz/run.sh "$FUZZ_BUILD_DIR" "$1"
 }
 
 case "${1:-}" in
   run) install_missing; build; serve ;;
   serve) serve ;;
   restart) restart_one "${2:-}" ;;
-  test) install_missing; build; build_asterisk; run_tests ;;
+  test) install_missing; build; build_asterisk; fuzz 2; run_tests ;;
   build) install_missing; build ;;
-  *) echo "usage: $0 run|serve|restart <service>|test|build" >&2; exit 2 ;;
+  fuzz) install_missing; fuzz "${2:-2}" ;;
+  *) echo "usage: $0 run|serve|restart <service>|test|build|fuzz [seconds]" >&2; exit 2 ;;
 esac

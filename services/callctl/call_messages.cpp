@@ -49,17 +49,6 @@ void publish_call_fact(bus& nats, const std::string& dn, const std::string& conn
   nats.publish(subj::dn_calls(dn), f);
 }
 
-v1::TEvent call_tevent(v1::EventType type, const std::string& this_dn,
-                       const std::string& other_dn, const std::string& conn_id) {
-  v1::TEvent ev;
-  ev.set_schema(v1::SCHEMA_V1);
-  ev.set_type(type);
-  ev.set_this_dn(this_dn);
-  ev.set_other_dn(other_dn);
-  ev.set_conn_id(conn_id);
-  return ev;
-}
-
 void publish_call_event(bus& nats, v1::TEvent& ev) {
   ev.set_schema(v1::SCHEMA_V1);
   ev.set_timestamp_us(now_us());
@@ -80,29 +69,6 @@ v1::ConfReply conf_answer(const v1::ConfRequest& req, const std::string& error) 
   if (!error.empty())
     process_counters().add(counter_id::tlib_errors, "conf");
   return r;
-}
-
-void set_reason(v1::TEvent& ev, const std::string& reason) {
-  auto* kv = ev.mutable_reasons()->add_pairs();
-  kv->set_key("Reason");
-  kv->set_str(reason);
-}
-
-void add_dtmf_digits(v1::TEvent& ev, const std::string& digits) {
-  auto* kv = ev.mutable_extensions()->add_pairs();
-  kv->set_key("DTMFDigits");
-  kv->set_str(digits);
-}
-
-void set_emitted(v1::TEvent& ev, const std::string& text, const std::string& digits) {
-  if (ev.type() == v1::EventError) {
-    ev.set_error_code(v1::ERR_INVALID_STATE);
-    ev.set_error_message(text);
-  } else if (!text.empty()) {
-    set_reason(ev, text);
-  }
-  if (ev.type() == v1::EventDTMFSent)
-    add_dtmf_digits(ev, digits);
 }
 
 }  // namespace sipcc::callctl

@@ -1,5 +1,6 @@
-// What the registry and the call actors share: the messages between them,
-// and how a call publishes its leg commands, T-Library events and DnCallFacts.
+// What the registry and the call actors share: their typed interfaces (one
+// message type per purpose), and how a call publishes its leg commands,
+// T-Library events and DnCallFacts.
 #pragma once
 
 #include <string>
@@ -7,14 +8,13 @@
 
 #include <caf/all.hpp>
 
-#include "sipcc/bus.hpp"
+#include "callctl/model/call_fsm.hpp"
 #include "callctl/model/sdp.hpp"
+#include "sipcc/actor_host.hpp"
+#include "sipcc/bus.hpp"
 #include "sipcc/v1/call.pb.h"
+#include "sipcc/v1/sip.pb.h"
 #include "sipcc/v1/tlib.pb.h"
-
-CAF_ALLOW_UNSAFE_MESSAGE_TYPE(sipcc::v1::LegEvent)
-CAF_ALLOW_UNSAFE_MESSAGE_TYPE(sipcc::v1::TRequest)
-CAF_ALLOW_UNSAFE_MESSAGE_TYPE(sipcc::v1::ConfRequest)
 
 namespace sipcc::callctl {
 
@@ -25,18 +25,77 @@ namespace sipcc::callctl {
 // held parties (customer, destination, consulted DN) hear music.
 inline constexpr const char* k_own_phone_header = "X-Sipcc-Leg: agent";
 
-// registry -> call: a leg event, a call request, a conference request (with
-// their reply inbox).
-using leg_atom = caf::atom_constant<caf::atom("leg")>;
-using req_atom = caf::atom_constant<caf::atom("req")>;
-using conf_atom = caf::atom_constant<caf::atom("conf")>;  // a ConfRequest (with its reply inbox)
-// call -> itself: a delayed message, with the generation of the timer it was armed as.
-using timer_atom = caf::atom_constant<caf::atom("timer")>;
-// call -> registry: the call made leg `leg` on edge `edge`.
-using leg_map_atom = caf::atom_constant<caf::atom("legmap")>;
+// registry -> call: an event of one of the call's legs.
+struct leg_event_msg {
+  v1::LegEvent event;
+};
+// registry -> call: a desktop request on the call, and the inbox its reply goes to.
+struct request_msg {
+  v1::TRequest request;
+  std::string reply_to;
+};
+// registry -> call: a conference JOIN or LEAVE (sipcc.conf.req), and its reply inbox.
+struct conf_msg {
+  v1::ConfRequest request;
+  std::string reply_to;
+};
+// call -> itself: timer event `what` (call_fsm.hpp) of generation `gen`.
+struct timer_msg {
+  call_event::kind what = call_event::router_timeout;
+  uint64_t gen = 0;
+};
+
+// Protobuf members are inspected as their bytes (sipcc/actor_host.hpp).
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, leg_event_msg& x) {
+  return inspect_with_proto(f, "leg_event_msg", x.event);
+}
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, request_msg& x) {
+  return inspect_with_proto(f, "request_msg", x.request, x.reply_to);
+}
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, conf_msg& x) {
+  return inspect_with_proto(f, "conf_msg", x.request, x.reply_to);
+}
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, timer_msg& x) {
+  auto what = static_cast<int32_t>(x.what);
+  auto load = [&]() -> caf::error {
+    x.what = static_cast<call_event::kind>(what);
+    return caf::none;
+  };
+  return f(caf::meta::type_name("timer_msg"), what, x.gen, caf::meta::load_callback(load));
+}
+
+// A call actor's interface.
+using call_handle = caf::typed_actor<caf::reacts_to<leg_event_msg>, caf::reacts_to<request_msg>,
+                                     caf::reacts_to<conf_msg>, caf::reacts_to<timer_msg>>;
+
+// call -> registry: the call with ConnID `conn_id` made leg `leg` on edge
+// `edge` (the registry must know it before its first event can arrive).
+struct leg_made_msg {
+  std::string leg, conn_id, edge;
+};
 // transfers: call -> registry: requests on ConnID `alias` (a consultation
-// call's) go to the call with ConnID `conn` (`active`), or no longer.
-using conn_alias_atom = caf::atom_constant<caf::atom("connalias")>;
+// call's) go to the call with ConnID `conn_id` (`active`), or no longer.
+struct conn_alias_msg {
+  std::string alias, conn_id;
+  bool active = false;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, leg_made_msg& x) {
+  return f(caf::meta::type_name("leg_made_msg"), x.leg, x.conn_id, x.edge);
+}
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, conn_alias_msg& x) {
+  return f(caf::meta::type_name("conn_alias_msg"), x.alias, x.conn_id, x.active);
+}
+
+// The registry's interface: the bus (through the bridge) and its calls.
+using registry_handle = caf::typed_actor<caf::reacts_to<bus_msg>, caf::reacts_to<leg_made_msg>,
+                                         caf::reacts_to<conn_alias_msg>>;
 
 // sipcc's o= line toward each leg of one call (sdp.hpp stamp_origin): every
 // SDP a command carries to a leg goes through stamp() first.
@@ -56,26 +115,10 @@ void publish_leg_command(bus& nats, const std::string& edge, const std::string& 
 void publish_call_fact(bus& nats, const std::string& dn, const std::string& conn_id, bool active,
                        bool answered);
 
-// Event `type` on `this_dn` about call `conn_id` with `other_dn`.
-v1::TEvent call_tevent(v1::EventType type, const std::string& this_dn,
-                       const std::string& other_dn, const std::string& conn_id);
-
 // `ev` (timestamped here) on sipcc.tlib.evt.<its ThisDN>, counted and logged.
 void publish_call_event(bus& nats, v1::TEvent& ev);
 
 // The reply to a conference request: done, or `error`.
 v1::ConfReply conf_answer(const v1::ConfRequest& req, const std::string& error);
-
-// The event's Reason (the `Reason` key of its Reasons).
-void set_reason(v1::TEvent& ev, const std::string& reason);
-
-// EventDTMFSent's digits (the `DTMFDigits` key of its Extensions).
-void add_dtmf_digits(v1::TEvent& ev, const std::string& digits);
-
-// What a call machine's emit adds to its event `ev`: for EventError `text` is
-// the message (a far end refused one of the request's offers:
-// ERR_INVALID_STATE), for any other event the Reason, when set; EventDTMFSent
-// carries `digits`.
-void set_emitted(v1::TEvent& ev, const std::string& text, const std::string& digits);
 
 }  // namespace sipcc::callctl

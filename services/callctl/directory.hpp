@@ -3,30 +3,16 @@
 // registry keeps and every call actor reads.
 #pragma once
 
-#include <map>
 #include <memory>
 #include <mutex>
 #include <string>
-#include <unordered_map>
-#include <vector>
 
+#include "callctl/model/directory_maps.hpp"
+#include "callctl/model/targets.hpp"
 #include "sipcc/bus.hpp"
 #include "sipcc/config.hpp"
-#include "sipcc/trusted_peers.hpp"
 
 namespace sipcc::callctl {
-
-
-// What every call actor needs from the process; read-only after start-up
-// except the DN -> logged-in agent map, which only the registry touches.
-// The Contacts the phone of a DN with a password holds on the registrar,
-// the latest registered last, each with the edge that holds it and where
-// its REGISTER came from.
-struct binding : phone_binding {
-  std::string edge;
-};
-using binding_map = std::unordered_map<std::string, std::vector<binding>>;
-using agent_map = std::unordered_map<std::string, std::string>;  // DN -> AgentID
 
 // What the registry learns from the bus and every call actor reads: agents
 // logged in (presence) and registrar bindings (the edges). Actors run on
@@ -42,6 +28,10 @@ public:
   std::shared_ptr<const binding_map> bindings() const {
     std::lock_guard lock(mu_);
     return bindings_;
+  }
+  directory_snapshot snapshot() const {
+    std::lock_guard lock(mu_);
+    return {agents_, bindings_};
   }
   // `change` edits a copy and says whether it changed anything.
   template <class Fn>
@@ -69,18 +59,13 @@ private:
   std::shared_ptr<const binding_map> bindings_ = std::make_shared<binding_map>();
 };
 
+// What every call actor needs from the process; read-only after start-up
+// except the directory, which only the registry changes.
 struct shared {
   const config* cfg = nullptr;
   bus* nats = nullptr;
   std::string owner;
   directory dir;
 };
-
-// The Request-URI that reaches DN `dn`'s phone through Asterisk.
-std::string contact_uri(const dn_config& dn, const config& cfg);
-// A DN option in whole seconds (`fallback` when absent), or as text.
-uint32_t option_seconds(const std::map<std::string, std::string>& opts, const std::string& key,
-                        uint32_t fallback);
-std::string option_text(const std::map<std::string, std::string>& opts, const std::string& key);
 
 }  // namespace sipcc::callctl

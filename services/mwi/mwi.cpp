@@ -13,16 +13,51 @@
 #include "sipcc/presence_body.hpp"
 #include "sipcc/subscriber.hpp"
 
-CAF_ALLOW_UNSAFE_MESSAGE_TYPE(std::vector<sipcc::mwi_target>)
-CAF_ALLOW_UNSAFE_MESSAGE_TYPE(sipcc::v1::StateReply)
+namespace sipcc {
+
+// For the mailbox_targets message below (sipcc/mwi.hpp keeps CAF out).
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, mwi_target& x) {
+  return f(caf::meta::type_name("mwi_target"), x.key, x.mailbox_id, x.mailbox, x.object, x.dn);
+}
+
+}  // namespace sipcc
 
 namespace sipcc::mwi {
 
 namespace {
 
-using targets_atom = caf::atom_constant<caf::atom("targets")>;
-using registered_atom = caf::atom_constant<caf::atom("regaddr")>;
-using snapshot_atom = caf::atom_constant<caf::atom("snapshot")>;
+// ---- messages ---------------------------------------------------------------
+
+// To a mailbox: the subscriptions it must hold now.
+struct mailbox_targets {
+  std::vector<mwi_target> targets;
+};
+// To a mailbox: a desktop registered on DN `dn` (TRegisterAddress).
+struct desktop_registered {
+  std::string dn;
+};
+// To the registry at start-up: the DN states presence reported.
+struct login_snapshot {
+  v1::StateReply reply;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, mailbox_targets& x) {
+  return f(caf::meta::type_name("mailbox_targets"), x.targets);
+}
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, desktop_registered& x) {
+  return f(caf::meta::type_name("desktop_registered"), x.dn);
+}
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, login_snapshot& x) {
+  return inspect_with_proto(f, "login_snapshot", x.reply);
+}
+
+using mailbox_actor = subscription_owner::extend<
+    caf::reacts_to<edge_up>, caf::reacts_to<mailbox_targets>, caf::reacts_to<desktop_registered>>;
+using registry_actor = caf::typed_actor<caf::reacts_to<bus_msg>, caf::reacts_to<login_snapshot>>;
 
 // ---- one mailbox -------------------------------------------------------------
 
@@ -37,14 +72,14 @@ struct mailbox_state {
   std::string id;
   const config* cfg = nullptr;
   bus* nats = nullptr;
-  caf::actor pacer;
+  pacer_actor pacer;
   std::map<std::string, watch> watches;  // by subscription key
   static inline const char* name = "mailbox";
 };
 
-using mailbox_actor = caf::stateful_actor<mailbox_state>;
+using mailbox_pointer = mailbox_actor::stateful_pointer<mailbox_state>;
 
-void tell(mailbox_actor* self, const watch& w) {
+void tell(mailbox_pointer self, const watch& w) {
   v1::TEvent ev;
   ev.set_schema(v1::SCHEMA_V1);
   ev.set_type(v1::EventUserEvent);
@@ -58,7 +93,7 @@ void tell(mailbox_actor* self, const watch& w) {
                w.target.mailbox, w.told->waiting ? "yes" : "no", voice.new_msgs, voice.old_msgs);
 }
 
-void on_notify(mailbox_actor* self, const std::string& key, const v1::SubNotify& n) {
+void on_notify(mailbox_pointer self, const std::string& key, const v1::SubNotify& n) {
   auto it = self->state.watches.find(key);
   if (it == self->state.watches.end())
     return;
@@ -90,7 +125,7 @@ subscription_spec spec_for(const mailbox_state& s, const mwi_target& t) {
 }
 
 // Starts the subscriptions it should hold and ends the others.
-void reconcile(mailbox_actor* self, const std::vector<mwi_target>& targets) {
+void reconcile(mailbox_pointer self, const std::vector<mwi_target>& targets) {
   auto& s = self->state;
   std::set<std::string> wanted;
   for (const auto& t : targets)
@@ -121,8 +156,8 @@ void reconcile(mailbox_actor* self, const std::vector<mwi_target>& targets) {
   }
 }
 
-caf::behavior mailbox_behavior(mailbox_actor* self, std::string id, const config* cfg, bus* nats,
-                               caf::actor pacer) {
+mailbox_actor::behavior_type mailbox_behavior(mailbox_pointer self, std::string id,
+                                              const config* cfg, bus* nats, pacer_actor pacer) {
   auto& s = self->state;
   s.id = std::move(id);
   s.cfg = cfg;
@@ -136,23 +171,22 @@ caf::behavior mailbox_behavior(mailbox_actor* self, std::string id, const config
     self->state.watches.clear();
     self->quit(m.reason);
   });
-  return caf::message_handler{
-      [=](targets_atom, const std::vector<mwi_target>& targets) { reconcile(self, targets); },
-      // A desktop registered on the DN: it gets the current state at once.
-      [=](registered_atom, const std::string& dn) {
-        for (auto& [key, w] : self->state.watches)
-          if (w.target.dn == dn && w.told)
-            tell(self, w);
-      },
-      [=](edge_up_atom) {
-        for (auto& [key, w] : self->state.watches)
-          w.sub->edge_restarted();
-      },
-  }
-      .or_else(subscriber_handlers([self](const std::string& key) -> subscriber* {
+  return subscriber_behavior<mailbox_actor::behavior_type>(
+      [self](const std::string& key) -> subscriber* {
         auto it = self->state.watches.find(key);
         return it == self->state.watches.end() ? nullptr : it->second.sub.get();
-      }));
+      },
+      [=](const mailbox_targets& m) { reconcile(self, m.targets); },
+      // A desktop registered on the DN: it gets the current state at once.
+      [=](const desktop_registered& r) {
+        for (auto& [key, w] : self->state.watches)
+          if (w.target.dn == r.dn && w.told)
+            tell(self, w);
+      },
+      [=](edge_up) {
+        for (auto& [key, w] : self->state.watches)
+          w.sub->edge_restarted();
+      });
 }
 
 // ---- registry ------------------------------------------------------------------
@@ -160,19 +194,19 @@ caf::behavior mailbox_behavior(mailbox_actor* self, std::string id, const config
 struct registry_state {
   const config* cfg = nullptr;
   bus* nats = nullptr;
-  caf::actor pacer;
+  pacer_actor pacer;
   std::map<std::string, std::string> agent_dn;  // logged-in AgentID -> DN
   std::set<std::string> published;              // DNs whose state came from the bus
-  std::map<std::string, caf::actor> mailboxes;  // by mailbox id
+  std::map<std::string, mailbox_actor> mailboxes;  // by mailbox id
   std::map<std::string, std::vector<mwi_target>> sent;  // what each mailbox was told
   std::map<std::string, std::set<std::string>> by_dn;   // DN -> mailbox ids serving it
   static inline const char* name = "mwi-registry";
 };
 
-using registry_actor = caf::stateful_actor<registry_state>;
+using registry_pointer = registry_actor::stateful_pointer<registry_state>;
 
 // Brings every mailbox in line with the subscriptions the scope asks for now.
-void reconcile(registry_actor* self) {
+void reconcile(registry_pointer self) {
   auto& s = self->state;
   std::map<std::string, std::vector<mwi_target>> by_mailbox;
   s.by_dn.clear();
@@ -189,7 +223,7 @@ void reconcile(registry_actor* self) {
     auto& a = s.mailboxes[id];
     if (!a)
       a = self->spawn<caf::linked>(mailbox_behavior, id, s.cfg, s.nats, s.pacer);
-    self->send(a, targets_atom::value, targets);
+    self->send(a, mailbox_targets{targets});
     s.sent[id] = targets;
   }
   process_counters().set(counter_id::actors, "mailbox", static_cast<int64_t>(s.mailboxes.size()));
@@ -215,7 +249,58 @@ bool apply_dn_state(registry_state& s, const v1::DnState& st) {
   return changed;
 }
 
-caf::behavior registry_behavior(registry_actor* self, const config* cfg, bus* nats) {
+// The mailbox id is the key up to '@' (the DN of a per-DN subscription).
+void on_sub_event(registry_pointer self, const bus_msg& m) {
+  v1::SubEvent ev;
+  if (!decode_bus(m.subject, m.data, ev, "sub_event"))
+    return;
+  auto& boxes = self->state.mailboxes;
+  auto it = boxes.find(ev.key().substr(0, ev.key().find('@')));
+  if (it != boxes.end())
+    self->send(it->second, sub_event_arrived{ev});
+}
+
+void on_dn_state(registry_pointer self, const bus_msg& m) {
+  v1::DnState st;
+  if (!decode_bus(m.subject, m.data, st, "state_dn"))
+    return;
+  self->state.published.insert(st.dn());
+  if (apply_dn_state(self->state, st))
+    reconcile(self);
+}
+
+// TRegisterAddress is presence's request; mwi only listens in.
+void on_request(registry_pointer self, const bus_msg& m) {
+  auto& s = self->state;
+  v1::TRequest req;
+  if (!decode_bus(m.subject, m.data, req, "tlib_req") || req.type() != v1::TRegisterAddress)
+    return;
+  auto dn = req.this_dn().empty() ? m.subject.substr(m.subject.rfind('.') + 1) : req.this_dn();
+  auto it = s.by_dn.find(dn);
+  if (it != s.by_dn.end())
+    for (auto& id : it->second)
+      self->send(s.mailboxes[id], desktop_registered{dn});
+}
+
+void on_bus(registry_pointer self, const bus_msg& m) {
+  auto& s = self->state;
+  auto* info = classify_subject(m.subject);
+  switch (info ? info->family : subject_family::unknown) {
+    case subject_family::sub_event: return on_sub_event(self, m);
+    case subject_family::state_dn: return on_dn_state(self, m);
+    case subject_family::tlib_req: return on_request(self, m);
+    case subject_family::ops_ready:
+      spdlog::info("edge {} is up: renewing every mailbox subscription", s.cfg->edge_id);
+      for (auto& [id, a] : s.mailboxes)
+        self->send(a, edge_up{});
+      return;
+    default:
+      spdlog::debug("bus: unexpected subject {}", m.subject);
+  }
+}
+
+registry_actor::behavior_type registry_behavior(registry_pointer self, const config* cfg,
+                                                bus* nats) {
   auto& s = self->state;
   s.cfg = cfg;
   s.nats = nats;
@@ -223,55 +308,13 @@ caf::behavior registry_behavior(registry_actor* self, const config* cfg, bus* na
   // link would take the registry with it.
   s.pacer = spawn_pacer(self, cfg->mwi.subscribe_rate);
   return {
-      [=](bus_atom, const std::string& subject, const std::string& data, const std::string&) {
-        auto& s = self->state;
-        auto* info = classify_subject(subject);
-        switch (info ? info->family : subject_family::unknown) {
-          case subject_family::sub_event: {
-            v1::SubEvent ev;
-            if (!decode_bus(subject, data, ev, "sub_event"))
-              return;
-            // The mailbox id is the key up to '@' (the DN of a per-DN subscription).
-            auto it = s.mailboxes.find(ev.key().substr(0, ev.key().find('@')));
-            if (it != s.mailboxes.end())
-              self->send(it->second, sub_event_atom::value, ev);
-            break;
-          }
-          case subject_family::state_dn: {
-            v1::DnState st;
-            if (!decode_bus(subject, data, st, "state_dn"))
-              return;
-            s.published.insert(st.dn());
-            if (apply_dn_state(s, st))
-              reconcile(self);
-            break;
-          }
-          case subject_family::tlib_req: {
-            v1::TRequest req;
-            if (!decode_bus(subject, data, req, "tlib_req") || req.type() != v1::TRegisterAddress)
-              return;
-            auto dn = req.this_dn().empty() ? subject.substr(subject.rfind('.') + 1) : req.this_dn();
-            auto it = s.by_dn.find(dn);
-            if (it != s.by_dn.end())
-              for (auto& id : it->second)
-                self->send(s.mailboxes[id], registered_atom::value, dn);
-            break;
-          }
-          case subject_family::ops_ready:
-            spdlog::info("edge {} is up: renewing every mailbox subscription", s.cfg->edge_id);
-            for (auto& [id, a] : s.mailboxes)
-              self->send(a, edge_up_atom::value);
-            break;
-          default:
-            spdlog::debug("bus: unexpected subject {}", subject);
-        }
-      },
+      [=](const bus_msg& m) { on_bus(self, m); },
       // Start-up, once the bus is bridged: who was logged in when mwi
       // started (a state published since wins), then the first subscriptions
       // (Extension mailboxes included).
-      [=](snapshot_atom, const v1::StateReply& reply) {
+      [=](const login_snapshot& snap) {
         auto& s = self->state;
-        for (const auto& st : reply.dns())
+        for (const auto& st : snap.reply.dns())
           if (!s.published.count(st.dn()))
             apply_dn_state(s, st);
         reconcile(self);
@@ -306,7 +349,7 @@ std::string mwi_service::start() {
   if (!reply)
     spdlog::warn("presence did not answer the DN state query: agent mailboxes are subscribed "
                  "as presence publishes logins");
-  caf::anon_send(registry, snapshot_atom::value, reply.value_or(v1::StateReply{}));
+  caf::anon_send(registry, login_snapshot{reply.value_or(v1::StateReply{})});
   return "bus " + listed;
 }
 

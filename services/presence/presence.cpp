@@ -16,17 +16,94 @@
 #include "sipcc/v1/sip.pb.h"
 #include "sipcc/tevent.hpp"
 
-CAF_ALLOW_UNSAFE_MESSAGE_TYPE(sipcc::v1::TRequest)
-CAF_ALLOW_UNSAFE_MESSAGE_TYPE(sipcc::v1::DnCallFact)
-CAF_ALLOW_UNSAFE_MESSAGE_TYPE(sipcc::v1::DnState)
-
 namespace sipcc::presence {
 
 namespace {
 
-using req_atom = caf::atom_constant<caf::atom("req")>;
-using fact_atom = caf::atom_constant<caf::atom("fact")>;
-using state_atom = caf::atom_constant<caf::atom("state")>;
+// ---- messages ---------------------------------------------------------------
+
+// To a DN actor: a desktop request (agent family) with its reply inbox.
+struct dn_request {
+  v1::TRequest req;
+  std::string reply_to;
+};
+// To a DN actor: callctl says a sipcc call started or ended on it.
+struct dn_call_fact {
+  v1::DnCallFact fact;
+};
+// A DN actor's own: its after-call-work timer, tagged st.agent().acw_gen().
+struct acw_timer {
+  uint64_t gen = 0;
+};
+// From the DN's resource list: monitoring live or lost, the device state,
+// or (the list got no first NOTIFY) subscribe on its own.
+struct list_monitoring {
+  bool live = false;
+};
+struct list_device {
+  int32_t device = 0;  // a v1::DeviceState
+};
+struct subscribe_alone {};
+// From the registry: a registrar binding of the DN's phone (0 s: gone).
+struct binding_update {
+  std::string contact;
+  uint32_t expires_s = 0;
+};
+// A DN actor's own: a binding's expiry, tagged with the binding's generation.
+struct binding_expiry {
+  std::string contact;
+  uint64_t gen = 0;
+};
+// To the registry: a DN's state after a change or a login attempt.
+struct dn_state_report {
+  v1::DnState st;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, dn_request& x) {
+  return inspect_with_proto(f, "dn_request", x.req, x.reply_to);
+}
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, dn_call_fact& x) {
+  return inspect_with_proto(f, "dn_call_fact", x.fact);
+}
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, acw_timer& x) {
+  return f(caf::meta::type_name("acw_timer"), x.gen);
+}
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, list_monitoring& x) {
+  return f(caf::meta::type_name("list_monitoring"), x.live);
+}
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, list_device& x) {
+  return f(caf::meta::type_name("list_device"), x.device);
+}
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, subscribe_alone&) {
+  return f(caf::meta::type_name("subscribe_alone"));
+}
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, binding_update& x) {
+  return f(caf::meta::type_name("binding_update"), x.contact, x.expires_s);
+}
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, binding_expiry& x) {
+  return f(caf::meta::type_name("binding_expiry"), x.contact, x.gen);
+}
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, dn_state_report& x) {
+  return inspect_with_proto(f, "dn_state_report", x.st);
+}
+
+using registry_actor =
+    caf::typed_actor<caf::reacts_to<bus_msg>, caf::reacts_to<dn_state_report>>;
+using dn_actor = subscription_owner::extend<
+    caf::reacts_to<edge_up>, caf::reacts_to<dn_request>, caf::reacts_to<dn_call_fact>,
+    caf::reacts_to<acw_timer>, caf::reacts_to<list_monitoring>, caf::reacts_to<list_device>,
+    caf::reacts_to<subscribe_alone>, caf::reacts_to<binding_update>,
+    caf::reacts_to<binding_expiry>>;
+using list_actor = subscription_owner::extend<caf::reacts_to<edge_up>>;
 
 bool is_agent_event(v1::EventType t) {
   return t == v1::EventAgentLogin || t == v1::EventAgentLogout || t == v1::EventAgentReady ||
@@ -57,21 +134,13 @@ v1::AgentStateMsg agent_state_of(const v1::DnState& st, const std::string& agent
 
 // ---- one DN ---------------------------------------------------------------
 
-using monitor_atom = caf::atom_constant<caf::atom("monitor")>;
-using acw_atom = caf::atom_constant<caf::atom("acw")>;
-using device_atom = caf::atom_constant<caf::atom("device")>;
-using reg_atom = caf::atom_constant<caf::atom("reg")>;
-using reg_expire_atom = caf::atom_constant<caf::atom("regexpire")>;
-// From the DN's resource list, which got no first NOTIFY: subscribe alone.
-using alone_atom = caf::atom_constant<caf::atom("alone")>;
-
 struct dn_actor_state {
   const dn_config* dn = nullptr;
   const config* cfg = nullptr;
   bus* nats = nullptr;
   std::string owner;
-  caf::actor registry;
-  caf::actor pacer;
+  registry_actor registry;
+  pacer_actor pacer;
   v1::DnState st;
   // Empty while the DN is watched through a resource list instead.
   std::optional<subscriber> sub;
@@ -82,9 +151,9 @@ struct dn_actor_state {
   static inline const char* name = "dn";
 };
 
-using dn_actor = caf::stateful_actor<dn_actor_state>;
+using dn_pointer = dn_actor::stateful_pointer<dn_actor_state>;
 
-void emit(dn_actor* self, const dn_output& out, const v1::TRequest* req,
+void emit(dn_pointer self, const dn_output& out, const v1::TRequest* req,
           const std::string& reply_to) {
   auto& s = self->state;
   auto& c = process_counters();
@@ -118,15 +187,15 @@ void emit(dn_actor* self, const dn_output& out, const v1::TRequest* req,
   // The registry keeps the AgentID index and the query cache; after a login
   // attempt it needs the outcome even when nothing changed.
   if (out.state_changed || login)
-    self->send(s.registry, state_atom::value, s.st);
+    self->send(s.registry, dn_state_report{s.st});
 }
 
-void apply(dn_actor* self, const dn_input& in, const v1::TRequest* req = nullptr,
+void apply(dn_pointer self, const dn_input& in, const v1::TRequest* req = nullptr,
            const std::string& reply_to = {}) {
   auto out = dn_step(self->state.st, in);
   if (out.acw_timer_s > 0)
-    self->delayed_send(self, std::chrono::seconds(out.acw_timer_s), acw_atom::value,
-                       self->state.st.agent().acw_gen());
+    self->delayed_send(self, std::chrono::seconds(out.acw_timer_s),
+                       acw_timer{self->state.st.agent().acw_gen()});
   emit(self, out, req, reply_to);
 }
 
@@ -144,14 +213,14 @@ uint32_t acw_seconds(const dn_actor_state& s) {
   return 0;
 }
 
-void device_changed(dn_actor* self, v1::DeviceState device) {
+void device_changed(dn_pointer self, v1::DeviceState device) {
   dn_input in{dn_input::device_changed};
   in.device = device;
   in.now_us = now_us();
   apply(self, in);
 }
 
-void monitoring_changed(dn_actor* self, bool live) {
+void monitoring_changed(dn_pointer self, bool live) {
   dn_input in{dn_input::monitoring};
   in.live = live;
   in.now_us = now_us();
@@ -164,13 +233,13 @@ void monitoring_changed(dn_actor* self, bool live) {
 // the binding still ends a little after its own expiry.
 constexpr uint32_t kBindingGraceS = 2;
 
-void binding_changed(dn_actor* self, const std::string& contact, uint32_t expires_s) {
+void binding_changed(dn_pointer self, const std::string& contact, uint32_t expires_s) {
   auto& b = self->state.bindings;
   bool was = !b.empty();
   if (expires_s > 0) {
     auto gen = b[contact] = ++self->state.binding_gen;
     self->delayed_send(self, std::chrono::seconds(expires_s + kBindingGraceS),
-                       reg_expire_atom::value, contact, gen);
+                       binding_expiry{contact, gen});
   } else {
     b.erase(contact);
   }
@@ -183,7 +252,7 @@ void binding_changed(dn_actor* self, const std::string& contact, uint32_t expire
   }
 }
 
-void apply_body(dn_actor* self, const v1::SubNotify& n) {
+void apply_body(dn_pointer self, const v1::SubNotify& n) {
   auto& s = self->state;
   auto report = parse_device_body(n.content_type(), n.body());
   if (!report) {
@@ -217,7 +286,7 @@ subscription_spec spec_for(const config& cfg, const std::string& owner, std::str
 }
 
 // The DN's own subscription: from start-up, or once its resource list failed.
-void subscribe_alone(dn_actor* self) {
+void subscribe_on_its_own(dn_pointer self) {
   auto& s = self->state;
   s.sub.emplace(self, s.nats, s.pacer,
                 spec_for(*s.cfg, s.owner, s.dn->number, target_uri(*s.dn, *s.cfg), s.dn->package),
@@ -228,9 +297,37 @@ void subscribe_alone(dn_actor* self) {
   s.sub->start();
 }
 
-caf::behavior dn_behavior(dn_actor* self, const dn_config* dn, const config* cfg, bus* nats,
-                          std::string owner, caf::actor registry, caf::actor pacer,
-                          bool own_subscription) {
+void on_call_fact(dn_pointer self, const v1::DnCallFact& f) {
+  dn_input in{dn_input::call_fact};
+  in.conn_id = f.conn_id();
+  in.active = f.active();
+  in.acw_s = acw_seconds(self->state);
+  in.answered = f.answered();
+  in.now_us = now_us();
+  apply(self, in);
+}
+
+void on_binding_expiry(dn_pointer self, const binding_expiry& e) {
+  auto it = self->state.bindings.find(e.contact);
+  if (it == self->state.bindings.end() || it->second != e.gen)
+    return;
+  spdlog::warn("DN {}: binding {} expired without word from the edge", self->state.st.dn(),
+               e.contact);
+  binding_changed(self, e.contact, 0);
+}
+
+void on_edge_up(dn_pointer self) {
+  if (self->state.sub)
+    self->state.sub->edge_restarted();
+  // A restarted edge has forgotten every binding: the phones register again.
+  auto gone = self->state.bindings;
+  for (auto& [contact, gen] : gone)
+    binding_changed(self, contact, 0);
+}
+
+dn_actor::behavior_type dn_behavior(dn_pointer self, const dn_config* dn, const config* cfg,
+                                    bus* nats, std::string owner, registry_actor registry,
+                                    pacer_actor pacer, bool own_subscription) {
   auto& s = self->state;
   s.dn = dn;
   s.cfg = cfg;
@@ -240,62 +337,35 @@ caf::behavior dn_behavior(dn_actor* self, const dn_config* dn, const config* cfg
   s.pacer = std::move(pacer);
   s.st = initial_dn_state(dn->number, dn->type, now_us());
   if (dn->monitor && own_subscription)
-    subscribe_alone(self);
-  return caf::message_handler{
-      [=](req_atom, const v1::TRequest& req, const std::string& reply_to) {
+    subscribe_on_its_own(self);
+  return subscriber_behavior<dn_actor::behavior_type>(
+      [self](const std::string& key) -> subscriber* {
+        auto& sub = self->state.sub;
+        return sub && sub->key() == key ? &*sub : nullptr;
+      },
+      [=](const dn_request& r) {
         dn_input in{dn_input::request};
-        in.req = req;
+        in.req = r.req;
         in.now_us = now_us();
-        apply(self, in, &req, reply_to);
+        apply(self, in, &r.req, r.reply_to);
       },
-      [=](fact_atom, const v1::DnCallFact& f) {
-        dn_input in{dn_input::call_fact};
-        in.conn_id = f.conn_id();
-        in.active = f.active();
-        in.acw_s = acw_seconds(self->state);
-        in.answered = f.answered();
-        in.now_us = now_us();
-        apply(self, in);
-      },
-      [=](acw_atom, uint64_t gen) {
+      [=](const dn_call_fact& f) { on_call_fact(self, f.fact); },
+      [=](const acw_timer& t) {
         dn_input in{dn_input::acw_timeout};
-        in.acw_gen = gen;
+        in.acw_gen = t.gen;
         in.now_us = now_us();
         apply(self, in);
       },
       // From the resource list this DN belongs to.
-      [=](monitor_atom, bool live) { monitoring_changed(self, live); },
-      [=](alone_atom) {
+      [=](const list_monitoring& m) { monitoring_changed(self, m.live); },
+      [=](subscribe_alone) {
         if (!self->state.sub)
-          subscribe_alone(self);
+          subscribe_on_its_own(self);
       },
-      [=](device_atom, int32_t device) {
-        device_changed(self, static_cast<v1::DeviceState>(device));
-      },
-      [=](reg_atom, const std::string& contact, uint32_t expires_s) {
-        binding_changed(self, contact, expires_s);
-      },
-      [=](reg_expire_atom, const std::string& contact, uint64_t gen) {
-        auto it = self->state.bindings.find(contact);
-        if (it != self->state.bindings.end() && it->second == gen) {
-          spdlog::warn("DN {}: binding {} expired without word from the edge",
-                       self->state.st.dn(), contact);
-          binding_changed(self, contact, 0);
-        }
-      },
-      [=](edge_up_atom) {
-        if (self->state.sub)
-          self->state.sub->edge_restarted();
-        // A restarted edge has forgotten every binding: the phones register again.
-        auto gone = self->state.bindings;
-        for (auto& [contact, gen] : gone)
-          binding_changed(self, contact, 0);
-      },
-  }
-      .or_else(subscriber_handlers([self](const std::string& key) -> subscriber* {
-        auto& sub = self->state.sub;
-        return sub && sub->key() == key ? &*sub : nullptr;
-      }));
+      [=](const list_device& d) { device_changed(self, static_cast<v1::DeviceState>(d.device)); },
+      [=](const binding_update& b) { binding_changed(self, b.contact, b.expires_s); },
+      [=](const binding_expiry& e) { on_binding_expiry(self, e); },
+      [=](edge_up) { on_edge_up(self); });
 }
 
 // ---- one RFC 4662 resource list ----------------------------------------------
@@ -303,12 +373,12 @@ caf::behavior dn_behavior(dn_actor* self, const dn_config* dn, const config* cfg
 struct list_actor_state {
   const resource_list_config* list = nullptr;
   // Resource URI user part (the DN's contact) -> DN actor and number.
-  std::unordered_map<std::string, std::pair<caf::actor, std::string>> members;
+  std::unordered_map<std::string, std::pair<dn_actor, std::string>> members;
   std::optional<subscriber> sub;
   static inline const char* name = "resource-list";
 };
 
-using list_actor = caf::stateful_actor<list_actor_state>;
+using list_pointer = list_actor::stateful_pointer<list_actor_state>;
 
 std::string uri_user(const std::string& uri) {
   auto start = uri.find(':');
@@ -317,7 +387,7 @@ std::string uri_user(const std::string& uri) {
   return uri.substr(start, at == std::string::npos ? std::string::npos : at - start);
 }
 
-void apply_list_body(list_actor* self, const v1::SubNotify& n) {
+void apply_list_body(list_pointer self, const v1::SubNotify& n) {
   auto& s = self->state;
   auto parsed = parse_list_notify(n.content_type(), n.body());
   if (!parsed) {
@@ -338,22 +408,42 @@ void apply_list_body(list_actor* self, const v1::SubNotify& n) {
     bool live = r.state == "active";
     seen[dn] = live;
     if (live && r.report)
-      self->send(actor, device_atom::value, static_cast<int32_t>(r.report->device));
+      self->send(actor, list_device{r.report->device});
     else if (live)
       spdlog::warn("list {}: DN {}: {}", s.list->name, dn,
                    r.error.empty() ? "no body part" : r.error);
-    self->send(actor, monitor_atom::value, live);
+    self->send(actor, list_monitoring{live});
   }
   // A full-state list names every resource it still serves.
   if (parsed.value->full_state)
     for (auto& [user, member] : s.members)
       if (!seen.count(member.second))
-        self->send(member.first, monitor_atom::value, false);
+        self->send(member.first, list_monitoring{false});
 }
 
-caf::behavior list_behavior(list_actor* self, const resource_list_config* list,
-                            const config* cfg, bus* nats, std::string owner, caf::actor pacer,
-                            std::vector<std::pair<const dn_config*, caf::actor>> members) {
+// Losing the list loses every member; members come back one by one with
+// the next NOTIFY.
+void list_monitoring_changed(list_pointer self, bool live) {
+  if (!live)
+    for (auto& [u, m] : self->state.members)
+      self->send(m.first, list_monitoring{false});
+}
+
+// Too large for UDP, so its NOTIFY never comes: every DN keeps being
+// watched on its own, through the pacer.
+void list_gave_up(list_pointer self) {
+  auto& s = self->state;
+  spdlog::warn("list {}: subscribing to each of its {} DNs on its own", s.list->name,
+               s.members.size());
+  for (auto& [u, m] : s.members)
+    self->send(m.first, subscribe_alone{});
+}
+
+using list_members = std::vector<std::pair<const dn_config*, dn_actor>>;
+
+list_actor::behavior_type list_behavior(list_pointer self, const resource_list_config* list,
+                                        const config* cfg, bus* nats, std::string owner,
+                                        pacer_actor pacer, list_members members) {
   auto& s = self->state;
   s.list = list;
   for (auto& [dn, actor] : members)
@@ -367,31 +457,14 @@ caf::behavior list_behavior(list_actor* self, const resource_list_config* list,
   settings.give_up_without_first_notify = !list_fits_udp(list->dns.size());
   s.sub.emplace(self, nats, std::move(pacer), std::move(spec), settings,
                 subscriber::hooks{[self](const v1::SubNotify& n) { apply_list_body(self, n); },
-                                  [self](bool live) {
-                                    // Losing the list loses every member; members
-                                    // come back one by one with the next NOTIFY.
-                                    if (!live)
-                                      for (auto& [u, m] : self->state.members)
-                                        self->send(m.first, monitor_atom::value, false);
-                                  },
-                                  [self] {
-                                    // Too large for UDP, so its NOTIFY never
-                                    // comes: every DN keeps being watched on
-                                    // its own, through the pacer.
-                                    auto& s = self->state;
-                                    spdlog::warn("list {}: subscribing to each of its {} DNs "
-                                                 "on its own",
-                                                 s.list->name, s.members.size());
-                                    for (auto& [u, m] : s.members)
-                                      self->send(m.first, alone_atom::value);
-                                  }});
+                                  [self](bool live) { list_monitoring_changed(self, live); },
+                                  [self] { list_gave_up(self); }});
   s.sub->start();
-  return caf::message_handler{
-      [=](edge_up_atom) { self->state.sub->edge_restarted(); },
-  }
-      .or_else(subscriber_handlers([self](const std::string& key) -> subscriber* {
+  return subscriber_behavior<list_actor::behavior_type>(
+      [self](const std::string& key) -> subscriber* {
         return self->state.sub->key() == key ? &*self->state.sub : nullptr;
-      }));
+      },
+      [=](edge_up) { self->state.sub->edge_restarted(); });
 }
 
 // ---- registry ---------------------------------------------------------------
@@ -400,17 +473,17 @@ struct registry_state {
   const config* cfg = nullptr;
   bus* nats = nullptr;
   std::string owner;
-  std::unordered_map<std::string, caf::actor> dns;
+  std::unordered_map<std::string, dn_actor> dns;
   std::unordered_map<std::string, v1::DnState> cache;
   std::unordered_map<std::string, std::string> agent_dn;  // AgentID -> DN
-  std::unordered_map<std::string, caf::actor> lists;       // "@<name>" -> list actor
-  caf::actor pacer;
+  std::unordered_map<std::string, list_actor> lists;       // "@<name>" -> list actor
+  pacer_actor pacer;
   static inline const char* name = "registry";
 };
 
-using registry_actor = caf::stateful_actor<registry_state>;
+using registry_pointer = registry_actor::stateful_pointer<registry_state>;
 
-void reply_error(registry_actor* self, const std::string& reply_to, const v1::TRequest& req,
+void reply_error(registry_pointer self, const std::string& reply_to, const v1::TRequest& req,
                  v1::ErrorCode code, const std::string& msg) {
   process_counters().add(counter_id::tlib_errors, v1::ErrorCode_Name(code));
   spdlog::info("DN {}: EventError for {}: {}", req.this_dn(), v1::RequestType_Name(req.type()),
@@ -419,7 +492,7 @@ void reply_error(registry_actor* self, const std::string& reply_to, const v1::TR
     self->state.nats->publish(reply_to, make_error(req, code, msg, now_us()));
 }
 
-void on_request(registry_actor* self, const bus_msg& m) {
+void on_request(registry_pointer self, const bus_msg& m) {
   auto& s = self->state;
   v1::TRequest req;
   auto dn = m.subject.substr(m.subject.rfind('.') + 1);
@@ -456,10 +529,10 @@ void on_request(registry_actor* self, const bus_msg& m) {
     // agent racing on two DNs cannot both pass.
     s.agent_dn[req.agent_id()] = dn;
   }
-  self->send(it->second, req_atom::value, req, m.reply);
+  self->send(it->second, dn_request{req, m.reply});
 }
 
-void on_query(registry_actor* self, const bus_msg& m) {
+void on_query(registry_pointer self, const bus_msg& m) {
   auto& s = self->state;
   if (m.reply.empty())
     return;
@@ -492,111 +565,123 @@ void on_query(registry_actor* self, const bus_msg& m) {
   s.nats->publish(m.reply, r);
 }
 
-caf::behavior registry_behavior(registry_actor* self, const config* cfg, bus* nats,
-                                std::string owner) {
+// One actor per configured DN, and one per resource list with its DNs'
+// actors as members (those DNs do not subscribe on their own).
+void spawn_owners(registry_pointer self) {
   auto& s = self->state;
-  s.cfg = cfg;
-  s.nats = nats;
-  s.owner = owner;
-  // Held here: an actor nobody references ends as "unreachable", and the
-  // link would take the registry with it.
-  s.pacer = spawn_pacer(self, cfg->subscribe_rate);
-  auto& pacer = s.pacer;
+  const auto* cfg = s.cfg;
   std::unordered_map<std::string, const resource_list_config*> list_of;
   for (auto& l : cfg->resource_lists)
     for (auto& dn : l.dns)
       list_of[dn] = &l;
-  std::unordered_map<const resource_list_config*,
-                     std::vector<std::pair<const dn_config*, caf::actor>>>
-      members;
+  std::unordered_map<const resource_list_config*, list_members> members;
   for (auto& dn : cfg->dns) {
     auto lit = list_of.find(dn.number);
     bool in_list = lit != list_of.end();
-    auto a = self->spawn<caf::linked>(dn_behavior, &dn, cfg, nats, owner,
-                                      caf::actor_cast<caf::actor>(self), pacer, !in_list);
+    auto a = self->spawn<caf::linked>(dn_behavior, &dn, cfg, s.nats, s.owner,
+                                      registry_actor{self}, s.pacer, !in_list);
     s.dns.emplace(dn.number, a);
     s.cache.emplace(dn.number, initial_dn_state(dn.number, dn.type, now_us()));
     if (in_list)
       members[lit->second].emplace_back(&dn, a);
   }
   for (auto& l : cfg->resource_lists)
-    s.lists.emplace("@" + l.name, self->spawn<caf::linked>(list_behavior, &l, cfg, nats, owner,
-                                                           pacer, members[&l]));
+    s.lists.emplace("@" + l.name, self->spawn<caf::linked>(list_behavior, &l, cfg, s.nats,
+                                                           s.owner, s.pacer, members[&l]));
   process_counters().set(counter_id::actors, "dn", static_cast<int64_t>(s.dns.size()));
   process_counters().set(counter_id::actors, "resource_list",
                          static_cast<int64_t>(s.lists.size()));
+}
+
+// A list's key is "@<name>", a DN's its number.
+void on_sub_event(registry_pointer self, const bus_msg& m) {
+  auto& s = self->state;
+  v1::SubEvent ev;
+  if (!decode_bus(m.subject, m.data, ev, "sub_event"))
+    return;
+  if (!ev.key().empty() && ev.key()[0] == '@') {
+    if (auto it = s.lists.find(ev.key()); it != s.lists.end())
+      self->send(it->second, sub_event_arrived{ev});
+  } else if (auto it = s.dns.find(ev.key()); it != s.dns.end()) {
+    self->send(it->second, sub_event_arrived{ev});
+  }
+}
+
+void on_edge_ready(registry_pointer self, const bus_msg& m) {
+  auto& s = self->state;
+  if (m.subject != subj::ops_ready(s.cfg->edge_id))
+    return;
+  spdlog::info("edge {} is up: renewing every subscription", s.cfg->edge_id);
+  for (auto& [key, a] : s.dns)
+    self->send(a, edge_up{});
+  for (auto& [key, a] : s.lists)
+    self->send(a, edge_up{});
+}
+
+void on_registration(registry_pointer self, const bus_msg& m) {
+  auto& s = self->state;
+  v1::Registration r;
+  if (!decode_bus(m.subject, m.data, r, "reg"))
+    return;
+  auto* dn = s.cfg->find_dn(r.dn());
+  auto it = s.dns.find(r.dn());
+  if (!dn || !dn->registers_on_sipcc() || it == s.dns.end()) {
+    spdlog::warn("bus: Registration for DN '{}', which does not register on sipcc, ignored",
+                 r.dn());
+    return;
+  }
+  self->send(it->second, binding_update{r.contact(), r.expires_s()});
+}
+
+void on_dn_calls(registry_pointer self, const bus_msg& m) {
+  v1::DnCallFact f;
+  if (!decode_bus(m.subject, m.data, f, "dn_calls"))
+    return;
+  auto it = self->state.dns.find(f.dn());
+  if (it != self->state.dns.end())
+    self->send(it->second, dn_call_fact{f});
+}
+
+void on_bus(registry_pointer self, const bus_msg& m) {
+  auto* info = classify_subject(m.subject);
+  switch (info ? info->family : subject_family::unknown) {
+    case subject_family::sub_event: return on_sub_event(self, m);
+    case subject_family::tlib_req: return on_request(self, m);
+    case subject_family::state_query: return on_query(self, m);
+    case subject_family::ops_ready: return on_edge_ready(self, m);
+    case subject_family::reg: return on_registration(self, m);
+    case subject_family::dn_calls: return on_dn_calls(self, m);
+    default: spdlog::debug("bus: unexpected subject {}", m.subject);
+  }
+}
+
+// A DN's state: its entries of the AgentID index and the query cache.
+void on_dn_state(registry_pointer self, const v1::DnState& st) {
+  auto& s = self->state;
+  for (auto it = s.agent_dn.begin(); it != s.agent_dn.end();) {
+    if (it->second == st.dn() && it->first != st.agent().agent_id())
+      it = s.agent_dn.erase(it);
+    else
+      ++it;
+  }
+  if (st.agent().state() != v1::AGENT_LOGGED_OUT)
+    s.agent_dn[st.agent().agent_id()] = st.dn();
+  s.cache[st.dn()] = st;
+}
+
+registry_actor::behavior_type registry_behavior(registry_pointer self, const config* cfg,
+                                                bus* nats, std::string owner) {
+  auto& s = self->state;
+  s.cfg = cfg;
+  s.nats = nats;
+  s.owner = std::move(owner);
+  // Held here: an actor nobody references ends as "unreachable", and the
+  // link would take the registry with it.
+  s.pacer = spawn_pacer(self, cfg->subscribe_rate);
+  spawn_owners(self);
   return {
-      [=](bus_atom, const std::string& subject, const std::string& data,
-          const std::string& reply) {
-        auto& s = self->state;
-        bus_msg m{subject, data, reply};
-        auto* info = classify_subject(subject);
-        switch (info ? info->family : subject_family::unknown) {
-          case subject_family::sub_event: {
-            v1::SubEvent ev;
-            if (!decode_bus(m.subject, m.data, ev, "sub_event"))
-              return;
-            auto& owners = !ev.key().empty() && ev.key()[0] == '@' ? s.lists : s.dns;
-            auto it = owners.find(ev.key());
-            if (it != owners.end())
-              self->send(it->second, sub_event_atom::value, ev);
-            break;
-          }
-          case subject_family::tlib_req:
-            on_request(self, m);
-            break;
-          case subject_family::state_query:
-            on_query(self, m);
-            break;
-          case subject_family::ops_ready:
-            if (subject == subj::ops_ready(s.cfg->edge_id)) {
-              spdlog::info("edge {} is up: renewing every subscription", s.cfg->edge_id);
-              for (auto* owners : {&s.dns, &s.lists})
-                for (auto& [key, a] : *owners)
-                  self->send(a, edge_up_atom::value);
-            }
-            break;
-          case subject_family::reg: {
-            v1::Registration r;
-            if (!decode_bus(m.subject, m.data, r, "reg"))
-              return;
-            auto* dn = s.cfg->find_dn(r.dn());
-            auto it = s.dns.find(r.dn());
-            if (!dn || !dn->registers_on_sipcc() || it == s.dns.end()) {
-              spdlog::warn("bus: Registration for DN '{}', which does not register on sipcc, "
-                           "ignored",
-                           r.dn());
-              return;
-            }
-            self->send(it->second, reg_atom::value, r.contact(), r.expires_s());
-            break;
-          }
-          case subject_family::dn_calls: {
-            v1::DnCallFact f;
-            if (!decode_bus(m.subject, m.data, f, "dn_calls"))
-              return;
-            auto it = s.dns.find(f.dn());
-            if (it != s.dns.end())
-              self->send(it->second, fact_atom::value, f);
-            break;
-          }
-          default:
-            spdlog::debug("bus: unexpected subject {}", subject);
-        }
-      },
-      [=](state_atom, const v1::DnState& st) {
-        auto& s = self->state;
-        // Re-derive this DN's entries of the AgentID index from its state.
-        for (auto it = s.agent_dn.begin(); it != s.agent_dn.end();) {
-          if (it->second == st.dn() && it->first != st.agent().agent_id())
-            it = s.agent_dn.erase(it);
-          else
-            ++it;
-        }
-        if (st.agent().state() != v1::AGENT_LOGGED_OUT)
-          s.agent_dn[st.agent().agent_id()] = st.dn();
-        s.cache[st.dn()] = st;
-      },
+      [=](const bus_msg& m) { on_bus(self, m); },
+      [=](const dn_state_report& r) { on_dn_state(self, r.st); },
   };
 }
 

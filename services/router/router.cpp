@@ -12,14 +12,28 @@
 #include "sipcc/counters.hpp"
 #include "router/model/router_core.hpp"
 
-CAF_ALLOW_UNSAFE_MESSAGE_TYPE(sipcc::v1::StateReply)
-
 namespace sipcc::router {
 
 namespace {
 
-using tick_atom = caf::atom_constant<caf::atom("tick")>;
-using snapshot_atom = caf::atom_constant<caf::atom("snapshot")>;
+// The router's own: time to check max-wait.
+struct router_tick {};
+// At start-up: the DN states presence reported.
+struct ready_snapshot {
+  v1::StateReply reply;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, router_tick&) {
+  return f(caf::meta::type_name("router_tick"));
+}
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, ready_snapshot& x) {
+  return inspect_with_proto(f, "ready_snapshot", x.reply);
+}
+
+using router_actor = caf::typed_actor<caf::reacts_to<bus_msg>, caf::reacts_to<router_tick>,
+                                      caf::reacts_to<ready_snapshot>>;
 
 // max-wait is in whole seconds: a tick a second is precise enough.
 constexpr auto tick_interval = std::chrono::seconds(1);
@@ -31,7 +45,7 @@ struct router_state {
   static inline const char* name = "router";
 };
 
-using router_actor = caf::stateful_actor<router_state>;
+using router_pointer = router_actor::stateful_pointer<router_state>;
 
 const char* pattern_of(subject_family family) {
   for (auto* i = subjects_begin(); i != subjects_end(); ++i)
@@ -42,7 +56,7 @@ const char* pattern_of(subject_family family) {
 
 // Carries out the core's routes: a TRouteCall to callctl for each. No reply
 // is awaited: callctl answers a failed route with EventRouteRequest again.
-void route(router_actor* self, const route_commands& routes) {
+void route(router_pointer self, const route_commands& routes) {
   auto& s = self->state;
   for (const auto& r : routes) {
     v1::TRequest req;
@@ -64,7 +78,7 @@ void route(router_actor* self, const route_commands& routes) {
 
 // The Routing Point's treatment for a caller who has to wait. No reply is
 // awaited: callctl reports it on the RP (EventTreatmentApplied / NotApplied).
-void treat(router_actor* self, const std::string& conn_id, const std::string& rp,
+void treat(router_pointer self, const std::string& conn_id, const std::string& rp,
            const treatment_spec& t) {
   auto& s = self->state;
   v1::TRequest req;
@@ -79,7 +93,7 @@ void treat(router_actor* self, const std::string& conn_id, const std::string& rp
   spdlog::info("ConnID {} waits at RP {}: {}", conn_id, rp, v1::TreatmentType_Name(t.type));
 }
 
-void on_event(router_actor* self, const std::string& subject, v1::TEvent& ev) {
+void on_event(router_pointer self, const std::string& subject, v1::TEvent& ev) {
   auto& core = *self->state.core;
   if (ev.conn_id().empty())
     return;
@@ -107,37 +121,39 @@ void on_event(router_actor* self, const std::string& subject, v1::TEvent& ev) {
   }
 }
 
-caf::behavior router_behavior(router_actor* self, router_core core, bus* nats) {
+void on_bus(router_pointer self, const bus_msg& m) {
+  auto* info = classify_subject(m.subject);
+  switch (info ? info->family : subject_family::unknown) {
+    case subject_family::state_dn: {
+      v1::DnState st;
+      if (decode_bus(m.subject, m.data, st, "state_dn"))
+        route(self, self->state.core->on_dn_state(st));
+      break;
+    }
+    case subject_family::tlib_evt: {
+      v1::TEvent ev;
+      if (decode_bus(m.subject, m.data, ev, "tlib_evt"))
+        on_event(self, m.subject, ev);
+      break;
+    }
+    default:
+      spdlog::debug("bus: unexpected subject {}", m.subject);
+  }
+}
+
+router_actor::behavior_type router_behavior(router_pointer self, router_core core, bus* nats) {
   self->state.nats = nats;
   self->state.core.emplace(std::move(core));
-  self->delayed_send(self, tick_interval, tick_atom::value);
+  self->delayed_send(self, tick_interval, router_tick{});
   return {
-      [=](bus_atom, const std::string& subject, const std::string& data, const std::string&) {
-        auto* info = classify_subject(subject);
-        switch (info ? info->family : subject_family::unknown) {
-          case subject_family::state_dn: {
-            v1::DnState st;
-            if (decode_bus(subject, data, st, "state_dn"))
-              route(self, self->state.core->on_dn_state(st));
-            break;
-          }
-          case subject_family::tlib_evt: {
-            v1::TEvent ev;
-            if (decode_bus(subject, data, ev, "tlib_evt"))
-              on_event(self, subject, ev);
-            break;
-          }
-          default:
-            spdlog::debug("bus: unexpected subject {}", subject);
-        }
-      },
-      [=](snapshot_atom, const v1::StateReply& reply) {
-        std::vector<v1::DnState> states(reply.dns().begin(), reply.dns().end());
+      [=](const bus_msg& m) { on_bus(self, m); },
+      [=](const ready_snapshot& snap) {
+        std::vector<v1::DnState> states(snap.reply.dns().begin(), snap.reply.dns().end());
         route(self, self->state.core->on_snapshot(states));
       },
-      [=](tick_atom) {
+      [=](router_tick) {
         route(self, self->state.core->on_tick(now_us()));
-        self->delayed_send(self, tick_interval, tick_atom::value);
+        self->delayed_send(self, tick_interval, router_tick{});
       },
   };
 }
@@ -147,7 +163,7 @@ caf::behavior router_behavior(router_actor* self, router_core core, bus* nats) {
 struct router_service::impl {
   service_context& ctx;
   std::unique_ptr<actor_host> host;
-  caf::actor router;
+  router_actor router;
   explicit impl(service_context& c) : ctx(c) {}
 };
 
@@ -176,7 +192,7 @@ std::string router_service::start() {
   // Who is Ready now: presence publishes DN states only when they change.
   if (auto reply = query_dn_states(*ctx.nats, std::chrono::seconds(2))) {
     spdlog::info("presence reported {} DN states", reply->dns_size());
-    caf::anon_send(impl_->router, snapshot_atom::value, std::move(*reply));
+    caf::anon_send(impl_->router, ready_snapshot{std::move(*reply)});
   } else {
     spdlog::warn("presence did not answer the DN state query: agents count as Ready once "
                  "presence publishes their state");

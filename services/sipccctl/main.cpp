@@ -5,11 +5,12 @@
 #include <cstdlib>
 #include <iostream>
 #include <mutex>
+#include <optional>
 
 #include <CLI/CLI.hpp>
-#include <google/protobuf/util/json_util.h>
 #include <nlohmann/json.hpp>
 
+#include "decode_line.hpp"
 #include "sipcc/bus.hpp"
 #include "sipcc/bus_schema.hpp"
 #include "sipcc/v1/call.pb.h"
@@ -21,47 +22,8 @@ namespace {
 
 using nlohmann::json;
 using namespace sipcc;
-
-json to_json(const google::protobuf::Message& m) {
-  google::protobuf::util::JsonPrintOptions o;
-  o.preserve_proto_field_names = true;
-  std::string s;
-  google::protobuf::util::MessageToJsonString(m, &s, o);
-  return json::parse(s);
-}
-
-std::string iso_now() {
-  auto now = std::chrono::system_clock::now();
-  auto t = std::chrono::system_clock::to_time_t(now);
-  auto us = std::chrono::duration_cast<std::chrono::microseconds>(now.time_since_epoch()) %
-            std::chrono::seconds(1);
-  char buf[40];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%S", std::gmtime(&t));
-  char out[64];
-  std::snprintf(out, sizeof out, "%s.%06ldZ", buf, static_cast<long>(us.count()));
-  return out;
-}
-
-// One bus message as one JSON object: subject, time, type and the message
-// (protobuf JSON mapping), or an error with the raw size.
-json decode_line(const bus_msg& m) {
-  json j{{"subject", m.subject}, {"time", iso_now()}};
-  if (!m.reply.empty())
-    j["reply"] = m.reply;
-  auto msg = new_message_for(m.subject);
-  if (!msg) {
-    j["error"] = "no message type is declared for this subject";
-    j["size"] = m.data.size();
-  } else if (!msg->ParseFromString(m.data)) {
-    j["type"] = msg->GetTypeName();
-    j["error"] = "payload does not decode as " + msg->GetTypeName();
-    j["size"] = m.data.size();
-  } else {
-    j["type"] = msg->GetTypeName();
-    j["message"] = to_json(*msg);
-  }
-  return j;
-}
+using ctl::decode_line;
+using ctl::to_json;
 
 int cmd_watch(bus& b, const std::string& pattern, long count) {
   sigset_t stop;
@@ -97,6 +59,184 @@ bool parse_kv(const std::string& s, v1::KVList& list) {
   return true;
 }
 
+// Exit codes: 0 done, 1 the reply says no (EventError, an error, not found),
+// 2 bad arguments, 3 no bus, 4 no reply.
+constexpr int k_refused = 1, k_bad_args = 2, k_no_reply = 4;
+
+struct request_args {
+  std::string dn, type_name, agent_id, password, conn_id, other_dn, work_mode, reference_id,
+      treatment, digits, transfer_conn_id;
+  std::vector<std::string> reasons, extensions, user_data, treatment_parms;
+};
+
+CLI::App* add_request_command(CLI::App& app, request_args& a) {
+  auto* cmd = app.add_subcommand("request", "send a desktop request for a DN, print the reply");
+  cmd->add_option("dn", a.dn, "ThisDN")->required();
+  cmd->add_option("request", a.type_name, "TRequest name, e.g. TAgentLogin")->required();
+  cmd->add_option("--agent-id", a.agent_id, "AgentID");
+  cmd->add_option("--password", a.password, "agent password");
+  cmd->add_option("--conn-id", a.conn_id, "ConnID");
+  cmd->add_option("--other-dn", a.other_dn, "OtherDN");
+  cmd->add_option("--digits", a.digits, "TSendDTMF: the digits to send (0-9 * # A-D)");
+  cmd->add_option("--transfer-conn-id", a.transfer_conn_id,
+                  "TransferConnID: the other call of TCompleteTransfer, TReconnectCall, "
+                  "TAlternateCall");
+  cmd->add_option("--work-mode", a.work_mode, "AuxWork|AfterCallWork|ManualIn|AutoIn");
+  cmd->add_option("--reference-id", a.reference_id, "ReferenceID (default: generated)");
+  cmd->add_option("--reason", a.reasons, "Reasons key=value (repeatable)");
+  cmd->add_option("--extension", a.extensions, "Extensions key=value (repeatable)");
+  cmd->add_option("--user-data", a.user_data, "UserData key=value (repeatable)");
+  cmd->add_option("--treatment", a.treatment, "TreatmentType (TApplyTreatment), e.g. Music");
+  cmd->add_option("--treatment-parm", a.treatment_parms,
+                  "TreatmentParms key=value (repeatable), e.g. PROMPT=welcome");
+  return cmd;
+}
+
+// The TRequest the arguments describe; nullopt (said on stderr) when they
+// do not make one.
+std::optional<v1::TRequest> build_request(const request_args& a) {
+  auto bad = [](const std::string& why) -> std::optional<v1::TRequest> {
+    std::cerr << "sipccctl: " << why << "\n";
+    return std::nullopt;
+  };
+  v1::TRequest r;
+  r.set_schema(v1::SCHEMA_V1);
+  v1::RequestType t;
+  if (!v1::RequestType_Parse(a.type_name, &t) || t == v1::REQUEST_UNSPECIFIED)
+    return bad("unknown request '" + a.type_name + "'");
+  v1::WorkMode wm = v1::WORK_MODE_UNSPECIFIED;
+  if (!a.work_mode.empty() && !v1::WorkMode_Parse(a.work_mode, &wm))
+    return bad("unknown WorkMode '" + a.work_mode + "'");
+  v1::TreatmentType tt = v1::TREATMENT_UNSPECIFIED;
+  if (!a.treatment.empty() && !v1::TreatmentType_Parse(a.treatment, &tt))
+    return bad("unknown TreatmentType '" + a.treatment + "'");
+  if (!valid_subject_token(a.dn))
+    return bad("'" + a.dn + "' cannot be a DN");
+  for (auto& [list, field] : {std::pair{&a.reasons, r.mutable_reasons()},
+                              std::pair{&a.extensions, r.mutable_extensions()},
+                              std::pair{&a.user_data, r.mutable_user_data()},
+                              std::pair{&a.treatment_parms, r.mutable_treatment_parms()}})
+    for (auto& s : *list)
+      if (!parse_kv(s, *field))
+        return bad("'" + s + "' is not key=value");
+  r.set_type(t);
+  r.set_this_dn(a.dn);
+  r.set_agent_id(a.agent_id);
+  r.set_password(a.password);
+  r.set_conn_id(a.conn_id);
+  r.set_other_dn(a.other_dn);
+  r.set_dtmf_digits(a.digits);
+  r.set_transfer_conn_id(a.transfer_conn_id);
+  r.set_work_mode(wm);
+  r.set_treatment_type(tt);
+  r.set_client("sipccctl");
+  r.set_reference_id(a.reference_id.empty() ? std::to_string(getpid()) : a.reference_id);
+  return r;
+}
+
+int cmd_request(bus& b, const request_args& a, int timeout_ms) {
+  auto r = build_request(a);
+  if (!r)
+    return k_bad_args;
+  auto subject = subj::tlib_req(r->type(), a.dn);
+  auto reply = b.request(subject, *r, std::chrono::milliseconds(timeout_ms));
+  if (!reply) {
+    std::cerr << "sipccctl: no reply on " << subject << " within " << timeout_ms
+              << " ms (is the owning service running?)\n";
+    return k_no_reply;
+  }
+  v1::TEvent ev;
+  if (!ev.ParseFromString(*reply)) {
+    std::cerr << "sipccctl: the reply is not a TEvent\n";
+    return k_no_reply;
+  }
+  std::cout << to_json(ev).dump() << std::endl;
+  return ev.type() == v1::EventError ? k_refused : 0;
+}
+
+struct conf_args {
+  std::string op, arg1, arg2;
+  bool record = false;
+};
+
+CLI::App* add_conf_command(CLI::App& app, conf_args& a) {
+  auto* cmd = app.add_subcommand(
+      "conf", "conferences on the media server: `conf create`, `conf join <conf-id> <ConnID>`, "
+              "`conf leave <ConnID>`");
+  cmd->add_option("op", a.op, "create | join | leave")
+      ->required()
+      ->check(CLI::IsMember({"create", "join", "leave"}));
+  cmd->add_option("args", a.arg1, "join: the conf-id; leave: the ConnID");
+  cmd->add_option("conn-id", a.arg2, "join: the ConnID");
+  cmd->add_flag("--record", a.record, "join: record the conference (<conf-id>.wav)");
+  return cmd;
+}
+
+int cmd_conf(bus& b, const conf_args& a, int timeout_ms) {
+  v1::ConfRequest q;
+  q.set_schema(v1::SCHEMA_V1);
+  q.set_reference_id(std::to_string(getpid()));
+  q.set_op(a.op == "create" ? v1::CONF_CREATE
+           : a.op == "join" ? v1::CONF_JOIN
+                            : v1::CONF_LEAVE);
+  if (q.op() == v1::CONF_JOIN) {
+    q.set_conf_id(a.arg1);
+    q.set_conn_id(a.arg2);
+  } else {
+    q.set_conn_id(a.arg1);
+  }
+  q.set_record(a.record);
+  if (q.op() != v1::CONF_CREATE && q.conn_id().empty()) {
+    std::cerr << "sipccctl: conf " << a.op << " needs a ConnID\n";
+    return k_bad_args;
+  }
+  auto reply = b.request(subj::conf_req, q, std::chrono::milliseconds(timeout_ms));
+  v1::ConfReply r;
+  if (!reply || !r.ParseFromString(*reply)) {
+    std::cerr << "sipccctl: no conference reply within " << timeout_ms
+              << " ms (is callctl running?)\n";
+    return k_no_reply;
+  }
+  std::cout << to_json(r).dump() << std::endl;
+  return r.error().empty() ? 0 : k_refused;
+}
+
+int cmd_state(bus& b, const std::string& kind, const std::string& id, int timeout_ms) {
+  v1::StateQuery q;
+  q.set_schema(v1::SCHEMA_V1);
+  if (kind.empty()) {
+    q.set_kind(v1::StateQuery::ALL_DNS);
+  } else {
+    if (id.empty()) {
+      std::cerr << "sipccctl: state " << kind << " needs an id\n";
+      return k_bad_args;
+    }
+    q.set_kind(kind == "dn" ? v1::StateQuery::DN : v1::StateQuery::AGENT);
+    q.set_id(id);
+  }
+  auto reply = b.request(subj::state_query, q, std::chrono::milliseconds(timeout_ms));
+  v1::StateReply r;
+  if (!reply || !r.ParseFromString(*reply)) {
+    std::cerr << "sipccctl: no state reply within " << timeout_ms << " ms\n";
+    return k_no_reply;
+  }
+  std::cout << to_json(r).dump(2) << std::endl;
+  return r.found() ? 0 : k_refused;
+}
+
+int cmd_counters(bus& b, const std::string& instance, int timeout_ms) {
+  v1::CounterQuery q;
+  q.set_schema(v1::SCHEMA_V1);
+  auto reply = b.request(subj::ops_counters(instance), q, std::chrono::milliseconds(timeout_ms));
+  v1::CounterSet cs;
+  if (!reply || !cs.ParseFromString(*reply)) {
+    std::cerr << "sipccctl: instance " << instance << " did not answer\n";
+    return k_no_reply;
+  }
+  std::cout << to_json(cs).dump(2) << std::endl;
+  return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -113,28 +253,8 @@ int main(int argc, char** argv) {
       ->capture_default_str()
       ->check(CLI::Range(1, 3600000));
 
-  auto* req_cmd = app.add_subcommand("request", "send a desktop request for a DN, print the reply");
-  std::string dn, type_name, agent_id, password, conn_id, other_dn, work_mode, reference_id,
-      treatment, digits, transfer_conn_id;
-  std::vector<std::string> reasons, extensions, user_data, treatment_parms;
-  req_cmd->add_option("dn", dn, "ThisDN")->required();
-  req_cmd->add_option("request", type_name, "TRequest name, e.g. TAgentLogin")->required();
-  req_cmd->add_option("--agent-id", agent_id, "AgentID");
-  req_cmd->add_option("--password", password, "agent password");
-  req_cmd->add_option("--conn-id", conn_id, "ConnID");
-  req_cmd->add_option("--other-dn", other_dn, "OtherDN");
-  req_cmd->add_option("--digits", digits, "TSendDTMF: the digits to send (0-9 * # A-D)");
-  req_cmd->add_option("--transfer-conn-id", transfer_conn_id,
-                      "TransferConnID: the other call of TCompleteTransfer, TReconnectCall, "
-                      "TAlternateCall");
-  req_cmd->add_option("--work-mode", work_mode, "AuxWork|AfterCallWork|ManualIn|AutoIn");
-  req_cmd->add_option("--reference-id", reference_id, "ReferenceID (default: generated)");
-  req_cmd->add_option("--reason", reasons, "Reasons key=value (repeatable)");
-  req_cmd->add_option("--extension", extensions, "Extensions key=value (repeatable)");
-  req_cmd->add_option("--user-data", user_data, "UserData key=value (repeatable)");
-  req_cmd->add_option("--treatment", treatment, "TreatmentType (TApplyTreatment), e.g. Music");
-  req_cmd->add_option("--treatment-parm", treatment_parms,
-                      "TreatmentParms key=value (repeatable), e.g. PROMPT=welcome");
+  request_args req;
+  auto* req_cmd = add_request_command(app, req);
 
   auto* watch_cmd = app.add_subcommand("watch", "print bus messages as JSON lines");
   std::string pattern = "sipcc.>";
@@ -151,148 +271,23 @@ int main(int argc, char** argv) {
   std::string instance;
   counters_cmd->add_option("instance", instance, "instance, e.g. presence-0 or edge1")->required();
 
-  auto* conf_cmd = app.add_subcommand(
-      "conf", "conferences on the media server: `conf create`, `conf join <conf-id> <ConnID>`, "
-              "`conf leave <ConnID>`");
-  std::string conf_op, conf_arg1, conf_arg2;
-  bool conf_record = false;
-  conf_cmd->add_option("op", conf_op, "create | join | leave")
-      ->required()
-      ->check(CLI::IsMember({"create", "join", "leave"}));
-  conf_cmd->add_option("args", conf_arg1, "join: the conf-id; leave: the ConnID");
-  conf_cmd->add_option("conn-id", conf_arg2, "join: the ConnID");
-  conf_cmd->add_flag("--record", conf_record, "join: record the conference (<conf-id>.wav)");
+  conf_args conf;
+  auto* conf_cmd = add_conf_command(app, conf);
 
   CLI11_PARSE(app, argc, argv);
 
   try {
     bus b(url, "sipccctl", std::chrono::milliseconds(2000));
-    auto timeout = std::chrono::milliseconds(timeout_ms);
     if (*watch_cmd)
       return cmd_watch(b, pattern, count);
-
-    if (*req_cmd) {
-      v1::TRequest r;
-      r.set_schema(v1::SCHEMA_V1);
-      v1::RequestType t;
-      if (!v1::RequestType_Parse(type_name, &t) || t == v1::REQUEST_UNSPECIFIED) {
-        std::cerr << "sipccctl: unknown request '" << type_name << "'\n";
-        return 2;
-      }
-      v1::WorkMode wm = v1::WORK_MODE_UNSPECIFIED;
-      if (!work_mode.empty() && !v1::WorkMode_Parse(work_mode, &wm)) {
-        std::cerr << "sipccctl: unknown WorkMode '" << work_mode << "'\n";
-        return 2;
-      }
-      v1::TreatmentType tt = v1::TREATMENT_UNSPECIFIED;
-      if (!treatment.empty() && !v1::TreatmentType_Parse(treatment, &tt)) {
-        std::cerr << "sipccctl: unknown TreatmentType '" << treatment << "'\n";
-        return 2;
-      }
-      if (!valid_subject_token(dn)) {
-        std::cerr << "sipccctl: '" << dn << "' cannot be a DN\n";
-        return 2;
-      }
-      for (auto& [list, field] : {std::pair{&reasons, r.mutable_reasons()},
-                                  std::pair{&extensions, r.mutable_extensions()},
-                                  std::pair{&user_data, r.mutable_user_data()},
-                                  std::pair{&treatment_parms, r.mutable_treatment_parms()}})
-        for (auto& s : *list)
-          if (!parse_kv(s, *field)) {
-            std::cerr << "sipccctl: '" << s << "' is not key=value\n";
-            return 2;
-          }
-      r.set_type(t);
-      r.set_this_dn(dn);
-      r.set_agent_id(agent_id);
-      r.set_password(password);
-      r.set_conn_id(conn_id);
-      r.set_other_dn(other_dn);
-      r.set_dtmf_digits(digits);
-      r.set_transfer_conn_id(transfer_conn_id);
-      r.set_work_mode(wm);
-      r.set_treatment_type(tt);
-      r.set_client("sipccctl");
-      r.set_reference_id(reference_id.empty() ? std::to_string(getpid()) : reference_id);
-      auto reply = b.request(subj::tlib_req(t, dn), r, timeout);
-      if (!reply) {
-        std::cerr << "sipccctl: no reply on " << subj::tlib_req(t, dn) << " within "
-                  << timeout_ms << " ms (is the owning service running?)\n";
-        return 4;
-      }
-      v1::TEvent ev;
-      if (!ev.ParseFromString(*reply)) {
-        std::cerr << "sipccctl: the reply is not a TEvent\n";
-        return 4;
-      }
-      std::cout << to_json(ev).dump() << std::endl;
-      return ev.type() == v1::EventError ? 1 : 0;
-    }
-
-    if (*conf_cmd) {
-      v1::ConfRequest q;
-      q.set_schema(v1::SCHEMA_V1);
-      q.set_reference_id(std::to_string(getpid()));
-      q.set_op(conf_op == "create" ? v1::CONF_CREATE
-               : conf_op == "join" ? v1::CONF_JOIN
-                                   : v1::CONF_LEAVE);
-      if (q.op() == v1::CONF_JOIN) {
-        q.set_conf_id(conf_arg1);
-        q.set_conn_id(conf_arg2);
-      } else {
-        q.set_conn_id(conf_arg1);
-      }
-      q.set_record(conf_record);
-      if (q.op() != v1::CONF_CREATE && q.conn_id().empty()) {
-        std::cerr << "sipccctl: conf " << conf_op << " needs a ConnID\n";
-        return 2;
-      }
-      auto reply = b.request(subj::conf_req, q, timeout);
-      v1::ConfReply r;
-      if (!reply || !r.ParseFromString(*reply)) {
-        std::cerr << "sipccctl: no conference reply within " << timeout_ms
-                  << " ms (is callctl running?)\n";
-        return 4;
-      }
-      std::cout << to_json(r).dump() << std::endl;
-      return r.error().empty() ? 0 : 1;
-    }
-
-    if (*state_cmd) {
-      v1::StateQuery q;
-      q.set_schema(v1::SCHEMA_V1);
-      if (kind.empty()) {
-        q.set_kind(v1::StateQuery::ALL_DNS);
-      } else {
-        if (id.empty()) {
-          std::cerr << "sipccctl: state " << kind << " needs an id\n";
-          return 2;
-        }
-        q.set_kind(kind == "dn" ? v1::StateQuery::DN : v1::StateQuery::AGENT);
-        q.set_id(id);
-      }
-      auto reply = b.request(subj::state_query, q, timeout);
-      v1::StateReply r;
-      if (!reply || !r.ParseFromString(*reply)) {
-        std::cerr << "sipccctl: no state reply within " << timeout_ms << " ms\n";
-        return 4;
-      }
-      std::cout << to_json(r).dump(2) << std::endl;
-      return r.found() ? 0 : 1;
-    }
-
-    if (*counters_cmd) {
-      v1::CounterQuery q;
-      q.set_schema(v1::SCHEMA_V1);
-      auto reply = b.request(subj::ops_counters(instance), q, timeout);
-      v1::CounterSet cs;
-      if (!reply || !cs.ParseFromString(*reply)) {
-        std::cerr << "sipccctl: instance " << instance << " did not answer\n";
-        return 4;
-      }
-      std::cout << to_json(cs).dump(2) << std::endl;
-      return 0;
-    }
+    if (*req_cmd)
+      return cmd_request(b, req, timeout_ms);
+    if (*conf_cmd)
+      return cmd_conf(b, conf, timeout_ms);
+    if (*state_cmd)
+      return cmd_state(b, kind, id, timeout_ms);
+    if (*counters_cmd)
+      return cmd_counters(b, instance, timeout_ms);
   } catch (const std::exception& e) {
     std::cerr << "sipccctl: " << e.what() << "\n";
     return 3;

@@ -24,31 +24,6 @@ protected:
     return nlohmann::json::parse(out, nullptr, false);
   }
 
-  // Both parties still hear each other (through the conference or not).
-  void both_hear_each_other() {
-    EXPECT_TRUE(agent->wait_hears(kTone1000, kAst));
-    EXPECT_TRUE(customer->wait_hears(kTone2001, kAst));
-  }
-
-  // The call was recorded into <ConnID>-<n>.wav with both parties on it.
-  void expect_recording(const std::string& conn, int n) {
-    const auto wav = ast->spool() + "/monitor/" + conn + "-" + std::to_string(n) + ".wav";
-    EXPECT_TRUE(wait_until([&] { return wav_has_tone(wav, kTone1000); }, kAst))
-        << wav << ": the customer";
-    EXPECT_TRUE(wav_has_tone(wav, kTone2001)) << wav << ": the agent";
-  }
-
-  // The RecordingState the call's user data last said, on the agent's DN.
-  std::string recording_state(int nth) {
-    auto ev = rec().wait_event("2001", v1::EventAttachedDataChanged, kAst, nth);
-    if (!ev)
-      return "<no EventAttachedDataChanged>";
-    for (const auto& p : ev->user_data().pairs())
-      if (p.key() == "RecordingState")
-        return p.str();
-    return "<no RecordingState>";
-  }
-
   void hang_up_both() {
     customer->hangup();
     EXPECT_TRUE(agent->wait_ended(kAst));
@@ -72,20 +47,6 @@ TEST_F(InteropConference, SipccctlCreatesJoinsAndLeaves) {
       kAst));
   both_hear_each_other();
   hang_up_both();
-}
-
-TEST_F(InteropConference, StartAndStopRecordingFromTheDesktop) {
-  start();
-  const auto conn = routed_call_established();
-  ASSERT_FALSE(conn.empty());
-  ASSERT_EQ(request(v1::TStartRecording, "2001", conn).type(), v1::EventAttachedDataChanged);
-  EXPECT_EQ(recording_state(1), "on");
-  both_hear_each_other();
-  ASSERT_EQ(request(v1::TStopRecording, "2001", conn).type(), v1::EventAttachedDataChanged);
-  EXPECT_EQ(recording_state(2), "off");
-  both_hear_each_other();
-  hang_up_both();
-  expect_recording(conn, 1);
 }
 
 // DN option record: every call routed to 2001 is recorded.

@@ -96,6 +96,38 @@ std::string Interop::routed_call_established() {
   return ringing && !::testing::Test::HasFailure() ? ringing->conn_id() : "";
 }
 
+std::string Interop::made_call_established() {
+  agent = phone("2001", kTone2001);
+  customer = phone("1000", kTone1000);
+  EXPECT_TRUE(rec().wait_event("2001", v1::EventDNBackInService, kAst));
+  auto dialing = request(v1::TMakeCall, "2001", "", "1000");
+  EXPECT_EQ(dialing.type(), v1::EventDialing) << dialing.error_message();
+  EXPECT_TRUE(agent->wait_incoming(kAst));
+  agent->answer();
+  EXPECT_TRUE(customer->wait_incoming(kAst));
+  customer->answer();
+  EXPECT_TRUE(rec().wait_event("2001", v1::EventEstablished, kAst));
+  both_hear_each_other();
+  return ::testing::Test::HasFailure() ? "" : dialing.conn_id();
+}
+
+void Interop::expect_recording(const std::string& conn, int n) {
+  const auto wav = ast->spool() + "/monitor/" + conn + "-" + std::to_string(n) + ".wav";
+  EXPECT_TRUE(wait_until([&] { return wav_has_tone(wav, kTone1000); }, kAst))
+      << wav << ": 1000";
+  EXPECT_TRUE(wav_has_tone(wav, kTone2001)) << wav << ": 2001";
+}
+
+std::string Interop::recording_state(int nth) {
+  auto ev = rec().wait_event("2001", v1::EventAttachedDataChanged, kAst, nth);
+  if (!ev)
+    return "<no EventAttachedDataChanged>";
+  for (const auto& p : ev->user_data().pairs())
+    if (p.key() == "RecordingState")
+      return p.str();
+  return "<no RecordingState>";
+}
+
 bool Interop::wait_in_service(const std::string& dn, bool in_service,
                               std::chrono::milliseconds deadline) {
   const auto subject = subj::state_dn(dn);

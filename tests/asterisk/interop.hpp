@@ -78,6 +78,26 @@ protected:
   // other. The ConnID ("" and a test failure when any of it fails).
   std::string routed_call_established();
 
+  // Agent2001 dials 1000 from the desktop (TMakeCall): its phone rings first
+  // (an INVITE without an offer), then 1000's (`customer` here); both answer
+  // and each hears the other. The ConnID ("" and a test failure when any of
+  // it fails).
+  std::string made_call_established();
+
+  // 1000's phone (`customer`) and 2001's (`agent`) hear each other.
+  void both_hear_each_other() {
+    EXPECT_TRUE(agent->wait_hears(kTone1000, kAst));
+    EXPECT_TRUE(customer->wait_hears(kTone2001, kAst));
+  }
+
+  // The call was recorded into <ConnID>-<n>.wav with both parties (1000 and
+  // 2001) on it.
+  void expect_recording(const std::string& conn, int n);
+
+  // The RecordingState the call's user data said in the nth
+  // EventAttachedDataChanged on 2001.
+  std::string recording_state(int nth);
+
   bus_recorder& rec() { return sys->recorder(); }
   std::unique_ptr<rtp_phone> customer, agent;
 

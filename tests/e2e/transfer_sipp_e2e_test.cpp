@@ -447,18 +447,32 @@ TEST_F(TransferSipp, ConsultedDnBusyLeavesTheCustomerHeldForTheDesktop) {
   expect_nothing_dangles(*sys, kWait);
 }
 
-// The customer hangs up during the consultation: both calls end, C2 on both
-// DNs and C1 on the agent's.
-TEST_F(TransferSipp, CustomerLeavingDuringTheConsultationEndsBothCalls) {
+// The customer hangs up during the consultation: C1 is released on the
+// agent's DN and the consultation goes on as a call of its own (as on a desk
+// phone), which the agent then releases.
+TEST_F(TransferSipp, ConsultationOutlivesTheCustomerWhoLeft) {
   ASSERT_FALSE(consulting("agent-is-held-then-consults-then-gets-bye.xml",
                           "consulted-dn-answers-offerless-invite-then-waits-for-bye.xml",
                           "customer-accepts-hold-then-hangs-up.xml", "1500").empty());
-  ASSERT_TRUE(sys->recorder().wait_event("1000", v1::EventReleased, kWait, 2));
+  auto released_c1 = sys->recorder().wait(
+      [&](const bus_msg& m) {
+        v1::TEvent ev;
+        return m.subject == subj::tlib_evt("1000") && ev.ParseFromString(m.data) &&
+               ev.type() == v1::EventReleased && ev.conn_id() == c1;
+      },
+      kWait);
+  ASSERT_TRUE(released_c1) << "logs in " << sys->dir();
+  // C1 is over; C2 is a call between 1000 and 1001.
+  EXPECT_EQ(request(v1::TReleaseCall, "1000", c1).error_message(), "ConnID " + c1 + " has ended");
+  auto released = request(v1::TReleaseCall, "1000", c2);
+  EXPECT_EQ(released.type(), v1::EventReleased) << released.error_message();
+  EXPECT_EQ(released.conn_id(), c2);
+  ASSERT_TRUE(sys->recorder().wait_event("1001", v1::EventReleased, kWait));
   all_scenarios_end();
   EXPECT_EQ(ladder("1000"),
             (lines{"EventRinging C1", "EventEstablished C1", "EventHeld C1",
-                   "EventDialing C2 transfer=C1", "EventEstablished C2", "EventReleased C2",
-                   "EventReleased C1"}));
+                   "EventDialing C2 transfer=C1", "EventEstablished C2", "EventReleased C1",
+                   "EventReleased C2"}));
   EXPECT_EQ(ladder("1001"),
             (lines{"EventRinging C2", "EventEstablished C2", "EventReleased C2"}));
   expect_nothing_dangles(*sys, kWait);

@@ -25,6 +25,8 @@ route_target target(const std::string& dn, uint32_t timeout_s, const std::string
 call_event incoming();
 call_event route(const route_target& t);
 call_event no_answer(uint64_t gen, const route_target& overflow);
+// The 491 retry timer of generation `gen` (call::retry_gen).
+call_event retry(uint64_t gen);
 call_event on_leg(call_event::kind k, const std::string& leg, uint32_t status,
                   const std::string& sdp);
 call_event progress(const std::string& leg, uint32_t status);
@@ -40,6 +42,13 @@ call_event release(const std::string& dn);
 call_event hold(const std::string& dn, call_event::kind k);
 call_event retrieve(const std::string& dn);
 call_event attach(const std::string& dn, const v1::KVList& d);
+call_event send_dtmf(const std::string& dn, const std::string& digits);
+call_event media_ok(const std::string& leg, const std::string& sdp);
+// TStartRecording (TStopRecording unless `start`) from `dn`.
+call_event record(const std::string& dn, bool start);
+// TAnswerCall from `dn`: by the talk NOTIFY, or (answer-after) by the phone itself.
+call_event answer(const std::string& dn, bool talk);
+call_event talk_failed(const std::string& leg, uint32_t status);
 
 // SDP with its line ends as '|'.
 std::string oneline(std::string sdp);

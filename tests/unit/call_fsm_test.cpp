@@ -4,7 +4,7 @@
 
 #include <gtest/gtest.h>
 
-#include "callctl/model/remote_answer.hpp"
+#include "callctl/model/call_requests.hpp"
 #include "call_fsm_table.hpp"
 
 #include "kvlist.hpp"
@@ -76,6 +76,7 @@ call_event timer(call_event::kind k, uint64_t gen, const route_target& t = {}) {
   return e;
 }
 call_event router_timeout(uint64_t gen) { return timer(call_event::router_timeout, gen); }
+call_event retry(uint64_t gen) { return timer(call_event::retry_timeout, gen); }
 call_event no_answer(uint64_t gen, const route_target& overflow = {}) {
   return timer(call_event::no_answer_timeout, gen, overflow);
 }
@@ -91,15 +92,15 @@ call_event on_leg(call_event::kind k, const std::string& leg, uint32_t status = 
   return e;
 }
 call_event progress(const std::string& leg, uint32_t status = 180) {
-  return on_leg(call_event::agent_progress, leg, status);
+  return on_leg(call_event::leg_progress, leg, status);
 }
 call_event answered(const std::string& leg, const std::string& sdp = "answer") {
-  return on_leg(call_event::agent_answered, leg, 200, sdp);
+  return on_leg(call_event::leg_answered, leg, 200, sdp);
 }
 call_event failed(const std::string& leg, uint32_t status) {
-  return on_leg(call_event::agent_failed, leg, status);
+  return on_leg(call_event::leg_failed, leg, status);
 }
-call_event agent_bye(const std::string& leg) { return on_leg(call_event::agent_bye, leg); }
+call_event agent_bye(const std::string& leg) { return on_leg(call_event::leg_bye, leg); }
 
 const std::string kMusic = "sip:annc@ms;play=moh:default";
 call_event treatment() {
@@ -143,8 +144,8 @@ call_event update(const std::string& leg, const std::string& sdp) {
   return e;
 }
 
-call_event acked() { return ev(call_event::customer_acked); }
-call_event cancelled() { return ev(call_event::customer_cancelled); }
+call_event acked() { return ev(call_event::acked); }
+call_event cancelled() { return ev(call_event::cancelled); }
 call_event customer_bye() { return ev(call_event::customer_bye); }
 
 call_event release(const std::string& dn) {
@@ -225,11 +226,11 @@ std::string oneline(std::string sdp) {
 // "fact:1001+", "timer:20000#2" (ms#call's timer_gen), "no_answer:1001=notready", "end".
 std::string describe(const call_action& a, const call& c) {
   switch (a.what) {
-    case call_action::respond_customer:
+    case call_action::respond_inbound:
       return "resp:" + std::to_string(a.status) +
              (a.sdp.empty() ? "" : "[" + oneline(a.sdp) + "]") +
              (a.text.empty() ? "" : "(" + a.text + ")");
-    case call_action::invite_agent:
+    case call_action::invite_leg:
       // The leg is named after the DN it calls, so `dn` must match the URI's user.
       return "invite:" + a.leg + ">" + a.uri + "[" + oneline(a.sdp) + "]" +
              (a.uri == "sip:" + a.dn + "@ast" ? "" : "!dn=" + a.dn) +
@@ -269,8 +270,11 @@ std::string describe(const call_action& a, const call& c) {
     case call_action::call_fact:
       return "fact:" + a.dn + (a.active ? "+" : "-") + (a.answered ? "*" : "") +
              (a.conn_id.empty() ? "" : "~" + a.conn_id);
+    // "retry:2100-4000#1": the 491 retry timer (a range; its own generation).
     case call_action::arm_timer:
-      return "timer:" + std::to_string(a.ms) + "#" + std::to_string(c.timer_gen);
+      return (a.timer == call_event::retry_timeout ? "retry:" : "timer:") + std::to_string(a.ms) +
+             (a.max_ms == a.ms ? "" : "-" + std::to_string(a.max_ms)) + "#" +
+             std::to_string(a.gen);
     case call_action::agent_no_answer: return "no_answer:" + a.dn + "=" + a.text;
     // "update:"/"uresp:" when the offer goes, or its answer comes back, as an UPDATE.
     case call_action::reinvite_leg:
@@ -788,15 +792,17 @@ std::vector<call_scenario> call_scenarios() {
                  {release("8000"), "", established},
                  {reinvite("cust", "hold"), "reinvite:CONN-1[hold]", established},
                  {reinvite_ok("CONN-1", "held"), "resp:cust:200[held]", established},
-                 {customer_bye(), "bye:CONN-1 fact:555- end", ended},
-                 {agent_bye("CONN-1"), "", ended},
+                 // The phone (the call's agent, on the inbound leg) hangs up.
+                 {agent_bye("cust"), "bye:customer fact:555- end", ended},
+                 {customer_bye(), "", ended},
              }),
       direct("direct_call_target_hangs_up",
              {
                  {answered("CONN-1"), "resp:200[answer]", connecting},
                  {acked(), "", established},
                  {agent_bye("other"), "", established},
-                 {agent_bye("CONN-1"), "bye:customer fact:555- end", ended},
+                 // The target is the call's customer.
+                 {customer_bye(), "bye:cust fact:555- end", ended},
              }),
       direct("direct_call_refused_by_the_target",
              {{failed("CONN-1", 404), "resp:404 fact:555- end", ended}}),
@@ -853,9 +859,14 @@ std::vector<call_scenario> call_scenarios() {
            {customer_bye(), "bye:CONN-1 EventReleased@1001/555{d=4} fact:1001-* end", ended},
            {attach("1001", str_pairs({{"e", "5"}})), "", ended},
        }},
-      {"user_data_on_a_direct_call_is_refused",
+      // The phone's DN has its own call: no call events, but its desktop
+      // may give the call data (the event is the request's reply).
+      {"user_data_on_a_direct_call_is_the_phones_dns",
        kDefault,
-       {kDirect, {attach("555", str_pairs({{"a", "1"}})), "", alerting}}},
+       {kDirect,
+        {attach("8000", str_pairs({{"a", "1"}})), "", alerting},
+        {attach("555", str_pairs({{"a", "1"}})), "EventAttachedDataChanged@555/8000{a=1}",
+         alerting}}},
       routed("dtmf_from_the_agent_goes_to_the_customer_one_info_per_digit",
              {
                  {answered("CONN-1"), "EventRinging@1001/555 resp:200[answer]", connecting},
@@ -903,8 +914,17 @@ std::vector<call_scenario> call_scenarios() {
             established},
            {reinvite_ok("CONN-1", "inactive"), "EventHeld@1001/555", established},
            {hold("1001"), "", established},  // held already
-           // A 491 (glare) from the customer: no retry, the desktop hears of it.
+           // A 491 (glare) from the customer: the same offer again after
+           // 2.1-4 s (RFC 3261 14.1); the third 491 is a refusal.
            {retrieve("1001"), "reinvite:cust[o=a 1 3 IN IP4 a|a=sendrecv|]", established},
+           {reinvite_failed("cust", 491), "retry:2100-4000#1", established},
+           {reinvite("CONN-1", "x"), "resp:CONN-1:491", established},  // meanwhile
+           {retrieve("1001"), "", established},
+           {retry(0), "", established},  // stale
+           {retry(1), "reinvite:cust[o=a 1 3 IN IP4 a|a=sendrecv|]", established},
+           {retry(1), "", established},  // sent already
+           {reinvite_failed("cust", 491), "retry:2100-4000#2", established},
+           {retry(2), "reinvite:cust[o=a 1 3 IN IP4 a|a=sendrecv|]", established},
            {reinvite_failed("cust", 491),
             "EventError@1001/555(the customer refused the retrieve offer with 491)",
             established},
@@ -1266,17 +1286,17 @@ TEST(CallFsm, UserDataAndDtmfRefusals) {
   c.conn_id = kConn;
   c.customer_leg = "cust";
   call_step(c, incoming(), kDefault);
-  EXPECT_EQ(user_data_refusal(c, kRp), "");
-  EXPECT_EQ(user_data_refusal(c, "1001"), "DN 1001 is no party of ConnID CONN");
-  EXPECT_EQ(dtmf_refusal(c, kRp), "DN 5000 has no established call CONN");
+  EXPECT_EQ(user_data_refusal(c, kRp, ""), "");
+  EXPECT_EQ(user_data_refusal(c, "1001", ""), "DN 1001 is no party of ConnID CONN");
+  EXPECT_EQ(dtmf_refusal(c, kRp, ""), "DN 5000 has no established call CONN");
   call_step(c, route(kAgent1), kDefault);
-  EXPECT_EQ(user_data_refusal(c, kRp), "DN 5000 is no party of ConnID CONN");
-  EXPECT_EQ(user_data_refusal(c, "1001"), "");
-  EXPECT_EQ(dtmf_refusal(c, "1001"), "DN 1001 has no established call CONN");
+  EXPECT_EQ(user_data_refusal(c, kRp, ""), "DN 5000 is no party of ConnID CONN");
+  EXPECT_EQ(user_data_refusal(c, "1001", ""), "");
+  EXPECT_EQ(dtmf_refusal(c, "1001", ""), "DN 1001 has no established call CONN");
   call_step(c, answered("CONN-1"), kDefault);
   call_step(c, acked(), kDefault);
-  EXPECT_EQ(dtmf_refusal(c, "1001"), "");
-  EXPECT_EQ(dtmf_refusal(c, ""), "DN  has no established call CONN");
+  EXPECT_EQ(dtmf_refusal(c, "1001", ""), "");
+  EXPECT_EQ(dtmf_refusal(c, "", ""), "DN  has no established call CONN");
 }
 
 TEST(CallFsm, HoldRefusals) {

@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include "call_fsm_table.hpp"
+#include "callctl/model/call_requests.hpp"
 #include "kvlist.hpp"
 #include "callctl/model/sdp.hpp"
 
@@ -341,8 +342,8 @@ std::vector<call_scenario> transfer_scenarios() {
                 {
                     {initiate(), "reinvite:cust[o=a 1 2 IN IP4 a|a=sendonly|]", established},
                     {initiate(), "", established},  // one at a time
-                    {refused("cust", 491),
-                     "EventError@1001/555(the customer refused the hold offer with 491)",
+                    {refused("cust", 488),
+                     "EventError@1001/555(the customer refused the hold offer with 488)",
                      established},
                     {initiate(), "reinvite:cust[o=a 1 2 IN IP4 a|a=sendonly|]", established},
                 }}),
@@ -423,7 +424,7 @@ std::vector<call_scenario> transfer_scenarios() {
                     {ok("cust", "o=c 1 4 IN IP4 c\na=recvonly\n"),
                      "reinvite:CONN-2[o=a 1 4 IN IP4 a|a=sendrecv|]", established},
                     {alternate(kC2), "", established},  // still taking back
-                    {refused("CONN-2", 491),  // a refused take-back leaves that leg as it is
+                    {refused("CONN-2", 488),  // a refused take-back leaves that leg as it is
                      "EventError@1001/555(the agent's phone refused the alternate offer with 500)",
                      established},
                     {reconnect(),
@@ -449,14 +450,27 @@ std::vector<call_scenario> transfer_scenarios() {
                     {hold("1001", call_event::retrieve),
                      "reinvite:cust[o=a 1 5 IN IP4 a|a=sendrecv|]", established},
                 }}),
-      scenario("customer_leaving_during_the_consultation_ends_both_calls",
+      // As on a desk phone: C1 ends, C2 (1001 with 1002) goes on as a call
+      // of its own, 1002 its customer, a DN with events of its own.
+      scenario("customer_leaving_during_the_consultation_leaves_it_a_call_of_its_own",
                {established_steps(),
                 consult_steps(),
                 {
+                    {customer_bye(), "EventReleased@1001/555~conn=CONN fact:1001-*~CONN",
+                     established},
+                    {release_on("1001", kConn), "", established},  // C1 is over
+                    {attach("1002", test::str_pairs({{"k", "v"}})),
+                     "EventAttachedDataChanged@1001/1002{k=v} EventAttachedDataChanged@1002/1001{k=v}",
+                     established},
+                    {hold("1001", call_event::hold), "reinvite:CONN-2[o=a 1 4 IN IP4 a|a=sendonly|]",
+                     established},
+                    {ok("CONN-2", "x"),
+                     "reinvite:CONN-1[o=b 1 3 IN IP4 b|m=audio 4000 RTP/AVP 0|a=inactive|]",
+                     established},
+                    {ok("CONN-1", "x"), "EventHeld@1001/1002{k=v}", established},
                     {customer_bye(),
-                     "bye:CONN-2 EventReleased@1002/1001~conn=C2 EventReleased@1001/1002~conn=C2 "
-                     "fact:1002-*~C2 fact:1001-~C2 alias:C2- bye:CONN-1 EventReleased@1001/555 "
-                     "fact:1001-* end",
+                     "bye:CONN-1 EventReleased@1001/1002{k=v} fact:1001-* "
+                     "EventReleased@1002/1001{k=v} fact:1002-* end",
                      ended},
                 }}),
       scenario("customer_leaving_while_the_consulted_dn_rings_cancels_it",
@@ -687,12 +701,12 @@ std::vector<call_scenario> conference_scenarios() {
                 },
                 back_steps(5, 4, "media server answered 486"),
                 {
-                    // In no conference any more: the customer hanging up ends both calls.
-                    {customer_bye(),
-                     "bye:CONN-2 EventReleased@1002/1001~conn=C2 EventReleased@1001/1002~conn=C2 "
-                     "fact:1002-*~C2 fact:1001-~C2 alias:C2- bye:CONN-1 EventReleased@1001/555 "
-                     "fact:1001-* end",
-                     ended},
+                    // In no conference any more, as after TAlternateCall: the
+                    // customer hanging up leaves the held consultation a call
+                    // of its own, which the agent retrieves.
+                    {customer_bye(), "EventReleased@1001/555~conn=CONN fact:1001-*~CONN",
+                     established},
+                    {retrieve("1001"), "reinvite:CONN-2[o=a 1 6 IN IP4 a|a=sendrecv|]", established},
                 }}),
       scenario("the_consulted_dn_refusing_the_conference_leaves_the_agent_with_the_customer",
                {established_steps(), conference_steps(), joining_steps(),

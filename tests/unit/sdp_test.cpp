@@ -38,6 +38,14 @@ TEST(Sdp, HoldOffers) {
       {"session_level_direction",
        "v=0\r\no=- 7 9 IN IP4 h\r\na=recvonly\r\nm=audio 1 RTP/AVP 0\r\n", "sendonly",
        "v=0\r\no=- 7 10 IN IP4 h\r\na=sendonly\r\nm=audio 1 RTP/AVP 0\r\n"},
+      // Every b= modifier comes out as it came in (sofia alone reads all but
+      // CT as AS).
+      {"bandwidth_modifiers_kept",
+       "v=0\r\no=- 1 1 IN IP4 h\r\nb=CT:128\r\nb=TIAS:64000\r\nm=audio 1 RTP/AVP 0\r\n"
+       "b=AS:80\r\nb=RR:800\r\nm=audio 2 RTP/AVP 0\r\nb=tias:1000\r\n",
+       "sendonly",
+       "v=0\r\no=- 1 2 IN IP4 h\r\nb=CT:128\r\nb=TIAS:64000\r\nm=audio 1 RTP/AVP 0\r\n"
+       "b=AS:80\r\nb=RR:800\r\na=sendonly\r\nm=audio 2 RTP/AVP 0\r\nb=tias:1000\r\na=sendonly\r\n"},
       {"no_origin", "v=0\r\nm=audio 1 RTP/AVP 0\r\n", "sendonly", std::nullopt},
       {"bad_version", "v=0\r\no=- 7 x IN IP4 h\r\n", "sendonly", std::nullopt},
       {"short_origin", "v=0\r\no=- 7 1 IN IP4\r\n", "sendonly", std::nullopt},

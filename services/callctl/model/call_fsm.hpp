@@ -1,8 +1,26 @@
-// One routed contact-center call as a pure state machine:
-// (call, event) -> (call', actions). callctl's call actor only carries out
-// the actions (SIP leg commands through the edge, T-Library events, the
-// "DN has a sipcc call" fact, timers). No I/O here.
+// One call as a pure state machine: (call, event) -> (call', actions).
+// callctl's call actor only feeds it bus messages (call_translate.hpp) and
+// carries out the actions (SIP leg commands through the edge, T-Library
+// events, the "DN has a sipcc call" fact, timers). No I/O here.
 //
+// Every call is a set of parties, each on a leg of its own:
+//  the customer  the far party: a routed call's caller, a desktop-made call's
+//                destination (OtherDN), a direct call's target (voicemail),
+//                the consulted DN of a consultation that outlived its call;
+//  the agent     the DN whose desktop controls the call (agent_dn): the DN a
+//                routed call went to, TMakeCall's ThisDN, the registered phone
+//                of a direct call;
+//  the consulted DN of a consultation call (TInitiateTransfer /
+//                TInitiateConference), on ConnID consult_conn_id;
+//  media-server legs (treatments, conferences, recordings).
+// How the call started (call_kind) decides only how its first legs are set
+// up (below: routed, direct, made); once [established] every call takes the
+// same desktop requests with the same events: THoldCall / TRetrieveCall,
+// user data, TSendDTMF, transfers, conferences, recording, TReleaseCall,
+// and re-INVITEs passed between its parties. sipcc's own re-INVITEs refused
+// with 491 are sent again after 2.1-4 s (below, "glare").
+//
+// A routed call (incoming at a Routing Point):
 //  incoming at a Routing Point
 //     |  respond customer 180, EventRouteRequest(RP), arm router timer
 //     v
@@ -49,14 +67,54 @@
 //
 // A direct call (incoming_direct) comes from a phone registered on sipcc and
 // goes straight to one target (the voicemail access number on Asterisk): no
-// Routing Point, no T-Library events, no timers. The caller's DN has the call
-// (fact on, off at the end) so it is not routable meanwhile.
+// Routing Point, no timers, and no T-Library events of its own on the
+// caller's DN (only the replies and events of desktop requests on it). The
+// phone is the call's agent (its inbound leg), the target its customer (an
+// outbound leg). The caller's DN has the call (fact on, off at the end) so
+// it is not routable meanwhile.
 //  incoming_direct, no target: respond 403, end
 //  incoming_direct --> [alerting]: fact(caller DN), INVITE the target with the offer
 //     | 180/183: the first one to the caller     | >=300: the status to the caller, end
 //     | 200: respond 200 with its SDP -> [connecting] --ACK--> [established]
 //     | caller CANCEL: CANCEL the target, end
 //  [connecting]/[established] BYE either side: BYE the other, fact off, end
+//
+// A desktop-made call (make_call: TMakeCall ThisDN -> OtherDN) has both legs
+// sipcc's own (RFC 3725 flow I, flow IV when the destination is slow):
+// ThisDN is the agent (leg <ConnID>-1), the destination the customer (leg
+// <ConnID>-2). OtherDN gets events and facts when it is a configured
+// Extension or ACDPosition (far_is_dn).
+//  make_call: fact(ThisDN on), fact(OtherDN on) if a DN, EventDialing(ThisDN),
+//     INVITE the agent leg without SDP (ack_later) -> [dialing]
+//  [dialing] --agent 2xx with the offer--> INVITE the destination with that
+//     |        offer, arm the ringback timer -> [calling]
+//     | agent 2xx without SDP: ACK and BYE it, released "agent phone sent no offer"
+//     | agent >= 300 / timeout / its leg gone: released "agent phone answered <status>"
+//     | TReleaseCall: CANCEL the agent leg, released
+//  [calling] --destination 18x--> EventRinging(OtherDN) once, if a DN
+//     | destination 2xx: ACK the agent leg with its answer,
+//     |   EventEstablished on both DNs -> [established]
+//     | ringback timer (ringback_ms; the agent's 2xx is retransmitted for
+//     |   32 s only, RFC 3725 flow I): ACK the agent leg with
+//     |   inactive_answer(its offer) -> [ringback]
+//     | destination >= 300 / timeout: ACK (rejecting_answer) and BYE the
+//     |   agent leg, released "destination answered <status>"
+//     | TReleaseCall: CANCEL the destination, ACK and BYE the agent, released
+//     | agent BYE (its 2xx was never ACKed in time): CANCEL the destination, released
+//  [ringback] --destination 18x--> EventRinging(OtherDN) once, if a DN
+//     | destination 2xx: re-INVITE the agent leg with its answer as a new
+//     |   offer (the actor keeps it in the session of the inactive answer) -> [joining]
+//     |   (an answer without an o= line: BYE both, released)
+//     | destination >= 300 / timeout: BYE the agent leg, released "destination answered <status>"
+//     | TReleaseCall / agent BYE: CANCEL the destination (and BYE the agent), released
+//  [joining] --agent 2xx--> EventEstablished on both DNs -> [established]
+//     | agent >= 300 (a 491 retried first): BYE both legs,
+//     |   released "agent phone refused the destination's media with <status>"
+//     | BYE from either leg / TReleaseCall: BYE the other leg(s), released
+//  [established] as every call; TReleaseCall from ThisDN or OtherDN.
+// "released": EventReleased on ThisDN (with the Reason, when there is one)
+// and on OtherDN if a DN that rang or was up, each followed by its fact off,
+// end. Events on ThisDN name OtherDN as other_dn, and OtherDN's name ThisDN.
 //
 // A treatment (TApplyTreatment) while the call waits at the Routing Point:
 //  [routing] treatment: INVITE the media-server leg with the customer's offer
@@ -86,19 +144,29 @@
 //    --2xx--> re-INVITE the agent (hold a=inactive: no music source, so
 //             neither side sends; retrieve a=sendrecv)
 //    --2xx--> EventHeld / EventRetrieved(agent DN)
-//  the customer refusing (491 included: no retry, the desktop may ask
-//    again): EventError(agent DN), nothing changed;
-//  the agent refusing: re-INVITE the customer back, then EventError.
-//  A re-INVITE from either side meanwhile gets 491.
+//  the customer refusing (after the 491 retries): EventError(agent DN),
+//    nothing changed; the agent refusing: re-INVITE the customer back, then
+//    EventError. A re-INVITE from either side meanwhile gets 491.
+//
+// Glare (RFC 3261 14.1): every re-INVITE sipcc makes of its own (hold and
+// retrieve, a flow I re-INVITE of the customer, a made call's join, the
+// moves of transfers, conferences and recordings) that is refused with 491
+// is sent again, the same offer (its o= version is still one above the last
+// accepted one), after a random 2.1-4 s: arm_timer asks for that range and
+// the actor draws the delay. After kMaxReinviteTries sends the 491 counts as
+// any refusal. A phone's re-INVITE passed on to the other party is not
+// retried: its 491 goes back to the phone, which backs off itself.
 //
 // User data (TAttachUserData, TUpdateUserData, TDeleteUserData) from a DN
-// party of the call, the RP while it routes, the agent DN from the route on:
+// party of the call: the RP while it routes, the agent DN from the route on
+// (a made call: ThisDN, and OtherDN once it rang); on a consultation's
+// ConnID its two DNs:
 //  attach: add the keys, replace the values of keys it has; delete: remove
 //  the keys given, all when none is given; EventAttachedDataChanged to each
 //  DN party. Every later event of the call carries the data.
 // TSendDTMF from the agent DN of an [established] call: one INFO
-//  (application/dtmf-relay) per digit on the customer leg, EventDTMFSent on
-//  the agent DN. sipcc does not wait for the INFOs' responses: a digit the
+//  (application/dtmf-relay) per digit on the customer leg (on a talking
+//  consultation's ConnID: the consulted DN's), EventDTMFSent on the agent DN. sipcc does not wait for the INFOs' responses: a digit the
 //  customer side refuses is lost, as it would be in the RTP stream.
 //
 // Conferences, recording and a treatment after the first move a party's
@@ -129,11 +197,13 @@
 //  media server keeps what it has). Hold, transfers and a second operation
 //  are refused while in a conference; a route of a waiting customer in one
 //  BYEs its conference leg when the agent is connected.
-// TAnswerCall from the agent DN of an [alerting] call (sipcc/remote_answer.hpp):
-//  talk: NOTIFY Event: talk on the agent leg; answer-after: nothing (the
+// TAnswerCall from the DN a call rings at (callctl/model/remote_answer.hpp): a
+// routed call's agent DN in [alerting], a made call's OtherDN in [calling] /
+// [ringback], a consultation's consulted DN while it is dialled:
+//  talk: NOTIFY Event: talk on its leg; answer-after: nothing (the
 //  phone answers by itself). The phone's answer then goes on as usual
 //  (EventEstablished); the phone refusing the NOTIFY, or the call leaving
-//  the agent DN first (no answer, refusal, release): EventError(agent DN).
+//  the DN first (no answer, refusal, release): EventError on that DN.
 //
 // Timers carry a generation: CAF 0.17 cannot cancel them, a stale one is ignored.
 // So do agent legs: an event for any leg but the current one is ignored.
@@ -150,8 +220,22 @@
 
 namespace sipcc {
 
-enum class call_state { routing, alerting, connecting, established, ended };
+// routing, alerting, connecting: a routed or direct call being set up;
+// dialing, calling, ringback, joining: a desktop-made call being set up.
+enum class call_state {
+  routing, alerting, connecting, dialing, calling, ringback, joining, established, ended
+};
 const char* to_string(call_state s);
+
+// How the call started; it decides how its first legs are set up.
+enum class call_kind {
+  routed,  // a customer's INVITE at a Routing Point (incoming)
+  direct,  // a phone registered on sipcc calling out (incoming_direct)
+  made,    // TMakeCall (make_call), or a consultation that outlived its call
+};
+
+// How many times sipcc sends one re-INVITE of its own that gets 491.
+inline constexpr uint32_t kMaxReinviteTries = 3;
 
 // Where a hold or retrieve is: re-INVITing the customer, then the agent;
 // `undo`: the agent refused, the customer is re-INVITEd back.
@@ -193,10 +277,10 @@ struct route_target {
 };
 
 // transfers (call_fsm_transfer.cpp)
-// Transfers of an [established] routed call by its agent DN (A). sipcc is a
+// Transfers of an [established] call by its agent DN (A). sipcc is a
 // B2BUA: A's phone keeps its one dialog with sipcc, which re-points its media
-// with re-INVITEs, so the phone needs no second line. The customer is no DN:
-// it gets no events.
+// with re-INVITEs, so the phone needs no second line. The customer gets no
+// events unless it is a DN (a made call's OtherDN).
 //
 // TSingleStepTransfer(A, ConnID, OtherDN B): BYE A, EventReleased(A,
 //   ThirdPartyDN B), fact A off; then B is routed to as after a treatment
@@ -209,7 +293,8 @@ struct route_target {
 //   rejecting is what it is for any route: the call is recalled to the
 //   Routing Point (EventRouteRequest) or overflows by B's no-answer policy;
 //   the RP gets no EventAbandoned for a caller leaving while B rings (the
-//   RP's part ended with its route).
+//   RP's part ended with its route). A call without a Routing Point (made,
+//   direct) is released instead of recalled.
 //
 // TInitiateTransfer(A, C1, OtherDN B) -> consult:
 //  [holding]  the customer is held as THoldCall does (customer a=sendonly,
@@ -241,12 +326,18 @@ struct route_target {
 //     A refused move takes the done ones back, then EventError.
 //   TReleaseCall on C2 (from A or B): as TReconnectCall without the retrieve.
 //   B hangs up: C2 released on both DNs; C1 stays as it is (held: the
-//     desktop retrieves it). The customer or A hangs up: both calls end
-//     (C2 with EventReleased on A and B, C1 with EventReleased on A): a
-//     consultation is about the customer, and A has one phone dialog.
+//     desktop retrieves it). A hangs up: both calls end (C2 with
+//     EventReleased on A and B, C1 with EventReleased on A): A has one phone
+//     dialog. The customer hangs up while [talking] or [alternated]: C1 is
+//     released (EventReleased(A, C1), fact off) and C2 goes on as a call of
+//     its own, as on a desk phone: ConnID C2, A its agent, B its customer (a
+//     DN: EventReleased on both at its end), [established], held when it was
+//     [alternated]; TReleaseCall, hold, transfers and the rest work on it.
+//     Before that (holding, dialing, joining) both calls end as for A.
 // Every re-INVITE is one at a time: a re-INVITE from any leg meanwhile, or
 // while a consultation is up, gets 491; THoldCall / TRetrieveCall are
 // refused (TAlternateCall and TReconnectCall move between the calls).
+// On C2 A may also send DTMF (to B), and A or B change user data.
 // Offers derive from the last SDP each party sent (hold_offer: its o=
 // version one up, the direction set). Events on C2 carry the call's user data.
 //
@@ -322,16 +413,28 @@ enum class plan_goal {
 
 struct call {
   call_state state = call_state::routing;
+  call_kind kind = call_kind::routed;
   // conn_id is set by the actor before the incoming event; it may also fill
   // rp, customer_leg and customer_sdp then (incoming sets them again).
   std::string conn_id;
-  std::string rp;            // the Routing Point (DNIS)
+  std::string rp;            // the Routing Point (DNIS); empty for a call without one
   std::string ani, dnis;
-  std::string customer_leg;  // edge leg id of the inbound INVITE
+  std::string call_id;       // the inbound INVITE's Call-ID, for the desktops
+  std::string ani_name;      // the caller's display name, for the desktops
+  std::string inbound_leg;   // the leg whose INVITE came in (routed: the customer's)
+  std::string customer_leg;  // the far party's leg
   std::string customer_sdp;  // the customer's offer
-  std::string agent_leg;     // current outbound leg, empty when none
-  bool direct = false;       // from a phone registered on sipcc (incoming_direct)
+  std::string agent_leg;     // the agent's leg (a routed call: the current outbound one)
   std::string agent_dn;
+  // The far party as the agent DN's events name it (other_dn) when it is not
+  // the ANI (a made call's OtherDN, a direct call's target), and whether it is
+  // a configured Extension or ACDPosition, which gets events and facts.
+  std::string far_dn;
+  bool far_is_dn = false;
+  bool far_rang = false;     // EventRinging went to far_dn
+  // A made call: the phones' URIs, and the offer in the agent phone's 2xx.
+  std::string agent_uri, far_uri;
+  std::string agent_offer;
   no_answer_policy no_answer;
   bool agent_rang = false;   // EventRinging was emitted for the current agent leg
   uint32_t outbound_legs = 0;   // to name the next outbound leg <ConnID>-<n>
@@ -374,9 +477,16 @@ struct call {
   bool mix_collects = false;     // treat: a collecting treatment
   std::string mix_error;         // a join being undone: why, for its result
   std::string mix_offer;         // the re-INVITE out to the party (its last SDP from sipcc once accepted)
-  // A TAnswerCall was accepted for the current agent leg: the call's
-  // EventEstablished answers it, or an EventError if the leg goes first.
+  // A TAnswerCall was accepted for DN answer_dn ringing on leg answer_leg:
+  // its EventEstablished answers it, or an EventError if the leg goes first.
   bool answering = false;
+  std::string answer_dn, answer_leg;
+  // sipcc's own re-INVITE out (glare, above): its leg and offer, how many
+  // times it was sent, and whether it waits for its retry timer (retry_gen).
+  std::string own_leg, own_sdp;
+  uint32_t own_tries = 0;
+  bool retry_wait = false;
+  uint64_t retry_gen = 0;
   // transfers
   // TSingleStepTransfer: the DN that transferred the call to agent_dn, while
   // it rings and connects there (the ThirdPartyDN of those events).
@@ -415,19 +525,24 @@ struct call_event {
     // INVITE from the phone of DN `ani` registered on sipcc, as incoming,
     // passed on to `target` (without dn and contact_uri: refused).
     incoming_direct,
+    // TMakeCall from ThisDN `dn`, whose phone is at `uri`, to `target`
+    // (OtherDN and its URI; `far_is_dn`: a configured Extension or ACDPosition).
+    make_call,
     route,               // TRouteCall to `target`
     router_timeout,      // timer with `timer_gen`
-    agent_progress,      // 18x on agent leg `leg`
-    agent_answered,      // 2xx on agent leg `leg`, with `sdp`
-    agent_failed,        // final >= 300 (or local timeout) on agent leg `leg`, `status`
-    customer_acked,
-    customer_cancelled,
-    customer_bye,
-    agent_bye,           // on agent leg `leg`
+    leg_progress,        // 18x on outbound leg `leg`
+    leg_answered,        // 2xx on outbound leg `leg`, with `sdp`
+    leg_failed,          // final >= 300 (or local timeout) on outbound leg `leg`, `status`
+    acked,               // the ACK of our 2xx on the inbound leg
+    cancelled,           // CANCEL on the inbound leg
+    customer_bye,        // the customer (far party) hung up
+    leg_bye,             // BYE on leg `leg`, not the customer's
     release,             // TReleaseCall from `dn`
     // Timer with `timer_gen`. When the call's no_answer.overflow names a DN,
     // the actor fills `target` for that DN; without it the call is recalled.
     no_answer_timeout,
+    ringback_timeout,    // a made call's ringback timer, with `timer_gen`
+    retry_timeout,       // the 491 retry timer, with `timer_gen` (call::retry_gen)
     reinvite,            // a re-INVITE arrived on leg `leg` (either side) with `sdp`
     reinvite_answered,   // our re-INVITE on leg `leg` got a 2xx with `sdp`
     reinvite_failed,     // our re-INVITE on leg `leg` failed with `status` (491: glare)
@@ -480,6 +595,7 @@ struct call_event {
   std::string digits;        // send_dtmf
   std::string conf_id;       // conf_join
   bool talk = false;         // answer
+  bool far_is_dn = false;    // make_call
   // transfers: the ConnID a request names (release included: the
   // consultation call's is its own), and its TransferConnID.
   std::string conn_id;
@@ -489,21 +605,22 @@ struct call_event {
 
 struct call_action {
   enum kind {
-    respond_customer,   // status (+ sdp) to the customer's INVITE
-    invite_agent,       // new leg `leg` to `uri` with `sdp` (the customer's offer); `dn`
-                        // called; for voicemail `mailbox`, `other_dn` (diverted from)
-                        // and `listen`; with `ack_later` no SDP, and the 2xx waits for ack_leg
+    respond_inbound,    // status (+ sdp) to the inbound INVITE (call::inbound_leg)
+    invite_leg,         // new leg `leg` to `uri` with `sdp`; `dn` called, `caller` the
+                        // From user (empty: the ANI), `own_phone` the agent DN's own
+                        // phone, `ring_ms` how long the edge lets it ring; for voicemail
+                        // `mailbox`, `other_dn` (diverted from) and `listen`; with
+                        // `ack_later` no SDP, and the 2xx waits for ack_leg
     invite_media,       // new media-server leg `leg` to `uri` with `sdp` (the customer's offer)
     ack_leg,            // ACK the 2xx of leg `leg` (INVITEd with ack_later) with `sdp`
     cancel_leg,         // CANCEL leg `leg` (an agent's or the media server's)
     bye_leg,            // BYE leg `leg` (an agent's or the media server's)
-    bye_customer,       // BYE the customer leg
+    bye_customer,       // BYE the customer's leg
     emit,               // T-Library event `event` for DN `dn` (other_dn set as T-Library does;
                         // `text`, when set, is the Reason; for EventError the message)
     call_fact,          // sipcc.dn.calls.<dn> active / not
-    // `ms`, tagged with c.timer_gen as call_step leaves it (at most one per
-    // step). Which timer it is follows from the state: routing = router,
-    // alerting = no-answer.
+    // In `ms` (to `max_ms`: the actor draws the delay), the event `timer`
+    // tagged with `gen`; at most one per step and kind.
     arm_timer,
     agent_no_answer,    // tell presence what to do with agent DN `dn` (`text` = action)
     reinvite_leg,       // send a re-INVITE (an UPDATE if `update`) with `sdp` on leg `leg`
@@ -528,7 +645,12 @@ struct call_action {
   bool active = false;
   bool answered = false;  // call_fact off: the agent had answered the call
   uint32_t ms = 0;
-  std::string text;       // respond_customer: the phrase (empty: the standard one)
+  uint32_t max_ms = 0;
+  call_event::kind timer = call_event::router_timeout;  // arm_timer
+  uint64_t gen = 0;                                     // arm_timer
+  bool own_phone = false;   // invite_leg
+  uint32_t ring_ms = 0;     // invite_leg
+  std::string text;       // respond_inbound: the phrase (empty: the standard one)
   // emit: the event may be the reply a request waits for; not so for one a
   // request was answered otherwise (user data changes reply at once).
   bool reply = true;
@@ -545,7 +667,7 @@ struct call_action {
   std::string third_party_dn;    // emit: ThirdPartyDN
   std::string transfer_conn_id;  // emit: TransferConnID
   std::string previous_conn_id;  // emit: PreviousConnID
-  std::string caller;            // invite_agent: the From user when not the customer
+  std::string caller;            // invite_leg: the From user when not the ANI
 };
 
 struct call_settings {
@@ -555,53 +677,36 @@ struct call_settings {
   route_target default_route;
   bool routing_point = true;        // the dialled number is a configured Routing Point
   std::string media_server;         // host:port of the media server (recording URIs)
+  // How long a made call's agent 2xx may wait for its ACK before it gets
+  // inactive_answer (make-call-ringback-timeout; 0: no bound).
+  uint32_t ringback_ms = 0;
 };
 
 // Advances the call; an event that makes no sense in the state (stale leg,
 // late timer, a route target without dn or contact_uri) gives no actions.
-// Never throws.
+// Never throws. The requests are checked before they come here
+// (call_requests.hpp): a request that would be refused gives no actions.
 std::vector<call_action> call_step(call& c, const call_event& ev, const call_settings& cfg);
 
-// Whether a TRouteCall is acceptable now; the actor answers EventError
-// (ERR_INVALID_STATE) itself when it is not.
-bool can_route(const call& c);
-
-// Why a TApplyTreatment on Routing Point `dn` cannot be carried out now
-// (empty: it can); the actor answers EventError (ERR_INVALID_STATE) with it.
-std::string treatment_refusal(const call& c, const std::string& dn);
-
-// Why user data from DN `dn` cannot be changed now (empty: it can): `dn` is
-// no DN party of the call. The actor answers EventError (ERR_INVALID_STATE).
-std::string user_data_refusal(const call& c, const std::string& dn);
-
-// Why TSendDTMF from DN `dn` cannot be carried out now (empty: it can): the
-// call is not established at agent DN `dn`. The actor answers EventError
-// (ERR_INVALID_STATE); digits that are no DTMF (dtmf_digits_error in
-// sipcc/dtmf.hpp) get ERR_BAD_REQUEST.
-std::string dtmf_refusal(const call& c, const std::string& dn);
-
-// Why THoldCall (or, with `retrieve`, TRetrieveCall) from DN `dn` cannot be
-// carried out now (empty: it can); the actor answers EventError
-// (ERR_INVALID_STATE) with it.
-std::string hold_refusal(const call& c, const std::string& dn, bool retrieve);
-
-// Why a conference or recording request (conf_join, conf_leave,
-// record_start, record_stop) from `dn` cannot be carried out now (empty: it
-// can). Recording is asked by the agent DN; conferences come from the bus
-// (`dn` empty). The actor answers EventError / an error ConfReply with it.
-std::string mix_refusal(const call& c, call_event::kind what, const std::string& dn);
+// The far party as events on the agent DN name it: the ANI of a routed
+// call, far_dn of the others.
+const std::string& far(const call& c);
 
 // Whether leg `leg` is one of the call's media-server legs (a treatment's,
 // a conference's, or one being set up).
 bool is_media_leg(const call& c, const std::string& leg);
-// transfers
-// Why transfer request `ev` (single_step_transfer, initiate_transfer,
-// complete_transfer, reconnect_call, alternate_call, or a release naming the
-// consultation ConnID) cannot be carried out now (empty: it can); the actor
-// answers EventError (ERR_INVALID_STATE) with it. OtherDN is the actor's to
-// check after it (given, not ThisDN, configured, reachable); a request whose
-// target is unusable gives no actions.
-std::string transfer_refusal(const call& c, const call_event& ev);
+
+// Where the call rings at DN `dn` for TAnswerCall: the leg and whether its
+// phone sent an 18x (an early dialog to send talk in). `party` says that
+// `dn` is a DN of the call that rings when called (routed: the agent DN; made:
+// a configured OtherDN; a consultation's DN), `ringing` that it rings now.
+struct ringing_leg {
+  bool party = false;
+  bool ringing = false;
+  std::string leg;
+  bool rang = false;
+};
+ringing_leg rings_at(const call& c, const std::string& dn);
 
 // No-answer settings by precedence: call Extensions (NO_ANSWER_TIMEOUT,
 // NO_ANSWER_OVERFLOW, NO_ANSWER_ACTION) > Agent Login options > DN options >

@@ -1,12 +1,15 @@
-// Transfers of a routed call: TSingleStepTransfer, TInitiateTransfer and the
-// consultation call it makes, TCompleteTransfer, TReconnectCall,
-// TAlternateCall (the rules are in call_fsm.hpp, "transfers").
+// Transfers of an established call: TSingleStepTransfer, TInitiateTransfer
+// and the consultation call it makes (and which may outlive the call),
+// TCompleteTransfer, TReconnectCall, TAlternateCall, and the 3pcc
+// conferences made from a consultation (the rules are in call_fsm.hpp,
+// "transfers").
 #include "callctl/model/call_fsm.hpp"
 
 #include <array>
 #include <utility>
 
 #include "callctl/model/call_fsm_steps.hpp"
+#include "callctl/model/call_requests.hpp"
 #include "sipcc/media_uri.hpp"
 #include "callctl/model/sdp.hpp"
 
@@ -22,9 +25,9 @@ bool consulting(const call& c) { return c.consult != consult_state::none; }
 bool moving(const call& c) { return !c.moves.empty(); }
 
 // Who refused one of a plan's offers, for the EventError.
-std::string who(party p) {
+std::string who(const call& c, party p) {
   switch (p) {
-    case party::customer: return "the customer";
+    case party::customer: return far_party_name(c);
     case party::agent: return "the agent's phone";
     case party::consult: return "the consulted DN's phone";
   }
@@ -82,7 +85,7 @@ const media_move& current_move(const call& c) {
 void send_move(call& c, actions& a) {
   const media_move& m = current_move(c);
   c.offered = offer(c, c.undoing ? m.before : m.view);
-  leg_command(a, call_action::reinvite_leg, party_leg(c, m.to), c.offered);
+  own_reinvite(c, a, party_leg(c, m.to), c.offered);
 }
 
 // An accepted offer to the customer or the agent is what their next offer
@@ -92,6 +95,8 @@ void accepted(call& c, party to) {
     c.sdp_to_customer = c.offered;
   else if (to == party::agent)
     c.sdp_to_agent = c.offered;
+  else
+    c.sdp_to_consult = c.offered;
 }
 
 void clear_plan(call& c) {
@@ -135,7 +140,7 @@ void plan_answer(call& c, const call_event& ev, actions& a) {
         return send_move(c, a);
       return plan_done(c, a);
     }
-    const auto refusal = who(m.to) + " refused the " + what(c.goal) + " offer with " +
+    const auto refusal = who(c, m.to) + " refused the " + what(c.goal) + " offer with " +
                          std::to_string(ev.status);
     // Taking back a move out of a refused conference would send that party
     // back where nobody is: it stops where it is.
@@ -167,6 +172,10 @@ bool together(const call& c) {
 }
 
 void forget_consult(call& c) {
+  if (!c.own_leg.empty() && c.own_leg == c.consult_leg) {
+    c.own_leg.clear();  // its retry would go to a leg that is gone
+    c.retry_wait = false;
+  }
   c.consult = consult_state::none;
   c.consult_conn_id.clear();
   c.consult_dn.clear();
@@ -186,13 +195,15 @@ void forget_consult(call& c) {
 // the request it served, if it still waits, gets EventError.
 void end_consult(call& c, actions& a, const std::string& reason) {
   const std::string agent = c.agent_dn, consulted = c.consult_dn;
+  if (c.answering && c.answer_dn == consulted)
+    stop_answering(c, a);
   // The request waiting first: its reply must be this error, not the
   // EventReleased below, which a finished transfer would give too.
   if (moving(c) && (c.goal == plan_goal::alternate || c.goal == plan_goal::complete))
-    emit(a, v1::EventError, agent, c.ani,
+    emit(a, v1::EventError, agent, far(c),
          "ConnID " + c.consult_conn_id + " ended before the " + what(c.goal) + " did");
   if (moving(c) && c.goal == plan_goal::conference_back)
-    emit(a, v1::EventError, agent, c.ani, c.plan_error);
+    emit(a, v1::EventError, agent, far(c), c.plan_error);
   if (c.consult_rang)
     emit_consult(a, c, v1::EventReleased, consulted, agent, reason);
   emit_consult(a, c, v1::EventReleased, agent, consulted, reason);
@@ -223,13 +234,8 @@ void dial_consult(call& c, actions& a) {
   // Presence learns of the call before the phone rings (as for a route).
   fact_consult(a, c, c.agent_dn, true);
   fact_consult(a, c, c.consult_dn, true);
-  call_action inv = act(call_action::invite_agent);
-  inv.leg = c.consult_leg;
-  inv.uri = c.consult_uri;
-  inv.dn = c.consult_dn;
-  inv.ack_later = true;
-  inv.caller = c.agent_dn;
-  a.push_back(std::move(inv));
+  invite_leg(a, c.consult_leg, c.consult_uri, c.consult_dn, c.agent_dn, "", ring_ms(c.no_answer))
+      .ack_later = true;
   alias(a, c.consult_conn_id, true);  // before the desktop can learn the ConnID
   emit_consult(a, c, v1::EventDialing, c.agent_dn, c.consult_dn).transfer_conn_id = c.conn_id;
 }
@@ -275,9 +281,44 @@ void release_all(call& c, actions& a, bool customer_left) {
     leg_command(a, call_action::bye_leg, c.agent_leg, "");
   else
     a.push_back(act(call_action::bye_customer));
-  emit(a, v1::EventReleased, c.agent_dn, c.ani, "");
-  fact(a, c.agent_dn, false, true);
-  end(c, a);
+  released(c, a);
+}
+
+// The customer left while the agent talks to the consulted DN (or
+// alternated): C1 is over for the agent, and C2 goes on as a call of its
+// own, the agent with the consulted DN as its customer, as on a desk phone.
+void consult_outlives(call& c, actions& a) {
+  const std::string agent = c.agent_dn;
+  emit(a, v1::EventReleased, agent, far(c), "");
+  a.back().conn_id = c.conn_id;  // the actor stamps C2 on what has none
+  fact(a, agent, false, true);
+  a.back().conn_id = c.conn_id;
+  const bool alternated = c.consult == consult_state::alternated;
+  c.conn_id = c.consult_conn_id;
+  c.kind = call_kind::made;
+  c.rp.clear();
+  c.ani = agent;
+  c.dnis = c.consult_dn;
+  c.call_id.clear();
+  c.ani_name.clear();
+  c.inbound_leg.clear();
+  c.customer_leg = c.consult_leg;
+  c.far_dn = c.consult_dn;
+  c.far_is_dn = true;
+  c.far_rang = true;
+  c.customer_answered = true;
+  c.transferred_by.clear();
+  c.reinvite_from.clear();
+  sdp_from(c, party::customer) = sdp_from(c, party::consult);
+  c.sdp_to_customer = c.sdp_to_consult;
+  c.views[at(party::customer)] = c.views[at(party::consult)];
+  // Alternated, the agent's phone had the customer's media: held, and a
+  // retrieve gives it the consulted DN's.
+  c.held = alternated;
+  if (alternated)
+    c.sdp_to_agent = sdp_from(c, party::customer);
+  c.consult_leg.clear();
+  forget_consult(c);
 }
 
 // TCompleteTransfer: the customer took the consulted DN's media. The agent
@@ -287,16 +328,20 @@ void hand_over(call& c, actions& a) {
   const std::string agent = c.agent_dn, target = c.consult_dn, consult_conn = c.consult_conn_id;
   leg_command(a, call_action::bye_leg, c.agent_leg, "");
   emit_consult(a, c, v1::EventReleased, agent, target);
-  emit(a, v1::EventReleased, agent, c.ani, "");
+  emit(a, v1::EventReleased, agent, far(c), "");
   a.back().third_party_dn = target;
   fact_consult(a, c, agent, false);
   fact(a, agent, false, true);  // the agent took the call: after-call work may follow
   fact(a, target, true, false);
   fact_consult(a, c, target, false);
   alias(a, consult_conn, false);
-  emit(a, v1::EventPartyChanged, target, c.ani, "");
+  emit(a, v1::EventPartyChanged, target, far(c), "");
   a.back().previous_conn_id = consult_conn;
   a.back().third_party_dn = agent;
+  if (c.far_is_dn) {  // a made call's OtherDN talks to the target now
+    emit(a, v1::EventPartyChanged, c.far_dn, target, "");
+    a.back().third_party_dn = agent;
+  }
   c.agent_leg = c.consult_leg;
   c.agent_dn = target;
   c.agent_rang = true;
@@ -311,13 +356,13 @@ void hand_over(call& c, actions& a) {
 // The end of a refused TCompleteConference's re-INVITEs: its EventError,
 // then the desktop learns which call it talks on if that changed.
 void conference_back_done(call& c, actions& a, const std::string& why) {
-  emit(a, v1::EventError, c.agent_dn, c.ani, why);
+  emit(a, v1::EventError, c.agent_dn, far(c), why);
   if (c.consult != consult_state::talking || !together(c))
     return;
   c.consult = consult_state::alternated;
   c.held = false;
   emit_consult(a, c, v1::EventHeld, c.agent_dn, c.consult_dn);
-  emit(a, v1::EventRetrieved, c.agent_dn, c.ani, "");
+  emit(a, v1::EventRetrieved, c.agent_dn, far(c), "");
 }
 
 void plan_done(call& c, actions& a) {
@@ -330,12 +375,15 @@ void plan_done(call& c, actions& a) {
       break;
     case plan_goal::consult_hold:
       c.held = true;
-      emit(a, v1::EventHeld, c.agent_dn, c.ani, "");
+      emit(a, v1::EventHeld, c.agent_dn, far(c), "");
       dial_consult(c, a);
       break;
     case plan_goal::join_consult:
       // The agent's answer to the consulted DN's offer goes in its ACK.
       leg_command(a, call_action::ack_leg, c.consult_leg, sdp_from(c, party::agent));
+      c.sdp_to_consult = sdp_from(c, party::agent);
+      if (c.answering && c.answer_dn == c.consult_dn)
+        c.answering = false;  // a TAnswerCall's wait ends with this EventEstablished
       c.consult = consult_state::talking;
       c.consult_answered = true;
       emit_consult(a, c, v1::EventEstablished, c.consult_dn, c.agent_dn);
@@ -346,11 +394,11 @@ void plan_done(call& c, actions& a) {
         c.consult = consult_state::alternated;
         c.held = false;
         emit_consult(a, c, v1::EventHeld, c.agent_dn, c.consult_dn);
-        emit(a, v1::EventRetrieved, c.agent_dn, c.ani, "");
+        emit(a, v1::EventRetrieved, c.agent_dn, far(c), "");
       } else {
         c.consult = consult_state::talking;
         c.held = true;
-        emit(a, v1::EventHeld, c.agent_dn, c.ani, "");
+        emit(a, v1::EventHeld, c.agent_dn, far(c), "");
         emit_consult(a, c, v1::EventRetrieved, c.agent_dn, c.consult_dn);
       }
       break;
@@ -359,7 +407,7 @@ void plan_done(call& c, actions& a) {
       break;
     case plan_goal::retrieve:
       c.held = false;
-      emit(a, v1::EventRetrieved, c.agent_dn, c.ani, "");
+      emit(a, v1::EventRetrieved, c.agent_dn, far(c), "");
       break;
     case plan_goal::conference_back:
       conference_back_done(c, a, why);
@@ -376,7 +424,7 @@ void plan_failed(call& c, actions& a) {
       break;
     case plan_goal::consult_hold:
       forget_consult(c);
-      emit(a, v1::EventError, c.agent_dn, c.ani, why);
+      emit(a, v1::EventError, c.agent_dn, far(c), why);
       break;
     case plan_goal::join_consult:
       // Its 2xx still waits for our ACK, which must answer its offer.
@@ -388,7 +436,7 @@ void plan_failed(call& c, actions& a) {
     case plan_goal::alternate:
     case plan_goal::complete:
     case plan_goal::retrieve:
-      emit(a, v1::EventError, c.agent_dn, c.ani, why);
+      emit(a, v1::EventError, c.agent_dn, far(c), why);
       break;
     case plan_goal::conference_back:
       conference_back_done(c, a, why);
@@ -398,9 +446,7 @@ void plan_failed(call& c, actions& a) {
       // cannot be joined, so the call ends rather than stay silent.
       leg_command(a, call_action::bye_leg, c.agent_leg, "");
       a.push_back(act(call_action::bye_customer));
-      emit(a, v1::EventReleased, c.agent_dn, c.ani, why);
-      fact(a, c.agent_dn, false, true);
-      end(c, a);
+      released(c, a, why);
       break;
   }
 }
@@ -410,7 +456,7 @@ void plan_failed(call& c, actions& a) {
 void single_step(call& c, const call_event& ev, actions& a) {
   const std::string from = c.agent_dn;
   leg_command(a, call_action::bye_leg, c.agent_leg, "");
-  emit(a, v1::EventReleased, from, c.ani, "");
+  emit(a, v1::EventReleased, from, far(c), "");
   a.back().third_party_dn = ev.target.dn;
   fact(a, from, false, true);
   // Our 200 answered the customer: the target joins it by flow I, and one
@@ -472,10 +518,14 @@ void consulted_leaves(call& c, actions& a, bool bye) {
     leg_command(a, call_action::bye_leg, c.consult_leg, "");
   leg_command(a, call_action::bye_leg, c.consult_conf_leg, "");
   c.consult_conf_leg.clear();
-  emit(a, v1::EventReleased, other, c.ani, "");
+  emit(a, v1::EventReleased, other, far(c), "");
   fact(a, other, false, true);
-  emit(a, v1::EventPartyDeleted, c.agent_dn, c.ani, "");
+  emit(a, v1::EventPartyDeleted, c.agent_dn, far(c), "");
   a.back().third_party_dn = other;
+  if (c.far_is_dn) {
+    emit(a, v1::EventPartyDeleted, c.far_dn, c.agent_dn, "");
+    a.back().third_party_dn = other;
+  }
   forget_consult(c);
   leave_next(c, a);
 }
@@ -487,10 +537,14 @@ void agent_leaves(call& c, actions& a, bool bye) {
   if (bye)
     leg_command(a, call_action::bye_leg, c.agent_leg, "");
   leg_command(a, call_action::bye_leg, c.agent_conf_leg, "");
-  emit(a, v1::EventReleased, agent, c.ani, "");
+  emit(a, v1::EventReleased, agent, far(c), "");
   fact(a, agent, false, true);
-  emit(a, v1::EventPartyDeleted, other, c.ani, "");
+  emit(a, v1::EventPartyDeleted, other, far(c), "");
   a.back().third_party_dn = agent;
+  if (c.far_is_dn) {
+    emit(a, v1::EventPartyDeleted, c.far_dn, other, "");
+    a.back().third_party_dn = agent;
+  }
   c.agent_leg = c.consult_leg;
   c.agent_dn = other;
   c.agent_conf_leg = c.consult_conf_leg;
@@ -511,7 +565,7 @@ bool conference_step(call& c, const call_event& ev, actions& a) {
         return false;  // mix_step answers the customer's and the agent's
       respond_leg(a, ev.leg, ev.update, 200, c.sdp_to_consult);  // a session refresh
       return true;
-    case call_event::agent_bye:
+    case call_event::leg_bye:
       if (consult_leg) {
         consulted_leaves(c, a, false);
         return true;
@@ -525,12 +579,10 @@ bool conference_step(call& c, const call_event& ev, actions& a) {
       const std::string other = c.consult_dn;
       leg_command(a, call_action::bye_leg, c.consult_leg, "");
       leg_command(a, call_action::bye_leg, c.agent_leg, "");
-      emit(a, v1::EventReleased, other, c.ani, "");
+      emit(a, v1::EventReleased, other, far(c), "");
       fact(a, other, false, true);
-      emit(a, v1::EventReleased, c.agent_dn, c.ani, "");
-      fact(a, c.agent_dn, false, true);
       forget_consult(c);
-      end(c, a);
+      released(c, a);
       return true;
     }
     case call_event::release:
@@ -561,13 +613,17 @@ void conference_made(call& c, actions& a) {
   fact_consult(a, c, other, false);
   fact(a, other, true, false);
   alias(a, consult_conn, false);
-  emit(a, v1::EventPartyChanged, other, c.ani, "");
+  emit(a, v1::EventPartyChanged, other, far(c), "");
   a.back().previous_conn_id = consult_conn;
   a.back().third_party_dn = agent;
-  emit(a, v1::EventPartyAdded, agent, c.ani, "");
+  emit(a, v1::EventPartyAdded, agent, far(c), "");
   a.back().third_party_dn = other;
-  emit(a, v1::EventPartyAdded, other, c.ani, "");
+  emit(a, v1::EventPartyAdded, other, far(c), "");
   a.back().third_party_dn = agent;
+  if (c.far_is_dn) {
+    emit(a, v1::EventPartyAdded, c.far_dn, agent, "");
+    a.back().third_party_dn = other;
+  }
   c.consult_conn_id.clear();
 }
 
@@ -639,28 +695,31 @@ bool leg_step(call& c, const call_event& ev, actions& a) {
       if (moving(c))
         plan_answer(c, ev, a);
       return true;
-    case call_event::agent_progress:
+    case call_event::leg_progress:
       if (consult_leg && c.consult == consult_state::dialing &&
           (ev.status == 180 || ev.status == 183))
         ring_consult(c, a);
       return ours;
-    case call_event::agent_answered:
+    case call_event::leg_answered:
       if (consult_leg && c.consult == consult_state::dialing)
         consult_answered(c, ev, a);
       return ours;
-    case call_event::agent_failed:
+    case call_event::leg_failed:
       if (consult_leg && c.consult == consult_state::dialing)
         end_consult(c, a, "OtherDN answered " + std::to_string(ev.status));
       return ours;
-    case call_event::agent_bye:
+    case call_event::leg_bye:
       if (consult_leg)
         end_consult(c, a, "");
       else if (ours && ev.leg == c.agent_leg)
         release_all(c, a, false);
       return ours;
     case call_event::customer_bye:
-    case call_event::customer_cancelled:
-      if (ours)
+    case call_event::cancelled:
+      if (ours && !moving(c) && (c.consult == consult_state::talking ||
+                                 c.consult == consult_state::alternated))
+        consult_outlives(c, a);
+      else if (ours)
         release_all(c, a, true);
       return ours;
     case call_event::release:
@@ -673,93 +732,6 @@ bool leg_step(call& c, const call_event& ev, actions& a) {
 }
 
 }  // namespace
-
-std::string transfer_refusal(const call& c, const call_event& ev) {
-  const std::string& dn = ev.dn;
-  const std::string conn = ev.conn_id.empty() ? c.conn_id : ev.conn_id;
-  const std::string held_call = "ConnID " + c.conn_id;
-  const bool on_consult = consulting(c) && conn == c.consult_conn_id;
-  const bool busy = moving(c) || c.holding != hold_step::none || !c.reinvite_from.empty() ||
-                    c.mixing != mix_op::none || c.consult == consult_state::holding ||
-                    c.consult == consult_state::joining;
-  if (conn != c.conn_id && !on_consult)
-    return "ConnID " + conn + " is not a call of " + held_call;
-  // 3pcc conferences
-  if (c.consult == consult_state::conferenced) {
-    if (ev.what != call_event::release && ev.what != call_event::delete_from_conference)
-      return held_call + " is in a conference";
-    const auto& leaving = ev.what == call_event::release ? dn : ev.target.dn;
-    if (dn.empty() || (dn != c.agent_dn && dn != c.consult_dn))
-      return "DN " + dn + " is no party of conference " + held_call;
-    if (leaving != c.agent_dn && leaving != c.consult_dn)
-      return "OtherDN " + leaving + " is no DN party of conference " + held_call;
-    return c.mixing != mix_op::none ? held_call + " has a re-INVITE in progress" : "";
-  }
-  if (ev.what == call_event::delete_from_conference)
-    return held_call + " is no conference of TInitiateConference / TCompleteConference";
-  if (ev.what == call_event::complete_conference) {
-    if (c.state != call_state::established || dn.empty() || dn != c.agent_dn)
-      return "DN " + dn + " has no established call " + conn;
-    if (!consulting(c) || !c.consult_conference)
-      return held_call + " has no conference initiated (TInitiateConference)";
-    if (c.consult != consult_state::talking && c.consult != consult_state::alternated)
-      return "consultation call " + c.consult_conn_id + " is not established yet";
-    if (busy || c.mixing != mix_op::none)
-      return held_call + " has a re-INVITE in progress";
-    if (!c.conf_id.empty())
-      return held_call + " is in a conference or recorded";
-    return "";
-  }
-  if (ev.what == call_event::release) {
-    if (!consulting(c))
-      return "";  // the routed call's own TReleaseCall
-    if (c.consult == consult_state::holding)
-      return held_call + " has a re-INVITE in progress";
-    if (!on_consult)
-      return held_call + " has consultation call " + c.consult_conn_id +
-             ": TReleaseCall, TReconnectCall or TCompleteTransfer that one first";
-    if (dn.empty() || (dn != c.agent_dn && !(dn == c.consult_dn && c.consult_rang)))
-      return "DN " + dn + " is no party of ConnID " + conn;
-    return busy ? "ConnID " + conn + " has a re-INVITE in progress" : "";
-  }
-  if (c.direct || c.state != call_state::established || dn.empty() || dn != c.agent_dn)
-    return "DN " + dn + " has no established call " + conn;
-  // A conference's or recording's media-server legs would be left behind.
-  if (c.mixing != mix_op::none || !c.conf_id.empty())
-    return held_call + " is in a conference or recorded";
-  if (ev.what == call_event::single_step_transfer || ev.what == call_event::initiate_transfer) {
-    if (consulting(c))
-      return held_call + " has a transfer under way already";
-    if (busy)
-      return held_call + " has a re-INVITE in progress";
-    if (ev.what == call_event::initiate_transfer && ev.transfer_conn_id.empty())
-      return "no ConnID for the consultation call";
-    if (ev.what == call_event::initiate_transfer && !c.held &&
-        (!hold_offer(c.sdp_to_customer, "sendrecv") || !hold_offer(c.sdp_to_agent, "sendrecv")))
-      return held_call + ": no SDP sent to both sides to derive the offers from";
-    return "";
-  }
-  if (!consulting(c))
-    return held_call + " has no consultation call";
-  const std::string& other = conn == c.conn_id ? c.consult_conn_id : c.conn_id;
-  if (!ev.transfer_conn_id.empty() && ev.transfer_conn_id != other)
-    return "TransferConnID " + ev.transfer_conn_id + " is not the other call of ConnID " + conn +
-           " (" + other + ")";
-  if (busy)
-    return held_call + " has a re-INVITE in progress";
-  if (ev.what != call_event::reconnect_call && c.consult == consult_state::dialing)
-    return "consultation call " + c.consult_conn_id + " is not established yet";
-  return "";
-}
-
-std::string transfer_hold_refusal(const call& c) {
-  if (consulting(c))
-    return "ConnID " + c.conn_id + " has a transfer under way: TAlternateCall and "
-           "TReconnectCall move between its calls";
-  if (moving(c))
-    return "ConnID " + c.conn_id + " has a re-INVITE in progress";
-  return "";
-}
 
 namespace {
 
@@ -787,8 +759,8 @@ bool transfer_step(call& c, const call_event& ev, actions& a, const call_setting
     return conference_step(c, ev, a);
   // While a conference's media moves, mix_step takes its events; a party
   // hanging up still ends the consultation with the call.
-  if (c.mixing != mix_op::none && ev.what != call_event::agent_bye &&
-      ev.what != call_event::customer_bye && ev.what != call_event::customer_cancelled &&
+  if (c.mixing != mix_op::none && ev.what != call_event::leg_bye &&
+      ev.what != call_event::customer_bye && ev.what != call_event::cancelled &&
       ev.what != call_event::delete_from_conference)
     return false;
   if (ev.what == call_event::delete_from_conference)

@@ -17,9 +17,7 @@
 #include <map>
 #include <string>
 
-#include "callctl/model/call_fsm.hpp"
 #include "sipcc/config.hpp"
-#include "sipcc/v1/tlib.pb.h"
 
 namespace sipcc {
 
@@ -32,16 +30,6 @@ remote_answer remote_answer_of(const std::map<std::string, std::string>& dn_opti
 // naming sipcc at `host`.
 std::string answer_after_header(const std::string& host);
 
-struct request_refusal {
-  v1::ErrorCode code = v1::ERROR_NONE;
-  std::string text;  // empty: the request can be carried out
-};
-
-// Why TAnswerCall from DN `dn`, whose phone answers by `mode`, cannot be
-// carried out now on call `c`: ERR_INVALID_STATE when the call does not
-// ring at `dn` (or a TAnswerCall waits already, or, for talk, the phone has
-// not sent its 18x: no early dialog yet), ERR_UNSUPPORTED for a phone
-// without remote answer.
-request_refusal answer_refusal(const call& c, const std::string& dn, remote_answer mode);
+// TAnswerCall's checks against a call: answer_refusal (call_requests.hpp).
 
 }  // namespace sipcc

@@ -1,5 +1,6 @@
 #include "callctl/model/sdp.hpp"
 
+#include <cctype>
 #include <cstdlib>
 #include <vector>
 
@@ -24,6 +25,11 @@ bool is_direction(std::string_view a) {
   return a == "sendrecv" || a == "sendonly" || a == "recvonly" || a == "inactive";
 }
 
+bool is_modifier(std::string_view name, const char* known) {
+  return name.size() == 2 && std::toupper(static_cast<unsigned char>(name[0])) == known[0] &&
+         std::toupper(static_cast<unsigned char>(name[1])) == known[1];
+}
+
 // The memory of one edit: every body parsed, every structure made and the
 // printed text live until it goes.
 class sdp_home {
@@ -41,7 +47,10 @@ public:
   sdp_session_t* parse(std::string_view text) {
     parsers_.push_back(sdp_parse(home_.get(), text.data(), static_cast<issize_t>(text.size()),
                                  kParseFlags));
-    return sdp_session(parsers_.back());
+    auto* s = sdp_session(parsers_.back());
+    if (s)
+      keep_bandwidth_names(*s, text);
+    return s;
   }
 
   // sofia writes CRLF line ends, the lines in RFC 4566 order, and each m=
@@ -65,6 +74,32 @@ public:
   }
 
 private:
+  // sofia 1.12.11 reads every b= modifier but CT as AS (b=TIAS:64000 would
+  // go out as b=AS:64000, a thousand times the bandwidth): the modifiers the
+  // text had go back into the structure, in order, as sofia's "unknown"
+  // kind, which sdp_print writes by name.
+  void keep_bandwidth_names(sdp_session_t& s, std::string_view text) {
+    sdp_bandwidth_t* b = s.sdp_bandwidths;
+    sdp_media_t* m = nullptr;
+    for (size_t at = 0; at < text.size();) {
+      auto end = text.find('\n', at);
+      auto line = text.substr(at, end == std::string_view::npos ? end : end - at);
+      at = end == std::string_view::npos ? text.size() : end + 1;
+      if (line.rfind("m=", 0) == 0) {
+        m = m ? m->m_next : s.sdp_media;
+        b = m ? m->m_bandwidths : nullptr;
+      } else if (line.rfind("b=", 0) == 0 && b) {
+        auto name = line.substr(2, line.find(':') - 2);
+        if (!is_modifier(name, "CT") && !is_modifier(name, "AS")) {
+          b->b_modifier = sdp_bw_x;
+          b->b_modifier_name =
+              su_strndup(home_.get(), name.data(), static_cast<isize_t>(name.size()));
+        }
+        b = b->b_next;
+      }
+    }
+  }
+
   sofia_home home_;
   std::vector<sdp_parser_t*> parsers_;
 };

@@ -4,9 +4,8 @@
 // sofia-sip's SDP parser, changes the structure and prints it again: what
 // comes out has CRLF line ends, its lines in RFC 4566 order and each m=
 // line's rtpmap/fmtp lines first; a body sofia cannot parse is not edited.
-// sofia 1.12.11 (Debian 12) reads every b= modifier but CT as AS: a body
-// with b=TIAS:64000 goes out with b=AS:64000. Everything else in a body is
-// opaque to sipcc.
+// Every b= line keeps its modifier (sofia 1.12.11 alone would read all but
+// CT as AS). Everything else in a body is opaque to sipcc.
 #pragma once
 
 #include <cstdint>

@@ -341,7 +341,7 @@ outcome binding_table::handle(const register_request& req, int64_t now_s) {
   }
   for (auto& [contact, seconds] : wanted) {
     auto it = std::find_if(list.begin(), list.end(),
-                           [&](const binding& b) { return b.contact == contact; });
+                           [&c = contact](const binding& b) { return b.contact == c; });
     if (seconds == 0) {
       if (it != list.end()) {
         o.changes.push_back({req.aor, contact, 0, it->source});

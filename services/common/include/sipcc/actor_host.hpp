@@ -1,17 +1,21 @@
 // The CAF side of a service process, set up one way everywhere: the actor
 // system (tuned for signalling latency) and the bus bridge, which hands
 // every message of a few wildcard subscriptions to one root actor, in order,
-// as (bus_atom, subject, data, reply).
+// as a bus_msg.
 #pragma once
 
 #include <memory>
 #include <string>
 #include <vector>
 
-#include <caf/actor.hpp>
 #include <caf/actor_system.hpp>
 #include <caf/actor_system_config.hpp>
-#include <caf/atom.hpp>
+#include <caf/error.hpp>
+#include <caf/meta/load_callback.hpp>
+#include <caf/meta/type_name.hpp>
+#include <caf/replies_to.hpp>
+#include <caf/sec.hpp>
+#include <caf/typed_actor.hpp>
 
 #include <google/protobuf/message.h>
 
@@ -19,7 +23,30 @@
 
 namespace sipcc {
 
-using bus_atom = caf::atom_constant<caf::atom("bus")>;
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, bus_msg& m) {
+  return f(caf::meta::type_name("bus_msg"), m.subject, m.data, m.reply);
+}
+
+// What every service's root actor takes (among its own messages).
+using bus_root = caf::typed_actor<caf::reacts_to<bus_msg>>;
+
+// Inspects a message struct whose first member is protobuf message `pb` and
+// whose other members are `rest`: CAF sees the protobuf as its serialized
+// bytes, parsed back when loading.
+template <class Inspector, class Proto, class... Rest>
+typename Inspector::result_type inspect_with_proto(Inspector& f, const char* type_name, Proto& pb,
+                                                   Rest&... rest) {
+  std::string bytes;
+  if constexpr (Inspector::reads_state)
+    bytes = pb.SerializeAsString();
+  auto parse = [&]() -> caf::error {
+    if (pb.ParseFromString(bytes))
+      return caf::none;
+    return caf::make_error(caf::sec::invalid_argument);
+  };
+  return f(caf::meta::type_name(type_name), bytes, caf::meta::load_callback(parse), rest...);
+}
 
 // Parses a bridged message; an undecodable one is counted
 // (bus_decode_errors{family}), logged and dropped: false.
@@ -33,7 +60,7 @@ public:
   caf::actor_system& system() { return *sys_; }
 
   // The root actor every bridged message goes to.
-  void set_root(caf::actor root) { root_ = std::move(root); }
+  void set_root(bus_root root) { root_ = std::move(root); }
   // One NATS subscription per subject (a queue group when `queue` is set);
   // returns the subjects as "a, b, c" for the service's ready line.
   std::string bridge(bus& nats, const std::vector<std::string>& subjects,
@@ -45,7 +72,7 @@ public:
 private:
   caf::actor_system_config cfg_;
   std::unique_ptr<caf::actor_system> sys_;
-  caf::actor root_;
+  bus_root root_;
 };
 
 }  // namespace sipcc

@@ -9,26 +9,90 @@
 #include <functional>
 #include <string>
 
-#include <caf/atom.hpp>
-#include <caf/event_based_actor.hpp>
-#include <caf/message_handler.hpp>
+#include <caf/local_actor.hpp>
+#include <caf/meta/type_name.hpp>
+#include <caf/replies_to.hpp>
+#include <caf/typed_actor.hpp>
 
+#include "sipcc/actor_host.hpp"
 #include "sipcc/bus.hpp"
 #include "sipcc/sub_engine.hpp"
 #include "sipcc/v1/sip.pb.h"
 
-CAF_ALLOW_UNSAFE_MESSAGE_TYPE(sipcc::v1::SubEvent)
-
 namespace sipcc {
 
-// (pace_atom, actor, key) to the pacer; (paced_atom, key) back.
-using pace_atom = caf::atom_constant<caf::atom("pace")>;
-using paced_atom = caf::atom_constant<caf::atom("paced")>;
-using sub_timer_atom = caf::atom_constant<caf::atom("subtimer")>;
-using sub_guard_atom = caf::atom_constant<caf::atom("subguard")>;
-using sub_first_notify_atom = caf::atom_constant<caf::atom("subfirst")>;
-using sub_event_atom = caf::atom_constant<caf::atom("subevent")>;
-using edge_up_atom = caf::atom_constant<caf::atom("edgeup")>;
+// ---- messages ----------------------------------------------------------------
+// From the pacer: subscription `key` may SUBSCRIBE now.
+struct sub_paced {
+  std::string key;
+};
+// A subscriber's own timers, tagged as sub_engine armed them.
+struct sub_retry_timer {
+  std::string key;
+  uint64_t timer_gen = 0;
+};
+struct sub_guard_timer {
+  std::string key;
+  uint64_t generation = 0;
+};
+struct sub_first_notify_timer {
+  std::string key;
+  uint64_t generation = 0;
+};
+// From the owner's registry: what the edge reported for the subscription
+// with the event's key.
+struct sub_event_arrived {
+  v1::SubEvent ev;
+};
+// From the owner's registry: the edge (re)started, the dialogs it held are gone.
+struct edge_up {};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, sub_paced& x) {
+  return f(caf::meta::type_name("sub_paced"), x.key);
+}
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, sub_retry_timer& x) {
+  return f(caf::meta::type_name("sub_retry_timer"), x.key, x.timer_gen);
+}
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, sub_guard_timer& x) {
+  return f(caf::meta::type_name("sub_guard_timer"), x.key, x.generation);
+}
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, sub_first_notify_timer& x) {
+  return f(caf::meta::type_name("sub_first_notify_timer"), x.key, x.generation);
+}
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, sub_event_arrived& x) {
+  return inspect_with_proto(f, "sub_event_arrived", x.ev);
+}
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, edge_up&) {
+  return f(caf::meta::type_name("edge_up"));
+}
+
+// What every actor that owns subscribers takes (among its own messages).
+using subscription_owner =
+    caf::typed_actor<caf::reacts_to<sub_paced>, caf::reacts_to<sub_retry_timer>,
+                     caf::reacts_to<sub_guard_timer>, caf::reacts_to<sub_first_notify_timer>,
+                     caf::reacts_to<sub_event_arrived>>;
+
+// To the pacer: `owner` wants a slot for subscription `key`.
+struct pace_request {
+  subscription_owner owner;
+  std::string key;
+};
+struct pacer_tick {};  // the pacer's own: release what its bucket allows
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, pace_request& x) {
+  return f(caf::meta::type_name("pace_request"), x.owner, x.key);
+}
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, pacer_tick&) {
+  return f(caf::meta::type_name("pacer_tick"));
+}
+using pacer_actor = caf::typed_actor<caf::reacts_to<pace_request>, caf::reacts_to<pacer_tick>>;
 
 struct subscription_spec {
   std::string owner;        // owner token: events come back on sipcc.sub.<owner>.*
@@ -60,7 +124,10 @@ public:
     std::function<void()> on_gave_up;
   };
 
-  subscriber(caf::event_based_actor* self, bus* nats, caf::actor pacer, subscription_spec spec,
+  // `self` is the owner the subscriber lives in (its state holds it): a
+  // strong handle, so an owner ends by its link to its registry, never as
+  // unreachable.
+  subscriber(subscription_owner self, bus* nats, pacer_actor pacer, subscription_spec spec,
              sub_settings settings, hooks h);
 
   void start();
@@ -86,22 +153,48 @@ private:
   void feed(const sub_input& in, const v1::SubNotify* notify = nullptr);
   void publish_unsubscribe(uint64_t generation);
 
-  caf::event_based_actor* self_;
+  subscription_owner self_;
   bus* nats_;
-  caf::actor pacer_;
+  pacer_actor pacer_;
   subscription_spec spec_;
   sub_settings settings_;
   hooks hooks_;
   sub_state sub_;
 };
 
-// A linked pacer: answers each (pace_atom, actor, key) with (paced_atom,
-// key), in arrival order, at most `rate` per second, so a mass
-// (re)subscription never floods Asterisk.
-caf::actor spawn_pacer(caf::event_based_actor* parent, double rate);
+// A linked pacer: answers each pace_request with sub_paced, in arrival
+// order, at most `rate` per second, so a mass (re)subscription never floods
+// Asterisk.
+pacer_actor spawn_pacer(caf::local_actor* parent, double rate);
 
-// The handlers an actor adds for its subscribers; `find` maps a key to the
-// subscriber (nullptr: not ours, message dropped).
-caf::message_handler subscriber_handlers(std::function<subscriber*(const std::string&)> find);
+// An owner's typed behavior: the handlers for its subscribers' messages
+// (`find` maps a key to the subscriber; nullptr: not ours, dropped), then
+// its own handlers `own`.
+template <class Behavior, class Find, class... Handlers>
+Behavior subscriber_behavior(Find find, Handlers... own) {
+  return {
+      [find](const sub_paced& m) {
+        if (auto* s = find(m.key))
+          s->paced();
+      },
+      [find](const sub_retry_timer& m) {
+        if (auto* s = find(m.key))
+          s->timer(m.timer_gen);
+      },
+      [find](const sub_guard_timer& m) {
+        if (auto* s = find(m.key))
+          s->guard(m.generation);
+      },
+      [find](const sub_first_notify_timer& m) {
+        if (auto* s = find(m.key))
+          s->first_notify_timeout(m.generation);
+      },
+      [find](const sub_event_arrived& m) {
+        if (auto* s = find(m.ev.key()))
+          s->event(m.ev);
+      },
+      std::move(own)...,
+  };
+}
 
 }  // namespace sipcc

@@ -87,143 +87,164 @@ void end_attempt(sub_state& s, sub_actions& a) {
   set_live(s, a, false);
 }
 
+bool current(const sub_state& s, const sub_input& in) { return in.generation == s.generation; }
+
+void on_start(sub_state& s, sub_actions& a) {
+  if (s.phase != sub_phase::idle) {
+    a.ignored = "already started";
+    return;
+  }
+  s.phase = sub_phase::pacing;
+  a.want_pace = true;
+}
+
+void on_paced(sub_state& s, sub_actions& a, const sub_settings& cfg) {
+  if (s.phase != sub_phase::pacing) {
+    a.ignored = "not pacing";
+    return;
+  }
+  ++s.generation;
+  s.phase = sub_phase::pending;
+  s.dialog_tag.clear();
+  s.have_cseq = false;
+  s.notifies = 0;
+  s.last_version = -1;
+  a.send_subscribe = true;
+  if (cfg.pending_guard_ms > 0)
+    a.guard_ms = cfg.pending_guard_ms;
+}
+
+void on_response(sub_state& s, const sub_input& in, sub_actions& a, const sub_settings& cfg) {
+  if (!current(s, in) || !holds_dialog(s.phase)) {
+    a.ignored = "stale response";
+    return;
+  }
+  if (in.status >= 200 && in.status < 300) {
+    if (s.phase == sub_phase::pending) {
+      s.phase = sub_phase::awaiting_notify;
+      a.first_notify_timer_ms = cfg.first_notify_ms;
+    }
+    if (in.refresh)
+      s.failures = 0;
+  } else if (in.status >= 300) {
+    // A failed refresh also lands here; the edge drops that dialog.
+    ++s.failures;
+    wait_then_retry(s, a, retry_delay_ms(in.status, s.failures, cfg));
+  }
+}
+
+void on_notify(sub_state& s, const sub_input& in, sub_actions& a, const sub_settings& cfg) {
+  if (!current(s, in) || !holds_dialog(s.phase)) {
+    a.ignored = "stale notify";
+    return;
+  }
+  if (in.dialog_tag != s.dialog_tag) {
+    // First NOTIFY of this dialog (or a forked one): ordering restarts.
+    s.dialog_tag = in.dialog_tag;
+    s.have_cseq = false;
+    s.notifies = 0;
+    s.last_version = -1;
+  }
+  if (s.have_cseq && in.cseq <= s.last_cseq) {
+    a.ignored = "cseq";
+    return;
+  }
+  s.have_cseq = true;
+  s.last_cseq = in.cseq;
+  ++s.notifies;
+  a.apply_body = true;
+  if (in.substate == "terminated") {
+    on_terminated(s, a, in.reason, in.retry_after_s, cfg);
+    return;
+  }
+  // A NOTIFY may overtake the 2xx; it proves the subscription exists.
+  s.phase = sub_phase::active;
+  // A later active NOTIFY shows the subscription is stable.
+  if (s.notifies > 1)
+    s.failures = 0;
+  set_live(s, a, true);
+}
+
+void on_ended(sub_state& s, const sub_input& in, sub_actions& a, const sub_settings& cfg) {
+  if (!current(s, in) || !holds_dialog(s.phase)) {
+    a.ignored = "stale end";
+    return;
+  }
+  on_terminated(s, a, "", 0, cfg);
+}
+
+void on_timer(sub_state& s, const sub_input& in, sub_actions& a) {
+  if (s.phase != sub_phase::retry_wait || in.timer_gen != s.timer_gen) {
+    a.ignored = "stale timer";
+    return;
+  }
+  s.phase = sub_phase::pacing;
+  a.want_pace = true;
+}
+
+void on_guard(sub_state& s, const sub_input& in, sub_actions& a, const sub_settings& cfg) {
+  if (!current(s, in) || s.phase != sub_phase::pending) {
+    a.ignored = "stale guard";
+    return;
+  }
+  // No outcome at all: handled like a transaction timeout.
+  ++s.failures;
+  wait_then_retry(s, a, retry_delay_ms(408, s.failures, cfg));
+}
+
+void on_first_notify_timeout(sub_state& s, const sub_input& in, sub_actions& a,
+                             const sub_settings& cfg) {
+  if (!current(s, in) || s.phase != sub_phase::awaiting_notify) {
+    a.ignored = "stale first-notify timeout";
+    return;
+  }
+  // Asterisk keeps an answered subscription (and its cost) until it
+  // expires: end it before subscribing again.
+  a.send_unsubscribe = s.generation;
+  a.no_first_notify = true;
+  ++s.failures;
+  if (cfg.give_up_without_first_notify) {
+    a.gave_up = true;
+    end_attempt(s, a);
+  } else {
+    wait_then_retry(s, a, cfg.retry_ms);
+  }
+}
+
+void on_resync(sub_state& s, sub_actions& a) {
+  if (!holds_dialog(s.phase)) {
+    a.ignored = "stale resync";
+    return;
+  }
+  // Monitoring stays live on the last known state: the new dialog's first
+  // NOTIFY carries the full state, and if it fails, liveness goes as for
+  // any failed subscription.
+  a.send_unsubscribe = s.generation;
+  s.phase = sub_phase::pacing;
+  a.want_pace = true;
+}
+
+void on_stop(sub_state& s, sub_actions& a) {
+  if (holds_dialog(s.phase))
+    a.send_unsubscribe = s.generation;
+  end_attempt(s, a);
+}
+
 }  // namespace
 
 sub_actions step(sub_state& s, const sub_input& in, const sub_settings& cfg) {
   sub_actions a;
-  auto current = [&] { return in.generation == s.generation; };
   switch (in.what) {
-    case sub_input::start:
-      if (s.phase == sub_phase::idle) {
-        s.phase = sub_phase::pacing;
-        a.want_pace = true;
-      } else {
-        a.ignored = "already started";
-      }
-      break;
-    case sub_input::paced:
-      if (s.phase != sub_phase::pacing) {
-        a.ignored = "not pacing";
-        break;
-      }
-      ++s.generation;
-      s.phase = sub_phase::pending;
-      s.dialog_tag.clear();
-      s.have_cseq = false;
-      s.notifies = 0;
-      s.last_version = -1;
-      a.send_subscribe = true;
-      if (cfg.pending_guard_ms > 0)
-        a.guard_ms = cfg.pending_guard_ms;
-      break;
-    case sub_input::response:
-      if (!current() || !holds_dialog(s.phase)) {
-        a.ignored = "stale response";
-        break;
-      }
-      if (in.status >= 200 && in.status < 300) {
-        if (s.phase == sub_phase::pending) {
-          s.phase = sub_phase::awaiting_notify;
-          a.first_notify_timer_ms = cfg.first_notify_ms;
-        }
-        if (in.refresh)
-          s.failures = 0;
-      } else if (in.status >= 300) {
-        // A failed refresh also lands here; the edge drops that dialog.
-        ++s.failures;
-        wait_then_retry(s, a, retry_delay_ms(in.status, s.failures, cfg));
-      }
-      break;
-    case sub_input::notify: {
-      if (!current() || !holds_dialog(s.phase)) {
-        a.ignored = "stale notify";
-        break;
-      }
-      if (in.dialog_tag != s.dialog_tag) {
-        // First NOTIFY of this dialog (or a forked one): ordering restarts.
-        s.dialog_tag = in.dialog_tag;
-        s.have_cseq = false;
-        s.notifies = 0;
-        s.last_version = -1;
-      }
-      if (s.have_cseq && in.cseq <= s.last_cseq) {
-        a.ignored = "cseq";
-        break;
-      }
-      s.have_cseq = true;
-      s.last_cseq = in.cseq;
-      ++s.notifies;
-      a.apply_body = true;
-      if (in.substate == "terminated") {
-        on_terminated(s, a, in.reason, in.retry_after_s, cfg);
-      } else {
-        // A NOTIFY may overtake the 2xx; it proves the subscription exists.
-        s.phase = sub_phase::active;
-        // A later active NOTIFY shows the subscription is stable.
-        if (s.notifies > 1)
-          s.failures = 0;
-        set_live(s, a, true);
-      }
-      break;
-    }
-    case sub_input::ended:
-      if (!current() || !holds_dialog(s.phase)) {
-        a.ignored = "stale end";
-        break;
-      }
-      on_terminated(s, a, "", 0, cfg);
-      break;
-    case sub_input::timer:
-      if (s.phase != sub_phase::retry_wait || in.timer_gen != s.timer_gen) {
-        a.ignored = "stale timer";
-        break;
-      }
-      s.phase = sub_phase::pacing;
-      a.want_pace = true;
-      break;
-    case sub_input::guard:
-      if (!current() || s.phase != sub_phase::pending) {
-        a.ignored = "stale guard";
-        break;
-      }
-      // No outcome at all: handled like a transaction timeout.
-      ++s.failures;
-      wait_then_retry(s, a, retry_delay_ms(408, s.failures, cfg));
-      break;
-    case sub_input::first_notify_timeout:
-      if (!current() || s.phase != sub_phase::awaiting_notify) {
-        a.ignored = "stale first-notify timeout";
-        break;
-      }
-      // Asterisk keeps an answered subscription (and its cost) until it
-      // expires: end it before subscribing again.
-      a.send_unsubscribe = s.generation;
-      a.no_first_notify = true;
-      ++s.failures;
-      if (cfg.give_up_without_first_notify) {
-        a.gave_up = true;
-        end_attempt(s, a);
-      } else {
-        wait_then_retry(s, a, cfg.retry_ms);
-      }
-      break;
-    case sub_input::resync:
-      if (!holds_dialog(s.phase)) {
-        a.ignored = "stale resync";
-        break;
-      }
-      // Monitoring stays live on the last known state: the new dialog's
-      // first NOTIFY carries the full state, and if it fails, liveness goes
-      // as for any failed subscription.
-      a.send_unsubscribe = s.generation;
-      s.phase = sub_phase::pacing;
-      a.want_pace = true;
-      break;
-    case sub_input::stop:
-      if (holds_dialog(s.phase))
-        a.send_unsubscribe = s.generation;
-      end_attempt(s, a);
-      break;
+    case sub_input::start: on_start(s, a); break;
+    case sub_input::paced: on_paced(s, a, cfg); break;
+    case sub_input::response: on_response(s, in, a, cfg); break;
+    case sub_input::notify: on_notify(s, in, a, cfg); break;
+    case sub_input::ended: on_ended(s, in, a, cfg); break;
+    case sub_input::timer: on_timer(s, in, a); break;
+    case sub_input::guard: on_guard(s, in, a, cfg); break;
+    case sub_input::first_notify_timeout: on_first_notify_timeout(s, in, a, cfg); break;
+    case sub_input::resync: on_resync(s, a); break;
+    case sub_input::stop: on_stop(s, a); break;
   }
   return a;
 }

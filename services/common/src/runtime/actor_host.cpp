@@ -33,8 +33,7 @@ std::string actor_host::bridge(bus& nats, const std::vector<std::string>& subjec
     nats.subscribe(
         s,
         [this](bus_msg m) {
-          caf::anon_send(root_, bus_atom::value, std::move(m.subject), std::move(m.data),
-                         std::move(m.reply));
+          caf::anon_send(root_, std::move(m));
         },
         queue);
   }

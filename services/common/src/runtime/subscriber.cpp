@@ -23,9 +23,9 @@ sub_settings subscription_settings(uint32_t retry_s, uint32_t backoff_max_s, uin
   return st;
 }
 
-subscriber::subscriber(caf::event_based_actor* self, bus* nats, caf::actor pacer,
+subscriber::subscriber(subscription_owner self, bus* nats, pacer_actor pacer,
                        subscription_spec spec, sub_settings settings, hooks h)
-    : self_(self),
+    : self_(std::move(self)),
       nats_(nats),
       pacer_(std::move(pacer)),
       spec_(std::move(spec)),
@@ -154,7 +154,7 @@ void subscriber::feed(const sub_input& in, const v1::SubNotify* notify) {
   if (a.apply_body && notify && hooks_.on_body)
     hooks_.on_body(*notify);
   if (a.want_pace)
-    self_->send(pacer_, pace_atom::value, caf::actor_cast<caf::actor>(self_), spec_.key);
+    caf::anon_send(pacer_, pace_request{self_, spec_.key});
   if (a.send_subscribe) {
     v1::EdgeCommand cmd;
     cmd.set_schema(v1::SCHEMA_V1);
@@ -187,15 +187,15 @@ void subscriber::feed(const sub_input& in, const v1::SubNotify* notify) {
   }
   if (a.timer_ms) {
     spdlog::info("{}: subscribing again in {} ms", spec_.key, *a.timer_ms);
-    self_->delayed_send(self_, std::chrono::milliseconds(*a.timer_ms), sub_timer_atom::value,
-                        spec_.key, sub_.timer_gen);
+    caf::delayed_anon_send(self_, std::chrono::milliseconds(*a.timer_ms),
+                           sub_retry_timer{spec_.key, sub_.timer_gen});
   }
   if (a.guard_ms)
-    self_->delayed_send(self_, std::chrono::milliseconds(*a.guard_ms), sub_guard_atom::value,
-                        spec_.key, sub_.generation);
+    caf::delayed_anon_send(self_, std::chrono::milliseconds(*a.guard_ms),
+                           sub_guard_timer{spec_.key, sub_.generation});
   if (a.first_notify_timer_ms)
-    self_->delayed_send(self_, std::chrono::milliseconds(*a.first_notify_timer_ms),
-                        sub_first_notify_atom::value, spec_.key, sub_.generation);
+    caf::delayed_anon_send(self_, std::chrono::milliseconds(*a.first_notify_timer_ms),
+                           sub_first_notify_timer{spec_.key, sub_.generation});
   if (a.monitoring) {
     spdlog::info("{}: monitoring {}", spec_.key, *a.monitoring ? "regained" : "lost");
     if (hooks_.on_monitoring)
@@ -207,71 +207,46 @@ void subscriber::feed(const sub_input& in, const v1::SubNotify* notify) {
 
 namespace {
 
-using tick_atom = caf::atom_constant<caf::atom("tick")>;
-
 struct pacer_state {
-  std::deque<std::pair<caf::actor, std::string>> waiting;
+  std::deque<pace_request> waiting;
   std::optional<token_bucket> bucket;
   bool ticking = false;
   std::chrono::milliseconds interval{10};
   static inline const char* name = "pacer";
 };
 
-void release(caf::stateful_actor<pacer_state>* self) {
+using pacer_pointer = pacer_actor::stateful_pointer<pacer_state>;
+
+void release(pacer_pointer self) {
   auto& s = self->state;
   auto n = s.bucket->take(token_bucket::clock::now(), s.waiting.size());
   for (; n > 0; --n) {
-    self->send(s.waiting.front().first, paced_atom::value, s.waiting.front().second);
+    self->send(s.waiting.front().owner, sub_paced{s.waiting.front().key});
     s.waiting.pop_front();
   }
   s.ticking = !s.waiting.empty();
   if (s.ticking)
-    self->delayed_send(self, s.interval, tick_atom::value);
+    self->delayed_send(self, s.interval, pacer_tick{});
 }
 
-caf::behavior pacer(caf::stateful_actor<pacer_state>* self, double rate) {
+pacer_actor::behavior_type pacer(pacer_pointer self, double rate) {
   auto& s = self->state;
   s.bucket.emplace(rate, rate * 0.02, token_bucket::clock::now());
   s.interval = std::chrono::milliseconds(std::max(10L, static_cast<long>(1000.0 / rate)));
   return {
-      [=](pace_atom, const caf::actor& who, const std::string& key) {
-        self->state.waiting.emplace_back(who, key);
+      [=](pace_request& r) {
+        self->state.waiting.push_back(std::move(r));
         if (!self->state.ticking)
           release(self);
       },
-      [=](tick_atom) { release(self); },
+      [=](pacer_tick) { release(self); },
   };
 }
 
 }  // namespace
 
-caf::actor spawn_pacer(caf::event_based_actor* parent, double rate) {
+pacer_actor spawn_pacer(caf::local_actor* parent, double rate) {
   return parent->spawn<caf::linked>(pacer, rate);
-}
-
-caf::message_handler subscriber_handlers(std::function<subscriber*(const std::string&)> find) {
-  return {
-      [find](paced_atom, const std::string& key) {
-        if (auto* s = find(key))
-          s->paced();
-      },
-      [find](sub_timer_atom, const std::string& key, uint64_t gen) {
-        if (auto* s = find(key))
-          s->timer(gen);
-      },
-      [find](sub_guard_atom, const std::string& key, uint64_t gen) {
-        if (auto* s = find(key))
-          s->guard(gen);
-      },
-      [find](sub_first_notify_atom, const std::string& key, uint64_t gen) {
-        if (auto* s = find(key))
-          s->first_notify_timeout(gen);
-      },
-      [find](sub_event_atom, const v1::SubEvent& ev) {
-        if (auto* s = find(ev.key()))
-          s->event(ev);
-      },
-  };
 }
 
 }  // namespace sipcc

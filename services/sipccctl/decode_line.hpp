@@ -1,0 +1,20 @@
+// sipccctl's decoding of bus traffic, out of main.cpp so that it can be
+// fuzzed (tests/fuzz): whatever arrives on a watched subject is untrusted.
+#pragma once
+
+#include <google/protobuf/message.h>
+#include <nlohmann/json.hpp>
+
+#include "sipcc/bus.hpp"
+
+namespace sipcc::ctl {
+
+// A message in the protobuf JSON mapping, field names as in the .proto.
+nlohmann::json to_json(const google::protobuf::Message& m);
+
+// One bus message as one JSON object: subject, time, type and the message
+// (protobuf JSON mapping), or an error with the raw size. A subject or reply
+// byte that is not UTF-8 shows as %XX, so the object always dumps.
+nlohmann::json decode_line(const bus_msg& m);
+
+}  // namespace sipcc::ctl

@@ -1,0 +1,151 @@
+// Writes the seed corpus of the bus harnesses: one file per declared subject
+// family ("<subject>\n<payload>", the message hand-written below in protobuf
+// text format) and one per request/reply answer ("<type name>\n<payload>").
+// Built and run by tests/fuzz/CMakeLists.txt; a family without a seed here
+// stops the build, so a new subject cannot go unfuzzed.
+#include <cstdio>
+#include <fstream>
+#include <map>
+#include <memory>
+#include <string>
+
+#include <google/protobuf/descriptor.h>
+#include <google/protobuf/dynamic_message.h>
+#include <google/protobuf/text_format.h>
+
+#include "sipcc/bus_schema.hpp"
+
+namespace {
+
+namespace pb = google::protobuf;
+
+// family -> {a subject of that family, the message}
+const std::map<std::string, std::pair<std::string, std::string>> kSubjectSeeds = {
+    {"edge_cmd",
+     {"sipcc.edge.edge1.cmd",
+      R"(schema: SCHEMA_V1 cmd_id: "c1" subscribe { sub_id: "s1" owner: "presence-0"
+         key: "1000" target_uri: "sip:1000@127.0.0.1:5070" event: "presence"
+         accept: "application/pidf+xml" expires: 600 contact_params: "mb=1000;dn=1000" })"}},
+    {"edge_leg",
+     {"sipcc.edge.edge1.leg",
+      R"(schema: SCHEMA_V1 leg_id: "c1-1" invite { owner: "callctl-0" conn_id: "c1"
+         target_uri: "sip:1000@127.0.0.1:5070" from_uri: "sip:5551234@127.0.0.1"
+         from_name: "Caf\303\251" sdp: "v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\n" timeout_ms: 20000
+         headers: "X-Mailbox: 1000@default" ack_later: true })"}},
+    {"in_invite",
+     {"sipcc.in.invite",
+      R"(schema: SCHEMA_V1 leg_id: "edge1-1" edge_id: "edge1" incoming {
+         request_uri: "sip:8000@127.0.0.1:5060" to_user: "8000" from_user: "5551234"
+         from_uri: "sip:5551234@127.0.0.1" from_name: "Jos\303\251" call_id: "abc@127.0.0.1"
+         sdp: "v=0\r\nm=audio 4000 RTP/AVP 0\r\n" source: "127.0.0.1:5070" })"}},
+    {"leg_event",
+     {"sipcc.leg.callctl-0.edge1-1",
+      R"(schema: SCHEMA_V1 leg_id: "edge1-1" edge_id: "edge1" conn_id: "c1"
+         info { content_type: "application/dtmf-relay" body: "Signal=5\r\nDuration=160\r\n" })"}},
+    {"leg_audit",
+     {"sipcc.audit.callctl-0",
+      R"(schema: SCHEMA_V1 edge_id: "edge1" leg_ids: "edge1-1" leg_ids: "c1-2")"}},
+    {"sub_event",
+     {"sipcc.sub.presence-0.s1",
+      R"(schema: SCHEMA_V1 sub_id: "s1" key: "1000" edge_id: "edge1" notify { cseq: 2
+         substate: "active" expires: 599 content_type: "application/pidf+xml"
+         body: "<presence entity=\"sip:1000@127.0.0.1\"/>" call_id: "x@127.0.0.1"
+         dialog_tag: "t1" })"}},
+    {"tlib_req",
+     {"sipcc.tlib.req.call.1000",
+      R"(schema: SCHEMA_V1 type: TMakeCall reference_id: "7" this_dn: "1000"
+         other_dn: "2000" user_data { pairs { key: "Segment" str: "Gold" }
+         pairs { key: "Nested" list { pairs { key: "n" num: -3 } } } } client: "desk")"}},
+    {"conf_req",
+     {"sipcc.conf.req",
+      R"(schema: SCHEMA_V1 op: CONF_JOIN reference_id: "r1" conf_id: "room1" conn_id: "c1"
+         record: true)"}},
+    {"tlib_evt",
+     {"sipcc.tlib.evt.1000",
+      R"(schema: SCHEMA_V1 type: EventRinging this_dn: "1000" conn_id: "c1" ani: "5551234"
+         dnis: "8000" ani_name: "Jos\303\251" timestamp_us: 1700000000000000
+         dn_state { dn: "1000" device: DEVICE_RINGING sipcc_calls: "c1" })"}},
+    {"agent_evt",
+     {"sipcc.agent.evt.a1",
+      R"(schema: SCHEMA_V1 type: EventAgentReady this_dn: "1000" agent_id: "a1"
+         work_mode: AutoIn reasons { pairs { key: "r" str: "lunch" } })"}},
+    {"state_dn",
+     {"sipcc.state.dn.1000",
+      R"(schema: SCHEMA_V1 dn: "1000" type: Extension device: DEVICE_BUSY in_service: true
+         sipcc_calls: "c1" agent { agent_id: "a1" state: AGENT_READY acw_gen: 3 }
+         routable: false since_us: 1700000000000000)"}},
+    {"state_agent",
+     {"sipcc.state.agent.a1",
+      R"(schema: SCHEMA_V1 agent_id: "a1" dn: "1000" session { agent_id: "a1"
+         state: AGENT_NOT_READY private_call_not_ready: true } routable: false)"}},
+    {"state_query", {"sipcc.state.query", R"(schema: SCHEMA_V1 kind: DN id: "1000")"}},
+    {"dn_calls",
+     {"sipcc.dn.calls.1000",
+      R"(schema: SCHEMA_V1 dn: "1000" conn_id: "c1" active: false answered: true)"}},
+    {"reg",
+     {"sipcc.reg.2000",
+      R"(schema: SCHEMA_V1 dn: "2000" contact: "sip:2000@10.0.0.5:5062" expires_s: 300
+         edge_id: "edge1" source: "[::1]:5062")"}},
+    {"ops_counters", {"sipcc.ops.presence-0.counters", R"(schema: SCHEMA_V1)"}},
+    {"ops_ready",
+     {"sipcc.ops.callctl-0.ready",
+      R"(schema: SCHEMA_V1 instance: "callctl-0" service: "callctl" listen: "nats")"}},
+};
+
+// The answers of request/reply subjects, which come back on an inbox.
+const std::map<std::string, std::string> kReplySeeds = {
+    {"sipcc.v1.TEvent",
+     R"(schema: SCHEMA_V1 type: EventError reference_id: "7" error_code: ERR_NOT_OWNER
+        error_message: "no owner")"},
+    {"sipcc.v1.ConfReply",
+     R"(schema: SCHEMA_V1 reference_id: "r1" op: CONF_CREATE conf_id: "room1")"},
+    {"sipcc.v1.StateReply",
+     R"(schema: SCHEMA_V1 found: true dns { dn: "1000" device: DEVICE_IDLE }
+        agents { agent_id: "a1" dn: "1000" })"},
+    {"sipcc.v1.CounterSet",
+     R"(schema: SCHEMA_V1 instance: "presence-0" counters { name: "bus_in" label: "tlib_req"
+        kind: "counter" value: 12 })"},
+};
+
+bool write_seed(const std::string& dir, const std::string& file, const std::string& head,
+                const std::string& type, const std::string& text) {
+  auto* desc = pb::DescriptorPool::generated_pool()->FindMessageTypeByName(type);
+  if (!desc) {
+    std::fprintf(stderr, "bus_seeds: no message type %s\n", type.c_str());
+    return false;
+  }
+  std::unique_ptr<pb::Message> msg(pb::MessageFactory::generated_factory()->GetPrototype(desc)->New());
+  if (!pb::TextFormat::ParseFromString(text, msg.get())) {
+    std::fprintf(stderr, "bus_seeds: the %s seed is no %s\n", file.c_str(), type.c_str());
+    return false;
+  }
+  std::ofstream out(dir + "/" + file, std::ios::binary);
+  out << head << '\n' << msg->SerializeAsString();
+  return bool(out);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (argc != 2) {
+    std::fprintf(stderr, "usage: %s <seed directory>\n", argv[0]);
+    return 2;
+  }
+  const std::string dir = argv[1];
+  for (auto* s = sipcc::subjects_begin(); s != sipcc::subjects_end(); ++s) {
+    auto it = kSubjectSeeds.find(s->name);
+    if (it == kSubjectSeeds.end()) {
+      std::fprintf(stderr, "bus_seeds: no seed for subject family %s: add one to %s\n", s->name,
+                   __FILE__);
+      return 1;
+    }
+    auto& [subject, text] = it->second;
+    if (!sipcc::subject_matches(s->pattern, subject) ||
+        !write_seed(dir, s->name, subject, s->type, text))
+      return 1;
+  }
+  for (auto& [type, text] : kReplySeeds)
+    if (!write_seed(dir, type, type, type, text))
+      return 1;
+  return 0;
+}

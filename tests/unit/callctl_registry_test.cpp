@@ -1,0 +1,246 @@
+// callctl's registry decisions (callctl/model/call_table.hpp, audit.hpp):
+// where leg events, desktop requests and conference requests go or why
+// they are refused, what a call's end clears, and how an edge's leg audit
+// is reconciled with the leg table.
+#include "callctl/model/audit.hpp"
+#include "callctl/model/call_table.hpp"
+
+#include <algorithm>
+
+#include <gtest/gtest.h>
+
+namespace sipcc::callctl {
+namespace {
+
+// Call c1 (customer leg l1 on edge1, agent leg l2), call c2 with consultation
+// alias c3, and c4 made by TMakeCall from DN 1000.
+call_table two_calls() {
+  call_table t;
+  open_call(t, "c1", "l1", "edge1");
+  leg_made(t, "l2", "c1", "edge1");
+  open_call(t, "c2", "l5", "edge2");
+  set_alias(t, "c3", "c2", true);
+  open_call(t, "c4");
+  t.made_calls["1000"] = "c4";
+  leg_made(t, "l7", "c4", "edge1");
+  return t;
+}
+
+v1::TRequest request(v1::RequestType type, const std::string& conn_id) {
+  v1::TRequest r;
+  r.set_type(type);
+  r.set_conn_id(conn_id);
+  r.set_this_dn("1000");
+  return r;
+}
+
+TEST(CallctlRegistry, ARequestGoesToItsCallOrIsRefused) {
+  auto t = two_calls();
+  struct request_case {
+    const char* name;
+    v1::RequestType type;
+    const char* conn_id;
+    const char* to;
+    const char* refusal;
+  };
+  const std::vector<request_case> cases = {
+      {"own ConnID", v1::THoldCall, "c1", "c1", ""},
+      {"consultation ConnID reaches the call that has it", v1::TCompleteTransfer, "c3", "c2", ""},
+      {"made call", v1::TReleaseCall, "c4", "c4", ""},
+      {"unknown", v1::THoldCall, "c9", "", "no call with ConnID 'c9'"},
+      {"none given", v1::TRouteCall, "", "", "no call with ConnID ''"},
+  };
+  for (const auto& c : cases) {
+    SCOPED_TRACE(c.name);
+    auto target = call_for(t, request(c.type, c.conn_id));
+    EXPECT_EQ(target.conn_id, c.to);
+    EXPECT_EQ(target.refusal.text, c.refusal);
+    EXPECT_EQ(target.refusal.code, *c.refusal ? v1::ERR_INVALID_STATE : v1::ERROR_NONE);
+  }
+  set_alias(t, "c3", "c2", false);
+  EXPECT_EQ(call_for(t, request(v1::TCompleteTransfer, "c3")).refusal.text,
+            "no call with ConnID 'c3'");
+}
+
+TEST(CallctlRegistry, OnlyTransferAndConferenceOpenAConsultationCall) {
+  for (auto type : {v1::TInitiateTransfer, v1::TInitiateConference})
+    EXPECT_TRUE(opens_consultation(type)) << v1::RequestType_Name(type);
+  for (auto type : {v1::TCompleteTransfer, v1::TSingleStepTransfer, v1::TMakeCall, v1::THoldCall})
+    EXPECT_FALSE(opens_consultation(type)) << v1::RequestType_Name(type);
+  EXPECT_EQ(subject_dn("sipcc.tlib.req.call.1000"), "1000");
+  EXPECT_EQ(subject_dn("sipcc.tlib.req.media.8000"), "8000");
+}
+
+v1::ConfRequest conf(v1::ConfOp op, const std::string& conf_id, const std::string& conn_id) {
+  v1::ConfRequest r;
+  r.set_op(op);
+  r.set_conf_id(conf_id);
+  r.set_conn_id(conn_id);
+  return r;
+}
+
+TEST(CallctlRegistry, AConferenceRequestIsCreatedOrGoesToItsCall) {
+  auto t = two_calls();
+  struct conf_case {
+    const char* name;
+    v1::ConfRequest req;
+    bool create;
+    const char* to;
+    const char* refusal;
+  };
+  const std::vector<conf_case> cases = {
+      {"create needs no call", conf(v1::CONF_CREATE, "", ""), true, "", ""},
+      {"join", conf(v1::CONF_JOIN, "sales_1-a", "c1"), false, "c1", ""},
+      {"leave needs no conf_id", conf(v1::CONF_LEAVE, "", "c2"), false, "c2", ""},
+      {"join without conf_id", conf(v1::CONF_JOIN, "", "c1"), false, "",
+       "conf_id '' is not [A-Za-z0-9_-]+"},
+      {"conf_id not a URI user", conf(v1::CONF_JOIN, "a b", "c1"), false, "",
+       "conf_id 'a b' is not [A-Za-z0-9_-]+"},
+      {"no such call", conf(v1::CONF_LEAVE, "", "c9"), false, "", "no call with ConnID 'c9'"},
+      {"an alias is not a call", conf(v1::CONF_JOIN, "x", "c3"), false, "",
+       "no call with ConnID 'c3'"},
+      {"no op", conf(v1::CONF_OP_UNSPECIFIED, "", "c1"), false, "",
+       "op must be CONF_CREATE, CONF_JOIN or CONF_LEAVE"},
+  };
+  for (const auto& c : cases) {
+    SCOPED_TRACE(c.name);
+    auto target = conf_for(t, c.req);
+    EXPECT_EQ(target.create, c.create);
+    EXPECT_EQ(target.conn_id, c.to);
+    EXPECT_EQ(target.refusal, c.refusal);
+  }
+}
+
+v1::LegEvent leg_event(const std::string& leg, const std::string& conn, bool gone) {
+  v1::LegEvent le;
+  le.set_leg_id(leg);
+  le.set_conn_id(conn);
+  if (gone)
+    le.mutable_gone()->set_why("refused");
+  return le;
+}
+
+TEST(CallctlRegistry, ALegEventGoesToTheCallThatOwnsTheLeg) {
+  auto t = two_calls();
+  EXPECT_EQ(take_leg_event(t, leg_event("l2", "", false)), "c1");
+  EXPECT_EQ(take_leg_event(t, leg_event("l2", "zz", false)), "c1");  // the table wins
+  EXPECT_EQ(take_leg_event(t, leg_event("l9", "c2", false)), "c2");  // the edge names it
+  EXPECT_TRUE(t.legs.count("l2"));
+  // A gone leg leaves the table: the audit must not look for it.
+  EXPECT_EQ(take_leg_event(t, leg_event("l2", "", true)), "c1");
+  EXPECT_FALSE(t.legs.count("l2"));
+  EXPECT_EQ(take_leg_event(t, leg_event("l2", "", false)), "");
+}
+
+TEST(CallctlRegistry, AnEndedCallLeavesNothingBehind) {
+  auto t = two_calls();
+  close_call(t, "c2");
+  EXPECT_FALSE(t.calls.count("c2"));
+  EXPECT_FALSE(t.legs.count("l5"));
+  EXPECT_FALSE(t.conn_aliases.count("c3"));
+  close_call(t, "c4");
+  EXPECT_FALSE(t.made_calls.count("1000"));
+  EXPECT_FALSE(t.legs.count("l7"));
+  // c1 is untouched.
+  EXPECT_TRUE(t.calls.count("c1"));
+  EXPECT_EQ(t.legs.size(), 2u);
+}
+
+TEST(CallctlRegistry, DnStatesSayWhichDnsHaveACall) {
+  call_table t;
+  v1::DnState st;
+  st.set_dn("1000");
+  st.add_sipcc_calls("c1");
+  note_dn_calls(t, st);
+  EXPECT_TRUE(t.dns_with_calls.count("1000"));
+  st.clear_sipcc_calls();
+  note_dn_calls(t, st);
+  EXPECT_FALSE(t.dns_with_calls.count("1000"));
+}
+
+// ---- leg audit ---------------------------------------------------------------
+
+v1::LegAudit audit(const std::string& edge, std::vector<std::string> legs) {
+  v1::LegAudit a;
+  a.set_edge_id(edge);
+  for (auto& l : legs)
+    a.add_leg_ids(l);
+  return a;
+}
+
+std::vector<std::string> lost_ids(const audit_outcome& out) {
+  std::vector<std::string> ids;
+  for (const auto& l : out.lost)
+    ids.push_back(l.leg_id + ":" + l.conn_id + "@" + l.edge);
+  std::sort(ids.begin(), ids.end());
+  return ids;
+}
+
+std::vector<std::string> sorted(std::vector<std::string> v) {
+  std::sort(v.begin(), v.end());
+  return v;
+}
+
+struct audit_step {
+  v1::LegAudit audit;
+  int misses_to_lose;
+  std::vector<std::string> strays;
+  std::vector<std::string> lost;  // leg:conn@edge
+};
+
+// Each scenario starts from two_calls(): l1, l2, l7 on edge1, l5 on edge2.
+TEST(CallctlAudit, LegsTheEdgeNoLongerListsAreLostTwiceInARowOrOnceAfterARestart) {
+  struct audit_case {
+    const char* name;
+    std::vector<audit_step> steps;
+  };
+  const std::vector<audit_case> cases = {
+      {"all listed: nothing to do", {{audit("edge1", {"l1", "l2", "l7"}), 2, {}, {}}}},
+      {"unknown legs are strays, once each",
+       {{audit("edge1", {"l1", "l2", "l7", "x1", "x1"}), 2, {"x1"}, {}}}},
+      {"missing once is not lost yet", {{audit("edge1", {"l1", "l7"}), 2, {}, {}}}},
+      {"missing twice is lost",
+       {{audit("edge1", {"l1", "l7"}), 2, {}, {}},
+        {audit("edge1", {"l1", "l7"}), 2, {}, {"l2:c1@edge1"}}}},
+      {"listed again in between starts over",
+       {{audit("edge1", {"l1", "l7"}), 2, {}, {}},
+        {audit("edge1", {"l1", "l2", "l7"}), 2, {}, {}},
+        {audit("edge1", {"l1", "l7"}), 2, {}, {}}}},
+      {"another edge's audit leaves these legs alone",
+       {{audit("edge2", {}), 2, {}, {}}, {audit("edge2", {}), 2, {}, {"l5:c2@edge2"}}}},
+      {"an edge restart loses all its legs at once",
+       {{audit("edge1", {}), 1, {}, {"l1:c1@edge1", "l2:c1@edge1", "l7:c4@edge1"}}}},
+  };
+  for (const auto& c : cases) {
+    SCOPED_TRACE(c.name);
+    auto legs = two_calls().legs;
+    for (size_t i = 0; i < c.steps.size(); ++i) {
+      SCOPED_TRACE("audit " + std::to_string(i + 1));
+      const auto& s = c.steps[i];
+      auto out = reconcile_audit(legs, s.audit, s.misses_to_lose);
+      EXPECT_EQ(sorted(out.strays), s.strays);
+      EXPECT_EQ(lost_ids(out), s.lost);
+      for (const auto& l : out.lost)
+        EXPECT_FALSE(out.legs.count(l.leg_id));
+      EXPECT_EQ(out.legs.size() + out.lost.size(), legs.size());
+      legs = out.legs;
+    }
+  }
+}
+
+TEST(CallctlAudit, WhatTheEdgeAndTheCallAreTold) {
+  auto drop = stray_drop("x1");
+  EXPECT_EQ(drop.leg_id(), "x1");
+  EXPECT_TRUE(drop.has_drop());
+  EXPECT_EQ(drop.schema(), v1::SCHEMA_V1);
+  auto gone = lost_event({"l2", "c1", "edge1"});
+  EXPECT_EQ(gone.leg_id(), "l2");
+  EXPECT_EQ(gone.conn_id(), "c1");
+  EXPECT_EQ(gone.edge_id(), "edge1");
+  EXPECT_EQ(gone.gone().why(), "missing from the edge's audit");
+  EXPECT_EQ(ready_instance("sipcc.ops.edge1.ready"), "edge1");
+  EXPECT_EQ(ready_instance("sipcc.ops.presence-0.ready"), "presence-0");
+}
+
+}  // namespace
+}  // namespace sipcc::callctl
