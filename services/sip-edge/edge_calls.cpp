@@ -89,7 +89,7 @@ namespace {
 // subscription, so the INVITE dialog stays up (603 is a user's decline).
 void refuse_refer(nua_t* nua, const leg& l, const sip_t* sip) {
   process_counters().add(counter_id::sip_requests_in, "REFER");
-  process_counters().add(counter_id::sip_responses_out, "403");
+  count_own_answer(403);
   char refer_to[256] = "";
   if (sip && sip->sip_refer_to)
     url_e(refer_to, sizeof refer_to, sip->sip_refer_to->r_url);
@@ -149,7 +149,7 @@ void call_legs::on_timer(su_root_magic_t*, su_timer_t*, su_timer_arg_t* arg) {
     // Nobody took the call: say so to Asterisk rather than leave it ringing.
     spdlog::warn("edge: leg {}: no callctl claimed the call in {} ms, answering 503", l->id,
                  kClaimWaitMs);
-    process_counters().add(counter_id::sip_responses_out, "503");
+    count_own_answer(503);
     nua_respond(l->nh, 503, "No call control available", TAG_END());
     self->forget(l, "not claimed");
     return;
@@ -231,6 +231,7 @@ void call_legs::event(leg* l, nua_event_t event, int status, const char* phrase,
     case nua_i_update:
     case nua_i_info:
     case nua_i_refer:
+    case nua_i_options:
     case nua_i_cancel:
     case nua_i_ack:
     case nua_i_bye:
@@ -283,8 +284,9 @@ void call_legs::request_in(leg& l, nua_event_t event, const sip_t* sip) {
       update_in(l, sip);
       return;
     case nua_i_info: {
-      // nua has answered it 200 (INFO is not an application method here).
+      // Taken, whatever it holds: a digit callctl cannot read is its to drop.
       process_counters().add(counter_id::sip_requests_in, "INFO");
+      nua_respond(l.nh, SIP_200_OK, NUTAG_WITH_THIS(nua_), TAG_END());
       auto* info = ev.mutable_info();
       if (sip && sip->sip_content_type && sip->sip_content_type->c_type)
         info->set_content_type(sip_text(sip->sip_content_type->c_type));
@@ -293,6 +295,10 @@ void call_legs::request_in(leg& l, nua_event_t event, const sip_t* sip) {
     }
     case nua_i_refer:
       refuse_refer(nua_, l, sip);
+      return;
+    case nua_i_options:
+      process_counters().add(counter_id::sip_requests_in, "OPTIONS");
+      nua_respond(l.nh, SIP_200_OK, NUTAG_WITH_THIS(nua_), TAG_END());
       return;
     case nua_i_cancel:
       process_counters().add(counter_id::sip_requests_in, "CANCEL");
@@ -325,7 +331,7 @@ void call_legs::update_in(leg& l, const sip_t* sip) {
     return;
   }
   if (l.update_pending) {
-    process_counters().add(counter_id::sip_responses_out, "500");
+    count_own_answer(500);
     nua_respond(l.nh, 500, "Overlapping UPDATE", SIPTAG_RETRY_AFTER_STR("2"),
                 NUTAG_WITH_THIS(nua_), TAG_END());
     return;

@@ -12,6 +12,7 @@
 #include <sofia-sip/nua.h>
 #include <sofia-sip/su_wait.h>
 
+#include "sipcc/counters.hpp"
 #include "sipcc/service.hpp"
 #include "sipcc/text.hpp"
 #include "sipcc/v1/call.pb.h"
@@ -24,6 +25,14 @@ namespace sipcc::edge {
 inline std::string sip_text(const char* s) { return s ? to_utf8(s) : std::string(); }
 // A URI or a URI's user: stray bytes percent-escaped, the same URI still.
 inline std::string sip_uri_text(const char* s) { return s ? uri_to_utf8(s) : std::string(); }
+
+// A response the edge gives by itself, no service asked (a refusal by the
+// trusted-peer rule, an unclaimed call, ...): counted with the responses out
+// and with the stack's own answers.
+inline void count_own_answer(int status) {
+  process_counters().add(counter_id::sip_responses_out, sip_status_label(status));
+  process_counters().add(counter_id::sip_auto_responses, sip_status_label(status));
+}
 
 // What a nua handle's magic points to: the edge keeps subscriptions and
 // call legs behind the same callback.

@@ -119,7 +119,6 @@ void registrar_edge::publish(const registrar::change& c) {
 
 void registrar_edge::on_register(nua_t* nua, nua_handle_t* nh, const sip_t* sip,
                                  const std::string& source) {
-  process_counters().add(counter_id::sip_requests_in, "REGISTER");
   registrar::register_request req;
   req.source = source;
   std::string why;

@@ -2,25 +2,17 @@
 // it, subscription refresh, NOTIFY ordering and bad bodies, and the call fact
 // that tells a routed call from a private one. Real nats-server, the built
 // sip-edge and presence, the simulated Asterisk; every wait has a deadline.
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <poll.h>
-#include <sys/socket.h>
-#include <unistd.h>
-
 #include <gtest/gtest.h>
 
 #include <algorithm>
-#include <fstream>
 #include <random>
 #include <stdexcept>
-
 
 #include "sipcc/bus_schema.hpp"
 #include "sipcc/v1/sip.pb.h"
 #include "sipcc/v1/state.pb.h"
-#include "loopback.hpp"
 #include "sipcc_fixture.hpp"
+#include "udp_peer.hpp"
 
 namespace sipcc::test {
 namespace {
@@ -28,59 +20,6 @@ namespace {
 using namespace std::chrono_literals;
 
 constexpr auto kWait = 5s;
-
-// ---- a bare SIP peer ----------------------------------------------------------
-
-// A UDP socket on 127.0.0.1 for the requests the simulated Asterisk would
-// never send: one datagram out, the answers read with a deadline.
-class udp_peer {
-public:
-  // On `port`, or a free one.
-  explicit udp_peer(uint16_t port = 0) : port_(port) { fd_ = bind_loopback(SOCK_DGRAM, port_); }
-  ~udp_peer() { ::close(fd_); }
-  udp_peer(const udp_peer&) = delete;
-  udp_peer& operator=(const udp_peer&) = delete;
-
-  uint16_t port() const { return port_; }
-
-  void send(uint16_t to_port, const std::string& text) {
-    sockaddr_in to{};
-    to.sin_family = AF_INET;
-    to.sin_port = htons(to_port);
-    to.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    if (::sendto(fd_, text.data(), text.size(), 0, reinterpret_cast<sockaddr*>(&to), sizeof to) !=
-        static_cast<ssize_t>(text.size()))
-      throw std::runtime_error("udp_peer: sendto failed");
-  }
-
-  // The final response of the transaction with this Via branch; provisional
-  // responses and retransmissions of earlier answers are skipped.
-  std::optional<sip_message> final_response(const std::string& branch,
-                                            std::chrono::milliseconds deadline) {
-    auto until = std::chrono::steady_clock::now() + deadline;
-    std::string buf(65536, '\0');
-    for (;;) {
-      auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
-          until - std::chrono::steady_clock::now());
-      pollfd p{fd_, POLLIN, 0};
-      if (left.count() <= 0 || ::poll(&p, 1, static_cast<int>(left.count())) <= 0)
-        return std::nullopt;
-      ssize_t n = ::recv(fd_, buf.data(), buf.size(), 0);
-      if (n <= 0)
-        continue;
-      auto m = parse_sip_message(buf.substr(0, static_cast<size_t>(n)));
-      if (m.start_line.rfind("SIP/2.0 ", 0) == 0 && m.start_line.compare(8, 1, "1") != 0 &&
-          m.header("Via").find("branch=" + branch) != std::string::npos)
-        return m;
-    }
-  }
-
-private:
-  int fd_ = -1;
-  uint16_t port_ = 0;
-};
-
-int status_of(const sip_message& response) { return std::stoi(response.start_line.substr(8, 3)); }
 
 // One request from the bare peer to the edge.
 struct raw_request {
@@ -274,15 +213,6 @@ TEST_F(EdgeE2E, BadSipGetsItsRfc3261AnswerAndPresenceKeepsWorking) {
   auto cseq = ast().send_notify("1000", "presence-notify-open.sip");
   EXPECT_EQ(ast().wait_response_to_notify(cseq, kWait), 200);
   EXPECT_TRUE(rec().wait_event("1000", v1::EventDNBackInService, kWait));
-}
-
-// The edge process's resident memory in KB (VmRSS).
-long rss_kb(pid_t pid) {
-  std::ifstream in("/proc/" + std::to_string(pid) + "/status");
-  for (std::string line; std::getline(in, line);)
-    if (line.rfind("VmRSS:", 0) == 0)
-      return std::stol(line.substr(6));
-  throw std::runtime_error("no VmRSS for pid " + std::to_string(pid));
 }
 
 // A datagram above sip-edge.max-message-bytes (default 16384) is refused by

@@ -24,15 +24,22 @@ int64_t counter_value(sipcc_system& sys, const std::string& instance, const std:
   return -1;
 }
 
+int64_t wait_counter(sipcc_system& sys, const std::string& instance, const std::string& name,
+                     const std::string& label, const std::function<bool(int64_t)>& done,
+                     std::chrono::milliseconds deadline) {
+  auto until = std::chrono::steady_clock::now() + deadline;
+  int64_t value = counter_value(sys, instance, name, label);
+  while (!done(value) && std::chrono::steady_clock::now() < until) {
+    std::this_thread::sleep_for(50ms);  // counters are polled: nothing announces a change
+    value = counter_value(sys, instance, name, label);
+  }
+  return value;
+}
+
 void expect_nothing_dangles(sipcc_system& sys, std::chrono::milliseconds deadline) {
   for (auto [inst, label] : {std::pair{"edge1", "edge_legs"}, std::pair{"callctl-0", "call"}}) {
-    int64_t value = -1;
-    auto until = std::chrono::steady_clock::now() + deadline;
-    while (value != 0 && std::chrono::steady_clock::now() < until) {
-      value = actor_gauge(sys, inst, label);
-      if (value != 0)
-        std::this_thread::sleep_for(50ms);  // gauges are polled: nothing announces a change
-    }
+    auto value =
+        wait_counter(sys, inst, "actors", label, [](int64_t v) { return v == 0; }, deadline);
     EXPECT_EQ(value, 0) << inst << " " << label;
   }
 }

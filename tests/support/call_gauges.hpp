@@ -4,6 +4,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <string>
 
 #include "sipcc_fixture.hpp"
@@ -14,6 +15,11 @@ namespace sipcc::test {
 // the instance does not answer or has no such counter (never counted).
 int64_t counter_value(sipcc_system& sys, const std::string& instance, const std::string& name,
                       const std::string& label);
+// Polls counter `name` with `label` until `done` holds for its value (the
+// counters have no change events) or the deadline passes; the last value read.
+int64_t wait_counter(sipcc_system& sys, const std::string& instance, const std::string& name,
+                     const std::string& label, const std::function<bool(int64_t)>& done,
+                     std::chrono::milliseconds deadline);
 // The "actors" gauge with `label`.
 inline int64_t actor_gauge(sipcc_system& sys, const std::string& instance,
                            const std::string& label) {

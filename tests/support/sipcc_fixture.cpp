@@ -29,6 +29,14 @@ uint16_t free_port(int type) {
   return port;
 }
 
+long rss_kb(pid_t pid) {
+  std::ifstream in("/proc/" + std::to_string(pid) + "/status");
+  for (std::string line; std::getline(in, line);)
+    if (line.rfind("VmRSS:", 0) == 0)
+      return std::stol(line.substr(6));
+  throw std::runtime_error("no VmRSS for pid " + std::to_string(pid));
+}
+
 std::string gsipmwi(const v1::TEvent& ev) {
   std::string out;
   for (const auto& p : ev.user_data().pairs())

@@ -25,6 +25,9 @@ namespace sipcc::test {
 
 uint16_t free_port(int type);  // SOCK_STREAM or SOCK_DGRAM
 
+// A process's resident memory in KB (VmRSS).
+long rss_kb(pid_t pid);
+
 // A child process whose stdout/stderr go to files; killed and reaped on destruction.
 class child_process {
 public:

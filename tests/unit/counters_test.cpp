@@ -28,6 +28,8 @@ TEST(Counters, NamesAndKinds) {
       {counter_id::sip_responses_in, "sip_responses_in", false},
       {counter_id::sip_responses_out, "sip_responses_out", false},
       {counter_id::untrusted_requests, "untrusted_requests", false},
+      {counter_id::sip_auto_responses, "sip_auto_responses", false},
+      {counter_id::sip_transactions, "sip_transactions", true},
       {counter_id::subscriptions, "subscriptions", true},
       {counter_id::no_first_notify, "no_first_notify", false},
       {counter_id::actors, "actors", true},

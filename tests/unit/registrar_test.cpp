@@ -339,6 +339,12 @@ TEST(RegistrarTable, RegisterOutcomes) {
        with(reg("2000", {{other, 600}}, std::nullopt, "b", 1, 0),
             [](register_request& r) { r.authorization = "Digest realm=\"sipcc\", username=\"2000"; }),
        0, 400, "Malformed Authorization: bad header syntax", {}, {}},
+      // RFC 4475 3.3.7 (regaut01): a scheme sipcc does not know is no
+      // credentials; the answer is sipcc's challenge.
+      {"unknown Authorization scheme",
+       with(reg("2000", {{other, 600}}, std::nullopt, "b", 1, 0),
+            [](register_request& r) { r.authorization = "NoOneKnowsThisScheme opaque-data=here"; }),
+       0, 401, "Unauthorized", {}, {}},
       {"SHA-256",
        authorized(edited(creds_for("2000", "secret", 0),
                          [](creds& c) { c.extra = ", algorithm=SHA-256"; })),

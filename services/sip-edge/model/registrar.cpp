@@ -83,6 +83,16 @@ std::optional<uint32_t> parse_nc(std::string_view nc) {
   return v;
 }
 
+// Whether an Authorization value is in the Digest scheme (case-insensitive,
+// RFC 3261 25.1); its syntax is parse_authorization's to check.
+bool is_digest(std::string_view value) {
+  auto start = value.find_first_not_of(" \t");
+  if (start == std::string_view::npos)
+    return false;
+  auto scheme = value.substr(start, value.find_first_of(" \t", start) - start);
+  return iequals(scheme, "Digest");
+}
+
 }  // namespace
 
 bool constant_time_equal(std::string_view a, std::string_view b) {
@@ -209,7 +219,9 @@ outcome binding_table::authenticate(const register_request& req, int64_t now_s) 
         challenge(lim_.realm, make_nonce(secret_, now_s, ++nonce_serial_), stale);
     return o;
   };
-  if (!req.authorization)
+  // Credentials in a scheme sipcc does not know are none for it: it
+  // challenges with its own (RFC 4475 3.3.7), as for no credentials.
+  if (!req.authorization || !is_digest(*req.authorization))
     return challenge_with(false);
   std::string why;
   auto cred = parse_authorization(*req.authorization, &why);

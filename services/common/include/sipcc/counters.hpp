@@ -25,6 +25,12 @@
   C(sip_responses_out, "SIP responses sent for requests we reject, by code")  \
   C(untrusted_requests, "requests refused 403 as from no trusted peer nor "  \
                         "registered phone, by method")                       \
+  C(sip_auto_responses, "SIP answers no sipcc service asked for, by code: "  \
+                        "the stack's own (nta, nua) and the edge's "        \
+                        "refusals; 'malformed' and 'merged' are nta's, "    \
+                        "before any transaction (400/413/505 or none; 482)") \
+  G(sip_transactions, "SIP transactions and dialogs nta holds, by kind "    \
+                      "(server, client, dialog)")                           \
   G(subscriptions, "subscriptions, by state")                                 \
   C(no_first_notify, "subscriptions answered 2xx whose first NOTIFY did not " \
                      "come in time, by kind (single, list)")                  \
