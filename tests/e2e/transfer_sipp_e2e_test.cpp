@@ -150,28 +150,8 @@ protected:
     return sys->to_other(type, dn, conn, other_dn, transfer_conn);
   }
 
-  // Every event on `dn` as "Type ConnID[ third=DN][ transfer=ConnID][ previous=ConnID]",
-  // the call's ConnID written C1, the consultation's C2.
-  lines ladder(const std::string& dn) {
-    auto name = [&](const std::string& conn) {
-      return conn == c1 ? "C1" : !c2.empty() && conn == c2 ? "C2" : conn;
-    };
-    lines out;
-    for (auto& m : sys->recorder().all()) {
-      v1::TEvent ev;
-      if (m.subject != subj::tlib_evt(dn) || !ev.ParseFromString(m.data))
-        continue;
-      std::string line = v1::EventType_Name(ev.type()) + " " + name(ev.conn_id());
-      if (!ev.third_party_dn().empty())
-        line += " third=" + ev.third_party_dn();
-      if (!ev.transfer_conn_id().empty())
-        line += " transfer=" + name(ev.transfer_conn_id());
-      if (!ev.previous_conn_id().empty())
-        line += " previous=" + name(ev.previous_conn_id());
-      out.push_back(line);
-    }
-    return out;
-  }
+  // Every event on `dn` (bus_recorder::ladder).
+  lines ladder(const std::string& dn) { return sys->recorder().ladder(dn, c1, c2); }
 
   void all_scenarios_end() {
     EXPECT_EQ(customer->wait_exit(kWait), 0) << customer->log();

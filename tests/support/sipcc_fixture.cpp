@@ -191,6 +191,28 @@ std::vector<v1::EventType> bus_recorder::events(const std::string& dn) const {
   return out;
 }
 
+std::vector<std::string> bus_recorder::ladder(const std::string& dn, const std::string& c1,
+                                              const std::string& c2, bool with_transfer) const {
+  auto name = [&](const std::string& conn) {
+    return conn == c1 ? "C1" : !c2.empty() && conn == c2 ? "C2" : conn;
+  };
+  std::vector<std::string> out;
+  for (auto& m : all()) {
+    v1::TEvent ev;
+    if (m.subject != subj::tlib_evt(dn) || !ev.ParseFromString(m.data))
+      continue;
+    std::string line = v1::EventType_Name(ev.type()) + " " + name(ev.conn_id());
+    if (!ev.third_party_dn().empty())
+      line += " third=" + ev.third_party_dn();
+    if (with_transfer && !ev.transfer_conn_id().empty())
+      line += " transfer=" + name(ev.transfer_conn_id());
+    if (!ev.previous_conn_id().empty())
+      line += " previous=" + name(ev.previous_conn_id());
+    out.push_back(line);
+  }
+  return out;
+}
+
 std::vector<bus_msg> bus_recorder::all() const {
   std::lock_guard<std::mutex> g(mu_);
   return {msgs_.begin(), msgs_.end()};

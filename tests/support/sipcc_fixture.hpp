@@ -63,6 +63,11 @@ public:
                                        std::chrono::milliseconds deadline, int nth = 1);
   // Every TEvent type seen on sipcc.tlib.evt.<dn> so far, in order.
   std::vector<v1::EventType> events(const std::string& dn) const;
+  // Every TEvent on sipcc.tlib.evt.<dn> so far as "Type ConnID[ third=DN]
+  // [ transfer=ConnID][ previous=ConnID]" (transfer= only `with_transfer`),
+  // ConnID `c1` written C1 and `c2` (when set) C2: a call's ladder to compare.
+  std::vector<std::string> ladder(const std::string& dn, const std::string& c1,
+                                  const std::string& c2, bool with_transfer = true) const;
   std::vector<bus_msg> all() const;
   // Those recorded before t (steady_clock, as fake_asterisk's received::at):
   // what had reached the bus before something the fake saw.
