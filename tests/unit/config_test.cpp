@@ -73,6 +73,28 @@ TEST(ConfigDefaultFile, LoadsTheDemo) {
                 {"treatment", "Music MUSIC=default"}}));
 }
 
+// Found through the index of a parsed config, and still in one extended by
+// hand after parsing (tests do), which the index does not cover.
+TEST(ConfigDefaultFile, FindsDnsAndAgentsParsedOrAddedByHand) {
+  config cfg = load_config(default_file);
+  EXPECT_EQ(cfg.dn_index.size(), cfg.dns.size());
+  EXPECT_EQ(cfg.find_dn("2001")->number, "2001");
+  EXPECT_EQ(cfg.find_agent("agent2001")->id, "agent2001");
+  EXPECT_EQ(cfg.find_dn("7777"), nullptr);
+  EXPECT_EQ(cfg.find_agent("nobody"), nullptr);
+  dn_config added;
+  added.number = "7777";
+  cfg.dns.push_back(added);
+  agent_login_config agent;
+  agent.id = "agent7777";
+  cfg.agent_logins.push_back(agent);
+  EXPECT_EQ(cfg.find_dn("7777")->number, "7777");
+  EXPECT_EQ(cfg.find_dn("1000")->number, "1000");
+  EXPECT_EQ(cfg.find_agent("agent7777")->id, "agent7777");
+  cfg.build_index();
+  EXPECT_EQ(cfg.find_dn("7777"), &cfg.dns.back());
+}
+
 TEST(ConfigLoad, MissingFileSaysCannotOpen) {
   try {
     load_config("/nonexistent/sipcc.yaml");

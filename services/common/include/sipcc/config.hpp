@@ -7,6 +7,7 @@
 #include <map>
 #include <stdexcept>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "sipcc/v1/state.pb.h"
@@ -193,8 +194,14 @@ struct config {
   std::vector<agent_login_config> agent_logins;
   std::vector<agent_group_config> agent_groups;
 
+  // By number / AgentID: through the index parse_config builds (calls look
+  // DNs up at every step, among thousands), or one by one in a config
+  // built or extended by hand, which the index no longer covers.
   const dn_config* find_dn(const std::string& number) const;
   const agent_login_config* find_agent(const std::string& id) const;
+  void build_index();
+  std::unordered_map<std::string, std::size_t> dn_index;     // number -> dns[i]
+  std::unordered_map<std::string, std::size_t> agent_index;  // AgentID -> agent_logins[i]
 };
 
 // Loads and validates; throws config_error("<file>:<line>: <reason>").

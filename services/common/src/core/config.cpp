@@ -677,16 +677,44 @@ const field<config> top_fields[] = {
 
 }  // namespace
 
+namespace {
+
+template <class T, class Key>
+const T* find_in(const std::vector<T>& items, const std::unordered_map<std::string, std::size_t>& index,
+                 const std::string& key, Key key_of) {
+  if (index.size() == items.size()) {
+    auto it = index.find(key);
+    return it == index.end() ? nullptr : &items[it->second];
+  }
+  const auto it = std::find_if(items.begin(), items.end(),
+                               [&](const T& item) { return key_of(item) == key; });
+  return it == items.end() ? nullptr : &*it;
+}
+
+template <class T, class Key>
+std::unordered_map<std::string, std::size_t> index_of(const std::vector<T>& items, Key key_of) {
+  std::unordered_map<std::string, std::size_t> index;
+  for (std::size_t i = 0; i < items.size(); ++i)
+    index.try_emplace(key_of(items[i]), i);  // the first of twins, as a search finds
+  return index;
+}
+
+const std::string& number_of(const dn_config& d) { return d.number; }
+const std::string& id_of(const agent_login_config& a) { return a.id; }
+
+}  // namespace
+
 const dn_config* config::find_dn(const std::string& number) const {
-  const auto it = std::find_if(dns.begin(), dns.end(),
-                               [&](const dn_config& d) { return d.number == number; });
-  return it == dns.end() ? nullptr : &*it;
+  return find_in(dns, dn_index, number, number_of);
 }
 
 const agent_login_config* config::find_agent(const std::string& id) const {
-  const auto it = std::find_if(agent_logins.begin(), agent_logins.end(),
-                               [&](const agent_login_config& a) { return a.id == id; });
-  return it == agent_logins.end() ? nullptr : &*it;
+  return find_in(agent_logins, agent_index, id, id_of);
+}
+
+void config::build_index() {
+  dn_index = index_of(dns, number_of);
+  agent_index = index_of(agent_logins, id_of);
 }
 
 config parse_config(const std::string& text, const std::string& file) {
@@ -711,6 +739,7 @@ config parse_config(const std::string& text, const std::string& file) {
       if (list_fits_udp(l.dns.size()))
         cfg.sip_max_message_bytes =
             std::max(cfg.sip_max_message_bytes, list_notify_bytes(l.dns.size()));
+  cfg.build_index();
   return cfg;
 }
 
