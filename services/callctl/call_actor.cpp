@@ -373,13 +373,13 @@ call_handle::behavior_type made_call(call_actor self, shared* sh, registry_handl
 
 call_handle spawn_call(caf::local_actor* registry, shared* sh, std::string conn_id,
                        v1::LegEvent incoming) {
-  return registry->spawn<caf::monitored + caf::linked>(
+  return registry->spawn<caf::monitored>(
       inbound_call, sh, caf::actor_cast<registry_handle>(registry), std::move(conn_id),
       std::move(incoming));
 }
 
 call_handle spawn_made_call(caf::local_actor* registry, shared* sh, make_call_setup setup) {
-  return registry->spawn<caf::monitored + caf::linked>(
+  return registry->spawn<caf::monitored>(
       made_call, sh, caf::actor_cast<registry_handle>(registry), std::move(setup));
 }
 

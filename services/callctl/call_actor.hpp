@@ -18,7 +18,7 @@
 namespace sipcc::callctl {
 
 // Spawns the actor of the call that `incoming` (an inbound INVITE) starts,
-// monitored by and linked to the registry.
+// monitored by the registry (which ends it when it ends itself).
 call_handle spawn_call(caf::local_actor* registry, shared* sh, std::string conn_id,
                        v1::LegEvent incoming);
 
@@ -34,7 +34,7 @@ struct make_call_setup {
   std::string reply_to;      // its inbox: the reply is the EventDialing
 };
 
-// Spawns the actor of a desktop-made call, monitored by and linked to the registry.
+// Spawns the actor of a desktop-made call, monitored by the registry likewise.
 call_handle spawn_made_call(caf::local_actor* registry, shared* sh, make_call_setup setup);
 
 }  // namespace sipcc::callctl

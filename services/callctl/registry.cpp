@@ -31,8 +31,17 @@ struct registry_state {
   shared* sh = nullptr;
   std::unique_ptr<conn_id_generator> ids;
   std::unordered_map<std::string, call_handle> actors;  // ConnID -> its call's actor
+  std::unordered_map<caf::actor_addr, std::string> conn_of;  // and back, for down_msg
   call_table table;
   static inline const char* name = "callctl-registry";
+
+  // The calls end with their registry, whatever ended it. They are not
+  // linked to it: a registry with thousands of links pays a scan of them
+  // at every call's end, and one call's crash would end them all.
+  ~registry_state() {
+    for (auto& [conn_id, call] : actors)
+      caf::anon_send_exit(call, caf::exit_reason::user_shutdown);
+  }
 };
 
 using registry_actor = registry_handle::stateful_pointer<registry_state>;
@@ -43,6 +52,7 @@ void gauge(registry_actor self) {
 }
 
 void add_call(registry_actor self, const std::string& conn_id, call_handle call) {
+  self->state.conn_of.emplace(call.address(), conn_id);
   self->state.actors.emplace(conn_id, std::move(call));
   gauge(self);
 }
@@ -92,8 +102,7 @@ void start_make_call(registry_actor self, const v1::TRequest& req, const std::st
   setup.reply_to = reply_to;
   setup.request = req;
   auto conn = setup.conn_id;
-  open_call(s.table, conn);
-  s.table.made_calls[plan.this_dn] = conn;
+  open_made_call(s.table, conn, plan.this_dn);
   add_call(self, conn, spawn_made_call(self, s.sh, std::move(setup)));
 }
 
@@ -209,14 +218,12 @@ void on_bus(registry_actor self, const bus_msg& m) {
 
 void on_call_down(registry_actor self, const caf::down_msg& dm) {
   auto& s = self->state;
-  for (auto it = s.actors.begin(); it != s.actors.end();) {
-    if (it->second.address() != dm.source) {
-      ++it;
-      continue;
-    }
-    close_call(s.table, it->first);
-    it = s.actors.erase(it);
-  }
+  auto conn = s.conn_of.find(dm.source);
+  if (conn == s.conn_of.end())
+    return;
+  close_call(s.table, conn->second);
+  s.actors.erase(conn->second);
+  s.conn_of.erase(conn);
   gauge(self);
 }
 

@@ -20,8 +20,7 @@ call_table two_calls() {
   leg_made(t, "l2", "c1", "edge1");
   open_call(t, "c2", "l5", "edge2");
   set_alias(t, "c3", "c2", true);
-  open_call(t, "c4");
-  t.made_calls["1000"] = "c4";
+  open_made_call(t, "c4", "1000");
   leg_made(t, "l7", "c4", "edge1");
   return t;
 }
@@ -144,6 +143,22 @@ TEST(CallctlRegistry, AnEndedCallLeavesNothingBehind) {
   // c1 is untouched.
   EXPECT_TRUE(t.calls.count("c1"));
   EXPECT_EQ(t.legs.size(), 2u);
+}
+
+// Its end clears what still points at it, not what moved to another call.
+TEST(CallctlRegistry, AnEndedCallLeavesWhatMovedToAnotherCall) {
+  auto t = two_calls();
+  set_alias(t, "c3", "c2", false);
+  set_alias(t, "c3", "c1", true);
+  leg_made(t, "l5", "c1", "edge2");
+  close_call(t, "c2");
+  EXPECT_EQ(t.conn_aliases.at("c3"), "c1");
+  EXPECT_EQ(t.legs.at("l5").conn_id, "c1");
+  close_call(t, "c1");
+  EXPECT_FALSE(t.conn_aliases.count("c3"));
+  EXPECT_EQ(t.legs.size(), 1u);  // l7, of c4
+  close_call(t, "c1");           // twice: nothing more to clear
+  EXPECT_EQ(t.calls.size(), 1u);
 }
 
 TEST(CallctlRegistry, DnStatesSayWhichDnsHaveACall) {

@@ -1,48 +1,65 @@
 #include "callctl/model/call_table.hpp"
 
-#include <type_traits>
 
 namespace sipcc::callctl {
 
 void open_call(call_table& t, const std::string& conn_id, const std::string& leg_id,
                const std::string& edge) {
-  t.calls.insert(conn_id);
+  t.calls.try_emplace(conn_id);
   if (!leg_id.empty())
     leg_made(t, leg_id, conn_id, edge);
 }
 
-void leg_made(call_table& t, const std::string& leg_id, const std::string& conn_id,
-              const std::string& edge) {
-  t.legs[leg_id] = {conn_id, edge, 0};
-}
-
-void set_alias(call_table& t, const std::string& alias, const std::string& conn_id,
-               bool active) {
-  if (active)
-    t.conn_aliases[alias] = conn_id;
-  else
-    t.conn_aliases.erase(alias);
+void open_made_call(call_table& t, const std::string& conn_id, const std::string& this_dn) {
+  t.calls[conn_id].made_dns.push_back(this_dn);
+  t.made_calls[this_dn] = conn_id;
 }
 
 namespace {
 
+// Notes that `key` points at call `conn_id`, when that call is alive.
+void refer(call_table& t, const std::string& conn_id,
+           std::vector<std::string> call_refs::*list, const std::string& key) {
+  if (auto c = t.calls.find(conn_id); c != t.calls.end())
+    (c->second.*list).push_back(key);
+}
+
+const std::string& call_of(const leg_entry& l) { return l.conn_id; }
+const std::string& call_of(const std::string& conn_id) { return conn_id; }
+
 template <class Map>
-void erase_pointing_at(Map& m, const std::string& conn_id) {
-  for (auto it = m.begin(); it != m.end();) {
-    if constexpr (std::is_same_v<typename Map::mapped_type, leg_entry>)
-      it = it->second.conn_id == conn_id ? m.erase(it) : std::next(it);
-    else
-      it = it->second == conn_id ? m.erase(it) : std::next(it);
-  }
+void erase_pointing_at(Map& m, const std::vector<std::string>& keys, const std::string& conn_id) {
+  for (const auto& key : keys)
+    if (auto it = m.find(key); it != m.end() && call_of(it->second) == conn_id)
+      m.erase(it);
 }
 
 }  // namespace
 
+void leg_made(call_table& t, const std::string& leg_id, const std::string& conn_id,
+              const std::string& edge) {
+  t.legs[leg_id] = {conn_id, edge, 0};
+  refer(t, conn_id, &call_refs::legs, leg_id);
+}
+
+void set_alias(call_table& t, const std::string& alias, const std::string& conn_id,
+               bool active) {
+  if (!active) {
+    t.conn_aliases.erase(alias);
+    return;
+  }
+  t.conn_aliases[alias] = conn_id;
+  refer(t, conn_id, &call_refs::aliases, alias);
+}
+
 void close_call(call_table& t, const std::string& conn_id) {
-  t.calls.erase(conn_id);
-  erase_pointing_at(t.legs, conn_id);
-  erase_pointing_at(t.made_calls, conn_id);
-  erase_pointing_at(t.conn_aliases, conn_id);
+  auto c = t.calls.find(conn_id);
+  if (c == t.calls.end())
+    return;
+  erase_pointing_at(t.legs, c->second.legs, conn_id);
+  erase_pointing_at(t.made_calls, c->second.made_dns, conn_id);
+  erase_pointing_at(t.conn_aliases, c->second.aliases, conn_id);
+  t.calls.erase(c);
 }
 
 std::string take_leg_event(call_table& t, const v1::LegEvent& le) {

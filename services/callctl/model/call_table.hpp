@@ -8,6 +8,7 @@
 #include <string>
 #include <unordered_map>
 #include <unordered_set>
+#include <vector>
 
 #include "callctl/model/refusal.hpp"
 #include "sipcc/v1/call.pb.h"
@@ -23,8 +24,18 @@ struct leg_entry {
 };
 using leg_table = std::unordered_map<std::string, leg_entry>;  // leg id -> its call
 
+// What points at one call (its legs, the DN that made it, its consultation
+// ConnIDs), so that its end clears them without a scan of every table: a
+// busy callctl has thousands of calls. An entry may be stale (the leg or
+// alias moved on); the end checks before it erases.
+struct call_refs {
+  std::vector<std::string> legs;
+  std::vector<std::string> made_dns;
+  std::vector<std::string> aliases;
+};
+
 struct call_table {
-  std::unordered_set<std::string> calls;  // ConnIDs of the calls alive
+  std::unordered_map<std::string, call_refs> calls;  // ConnIDs of the calls alive
   leg_table legs;
   // A DN has one call at a time from TMakeCall: ThisDN -> its ConnID, and the
   // DNs whose state (presence) lists a sipcc call (a routed one, say).
@@ -38,6 +49,8 @@ struct call_table {
 // TMakeCall, whose legs come with leg_made).
 void open_call(call_table& t, const std::string& conn_id, const std::string& leg_id = "",
                const std::string& edge = "");
+// Call `conn_id` was made by TMakeCall from DN `this_dn`.
+void open_made_call(call_table& t, const std::string& conn_id, const std::string& this_dn);
 // The call made leg `leg_id` on `edge`.
 void leg_made(call_table& t, const std::string& leg_id, const std::string& conn_id,
               const std::string& edge);
