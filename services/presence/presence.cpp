@@ -10,6 +10,7 @@
 #include "sipcc/actor_host.hpp"
 #include "sipcc/bus_schema.hpp"
 #include "sipcc/counters.hpp"
+#include "presence/model/agent_places.hpp"
 #include "presence/model/dn_logic.hpp"
 #include "sipcc/presence_body.hpp"
 #include "sipcc/subscriber.hpp"
@@ -475,7 +476,7 @@ struct registry_state {
   std::string owner;
   std::unordered_map<std::string, dn_actor> dns;
   std::unordered_map<std::string, v1::DnState> cache;
-  std::unordered_map<std::string, std::string> agent_dn;  // AgentID -> DN
+  agent_places agents;
   std::unordered_map<std::string, list_actor> lists;       // "@<name>" -> list actor
   pacer_actor pacer;
   static inline const char* name = "registry";
@@ -521,13 +522,13 @@ void on_request(registry_pointer self, const bus_msg& m) {
     if (!agent->password.empty() && agent->password != req.password())
       return reply_error(self, m.reply, req, v1::ERR_BAD_REQUEST,
                          "wrong password for AgentID " + req.agent_id());
-    auto at = s.agent_dn.find(req.agent_id());
-    if (at != s.agent_dn.end() && at->second != dn)
+    auto* at = dn_of(s.agents, req.agent_id());
+    if (at && *at != dn)
       return reply_error(self, m.reply, req, v1::ERR_AGENT_LOGGED_IN_ELSEWHERE,
-                         "AgentID " + req.agent_id() + " is logged in on DN " + at->second);
+                         "AgentID " + req.agent_id() + " is logged in on DN " + *at);
     // Reserved until the DN actor reports the outcome, so two logins of one
     // agent racing on two DNs cannot both pass.
-    s.agent_dn[req.agent_id()] = dn;
+    place_agent(s.agents, req.agent_id(), dn);
   }
   self->send(it->second, dn_request{req, m.reply});
 }
@@ -548,9 +549,8 @@ void on_query(registry_pointer self, const bus_msg& m) {
     else
       *r.add_dns() = it->second;
   } else if (q.kind() == v1::StateQuery::AGENT) {
-    auto at = s.agent_dn.find(q.id());
-    if (at != s.agent_dn.end())
-      *r.add_agents() = agent_state_of(s.cache[at->second], q.id());
+    if (auto* at = dn_of(s.agents, q.id()))
+      *r.add_agents() = agent_state_of(s.cache[*at], q.id());
     else if (s.cfg->find_agent(q.id()))
       *r.add_agents() = agent_state_of(v1::DnState{}, q.id());
     else
@@ -658,14 +658,8 @@ void on_bus(registry_pointer self, const bus_msg& m) {
 // A DN's state: its entries of the AgentID index and the query cache.
 void on_dn_state(registry_pointer self, const v1::DnState& st) {
   auto& s = self->state;
-  for (auto it = s.agent_dn.begin(); it != s.agent_dn.end();) {
-    if (it->second == st.dn() && it->first != st.agent().agent_id())
-      it = s.agent_dn.erase(it);
-    else
-      ++it;
-  }
-  if (st.agent().state() != v1::AGENT_LOGGED_OUT)
-    s.agent_dn[st.agent().agent_id()] = st.dn();
+  dn_reports_agent(s.agents, st.dn(), st.agent().agent_id(),
+                   st.agent().state() != v1::AGENT_LOGGED_OUT);
   s.cache[st.dn()] = st;
 }
 
