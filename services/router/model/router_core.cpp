@@ -50,12 +50,17 @@ size_t router_core::waiting() const {
 
 void router_core::apply_state(const v1::DnState& st) {
   heard_.insert(st.dn());
-  if (st.routable() && !st.agent().agent_id().empty())
+  if (auto was = ready_.find(st.dn()); was != ready_.end()) {
+    idle_order_.erase({was->second.idle_since_us, st.dn()});
+    ready_.erase(was);
+  }
+  if (st.routable() && !st.agent().agent_id().empty()) {
     // Idle since the later of becoming Ready and the device's last change
     // (the end of the agent's last call).
-    ready_[st.dn()] = {st.agent().agent_id(), std::max(st.agent().since_us(), st.since_us())};
-  else
-    ready_.erase(st.dn());
+    const int64_t since = std::max(st.agent().since_us(), st.since_us());
+    ready_[st.dn()] = {st.agent().agent_id(), since};
+    idle_order_.emplace(since, st.dn());
+  }
 
   const auto r = reserved_.find(st.dn());
   if (r == reserved_.end())
@@ -190,18 +195,11 @@ void router_core::detach(call& c) {
 }
 
 const std::string* router_core::pick(const rp_plan& plan) const {
-  const std::string* best = nullptr;
-  int64_t best_since = 0;
-  for (const auto& [dn, r] : ready_) {
-    if (reserved_.count(dn) || !plan.members.count(r.agent_id))
-      continue;
-    // Idle longest first; the DN breaks ties so the choice is reproducible.
-    if (!best || std::tie(r.idle_since_us, dn) < std::tie(best_since, *best)) {
-      best = &dn;
-      best_since = r.idle_since_us;
-    }
-  }
-  return best;
+  // Idle longest first; the DN breaks ties so the choice is reproducible.
+  for (const auto& [since, dn] : idle_order_)
+    if (!reserved_.count(dn) && plan.members.count(ready_.at(dn).agent_id))
+      return &dn;
+  return nullptr;
 }
 
 // Gives free agents to waiting calls until none fits; across Routing Points

@@ -28,6 +28,7 @@
 #include <deque>
 #include <map>
 #include <optional>
+#include <set>
 #include <string>
 #include <unordered_map>
 #include <unordered_set>
@@ -121,6 +122,9 @@ private:
   std::map<std::string, rp_plan> plans_;                     // by RP
   std::unordered_set<std::string> heard_;                     // DNs with a state
   std::unordered_map<std::string, ready_dn> ready_;           // routable DNs
+  // The same, longest idle first: a pick is the first free member, not a
+  // scan of every Ready agent at every call.
+  std::set<std::pair<int64_t, std::string>> idle_order_;
   std::unordered_map<std::string, call> calls_;               // by ConnID
   std::map<std::string, std::deque<std::string>> queues_;     // RP -> waiting ConnIDs
   std::unordered_map<std::string, std::string> reserved_;     // agent DN -> ConnID
