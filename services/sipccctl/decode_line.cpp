@@ -2,10 +2,12 @@
 
 #include <chrono>
 #include <ctime>
+#include <vector>
 
 #include <google/protobuf/util/json_util.h>
 
 #include "sipcc/bus_schema.hpp"
+#include "sipcc/v1/common.pb.h"
 #include "sipcc/text.hpp"
 
 namespace sipcc::ctl {
@@ -27,6 +29,28 @@ std::string iso_now() {
 }
 
 }  // namespace
+
+void redact_secrets(google::protobuf::Message& m) {
+  using google::protobuf::FieldDescriptor;
+  const auto* r = m.GetReflection();
+  std::vector<const FieldDescriptor*> fields;
+  r->ListFields(m, &fields);
+  for (const auto* f : fields) {
+    if (f->options().GetExtension(v1::secret)) {
+      if (f->type() == FieldDescriptor::TYPE_STRING && !f->is_repeated())
+        r->SetString(&m, f, kRedacted);
+      else
+        r->ClearField(&m, f);
+    } else if (f->cpp_type() == FieldDescriptor::CPPTYPE_MESSAGE) {
+      if (!f->is_repeated()) {
+        redact_secrets(*r->MutableMessage(&m, f));
+        continue;
+      }
+      for (int i = 0; i < r->FieldSize(m, f); ++i)
+        redact_secrets(*r->MutableRepeatedMessage(&m, f, i));
+    }
+  }
+}
 
 json to_json(const google::protobuf::Message& m) {
   google::protobuf::util::JsonPrintOptions o;
@@ -54,6 +78,7 @@ json decode_line(const bus_msg& m) {
     j["size"] = m.data.size();
   } else {
     j["type"] = msg->GetTypeName();
+    redact_secrets(*msg);
     j["message"] = to_json(*msg);
   }
   return j;
