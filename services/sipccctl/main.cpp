@@ -3,6 +3,7 @@
 // counters. Every payload is decoded through the declared subject list.
 #include <csignal>
 #include <cstdlib>
+#include <fstream>
 #include <iostream>
 #include <mutex>
 #include <optional>
@@ -66,7 +67,7 @@ bool parse_kv(const std::string& s, v1::KVList& list) {
 constexpr int k_refused = 1, k_bad_args = 2, k_no_reply = 4;
 
 struct request_args {
-  std::string dn, type_name, agent_id, password, conn_id, other_dn, work_mode, reference_id,
+  std::string dn, type_name, agent_id, password_file, conn_id, other_dn, work_mode, reference_id,
       treatment, digits, transfer_conn_id;
   std::vector<std::string> reasons, extensions, user_data, treatment_parms;
 };
@@ -76,7 +77,11 @@ CLI::App* add_request_command(CLI::App& app, request_args& a) {
   cmd->add_option("dn", a.dn, "ThisDN")->required();
   cmd->add_option("request", a.type_name, "TRequest name, e.g. TAgentLogin")->required();
   cmd->add_option("--agent-id", a.agent_id, "AgentID");
-  cmd->add_option("--password", a.password, "agent password");
+  // Not an argument: every user of the machine sees those in ps.
+  cmd->add_option("--password-file", a.password_file,
+                  "TAgentLogin: the agent password is this file's first line (default: "
+                  "$SIPCC_AGENT_PASSWORD)")
+      ->check(CLI::ExistingFile);
   cmd->add_option("--conn-id", a.conn_id, "ConnID");
   cmd->add_option("--other-dn", a.other_dn, "OtherDN");
   cmd->add_option("--digits", a.digits, "TSendDTMF: the digits to send (0-9 * # A-D)");
@@ -92,6 +97,17 @@ CLI::App* add_request_command(CLI::App& app, request_args& a) {
   cmd->add_option("--treatment-parm", a.treatment_parms,
                   "TreatmentParms key=value (repeatable), e.g. PROMPT=welcome");
   return cmd;
+}
+
+std::string agent_password(const request_args& a) {
+  std::string password;
+  if (!a.password_file.empty())
+    std::getline(std::ifstream(a.password_file), password);
+  else if (const char* env = std::getenv("SIPCC_AGENT_PASSWORD"))
+    password = env;
+  if (!password.empty() && password.back() == '\r')
+    password.pop_back();  // a file written on Windows
+  return password;
 }
 
 // The TRequest the arguments describe; nullopt (said on stderr) when they
@@ -124,7 +140,7 @@ std::optional<v1::TRequest> build_request(const request_args& a) {
   r.set_type(t);
   r.set_this_dn(a.dn);
   r.set_agent_id(a.agent_id);
-  r.set_password(a.password);
+  r.set_password(agent_password(a));
   r.set_conn_id(a.conn_id);
   r.set_other_dn(a.other_dn);
   r.set_dtmf_digits(a.digits);

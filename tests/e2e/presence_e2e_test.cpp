@@ -3,6 +3,9 @@
 // wait is on an event with a deadline.
 #include <gtest/gtest.h>
 
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
 #include <functional>
 #include <set>
 #include <sstream>
@@ -27,8 +30,9 @@ constexpr auto kWait = 5s;
 
 class PresenceE2E : public ::testing::Test {
 protected:
-  void SetUp() override {
-    sys = std::make_unique<sipcc_system>();
+  void SetUp() override { make_system(); }
+  void make_system(system_options opts = {}) {
+    sys = std::make_unique<sipcc_system>(std::move(opts));
     // Phones 1000/1001 start unregistered, 1002 (dialog) starts idle.
     sys->asterisk().set_initial_notify("1000", "presence-notify-closed.sip");
     sys->asterisk().set_initial_notify("1001", "presence-notify-closed.sip");
@@ -105,6 +109,53 @@ TEST_F(PresenceE2E, PrivateCallMakesReadyAgentNotReadyThenReady) {
   auto seq = rec().events("1000");
   EXPECT_EQ(std::vector<v1::EventType>(seq.end() - 2, seq.end()),
             (std::vector<v1::EventType>{v1::EventAgentNotReady, v1::EventAgentReady}));
+}
+
+// An agent's password comes from a file or the environment, never from the
+// command line (ps shows it); presence checks it; nothing sipcc writes shows it.
+TEST_F(PresenceE2E, AgentPasswordFromAFileIsCheckedAndNeverWritten) {
+  const std::string password = "pw-e2e-7731";
+  system_options opts;
+  opts.agents = {"agent1000, password: " + password, "agent1001"};
+  make_system(opts);
+  start();
+  ASSERT_TRUE(ast().wait_request("SUBSCRIBE", "1000", kWait));
+  ast().send_notify("1000", "presence-notify-open.sip");
+  ASSERT_TRUE(rec().wait_event("1000", v1::EventDNBackInService, kWait));
+  const std::vector<std::string> login = {"request", "1000", "TAgentLogin", "--agent-id",
+                                          "agent1000"};
+  int code = 0;
+
+  ::setenv("SIPCC_AGENT_PASSWORD", "not-it", 1);
+  auto out = sys->ctl(login, &code);
+  ::unsetenv("SIPCC_AGENT_PASSWORD");
+  EXPECT_EQ(code, 1) << out;
+  EXPECT_NE(out.find("wrong password for AgentID agent1000"), std::string::npos) << out;
+
+  auto args = login;
+  args.push_back("--password");
+  args.push_back(password);
+  sys->ctl(args, &code);
+  EXPECT_NE(code, 0) << "--password is not an option any more";
+
+  const std::string file = sys->dir() + "/agent1000.password";
+  std::ofstream(file) << password << "\n";
+  args = login;
+  args.push_back("--password-file");
+  args.push_back(file);
+  out = sys->ctl(args, &code);
+  EXPECT_EQ(code, 0) << out;
+  EXPECT_NE(out.find("EventAgentLogin"), std::string::npos) << out;
+
+  // Every log and output of the run, but the configuration and the file.
+  for (const auto& entry : std::filesystem::recursive_directory_iterator(sys->dir())) {
+    if (!entry.is_regular_file() || entry.path() == file ||
+        entry.path().filename() == "sipcc.yaml")
+      continue;
+    std::ifstream in(entry.path(), std::ios::binary);
+    std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    EXPECT_EQ(text.find(password), std::string::npos) << entry.path();
+  }
 }
 
 TEST_F(PresenceE2E, AuxWorkSurvivesPrivateCall) {
