@@ -8,6 +8,7 @@
 #include "callctl/model/call_fsm.hpp"
 #include "callctl/model/call_requests.hpp"
 #include "callctl/model/call_translate.hpp"
+#include "callctl/model/media_legs.hpp"
 #include "callctl/model/remote_answer.hpp"
 #include "callctl/model/targets.hpp"
 #include "sipcc/bus_schema.hpp"
@@ -66,7 +67,11 @@ void send_leg(call_actor self, const std::string& leg, v1::LegCommand cmd) {
 void invite(call_actor self, const call_action& a) {
   auto& s = self->state;
   const auto& cfg = *s.sh->cfg;
-  caf::anon_send(s.registry, leg_made_msg{a.leg, s.registry_key, s.edge});
+  leg_made_msg made{a.leg, s.registry_key, s.edge, {}};
+  if (a.what == call_action::invite_media)
+    made.media = media_leg_of(a, s.c.conn_id, media_server_name(cfg, s.settings.media_server),
+                              now_us());
+  caf::anon_send(s.registry, std::move(made));
   v1::LegCommand cmd;
   auto* inv = cmd.mutable_invite();
   inv->set_owner(s.sh->owner);

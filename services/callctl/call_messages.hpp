@@ -12,6 +12,7 @@
 #include "callctl/model/sdp.hpp"
 #include "sipcc/actor_host.hpp"
 #include "sipcc/bus.hpp"
+#include "sipcc/v1/media.pb.h"
 #include "sipcc/v1/call.pb.h"
 #include "sipcc/v1/sip.pb.h"
 #include "sipcc/v1/tlib.pb.h"
@@ -73,9 +74,12 @@ using call_handle = caf::typed_actor<caf::reacts_to<leg_event_msg>, caf::reacts_
                                      caf::reacts_to<conf_msg>, caf::reacts_to<timer_msg>>;
 
 // call -> registry: the call with ConnID `conn_id` made leg `leg` on edge
-// `edge` (the registry must know it before its first event can arrive).
+// `edge` (the registry must know it before its first event can arrive); a
+// media-server leg comes with what the media service counts of it (`media`,
+// empty leg_id otherwise).
 struct leg_made_msg {
   std::string leg, conn_id, edge;
+  v1::MediaLeg media;
 };
 // transfers: call -> registry: requests on ConnID `alias` (a consultation
 // call's) go to the call with ConnID `conn_id` (`active`), or no longer.
@@ -86,7 +90,7 @@ struct conn_alias_msg {
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, leg_made_msg& x) {
-  return f(caf::meta::type_name("leg_made_msg"), x.leg, x.conn_id, x.edge);
+  return inspect_with_proto(f, "leg_made_msg", x.media, x.leg, x.conn_id, x.edge);
 }
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, conn_alias_msg& x) {

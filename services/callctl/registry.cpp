@@ -18,6 +18,7 @@
 #include "sipcc/service.hpp"
 #include "sipcc/tevent.hpp"
 #include "sipcc/v1/call.pb.h"
+#include "sipcc/v1/media.pb.h"
 #include "sipcc/v1/sip.pb.h"
 #include "sipcc/v1/state.pb.h"
 
@@ -64,6 +65,44 @@ void reply_error(registry_actor self, const std::string& reply_to, const v1::TRe
     self->state.sh->nats->publish(reply_to, make_error(req, refusal.code, refusal.text, now_us()));
 }
 
+// The media service counts the media legs callctl holds
+// (callctl/model/media_legs.hpp): each start and end, and the whole list
+// when a media service instance (re)starts.
+void publish_media_leg(registry_actor self, v1::MediaLegEvent ev) {
+  const auto& owner = self->state.sh->owner;
+  ev.set_schema(v1::SCHEMA_V1);
+  ev.set_owner(owner);
+  self->state.sh->nats->publish(subj::media_leg(owner), ev);
+}
+
+void media_leg_ended(registry_actor self, const std::string& leg_id) {
+  v1::MediaLegEvent ev;
+  ev.mutable_ended()->set_leg_id(leg_id);
+  ev.mutable_ended()->set_ended_us(now_us());
+  publish_media_leg(self, std::move(ev));
+}
+
+void on_leg_made(registry_actor self, const leg_made_msg& m) {
+  auto& t = self->state.table;
+  leg_made(t, m.leg, m.conn_id, m.edge);
+  if (m.media.leg_id().empty())
+    return;
+  media_leg_made(t, m.conn_id, m.media);
+  v1::MediaLegEvent ev;
+  *ev.mutable_started() = m.media;
+  publish_media_leg(self, std::move(ev));
+}
+
+void on_media_sync(registry_actor self) {
+  const auto& s = self->state;
+  v1::MediaLegList list;
+  list.set_schema(v1::SCHEMA_V1);
+  list.set_owner(s.sh->owner);
+  for (const auto& [id, entry] : s.table.media_legs)
+    *list.add_legs() = entry.leg;
+  s.sh->nats->publish(subj::media_list(s.sh->owner), list);
+}
+
 // The edge listed what it holds for us (or restarted: nothing).
 void on_audit(registry_actor self, const v1::LegAudit& audit, int misses_to_lose) {
   auto& s = self->state;
@@ -76,6 +115,8 @@ void on_audit(registry_actor self, const v1::LegAudit& audit, int misses_to_lose
   for (const auto& l : out.lost) {
     process_counters().add(counter_id::audit_fixes, "lost_leg");
     spdlog::warn("ConnID {}: edge {} no longer holds leg {}", l.conn_id, l.edge, l.leg_id);
+    if (end_media_leg(s.table, l.leg_id))
+      media_leg_ended(self, l.leg_id);
     auto call = s.actors.find(l.conn_id);
     if (call != s.actors.end())
       self->send(call->second, leg_event_msg{lost_event(l)});
@@ -127,6 +168,8 @@ void on_leg_event(registry_actor self, const bus_msg& m) {
   if (!decode_bus(m.subject, m.data, le, "leg_event"))
     return;
   auto c = s.actors.find(take_leg_event(s.table, le));
+  if (le.has_gone() && end_media_leg(s.table, le.leg_id()))
+    media_leg_ended(self, le.leg_id());
   if (c != s.actors.end())
     self->send(c->second, leg_event_msg{le});
 }
@@ -212,6 +255,7 @@ void on_bus(registry_actor self, const bus_msg& m) {
     case subject_family::reg: return on_registration(self, m);
     case subject_family::leg_audit: return on_leg_audit(self, m);
     case subject_family::state_dn: return on_dn_state(self, m);
+    case subject_family::media_sync: return on_media_sync(self);
     default: return;
   }
 }
@@ -221,7 +265,8 @@ void on_call_down(registry_actor self, const caf::down_msg& dm) {
   auto conn = s.conn_of.find(dm.source);
   if (conn == s.conn_of.end())
     return;
-  close_call(s.table, conn->second);
+  for (const auto& leg : close_call(s.table, conn->second))
+    media_leg_ended(self, leg);
   s.actors.erase(conn->second);
   s.conn_of.erase(conn);
   gauge(self);
@@ -235,7 +280,7 @@ registry_handle::behavior_type registry_behavior(registry_actor self, shared* sh
   self->set_down_handler([=](const caf::down_msg& dm) { on_call_down(self, dm); });
   return {
       [=](const bus_msg& m) { on_bus(self, m); },
-      [=](const leg_made_msg& m) { leg_made(self->state.table, m.leg, m.conn_id, m.edge); },
+      [=](const leg_made_msg& m) { on_leg_made(self, m); },
       [=](const conn_alias_msg& m) { set_alias(self->state.table, m.alias, m.conn_id, m.active); },
   };
 }

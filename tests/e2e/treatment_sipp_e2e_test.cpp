@@ -11,6 +11,7 @@
 #include "call_gauges.hpp"
 #include "sipcc/bus_schema.hpp"
 #include "sipcc/v1/call.pb.h"
+#include "sipcc/v1/media.pb.h"
 #include "sipcc/v1/sip.pb.h"
 #include "sipp.hpp"
 
@@ -141,6 +142,53 @@ TEST_F(TreatmentSipp, MusicWhileQueuedThenRoutedToAnAgent) {
             "<sip:annc@127.0.0.1:" + std::to_string(media_port) +
                 ";play=moh:default;repeat=forever>");
   EXPECT_EQ(count_of(m, false, "BYE"), 1u);
+  expect_nothing_dangles(*sys, kWait);
+}
+
+// callctl tells the media service of each media leg: started when its
+// INVITE goes (kind, server by its pool name), ended with its dialog, and
+// listed whenever a media service instance asks (sipcc.media.sync), so the
+// pool's counts are the legs callctl really holds, after a restart too.
+TEST_F(TreatmentSipp, MediaLegsAreReportedToTheMediaService) {
+  start("media-server-plays-music-until-bye.xml", "agent-answers-offerless-invite-with-an-offer.xml");
+  auto conn = customer_calls("customer-hears-treatment-then-takes-the-agents-reinvite.xml", "500");
+  ASSERT_FALSE(conn.empty());
+  EXPECT_EQ(sys->apply_treatment("8000", conn, v1::Music).type(), v1::EventTreatmentApplied);
+  auto& rec = sys->recorder();
+  const auto leg_subject = subj::media_leg("callctl-0");
+  v1::MediaLegEvent started;
+  ASSERT_TRUE(rec.wait([&](const bus_msg& m) {
+    return m.subject == leg_subject && started.ParseFromString(m.data) && started.has_started();
+  }, kWait));
+  const auto& leg = started.started();
+  EXPECT_EQ(started.owner(), "callctl-0");
+  EXPECT_EQ(leg.conn_id(), conn);
+  EXPECT_EQ(leg.kind(), v1::MEDIA_TREATMENT);
+  EXPECT_EQ(leg.server(), "asterisk");  // the default pool: the one at asterisk.address
+  EXPECT_GT(leg.started_us(), 0);
+
+  // The legs callctl holds, as a (re)started media service asks for them.
+  auto listed = [&](size_t n) {
+    v1::MediaSync sync;
+    sync.set_schema(v1::SCHEMA_V1);
+    sync.set_instance("media-0");
+    rec.client().publish(subj::media_sync, sync);
+    v1::MediaLegList list;
+    return rec.wait([&](const bus_msg& m) {
+      return m.subject == subj::media_list("callctl-0") && list.ParseFromString(m.data) &&
+             static_cast<size_t>(list.legs_size()) == n &&
+             (n == 0 || list.legs(0).leg_id() == leg.leg_id());
+    }, kWait).has_value();
+  };
+  EXPECT_TRUE(listed(1));
+
+  route_and_hang_up(conn);
+  v1::MediaLegEvent ended;
+  EXPECT_TRUE(rec.wait([&](const bus_msg& m) {
+    return m.subject == leg_subject && ended.ParseFromString(m.data) && ended.has_ended() &&
+           ended.ended().leg_id() == leg.leg_id();
+  }, kWait));
+  EXPECT_TRUE(listed(0));
   expect_nothing_dangles(*sys, kWait);
 }
 

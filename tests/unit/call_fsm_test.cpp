@@ -240,8 +240,23 @@ std::string describe(const call_action& a, const call& c) {
              (a.ack_later ? "(ack later)" : "") +
              // transfers: "{from DN}" a consultation call's From
              (a.caller.empty() ? "" : "{from " + a.caller + "}");
-    case call_action::invite_media:
-      return "media:" + a.leg + ">" + a.uri + "[" + oneline(a.sdp) + "]";
+    case call_action::invite_media: {
+      // What the leg is for must be what its URI says (sip:conf=<id>@ms, with
+      // ;record=<file> for a recording, else a treatment); "!media=" when not.
+      v1::MediaKind kind = v1::MEDIA_TREATMENT;
+      std::string conf, file;
+      if (a.uri.rfind("sip:conf=", 0) == 0) {
+        conf = a.uri.substr(9, a.uri.find('@') - 9);
+        auto rec = a.uri.find(";record=");
+        kind = rec == std::string::npos ? v1::MEDIA_CONFERENCE : v1::MEDIA_RECORDING;
+        if (rec != std::string::npos)
+          file = a.uri.substr(rec + 8);
+      }
+      const bool as_uri = a.media_kind == kind && a.conf_id == conf && a.record_file == file;
+      return "media:" + a.leg + ">" + a.uri + "[" + oneline(a.sdp) + "]" +
+             (as_uri ? "" : "!media=" + v1::MediaKind_Name(a.media_kind) + "/" + a.conf_id + "/" +
+                                a.record_file);
+    }
     case call_action::ack_leg:
       return "ack:" + a.leg + (a.sdp.empty() ? "" : "[" + oneline(a.sdp) + "]");
     case call_action::cancel_leg: return "cancel:" + a.leg;

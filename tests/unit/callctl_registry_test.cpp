@@ -4,6 +4,7 @@
 // is reconciled with the leg table.
 #include "callctl/model/audit.hpp"
 #include "callctl/model/call_table.hpp"
+#include "callctl/model/media_legs.hpp"
 
 #include <algorithm>
 
@@ -159,6 +160,55 @@ TEST(CallctlRegistry, AnEndedCallLeavesWhatMovedToAnotherCall) {
   EXPECT_EQ(t.legs.size(), 1u);  // l7, of c4
   close_call(t, "c1");           // twice: nothing more to clear
   EXPECT_EQ(t.calls.size(), 1u);
+}
+
+// The media legs the media service counts: each ends once, with its dialog
+// or with its call, and a leg of no live call is not counted.
+TEST(CallctlRegistry, MediaLegsEndWithTheirDialogOrTheirCall) {
+  auto t = two_calls();
+  v1::MediaLeg treatment;
+  treatment.set_leg_id("l8");
+  treatment.set_kind(v1::MEDIA_TREATMENT);
+  leg_made(t, "l8", "c1", "edge1");
+  media_leg_made(t, "c1", treatment);
+  auto recording = treatment;
+  recording.set_leg_id("l9");
+  recording.set_kind(v1::MEDIA_RECORDING);
+  leg_made(t, "l9", "c1", "edge1");
+  media_leg_made(t, "c1", recording);
+  auto stray = treatment;
+  stray.set_leg_id("l10");
+  media_leg_made(t, "c9", stray);  // no call c9
+  EXPECT_EQ(t.media_legs.size(), 2u);
+
+  EXPECT_TRUE(end_media_leg(t, "l8"));
+  EXPECT_FALSE(end_media_leg(t, "l8"));  // once
+  EXPECT_FALSE(end_media_leg(t, "l2"));  // an agent's leg is no media leg
+  EXPECT_EQ(close_call(t, "c2"), std::vector<std::string>{});
+  EXPECT_EQ(close_call(t, "c1"), std::vector<std::string>{"l9"});
+  EXPECT_TRUE(t.media_legs.empty());
+}
+
+// What callctl tells the media service of a media INVITE: the server by its
+// pool name (the default pool is the one at asterisk.address), the kind.
+TEST(CallctlRegistry, AMediaInviteIsReportedWithItsServerAndKind) {
+  auto cfg = parse_config("asterisk: { address: 127.0.0.1:5070 }\n", "t.yaml");
+  EXPECT_EQ(media_server_name(cfg, "127.0.0.1:5070"), "asterisk");
+  EXPECT_EQ(media_server_name(cfg, "127.0.0.1:5099"), "127.0.0.1:5099");
+  call_action a{};
+  a.what = call_action::invite_media;
+  a.leg = "C-3";
+  a.media_kind = v1::MEDIA_RECORDING;
+  a.conf_id = "rec-C-1";
+  a.record_file = "C-1.wav";
+  auto leg = media_leg_of(a, "C", "asterisk", 1234);
+  EXPECT_EQ(leg.conn_id(), "C");
+  EXPECT_EQ(leg.leg_id(), "C-3");
+  EXPECT_EQ(leg.server(), "asterisk");
+  EXPECT_EQ(leg.kind(), v1::MEDIA_RECORDING);
+  EXPECT_EQ(leg.conf_id(), "rec-C-1");
+  EXPECT_EQ(leg.record_file(), "C-1.wav");
+  EXPECT_EQ(leg.started_us(), 1234);
 }
 
 TEST(CallctlRegistry, DnStatesSayWhichDnsHaveACall) {

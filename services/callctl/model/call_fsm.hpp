@@ -216,6 +216,7 @@
 #include <string>
 #include <vector>
 
+#include "sipcc/v1/media.pb.h"
 #include "sipcc/v1/tlib.pb.h"
 
 namespace sipcc {
@@ -668,6 +669,11 @@ struct call_action {
   std::string transfer_conn_id;  // emit: TransferConnID
   std::string previous_conn_id;  // emit: PreviousConnID
   std::string caller;            // invite_leg: the From user when not the ANI
+  // invite_media: what the leg is for, as the media service counts it, with
+  // the conference (conference and recording legs) and the recording's file.
+  v1::MediaKind media_kind = v1::MEDIA_KIND_UNSPECIFIED;
+  std::string conf_id;
+  std::string record_file;
 };
 
 struct call_settings {

@@ -66,6 +66,7 @@ bool media_step(call& c, const call_event& ev, actions& a) {
         call_action x = act(call_action::invite_media);
         x.leg = c.media_leg;
         x.uri = ev.uri;
+        x.media_kind = v1::MEDIA_TREATMENT;
         x.sdp = c.customer_sdp;
         a.push_back(std::move(x));
       }
@@ -141,6 +142,14 @@ static void mix_invite(call& c, actions& a, party p) {
   call_action x = act(call_action::invite_media);
   x.leg = c.mix_leg;
   x.uri = c.mix_uri;
+  if (c.mixing == mix_op::treat) {
+    x.media_kind = v1::MEDIA_TREATMENT;
+  } else {
+    x.media_kind = c.recording ? v1::MEDIA_RECORDING : v1::MEDIA_CONFERENCE;
+    x.conf_id = c.conf_id;
+    if (c.recording)
+      x.record_file = c.record_file;
+  }
   // Sending and receiving with the media server, whatever its last view was
   // (a held party's last SDP says recvonly).
   x.sdp = hold_offer(sdp_from(c, p), "sendrecv").value_or(sdp_from(c, p));

@@ -52,14 +52,32 @@ void set_alias(call_table& t, const std::string& alias, const std::string& conn_
   refer(t, conn_id, &call_refs::aliases, alias);
 }
 
-void close_call(call_table& t, const std::string& conn_id) {
+void media_leg_made(call_table& t, const std::string& conn_id, const v1::MediaLeg& media) {
+  if (t.calls.count(conn_id))
+    t.media_legs[media.leg_id()] = {conn_id, media};
+}
+
+bool end_media_leg(call_table& t, const std::string& leg_id) {
+  return t.media_legs.erase(leg_id) > 0;
+}
+
+std::vector<std::string> close_call(call_table& t, const std::string& conn_id) {
   auto c = t.calls.find(conn_id);
   if (c == t.calls.end())
-    return;
+    return {};
+  std::vector<std::string> media_ended;
+  for (const auto& leg : c->second.legs) {
+    auto m = t.media_legs.find(leg);
+    if (m != t.media_legs.end() && m->second.call == conn_id) {
+      t.media_legs.erase(m);
+      media_ended.push_back(leg);
+    }
+  }
   erase_pointing_at(t.legs, c->second.legs, conn_id);
   erase_pointing_at(t.made_calls, c->second.made_dns, conn_id);
   erase_pointing_at(t.conn_aliases, c->second.aliases, conn_id);
   t.calls.erase(c);
+  return media_ended;
 }
 
 std::string take_leg_event(call_table& t, const v1::LegEvent& le) {

@@ -12,6 +12,7 @@
 
 #include "callctl/model/refusal.hpp"
 #include "sipcc/v1/call.pb.h"
+#include "sipcc/v1/media.pb.h"
 #include "sipcc/v1/state.pb.h"
 #include "sipcc/v1/tlib.pb.h"
 
@@ -43,6 +44,13 @@ struct call_table {
   std::unordered_set<std::string> dns_with_calls;
   // transfers: a consultation call's ConnID -> the ConnID of the call that has it.
   std::unordered_map<std::string, std::string> conn_aliases;
+  // The media-server legs, as the media service counts them: leg id -> the
+  // call that made it and the leg.
+  struct media_entry {
+    std::string call;
+    v1::MediaLeg leg;
+  };
+  std::unordered_map<std::string, media_entry> media_legs;
 };
 
 // Call `conn_id` starts with leg `leg_id` on edge `edge` (none for a
@@ -54,10 +62,15 @@ void open_made_call(call_table& t, const std::string& conn_id, const std::string
 // The call made leg `leg_id` on `edge`.
 void leg_made(call_table& t, const std::string& leg_id, const std::string& conn_id,
               const std::string& edge);
+// Call `conn_id` INVITEd media-server leg `media` (after leg_made).
+void media_leg_made(call_table& t, const std::string& conn_id, const v1::MediaLeg& media);
+// Media leg `leg_id` is over (its dialog is gone): whether it was one.
+bool end_media_leg(call_table& t, const std::string& leg_id);
 // Requests on ConnID `alias` go to call `conn_id` (`active`), or no longer.
 void set_alias(call_table& t, const std::string& alias, const std::string& conn_id, bool active);
-// Call `conn_id` ended: everything that pointed at it goes.
-void close_call(call_table& t, const std::string& conn_id);
+// Call `conn_id` ended: everything that pointed at it goes. Returns the ids
+// of the media legs that ended with it.
+std::vector<std::string> close_call(call_table& t, const std::string& conn_id);
 
 // The ConnID of the call that owns the leg of event `le` (the edge names it
 // for legs the table does not know yet). A `gone` leg leaves the table: the
