@@ -5,6 +5,7 @@
 // router is told to leave it alone).
 #include "interop.hpp"
 #include "kvlist.hpp"
+#include "media_requests.hpp"
 #include "sipcc/media_uri.hpp"
 
 namespace sipcc::test {
@@ -74,6 +75,29 @@ INSTANTIATE_TEST_SUITE_P(
                       std::pair{"FastBusy", int(v1::FastBusy)},
                       std::pair{"PlayAnnouncement", int(v1::PlayAnnouncement)}),
     [](const auto& info) { return std::string(info.param.first); });
+
+// The media service counts the treatment's leg on the pool's one server
+// (Asterisk) while it plays, from callctl's reports, and no longer once the
+// call went to the agent and ended.
+TEST_F(InteropMedia, ThePoolCountsATreatmentWhileItPlays) {
+  const auto conn = customer_waits();
+  ASSERT_FALSE(conn.empty());
+  auto& bus = rec().client();
+  ASSERT_TRUE(pool_until(bus, [](const v1::MediaPool& p) { return sessions(p, "asterisk") == 0; },
+                         kAst));
+  auto applied = sys->apply_treatment("8000", conn, v1::Music);
+  ASSERT_EQ(applied.type(), v1::EventTreatmentApplied) << applied.error_message();
+  EXPECT_TRUE(customer->wait_hears_other_than(0, kAst));
+  EXPECT_TRUE(pool_until(bus, [](const v1::MediaPool& p) { return sessions(p, "asterisk") == 1; },
+                         kAst))
+      << sys->ctl({"media"});
+  route_to_agent(conn);
+  EXPECT_TRUE(pool_until(bus, [](const v1::MediaPool& p) { return sessions(p, "asterisk") == 0; },
+                         kAst))
+      << sys->ctl({"media"});
+  agent->hangup();
+  EXPECT_TRUE(customer->wait_ended(kAst));
+}
 
 // Defects: the INVITE's To lost the URI parameters (Asterisk refused it), and
 // the collected digits went back as RTP instead of SIP INFO.

@@ -110,31 +110,9 @@ protected:
     return ask(conference_ask(leg, conf_id));
   }
 
-  std::optional<v1::MediaPool> pool() {
-    v1::MediaPoolQuery q;
-    q.set_schema(v1::SCHEMA_V1);
-    v1::MediaPool p;
-    auto answer = sys->recorder().client().request(subj::media_pool, q, 2s);
-    if (!answer || !p.ParseFromString(*answer))
-      return std::nullopt;
-    return p;
-  }
-
-  // Asks for the pool until `done` holds for it, within the deadline (the
-  // leg reports travel on other subscriptions than the query).
+  std::optional<v1::MediaPool> pool() { return ask_pool(sys->recorder().client()); }
   bool pool_until(const std::function<bool(const v1::MediaPool&)>& done) {
-    const auto until = std::chrono::steady_clock::now() + kWait;
-    while (std::chrono::steady_clock::now() < until)
-      if (auto p = pool(); p && done(*p))
-        return true;
-    return false;
-  }
-
-  static uint32_t sessions(const v1::MediaPool& p, const std::string& server) {
-    for (const auto& s : p.servers())
-      if (s.name() == server)
-        return s.sessions();
-    return 0;
+    return test::pool_until(sys->recorder().client(), done, kWait);
   }
 
   static v1::MediaLeg leg(const std::string& id, const std::string& server,

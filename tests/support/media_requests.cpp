@@ -1,5 +1,7 @@
 #include "media_requests.hpp"
 
+#include "sipcc/bus_schema.hpp"
+
 namespace sipcc::test {
 namespace {
 
@@ -32,6 +34,32 @@ v1::MediaRequest conference_ask(const std::string& leg_id, const std::string& co
   r.set_conf_id(conf_id);
   r.set_record_file(record_file);
   return r;
+}
+
+std::optional<v1::MediaPool> ask_pool(bus& client) {
+  v1::MediaPoolQuery q;
+  q.set_schema(v1::SCHEMA_V1);
+  v1::MediaPool p;
+  auto answer = client.request(subj::media_pool, q, std::chrono::seconds(2));
+  if (!answer || !p.ParseFromString(*answer))
+    return std::nullopt;
+  return p;
+}
+
+bool pool_until(bus& client, const std::function<bool(const v1::MediaPool&)>& done,
+                std::chrono::milliseconds deadline) {
+  const auto until = std::chrono::steady_clock::now() + deadline;
+  while (std::chrono::steady_clock::now() < until)
+    if (auto p = ask_pool(client); p && done(*p))
+      return true;
+  return false;
+}
+
+uint32_t sessions(const v1::MediaPool& p, const std::string& server) {
+  for (const auto& s : p.servers())
+    if (s.name() == server)
+      return s.sessions();
+  return 0;
 }
 
 }  // namespace sipcc::test

@@ -2,9 +2,13 @@
 // "The media service"), for its unit and end-to-end tests.
 #pragma once
 
+#include <chrono>
+#include <functional>
 #include <map>
+#include <optional>
 #include <string>
 
+#include "sipcc/bus.hpp"
 #include "sipcc/v1/media.pb.h"
 
 namespace sipcc::test {
@@ -17,5 +21,15 @@ v1::MediaRequest treatment_ask(const std::string& leg_id, v1::TreatmentType type
 // A conference party's leg; with `record_file`, a recording's leg.
 v1::MediaRequest conference_ask(const std::string& leg_id, const std::string& conf_id,
                                 const std::string& record_file = "");
+
+// The pool as the media service answers sipcc.media.pool (sipccctl media);
+// nullopt without an answer.
+std::optional<v1::MediaPool> ask_pool(bus& client);
+// Asks for the pool until `done` holds for it, within `deadline` (leg
+// reports travel on other subscriptions than the query).
+bool pool_until(bus& client, const std::function<bool(const v1::MediaPool&)>& done,
+                std::chrono::milliseconds deadline);
+// The media legs started on server `server` of the pool, 0 when unknown.
+uint32_t sessions(const v1::MediaPool& p, const std::string& server);
 
 }  // namespace sipcc::test
