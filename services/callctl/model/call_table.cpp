@@ -1,6 +1,5 @@
 #include "callctl/model/call_table.hpp"
 
-
 namespace sipcc::callctl {
 
 void open_call(call_table& t, const std::string& conn_id, const std::string& leg_id,
