@@ -281,6 +281,12 @@ call_handle::behavior_type behavior(call_actor self) {
       [=](const request_msg& m) { on_request(self, m.request, m.reply_to); },
       [=](const conf_msg& m) { on_conf(self, m.request, m.reply_to); },
       [=](const timer_msg& t) { on_timer(self, t); },
+      [=](const media_lost_msg& m) {
+        call_event ev(call_event::media_lost);
+        ev.leg = m.leg;
+        ev.text = m.reason;
+        step(self, ev);
+      },
   };
 }
 

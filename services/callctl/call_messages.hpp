@@ -69,9 +69,19 @@ typename Inspector::result_type inspect(Inspector& f, timer_msg& x) {
   return f(caf::meta::type_name("timer_msg"), what, x.gen, caf::meta::load_callback(load));
 }
 
+// registry -> call: media leg `leg`'s server went out of service (`reason`).
+struct media_lost_msg {
+  std::string leg, reason;
+};
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, media_lost_msg& x) {
+  return f(caf::meta::type_name("media_lost_msg"), x.leg, x.reason);
+}
+
 // A call actor's interface.
 using call_handle = caf::typed_actor<caf::reacts_to<leg_event_msg>, caf::reacts_to<request_msg>,
-                                     caf::reacts_to<conf_msg>, caf::reacts_to<timer_msg>>;
+                                     caf::reacts_to<conf_msg>, caf::reacts_to<timer_msg>,
+                                     caf::reacts_to<media_lost_msg>>;
 
 // call -> registry: the call with ConnID `conn_id` made leg `leg` on edge
 // `edge` (the registry must know it before its first event can arrive); a

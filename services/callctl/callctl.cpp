@@ -32,7 +32,7 @@ std::string callctl_service::start() {
                       {subj::leg_events_of(ctx.instance), subj::leg_audit(ctx.instance),
                        subj::ops_ready_all, subj::tlib_req_family("call"),
                        subj::tlib_req_family("media"), subj::state_dn_all, subj::reg_all,
-                       subj::conf_req, subj::media_sync});
+                       subj::conf_req, subj::media_sync, subj::media_health("*")});
   return std::string("bus ") + subj::in_invite + " (queue " + subj::in_invite_queue + "), " +
          subj::conf_req + ", " +
          subj::leg_events_of(ctx.instance) + ", " + subj::tlib_req_family("call") + ", " +

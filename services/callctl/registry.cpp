@@ -103,6 +103,25 @@ void on_media_sync(registry_actor self) {
   s.sh->nats->publish(subj::media_list(s.sh->owner), list);
 }
 
+// Failover: the legs on a media server that went out of service end for
+// their calls as if sipcc stopped them (EventTreatmentEnd or NotApplied, a
+// conference left), so the next treatment goes to a server in service.
+void on_media_health(registry_actor self, const bus_msg& m) {
+  v1::MediaHealth health;
+  if (!decode_bus(m.subject, m.data, health, "media_health") ||
+      health.state() != v1::MEDIA_OUT_OF_SERVICE)
+    return;
+  auto& s = self->state;
+  const std::string reason = "media server " + health.server() + " is out of service";
+  for (auto& entry : take_media_legs_on(s.table, health.server())) {
+    spdlog::warn("ConnID {}: media leg {} lost: {} ({})", entry.leg.conn_id(), entry.leg.leg_id(),
+                 reason, health.reason());
+    media_leg_ended(self, entry.leg.leg_id());
+    if (auto call = s.actors.find(entry.call); call != s.actors.end())
+      self->send(call->second, media_lost_msg{entry.leg.leg_id(), reason});
+  }
+}
+
 // The edge listed what it holds for us (or restarted: nothing).
 void on_audit(registry_actor self, const v1::LegAudit& audit, int misses_to_lose) {
   auto& s = self->state;
@@ -256,6 +275,7 @@ void on_bus(registry_actor self, const bus_msg& m) {
     case subject_family::leg_audit: return on_leg_audit(self, m);
     case subject_family::state_dn: return on_dn_state(self, m);
     case subject_family::media_sync: return on_media_sync(self);
+    case subject_family::media_health: return on_media_health(self, m);
     default: return;
   }
 }

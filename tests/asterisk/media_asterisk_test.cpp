@@ -6,6 +6,7 @@
 #include "interop.hpp"
 #include "kvlist.hpp"
 #include "media_requests.hpp"
+#include "sipcc/bus_schema.hpp"
 #include "sipcc/media_uri.hpp"
 
 namespace sipcc::test {
@@ -95,6 +96,30 @@ TEST_F(InteropMedia, ThePoolCountsATreatmentWhileItPlays) {
   EXPECT_TRUE(pool_until(bus, [](const v1::MediaPool& p) { return sessions(p, "asterisk") == 0; },
                          kAst))
       << sys->ctl({"media"});
+  agent->hangup();
+  EXPECT_TRUE(customer->wait_ended(kAst));
+}
+
+// Failover against the real Asterisk: told that the treatment's server is
+// out of service (the test plays the media service's health event), callctl
+// BYEs Asterisk's media leg and ends the treatment; the caller, still
+// answered, is then routed and talks to the agent.
+TEST_F(InteropMedia, ATreatmentOnAServerOutOfServiceEndsAndTheCallGoesOn) {
+  const auto conn = customer_waits();
+  ASSERT_FALSE(conn.empty());
+  auto applied = sys->apply_treatment("8000", conn, v1::Music);
+  ASSERT_EQ(applied.type(), v1::EventTreatmentApplied) << applied.error_message();
+  EXPECT_TRUE(customer->wait_hears_other_than(0, kAst));
+  v1::MediaHealth down;
+  down.set_schema(v1::SCHEMA_V1);
+  down.set_server("asterisk");
+  down.set_state(v1::MEDIA_OUT_OF_SERVICE);
+  down.set_previous(v1::MEDIA_IN_SERVICE);
+  rec().client().publish(subj::media_health("asterisk"), down);
+  ASSERT_TRUE(rec().wait_event("8000", v1::EventTreatmentEnd, kAst));
+  EXPECT_TRUE(pool_until(rec().client(),
+                         [](const v1::MediaPool& p) { return sessions(p, "asterisk") == 0; }, kAst));
+  route_to_agent(conn);
   agent->hangup();
   EXPECT_TRUE(customer->wait_ended(kAst));
 }

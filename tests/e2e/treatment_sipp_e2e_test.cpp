@@ -114,6 +114,35 @@ protected:
     EXPECT_EQ(body_of(c, false, "SIP/2.0 200"), body_of(m, true, "SIP/2.0 200"));
   }
 
+  // The customer waits at 8000 with music playing (TApplyTreatment): its
+  // ConnID, and the media leg callctl reported started to the media service.
+  void music_plays(std::string& conn, v1::MediaLegEvent& started) {
+    start("media-server-plays-music-until-bye.xml",
+          "agent-answers-offerless-invite-with-an-offer.xml");
+    conn = customer_calls("customer-hears-treatment-then-takes-the-agents-reinvite.xml", "500");
+    ASSERT_FALSE(conn.empty());
+    EXPECT_EQ(sys->apply_treatment("8000", conn, v1::Music).type(), v1::EventTreatmentApplied);
+    ASSERT_TRUE(sys->recorder().wait(
+        [&](const bus_msg& m) {
+          return m.subject == subj::media_leg("callctl-0") && started.ParseFromString(m.data) &&
+                 started.has_started();
+        },
+        kWait));
+  }
+
+  // callctl reported media leg `leg_id` ended, within the deadline.
+  bool media_leg_ended(const std::string& leg_id) {
+    v1::MediaLegEvent ended;
+    return sys->recorder()
+        .wait(
+            [&](const bus_msg& m) {
+              return m.subject == subj::media_leg("callctl-0") && ended.ParseFromString(m.data) &&
+                     ended.has_ended() && ended.ended().leg_id() == leg_id;
+            },
+            kWait)
+        .has_value();
+  }
+
   uint16_t agent_port = 0, media_port = 0;
   std::unique_ptr<sipcc_system> sys;
   std::unique_ptr<sipp_run> agent, customer, media;
@@ -150,16 +179,10 @@ TEST_F(TreatmentSipp, MusicWhileQueuedThenRoutedToAnAgent) {
 // listed whenever a media service instance asks (sipcc.media.sync), so the
 // pool's counts are the legs callctl really holds, after a restart too.
 TEST_F(TreatmentSipp, MediaLegsAreReportedToTheMediaService) {
-  start("media-server-plays-music-until-bye.xml", "agent-answers-offerless-invite-with-an-offer.xml");
-  auto conn = customer_calls("customer-hears-treatment-then-takes-the-agents-reinvite.xml", "500");
-  ASSERT_FALSE(conn.empty());
-  EXPECT_EQ(sys->apply_treatment("8000", conn, v1::Music).type(), v1::EventTreatmentApplied);
-  auto& rec = sys->recorder();
-  const auto leg_subject = subj::media_leg("callctl-0");
+  std::string conn;
   v1::MediaLegEvent started;
-  ASSERT_TRUE(rec.wait([&](const bus_msg& m) {
-    return m.subject == leg_subject && started.ParseFromString(m.data) && started.has_started();
-  }, kWait));
+  ASSERT_NO_FATAL_FAILURE(music_plays(conn, started));
+  auto& rec = sys->recorder();
   const auto& leg = started.started();
   EXPECT_EQ(started.owner(), "callctl-0");
   EXPECT_EQ(leg.conn_id(), conn);
@@ -183,12 +206,35 @@ TEST_F(TreatmentSipp, MediaLegsAreReportedToTheMediaService) {
   EXPECT_TRUE(listed(1));
 
   route_and_hang_up(conn);
-  v1::MediaLegEvent ended;
-  EXPECT_TRUE(rec.wait([&](const bus_msg& m) {
-    return m.subject == leg_subject && ended.ParseFromString(m.data) && ended.has_ended() &&
-           ended.ended().leg_id() == leg.leg_id();
-  }, kWait));
+  EXPECT_TRUE(media_leg_ended(leg.leg_id()));
   EXPECT_TRUE(listed(0));
+  expect_nothing_dangles(*sys, kWait);
+}
+
+// Failover: the media service says the treatment's server went out of
+// service (the test plays it; MediaPoolSipp tests how it finds out). callctl
+// takes the treatment off the call (BYE, EventTreatmentEnd), reports the leg
+// ended, and the waiting caller is routed as usual.
+TEST_F(TreatmentSipp, ATreatmentOnADeadMediaServerEndsAndTheCallIsRouted) {
+  std::string conn;
+  v1::MediaLegEvent started;
+  ASSERT_NO_FATAL_FAILURE(music_plays(conn, started));
+  auto& rec = sys->recorder();
+
+  v1::MediaHealth down;
+  down.set_schema(v1::SCHEMA_V1);
+  down.set_server("asterisk");
+  down.set_state(v1::MEDIA_OUT_OF_SERVICE);
+  down.set_previous(v1::MEDIA_IN_SERVICE);
+  down.set_reason("3 OPTIONS in a row failed (last: 408 timed out)");
+  rec.client().publish(subj::media_health("asterisk"), down);
+  ASSERT_TRUE(rec.wait_event("8000", v1::EventTreatmentEnd, kWait));
+  EXPECT_TRUE(media_leg_ended(started.started().leg_id()));
+
+  route_and_hang_up(conn);
+  EXPECT_EQ(rec.events("8000"), (ev_list{v1::EventRouteRequest, v1::EventTreatmentApplied,
+                                         v1::EventTreatmentEnd, v1::EventRouteUsed}));
+  EXPECT_EQ(count_of(media->trace(), false, "BYE"), 1u);  // sipcc's, at the failover
   expect_nothing_dangles(*sys, kWait);
 }
 

@@ -115,6 +115,11 @@ call_event media_failed(const std::string& leg, uint32_t status) {
   return on_leg(call_event::media_failed, leg, status);
 }
 call_event media_bye(const std::string& leg) { return on_leg(call_event::media_bye, leg); }
+call_event media_lost(const std::string& leg) {
+  auto e = on_leg(call_event::media_lost, leg);
+  e.text = "media server ms1 is out of service";
+  return e;
+}
 const std::string kCollect = "sip:collect@ms;maxdigits=4";
 call_event collect_treatment() {
   call_event e(call_event::treatment);
@@ -400,6 +405,25 @@ std::vector<call_scenario> call_scenarios() {
                   {media_bye("CONN-1"), "", established},  // its BYE crossed ours
                   {customer_bye(), "bye:CONN-2 EventReleased@1001/555 fact:1001-* end", ended},
               }),
+      // Failover: the media service says the server is out of service.
+      treated("music_on_a_dead_media_server_ends_then_the_next_treatment_plays",
+              {
+                  {media_lost("CONN-2"), "", routing},  // another leg: nothing
+                  {media_lost("CONN-1"), "bye:CONN-1 EventTreatmentEnd@5000/555", routing},
+                  {media_bye("CONN-1"), "", routing},  // that leg is over
+                  {treatment(), "media:CONN-2>" + kMusic + "[offer]", routing},  // moved there
+              }),
+      {"a_treatment_starting_on_a_dead_media_server_is_not_applied",
+       kDefault,
+       {
+           kIncoming,
+           kTreatment,
+           {media_lost("CONN-1"),
+            "cancel:CONN-1 EventTreatmentNotApplied@5000/555(media server ms1 is out of service)",
+            routing},
+           {media_failed("CONN-1", 408), "", routing},  // the CANCELled INVITE's timeout
+           {treatment(), "media:CONN-2>" + kMusic + "[offer]", routing},
+       }},
       {"collected_digits_come_with_the_treatment_end",
        kDefault,
        {

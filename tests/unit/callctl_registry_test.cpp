@@ -181,6 +181,19 @@ TEST(CallctlRegistry, MediaLegsEndWithTheirDialogOrTheirCall) {
   media_leg_made(t, "c9", stray);  // no call c9
   EXPECT_EQ(t.media_legs.size(), 2u);
 
+  // Its server out of service: the recording leg leaves the table.
+  auto on_ms2 = recording;
+  on_ms2.set_leg_id("l11");
+  on_ms2.set_server("ms2");
+  leg_made(t, "l11", "c2", "edge2");
+  media_leg_made(t, "c2", on_ms2);
+  auto lost = take_media_legs_on(t, "ms2");
+  ASSERT_EQ(lost.size(), 1u);
+  EXPECT_EQ(lost[0].call, "c2");
+  EXPECT_EQ(lost[0].leg.leg_id(), "l11");
+  EXPECT_TRUE(take_media_legs_on(t, "ms2").empty());
+  EXPECT_EQ(t.media_legs.size(), 2u);
+
   EXPECT_TRUE(end_media_leg(t, "l8"));
   EXPECT_FALSE(end_media_leg(t, "l8"));  // once
   EXPECT_FALSE(end_media_leg(t, "l2"));  // an agent's leg is no media leg

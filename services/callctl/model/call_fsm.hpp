@@ -125,6 +125,10 @@
 //     | media BYE (the announcement finished): EventTreatmentEnd(RP), still routing
 //     | route before the media 2xx: CANCEL the media leg (a crossing 2xx gets a BYE),
 //     |   EventTreatmentNotApplied(RP), route as usual
+//     | media lost (its server out of service): BYE it and EventTreatmentEnd(RP),
+//     |   or before its 2xx CANCEL it and EventTreatmentNotApplied(RP, why); still
+//     |   routing, and the next treatment may start at once (a conference or
+//     |   recording leg: as if its server hung up)
 //  Once a treatment answered the customer, a later one re-INVITEs it (below).
 //  A route once the customer is answered (RFC 3725 flow I): INVITE the agent
 //  without SDP (the media server plays on while it rings), its 2xx carries the
@@ -551,6 +555,7 @@ struct call_event {
     media_answered,      // 2xx on the media-server leg `leg`, with `sdp`
     media_failed,        // final >= 300, timeout or loss of the media-server leg `leg`, `status`
     media_bye,           // the media server hung up leg `leg`
+    media_lost,          // leg `leg`'s media server went out of service (`text` says so)
     media_digit,         // the media server on leg `leg` collected `digit`
     // TAttachUserData / TUpdateUserData (`user_data` added or replaced) or,
     // with `delete_data`, TDeleteUserData from `dn` (user_data_refusal empty).
@@ -589,6 +594,7 @@ struct call_event {
   std::string dn;            // ThisDN of release, user_data_change, send_dtmf, hold, retrieve
   std::string ani, dnis;     // incoming
   std::string uri;           // treatment: the media server's Request-URI
+  std::string text;          // media_lost: why, for the events
   bool collects = false;     // treatment: it collects digits
   char digit = 0;            // media_digit
   v1::KVList user_data;      // user_data

@@ -99,6 +99,16 @@ bool media_step(call& c, const call_event& ev, actions& a) {
         treatment_end(c, a);
       forget_media(c);
       break;
+    case call_event::media_lost:
+      // Its server is out of service: taken off the call as if sipcc stopped
+      // it (BYE or CANCEL, EventTreatmentEnd or NotApplied with the reason).
+      if (!media_leg)
+        break;
+      stop_media(c, a, ev.text);
+      // A CANCELled INVITE to a dead server ends in a timeout: the next
+      // treatment need not wait for it (a late 2xx is a stray the audit drops).
+      forget_media(c);
+      break;
     case call_event::media_digit:
       if (media_leg && c.media == media_state::playing && c.media_collects)
         c.collected += ev.digit;
@@ -381,9 +391,12 @@ bool mix_step(call& c, const call_event& ev, actions& a, const call_settings& cf
       return true;
     case call_event::media_failed:
     case call_event::media_bye:
+    case call_event::media_lost:
       if (mix_leg) {
         c.mix_leg.clear();  // nothing to BYE
-        mix_failed(c, a, "media server answered " + std::to_string(ev.status));
+        mix_failed(c, a, ev.what == call_event::media_lost
+                             ? ev.text
+                             : "media server answered " + std::to_string(ev.status));
         return true;
       }
       // The media server dropped a party: the call leaves the conference

@@ -60,6 +60,20 @@ bool end_media_leg(call_table& t, const std::string& leg_id) {
   return t.media_legs.erase(leg_id) > 0;
 }
 
+std::vector<call_table::media_entry> take_media_legs_on(call_table& t,
+                                                       const std::string& server) {
+  std::vector<call_table::media_entry> taken;
+  for (auto it = t.media_legs.begin(); it != t.media_legs.end();) {
+    if (it->second.leg.server() != server) {
+      ++it;
+      continue;
+    }
+    taken.push_back(std::move(it->second));
+    it = t.media_legs.erase(it);
+  }
+  return taken;
+}
+
 std::vector<std::string> close_call(call_table& t, const std::string& conn_id) {
   auto c = t.calls.find(conn_id);
   if (c == t.calls.end())

@@ -68,6 +68,9 @@ void media_leg_made(call_table& t, const std::string& conn_id, const v1::MediaLe
 bool end_media_leg(call_table& t, const std::string& leg_id);
 // Requests on ConnID `alias` go to call `conn_id` (`active`), or no longer.
 void set_alias(call_table& t, const std::string& alias, const std::string& conn_id, bool active);
+// Media server `server` went out of service: its media legs leave the
+// table; returned with the call that holds each.
+std::vector<call_table::media_entry> take_media_legs_on(call_table& t, const std::string& server);
 // Call `conn_id` ended: everything that pointed at it goes. Returns the ids
 // of the media legs that ended with it.
 std::vector<std::string> close_call(call_table& t, const std::string& conn_id);
