@@ -105,7 +105,7 @@ void on_media_sync(registry_actor self) {
 
 // Failover: the legs on a media server that went out of service end for
 // their calls as if sipcc stopped them (EventTreatmentEnd or NotApplied, a
-// conference left), so the next treatment goes to a server in service.
+// conference left), so that no call waits on a dead server.
 void on_media_health(registry_actor self, const bus_msg& m) {
   v1::MediaHealth health;
   if (!decode_bus(m.subject, m.data, health, "media_health") ||
