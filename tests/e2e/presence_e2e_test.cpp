@@ -3,7 +3,6 @@
 // wait is on an event with a deadline.
 #include <gtest/gtest.h>
 
-#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <functional>
@@ -126,9 +125,7 @@ TEST_F(PresenceE2E, AgentPasswordFromAFileIsCheckedAndNeverWritten) {
                                           "agent1000"};
   int code = 0;
 
-  ::setenv("SIPCC_AGENT_PASSWORD", "not-it", 1);
-  auto out = sys->ctl(login, &code);
-  ::unsetenv("SIPCC_AGENT_PASSWORD");
+  auto out = sys->ctl(login, &code, {{"SIPCC_AGENT_PASSWORD", "not-it"}});
   EXPECT_EQ(code, 1) << out;
   EXPECT_NE(out.find("wrong password for AgentID agent1000"), std::string::npos) << out;
 

@@ -8,6 +8,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <fstream>
 #include <sstream>
@@ -50,8 +51,27 @@ std::string gsipmwi(const v1::TEvent& ev) {
 
 // ---- child_process ---------------------------------------------------------
 
-child_process::child_process(const std::vector<std::string>& argv, const std::string& log_prefix)
+child_process::child_process(const std::vector<std::string>& argv, const std::string& log_prefix,
+                             const environment& env)
     : out_path_(log_prefix + ".out"), err_path_(log_prefix + ".err") {
+  // Built before fork: the child of a threaded process may only exec.
+  std::vector<std::string> vars;
+  for (char** e = environ; *e; ++e) {
+    const std::string var = *e;
+    const auto name = var.substr(0, var.find('='));
+    if (std::none_of(env.begin(), env.end(), [&](const auto& kv) { return kv.first == name; }))
+      vars.push_back(var);
+  }
+  for (const auto& [name, value] : env)
+    vars.push_back(name + "=" + value);
+  std::vector<char*> envp;
+  for (auto& v : vars)
+    envp.push_back(v.data());
+  envp.push_back(nullptr);
+  std::vector<char*> args;
+  for (auto& a : argv)
+    args.push_back(const_cast<char*>(a.c_str()));
+  args.push_back(nullptr);
   pid_ = ::fork();
   if (pid_ == 0) {
     int out = ::open(out_path_.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
@@ -62,12 +82,8 @@ child_process::child_process(const std::vector<std::string>& argv, const std::st
     sigset_t none;
     sigemptyset(&none);
     sigprocmask(SIG_SETMASK, &none, nullptr);
-    std::vector<char*> args;
-    for (auto& a : argv)
-      args.push_back(const_cast<char*>(a.c_str()));
-    args.push_back(nullptr);
-    ::execvp(args[0], args.data());
-    std::perror("execvp");
+    ::execvpe(args[0], args.data(), envp.data());
+    std::perror("execvpe");
     ::_exit(127);
   }
   if (pid_ < 0)
@@ -434,8 +450,9 @@ std::vector<std::string> sipcc_system::ctl_argv(const std::vector<std::string>& 
   return argv;
 }
 
-std::string sipcc_system::ctl(const std::vector<std::string>& args, int* exit_code) {
-  child_process p(ctl_argv(args), dir_ + "/ctl");
+std::string sipcc_system::ctl(const std::vector<std::string>& args, int* exit_code,
+                              const child_process::environment& env) {
+  child_process p(ctl_argv(args), dir_ + "/ctl", env);
   int rc = p.wait_exit(10s);
   if (exit_code)
     *exit_code = rc;

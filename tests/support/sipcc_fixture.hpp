@@ -31,7 +31,10 @@ long rss_kb(pid_t pid);
 // A child process whose stdout/stderr go to files; killed and reaped on destruction.
 class child_process {
 public:
-  child_process(const std::vector<std::string>& argv, const std::string& log_prefix);
+  // `env`: variables set for the child, over the test's own environment.
+  using environment = std::vector<std::pair<std::string, std::string>>;
+  child_process(const std::vector<std::string>& argv, const std::string& log_prefix,
+                const environment& env = {});
   ~child_process();
   child_process(const child_process&) = delete;
   child_process& operator=(const child_process&) = delete;
@@ -180,7 +183,8 @@ public:
                      const v1::KVList& user_data = {}, const std::string& dtmf_digits = "");
 
   // Runs the built sipccctl with these arguments; returns its stdout.
-  std::string ctl(const std::vector<std::string>& args, int* exit_code = nullptr);
+  std::string ctl(const std::vector<std::string>& args, int* exit_code = nullptr,
+                  const child_process::environment& env = {});
   std::vector<std::string> ctl_argv(const std::vector<std::string>& args) const;
   // One counter of a service instance, read through sipccctl; 0 when absent.
   int64_t counter(const std::string& instance, const std::string& name, const std::string& label);

@@ -1,7 +1,6 @@
 #include "router/model/router_core.hpp"
 
 #include <algorithm>
-#include <tuple>
 
 namespace sipcc {
 
