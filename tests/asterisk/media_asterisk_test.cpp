@@ -6,7 +6,6 @@
 #include "interop.hpp"
 #include "kvlist.hpp"
 #include "media_requests.hpp"
-#include "sipcc/bus_schema.hpp"
 #include "sipcc/media_uri.hpp"
 
 namespace sipcc::test {
@@ -110,12 +109,7 @@ TEST_F(InteropMedia, ATreatmentOnAServerOutOfServiceEndsAndTheCallGoesOn) {
   auto applied = sys->apply_treatment("8000", conn, v1::Music);
   ASSERT_EQ(applied.type(), v1::EventTreatmentApplied) << applied.error_message();
   EXPECT_TRUE(customer->wait_hears_other_than(0, kAst));
-  v1::MediaHealth down;
-  down.set_schema(v1::SCHEMA_V1);
-  down.set_server("asterisk");
-  down.set_state(v1::MEDIA_OUT_OF_SERVICE);
-  down.set_previous(v1::MEDIA_IN_SERVICE);
-  rec().client().publish(subj::media_health("asterisk"), down);
+  publish_out_of_service(rec().client(), "asterisk");
   ASSERT_TRUE(rec().wait_event("8000", v1::EventTreatmentEnd, kAst));
   EXPECT_TRUE(pool_until(rec().client(),
                          [](const v1::MediaPool& p) { return sessions(p, "asterisk") == 0; }, kAst));

@@ -9,6 +9,7 @@
 #include <sys/socket.h>
 
 #include "call_gauges.hpp"
+#include "media_requests.hpp"
 #include "sipcc/bus_schema.hpp"
 #include "sipcc/v1/call.pb.h"
 #include "sipcc/v1/media.pb.h"
@@ -221,13 +222,7 @@ TEST_F(TreatmentSipp, ATreatmentOnADeadMediaServerEndsAndTheCallIsRouted) {
   ASSERT_NO_FATAL_FAILURE(music_plays(conn, started));
   auto& rec = sys->recorder();
 
-  v1::MediaHealth down;
-  down.set_schema(v1::SCHEMA_V1);
-  down.set_server("asterisk");
-  down.set_state(v1::MEDIA_OUT_OF_SERVICE);
-  down.set_previous(v1::MEDIA_IN_SERVICE);
-  down.set_reason("3 OPTIONS in a row failed (last: 408 timed out)");
-  rec.client().publish(subj::media_health("asterisk"), down);
+  publish_out_of_service(rec.client(), "asterisk");
   ASSERT_TRUE(rec.wait_event("8000", v1::EventTreatmentEnd, kWait));
   EXPECT_TRUE(media_leg_ended(started.started().leg_id()));
 

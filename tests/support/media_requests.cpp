@@ -36,6 +36,16 @@ v1::MediaRequest conference_ask(const std::string& leg_id, const std::string& co
   return r;
 }
 
+void publish_out_of_service(bus& client, const std::string& server) {
+  v1::MediaHealth down;
+  down.set_schema(v1::SCHEMA_V1);
+  down.set_server(server);
+  down.set_state(v1::MEDIA_OUT_OF_SERVICE);
+  down.set_previous(v1::MEDIA_IN_SERVICE);
+  down.set_reason("3 OPTIONS in a row failed (last: 408 timed out)");
+  client.publish(subj::media_health(server), down);
+}
+
 std::optional<v1::MediaPool> ask_pool(bus& client) {
   v1::MediaPoolQuery q;
   q.set_schema(v1::SCHEMA_V1);

@@ -22,6 +22,11 @@ v1::MediaRequest treatment_ask(const std::string& leg_id, v1::TreatmentType type
 v1::MediaRequest conference_ask(const std::string& leg_id, const std::string& conf_id,
                                 const std::string& record_file = "");
 
+// Publishes what the media service says when server `server` stops answering
+// its OPTIONS (sipcc.media.health.<server>, out of service), as the tests of
+// callctl's failover play it.
+void publish_out_of_service(bus& client, const std::string& server);
+
 // The pool as the media service answers sipcc.media.pool (sipccctl media);
 // nullopt without an answer.
 std::optional<v1::MediaPool> ask_pool(bus& client);
