@@ -85,9 +85,8 @@ void media_leg_ended(registry_actor self, const std::string& leg_id) {
 void on_leg_made(registry_actor self, const leg_made_msg& m) {
   auto& t = self->state.table;
   leg_made(t, m.leg, m.conn_id, m.edge);
-  if (m.media.leg_id().empty())
+  if (m.media.leg_id().empty() || !media_leg_made(t, m.conn_id, m.media))
     return;
-  media_leg_made(t, m.conn_id, m.media);
   v1::MediaLegEvent ev;
   *ev.mutable_started() = m.media;
   publish_media_leg(self, std::move(ev));

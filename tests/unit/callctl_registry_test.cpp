@@ -170,7 +170,7 @@ TEST(CallctlRegistry, MediaLegsEndWithTheirDialogOrTheirCall) {
   treatment.set_leg_id("l8");
   treatment.set_kind(v1::MEDIA_TREATMENT);
   leg_made(t, "l8", "c1", "edge1");
-  media_leg_made(t, "c1", treatment);
+  EXPECT_TRUE(media_leg_made(t, "c1", treatment));
   auto recording = treatment;
   recording.set_leg_id("l9");
   recording.set_kind(v1::MEDIA_RECORDING);
@@ -178,7 +178,7 @@ TEST(CallctlRegistry, MediaLegsEndWithTheirDialogOrTheirCall) {
   media_leg_made(t, "c1", recording);
   auto stray = treatment;
   stray.set_leg_id("l10");
-  media_leg_made(t, "c9", stray);  // no call c9
+  EXPECT_FALSE(media_leg_made(t, "c9", stray));  // no call c9: not counted
   EXPECT_EQ(t.media_legs.size(), 2u);
 
   // Its server out of service: the recording leg leaves the table.

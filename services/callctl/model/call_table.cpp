@@ -51,9 +51,11 @@ void set_alias(call_table& t, const std::string& alias, const std::string& conn_
   refer(t, conn_id, &call_refs::aliases, alias);
 }
 
-void media_leg_made(call_table& t, const std::string& conn_id, const v1::MediaLeg& media) {
-  if (t.calls.count(conn_id))
-    t.media_legs[media.leg_id()] = {conn_id, media};
+bool media_leg_made(call_table& t, const std::string& conn_id, const v1::MediaLeg& media) {
+  if (!t.calls.count(conn_id))
+    return false;
+  t.media_legs[media.leg_id()] = {conn_id, media};
+  return true;
 }
 
 bool end_media_leg(call_table& t, const std::string& leg_id) {

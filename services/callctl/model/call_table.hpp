@@ -62,8 +62,10 @@ void open_made_call(call_table& t, const std::string& conn_id, const std::string
 // The call made leg `leg_id` on `edge`.
 void leg_made(call_table& t, const std::string& leg_id, const std::string& conn_id,
               const std::string& edge);
-// Call `conn_id` INVITEd media-server leg `media` (after leg_made).
-void media_leg_made(call_table& t, const std::string& conn_id, const v1::MediaLeg& media);
+// Call `conn_id` INVITEd media-server leg `media` (after leg_made): whether
+// it counts (not for a call that is over), so that every reported start has
+// its end.
+bool media_leg_made(call_table& t, const std::string& conn_id, const v1::MediaLeg& media);
 // Media leg `leg_id` is over (its dialog is gone): whether it was one.
 bool end_media_leg(call_table& t, const std::string& leg_id);
 // Requests on ConnID `alias` go to call `conn_id` (`active`), or no longer.
