@@ -504,8 +504,10 @@ struct rtp_phone::impl {
 rtp_phone::rtp_phone(phone_options options) : impl_(std::make_unique<impl>()) {
   auto& i = *impl_;
   i.opt = std::move(options);
-  i.sip_port = i.opt.sip_port ? i.opt.sip_port : free_port(SOCK_DGRAM);
+  // RTP first, held: a port free_port just closed is the kernel's next pick
+  // for a socket bound to port 0, and the RTP socket once took the SIP port.
   i.rtp_fd = bind_loopback(SOCK_DGRAM, i.rtp_port);
+  i.sip_port = i.opt.sip_port ? i.opt.sip_port : free_port(SOCK_DGRAM);
   i.sip_thread = std::thread([&i] { i.sip_main(); });
   i.wait(std::chrono::hours(1), [&i] { return i.sip_ready; });
   if (!i.nua) {
