@@ -344,7 +344,7 @@ public:
 
     nats_ = std::make_unique<child_process>(
         std::vector<std::string>{"nats-server", "-a", "127.0.0.1", "-p",
-                                 std::to_string(nats_port_)},
+                                 std::to_string(nats_port_), "-js", "-sd", dir_ + "/nats-data"},
         dir_ + "/nats");
     bus_ = std::make_unique<bus>(nats_url(), "bench");
     bus_->subscribe("sipcc.ops.*.ready", [this](bus_msg m) {

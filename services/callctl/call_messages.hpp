@@ -11,6 +11,7 @@
 #include "callctl/model/call_fsm.hpp"
 #include "callctl/model/sdp.hpp"
 #include "sipcc/actor_host.hpp"
+#include "sipcc/dn_states_fetch.hpp"
 #include "sipcc/bus.hpp"
 #include "sipcc/v1/media.pb.h"
 #include "sipcc/v1/call.pb.h"
@@ -109,7 +110,8 @@ typename Inspector::result_type inspect(Inspector& f, conn_alias_msg& x) {
 
 // The registry's interface: the bus (through the bridge) and its calls.
 using registry_handle = caf::typed_actor<caf::reacts_to<bus_msg>, caf::reacts_to<leg_made_msg>,
-                                         caf::reacts_to<conn_alias_msg>>;
+                                         caf::reacts_to<conn_alias_msg>,
+                                         caf::reacts_to<dn_states_snapshot>>;
 
 // sipcc's o= line toward each leg of one call (sdp.hpp stamp_origin): every
 // SDP a command carries to a leg goes through stamp() first.

@@ -5,6 +5,7 @@
 
 #include "sipcc/actor_host.hpp"
 #include "sipcc/bus_schema.hpp"
+#include "sipcc/dn_states_fetch.hpp"
 
 namespace sipcc::callctl {
 
@@ -12,6 +13,7 @@ struct callctl_service::impl {
   service_context& ctx;
   shared sh;
   std::unique_ptr<actor_host> host;
+  std::unique_ptr<dn_states_fetch> fetch;
   explicit impl(service_context& c) : ctx(c) {}
 };
 
@@ -25,14 +27,19 @@ std::string callctl_service::start() {
   impl_->sh.nats = ctx.nats.get();
   impl_->sh.owner = ctx.instance;
   impl_->host = std::make_unique<actor_host>();
-  impl_->host->set_root(spawn_registry(impl_->host->system(), &impl_->sh));
+  auto registry = spawn_registry(impl_->host->system(), &impl_->sh);
+  impl_->host->set_root(registry);
   // New calls come from the edges' queue group: one callctl takes each.
   impl_->host->bridge(*ctx.nats, {subj::in_invite}, subj::in_invite_queue);
   impl_->host->bridge(*ctx.nats,
                       {subj::leg_events_of(ctx.instance), subj::leg_audit(ctx.instance),
                        subj::ops_ready_all, subj::tlib_req_family("call"),
                        subj::tlib_req_family("media"), subj::state_dn_all, subj::reg_all,
-                       subj::conf_req, subj::media_sync, subj::media_health("*")});
+                       subj::conf_req, subj::media_sync, subj::media_health("*"),
+                       subj::calls_check});
+  // Which agent is on which DN now, not only from the next change.
+  impl_->fetch = std::make_unique<dn_states_fetch>(
+      *ctx.nats, caf::actor_cast<caf::actor>(registry), "callctl");
   return std::string("bus ") + subj::in_invite + " (queue " + subj::in_invite_queue + "), " +
          subj::conf_req + ", " +
          subj::leg_events_of(ctx.instance) + ", " + subj::tlib_req_family("call") + ", " +
@@ -40,6 +47,7 @@ std::string callctl_service::start() {
 }
 
 void callctl_service::stop() {
+  impl_->fetch.reset();
   if (impl_->host)
     impl_->host->shutdown();
 }

@@ -4,6 +4,7 @@
 
 #include <memory>
 #include <unordered_map>
+#include <unordered_set>
 
 #include <caf/all.hpp>
 #include <spdlog/spdlog.h>
@@ -34,6 +35,8 @@ struct registry_state {
   std::unordered_map<std::string, call_handle> actors;  // ConnID -> its call's actor
   std::unordered_map<caf::actor_addr, std::string> conn_of;  // and back, for down_msg
   call_table table;
+  // DNs whose state came on the bus: newer than presence's start-up snapshot.
+  std::unordered_set<std::string> dn_states_seen;
   static inline const char* name = "callctl-registry";
 
   // The calls end with their registry, whatever ended it. They are not
@@ -249,17 +252,38 @@ void on_leg_audit(registry_actor self, const bus_msg& m) {
     on_audit(self, audit, k_audit_misses);
 }
 
-void on_dn_state(registry_actor self, const bus_msg& m) {
+// Who is logged in on the DN (call events name the agent) and whether it
+// has a sipcc call (TMakeCall admission).
+void learn_dn_state(registry_actor self, const v1::DnState& st) {
   auto& s = self->state;
-  v1::DnState st;
-  if (!decode_bus(m.subject, m.data, st, "state_dn"))
-    return;
   note_dn_calls(s.table, st);
   if (changes_login(*s.sh->dir.agents(), st))
     s.sh->dir.change_agents([&](agent_map& a) {
       apply_login(a, st);
       return true;
     });
+}
+
+void on_dn_state(registry_actor self, const bus_msg& m) {
+  v1::DnState st;
+  if (!decode_bus(m.subject, m.data, st, "state_dn"))
+    return;
+  self->state.dn_states_seen.insert(st.dn());
+  learn_dn_state(self, st);
+}
+
+// Presence's question: which of its DN marks are left by calls that are gone.
+void on_calls_check(registry_actor self, const bus_msg& m) {
+  auto& s = self->state;
+  v1::CallCheck q;
+  if (m.reply.empty() || !decode_bus(m.subject, m.data, q, "calls_check"))
+    return;
+  v1::CallCheckReply r;
+  r.set_schema(v1::SCHEMA_V1);
+  r.set_instance(s.sh->owner);
+  for (auto& id : unknown_calls(s.table, q.conn_ids()))
+    r.add_unknown(std::move(id));
+  s.sh->nats->publish(m.reply, r);
 }
 
 void on_bus(registry_actor self, const bus_msg& m) {
@@ -273,6 +297,7 @@ void on_bus(registry_actor self, const bus_msg& m) {
     case subject_family::reg: return on_registration(self, m);
     case subject_family::leg_audit: return on_leg_audit(self, m);
     case subject_family::state_dn: return on_dn_state(self, m);
+    case subject_family::calls_check: return on_calls_check(self, m);
     case subject_family::media_sync: return on_media_sync(self);
     case subject_family::media_health: return on_media_health(self, m);
     default: return;
@@ -301,6 +326,11 @@ registry_handle::behavior_type registry_behavior(registry_actor self, shared* sh
       [=](const bus_msg& m) { on_bus(self, m); },
       [=](const leg_made_msg& m) { on_leg_made(self, m); },
       [=](const conn_alias_msg& m) { set_alias(self->state.table, m.alias, m.conn_id, m.active); },
+      [=](const dn_states_snapshot& snap) {
+        for (const auto& st : snap.reply.dns())
+          if (!self->state.dn_states_seen.count(st.dn()))
+            learn_dn_state(self, st);
+      },
   };
 }
 

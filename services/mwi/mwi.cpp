@@ -9,6 +9,7 @@
 #include "sipcc/actor_host.hpp"
 #include "sipcc/bus_schema.hpp"
 #include "sipcc/counters.hpp"
+#include "sipcc/dn_states_fetch.hpp"
 #include "sipcc/mwi.hpp"
 #include "sipcc/presence_body.hpp"
 #include "sipcc/subscriber.hpp"
@@ -37,10 +38,6 @@ struct mailbox_targets {
 struct desktop_registered {
   std::string dn;
 };
-// To the registry at start-up: the DN states presence reported.
-struct login_snapshot {
-  v1::StateReply reply;
-};
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, mailbox_targets& x) {
@@ -50,14 +47,11 @@ template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, desktop_registered& x) {
   return f(caf::meta::type_name("desktop_registered"), x.dn);
 }
-template <class Inspector>
-typename Inspector::result_type inspect(Inspector& f, login_snapshot& x) {
-  return inspect_with_proto(f, "login_snapshot", x.reply);
-}
 
 using mailbox_actor = subscription_owner::extend<
     caf::reacts_to<edge_up>, caf::reacts_to<mailbox_targets>, caf::reacts_to<desktop_registered>>;
-using registry_actor = caf::typed_actor<caf::reacts_to<bus_msg>, caf::reacts_to<login_snapshot>>;
+using registry_actor =
+    caf::typed_actor<caf::reacts_to<bus_msg>, caf::reacts_to<dn_states_snapshot>>;
 
 // ---- one mailbox -------------------------------------------------------------
 
@@ -307,12 +301,13 @@ registry_actor::behavior_type registry_behavior(registry_pointer self, const con
   // Held here: an actor nobody references ends as "unreachable", and the
   // link would take the registry with it.
   s.pacer = spawn_pacer(self, cfg->mwi.subscribe_rate);
+  // The Extension mailboxes at once; agents' as their logins become known.
+  reconcile(self);
   return {
       [=](const bus_msg& m) { on_bus(self, m); },
-      // Start-up, once the bus is bridged: who was logged in when mwi
-      // started (a state published since wins), then the first subscriptions
-      // (Extension mailboxes included).
-      [=](const login_snapshot& snap) {
+      // Who was logged in when mwi started, once presence answers (a state
+      // published since wins).
+      [=](const dn_states_snapshot& snap) {
         auto& s = self->state;
         for (const auto& st : snap.reply.dns())
           if (!s.published.count(st.dn()))
@@ -327,6 +322,7 @@ registry_actor::behavior_type registry_behavior(registry_pointer self, const con
 struct mwi_service::impl {
   service_context& ctx;
   std::unique_ptr<actor_host> host;
+  std::unique_ptr<dn_states_fetch> fetch;
   explicit impl(service_context& c) : ctx(c) {}
 };
 
@@ -336,6 +332,8 @@ mwi_service::~mwi_service() { stop(); }
 
 std::string mwi_service::start() {
   auto& ctx = impl_->ctx;
+  // Before the first SUBSCRIBE: a killed former incarnation cannot end its own.
+  forget_owner_subscriptions(*ctx.nats, ctx.cfg.edge_id, ctx.instance);
   impl_->host = std::make_unique<actor_host>();
   auto registry = impl_->host->system().spawn(registry_behavior, &ctx.cfg, ctx.nats.get());
   impl_->host->set_root(registry);
@@ -345,15 +343,13 @@ std::string mwi_service::start() {
                                        subj::tlib_req_family("agent"),
                                        subj::ops_ready(ctx.cfg.edge_id)};
   auto listed = impl_->host->bridge(*ctx.nats, subjects);
-  auto reply = query_dn_states(*ctx.nats, std::chrono::seconds(2));
-  if (!reply)
-    spdlog::warn("presence did not answer the DN state query: agent mailboxes are subscribed "
-                 "as presence publishes logins");
-  caf::anon_send(registry, login_snapshot{reply.value_or(v1::StateReply{})});
+  impl_->fetch = std::make_unique<dn_states_fetch>(
+      *ctx.nats, caf::actor_cast<caf::actor>(registry), "mwi");
   return "bus " + listed;
 }
 
 void mwi_service::stop() {
+  impl_->fetch.reset();
   if (impl_->host)
     impl_->host->shutdown();
 }

@@ -2,6 +2,7 @@
 
 #include <map>
 #include <optional>
+#include <set>
 #include <unordered_map>
 
 #include <caf/all.hpp>
@@ -9,6 +10,7 @@
 
 #include "sipcc/actor_host.hpp"
 #include "sipcc/bus_schema.hpp"
+#include "sipcc/kv.hpp"
 #include "sipcc/counters.hpp"
 #include "presence/model/agent_places.hpp"
 #include "presence/model/dn_logic.hpp"
@@ -59,6 +61,8 @@ struct binding_expiry {
 struct dn_state_report {
   v1::DnState st;
 };
+// The registry's own: time to check the DNs' call marks with callctl.
+struct call_audit_tick {};
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, dn_request& x) {
@@ -96,9 +100,13 @@ template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, dn_state_report& x) {
   return inspect_with_proto(f, "dn_state_report", x.st);
 }
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, call_audit_tick&) {
+  return f(caf::meta::type_name("call_audit_tick"));
+}
 
-using registry_actor =
-    caf::typed_actor<caf::reacts_to<bus_msg>, caf::reacts_to<dn_state_report>>;
+using registry_actor = caf::typed_actor<caf::reacts_to<bus_msg>, caf::reacts_to<dn_state_report>,
+                                        caf::reacts_to<call_audit_tick>>;
 using dn_actor = subscription_owner::extend<
     caf::reacts_to<edge_up>, caf::reacts_to<dn_request>, caf::reacts_to<dn_call_fact>,
     caf::reacts_to<acw_timer>, caf::reacts_to<list_monitoring>, caf::reacts_to<list_device>,
@@ -158,6 +166,13 @@ void emit(dn_pointer self, const dn_output& out, const v1::TRequest* req,
           const std::string& reply_to) {
   auto& s = self->state;
   auto& c = process_counters();
+  // Saved for whichever presence instance owns the DN next, before anyone
+  // hears of the change: a desktop that got an event finds it saved.
+  std::string bytes;
+  if (out.state_changed) {
+    bytes = s.st.SerializeAsString();
+    s.nats->publish_raw(subj::kv_dn_state(s.st.dn()), bytes);
+  }
   for (auto& ev : out.events) {
     s.nats->publish(subj::tlib_evt(s.st.dn()), ev);
     c.add(counter_id::tlib_events, v1::EventType_Name(ev.type()));
@@ -177,7 +192,7 @@ void emit(dn_pointer self, const dn_output& out, const v1::TRequest* req,
   }
   bool login = req && req->type() == v1::TAgentLogin;
   if (out.state_changed) {
-    s.nats->publish(subj::state_dn(s.st.dn()), s.st);
+    s.nats->publish_raw(subj::state_dn(s.st.dn()), bytes);
     if (!s.st.agent().agent_id().empty())
       s.nats->publish(subj::state_agent(s.st.agent().agent_id()),
                       agent_state_of(s.st, s.st.agent().agent_id()));
@@ -326,9 +341,11 @@ void on_edge_up(dn_pointer self) {
     binding_changed(self, contact, 0);
 }
 
+// `start`: the DN's state to go on from (fresh, or resumed from what a former
+// instance saved), with the after-call work left to run, if any.
 dn_actor::behavior_type dn_behavior(dn_pointer self, const dn_config* dn, const config* cfg,
                                     bus* nats, std::string owner, registry_actor registry,
-                                    pacer_actor pacer, bool own_subscription) {
+                                    pacer_actor pacer, bool own_subscription, dn_resumed start) {
   auto& s = self->state;
   s.dn = dn;
   s.cfg = cfg;
@@ -336,7 +353,10 @@ dn_actor::behavior_type dn_behavior(dn_pointer self, const dn_config* dn, const 
   s.owner = std::move(owner);
   s.registry = std::move(registry);
   s.pacer = std::move(pacer);
-  s.st = initial_dn_state(dn->number, dn->type, now_us());
+  s.st = std::move(start.st);
+  if (start.acw_left_ms >= 0)
+    self->delayed_send(self, std::chrono::milliseconds(start.acw_left_ms),
+                       acw_timer{s.st.agent().acw_gen()});
   if (dn->monitor && own_subscription)
     subscribe_on_its_own(self);
   return subscriber_behavior<dn_actor::behavior_type>(
@@ -474,6 +494,9 @@ struct registry_state {
   const config* cfg = nullptr;
   bus* nats = nullptr;
   std::string owner;
+  // What a former instance saved of each DN (bucket sipcc_dn_state), read at
+  // start-up; empty once the DN actors have resumed from it.
+  std::unordered_map<std::string, v1::DnState> saved;
   std::unordered_map<std::string, dn_actor> dns;
   std::unordered_map<std::string, v1::DnState> cache;
   agent_places agents;
@@ -565,6 +588,25 @@ void on_query(registry_pointer self, const bus_msg& m) {
   s.nats->publish(m.reply, r);
 }
 
+// The DN's saved state, if a former instance left one that still fits the
+// configuration (an agent no longer configured is not resumed).
+dn_resumed resume(registry_state& s, const dn_config& dn) {
+  auto it = s.saved.find(dn.number);
+  if (it == s.saved.end())
+    return {initial_dn_state(dn.number, dn.type, now_us())};
+  const auto& agent_id = it->second.agent().agent_id();
+  bool logged_in = it->second.agent().state() != v1::AGENT_LOGGED_OUT;
+  bool known = !logged_in || s.cfg->find_agent(agent_id);
+  if (!known)
+    spdlog::warn("DN {}: saved session of AgentID {} not resumed: the agent is not configured",
+                 dn.number, agent_id);
+  auto r = resume_dn_state(it->second, dn.number, dn.type, known, now_us());
+  if (r.st.agent().state() != v1::AGENT_LOGGED_OUT)
+    spdlog::info("DN {}: AgentID {} resumed, {}", dn.number, r.st.agent().agent_id(),
+                 v1::AgentState_Name(r.st.agent().state()));
+  return r;
+}
+
 // One actor per configured DN, and one per resource list with its DNs'
 // actors as members (those DNs do not subscribe on their own).
 void spawn_owners(registry_pointer self) {
@@ -575,16 +617,24 @@ void spawn_owners(registry_pointer self) {
     for (auto& dn : l.dns)
       list_of[dn] = &l;
   std::unordered_map<const resource_list_config*, list_members> members;
+  int resumed = 0;
   for (auto& dn : cfg->dns) {
     auto lit = list_of.find(dn.number);
     bool in_list = lit != list_of.end();
+    auto start = resume(s, dn);
+    if (start.st.agent().state() != v1::AGENT_LOGGED_OUT) {
+      ++resumed;
+      place_agent(s.agents, start.st.agent().agent_id(), dn.number);
+    }
+    s.cache.emplace(dn.number, start.st);
     auto a = self->spawn<caf::linked>(dn_behavior, &dn, cfg, s.nats, s.owner,
-                                      registry_actor{self}, s.pacer, !in_list);
+                                      registry_actor{self}, s.pacer, !in_list, std::move(start));
     s.dns.emplace(dn.number, a);
-    s.cache.emplace(dn.number, initial_dn_state(dn.number, dn.type, now_us()));
     if (in_list)
       members[lit->second].emplace_back(&dn, a);
   }
+  s.saved.clear();
+  spdlog::info("{} agent sessions resumed from the saved DN states", resumed);
   for (auto& l : cfg->resource_lists)
     s.lists.emplace("@" + l.name, self->spawn<caf::linked>(list_behavior, &l, cfg, s.nats,
                                                            s.owner, s.pacer, members[&l]));
@@ -642,6 +692,47 @@ void on_dn_calls(registry_pointer self, const bus_msg& m) {
     self->send(it->second, dn_call_fact{f});
 }
 
+// Asks callctl which of the ConnIDs the DNs are marked with are no call: a
+// callctl killed with calls up cannot say their end, and a mark left behind
+// keeps its agent unroutable for good.
+void on_call_audit(registry_pointer self) {
+  auto& s = self->state;
+  std::set<std::string> marked;
+  for (auto& [dn, st] : s.cache)
+    marked.insert(st.sipcc_calls().begin(), st.sipcc_calls().end());
+  if (!marked.empty()) {
+    v1::CallCheck q;
+    q.set_schema(v1::SCHEMA_V1);
+    for (auto& c : marked)
+      q.add_conn_ids(c);
+    s.nats->publish(subj::calls_check, q, subj::calls_checked(s.owner));
+  }
+  self->delayed_send(self, std::chrono::milliseconds(s.cfg->call_audit_interval_ms),
+                     call_audit_tick{});
+}
+
+// callctl's answer: the marks of calls it does not know end as calls do
+// (never answered here, so no after-call work).
+void on_calls_checked(registry_pointer self, const bus_msg& m) {
+  auto& s = self->state;
+  v1::CallCheckReply r;
+  if (!decode_bus(m.subject, m.data, r, "calls_checked") || r.unknown().empty())
+    return;
+  std::set<std::string> gone(r.unknown().begin(), r.unknown().end());
+  for (auto& [dn, st] : s.cache)
+    for (auto& c : st.sipcc_calls()) {
+      if (!gone.count(c))
+        continue;
+      spdlog::warn("DN {}: ConnID {} is no call at {}: its mark is cleared", dn, c, r.instance());
+      process_counters().add(counter_id::audit_fixes, "stale_call_mark");
+      v1::DnCallFact f;
+      f.set_schema(v1::SCHEMA_V1);
+      f.set_dn(dn);
+      f.set_conn_id(c);
+      self->send(s.dns.at(dn), dn_call_fact{f});
+    }
+}
+
 void on_bus(registry_pointer self, const bus_msg& m) {
   auto* info = classify_subject(m.subject);
   switch (info ? info->family : subject_family::unknown) {
@@ -651,6 +742,7 @@ void on_bus(registry_pointer self, const bus_msg& m) {
     case subject_family::ops_ready: return on_edge_ready(self, m);
     case subject_family::reg: return on_registration(self, m);
     case subject_family::dn_calls: return on_dn_calls(self, m);
+    case subject_family::calls_checked: return on_calls_checked(self, m);
     default: spdlog::debug("bus: unexpected subject {}", m.subject);
   }
 }
@@ -663,20 +755,40 @@ void on_dn_state(registry_pointer self, const v1::DnState& st) {
   s.cache[st.dn()] = st;
 }
 
-registry_actor::behavior_type registry_behavior(registry_pointer self, const config* cfg,
-                                                bus* nats, std::string owner) {
+registry_actor::behavior_type registry_behavior(
+    registry_pointer self, const config* cfg, bus* nats, std::string owner,
+    std::shared_ptr<std::unordered_map<std::string, v1::DnState>> saved) {
   auto& s = self->state;
   s.cfg = cfg;
   s.nats = nats;
   s.owner = std::move(owner);
+  s.saved = std::move(*saved);
   // Held here: an actor nobody references ends as "unreachable", and the
   // link would take the registry with it.
   s.pacer = spawn_pacer(self, cfg->subscribe_rate);
   spawn_owners(self);
+  self->delayed_send(self, std::chrono::milliseconds(cfg->call_audit_interval_ms),
+                     call_audit_tick{});
   return {
       [=](const bus_msg& m) { on_bus(self, m); },
       [=](const dn_state_report& r) { on_dn_state(self, r.st); },
+      [=](call_audit_tick) { on_call_audit(self); },
   };
+}
+
+// Every DN state saved in the bucket, by DN; an undecodable entry is
+// skipped (that DN starts fresh).
+std::shared_ptr<std::unordered_map<std::string, v1::DnState>> load_saved_states(bus& nats) {
+  auto out = std::make_shared<std::unordered_map<std::string, v1::DnState>>();
+  for (auto& [dn, bytes] : kv_load_all(nats, subj::dn_state_bucket, std::chrono::seconds(10))) {
+    v1::DnState st;
+    if (st.ParseFromString(bytes))
+      out->emplace(dn, std::move(st));
+    else
+      spdlog::warn("DN {}: saved state undecodable ({} bytes): starting it fresh", dn,
+                   bytes.size());
+  }
+  return out;
 }
 
 }  // namespace
@@ -693,13 +805,16 @@ presence_service::~presence_service() { stop(); }
 
 std::string presence_service::start() {
   auto& ctx = impl_->ctx;
+  auto saved = load_saved_states(*ctx.nats);
+  // Before the first SUBSCRIBE: a killed former incarnation cannot end its own.
+  forget_owner_subscriptions(*ctx.nats, ctx.cfg.edge_id, ctx.instance);
   impl_->host = std::make_unique<actor_host>();
   impl_->host->set_root(impl_->host->system().spawn(registry_behavior, &ctx.cfg, ctx.nats.get(),
-                                                    ctx.instance));
+                                                    ctx.instance, std::move(saved)));
   std::vector<std::string> subjects = {subj::sub_events_of(ctx.instance),
                                        subj::tlib_req_family("agent"), subj::state_query,
                                        subj::dn_calls_all, subj::ops_ready(ctx.cfg.edge_id),
-                                       subj::reg_all};
+                                       subj::reg_all, subj::calls_checked(ctx.instance)};
   auto listed = impl_->host->bridge(*ctx.nats, subjects);
   return "bus " + listed;
 }

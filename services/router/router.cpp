@@ -10,6 +10,7 @@
 #include "sipcc/actor_host.hpp"
 #include "sipcc/bus_schema.hpp"
 #include "sipcc/counters.hpp"
+#include "sipcc/dn_states_fetch.hpp"
 #include "router/model/router_core.hpp"
 
 namespace sipcc::router {
@@ -18,22 +19,14 @@ namespace {
 
 // The router's own: time to check max-wait.
 struct router_tick {};
-// At start-up: the DN states presence reported.
-struct ready_snapshot {
-  v1::StateReply reply;
-};
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, router_tick&) {
   return f(caf::meta::type_name("router_tick"));
 }
-template <class Inspector>
-typename Inspector::result_type inspect(Inspector& f, ready_snapshot& x) {
-  return inspect_with_proto(f, "ready_snapshot", x.reply);
-}
 
 using router_actor = caf::typed_actor<caf::reacts_to<bus_msg>, caf::reacts_to<router_tick>,
-                                      caf::reacts_to<ready_snapshot>>;
+                                      caf::reacts_to<dn_states_snapshot>>;
 
 // max-wait is in whole seconds: a tick a second is precise enough.
 constexpr auto tick_interval = std::chrono::seconds(1);
@@ -147,7 +140,7 @@ router_actor::behavior_type router_behavior(router_pointer self, router_core cor
   self->delayed_send(self, tick_interval, router_tick{});
   return {
       [=](const bus_msg& m) { on_bus(self, m); },
-      [=](const ready_snapshot& snap) {
+      [=](const dn_states_snapshot& snap) {
         std::vector<v1::DnState> states(snap.reply.dns().begin(), snap.reply.dns().end());
         route(self, self->state.core->on_snapshot(states));
       },
@@ -164,6 +157,7 @@ struct router_service::impl {
   service_context& ctx;
   std::unique_ptr<actor_host> host;
   router_actor router;
+  std::unique_ptr<dn_states_fetch> fetch;
   explicit impl(service_context& c) : ctx(c) {}
 };
 
@@ -190,18 +184,14 @@ std::string router_service::start() {
   auto listed = impl_->host->bridge(*ctx.nats, subjects);
 
   // Who is Ready now: presence publishes DN states only when they change.
-  if (auto reply = query_dn_states(*ctx.nats, std::chrono::seconds(2))) {
-    spdlog::info("presence reported {} DN states", reply->dns_size());
-    caf::anon_send(impl_->router, ready_snapshot{std::move(*reply)});
-  } else {
-    spdlog::warn("presence did not answer the DN state query: agents count as Ready once "
-                 "presence publishes their state");
-  }
+  impl_->fetch = std::make_unique<dn_states_fetch>(
+      *ctx.nats, caf::actor_cast<caf::actor>(impl_->router), "router");
   return "bus " + listed + "; Routing Points " +
          (rps.empty() ? "none" : rps);
 }
 
 void router_service::stop() {
+  impl_->fetch.reset();
   impl_->router = nullptr;
   if (impl_->host)
     impl_->host->shutdown();

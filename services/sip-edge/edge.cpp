@@ -47,6 +47,8 @@ struct subscription : handle_ctx {
   nua_handle_t* nh = nullptr;
   bool established = false;   // a 2xx was seen: later responses are refreshes
   bool unsubscribing = false;
+  // Its owner restarted (ForgetOwnerCmd): nobody waits for its events.
+  bool forgotten = false;
   // Un-SUBSCRIBE answered: the final NOTIFY is still to come, until then.
   std::optional<std::chrono::steady_clock::time_point> linger_until;
 };
@@ -367,6 +369,8 @@ struct sip_edge::impl {
   }
 
   void publish(subscription* sub, v1::SubEvent& ev) {
+    if (sub->forgotten)
+      return;
     ev.set_schema(v1::SCHEMA_V1);
     ev.set_sub_id(sub->sub_id);
     ev.set_key(sub->key);
@@ -525,6 +529,25 @@ struct sip_edge::impl {
     nua_unsubscribe(it->second->nh, SIPTAG_EXPIRES_STR("0"), TAG_END());
   }
 
+  // A restarted owner subscribes afresh; what its former incarnation held
+  // is ended here, or it would be refreshed for ever.
+  void forget_owner(const v1::ForgetOwnerCmd& c) {
+    int n = 0;
+    for (auto& [id, sub] : subs) {
+      if (sub->owner != c.owner() || sub->forgotten)
+        continue;
+      sub->forgotten = true;
+      ++n;
+      if (!sub->unsubscribing) {
+        sub->unsubscribing = true;
+        nua_unsubscribe(sub->nh, SIPTAG_EXPIRES_STR("0"), TAG_END());
+      }
+    }
+    if (n > 0)
+      spdlog::info("edge: owner {} restarted: ending the {} subscriptions it left", c.owner(), n);
+    process_counters().add(counter_id::subscriptions_forgotten, "all", n);
+  }
+
   void on_command(const std::string& data) {
     v1::EdgeCommand cmd;
     if (!cmd.ParseFromString(data)) {
@@ -538,6 +561,9 @@ struct sip_edge::impl {
         break;
       case v1::EdgeCommand::kUnsubscribe:
         unsubscribe(cmd.unsubscribe());
+        break;
+      case v1::EdgeCommand::kForgetOwner:
+        forget_owner(cmd.forget_owner());
         break;
       default:
         spdlog::warn("edge: command {} has no body", cmd.cmd_id());

@@ -18,10 +18,6 @@ using namespace std::chrono_literals;
 
 constexpr auto kWait = 5s;
 
-bool is_unsubscribe(const received& r) {
-  return r.method == "SUBSCRIBE" && r.message.header("Expires") == "0";
-}
-
 class MwiE2E : public ::testing::Test {
 protected:
   // Extension 1000 has its own mailbox; 1001 gets the default one. Agent a1

@@ -110,6 +110,67 @@ TEST_F(PresenceE2E, PrivateCallMakesReadyAgentNotReadyThenReady) {
             (std::vector<v1::EventType>{v1::EventAgentNotReady, v1::EventAgentReady}));
 }
 
+// presence killed (kill -9) and started again: each agent's session goes on
+// as it was (the desktops are told nothing, as nothing changed for them) and
+// stays routable, and the subscriptions the dead instance left are ended at
+// Asterisk instead of refreshing for ever beside the new ones.
+TEST_F(PresenceE2E, KilledPresenceResumesEveryAgentAndEndsItsOldSubscriptions) {
+  ready_agent_on_1000();
+  ASSERT_EQ(sys->request("1001", v1::TAgentLogin, "agent1001").type(), v1::EventAgentLogin);
+  ASSERT_EQ(sys->request("1001", v1::TAgentSetNotReady, "", v1::AuxWork).type(),
+            v1::EventAgentNotReady);
+  const std::vector<std::string> dns = {"1000", "1001", "1002"};
+  auto subscribed = [&](const std::string& dn, size_t n) {
+    size_t live = 0;
+    for (auto& a : ast().active_subscriptions())
+      live += a.resource == dn;
+    return live == n;
+  };
+  for (auto& dn : dns)
+    ASSERT_TRUE(wait_until([&] { return subscribed(dn, 1); }, kWait)) << dn;
+  // Asterisk's next NOTIFY for 1000 says what the phone is now: idle.
+  ast().set_initial_notify("1000", "presence-notify-open.sip");
+  auto before = rec().events("1000");
+
+  sys->crash_service("presence");
+  sys->restart_service("presence");
+
+  for (auto& dn : dns) {
+    SCOPED_TRACE(dn);
+    ASSERT_TRUE(ast().wait_request(
+        [&](const received& r) { return r.resource == dn && is_unsubscribe(r); }, kWait));
+    // One dialog of the DN at Asterisk, made by the new instance.
+    EXPECT_TRUE(wait_until(
+        [&] {
+          size_t made = 0;
+          for (auto& r : ast().received())
+            made += r.resource == dn && r.method == "SUBSCRIBE" && !is_unsubscribe(r);
+          return made >= 2 && subscribed(dn, 1);
+        },
+        kWait));
+  }
+  auto on_1001 = sys->request("1001", v1::TQueryAddress);
+  EXPECT_EQ(on_1001.dn_state().agent().agent_id(), "agent1001");
+  EXPECT_EQ(on_1001.dn_state().agent().state(), v1::AGENT_NOT_READY);
+  EXPECT_EQ(on_1001.dn_state().agent().work_mode(), v1::AuxWork);
+  auto on_1000 = sys->request("1000", v1::TQueryAddress);
+  EXPECT_EQ(on_1000.dn_state().agent().state(), v1::AGENT_READY);
+  EXPECT_TRUE(on_1000.dn_state().routable());
+  EXPECT_TRUE(on_1000.dn_state().in_service());
+  // A private call now is the first thing 1000's desktop hears since the
+  // crash: neither the resume nor the new subscription's NOTIFY made events.
+  ast().send_notify("1000", "presence-notify-busy-inuse.sip");
+  ASSERT_TRUE(rec().wait_event("1000", v1::EventAgentNotReady, kWait));
+  auto after = rec().events("1000");
+  ASSERT_GE(after.size(), before.size());
+  EXPECT_EQ(std::vector<v1::EventType>(after.begin() + before.size(), after.end()),
+            std::vector<v1::EventType>{v1::EventAgentNotReady});
+  // A second login of the same agent elsewhere is still refused: the
+  // AgentID index was resumed too.
+  EXPECT_EQ(sys->request("1002", v1::TAgentLogin, "agent1000").error_code(),
+            v1::ERR_AGENT_LOGGED_IN_ELSEWHERE);
+}
+
 // An agent's password comes from a file or the environment, never from the
 // command line (ps shows it); presence checks it; nothing sipcc writes shows it.
 TEST_F(PresenceE2E, AgentPasswordFromAFileIsCheckedAndNeverWritten) {
@@ -336,11 +397,18 @@ TEST(WatchE2E, DecodesEverySubjectFamily) {
   // media: its sync at start-up, OPTIONS probes through the edge and their
   // results, a health event (the simulated Asterisk answers), the pool.
   opts.services.emplace_back("media", "media-0");
+  // The call fact below names a call callctl does not have: presence's call
+  // audit asks about it (calls_check) and callctl answers (calls_checked).
+  opts.presence_extra = "  call-audit-interval-ms: 500\n";
   auto sys = std::make_unique<sipcc_system>(opts);
   sys->asterisk().set_initial_notify("1000", "presence-notify-open.sip");
   auto& rec = sys->recorder();
   child_process watch(sys->ctl_argv({"watch", "sipcc.>"}), sys->config_path() + ".watch");
   ASSERT_TRUE(watch.wait_output("watching", kWait));
+  // The DN states presence saves in its key-value bucket.
+  child_process watch_kv(sys->ctl_argv({"watch", "$KV.sipcc_dn_state.>"}),
+                         sys->config_path() + ".watch-kv");
+  ASSERT_TRUE(watch_kv.wait_output("watching", kWait));
   sys->start_services();
   ASSERT_EQ(sys->request("1000", v1::TAgentLogin, "agent1000").type(), v1::EventAgentLogin);
   // A customer call that gives up before it is routed: in_invite, edge_leg, leg_event.
@@ -383,7 +451,7 @@ TEST(WatchE2E, DecodesEverySubjectFamily) {
   auto deadline = std::chrono::steady_clock::now() + kWait;
   while (seen != want && std::chrono::steady_clock::now() < deadline) {
     seen.clear();
-    std::istringstream lines(watch.output(false));
+    std::istringstream lines(watch.output(false) + watch_kv.output(false));
     for (std::string line; std::getline(lines, line);) {
       auto j = nlohmann::json::parse(line);
       ASSERT_FALSE(j.contains("error")) << line;

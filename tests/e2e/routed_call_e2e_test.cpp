@@ -66,6 +66,7 @@ protected:
         "application:\n  after-call-work-timeout: " +
         std::to_string(after_call_work_s) + "\n";
     opts.services = {{"sip-edge", "edge1"}, {"presence", "presence-0"}, {"callctl", "callctl-0"}};
+    opts.presence_extra = "  call-audit-interval-ms: 1000\n";
     if (with_router)
       opts.services.emplace_back("router", "router-0");
     sys = std::make_unique<sipcc_system>(opts);
@@ -195,6 +196,35 @@ TEST_F(RoutedCallE2E, RoutedToTheOneReadyAgentWhoHangsUp) {
   EXPECT_EQ(rec().events("1000"), concat({kReadyAgent, kAnsweredCall}));  // no EventAgentNotReady
   EXPECT_EQ(conn_ids("8000"), conn_list(2, call.conn));
   EXPECT_EQ(conn_ids("1000"), conn_list(3, call.conn));
+}
+
+// callctl killed (kill -9) during an established routed call: the restarted
+// callctl ends the legs it does not know (the edge's audit), and presence's
+// call audit clears the DN's mark of the dead call, so the agent, Ready all
+// along, gets the next call instead of staying unroutable for good.
+TEST_F(RoutedCallE2E, AgentOfACallLostWithItsCallctlGetsTheNextCall) {
+  ASSERT_NO_FATAL_FAILURE(start());
+  ASSERT_NO_FATAL_FAILURE(make_ready("1000"));
+  auto call = customer_calls();
+  ASSERT_TRUE(ast().wait_request("INVITE", "1000", kWait));
+  ASSERT_NO_FATAL_FAILURE(agent_answers("1000", call));
+  ASSERT_TRUE(wait_state("1000", [](const v1::DnState& st) { return st.sipcc_calls_size() == 1; }));
+
+  sys->crash_service("callctl");
+  sys->restart_service("callctl");
+  EXPECT_TRUE(ast().wait_calls_ended(kWait));
+  EXPECT_TRUE(wait_until(
+      [&] {
+        auto st = sys->request("1000", v1::TQueryAddress).dn_state();
+        return st.sipcc_calls_size() == 0 && st.routable();
+      },
+      kWait));
+  EXPECT_EQ(sys->counter("presence-0", "audit_fixes", "stale_call_mark"), 1);
+  EXPECT_EQ(sys->request("1000", v1::TQueryAddress).dn_state().agent().state(), v1::AGENT_READY);
+
+  auto next = customer_calls(2);
+  ASSERT_TRUE(rec().wait_event("1000", v1::EventRinging, kWait, 2)) << "logs in " << sys->dir();
+  EXPECT_EQ(conn_ids("1000").back(), next.conn);
 }
 
 TEST_F(RoutedCallE2E, LongestIdleReadyAgentGetsTheCall) {

@@ -207,6 +207,10 @@ auto find_dialog(Dialogs& dialogs, const std::string& call_id, const std::string
 
 }  // namespace
 
+bool is_unsubscribe(const received& r) {
+  return r.method == "SUBSCRIBE" && r.message.header("Expires") == "0";
+}
+
 template <class Policy>
 void fake_asterisk::policy_book<Policy>::set(const std::string& resource, Policy p) {
   if (p.once)

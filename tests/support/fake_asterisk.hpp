@@ -173,6 +173,9 @@ struct received {
   std::chrono::steady_clock::time_point at;
 };
 
+// A SUBSCRIBE with Expires: 0 (RFC 6665 4.1.2.3).
+bool is_unsubscribe(const received& r);
+
 struct active_subscription {
   std::string resource;
   std::string event;         // the SUBSCRIBE's Event value

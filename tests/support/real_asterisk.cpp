@@ -42,17 +42,6 @@ std::string tail(const std::string& text, size_t n) {
 
 }  // namespace
 
-bool wait_until(const std::function<bool()>& done, std::chrono::milliseconds deadline) {
-  const auto until = std::chrono::steady_clock::now() + deadline;
-  do {
-    if (done())
-      return true;
-    // What is polled (a file, the CLI: a new process each time) has no event.
-    std::this_thread::sleep_for(100ms);
-  } while (std::chrono::steady_clock::now() < until);
-  return false;
-}
-
 std::string asterisk_prefix() {
   if (const char* p = std::getenv("SIPCC_ASTERISK_PREFIX"); p && *p)
     return p;

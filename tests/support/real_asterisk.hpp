@@ -27,10 +27,6 @@ std::string asterisk_prefix();
 // shipped but the bus, sip-edge's port and Asterisk's address.
 std::string shipped_sipcc_yaml(uint16_t asterisk_port);
 
-// Polls `done` until it holds or the deadline passes (for what only shows
-// in files or Asterisk's CLI, where there is no event to wait on).
-bool wait_until(const std::function<bool()>& done, std::chrono::milliseconds deadline);
-
 struct asterisk_options {
   uint16_t sip_port = 0;    // Asterisk's UDP transport (shipped: 5070)
   uint16_t sipcc_port = 0;  // sip-edge's bind (shipped: 5060)

@@ -117,6 +117,17 @@ bool child_process::wait_output(const std::string& text, std::chrono::millisecon
   return false;
 }
 
+bool wait_until(const std::function<bool()>& done, std::chrono::milliseconds deadline) {
+  const auto until = std::chrono::steady_clock::now() + deadline;
+  do {
+    if (done())
+      return true;
+    // What is polled (a file, the CLI: a new process each time) has no event.
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  } while (std::chrono::steady_clock::now() < until);
+  return false;
+}
+
 void child_process::kill_now() {
   if (pid_ <= 0)
     return;
@@ -301,7 +312,10 @@ sipcc_system::sipcc_system(system_options opts) : opts_(std::move(opts)) {
                                       ? y.str()
                                       : with_ports(opts_.config_template, nats_url(), edge_port_));
   nats_ = std::make_unique<child_process>(
-      std::vector<std::string>{"nats-server", "-a", "127.0.0.1", "-p", std::to_string(nats_port_)},
+      // JetStream on, as the run script and compose have it: presence keeps
+      // the DN states in a key-value bucket.
+      std::vector<std::string>{"nats-server", "-a", "127.0.0.1", "-p", std::to_string(nats_port_),
+                               "-js", "-sd", dir_ + "/nats-data"},
       dir_ + "/nats");
   recorder_ = std::make_unique<bus_recorder>(nats_url());
 }

@@ -29,6 +29,11 @@ uint16_t free_port(int type);  // SOCK_STREAM or SOCK_DGRAM
 long rss_kb(pid_t pid);
 
 // A child process whose stdout/stderr go to files; killed and reaped on destruction.
+// Polls `done` until it holds or the deadline passes (for what only shows
+// in files, Asterisk's CLI or a fake's tables, where there is no event to
+// wait on).
+bool wait_until(const std::function<bool()>& done, std::chrono::milliseconds deadline);
+
 class child_process {
 public:
   // `env`: variables set for the child, over the test's own environment.

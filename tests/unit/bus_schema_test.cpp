@@ -87,6 +87,10 @@ TEST(BusSchema, ClassifyEveryFamily) {
       {subj::media_sync, subject_family::media_sync, "sipcc.v1.MediaSync"},
       {subj::media_list("callctl-0"), subject_family::media_list, "sipcc.v1.MediaLegList"},
       {subj::media_pool, subject_family::media_pool, "sipcc.v1.MediaPoolQuery"},
+      {subj::calls_check, subject_family::calls_check, "sipcc.v1.CallCheck"},
+      {subj::calls_checked("presence-0"), subject_family::calls_checked,
+       "sipcc.v1.CallCheckReply"},
+      {subj::kv_dn_state("1001"), subject_family::kv_dn_state, "sipcc.v1.DnState"},
   };
   std::set<subject_family> covered;
   for (const auto& c : cases) {

@@ -10,6 +10,8 @@
 
 #include <gtest/gtest.h>
 
+#include <functional>
+
 namespace sipcc::callctl {
 namespace {
 
@@ -234,6 +236,32 @@ TEST(CallctlRegistry, DnStatesSayWhichDnsHaveACall) {
   st.clear_sipcc_calls();
   note_dn_calls(t, st);
   EXPECT_FALSE(t.dns_with_calls.count("1000"));
+}
+
+// presence's CallCheck: which DN marks name no call (a callctl died with it).
+TEST(CallctlRegistry, UnknownCallsAreNeitherLiveCallsNorConsultationsOfOne) {
+  struct row {
+    std::string name;
+    std::function<void(call_table&)> edit;
+    std::vector<std::string> asked, unknown;
+  };
+  std::vector<row> rows = {
+      {"live calls are known", [](call_table&) {}, {"c1", "c2", "c4"}, {}},
+      {"a consultation ConnID of a live call is known", [](call_table&) {}, {"c3"}, {}},
+      {"a ConnID never seen (another callctl's, before a restart) is unknown",
+       [](call_table&) {}, {"c1", "x9", "c2"}, {"x9"}},
+      {"an ended call is unknown", [](call_table& t) { close_call(t, "c1"); }, {"c1"}, {"c1"}},
+      {"a consultation of an ended call is unknown", [](call_table& t) { close_call(t, "c2"); },
+       {"c3"}, {"c3"}},
+      {"nothing asked, nothing unknown", [](call_table&) {}, {}, {}},
+  };
+  for (const auto& r : rows) {
+    SCOPED_TRACE(r.name);
+    auto t = two_calls();
+    r.edit(t);
+    google::protobuf::RepeatedPtrField<std::string> asked(r.asked.begin(), r.asked.end());
+    EXPECT_EQ(unknown_calls(t, asked), r.unknown);
+  }
 }
 
 // ---- leg audit ---------------------------------------------------------------

@@ -5,6 +5,7 @@
 #include <google/protobuf/util/message_differencer.h>
 #include <gtest/gtest.h>
 
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -505,6 +506,92 @@ TEST(DnLogic, RestoredStateContinuesIdentically) {
   }
 }
 
+// A Ready agent on an idle DN in service, as a former instance saved it.
+v1::DnState saved_ready(int64_t now) {
+  auto st = initial_dn_state(kDn, v1::Extension, now);
+  dn_step(st, login("A1", v1::ManualIn));
+  dn_input live{dn_input::monitoring};
+  live.live = true;
+  dn_step(st, live);
+  dn_step(st, device(v1::DEVICE_IDLE));
+  dn_step(st, set_ready("A1"));
+  return st;
+}
+
+// Another instance resumes a DN from its saved state: what survives, what
+// does not, and the after-call work left to run.
+TEST(DnLogic, ResumeFromSavedState) {
+  const int64_t now = 1'000'000'000;
+  struct row {
+    std::string name;
+    std::function<void(v1::DnState&)> edit;  // on the saved state
+    v1::DnType type;                         // as configured now
+    bool agent_allowed;
+    v1::AgentState agent;
+    bool routable;
+    int64_t acw_left_ms;
+  };
+  auto in_acw = [now](int64_t until) {
+    return [now, until](v1::DnState& st) {
+      dn_input end{dn_input::call_fact};
+      end.conn_id = "c1";
+      end.active = true;
+      dn_step(st, end);
+      end.active = false;
+      end.answered = true;
+      end.acw_s = 30;
+      end.now_us = now - 1'000'000;
+      dn_step(st, end);
+      st.mutable_agent()->set_acw_until_us(until);
+    };
+  };
+  std::vector<row> rows = {
+      {"ready agent goes on Ready and routable", [](v1::DnState&) {}, v1::Extension, true,
+       v1::AGENT_READY, true, -1},
+      {"after-call work goes on for what is left", in_acw(now + 29'000'000), v1::Extension, true,
+       v1::AGENT_NOT_READY, false, 29'000},
+      {"after-call work already over ends at once", in_acw(now - 5), v1::Extension, true,
+       v1::AGENT_NOT_READY, false, 0},
+      {"an agent no longer configured is not resumed", [](v1::DnState&) {}, v1::Extension, false,
+       v1::AGENT_LOGGED_OUT, false, -1},
+      {"a DN that no longer takes agents", [](v1::DnState&) {}, v1::RoutingPoint, true,
+       v1::AGENT_LOGGED_OUT, false, -1},
+      {"a state saved under another DN is not used",
+       [](v1::DnState& st) { st.set_dn("9999"); }, v1::Extension, true, v1::AGENT_LOGGED_OUT,
+       false, -1},
+      {"a sipcc call still on the DN keeps it unroutable",
+       [](v1::DnState& st) { st.add_sipcc_calls("c7"); }, v1::Extension, true, v1::AGENT_READY,
+       false, -1},
+  };
+  for (const auto& r : rows) {
+    SCOPED_TRACE(r.name);
+    auto saved = saved_ready(now - 60'000'000);
+    r.edit(saved);
+    auto got = resume_dn_state(saved, kDn, r.type, r.agent_allowed, now);
+    EXPECT_EQ(got.st.dn(), kDn);
+    EXPECT_EQ(got.st.type(), r.type);
+    EXPECT_EQ(got.st.agent().state(), r.agent);
+    EXPECT_EQ(got.st.routable(), r.routable);
+    EXPECT_EQ(got.acw_left_ms, r.acw_left_ms);
+    if (saved.dn() == kDn)
+      EXPECT_EQ(got.st.sipcc_calls_size(), saved.sipcc_calls_size());
+  }
+}
+
+// The resumed DN's own subscription confirming what was saved changes
+// nothing: no event reaches the desktops, the agent stays Ready.
+TEST(DnLogic, ResumedStateConfirmedByTheFirstNotifyIsQuiet) {
+  auto resumed = resume_dn_state(saved_ready(0), kDn, v1::Extension, true, 5);
+  dn_input live{dn_input::monitoring};
+  live.live = true;
+  auto out = dn_step(resumed.st, live);
+  EXPECT_TRUE(out.events.empty());
+  out = dn_step(resumed.st, device(v1::DEVICE_IDLE));
+  EXPECT_TRUE(out.events.empty());
+  EXPECT_EQ(resumed.st.agent().state(), v1::AGENT_READY);
+  EXPECT_TRUE(resumed.st.routable());
+}
+
 // Names of the fields left at their default, recursively, so the snapshot
 // test keeps covering fields added later.
 void unset_fields(const google::protobuf::Message& m, const std::string& prefix,
@@ -553,6 +640,7 @@ TEST(DnLogic, StateRoundTrip) {
   ag->set_since_us(1700000000000001);
   ag->set_in_acw(true);
   ag->set_acw_gen(4);
+  ag->set_acw_until_us(1700000030000001);
   auto* kv = ag->mutable_reasons()->add_pairs();
   kv->set_key("ReasonCode");
   kv->set_str("PrivateCall");

@@ -105,6 +105,19 @@ std::string take_leg_event(call_table& t, const v1::LegEvent& le) {
   return conn;
 }
 
+std::vector<std::string> unknown_calls(
+    const call_table& t, const google::protobuf::RepeatedPtrField<std::string>& conn_ids) {
+  std::vector<std::string> out;
+  for (const auto& id : conn_ids) {
+    auto alias = t.conn_aliases.find(id);
+    bool live = t.calls.count(id) > 0 ||
+                (alias != t.conn_aliases.end() && t.calls.count(alias->second) > 0);
+    if (!live)
+      out.push_back(id);
+  }
+  return out;
+}
+
 void note_dn_calls(call_table& t, const v1::DnState& st) {
   if (st.sipcc_calls_size() > 0)
     t.dns_with_calls.insert(st.dn());

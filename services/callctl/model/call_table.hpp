@@ -83,6 +83,11 @@ std::vector<std::string> close_call(call_table& t, const std::string& conn_id);
 // goes on), so the audit must not look for it.
 std::string take_leg_event(call_table& t, const v1::LegEvent& le);
 
+// Which of `conn_ids` are neither a live call nor a consultation ConnID of
+// one (presence's CallCheck: those DN marks are left by a call that died).
+std::vector<std::string> unknown_calls(const call_table& t,
+                                       const google::protobuf::RepeatedPtrField<std::string>& conn_ids);
+
 // DN state `st` says whether the DN has a sipcc call (TMakeCall admission).
 void note_dn_calls(call_table& t, const v1::DnState& st);
 

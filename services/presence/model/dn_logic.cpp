@@ -267,6 +267,7 @@ void on_call_fact(v1::DnState& st, const dn_input& in, dn_output& out) {
     ag->set_work_mode(v1::AfterCallWork);
     ag->set_in_acw(true);
     ag->set_acw_gen(ag->acw_gen() + 1);
+    ag->set_acw_until_us(in.now_us + int64_t{in.acw_s} * 1'000'000);
     ag->clear_reasons();
     ag->set_since_us(in.now_us);
     out.events.push_back(agent_event(st, v1::EventAgentNotReady, in.now_us));
@@ -304,6 +305,25 @@ v1::DnState initial_dn_state(const std::string& dn, v1::DnType type, int64_t now
   st.set_type(type);
   st.set_since_us(now_us);
   return st;
+}
+
+dn_resumed resume_dn_state(const v1::DnState& saved, const std::string& dn, v1::DnType type,
+                           bool agent_allowed, int64_t now_us) {
+  dn_resumed r;
+  if (saved.dn() != dn) {
+    r.st = initial_dn_state(dn, type, now_us);
+    return r;
+  }
+  r.st = saved;
+  r.st.set_schema(v1::SCHEMA_V1);
+  r.st.set_type(type);
+  if (!agent_allowed || (type != v1::Extension && type != v1::ACDPosition))
+    r.st.clear_agent();
+  const auto& ag = r.st.agent();
+  if (ag.state() != v1::AGENT_LOGGED_OUT && ag.in_acw())
+    r.acw_left_ms = std::max<int64_t>(0, (ag.acw_until_us() - now_us) / 1000);
+  r.st.set_routable(is_routable(r.st));
+  return r;
 }
 
 dn_output dn_step(v1::DnState& st, const dn_input& in) {

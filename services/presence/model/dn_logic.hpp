@@ -74,6 +74,21 @@ dn_output dn_step(v1::DnState& st, const dn_input& in);
 // Fresh state for a configured DN.
 v1::DnState initial_dn_state(const std::string& dn, v1::DnType type, int64_t now_us);
 
+// A DN's state as a former presence instance saved it, resumed by this one:
+// the agent session, service, device and sipcc calls go on as they were, with
+// no event (the desktops know them already); this instance's own
+// subscription then confirms or corrects them as any NOTIFY does. The
+// session is left out when `agent_allowed` is false (its AgentID is no
+// longer configured) or the DN's configured type no longer takes agents; a
+// state saved for another DN is not used at all.
+struct dn_resumed {
+  v1::DnState st;
+  // >= 0: the after-call work goes on, arm its timer for this long.
+  int64_t acw_left_ms = -1;
+};
+dn_resumed resume_dn_state(const v1::DnState& saved, const std::string& dn, v1::DnType type,
+                           bool agent_allowed, int64_t now_us);
+
 bool is_private_call(const v1::DnState& st);
 bool is_routable(const v1::DnState& st);
 

@@ -36,8 +36,12 @@ public:
   bus& operator=(const bus&) = delete;
 
   // Serializes and publishes; counts bus_out by subject family.
-  bool publish(const std::string& subject, const google::protobuf::MessageLite& msg);
-  bool publish_raw(const std::string& subject, const std::string& data);
+  // With `reply`: a request whose answer is to go there (an actor waits for
+  // it as a bridged message, never blocking).
+  bool publish(const std::string& subject, const google::protobuf::MessageLite& msg,
+               const std::string& reply = "");
+  bool publish_raw(const std::string& subject, const std::string& data,
+                   const std::string& reply = "");
 
   // One async subscription (one delivery thread) for a wildcard pattern.
   // Messages of one subscription are delivered in order.
@@ -56,6 +60,9 @@ public:
 
   // Messages NATS dropped for a slow consumer, summed over subscriptions.
   int64_t dropped() const;
+
+  // The connection itself, for the JetStream calls of kv.cpp.
+  __natsConnection* native() const { return conn_; }
 
 private:
   struct sub_ctx;

@@ -38,6 +38,10 @@
     "state query; request/reply, the reply is a StateReply")                       \
   X(dn_calls, "sipcc.dn.calls.*", DnCallFact,                                      \
     "the DN has / no longer has a sipcc call (published by callctl)")              \
+  X(calls_check, "sipcc.calls.check", CallCheck,                                   \
+    "which of these ConnIDs are no call (presence -> callctl), request/reply")     \
+  X(calls_checked, "sipcc.calls.checked.*", CallCheckReply,                        \
+    "callctl's answer to sipcc.calls.check, to the presence instance that asked")  \
   X(reg, "sipcc.reg.*", Registration,                                              \
     "a phone's binding on the registrar, by DN: on every change and expiry")       \
   X(ops_counters, "sipcc.ops.*.counters", CounterQuery,                            \
@@ -57,7 +61,9 @@
   X(media_list, "sipcc.media.list.*", MediaLegList,                                \
     "every media leg one owner holds, its answer to sipcc.media.sync")             \
   X(media_pool, "sipcc.media.pool", MediaPoolQuery,                                \
-    "the media pool's state; request/reply, the reply is a MediaPool")
+    "the media pool's state; request/reply, the reply is a MediaPool")             \
+  X(kv_dn_state, "$KV.sipcc_dn_state.*", DnState,                                  \
+    "a DN's state as presence saved it (JetStream key-value bucket)")
 
 namespace sipcc {
 
@@ -119,6 +125,8 @@ std::string state_agent(std::string_view agent_id);
 inline constexpr const char* state_query = "sipcc.state.query";
 std::string dn_calls(std::string_view dn);
 inline constexpr const char* dn_calls_all = "sipcc.dn.calls.*";
+inline constexpr const char* calls_check = "sipcc.calls.check";
+std::string calls_checked(std::string_view instance);
 std::string reg(std::string_view dn);
 inline constexpr const char* reg_all = "sipcc.reg.*";
 std::string ops_counters(std::string_view instance);
@@ -134,6 +142,9 @@ inline constexpr const char* media_sync = "sipcc.media.sync";
 std::string media_list(std::string_view owner);
 inline constexpr const char* media_list_all = "sipcc.media.list.*";
 inline constexpr const char* media_pool = "sipcc.media.pool";
+// The key-value bucket presence keeps each DN's state in (key: the DN).
+inline constexpr const char* dn_state_bucket = "sipcc_dn_state";
+std::string kv_dn_state(std::string_view dn);
 }  // namespace subj
 
 }  // namespace sipcc

@@ -181,6 +181,9 @@ struct config {
   // 2xx to first NOTIFY, at most: past it the subscription has failed (a
   // resource list's DNs are then subscribed one by one).
   uint32_t first_notify_timeout_ms = 5000;
+  // How often presence asks callctl whether the calls its DNs are marked
+  // with still exist (a callctl that died cannot clear its marks).
+  uint32_t call_audit_interval_ms = 10000;
   std::vector<resource_list_config> resource_lists;
 
   mwi_config mwi;

@@ -34,6 +34,8 @@
   G(subscriptions, "subscriptions, by state")                                 \
   C(no_first_notify, "subscriptions answered 2xx whose first NOTIFY did not " \
                      "come in time, by kind (single, list)")                  \
+  C(subscriptions_forgotten, "subscriptions the edge ended because their "   \
+                             "owner restarted (ForgetOwnerCmd)")             \
   G(actors, "live entity actors, by kind")                                    \
   C(notify_stale, "NOTIFYs ignored as stale, by why (cseq, version)")         \
   C(notify_bad_body, "NOTIFY bodies that did not parse, by content type")     \
@@ -42,7 +44,8 @@
   C(tlib_errors, "EventError replies, by error code")                         \
   C(tlib_events, "events published, by event type")                           \
   C(routes, "routes made, by reason (agent, max-wait)")                       \
-  C(audit_fixes, "what the edge/callctl audit ended: stray_leg, lost_leg")    \
+  C(audit_fixes, "what an audit set right: stray_leg, lost_leg (edge/"    \
+                 "callctl), stale_call_mark (presence/callctl)")            \
   C(setup_latency, "answered inbound calls by setup time at the edge (INVITE " \
                    "in to 200 out), by upper bound in microseconds")          \
   C(media_placed, "media legs the media service placed, by kind")             \

@@ -162,6 +162,11 @@ private:
   sub_state sub_;
 };
 
+// Sent by an owner instance as it starts, before its first SUBSCRIBE: the
+// edge ends whatever subscriptions a killed former incarnation of `owner`
+// left behind (they would refresh for ever, twice the cost on Asterisk).
+void forget_owner_subscriptions(bus& nats, const std::string& edge_id, const std::string& owner);
+
 // A linked pacer: answers each pace_request with sub_paced, in arrival
 // order, at most `rate` per second, so a mass (re)subscription never floods
 // Asterisk.

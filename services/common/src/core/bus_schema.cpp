@@ -132,6 +132,9 @@ std::string state_agent(std::string_view agent_id) {
   return join({"sipcc.state.agent", agent_id});
 }
 std::string dn_calls(std::string_view dn) { return join({"sipcc.dn.calls", dn}); }
+std::string calls_checked(std::string_view instance) {
+  return join({"sipcc.calls.checked", instance});
+}
 std::string reg(std::string_view dn) { return join({"sipcc.reg", dn}); }
 std::string ops_counters(std::string_view instance) {
   return join({"sipcc.ops", instance, "counters"});
@@ -144,6 +147,7 @@ std::string probe(std::string_view owner) { return join({"sipcc.probe", owner});
 std::string media_health(std::string_view server) { return join({"sipcc.media.health", server}); }
 std::string media_leg(std::string_view owner) { return join({"sipcc.media.leg", owner}); }
 std::string media_list(std::string_view owner) { return join({"sipcc.media.list", owner}); }
+std::string kv_dn_state(std::string_view dn) { return join({"$KV", dn_state_bucket, dn}); }
 }  // namespace subj
 
 }  // namespace sipcc

@@ -542,6 +542,8 @@ const field<config> presence_fields[] = {
      [](const val& v, config& c) { c.resubscribe_backoff_max_s = v.number(1); }},
     {"first-notify-timeout-ms",
      [](const val& v, config& c) { c.first_notify_timeout_ms = v.number(1); }},
+    {"call-audit-interval-ms",
+     [](const val& v, config& c) { c.call_audit_interval_ms = v.number(100); }},
     {"resource-lists", [](const val& v, config& c) {
        v.list(c.resource_lists, resource_list_fields, &resource_list_config::name,
               "resource list");

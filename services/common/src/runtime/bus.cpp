@@ -67,11 +67,15 @@ bus::bus(const std::string& url, const std::string& name,
 
 bus::~bus() { close(); }
 
-bool bus::publish_raw(const std::string& subject, const std::string& data) {
+bool bus::publish_raw(const std::string& subject, const std::string& data,
+                      const std::string& reply) {
   if (!conn_)
     return false;
-  natsStatus s =
-      natsConnection_Publish(conn_, subject.c_str(), data.data(), static_cast<int>(data.size()));
+  natsStatus s = reply.empty()
+                     ? natsConnection_Publish(conn_, subject.c_str(), data.data(),
+                                              static_cast<int>(data.size()))
+                     : natsConnection_PublishRequest(conn_, subject.c_str(), reply.c_str(),
+                                                     data.data(), static_cast<int>(data.size()));
   if (s != NATS_OK) {
     spdlog::warn("bus: publish to {} failed: {}", subject, natsStatus_GetText(s));
     return false;
@@ -80,8 +84,9 @@ bool bus::publish_raw(const std::string& subject, const std::string& data) {
   return true;
 }
 
-bool bus::publish(const std::string& subject, const google::protobuf::MessageLite& msg) {
-  return publish_raw(subject, msg.SerializeAsString());
+bool bus::publish(const std::string& subject, const google::protobuf::MessageLite& msg,
+                  const std::string& reply) {
+  return publish_raw(subject, msg.SerializeAsString(), reply);
 }
 
 void bus::subscribe(const std::string& pattern, handler h, const std::string& queue) {

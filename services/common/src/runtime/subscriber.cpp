@@ -3,6 +3,7 @@
 #include <atomic>
 #include <deque>
 #include <optional>
+#include <random>
 
 #include <caf/all.hpp>
 #include <spdlog/spdlog.h>
@@ -12,6 +13,15 @@
 #include "sipcc/token_bucket.hpp"
 
 namespace sipcc {
+
+namespace {
+
+uint64_t random_generation_base() {
+  std::random_device rd;
+  return static_cast<uint64_t>(rd()) << 32;
+}
+
+}  // namespace
 
 sub_settings subscription_settings(uint32_t retry_s, uint32_t backoff_max_s, uint32_t t1x64_ms,
                                    uint32_t first_notify_ms) {
@@ -34,7 +44,10 @@ subscriber::subscriber(subscription_owner self, bus* nats, pacer_actor pacer,
   // Generations are unique in the process, not per subscriber: a new
   // subscriber for a key that had one before (an agent logging in again)
   // must not take the old one's late events, timers or sub-id for its own.
-  static std::atomic<uint64_t> next_base{0};
+  // They start at a random subscriber index, so a restarted owner's sub-ids
+  // differ from those of its former incarnation, whose last events may
+  // still arrive (the edge takes a sub-id it holds for a duplicate).
+  static std::atomic<uint64_t> next_base{random_generation_base()};
   sub_.generation = sub_.timer_gen = next_base.fetch_add(uint64_t{1} << 32);
   process_counters().add(counter_id::subscriptions, to_string(sub_.phase), 1);
 }
@@ -244,6 +257,14 @@ pacer_actor::behavior_type pacer(pacer_pointer self, double rate) {
 }
 
 }  // namespace
+
+void forget_owner_subscriptions(bus& nats, const std::string& edge_id, const std::string& owner) {
+  v1::EdgeCommand cmd;
+  cmd.set_schema(v1::SCHEMA_V1);
+  cmd.set_cmd_id("forget-" + owner);
+  cmd.mutable_forget_owner()->set_owner(owner);
+  nats.publish(subj::edge_cmd(edge_id), cmd);
+}
 
 pacer_actor spawn_pacer(caf::local_actor* parent, double rate) {
   return parent->spawn<caf::linked>(pacer, rate);
