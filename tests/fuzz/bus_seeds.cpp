@@ -90,6 +90,9 @@ const std::map<std::string, std::pair<std::string, std::string>> kSubjectSeeds =
     {"ops_ready",
      {"sipcc.ops.callctl-0.ready",
       R"(schema: SCHEMA_V1 instance: "callctl-0" service: "callctl" listen: "nats")"}},
+    {"ops_health", {"sipcc.ops.router-0.health", R"(schema: SCHEMA_V1)"}},
+    {"ops_fault",
+     {"sipcc.ops.router-0.fault", R"(schema: SCHEMA_V1 reason: "injected by a test")"}},
     {"edge_options",
      {"sipcc.edge.edge1.options",
       R"(schema: SCHEMA_V1 probe_id: "media-0-1a2b3c4d-7" owner: "media-0"
@@ -140,6 +143,10 @@ const std::map<std::string, std::string> kReplySeeds = {
         last_probe: "200 OK" } conferences { conf_id: "room1" server: "ms1"
         parties { conn_id: "c1" leg_id: "c1-5" } } recordings { file: "c1-4.wav"
         conn_id: "c1" server: "ms1" started_us: 1700000000000000 })"},
+    {"sipcc.v1.HealthReply",
+     R"(schema: SCHEMA_V1 service: "router" instance: "router-0" status: HEALTH_FAILING
+        detail: "the root actor ended (a normal exit); the process is exiting"
+        started_us: 1700000000000000)"},
     {"sipcc.v1.CounterSet",
      R"(schema: SCHEMA_V1 instance: "presence-0" counters { name: "bus_in" label: "tlib_req"
         kind: "counter" value: 12 })"},

@@ -44,6 +44,22 @@ TEST(SipccctlDecode, DeclaredSubjectDecodesItsType) {
   EXPECT_EQ(bad["size"], 1);
 }
 
+// The supervision subjects: the health query (answered on the inbox in
+// `reply`) and the test-only fault injection.
+TEST(SipccctlDecode, HealthQueryAndFaultInjectionDecode) {
+  v1::HealthQuery q;
+  q.set_schema(v1::SCHEMA_V1);
+  auto health = decode_line({"sipcc.ops.router-0.health", q.SerializeAsString(), "_INBOX.7"});
+  EXPECT_EQ(health["type"], "sipcc.v1.HealthQuery");
+  EXPECT_EQ(health["message"]["schema"], "SCHEMA_V1");
+  EXPECT_EQ(health["reply"], "_INBOX.7");
+  v1::FaultInjection f;
+  f.set_reason("boom");
+  auto fault = decode_line({"sipcc.ops.router-0.fault", f.SerializeAsString(), ""});
+  EXPECT_EQ(fault["type"], "sipcc.v1.FaultInjection");
+  EXPECT_EQ(fault["message"]["reason"], "boom");
+}
+
 // An agent's password never shows in `watch`: the field is marked secret in
 // the .proto, and decoding redacts it.
 TEST(SipccctlDecode, AgentPasswordIsRedacted) {

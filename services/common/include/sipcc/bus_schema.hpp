@@ -47,6 +47,11 @@
   X(ops_counters, "sipcc.ops.*.counters", CounterQuery,                            \
     "counter query to one instance; request/reply, the reply is a CounterSet")     \
   X(ops_ready, "sipcc.ops.*.ready", ServiceReady, "a service instance is up")      \
+  X(ops_health, "sipcc.ops.*.health", HealthQuery,                                 \
+    "health query to one instance; request/reply, the reply is a HealthReply")     \
+  X(ops_fault, "sipcc.ops.*.fault", FaultInjection,                                \
+    "test only: fails the instance's root actor when it runs with "                \
+    "SIPCC_FAULT_INJECTION=1")                                                     \
   X(edge_options, "sipcc.edge.*.options", OptionsProbe,                            \
     "send one SIP OPTIONS (a media server's health probe) from that edge")         \
   X(probe, "sipcc.probe.*", OptionsResult, "an OPTIONS probe's outcome, to its owner") \
@@ -132,6 +137,8 @@ inline constexpr const char* reg_all = "sipcc.reg.*";
 std::string ops_counters(std::string_view instance);
 std::string ops_ready(std::string_view instance);
 inline constexpr const char* ops_ready_all = "sipcc.ops.*.ready";
+std::string ops_health(std::string_view instance);
+std::string ops_fault(std::string_view instance);
 std::string edge_options(std::string_view edge_id);
 std::string probe(std::string_view owner);
 inline constexpr const char* media_req = "sipcc.media.req";

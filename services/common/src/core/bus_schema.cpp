@@ -140,6 +140,10 @@ std::string ops_counters(std::string_view instance) {
   return join({"sipcc.ops", instance, "counters"});
 }
 std::string ops_ready(std::string_view instance) { return join({"sipcc.ops", instance, "ready"}); }
+std::string ops_health(std::string_view instance) {
+  return join({"sipcc.ops", instance, "health"});
+}
+std::string ops_fault(std::string_view instance) { return join({"sipcc.ops", instance, "fault"}); }
 std::string edge_options(std::string_view edge_id) {
   return join({"sipcc.edge", edge_id, "options"});
 }
