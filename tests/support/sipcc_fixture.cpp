@@ -341,7 +341,8 @@ void sipcc_system::launch(const std::string& svc) {
   // Each run of a service logs to its own files.
   std::string log = dir_ + "/" + svc + (services_.count(svc) ? "." + std::to_string(++runs_) : "");
   services_[svc] = std::make_unique<child_process>(
-      std::vector<std::string>{bin(path), "--config", config_path_, "--log-level", "debug"}, log);
+      std::vector<std::string>{bin(path), "--config", config_path_, "--log-level", "debug"}, log,
+      opts_.service_env);
 }
 
 void sipcc_system::wait_ready(const std::string& instance, int nth) {
@@ -367,6 +368,11 @@ void sipcc_system::crash_service(const std::string& svc) {
 int sipcc_system::stop_service(const std::string& svc) {
   auto it = services_.find(svc);
   return it == services_.end() ? -1 : it->second->stop();
+}
+
+int sipcc_system::wait_service_exit(const std::string& svc, std::chrono::milliseconds deadline) {
+  auto it = services_.find(svc);
+  return it == services_.end() ? -1 : it->second->wait_exit(deadline);
 }
 
 void sipcc_system::restart_service(const std::string& svc) {

@@ -135,6 +135,8 @@ struct system_options {
   // Services to run: {binary name, instance that announces itself ready}.
   std::vector<std::pair<std::string, std::string>> services = {{"sip-edge", "edge1"},
                                                                {"presence", "presence-0"}};
+  // Variables for every service's environment (e.g. SIPCC_FAULT_INJECTION=1).
+  child_process::environment service_env;
 };
 
 // nats-server + simulated Asterisk + sip-edge + presence, on free ports.
@@ -150,6 +152,8 @@ public:
   void crash_service(const std::string& service);
   // SIGTERM, as an operator's stop; its exit status (-1 on timeout).
   int stop_service(const std::string& service);
+  // Waits for the service to end by itself; its exit status (-1 on timeout).
+  int wait_service_exit(const std::string& service, std::chrono::milliseconds deadline);
   // The running service's process id (its latest run).
   pid_t service_pid(const std::string& service) const { return services_.at(service)->pid(); }
   // Runs it again and waits for its new ready announcement.

@@ -1,9 +1,12 @@
 // The CAF side of a service process, set up one way everywhere: the actor
-// system (tuned for signalling latency) and the bus bridge, which hands
+// system (tuned for signalling latency), the bus bridge, which hands
 // every message of a few wildcard subscriptions to one root actor, in order,
-// as a bus_msg.
+// as a bus_msg, and the root's supervision: its end other than by shutdown()
+// is reported as a failure, and a small health actor linked to it answers
+// health queries from inside the actor system (sipcc/supervision.hpp).
 #pragma once
 
+#include <atomic>
 #include <memory>
 #include <string>
 #include <vector>
@@ -20,6 +23,7 @@
 #include <google/protobuf/message.h>
 
 #include "sipcc/bus.hpp"
+#include "sipcc/supervision.hpp"
 
 namespace sipcc {
 
@@ -55,21 +59,25 @@ bool decode_bus(const std::string& subject, const std::string& data,
 
 class actor_host {
 public:
-  actor_host();
+  explicit actor_host(supervision& sup = process_supervision());
   ~actor_host();
   caf::actor_system& system() { return *sys_; }
 
-  // The root actor every bridged message goes to.
-  void set_root(bus_root root) { root_ = std::move(root); }
+  // The root actor every bridged message goes to; from now on its end is
+  // watched and the health actor answers for it.
+  void set_root(bus_root root);
   // One NATS subscription per subject (a queue group when `queue` is set);
   // returns the subjects as "a, b, c" for the service's ready line.
   std::string bridge(bus& nats, const std::vector<std::string>& subjects,
                      const std::string& queue = "");
 
-  // Stops the root (and every actor linked to it) and waits for all actors.
+  // Stops the root (and every actor linked to it) and waits for all actors:
+  // the orderly end, no failure.
   void shutdown();
 
 private:
+  supervision& sup_;
+  std::atomic<bool> stopping_{false};
   caf::actor_system_config cfg_;
   std::unique_ptr<caf::actor_system> sys_;
   bus_root root_;

@@ -1,7 +1,9 @@
 // The thin-main scaffold every service shares: command line, configuration
 // (a bad file stops start-up with file:line), logging, the bus connection,
-// the counters responder, the ready announcement and orderly shutdown on
-// SIGINT/SIGTERM.
+// the counters and health responders, the ready announcement (once the
+// service answered its own health query), orderly shutdown on SIGINT/SIGTERM,
+// and exit status 70 at once when the root actor ends otherwise
+// (sipcc/supervision.hpp).
 #pragma once
 
 #include <chrono>

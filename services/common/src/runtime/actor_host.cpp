@@ -7,7 +7,55 @@
 
 namespace sipcc {
 
-actor_host::actor_host() {
+namespace {
+
+// A health query, to answer on the bus subject `reply`.
+struct health_probe {
+  std::string reply;
+};
+// Test-only fault injection (SIPCC_FAULT_INJECTION=1): the health actor
+// throws `reason`.
+struct injected_fault {
+  std::string reason;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, health_probe& x) {
+  return f(caf::meta::type_name("health_probe"), x.reply);
+}
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, injected_fault& x) {
+  return f(caf::meta::type_name("injected_fault"), x.reason);
+}
+
+using health_actor =
+    caf::typed_actor<caf::reacts_to<health_probe>, caf::reacts_to<injected_fault>>;
+
+// Linked to the root: it ends with the root, so shutdown() needs nothing
+// more, and its unhandled exception ends the root the way any linked
+// sibling's failure does, which is what fault injection is for.
+health_actor::behavior_type health(health_actor::pointer self, bus_root root, supervision* sup) {
+  self->link_to(root);
+  // CAF's default handler keeps only "runtime_error" as the exit reason (the
+  // text goes to stdout, racing the exit): keep the text in the reason.
+  self->set_exception_handler([](std::exception_ptr& x) -> caf::error {
+    try {
+      std::rethrow_exception(x);
+    } catch (const std::exception& e) {
+      return caf::make_error(caf::sec::runtime_error, e.what());
+    } catch (...) {
+      return caf::make_error(caf::sec::runtime_error);
+    }
+  });
+  return {
+      [sup](const health_probe& p) { sup->answer(p.reply); },
+      [](const injected_fault& f) { throw std::runtime_error(f.reason); },
+  };
+}
+
+}  // namespace
+
+actor_host::actor_host(supervision& sup) : sup_(sup) {
   // The default work-stealing scheduler polls aggressively: idle CPU and
   // hand-off latency both drop with this (STACK-NOTES).
   cfg_.set("work-stealing.moderate-poll-attempts", size_t{0});
@@ -23,6 +71,20 @@ bool decode_bus(const std::string& subject, const std::string& data,
   process_counters().add(counter_id::bus_decode_errors, family);
   spdlog::warn("bus: undecodable {} on {} dropped", family, subject);
   return false;
+}
+
+void actor_host::set_root(bus_root root) {
+  root_ = std::move(root);
+  // Runs when the root ends, on the thread that ended it. Unless shutdown()
+  // began, that is a failure: run_service exits rather than stay a process
+  // that is up, announced ready, and does nothing.
+  caf::actor_cast<caf::actor>(root_)->attach_functor([this](const caf::error& reason) {
+    if (!stopping_)
+      sup_.root_failed(reason ? sys_->render(reason) : "a normal exit");
+  });
+  auto h = sys_->spawn(health, root_, &sup_);
+  sup_.attach({[h](const std::string& reply) { caf::anon_send(h, health_probe{reply}); },
+               [h](const std::string& reason) { caf::anon_send(h, injected_fault{reason}); }});
 }
 
 std::string actor_host::bridge(bus& nats, const std::vector<std::string>& subjects,
@@ -43,6 +105,10 @@ std::string actor_host::bridge(bus& nats, const std::vector<std::string>& subjec
 void actor_host::shutdown() {
   if (!sys_)
     return;
+  stopping_ = true;
+  // Drops the health actor's handles too (a handle outliving the system
+  // hangs the exit).
+  sup_.detach();
   if (root_)
     caf::anon_send_exit(root_, caf::exit_reason::user_shutdown);
   root_ = nullptr;

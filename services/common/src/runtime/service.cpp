@@ -1,7 +1,10 @@
 #include "sipcc/service.hpp"
 
 #include <csignal>
+#include <cstdlib>
 #include <iostream>
+
+#include <unistd.h>
 
 #include <CLI/CLI.hpp>
 #include <spdlog/sinks/stdout_color_sinks.h>
@@ -9,9 +12,76 @@
 
 #include "sipcc/bus_schema.hpp"
 #include "sipcc/counters.hpp"
+#include "sipcc/supervision.hpp"
 #include "sipcc/v1/ops.pb.h"
 
 namespace sipcc {
+
+namespace {
+
+// Sent to the process when the root actor failed: it wakes the sigwait
+// below, which only takes signals that every thread blocks.
+constexpr int kWakeSignal = SIGUSR1;
+
+// How long a service may take to answer its own health query before it
+// announces itself ready.
+constexpr std::chrono::seconds kSelfCheckTimeout{5};
+
+// Fail fast, without the orderly stop: the actors left after the root's end
+// (those not linked to it, such as callctl's call actors) may never end, so
+// shutting the actor system down could wait for ever. The restarted process
+// learns the state again (leg audits, ready announcements).
+[[noreturn]] void exit_failed(const service_context& ctx, const std::string& why) {
+  spdlog::critical("{} {} failed: {}; exiting with status {}", ctx.service, ctx.instance, why,
+                   kRootFailedExit);
+  spdlog::shutdown();  // flushes the logger
+  std::_Exit(kRootFailedExit);
+}
+
+// Answers health queries (and, with SIPCC_FAULT_INJECTION=1 only, fault
+// injections) through the process's supervision.
+void serve_supervision(service_context& ctx, int64_t started_us) {
+  auto& sup = process_supervision();
+  sup.serve(
+      ctx.service, ctx.instance, started_us,
+      [nats = ctx.nats.get()](const std::string& reply, const v1::HealthReply& r) {
+        nats->publish(reply, r);
+      },
+      [] { kill(getpid(), kWakeSignal); });
+  ctx.nats->subscribe(subj::ops_health(ctx.instance), [&sup](bus_msg m) {
+    if (!m.reply.empty())
+      sup.query(m.reply);
+  });
+  if (!fault_injection_enabled(std::getenv(kFaultInjectionVariable)))
+    return;
+  spdlog::warn("{}=1: fault injection is on, {} makes the root actor fail (for tests only)",
+               kFaultInjectionVariable, subj::ops_fault(ctx.instance));
+  ctx.nats->subscribe(subj::ops_fault(ctx.instance), [&sup](bus_msg m) {
+    v1::FaultInjection f;
+    if (!f.ParseFromString(m.data)) {
+      spdlog::warn("bus: undecodable FaultInjection on {} ignored", m.subject);
+      return;
+    }
+    auto reason = f.reason().empty() ? std::string("injected fault") : f.reason();
+    if (!sup.inject_fault(reason))
+      spdlog::warn("fault injection: this process has no actors to fail");
+  });
+}
+
+// "Ready" means the actor system answers: the service asks itself over the
+// bus, through the path every health query takes. Empty when OK, else why not.
+std::string self_check(service_context& ctx) {
+  v1::HealthQuery q;
+  q.set_schema(v1::SCHEMA_V1);
+  auto answer = ctx.nats->request(subj::ops_health(ctx.instance), q, kSelfCheckTimeout);
+  v1::HealthReply r;
+  if (!answer || !r.ParseFromString(*answer))
+    return "no answer to its own health query within " +
+           std::to_string(kSelfCheckTimeout.count()) + " s";
+  return r.status() == v1::HEALTH_OK ? "" : r.detail();
+}
+
+}  // namespace
 
 int64_t now_us() {
   return std::chrono::duration_cast<std::chrono::microseconds>(
@@ -39,14 +109,16 @@ int run_service(int argc, char** argv, const std::string& service, service_hooks
   app.add_option("--nats", nats_url, "NATS URL (overrides bus.nats-url)");
   app.add_option("--log-level", log_level, "trace|debug|info|warn|error")->capture_default_str();
   CLI11_PARSE(app, argc, argv);
+  const int64_t started_us = now_us();
 
-  // Block the stop signals before any thread starts so every thread inherits
-  // the mask and only sigwait below sees them.
-  sigset_t stop_signals;
-  sigemptyset(&stop_signals);
-  sigaddset(&stop_signals, SIGINT);
-  sigaddset(&stop_signals, SIGTERM);
-  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+  // Block the stop and wake signals before any thread starts so every thread
+  // inherits the mask and only sigwait below sees them.
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGTERM);
+  sigaddset(&signals, kWakeSignal);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
 
   auto logger = spdlog::stderr_color_mt(service);
   spdlog::set_default_logger(logger);
@@ -79,13 +151,17 @@ int run_service(int argc, char** argv, const std::string& service, service_hooks
       c.set(counter_id::bus_dropped, "all", ctx.nats->dropped());
       ctx.nats->publish(m.reply, c.snapshot(ctx.instance));
     });
+    serve_supervision(ctx, started_us);
     listen = hooks.start(ctx);
   } catch (const std::exception& e) {
     spdlog::critical("{} cannot start: {}", service, e.what());
+    process_supervision().stop_serving();
     if (ctx.nats)
       ctx.nats->close();
     return 1;
   }
+  if (auto why = self_check(ctx); !why.empty())
+    exit_failed(ctx, "its own health check: " + why);
 
   v1::ServiceReady ready;
   ready.set_schema(v1::SCHEMA_V1);
@@ -96,10 +172,18 @@ int run_service(int argc, char** argv, const std::string& service, service_hooks
   spdlog::info("{} {} ready: {}; bus {}", service, ctx.instance, listen, ctx.cfg.nats_url);
 
   int sig = 0;
-  sigwait(&stop_signals, &sig);
+  for (;;) {
+    sigwait(&signals, &sig);
+    if (sig != kWakeSignal)
+      break;
+    if (auto why = process_supervision().failure())
+      exit_failed(ctx, "its root actor ended (" + *why + ")");
+    // A wake signal from outside, with nothing failed: keep serving.
+  }
   spdlog::info("{} stopping on signal {}", service, sig);
   if (hooks.stop)
     hooks.stop(ctx);
+  process_supervision().stop_serving();
   ctx.nats->close();
   return 0;
 }
