@@ -1,6 +1,6 @@
 // sipccctl: the operator's and developer's window on the bus. Sends desktop
-// requests, prints decoded bus traffic as JSON lines, queries state and
-// counters. Every payload is decoded through the declared subject list.
+// requests, prints decoded bus traffic as JSON lines, queries state,
+// counters and health. Every payload is decoded through the declared subject list.
 #include <csignal>
 #include <cstdlib>
 #include <fstream>
@@ -62,8 +62,8 @@ bool parse_kv(const std::string& s, v1::KVList& list) {
   return true;
 }
 
-// Exit codes: 0 done, 1 the reply says no (EventError, an error, not found),
-// 2 bad arguments, 3 no bus, 4 no reply.
+// Exit codes: 0 done, 1 the reply says no (EventError, an error, not found,
+// HEALTH_FAILING), 2 bad arguments, 3 no bus, 4 no reply.
 constexpr int k_refused = 1, k_bad_args = 2, k_no_reply = 4;
 
 struct request_args {
@@ -255,6 +255,26 @@ int cmd_counters(bus& b, const std::string& instance, int timeout_ms) {
   return 0;
 }
 
+// Exit 0 when the instance says OK, k_refused when it says FAILING,
+// k_no_reply when it does not answer (not running, or its actor system stuck).
+int cmd_health(bus& b, const std::string& instance, int timeout_ms) {
+  if (!valid_subject_token(instance)) {
+    std::cerr << "sipccctl: '" << instance << "' cannot be an instance\n";
+    return k_bad_args;
+  }
+  v1::HealthQuery q;
+  q.set_schema(v1::SCHEMA_V1);
+  auto reply = b.request(subj::ops_health(instance), q, std::chrono::milliseconds(timeout_ms));
+  v1::HealthReply r;
+  if (!reply || !r.ParseFromString(*reply)) {
+    std::cerr << "sipccctl: instance " << instance << " did not answer the health query within "
+              << timeout_ms << " ms\n";
+    return k_no_reply;
+  }
+  std::cout << to_json(r).dump(2) << std::endl;
+  return r.status() == v1::HEALTH_OK ? 0 : k_refused;
+}
+
 // The media pool as the media service sees it (its first instance to answer).
 int cmd_media(bus& b, bool as_json, int timeout_ms) {
   v1::MediaPoolQuery q;
@@ -277,7 +297,8 @@ int cmd_media(bus& b, bool as_json, int timeout_ms) {
 
 int main(int argc, char** argv) {
   CLI::App app{
-      "sipccctl: desktop requests, conferences, bus watch, state, counters and the media pool"};
+      "sipccctl: desktop requests, conferences, bus watch, state, counters, health and the media "
+      "pool"};
   app.require_subcommand(1);
   // Inherited by every subcommand: the options above may also come after
   // the subcommand and its arguments (`request 1000 TAgentLogin --timeout 500`).
@@ -308,6 +329,12 @@ int main(int argc, char** argv) {
   std::string instance;
   counters_cmd->add_option("instance", instance, "instance, e.g. presence-0 or edge1")->required();
 
+  auto* health_cmd = app.add_subcommand(
+      "health", "whether one service instance works: exit 0 OK, 1 failing, 4 no answer");
+  std::string health_instance;
+  health_cmd->add_option("instance", health_instance, "instance, e.g. presence-0 or edge1")
+      ->required();
+
   conf_args conf;
   auto* conf_cmd = add_conf_command(app, conf);
 
@@ -330,6 +357,8 @@ int main(int argc, char** argv) {
       return cmd_state(b, kind, id, timeout_ms);
     if (*counters_cmd)
       return cmd_counters(b, instance, timeout_ms);
+    if (*health_cmd)
+      return cmd_health(b, health_instance, timeout_ms);
     if (*media_cmd)
       return cmd_media(b, media_json, timeout_ms);
   } catch (const std::exception& e) {

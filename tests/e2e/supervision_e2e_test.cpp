@@ -1,8 +1,11 @@
 // Supervision on real processes. A service whose root actor fails exits with
 // status 70 at once, naming the reason (the failure is injected with the
 // test-only SIPCC_FAULT_INJECTION=1 and sipcc.ops.<instance>.fault); without
-// that variable the fault subject does nothing.
+// that variable the fault subject does nothing. `sipccctl health` says OK for
+// every running instance, and exits 4 when the instance does not answer.
 #include <gtest/gtest.h>
+
+#include <nlohmann/json.hpp>
 
 #include <string>
 #include <vector>
@@ -81,6 +84,45 @@ TEST(FaultInjectionE2E, WithoutTheVariableTheFaultSubjectDoesNothing) {
   // Not even received: the service does not subscribe to the subject.
   EXPECT_EQ(sys.counter("router-0", "bus_in", "ops_fault"), 0);
   EXPECT_EQ(sys.counter("router-0", "bus_in", "ops_health"), 2);  // its own check and ours
+}
+
+TEST(HealthE2E, EveryRunningInstanceSaysOkOnlyAfterItsActorsAnswered) {
+  system_options opts;
+  opts.services = {{"sip-edge", "edge1"}};
+  for (const auto& s : kActorServices)
+    opts.services.emplace_back(s.service, s.instance);
+  sipcc_system sys(opts);
+  sys.start_services();
+  for (const auto& [service, instance] : opts.services) {
+    SCOPED_TRACE(instance);
+    int code = -1;
+    auto out = sys.ctl({"health", instance}, &code);
+    EXPECT_EQ(code, 0) << out;
+    auto j = nlohmann::json::parse(out);
+    EXPECT_EQ(j["status"], "HEALTH_OK");
+    EXPECT_EQ(j["service"], service);
+    EXPECT_EQ(j["instance"], instance);
+    EXPECT_EQ(j["detail"], service == "sip-edge"
+                               ? "its bus thread answered (no actor system in this process)"
+                               : "its actor system answered");
+    // "ready" came after the instance answered its own health query.
+    auto msgs = sys.recorder().all();
+    auto first = [&](const std::string& subject) {
+      for (size_t i = 0; i < msgs.size(); ++i)
+        if (msgs[i].subject == subject)
+          return i;
+      return msgs.size();
+    };
+    EXPECT_LT(first(subj::ops_health(instance)), first(subj::ops_ready(instance)));
+  }
+}
+
+TEST(HealthE2E, AnInstanceThatDoesNotAnswerExits4) {
+  sipcc_system sys;  // nats-server only: nothing answers
+  int code = -1;
+  auto out = sys.ctl({"health", "presence-9", "--timeout", "300"}, &code);
+  EXPECT_EQ(code, 4);
+  EXPECT_EQ(out, "");
 }
 
 }  // namespace
