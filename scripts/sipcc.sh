@@ -138,8 +138,9 @@ describe_status() {
 
 nats_accepts() { (exec 3<>"/dev/tcp/127.0.0.1/$NATS_PORT") 2>/dev/null; }
 
-# Runs nats-server and every service. A service that ends is started again
-# after 1 s per time it ended within the last minute; the
+# Runs nats-server and every service. A service that ends (a crash, or exit
+# status 70: its root actor failed) is started again, its status said, after
+# 1 s per time it ended within the last minute; the
 # MAX_ENDS_PER_MINUTE-th end within a minute, nats-server ending, Ctrl-C or
 # SIGTERM stop everything.
 serve() {

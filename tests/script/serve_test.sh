@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # scripts/sipcc.sh serve on free ports: a service killed with SIGKILL is
-# started again, `restart <service>` restarts one, Ctrl-C stops everything
+# started again, so is one whose root actor failed (exit status 70, the
+# fault injected by the test), `restart <service>` restarts one, Ctrl-C stops everything
 # (no process left, NATS and SIP ports free, no SIGKILL needed), and so do
 # nats-server ending and SIGTERM; each new serve takes the same ports again.
 # Usage: serve_test.sh <source dir> <build dir>
@@ -90,12 +91,26 @@ sed -e "s|nats://127.0.0.1:4222|nats://127.0.0.1:$nats_port|" \
     "$SRC/deploy/sipcc.yaml" >"$TMP/sipcc.yaml"
 grep -q ":$edge_port" "$TMP/sipcc.yaml" || fail "deploy/sipcc.yaml no longer binds sip-edge to 127.0.0.1:5060"
 
+# Arguments: more VAR=value for serve's environment (and so its services').
 start_serve() {
   : >"$TMP/serve.log"
-  SIPCC_BUILD_DIR=$BUILD SIPCC_RUN_DIR=$TMP/run SIPCC_CONFIG=$TMP/sipcc.yaml \
-    SIPCC_NATS_PORT=$nats_port "$SRC/scripts/sipcc.sh" serve >"$TMP/serve.log" 2>&1 &
+  env "$@" SIPCC_BUILD_DIR="$BUILD" SIPCC_RUN_DIR="$TMP/run" SIPCC_CONFIG="$TMP/sipcc.yaml" \
+    SIPCC_NATS_PORT="$nats_port" "$SRC/scripts/sipcc.sh" serve >"$TMP/serve.log" 2>&1 &
   serve_pid=$!
   wait_log ' ready: ' 6
+}
+
+# Publishes an empty payload (a FaultInjection with every field at its
+# default) on subject $1 in the NATS text protocol: there is no NATS CLI here.
+nats_publish_empty() {
+  local line
+  exec 3<>"/dev/tcp/127.0.0.1/$nats_port"
+  printf 'CONNECT {"verbose":false}\r\nPUB %s 0\r\n\r\nPING\r\n' "$1" >&3
+  # The server's PONG says it has taken the publish.
+  while read -r -t "$DEADLINE_S" line <&3; do
+    [ "${line%$'\r'}" = PONG ] && break
+  done
+  exec 3>&-
 }
 
 # Reaps serve and checks that it stopped everything it started.
@@ -114,13 +129,21 @@ expect_stopped() {
 }
 
 echo "-- a killed service is started again"
-start_serve
+# Fault injection on for this run: the next case fails a root actor.
+start_serve SIPCC_FAULT_INJECTION=1
 edge=$(pid_of sip-edge)
 kill -KILL "$edge"
 wait_log "^sipcc: sip-edge \(pid $edge\) ended \(killed by signal KILL\); starting it again" 1
 wait_log 'sip-edge edge1 ready: ' 2
 [ "$(pid_of sip-edge)" != "$edge" ] || fail "sip-edge was not started again"
 running "$(pid_of sip-edge)" || fail "the new sip-edge does not run"
+
+echo "-- a service whose root actor failed exits 70 and is started again"
+router=$(pid_of router)
+nats_publish_empty sipcc.ops.router-0.fault
+wait_log "router router-0 failed: its root actor ended \(.*injected fault.*\); exiting with status 70" 1
+wait_log "^sipcc: router \(pid $router\) ended \(exit status 70\); starting it again" 1
+wait_log 'router router-0 ready: ' 2
 
 echo "-- restart <service> restarts one service"
 presence=$(pid_of presence)
