@@ -16,6 +16,7 @@
 #include "sipcc/bus_schema.hpp"
 #include "sipcc/config.hpp"
 #include "sipcc/v1/media.pb.h"
+#include "sipcc/v1/ops.pb.h"
 #include "sipcc/v1/sip.pb.h"
 #include "sipcc/v1/state.pb.h"
 #include "sipcc_fixture.hpp"
@@ -419,6 +420,11 @@ TEST(WatchE2E, DecodesEverySubjectFamily) {
   sys->ctl({"request", "1000", "TAgentLogout"});
   sys->ctl({"state", "dn", "1000"});
   sys->ctl({"counters", "edge1"});
+  sys->ctl({"health", "presence-0"});
+  // Test-only; no service here runs with SIPCC_FAULT_INJECTION=1, so none takes it.
+  v1::FaultInjection fault;
+  fault.set_schema(v1::SCHEMA_V1);
+  rec.client().publish(subj::ops_fault("presence-0"), fault);
   v1::DnCallFact fact;  // what callctl publishes for a routed call
   fact.set_schema(v1::SCHEMA_V1);
   fact.set_dn("1001");
