@@ -9,6 +9,7 @@
 #include "callctl/model/call_requests.hpp"
 #include "callctl/model/call_translate.hpp"
 #include "callctl/model/media_legs.hpp"
+#include "callctl/model/media_placement.hpp"
 #include "callctl/model/remote_answer.hpp"
 #include "callctl/model/targets.hpp"
 #include "sipcc/bus_schema.hpp"
@@ -43,6 +44,8 @@ struct call_state_t {
   std::string conf_reply_to;
   v1::ConfRequest conf_req;
   leg_origins origins;
+  // Media-server INVITEs waiting for the media service's answer.
+  media_placement placement;
   std::minstd_rand random{std::random_device{}()};  // timer delays within their range
   static inline const char* name = "call";
 };
@@ -64,13 +67,16 @@ void send_leg(call_actor self, const std::string& leg, v1::LegCommand cmd) {
 
 
 // A new leg: the registry must know it before its first event can arrive.
-void invite(call_actor self, const call_action& a) {
+// A media-server leg goes to `server` (the pool's name; empty: the
+// configured media server).
+void send_invite(call_actor self, const call_action& a, const std::string& server = "") {
   auto& s = self->state;
   const auto& cfg = *s.sh->cfg;
   leg_made_msg made{a.leg, s.registry_key, s.edge, {}};
   if (a.what == call_action::invite_media)
-    made.media = media_leg_of(a, s.c.conn_id, media_server_name(cfg, s.settings.media_server),
-                              now_us());
+    made.media = media_leg_of(
+        a, s.c.conn_id,
+        server.empty() ? media_server_name(cfg, s.settings.media_server) : server, now_us());
   caf::anon_send(s.registry, std::move(made));
   v1::LegCommand cmd;
   auto* inv = cmd.mutable_invite();
@@ -99,6 +105,19 @@ void invite(call_actor self, const call_action& a) {
   if (auto* dn = cfg.find_dn(a.dn); dn && remote_answer_of(dn->options) == remote_answer::answer_after)
     inv->add_headers(answer_after_header(cfg.sip_bind.host));
   send_leg(self, a.leg, std::move(cmd));
+}
+
+// A media-server INVITE waits for the media service to say where it goes.
+void invite(call_actor self, const call_action& a) {
+  auto& s = self->state;
+  if (a.what != call_action::invite_media)
+    return send_invite(self, a);
+  auto ask = s.placement.hold(a, s.registry_key, now_us(), s.sh->media_quiet_until_us.load());
+  if (!ask)
+    return send_invite(self, a);
+  s.sh->nats->publish(subj::media_req, *ask, subj::media_placed(s.sh->owner, s.registry_key));
+  self->delayed_send(self, std::chrono::milliseconds(s.placement.settings().ask_ms),
+                     placement_timer{a.leg});
 }
 
 // The event on the bus, and the reply of the request it answers.
@@ -163,11 +182,20 @@ void finish(call_actor self) {
   self->quit();
 }
 
+void on_leg(call_actor self, const v1::LegEvent& le);
+
 void carry_out(call_actor self, const std::vector<call_action>& actions) {
   auto& s = self->state;
+  // Held media INVITEs the call model CANCELled: they end, after these
+  // actions, as a CANCELled INVITE ends (487).
+  std::vector<std::string> unsent;
   for (const auto& a : actions) {
     if (auto out = leg_command_of(s.c, a)) {
-      send_leg(self, out->leg, std::move(out->cmd));
+      auto held = s.placement.drop(out->leg);
+      if (held == media_placement::unsent::held)
+        unsent.push_back(out->leg);
+      if (held == media_placement::unsent::no)
+        send_leg(self, out->leg, std::move(out->cmd));
       continue;
     }
     switch (a.what) {
@@ -187,6 +215,12 @@ void carry_out(call_actor self, const std::vector<call_action>& actions) {
       case call_action::end: return finish(self);
       default: break;  // leg commands, above
     }
+  }
+  for (const auto& leg : unsent) {
+    v1::LegEvent le;
+    le.set_leg_id(leg);
+    le.mutable_failed()->set_status(487);
+    on_leg(self, le);
   }
 }
 
@@ -275,6 +309,32 @@ void on_conf(call_actor self, const v1::ConfRequest& req, const std::string& rep
   step(self, plan.ev);
 }
 
+// The media service's answer, or none in time, for a held media INVITE.
+void placed(call_actor self, const placement& p) {
+  auto& s = self->state;
+  switch (p.what) {
+    case placement::send:
+      if (p.quiet_until_us > 0) {
+        s.sh->media_quiet_until_us = p.quiet_until_us;
+        spdlog::warn("ConnID {}: no answer from the media service: media leg {} goes to {}, "
+                     "and media INVITEs do not wait for it for {} s",
+                     s.c.conn_id, p.leg, s.settings.media_server,
+                     s.placement.settings().quiet_ms / 1000);
+      }
+      return send_invite(self, p.invite, p.server);
+    case placement::refused: {
+      spdlog::info("ConnID {}: media leg {} refused by the media service: {}", s.c.conn_id,
+                   p.leg, p.reason);
+      call_event ev(call_event::media_lost);
+      ev.leg = p.leg;
+      ev.text = p.reason;
+      return step(self, ev);
+    }
+    case placement::none:
+      return;
+  }
+}
+
 call_handle::behavior_type behavior(call_actor self) {
   return {
       [=](const leg_event_msg& m) { on_leg(self, m.event); },
@@ -287,6 +347,11 @@ call_handle::behavior_type behavior(call_actor self) {
         ev.text = m.reason;
         step(self, ev);
       },
+      [=](const media_placed_msg& m) {
+        for (auto& p : self->state.placement.answered(m.reply, now_us()))
+          placed(self, p);
+      },
+      [=](const placement_timer& t) { placed(self, self->state.placement.timed_out(t.leg, now_us())); },
   };
 }
 

@@ -79,10 +79,29 @@ typename Inspector::result_type inspect(Inspector& f, media_lost_msg& x) {
   return f(caf::meta::type_name("media_lost_msg"), x.leg, x.reason);
 }
 
+// registry -> call: the media service's answer for a held media INVITE.
+struct media_placed_msg {
+  v1::MediaReply reply;
+};
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, media_placed_msg& x) {
+  return inspect_with_proto(f, "media_placed_msg", x.reply);
+}
+// call -> itself: the ask for media leg `leg` waited long enough.
+struct placement_timer {
+  std::string leg;
+};
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, placement_timer& x) {
+  return f(caf::meta::type_name("placement_timer"), x.leg);
+}
+
 // A call actor's interface.
 using call_handle = caf::typed_actor<caf::reacts_to<leg_event_msg>, caf::reacts_to<request_msg>,
                                      caf::reacts_to<conf_msg>, caf::reacts_to<timer_msg>,
-                                     caf::reacts_to<media_lost_msg>>;
+                                     caf::reacts_to<media_lost_msg>,
+                                     caf::reacts_to<media_placed_msg>,
+                                     caf::reacts_to<placement_timer>>;
 
 // call -> registry: the call with ConnID `conn_id` made leg `leg` on edge
 // `edge` (the registry must know it before its first event can arrive); a

@@ -36,7 +36,7 @@ std::string callctl_service::start() {
                        subj::ops_ready_all, subj::tlib_req_family("call"),
                        subj::tlib_req_family("media"), subj::state_dn_all, subj::reg_all,
                        subj::conf_req, subj::media_sync, subj::media_health("*"),
-                       subj::calls_check});
+                       subj::calls_check, subj::media_placed_of(ctx.instance)});
   // Which agent is on which DN now, not only from the next change.
   impl_->fetch = std::make_unique<dn_states_fetch>(
       *ctx.nats, caf::actor_cast<caf::actor>(registry), "callctl");

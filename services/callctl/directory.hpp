@@ -3,6 +3,8 @@
 // registry keeps and every call actor reads.
 #pragma once
 
+#include <atomic>
+
 #include <memory>
 #include <mutex>
 #include <string>
@@ -66,6 +68,9 @@ struct shared {
   bus* nats = nullptr;
   std::string owner;
   directory dir;
+  // Until when media INVITEs do not wait for the media service (it did not
+  // answer lately; media_placement.hpp). Every call reads it.
+  std::atomic<int64_t> media_quiet_until_us{0};
 };
 
 }  // namespace sipcc::callctl

@@ -286,6 +286,18 @@ void on_calls_check(registry_actor self, const bus_msg& m) {
   s.sh->nats->publish(m.reply, r);
 }
 
+// The media service's answer goes to the call that holds the leg's INVITE.
+void on_media_placed(registry_actor self, const bus_msg& m) {
+  auto& s = self->state;
+  v1::MediaReply r;
+  if (!decode_bus(m.subject, m.data, r, "media_placed"))
+    return;
+  // The subject names the call: NATS's no-responders notice has no body.
+  auto call = s.actors.find(m.subject.substr(m.subject.rfind('.') + 1));
+  if (call != s.actors.end())
+    self->send(call->second, media_placed_msg{std::move(r)});
+}
+
 void on_bus(registry_actor self, const bus_msg& m) {
   auto* info = classify_subject(m.subject);
   switch (info ? info->family : subject_family::unknown) {
@@ -300,6 +312,7 @@ void on_bus(registry_actor self, const bus_msg& m) {
     case subject_family::calls_check: return on_calls_check(self, m);
     case subject_family::media_sync: return on_media_sync(self);
     case subject_family::media_health: return on_media_health(self, m);
+    case subject_family::media_placed: return on_media_placed(self, m);
     default: return;
   }
 }

@@ -127,6 +127,8 @@ void on_request(media_pointer self, const bus_msg& m) {
   s.book.expire(now);
   v1::MediaReply reply = select_media(s.view(), req);
   reply.set_instance(s.instance);
+  reply.set_conn_id(req.conn_id());
+  reply.set_leg_id(req.leg_id());
   if (reply.refusal() == v1::MEDIA_OK) {
     s.book.hold(placed_leg(req, reply),
                 now + int64_t{s.cfg->media.pending_ms} * 1000);

@@ -440,8 +440,9 @@ TEST(WatchE2E, DecodesEverySubjectFamily) {
   rec.client().publish(subj::reg("1001"), binding);
   // No callctl runs here: the request goes unanswered, but it is on the bus.
   sys->ctl({"--timeout", "100", "conf", "create"});
-  // What callctl will send the media service.
-  rec.client().publish(subj::media_req, treatment_ask("007d0000000001-2", v1::Music));
+  // What callctl sends the media service, and its answer.
+  rec.client().publish(subj::media_req, treatment_ask("007d0000000001-2", v1::Music),
+                       subj::media_placed("callctl-0", "007d0000000001"));
   v1::MediaLegEvent started;
   started.set_schema(v1::SCHEMA_V1);
   started.mutable_started()->set_leg_id("007d0000000001-2");

@@ -51,7 +51,7 @@ protected:
       GTEST_SKIP() << "sipp (package sip-tester) is not on PATH";
     agent_port = free_port(SOCK_DGRAM);
     media_port = free_port(SOCK_DGRAM);
-    system_options opts;
+    opts = {};
     opts.asterisk_port = media_port;  // the media server is Asterisk
     opts.services = {{"sip-edge", "edge1"}, {"callctl", "callctl-0"}};
     if (router) {
@@ -71,9 +71,9 @@ protected:
     sys = std::make_unique<sipcc_system>(opts);
   }
 
-  void start(const std::string& media_xml, const std::string& agent_xml) {
-    media = std::make_unique<sipp_run>(media_xml, media_port, sys->dir(),
-                                       std::vector<std::string>{}, "media");
+  void start(const std::string& media_xml, const std::string& agent_xml,
+             const std::vector<std::string>& media_args = {}) {
+    media = std::make_unique<sipp_run>(media_xml, media_port, sys->dir(), media_args, "media");
     agent = std::make_unique<sipp_run>(agent_xml, agent_port, sys->dir(),
                                        std::vector<std::string>{}, "agent");
     sys->start_services();
@@ -145,6 +145,7 @@ protected:
   }
 
   uint16_t agent_port = 0, media_port = 0;
+  system_options opts;
   std::unique_ptr<sipcc_system> sys;
   std::unique_ptr<sipp_run> agent, customer, media;
 };
@@ -230,6 +231,46 @@ TEST_F(TreatmentSipp, ATreatmentOnADeadMediaServerEndsAndTheCallIsRouted) {
   EXPECT_EQ(rec.events("8000"), (ev_list{v1::EventRouteRequest, v1::EventTreatmentApplied,
                                          v1::EventTreatmentEnd, v1::EventRouteUsed}));
   EXPECT_EQ(count_of(media->trace(), false, "BYE"), 1u);  // sipcc's, at the failover
+  expect_nothing_dangles(*sys, kWait);
+}
+
+// With the media service running, callctl asks it before each media INVITE:
+// a treatment no server of the pool serves is refused with its reason and
+// sends nothing; one it serves plays on the server it chose (ms1, the SIPp
+// media server), not at asterisk.address (nobody listens there).
+TEST_F(TreatmentSipp, TreatmentsGoWhereTheMediaServiceSaysAndARefusalSendsNothing) {
+  opts.asterisk_port = free_port(SOCK_DGRAM);
+  opts.services.emplace_back("media", "media-0");
+  // One probe at start-up, none more while the test runs.
+  opts.extra_yaml = "media:\n  options-interval-ms: 60000\n  servers:\n"
+                    "    - { name: ms1, address: 127.0.0.1:" + std::to_string(media_port) +
+                    ", treatments: [Music] }\n";
+  sys = std::make_unique<sipcc_system>(opts);
+  start("media-server-answers-a-probe-and-plays-music-until-bye.xml",
+        "agent-answers-offerless-invite-with-an-offer.xml", {"-m", "2"});
+  auto conn = customer_calls("customer-hears-treatment-then-takes-the-agents-reinvite.xml", "500");
+  ASSERT_FALSE(conn.empty());
+
+  auto na = sys->apply_treatment("8000", conn, v1::PlayAnnouncement, parms("PROMPT", "welcome"));
+  EXPECT_EQ(na.type(), v1::EventTreatmentNotApplied) << "logs in " << sys->dir();
+  ASSERT_EQ(na.reasons().pairs_size(), 1);
+  const auto why = na.reasons().pairs(0).str();
+  EXPECT_NE(why.find("PlayAnnouncement"), std::string::npos) << why;  // the media service's words
+
+  EXPECT_EQ(sys->apply_treatment("8000", conn, v1::Music).type(), v1::EventTreatmentApplied);
+  v1::MediaLegEvent started;
+  ASSERT_TRUE(sys->recorder().wait(
+      [&](const bus_msg& m) {
+        return m.subject == subj::media_leg("callctl-0") && started.ParseFromString(m.data) &&
+               started.has_started();
+      },
+      kWait));
+  EXPECT_EQ(started.started().server(), "ms1");
+  route_and_hang_up(conn);
+  EXPECT_EQ(count_of(media->trace(), false, "INVITE"), 1u);  // the Music one only
+  EXPECT_EQ(sys->recorder().events("8000"),
+            (ev_list{v1::EventRouteRequest, v1::EventTreatmentNotApplied,
+                     v1::EventTreatmentApplied, v1::EventRouteUsed, v1::EventTreatmentEnd}));
   expect_nothing_dangles(*sys, kWait);
 }
 

@@ -84,6 +84,8 @@ TEST(BusSchema, ClassifyEveryFamily) {
       {subj::edge_options("edge-1"), subject_family::edge_options, "sipcc.v1.OptionsProbe"},
       {subj::probe("media-0"), subject_family::probe, "sipcc.v1.OptionsResult"},
       {subj::media_req, subject_family::media_req, "sipcc.v1.MediaRequest"},
+      {subj::media_placed("callctl-0", "007d0000000001"), subject_family::media_placed,
+       "sipcc.v1.MediaReply"},
       {subj::media_health("ms1"), subject_family::media_health, "sipcc.v1.MediaHealth"},
       {subj::media_leg("callctl-0"), subject_family::media_leg, "sipcc.v1.MediaLegEvent"},
       {subj::media_sync, subject_family::media_sync, "sipcc.v1.MediaSync"},

@@ -480,6 +480,8 @@ struct call {
   std::string mix_leg;           // the media-server leg being set up
   std::string mix_uri;
   bool mix_collects = false;     // treat: a collecting treatment
+  v1::TreatmentType mix_treatment_type = v1::TREATMENT_UNSPECIFIED;  // treat
+  v1::KVList mix_treatment_parms;                                   // treat
   std::string mix_error;         // a join being undone: why, for its result
   std::string mix_offer;         // the re-INVITE out to the party (its last SDP from sipcc once accepted)
   // A TAnswerCall was accepted for DN answer_dn ringing on leg answer_leg:
@@ -596,6 +598,9 @@ struct call_event {
   std::string uri;           // treatment: the media server's Request-URI
   std::string text;          // media_lost: why, for the events
   bool collects = false;     // treatment: it collects digits
+  // treatment: what was asked, for the media service to place it.
+  v1::TreatmentType treatment_type = v1::TREATMENT_UNSPECIFIED;
+  v1::KVList treatment_parms;
   char digit = 0;            // media_digit
   v1::KVList user_data;      // user_data
   bool delete_data = false;  // user_data: remove these keys (all when empty)
@@ -680,6 +685,10 @@ struct call_action {
   v1::MediaKind media_kind = v1::MEDIA_KIND_UNSPECIFIED;
   std::string conf_id;
   std::string record_file;
+  // invite_media of a treatment: its type and parameters (the media service
+  // checks them against what each server serves).
+  v1::TreatmentType treatment_type = v1::TREATMENT_UNSPECIFIED;
+  v1::KVList treatment_parms;
 };
 
 struct call_settings {

@@ -67,6 +67,8 @@ bool media_step(call& c, const call_event& ev, actions& a) {
         x.leg = c.media_leg;
         x.uri = ev.uri;
         x.media_kind = v1::MEDIA_TREATMENT;
+        x.treatment_type = ev.treatment_type;
+        x.treatment_parms = ev.treatment_parms;
         x.sdp = c.customer_sdp;
         a.push_back(std::move(x));
       }
@@ -154,6 +156,8 @@ static void mix_invite(call& c, actions& a, party p) {
   x.uri = c.mix_uri;
   if (c.mixing == mix_op::treat) {
     x.media_kind = v1::MEDIA_TREATMENT;
+    x.treatment_type = c.mix_treatment_type;
+    x.treatment_parms = c.mix_treatment_parms;
   } else {
     x.media_kind = c.recording ? v1::MEDIA_RECORDING : v1::MEDIA_CONFERENCE;
     x.conf_id = c.conf_id;
@@ -341,8 +345,11 @@ static bool mix_request(call& c, const call_event& ev, actions& a, const call_se
     case call_event::treatment:
       if (!c.customer_answered)
         return false;  // the first one answers the customer (media_step)
-      if (treatment_refusal(c, c.rp).empty())
+      if (treatment_refusal(c, c.rp).empty()) {
+        c.mix_treatment_type = ev.treatment_type;
+        c.mix_treatment_parms = ev.treatment_parms;
         start_mix(c, a, mix_op::treat, ev.uri, ev.collects);
+      }
       return true;
     default:
       return false;

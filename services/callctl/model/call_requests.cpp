@@ -350,6 +350,8 @@ request_plan plan_treatment(const call& c, const v1::TRequest& req, const reques
   p.ev = call_event(call_event::treatment);
   p.ev.uri = mr.uri;
   p.ev.collects = mr.collects;
+  p.ev.treatment_type = req.treatment_type();
+  p.ev.treatment_parms = req.treatment_parms();
   p.reply_on = {v1::EventTreatmentApplied, v1::EventTreatmentNotApplied};
   return p;
 }

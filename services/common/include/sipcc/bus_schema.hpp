@@ -57,6 +57,8 @@
   X(probe, "sipcc.probe.*", OptionsResult, "an OPTIONS probe's outcome, to its owner") \
   X(media_req, "sipcc.media.req", MediaRequest,                                    \
     "where a media leg goes; request/reply, the reply is a MediaReply")            \
+  X(media_placed, "sipcc.media.placed.*.*", MediaReply,                            \
+    "the media service's answer to a call's sipcc.media.req, by owner then ConnID") \
   X(media_health, "sipcc.media.health.*", MediaHealth,                             \
     "a media server's health changed, by server name")                             \
   X(media_leg, "sipcc.media.leg.*", MediaLegEvent,                                 \
@@ -142,6 +144,8 @@ std::string ops_fault(std::string_view instance);
 std::string edge_options(std::string_view edge_id);
 std::string probe(std::string_view owner);
 inline constexpr const char* media_req = "sipcc.media.req";
+std::string media_placed(std::string_view owner, std::string_view conn_id);
+std::string media_placed_of(std::string_view owner);  // wildcard for the owner
 std::string media_health(std::string_view server);
 std::string media_leg(std::string_view owner);
 inline constexpr const char* media_leg_all = "sipcc.media.leg.*";

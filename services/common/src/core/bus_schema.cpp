@@ -151,6 +151,12 @@ std::string probe(std::string_view owner) { return join({"sipcc.probe", owner});
 std::string media_health(std::string_view server) { return join({"sipcc.media.health", server}); }
 std::string media_leg(std::string_view owner) { return join({"sipcc.media.leg", owner}); }
 std::string media_list(std::string_view owner) { return join({"sipcc.media.list", owner}); }
+std::string media_placed(std::string_view owner, std::string_view conn_id) {
+  return join({"sipcc.media.placed", owner, conn_id});
+}
+std::string media_placed_of(std::string_view owner) {
+  return join({"sipcc.media.placed", owner, "*"});
+}
 std::string kv_dn_state(std::string_view dn) { return join({"$KV", dn_state_bucket, dn}); }
 }  // namespace subj
 
