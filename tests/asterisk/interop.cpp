@@ -1,7 +1,9 @@
 #include "interop.hpp"
 
+#include <algorithm>
 #include <fstream>
 #include <iterator>
+#include <map>
 #include <stdexcept>
 
 #include "sipcc/bus_schema.hpp"
@@ -126,6 +128,36 @@ std::string Interop::recording_state(int nth) {
     if (p.key() == "RecordingState")
       return p.str();
   return "<no RecordingState>";
+}
+
+std::set<std::string> Interop::subscription_call_ids(const std::vector<std::string>& resources,
+                                                    const std::string& event) const {
+  std::set<std::string> ids;
+  for (auto& s : ast->inbound_subscriptions())
+    if (s.event == event && std::find(resources.begin(), resources.end(), s.resource) !=
+                                resources.end())
+      ids.insert(s.call_id);
+  return ids;
+}
+
+bool Interop::wait_one_subscription_each(const std::vector<std::string>& resources,
+                                         const std::string& event,
+                                         const std::set<std::string>& gone,
+                                         std::chrono::milliseconds deadline) const {
+  return wait_until(
+      [&] {
+        std::map<std::string, int> live;
+        for (auto& s : ast->inbound_subscriptions()) {
+          if (s.event != event)
+            continue;
+          if (gone.count(s.call_id))
+            return false;
+          ++live[s.resource];
+        }
+        return std::all_of(resources.begin(), resources.end(),
+                           [&](const std::string& r) { return live[r] == 1; });
+      },
+      deadline);
 }
 
 bool Interop::wait_in_service(const std::string& dn, bool in_service,

@@ -10,7 +10,9 @@
 #include <chrono>
 #include <functional>
 #include <memory>
+#include <set>
 #include <string>
+#include <vector>
 
 #include "real_asterisk.hpp"
 #include "rtp_phone.hpp"
@@ -72,6 +74,19 @@ protected:
   // Waits until DN `dn` is in (or out of) service in presence's state.
   bool wait_in_service(const std::string& dn, bool in_service,
                        std::chrono::milliseconds deadline = kAst);
+
+  // The Call-IDs of the `event` subscriptions Asterisk serves to `resources`.
+  std::set<std::string> subscription_call_ids(const std::vector<std::string>& resources,
+                                              const std::string& event) const;
+
+  // Waits until Asterisk serves exactly one `event` subscription to each of
+  // `resources`, none of them a dialog in `gone`: after its owner restarted,
+  // the new instance's and none of the old one's. The CLI can lag a
+  // SUBSCRIBE or un-SUBSCRIBE by a moment, hence the deadline.
+  bool wait_one_subscription_each(const std::vector<std::string>& resources,
+                                  const std::string& event,
+                                  const std::set<std::string>& gone = {},
+                                  std::chrono::milliseconds deadline = kAst) const;
 
   // Customer 1000 calls the service number 8000; the default router gives
   // the call to agent2001, Ready on 2001, whose phone answers; each hears the

@@ -176,6 +176,17 @@ bool real_asterisk::wait_cli(const std::string& command,
   return wait_until([&] { return ok(cli(command)); }, deadline);
 }
 
+std::vector<inbound_subscription> real_asterisk::inbound_subscriptions() const {
+  // Each subscription is a block "Endpoint: ...\nResource: <resource>/<event>\n
+  //   Expiry: <seconds>  <Call-ID>"; the event names have no '/'.
+  static const std::regex block(R"(\nResource: (\S+)/([^/\s]+)\n +Expiry: +-?\d+ +(\S+))");
+  const std::string out = cli("pjsip show subscriptions inbound");
+  std::vector<inbound_subscription> subs;
+  for (std::sregex_iterator it(out.begin(), out.end(), block), end; it != end; ++it)
+    subs.push_back({(*it)[1], (*it)[2], (*it)[3]});
+  return subs;
+}
+
 bool real_asterisk::wait_no_calls(std::chrono::milliseconds deadline) const {
   // A line of its own: "10 active calls" is not "0 active calls".
   const std::regex none(R"((^|\n)0 active calls?\b)");

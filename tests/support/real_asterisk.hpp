@@ -14,6 +14,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "sipcc_fixture.hpp"
 
@@ -26,6 +27,14 @@ std::string asterisk_prefix();
 // deploy/sipcc.yaml as a sipcc_system config_template: every setting as
 // shipped but the bus, sip-edge's port and Asterisk's address.
 std::string shipped_sipcc_yaml(uint16_t asterisk_port);
+
+// One subscription Asterisk serves, as `pjsip show subscriptions inbound`
+// lists it (res_pjsip_pubsub.c, CLI_SHOW_SUB_FORMAT_ENTRY).
+struct inbound_subscription {
+  std::string resource;  // the SUBSCRIBE's Request-URI user: a hint's extension, an AOR
+  std::string event;     // presence, dialog, message-summary
+  std::string call_id;   // the dialog's
+};
 
 struct asterisk_options {
   uint16_t sip_port = 0;    // Asterisk's UDP transport (shipped: 5070)
@@ -51,6 +60,8 @@ public:
                 std::chrono::milliseconds deadline) const;
   bool wait_cli(const std::string& command, const std::function<bool(const std::string&)>& ok,
                 std::chrono::milliseconds deadline) const;
+  // Every subscription Asterisk serves now (`pjsip show subscriptions inbound`).
+  std::vector<inbound_subscription> inbound_subscriptions() const;
   // Waits until Asterisk has no call left (every channel of a test hung up).
   bool wait_no_calls(std::chrono::milliseconds deadline) const;
   // Everything it logged (verbose 3 and SIP messages) so far.
