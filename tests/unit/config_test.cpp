@@ -141,6 +141,13 @@ TEST(ConfigParse, AcceptedValues) {
          EXPECT_TRUE(c.dns[1].monitor);
          EXPECT_EQ(c.dns[1].line, 3);
        }},
+      // subscribe-rate: k_min_subscribe_rate..k_max_subscribe_rate, fractions too.
+      {"presence rate at the top", "presence: { subscribe-rate: 500 }",
+       [](const config& c) { EXPECT_DOUBLE_EQ(c.subscribe_rate, 500); }},
+      {"presence rate with a fraction", "presence: { subscribe-rate: 37.5 }",
+       [](const config& c) { EXPECT_DOUBLE_EQ(c.subscribe_rate, 37.5); }},
+      {"mwi rate at the bottom", "mwi: { subscribe-rate: 20 }",
+       [](const config& c) { EXPECT_DOUBLE_EQ(c.mwi.subscribe_rate, 20); }},
       {"an unmonitored Extension",
        "dns: [ { number: '1000', monitor: false } ]",
        [](const config& c) { EXPECT_FALSE(c.dns[0].monitor); }},
@@ -153,26 +160,26 @@ TEST(ConfigParse, AcceptedValues) {
        }},
       {"settings and per-DN options",
        "sip-edge: { bind: '[::1]:5062', t1x64-ms: 4000 }\n"
-       "presence: { subscribe-rate: 0.5, first-notify-timeout-ms: 1500 }\n"
+       "presence: { subscribe-rate: 20, first-notify-timeout-ms: 1500 }\n"
        "dns: [ { number: '1000', options: { no-answer-timeout: 15 } } ]\n",
        [](const config& c) {
          EXPECT_EQ(c.sip_bind.host, "[::1]");
          EXPECT_EQ(c.sip_bind.port, 5062);
          EXPECT_EQ(c.sip_t1x64_ms, 4000u);
-         EXPECT_DOUBLE_EQ(c.subscribe_rate, 0.5);
+         EXPECT_DOUBLE_EQ(c.subscribe_rate, 20);
          EXPECT_EQ(c.first_notify_timeout_ms, 1500u);
          EXPECT_EQ(c.mwi.first_notify_timeout_ms, 5000u);
          EXPECT_EQ(c.dns[0].options.at("no-answer-timeout"), "15");
        }},
       {"mwi settings, mailboxes and MWI objects",
-       "mwi: { instance: mwi-1, subscribe-rate: 5, subscribe-expires: 300, retry-interval: 7,\n"
+       "mwi: { instance: mwi-1, subscribe-rate: 500, subscribe-expires: 300, retry-interval: 7,\n"
        "       resubscribe-backoff-max: 9, first-notify-timeout-ms: 2500 }\n"
        "agent-logins: [ { id: a1, mailbox: 3001@MY_COMPANY, mwi-object: avm-3001 } ]\n"
        "agent-groups: [ { name: g, members: [a1], mailbox: '5000' } ]\n"
        "dns: [ { number: '1000', mailbox: 1000@MY_COMPANY, mwi-object: gvm.1000 } ]\n",
        [](const config& c) {
          EXPECT_EQ(c.mwi.instance, "mwi-1");
-         EXPECT_DOUBLE_EQ(c.mwi.subscribe_rate, 5);
+         EXPECT_DOUBLE_EQ(c.mwi.subscribe_rate, 500);
          EXPECT_EQ(c.mwi.subscribe_expires, 300u);
          EXPECT_EQ(c.mwi.retry_s, 7u);
          EXPECT_EQ(c.mwi.backoff_max_s, 9u);
@@ -459,7 +466,23 @@ TEST(ConfigParse, RejectsWithFileLineAndReason) {
       {"edge id with a plus", "sip-edge: { id: edge+1 }",
        "t.yaml:1: id: 'edge+1' must match [A-Za-z0-9_-]+ (it becomes a bus subject token)"},
       // Presence ranges.
-      {"rate 0", "presence: { subscribe-rate: 0 }", "t.yaml:1: subscribe-rate: must be > 0, got 0"},
+      {"rate 0", "presence: { subscribe-rate: 0 }", "t.yaml:1: subscribe-rate: must be 20..500, got 0"},
+      {"rate below the bottom", "presence:\n  subscribe-rate: 19.9\n",
+       "t.yaml:2: subscribe-rate: must be 20..500, got 19.9"},
+      {"rate above the top", "presence: { subscribe-rate: 501 }",
+       "t.yaml:1: subscribe-rate: must be 20..500, got 501"},
+      {"rate unpaced", "presence: { subscribe-rate: 10000 }",
+       "t.yaml:1: subscribe-rate: must be 20..500, got 10000"},
+      {"rate negative", "presence: { subscribe-rate: -50 }",
+       "t.yaml:1: subscribe-rate: must be 20..500, got -50"},
+      {"rate not a number", "presence: { subscribe-rate: fast }",
+       "t.yaml:1: subscribe-rate: expected a number, got 'fast'"},
+      {"rate infinite", "presence: { subscribe-rate: inf }",
+       "t.yaml:1: subscribe-rate: expected a number, got 'inf'"},
+      {"mwi rate below the bottom", "mwi:\n  instance: mwi-0\n  subscribe-rate: 5\n",
+       "t.yaml:3: subscribe-rate: must be 20..500, got 5"},
+      {"mwi rate above the top", "mwi: { subscribe-rate: 2000 }",
+       "t.yaml:1: subscribe-rate: must be 20..500, got 2000"},
       {"expires 4000", "presence: { subscribe-expires: 4000 }",
        "t.yaml:1: subscribe-expires: must be 1..3600, got 4000"},
       {"retry 0", "presence: { retry-interval: 0 }", "t.yaml:1: retry-interval: must be >= 1, got 0"},

@@ -81,6 +81,18 @@ constexpr size_t k_max_udp_list_dns = 100;
 // that very moment. Only a list that cannot fit falls back, for good.
 constexpr bool list_fits_udp(size_t dns) { return dns <= k_max_udp_list_dns; }
 
+// Range of presence.subscribe-rate and mwi.subscribe-rate (SUBSCRIBEs per
+// second through the pacer, at start-up and after Asterisk restarts). At the
+// lower bound 10,000 DNs are subscribed in 500 s, within one default
+// subscribe-expires (600 s); slower only keeps DNs out of service longer.
+// The upper bound is what the edge's one UDP socket and a real Asterisk took
+// with no loss here: 3,000 DNs at 250/s and 500/s, 0 datagrams dropped; at
+// 1,000/s the edge's socket dropped 15-137 NOTIFYs and 2,000/s 545, each
+// such DN unmonitored until retry-interval; unpaced, 6,356 dropped and 432
+// DNs still unmonitored after 90 s (docs/architecture.md, the pacer).
+constexpr double k_min_subscribe_rate = 20;
+constexpr double k_max_subscribe_rate = 500;
+
 // Bound for sip-edge.max-message-bytes: no datagram is larger (UDP only).
 constexpr uint32_t k_max_sip_message_bytes = 65535;
 
@@ -104,7 +116,7 @@ struct resource_list_config {
 // like presence's but with their own settings.
 struct mwi_config {
   std::string instance = "mwi-0";   // owner token: <service>-<shard>
-  double subscribe_rate = 50.0;     // SUBSCRIBEs per second
+  double subscribe_rate = 50.0;     // SUBSCRIBEs per second (k_min/k_max_subscribe_rate)
   uint32_t subscribe_expires = 600;
   uint32_t retry_s = 60;            // after a rejected / timed-out SUBSCRIBE
   uint32_t backoff_max_s = 30;      // cap of the backoff after a terminated one
@@ -174,7 +186,7 @@ struct config {
 
   // presence:
   std::string presence_instance = "presence-0";  // owner token: <service>-<shard>
-  double subscribe_rate = 50.0;            // start-up SUBSCRIBEs per second (> 0)
+  double subscribe_rate = 50.0;            // SUBSCRIBEs per second (k_min/k_max_subscribe_rate)
   uint32_t subscribe_expires = 600;        // 1..3600 (Asterisk caps at 3600)
   uint32_t subscribe_retry_s = 60;         // after a rejected / timed-out SUBSCRIBE
   uint32_t resubscribe_backoff_max_s = 30; // cap of the backoff after a terminated one

@@ -116,13 +116,14 @@ struct val {
     return static_cast<uint32_t>(n);
   }
 
-  double positive() const {
+  // A number, fractions allowed, within lo..hi.
+  double real(double lo, double hi) const {
     const std::string s = scalar("a number");
     double x = 0;
     auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), x);
     if (ec != std::errc() || end != s.data() + s.size() || !std::isfinite(x))
       fail(fmt::format("expected a number, got '{}'", s));
-    if (!(x > 0)) fail(fmt::format("must be > 0, got {}", s));
+    if (!(x >= lo && x <= hi)) fail(fmt::format("must be {}..{}, got {}", lo, hi, s));
     return x;
   }
 
@@ -282,6 +283,10 @@ std::string treatment(const val& v) {
 // The agent phone's 2xx of a TMakeCall is retransmitted for 32 s only: the
 // ACK must come well before.
 std::string ringback_seconds(const val& v) { return std::to_string(v.number(1, 30)); }
+
+// The pacer's rate: bounded by what Asterisk and the edge's socket take
+// without loss, and by how long a 10,000-DN start-up may last (config.hpp).
+double subscribe_rate(const val& v) { return v.real(k_min_subscribe_rate, k_max_subscribe_rate); }
 // A DN's default-dn may name a DN further down the list: checked once the
 // whole list is read (see dn_references).
 std::string dn_token(const val& v) { return v.token(); }
@@ -534,7 +539,7 @@ const field<config> asterisk_fields[] = {
 
 const field<config> presence_fields[] = {
     {"instance", [](const val& v, config& c) { c.presence_instance = v.token("_-"); }},
-    {"subscribe-rate", [](const val& v, config& c) { c.subscribe_rate = v.positive(); }},
+    {"subscribe-rate", [](const val& v, config& c) { c.subscribe_rate = subscribe_rate(v); }},
     // Asterisk caps subscriptions at 3600 s.
     {"subscribe-expires", [](const val& v, config& c) { c.subscribe_expires = v.number(1, 3600); }},
     {"retry-interval", [](const val& v, config& c) { c.subscribe_retry_s = v.number(1); }},
@@ -552,7 +557,7 @@ const field<config> presence_fields[] = {
 
 const field<mwi_config> mwi_fields[] = {
     {"instance", [](const val& v, mwi_config& m) { m.instance = v.token("_-"); }},
-    {"subscribe-rate", [](const val& v, mwi_config& m) { m.subscribe_rate = v.positive(); }},
+    {"subscribe-rate", [](const val& v, mwi_config& m) { m.subscribe_rate = subscribe_rate(v); }},
     {"subscribe-expires", [](const val& v, mwi_config& m) { m.subscribe_expires = v.number(1, 3600); }},
     {"retry-interval", [](const val& v, mwi_config& m) { m.retry_s = v.number(1); }},
     {"resubscribe-backoff-max", [](const val& v, mwi_config& m) { m.backoff_max_s = v.number(1); }},
