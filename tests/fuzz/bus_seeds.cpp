@@ -82,6 +82,11 @@ const std::map<std::string, std::pair<std::string, std::string>> kSubjectSeeds =
     {"dn_calls",
      {"sipcc.dn.calls.1000",
       R"(schema: SCHEMA_V1 dn: "1000" conn_id: "c1" active: false answered: true)"}},
+    {"calls_check",
+     {"sipcc.calls.check", R"(schema: SCHEMA_V1 conn_ids: "c1" conn_ids: "007d0000000002")"}},
+    {"calls_checked",
+     {"sipcc.calls.checked.presence-0",
+      R"(schema: SCHEMA_V1 instance: "callctl-0" unknown: "007d0000000002")"}},
     {"reg",
      {"sipcc.reg.2000",
       R"(schema: SCHEMA_V1 dn: "2000" contact: "sip:2000@10.0.0.5:5062" expires_s: 300
@@ -106,6 +111,10 @@ const std::map<std::string, std::pair<std::string, std::string>> kSubjectSeeds =
       R"(schema: SCHEMA_V1 kind: MEDIA_TREATMENT conn_id: "c1" leg_id: "c1-3"
          treatment_type: PlayAnnouncement treatment_parms { pairs { key: "PROMPT"
          str: "welcome" } pairs { key: "LANGUAGE" str: "fr" } })"}},
+    {"media_placed",
+     {"sipcc.media.placed.callctl-0.c1",
+      R"(schema: SCHEMA_V1 refusal: MEDIA_POOL_FULL reason: "every server is at capacity"
+         instance: "media-0" conn_id: "c1" leg_id: "c1-3")"}},
     {"media_health",
      {"sipcc.media.health.ms1",
       R"(schema: SCHEMA_V1 server: "ms1" address: "127.0.0.1:5070" state: MEDIA_OUT_OF_SERVICE
@@ -122,6 +131,11 @@ const std::map<std::string, std::pair<std::string, std::string>> kSubjectSeeds =
       R"(schema: SCHEMA_V1 owner: "callctl-0" legs { conn_id: "c1" leg_id: "c1-5"
          server: "ms2" kind: MEDIA_CONFERENCE conf_id: "room1" })"}},
     {"media_pool", {"sipcc.media.pool", R"(schema: SCHEMA_V1)"}},
+    {"kv_dn_state",
+     {"$KV.sipcc_dn_state.1000",
+      R"(schema: SCHEMA_V1 dn: "1000" type: Extension device: DEVICE_IDLE monitor: MONITOR_ACTIVE
+         in_service: true agent { agent_id: "a1" state: AGENT_NOT_READY work_mode: AfterCallWork
+         in_acw: true acw_gen: 2 acw_until_us: 1700000030000000 } since_us: 1700000000000000)"}},
 };
 
 // The answers of request/reply subjects, which come back on an inbox.
