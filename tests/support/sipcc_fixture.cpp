@@ -10,11 +10,13 @@
 
 #include <algorithm>
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 #include <stdexcept>
 #include <thread>
 
+#include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
 #include "loopback.hpp"
@@ -324,6 +326,12 @@ sipcc_system::~sipcc_system() {
   services_.clear();
   recorder_.reset();
   nats_.reset();
+  // A passing test leaves nothing behind (logs, nats-server's JetStream
+  // store); a failing one keeps its folder, which its messages name.
+  if (!::testing::Test::HasFailure()) {
+    std::error_code ignored;
+    std::filesystem::remove_all(dir_, ignored);
+  }
 }
 
 void sipcc_system::start_services() {
