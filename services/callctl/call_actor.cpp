@@ -351,7 +351,9 @@ call_handle::behavior_type behavior(call_actor self) {
         for (auto& p : self->state.placement.answered(m.reply, now_us()))
           placed(self, p);
       },
-      [=](const placement_timer& t) { placed(self, self->state.placement.timed_out(t.leg, now_us())); },
+      [=](const placement_timer& t) {
+        placed(self, self->state.placement.timed_out(t.leg, now_us()));
+      },
   };
 }
 

@@ -141,6 +141,9 @@ v1::AgentStateMsg agent_state_of(const v1::DnState& st, const std::string& agent
   return m;
 }
 
+// A DN's state as a former presence instance saved it, by DN.
+using saved_states = std::unordered_map<std::string, v1::DnState>;
+
 // ---- one DN ---------------------------------------------------------------
 
 struct dn_actor_state {
@@ -494,9 +497,6 @@ struct registry_state {
   const config* cfg = nullptr;
   bus* nats = nullptr;
   std::string owner;
-  // What a former instance saved of each DN (bucket sipcc_dn_state), read at
-  // start-up; empty once the DN actors have resumed from it.
-  std::unordered_map<std::string, v1::DnState> saved;
   std::unordered_map<std::string, dn_actor> dns;
   std::unordered_map<std::string, v1::DnState> cache;
   agent_places agents;
@@ -590,13 +590,13 @@ void on_query(registry_pointer self, const bus_msg& m) {
 
 // The DN's saved state, if a former instance left one that still fits the
 // configuration (an agent no longer configured is not resumed).
-dn_resumed resume(registry_state& s, const dn_config& dn) {
-  auto it = s.saved.find(dn.number);
-  if (it == s.saved.end())
+dn_resumed resume(const config& cfg, const saved_states& saved, const dn_config& dn) {
+  auto it = saved.find(dn.number);
+  if (it == saved.end())
     return {initial_dn_state(dn.number, dn.type, now_us())};
   const auto& agent_id = it->second.agent().agent_id();
   bool logged_in = it->second.agent().state() != v1::AGENT_LOGGED_OUT;
-  bool known = !logged_in || s.cfg->find_agent(agent_id);
+  bool known = !logged_in || cfg.find_agent(agent_id);
   if (!known)
     spdlog::warn("DN {}: saved session of AgentID {} not resumed: the agent is not configured",
                  dn.number, agent_id);
@@ -609,7 +609,8 @@ dn_resumed resume(registry_state& s, const dn_config& dn) {
 
 // One actor per configured DN, and one per resource list with its DNs'
 // actors as members (those DNs do not subscribe on their own).
-void spawn_owners(registry_pointer self) {
+// `saved`: what a former instance left of each DN (bucket sipcc_dn_state).
+void spawn_owners(registry_pointer self, const saved_states& saved) {
   auto& s = self->state;
   const auto* cfg = s.cfg;
   std::unordered_map<std::string, const resource_list_config*> list_of;
@@ -621,7 +622,7 @@ void spawn_owners(registry_pointer self) {
   for (auto& dn : cfg->dns) {
     auto lit = list_of.find(dn.number);
     bool in_list = lit != list_of.end();
-    auto start = resume(s, dn);
+    auto start = resume(*cfg, saved, dn);
     if (start.st.agent().state() != v1::AGENT_LOGGED_OUT) {
       ++resumed;
       place_agent(s.agents, start.st.agent().agent_id(), dn.number);
@@ -633,7 +634,6 @@ void spawn_owners(registry_pointer self) {
     if (in_list)
       members[lit->second].emplace_back(&dn, a);
   }
-  s.saved.clear();
   spdlog::info("{} agent sessions resumed from the saved DN states", resumed);
   for (auto& l : cfg->resource_lists)
     s.lists.emplace("@" + l.name, self->spawn<caf::linked>(list_behavior, &l, cfg, s.nats,
@@ -757,16 +757,15 @@ void on_dn_state(registry_pointer self, const v1::DnState& st) {
 
 registry_actor::behavior_type registry_behavior(
     registry_pointer self, const config* cfg, bus* nats, std::string owner,
-    std::shared_ptr<std::unordered_map<std::string, v1::DnState>> saved) {
+    std::shared_ptr<const saved_states> saved) {
   auto& s = self->state;
   s.cfg = cfg;
   s.nats = nats;
   s.owner = std::move(owner);
-  s.saved = std::move(*saved);
   // Held here: an actor nobody references ends as "unreachable", and the
   // link would take the registry with it.
   s.pacer = spawn_pacer(self, cfg->subscribe_rate);
-  spawn_owners(self);
+  spawn_owners(self, *saved);
   self->delayed_send(self, std::chrono::milliseconds(cfg->call_audit_interval_ms),
                      call_audit_tick{});
   return {
@@ -778,8 +777,8 @@ registry_actor::behavior_type registry_behavior(
 
 // Every DN state saved in the bucket, by DN; an undecodable entry is
 // skipped (that DN starts fresh).
-std::shared_ptr<std::unordered_map<std::string, v1::DnState>> load_saved_states(bus& nats) {
-  auto out = std::make_shared<std::unordered_map<std::string, v1::DnState>>();
+std::shared_ptr<const saved_states> load_saved_states(bus& nats) {
+  auto out = std::make_shared<saved_states>();
   for (auto& [dn, bytes] : kv_load_all(nats, subj::dn_state_bucket, std::chrono::seconds(10))) {
     v1::DnState st;
     if (st.ParseFromString(bytes))

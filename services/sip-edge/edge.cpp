@@ -521,12 +521,18 @@ struct sip_edge::impl {
                            static_cast<int64_t>(subs.size()));
   }
 
+  // Un-SUBSCRIBEs once: the dialog then ends with its final NOTIFY.
+  static void end_dialog(subscription& sub) {
+    if (sub.unsubscribing)
+      return;
+    sub.unsubscribing = true;
+    nua_unsubscribe(sub.nh, SIPTAG_EXPIRES_STR("0"), TAG_END());
+  }
+
   void unsubscribe(const v1::UnsubscribeCmd& c) {
     auto it = subs.find(c.sub_id());
-    if (it == subs.end() || it->second->unsubscribing)
-      return;
-    it->second->unsubscribing = true;
-    nua_unsubscribe(it->second->nh, SIPTAG_EXPIRES_STR("0"), TAG_END());
+    if (it != subs.end())
+      end_dialog(*it->second);
   }
 
   // A restarted owner subscribes afresh; what its former incarnation held
@@ -538,10 +544,7 @@ struct sip_edge::impl {
         continue;
       sub->forgotten = true;
       ++n;
-      if (!sub->unsubscribing) {
-        sub->unsubscribing = true;
-        nua_unsubscribe(sub->nh, SIPTAG_EXPIRES_STR("0"), TAG_END());
-      }
+      end_dialog(*sub);
     }
     if (n > 0)
       spdlog::info("edge: owner {} restarted: ending the {} subscriptions it left", c.owner(), n);

@@ -13,14 +13,11 @@
 
 namespace sipcc {
 
-// Binds to bucket `name`, creating it (file storage, the last value per key)
-// when missing. Throws std::runtime_error with the NATS error text (no
-// JetStream on the server, for one).
-void ensure_kv_bucket(bus& nats, const std::string& name);
-
-// Every key's latest value, deleted and purged keys left out. Blocking: for
-// start-up only. Throws std::runtime_error when the bucket cannot be read
-// within `timeout`.
+// Every key's latest value, deleted and purged keys left out, from bucket
+// `name`, created (file storage, the last value per key) when missing.
+// Blocking: for start-up only. Throws std::runtime_error with the NATS error
+// text when the bucket cannot be made or read within `timeout` (no JetStream
+// on the server, for one).
 std::map<std::string, std::string> kv_load_all(bus& nats, const std::string& name,
                                                 std::chrono::milliseconds timeout);
 

@@ -24,10 +24,11 @@ struct js_handles {
   }
 };
 
-void bind(bus& nats, const std::string& name, js_handles& h, bool create) {
+// Binds to bucket `name`, creating it when missing.
+void bind(bus& nats, const std::string& name, js_handles& h) {
   check(natsConnection_JetStream(&h.js, nats.native(), nullptr), "JetStream context");
   natsStatus s = js_KeyValue(&h.kv, h.js, name.c_str());
-  if (s == NATS_NOT_FOUND && create) {
+  if (s == NATS_NOT_FOUND) {
     kvConfig cfg;
     kvConfig_Init(&cfg);
     cfg.Bucket = name.c_str();
@@ -40,15 +41,10 @@ void bind(bus& nats, const std::string& name, js_handles& h, bool create) {
 
 }  // namespace
 
-void ensure_kv_bucket(bus& nats, const std::string& name) {
-  js_handles h;
-  bind(nats, name, h, true);
-}
-
 std::map<std::string, std::string> kv_load_all(bus& nats, const std::string& name,
                                                 std::chrono::milliseconds timeout) {
   js_handles h;
-  bind(nats, name, h, true);
+  bind(nats, name, h);
   kvWatchOptions opts;
   kvWatchOptions_Init(&opts);
   opts.IgnoreDeletes = true;
