@@ -274,6 +274,87 @@ TEST_F(TreatmentSipp, TreatmentsGoWhereTheMediaServiceSaysAndARefusalSendsNothin
   expect_nothing_dangles(*sys, kWait);
 }
 
+// Failover with the media service's own detection: two SIPp media servers
+// answer its OPTIONS; the one playing the caller's music is stopped. The media
+// service takes it out of service (its health event), callctl ends the
+// treatment there (EventTreatmentEnd), and the caller's next treatment plays
+// on the other server; then the caller is routed and released as usual.
+TEST_F(TreatmentSipp, AServerStoppedMidTreatmentTheNextTreatmentPlaysOnTheOther) {
+  const uint16_t ms2_port = free_port(SOCK_DGRAM);
+  opts.asterisk_port = free_port(SOCK_DGRAM);  // nobody: media INVITEs go where media says
+  opts.services.emplace_back("media", "media-0");
+  opts.extra_yaml = "media:\n  options-interval-ms: 300\n  options-timeout-ms: 200\n"
+                    "  out-after: 2\n  back-after: 2\n  servers:\n"
+                    "    - { name: ms1, address: 127.0.0.1:" + std::to_string(media_port) +
+                    ", treatments: [Music] }\n"
+                    "    - { name: ms2, address: 127.0.0.1:" + std::to_string(ms2_port) +
+                    ", treatments: [Music] }\n";
+  sys = std::make_unique<sipcc_system>(opts);
+  // Each probe is a call of its own to SIPp: enough calls for the whole test.
+  const std::vector<std::string> probes_too = {"-m", "100000", "-timeout", "170s"};
+  const std::string server_xml = "media-server-answers-a-probe-and-plays-music-until-bye.xml";
+  auto media2 = std::make_unique<sipp_run>(server_xml, ms2_port, sys->dir(), probes_too, "media2");
+  start(server_xml, "agent-answers-offerless-invite-takes-reinvites-until-bye.xml", probes_too);
+  auto& rec = sys->recorder();
+  auto in_service = [](const v1::MediaPool& p) {
+    return p.servers_size() == 2 &&
+           std::all_of(p.servers().begin(), p.servers().end(), [](const auto& s) {
+             return s.health() == v1::MEDIA_IN_SERVICE;
+           });
+  };
+  ASSERT_TRUE(pool_until(rec.client(), in_service, kWait)) << sys->ctl({"media"});
+
+  auto conn = customer_calls("customer-takes-reinvites-until-bye.xml", "500");
+  ASSERT_FALSE(conn.empty());
+  // The media leg callctl reports started other than `except`.
+  auto leg_started = [&](const std::string& except) {
+    v1::MediaLegEvent ev;
+    rec.wait(
+        [&](const bus_msg& m) {
+          return m.subject == subj::media_leg("callctl-0") && ev.ParseFromString(m.data) &&
+                 ev.has_started() && ev.started().leg_id() != except;
+        },
+        kWait);
+    return ev.started();
+  };
+  EXPECT_EQ(sys->apply_treatment("8000", conn, v1::Music).type(), v1::EventTreatmentApplied);
+  const auto first = leg_started("");
+  ASSERT_FALSE(first.leg_id().empty());
+  const bool on_ms1 = first.server() == "ms1";
+  ASSERT_TRUE(on_ms1 || first.server() == "ms2") << first.server();
+
+  (on_ms1 ? media : media2).reset();  // the playing server is gone
+  ASSERT_TRUE(rec.wait(
+      [&](const bus_msg& m) {
+        v1::MediaHealth h;
+        return m.subject == subj::media_health(first.server()) && h.ParseFromString(m.data) &&
+               h.state() == v1::MEDIA_OUT_OF_SERVICE;
+      },
+      kWait));
+  ASSERT_TRUE(rec.wait_event("8000", v1::EventTreatmentEnd, kWait)) << "logs in " << sys->dir();
+  EXPECT_TRUE(media_leg_ended(first.leg_id()));
+
+  EXPECT_EQ(sys->apply_treatment("8000", conn, v1::Music).type(), v1::EventTreatmentApplied);
+  const auto second = leg_started(first.leg_id());
+  EXPECT_EQ(second.server(), on_ms1 ? "ms2" : "ms1");
+  EXPECT_EQ(second.conn_id(), conn);
+
+  EXPECT_EQ(sys->route_call("8000", conn, "1000").type(), v1::EventRouteUsed);
+  ASSERT_TRUE(rec.wait_event("1000", v1::EventEstablished, kWait)) << "logs in " << sys->dir();
+  EXPECT_TRUE(media_leg_ended(second.leg_id()));
+  EXPECT_EQ(sys->on_call(v1::TReleaseCall, "1000", conn).type(), v1::EventReleased);
+  EXPECT_EQ(customer->wait_exit(kWait), 0) << customer->log();
+  EXPECT_EQ(agent->wait_exit(kWait), 0) << agent->log();
+  EXPECT_EQ(rec.events("8000"),
+            (ev_list{v1::EventRouteRequest, v1::EventTreatmentApplied, v1::EventTreatmentEnd,
+                     v1::EventTreatmentApplied, v1::EventRouteUsed, v1::EventTreatmentEnd}));
+  // The survivor played the second treatment only, and sipcc hung it up.
+  auto survivor = (on_ms1 ? media2 : media)->trace();
+  EXPECT_EQ(count_of(survivor, false, "INVITE"), 1u);
+  EXPECT_EQ(count_of(survivor, false, "BYE"), 1u);
+  expect_nothing_dangles(*sys, kWait);
+}
+
 TEST_F(TreatmentSipp, MissingPromptIsNotAppliedAndTheCallIsStillRouted) {
   start("media-server-has-no-such-prompt-404.xml", "sn:uas");
   auto conn = customer_calls("sn:uac", "500");
