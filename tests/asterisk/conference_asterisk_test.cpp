@@ -3,8 +3,6 @@
 // and leave with both parties still hearing each other, and each way of
 // recording a call leaving a WAV of both parties under the documented name
 // (<ConnID>-<n>.wav, in the spool's monitor/ folder).
-#include <nlohmann/json.hpp>
-
 #include "interop.hpp"
 
 namespace sipcc::test {
@@ -13,16 +11,6 @@ namespace {
 class InteropConference : public Interop {
 protected:
   void SetUp() override {}
-
-  // `sipccctl conf ...`: its JSON ConfReply, with exit code 0 expected.
-  nlohmann::json conf(const std::vector<std::string>& args) {
-    std::vector<std::string> argv = {"conf"};
-    argv.insert(argv.end(), args.begin(), args.end());
-    int code = -1;
-    const auto out = sys->ctl(argv, &code);
-    EXPECT_EQ(code, 0) << out;
-    return nlohmann::json::parse(out, nullptr, false);
-  }
 
   void hang_up_both() {
     customer->hangup();

@@ -175,4 +175,13 @@ bool Interop::wait_in_service(const std::string& dn, bool in_service,
       .has_value();
 }
 
+nlohmann::json Interop::conf(const std::vector<std::string>& args) {
+  std::vector<std::string> argv = {"conf"};
+  argv.insert(argv.end(), args.begin(), args.end());
+  int code = -1;
+  const auto out = sys->ctl(argv, &code);
+  EXPECT_EQ(code, 0) << out;
+  return nlohmann::json::parse(out, nullptr, false);
+}
+
 }  // namespace sipcc::test

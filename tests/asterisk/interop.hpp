@@ -5,6 +5,7 @@
 #pragma once
 
 #include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
 #include <sys/socket.h>
 
 #include <chrono>
@@ -112,6 +113,9 @@ protected:
   // The RecordingState the call's user data said in the nth
   // EventAttachedDataChanged on 2001.
   std::string recording_state(int nth);
+
+  // `sipccctl conf ...`: its JSON ConfReply, with exit code 0 expected.
+  nlohmann::json conf(const std::vector<std::string>& args);
 
   bus_recorder& rec() { return sys->recorder(); }
   std::unique_ptr<rtp_phone> customer, agent;

@@ -3,10 +3,14 @@
 // RFC 4733 events coming back in EventTreatmentEnd, conferences and
 // recordings. The test plays the router of Routing Point 8000 (the default
 // router is told to leave it alone).
+#include <algorithm>
+
 #include "interop.hpp"
 #include "kvlist.hpp"
 #include "media_requests.hpp"
+#include "sipcc/bus_schema.hpp"
 #include "sipcc/media_uri.hpp"
+#include "sipcc/v1/media.pb.h"
 
 namespace sipcc::test {
 namespace {
@@ -161,6 +165,129 @@ TEST_F(InteropMedia, MissingPromptIsNotAppliedAtOnce) {
   EXPECT_EQ(r.type(), v1::EventTreatmentNotApplied);
   EXPECT_LT(std::chrono::steady_clock::now() - before, 4s);
   route_to_agent(conn);
+  agent->hangup();
+  EXPECT_TRUE(customer->wait_ended(kAst));
+}
+
+// Two real Asterisks as the media service's pool: "asterisk-b", a second
+// Asterisk with the same shipped configuration that serves as media server
+// only, listed first (the tie goes to it), and "asterisk", the PBX the
+// customer calls through. Probed twice a second, so a loss is seen in time.
+class InteropTwoMediaServers : public InteropMedia {
+protected:
+  void SetUp() override {
+    const uint16_t b_port = free_port(SOCK_DGRAM);
+    start([&](std::string& yaml) {
+      without_default_routing(yaml);
+      replace_in(yaml, "  options-interval-ms: 5000\n", "  options-interval-ms: 500\n");
+      replace_in(yaml, "  options-timeout-ms: 2000\n", "  options-timeout-ms: 300\n");
+      replace_in(yaml, "  # servers:\n",
+                 "  servers:\n"
+                 "    - { name: asterisk-b, address: \"127.0.0.1:" + std::to_string(b_port) +
+                     "\" }\n"
+                 "    - { name: asterisk, address: \"127.0.0.1:" + std::to_string(ast_port) +
+                     "\" }\n");
+    });
+    ast_b = std::make_unique<real_asterisk>(asterisk_options{b_port, sys->edge_port(), 1});
+    ast_b->start();
+    ASSERT_TRUE(pool_until(rec().client(), [](const v1::MediaPool& p) {
+      return p.servers_size() == 2 &&
+             std::all_of(p.servers().begin(), p.servers().end(),
+                         [](const auto& s) { return s.health() == v1::MEDIA_IN_SERVICE; });
+    }, kAst)) << sys->ctl({"media"});
+    customer = phone("1000", kTone1000);
+  }
+
+  // The media leg of call `conn` callctl reports started other than `except`.
+  v1::MediaLeg leg_started(const std::string& conn, const std::string& except) {
+    v1::MediaLegEvent ev;
+    rec().wait(
+        [&](const bus_msg& m) {
+          return m.subject == subj::media_leg("callctl-0") && ev.ParseFromString(m.data) &&
+                 ev.has_started() && ev.started().conn_id() == conn &&
+                 ev.started().leg_id() != except;
+        },
+        kAst);
+    return ev.started();
+  }
+
+  std::unique_ptr<real_asterisk> ast_b;
+};
+
+// The caller hears music from the second Asterisk; that Asterisk is killed
+// (no BYE: a lost machine); the media service's probes take it out of
+// service, callctl ends the treatment, and the caller's next treatment is
+// heard from the other Asterisk; then the call is routed as usual.
+TEST_F(InteropTwoMediaServers, ATreatmentOnAKilledAsteriskMovesToTheOtherOnTheNextRequest) {
+  const auto conn = customer_waits();
+  ASSERT_FALSE(conn.empty());
+  auto applied = sys->apply_treatment("8000", conn, v1::Music);
+  ASSERT_EQ(applied.type(), v1::EventTreatmentApplied) << applied.error_message();
+  const auto first = leg_started(conn, "");
+  EXPECT_EQ(first.server(), "asterisk-b");
+  EXPECT_TRUE(customer->wait_hears_other_than(0, kAst)) << "music from asterisk-b";
+
+  ast_b->kill();
+  ASSERT_TRUE(rec().wait(
+      [](const bus_msg& m) {
+        v1::MediaHealth h;
+        return m.subject == subj::media_health("asterisk-b") && h.ParseFromString(m.data) &&
+               h.state() == v1::MEDIA_OUT_OF_SERVICE;
+      },
+      kAst));
+  ASSERT_TRUE(rec().wait_event("8000", v1::EventTreatmentEnd, kAst));
+  EXPECT_TRUE(pool_until(rec().client(), [](const v1::MediaPool& p) {
+    return sessions(p, "asterisk-b") == 0;
+  }, kAst)) << sys->ctl({"media"});
+
+  applied = sys->apply_treatment("8000", conn, v1::Music);
+  ASSERT_EQ(applied.type(), v1::EventTreatmentApplied) << applied.error_message();
+  EXPECT_EQ(leg_started(conn, first.leg_id()).server(), "asterisk");
+  EXPECT_TRUE(customer->wait_hears_other_than(0, kAst)) << "music from asterisk";
+  EXPECT_TRUE(pool_until(rec().client(), [](const v1::MediaPool& p) {
+    return sessions(p, "asterisk") == 1;
+  }, kAst)) << sys->ctl({"media"});
+
+  route_to_agent(conn);
+  agent->hangup();
+  EXPECT_TRUE(customer->wait_ended(kAst));
+  EXPECT_EQ(rec().events("8000"),
+            (std::vector<v1::EventType>{v1::EventRouteRequest, v1::EventTreatmentApplied,
+                                        v1::EventTreatmentEnd, v1::EventTreatmentApplied,
+                                        v1::EventRouteUsed, v1::EventTreatmentEnd}));
+}
+
+// A conference's two parties go to one server (the tie goes to asterisk-b,
+// and the second party follows the first there), where they hear each other
+// through its ConfBridge; the media service, killed and restarted, rebuilds
+// those counts from callctl while the call talks on.
+TEST_F(InteropTwoMediaServers, AConferencesPartiesShareOneServerThroughAMediaServiceRestart) {
+  const auto conn = customer_waits();
+  ASSERT_FALSE(conn.empty());
+  ASSERT_NO_FATAL_FAILURE(route_to_agent(conn));
+  const std::string id = conf({"create"}).value("conf_id", "");
+  ASSERT_FALSE(id.empty());
+  ASSERT_EQ(conf({"join", id, conn}).value("error", ""), "");
+  ASSERT_TRUE(ast_b->wait_cli("confbridge list", id, kAst));
+  EXPECT_EQ(ast->cli("confbridge list").find(id), std::string::npos);
+  both_hear_each_other();
+  const auto both_on_b = [&](const v1::MediaPool& p) {
+    return sessions(p, "asterisk-b") == 2 && sessions(p, "asterisk") == 0 &&
+           p.conferences_size() == 1 && p.conferences(0).conf_id() == id &&
+           p.conferences(0).server() == "asterisk-b" && p.conferences(0).parties_size() == 2;
+  };
+  EXPECT_TRUE(pool_until(rec().client(), both_on_b, kAst)) << sys->ctl({"media"});
+
+  sys->crash_service("media");
+  sys->restart_service("media");
+  EXPECT_TRUE(pool_until(rec().client(), both_on_b, kAst)) << sys->ctl({"media"});
+  both_hear_each_other();
+
+  EXPECT_EQ(conf({"leave", conn}).value("error", ""), "");
+  EXPECT_TRUE(pool_until(rec().client(), [](const v1::MediaPool& p) {
+    return sessions(p, "asterisk-b") == 0 && p.conferences_size() == 0;
+  }, kAst)) << sys->ctl({"media"});
+  both_hear_each_other();
   agent->hangup();
   EXPECT_TRUE(customer->wait_ended(kAst));
 }

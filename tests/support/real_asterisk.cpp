@@ -111,7 +111,7 @@ void real_asterisk::write_configuration() const {
       << "[general]\n[logfiles]\nmessages.log => notice,warning,error,verbose\n";
   // Each run its own RTP range, so that two runs on one machine never meet;
   // far from the ephemeral range the tests' own free ports come from.
-  const int base = 10000 + (::getpid() % 200) * 100;
+  const int base = 10000 + ((::getpid() + 100 * opts_.rtp_block) % 200) * 100;
   std::ofstream(etc + "rtp.conf") << "[general]\nrtpstart = " << base
                                   << "\nrtpend = " << base + 98 << "\n";
 }
@@ -143,6 +143,12 @@ void real_asterisk::stop() {
     return;
   cli("core stop now");
   if (proc_->wait_exit(10s) == -1)
+    proc_->kill_now();
+  proc_.reset();
+}
+
+void real_asterisk::kill() {
+  if (proc_)
     proc_->kill_now();
   proc_.reset();
 }

@@ -39,6 +39,9 @@ struct inbound_subscription {
 struct asterisk_options {
   uint16_t sip_port = 0;    // Asterisk's UDP transport (shipped: 5070)
   uint16_t sipcc_port = 0;  // sip-edge's bind (shipped: 5060)
+  // Which of a test process's RTP ranges it uses: a second Asterisk in one
+  // test (a second media server) takes 1, so the two never share a port.
+  int rtp_block = 0;
 };
 
 class real_asterisk {
@@ -53,6 +56,8 @@ public:
   void start();
   // Ends it (core stop now), then SIGKILL if it lingers.
   void stop();
+  // SIGKILL, as a crash or a lost machine: no BYE, no un-REGISTER, nothing.
+  void kill();
   // `asterisk -rx <command>`: its output.
   std::string cli(const std::string& command) const;
   // Waits until `cli(command)` contains `text`, or satisfies `ok`.
