@@ -65,9 +65,12 @@ void publish_health(media_pointer self, size_t i, v1::MediaHealthState previous,
   h.set_reason(reason);
   h.set_instance(s.instance);
   h.set_time_us(now_us());
+  if (h.state() == v1::MEDIA_OUT_OF_SERVICE)
+    s.book.lost_with(h);
   s.nats->publish(subj::media_health(server.name), h);
   if (h.state() == v1::MEDIA_OUT_OF_SERVICE)
-    spdlog::warn("media server {} ({}) out of service: {}", server.name, h.address(), reason);
+    spdlog::warn("media server {} ({}) out of service: {} ({} conferences, {} recordings lost)",
+                 server.name, h.address(), reason, h.conferences_size(), h.recordings_size());
   else
     spdlog::info("media server {} ({}) {}: {}", server.name, h.address(),
                  health_name(h.state()), reason);

@@ -156,9 +156,18 @@ TEST_F(MediaPoolSipp, HealthEventsWhenAServerStopsAnsweringAndComesBack) {
   ASSERT_TRUE(health_event("ms1", v1::MEDIA_IN_SERVICE));
   ASSERT_TRUE(health_event("ms2", v1::MEDIA_IN_SERVICE));
 
+  // A conference on ms2 (two parties), as callctl reports its legs.
+  started(leg("0000000100000021-1", "ms2", v1::MEDIA_CONFERENCE, "c5"));
+  started(leg("0000000100000022-1", "ms2", v1::MEDIA_CONFERENCE, "c5"));
+  ASSERT_TRUE(pool_until([](const v1::MediaPool& p) { return sessions(p, "ms2") == 2; }));
   ms2.reset();  // SIPp gone: OPTIONS to ms2 go unanswered
   auto down = health_event("ms2", v1::MEDIA_OUT_OF_SERVICE);
   ASSERT_TRUE(down);
+  // The conference is reported lost with its server.
+  ASSERT_EQ(down->conferences_size(), 1);
+  EXPECT_EQ(down->conferences(0).conf_id(), "c5");
+  EXPECT_EQ(down->conferences(0).parties_size(), 2);
+  EXPECT_EQ(down->recordings_size(), 0);
   EXPECT_EQ(down->previous(), v1::MEDIA_IN_SERVICE);
   EXPECT_EQ(down->address(), "127.0.0.1:" + std::to_string(ms2_port));
   EXPECT_EQ(down->instance(), "media-0");

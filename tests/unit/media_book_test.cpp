@@ -127,6 +127,35 @@ std::string describe(const std::vector<v1::MediaRecording>& recs) {
   return out;
 }
 
+// A server out of service reports what is lost with it: its conferences and
+// its recordings in progress; another server's, or a done recording, are not.
+TEST(MediaBook, WhatIsLostWithAServer) {
+  media_book b;
+  b.started("callctl-0", leg("L1", "b", v1::MEDIA_CONFERENCE, "c1"), 5);
+  b.started("callctl-0", leg("L2", "b", v1::MEDIA_CONFERENCE, "c1"), 6);
+  b.started("callctl-0", leg("L3", "a", v1::MEDIA_CONFERENCE, "c0"), 7);
+  b.started("callctl-0", leg("L4", "b", v1::MEDIA_RECORDING, "rec-1", "1.wav", 8), 8);
+  b.started("callctl-0", leg("L5", "b", v1::MEDIA_RECORDING, "rec-2", "2.wav", 9), 9);
+  b.ended("L5", 10);  // done before the loss
+  b.started("callctl-0", leg("L6", "b"), 11);  // a treatment: in no list
+  struct row {
+    std::string server, conferences, recordings;
+  };
+  for (const auto& r : std::vector<row>{{"b", "c1:2", "1.wav@b:8-0"},
+                                        {"a", "c0:1", ""},
+                                        {"c", "", ""}}) {
+    SCOPED_TRACE(r.server);
+    v1::MediaHealth h;
+    h.set_server(r.server);
+    b.lost_with(h);
+    std::string confs;
+    for (const auto& c : h.conferences())
+      confs += (confs.empty() ? "" : " ") + c.conf_id() + ":" + std::to_string(c.parties_size());
+    EXPECT_EQ(confs, r.conferences);
+    EXPECT_EQ(describe({h.recordings().begin(), h.recordings().end()}), r.recordings);
+  }
+}
+
 TEST(MediaBook, RecordingsFromFirstLegToLastThenDone) {
   media_book b(2);  // keeps the last two done
   auto rec = [](const std::string& id, const std::string& file, int64_t t) {

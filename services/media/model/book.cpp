@@ -150,4 +150,13 @@ std::vector<v1::MediaRecording> media_book::recordings() const {
   return out;
 }
 
+void media_book::lost_with(v1::MediaHealth& h) const {
+  for (auto& c : conferences())
+    if (c.server() == h.server())
+      *h.add_conferences() = std::move(c);
+  for (const auto& [file, r] : recording_)
+    if (r.rec.server() == h.server())
+      *h.add_recordings() = r.rec;
+}
+
 }  // namespace sipcc::media

@@ -50,6 +50,9 @@ public:
   std::vector<v1::MediaConference> conferences() const;
   // In progress (oldest first), then done (newest first).
   std::vector<v1::MediaRecording> recordings() const;
+  // Into `h`, a server's MediaHealth out of service: the conferences on it
+  // and the recordings in progress there, lost with it.
+  void lost_with(v1::MediaHealth& h) const;
 
 private:
   struct started_leg {
