@@ -11,6 +11,7 @@
 #include <sys/socket.h>
 
 #include "call_gauges.hpp"
+#include "media_requests.hpp"
 #include "sipcc/bus_schema.hpp"
 #include "sipcc/v1/call.pb.h"
 #include "sipp.hpp"
@@ -279,6 +280,31 @@ TEST_F(ConferenceSipp, DnOptionRecordsEveryCallOnceEstablished) {
   EXPECT_EQ(sys->recorder().events("1000"),
             (ev_list{v1::EventRinging, v1::EventEstablished, v1::EventAttachedDataChanged,
                      v1::EventReleased}));
+  expect_nothing_dangles(*sys, kWait);
+}
+
+// Failover: the recording's media server goes out of service (the test plays
+// the media service's event). callctl takes both parties out of its
+// conference, back to each other (RecordingState off), and the call goes on.
+TEST_F(ConferenceSipp, ARecordingOnADeadMediaServerStopsAndThePartiesTalkOn) {
+  configure("record: true");
+  start(2);
+  auto conn = routed_call();
+  ASSERT_FALSE(conn.empty());
+  auto& rec = sys->recorder();
+  auto on = rec.wait_event("1000", v1::EventAttachedDataChanged, kWait);
+  ASSERT_TRUE(on) << "logs in " << sys->dir();
+  EXPECT_EQ(user_data(*on, "RecordingState"), "on");
+
+  publish_out_of_service(rec.client(), "asterisk");
+  auto off = rec.wait_event("1000", v1::EventAttachedDataChanged, kWait, 2);
+  ASSERT_TRUE(off) << "logs in " << sys->dir();
+  EXPECT_EQ(user_data(*off, "RecordingState"), "off");
+  expect_back_to_each_other();
+  release_and_finish(conn);
+  EXPECT_EQ(rec.events("1000"),
+            (ev_list{v1::EventRinging, v1::EventEstablished, v1::EventAttachedDataChanged,
+                     v1::EventAttachedDataChanged, v1::EventReleased}));
   expect_nothing_dangles(*sys, kWait);
 }
 

@@ -597,6 +597,16 @@ std::vector<call_step_case> back_steps(int customer_v, int agent_v, const std::s
   };
 }
 
+// The consulted DN's 2xx after joining_steps(): made, the consultation call
+// merges into CONN.
+call_step_case conference_made_step() {
+  return {ok("CONN-2", "o=b 1 3 IN IP4 b\na=sendrecv\n"),
+          "EventReleased@1001/1002~conn=C2 fact:1001-~C2 fact:1002-~C2 fact:1002+ "
+          "alias:C2- EventPartyChanged@1002/555~third=1001~previous=C2 "
+          "EventPartyAdded@1001/555~third=1002 EventPartyAdded@1002/555~third=1001",
+          established};
+}
+
 std::vector<call_scenario> conference_scenarios() {
   return {
       // Not a conference: the reply to a TCompleteTransfer whose consulted
@@ -630,11 +640,7 @@ std::vector<call_scenario> conference_scenarios() {
                      established},
                     {ms_ok("CONN-5", "ms-b"), "reinvite:CONN-2[ms-b]", established},
                     // Made: the consultation call merges into CONN.
-                    {ok("CONN-2", "o=b 1 3 IN IP4 b\na=sendrecv\n"),
-                     "EventReleased@1001/1002~conn=C2 fact:1001-~C2 fact:1002-~C2 fact:1002+ "
-                     "alias:C2- EventPartyChanged@1002/555~third=1001~previous=C2 "
-                     "EventPartyAdded@1001/555~third=1002 EventPartyAdded@1002/555~third=1001",
-                     established},
+                    conference_made_step(),
                     // Session refreshes keep what each party has.
                     {reinvite("CONN-2", "refresh"), "resp:CONN-2:200[ms-b]", established},
                     {reinvite("cust", "refresh"), "resp:cust:200[ms-c]", established},
@@ -652,14 +658,29 @@ std::vector<call_scenario> conference_scenarios() {
                     {hold("1001", call_event::hold), "reinvite:cust[o=a 1 6 IN IP4 a|a=sendonly|]",
                      established},
                 }}),
+      // The conference's media server is lost (its health event, or it hangs
+      // up a party): three cannot talk without it, so the consulted DN leaves
+      // and the customer and the agent join back directly.
+      scenario("a_conference_losing_its_media_server_keeps_the_customer_and_the_agent",
+               {established_steps(), conference_steps(), joining_steps(),
+                {
+                    conference_made_step(),
+                    {on_leg(call_event::media_lost, "CONN-4", 0, ""),
+                     "bye:CONN-2 bye:CONN-5 EventReleased@1002/555 fact:1002-* "
+                     "EventPartyDeleted@1001/555~third=1002 reinvite:cust[o=a 1 5 IN IP4 a|a=sendrecv|]",
+                     established},
+                    // The same server's other legs, lost too: one move at a time.
+                    {on_leg(call_event::media_lost, "CONN-3", 0, ""), "", established},
+                    {on_leg(call_event::media_lost, "CONN-5", 0, ""), "", established},
+                    {ok("cust", "o=c 1 5 IN IP4 c\na=sendrecv\n"),
+                     "bye:CONN-3 reinvite:CONN-1[o=c 1 5 IN IP4 c|a=sendrecv|]", established},
+                    {ok("CONN-1", "o=a 1 6 IN IP4 a\na=sendrecv\n"), "bye:CONN-4 conf:ok", established},
+                    {customer_bye(), "bye:CONN-1 EventReleased@1001/555 fact:1001-* end", ended},
+                }}),
       scenario("the_agent_leaves_the_conference_and_the_consulted_dn_takes_the_call",
                {established_steps(), conference_steps(), joining_steps(),
                 {
-                    {ok("CONN-2", "o=b 1 3 IN IP4 b\na=sendrecv\n"),
-                     "EventReleased@1001/1002~conn=C2 fact:1001-~C2 fact:1002-~C2 fact:1002+ "
-                     "alias:C2- EventPartyChanged@1002/555~third=1001~previous=C2 "
-                     "EventPartyAdded@1001/555~third=1002 EventPartyAdded@1002/555~third=1001",
-                     established},
+                    conference_made_step(),
                     {agent_bye("CONN-1"),
                      "bye:CONN-4 EventReleased@1001/555 fact:1001-* "
                      "EventPartyDeleted@1002/555~third=1001 reinvite:cust[o=b 1 3 IN IP4 b|a=sendrecv|]",

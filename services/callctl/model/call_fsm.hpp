@@ -191,7 +191,9 @@
 //     then the agent with the customer's answer, BYE each conference leg once
 //     its party left it (a waiting customer: the BYE only, it hears nothing
 //     until the router acts). RecordingState=off, EventAttachedDataChanged.
-//     The media server hanging up a conference leg takes the call out the same way.
+//     The media server hanging up a conference leg, or going out of service
+//     (media_lost), takes the call out the same way; a 3pcc conference's
+//     consulted DN leaves it first (EventReleased, EventPartyDeleted).
 //  treatment on a customer answered already: INVITE the media server, re-INVITE
 //     the customer with its answer, then BYE the previous treatment (its
 //     EventTreatmentEnd) and EventTreatmentApplied; a refusal on the way:

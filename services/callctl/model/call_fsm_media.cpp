@@ -406,10 +406,16 @@ bool mix_step(call& c, const call_event& ev, actions& a, const call_settings& cf
                              : "media server answered " + std::to_string(ev.status));
         return true;
       }
-      // The media server dropped a party: the call leaves the conference
-      // (the BYE of the dropped leg goes nowhere).
-      if (conf && c.mixing == mix_op::none)
-        leave_next(c, a);
+      // The media server dropped a party, or is lost: the call leaves the
+      // conference (the BYE of the dropped leg goes nowhere). Three parties
+      // cannot talk without it: the consulted DN leaves, the last two join
+      // back directly.
+      if (conf && c.mixing == mix_op::none) {
+        if (c.consult == consult_state::conferenced)
+          consulted_leaves(c, a, true);
+        else
+          leave_next(c, a);
+      }
       return conf;
     case call_event::reinvite_answered:
       if (!party || c.mixing == mix_op::none || (c.mixing != mix_op::leave && !c.mix_ms_answered))

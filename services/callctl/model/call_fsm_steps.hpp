@@ -111,6 +111,10 @@ bool transfer_step(call& c, const call_event& ev, fsm::actions& a, const call_se
 // call stays, held).
 void conference_made(call& c, fsm::actions& a);
 void conference_refused(call& c, fsm::actions& a, const std::string& why);
+// The consulted DN leaves a 3pcc conference (hung up, deleted, released, or
+// the conference's media server lost; `bye`: its leg gets a BYE): the
+// customer and the agent are the last two and join back directly.
+void consulted_leaves(call& c, fsm::actions& a, bool bye);
 
 // Names the transferrer (ThirdPartyDN) in the events a single-step transfer's
 // target gets while it rings and connects: what the call was before the step

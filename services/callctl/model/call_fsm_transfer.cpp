@@ -510,8 +510,8 @@ void reconnect(call& c, actions& a) {
 
 // ---- 3pcc conferences --------------------------------------------------------
 
-// The consulted DN leaves the conference (hung up, deleted, released): the
-// customer and the agent are the last two and join back directly.
+}  // namespace
+
 void consulted_leaves(call& c, actions& a, bool bye) {
   const std::string other = c.consult_dn;
   if (bye)
@@ -529,6 +529,8 @@ void consulted_leaves(call& c, actions& a, bool bye) {
   forget_consult(c);
   leave_next(c, a);
 }
+
+namespace {
 
 // The agent leaves: the consulted DN becomes the call's agent DN and joins
 // back directly with the customer.
