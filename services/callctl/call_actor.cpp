@@ -61,11 +61,6 @@ void send_leg(call_actor self, const std::string& leg, v1::LegCommand cmd) {
   publish_leg_command(*s.sh->nats, s.edge, leg, std::move(cmd));
 }
 
-
-
-
-
-
 // A new leg: the registry must know it before its first event can arrive.
 // A media-server leg goes to `server` (the pool's name; empty: the
 // configured media server).
