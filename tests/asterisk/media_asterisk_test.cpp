@@ -214,6 +214,36 @@ protected:
   std::unique_ptr<real_asterisk> ast_b;
 };
 
+// Two callers waiting with music, equal weights: the first on asterisk-b (the
+// tie), the second on the other, now the less loaded; each hears its music.
+TEST_F(InteropTwoMediaServers, TwoCallersTreatmentsSpreadOverBothServers) {
+  const auto first = customer_waits();
+  ASSERT_FALSE(first.empty());
+  ASSERT_EQ(sys->apply_treatment("8000", first, v1::Music).type(), v1::EventTreatmentApplied);
+  EXPECT_EQ(leg_started(first, "").server(), "asterisk-b");
+  EXPECT_TRUE(customer->wait_hears_other_than(0, kAst)) << "music from asterisk-b";
+
+  auto second_caller = phone("1001", kTone1001);
+  second_caller->call("sip:8000@" + ast->address());
+  auto rr = rec().wait_event("8000", v1::EventRouteRequest, kAst, 2);
+  ASSERT_TRUE(rr);
+  const auto second = rr->conn_id();
+  ASSERT_NE(second, first);
+  ASSERT_EQ(sys->apply_treatment("8000", second, v1::Music).type(), v1::EventTreatmentApplied);
+  EXPECT_EQ(leg_started(second, "").server(), "asterisk");
+  EXPECT_TRUE(second_caller->wait_hears_other_than(0, kAst)) << "music from asterisk";
+  EXPECT_TRUE(pool_until(rec().client(), [](const v1::MediaPool& p) {
+    return sessions(p, "asterisk-b") == 1 && sessions(p, "asterisk") == 1;
+  }, kAst)) << sys->ctl({"media"});
+
+  customer->hangup();
+  second_caller->hangup();
+  EXPECT_TRUE(rec().wait_event("8000", v1::EventAbandoned, kAst, 2));
+  EXPECT_TRUE(pool_until(rec().client(), [](const v1::MediaPool& p) {
+    return sessions(p, "asterisk-b") == 0 && sessions(p, "asterisk") == 0;
+  }, kAst)) << sys->ctl({"media"});
+}
+
 // The caller hears music from the second Asterisk; that Asterisk is killed
 // (no BYE: a lost machine); the media service's probes take it out of
 // service, callctl ends the treatment, and the caller's next treatment is
