@@ -42,7 +42,14 @@ struct media_state {
   media_book book;
   static inline const char* name = "media";
 
-  pool_view view() const { return {cfg->media.servers, health, book}; }
+  pool_view view() const {
+    pool_view v{cfg->media.servers, health, book};
+    if (!cfg->media.recordings_dir.empty())
+      v.size_of = [dir = cfg->media.recordings_dir](const std::string& file) {
+        return recording_size(dir, file);
+      };
+    return v;
+  }
 };
 
 using media_pointer = media_actor::stateful_pointer<media_state>;

@@ -3,10 +3,17 @@
 // and leave with both parties still hearing each other, and each way of
 // recording a call leaving a WAV of both parties under the documented name
 // (<ConnID>-<n>.wav, in the spool's monitor/ folder).
+#include <unistd.h>
+
+#include <filesystem>
+
 #include "interop.hpp"
+#include "media_requests.hpp"
 
 namespace sipcc::test {
 namespace {
+
+namespace fs = std::filesystem;
 
 class InteropConference : public Interop {
 protected:
@@ -37,17 +44,32 @@ TEST_F(InteropConference, SipccctlCreatesJoinsAndLeaves) {
   hang_up_both();
 }
 
-// DN option record: every call routed to 2001 is recorded.
+// DN option record: every call routed to 2001 is recorded. The media service
+// reads the recordings' sizes from Asterisk's monitor/ folder (a shared
+// volume in production; a link to this Asterisk's spool here).
 TEST_F(InteropConference, RecordedDn) {
-  start([](std::string& yaml) {
+  const auto shared = fs::temp_directory_path() / ("sipcc-recordings-" + std::to_string(::getpid()));
+  start([&](std::string& yaml) {
     replace_in(yaml, "  - { number: \"2001\", type: ACDPosition }\n",
                "  - { number: \"2001\", type: ACDPosition, options: { record: true } }\n");
+    replace_in(yaml, "  pending-ms: 10000\n",
+               "  pending-ms: 10000\n  recordings-dir: " + shared.string() + "\n");
   });
+  fs::remove(shared);
+  fs::create_directory_symlink(ast->spool() + "/monitor", shared);
   const auto conn = routed_call_established();
   ASSERT_FALSE(conn.empty());
   EXPECT_EQ(recording_state(1), "on");
   hang_up_both();
   expect_recording(conn, 1);
+  const auto file = conn + "-1.wav";
+  const auto bytes = static_cast<int64_t>(fs::file_size(shared / file));
+  EXPECT_TRUE(pool_until(rec().client(), [&](const v1::MediaPool& p) {
+    return p.recordings_size() == 1 && p.recordings(0).file() == file &&
+           p.recordings(0).stopped_us() != 0 && p.recordings(0).size_bytes() == bytes;
+  }, kAst)) << sys->ctl({"media"}) << "file: " << bytes << " bytes";
+  EXPECT_NE(sys->ctl({"media"}).find(file), std::string::npos);
+  fs::remove(shared);
 }
 
 // TRouteCall Extensions record=destination, from a router of the test's own.

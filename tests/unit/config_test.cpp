@@ -266,6 +266,7 @@ TEST(ConfigParse, AcceptedValues) {
        "  out-after: 2\n"
        "  back-after: 1\n"
        "  pending-ms: 3000\n"
+       "  recordings-dir: /var/spool/asterisk/monitor\n"
        "  servers:\n"
        "    - name: ms1\n"
        "      address: ms1.example.com:5060\n"
@@ -282,6 +283,7 @@ TEST(ConfigParse, AcceptedValues) {
          EXPECT_EQ(c.media.out_after, 2u);
          EXPECT_EQ(c.media.back_after, 1u);
          EXPECT_EQ(c.media.pending_ms, 3000u);
+         EXPECT_EQ(c.media.recordings_dir, "/var/spool/asterisk/monitor");
          ASSERT_EQ(c.media.servers.size(), 2u);
          const auto& s = c.media.servers[0];
          EXPECT_EQ(s.name, "ms1");
@@ -291,7 +293,7 @@ TEST(ConfigParse, AcceptedValues) {
          EXPECT_EQ(s.treatments, (std::vector<v1::TreatmentType>{v1::Music, v1::PlayAnnouncement}));
          EXPECT_EQ(s.locales, (std::vector<std::string>{"en", "fr-CA"}));
          EXPECT_EQ(s.prompts, (std::vector<std::string>{"queue-welcome", "digits/1"}));
-         EXPECT_EQ(s.line, 9);
+         EXPECT_EQ(s.line, 10);
          EXPECT_EQ(c.media.servers[1].weight, 1u);
          EXPECT_EQ(c.media.servers[1].capacity, 0u);
        }},
@@ -553,6 +555,8 @@ TEST(ConfigParse, RejectsWithFileLineAndReason) {
       {"media server locale", ms1 + ", locales: ['en US'] }\n",
        "t.yaml:3: locales: 'en US' must match [A-Za-z0-9_-]+ (it becomes a bus subject token)"},
       {"media out-after", "media: { out-after: 0 }", "t.yaml:1: out-after: must be 1..100, got 0"},
+      {"media recordings-dir relative", "media:\n  recordings-dir: monitor\n",
+       "t.yaml:2: recordings-dir: recordings-dir must be an absolute path, got 'monitor'"},
       {"media interval", "media: { options-interval-ms: 50 }",
        "t.yaml:1: options-interval-ms: must be >= 100, got 50"},
       {"media timeout above the interval",

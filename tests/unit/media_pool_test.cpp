@@ -3,6 +3,10 @@
 
 #include <gtest/gtest.h>
 
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
 #include <string>
 #include <vector>
 
@@ -44,7 +48,9 @@ TEST(MediaPool, StateAndItsText) {
   book.ended("L5", t0 + 90e6);
   book.hold(leg("L6", "ms2", v1::MEDIA_TREATMENT), t0 + 10e6);
 
-  const auto p = pool_state({servers, health, book}, "media-0");
+  // The shared folder has 5-2.wav only.
+  const auto size_of = [](const std::string& f) -> int64_t { return f == "5-2.wav" ? 48044 : 0; };
+  const auto p = pool_state({servers, health, book, size_of}, "media-0");
   ASSERT_EQ(p.servers_size(), 2);
   EXPECT_EQ(p.servers(0).sessions(), 4u);  // L5 ended
   EXPECT_EQ(p.servers(1).pending(), 1u);
@@ -61,9 +67,34 @@ TEST(MediaPool, StateAndItsText) {
             "  c1 on ms1: 0000000100000002 (leg L2), 0000000100000003 (leg L3)\n"
             "\n"
             "recordings: 1 in progress, 1 done\n"
-            "  4-2.wav  ConnID 0000000100000004  on ms1  2027-01-15T08:01:00Z  in progress\n"
+            "  4-2.wav  ConnID 0000000100000004  on ms1  2027-01-15T08:01:00Z  in progress           "
+            "size unknown\n"
             "  5-2.wav  ConnID 0000000100000005  on ms1  2027-01-15T08:00:00Z  "
-            "2027-01-15T08:01:30Z\n");
+            "2027-01-15T08:01:30Z  48044 bytes\n");
+  EXPECT_EQ(pool_state({servers, health, book}, "media-0").recordings(1).size_bytes(), 0)
+      << "no folder: not known";
+}
+
+TEST(MediaPool, RecordingSizesFromTheSharedFolder) {
+  const auto dir = std::filesystem::temp_directory_path() /
+                   ("sipcc-media-pool-test-" + std::to_string(::getpid()));
+  std::filesystem::create_directories(dir / "sub");
+  std::ofstream(dir / "1-1.wav") << std::string(1234, 'x');
+  std::ofstream(dir / "sub" / "2-1.wav") << "x";
+  struct row {
+    std::string file;
+    int64_t size;
+  };
+  for (const auto& r : std::vector<row>{{"1-1.wav", 1234},
+                                        {"9-1.wav", 0},          // not there (yet)
+                                        {"sub/2-1.wav", 0},      // names with '/' are not looked up
+                                        {"../1-1.wav", 0},
+                                        {"", 0},
+                                        {"sub", 0}}) {          // a folder has no size
+    SCOPED_TRACE(r.file);
+    EXPECT_EQ(recording_size(dir.string(), r.file), r.size);
+  }
+  std::filesystem::remove_all(dir);
 }
 
 TEST(MediaPool, AnEmptyPoolSaysSo) {

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <ctime>
+#include <filesystem>
 
 #include <fmt/format.h>
 
@@ -37,6 +38,14 @@ std::string utc(int64_t us) {
 
 }  // namespace
 
+int64_t recording_size(const std::string& dir, const std::string& file) {
+  if (file.empty() || file.find('/') != std::string::npos)
+    return 0;
+  std::error_code ec;
+  const auto n = std::filesystem::file_size(std::filesystem::path(dir) / file, ec);
+  return ec ? 0 : static_cast<int64_t>(n);
+}
+
 v1::MediaPool pool_state(const pool_view& pool, const std::string& instance) {
   v1::MediaPool p;
   p.set_schema(v1::SCHEMA_V1);
@@ -55,8 +64,11 @@ v1::MediaPool pool_state(const pool_view& pool, const std::string& instance) {
   }
   for (auto& c : pool.book.conferences())
     *p.add_conferences() = std::move(c);
-  for (auto& r : pool.book.recordings())
+  for (auto& r : pool.book.recordings()) {
+    if (pool.size_of)
+      r.set_size_bytes(pool.size_of(r.file()));
     *p.add_recordings() = std::move(r);
+  }
   return p;
 }
 
@@ -84,7 +96,8 @@ std::string pool_text(const v1::MediaPool& pool) {
     in_progress += r.stopped_us() == 0;
     recs.push_back({"  " + r.file(), "ConnID " + r.conn_id(), "on " + r.server(),
                     utc(r.started_us()),
-                    r.stopped_us() ? utc(r.stopped_us()) : "in progress"});
+                    r.stopped_us() ? utc(r.stopped_us()) : "in progress",
+                    r.size_bytes() ? fmt::format("{} bytes", r.size_bytes()) : "size unknown"});
   }
   out += fmt::format("\nrecordings: {} in progress, {} done\n", in_progress,
                      pool.recordings_size() - in_progress);

@@ -146,6 +146,9 @@ struct media_config {
   uint32_t out_after = 3;              // failed OPTIONS in a row: out of service
   uint32_t back_after = 2;             // answered OPTIONS in a row: back in service
   uint32_t pending_ms = 10000;
+  // Where the media servers' recordings can be read (a shared volume);
+  // empty: their sizes are not known.
+  std::string recordings_dir;
   // Left out of the file: one server, `asterisk` at asterisk.address, no
   // limit, every treatment (a single Asterisk serves it all).
   std::vector<media_server_config> servers;

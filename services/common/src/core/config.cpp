@@ -636,6 +636,11 @@ const field<media_config> media_fields[] = {
     {"out-after", [](const val& v, media_config& m) { m.out_after = v.number(1, 100); }},
     {"back-after", [](const val& v, media_config& m) { m.back_after = v.number(1, 100); }},
     {"pending-ms", [](const val& v, media_config& m) { m.pending_ms = v.number(100); }},
+    {"recordings-dir", [](const val& v, media_config& m) {
+       m.recordings_dir = v.text();
+       if (m.recordings_dir.empty() || m.recordings_dir.front() != '/')
+         v.fail("recordings-dir must be an absolute path, got '" + m.recordings_dir + "'");
+     }},
     {"servers", [](const val& v, media_config& m) {
        v.list(m.servers, media_server_fields, &media_server_config::name, "media server");
      }},
