@@ -9,6 +9,7 @@
 #include <spdlog/spdlog.h>
 
 #include "sipcc/actor_host.hpp"
+#include "sipcc/agent_auth.hpp"
 #include "sipcc/bus_schema.hpp"
 #include "sipcc/kv.hpp"
 #include "sipcc/counters.hpp"
@@ -502,6 +503,8 @@ struct registry_state {
   agent_places agents;
   std::unordered_map<std::string, list_actor> lists;       // "@<name>" -> list actor
   pacer_actor pacer;
+  // AgentID -> the time of the last login proof accepted: each is used once.
+  std::unordered_map<std::string, int64_t> login_proof_ms;
   static inline const char* name = "registry";
 };
 
@@ -542,9 +545,13 @@ void on_request(registry_pointer self, const bus_msg& m) {
     if (!agent)
       return reply_error(self, m.reply, req, v1::ERR_UNKNOWN_AGENT,
                          "AgentID '" + req.agent_id() + "' is not configured");
-    if (!agent->password.empty() && agent->password != req.password())
-      return reply_error(self, m.reply, req, v1::ERR_BAD_REQUEST,
-                         "wrong password for AgentID " + req.agent_id());
+    if (!agent->password_key.empty()) {
+      auto& last = s.login_proof_ms[req.agent_id()];
+      const auto why = login_proof_refusal(agent->password_key, req, now_us() / 1000, last);
+      if (!why.empty())
+        return reply_error(self, m.reply, req, v1::ERR_BAD_REQUEST, why);
+      last = req.proof_time_ms();
+    }
     auto* at = dn_of(s.agents, req.agent_id());
     if (at && *at != dn)
       return reply_error(self, m.reply, req, v1::ERR_AGENT_LOGGED_IN_ELSEWHERE,

@@ -1,6 +1,7 @@
 // sipccctl: the operator's and developer's window on the bus. Sends desktop
 // requests, prints decoded bus traffic as JSON lines, queries state,
 // counters and health. Every payload is decoded through the declared subject list.
+#include <chrono>
 #include <csignal>
 #include <cstdlib>
 #include <fstream>
@@ -12,6 +13,7 @@
 #include <nlohmann/json.hpp>
 
 #include "decode_line.hpp"
+#include "sipcc/agent_auth.hpp"
 #include "sipcc/bus.hpp"
 #include "sipcc/bus_schema.hpp"
 #include "media/model/pool.hpp"
@@ -99,10 +101,11 @@ CLI::App* add_request_command(CLI::App& app, request_args& a) {
   return cmd;
 }
 
-std::string agent_password(const request_args& a) {
+// The agent password: the first line of `file`, else $SIPCC_AGENT_PASSWORD.
+std::string agent_password(const std::string& file) {
   std::string password;
-  if (!a.password_file.empty())
-    std::getline(std::ifstream(a.password_file), password);
+  if (!file.empty())
+    std::getline(std::ifstream(file), password);
   else if (const char* env = std::getenv("SIPCC_AGENT_PASSWORD"))
     password = env;
   if (!password.empty() && password.back() == '\r')
@@ -140,7 +143,14 @@ std::optional<v1::TRequest> build_request(const request_args& a) {
   r.set_type(t);
   r.set_this_dn(a.dn);
   r.set_agent_id(a.agent_id);
-  r.set_password(agent_password(a));
+  // The password stays here: the request carries a proof made with its key.
+  if (const auto password = agent_password(a.password_file); !password.empty()) {
+    r.set_proof_time_ms(std::chrono::duration_cast<std::chrono::milliseconds>(
+                            std::chrono::system_clock::now().time_since_epoch())
+                            .count());
+    r.set_password_proof(agent_login_proof(agent_password_key(a.agent_id, password), a.agent_id,
+                                           a.dn, r.proof_time_ms()));
+  }
   r.set_conn_id(a.conn_id);
   r.set_other_dn(a.other_dn);
   r.set_dtmf_digits(a.digits);
@@ -338,6 +348,14 @@ int main(int argc, char** argv) {
   conf_args conf;
   auto* conf_cmd = add_conf_command(app, conf);
 
+  auto* key_cmd = app.add_subcommand(
+      "password-key", "print the password-key of an agent for sipcc.yaml (agent-logins), from "
+                      "--password-file or $SIPCC_AGENT_PASSWORD");
+  std::string key_agent, key_file;
+  key_cmd->add_option("agent-id", key_agent, "AgentID")->required();
+  key_cmd->add_option("--password-file", key_file, "the password is this file's first line")
+      ->check(CLI::ExistingFile);
+
   auto* media_cmd = app.add_subcommand(
       "media", "the media pool: servers (health, sessions), conferences, recordings");
   bool media_json = false;
@@ -345,6 +363,15 @@ int main(int argc, char** argv) {
 
   CLI11_PARSE(app, argc, argv);
 
+  if (*key_cmd) {  // no bus
+    const auto password = agent_password(key_file);
+    if (password.empty()) {
+      std::cerr << "sipccctl: no password (--password-file or $SIPCC_AGENT_PASSWORD)\n";
+      return k_bad_args;
+    }
+    std::cout << agent_password_key(key_agent, password) << "\n";
+    return 0;
+  }
   try {
     bus b(url, "sipccctl", std::chrono::milliseconds(2000));
     if (*watch_cmd)

@@ -13,6 +13,7 @@
 #include <nlohmann/json.hpp>
 
 #include "media_requests.hpp"
+#include "sipcc/agent_auth.hpp"
 #include "sipcc/bus_schema.hpp"
 #include "sipcc/config.hpp"
 #include "sipcc/v1/media.pb.h"
@@ -205,6 +206,31 @@ TEST_F(PresenceE2E, AgentPasswordFromAFileIsCheckedAndNeverWritten) {
   out = sys->ctl(args, &code);
   EXPECT_EQ(code, 0) << out;
   EXPECT_NE(out.find("EventAgentLogin"), std::string::npos) << out;
+
+  // The key for sipcc.yaml's password-key, so the file need not hold the password.
+  EXPECT_EQ(sys->ctl({"password-key", "agent1000", "--password-file", file}, &code),
+            agent_password_key("agent1000", password) + "\n");
+  EXPECT_EQ(code, 0);
+
+  // What anyone on the bus saw: a proof, not the password, good only once.
+  std::optional<v1::TRequest> seen;
+  for (const auto& m : rec().all()) {
+    v1::TRequest r;
+    if (m.subject == subj::tlib_req(v1::TAgentLogin, "1000") && r.ParseFromString(m.data))
+      seen = r;  // the last: the accepted login
+  }
+  ASSERT_TRUE(seen);
+  EXPECT_EQ(seen->password(), "");
+  EXPECT_EQ(seen->password_proof().size(), 64u);
+  auto replayed = sys->call_request(*seen);
+  EXPECT_EQ(replayed.type(), v1::EventError);
+  EXPECT_EQ(replayed.error_message(), "password_proof for AgentID agent1000 was used already");
+  auto clear = *seen;
+  clear.clear_password_proof();
+  clear.set_password(password);
+  EXPECT_EQ(sys->call_request(clear).error_message(),
+            "TAgentLogin carries the password itself: send password_proof instead (the password "
+            "never travels on the bus)");
 
   // Every log and output of the run, but the configuration and the file.
   for (const auto& entry : std::filesystem::recursive_directory_iterator(sys->dir())) {

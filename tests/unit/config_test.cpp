@@ -1,6 +1,7 @@
 // The Configuration Layer: the shipped deploy/sipcc.yaml, and one table of
 // broken snippets with the exact "<file>:<line>: <reason>" each must give.
 #include "sipcc/config.hpp"
+#include "sipcc/agent_auth.hpp"
 
 #include <gtest/gtest.h>
 
@@ -189,6 +190,14 @@ TEST(ConfigParse, AcceptedValues) {
          EXPECT_EQ(c.agent_groups[0].mailbox, "5000");
          EXPECT_EQ(c.dns[0].mwi_object, "gvm.1000");
        }},
+      {"agent passwords are kept as keys only",
+       "agent-logins:\n  - { password: pw, id: a1 }\n  - { id: a2, password: '' }\n"
+       "  - { id: a3, password-key: eeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeee }\n",
+       [](const config& c) {
+         EXPECT_EQ(c.agent_logins[0].password_key, agent_password_key("a1", "pw"));
+         EXPECT_EQ(c.agent_logins[1].password_key, "");  // no check
+         EXPECT_EQ(c.agent_logins[2].password_key, std::string(64, 'e'));
+       }},
       {"Routing Point options; default-dn may name a DN further down",
        "agent-logins: [ { id: a1 } ]\nagent-groups: [ { name: g, members: [a1] } ]\n"
        "dns:\n  - number: '8000'\n    type: RoutingPoint\n"
@@ -343,6 +352,11 @@ TEST(ConfigParse, RejectsWithFileLineAndReason) {
       {"dns", "dns:\n  - number: '1000'\n    typ: Extension\n", "t.yaml:3: unknown key 'typ' in dns"},
       {"DN options", "dns: [ { number: '1000', options: { foo: 1 } } ]",
        "t.yaml:1: unknown key 'foo' in options"},
+      {"agent password and key", "agent-logins: [ { id: a1, password: x, password-key: x } ]",
+       "t.yaml:1: password-key: give password or password-key, not both"},
+      {"agent password key", "agent-logins: [ { id: a1, password-key: ABC } ]",
+       "t.yaml:1: password-key: must be 64 lower-case hex digits (sipccctl password-key prints "
+       "it), got 'ABC'"},
       {"agent-logins", "agent-logins: [ { id: a1, pin: 1 } ]",
        "t.yaml:1: unknown key 'pin' in agent-logins"},
       {"agent options", "agent-logins: [ { id: a1, options: { default-dn: x } } ]",

@@ -1,22 +1,19 @@
 #include "sip-edge/model/registrar.hpp"
 
 #include <algorithm>
-#include <array>
 #include <cctype>
 #include <charconv>
 #include <cstdlib>
 
 #include <fmt/format.h>
-#include <fmt/ranges.h>
 #include <openssl/crypto.h>
-#include <openssl/evp.h>
-#include <openssl/hmac.h>
 #include <sofia-sip/auth_digest.h>
 #include <sofia-sip/sip.h>
 #include <sofia-sip/sip_header.h>
 #include <sofia-sip/sip_protos.h>
 #include <sofia-sip/su_string.h>
 
+#include "sipcc/hashes.hpp"
 #include "sipcc/sofia_home.hpp"
 
 namespace sipcc::registrar {
@@ -27,16 +24,6 @@ namespace {
 constexpr uint32_t kDefaultExpires = 3600;
 // A nonce issued this far in the future is not ours (clock skew allowance).
 constexpr int64_t kNonceSkewS = 5;
-
-// Lower-case hex HMAC-SHA-256 (RFC 2104, OpenSSL's libcrypto).
-std::string hmac_hex(std::string_view key, std::string_view msg) {
-  std::array<unsigned char, EVP_MAX_MD_SIZE> mac{};
-  unsigned int len = 0;
-  if (!HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()),
-            reinterpret_cast<const unsigned char*>(msg.data()), msg.size(), mac.data(), &len))
-    std::abort();  // libcrypto out of memory
-  return fmt::format("{:02x}", fmt::join(mac.begin(), mac.begin() + len, ""));
-}
 
 bool iequals(std::string_view a, std::string_view b) {
   return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
@@ -70,7 +57,7 @@ std::optional<int64_t> nonce_issued(std::string_view secret, std::string_view no
   int64_t issued = 0;
   auto [end, ec] = std::from_chars(ts.data(), ts.data() + ts.size(), issued);
   if (ec != std::errc() || end != ts.data() + ts.size() || issued > now_s + kNonceSkewS ||
-      !constant_time_equal(nonce.substr(last + 1), hmac_hex(secret, nonce.substr(0, last))))
+      !constant_time_equal(nonce.substr(last + 1), hmac_sha256_hex(secret, nonce.substr(0, last))))
     return std::nullopt;
   return issued;
 }
@@ -159,7 +146,7 @@ std::string digest_response(const digest_credentials& c, std::string_view method
 
 std::string make_nonce(std::string_view secret, int64_t now_s, uint64_t serial) {
   auto signed_part = fmt::format("{}.{}", now_s, serial);
-  return signed_part + "." + hmac_hex(secret, signed_part);
+  return signed_part + "." + hmac_sha256_hex(secret, signed_part);
 }
 
 nonce_check check_nonce(std::string_view secret, std::string_view nonce, int64_t now_s,

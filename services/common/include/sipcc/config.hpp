@@ -52,7 +52,9 @@ struct dn_config {
 
 struct agent_login_config {
   std::string id;                   // AgentID; [A-Za-z0-9_+-]+
-  std::string password;             // empty: no password check
+  // The key of its password (sipcc/agent_auth.hpp), never the password
+  // itself; empty: no password check.
+  std::string password_key;
   std::string mailbox;
   std::string mwi_object;
   std::map<std::string, std::string> options;

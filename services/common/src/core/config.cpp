@@ -25,6 +25,7 @@
 #include <fmt/format.h>
 #include <yaml-cpp/yaml.h>
 
+#include "sipcc/agent_auth.hpp"
 #include "sipcc/media_uri.hpp"
 #include "sipcc/trusted_peers.hpp"
 
@@ -437,7 +438,19 @@ void dn_references(const val& list) {
 
 const field<agent_login_config> agent_fields[] = {
     {"id", [](const val& v, agent_login_config& a) { a.id = v.token(); }, true},
-    {"password", [](const val& v, agent_login_config& a) { a.password = v.text(); }},
+    // After "id" (fields apply in table order): the key is made for the AgentID.
+    {"password", [](const val& v, agent_login_config& a) {
+       const auto pw = v.text();
+       a.password_key = pw.empty() ? "" : agent_password_key(a.id, pw);
+     }},
+    {"password-key", [](const val& v, agent_login_config& a) {
+       if (!a.password_key.empty())
+         v.fail("give password or password-key, not both");
+       a.password_key = v.text();
+       if (!is_password_key(a.password_key))
+         v.fail("must be 64 lower-case hex digits (sipccctl password-key prints it), got '" +
+                a.password_key + "'");
+     }},
     {"mailbox", [](const val& v, agent_login_config& a) { a.mailbox = mailbox(v); }},
     {"mwi-object", [](const val& v, agent_login_config& a) { a.mwi_object = mwi_object(v); }},
     {"options", [](const val& v, agent_login_config& a) { a.options = v.options(agent_options); }},
