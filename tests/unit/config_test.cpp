@@ -174,7 +174,8 @@ TEST(ConfigParse, AcceptedValues) {
        }},
       {"mwi settings, mailboxes and MWI objects",
        "mwi: { instance: mwi-1, subscribe-rate: 500, subscribe-expires: 300, retry-interval: 7,\n"
-       "       resubscribe-backoff-max: 9, first-notify-timeout-ms: 2500 }\n"
+       "       resubscribe-backoff-max: 9, first-notify-timeout-ms: 2500, shards: 4,\n"
+       "       lease-ttl-ms: 900 }\n"
        "agent-logins: [ { id: a1, mailbox: 3001@MY_COMPANY, mwi-object: avm-3001 } ]\n"
        "agent-groups: [ { name: g, members: [a1], mailbox: '5000' } ]\n"
        "dns: [ { number: '1000', mailbox: 1000@MY_COMPANY, mwi-object: gvm.1000 } ]\n",
@@ -185,6 +186,8 @@ TEST(ConfigParse, AcceptedValues) {
          EXPECT_EQ(c.mwi.retry_s, 7u);
          EXPECT_EQ(c.mwi.backoff_max_s, 9u);
          EXPECT_EQ(c.mwi.first_notify_timeout_ms, 2500u);
+         EXPECT_EQ(c.mwi.shards, 4u);
+         EXPECT_EQ(c.mwi.lease_ttl_ms, 900u);
          EXPECT_EQ(c.first_notify_timeout_ms, 5000u);
          EXPECT_EQ(c.agent_logins[0].mwi_object, "avm-3001");
          EXPECT_EQ(c.agent_groups[0].mailbox, "5000");
@@ -481,6 +484,10 @@ TEST(ConfigParse, RejectsWithFileLineAndReason) {
        "t.yaml:1: id: 'a.b' must match [A-Za-z0-9_+-]+ (it becomes a bus subject token)"},
       {"edge id with a plus", "sip-edge: { id: edge+1 }",
        "t.yaml:1: id: 'edge+1' must match [A-Za-z0-9_-]+ (it becomes a bus subject token)"},
+      // Leases.
+      {"no shards", "mwi: { shards: 0 }", "t.yaml:1: shards: must be 1..1024, got 0"},
+      {"a lease TTL too short to renew", "mwi:\n  lease-ttl-ms: 299\n",
+       "t.yaml:2: lease-ttl-ms: must be 300..10000, got 299"},
       // Presence ranges.
       {"rate 0", "presence: { subscribe-rate: 0 }", "t.yaml:1: subscribe-rate: must be 20..500, got 0"},
       {"rate below the bottom", "presence:\n  subscribe-rate: 19.9\n",

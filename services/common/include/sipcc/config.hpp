@@ -117,7 +117,10 @@ struct resource_list_config {
 // The mwi service: its message-summary subscriptions, paced and retried
 // like presence's but with their own settings.
 struct mwi_config {
-  std::string instance = "mwi-0";   // owner token: <service>-<shard>
+  // Base name: each process's bus name is made from it (leases::member_name).
+  std::string instance = "mwi-0";
+  uint32_t shards = 16;             // mailboxes are split into these (leases::shard_of)
+  uint32_t lease_ttl_ms = 1500;     // a dead instance's shards are taken over after it
   double subscribe_rate = 50.0;     // SUBSCRIBEs per second (k_min/k_max_subscribe_rate)
   uint32_t subscribe_expires = 600;
   uint32_t retry_s = 60;            // after a rejected / timed-out SUBSCRIBE

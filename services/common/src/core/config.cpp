@@ -570,6 +570,8 @@ const field<config> presence_fields[] = {
 
 const field<mwi_config> mwi_fields[] = {
     {"instance", [](const val& v, mwi_config& m) { m.instance = v.token("_-"); }},
+    {"shards", [](const val& v, mwi_config& m) { m.shards = v.number(1, 1024); }},
+    {"lease-ttl-ms", [](const val& v, mwi_config& m) { m.lease_ttl_ms = v.number(300, 10000); }},
     {"subscribe-rate", [](const val& v, mwi_config& m) { m.subscribe_rate = subscribe_rate(v); }},
     {"subscribe-expires", [](const val& v, mwi_config& m) { m.subscribe_expires = v.number(1, 3600); }},
     {"retry-interval", [](const val& v, mwi_config& m) { m.retry_s = v.number(1); }},
