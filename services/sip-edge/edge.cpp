@@ -10,6 +10,7 @@
 #include <cstring>
 #include <future>
 #include <optional>
+#include <set>
 #include <stdexcept>
 #include <thread>
 #include <unordered_map>
@@ -44,6 +45,7 @@ struct subscription : handle_ctx {
   std::string owner;
   std::string key;
   std::string target;
+  std::optional<uint32_t> shard;  // the owner's shard, when it owns by leases
   nua_handle_t* nh = nullptr;
   bool established = false;   // a 2xx was seen: later responses are refreshes
   bool unsubscribing = false;
@@ -498,6 +500,8 @@ struct sip_edge::impl {
     sub->owner = c.owner();
     sub->key = c.key();
     sub->target = c.target_uri();
+    if (c.has_shard())
+      sub->shard = c.shard();
     std::string from = "<sip:" + ctx.cfg.sip_user + "@" + ctx.cfg.sip_bind.str() + ">";
     // Contact parameters (MWI's mb=<box>;dn=<DN>) need a Contact of our own:
     // nua applies NUTAG_M_PARAMS only to the contact it made at start-up.
@@ -536,19 +540,25 @@ struct sip_edge::impl {
   }
 
   // A restarted owner subscribes afresh; what its former incarnation held
-  // is ended here, or it would be refreshed for ever.
+  // is ended here, or it would be refreshed for ever. With shards, the next
+  // holder of those shards' leases ends what a dead holder made for them.
   void forget_owner(const v1::ForgetOwnerCmd& c) {
+    const std::set<uint32_t> shards(c.shards().begin(), c.shards().end());
     int n = 0;
     for (auto& [id, sub] : subs) {
       if (sub->owner != c.owner() || sub->forgotten)
+        continue;
+      if (!shards.empty() && (!sub->shard || !shards.count(*sub->shard)))
         continue;
       sub->forgotten = true;
       ++n;
       end_dialog(*sub);
     }
     if (n > 0)
-      spdlog::info("edge: owner {} restarted: ending the {} subscriptions it left", c.owner(), n);
-    process_counters().add(counter_id::subscriptions_forgotten, "all", n);
+      spdlog::info("edge: owner {} {}: ending the {} subscriptions it left", c.owner(),
+                   shards.empty() ? "restarted" : "lost its shards to another", n);
+    process_counters().add(counter_id::subscriptions_forgotten, shards.empty() ? "all" : "shard",
+                           n);
   }
 
   void on_command(const std::string& data) {

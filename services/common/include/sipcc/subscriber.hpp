@@ -7,6 +7,8 @@
 
 #include <cstdint>
 #include <functional>
+#include <optional>
+#include <set>
 #include <string>
 
 #include <caf/local_actor.hpp>
@@ -104,6 +106,8 @@ struct subscription_spec {
   uint32_t expires = 600;
   bool eventlist = false;
   std::string contact_params;
+  // The owner's shard (sipcc/leases.hpp) when it owns by shard leases.
+  std::optional<uint32_t> shard;
 };
 
 // Supervision settings from the configured intervals (seconds), the
@@ -165,7 +169,10 @@ private:
 // Sent by an owner instance as it starts, before its first SUBSCRIBE: the
 // edge ends whatever subscriptions a killed former incarnation of `owner`
 // left behind (they would refresh for ever, twice the cost on Asterisk).
-void forget_owner_subscriptions(bus& nats, const std::string& edge_id, const std::string& owner);
+// With `shards`, by the next holder of those shards' leases, before it
+// subscribes them: only what `owner` subscribed for those shards ends.
+void forget_owner_subscriptions(bus& nats, const std::string& edge_id, const std::string& owner,
+                                const std::set<uint32_t>& shards = {});
 
 // A linked pacer: answers each pace_request with sub_paced, in arrival
 // order, at most `rate` per second, so a mass (re)subscription never floods

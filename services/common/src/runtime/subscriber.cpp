@@ -182,6 +182,8 @@ void subscriber::feed(const sub_input& in, const v1::SubNotify* notify) {
     sc->set_expires(spec_.expires);
     sc->set_eventlist(spec_.eventlist);
     sc->set_contact_params(spec_.contact_params);
+    if (spec_.shard)
+      sc->set_shard(*spec_.shard);
     nats_->publish(subj::edge_cmd(spec_.edge_id), cmd);
   }
   if (a.send_unsubscribe)
@@ -258,11 +260,14 @@ pacer_actor::behavior_type pacer(pacer_pointer self, double rate) {
 
 }  // namespace
 
-void forget_owner_subscriptions(bus& nats, const std::string& edge_id, const std::string& owner) {
+void forget_owner_subscriptions(bus& nats, const std::string& edge_id, const std::string& owner,
+                                const std::set<uint32_t>& shards) {
   v1::EdgeCommand cmd;
   cmd.set_schema(v1::SCHEMA_V1);
   cmd.set_cmd_id("forget-" + owner);
   cmd.mutable_forget_owner()->set_owner(owner);
+  for (auto shard : shards)
+    cmd.mutable_forget_owner()->add_shards(shard);
   nats.publish(subj::edge_cmd(edge_id), cmd);
 }
 
