@@ -4,6 +4,7 @@ int main(int argc, char** argv) {
   std::unique_ptr<sipcc::mwi::mwi_service> svc;
   sipcc::service_hooks hooks;
   hooks.instance_of = [](const sipcc::config& c) { return c.mwi.instance; };
+  hooks.members = true;
   hooks.start = [&](sipcc::service_context& ctx) {
     svc = std::make_unique<sipcc::mwi::mwi_service>(ctx);
     return svc->start();

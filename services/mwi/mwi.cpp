@@ -10,6 +10,7 @@
 #include "sipcc/bus_schema.hpp"
 #include "sipcc/counters.hpp"
 #include "sipcc/dn_states_fetch.hpp"
+#include "sipcc/lease_keeper.hpp"
 #include "sipcc/mwi.hpp"
 #include "sipcc/presence_body.hpp"
 #include "sipcc/subscriber.hpp"
@@ -20,6 +21,11 @@ namespace sipcc {
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, mwi_target& x) {
   return f(caf::meta::type_name("mwi_target"), x.key, x.mailbox_id, x.mailbox, x.object, x.dn);
+}
+// From the lease keeper (sipcc/lease_keeper.hpp keeps CAF out).
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, lease_change& x) {
+  return f(caf::meta::type_name("lease_change"), x.gained, x.lost, x.previous);
 }
 
 }  // namespace sipcc
@@ -50,8 +56,8 @@ typename Inspector::result_type inspect(Inspector& f, desktop_registered& x) {
 
 using mailbox_actor = subscription_owner::extend<
     caf::reacts_to<edge_up>, caf::reacts_to<mailbox_targets>, caf::reacts_to<desktop_registered>>;
-using registry_actor =
-    caf::typed_actor<caf::reacts_to<bus_msg>, caf::reacts_to<dn_states_snapshot>>;
+using registry_actor = caf::typed_actor<caf::reacts_to<bus_msg>, caf::reacts_to<dn_states_snapshot>,
+                                        caf::reacts_to<lease_change>>;
 
 // ---- one mailbox -------------------------------------------------------------
 
@@ -64,6 +70,8 @@ struct watch {
 
 struct mailbox_state {
   std::string id;
+  std::string owner;  // this process's member name
+  uint32_t shard = 0;
   const config* cfg = nullptr;
   bus* nats = nullptr;
   pacer_actor pacer;
@@ -107,7 +115,8 @@ void on_notify(mailbox_pointer self, const std::string& key, const v1::SubNotify
 
 subscription_spec spec_for(const mailbox_state& s, const mwi_target& t) {
   subscription_spec sp;
-  sp.owner = s.cfg->mwi.instance;
+  sp.owner = s.owner;
+  sp.shard = s.shard;
   sp.edge_id = s.cfg->edge_id;
   sp.key = t.key;
   sp.target_uri = "sip:" + t.object + "@" + s.cfg->asterisk.str();
@@ -151,9 +160,12 @@ void reconcile(mailbox_pointer self, const std::vector<mwi_target>& targets) {
 }
 
 mailbox_actor::behavior_type mailbox_behavior(mailbox_pointer self, std::string id,
-                                              const config* cfg, bus* nats, pacer_actor pacer) {
+                                              std::string owner, const config* cfg, bus* nats,
+                                              pacer_actor pacer) {
   auto& s = self->state;
   s.id = std::move(id);
+  s.owner = std::move(owner);
+  s.shard = leases::shard_of(s.id, cfg->mwi.shards);
   s.cfg = cfg;
   s.nats = nats;
   s.pacer = std::move(pacer);
@@ -186,8 +198,10 @@ mailbox_actor::behavior_type mailbox_behavior(mailbox_pointer self, std::string 
 // ---- registry ------------------------------------------------------------------
 
 struct registry_state {
+  std::string self;  // this process's member name
   const config* cfg = nullptr;
   bus* nats = nullptr;
+  std::set<uint32_t> shards;  // those whose leases this member holds
   pacer_actor pacer;
   std::map<std::string, std::string> agent_dn;  // logged-in AgentID -> DN
   std::set<std::string> published;              // DNs whose state came from the bus
@@ -199,12 +213,15 @@ struct registry_state {
 
 using registry_pointer = registry_actor::stateful_pointer<registry_state>;
 
-// Brings every mailbox in line with the subscriptions the scope asks for now.
+// Brings every mailbox in line with the subscriptions the scope asks for
+// now, in the shards this member holds; the others' subscriptions end.
 void reconcile(registry_pointer self) {
   auto& s = self->state;
   std::map<std::string, std::vector<mwi_target>> by_mailbox;
   s.by_dn.clear();
   for (auto& t : mwi_targets(*s.cfg, s.agent_dn)) {
+    if (!s.shards.count(leases::shard_of(t.mailbox_id, s.cfg->mwi.shards)))
+      continue;
     s.by_dn[t.dn].insert(t.mailbox_id);
     by_mailbox[t.mailbox_id].push_back(std::move(t));
   }
@@ -216,7 +233,7 @@ void reconcile(registry_pointer self) {
       continue;
     auto& a = s.mailboxes[id];
     if (!a)
-      a = self->spawn<caf::linked>(mailbox_behavior, id, s.cfg, s.nats, s.pacer);
+      a = self->spawn<caf::linked>(mailbox_behavior, id, s.self, s.cfg, s.nats, s.pacer);
     self->send(a, mailbox_targets{targets});
     s.sent[id] = targets;
   }
@@ -293,16 +310,37 @@ void on_bus(registry_pointer self, const bus_msg& m) {
   }
 }
 
-registry_actor::behavior_type registry_behavior(registry_pointer self, const config* cfg,
-                                                bus* nats) {
+// Shards gained from a dead member: the edge ends what it subscribed for
+// them (ForgetOwnerCmd, before our SUBSCRIBEs on the same connection), then
+// they are subscribed; shards lost are un-SUBSCRIBEd.
+void on_lease_change(registry_pointer self, const lease_change& c) {
   auto& s = self->state;
+  std::map<std::string, std::set<uint32_t>> left_by;
+  for (auto& [shard, holder] : c.previous)
+    left_by[holder].insert(shard);
+  for (auto& [holder, shards] : left_by) {
+    spdlog::info("mwi: ending what {} subscribed for the {} shards taken over", holder,
+                 shards.size());
+    forget_owner_subscriptions(*s.nats, s.cfg->edge_id, holder, shards);
+  }
+  for (auto shard : c.gained)
+    s.shards.insert(shard);
+  for (auto shard : c.lost)
+    s.shards.erase(shard);
+  reconcile(self);
+}
+
+registry_actor::behavior_type registry_behavior(registry_pointer self, std::string member,
+                                                const config* cfg, bus* nats) {
+  auto& s = self->state;
+  s.self = std::move(member);
   s.cfg = cfg;
   s.nats = nats;
   // Held here: an actor nobody references ends as "unreachable", and the
   // link would take the registry with it.
   s.pacer = spawn_pacer(self, cfg->mwi.subscribe_rate);
-  // The Extension mailboxes at once; agents' as their logins become known.
-  reconcile(self);
+  // The mailboxes of the shards held, as their leases come; agents' as their
+  // logins become known.
   return {
       [=](const bus_msg& m) { on_bus(self, m); },
       // Who was logged in when mwi started, once presence answers (a state
@@ -314,6 +352,7 @@ registry_actor::behavior_type registry_behavior(registry_pointer self, const con
             apply_dn_state(s, st);
         reconcile(self);
       },
+      [=](const lease_change& c) { on_lease_change(self, c); },
   };
 }
 
@@ -323,6 +362,7 @@ struct mwi_service::impl {
   service_context& ctx;
   std::unique_ptr<actor_host> host;
   std::unique_ptr<dn_states_fetch> fetch;
+  std::unique_ptr<lease_keeper> leases;
   explicit impl(service_context& c) : ctx(c) {}
 };
 
@@ -335,7 +375,8 @@ std::string mwi_service::start() {
   // Before the first SUBSCRIBE: a killed former incarnation cannot end its own.
   forget_owner_subscriptions(*ctx.nats, ctx.cfg.edge_id, ctx.instance);
   impl_->host = std::make_unique<actor_host>();
-  auto registry = impl_->host->system().spawn(registry_behavior, &ctx.cfg, ctx.nats.get());
+  auto registry =
+      impl_->host->system().spawn(registry_behavior, ctx.instance, &ctx.cfg, ctx.nats.get());
   impl_->host->set_root(registry);
   // Subscribed before the snapshot is asked for, so no login falls between
   // the two. TRegisterAddress is presence's request; mwi only listens in.
@@ -345,11 +386,18 @@ std::string mwi_service::start() {
   auto listed = impl_->host->bridge(*ctx.nats, subjects);
   impl_->fetch = std::make_unique<dn_states_fetch>(
       *ctx.nats, caf::actor_cast<caf::actor>(registry), "mwi");
-  return "bus " + listed;
+  impl_->leases = std::make_unique<lease_keeper>(
+      *ctx.nats, ctx.service,
+      leases::lease_params{ctx.instance, ctx.cfg.mwi.shards, ctx.cfg.mwi.lease_ttl_ms},
+      [registry](const lease_change& c) { caf::anon_send(registry, c); });
+  return "bus " + listed + "; leases " + subj::lease_bucket;
 }
 
 void mwi_service::stop() {
   impl_->fetch.reset();
+  // Released before the mailboxes un-SUBSCRIBE as they stop: another member
+  // takes the shards over at once (a moment of both holding a dialog).
+  impl_->leases.reset();
   if (impl_->host)
     impl_->host->shutdown();
 }

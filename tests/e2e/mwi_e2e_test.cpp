@@ -402,5 +402,73 @@ TEST_F(SippMwiScope, LoggingBackInAtOnceSubscribesAgain) {
   ASSERT_EQ(sipp->wait_exit(kWait), 0) << sipp->log() << "\nlogs in " << sys->dir();
 }
 
+// Two mwi processes share the mailboxes by shard leases (16 shards): each
+// mailbox is subscribed once across both. One is killed: the survivor takes
+// its shards over within the lease TTL plus a tick, the edge ends the dead
+// one's subscriptions for those shards (ForgetOwnerCmd with shards), each
+// mailbox is again subscribed once, and NOTIFYs still reach the desktops.
+TEST(MwiLeasesE2E, TwoInstancesSubscribeEachMailboxOnceAndTheSurvivorTakesOver) {
+  system_options opts;
+  opts.dns.clear();
+  std::vector<std::string> dns;
+  // Mailboxes ext:1000..ext:1007 fall in shards of both halves (0..7: 1002,
+  // 1004, 1005), so each member holds some.
+  for (int n = 1000; n < 1008; ++n) {
+    dns.push_back(std::to_string(n));
+    opts.dns.emplace_back(dns.back());
+  }
+  opts.agents.clear();
+  opts.extra_yaml = "mwi: { retry-interval: 1, resubscribe-backoff-max: 2 }\n"
+                    "application:\n  mwi-extension-enable: true\n";
+  opts.services = {{"sip-edge", "edge1"},
+                   {"presence", "presence-0"},
+                   {"mwi", "mwi-a"},
+                   {"mwi#2", "mwi-b"}};
+  sipcc_system sys(opts);
+  auto& ast = sys.asterisk();
+  ast.set_default_initial_notify("message-summary", "mwi-notify-initial-no-messages.sip");
+  auto held = [&](const std::string& member) { return sys.counter(member, "leases", "held"); };
+  auto once_each = [&] {
+    std::map<std::string, size_t> active;
+    for (auto& s : ast.active_subscriptions())
+      ++active[s.resource];
+    for (auto& dn : dns)
+      if (active["gvm-" + dn] != 1)
+        return false;
+    return active.size() == dns.size();
+  };
+  sys.start_services();
+  // mwi-a held all 16 until mwi-b came: it released 8, which mwi-b took.
+  ASSERT_TRUE(wait_until([&] { return held("mwi-a") == 8 && held("mwi-b") == 8 && once_each(); },
+                         10s))
+      << "mwi-a " << held("mwi-a") << ", mwi-b " << held("mwi-b") << " shards";
+  // The configured name still answers, through one member.
+  int code = -1;
+  sys.ctl({"health", "mwi-0"}, &code);
+  EXPECT_EQ(code, 0);
+
+  sys.crash_service("mwi");
+  auto killed = std::chrono::steady_clock::now();
+  // The TTL (1.5 s) plus a tick, and the time sipccctl takes to ask.
+  ASSERT_TRUE(wait_until([&] { return held("mwi-b") == 16; }, 3s));
+  EXPECT_LT(std::chrono::steady_clock::now() - killed, 3s);
+  ASSERT_TRUE(wait_until(once_each, 5s)) << "a mailbox is not subscribed exactly once";
+  EXPECT_GT(sys.counter("edge1", "subscriptions_forgotten", "shard"), 0);
+  // Every mailbox's change reaches its DN's desktops through mwi-b.
+  for (auto& dn : dns) {
+    SCOPED_TRACE(dn);
+    ast.send_notify("gvm-" + dn, "mwi-notify-new-message.sip");
+    auto ev = sys.recorder().wait(
+        [&](const bus_msg& m) {
+          v1::TEvent e;
+          return m.subject == subj::tlib_evt(dn) && e.ParseFromString(m.data) &&
+                 e.type() == v1::EventUserEvent &&
+                 gsipmwi(e).find("NewMessages=1") != std::string::npos;
+        },
+        kWait);
+    EXPECT_TRUE(ev);
+  }
+}
+
 }  // namespace
 }  // namespace sipcc::test

@@ -424,6 +424,8 @@ TEST(WatchE2E, DecodesEverySubjectFamily) {
   // media: its sync at start-up, OPTIONS probes through the edge and their
   // results, a health event (the simulated Asterisk answers), the pool.
   opts.services.emplace_back("media", "media-0");
+  // mwi: its shard leases and heartbeat in the sipcc_leases bucket.
+  opts.services.emplace_back("mwi", "mwi-0");
   // The call fact below names a call callctl does not have: presence's call
   // audit asks about it (calls_check) and callctl answers (calls_checked).
   opts.presence_extra = "  call-audit-interval-ms: 500\n";
@@ -432,8 +434,9 @@ TEST(WatchE2E, DecodesEverySubjectFamily) {
   auto& rec = sys->recorder();
   child_process watch(sys->ctl_argv({"watch", "sipcc.>"}), sys->config_path() + ".watch");
   ASSERT_TRUE(watch.wait_output("watching", kWait));
-  // The DN states presence saves in its key-value bucket.
-  child_process watch_kv(sys->ctl_argv({"watch", "$KV.sipcc_dn_state.>"}),
+  // What the services write to their key-value buckets: presence's DN
+  // states, mwi's leases.
+  child_process watch_kv(sys->ctl_argv({"watch", "$KV.>"}),
                          sys->config_path() + ".watch-kv");
   ASSERT_TRUE(watch_kv.wait_output("watching", kWait));
   sys->start_services();

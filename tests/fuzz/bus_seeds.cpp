@@ -136,6 +136,9 @@ const std::map<std::string, std::pair<std::string, std::string>> kSubjectSeeds =
       R"(schema: SCHEMA_V1 dn: "1000" type: Extension device: DEVICE_IDLE monitor: MONITOR_ACTIVE
          in_service: true agent { agent_id: "a1" state: AGENT_NOT_READY work_mode: AfterCallWork
          in_acw: true acw_gen: 2 acw_until_us: 1700000030000000 } since_us: 1700000000000000)"}},
+    {"kv_lease",
+     {"$KV.sipcc_leases.mwi.shard.3",
+      R"(schema: SCHEMA_V1 holder: "mwi-0-box-4242" written_us: 1700000000000000)"}},
 };
 
 // The answers of request/reply subjects, which come back on an inbox.

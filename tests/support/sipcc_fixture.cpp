@@ -345,14 +345,24 @@ void sipcc_system::start_services() {
 }
 
 void sipcc_system::launch(const std::string& svc) {
-  std::string path = "services/" + svc + "/" + svc;
+  const std::string binary = svc.substr(0, svc.find('#'));
+  std::string path = "services/" + binary + "/" + binary;
   // Each run of a service logs to its own files.
   std::string log = dir_ + "/" + svc + (services_.count(svc) ? "." + std::to_string(++runs_) : "");
+  // Services whose processes are members take their bus name from it; the
+  // others ignore it.
+  auto env = opts_.service_env;
+  env.emplace_back("SIPCC_INSTANCE", instance_of(svc));
   services_[svc] = std::make_unique<child_process>(
       std::vector<std::string>{bin(path), "--config", config_path_, "--log-level", "debug"}, log,
-      opts_.service_env);
+      env);
 }
-
+std::string sipcc_system::instance_of(const std::string& svc) const {
+  for (auto& [name, inst] : opts_.services)
+    if (name == svc)
+      return inst;
+  return svc;
+}
 void sipcc_system::wait_ready(const std::string& instance, int nth) {
   auto subject = subj::ops_ready(instance);
   int seen = 0;
@@ -384,10 +394,7 @@ int sipcc_system::wait_service_exit(const std::string& svc, std::chrono::millise
 }
 
 void sipcc_system::restart_service(const std::string& svc) {
-  std::string instance;
-  for (auto& [name, inst] : opts_.services)
-    if (name == svc)
-      instance = inst;
+  const std::string instance = instance_of(svc);
   int before = 0;
   for (auto& m : recorder_->all())
     before += m.subject == subj::ops_ready(instance);

@@ -133,6 +133,9 @@ struct system_options {
   // shipped deploy/sipcc.yaml this way).
   std::string config_template;
   // Services to run: {binary name, instance that announces itself ready}.
+  // A second process of one binary is named "<binary>#<tag>" (e.g. "mwi#2");
+  // each process gets its instance as SIPCC_INSTANCE, the bus name of a
+  // service whose processes are members (mwi).
   std::vector<std::pair<std::string, std::string>> services = {{"sip-edge", "edge1"},
                                                                {"presence", "presence-0"}};
   // Variables for every service's environment (e.g. SIPCC_FAULT_INJECTION=1).
@@ -212,6 +215,7 @@ private:
   std::unique_ptr<child_process> nats_;
   std::unique_ptr<bus_recorder> recorder_;
   void launch(const std::string& service);
+  std::string instance_of(const std::string& service) const;
   void wait_ready(const std::string& instance, int nth);
   std::map<std::string, std::unique_ptr<child_process>> services_;
   int runs_ = 0;

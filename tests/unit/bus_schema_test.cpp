@@ -95,6 +95,8 @@ TEST(BusSchema, ClassifyEveryFamily) {
       {subj::calls_checked("presence-0"), subject_family::calls_checked,
        "sipcc.v1.CallCheckReply"},
       {subj::kv_dn_state("1001"), subject_family::kv_dn_state, "sipcc.v1.DnState"},
+      {subj::kv_lease("mwi.shard.3"), subject_family::kv_lease, "sipcc.v1.Lease"},
+      {subj::kv_lease("mwi.member.mwi-0-box-42"), subject_family::kv_lease, "sipcc.v1.Lease"},
   };
   std::set<subject_family> covered;
   for (const auto& c : cases) {

@@ -34,6 +34,7 @@ TEST(Counters, NamesAndKinds) {
       {counter_id::no_first_notify, "no_first_notify", false},
       {counter_id::subscriptions_forgotten, "subscriptions_forgotten", false},
       {counter_id::actors, "actors", true},
+      {counter_id::leases, "leases", true},
       {counter_id::notify_stale, "notify_stale", false},
       {counter_id::notify_bad_body, "notify_bad_body", false},
       {counter_id::info_bad_body, "info_bad_body", false},

@@ -70,7 +70,10 @@
   X(media_pool, "sipcc.media.pool", MediaPoolQuery,                                \
     "the media pool's state; request/reply, the reply is a MediaPool")             \
   X(kv_dn_state, "$KV.sipcc_dn_state.*", DnState,                                  \
-    "a DN's state as presence saved it (JetStream key-value bucket)")
+    "a DN's state as presence saved it (JetStream key-value bucket)")              \
+  X(kv_lease, "$KV.sipcc_leases.>", Lease,                                         \
+    "a shard's lease or a member's heartbeat, by service (JetStream key-value "    \
+    "bucket)")
 
 namespace sipcc {
 
@@ -156,6 +159,10 @@ inline constexpr const char* media_pool = "sipcc.media.pool";
 // The key-value bucket presence keeps each DN's state in (key: the DN).
 inline constexpr const char* dn_state_bucket = "sipcc_dn_state";
 std::string kv_dn_state(std::string_view dn);
+// The key-value bucket of shard leases and member heartbeats
+// (sipcc/leases.hpp: keys <service>.shard.<n>, <service>.member.<member>).
+inline constexpr const char* lease_bucket = "sipcc_leases";
+std::string kv_lease(std::string_view key);
 }  // namespace subj
 
 }  // namespace sipcc

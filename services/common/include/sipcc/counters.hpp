@@ -37,6 +37,7 @@
   C(subscriptions_forgotten, "subscriptions the edge ended because their "   \
                              "owner restarted (ForgetOwnerCmd)")             \
   G(actors, "live entity actors, by kind")                                    \
+  G(leases, "shard leases this instance holds and acts on, by state (held)")  \
   C(notify_stale, "NOTIFYs ignored as stale, by why (cseq, version)")         \
   C(notify_bad_body, "NOTIFY bodies that did not parse, by content type")     \
   C(info_bad_body, "INFO bodies (DTMF) that did not parse, by content type")  \

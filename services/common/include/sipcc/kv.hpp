@@ -11,7 +11,28 @@
 
 #include "sipcc/bus.hpp"
 
+struct __kvStore;
+struct __jsCtx;
+
 namespace sipcc {
+
+// A bound key-value bucket, created (file storage, the last value per key)
+// when missing. Blocking; throws std::runtime_error with the NATS error text
+// when the bucket cannot be made (no JetStream on the server, for one).
+class kv_bucket {
+public:
+  kv_bucket(bus& nats, const std::string& name);
+  ~kv_bucket();
+  kv_bucket(const kv_bucket&) = delete;
+  kv_bucket& operator=(const kv_bucket&) = delete;
+  __kvStore* get() const { return kv_; }
+  const std::string& name() const { return name_; }
+
+private:
+  std::string name_;
+  __jsCtx* js_ = nullptr;
+  __kvStore* kv_ = nullptr;
+};
 
 // Every key's latest value, deleted and purged keys left out, from bucket
 // `name`, created (file storage, the last value per key) when missing.

@@ -21,6 +21,10 @@ namespace sipcc {
 struct service_context {
   std::string service;   // sip-edge, presence, ...
   std::string instance;  // owner token / edge id, unique on the bus
+  // The configured instance name. A service whose processes are members
+  // (service_hooks::members) has a unique `instance` per process made from
+  // it; its health and counters are also answered, by one member, on it.
+  std::string base;
   config cfg;
   std::unique_ptr<bus> nats;
 };
@@ -28,6 +32,10 @@ struct service_context {
 struct service_hooks {
   // Instance name from the configuration (e.g. cfg.edge_id).
   std::function<std::string(const config&)> instance_of;
+  // Several processes of the service share its work by shard leases: each
+  // gets a bus name of its own, leases::member_name (SIPCC_INSTANCE or
+  // <instance>-<hostname>-<pid>).
+  bool members = false;
   // Starts the service's work; returns what it listens on (for the banner),
   // or throws std::runtime_error to abort start-up.
   std::function<std::string(service_context&)> start;

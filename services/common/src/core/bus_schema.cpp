@@ -158,6 +158,7 @@ std::string media_placed_of(std::string_view owner) {
   return join({"sipcc.media.placed", owner, "*"});
 }
 std::string kv_dn_state(std::string_view dn) { return join({"$KV", dn_state_bucket, dn}); }
+std::string kv_lease(std::string_view key) { return join({"$KV", lease_bucket, key}); }
 }  // namespace subj
 
 }  // namespace sipcc

@@ -15,42 +15,42 @@ void check(natsStatus s, const std::string& what) {
                              nats_GetLastError(nullptr) + ")");
 }
 
-struct js_handles {
-  jsCtx* js = nullptr;
-  kvStore* kv = nullptr;
-  ~js_handles() {
-    kvStore_Destroy(kv);
-    jsCtx_Destroy(js);
-  }
-};
+}  // namespace
 
-// Binds to bucket `name`, creating it when missing.
-void bind(bus& nats, const std::string& name, js_handles& h) {
-  check(natsConnection_JetStream(&h.js, nats.native(), nullptr), "JetStream context");
-  natsStatus s = js_KeyValue(&h.kv, h.js, name.c_str());
-  if (s == NATS_NOT_FOUND) {
-    kvConfig cfg;
-    kvConfig_Init(&cfg);
-    cfg.Bucket = name.c_str();
-    cfg.History = 1;
-    cfg.StorageType = js_FileStorage;
-    s = js_CreateKeyValue(&h.kv, h.js, &cfg);
+kv_bucket::kv_bucket(bus& nats, const std::string& name) : name_(name) {
+  try {
+    check(natsConnection_JetStream(&js_, nats.native(), nullptr), "JetStream context");
+    natsStatus s = js_KeyValue(&kv_, js_, name.c_str());
+    if (s == NATS_NOT_FOUND) {
+      kvConfig cfg;
+      kvConfig_Init(&cfg);
+      cfg.Bucket = name.c_str();
+      cfg.History = 1;
+      cfg.StorageType = js_FileStorage;
+      s = js_CreateKeyValue(&kv_, js_, &cfg);
+    }
+    check(s, "key-value bucket " + name);
+  } catch (...) {
+    kvStore_Destroy(kv_);
+    jsCtx_Destroy(js_);
+    throw;
   }
-  check(s, "key-value bucket " + name);
 }
 
-}  // namespace
+kv_bucket::~kv_bucket() {
+  kvStore_Destroy(kv_);
+  jsCtx_Destroy(js_);
+}
 
 std::map<std::string, std::string> kv_load_all(bus& nats, const std::string& name,
                                                 std::chrono::milliseconds timeout) {
-  js_handles h;
-  bind(nats, name, h);
+  kv_bucket bucket(nats, name);
   kvWatchOptions opts;
   kvWatchOptions_Init(&opts);
   opts.IgnoreDeletes = true;
   opts.Timeout = timeout.count();
   kvWatcher* w = nullptr;
-  check(kvStore_WatchAll(&w, h.kv, &opts), "watching bucket " + name);
+  check(kvStore_WatchAll(&w, bucket.get(), &opts), "watching bucket " + name);
   std::unique_ptr<kvWatcher, void (*)(kvWatcher*)> watcher(w, kvWatcher_Destroy);
   std::map<std::string, std::string> out;
   auto deadline = std::chrono::steady_clock::now() + timeout;

@@ -12,6 +12,7 @@
 
 #include "sipcc/bus_schema.hpp"
 #include "sipcc/counters.hpp"
+#include "sipcc/leases.hpp"
 #include "sipcc/supervision.hpp"
 #include "sipcc/v1/ops.pb.h"
 
@@ -38,6 +39,15 @@ constexpr std::chrono::seconds kSelfCheckTimeout{5};
   std::_Exit(kRootFailedExit);
 }
 
+// Serves an ops subject on the instance's own name and, for a member, on
+// its base name too, where one member of the queue group answers.
+void serve_ops(service_context& ctx, std::string (*subject)(std::string_view),
+               const bus::handler& h) {
+  ctx.nats->subscribe(subject(ctx.instance), h);
+  if (ctx.base != ctx.instance)
+    ctx.nats->subscribe(subject(ctx.base), h, ctx.base);
+}
+
 // Answers health queries (and, with SIPCC_FAULT_INJECTION=1 only, fault
 // injections) through the process's supervision.
 void serve_supervision(service_context& ctx, int64_t started_us) {
@@ -48,7 +58,7 @@ void serve_supervision(service_context& ctx, int64_t started_us) {
         nats->publish(reply, r);
       },
       [] { kill(getpid(), kWakeSignal); });
-  ctx.nats->subscribe(subj::ops_health(ctx.instance), [&sup](bus_msg m) {
+  serve_ops(ctx, subj::ops_health, [&sup](bus_msg m) {
     if (!m.reply.empty())
       sup.query(m.reply);
   });
@@ -139,12 +149,23 @@ int run_service(int argc, char** argv, const std::string& service, service_hooks
     spdlog::warn("config: {}", warning);
   if (!nats_url.empty())
     ctx.cfg.nats_url = nats_url;
-  ctx.instance = hooks.instance_of(ctx.cfg);
+  ctx.base = hooks.instance_of(ctx.cfg);
+  ctx.instance = ctx.base;
+  if (hooks.members) {
+    char host[256] = {};
+    gethostname(host, sizeof host - 1);
+    try {
+      ctx.instance = leases::member_name(ctx.base, std::getenv("SIPCC_INSTANCE"), host, getpid());
+    } catch (const std::invalid_argument& e) {
+      std::cerr << service << ": " << e.what() << "\n";
+      return 2;
+    }
+  }
 
   std::string listen;
   try {
     ctx.nats = std::make_unique<bus>(ctx.cfg.nats_url, service + "/" + ctx.instance);
-    ctx.nats->subscribe(subj::ops_counters(ctx.instance), [&ctx](bus_msg m) {
+    serve_ops(ctx, subj::ops_counters, [&ctx](bus_msg m) {
       if (m.reply.empty())
         return;
       auto& c = process_counters();
