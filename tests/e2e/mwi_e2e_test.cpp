@@ -451,7 +451,9 @@ TEST(MwiLeasesE2E, TwoInstancesSubscribeEachMailboxOnceAndTheSurvivorTakesOver) 
   auto killed = std::chrono::steady_clock::now();
   // The TTL (1.5 s) plus a tick, and the time sipccctl takes to ask.
   ASSERT_TRUE(wait_until([&] { return held("mwi-b") == 16; }, 3s));
-  EXPECT_LT(std::chrono::steady_clock::now() - killed, 3s);
+  RecordProperty("takeover_ms", static_cast<int>(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                                     std::chrono::steady_clock::now() - killed)
+                                                     .count()));
   ASSERT_TRUE(wait_until(once_each, 5s)) << "a mailbox is not subscribed exactly once";
   EXPECT_GT(sys.counter("edge1", "subscriptions_forgotten", "shard"), 0);
   // Every mailbox's change reaches its DN's desktops through mwi-b.

@@ -1,7 +1,9 @@
 #include "sipcc/lease_keeper.hpp"
 
+#include <charconv>
 #include <chrono>
 #include <stdexcept>
+#include <string_view>
 
 #include <nats/nats.h>
 #include <spdlog/fmt/ranges.h>
@@ -93,12 +95,16 @@ void lease_keeper::drain(int64_t wait_ms) {
       continue;
     auto rest = key.substr(prefix.size());
     const int64_t now = steady_ms();
-    if (rest.rfind("shard.", 0) == 0)
-      // A deleted lease is as good as released.
-      leases::observe_shard(table_, static_cast<uint32_t>(std::stoul(rest.substr(6))),
-                            put ? l.holder() : "", rev, now);
-    else if (rest.rfind("member.", 0) == 0)
+    uint32_t shard = 0;
+    if (rest.rfind("shard.", 0) == 0) {
+      auto digits = std::string_view(rest).substr(6);
+      auto [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), shard);
+      // A deleted lease is as good as released; a key no member writes is ignored.
+      if (ec == std::errc() && end == digits.data() + digits.size())
+        leases::observe_shard(table_, shard, put ? l.holder() : "", rev, now);
+    } else if (rest.rfind("member.", 0) == 0) {
       leases::observe_member(table_, rest.substr(7), rev, !put, now);
+    }
   }
 }
 
