@@ -297,11 +297,18 @@ TEST(Leases, TakeoverWaitsUntilTheHolderHasStopped) {
   observe_shard(at, 0, "a", 5, 1003);
   observe_shard(bt, 0, "a", 5, 1010);
   observe_member(bt, "a", 4, false, 1010);
+  int64_t a_last = 0, b_first = 0;
   for (int64_t now = 1000; now <= 3000; now += 1) {
     bool a_acts = may_act(at, aown, a, 0, now);
     bool b_claims = !decide(bt, {}, b, now).claims.empty();
     ASSERT_FALSE(a_acts && b_claims) << "at " << now;
+    if (a_acts)
+      a_last = now;
+    if (b_claims && !b_first)
+      b_first = now;
   }
+  EXPECT_EQ(a_last, 2499);   // the TTL after a sent its write
+  EXPECT_EQ(b_first, 2510);  // the TTL after b first saw it
 }
 
 }  // namespace
