@@ -39,5 +39,26 @@ TEST(ConnId, GeneratorIsUniqueAndKeepsItsShard) {
   EXPECT_EQ(parse_conn_id(b)->serial, parse_conn_id(a)->serial + 1);
 }
 
+// A restored call's ConnID (the last run's) is never handed out again.
+TEST(ConnId, GeneratorPassesRestoredConnIds) {
+  struct row {
+    const char* name;
+    std::string restored;
+    uint64_t next_serial;  // of the next ConnID, the generator starting at serial 100
+  };
+  const std::vector<row> rows = {
+      {"ahead of the generator", format_conn_id({3, 500}), 501},
+      {"behind it", format_conn_id({3, 50}), 101},
+      {"another shard's", format_conn_id({4, 500}), 101},
+      {"not a ConnID", "nope", 101},
+  };
+  for (const auto& r : rows) {
+    SCOPED_TRACE(r.name);
+    conn_id_generator gen(3, 100);
+    gen.pass(r.restored);
+    EXPECT_EQ(parse_conn_id(gen.next())->serial, r.next_serial);
+  }
+}
+
 }  // namespace
 }  // namespace sipcc

@@ -43,4 +43,10 @@ std::string conn_id_generator::next() {
   return format_conn_id({shard_, serial_});
 }
 
+void conn_id_generator::pass(std::string_view text) {
+  auto id = parse_conn_id(text);
+  if (id && id->shard == shard_ && id->serial > serial_)
+    serial_ = id->serial;
+}
+
 }  // namespace sipcc

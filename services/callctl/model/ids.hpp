@@ -26,6 +26,9 @@ class conn_id_generator {
 public:
   conn_id_generator(uint16_t shard, uint64_t start_ms);
   std::string next();
+  // A ConnID of the last run still in use (a restored call): next() never
+  // gives it again. A ConnID of another shard, or none, changes nothing.
+  void pass(std::string_view conn_id);
 
 private:
   uint16_t shard_;
