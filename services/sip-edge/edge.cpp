@@ -586,20 +586,20 @@ struct sip_edge::impl {
 
   // ---- hand-over from other threads --------------------------------------
 
-  // Runs `fn(self, payload)` on the sofia thread.
-  using task_fn = void (*)(impl*, std::string&);
+  // Runs `fn(self, msg)` on the sofia thread.
+  using task_fn = void (*)(impl*, bus_msg&);
   struct task {
     impl* self;
     task_fn fn;
-    std::string payload;
+    bus_msg msg;
   };
 
-  void post(task_fn fn, std::string payload) {
+  void post(task_fn fn, bus_msg msg) {
     su_msg_r m = SU_MSG_R_INIT;
     if (su_msg_create(m, su_root_task(root), su_task_null,
                       [](su_root_magic_t*, su_msg_r msg, su_msg_arg_t* arg) {
                         task* t = *static_cast<task**>(arg);
-                        t->fn(t->self, t->payload);
+                        t->fn(t->self, t->msg);
                         delete t;
                         (void)msg;
                       },
@@ -607,7 +607,7 @@ struct sip_edge::impl {
       spdlog::error("edge: cannot hand a task to the SIP thread");
       return;
     }
-    auto* t = new task{this, fn, std::move(payload)};
+    auto* t = new task{this, fn, std::move(msg)};
     std::memcpy(su_msg_data(m), &t, sizeof(t));
     if (su_msg_send(m) != 0) {
       delete t;
@@ -629,27 +629,29 @@ std::string sip_edge::start() {
     throw std::runtime_error(err);
   }
   impl_->ctx.nats->subscribe(subj::edge_cmd(impl_->ctx.instance), [this](bus_msg m) {
-    impl_->post([](impl* self, std::string& data) { self->on_command(data); },
-                std::move(m.data));
+    impl_->post([](impl* self, bus_msg& m) { self->on_command(m.data); }, std::move(m));
   });
   // Leg commands on their own subscription: one delivery thread keeps the
   // commands of a leg in order.
   impl_->ctx.nats->subscribe(subj::edge_leg(impl_->ctx.instance), [this](bus_msg m) {
     impl_->post(
-        [](impl* self, std::string& data) {
+        [](impl* self, bus_msg& m) {
           v1::LegCommand cmd;
-          if (!cmd.ParseFromString(data)) {
+          if (!cmd.ParseFromString(m.data)) {
             process_counters().add(counter_id::bus_decode_errors, "edge_leg");
-            spdlog::warn("edge: undecodable leg command ({} bytes) dropped", data.size());
+            spdlog::warn("edge: undecodable leg command ({} bytes) dropped", m.data.size());
             return;
           }
           self->legs->command(cmd);
         },
-        std::move(m.data));
+        std::move(m));
+  });
+  // A restarted callctl asks for the snapshots of its calls (edge_calls.hpp).
+  impl_->ctx.nats->subscribe(subj::edge_snapshots(impl_->ctx.instance), [this](bus_msg m) {
+    impl_->post([](impl* self, bus_msg& m) { self->legs->snapshots(m); }, std::move(m));
   });
   impl_->ctx.nats->subscribe(subj::edge_options(impl_->ctx.instance), [this](bus_msg m) {
-    impl_->post([](impl* self, std::string& data) { self->probes->probe(data); },
-                std::move(m.data));
+    impl_->post([](impl* self, bus_msg& m) { self->probes->probe(m.data); }, std::move(m));
   });
   // A service instance that starts after the phones registered learns their
   // bindings from this re-publication (its bus subscriptions are up before it
@@ -657,7 +659,7 @@ std::string sip_edge::start() {
   // an announcing edge's bindings, and SIP is up, so phones may have
   // registered, before it announces itself.
   impl_->ctx.nats->subscribe(subj::ops_ready_all, [this](bus_msg) {
-    impl_->post([](impl* self, std::string&) { self->registrar->republish(); }, {});
+    impl_->post([](impl* self, bus_msg&) { self->registrar->republish(); }, {});
   });
   return "SIP udp " + impl_->ctx.cfg.sip_bind.str() + ", commands on " +
          subj::edge_cmd(impl_->ctx.instance) + " and " + subj::edge_leg(impl_->ctx.instance);
@@ -669,7 +671,7 @@ void sip_edge::stop() {
   // nua_shutdown ends every dialog (un-SUBSCRIBEs included) before the loop
   // stops; its agent goes with it.
   impl_->post(
-      [](impl* self, std::string&) {
+      [](impl* self, bus_msg&) {
         forget_stack();
         nua_shutdown(self->nua);
       },

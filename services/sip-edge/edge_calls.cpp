@@ -11,6 +11,7 @@
 #include <sofia-sip/su_tag.h>
 #include <spdlog/spdlog.h>
 
+#include "sip-edge/model/snapshot_page.hpp"
 #include "sipcc/bus_schema.hpp"
 #include "sipcc/counters.hpp"
 
@@ -76,6 +77,9 @@ struct leg : handle_ctx {
   // with the tag, and its Contact; nua keeps neither before the 2xx.
   std::string early_to, early_target;
   std::vector<v1::LegEvent> held;  // events before the claim
+  // Its established call's CallSnapshot from callctl (LegKeepSnapshot): it
+  // lives and dies with the dialog, for a restarted callctl to restore the call.
+  std::string snapshot;
   su_timer_t* timer = nullptr;     // claim wait (inbound) or answer wait (outbound)
   // When the INVITE arrived (inbound), for the setup-latency histogram.
   std::chrono::steady_clock::time_point arrived = std::chrono::steady_clock::now();
@@ -422,6 +426,9 @@ void call_legs::command(const v1::LegCommand& cmd) {
     case v1::LegCommand::kInfo:
       info(l, cmd.info());
       return;
+    case v1::LegCommand::kKeepSnapshot:
+      l.snapshot = cmd.keep_snapshot().snapshot();
+      return;
     default:
       return;
   }
@@ -620,6 +627,24 @@ void call_legs::drop(leg& l, const std::string& why) {
     nua_respond(l.nh, 480, "Call no longer known", TAG_END());
   else
     nua_cancel(l.nh, TAG_END());
+}
+
+void call_legs::snapshots(const bus_msg& m) {
+  v1::SnapshotQuery q;
+  if (m.reply.empty() || !q.ParseFromString(m.data)) {
+    process_counters().add(counter_id::bus_decode_errors, "edge_snapshots");
+    spdlog::warn("edge: snapshot query ({} bytes{}) dropped", m.data.size(),
+                 m.reply.empty() ? ", no reply subject" : ", undecodable");
+    return;
+  }
+  kept_snapshots kept;
+  for (const auto& [id, l] : legs_)
+    if (l->owner == q.owner() && !l->snapshot.empty())
+      kept.emplace(id, &l->snapshot);
+  auto page = snapshot_page(kept, q.cursor());
+  page.set_schema(v1::SCHEMA_V1);
+  page.set_edge_id(ctx_.instance);
+  ctx_.nats->publish(m.reply, page);
 }
 
 void call_legs::audit() {

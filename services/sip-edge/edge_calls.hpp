@@ -12,6 +12,7 @@
 #include <sofia-sip/nua.h>
 #include <sofia-sip/su_wait.h>
 
+#include "sipcc/bus.hpp"
 #include "sipcc/counters.hpp"
 #include "sipcc/service.hpp"
 #include "sipcc/text.hpp"
@@ -71,6 +72,9 @@ public:
   void command(const v1::LegCommand& cmd);
   // Lists each owner's legs to it (sipcc.audit.<owner>).
   void audit();
+  // A SnapshotQuery (sipcc.edge.<edge-id>.snapshots): the next page of the
+  // call snapshots kept on the owner's legs, to the request's reply subject.
+  void snapshots(const bus_msg& m);
 
 private:
   friend struct leg;

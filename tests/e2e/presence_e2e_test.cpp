@@ -16,6 +16,7 @@
 #include "sipcc/agent_auth.hpp"
 #include "sipcc/bus_schema.hpp"
 #include "sipcc/config.hpp"
+#include "sipcc/v1/call.pb.h"
 #include "sipcc/v1/media.pb.h"
 #include "sipcc/v1/ops.pb.h"
 #include "sipcc/v1/sip.pb.h"
@@ -454,7 +455,11 @@ TEST(WatchE2E, DecodesEverySubjectFamily) {
   v1::FaultInjection fault;
   fault.set_schema(v1::SCHEMA_V1);
   rec.client().publish(subj::ops_fault("presence-0"), fault);
-  v1::DnCallFact fact;  // what callctl publishes for a routed call
+  v1::SnapshotQuery snapshots;  // what a restarting callctl asks its edge
+  snapshots.set_schema(v1::SCHEMA_V1);
+  snapshots.set_owner("callctl-0");
+  rec.client().request(subj::edge_snapshots("edge1"), snapshots, kWait);
+    v1::DnCallFact fact;  // what callctl publishes for a routed call
   fact.set_schema(v1::SCHEMA_V1);
   fact.set_dn("1001");
   fact.set_conn_id("007d0000000001");

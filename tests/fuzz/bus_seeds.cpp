@@ -102,6 +102,9 @@ const std::map<std::string, std::pair<std::string, std::string>> kSubjectSeeds =
      {"sipcc.edge.edge1.options",
       R"(schema: SCHEMA_V1 probe_id: "media-0-1a2b3c4d-7" owner: "media-0"
          target_uri: "sip:127.0.0.1:5070" timeout_ms: 2000)"}},
+    {"edge_snapshots",
+     {"sipcc.edge.edge1.snapshots",
+      R"(schema: SCHEMA_V1 owner: "callctl-0" cursor: "edge1-7")"}},
     {"probe",
      {"sipcc.probe.media-0",
       R"(schema: SCHEMA_V1 probe_id: "media-0-1a2b3c4d-7" edge_id: "edge1" status: 408
@@ -164,6 +167,9 @@ const std::map<std::string, std::string> kReplySeeds = {
      R"(schema: SCHEMA_V1 service: "router" instance: "router-0" status: HEALTH_FAILING
         detail: "the root actor ended (a normal exit); the process is exiting"
         started_us: 1700000000000000)"},
+    {"sipcc.v1.SnapshotPage",
+     R"(schema: SCHEMA_V1 edge_id: "edge1" next_cursor: "edge1-7"
+        snapshots: "\010\001\022\005edge1\032\0200000000000000001")"},
     {"sipcc.v1.CounterSet",
      R"(schema: SCHEMA_V1 instance: "presence-0" counters { name: "bus_in" label: "tlib_req"
         kind: "counter" value: 12 })"},

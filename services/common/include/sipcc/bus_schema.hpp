@@ -54,6 +54,9 @@
     "SIPCC_FAULT_INJECTION=1")                                                     \
   X(edge_options, "sipcc.edge.*.options", OptionsProbe,                            \
     "send one SIP OPTIONS (a media server's health probe) from that edge")         \
+  X(edge_snapshots, "sipcc.edge.*.snapshots", SnapshotQuery,                       \
+    "the call snapshots one edge keeps on an owner's legs, a page at a time; "     \
+    "request/reply, the reply is a SnapshotPage")                                  \
   X(probe, "sipcc.probe.*", OptionsResult, "an OPTIONS probe's outcome, to its owner") \
   X(media_req, "sipcc.media.req", MediaRequest,                                    \
     "where a media leg goes; request/reply, the reply is a MediaReply")            \
@@ -145,6 +148,7 @@ inline constexpr const char* ops_ready_all = "sipcc.ops.*.ready";
 std::string ops_health(std::string_view instance);
 std::string ops_fault(std::string_view instance);
 std::string edge_options(std::string_view edge_id);
+std::string edge_snapshots(std::string_view edge_id);
 std::string probe(std::string_view owner);
 inline constexpr const char* media_req = "sipcc.media.req";
 std::string media_placed(std::string_view owner, std::string_view conn_id);

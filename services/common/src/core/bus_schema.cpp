@@ -147,6 +147,9 @@ std::string ops_fault(std::string_view instance) { return join({"sipcc.ops", ins
 std::string edge_options(std::string_view edge_id) {
   return join({"sipcc.edge", edge_id, "options"});
 }
+std::string edge_snapshots(std::string_view edge_id) {
+  return join({"sipcc.edge", edge_id, "snapshots"});
+}
 std::string probe(std::string_view owner) { return join({"sipcc.probe", owner}); }
 std::string media_health(std::string_view server) { return join({"sipcc.media.health", server}); }
 std::string media_leg(std::string_view owner) { return join({"sipcc.media.leg", owner}); }
