@@ -44,6 +44,11 @@ struct call_state_t {
   std::string conf_reply_to;
   v1::ConfRequest conf_req;
   leg_origins origins;
+  // The snapshot the call's legs keep (call_snapshot.hpp): its bytes without
+  // seq (empty: none), the legs it went to, and how many were sent.
+  std::string snapshot_sent;
+  std::vector<std::string> snapshot_legs;
+  uint64_t snapshot_seq = 0;
   // Media-server INVITEs waiting for the media service's answer.
   media_placement placement;
   std::minstd_rand random{std::random_device{}()};  // timer delays within their range
@@ -219,8 +224,36 @@ void carry_out(call_actor self, const std::vector<call_action>& actions) {
   }
 }
 
+// What the call's legs keep at the edge follows the call: a new snapshot to
+// each leg when it changed, an empty one when the call is no longer
+// restorable (something is under way). A call that ended sends nothing: its
+// legs go with it.
+void keep_snapshot(call_actor self) {
+  auto& s = self->state;
+  if (s.c.state == call_state::ended)
+    return;
+  auto snap = snapshot_of(s.c, s.edge, s.origins.by_leg());
+  auto bytes = snap ? snap->SerializeAsString() : std::string();
+  if (bytes == s.snapshot_sent)
+    return;
+  s.snapshot_sent = bytes;
+  if (snap) {
+    snap->set_seq(++s.snapshot_seq);
+    bytes = snap->SerializeAsString();
+    s.snapshot_legs = {s.c.customer_leg, s.c.agent_leg};
+  }
+  for (const auto& leg : s.snapshot_legs) {
+    v1::LegCommand cmd;
+    cmd.mutable_keep_snapshot()->set_snapshot(bytes);
+    publish_leg_command(*s.sh->nats, s.edge, leg, std::move(cmd));
+  }
+  if (!snap)
+    s.snapshot_legs.clear();
+}
+
 void step(call_actor self, const call_event& ev) {
   carry_out(self, call_step(self->state.c, ev, self->state.settings));
+  keep_snapshot(self);
 }
 
 void on_leg(call_actor self, const v1::LegEvent& le) {
@@ -442,6 +475,25 @@ call_handle::behavior_type made_call(call_actor self, shared* sh, registry_handl
   return behavior(self);
 }
 
+// The legs keep this very snapshot already: nothing is sent until the call changes.
+call_handle::behavior_type restored(call_actor self, shared* sh, registry_handle registry,
+                                    restored_call r) {
+  setup(self, sh, std::move(registry), r.c.conn_id, r.edge);
+  auto& s = self->state;
+  s.c = std::move(r.c);
+  if (!s.c.rp.empty())
+    routing_settings(s, s.c.rp);
+  s.origins = leg_origins(std::move(r.origins));
+  if (auto snap = snapshot_of(s.c, s.edge, s.origins.by_leg())) {
+    s.snapshot_sent = snap->SerializeAsString();
+    s.snapshot_legs = {s.c.customer_leg, s.c.agent_leg};
+  }
+  s.snapshot_seq = r.seq;
+  spdlog::info("ConnID {}: restored, {} on DN {}", s.c.conn_id, s.c.held ? "held" : "established",
+               s.c.agent_dn);
+  return behavior(self);
+}
+
 }  // namespace
 
 call_handle spawn_call(caf::local_actor* registry, shared* sh, std::string conn_id,
@@ -454,6 +506,11 @@ call_handle spawn_call(caf::local_actor* registry, shared* sh, std::string conn_
 call_handle spawn_made_call(caf::local_actor* registry, shared* sh, make_call_setup setup) {
   return registry->spawn<caf::monitored>(
       made_call, sh, caf::actor_cast<registry_handle>(registry), std::move(setup));
+}
+
+call_handle spawn_restored_call(caf::local_actor* registry, shared* sh, restored_call r) {
+  return registry->spawn<caf::monitored>(
+      restored, sh, caf::actor_cast<registry_handle>(registry), std::move(r));
 }
 
 }  // namespace sipcc::callctl

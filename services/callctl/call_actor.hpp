@@ -37,4 +37,8 @@ struct make_call_setup {
 // Spawns the actor of a desktop-made call, monitored by the registry likewise.
 call_handle spawn_made_call(caf::local_actor* registry, shared* sh, make_call_setup setup);
 
+// Spawns the actor of a call restored from its legs' snapshot
+// (callctl/model/call_snapshot.hpp), established, monitored likewise.
+call_handle spawn_restored_call(caf::local_actor* registry, shared* sh, restored_call r);
+
 }  // namespace sipcc::callctl

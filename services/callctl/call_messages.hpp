@@ -5,10 +5,12 @@
 
 #include <string>
 #include <unordered_map>
+#include <vector>
 
 #include <caf/all.hpp>
 
 #include "callctl/model/call_fsm.hpp"
+#include "callctl/model/call_snapshot.hpp"
 #include "callctl/model/sdp.hpp"
 #include "sipcc/actor_host.hpp"
 #include "sipcc/dn_states_fetch.hpp"
@@ -127,19 +129,34 @@ typename Inspector::result_type inspect(Inspector& f, conn_alias_msg& x) {
   return f(caf::meta::type_name("conn_alias_msg"), x.alias, x.conn_id, x.active);
 }
 
+// snapshot fetch -> registry: the call snapshots its edges keep on this
+// callctl's legs (serialized CallSnapshots), asked for at start; with it the
+// registry restores those calls and then acts on the bus messages it held.
+struct snapshots_fetched {
+  std::vector<std::string> snapshots;
+};
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, snapshots_fetched& x) {
+  return f(caf::meta::type_name("snapshots_fetched"), x.snapshots);
+}
+
 // The registry's interface: the bus (through the bridge) and its calls.
 using registry_handle = caf::typed_actor<caf::reacts_to<bus_msg>, caf::reacts_to<leg_made_msg>,
                                          caf::reacts_to<conn_alias_msg>,
-                                         caf::reacts_to<dn_states_snapshot>>;
+                                         caf::reacts_to<dn_states_snapshot>,
+                                         caf::reacts_to<snapshots_fetched>>;
 
 // sipcc's o= line toward each leg of one call (sdp.hpp stamp_origin): every
 // SDP a command carries to a leg goes through stamp() first.
 class leg_origins {
 public:
+  leg_origins() = default;
+  explicit leg_origins(origin_map restored) : by_leg_(std::move(restored)) {}
   void stamp(const std::string& leg_id, v1::LegCommand& cmd);
+  const origin_map& by_leg() const { return by_leg_; }
 
 private:
-  std::unordered_map<std::string, leg_origin> by_leg_;
+  origin_map by_leg_;
 };
 
 // To edge `edge`, for leg `leg_id` (schema and leg id set here).

@@ -1,5 +1,6 @@
 #include "callctl.hpp"
 #include "registry.hpp"
+#include "snapshots_fetch.hpp"
 
 #include <memory>
 
@@ -14,6 +15,7 @@ struct callctl_service::impl {
   shared sh;
   std::unique_ptr<actor_host> host;
   std::unique_ptr<dn_states_fetch> fetch;
+  std::unique_ptr<snapshots_fetch> restore;
   explicit impl(service_context& c) : ctx(c) {}
 };
 
@@ -37,6 +39,11 @@ std::string callctl_service::start() {
                        subj::tlib_req_family("media"), subj::state_dn_all, subj::reg_all,
                        subj::conf_req, subj::media_sync, subj::media_health("*"),
                        subj::calls_check, subj::media_placed_of(ctx.instance)});
+  // The calls of a previous run that its edge still holds (the registry
+  // handles nothing else until they are back).
+  impl_->restore = std::make_unique<snapshots_fetch>(
+      *ctx.nats, caf::actor_cast<caf::actor>(registry), ctx.instance,
+      std::vector<std::string>{ctx.cfg.edge_id});
   // Which agent is on which DN now, not only from the next change.
   impl_->fetch = std::make_unique<dn_states_fetch>(
       *ctx.nats, caf::actor_cast<caf::actor>(registry), "callctl");
@@ -48,6 +55,7 @@ std::string callctl_service::start() {
 
 void callctl_service::stop() {
   impl_->fetch.reset();
+  impl_->restore.reset();
   if (impl_->host)
     impl_->host->shutdown();
 }

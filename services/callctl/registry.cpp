@@ -11,6 +11,7 @@
 
 #include "callctl/model/admission.hpp"
 #include "callctl/model/audit.hpp"
+#include "callctl/model/call_snapshot.hpp"
 #include "callctl/model/call_table.hpp"
 #include "callctl/model/ids.hpp"
 #include "sipcc/actor_host.hpp"
@@ -37,6 +38,11 @@ struct registry_state {
   call_table table;
   // DNs whose state came on the bus: newer than presence's start-up snapshot.
   std::unordered_set<std::string> dn_states_seen;
+  // Until the calls kept in the edges' snapshots are restored, the bus
+  // waits here: an audit would drop their legs as strays, and a new call
+  // could be given a restored call's ConnID.
+  bool restoring = true;
+  std::vector<bus_msg> held;
   static inline const char* name = "callctl-registry";
 
   // The calls end with their registry, whatever ended it. They are not
@@ -299,6 +305,8 @@ void on_media_placed(registry_actor self, const bus_msg& m) {
 }
 
 void on_bus(registry_actor self, const bus_msg& m) {
+  if (self->state.restoring)
+    return self->state.held.push_back(m);
   auto* info = classify_subject(m.subject);
   switch (info ? info->family : subject_family::unknown) {
     case subject_family::in_invite: return on_invite(self, m);
@@ -315,6 +323,30 @@ void on_bus(registry_actor self, const bus_msg& m) {
     case subject_family::media_placed: return on_media_placed(self, m);
     default: return;
   }
+}
+
+// The calls the edges kept snapshots of come back, each once (both its legs
+// keep one), established; then the bus messages held meanwhile are handled.
+void on_snapshots(registry_actor self, const snapshots_fetched& f) {
+  auto& s = self->state;
+  auto plan = plan_restore(f.snapshots);
+  for (const auto& why : plan.errors) {
+    process_counters().add(counter_id::calls_restored, "bad_snapshot");
+    spdlog::warn("restore: a call snapshot was left out, its legs go as strays: {}", why);
+  }
+  for (auto& r : plan.calls) {
+    process_counters().add(counter_id::calls_restored, "restored");
+    s.ids->pass(r.c.conn_id);
+    open_restored_call(s.table, r);
+    auto conn = r.c.conn_id;
+    add_call(self, conn, spawn_restored_call(self, s.sh, std::move(r)));
+  }
+  s.restoring = false;
+  auto held = std::move(s.held);
+  spdlog::info("restore: {} calls restored; {} bus messages held meanwhile", plan.calls.size(),
+               held.size());
+  for (const auto& m : held)
+    on_bus(self, m);
 }
 
 void on_call_down(registry_actor self, const caf::down_msg& dm) {
@@ -339,6 +371,7 @@ registry_handle::behavior_type registry_behavior(registry_actor self, shared* sh
       [=](const bus_msg& m) { on_bus(self, m); },
       [=](const leg_made_msg& m) { on_leg_made(self, m); },
       [=](const conn_alias_msg& m) { set_alias(self->state.table, m.alias, m.conn_id, m.active); },
+      [=](const snapshots_fetched& f) { on_snapshots(self, f); },
       [=](const dn_states_snapshot& snap) {
         for (const auto& st : snap.reply.dns())
           if (!self->state.dn_states_seen.count(st.dn()))

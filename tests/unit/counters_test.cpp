@@ -43,6 +43,7 @@ TEST(Counters, NamesAndKinds) {
       {counter_id::tlib_events, "tlib_events", false},
       {counter_id::routes, "routes", false},
       {counter_id::audit_fixes, "audit_fixes", false},
+      {counter_id::calls_restored, "calls_restored", false},
       {counter_id::setup_latency, "setup_latency", false},
       {counter_id::media_placed, "media_placed", false},
       {counter_id::media_refused, "media_refused", false},

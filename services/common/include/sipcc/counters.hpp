@@ -47,6 +47,8 @@
   C(routes, "routes made, by reason (agent, max-wait)")                       \
   C(audit_fixes, "what an audit set right: stray_leg, lost_leg (edge/"    \
                  "callctl), stale_call_mark (presence/callctl)")            \
+  C(calls_restored, "calls a restarted callctl took back from its legs' "    \
+                    "snapshots: restored, bad_snapshot (its legs then strays)") \
   C(setup_latency, "answered inbound calls by setup time at the edge (INVITE " \
                    "in to 200 out), by upper bound in microseconds")          \
   C(media_placed, "media legs the media service placed, by kind")             \
