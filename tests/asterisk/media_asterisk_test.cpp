@@ -3,12 +3,9 @@
 // RFC 4733 events coming back in EventTreatmentEnd, conferences and
 // recordings. The test plays the router of Routing Point 8000 (the default
 // router is told to leave it alone).
-#include <algorithm>
-
 #include "interop.hpp"
 #include "kvlist.hpp"
 #include "media_requests.hpp"
-#include "sipcc/bus_schema.hpp"
 #include "sipcc/media_uri.hpp"
 #include "sipcc/v1/media.pb.h"
 
@@ -190,25 +187,15 @@ protected:
     });
     ast_b = std::make_unique<real_asterisk>(asterisk_options{b_port, sys->edge_port(), 1});
     ast_b->start();
-    ASSERT_TRUE(pool_until(rec().client(), [](const v1::MediaPool& p) {
-      return p.servers_size() == 2 &&
-             std::all_of(p.servers().begin(), p.servers().end(),
-                         [](const auto& s) { return s.health() == v1::MEDIA_IN_SERVICE; });
-    }, kAst)) << sys->ctl({"media"});
+    ASSERT_TRUE(pool_until(
+        rec().client(), [](const v1::MediaPool& p) { return all_in_service(p, 2); }, kAst))
+        << sys->ctl({"media"});
     customer = phone("1000", kTone1000);
   }
 
   // The media leg of call `conn` callctl reports started other than `except`.
   v1::MediaLeg leg_started(const std::string& conn, const std::string& except) {
-    v1::MediaLegEvent ev;
-    rec().wait(
-        [&](const bus_msg& m) {
-          return m.subject == subj::media_leg("callctl-0") && ev.ParseFromString(m.data) &&
-                 ev.has_started() && ev.started().conn_id() == conn &&
-                 ev.started().leg_id() != except;
-        },
-        kAst);
-    return ev.started();
+    return wait_leg_started(rec(), "callctl-0", conn, except, kAst);
   }
 
   std::unique_ptr<real_asterisk> ast_b;
@@ -258,13 +245,7 @@ TEST_F(InteropTwoMediaServers, ATreatmentOnAKilledAsteriskMovesToTheOtherOnTheNe
   EXPECT_TRUE(customer->wait_hears_other_than(0, kAst)) << "music from asterisk-b";
 
   ast_b->kill();
-  ASSERT_TRUE(rec().wait(
-      [](const bus_msg& m) {
-        v1::MediaHealth h;
-        return m.subject == subj::media_health("asterisk-b") && h.ParseFromString(m.data) &&
-               h.state() == v1::MEDIA_OUT_OF_SERVICE;
-      },
-      kAst));
+  ASSERT_TRUE(wait_out_of_service(rec(), "asterisk-b", kAst));
   ASSERT_TRUE(rec().wait_event("8000", v1::EventTreatmentEnd, kAst));
   EXPECT_TRUE(pool_until(rec().client(), [](const v1::MediaPool& p) {
     return sessions(p, "asterisk-b") == 0;

@@ -296,46 +296,25 @@ TEST_F(TreatmentSipp, AServerStoppedMidTreatmentTheNextTreatmentPlaysOnTheOther)
   auto media2 = std::make_unique<sipp_run>(server_xml, ms2_port, sys->dir(), probes_too, "media2");
   start(server_xml, "agent-answers-offerless-invite-takes-reinvites-until-bye.xml", probes_too);
   auto& rec = sys->recorder();
-  auto in_service = [](const v1::MediaPool& p) {
-    return p.servers_size() == 2 &&
-           std::all_of(p.servers().begin(), p.servers().end(), [](const auto& s) {
-             return s.health() == v1::MEDIA_IN_SERVICE;
-           });
-  };
-  ASSERT_TRUE(pool_until(rec.client(), in_service, kWait)) << sys->ctl({"media"});
+  ASSERT_TRUE(pool_until(
+      rec.client(), [](const v1::MediaPool& p) { return all_in_service(p, 2); }, kWait))
+      << sys->ctl({"media"});
 
   auto conn = customer_calls("customer-takes-reinvites-until-bye.xml", "500");
   ASSERT_FALSE(conn.empty());
-  // The media leg callctl reports started other than `except`.
-  auto leg_started = [&](const std::string& except) {
-    v1::MediaLegEvent ev;
-    rec.wait(
-        [&](const bus_msg& m) {
-          return m.subject == subj::media_leg("callctl-0") && ev.ParseFromString(m.data) &&
-                 ev.has_started() && ev.started().leg_id() != except;
-        },
-        kWait);
-    return ev.started();
-  };
   EXPECT_EQ(sys->apply_treatment("8000", conn, v1::Music).type(), v1::EventTreatmentApplied);
-  const auto first = leg_started("");
+  const auto first = wait_leg_started(rec, "callctl-0", conn, "", kWait);
   ASSERT_FALSE(first.leg_id().empty());
   const bool on_ms1 = first.server() == "ms1";
   ASSERT_TRUE(on_ms1 || first.server() == "ms2") << first.server();
 
   (on_ms1 ? media : media2).reset();  // the playing server is gone
-  ASSERT_TRUE(rec.wait(
-      [&](const bus_msg& m) {
-        v1::MediaHealth h;
-        return m.subject == subj::media_health(first.server()) && h.ParseFromString(m.data) &&
-               h.state() == v1::MEDIA_OUT_OF_SERVICE;
-      },
-      kWait));
+  ASSERT_TRUE(wait_out_of_service(rec, first.server(), kWait));
   ASSERT_TRUE(rec.wait_event("8000", v1::EventTreatmentEnd, kWait)) << "logs in " << sys->dir();
   EXPECT_TRUE(media_leg_ended(first.leg_id()));
 
   EXPECT_EQ(sys->apply_treatment("8000", conn, v1::Music).type(), v1::EventTreatmentApplied);
-  const auto second = leg_started(first.leg_id());
+  const auto second = wait_leg_started(rec, "callctl-0", conn, first.leg_id(), kWait);
   EXPECT_EQ(second.server(), on_ms1 ? "ms2" : "ms1");
   EXPECT_EQ(second.conn_id(), conn);
 

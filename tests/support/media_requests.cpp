@@ -1,5 +1,7 @@
 #include "media_requests.hpp"
 
+#include <algorithm>
+
 #include "sipcc/bus_schema.hpp"
 
 namespace sipcc::test {
@@ -70,6 +72,41 @@ uint32_t sessions(const v1::MediaPool& p, const std::string& server) {
     if (s.name() == server)
       return s.sessions();
   return 0;
+}
+
+bool all_in_service(const v1::MediaPool& p, int n) {
+  return p.servers_size() == n &&
+         std::all_of(p.servers().begin(), p.servers().end(),
+                     [](const auto& s) { return s.health() == v1::MEDIA_IN_SERVICE; });
+}
+
+v1::MediaLeg wait_leg_started(bus_recorder& rec, const std::string& owner,
+                              const std::string& conn_id, const std::string& except,
+                              std::chrono::milliseconds deadline) {
+  v1::MediaLegEvent ev;
+  const bool came = rec.wait(
+                           [&](const bus_msg& m) {
+                             return m.subject == subj::media_leg(owner) &&
+                                    ev.ParseFromString(m.data) && ev.has_started() &&
+                                    ev.started().conn_id() == conn_id &&
+                                    ev.started().leg_id() != except;
+                           },
+                           deadline)
+                        .has_value();
+  return came ? ev.started() : v1::MediaLeg{};
+}
+
+bool wait_out_of_service(bus_recorder& rec, const std::string& server,
+                         std::chrono::milliseconds deadline) {
+  return rec
+      .wait(
+          [&](const bus_msg& m) {
+            v1::MediaHealth h;
+            return m.subject == subj::media_health(server) && h.ParseFromString(m.data) &&
+                   h.state() == v1::MEDIA_OUT_OF_SERVICE;
+          },
+          deadline)
+      .has_value();
 }
 
 }  // namespace sipcc::test

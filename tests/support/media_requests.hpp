@@ -9,6 +9,7 @@
 #include <string>
 
 #include "sipcc/bus.hpp"
+#include "sipcc_fixture.hpp"
 #include "sipcc/v1/media.pb.h"
 
 namespace sipcc::test {
@@ -36,5 +37,16 @@ bool pool_until(bus& client, const std::function<bool(const v1::MediaPool&)>& do
                 std::chrono::milliseconds deadline);
 // The media legs started on server `server` of the pool, 0 when unknown.
 uint32_t sessions(const v1::MediaPool& p, const std::string& server);
+// Whether the pool has `n` servers, every one in service.
+bool all_in_service(const v1::MediaPool& p, int n);
+
+// The media leg of call `conn_id` that callctl instance `owner` reported
+// started, other than leg `except`; an empty leg when none came in time.
+v1::MediaLeg wait_leg_started(bus_recorder& rec, const std::string& owner,
+                              const std::string& conn_id, const std::string& except,
+                              std::chrono::milliseconds deadline);
+// Whether the media service said server `server` is out of service in time.
+bool wait_out_of_service(bus_recorder& rec, const std::string& server,
+                         std::chrono::milliseconds deadline);
 
 }  // namespace sipcc::test
