@@ -22,11 +22,6 @@ template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, mwi_target& x) {
   return f(caf::meta::type_name("mwi_target"), x.key, x.mailbox_id, x.mailbox, x.object, x.dn);
 }
-// From the lease keeper (sipcc/lease_keeper.hpp keeps CAF out).
-template <class Inspector>
-typename Inspector::result_type inspect(Inspector& f, lease_change& x) {
-  return f(caf::meta::type_name("lease_change"), x.gained, x.lost, x.previous);
-}
 
 }  // namespace sipcc
 

@@ -3,7 +3,8 @@
 int main(int argc, char** argv) {
   std::unique_ptr<sipcc::router::router_service> svc;
   sipcc::service_hooks hooks;
-  hooks.instance_of = [](const sipcc::config&) { return sipcc::router::instance; };
+  hooks.instance_of = [](const sipcc::config& c) { return c.router.instance; };
+  hooks.members = true;
   hooks.start = [&](sipcc::service_context& ctx) {
     svc = std::make_unique<sipcc::router::router_service>(ctx);
     return svc->start();

@@ -11,6 +11,7 @@
 #include "sipcc/bus_schema.hpp"
 #include "sipcc/counters.hpp"
 #include "sipcc/dn_states_fetch.hpp"
+#include "sipcc/lease_keeper.hpp"
 #include "router/model/router_core.hpp"
 
 namespace sipcc::router {
@@ -26,13 +27,19 @@ typename Inspector::result_type inspect(Inspector& f, router_tick&) {
 }
 
 using router_actor = caf::typed_actor<caf::reacts_to<bus_msg>, caf::reacts_to<router_tick>,
-                                      caf::reacts_to<dn_states_snapshot>>;
+                                      caf::reacts_to<dn_states_snapshot>,
+                                      caf::reacts_to<lease_change>>;
 
 // max-wait is in whole seconds: a tick a second is precise enough.
 constexpr auto tick_interval = std::chrono::seconds(1);
 
 struct router_state {
   bus* nats = nullptr;
+  std::string self;  // member name, for the log
+  // Holds the lease: routes and treats. Otherwise a standby that follows the
+  // same events with its own core, so it takes over with the waiting calls
+  // and reservations the active router has.
+  bool active = false;
   std::optional<router_core> core;
   uint64_t next_reference = 0;
   static inline const char* name = "router";
@@ -51,6 +58,8 @@ const char* pattern_of(subject_family family) {
 // is awaited: callctl answers a failed route with EventRouteRequest again.
 void route(router_pointer self, const route_commands& routes) {
   auto& s = self->state;
+  if (!s.active)
+    return;
   for (const auto& r : routes) {
     v1::TRequest req;
     req.set_schema(v1::SCHEMA_V1);
@@ -74,6 +83,8 @@ void route(router_pointer self, const route_commands& routes) {
 void treat(router_pointer self, const std::string& conn_id, const std::string& rp,
            const treatment_spec& t) {
   auto& s = self->state;
+  if (!s.active)
+    return;
   v1::TRequest req;
   req.set_schema(v1::SCHEMA_V1);
   req.set_type(v1::TApplyTreatment);
@@ -134,8 +145,27 @@ void on_bus(router_pointer self, const bus_msg& m) {
   }
 }
 
-router_actor::behavior_type router_behavior(router_pointer self, router_core core, bus* nats) {
+// The one lease (shard 0) came or went. The router it replaces may have died
+// between reserving an agent and sending the route: those are sent again.
+void on_lease_change(router_pointer self, const lease_change& c) {
+  auto& s = self->state;
+  if (!c.lost.empty()) {
+    s.active = false;
+    spdlog::warn("router {} is no longer the active router: following as a standby", s.self);
+  }
+  if (c.gained.empty())
+    return;
+  s.active = true;
+  auto again = s.core->unconfirmed();
+  spdlog::info("router {} is the active router now ({} calls waiting, {} routes sent again)",
+               s.self, s.core->waiting(), again.size());
+  route(self, again);
+}
+
+router_actor::behavior_type router_behavior(router_pointer self, router_core core, bus* nats,
+                                            std::string member) {
   self->state.nats = nats;
+  self->state.self = std::move(member);
   self->state.core.emplace(std::move(core));
   self->delayed_send(self, tick_interval, router_tick{});
   return {
@@ -148,6 +178,7 @@ router_actor::behavior_type router_behavior(router_pointer self, router_core cor
         route(self, self->state.core->on_tick(now_us()));
         self->delayed_send(self, tick_interval, router_tick{});
       },
+      [=](const lease_change& c) { on_lease_change(self, c); },
   };
 }
 
@@ -158,6 +189,7 @@ struct router_service::impl {
   std::unique_ptr<actor_host> host;
   router_actor router;
   std::unique_ptr<dn_states_fetch> fetch;
+  std::unique_ptr<lease_keeper> lease;
   explicit impl(service_context& c) : ctx(c) {}
 };
 
@@ -175,7 +207,8 @@ std::string router_service::start() {
     spdlog::warn("no Routing Point has an agent-group: this router has nothing to route");
 
   impl_->host = std::make_unique<actor_host>();
-  impl_->router = impl_->host->system().spawn(router_behavior, std::move(core), ctx.nats.get());
+  impl_->router = impl_->host->system().spawn(router_behavior, std::move(core), ctx.nats.get(),
+                                              ctx.instance);
   impl_->host->set_root(impl_->router);
   // Subscribed before the snapshot is asked for, so no change falls between
   // the two; the core lets a published state win over the snapshot.
@@ -186,12 +219,18 @@ std::string router_service::start() {
   // Who is Ready now: presence publishes DN states only when they change.
   impl_->fetch = std::make_unique<dn_states_fetch>(
       *ctx.nats, caf::actor_cast<caf::actor>(impl_->router), "router");
-  return "bus " + listed + "; Routing Points " +
-         (rps.empty() ? "none" : rps);
+  // One shard: its holder is the active router.
+  impl_->lease = std::make_unique<lease_keeper>(
+      *ctx.nats, ctx.service, leases::lease_params{ctx.instance, 1, ctx.cfg.router.lease_ttl_ms},
+      [router = impl_->router](const lease_change& c) { caf::anon_send(router, c); });
+  return "bus " + listed + "; Routing Points " + (rps.empty() ? "none" : rps) + "; lease " +
+         subj::lease_bucket;
 }
 
 void router_service::stop() {
   impl_->fetch.reset();
+  // Released at once: a standby takes over without waiting for the TTL.
+  impl_->lease.reset();
   impl_->router = nullptr;
   if (impl_->host)
     impl_->host->shutdown();

@@ -3,6 +3,8 @@
 // answers each EventRouteRequest with a TRouteCall to callctl when an agent
 // is free (or max-wait is up). An external router may serve the same
 // requests instead: Routing Points without an agent-group are left alone.
+// Several processes may run: the holder of the router's one lease routes,
+// the others stand by (docs/architecture.md, "Inside router").
 #pragma once
 
 #include <memory>
@@ -11,9 +13,6 @@
 #include "sipcc/service.hpp"
 
 namespace sipcc::router {
-
-// One default router per deployment: two would route the same call twice.
-inline const std::string instance = "router-0";
 
 class router_service {
 public:

@@ -67,8 +67,12 @@ protected:
         std::to_string(after_call_work_s) + "\n";
     opts.services = {{"sip-edge", "edge1"}, {"presence", "presence-0"}, {"callctl", "callctl-0"}};
     opts.presence_extra = "  call-audit-interval-ms: 1000\n";
-    if (with_router)
+    if (with_router && routers == 1)
       opts.services.emplace_back("router", "router-0");
+    if (with_router && routers == 2) {
+      opts.services.emplace_back("router", "router-a");
+      opts.services.emplace_back("router#2", "router-b");
+    }
     sys = std::make_unique<sipcc_system>(opts);
     for (auto& dn : kAgentDns)
       ast().set_initial_notify(dn, "presence-notify-open.sip");
@@ -153,6 +157,19 @@ protected:
     expect_nothing_dangles(*sys, kWait);
   }
 
+  // Every TRouteCall published for `conn` (by any router).
+  size_t routes_of(const std::string& conn) const {
+    size_t n = 0;
+    for (auto& m : sys->recorder().all()) {
+      v1::TRequest r;
+      if (m.subject == subj::tlib_req(v1::TRouteCall, "8000") && r.ParseFromString(m.data) &&
+          r.type() == v1::TRouteCall && r.conn_id() == conn)
+        ++n;
+    }
+    return n;
+  }
+
+  int routers = 1;  // 2: router-a and router-b, one active, one standing by
   std::unique_ptr<sipcc_system> sys;
 };
 
@@ -228,6 +245,67 @@ TEST_F(RoutedCallE2E, AgentOfARingingCallLostWithItsCallctlGetsTheNextCall) {
   auto next = customer_calls(2);
   ASSERT_TRUE(rec().wait_event("1000", v1::EventRinging, kWait)) << "logs in " << sys->dir();
   EXPECT_EQ(conn_ids("1000").back(), next.conn);
+}
+
+// Two routers: the one holding the router's lease routes, the other follows
+// the same events without a word. The active one is killed (kill -9) while
+// one call is established and another waits for an agent; an agent becomes
+// Ready at once, before the standby may take over: the standby reserves her
+// for the waiting call, and once it holds the lease (the TTL, 1.5 s, plus a
+// tick) sends that route. Each call is routed exactly once, the established
+// one goes on, nothing dangles.
+TEST_F(RoutedCallE2E, TwoRoutersRouteEachCallOnceAndTheStandbyTakesOver) {
+  routers = 2;
+  ASSERT_NO_FATAL_FAILURE(start());
+  auto held = [&](const std::string& r) { return sys->counter(r, "leases", "held"); };
+  std::string active, standby;
+  ASSERT_TRUE(wait_until(
+      [&] {
+        const auto a = held("router-a"), b = held("router-b");
+        if (a + b != 1)
+          return false;
+        active = a == 1 ? "router-a" : "router-b";
+        standby = a == 1 ? "router-b" : "router-a";
+        return true;
+      },
+      kWait))
+      << "logs in " << sys->dir();
+
+  ASSERT_NO_FATAL_FAILURE(make_ready("1000"));
+  auto first = customer_calls();
+  ASSERT_TRUE(ast().wait_request("INVITE", "1000", kWait));
+  ASSERT_NO_FATAL_FAILURE(agent_answers("1000", first));
+  // Nobody else is Ready: the second call waits, in both routers' queues.
+  auto second = customer_calls(2);
+  ASSERT_TRUE(ast().wait_provisional(second.id, 180, kWait));
+  EXPECT_EQ(routes_of(first.conn), 1u);
+  EXPECT_EQ(sys->counter(active, "routes", "agent"), 1);
+  EXPECT_EQ(sys->counter(standby, "routes", "agent"), 0);
+
+  sys->crash_service(active == "router-a" ? "router" : "router#2");
+  const auto killed = std::chrono::steady_clock::now();
+  ASSERT_NO_FATAL_FAILURE(make_ready("1001"));
+  ASSERT_TRUE(ast().wait_request("INVITE", "1001", kWait)) << "logs in " << sys->dir();
+  const auto took_over = std::chrono::steady_clock::now() - killed;
+  RecordProperty("takeover_ms", static_cast<int>(
+                                    std::chrono::duration_cast<std::chrono::milliseconds>(took_over)
+                                        .count()));
+  EXPECT_LT(took_over, 3s);
+  EXPECT_EQ(held(standby), 1);
+  EXPECT_EQ(sys->counter(standby, "routes", "agent"), 1);
+  ASSERT_NO_FATAL_FAILURE(agent_answers("1001", second));
+  EXPECT_EQ(routes_of(second.conn), 1u);
+
+  // The first call was never touched by the router's death.
+  ast().hangup("1000");
+  EXPECT_TRUE(ast().wait_bye_from_sipcc(first.id, kWait));
+  ast().hangup("1001");
+  EXPECT_TRUE(ast().wait_bye_from_sipcc(second.id, kWait));
+  ASSERT_TRUE(rec().wait_event("1001", v1::EventReleased, kWait));
+  expect_all_calls_ended();
+  EXPECT_EQ(rec().events("8000"), concat({kRouted, kRouted}));
+  EXPECT_EQ(rec().events("1000"), concat({kReadyAgent, kAnsweredCall}));
+  EXPECT_EQ(rec().events("1001"), concat({kReadyAgent, kAnsweredCall}));
 }
 
 TEST_F(RoutedCallE2E, LongestIdleReadyAgentGetsTheCall) {

@@ -140,10 +140,13 @@ running "$(pid_of sip-edge)" || fail "the new sip-edge does not run"
 
 echo "-- a service whose root actor failed exits 70 and is started again"
 router=$(pid_of router)
-nats_publish_empty sipcc.ops.router-0.fault
-wait_log "router router-0 failed: its root actor ended \(.*injected fault.*\); exiting with status 70" 1
+# The router is a member, router-0-<host>-<pid>: the fault goes to that name.
+router_member=$(grep -oE 'router router-0-[^ ]+ ready: ' "$TMP/serve.log" | tail -1 | cut -d' ' -f2)
+[ -n "$router_member" ] || fail "no ready line of the router member"
+nats_publish_empty "sipcc.ops.$router_member.fault"
+wait_log "router router-0-[^ ]+ failed: its root actor ended \(.*injected fault.*\); exiting with status 70" 1
 wait_log "^sipcc: router \(pid $router\) ended \(exit status 70\); starting it again" 1
-wait_log 'router router-0 ready: ' 2
+wait_log 'router router-0-[^ ]+ ready: ' 2
 
 echo "-- restart <service> restarts one service"
 presence=$(pid_of presence)

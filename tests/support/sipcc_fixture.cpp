@@ -503,7 +503,8 @@ int64_t sipcc_system::counter(const std::string& instance, const std::string& na
   for (auto& c : nlohmann::json::parse(out).value("counters", nlohmann::json::array())) {
     if (c.value("name", "") != name || c.value("label", "") != label)
       continue;
-    auto& v = c["value"];  // proto3 JSON writes int64 as a string
+    // proto3 JSON writes int64 as a string, and leaves out a gauge at 0.
+    auto v = c.value("value", nlohmann::json(0));
     return v.is_string() ? std::stoll(v.get<std::string>()) : v.get<int64_t>();
   }
   return 0;

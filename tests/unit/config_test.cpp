@@ -193,6 +193,12 @@ TEST(ConfigParse, AcceptedValues) {
          EXPECT_EQ(c.agent_groups[0].mailbox, "5000");
          EXPECT_EQ(c.dns[0].mwi_object, "gvm.1000");
        }},
+      {"router settings",
+       "router: { instance: router-9, lease-ttl-ms: 3000 }\n",
+       [](const config& c) {
+         EXPECT_EQ(c.router.instance, "router-9");
+         EXPECT_EQ(c.router.lease_ttl_ms, 3000u);
+       }},
       {"agent passwords are kept as keys only",
        "agent-logins:\n  - { password: pw, id: a1 }\n  - { id: a2, password: '' }\n"
        "  - { id: a3, password-key: eeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeee }\n",
@@ -488,6 +494,8 @@ TEST(ConfigParse, RejectsWithFileLineAndReason) {
       {"no shards", "mwi: { shards: 0 }", "t.yaml:1: shards: must be 1..1024, got 0"},
       {"a lease TTL too short to renew", "mwi:\n  lease-ttl-ms: 299\n",
        "t.yaml:2: lease-ttl-ms: must be 300..10000, got 299"},
+      {"a router lease TTL too long", "router:\n  instance: r\n  lease-ttl-ms: 10001\n",
+       "t.yaml:3: lease-ttl-ms: must be 300..10000, got 10001"},
       // Presence ranges.
       {"rate 0", "presence: { subscribe-rate: 0 }", "t.yaml:1: subscribe-rate: must be 20..500, got 0"},
       {"rate below the bottom", "presence:\n  subscribe-rate: 19.9\n",

@@ -283,6 +283,59 @@ TEST(RouterCore, Scenarios) {
   }
 }
 
+// What a standby router sends once it becomes the active one: the routes to
+// agents it made that no EventRouteUsed (or the agent DN's state) confirmed.
+TEST(RouterCore, UnconfirmedRoutesAreThoseNotYetSeenUsed) {
+  struct unconfirmed_case {
+    const char* name;
+    std::vector<step> steps;
+    route_commands expect;
+  };
+  const std::vector<unconfirmed_case> cases = {
+      {"nothing routed", {request("c1", "8000", 20)}, {}},
+      {"routed, not yet used",
+       {ready("2001", "a1", 10), request("c1", "8000", 20, {to_agent("c1", "8000", "2001")})},
+       {to_agent("c1", "8000", "2001")}},
+      {"in arrival order across Routing Points",
+       {ready("2002", "a2", 10), ready("2001", "a1", 11),
+        request("c1", "8000", 20, {to_agent("c1", "8000", "2002")}),
+        ready("2004", "b1", 12), request("c0", "8002", 19, {to_agent("c0", "8002", "2004")}),
+        request("c2", "8001", 21, {to_agent("c2", "8001", "2001")})},
+       {to_agent("c0", "8002", "2004"), to_agent("c1", "8000", "2002"),
+        to_agent("c2", "8001", "2001")}},
+      {"used to our agent: confirmed",
+       {ready("2001", "a1", 10), request("c1", "8000", 20, {to_agent("c1", "8000", "2001")}),
+        used("c1", "2001")},
+       {}},
+      {"listed on the agent's DN: confirmed (EventRouteUsed lost)",
+       {ready("2001", "a1", 10), request("c1", "8000", 20, {to_agent("c1", "8000", "2001")}),
+        busy("2001", "a1", {"c1"})},
+       {}},
+      {"used elsewhere: not ours to send",
+       {ready("2001", "a1", 10), request("c1", "8000", 20, {to_agent("c1", "8000", "2001")}),
+        used("c1", "9999")},
+       {}},
+      {"a failed route routed again is unconfirmed again",
+       {ready("2001", "a1", 10), ready("2002", "a2", 11),
+        request("c1", "8000", 20, {to_agent("c1", "8000", "2001")}), used("c1", "2001"),
+        busy("2001", "a1"), end("c1", "2001"),
+        request("c1", "8000", 25, {to_agent("c1", "8000", "2002")})},
+       {to_agent("c1", "8000", "2002")}},
+      {"max-wait routes reserve nobody",
+       {request("c1", "8000", 20), tick(80, {gave_up("c1", "8000", "9999")})},
+       {}},
+  };
+  for (const auto& uc : cases) {
+    SCOPED_TRACE(uc.name);
+    router_core core(parse_config(demo_yaml, "t.yaml"));
+    for (size_t i = 0; i < uc.steps.size(); ++i) {
+      SCOPED_TRACE("step " + std::to_string(i + 1));
+      EXPECT_EQ(run(core, uc.steps[i]), uc.steps[i].expect);
+    }
+    EXPECT_EQ(core.unconfirmed(), uc.expect);
+  }
+}
+
 // A caller who has to wait hears its Routing Point's treatment, once; one
 // routed at once, or at a Routing Point without one, hears nothing.
 TEST(RouterCore, WaitingCallsGetTheRoutingPointsTreatmentOnce) {

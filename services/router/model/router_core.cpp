@@ -91,7 +91,7 @@ route_commands router_core::on_route_request(const std::string& conn_id, const s
   if (it == calls_.end()) {
     if (!served)
       return {};
-    calls_[conn_id] = {conn_id, rp, now_us, true, {}, false, 0};
+    calls_[conn_id] = {conn_id, rp, now_us, true, {}, false, false, 0};
     queues_[rp].push_back(conn_id);
     return dispatch();
   }
@@ -131,6 +131,8 @@ route_commands router_core::on_route_used(const std::string& conn_id,
   // it. Ours but to another DN: that route won, the agent is free again.
   if (c.waiting || (!c.agent_dn.empty() && !target_dn.empty() && target_dn != c.agent_dn))
     detach(c);
+  else if (!c.agent_dn.empty())
+    c.route_used = true;
   return dispatch();
 }
 
@@ -190,7 +192,22 @@ void router_core::detach(call& c) {
     reserved_.erase(c.agent_dn);
     c.agent_dn.clear();
     c.seen_on_dn = false;
+    c.route_used = false;
   }
+}
+
+route_commands router_core::unconfirmed() const {
+  route_commands out;
+  for (const auto& [dn, conn_id] : reserved_) {
+    const call& c = calls_.at(conn_id);
+    if (!c.route_used && !c.seen_on_dn)
+      out.push_back({conn_id, c.rp, dn, route_reason::agent});
+  }
+  // In arrival order, as they were made.
+  std::sort(out.begin(), out.end(), [&](const route_command& a, const route_command& b) {
+    return calls_.at(a.conn_id).arrived_us < calls_.at(b.conn_id).arrived_us;
+  });
+  return out;
 }
 
 const std::string* router_core::pick(const rp_plan& plan) const {
@@ -231,6 +248,7 @@ route_commands router_core::dispatch() {
     c.waiting = false;
     c.agent_dn = *best_dn;
     c.seen_on_dn = false;
+    c.route_used = false;
     reserved_[*best_dn] = conn_id;
     out.push_back({conn_id, *best_rp, *best_dn, route_reason::agent});
   }

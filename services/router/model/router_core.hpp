@@ -81,6 +81,12 @@ public:
   // had its treatment, or the RP has none.
   const treatment_spec* treatment_for(const std::string& conn_id);
 
+  // The routes to agents made and not yet confirmed by EventRouteUsed: what
+  // a standby router that becomes the active one sends again, since the one
+  // it replaces may have died before sending them (callctl refuses a route
+  // it already took: the call no longer waits).
+  route_commands unconfirmed() const;
+
   // How long a call that neither waits nor holds an agent is remembered.
   static constexpr int64_t forget_after_us = 60'000'000;
 
@@ -108,6 +114,7 @@ private:
     bool waiting = false;
     std::string agent_dn;        // reserved for this call, empty when none
     bool seen_on_dn = false;     // the agent DN's state has listed this ConnID
+    bool route_used = false;     // EventRouteUsed to agent_dn was heard
     int64_t idle_from_us = 0;    // first tick that found it neither waiting nor routed
     bool treated = false;        // its RP's treatment was asked for
   };

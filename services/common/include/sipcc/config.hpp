@@ -128,6 +128,14 @@ struct mwi_config {
   uint32_t first_notify_timeout_ms = 5000;  // 2xx to first NOTIFY, at most
 };
 
+// The default router: its members share one lease (leases.hpp), whose holder
+// routes; the others follow the same events and take over when it dies.
+struct router_config {
+  // Base name: each process's bus name is made from it (leases::member_name).
+  std::string instance = "router-0";
+  uint32_t lease_ttl_ms = 1500;  // a dead active router is replaced after it
+};
+
 // One media server of the media service's pool (media.servers).
 struct media_server_config {
   std::string name;                // [A-Za-z0-9_-]+: sipcc.media.health.<name>
@@ -207,6 +215,8 @@ struct config {
   std::vector<resource_list_config> resource_lists;
 
   mwi_config mwi;
+
+  router_config router;
 
   media_config media;
 

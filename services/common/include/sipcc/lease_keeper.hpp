@@ -18,6 +18,8 @@
 #include <string>
 #include <thread>
 
+#include <caf/meta/type_name.hpp>
+
 #include "sipcc/bus.hpp"
 #include "sipcc/kv.hpp"
 #include "sipcc/leases.hpp"
@@ -33,6 +35,12 @@ struct lease_change {
   std::set<uint32_t> lost;
   std::map<uint32_t, std::string> previous;
 };
+
+// Each service hands it to its actors.
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, lease_change& x) {
+  return f(caf::meta::type_name("lease_change"), x.gained, x.lost, x.previous);
+}
 
 class lease_keeper {
 public:

@@ -288,6 +288,9 @@ std::string ringback_seconds(const val& v) { return std::to_string(v.number(1, 3
 // The pacer's rate: bounded by what Asterisk and the edge's socket take
 // without loss, and by how long a 10,000-DN start-up may last (config.hpp).
 double subscribe_rate(const val& v) { return v.real(k_min_subscribe_rate, k_max_subscribe_rate); }
+// A lease is renewed every third of its TTL by a keeper that ticks every
+// sixth: shorter would not leave a tick to renew in.
+uint32_t lease_ttl(const val& v) { return v.number(300, 10000); }
 // A DN's default-dn may name a DN further down the list: checked once the
 // whole list is read (see dn_references).
 std::string dn_token(const val& v) { return v.token(); }
@@ -571,13 +574,18 @@ const field<config> presence_fields[] = {
 const field<mwi_config> mwi_fields[] = {
     {"instance", [](const val& v, mwi_config& m) { m.instance = v.token("_-"); }},
     {"shards", [](const val& v, mwi_config& m) { m.shards = v.number(1, 1024); }},
-    {"lease-ttl-ms", [](const val& v, mwi_config& m) { m.lease_ttl_ms = v.number(300, 10000); }},
+    {"lease-ttl-ms", [](const val& v, mwi_config& m) { m.lease_ttl_ms = lease_ttl(v); }},
     {"subscribe-rate", [](const val& v, mwi_config& m) { m.subscribe_rate = subscribe_rate(v); }},
     {"subscribe-expires", [](const val& v, mwi_config& m) { m.subscribe_expires = v.number(1, 3600); }},
     {"retry-interval", [](const val& v, mwi_config& m) { m.retry_s = v.number(1); }},
     {"resubscribe-backoff-max", [](const val& v, mwi_config& m) { m.backoff_max_s = v.number(1); }},
     {"first-notify-timeout-ms",
      [](const val& v, mwi_config& m) { m.first_notify_timeout_ms = v.number(1); }},
+};
+
+const field<router_config> router_fields[] = {
+    {"instance", [](const val& v, router_config& r) { r.instance = v.token("_-"); }},
+    {"lease-ttl-ms", [](const val& v, router_config& r) { r.lease_ttl_ms = lease_ttl(v); }},
 };
 
 // The TreatmentType names a media server may list, as "Music|RingBack|...".
@@ -695,6 +703,7 @@ const field<config> top_fields[] = {
      }},
     {"presence", [](const val& v, config& c) { v.fields(presence_fields, c); }},
     {"mwi", [](const val& v, config& c) { v.fields(mwi_fields, c.mwi); }},
+    {"router", [](const val& v, config& c) { v.fields(router_fields, c.router); }},
     {"media", [](const val& v, config& c) {
        v.fields(media_fields, c.media);
        check_probe_timing(v, c.media);
