@@ -32,7 +32,7 @@ ASTERISK_PREFIX=${SIPCC_ASTERISK_PREFIX:-/var/cache/sipcc/asterisk}
 # Debian 12 packages the build, the services and the tests need.
 PACKAGES=(
   build-essential cmake pkg-config ccache
-  libcaf-dev libnats-dev nats-server libsofia-sip-ua-dev libssl-dev
+  libcaf-dev libnats-dev nats-server libsofia-sip-ua-dev libssl-dev openssl
   libprotobuf-dev protobuf-compiler libgtest-dev
   libyaml-cpp-dev libspdlog-dev libfmt-dev nlohmann-json3-dev libcli11-dev libpugixml-dev
   sip-tester docker-compose

@@ -313,12 +313,23 @@ sipcc_system::sipcc_system(system_options opts) : opts_(std::move(opts)) {
   std::ofstream(config_path_) << (opts_.config_template.empty()
                                       ? y.str()
                                       : with_ports(opts_.config_template, nats_url(), edge_port_));
-  nats_ = std::make_unique<child_process>(
-      // JetStream on, as the run script and compose have it: presence keeps
-      // the DN states in a key-value bucket.
-      std::vector<std::string>{"nats-server", "-a", "127.0.0.1", "-p", std::to_string(nats_port_),
-                               "-js", "-sd", dir_ + "/nats-data"},
-      dir_ + "/nats");
+  // JetStream on, as the run script and compose have it: presence keeps
+  // the DN states in a key-value bucket.
+  std::vector<std::string> nats_argv{"nats-server", "-a", "127.0.0.1", "-p",
+                                     std::to_string(nats_port_), "-js", "-sd",
+                                     dir_ + "/nats-data"};
+  if (opts_.nats_tls) {
+    const std::string pki = dir_ + "/tls";
+    child_process certs({SIPCC_SOURCE_DIR "/scripts/nats-tls-certs.sh", pki}, dir_ + "/tls-certs");
+    if (certs.wait_exit(30s) != 0)
+      throw std::runtime_error("nats-tls-certs.sh failed: " + certs.output(false));
+    nats_argv.insert(nats_argv.end(), {"--tlsverify", "--tlscacert", pki + "/ca.pem", "--tlscert",
+                                       pki + "/server.pem", "--tlskey", pki + "/server-key.pem"});
+    ::setenv("SIPCC_NATS_CA", (pki + "/ca.pem").c_str(), 1);
+    ::setenv("SIPCC_NATS_CERT", (pki + "/client.pem").c_str(), 1);
+    ::setenv("SIPCC_NATS_KEY", (pki + "/client-key.pem").c_str(), 1);
+  }
+  nats_ = std::make_unique<child_process>(nats_argv, dir_ + "/nats");
   recorder_ = std::make_unique<bus_recorder>(nats_url());
 }
 
@@ -326,6 +337,9 @@ sipcc_system::~sipcc_system() {
   services_.clear();
   recorder_.reset();
   nats_.reset();
+  if (opts_.nats_tls)
+    for (const char* v : {"SIPCC_NATS_CA", "SIPCC_NATS_CERT", "SIPCC_NATS_KEY"})
+      ::unsetenv(v);
   // A passing test leaves nothing behind (logs, nats-server's JetStream
   // store); a failing one keeps its folder, which its messages name.
   if (!::testing::Test::HasFailure()) {

@@ -140,6 +140,11 @@ struct system_options {
                                                                {"presence", "presence-0"}};
   // Variables for every service's environment (e.g. SIPCC_FAULT_INJECTION=1).
   child_process::environment service_env;
+  // TLS on the bus: certificates from scripts/nats-tls-certs.sh, nats-server
+  // with --tlsverify (a client needs a certificate of the CA), and
+  // SIPCC_NATS_CA/CERT/KEY set in this process for the test's lifetime, so
+  // the recorder, the services and sipccctl all connect over TLS.
+  bool nats_tls = false;
 };
 
 // nats-server + simulated Asterisk + sip-edge + presence, on free ports.

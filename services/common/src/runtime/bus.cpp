@@ -1,5 +1,6 @@
 #include "sipcc/bus.hpp"
 
+#include <cstdlib>
 #include <stdexcept>
 #include <thread>
 
@@ -7,6 +8,7 @@
 #include <spdlog/spdlog.h>
 
 #include "sipcc/bus_schema.hpp"
+#include "sipcc/bus_tls.hpp"
 #include "sipcc/counters.hpp"
 
 namespace sipcc {
@@ -23,7 +25,45 @@ std::string family_label(const std::string& subject) {
 constexpr int kPendingMsgs = 1 << 20;
 constexpr int kPendingBytes = 1 << 30;
 
+// Applies the TLS settings; the error names what failed (nats_GetLastError
+// says which file and why).
+natsStatus apply_tls(natsOptions* opts, const bus_tls& tls, std::string& what) {
+  natsStatus s = NATS_OK;
+  if (!tls.on())
+    return s;
+  s = natsOptions_SetSecure(opts, true);
+  if (s == NATS_OK && !tls.ca.empty()) {
+    what = "SIPCC_NATS_CA " + tls.ca;
+    s = natsOptions_LoadCATrustedCertificates(opts, tls.ca.c_str());
+  }
+  if (s == NATS_OK && !tls.cert.empty()) {
+    what = "SIPCC_NATS_CERT " + tls.cert + " / SIPCC_NATS_KEY " + tls.key;
+    s = natsOptions_LoadCertificatesChain(opts, tls.cert.c_str(), tls.key.c_str());
+  }
+  if (s == NATS_OK && !tls.hostname.empty()) {
+    what = "SIPCC_NATS_TLS_HOSTNAME";
+    s = natsOptions_SetExpectedHostname(opts, tls.hostname.c_str());
+  }
+  return s;
+}
+
 }  // namespace
+
+bus_tls bus_tls_from(const std::function<const char*(const char*)>& env) {
+  auto get = [&](const char* name) {
+    const char* v = env(name);
+    return std::string(v ? v : "");
+  };
+  bus_tls t{get("SIPCC_NATS_CA"), get("SIPCC_NATS_CERT"), get("SIPCC_NATS_KEY"),
+            get("SIPCC_NATS_TLS_HOSTNAME")};
+  if (t.cert.empty() != t.key.empty())
+    throw std::invalid_argument(t.cert.empty() ? "SIPCC_NATS_KEY is set without SIPCC_NATS_CERT"
+                                               : "SIPCC_NATS_CERT is set without SIPCC_NATS_KEY");
+  if (!t.hostname.empty() && !t.on())
+    throw std::invalid_argument(
+        "SIPCC_NATS_TLS_HOSTNAME is set without SIPCC_NATS_CA or SIPCC_NATS_CERT");
+  return t;
+}
 
 struct bus::sub_ctx {
   handler h;
@@ -48,9 +88,20 @@ bus::bus(const std::string& url, const std::string& name,
   // never block (they hand messages to actors or to the sofia thread).
   if (s == NATS_OK) s = nats_SetMessageDeliveryPoolSize(1);
   if (s == NATS_OK) s = natsOptions_UseGlobalMessageDelivery(opts, true);
+  std::string what = "NATS options";
+  if (s == NATS_OK) {
+    try {
+      s = apply_tls(opts, bus_tls_from(std::getenv), what);
+    } catch (const std::invalid_argument&) {
+      natsOptions_Destroy(opts);
+      throw;
+    }
+  }
   if (s != NATS_OK) {
     natsOptions_Destroy(opts);
-    throw std::runtime_error(std::string("NATS options: ") + natsStatus_GetText(s));
+    const char* detail = nats_GetLastError(nullptr);
+    throw std::runtime_error(what + ": " + natsStatus_GetText(s) +
+                             (detail && *detail ? std::string(" (") + detail + ")" : ""));
   }
   auto deadline = std::chrono::steady_clock::now() + connect_wait;
   for (;;) {
