@@ -5,6 +5,9 @@
 // phone hears the other's tone.
 #include "interop.hpp"
 
+#include "sipcc/bus_schema.hpp"
+#include "sipcc/v1/call.pb.h"
+
 namespace sipcc::test {
 namespace {
 
@@ -64,6 +67,44 @@ TEST_F(InteropCalls, MusicWhileQueuedThenRouted) {
   EXPECT_TRUE(customer->wait_hears(kTone2001, kAst));
   agent->hangup();
   EXPECT_TRUE(customer->wait_ended(kAst));
+}
+
+// callctl killed (kill -9) during an established call and started again: it
+// takes the call back from the snapshot its legs keep at the edge. Against
+// the real Asterisk the phones go on hearing each other, the restored call is
+// held (the customer hears music) and retrieved (each hears the other again),
+// and the customer's hang-up ends it with EventReleased.
+TEST_F(InteropCalls, EstablishedCallSurvivesAKilledCallctl) {
+  const auto conn = routed_call_established();
+  ASSERT_FALSE(conn.empty());
+  auto snapshots = [&] {
+    size_t n = 0;
+    for (const auto& m : rec().all()) {
+      v1::LegCommand cmd;
+      n += m.subject == subj::edge_leg("edge1") && cmd.ParseFromString(m.data) &&
+           cmd.has_keep_snapshot() && !cmd.keep_snapshot().snapshot().empty();
+    }
+    return n;
+  };
+  ASSERT_TRUE(wait_until([&] { return snapshots() == 2; }, kAst)) << "both legs keep the call";
+
+  sys->crash_service("callctl");
+  sys->restart_service("callctl");
+  EXPECT_TRUE(wait_until(
+      [&] { return sys->counter("callctl-0", "calls_restored", "restored") == 1; }, kAst));
+  both_hear_each_other();
+
+  ASSERT_EQ(sys->on_call(v1::THoldCall, "2001", conn).type(), v1::EventHeld);
+  EXPECT_TRUE(customer->wait_hears_other_than(kTone2001, kAst)) << "music on hold";
+  ASSERT_EQ(sys->on_call(v1::TRetrieveCall, "2001", conn).type(), v1::EventRetrieved);
+  both_hear_each_other();
+
+  customer->hangup();
+  EXPECT_TRUE(agent->wait_ended(kAst));
+  auto rel = rec().wait_event("2001", v1::EventReleased, kAst);
+  ASSERT_TRUE(rel);
+  EXPECT_EQ(rel->conn_id(), conn);
+  EXPECT_TRUE(ast->wait_no_calls(kAst));
 }
 
 }  // namespace
