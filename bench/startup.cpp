@@ -1,0 +1,155 @@
+// bench/startup: how long a cold start takes to bring every DN into service,
+// and what each DN costs in memory.
+//
+// Per point (N DNs): a fresh nats-server, sip-edge and presence (the test
+// fixture's system), the simulated Asterisk answering each presence
+// SUBSCRIBE with 200 and an "open" NOTIFY. The clock starts when the services
+// are launched; the point is done when presence reports all N DNs in service
+// (its ALL_DNS state, polled). Memory is each process's resident set once all
+// are in service; per DN it is the growth over the first point's, divided by
+// the DNs added. See bench/README.md.
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdio>
+#include <fstream>
+#include <iostream>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <CLI/CLI.hpp>
+#include <fmt/format.h>
+
+#include "sipcc/bus.hpp"
+#include "sipcc/service.hpp"
+#include "sipcc_fixture.hpp"
+
+namespace sipcc::bench {
+namespace {
+
+using namespace std::chrono_literals;
+using clock_type = std::chrono::steady_clock;
+
+struct options {
+  std::vector<int> dns = {1, 10000};
+  double subscribe_rate = 500;
+  int deadline_s = 120;
+};
+
+struct point {
+  int dns = 0;
+  double ready_s = 0;        // services launched -> both announced ready
+  double all_in_s = -1;      // services launched -> every DN in service; -1: not within the deadline
+  int in_service = 0;        // at the end of the point
+  int64_t subscribes = 0;    // SUBSCRIBEs the simulated Asterisk received
+  int64_t no_first_notify = 0;
+  double presence_kb = 0;    // resident set once all are in service
+  double edge_kb = 0;
+};
+
+// VmRSS of a process, in KB; 0 when unreadable.
+double rss_kb(pid_t pid) {
+  std::ifstream f("/proc/" + std::to_string(pid) + "/status");
+  std::string key;
+  while (f >> key) {
+    if (key == "VmRSS:") {
+      double kb = 0;
+      f >> kb;
+      return kb;
+    }
+    f.ignore(1 << 16, '\n');
+  }
+  return 0;
+}
+
+int in_service(bus& nats) {
+  auto reply = query_dn_states(nats, 5s);
+  int n = 0;
+  if (reply)
+    for (const auto& dn : reply->dns())
+      n += dn.in_service();
+  return n;
+}
+
+point run_point(const options& o, int dns) {
+  test::system_options opts;
+  opts.dns.clear();
+  for (int i = 0; i < dns; ++i)
+    opts.dns.emplace_back(std::to_string(100000 + i));
+  opts.agents.clear();
+  opts.subscribe_rate = static_cast<int>(o.subscribe_rate);
+  opts.subscribe_expires = 3600;  // no refresh during a point
+  opts.audit_interval_ms = 10000;
+  test::sipcc_system sys(opts);
+  sys.asterisk().set_default_initial_notify("presence", "presence-notify-open.sip");
+
+  point p;
+  p.dns = dns;
+  const auto t0 = clock_type::now();
+  auto seconds_since = [&] {
+    return std::chrono::duration<double>(clock_type::now() - t0).count();
+  };
+  sys.start_services();
+  p.ready_s = seconds_since();
+  bus nats(sys.nats_url(), "bench-startup");
+  const auto until = t0 + std::chrono::seconds(o.deadline_s);
+  while (clock_type::now() < until) {
+    p.in_service = in_service(nats);
+    if (p.in_service == dns) {
+      p.all_in_s = seconds_since();
+      break;
+    }
+    // Polled: nothing announces "all in service".
+    std::this_thread::sleep_for(100ms);
+  }
+  for (const auto& r : sys.asterisk().received())
+    p.subscribes += r.method == "SUBSCRIBE";
+  p.no_first_notify = sys.counter("presence-0", "no_first_notify", "single");
+  p.presence_kb = rss_kb(sys.service_pid("presence"));
+  p.edge_kb = rss_kb(sys.service_pid("sip-edge"));
+  return p;
+}
+
+}  // namespace
+}  // namespace sipcc::bench
+
+int main(int argc, char** argv) {
+  using namespace sipcc::bench;
+  options o;
+  CLI::App app{"sipcc start-up benchmark: time to every DN in service, memory per DN"};
+  app.add_option("--dns", o.dns, "DN counts, one row each; the first is the memory baseline")
+      ->delimiter(',')
+      ->capture_default_str();
+  app.add_option("--subscribe-rate", o.subscribe_rate, "presence.subscribe-rate (20..500)")
+      ->capture_default_str();
+  app.add_option("--deadline", o.deadline_s, "seconds a point may take")->capture_default_str();
+  CLI11_PARSE(app, argc, argv);
+
+  std::cout << fmt::format("subscribe-rate {}/s, one SUBSCRIBE per DN (no resource lists)\n",
+                           o.subscribe_rate)
+            << fmt::format("{:>7} {:>8} {:>10} {:>10} {:>10} {:>8} | {:>11} {:>9} | {:>9} {:>8}\n",
+                           "DNs", "ready s", "all in s", "in service", "SUBSCRIBEs", "no-1st",
+                           "presence MB", "edge MB", "pres KB/DN", "edge KB/DN");
+  std::vector<point> rows;
+  int failed = 0;
+  for (int dns : o.dns) {
+    auto p = run_point(o, dns);
+    std::string per_presence = "-", per_edge = "-";
+    if (!rows.empty() && p.dns > rows.front().dns) {
+      const double added = p.dns - rows.front().dns;
+      per_presence = fmt::format("{:.2f}", (p.presence_kb - rows.front().presence_kb) / added);
+      per_edge = fmt::format("{:.2f}", (p.edge_kb - rows.front().edge_kb) / added);
+    }
+    std::cout << fmt::format(
+                     "{:>7} {:>8.2f} {:>10} {:>10} {:>10} {:>8} | {:>11.1f} {:>9.1f} | {:>9} {:>8}\n",
+                     p.dns, p.ready_s,
+                     p.all_in_s < 0 ? std::string(">deadline") : fmt::format("{:.2f}", p.all_in_s),
+                     p.in_service, p.subscribes, p.no_first_notify, p.presence_kb / 1024,
+                     p.edge_kb / 1024, per_presence, per_edge)
+              << std::flush;
+    failed += p.in_service != p.dns;
+    rows.push_back(p);
+  }
+  return failed ? 1 : 0;
+}
