@@ -18,6 +18,7 @@
 #include "sipcc/presence_body.hpp"
 #include "sipcc/service.hpp"
 #include "sipcc/tevent.hpp"
+#include "sipcc/v1/state.pb.h"
 
 namespace sipcc::callctl {
 
@@ -49,6 +50,9 @@ struct call_state_t {
   std::string snapshot_sent;
   std::vector<std::string> snapshot_legs;
   uint64_t snapshot_seq = 0;
+  // When it last asked for a route (EventRouteRequest): what a starting
+  // router is told, to queue it in arrival order (sipcc.calls.waiting).
+  int64_t route_requested_us = 0;
   // Media-server INVITEs waiting for the media service's answer.
   media_placement placement;
   std::minstd_rand random{std::random_device{}()};  // timer delays within their range
@@ -125,6 +129,8 @@ void emit(call_actor self, const call_action& a) {
   auto& s = self->state;
   auto ev = tevent_of(s.c, a);
   publish_call_event(*s.sh->nats, ev);
+  if (a.event == v1::EventRouteRequest)
+    s.route_requested_us = ev.timestamp_us();
   if (!a.reply)
     return;
   auto& replies = s.replies;
@@ -381,6 +387,18 @@ call_handle::behavior_type behavior(call_actor self) {
       },
       [=](const placement_timer& t) {
         placed(self, self->state.placement.timed_out(t.leg, now_us()));
+      },
+      [=](const waiting_query_msg& q) {
+        auto& s = self->state;
+        if (!can_route(s.c) || s.c.rp.empty())
+          return;
+        v1::CallWaiting w;
+        w.set_schema(v1::SCHEMA_V1);
+        w.set_instance(s.sh->owner);
+        w.set_conn_id(s.c.conn_id);
+        w.set_rp(s.c.rp);
+        w.set_waiting_since_us(s.route_requested_us);
+        s.sh->nats->publish(q.reply_to, w);
       },
   };
 }

@@ -98,12 +98,23 @@ typename Inspector::result_type inspect(Inspector& f, placement_timer& x) {
   return f(caf::meta::type_name("placement_timer"), x.leg);
 }
 
+// registry -> every call: a starting router asks which calls wait at a
+// Routing Point; a call that does answers to `reply_to` (sipcc.calls.waiting).
+struct waiting_query_msg {
+  std::string reply_to;
+};
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, waiting_query_msg& x) {
+  return f(caf::meta::type_name("waiting_query_msg"), x.reply_to);
+}
+
 // A call actor's interface.
 using call_handle = caf::typed_actor<caf::reacts_to<leg_event_msg>, caf::reacts_to<request_msg>,
                                      caf::reacts_to<conf_msg>, caf::reacts_to<timer_msg>,
                                      caf::reacts_to<media_lost_msg>,
                                      caf::reacts_to<media_placed_msg>,
-                                     caf::reacts_to<placement_timer>>;
+                                     caf::reacts_to<placement_timer>,
+                                     caf::reacts_to<waiting_query_msg>>;
 
 // call -> registry: the call with ConnID `conn_id` made leg `leg` on edge
 // `edge` (the registry must know it before its first event can arrive); a

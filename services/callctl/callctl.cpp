@@ -38,7 +38,8 @@ std::string callctl_service::start() {
                        subj::ops_ready_all, subj::tlib_req_family("call"),
                        subj::tlib_req_family("media"), subj::state_dn_all, subj::reg_all,
                        subj::conf_req, subj::media_sync, subj::media_health("*"),
-                       subj::calls_check, subj::media_placed_of(ctx.instance)});
+                       subj::calls_check, subj::calls_waiting,
+                       subj::media_placed_of(ctx.instance)});
   // The calls of a previous run that its edge still holds (the registry
   // handles nothing else until they are back).
   impl_->restore = std::make_unique<snapshots_fetch>(

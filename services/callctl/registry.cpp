@@ -292,6 +292,15 @@ void on_calls_check(registry_actor self, const bus_msg& m) {
   s.sh->nats->publish(m.reply, r);
 }
 
+// A starting router's question: every call answers for itself, if it waits.
+void on_calls_waiting(registry_actor self, const bus_msg& m) {
+  v1::WaitingCallsQuery q;
+  if (m.reply.empty() || !decode_bus(m.subject, m.data, q, "calls_waiting"))
+    return;
+  for (auto& [conn_id, call] : self->state.actors)
+    self->send(call, waiting_query_msg{m.reply});
+}
+
 // The media service's answer goes to the call that holds the leg's INVITE.
 void on_media_placed(registry_actor self, const bus_msg& m) {
   auto& s = self->state;
@@ -318,6 +327,7 @@ void on_bus(registry_actor self, const bus_msg& m) {
     case subject_family::leg_audit: return on_leg_audit(self, m);
     case subject_family::state_dn: return on_dn_state(self, m);
     case subject_family::calls_check: return on_calls_check(self, m);
+    case subject_family::calls_waiting: return on_calls_waiting(self, m);
     case subject_family::media_sync: return on_media_sync(self);
     case subject_family::media_health: return on_media_health(self, m);
     case subject_family::media_placed: return on_media_placed(self, m);

@@ -140,6 +140,15 @@ void on_bus(router_pointer self, const bus_msg& m) {
         on_event(self, m.subject, ev);
       break;
     }
+    case subject_family::calls_waiting_for: {
+      v1::CallWaiting w;
+      if (!decode_bus(m.subject, m.data, w, "calls_waiting_for"))
+        break;
+      spdlog::info("ConnID {} waits at RP {} (told by {})", w.conn_id(), w.rp(), w.instance());
+      route(self, self->state.core->on_waiting_call(
+                      w.conn_id(), w.rp(), w.waiting_since_us() ? w.waiting_since_us() : now_us()));
+      break;
+    }
     default:
       spdlog::debug("bus: unexpected subject {}", m.subject);
   }
@@ -213,8 +222,13 @@ std::string router_service::start() {
   // Subscribed before the snapshot is asked for, so no change falls between
   // the two; the core lets a published state win over the snapshot.
   const std::vector<std::string> subjects = {pattern_of(subject_family::state_dn),
-                                             pattern_of(subject_family::tlib_evt)};
+                                             pattern_of(subject_family::tlib_evt),
+                                             subj::calls_waiting_for(ctx.instance)};
   auto listed = impl_->host->bridge(*ctx.nats, subjects);
+  // The calls that wait already: their EventRouteRequests came before us.
+  v1::WaitingCallsQuery waiting;
+  waiting.set_schema(v1::SCHEMA_V1);
+  ctx.nats->publish(subj::calls_waiting, waiting, subj::calls_waiting_for(ctx.instance));
 
   // Who is Ready now: presence publishes DN states only when they change.
   impl_->fetch = std::make_unique<dn_states_fetch>(

@@ -459,7 +459,15 @@ TEST(WatchE2E, DecodesEverySubjectFamily) {
   snapshots.set_schema(v1::SCHEMA_V1);
   snapshots.set_owner("callctl-0");
   rec.client().request(subj::edge_snapshots("edge1"), snapshots, kWait);
-    v1::DnCallFact fact;  // what callctl publishes for a routed call
+    v1::WaitingCallsQuery waiting;  // what a starting router asks callctl
+  waiting.set_schema(v1::SCHEMA_V1);
+  rec.client().publish(subj::calls_waiting, waiting, subj::calls_waiting_for("router-0"));
+  v1::CallWaiting waits;  // and what each waiting call answers
+  waits.set_schema(v1::SCHEMA_V1);
+  waits.set_conn_id("007d0000000001");
+  waits.set_rp("8000");
+  rec.client().publish(subj::calls_waiting_for("router-0"), waits);
+  v1::DnCallFact fact;  // what callctl publishes for a routed call
   fact.set_schema(v1::SCHEMA_V1);
   fact.set_dn("1001");
   fact.set_conn_id("007d0000000001");

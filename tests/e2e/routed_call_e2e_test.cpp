@@ -308,6 +308,28 @@ TEST_F(RoutedCallE2E, TwoRoutersRouteEachCallOnceAndTheStandbyTakesOver) {
   EXPECT_EQ(rec().events("1001"), concat({kReadyAgent, kAnsweredCall}));
 }
 
+// A router that starts after a call began to wait never heard its
+// EventRouteRequest: it asks callctl which calls wait (sipcc.calls.waiting)
+// and routes this one to the agent Ready meanwhile, long before callctl's
+// router-timeout (60 s here) would have sent it to the default DN.
+TEST_F(RoutedCallE2E, ACallWaitingBeforeTheRouterStartedIsRoutedByIt) {
+  ASSERT_NO_FATAL_FAILURE(start());
+  sys->crash_service("router");
+  auto call = customer_calls();
+  ASSERT_FALSE(call.conn.empty());
+  ASSERT_NO_FATAL_FAILURE(make_ready("1000"));
+  sys->restart_service("router");
+  ASSERT_TRUE(ast().wait_request("INVITE", "1000", kWait)) << "logs in " << sys->dir();
+  ASSERT_NO_FATAL_FAILURE(agent_answers("1000", call));
+  EXPECT_EQ(routes_of(call.conn), 1u);
+  ast().hangup("1000");
+  EXPECT_TRUE(ast().wait_bye_from_sipcc(call.id, kWait));
+  ASSERT_TRUE(rec().wait_event("1000", v1::EventReleased, kWait));
+  expect_all_calls_ended();
+  EXPECT_EQ(rec().events("8000"), kRouted);
+  EXPECT_EQ(rec().events("1000"), concat({kReadyAgent, kAnsweredCall}));
+}
+
 TEST_F(RoutedCallE2E, LongestIdleReadyAgentGetsTheCall) {
   ASSERT_NO_FATAL_FAILURE(start());
   // 1001 has been Ready longer; 1000 would win any tie (first DN, lower number).

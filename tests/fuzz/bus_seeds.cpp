@@ -87,6 +87,11 @@ const std::map<std::string, std::pair<std::string, std::string>> kSubjectSeeds =
     {"calls_checked",
      {"sipcc.calls.checked.presence-0",
       R"(schema: SCHEMA_V1 instance: "callctl-0" unknown: "007d0000000002")"}},
+    {"calls_waiting", {"sipcc.calls.waiting", R"(schema: SCHEMA_V1)"}},
+    {"calls_waiting_for",
+     {"sipcc.calls.waiting_for.router-0",
+      R"(schema: SCHEMA_V1 instance: "callctl-0" conn_id: "007d0000000002" rp: "8000"
+         waiting_since_us: 1700000000000000)"}},
     {"reg",
      {"sipcc.reg.2000",
       R"(schema: SCHEMA_V1 dn: "2000" contact: "sip:2000@10.0.0.5:5062" expires_s: 300

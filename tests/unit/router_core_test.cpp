@@ -71,7 +71,7 @@ v1::DnState dn_state(const std::string& dn, const std::string& agent, bool routa
 }
 
 struct step {
-  enum kind { state, snapshot, request, used, end, tick } what;
+  enum kind { state, snapshot, request, waiting, used, end, tick } what;
   std::vector<v1::DnState> states;  // one for `state`, any for `snapshot`
   std::string conn_id;
   std::string dn;  // RP of a request, target of a route used
@@ -99,6 +99,11 @@ step request(const std::string& conn, const std::string& rp, int64_t at,
              route_commands expect = {}) {
   return {step::request, {}, conn, rp, at * sec, expect};
 }
+// callctl's answer to a starting router: `conn` waits at `rp` since `since` s.
+step waiting(const std::string& conn, const std::string& rp, int64_t since,
+             route_commands expect = {}) {
+  return {step::waiting, {}, conn, rp, since * sec, expect};
+}
 step used(const std::string& conn, const std::string& target, route_commands expect = {}) {
   return {step::used, {}, conn, target, 0, expect};
 }
@@ -125,6 +130,8 @@ route_commands run(router_core& core, const step& s) {
       return core.on_snapshot(s.states);
     case step::request:
       return core.on_route_request(s.conn_id, s.dn, s.now_us);
+    case step::waiting:
+      return core.on_waiting_call(s.conn_id, s.dn, s.now_us);
     case step::used:
       return core.on_route_used(s.conn_id, s.dn);
     case step::end:
@@ -267,6 +274,21 @@ TEST(RouterCore, Scenarios) {
        {ready("2001", "a1", 10), request("c1", "8000", 20, {to_agent("c1", "8000", "2001")}),
         request("c2", "8000", 21), busy("2001", "a1", {"c1"}),
         ready("2001", "a1", 40, {to_agent("c2", "8000", "2001")})}},
+      {"a call callctl says waits is routed like one whose request was heard",
+       {ready("2001", "a1", 10), waiting("c1", "8000", 5, {to_agent("c1", "8000", "2001")})}},
+      {"calls callctl reports go in arrival order among those heard",
+       {request("c2", "8000", 20), waiting("c1", "8000", 10), waiting("c3", "8000", 30),
+        ready("2001", "a1", 40, {to_agent("c1", "8000", "2001")}),
+        ready("2002", "a2", 41, {to_agent("c2", "8000", "2002")}),
+        ready("2003", "a3", 42, {to_agent("c3", "8000", "2003")})}},
+      {"a call the router knows is not queued twice",
+       {request("c1", "8000", 20), waiting("c1", "8000", 20),
+        ready("2001", "a1", 30, {to_agent("c1", "8000", "2001")}), ready("2002", "a2", 31)}},
+      {"a call this router routed stays routed",
+       {ready("2001", "a1", 10), request("c1", "8000", 20, {to_agent("c1", "8000", "2001")}),
+        waiting("c1", "8000", 20), ready("2002", "a2", 31)}},
+      {"a reported call at a Routing Point this router does not serve is left alone",
+       {waiting("c1", "8003", 10), ready("2001", "a1", 20)}},
       {"snapshot: a published state wins over the start-up snapshot",
        {busy("2001", "a1"),
         snapshot({dn_state("2001", "a1", true, 5 * sec, 0),

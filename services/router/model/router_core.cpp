@@ -110,6 +110,21 @@ route_commands router_core::on_route_request(const std::string& conn_id, const s
   return dispatch();
 }
 
+route_commands router_core::on_waiting_call(const std::string& conn_id, const std::string& rp,
+                                            int64_t since_us) {
+  if (!plans_.count(rp) || calls_.count(conn_id))
+    return {};
+  // Not treated here: whoever routed it before may have (and one that waits
+  // again asks again, with a new EventRouteRequest).
+  calls_[conn_id] = {conn_id, rp, since_us, true, {}, false, false, 0, true};
+  auto& q = queues_[rp];
+  auto later = std::find_if(q.begin(), q.end(), [&](const std::string& other) {
+    return calls_.at(other).arrived_us > since_us;
+  });
+  q.insert(later, conn_id);
+  return dispatch();
+}
+
 const treatment_spec* router_core::treatment_for(const std::string& conn_id) {
   const auto it = calls_.find(conn_id);
   if (it == calls_.end() || !it->second.waiting || it->second.treated)

@@ -70,6 +70,11 @@ public:
   route_commands on_snapshot(const std::vector<v1::DnState>& states);
   route_commands on_route_request(const std::string& conn_id, const std::string& rp,
                                   int64_t now_us);
+  // A call callctl says waits at `rp` since `since_us` (the answer to a
+  // starting router's question, sipcc.calls.waiting): queued among the
+  // waiting calls in arrival order, unless this router knows it already.
+  route_commands on_waiting_call(const std::string& conn_id, const std::string& rp,
+                                 int64_t since_us);
   // EventRouteUsed: the call was routed to `target_dn` (by us or not).
   route_commands on_route_used(const std::string& conn_id, const std::string& target_dn);
   // EventReleased / EventAbandoned for `conn_id` on `dn`.

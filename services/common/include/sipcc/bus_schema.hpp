@@ -42,6 +42,10 @@
     "which of these ConnIDs are no call (presence -> callctl), request/reply")     \
   X(calls_checked, "sipcc.calls.checked.*", CallCheckReply,                        \
     "callctl's answer to sipcc.calls.check, to the presence instance that asked")  \
+  X(calls_waiting, "sipcc.calls.waiting", WaitingCallsQuery,                       \
+    "which calls wait at a Routing Point (a starting router -> callctl)")          \
+  X(calls_waiting_for, "sipcc.calls.waiting_for.*", CallWaiting,                   \
+    "a call waiting at a Routing Point, to the router member that asked")          \
   X(reg, "sipcc.reg.*", Registration,                                              \
     "a phone's binding on the registrar, by DN: on every change and expiry")       \
   X(ops_counters, "sipcc.ops.*.counters", CounterQuery,                            \
@@ -140,6 +144,8 @@ std::string dn_calls(std::string_view dn);
 inline constexpr const char* dn_calls_all = "sipcc.dn.calls.*";
 inline constexpr const char* calls_check = "sipcc.calls.check";
 std::string calls_checked(std::string_view instance);
+inline constexpr const char* calls_waiting = "sipcc.calls.waiting";
+std::string calls_waiting_for(std::string_view member);
 std::string reg(std::string_view dn);
 inline constexpr const char* reg_all = "sipcc.reg.*";
 std::string ops_counters(std::string_view instance);

@@ -135,6 +135,9 @@ std::string dn_calls(std::string_view dn) { return join({"sipcc.dn.calls", dn});
 std::string calls_checked(std::string_view instance) {
   return join({"sipcc.calls.checked", instance});
 }
+std::string calls_waiting_for(std::string_view member) {
+  return join({"sipcc.calls.waiting_for", member});
+}
 std::string reg(std::string_view dn) { return join({"sipcc.reg", dn}); }
 std::string ops_counters(std::string_view instance) {
   return join({"sipcc.ops", instance, "counters"});
