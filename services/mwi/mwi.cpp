@@ -11,6 +11,7 @@
 #include "sipcc/counters.hpp"
 #include "sipcc/dn_states_fetch.hpp"
 #include "sipcc/lease_keeper.hpp"
+#include "sipcc/lease_messages.hpp"
 #include "sipcc/mwi.hpp"
 #include "sipcc/presence_body.hpp"
 #include "sipcc/subscriber.hpp"

@@ -12,6 +12,7 @@
 #include "sipcc/counters.hpp"
 #include "sipcc/dn_states_fetch.hpp"
 #include "sipcc/lease_keeper.hpp"
+#include "sipcc/lease_messages.hpp"
 #include "router/model/router_core.hpp"
 
 namespace sipcc::router {

@@ -242,6 +242,40 @@ TEST(Leases, NoMemberHoldsMoreThanItsShareWhenOthersNeedSome) {
   }
 }
 
+// callctl's calls cannot move with a shard: a busy shard past the fair
+// share is kept (renewed) as surplus until its calls end.
+TEST(Leases, BusyShardsStayAsSurplusAndTheOthersGoFirst) {
+  struct row {
+    const char* name;
+    std::set<uint32_t> busy;
+    std::vector<uint32_t> release;
+    std::vector<uint32_t> surplus;
+  };
+  const std::vector<row> rows = {
+      {"none busy: the highest go", {}, range(8, 16), {}},
+      {"busy above the share: kept, a lower idle one goes instead", {12},
+       {7, 8, 9, 10, 11, 13, 14, 15}, {}},
+      {"more busy than the share: the share's worth kept, the rest surplus",
+       {0, 1, 2, 3, 4, 5, 6, 7, 8, 9}, range(10, 16), {8, 9}},
+      {"every one busy: nothing goes", {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15}, {},
+       range(8, 16)},
+  };
+  const lease_params p{"a", 16, 1500};
+  for (const auto& r : rows) {
+    SCOPED_TRACE(r.name);
+    lease_table t;
+    hold(t, "a", 0, 16, 1000);
+    observe_member(t, "b", 1, false, 1000);
+    auto plan = decide(t, own_of(0, 16, 1000), p, 1600, r.busy);
+    auto release = plan.release;
+    std::sort(release.begin(), release.end());
+    EXPECT_EQ(release, r.release);
+    EXPECT_EQ(plan.surplus, r.surplus);
+    EXPECT_EQ(plan.renew.size(), 16 - release.size()) << "the kept ones, surplus too, are renewed";
+    EXPECT_TRUE(plan.claims.empty());
+  }
+}
+
 TEST(Leases, FencingStopsAStaleHolder) {
   const lease_params a{"a", 16, 1500};
   struct row {

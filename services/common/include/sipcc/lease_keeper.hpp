@@ -18,8 +18,6 @@
 #include <string>
 #include <thread>
 
-#include <caf/meta/type_name.hpp>
-
 #include "sipcc/bus.hpp"
 #include "sipcc/kv.hpp"
 #include "sipcc/leases.hpp"
@@ -29,25 +27,26 @@ struct __kvWatcher;
 namespace sipcc {
 
 // What changed since the last report. A gained shard's former holder (not
-// this member, not released) left subscriptions behind: `previous` names it.
+// this member, not released) left its work behind: `previous` names it.
+// `draining`: every shard now held only as busy surplus (leases::decide),
+// where no new work should go.
 struct lease_change {
   std::set<uint32_t> gained;
   std::set<uint32_t> lost;
   std::map<uint32_t, std::string> previous;
+  std::set<uint32_t> draining;
 };
-
-// Each service hands it to its actors.
-template <class Inspector>
-typename Inspector::result_type inspect(Inspector& f, lease_change& x) {
-  return f(caf::meta::type_name("lease_change"), x.gained, x.lost, x.previous);
-}
 
 class lease_keeper {
 public:
   using report_fn = std::function<void(const lease_change&)>;
+  // The shards the service has work in that cannot move (leases::decide's
+  // `busy`); called on the keeper's thread.
+  using busy_fn = std::function<std::set<uint32_t>()>;
   // Binds the bucket (creating it) and starts the thread; throws
   // std::runtime_error without JetStream. `report` runs on that thread.
-  lease_keeper(bus& nats, std::string service, leases::lease_params params, report_fn report);
+  lease_keeper(bus& nats, std::string service, leases::lease_params params, report_fn report,
+               busy_fn busy = {});
   // Releases every lease it holds (another member takes them at once) and
   // deletes its heartbeat.
   ~lease_keeper();
@@ -65,12 +64,14 @@ private:
   std::string service_;
   leases::lease_params params_;
   report_fn report_;
+  busy_fn busy_;
   kv_bucket bucket_;
   __kvWatcher* watcher_ = nullptr;
   leases::lease_table table_;
   leases::own_leases own_;
   std::map<uint32_t, std::string> previous_;  // claimed, not yet reported
   std::set<uint32_t> reported_;
+  std::set<uint32_t> draining_, reported_draining_;
   int64_t heartbeat_ms_ = -1;
   std::mutex mu_;
   std::condition_variable cv_;

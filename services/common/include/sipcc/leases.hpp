@@ -109,14 +109,20 @@ struct lease_plan {
   std::vector<uint32_t> renew;    // kvStore_Update expecting this member's revision
   std::vector<uint32_t> release;  // stop acting, then write an empty holder
   std::vector<std::string> drop_members;  // dead members' heartbeats to delete
+  // Held above the fair share only because they are busy: kept and renewed,
+  // but the service puts no new work there, so they drain and go.
+  std::vector<uint32_t> surplus;
 };
 
 // What to write now. Fair share: with M live members nobody holds more
 // than ceil(shards / M) while another live member holds fewer; a member
 // claims free shards (never held, released or expired) up to that share,
 // starting at its own name's shard so members starting together collide
-// less. A held lease is renewed once a third of the TTL has passed.
+// less. A held lease is renewed once a third of the TTL has passed. `busy`:
+// shards this member still has work in that no other member could take
+// over (callctl: its live calls); above the share they are kept as surplus,
+// and the others go first.
 lease_plan decide(const lease_table& t, const own_leases& own, const lease_params& p,
-                  int64_t now_ms);
+                  int64_t now_ms, const std::set<uint32_t>& busy = {});
 
 }  // namespace sipcc::leases

@@ -104,7 +104,7 @@ std::vector<std::string> live_members(const lease_table& t, const lease_params& 
 }
 
 lease_plan decide(const lease_table& t, const own_leases& own, const lease_params& p,
-                  int64_t now_ms) {
+                  int64_t now_ms, const std::set<uint32_t>& busy) {
   lease_plan plan;
   auto members = live_members(t, p, now_ms);
   const uint32_t share = (p.shards + static_cast<uint32_t>(members.size()) - 1) /
@@ -129,9 +129,13 @@ lease_plan decide(const lease_table& t, const own_leases& own, const lease_param
     others_need = others_need || (m != p.self && n < share);
   uint32_t keep = static_cast<uint32_t>(mine.size());
   if (keep > share && others_need) {
-    // The highest-numbered go; the rest are kept and renewed.
-    plan.release.assign(mine.begin() + share, mine.end());
+    // The busy are kept first, then the lowest-numbered; busy ones past the
+    // share stay as surplus, the highest-numbered others go.
+    std::stable_partition(mine.begin(), mine.end(), [&](uint32_t s) { return busy.count(s) > 0; });
     keep = share;
+    for (; keep < mine.size() && busy.count(mine[keep]); ++keep)
+      plan.surplus.push_back(mine[keep]);
+    plan.release.assign(mine.begin() + keep, mine.end());
   }
   for (uint32_t i = 0; i < keep; ++i)
     if (now_ms - own.at(mine[i]).sent_ms >= p.ttl_ms / 3)

@@ -35,10 +35,11 @@ std::string lease_value(const std::string& holder) {
 }  // namespace
 
 lease_keeper::lease_keeper(bus& nats, std::string service, leases::lease_params params,
-                           report_fn report)
+                           report_fn report, busy_fn busy)
     : service_(std::move(service)),
       params_(std::move(params)),
       report_(std::move(report)),
+      busy_(std::move(busy)),
       bucket_(nats, subj::lease_bucket) {
   kvWatchOptions opts;
   kvWatchOptions_Init(&opts);
@@ -131,7 +132,9 @@ bool lease_keeper::write(uint32_t shard, const std::string& holder, uint64_t exp
 
 void lease_keeper::tick() {
   drain(1);
-  auto plan = leases::decide(table_, own_, params_, steady_ms());
+  auto plan = leases::decide(table_, own_, params_, steady_ms(),
+                             busy_ ? busy_() : std::set<uint32_t>{});
+  draining_ = {plan.surplus.begin(), plan.surplus.end()};
   // A released shard stops being acted on before anyone may take it.
   std::map<uint32_t, uint64_t> releasing;
   for (auto shard : plan.release) {
@@ -168,6 +171,7 @@ void lease_keeper::tick() {
 void lease_keeper::report() {
   auto now = leases::acting(table_, own_, params_, steady_ms());
   lease_change c;
+  c.draining = draining_;
   for (auto s : now)
     if (!reported_.count(s)) {
       c.gained.insert(s);
@@ -182,10 +186,11 @@ void lease_keeper::report() {
     previous_.erase(s);
   reported_ = std::move(now);
   process_counters().set(counter_id::leases, "held", static_cast<int64_t>(reported_.size()));
-  if (c.gained.empty() && c.lost.empty())
+  if (c.gained.empty() && c.lost.empty() && c.draining == reported_draining_)
     return;
-  spdlog::info("leases: {} {} holds {} of {} shards (gained {}, lost {})", service_,
-               params_.self, reported_.size(), params_.shards, c.gained, c.lost);
+  reported_draining_ = c.draining;
+  spdlog::info("leases: {} {} holds {} of {} shards (gained {}, lost {}, draining {})", service_,
+               params_.self, reported_.size(), params_.shards, c.gained, c.lost, c.draining);
   report_(c);
 }
 
