@@ -15,6 +15,7 @@
 #include "sipcc/actor_host.hpp"
 #include "sipcc/dn_states_fetch.hpp"
 #include "sipcc/bus.hpp"
+#include "sipcc/lease_messages.hpp"
 #include "sipcc/v1/media.pb.h"
 #include "sipcc/v1/call.pb.h"
 #include "sipcc/v1/sip.pb.h"
@@ -155,7 +156,8 @@ typename Inspector::result_type inspect(Inspector& f, snapshots_fetched& x) {
 using registry_handle = caf::typed_actor<caf::reacts_to<bus_msg>, caf::reacts_to<leg_made_msg>,
                                          caf::reacts_to<conn_alias_msg>,
                                          caf::reacts_to<dn_states_snapshot>,
-                                         caf::reacts_to<snapshots_fetched>>;
+                                         caf::reacts_to<snapshots_fetched>,
+                                         caf::reacts_to<lease_change>>;
 
 // sipcc's o= line toward each leg of one call (sdp.hpp stamp_origin): every
 // SDP a command carries to a leg goes through stamp() first.

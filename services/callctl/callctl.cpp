@@ -2,11 +2,19 @@
 #include "registry.hpp"
 #include "snapshots_fetch.hpp"
 
+#include <chrono>
+#include <future>
 #include <memory>
+#include <mutex>
+
+#include <caf/send.hpp>
+#include <spdlog/spdlog.h>
 
 #include "sipcc/actor_host.hpp"
 #include "sipcc/bus_schema.hpp"
 #include "sipcc/dn_states_fetch.hpp"
+#include "sipcc/lease_keeper.hpp"
+#include "sipcc/lease_messages.hpp"
 
 namespace sipcc::callctl {
 
@@ -16,6 +24,9 @@ struct callctl_service::impl {
   std::unique_ptr<actor_host> host;
   std::unique_ptr<dn_states_fetch> fetch;
   std::unique_ptr<snapshots_fetch> restore;
+  std::unique_ptr<lease_keeper> leases;
+  std::once_flag first_gain;
+  std::promise<void> first_shard;
   explicit impl(service_context& c) : ctx(c) {}
 };
 
@@ -31,8 +42,8 @@ std::string callctl_service::start() {
   impl_->host = std::make_unique<actor_host>();
   auto registry = spawn_registry(impl_->host->system(), &impl_->sh);
   impl_->host->set_root(registry);
-  // New calls come from the edges' queue group: one callctl takes each.
-  impl_->host->bridge(*ctx.nats, {subj::in_invite}, subj::in_invite_queue);
+  // Every member hears every call request; the holder of the call's shard
+  // answers (registry.cpp).
   impl_->host->bridge(*ctx.nats,
                       {subj::leg_events_of(ctx.instance), subj::leg_audit(ctx.instance),
                        subj::ops_ready_all, subj::tlib_req_family("call"),
@@ -48,15 +59,39 @@ std::string callctl_service::start() {
   // Which agent is on which DN now, not only from the next change.
   impl_->fetch = std::make_unique<dn_states_fetch>(
       *ctx.nats, caf::actor_cast<caf::actor>(registry), "callctl");
+  auto* im = impl_.get();
+  auto to = caf::actor_cast<caf::actor>(registry);
+  impl_->leases = std::make_unique<lease_keeper>(
+      *ctx.nats, ctx.service,
+      leases::lease_params{ctx.instance, ctx.cfg.callctl.shards, ctx.cfg.callctl.lease_ttl_ms},
+      [im, to](const lease_change& c) {
+        caf::anon_send(to, c);
+        if (!c.gained.empty())
+          std::call_once(im->first_gain, [&] { im->first_shard.set_value(); });
+      },
+      [im] { return im->sh.busy_shards(); });
+  // New calls come from the edges' queue group, one member takes each: a
+  // member joins it once it holds a shard (a new call needs a ConnID in one),
+  // so start-up waits for that and "ready" means taking calls. A restarted
+  // member's own leases are claimable once they expired; a member beyond
+  // the shard count may never get one.
+  const auto wait = std::chrono::milliseconds(3 * ctx.cfg.callctl.lease_ttl_ms);
+  if (impl_->first_shard.get_future().wait_for(wait) != std::future_status::ready)
+    spdlog::warn("callctl {}: no shard lease within {} ms: the INVITEs it takes before one are "
+                 "left unclaimed (503 from the edge)",
+                 ctx.instance, wait.count());
+  impl_->host->bridge(*ctx.nats, {subj::in_invite}, subj::in_invite_queue);
   return std::string("bus ") + subj::in_invite + " (queue " + subj::in_invite_queue + "), " +
          subj::conf_req + ", " +
          subj::leg_events_of(ctx.instance) + ", " + subj::tlib_req_family("call") + ", " +
-         subj::tlib_req_family("media");
+         subj::tlib_req_family("media") + "; leases " + subj::lease_bucket;
 }
 
 void callctl_service::stop() {
   impl_->fetch.reset();
   impl_->restore.reset();
+  // Released first: the other members take the shards over at once.
+  impl_->leases.reset();
   if (impl_->host)
     impl_->host->shutdown();
 }

@@ -7,6 +7,7 @@
 
 #include <memory>
 #include <mutex>
+#include <set>
 #include <string>
 
 #include "callctl/model/directory_maps.hpp"
@@ -71,6 +72,15 @@ struct shared {
   // Until when media INVITEs do not wait for the media service (it did not
   // answer lately; media_placement.hpp). Every call reads it.
   std::atomic<int64_t> media_quiet_until_us{0};
+  // The shards this member has calls in: a call cannot move with its shard,
+  // so the lease keeper keeps these (leases::decide's `busy`). The registry
+  // writes, the keeper's thread reads.
+  std::set<uint32_t> busy_shards() const {
+    std::lock_guard lock(busy_mu);
+    return busy;
+  }
+  mutable std::mutex busy_mu;
+  std::set<uint32_t> busy;
 };
 
 }  // namespace sipcc::callctl

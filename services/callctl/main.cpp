@@ -3,7 +3,8 @@
 int main(int argc, char** argv) {
   std::unique_ptr<sipcc::callctl::callctl_service> svc;
   sipcc::service_hooks hooks;
-  hooks.instance_of = [](const sipcc::config&) { return std::string("callctl-0"); };
+  hooks.instance_of = [](const sipcc::config& c) { return c.callctl.instance; };
+  hooks.members = true;
   hooks.start = [&](sipcc::service_context& ctx) {
     svc = std::make_unique<sipcc::callctl::callctl_service>(ctx);
     return svc->start();

@@ -2,7 +2,9 @@
 #include "call_actor.hpp"
 #include "call_messages.hpp"
 
+#include <map>
 #include <memory>
+#include <set>
 #include <unordered_map>
 #include <unordered_set>
 
@@ -14,6 +16,7 @@
 #include "callctl/model/call_snapshot.hpp"
 #include "callctl/model/call_table.hpp"
 #include "callctl/model/ids.hpp"
+#include "callctl/model/ownership.hpp"
 #include "sipcc/actor_host.hpp"
 #include "sipcc/bus_schema.hpp"
 #include "sipcc/counters.hpp"
@@ -36,6 +39,12 @@ struct registry_state {
   std::unordered_map<std::string, call_handle> actors;  // ConnID -> its call's actor
   std::unordered_map<caf::actor_addr, std::string> conn_of;  // and back, for down_msg
   call_table table;
+  // The shards whose leases this member holds: it acts on their calls and
+  // requests only (callctl/model/ownership.hpp). New calls go round robin
+  // over them, not into the draining ones.
+  std::set<uint32_t> shards, draining;
+  uint32_t last_shard = 0;
+  std::map<uint32_t, size_t> calls_in;  // shard -> this member's calls there
   // DNs whose state came on the bus: newer than presence's start-up snapshot.
   std::unordered_set<std::string> dn_states_seen;
   // Until the calls kept in the edges' snapshots are restored, the bus
@@ -61,9 +70,36 @@ void gauge(registry_actor self) {
                          static_cast<int64_t>(self->state.actors.size()));
 }
 
+// Whether this member acts on what belongs to ConnID `conn_id`, else to
+// `fallback_key` (ownership.hpp): the holder of its shard, and only it.
+bool acts_on(registry_actor self, std::string_view conn_id, std::string_view fallback_key) {
+  const auto& s = self->state;
+  return s.shards.count(request_shard(conn_id, fallback_key, s.sh->cfg->callctl.shards)) > 0;
+}
+
+// A call starts or ends in its shard; the lease keeper learns which shards
+// have calls when that changes (a shard with calls is not given away).
+void count_call(registry_actor self, const std::string& conn_id, bool started) {
+  auto& s = self->state;
+  auto id = parse_conn_id(conn_id);
+  if (!id)
+    return;
+  auto& n = s.calls_in[id->shard];
+  if (started ? ++n > 1 : --n > 0)
+    return;  // the shard had calls and still has
+  if (n == 0)
+    s.calls_in.erase(id->shard);
+  std::set<uint32_t> busy;
+  for (const auto& [shard, calls] : s.calls_in)
+    busy.insert(shard);
+  std::lock_guard lock(s.sh->busy_mu);
+  s.sh->busy = std::move(busy);
+}
+
 void add_call(registry_actor self, const std::string& conn_id, call_handle call) {
   self->state.conn_of.emplace(call.address(), conn_id);
   self->state.actors.emplace(conn_id, std::move(call));
+  count_call(self, conn_id, true);
   gauge(self);
 }
 
@@ -165,7 +201,8 @@ void start_make_call(registry_actor self, const v1::TRequest& req, const std::st
   setup.other_uri = plan.dest_uri;
   setup.other_is_dn = plan.other_configured;
   setup.ringback_ms = plan.ringback_ms;
-  setup.conn_id = s.ids->next();
+  // In ThisDN's shard: this member holds it (on_call_request).
+  setup.conn_id = s.ids->next(request_shard("", req.this_dn(), cfg.callctl.shards));
   setup.edge = plan.edge;
   setup.reply_to = reply_to;
   setup.request = req;
@@ -184,7 +221,15 @@ void on_invite(registry_actor self, const bus_msg& m) {
     spdlog::warn("bus: offer without an incoming INVITE on {} dropped", m.subject);
     return;
   }
-  auto conn = s.ids->next();
+  auto shard = next_shard(s.shards, s.draining, s.last_shard);
+  if (!shard) {
+    // It joined the queue group without one (callctl.cpp) or lost them
+    // all: the edge's claim wait runs out (503), as with no callctl.
+    spdlog::warn("INVITE leg {} left unclaimed: this member holds no shard", le.leg_id());
+    return;
+  }
+  s.last_shard = *shard;
+  auto conn = s.ids->next(static_cast<uint16_t>(*shard));
   open_call(s.table, conn, le.leg_id(), le.edge_id());
   add_call(self, conn, spawn_call(self, s.sh, conn, le));
 }
@@ -206,15 +251,22 @@ void on_call_request(registry_actor self, const bus_msg& m) {
   v1::TRequest req;
   if (!decode_bus(m.subject, m.data, req, "tlib_req")) {
     req.set_this_dn(subject_dn(m.subject));
-    return reply_error(self, m.reply, req, {v1::ERR_BAD_REQUEST, "undecodable TRequest"});
+    if (acts_on(self, "", req.this_dn()))
+      reply_error(self, m.reply, req, {v1::ERR_BAD_REQUEST, "undecodable TRequest"});
+    return;
   }
-  process_counters().add(counter_id::tlib_requests, v1::RequestType_Name(req.type()));
   if (req.this_dn().empty())
     req.set_this_dn(subject_dn(m.subject));
+  // Every member hears it; one answers.
+  if (!acts_on(self, req.conn_id(), req.this_dn()))
+    return;
+  process_counters().add(counter_id::tlib_requests, v1::RequestType_Name(req.type()));
   if (req.type() == v1::TMakeCall)
     return start_make_call(self, req, m.reply);
+  // In the call's shard, so that its requests come here too.
   if (opens_consultation(req.type()))
-    req.set_transfer_conn_id(s.ids->next());
+    req.set_transfer_conn_id(
+        s.ids->next(request_shard(req.conn_id(), req.this_dn(), s.sh->cfg->callctl.shards)));
   auto target = call_for(s.table, req);
   if (!target.refusal.text.empty())
     return reply_error(self, m.reply, req, target.refusal);
@@ -226,13 +278,17 @@ void on_conf_request(registry_actor self, const bus_msg& m) {
   v1::ConfRequest req;
   if (!decode_bus(m.subject, m.data, req, "conf_req"))
     return;
+  // A CREATE has no ConnID: its reference id picks the one member.
+  if (!acts_on(self, req.conn_id(), req.reference_id()))
+    return;
   auto target = conf_for(s.table, req);
   if (!target.conn_id.empty())
     return self->send(s.actors.at(target.conn_id), conf_msg{req, m.reply});
   if (m.reply.empty())
     return;
   if (target.create)
-    req.set_conf_id("conf-" + s.ids->next());
+    req.set_conf_id(
+        "conf-" + s.ids->next(request_shard("", req.reference_id(), s.sh->cfg->callctl.shards)));
   s.sh->nats->publish(m.reply, conf_answer(req, target.refusal));
 }
 
@@ -279,6 +335,8 @@ void on_dn_state(registry_actor self, const bus_msg& m) {
 }
 
 // Presence's question: which of its DN marks are left by calls that are gone.
+// Each member answers for the ConnIDs of its shards only: a call of another
+// member is not unknown.
 void on_calls_check(registry_actor self, const bus_msg& m) {
   auto& s = self->state;
   v1::CallCheck q;
@@ -288,7 +346,8 @@ void on_calls_check(registry_actor self, const bus_msg& m) {
   r.set_schema(v1::SCHEMA_V1);
   r.set_instance(s.sh->owner);
   for (auto& id : unknown_calls(s.table, q.conn_ids()))
-    r.add_unknown(std::move(id));
+    if (acts_on(self, id, id))
+      r.add_unknown(std::move(id));
   s.sh->nats->publish(m.reply, r);
 }
 
@@ -359,6 +418,22 @@ void on_snapshots(registry_actor self, const snapshots_fetched& f) {
     on_bus(self, m);
 }
 
+// The shards this member may act on changed (sipcc/lease_keeper.hpp).
+void on_lease_change(registry_actor self, const lease_change& c) {
+  auto& s = self->state;
+  s.shards.insert(c.gained.begin(), c.gained.end());
+  for (auto shard : c.lost) {
+    s.shards.erase(shard);
+    // Kept while busy: only a fenced member (cut off past the TTL), or a
+    // call started as the keeper released its shard, gets here.
+    if (s.calls_in.count(shard))
+      spdlog::warn("leases: shard {} lost with {} calls in it: their requests are no longer "
+                   "answered here",
+                   shard, s.calls_in.at(shard));
+  }
+  s.draining = c.draining;
+}
+
 void on_call_down(registry_actor self, const caf::down_msg& dm) {
   auto& s = self->state;
   auto conn = s.conn_of.find(dm.source);
@@ -366,6 +441,7 @@ void on_call_down(registry_actor self, const caf::down_msg& dm) {
     return;
   for (const auto& leg : close_call(s.table, conn->second))
     media_leg_ended(self, leg);
+  count_call(self, conn->second, false);
   s.actors.erase(conn->second);
   s.conn_of.erase(conn);
   gauge(self);
@@ -373,8 +449,7 @@ void on_call_down(registry_actor self, const caf::down_msg& dm) {
 
 registry_handle::behavior_type registry_behavior(registry_actor self, shared* sh) {
   self->state.sh = sh;
-  self->state.ids = std::make_unique<conn_id_generator>(
-      0, static_cast<uint64_t>(now_us() / 1000));
+  self->state.ids = std::make_unique<conn_id_generator>(static_cast<uint64_t>(now_us() / 1000));
   gauge(self);  // reads 0, not "unknown", before the first call
   self->set_down_handler([=](const caf::down_msg& dm) { on_call_down(self, dm); });
   return {
@@ -382,6 +457,7 @@ registry_handle::behavior_type registry_behavior(registry_actor self, shared* sh
       [=](const leg_made_msg& m) { on_leg_made(self, m); },
       [=](const conn_alias_msg& m) { set_alias(self->state.table, m.alias, m.conn_id, m.active); },
       [=](const snapshots_fetched& f) { on_snapshots(self, f); },
+      [=](const lease_change& c) { on_lease_change(self, c); },
       [=](const dn_states_snapshot& snap) {
         for (const auto& st : snap.reply.dns())
           if (!self->state.dn_states_seen.count(st.dn()))

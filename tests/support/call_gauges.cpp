@@ -36,8 +36,12 @@ int64_t wait_counter(sipcc_system& sys, const std::string& instance, const std::
   return value;
 }
 
-void expect_nothing_dangles(sipcc_system& sys, std::chrono::milliseconds deadline) {
-  for (auto [inst, label] : {std::pair{"edge1", "edge_legs"}, std::pair{"callctl-0", "call"}}) {
+void expect_nothing_dangles(sipcc_system& sys, std::chrono::milliseconds deadline,
+                            const std::vector<std::string>& callctls) {
+  std::vector<std::pair<std::string, std::string>> gauges = {{"edge1", "edge_legs"}};
+  for (const auto& c : callctls)
+    gauges.emplace_back(c, "call");
+  for (const auto& [inst, label] : gauges) {
     auto value =
         wait_counter(sys, inst, "actors", label, [](int64_t v) { return v == 0; }, deadline);
     EXPECT_EQ(value, 0) << inst << " " << label;

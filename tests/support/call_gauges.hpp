@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <functional>
 #include <string>
+#include <vector>
 
 #include "sipcc_fixture.hpp"
 
@@ -26,9 +27,10 @@ inline int64_t actor_gauge(sipcc_system& sys, const std::string& instance,
   return counter_value(sys, instance, "actors", label);
 }
 
-// Polls edge1's "edge_legs" and callctl-0's "call" gauges until both read 0
-// (a finished dialog lingers at the edge for a while); a gtest failure for
-// each one still above 0 at the deadline.
-void expect_nothing_dangles(sipcc_system& sys, std::chrono::milliseconds deadline);
+// Polls edge1's "edge_legs" and each callctl member's "call" gauges until
+// they read 0 (a finished dialog lingers at the edge for a while); a gtest
+// failure for each one still above 0 at the deadline.
+void expect_nothing_dangles(sipcc_system& sys, std::chrono::milliseconds deadline,
+                            const std::vector<std::string>& callctls = {"callctl-0"});
 
 }  // namespace sipcc::test

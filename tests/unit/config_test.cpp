@@ -62,6 +62,9 @@ TEST(ConfigDefaultFile, LoadsTheDemo) {
   EXPECT_EQ(cfg.agent_groups[0].members, (std::vector<std::string>{"agent2000", "agent2001"}));
   EXPECT_EQ(cfg.agent_groups[0].mailbox, "5000@GVM_DN");
   EXPECT_EQ(cfg.mwi.instance, "mwi-0");
+  EXPECT_EQ(cfg.callctl.instance, "callctl-0");
+  EXPECT_EQ(cfg.callctl.shards, 16u);
+  EXPECT_EQ(cfg.callctl.lease_ttl_ms, 1500u);
 
   // Options are validated, then kept as strings.
   EXPECT_EQ(cfg.app_options.at("mwi-extension-enable"), "true");
@@ -171,6 +174,12 @@ TEST(ConfigParse, AcceptedValues) {
          EXPECT_EQ(c.first_notify_timeout_ms, 1500u);
          EXPECT_EQ(c.mwi.first_notify_timeout_ms, 5000u);
          EXPECT_EQ(c.dns[0].options.at("no-answer-timeout"), "15");
+       }},
+      {"callctl members", "callctl: { instance: cc-1, shards: 64, lease-ttl-ms: 3000 }\n",
+       [](const config& c) {
+         EXPECT_EQ(c.callctl.instance, "cc-1");
+         EXPECT_EQ(c.callctl.shards, 64u);
+         EXPECT_EQ(c.callctl.lease_ttl_ms, 3000u);
        }},
       {"mwi settings, mailboxes and MWI objects",
        "mwi: { instance: mwi-1, subscribe-rate: 500, subscribe-expires: 300, retry-interval: 7,\n"
@@ -342,6 +351,7 @@ TEST(ConfigParse, RejectsWithFileLineAndReason) {
       {"asterisk", "asterisk: { host: x }", "t.yaml:1: unknown key 'host' in asterisk"},
       {"presence", "presence:\n  rate: 5\n", "t.yaml:2: unknown key 'rate' in presence"},
       {"mwi", "mwi:\n  retry: 5\n", "t.yaml:2: unknown key 'retry' in mwi"},
+      {"callctl", "callctl:\n  shard: 4\n", "t.yaml:2: unknown key 'shard' in callctl"},
       {"RP treatment", "dns: [ { number: '8000', type: RoutingPoint, options: { treatment: Jazz } } ]",
        "t.yaml:1: treatment: 'Jazz' is not a TreatmentType (Music, RingBack, Silence, Busy, "
        "FastBusy, PlayAnnouncement, CollectDigits, PlayAnnouncementAndDigits)"},
@@ -496,6 +506,13 @@ TEST(ConfigParse, RejectsWithFileLineAndReason) {
        "t.yaml:2: lease-ttl-ms: must be 300..10000, got 299"},
       {"a router lease TTL too long", "router:\n  instance: r\n  lease-ttl-ms: 10001\n",
        "t.yaml:3: lease-ttl-ms: must be 300..10000, got 10001"},
+      {"callctl: more shards than fit", "callctl:\n  shards: 1025\n",
+       "t.yaml:2: shards: must be 1..1024, got 1025"},
+      {"callctl: a lease TTL too long", "callctl: { lease-ttl-ms: 10001 }",
+       "t.yaml:1: lease-ttl-ms: must be 300..10000, got 10001"},
+      {"callctl: an instance that is no subject token", "callctl: { instance: cc.0 }",
+       "t.yaml:1: instance: 'cc.0' must match [A-Za-z0-9_-]+ (it becomes a bus subject token)"},
+
       // Presence ranges.
       {"rate 0", "presence: { subscribe-rate: 0 }", "t.yaml:1: subscribe-rate: must be 20..500, got 0"},
       {"rate below the bottom", "presence:\n  subscribe-rate: 19.9\n",

@@ -31,12 +31,14 @@ TEST(ConnId, RejectsWhatIsNotOne) {
   EXPECT_TRUE(parse_conn_id("00000000000000AB"));  // case-insensitive
 }
 
-TEST(ConnId, GeneratorIsUniqueAndKeepsItsShard) {
-  conn_id_generator gen(3, 1700000000000);
-  auto a = gen.next(), b = gen.next();
+TEST(ConnId, GeneratorIsUniqueOverTheShardsItIsGiven) {
+  conn_id_generator gen(1700000000000);
+  auto a = gen.next(3), b = gen.next(3), c = gen.next(5);
   EXPECT_NE(a, b);
   EXPECT_EQ(parse_conn_id(a)->shard, 3);
+  EXPECT_EQ(parse_conn_id(c)->shard, 5);
   EXPECT_EQ(parse_conn_id(b)->serial, parse_conn_id(a)->serial + 1);
+  EXPECT_EQ(parse_conn_id(c)->serial, parse_conn_id(b)->serial + 1) << "one serial for all shards";
 }
 
 // A restored call's ConnID (the last run's) is never handed out again.
@@ -49,14 +51,14 @@ TEST(ConnId, GeneratorPassesRestoredConnIds) {
   const std::vector<row> rows = {
       {"ahead of the generator", format_conn_id({3, 500}), 501},
       {"behind it", format_conn_id({3, 50}), 101},
-      {"another shard's", format_conn_id({4, 500}), 101},
+      {"another shard's: the serial is the member's", format_conn_id({4, 500}), 501},
       {"not a ConnID", "nope", 101},
   };
   for (const auto& r : rows) {
     SCOPED_TRACE(r.name);
-    conn_id_generator gen(3, 100);
+    conn_id_generator gen(100);
     gen.pass(r.restored);
-    EXPECT_EQ(parse_conn_id(gen.next())->serial, r.next_serial);
+    EXPECT_EQ(parse_conn_id(gen.next(3))->serial, r.next_serial);
   }
 }
 

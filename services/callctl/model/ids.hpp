@@ -1,37 +1,28 @@
-// ConnID: 16 lower-case hex digits, as T-Library shows them. The top 16 bits
-// name the callctl shard that owns the call, so a call request can be routed
-// to its owner from the ConnID alone (sipcc.tlib.req.call.<dn> today; a
-// shard token in that subject when callctl scales out).
+// New ConnIDs (sipcc/conn_id.hpp) of one callctl member.
 #pragma once
 
 #include <cstdint>
-#include <optional>
 #include <string>
 #include <string_view>
 
+#include "sipcc/conn_id.hpp"
+
 namespace sipcc {
 
-struct conn_id {
-  uint16_t shard = 0;
-  uint64_t serial = 0;  // 48 bits
-};
-
-std::string format_conn_id(const conn_id& id);
-// nullopt unless exactly 16 hex digits.
-std::optional<conn_id> parse_conn_id(std::string_view text);
-
-// Unique per shard across restarts: serials start from the start-up time in
-// milliseconds, so a restarted instance does not reuse a ConnID of the last run.
+// Unique per member across restarts: serials start from the start-up time in
+// milliseconds, so a restarted member does not reuse a ConnID of the last run,
+// and one serial runs over every shard the member gives ConnIDs in. A shard
+// taken over from another member could repeat one of its ConnIDs only if
+// that member gave out more than one per millisecond since it started.
 class conn_id_generator {
 public:
-  conn_id_generator(uint16_t shard, uint64_t start_ms);
-  std::string next();
+  explicit conn_id_generator(uint64_t start_ms);
+  std::string next(uint16_t shard);
   // A ConnID of the last run still in use (a restored call): next() never
-  // gives it again. A ConnID of another shard, or none, changes nothing.
+  // gives its serial again. Not a ConnID: nothing changes.
   void pass(std::string_view conn_id);
 
 private:
-  uint16_t shard_;
   uint64_t serial_;
 };
 

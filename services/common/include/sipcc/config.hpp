@@ -136,6 +136,15 @@ struct router_config {
   uint32_t lease_ttl_ms = 1500;  // a dead active router is replaced after it
 };
 
+// The callctl service: its members share the calls by shard leases (a
+// ConnID's top 16 bits are its shard).
+struct callctl_config {
+  // Base name: each process's bus name is made from it (leases::member_name).
+  std::string instance = "callctl-0";
+  uint32_t shards = 16;             // ConnIDs are spread over these
+  uint32_t lease_ttl_ms = 1500;     // a dead member's shards are taken over after it
+};
+
 // One media server of the media service's pool (media.servers).
 struct media_server_config {
   std::string name;                // [A-Za-z0-9_-]+: sipcc.media.health.<name>
@@ -217,6 +226,8 @@ struct config {
   mwi_config mwi;
 
   router_config router;
+
+  callctl_config callctl;
 
   media_config media;
 

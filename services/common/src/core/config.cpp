@@ -571,6 +571,14 @@ const field<config> presence_fields[] = {
      }},
 };
 
+const field<callctl_config> callctl_fields[] = {
+    {"instance", [](const val& v, callctl_config& c) { c.instance = v.token("_-"); }},
+    // A ConnID has 16 bits for its shard: 1024 fits.
+    {"shards", [](const val& v, callctl_config& c) { c.shards = v.number(1, 1024); }},
+    {"lease-ttl-ms",
+     [](const val& v, callctl_config& c) { c.lease_ttl_ms = v.number(300, 10000); }},
+};
+
 const field<mwi_config> mwi_fields[] = {
     {"instance", [](const val& v, mwi_config& m) { m.instance = v.token("_-"); }},
     {"shards", [](const val& v, mwi_config& m) { m.shards = v.number(1, 1024); }},
@@ -704,6 +712,7 @@ const field<config> top_fields[] = {
     {"presence", [](const val& v, config& c) { v.fields(presence_fields, c); }},
     {"mwi", [](const val& v, config& c) { v.fields(mwi_fields, c.mwi); }},
     {"router", [](const val& v, config& c) { v.fields(router_fields, c.router); }},
+    {"callctl", [](const val& v, config& c) { v.fields(callctl_fields, c.callctl); }},
     {"media", [](const val& v, config& c) {
        v.fields(media_fields, c.media);
        check_probe_timing(v, c.media);
