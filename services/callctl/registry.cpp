@@ -1,6 +1,7 @@
 #include "registry.hpp"
 #include "call_actor.hpp"
 #include "call_messages.hpp"
+#include "snapshots_fetch.hpp"
 
 #include <map>
 #include <memory>
@@ -47,11 +48,13 @@ struct registry_state {
   std::map<uint32_t, size_t> calls_in;  // shard -> this member's calls there
   // DNs whose state came on the bus: newer than presence's start-up snapshot.
   std::unordered_set<std::string> dn_states_seen;
-  // Until the calls kept in the edges' snapshots are restored, the bus
-  // waits here: an audit would drop their legs as strays, and a new call
-  // could be given a restored call's ConnID.
-  bool restoring = true;
+  // Until the calls kept in the edges' snapshots are restored (at start,
+  // and for the shards taken over from a dead member), the bus waits here:
+  // an audit would drop their legs as strays, a new call could be given a
+  // restored call's ConnID, a request on one would be refused.
+  int restoring = 1;
   std::vector<bus_msg> held;
+  std::vector<std::unique_ptr<snapshots_fetch>> takeovers;
   static inline const char* name = "callctl-registry";
 
   // The calls end with their registry, whatever ended it. They are not
@@ -373,7 +376,7 @@ void on_media_placed(registry_actor self, const bus_msg& m) {
 }
 
 void on_bus(registry_actor self, const bus_msg& m) {
-  if (self->state.restoring)
+  if (self->state.restoring > 0)
     return self->state.held.push_back(m);
   auto* info = classify_subject(m.subject);
   switch (info ? info->family : subject_family::unknown) {
@@ -396,6 +399,7 @@ void on_bus(registry_actor self, const bus_msg& m) {
 
 // The calls the edges kept snapshots of come back, each once (both its legs
 // keep one), established; then the bus messages held meanwhile are handled.
+// A takeover's snapshots include this member's own calls, which it has.
 void on_snapshots(registry_actor self, const snapshots_fetched& f) {
   auto& s = self->state;
   auto plan = plan_restore(f.snapshots);
@@ -403,24 +407,44 @@ void on_snapshots(registry_actor self, const snapshots_fetched& f) {
     process_counters().add(counter_id::calls_restored, "bad_snapshot");
     spdlog::warn("restore: a call snapshot was left out, its legs go as strays: {}", why);
   }
+  size_t restored = 0;
   for (auto& r : plan.calls) {
+    if (s.actors.count(r.c.conn_id))
+      continue;
+    ++restored;
     process_counters().add(counter_id::calls_restored, "restored");
     s.ids->pass(r.c.conn_id);
     open_restored_call(s.table, r);
     auto conn = r.c.conn_id;
     add_call(self, conn, spawn_restored_call(self, s.sh, std::move(r)));
   }
-  s.restoring = false;
+  if (--s.restoring > 0)
+    return;
+  s.takeovers.clear();  // each has sent its answer: its thread is over
   auto held = std::move(s.held);
-  spdlog::info("restore: {} calls restored; {} bus messages held meanwhile", plan.calls.size(),
+  spdlog::info("restore: {} calls restored; {} bus messages held meanwhile", restored,
                held.size());
   for (const auto& m : held)
     on_bus(self, m);
 }
 
-// The shards this member may act on changed (sipcc/lease_keeper.hpp).
+// The shards this member may act on changed (sipcc/lease_keeper.hpp). The
+// established calls of a dead member in the shards gained come back here
+// from its edge's snapshots, its legs there becoming this member's; the
+// rest of its legs are then strays to the audit, ended as a restarted
+// callctl ends them.
 void on_lease_change(registry_actor self, const lease_change& c) {
   auto& s = self->state;
+  std::map<std::string, std::set<uint32_t>> left_by;
+  for (const auto& [shard, holder] : c.previous)
+    left_by[holder].insert(shard);
+  for (auto& [holder, shards] : left_by) {
+    spdlog::info("leases: taking over the calls of {} in {} shards", holder, shards.size());
+    ++s.restoring;
+    s.takeovers.push_back(std::make_unique<snapshots_fetch>(
+        *s.sh->nats, caf::actor_cast<caf::actor>(self), s.sh->owner,
+        std::vector<std::string>{s.sh->cfg->edge_id}, holder, std::move(shards)));
+  }
   s.shards.insert(c.gained.begin(), c.gained.end());
   for (auto shard : c.lost) {
     s.shards.erase(shard);

@@ -13,12 +13,14 @@
 namespace sipcc::callctl {
 
 snapshots_fetch::snapshots_fetch(bus& nats, caf::actor to, std::string owner,
-                                 std::vector<std::string> edges,
-                                 std::chrono::milliseconds deadline)
+                                 std::vector<std::string> edges, std::string take_over_from,
+                                 std::set<uint32_t> shards, std::chrono::milliseconds deadline)
     : nats_(nats),
       to_(std::move(to)),
       owner_(std::move(owner)),
       edges_(std::move(edges)),
+      take_over_from_(std::move(take_over_from)),
+      shards_(std::move(shards)),
       deadline_(deadline) {
   thread_ = std::thread([this] { run(); });
 }
@@ -34,6 +36,9 @@ void snapshots_fetch::fetch_edge(const std::string& edge,
   v1::SnapshotQuery q;
   q.set_schema(v1::SCHEMA_V1);
   q.set_owner(owner_);
+  q.set_take_over_from(take_over_from_);
+  for (auto shard : shards_)
+    q.add_shards(shard);
   for (;;) {
     auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
         until - std::chrono::steady_clock::now());

@@ -4,11 +4,14 @@
 // page) on a thread of its own, within a deadline shorter than the edge's
 // wait for a claim (3 s): an edge that does not answer in time has its
 // legs treated as strays, as before. The answer, whatever it holds, reaches
-// the registry as one snapshots_fetched message.
+// the registry as one snapshots_fetched message. A takeover (`take_over_from`
+// a dead member, its `shards`) asks the same, with the edge first moving
+// that member's legs in those shards to this one.
 #pragma once
 
 #include <atomic>
 #include <chrono>
+#include <set>
 #include <string>
 #include <thread>
 #include <vector>
@@ -22,6 +25,7 @@ namespace sipcc::callctl {
 class snapshots_fetch {
 public:
   snapshots_fetch(bus& nats, caf::actor to, std::string owner, std::vector<std::string> edges,
+                  std::string take_over_from = "", std::set<uint32_t> shards = {},
                   std::chrono::milliseconds deadline = std::chrono::seconds(2));
   ~snapshots_fetch();
   snapshots_fetch(const snapshots_fetch&) = delete;
@@ -37,6 +41,8 @@ private:
   caf::actor to_;
   std::string owner_;
   std::vector<std::string> edges_;
+  std::string take_over_from_;
+  std::set<uint32_t> shards_;
   std::chrono::milliseconds deadline_;
   std::atomic<bool> stop_{false};
   std::thread thread_;

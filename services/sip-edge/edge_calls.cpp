@@ -637,6 +637,17 @@ void call_legs::snapshots(const bus_msg& m) {
                  m.reply.empty() ? ", no reply subject" : ", undecodable");
     return;
   }
+  size_t moved = 0;
+  for (auto& [id, l] : legs_)
+    if (taken_over(l->owner, l->conn_id, q)) {
+      l->owner = q.owner();
+      ++moved;
+    }
+  if (moved > 0) {
+    owners_.insert(q.owner());
+    spdlog::info("edge: {} legs of {} now belong to {} (shards taken over)", moved,
+                 q.take_over_from(), q.owner());
+  }
   kept_snapshots kept;
   for (const auto& [id, l] : legs_)
     if (l->owner == q.owner() && !l->snapshot.empty())

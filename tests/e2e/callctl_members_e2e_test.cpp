@@ -13,6 +13,7 @@
 #include "sipcc/conn_id.hpp"
 #include "sipcc/kv.hpp"
 #include "sipcc/leases.hpp"
+#include "sipcc/v1/call.pb.h"
 #include "sipcc/v1/ops.pb.h"
 #include "sipcc/v1/tlib.pb.h"
 #include "sipcc_fixture.hpp"
@@ -187,6 +188,73 @@ TEST_F(CallctlMembersE2E, TwoMembersShareTheCallsAndEachRequestIsAnsweredOnce) {
   // would have come long ago.
   for (const auto& reply : replies)
     EXPECT_EQ(count(reply), 1u) << reply;
+}
+
+// kill -9 of a member: the survivor takes its shards, restores its
+// established call from the edge's snapshots (the legs now the survivor's)
+// and ends its call still being set up, as a restarted callctl would.
+TEST_F(CallctlMembersE2E, TheSurvivorTakesOverTheCallsOfAKilledMember) {
+  ASSERT_NO_FATAL_FAILURE(start());
+  // Calls until two are callctl-a's (the process "callctl", killed below).
+  const auto owner = owners();
+  std::vector<std::string> customers, conns;
+  std::vector<size_t> of_a;
+  while (conns.size() < 24 && of_a.size() < 2) {
+    customers.push_back(sys->asterisk().place_call("8000", sys->edge_port()));
+    auto rr = sys->recorder().wait_event("8000", v1::EventRouteRequest, kWait,
+                                         static_cast<int>(conns.size()) + 1);
+    ASSERT_TRUE(rr);
+    conns.push_back(rr->conn_id());
+    if (owner.at(parse_conn_id(conns.back())->shard) == "callctl-a")
+      of_a.push_back(conns.size() - 1);
+  }
+  ASSERT_EQ(of_a.size(), 2u);
+  // The first is established at 1000; the second waits at the Routing Point.
+  const auto& conn = conns[of_a[0]];
+  ASSERT_EQ(ask(v1::TRouteCall, "8000", conn, {}, "1000").type(), v1::EventRouteUsed);
+  ASSERT_TRUE(sys->recorder().wait_event("1000", v1::EventEstablished, kWait));
+  // Its legs keep its snapshot (the call is quiescent).
+  ASSERT_TRUE(wait_until(
+      [&] {
+        size_t n = 0;
+        for (const auto& m : sys->recorder().all()) {
+          v1::LegCommand cmd;
+          n += m.subject == subj::edge_leg("edge1") && cmd.ParseFromString(m.data) &&
+               cmd.has_keep_snapshot() && !cmd.keep_snapshot().snapshot().empty();
+        }
+        return n == 2;
+      },
+      kWait));
+
+  sys->crash_service("callctl");
+  auto killed = std::chrono::steady_clock::now();
+  // The TTL (1.5 s) plus a tick, and the time sipccctl takes to ask.
+  ASSERT_TRUE(wait_until([&] { return held("callctl-b") == 16; }, 3s));
+  RecordProperty("takeover_ms",
+                 static_cast<int>(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                      std::chrono::steady_clock::now() - killed)
+                                      .count()));
+  EXPECT_EQ(wait_counter(*sys, "callctl-b", "calls_restored", "restored",
+                         [](int64_t v) { return v == 1; }, kWait),
+            1);
+  // The call being set up is ended: 480 to the customer.
+  EXPECT_EQ(sys->asterisk().wait_final(customers[of_a[1]], kWait), 480);
+  // The restored call is up, its legs callctl-b's: several audits drop
+  // none of them, and presence keeps its mark.
+  const auto audits = count(subj::leg_audit("callctl-b"));
+  ASSERT_TRUE(
+      wait_until([&] { return count(subj::leg_audit("callctl-b")) >= audits + 3; }, kWait));
+  auto marks = sys->request("1000", v1::TQueryAddress).dn_state().sipcc_calls();
+  EXPECT_EQ(std::vector<std::string>(marks.begin(), marks.end()), std::vector<std::string>{conn});
+  EXPECT_EQ(ask(v1::TReleaseCall, "1000", conn).type(), v1::EventReleased);
+  EXPECT_TRUE(sys->asterisk().wait_bye_from_sipcc(customers[of_a[0]], kWait));
+
+  // The other customers give up (callctl-b's calls, and callctl-a's ended).
+  for (size_t i = 0; i < customers.size(); ++i)
+    if (i != of_a[0] && i != of_a[1])
+      sys->asterisk().cancel_call(customers[i]);
+  EXPECT_TRUE(sys->asterisk().wait_calls_ended(kWait));
+  expect_nothing_dangles(*sys, kWait, {"callctl-b"});
 }
 
 }  // namespace

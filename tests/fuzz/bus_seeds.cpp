@@ -109,7 +109,8 @@ const std::map<std::string, std::pair<std::string, std::string>> kSubjectSeeds =
          target_uri: "sip:127.0.0.1:5070" timeout_ms: 2000)"}},
     {"edge_snapshots",
      {"sipcc.edge.edge1.snapshots",
-      R"(schema: SCHEMA_V1 owner: "callctl-0" cursor: "edge1-7")"}},
+      R"(schema: SCHEMA_V1 owner: "callctl-b" cursor: "edge1-7" take_over_from: "callctl-a"
+         shards: 3 shards: 9)"}},
     {"probe",
      {"sipcc.probe.media-0",
       R"(schema: SCHEMA_V1 probe_id: "media-0-1a2b3c4d-7" edge_id: "edge1" status: 408

@@ -40,5 +40,39 @@ TEST(SnapshotPage, PagesFitTheirBoundAndFollowTheCursor) {
   }
 }
 
+// A callctl member that took shards over from a dead one moves exactly
+// that member's legs in those shards (the ConnID's top 16 bits).
+TEST(SnapshotPage, ATakeoverMovesTheDeadMembersLegsInItsShards) {
+  auto query = [](std::string owner, std::string from, std::vector<uint32_t> shards) {
+    v1::SnapshotQuery q;
+    q.set_owner(std::move(owner));
+    q.set_take_over_from(std::move(from));
+    for (auto s : shards)
+      q.add_shards(s);
+    return q;
+  };
+  struct row {
+    std::string name;
+    std::string leg_owner, conn_id;
+    v1::SnapshotQuery q;
+    bool moves;
+  };
+  const std::vector<row> rows = {
+      {"the dead member's leg in a shard taken", "cc-a", "0003000000000001",
+       query("cc-b", "cc-a", {3, 4}), true},
+      {"in a shard not taken", "cc-a", "0005000000000001", query("cc-b", "cc-a", {3, 4}), false},
+      {"another member's leg", "cc-c", "0003000000000001", query("cc-b", "cc-a", {3}), false},
+      {"no takeover: a plain restore", "cc-a", "0003000000000001", query("cc-a", "", {3}),
+       false},
+      {"a leg without a ConnID", "cc-a", "", query("cc-b", "cc-a", {0}), false},
+      {"a new owner that is no subject token", "cc-a", "0003000000000001",
+       query("cc.b", "cc-a", {3}), false},
+  };
+  for (const auto& r : rows) {
+    SCOPED_TRACE(r.name);
+    EXPECT_EQ(taken_over(r.leg_owner, r.conn_id, r.q), r.moves);
+  }
+}
+
 }  // namespace
 }  // namespace sipcc::edge

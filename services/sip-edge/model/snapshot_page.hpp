@@ -24,4 +24,10 @@ using kept_snapshots = std::map<std::string, const std::string*>;
 v1::SnapshotPage snapshot_page(const kept_snapshots& kept, const std::string& cursor,
                                size_t max_bytes = k_snapshot_page_bytes);
 
+// A takeover query (SnapshotQuery take_over_from, shards): whether a leg
+// of `leg_owner` on call `conn_id` moves to the query's owner, the callctl
+// member that now holds the call's shard.
+bool taken_over(const std::string& leg_owner, const std::string& conn_id,
+                const v1::SnapshotQuery& q);
+
 }  // namespace sipcc::edge
