@@ -372,7 +372,10 @@ public:
                                                  "/" + svc,
                                              "--config", config_, "--nats", nats_url(),
                                              "--log-level", opts_.log_level},
-                    dir_ + "/" + svc));
+                    dir_ + "/" + svc,
+                    // Member services (callctl, router) take their bus name
+                    // from it: the table reads each by that name.
+                    child_process::environment{{"SIPCC_INSTANCE", inst}}));
     std::unique_lock<std::mutex> g(mu_);
     for (auto& [svc, inst] : kServices)
       if (!cv_.wait_for(g, 15s, [&] { return ready_.count(inst) > 0 || g_stop; }) || g_stop)

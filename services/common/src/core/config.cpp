@@ -575,8 +575,7 @@ const field<callctl_config> callctl_fields[] = {
     {"instance", [](const val& v, callctl_config& c) { c.instance = v.token("_-"); }},
     // A ConnID has 16 bits for its shard: 1024 fits.
     {"shards", [](const val& v, callctl_config& c) { c.shards = v.number(1, 1024); }},
-    {"lease-ttl-ms",
-     [](const val& v, callctl_config& c) { c.lease_ttl_ms = v.number(300, 10000); }},
+    {"lease-ttl-ms", [](const val& v, callctl_config& c) { c.lease_ttl_ms = lease_ttl(v); }},
 };
 
 const field<mwi_config> mwi_fields[] = {
