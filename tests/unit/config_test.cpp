@@ -164,7 +164,8 @@ TEST(ConfigParse, AcceptedValues) {
        }},
       {"settings and per-DN options",
        "sip-edge: { bind: '[::1]:5062', t1x64-ms: 4000 }\n"
-       "presence: { subscribe-rate: 20, first-notify-timeout-ms: 1500 }\n"
+       "presence: { subscribe-rate: 20, first-notify-timeout-ms: 1500, shards: 8,\n"
+       "            lease-ttl-ms: 2000 }\n"
        "dns: [ { number: '1000', options: { no-answer-timeout: 15 } } ]\n",
        [](const config& c) {
          EXPECT_EQ(c.sip_bind.host, "[::1]");
@@ -172,6 +173,9 @@ TEST(ConfigParse, AcceptedValues) {
          EXPECT_EQ(c.sip_t1x64_ms, 4000u);
          EXPECT_DOUBLE_EQ(c.subscribe_rate, 20);
          EXPECT_EQ(c.first_notify_timeout_ms, 1500u);
+         EXPECT_EQ(c.presence_shards, 8u);
+         EXPECT_EQ(c.presence_lease_ttl_ms, 2000u);
+         EXPECT_EQ(c.mwi.shards, 16u);
          EXPECT_EQ(c.mwi.first_notify_timeout_ms, 5000u);
          EXPECT_EQ(c.dns[0].options.at("no-answer-timeout"), "15");
        }},
@@ -513,6 +517,11 @@ TEST(ConfigParse, RejectsWithFileLineAndReason) {
       {"callctl: an instance that is no subject token", "callctl: { instance: cc.0 }",
        "t.yaml:1: instance: 'cc.0' must match [A-Za-z0-9_-]+ (it becomes a bus subject token)"},
 
+      {"no presence shards", "presence:\n  shards: 0\n", "t.yaml:2: shards: must be 1..1024, got 0"},
+      {"too many presence shards", "presence: { shards: 1025 }",
+       "t.yaml:1: shards: must be 1..1024, got 1025"},
+      {"a presence lease TTL too long", "presence:\n  instance: p\n  lease-ttl-ms: 10001\n",
+       "t.yaml:3: lease-ttl-ms: must be 300..10000, got 10001"},
       // Presence ranges.
       {"rate 0", "presence: { subscribe-rate: 0 }", "t.yaml:1: subscribe-rate: must be 20..500, got 0"},
       {"rate below the bottom", "presence:\n  subscribe-rate: 19.9\n",

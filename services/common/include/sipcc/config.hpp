@@ -210,7 +210,9 @@ struct config {
   std::vector<host_port> asterisk_peers;
 
   // presence:
-  std::string presence_instance = "presence-0";  // owner token: <service>-<shard>
+  std::string presence_instance = "presence-0";  // the members' base name (leases::member_name)
+  uint32_t presence_shards = 16;         // DNs are split into these (presence_shard_of)
+  uint32_t presence_lease_ttl_ms = 1500; // a dead member's shards are taken over after it
   double subscribe_rate = 50.0;            // SUBSCRIBEs per second (k_min/k_max_subscribe_rate)
   uint32_t subscribe_expires = 600;        // 1..3600 (Asterisk caps at 3600)
   uint32_t subscribe_retry_s = 60;         // after a rejected / timed-out SUBSCRIBE

@@ -555,6 +555,8 @@ const field<config> asterisk_fields[] = {
 
 const field<config> presence_fields[] = {
     {"instance", [](const val& v, config& c) { c.presence_instance = v.token("_-"); }},
+    {"shards", [](const val& v, config& c) { c.presence_shards = v.number(1, 1024); }},
+    {"lease-ttl-ms", [](const val& v, config& c) { c.presence_lease_ttl_ms = lease_ttl(v); }},
     {"subscribe-rate", [](const val& v, config& c) { c.subscribe_rate = subscribe_rate(v); }},
     // Asterisk caps subscriptions at 3600 s.
     {"subscribe-expires", [](const val& v, config& c) { c.subscribe_expires = v.number(1, 3600); }},
