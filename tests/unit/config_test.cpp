@@ -516,7 +516,6 @@ TEST(ConfigParse, RejectsWithFileLineAndReason) {
        "t.yaml:1: lease-ttl-ms: must be 300..10000, got 10001"},
       {"callctl: an instance that is no subject token", "callctl: { instance: cc.0 }",
        "t.yaml:1: instance: 'cc.0' must match [A-Za-z0-9_-]+ (it becomes a bus subject token)"},
-
       {"no presence shards", "presence:\n  shards: 0\n", "t.yaml:2: shards: must be 1..1024, got 0"},
       {"too many presence shards", "presence: { shards: 1025 }",
        "t.yaml:1: shards: must be 1..1024, got 1025"},
