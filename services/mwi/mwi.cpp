@@ -311,14 +311,7 @@ void on_bus(registry_pointer self, const bus_msg& m) {
 // they are subscribed; shards lost are un-SUBSCRIBEd.
 void on_lease_change(registry_pointer self, const lease_change& c) {
   auto& s = self->state;
-  std::map<std::string, std::set<uint32_t>> left_by;
-  for (auto& [shard, holder] : c.previous)
-    left_by[holder].insert(shard);
-  for (auto& [holder, shards] : left_by) {
-    spdlog::info("mwi: ending what {} subscribed for the {} shards taken over", holder,
-                 shards.size());
-    forget_owner_subscriptions(*s.nats, s.cfg->edge_id, holder, shards);
-  }
+  forget_former_holders(*s.nats, s.cfg->edge_id, c.previous);
   for (auto shard : c.gained)
     s.shards.insert(shard);
   for (auto shard : c.lost)

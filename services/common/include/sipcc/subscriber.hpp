@@ -7,6 +7,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <optional>
 #include <set>
 #include <string>
@@ -173,6 +174,11 @@ private:
 // subscribes them: only what `owner` subscribed for those shards ends.
 void forget_owner_subscriptions(bus& nats, const std::string& edge_id, const std::string& owner,
                                 const std::set<uint32_t>& shards = {});
+
+// The same for shards just taken over (lease_change::previous: shard ->
+// the member that held it and died), one command per former holder.
+void forget_former_holders(bus& nats, const std::string& edge_id,
+                           const std::map<uint32_t, std::string>& previous);
 
 // A linked pacer: answers each pace_request with sub_paced, in arrival
 // order, at most `rate` per second, so a mass (re)subscription never floods

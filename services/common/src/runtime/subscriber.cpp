@@ -271,6 +271,17 @@ void forget_owner_subscriptions(bus& nats, const std::string& edge_id, const std
   nats.publish(subj::edge_cmd(edge_id), cmd);
 }
 
+void forget_former_holders(bus& nats, const std::string& edge_id,
+                           const std::map<uint32_t, std::string>& previous) {
+  std::map<std::string, std::set<uint32_t>> left_by;
+  for (const auto& [shard, holder] : previous)
+    left_by[holder].insert(shard);
+  for (const auto& [holder, shards] : left_by) {
+    spdlog::info("ending what {} subscribed for the {} shards taken over", holder, shards.size());
+    forget_owner_subscriptions(nats, edge_id, holder, shards);
+  }
+}
+
 pacer_actor spawn_pacer(caf::local_actor* parent, double rate) {
   return parent->spawn<caf::linked>(pacer, rate);
 }
