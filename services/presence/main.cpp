@@ -4,6 +4,7 @@ int main(int argc, char** argv) {
   std::unique_ptr<sipcc::presence::presence_service> svc;
   sipcc::service_hooks hooks;
   hooks.instance_of = [](const sipcc::config& c) { return c.presence_instance; };
+  hooks.members = true;
   hooks.start = [&](sipcc::service_context& ctx) {
     svc = std::make_unique<sipcc::presence::presence_service>(ctx);
     return svc->start();

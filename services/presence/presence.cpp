@@ -1,6 +1,8 @@
 #include "presence.hpp"
 
+#include <condition_variable>
 #include <map>
+#include <mutex>
 #include <optional>
 #include <set>
 #include <unordered_map>
@@ -13,8 +15,10 @@
 #include "sipcc/bus_schema.hpp"
 #include "sipcc/kv.hpp"
 #include "sipcc/counters.hpp"
+#include "sipcc/lease_keeper.hpp"
 #include "presence/model/agent_places.hpp"
 #include "presence/model/dn_logic.hpp"
+#include "presence/model/presence_shards.hpp"
 #include "sipcc/presence_body.hpp"
 #include "sipcc/subscriber.hpp"
 #include "sipcc/v1/sip.pb.h"
@@ -106,8 +110,34 @@ typename Inspector::result_type inspect(Inspector& f, call_audit_tick&) {
   return f(caf::meta::type_name("call_audit_tick"));
 }
 
+// A DN's state as a former holder saved it, by DN.
+using saved_states = std::unordered_map<std::string, v1::DnState>;
+
+// To the registry: every DN's saved state, read as the member starts.
+struct states_saved {
+  std::shared_ptr<const saved_states> saved;
+};
+// To the registry: shards gained or lost, with the saved states of the DNs
+// (read after the leases were won, so the former holder's last word is in).
+struct shards_changed {
+  lease_change change;
+  std::shared_ptr<const saved_states> saved;
+};
+
+}  // namespace
+}  // namespace sipcc::presence
+
+// Shared, read-only snapshots, never sent off the process.
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(sipcc::presence::states_saved)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(sipcc::presence::shards_changed)
+
+namespace sipcc::presence {
+namespace {
+
 using registry_actor = caf::typed_actor<caf::reacts_to<bus_msg>, caf::reacts_to<dn_state_report>,
-                                        caf::reacts_to<call_audit_tick>>;
+                                        caf::reacts_to<call_audit_tick>,
+                                        caf::reacts_to<states_saved>,
+                                        caf::reacts_to<shards_changed>>;
 using dn_actor = subscription_owner::extend<
     caf::reacts_to<edge_up>, caf::reacts_to<dn_request>, caf::reacts_to<dn_call_fact>,
     caf::reacts_to<acw_timer>, caf::reacts_to<list_monitoring>, caf::reacts_to<list_device>,
@@ -142,8 +172,19 @@ v1::AgentStateMsg agent_state_of(const v1::DnState& st, const std::string& agent
   return m;
 }
 
-// A DN's state as a former presence instance saved it, by DN.
-using saved_states = std::unordered_map<std::string, v1::DnState>;
+// A DN or list actor ends (presence stops, or its shard went to another
+// member): it un-SUBSCRIBEs, so no dialog outlives it (a shard released,
+// not expired, is taken over without ForgetOwnerCmd), and tells nobody of
+// the monitoring that loses: the shard's next holder resumes the DN as it is.
+template <class Pointer>
+void end_quietly_on_exit(Pointer self) {
+  self->set_exit_handler([self](caf::exit_msg& m) {
+    self->state.leaving = true;
+    if (self->state.sub)
+      self->state.sub->stop();
+    self->quit(m.reason);
+  });
+}
 
 // ---- one DN ---------------------------------------------------------------
 
@@ -152,9 +193,11 @@ struct dn_actor_state {
   const config* cfg = nullptr;
   bus* nats = nullptr;
   std::string owner;
+  uint32_t shard = 0;
   registry_actor registry;
   pacer_actor pacer;
   v1::DnState st;
+  bool leaving = false;  // see end_quietly_on_exit
   // Empty while the DN is watched through a resource list instead.
   std::optional<subscriber> sub;
   // Contacts the DN's phone holds on sipcc's registrar (DNs with a password).
@@ -170,7 +213,7 @@ void emit(dn_pointer self, const dn_output& out, const v1::TRequest* req,
           const std::string& reply_to) {
   auto& s = self->state;
   auto& c = process_counters();
-  // Saved for whichever presence instance owns the DN next, before anyone
+  // Saved for whichever presence member owns the DN next, before anyone
   // hears of the change: a desktop that got an event finds it saved.
   std::string bytes;
   if (out.state_changed) {
@@ -185,6 +228,18 @@ void emit(dn_pointer self, const dn_output& out, const v1::TRequest* req,
     spdlog::info("DN {}: {}{}{}", s.st.dn(), v1::EventType_Name(ev.type()),
                  ev.agent_id().empty() ? "" : " AgentID ", ev.agent_id());
   }
+  // The new state goes out before the reply: by the time a desktop has its
+  // answer, the other presence members have been sent the change (a second
+  // login of the agent on one of their DNs is refused).
+  if (out.state_changed) {
+    s.nats->publish_raw(subj::state_dn(s.st.dn()), bytes);
+    if (!s.st.agent().agent_id().empty())
+      s.nats->publish(subj::state_agent(s.st.agent().agent_id()),
+                      agent_state_of(s.st, s.st.agent().agent_id()));
+    if (!out.logged_out_agent.empty())
+      s.nats->publish(subj::state_agent(out.logged_out_agent),
+                      agent_state_of(s.st, out.logged_out_agent));
+  }
   if (out.has_reply) {
     if (out.reply.type() == v1::EventError) {
       c.add(counter_id::tlib_errors, v1::ErrorCode_Name(out.reply.error_code()));
@@ -195,15 +250,6 @@ void emit(dn_pointer self, const dn_output& out, const v1::TRequest* req,
       s.nats->publish(reply_to, out.reply);
   }
   bool login = req && req->type() == v1::TAgentLogin;
-  if (out.state_changed) {
-    s.nats->publish_raw(subj::state_dn(s.st.dn()), bytes);
-    if (!s.st.agent().agent_id().empty())
-      s.nats->publish(subj::state_agent(s.st.agent().agent_id()),
-                      agent_state_of(s.st, s.st.agent().agent_id()));
-    if (!out.logged_out_agent.empty())
-      s.nats->publish(subj::state_agent(out.logged_out_agent),
-                      agent_state_of(s.st, out.logged_out_agent));
-  }
   // The registry keeps the AgentID index and the query cache; after a login
   // attempt it needs the outcome even when nothing changed.
   if (out.state_changed || login)
@@ -212,6 +258,8 @@ void emit(dn_pointer self, const dn_output& out, const v1::TRequest* req,
 
 void apply(dn_pointer self, const dn_input& in, const v1::TRequest* req = nullptr,
            const std::string& reply_to = {}) {
+  if (self->state.leaving)
+    return;
   auto out = dn_step(self->state.st, in);
   if (out.acw_timer_s > 0)
     self->delayed_send(self, std::chrono::seconds(out.acw_timer_s),
@@ -291,10 +339,11 @@ sub_settings settings_of(const config& cfg) {
                                cfg.sip_t1x64_ms, cfg.first_notify_timeout_ms);
 }
 
-subscription_spec spec_for(const config& cfg, const std::string& owner, std::string key,
-                           std::string target, presence_package pkg) {
+subscription_spec spec_for(const config& cfg, const std::string& owner, uint32_t shard,
+                           std::string key, std::string target, presence_package pkg) {
   subscription_spec sp;
   sp.owner = owner;
+  sp.shard = shard;
   sp.edge_id = cfg.edge_id;
   sp.key = std::move(key);
   sp.target_uri = std::move(target);
@@ -309,7 +358,8 @@ subscription_spec spec_for(const config& cfg, const std::string& owner, std::str
 void subscribe_on_its_own(dn_pointer self) {
   auto& s = self->state;
   s.sub.emplace(self, s.nats, s.pacer,
-                spec_for(*s.cfg, s.owner, s.dn->number, target_uri(*s.dn, *s.cfg), s.dn->package),
+                spec_for(*s.cfg, s.owner, s.shard, s.dn->number, target_uri(*s.dn, *s.cfg),
+                         s.dn->package),
                 settings_of(*s.cfg),
                 subscriber::hooks{[self](const v1::SubNotify& n) { apply_body(self, n); },
                                   [self](bool live) { monitoring_changed(self, live); },
@@ -348,13 +398,16 @@ void on_edge_up(dn_pointer self) {
 // `start`: the DN's state to go on from (fresh, or resumed from what a former
 // instance saved), with the after-call work left to run, if any.
 dn_actor::behavior_type dn_behavior(dn_pointer self, const dn_config* dn, const config* cfg,
-                                    bus* nats, std::string owner, registry_actor registry,
-                                    pacer_actor pacer, bool own_subscription, dn_resumed start) {
+                                    bus* nats, std::string owner, uint32_t shard,
+                                    registry_actor registry, pacer_actor pacer,
+                                    bool own_subscription, dn_resumed start) {
   auto& s = self->state;
   s.dn = dn;
   s.cfg = cfg;
   s.nats = nats;
   s.owner = std::move(owner);
+  s.shard = shard;
+  end_quietly_on_exit(self);
   s.registry = std::move(registry);
   s.pacer = std::move(pacer);
   s.st = std::move(start.st);
@@ -400,6 +453,7 @@ struct list_actor_state {
   // Resource URI user part (the DN's contact) -> DN actor and number.
   std::unordered_map<std::string, std::pair<dn_actor, std::string>> members;
   std::optional<subscriber> sub;
+  bool leaving = false;  // see end_quietly_on_exit
   static inline const char* name = "resource-list";
 };
 
@@ -449,7 +503,7 @@ void apply_list_body(list_pointer self, const v1::SubNotify& n) {
 // Losing the list loses every member; members come back one by one with
 // the next NOTIFY.
 void list_monitoring_changed(list_pointer self, bool live) {
-  if (!live)
+  if (!live && !self->state.leaving)
     for (auto& [u, m] : self->state.members)
       self->send(m.first, list_monitoring{false});
 }
@@ -468,13 +522,14 @@ using list_members = std::vector<std::pair<const dn_config*, dn_actor>>;
 
 list_actor::behavior_type list_behavior(list_pointer self, const resource_list_config* list,
                                         const config* cfg, bus* nats, std::string owner,
-                                        pacer_actor pacer, list_members members) {
+                                        uint32_t shard, pacer_actor pacer, list_members members) {
   auto& s = self->state;
   s.list = list;
+  end_quietly_on_exit(self);
   for (auto& [dn, actor] : members)
     s.members.emplace(dn->contact.empty() ? dn->number : uri_user(dn->contact),
                       std::make_pair(actor, dn->number));
-  auto spec = spec_for(*cfg, owner, "@" + list->name,
+  auto spec = spec_for(*cfg, owner, shard, "@" + list->name,
                        "sip:" + list->name + "@" + cfg->asterisk.str(), list->package);
   spec.eventlist = true;
   spec.accept = "multipart/related, application/rlmi+xml, " + spec.accept;
@@ -497,11 +552,20 @@ list_actor::behavior_type list_behavior(list_pointer self, const resource_list_c
 struct registry_state {
   const config* cfg = nullptr;
   bus* nats = nullptr;
-  std::string owner;
+  std::string owner;  // this process's member name
+  presence_shards shards;
+  std::set<uint32_t> held;  // the shards whose leases this member holds
+  // The actors of the held shards' DNs and lists ("@<name>").
   std::unordered_map<std::string, dn_actor> dns;
+  std::unordered_map<std::string, list_actor> lists;
+  // Every configured DN's state (the held ones' from their actors, the
+  // others' from their holders on sipcc.state.dn.*) and the AgentID index
+  // over all of them: logins and queries see every member's agents.
   std::unordered_map<std::string, v1::DnState> cache;
   agent_places agents;
-  std::unordered_map<std::string, list_actor> lists;       // "@<name>" -> list actor
+  // DNs whose state came before the saved states were read: newer than those.
+  std::set<std::string> heard;
+  bool saved_read = false;
   pacer_actor pacer;
   // AgentID -> the time of the last login proof accepted: each is used once.
   std::unordered_map<std::string, int64_t> login_proof_ms;
@@ -509,6 +573,10 @@ struct registry_state {
 };
 
 using registry_pointer = registry_actor::stateful_pointer<registry_state>;
+
+bool holds(const registry_state& s, const std::string& dn) {
+  return s.held.count(presence_shard_of(s.shards, dn)) > 0;
+}
 
 void reply_error(registry_pointer self, const std::string& reply_to, const v1::TRequest& req,
                  v1::ErrorCode code, const std::string& msg) {
@@ -519,10 +587,13 @@ void reply_error(registry_pointer self, const std::string& reply_to, const v1::T
     self->state.nats->publish(reply_to, make_error(req, code, msg, now_us()));
 }
 
+// Every member hears every request; the holder of the DN's shard answers.
 void on_request(registry_pointer self, const bus_msg& m) {
   auto& s = self->state;
   v1::TRequest req;
   auto dn = m.subject.substr(m.subject.rfind('.') + 1);
+  if (!holds(s, dn))
+    return;
   if (!decode_bus(m.subject, m.data, req, "tlib_req")) {
     req.set_this_dn(dn);
     return reply_error(self, m.reply, req, v1::ERR_BAD_REQUEST, "undecodable TRequest");
@@ -557,20 +628,26 @@ void on_request(registry_pointer self, const bus_msg& m) {
       return reply_error(self, m.reply, req, v1::ERR_AGENT_LOGGED_IN_ELSEWHERE,
                          "AgentID " + req.agent_id() + " is logged in on DN " + *at);
     // Reserved until the DN actor reports the outcome, so two logins of one
-    // agent racing on two DNs cannot both pass.
+    // agent racing on two DNs of this member cannot both pass.
     place_agent(s.agents, req.agent_id(), dn);
   }
   self->send(it->second, dn_request{req, m.reply});
 }
 
+// Every member hears every query; one answers (state_query_shard).
 void on_query(registry_pointer self, const bus_msg& m) {
   auto& s = self->state;
   if (m.reply.empty())
     return;
   v1::StateQuery q;
+  bool decoded = decode_bus(m.subject, m.data, q, "state_query");
+  if (!decoded)
+    q.Clear();
+  if (!s.held.count(state_query_shard(s.shards, q.kind(), q.id())))
+    return;
   v1::StateReply r;
   r.set_schema(v1::SCHEMA_V1);
-  if (!decode_bus(m.subject, m.data, q, "state_query")) {
+  if (!decoded) {
     r.set_error("undecodable StateQuery");
   } else if (q.kind() == v1::StateQuery::DN) {
     auto it = s.cache.find(q.id());
@@ -595,7 +672,7 @@ void on_query(registry_pointer self, const bus_msg& m) {
   s.nats->publish(m.reply, r);
 }
 
-// The DN's saved state, if a former instance left one that still fits the
+// The DN's saved state, if a former holder left one that still fits the
 // configuration (an agent no longer configured is not resumed).
 dn_resumed resume(const config& cfg, const saved_states& saved, const dn_config& dn) {
   auto it = saved.find(dn.number);
@@ -603,21 +680,35 @@ dn_resumed resume(const config& cfg, const saved_states& saved, const dn_config&
     return {initial_dn_state(dn.number, dn.type, now_us())};
   const auto& agent_id = it->second.agent().agent_id();
   bool logged_in = it->second.agent().state() != v1::AGENT_LOGGED_OUT;
-  bool known = !logged_in || cfg.find_agent(agent_id);
-  if (!known)
-    spdlog::warn("DN {}: saved session of AgentID {} not resumed: the agent is not configured",
-                 dn.number, agent_id);
-  auto r = resume_dn_state(it->second, dn.number, dn.type, known, now_us());
-  if (r.st.agent().state() != v1::AGENT_LOGGED_OUT)
-    spdlog::info("DN {}: AgentID {} resumed, {}", dn.number, r.st.agent().agent_id(),
-                 v1::AgentState_Name(r.st.agent().state()));
-  return r;
+  return resume_dn_state(it->second, dn.number, dn.type, !logged_in || cfg.find_agent(agent_id),
+                         now_us());
 }
 
-// One actor per configured DN, and one per resource list with its DNs'
-// actors as members (those DNs do not subscribe on their own).
-// `saved`: what a former instance left of each DN (bucket sipcc_dn_state).
-void spawn_owners(registry_pointer self, const saved_states& saved) {
+// A DN's state: its entries of the AgentID index and the query cache.
+void note_state(registry_state& s, const v1::DnState& st) {
+  dn_reports_agent(s.agents, st.dn(), st.agent().agent_id(),
+                   st.agent().state() != v1::AGENT_LOGGED_OUT);
+  s.cache[st.dn()] = st;
+  if (!s.saved_read)
+    s.heard.insert(st.dn());
+}
+
+// Every DN's state as the member starts: saved, unless heard of since.
+void on_states_saved(registry_pointer self, const saved_states& saved) {
+  auto& s = self->state;
+  for (auto& dn : s.cfg->dns)
+    if (!s.heard.count(dn.number))
+      note_state(s, resume(*s.cfg, saved, dn).st);
+  s.heard.clear();
+  s.saved_read = true;
+}
+
+// One actor per DN of the shards gained, and one per resource list with its
+// DNs' actors as members (those DNs do not subscribe on their own), each DN
+// going on from its saved state (the followed one if the bucket could not
+// be read): agents stay logged in as they were, with no event.
+void take_shards(registry_pointer self, const std::set<uint32_t>& gained,
+                 const saved_states* saved) {
   auto& s = self->state;
   const auto* cfg = s.cfg;
   std::unordered_map<std::string, const resource_list_config*> list_of;
@@ -625,26 +716,71 @@ void spawn_owners(registry_pointer self, const saved_states& saved) {
     for (auto& dn : l.dns)
       list_of[dn] = &l;
   std::unordered_map<const resource_list_config*, list_members> members;
+  saved_states followed;
+  if (!saved)
+    followed.insert(s.cache.begin(), s.cache.end());
+  const auto& from = saved ? *saved : followed;
   int resumed = 0;
   for (auto& dn : cfg->dns) {
-    auto lit = list_of.find(dn.number);
-    bool in_list = lit != list_of.end();
-    auto start = resume(*cfg, saved, dn);
+    auto shard = presence_shard_of(s.shards, dn.number);
+    if (!gained.count(shard))
+      continue;
+    auto start = resume(*cfg, from, dn);
+    auto was = from.find(dn.number);
     if (start.st.agent().state() != v1::AGENT_LOGGED_OUT) {
       ++resumed;
-      place_agent(s.agents, start.st.agent().agent_id(), dn.number);
+      spdlog::info("DN {}: AgentID {} resumed, {}", dn.number, start.st.agent().agent_id(),
+                   v1::AgentState_Name(start.st.agent().state()));
+    } else if (was != from.end() && was->second.agent().state() != v1::AGENT_LOGGED_OUT) {
+      spdlog::warn("DN {}: saved session of AgentID {} not resumed: the agent is not configured",
+                   dn.number, was->second.agent().agent_id());
     }
-    s.cache.emplace(dn.number, start.st);
-    auto a = self->spawn<caf::linked>(dn_behavior, &dn, cfg, s.nats, s.owner,
+    note_state(s, start.st);
+    auto lit = list_of.find(dn.number);
+    bool in_list = lit != list_of.end();
+    auto a = self->spawn<caf::linked>(dn_behavior, &dn, cfg, s.nats, s.owner, shard,
                                       registry_actor{self}, s.pacer, !in_list, std::move(start));
-    s.dns.emplace(dn.number, a);
+    s.dns[dn.number] = a;
     if (in_list)
       members[lit->second].emplace_back(&dn, a);
   }
   spdlog::info("{} agent sessions resumed from the saved DN states", resumed);
-  for (auto& l : cfg->resource_lists)
-    s.lists.emplace("@" + l.name, self->spawn<caf::linked>(list_behavior, &l, cfg, s.nats,
-                                                           s.owner, s.pacer, members[&l]));
+  for (auto& l : cfg->resource_lists) {
+    auto shard = list_shard_of(s.shards, l.name);
+    if (gained.count(shard))
+      s.lists["@" + l.name] = self->spawn<caf::linked>(list_behavior, &l, cfg, s.nats, s.owner,
+                                                       shard, s.pacer, members[&l]);
+  }
+}
+
+// The actors of shards no longer held end, un-SUBSCRIBEing and telling
+// nobody (end_quietly_on_exit); unlinked first, as their end is no failure.
+template <class Actors, class ShardOf>
+void let_go(registry_pointer self, Actors& actors, ShardOf shard_of) {
+  for (auto it = actors.begin(); it != actors.end();) {
+    if (self->state.held.count(shard_of(it->first))) {
+      ++it;
+      continue;
+    }
+    self->unlink_from(it->second);
+    self->send_exit(it->second, caf::exit_reason::user_shutdown);
+    it = actors.erase(it);
+  }
+}
+
+// Shards lost are let go; shards gained from a dead member: the edge ends
+// what it subscribed for them (ForgetOwnerCmd, before our SUBSCRIBEs on the
+// same connection), then their DNs are resumed and subscribed.
+void on_shards_changed(registry_pointer self, const shards_changed& c) {
+  auto& s = self->state;
+  for (auto shard : c.change.lost)
+    s.held.erase(shard);
+  let_go(self, s.lists,
+         [&](const std::string& key) { return list_shard_of(s.shards, key.substr(1)); });
+  let_go(self, s.dns, [&](const std::string& dn) { return presence_shard_of(s.shards, dn); });
+  forget_former_holders(*s.nats, s.cfg->edge_id, c.change.previous);
+  s.held.insert(c.change.gained.begin(), c.change.gained.end());
+  take_shards(self, c.change.gained, c.saved.get());
   process_counters().set(counter_id::actors, "dn", static_cast<int64_t>(s.dns.size()));
   process_counters().set(counter_id::actors, "resource_list",
                          static_cast<int64_t>(s.lists.size()));
@@ -678,7 +814,7 @@ void on_edge_ready(registry_pointer self, const bus_msg& m) {
 void on_registration(registry_pointer self, const bus_msg& m) {
   auto& s = self->state;
   v1::Registration r;
-  if (!decode_bus(m.subject, m.data, r, "reg"))
+  if (!decode_bus(m.subject, m.data, r, "reg") || !holds(s, r.dn()))
     return;
   auto* dn = s.cfg->find_dn(r.dn());
   auto it = s.dns.find(r.dn());
@@ -699,14 +835,28 @@ void on_dn_calls(registry_pointer self, const bus_msg& m) {
     self->send(it->second, dn_call_fact{f});
 }
 
-// Asks callctl which of the ConnIDs the DNs are marked with are no call: a
-// callctl killed with calls up cannot say their end, and a mark left behind
-// keeps its agent unroutable for good.
+// Another member's DN changed (its holder publishes every change); this
+// member's own DNs report to it directly, and an older word of their former
+// holder must not overwrite that.
+void on_state_dn(registry_pointer self, const bus_msg& m) {
+  auto& s = self->state;
+  v1::DnState st;
+  if (!decode_bus(m.subject, m.data, st, "state_dn") || !s.cfg->find_dn(st.dn()) ||
+      holds(s, st.dn()))
+    return;
+  note_state(s, st);
+}
+
+// Asks callctl which of the ConnIDs this member's DNs are marked with are no
+// call: a callctl killed with calls up cannot say their end, and a mark left
+// behind keeps its agent unroutable for good.
 void on_call_audit(registry_pointer self) {
   auto& s = self->state;
   std::set<std::string> marked;
-  for (auto& [dn, st] : s.cache)
+  for (auto& [dn, a] : s.dns) {
+    const auto& st = s.cache[dn];
     marked.insert(st.sipcc_calls().begin(), st.sipcc_calls().end());
+  }
   if (!marked.empty()) {
     v1::CallCheck q;
     q.set_schema(v1::SCHEMA_V1);
@@ -726,8 +876,8 @@ void on_calls_checked(registry_pointer self, const bus_msg& m) {
   if (!decode_bus(m.subject, m.data, r, "calls_checked") || r.unknown().empty())
     return;
   std::set<std::string> gone(r.unknown().begin(), r.unknown().end());
-  for (auto& [dn, st] : s.cache)
-    for (auto& c : st.sipcc_calls()) {
+  for (auto& [dn, a] : s.dns)
+    for (auto& c : s.cache[dn].sipcc_calls()) {
       if (!gone.count(c))
         continue;
       spdlog::warn("DN {}: ConnID {} is no call at {}: its mark is cleared", dn, c, r.instance());
@@ -736,7 +886,7 @@ void on_calls_checked(registry_pointer self, const bus_msg& m) {
       f.set_schema(v1::SCHEMA_V1);
       f.set_dn(dn);
       f.set_conn_id(c);
-      self->send(s.dns.at(dn), dn_call_fact{f});
+      self->send(a, dn_call_fact{f});
     }
 }
 
@@ -746,6 +896,7 @@ void on_bus(registry_pointer self, const bus_msg& m) {
     case subject_family::sub_event: return on_sub_event(self, m);
     case subject_family::tlib_req: return on_request(self, m);
     case subject_family::state_query: return on_query(self, m);
+    case subject_family::state_dn: return on_state_dn(self, m);
     case subject_family::ops_ready: return on_edge_ready(self, m);
     case subject_family::reg: return on_registration(self, m);
     case subject_family::dn_calls: return on_dn_calls(self, m);
@@ -754,31 +905,25 @@ void on_bus(registry_pointer self, const bus_msg& m) {
   }
 }
 
-// A DN's state: its entries of the AgentID index and the query cache.
-void on_dn_state(registry_pointer self, const v1::DnState& st) {
-  auto& s = self->state;
-  dn_reports_agent(s.agents, st.dn(), st.agent().agent_id(),
-                   st.agent().state() != v1::AGENT_LOGGED_OUT);
-  s.cache[st.dn()] = st;
-}
-
-registry_actor::behavior_type registry_behavior(
-    registry_pointer self, const config* cfg, bus* nats, std::string owner,
-    std::shared_ptr<const saved_states> saved) {
+// No DN is owned until the lease keeper reports shards held.
+registry_actor::behavior_type registry_behavior(registry_pointer self, const config* cfg,
+                                                bus* nats, std::string owner) {
   auto& s = self->state;
   s.cfg = cfg;
   s.nats = nats;
   s.owner = std::move(owner);
+  s.shards = make_presence_shards(*cfg);
   // Held here: an actor nobody references ends as "unreachable", and the
   // link would take the registry with it.
   s.pacer = spawn_pacer(self, cfg->subscribe_rate);
-  spawn_owners(self, *saved);
   self->delayed_send(self, std::chrono::milliseconds(cfg->call_audit_interval_ms),
                      call_audit_tick{});
   return {
       [=](const bus_msg& m) { on_bus(self, m); },
-      [=](const dn_state_report& r) { on_dn_state(self, r.st); },
+      [=](const dn_state_report& r) { note_state(self->state, r.st); },
       [=](call_audit_tick) { on_call_audit(self); },
+      [=](const states_saved& m) { on_states_saved(self, *m.saved); },
+      [=](const shards_changed& c) { on_shards_changed(self, c); },
   };
 }
 
@@ -802,6 +947,11 @@ std::shared_ptr<const saved_states> load_saved_states(bus& nats) {
 struct presence_service::impl {
   service_context& ctx;
   std::unique_ptr<actor_host> host;
+  std::unique_ptr<lease_keeper> leases;
+  // Set once the lease keeper first reports shards held.
+  std::mutex mu;
+  std::condition_variable cv;
+  bool holding = false;
   explicit impl(service_context& c) : ctx(c) {}
 };
 
@@ -811,21 +961,55 @@ presence_service::~presence_service() { stop(); }
 
 std::string presence_service::start() {
   auto& ctx = impl_->ctx;
-  auto saved = load_saved_states(*ctx.nats);
+  auto* nats = ctx.nats.get();
   // Before the first SUBSCRIBE: a killed former incarnation cannot end its own.
-  forget_owner_subscriptions(*ctx.nats, ctx.cfg.edge_id, ctx.instance);
+  forget_owner_subscriptions(*nats, ctx.cfg.edge_id, ctx.instance);
   impl_->host = std::make_unique<actor_host>();
-  impl_->host->set_root(impl_->host->system().spawn(registry_behavior, &ctx.cfg, ctx.nats.get(),
-                                                    ctx.instance, std::move(saved)));
+  auto registry = impl_->host->system().spawn(registry_behavior, &ctx.cfg, nats, ctx.instance);
+  impl_->host->set_root(registry);
   std::vector<std::string> subjects = {subj::sub_events_of(ctx.instance),
                                        subj::tlib_req_family("agent"), subj::state_query,
-                                       subj::dn_calls_all, subj::ops_ready(ctx.cfg.edge_id),
-                                       subj::reg_all, subj::calls_checked(ctx.instance)};
-  auto listed = impl_->host->bridge(*ctx.nats, subjects);
-  return "bus " + listed;
+                                       subj::state_dn_all, subj::dn_calls_all,
+                                       subj::ops_ready(ctx.cfg.edge_id), subj::reg_all,
+                                       subj::calls_checked(ctx.instance)};
+  auto listed = impl_->host->bridge(*nats, subjects);
+  // Read once the bridge is up, so no state published meanwhile is missed.
+  caf::anon_send(registry, states_saved{load_saved_states(*nats)});
+  auto* me = impl_.get();
+  impl_->leases = std::make_unique<lease_keeper>(
+      *nats, ctx.service,
+      leases::lease_params{ctx.instance, ctx.cfg.presence_shards, ctx.cfg.presence_lease_ttl_ms},
+      [me, nats, registry](const lease_change& c) {
+        // Read after the leases were won: what the former holder saved last is in.
+        std::shared_ptr<const saved_states> saved;
+        if (!c.gained.empty()) {
+          try {
+            saved = load_saved_states(*nats);
+          } catch (const std::exception& e) {
+            spdlog::error("presence: saved DN states unreadable ({}): the gained DNs go on "
+                          "from the states followed on the bus",
+                          e.what());
+          }
+        }
+        caf::anon_send(registry, shards_changed{c, std::move(saved)});
+        std::lock_guard<std::mutex> lock(me->mu);
+        me->holding = me->holding || !c.gained.empty();
+        me->cv.notify_all();
+      });
+  // Ready means answering: wait for the first shards (a fresh member gets its
+  // share at its first tick; a restarted one once its former leases expire).
+  std::unique_lock<std::mutex> lock(impl_->mu);
+  if (!impl_->cv.wait_for(lock, std::chrono::milliseconds(2 * ctx.cfg.presence_lease_ttl_ms + 1000),
+                          [this] { return impl_->holding; }))
+    spdlog::warn("presence: {} holds no shard yet; it announces itself all the same",
+                 ctx.instance);
+  return "bus " + listed + "; leases " + subj::lease_bucket;
 }
 
 void presence_service::stop() {
+  // Released before the DNs un-SUBSCRIBE as they stop: another member takes
+  // the shards over at once (a moment of both holding a dialog).
+  impl_->leases.reset();
   if (impl_->host)
     impl_->host->shutdown();
 }

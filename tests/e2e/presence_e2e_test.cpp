@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <fstream>
 #include <functional>
+#include <map>
 #include <set>
 #include <sstream>
 #include <thread>
@@ -713,6 +714,150 @@ TEST(PresenceFirstNotifyE2E, SubscriptionWithoutFirstNotifyIsMadeAgain) {
   // Until the new SUBSCRIBE the DN was not monitored: the 200 alone proves nothing.
   EXPECT_EQ(monitored_before(sys, subscribe_in_call_of(*again)), false);
   EXPECT_EQ(sys.counter("presence-0", "no_first_notify", "single"), 1);
+}
+
+// Two presence members share the DNs by shard leases: each DN is subscribed
+// once, by the holder of its shard, which alone answers its desktops; the
+// AgentID index spans both. kill -9 of one: the survivor takes its shards
+// over, ends its dialogs through the edge, resumes its agents as they were
+// (no event) and subscribes its DNs again.
+TEST(PresenceLeasesE2E, TwoMembersShareTheDnsAndTheSurvivorTakesOver) {
+  system_options opts;
+  opts.dns.clear();
+  opts.agents.clear();
+  std::vector<std::string> dns;
+  // DNs 1000..1007 fall in shards 1..14 (FNV-1a mod 16): in both halves.
+  for (int n = 1000; n < 1008; ++n) {
+    dns.push_back(std::to_string(n));
+    opts.dns.emplace_back(dns.back());
+    opts.agents.push_back("a" + dns.back());
+  }
+  opts.services = {{"sip-edge", "edge1"}, {"presence", "presence-a"}, {"presence#2", "presence-b"}};
+  sipcc_system sys(opts);
+  auto& ast = sys.asterisk();
+  auto& rec = sys.recorder();
+  for (auto& dn : dns)
+    ast.set_initial_notify(dn, "presence-notify-open.sip");
+  auto held = [&](const std::string& member) { return sys.counter(member, "leases", "held"); };
+  auto once_each = [&] {
+    std::map<std::string, size_t> active;
+    for (auto& a : ast.active_subscriptions())
+      ++active[a.resource];
+    for (auto& dn : dns)
+      if (active[dn] != 1)
+        return false;
+    return active.size() == dns.size();
+  };
+  // Each request's reply comes on a subject of its own that the recorder
+  // keeps: the replies are counted at the end.
+  std::vector<std::string> inboxes;
+  auto ask = [&](const std::string& dn, v1::RequestType type, const std::string& agent = "") {
+    v1::TRequest r;
+    r.set_schema(v1::SCHEMA_V1);
+    r.set_type(type);
+    r.set_this_dn(dn);
+    r.set_agent_id(agent);
+    inboxes.push_back("sipcc.test.reply." + std::to_string(inboxes.size()));
+    rec.client().publish(subj::tlib_req(type, dn), r, inboxes.back());
+    auto reply = rec.wait([&](const bus_msg& m) { return m.subject == inboxes.back(); }, kWait);
+    v1::TEvent ev;
+    if (!reply || !ev.ParseFromString(reply->data))
+      throw std::runtime_error("no reply to " + v1::RequestType_Name(type) + " on DN " + dn);
+    return ev;
+  };
+  auto all_dns = [&] {
+    v1::StateQuery q;
+    q.set_schema(v1::SCHEMA_V1);
+    q.set_kind(v1::StateQuery::ALL_DNS);
+    v1::StateReply r;
+    auto reply = rec.client().request(subj::state_query, q, kWait);
+    EXPECT_TRUE(reply && r.ParseFromString(*reply));
+    return r;
+  };
+
+  sys.start_services();
+  // presence-a held all 16 until presence-b came: it released 8, which b took.
+  ASSERT_TRUE(wait_until(
+      [&] { return held("presence-a") == 8 && held("presence-b") == 8 && once_each(); }, 10s))
+      << "presence-a " << held("presence-a") << ", presence-b " << held("presence-b");
+  for (auto& dn : dns)
+    ASSERT_TRUE(rec.wait_event(dn, v1::EventDNBackInService, kWait)) << dn;
+  int code = -1;
+  sys.ctl({"health", "presence-0"}, &code);
+  EXPECT_EQ(code, 0) << "the configured name answers through one member";
+
+  // Every agent logs in and gets Ready; each DN's holder answers.
+  std::map<std::string, std::vector<std::string>> by_member;
+  for (auto& dn : dns) {
+    SCOPED_TRACE(dn);
+    ASSERT_EQ(ask(dn, v1::TAgentLogin, "a" + dn).type(), v1::EventAgentLogin);
+    ASSERT_EQ(ask(dn, v1::TAgentSetReady).type(), v1::EventAgentReady);
+    // Which member logged the event: the DN's holder.
+    auto logged = [&](const char* service) {
+      return sys.wait_log(service, "DN " + dn + ": EventAgentLogin", 1ms);
+    };
+    ASSERT_TRUE(wait_until([&] { return logged("presence") || logged("presence#2"); }, kWait));
+    by_member[logged("presence") ? "presence" : "presence#2"].push_back(dn);
+  }
+  ASSERT_FALSE(by_member["presence"].empty());
+  ASSERT_FALSE(by_member["presence#2"].empty());
+  const auto on_a = by_member["presence"].front(), on_b = by_member["presence#2"].front();
+  // Logged in on a DN of presence-a, refused on a DN of presence-b.
+  auto twice = ask(on_b, v1::TAgentLogin, "a" + on_a);
+  EXPECT_EQ(twice.error_code(), v1::ERR_AGENT_LOGGED_IN_ELSEWHERE) << twice.error_message();
+  auto ready = [](const v1::DnState& st, const std::string& dn) {
+    return st.agent().agent_id() == "a" + dn && st.agent().state() == v1::AGENT_READY &&
+           st.in_service() && st.routable();
+  };
+  auto every_agent_ready = [&] {
+    auto r = all_dns();
+    std::map<std::string, v1::DnState> got;
+    for (auto& st : r.dns())
+      got[st.dn()] = st;
+    for (auto& dn : dns)
+      if (!got.count(dn) || !ready(got[dn], dn))
+        return false;
+    return true;
+  };
+  EXPECT_TRUE(every_agent_ready());
+  std::map<std::string, std::vector<v1::EventType>> before;
+  for (auto& dn : dns)
+    before[dn] = rec.events(dn);
+
+  sys.crash_service("presence");
+  auto killed = std::chrono::steady_clock::now();
+  // The TTL (1.5 s) plus a tick, and the time sipccctl takes to ask.
+  ASSERT_TRUE(wait_until([&] { return held("presence-b") == 16; }, 3s));
+  RecordProperty("takeover_ms", static_cast<int>(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                                     std::chrono::steady_clock::now() - killed)
+                                                     .count()));
+  ASSERT_TRUE(wait_until(once_each, 5s)) << "a DN is not subscribed exactly once";
+  EXPECT_GT(sys.counter("edge1", "subscriptions_forgotten", "shard"), 0);
+  // presence-b answers for every DN now, each agent as it was.
+  for (auto& dn : dns) {
+    SCOPED_TRACE(dn);
+    EXPECT_TRUE(ready(ask(dn, v1::TQueryAddress).dn_state(), dn));
+  }
+  EXPECT_TRUE(every_agent_ready()) << "router and callctl see every Ready agent";
+  EXPECT_EQ(ask(on_a, v1::TAgentLogin, "a" + on_b).error_code(), v1::ERR_AGENT_LOGGED_IN_ELSEWHERE);
+  // A private call on a taken-over DN is the first thing its desktop hears
+  // since the crash: the takeover said nothing.
+  ast.send_notify(on_a, "presence-notify-busy-inuse.sip");
+  ASSERT_TRUE(rec.wait_event(on_a, v1::EventAgentNotReady, kWait));
+  for (auto& dn : dns) {
+    SCOPED_TRACE(dn);
+    auto after = rec.events(dn);
+    auto news = dn == on_a ? std::vector<v1::EventType>{v1::EventAgentNotReady}
+                           : std::vector<v1::EventType>{};
+    ASSERT_GE(after.size(), before[dn].size());
+    EXPECT_EQ(std::vector<v1::EventType>(after.begin() + before[dn].size(), after.end()), news);
+  }
+  // Every request was answered once, by one member.
+  std::map<std::string, int> replies;
+  for (auto& m : rec.all())
+    ++replies[m.subject];
+  for (auto& inbox : inboxes)
+    EXPECT_EQ(replies[inbox], 1) << inbox;
 }
 
 }  // namespace

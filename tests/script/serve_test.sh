@@ -152,7 +152,8 @@ echo "-- restart <service> restarts one service"
 presence=$(pid_of presence)
 SIPCC_RUN_DIR=$TMP/run "$SRC/scripts/sipcc.sh" restart presence
 wait_gone "$presence"
-wait_log 'presence presence-0 ready: ' 2
+# A member's bus name: presence-0-<hostname>-<pid> (no SIPCC_INSTANCE here).
+wait_log 'presence presence-0-[^ ]+ ready: ' 2
 # An operator's restart is no crash: no backoff, not counted towards the stop.
 wait_log "^sipcc: presence \(pid $presence\) restarted on request" 1
 ! grep -q "^sipcc: presence (pid $presence) ended" "$TMP/serve.log" || fail "restart counted as a crash"

@@ -135,7 +135,7 @@ struct system_options {
   // Services to run: {binary name, instance that announces itself ready}.
   // A second process of one binary is named "<binary>#<tag>" (e.g. "mwi#2");
   // each process gets its instance as SIPCC_INSTANCE, the bus name of a
-  // service whose processes are members (mwi).
+  // service whose processes are members (mwi, presence).
   std::vector<std::pair<std::string, std::string>> services = {{"sip-edge", "edge1"},
                                                                {"presence", "presence-0"}};
   // Variables for every service's environment (e.g. SIPCC_FAULT_INJECTION=1).
