@@ -97,6 +97,15 @@ TEST(Sdp, RejectingAnswerHasEveryStreamAtPortZero) {
       // Not SDP (sdp_parse fails): nothing sipcc can answer stream by stream.
       {"m=audio 4000\r\n", ""},
       {"v=0\r\no=a 1 1 IN IP4 h\r\nm=audio 4000 RTP/AVP x\r\n", ""},
+      // Found by fuzzing: sofia reads this proto only after a port count.
+      {"v=0\r\no=a 1 1 IN IP4 h\r\nm=audio 31/2 /RTP/AVP 0\r\n", ""},
+      {"v=0\r\no=a 1 1 IN IP4 h\r\nm=audio 31/2 RTP//AVP 0\r\n", ""},
+      // Found by fuzzing: sofia loops, asking for memory, on a format of an
+      // unknown transport that is no token.
+      {"v=0\r\no=a 1 1 IN IP4 h\r\nm=audio 1 X 0 =\r\n", ""},
+      {"v=0\r\no=a 1 1 IN IP4 h\r\nm=audio 1 X (\r\n", ""},
+      {"v=0\r\no=a 1 1 IN IP4 h\r\nm=audio 1 X 0 /8\r\n", ""},
+      {"v=0\r\no=a 1 1 IN IP4 h\r\n m=audio 1 X {\r\n", ""},
       {"Messages-Waiting: no\r\n", ""},
       {"", ""},
   };
@@ -144,6 +153,12 @@ TEST(Sdp, HasOrigin) {
       {"v=0\r\no=a 1 x IN IP4 h\r\n", false},     // bad version
       {"v=0\r\no=a 1 1 IN IP4\r\n", false},       // short
       {"v=0\r\no=a 1 1 IN IP4 h\r\nm=audio x RTP/AVP 0\r\n", false},  // not SDP
+      // Found by fuzzing: sofia reads an o= address with a TTL but does not
+      // write one (a hold offer of it could not be made).
+      {"v=0\r\no=a 1 1 IN IP4 h/1\r\n", false},
+      // Found by fuzzing: sofia reads this b= line as b=AS:1001.
+      {"v=0\r\no=a 1 1 IN IP4 h\r\nb=- 1001 IN IP4 h\r\n", false},
+      {"v=0\r\no=a 1 1 IN IP4 h\r\nb=TIAS:64000\r\n", true},
       {"", false},
   };
   for (const auto& [sdp, has] : cases)

@@ -1,9 +1,11 @@
 #include "callctl/model/sdp.hpp"
 
+#include <algorithm>
 #include <cctype>
 #include <cstdlib>
 #include <vector>
 
+#include <sofia-sip/bnf.h>
 #include <sofia-sip/sdp.h>
 #include <sofia-sip/su_alloc.h>
 
@@ -25,20 +27,64 @@ bool is_direction(std::string_view a) {
   return a == "sendrecv" || a == "sendonly" || a == "recvonly" || a == "inactive";
 }
 
-// sofia 1.12.11 asks for gigabytes on some malformed m= lines (found by
-// fuzzing: a bare CR inside or at the end of one, control characters,
-// "m=audio 0 x/AVP 0 1\xd5\r"). Lines end in CRLF or LF (RFC 4566 5), hold
-// no other control characters, and only s=, i= and a= may carry UTF-8 text:
-// a body breaking these rules is no SDP sipcc edits.
-bool sofia_can_read(std::string_view text) {
-  bool text_line = false;
-  for (size_t i = 0; i < text.size(); ++i) {
-    if (i == 0 || text[i - 1] == '\n')
-      text_line = text[i] == 's' || text[i] == 'i' || text[i] == 'a';
-    if (text[i] == '\r' && (i + 1 == text.size() || text[i + 1] != '\n'))
+bool is_token(std::string_view s) {
+  return !s.empty() &&
+         std::all_of(s.begin(), s.end(), [](unsigned char c) { return IS_TOKEN(c); });
+}
+
+// token *("/" token), as RFC 4566 5.14's <proto>.
+bool is_tokens(std::string_view s) {
+  for (;;) {
+    const auto slash = s.find('/');
+    if (!is_token(s.substr(0, slash)))
       return false;
-    const auto c = static_cast<unsigned char>(text[i]);
-    if ((c > 0x7f && !text_line) || (c < 0x20 && c != '\r' && c != '\n' && c != '\t'))
+    if (slash == std::string_view::npos)
+      return true;
+    s.remove_prefix(slash + 1);
+  }
+}
+
+// An m= line after "m=" (RFC 4566 5.14): <media> <port>[/<number>] <proto>
+// <fmt> ..., each a token, the port and proto with their slashes.
+bool is_media_line(std::string_view line) {
+  size_t field = 0;
+  for (size_t at = 0; at <= line.size();) {
+    const auto end = std::min(line.find(' ', at), line.size());
+    const auto f = line.substr(at, end - at);
+    at = end + 1;
+    if (f.empty())
+      continue;
+    const bool ok = field == 1 || field == 2 ? is_tokens(f) : is_token(f);
+    if (!ok || (field == 1 && f.find('/') != f.rfind('/')))
+      return false;
+    ++field;
+  }
+  return field >= 3;
+}
+
+// sofia 1.12.11 asks for gigabytes, or loops, on some malformed m= lines
+// (found by fuzzing: a bare CR inside or at the end of one, control
+// characters, "m=audio 0 x/AVP 0 1\xd5\r", formats of an unknown transport
+// that are no token: "m=audio 1 x 0 =", "m=audio 1 x /8"), and reads
+// "m=audio 31/2 /RTP/AVP 0" but not the same line back without its port
+// count, as an answer writes it. Lines end in CRLF or LF (RFC 4566 5), hold
+// no other control characters and start with their type, only s=, i= and a=
+// may carry UTF-8 text, and m= lines are as RFC 4566 writes them: a body
+// breaking these rules is no SDP sipcc edits.
+bool sofia_can_read(std::string_view text) {
+  for (size_t at = 0; at < text.size();) {
+    const auto end = text.find('\n', at);
+    auto line = text.substr(at, end == std::string_view::npos ? end : end - at);
+    at = end == std::string_view::npos ? text.size() : end + 1;
+    if (!line.empty() && line.back() == '\r')
+      line.remove_suffix(1);
+    if (!line.empty() && (line[0] == ' ' || line[0] == '\t'))
+      return false;  // sofia skips it: " m=" would be an m= line unchecked
+    const bool text_line = !line.empty() && (line[0] == 's' || line[0] == 'i' || line[0] == 'a');
+    for (unsigned char c : line)
+      if ((c > 0x7f && !text_line) || (c < 0x20 && c != '\t'))
+        return false;
+    if (line.rfind("m=", 0) == 0 && !is_media_line(line.substr(2)))
       return false;
   }
   return true;
@@ -72,7 +118,12 @@ public:
     // fuzzing: an unknown line "1" before it); every edit needs one.
     if (!s || !s->sdp_origin)
       return nullptr;
-    keep_bandwidth_names(*s, text);
+    // Every edit prints what it parsed; sofia reads some bodies it cannot
+    // write back (found by fuzzing: an o= address with a TTL, "IN IP4 h/1").
+    if (!print(*s))
+      return nullptr;
+    if (!keep_bandwidth_names(*s, text))
+      return nullptr;
     return s;
   }
 
@@ -100,8 +151,10 @@ private:
   // sofia 1.12.11 reads every b= modifier but CT as AS (b=TIAS:64000 would
   // go out as b=AS:64000, a thousand times the bandwidth): the modifiers the
   // text had go back into the structure, in order, as sofia's "unknown"
-  // kind, which sdp_print writes by name.
-  void keep_bandwidth_names(sdp_session_t& s, std::string_view text) {
+  // kind, which sdp_print writes by name. False when a b= line's modifier
+  // is no token before a colon (RFC 4566 5.8; sofia reads
+  // "b=- 1001 IN IP4 h" as b=AS:1001, found by fuzzing).
+  bool keep_bandwidth_names(sdp_session_t& s, std::string_view text) {
     sdp_bandwidth_t* b = s.sdp_bandwidths;
     sdp_media_t* m = nullptr;
     for (size_t at = 0; at < text.size();) {
@@ -112,7 +165,12 @@ private:
         m = m ? m->m_next : s.sdp_media;
         b = m ? m->m_bandwidths : nullptr;
       } else if (line.rfind("b=", 0) == 0 && b) {
-        auto name = line.substr(2, line.find(':') - 2);
+        const auto colon = line.find(':');
+        if (colon == std::string_view::npos)
+          return false;
+        auto name = line.substr(2, colon - 2);
+        if (!is_token(name))
+          return false;
         if (!is_modifier(name, "CT") && !is_modifier(name, "AS")) {
           b->b_modifier = sdp_bw_x;
           b->b_modifier_name =
@@ -121,6 +179,7 @@ private:
         b = b->b_next;
       }
     }
+    return true;
   }
 
   sofia_home home_;
