@@ -3,6 +3,7 @@
 // default router picks the Ready agent of group Sales, and sipcc's agent leg
 // goes back through Asterisk to the agent's phone. "Connected" means each
 // phone hears the other's tone.
+#include "call_gauges.hpp"
 #include "interop.hpp"
 
 #include "sipcc/bus_schema.hpp"
@@ -77,16 +78,8 @@ TEST_F(InteropCalls, MusicWhileQueuedThenRouted) {
 TEST_F(InteropCalls, EstablishedCallSurvivesAKilledCallctl) {
   const auto conn = routed_call_established();
   ASSERT_FALSE(conn.empty());
-  auto snapshots = [&] {
-    size_t n = 0;
-    for (const auto& m : rec().all()) {
-      v1::LegCommand cmd;
-      n += m.subject == subj::edge_leg("edge1") && cmd.ParseFromString(m.data) &&
-           cmd.has_keep_snapshot() && !cmd.keep_snapshot().snapshot().empty();
-    }
-    return n;
-  };
-  ASSERT_TRUE(wait_until([&] { return snapshots() == 2; }, kAst)) << "both legs keep the call";
+  ASSERT_TRUE(wait_until([&] { return snapshots_kept(rec()) == 2; }, kAst))
+      << "both legs keep the call";
 
   sys->crash_service("callctl");
   sys->restart_service("callctl");

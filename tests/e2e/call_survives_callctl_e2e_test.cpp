@@ -75,16 +75,7 @@ TEST_F(RoutedCallSurvivesCallctl, EstablishedCallIsRestoredHeldRetrievedAndRelea
   ASSERT_FALSE(conn.empty());
   ASSERT_TRUE(sys->recorder().wait_event("1000", v1::EventEstablished, kWait));
   // Both legs were given the call's snapshot.
-  auto kept = [&] {
-    size_t n = 0;
-    for (const auto& m : sys->recorder().all()) {
-      v1::LegCommand cmd;
-      n += m.subject == subj::edge_leg("edge1") && cmd.ParseFromString(m.data) &&
-           cmd.has_keep_snapshot() && !cmd.keep_snapshot().snapshot().empty();
-    }
-    return n;
-  };
-  ASSERT_TRUE(wait_until([&] { return kept() == 2; }, kWait));
+  ASSERT_TRUE(wait_until([&] { return snapshots_kept(sys->recorder()) == 2; }, kWait));
 
   crash_and_restart_callctl();
   // (a) the call is back and its legs are no strays: no BYE went anywhere

@@ -212,17 +212,7 @@ TEST_F(CallctlMembersE2E, TheSurvivorTakesOverTheCallsOfAKilledMember) {
   ASSERT_EQ(ask(v1::TRouteCall, "8000", conn, {}, "1000").type(), v1::EventRouteUsed);
   ASSERT_TRUE(sys->recorder().wait_event("1000", v1::EventEstablished, kWait));
   // Its legs keep its snapshot (the call is quiescent).
-  ASSERT_TRUE(wait_until(
-      [&] {
-        size_t n = 0;
-        for (const auto& m : sys->recorder().all()) {
-          v1::LegCommand cmd;
-          n += m.subject == subj::edge_leg("edge1") && cmd.ParseFromString(m.data) &&
-               cmd.has_keep_snapshot() && !cmd.keep_snapshot().snapshot().empty();
-        }
-        return n == 2;
-      },
-      kWait));
+  ASSERT_TRUE(wait_until([&] { return snapshots_kept(sys->recorder()) == 2; }, kWait));
 
   sys->crash_service("callctl");
   auto killed = std::chrono::steady_clock::now();

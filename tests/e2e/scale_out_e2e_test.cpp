@@ -107,16 +107,7 @@ TEST(ScaleOutE2E, OneProcessOfEachServiceKilledInTurnLosesNothing) {
     ASSERT_TRUE(rec.wait_event(dn, v1::EventEstablished, kWait)) << dn;
   }
   // Both legs of both calls keep the call's snapshot at the edge.
-  auto kept = [&] {
-    size_t n = 0;
-    for (const auto& m : rec.all()) {
-      v1::LegCommand cmd;
-      n += m.subject == subj::edge_leg("edge1") && cmd.ParseFromString(m.data) &&
-           cmd.has_keep_snapshot() && !cmd.keep_snapshot().snapshot().empty();
-    }
-    return n;
-  };
-  ASSERT_TRUE(wait_until([&] { return kept() == 4; }, kWait));
+  ASSERT_TRUE(wait_until([&] { return snapshots_kept(rec) == 4; }, kWait));
   std::map<std::string, v1::AgentState> before;
   for (const auto& dn : kDns)
     before[dn] = sys.request(dn, v1::TQueryAddress).dn_state().agent().state();

@@ -6,6 +6,7 @@
 
 #include "sipcc/bus_schema.hpp"
 #include "sipcc/v1/ops.pb.h"
+#include "sipcc/v1/call.pb.h"
 
 namespace sipcc::test {
 
@@ -22,6 +23,16 @@ int64_t counter_value(sipcc_system& sys, const std::string& instance, const std:
     if (c.name() == name && c.label() == label)
       return c.value();
   return -1;
+}
+
+size_t snapshots_kept(bus_recorder& recorder) {
+  size_t n = 0;
+  for (const auto& m : recorder.all()) {
+    v1::LegCommand cmd;
+    n += m.subject == subj::edge_leg("edge1") && cmd.ParseFromString(m.data) &&
+         cmd.has_keep_snapshot() && !cmd.keep_snapshot().snapshot().empty();
+  }
+  return n;
 }
 
 int64_t wait_counter(sipcc_system& sys, const std::string& instance, const std::string& name,

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <chrono>
+#include <cstddef>
 #include <cstdint>
 #include <functional>
 #include <string>
@@ -26,6 +27,10 @@ inline int64_t actor_gauge(sipcc_system& sys, const std::string& instance,
                            const std::string& label) {
   return counter_value(sys, instance, "actors", label);
 }
+
+// LegCommands to edge1 that gave a leg its call's snapshot (an established
+// call's legs each get one whenever the call changes while quiescent).
+size_t snapshots_kept(bus_recorder& recorder);
 
 // Polls edge1's "edge_legs" and each callctl member's "call" gauges until
 // they read 0 (a finished dialog lingers at the edge for a while); a gtest
