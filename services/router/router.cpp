@@ -121,6 +121,9 @@ void on_event(router_pointer self, const std::string& subject, v1::TEvent& ev) {
     case v1::EventReleased:
     case v1::EventAbandoned:
       return route(self, core.on_call_end(ev.conn_id(), ev.this_dn()));
+    case v1::EventTreatmentApplied:
+    case v1::EventTreatmentNotApplied:
+      return core.on_treatment_reported(ev.conn_id());
     default:
       return;
   }
@@ -156,7 +159,8 @@ void on_bus(router_pointer self, const bus_msg& m) {
 }
 
 // The one lease (shard 0) came or went. The router it replaces may have died
-// between reserving an agent and sending the route: those are sent again.
+// between reserving an agent and sending the route, or between a caller's
+// wait and its treatment: those are sent again.
 void on_lease_change(router_pointer self, const lease_change& c) {
   auto& s = self->state;
   if (!c.lost.empty()) {
@@ -167,9 +171,14 @@ void on_lease_change(router_pointer self, const lease_change& c) {
     return;
   s.active = true;
   auto again = s.core->unconfirmed();
-  spdlog::info("router {} is the active router now ({} calls waiting, {} routes sent again)",
-               s.self, s.core->waiting(), again.size());
+  auto treatments = s.core->unreported_treatments();
+  spdlog::info(
+      "router {} is the active router now ({} calls waiting, {} routes and {} treatments sent "
+      "again)",
+      s.self, s.core->waiting(), again.size(), treatments.size());
   route(self, again);
+  for (const auto& t : treatments)
+    treat(self, t.conn_id, t.rp, *t.treatment);
 }
 
 router_actor::behavior_type router_behavior(router_pointer self, router_core core, bus* nats,

@@ -58,7 +58,7 @@ protected:
                 {"1002"},
                 {"8000", "RoutingPoint", "",
                  "agent-group: Sales, default-dn: \"9999\", router-timeout: " +
-                     std::to_string(router_timeout_s)},
+                     std::to_string(router_timeout_s) + rp_options},
                 {"9999", "Voicemail", "", "", "monitor: false"}};
     opts.agents = {"agent1000", "agent1001", "agent1002"};
     opts.extra_yaml =
@@ -157,19 +157,51 @@ protected:
     expect_nothing_dangles(*sys, kWait);
   }
 
-  // Every TRouteCall published for `conn` (by any router).
-  size_t routes_of(const std::string& conn) const {
+  // The agents on 1000 and 1001 hang up `first` and `second`: sipcc BYEs
+  // each customer, and nothing is left behind.
+  void agents_hang_up(const customer_call& first, const customer_call& second) {
+    ast().hangup("1000");
+    EXPECT_TRUE(ast().wait_bye_from_sipcc(first.id, kWait));
+    ast().hangup("1001");
+    EXPECT_TRUE(ast().wait_bye_from_sipcc(second.id, kWait));
+    ASSERT_TRUE(rec().wait_event("1001", v1::EventReleased, kWait));
+    expect_all_calls_ended();
+  }
+
+  // Every request of `type` published to 8000 for `conn` (by any router).
+  size_t requests_of(v1::RequestType type, const std::string& conn) const {
     size_t n = 0;
     for (auto& m : sys->recorder().all()) {
       v1::TRequest r;
-      if (m.subject == subj::tlib_req(v1::TRouteCall, "8000") && r.ParseFromString(m.data) &&
-          r.type() == v1::TRouteCall && r.conn_id() == conn)
+      if (m.subject == subj::tlib_req(type, "8000") && r.ParseFromString(m.data) &&
+          r.type() == type && r.conn_id() == conn)
         ++n;
     }
     return n;
   }
+  size_t routes_of(const std::string& conn) const { return requests_of(v1::TRouteCall, conn); }
+
+  // With two routers: waits until one holds the lease; {active, standby}.
+  std::pair<std::string, std::string> active_router() {
+    auto held = [&](const std::string& r) { return sys->counter(r, "leases", "held"); };
+    std::pair<std::string, std::string> out;
+    EXPECT_TRUE(wait_until(
+        [&] {
+          const auto a = held("router-a"), b = held("router-b");
+          out = a == 1 ? std::pair{"router-a", "router-b"} : std::pair{"router-b", "router-a"};
+          return a + b == 1;
+        },
+        kWait))
+        << "logs in " << sys->dir();
+    return out;
+  }
+  // The process of router member `name` (router-a: "router", router-b: "router#2").
+  static std::string router_process(const std::string& name) {
+    return name == "router-a" ? "router" : "router#2";
+  }
 
   int routers = 1;  // 2: router-a and router-b, one active, one standing by
+  std::string rp_options;  // more options of Routing Point 8000: ", key: value"
   std::unique_ptr<sipcc_system> sys;
 };
 
@@ -257,19 +289,9 @@ TEST_F(RoutedCallE2E, AgentOfARingingCallLostWithItsCallctlGetsTheNextCall) {
 TEST_F(RoutedCallE2E, TwoRoutersRouteEachCallOnceAndTheStandbyTakesOver) {
   routers = 2;
   ASSERT_NO_FATAL_FAILURE(start());
+  const auto [active, standby] = active_router();
+  ASSERT_FALSE(HasFailure());
   auto held = [&](const std::string& r) { return sys->counter(r, "leases", "held"); };
-  std::string active, standby;
-  ASSERT_TRUE(wait_until(
-      [&] {
-        const auto a = held("router-a"), b = held("router-b");
-        if (a + b != 1)
-          return false;
-        active = a == 1 ? "router-a" : "router-b";
-        standby = a == 1 ? "router-b" : "router-a";
-        return true;
-      },
-      kWait))
-      << "logs in " << sys->dir();
 
   ASSERT_NO_FATAL_FAILURE(make_ready("1000"));
   auto first = customer_calls();
@@ -282,7 +304,7 @@ TEST_F(RoutedCallE2E, TwoRoutersRouteEachCallOnceAndTheStandbyTakesOver) {
   EXPECT_EQ(sys->counter(active, "routes", "agent"), 1);
   EXPECT_EQ(sys->counter(standby, "routes", "agent"), 0);
 
-  sys->crash_service(active == "router-a" ? "router" : "router#2");
+  sys->crash_service(router_process(active));
   const auto killed = std::chrono::steady_clock::now();
   ASSERT_NO_FATAL_FAILURE(make_ready("1001"));
   ASSERT_TRUE(ast().wait_request("INVITE", "1001", kWait)) << "logs in " << sys->dir();
@@ -297,15 +319,50 @@ TEST_F(RoutedCallE2E, TwoRoutersRouteEachCallOnceAndTheStandbyTakesOver) {
   EXPECT_EQ(routes_of(second.conn), 1u);
 
   // The first call was never touched by the router's death.
-  ast().hangup("1000");
-  EXPECT_TRUE(ast().wait_bye_from_sipcc(first.id, kWait));
-  ast().hangup("1001");
-  EXPECT_TRUE(ast().wait_bye_from_sipcc(second.id, kWait));
-  ASSERT_TRUE(rec().wait_event("1001", v1::EventReleased, kWait));
-  expect_all_calls_ended();
+  ASSERT_NO_FATAL_FAILURE(agents_hang_up(first, second));
   EXPECT_EQ(rec().events("8000"), concat({kRouted, kRouted}));
   EXPECT_EQ(rec().events("1000"), concat({kReadyAgent, kAnsweredCall}));
   EXPECT_EQ(rec().events("1001"), concat({kReadyAgent, kAnsweredCall}));
+}
+
+// A caller who waits at 8000 hears its treatment (music from the media
+// server, here the fake Asterisk). The active router asked for it; callctl
+// has not reported it (the media server still rings) when that router dies:
+// the standby, now active, asks again. A call whose treatment was reported
+// is not treated again.
+TEST_F(RoutedCallE2E, TheNewActiveRouterSendsTheTreatmentsNotYetReportedAgain) {
+  routers = 2;
+  rp_options = ", treatment: 'Music MUSIC=default'";
+  ASSERT_NO_FATAL_FAILURE(start());
+  const auto [active, standby] = active_router();
+  ASSERT_FALSE(HasFailure());
+
+  // The first caller's music is answered: EventTreatmentApplied on 8000.
+  ast().set_call_policy("annc", call_policy::auto_answer().only_once());
+  auto first = customer_calls();
+  ASSERT_TRUE(rec().wait_event("8000", v1::EventTreatmentApplied, kWait));
+  ASSERT_TRUE(ast().wait_request("INVITE", "annc", kWait));
+  // The second caller's music server rings and does not answer yet.
+  auto second = customer_calls(2);
+  ASSERT_TRUE(ast().wait_request("INVITE", "annc", kWait));
+  EXPECT_EQ(requests_of(v1::TApplyTreatment, first.conn), 1u);
+  EXPECT_EQ(requests_of(v1::TApplyTreatment, second.conn), 1u);
+
+  sys->crash_service(router_process(active));
+  ASSERT_TRUE(wait_until([&] { return requests_of(v1::TApplyTreatment, second.conn) == 2; },
+                         kWait))
+      << "logs in " << sys->dir();
+  EXPECT_EQ(sys->counter(standby, "leases", "held"), 1);
+  EXPECT_EQ(requests_of(v1::TApplyTreatment, first.conn), 1u);
+
+  // Both callers still reach agents, and everything ends.
+  ASSERT_NO_FATAL_FAILURE(make_ready("1000"));
+  ASSERT_TRUE(ast().wait_request("INVITE", "1000", kWait)) << "logs in " << sys->dir();
+  ASSERT_NO_FATAL_FAILURE(agent_answers("1000", first));
+  ASSERT_NO_FATAL_FAILURE(make_ready("1001"));
+  ASSERT_TRUE(ast().wait_request("INVITE", "1001", kWait)) << "logs in " << sys->dir();
+  ASSERT_NO_FATAL_FAILURE(agent_answers("1001", second));
+  ASSERT_NO_FATAL_FAILURE(agents_hang_up(first, second));
 }
 
 // A router that starts after a call began to wait never heard its

@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include <functional>
 #include <ostream>
 #include <string>
 #include <vector>
@@ -49,6 +50,16 @@ agent-groups: [ { name: Sales, members: [a1] } ]
 dns:
   - { number: '2001', type: ACDPosition }
   - { number: '8000', type: RoutingPoint, options: { agent-group: Sales, max-wait: 60 } }
+)";
+
+// 8000 plays music to a caller who waits; 8001 has no treatment.
+const char* const treatment_yaml = R"(
+agent-logins: [ { id: a1 } ]
+agent-groups: [ { name: Sales, members: [a1] } ]
+dns:
+  - { number: '2001', type: ACDPosition }
+  - { number: '8000', type: RoutingPoint, options: { agent-group: Sales, treatment: 'Music MUSIC=jazz' } }
+  - { number: '8001', type: RoutingPoint, options: { agent-group: Sales } }
 )";
 
 constexpr int64_t sec = 1'000'000;
@@ -361,15 +372,7 @@ TEST(RouterCore, UnconfirmedRoutesAreThoseNotYetSeenUsed) {
 // A caller who has to wait hears its Routing Point's treatment, once; one
 // routed at once, or at a Routing Point without one, hears nothing.
 TEST(RouterCore, WaitingCallsGetTheRoutingPointsTreatmentOnce) {
-  router_core core(parse_config(R"(
-agent-logins: [ { id: a1 } ]
-agent-groups: [ { name: Sales, members: [a1] } ]
-dns:
-  - { number: '2001', type: ACDPosition }
-  - { number: '8000', type: RoutingPoint, options: { agent-group: Sales, treatment: 'Music MUSIC=jazz' } }
-  - { number: '8001', type: RoutingPoint, options: { agent-group: Sales } }
-)",
-                                "t.yaml"));
+  router_core core(parse_config(treatment_yaml, "t.yaml"));
   auto treated = [&](const std::string& conn) {
     auto* t = core.treatment_for(conn);
     return t ? v1::TreatmentType_Name(t->type) + " " + t->parms.pairs(0).key() + "=" +
@@ -386,6 +389,61 @@ dns:
   EXPECT_EQ(core.on_dn_state(dn_state("2001", "a1", true, 0, 0)).size(), 1u);
   EXPECT_EQ(core.on_route_request("c3", "8000", 2).size(), 0u);
   EXPECT_EQ(treated("c3"), "Music MUSIC=jazz");
+}
+
+// What a standby router also sends once it becomes the active one: the
+// treatments it asked for (as the active router did) that callctl has not
+// reported on, of calls still waiting.
+TEST(RouterCore, UnreportedTreatmentsAreThoseOfWaitingCallsNotYetReported) {
+  struct treatments_case {
+    const char* name;
+    std::function<void(router_core&)> steps;
+    std::vector<std::string> expect;  // "<ConnID>@<RP>"
+  };
+  auto wait_treated = [](router_core& core, const std::string& conn, const std::string& rp,
+                         int64_t at) {
+    core.on_route_request(conn, rp, at);
+    core.treatment_for(conn);
+  };
+  const std::vector<treatments_case> cases = {
+      {"none asked", [](router_core&) {}, {}},
+      {"asked, in arrival order",
+       [&](router_core& core) {
+         wait_treated(core, "c2", "8000", 20);
+         wait_treated(core, "c1", "8000", 10);
+       },
+       {"c1@8000", "c2@8000"}},
+      {"applied or not applied: reported",
+       [&](router_core& core) {
+         wait_treated(core, "c1", "8000", 10);
+         wait_treated(core, "c2", "8000", 20);
+         core.on_treatment_reported("c1");
+       },
+       {"c2@8000"}},
+      {"waiting but not asked yet", [](router_core& core) { core.on_route_request("c1", "8000", 10); },
+       {}},
+      {"its Routing Point has no treatment",
+       [&](router_core& core) { wait_treated(core, "c1", "8001", 10); }, {}},
+      {"routed to an agent: no longer waits",
+       [&](router_core& core) {
+         wait_treated(core, "c1", "8000", 10);
+         core.on_dn_state(dn_state("2001", "a1", true, 0, 0));
+       },
+       {}},
+      {"learned from callctl: whoever routed it may have treated it",
+       [](router_core& core) { core.on_waiting_call("c1", "8000", 10); }, {}},
+  };
+  for (const auto& tc : cases) {
+    SCOPED_TRACE(tc.name);
+    router_core core(parse_config(treatment_yaml, "t.yaml"));
+    tc.steps(core);
+    std::vector<std::string> got;
+    for (const auto& t : core.unreported_treatments()) {
+      EXPECT_EQ(t.treatment->type, v1::Music);
+      got.push_back(t.conn_id + "@" + t.rp);
+    }
+    EXPECT_EQ(got, tc.expect);
+  }
 }
 
 TEST(RouterCore, ServesRoutingPointsWithAGroup) {

@@ -1,6 +1,7 @@
 #include "router/model/router_core.hpp"
 
 #include <algorithm>
+#include <tuple>
 
 namespace sipcc {
 
@@ -116,7 +117,7 @@ route_commands router_core::on_waiting_call(const std::string& conn_id, const st
     return {};
   // Not treated here: whoever routed it before may have (and one that waits
   // again asks again, with a new EventRouteRequest).
-  calls_[conn_id] = {conn_id, rp, since_us, true, {}, false, false, 0, true};
+  calls_[conn_id] = {conn_id, rp, since_us, true, {}, false, false, 0, true, true};
   auto& q = queues_[rp];
   auto later = std::find_if(q.begin(), q.end(), [&](const std::string& other) {
     return calls_.at(other).arrived_us > since_us;
@@ -134,6 +135,25 @@ const treatment_spec* router_core::treatment_for(const std::string& conn_id) {
     return nullptr;
   it->second.treated = true;
   return &*plan.treatment;
+}
+
+void router_core::on_treatment_reported(const std::string& conn_id) {
+  if (auto it = calls_.find(conn_id); it != calls_.end())
+    it->second.treatment_reported = true;
+}
+
+std::vector<treatment_command> router_core::unreported_treatments() const {
+  std::vector<const call*> calls;
+  for (const auto& [id, c] : calls_)
+    if (c.waiting && c.treated && !c.treatment_reported && plans_.at(c.rp).treatment)
+      calls.push_back(&c);
+  std::sort(calls.begin(), calls.end(), [](const call* a, const call* b) {
+    return std::tie(a->arrived_us, a->conn_id) < std::tie(b->arrived_us, b->conn_id);
+  });
+  std::vector<treatment_command> out;
+  for (const auto* c : calls)
+    out.push_back({c->conn_id, c->rp, &*plans_.at(c->rp).treatment});
+  return out;
 }
 
 route_commands router_core::on_route_used(const std::string& conn_id,

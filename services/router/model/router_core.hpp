@@ -58,6 +58,13 @@ struct route_command {
 
 using route_commands = std::vector<route_command>;
 
+// A treatment to send again: the call waits at `rp`, whose treatment it is.
+struct treatment_command {
+  std::string conn_id;
+  std::string rp;
+  const treatment_spec* treatment = nullptr;
+};
+
 class router_core {
 public:
   // Takes every Routing Point with an agent-group from `cfg`.
@@ -85,12 +92,19 @@ public:
   // `treatment` option), once per call: nullptr when the call does not wait,
   // had its treatment, or the RP has none.
   const treatment_spec* treatment_for(const std::string& conn_id);
+  // EventTreatmentApplied / EventTreatmentNotApplied for `conn_id`: callctl
+  // had the treatment.
+  void on_treatment_reported(const std::string& conn_id);
 
   // The routes to agents made and not yet confirmed by EventRouteUsed: what
   // a standby router that becomes the active one sends again, since the one
   // it replaces may have died before sending them (callctl refuses a route
   // it already took: the call no longer waits).
   route_commands unconfirmed() const;
+  // Likewise the treatments asked for and not yet reported, of calls still
+  // waiting, in arrival order (callctl refuses a second one while the first
+  // is being set up).
+  std::vector<treatment_command> unreported_treatments() const;
 
   // How long a call that neither waits nor holds an agent is remembered.
   static constexpr int64_t forget_after_us = 60'000'000;
@@ -122,6 +136,7 @@ private:
     bool route_used = false;     // EventRouteUsed to agent_dn was heard
     int64_t idle_from_us = 0;    // first tick that found it neither waiting nor routed
     bool treated = false;        // its RP's treatment was asked for
+    bool treatment_reported = false;  // callctl said it applied it, or could not
   };
 
   void apply_state(const v1::DnState& st);
