@@ -8,6 +8,7 @@
 #include "callctl/model/call_fsm.hpp"
 #include "callctl/model/call_requests.hpp"
 #include "callctl/model/call_translate.hpp"
+#include "callctl/model/shown_calls.hpp"
 #include "callctl/model/media_legs.hpp"
 #include "callctl/model/media_placement.hpp"
 #include "callctl/model/remote_answer.hpp"
@@ -55,6 +56,8 @@ struct call_state_t {
   int64_t route_requested_us = 0;
   // Media-server INVITEs waiting for the media service's answer.
   media_placement placement;
+  // Which marked DNs' desktops saw the call, for presence.
+  shown_calls shown;
   std::minstd_rand random{std::random_device{}()};  // timer delays within their range
   static inline const char* name = "call";
 };
@@ -129,6 +132,8 @@ void emit(call_actor self, const call_action& a) {
   auto& s = self->state;
   auto ev = tevent_of(s.c, a);
   publish_call_event(*s.sh->nats, ev);
+  if (s.shown.on_event(ev.this_dn(), ev.conn_id()))
+    publish_call_fact(*s.sh->nats, ev.this_dn(), ev.conn_id(), true, false, true);
   if (a.event == v1::EventRouteRequest)
     s.route_requested_us = ev.timestamp_us();
   if (!a.reply)
@@ -208,10 +213,12 @@ void carry_out(call_actor self, const std::vector<call_action>& actions) {
       case call_action::invite_leg:
       case call_action::invite_media: invite(self, a); break;
       case call_action::emit: emit(self, a); break;
-      case call_action::call_fact:
-        publish_call_fact(*s.sh->nats, a.dn, a.conn_id.empty() ? s.c.conn_id : a.conn_id,
-                          a.active, a.answered);
+      case call_action::call_fact: {
+        const auto& conn_id = a.conn_id.empty() ? s.c.conn_id : a.conn_id;
+        publish_call_fact(*s.sh->nats, a.dn, conn_id, a.active, a.answered,
+                          s.shown.on_fact(a.dn, conn_id, a.active));
         break;
+      }
       case call_action::conn_alias:
         caf::anon_send(s.registry, conn_alias_msg{a.conn_id, s.registry_key, a.active});
         break;

@@ -39,13 +39,14 @@ void publish_leg_command(bus& nats, const std::string& edge, const std::string& 
 }
 
 void publish_call_fact(bus& nats, const std::string& dn, const std::string& conn_id, bool active,
-                       bool answered) {
+                       bool answered, bool shown) {
   v1::DnCallFact f;
   f.set_schema(v1::SCHEMA_V1);
   f.set_dn(dn);
   f.set_conn_id(conn_id);
   f.set_active(active);
   f.set_answered(answered);
+  f.set_shown(shown);
   nats.publish(subj::dn_calls(dn), f);
 }
 

@@ -176,9 +176,10 @@ private:
 void publish_leg_command(bus& nats, const std::string& edge, const std::string& leg_id,
                          v1::LegCommand cmd);
 
-// sipcc.dn.calls.<dn>: DN `dn` has (or no longer has) sipcc call `conn_id`.
+// sipcc.dn.calls.<dn>: DN `dn` has (or no longer has) sipcc call `conn_id`;
+// `shown`: its desktop has been told of the call (callctl/model/shown_calls.hpp).
 void publish_call_fact(bus& nats, const std::string& dn, const std::string& conn_id, bool active,
-                       bool answered);
+                       bool answered, bool shown = false);
 
 // `ev` (timestamped here) on sipcc.tlib.evt.<its ThisDN>, counted and logged.
 void publish_call_event(bus& nats, v1::TEvent& ev);

@@ -35,9 +35,11 @@ struct dn_request {
   v1::TRequest req;
   std::string reply_to;
 };
-// To a DN actor: callctl says a sipcc call started or ended on it.
+// To a DN actor: callctl says a sipcc call started or ended on it; `lost`:
+// the registry's call audit found that no callctl has the call.
 struct dn_call_fact {
   v1::DnCallFact fact;
+  bool lost = false;
 };
 // A DN actor's own: its after-call-work timer, tagged st.agent().acw_gen().
 struct acw_timer {
@@ -75,7 +77,7 @@ typename Inspector::result_type inspect(Inspector& f, dn_request& x) {
 }
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, dn_call_fact& x) {
-  return inspect_with_proto(f, "dn_call_fact", x.fact);
+  return inspect_with_proto(f, "dn_call_fact", x.fact, x.lost);
 }
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, acw_timer& x) {
@@ -367,10 +369,12 @@ void subscribe_on_its_own(dn_pointer self) {
   s.sub->start();
 }
 
-void on_call_fact(dn_pointer self, const v1::DnCallFact& f) {
+void on_call_fact(dn_pointer self, const v1::DnCallFact& f, bool lost) {
   dn_input in{dn_input::call_fact};
   in.conn_id = f.conn_id();
   in.active = f.active();
+  in.shown = f.shown();
+  in.lost = lost;
   in.acw_s = acw_seconds(self->state);
   in.answered = f.answered();
   in.now_us = now_us();
@@ -427,7 +431,7 @@ dn_actor::behavior_type dn_behavior(dn_pointer self, const dn_config* dn, const 
         in.now_us = now_us();
         apply(self, in, &r.req, r.reply_to);
       },
-      [=](const dn_call_fact& f) { on_call_fact(self, f.fact); },
+      [=](const dn_call_fact& f) { on_call_fact(self, f.fact, f.lost); },
       [=](const acw_timer& t) {
         dn_input in{dn_input::acw_timeout};
         in.acw_gen = t.gen;
@@ -886,7 +890,7 @@ void on_calls_checked(registry_pointer self, const bus_msg& m) {
       f.set_schema(v1::SCHEMA_V1);
       f.set_dn(dn);
       f.set_conn_id(c);
-      self->send(a, dn_call_fact{f});
+      self->send(a, dn_call_fact{f, true});
     }
 }
 

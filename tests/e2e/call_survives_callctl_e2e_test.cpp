@@ -118,7 +118,9 @@ TEST_F(RoutedCallSurvivesCallctl, EstablishedCallIsRestoredHeldRetrievedAndRelea
 }
 
 // A call being set up has no snapshot: the restarted callctl's audit ends
-// both legs (480 to the customer, CANCEL to the ringing phone).
+// both legs (480 to the customer, CANCEL to the ringing phone), and
+// presence's call audit, finding no callctl with the call, clears the
+// agent DN's mark and tells its desktop EventReleased.
 TEST_F(RoutedCallSurvivesCallctl, CallStillRingingIsEndedOnBothLegs) {
   agent = std::make_unique<sipp_run>("agent-rings-until-cancelled.xml", agent_port, sys->dir(),
                                      std::vector<std::string>{}, "agent");
@@ -132,6 +134,10 @@ TEST_F(RoutedCallSurvivesCallctl, CallStillRingingIsEndedOnBothLegs) {
   EXPECT_EQ(agent->wait_exit(kWait), 0) << agent->log();
   EXPECT_EQ(counter_value(*sys, "callctl-0", "audit_fixes", "stray_leg"), 2);
   EXPECT_EQ(counter_value(*sys, "callctl-0", "calls_restored", "restored"), -1);
+  auto released = sys->recorder().wait_event("1000", v1::EventReleased, kWait);
+  ASSERT_TRUE(released) << "logs in " << sys->dir();
+  EXPECT_EQ(released->conn_id(), conn);
+  EXPECT_EQ(sys->recorder().events("1000"), (ev_list{v1::EventRinging, v1::EventReleased}));
   expect_nothing_dangles(*sys, kWait);
 }
 

@@ -81,6 +81,20 @@ dn_input call(const std::string& conn_id, bool active) {
   return in;
 }
 
+// callctl told the DN's desktop of the call.
+dn_input call_shown(const std::string& conn_id) {
+  auto in = call(conn_id, true);
+  in.shown = true;
+  return in;
+}
+
+// The call audit found no callctl with this call.
+dn_input call_lost(const std::string& conn_id) {
+  auto in = call(conn_id, false);
+  in.lost = true;
+  return in;
+}
+
 dn_input call_end_with_acw(const std::string& conn_id, uint32_t acw_s, bool answered = true) {
   auto in = call(conn_id, false);
   in.acw_s = acw_s;
@@ -436,6 +450,28 @@ std::vector<dn_scenario> dn_scenarios() {
            {set_not_ready("A1", v1::AuxWork), "EventAgentNotReady", "EventAgentNotReady",
             NOT_READY, v1::AuxWork, true, false, ""},
        }},
+      // Its callctl died before ending the call here: the desktop, told of
+      // it (it rang, say), hears EventReleased for it once; one that never
+      // heard of it, nothing. Either way the DN is free again.
+      {"a_lost_call_is_released_on_the_desktop_that_saw_it",
+       v1::Extension,
+       {
+           {login("A1", v1::AutoIn), "EventAgentLogin EventAgentReady", "EventAgentLogin", READY,
+            v1::AutoIn, false, false, ""},
+           {registered(), "EventDNBackInService", "", READY, v1::AutoIn, true, true, ""},
+           {call("C1", true), "", "", READY, v1::AutoIn, true, false, ""},
+           {call_shown("C1"), "", "", READY, v1::AutoIn, true, false, ""},
+           {call_shown("C1"), "", "", READY, v1::AutoIn, true, false, ""},
+           {call_lost("C1"), "EventReleased", "", READY, v1::AutoIn, true, true, ""},
+           {call_lost("C1"), "", "", READY, v1::AutoIn, true, true, ""},
+           {call("C2", true), "", "", READY, v1::AutoIn, true, false, ""},
+           {call_lost("C2"), "", "", READY, v1::AutoIn, true, true, ""},
+           {call_lost("C9"), "", "", READY, v1::AutoIn, true, true, ""},
+           // An ordinary end: callctl sent its own EventReleased.
+           {call("C3", true), "", "", READY, v1::AutoIn, true, false, ""},
+           {call_shown("C3"), "", "", READY, v1::AutoIn, true, false, ""},
+           {call("C3", false), "", "", READY, v1::AutoIn, true, true, ""},
+       }},
   };
 }
 
@@ -467,8 +503,11 @@ void check_step(v1::DnState& st, const dn_step_case& c, const dn_input& in) {
   if (!out.events.empty()) {
     EXPECT_TRUE(out.state_changed);
   }
-  for (const auto& ev : out.events)
+  for (const auto& ev : out.events) {
     EXPECT_EQ(ev.this_dn(), kDn);
+    if (ev.type() == v1::EventReleased)
+      EXPECT_EQ(ev.conn_id(), in.conn_id);
+  }
 }
 
 TEST(DnLogic, Scenarios) {
@@ -629,6 +668,7 @@ TEST(DnLogic, StateRoundTrip) {
   st->set_in_service(true);
   st->add_sipcc_calls("007F02A5D3C2B001");
   st->add_sipcc_calls("007F02A5D3C2B002");
+  st->add_shown_calls("007F02A5D3C2B002");
   st->set_routable(true);
   st->set_since_us(1700000000123456);
   st->set_sipcc_busy(true);

@@ -245,6 +245,8 @@ void on_monitoring(v1::DnState& st, const dn_input& in, dn_output& out) {
 void on_call_fact(v1::DnState& st, const dn_input& in, dn_output& out) {
   auto* calls = st.mutable_sipcc_calls();
   auto it = std::find(calls->begin(), calls->end(), in.conn_id);
+  auto* shown = st.mutable_shown_calls();
+  auto seen = std::find(shown->begin(), shown->end(), in.conn_id);
   bool ended = false;
   if (in.active && it == calls->end()) {
     calls->Add(std::string(in.conn_id));
@@ -253,6 +255,18 @@ void on_call_fact(v1::DnState& st, const dn_input& in, dn_output& out) {
     calls->erase(it);
     out.state_changed = true;
     ended = true;
+  }
+  if (in.active && in.shown && seen == shown->end()) {
+    shown->Add(std::string(in.conn_id));
+    out.state_changed = true;
+  } else if (!in.active && seen != shown->end()) {
+    shown->erase(seen);
+    out.state_changed = true;
+    if (ended && in.lost) {
+      auto ev = base_event(st, v1::EventReleased, in.now_us);
+      ev.set_conn_id(in.conn_id);
+      out.events.push_back(std::move(ev));
+    }
   }
   // Set before the agent INVITE goes out; cleared once the device is
   // free again (or already is when the call ends, e.g. never rang).

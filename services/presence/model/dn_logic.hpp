@@ -49,6 +49,12 @@ struct dn_input {
   // (agent option, else application option; 0 = straight back to Ready).
   uint32_t acw_s = 0;
   bool answered = false;  // call_fact off: the call had been answered here
+  // call_fact on: the DN's desktop has been told of the call.
+  bool shown = false;
+  // call_fact off: no callctl has the call (presence's call audit). Its
+  // owner died before ending it here, so the DN's desktop, if it was told
+  // of the call, is told EventReleased.
+  bool lost = false;
   uint64_t acw_gen = 0;
   int64_t now_us = 0;
 };
