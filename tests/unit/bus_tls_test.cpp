@@ -4,8 +4,9 @@
 
 #include <gtest/gtest.h>
 
-#include <map>
 #include <string>
+
+#include "env_cases.hpp"
 
 namespace sipcc {
 namespace {
@@ -13,7 +14,7 @@ namespace {
 TEST(BusTls, FromTheEnvironment) {
   struct tls_case {
     const char* name;
-    std::map<std::string, std::string> env;
+    test::env_vars env;
     bool on;
     std::string error;  // empty: accepted
   };
@@ -39,24 +40,14 @@ TEST(BusTls, FromTheEnvironment) {
   };
   for (const auto& c : cases) {
     SCOPED_TRACE(c.name);
-    auto env = [&](const char* name) -> const char* {
-      auto it = c.env.find(name);
-      return it == c.env.end() ? nullptr : it->second.c_str();
-    };
     if (!c.error.empty()) {
-      try {
-        bus_tls_from(env);
-        ADD_FAILURE() << "accepted";
-      } catch (const std::invalid_argument& e) {
-        EXPECT_EQ(e.what(), c.error);
-      }
+      test::expect_refused([&] { bus_tls_from(test::env_of(c.env)); }, c.error);
       continue;
     }
-    auto t = bus_tls_from(env);
+    auto t = bus_tls_from(test::env_of(c.env));
     EXPECT_EQ(t.on(), c.on);
-    EXPECT_EQ(t.ca, c.env.count("SIPCC_NATS_CA") ? c.env.at("SIPCC_NATS_CA") : "");
-    EXPECT_EQ(t.hostname,
-              c.env.count("SIPCC_NATS_TLS_HOSTNAME") ? c.env.at("SIPCC_NATS_TLS_HOSTNAME") : "");
+    EXPECT_EQ(t.ca, test::env_value(c.env, "SIPCC_NATS_CA"));
+    EXPECT_EQ(t.hostname, test::env_value(c.env, "SIPCC_NATS_TLS_HOSTNAME"));
   }
 }
 

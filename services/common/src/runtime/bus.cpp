@@ -1,12 +1,16 @@
 #include "sipcc/bus.hpp"
 
+#include <cctype>
 #include <cstdlib>
+#include <fstream>
+#include <sstream>
 #include <stdexcept>
 #include <thread>
 
 #include <nats/nats.h>
 #include <spdlog/spdlog.h>
 
+#include "sipcc/bus_auth.hpp"
 #include "sipcc/bus_schema.hpp"
 #include "sipcc/bus_tls.hpp"
 #include "sipcc/counters.hpp"
@@ -47,13 +51,77 @@ natsStatus apply_tls(natsOptions* opts, const bus_tls& tls, std::string& what) {
   return s;
 }
 
+// Applies the credentials: the user, its password (read from its file when
+// given so) and the user's own inbox prefix.
+natsStatus apply_auth(natsOptions* opts, bus_auth auth, std::string& what) {
+  if (!auth.on())
+    return NATS_OK;
+  if (!auth.password_file.empty()) {
+    std::ifstream in(auth.password_file);
+    if (!in)
+      throw std::invalid_argument("SIPCC_NATS_PASSWORD_FILE " + auth.password_file +
+                                  " cannot be read");
+    std::ostringstream text;
+    text << in.rdbuf();
+    auth.password = password_of_file_text(text.str());
+    if (auth.password.empty())
+      throw std::invalid_argument("SIPCC_NATS_PASSWORD_FILE " + auth.password_file +
+                                  " holds no password");
+  }
+  what = "SIPCC_NATS_USER " + auth.user;
+  natsStatus s = natsOptions_SetUserInfo(opts, auth.user.c_str(), auth.password.c_str());
+  if (s == NATS_OK)
+    s = natsOptions_SetCustomInboxPrefix(opts, auth.inbox_prefix().c_str());
+  return s;
+}
+
+// The server's asynchronous errors (a publish or subscription the user's
+// permissions refuse: the publish call itself succeeded) go to the log, so a
+// service whose allow list misses a subject says so.
+void log_async_error(natsConnection* nc, natsSubscription*, natsStatus err, void*) {
+  const char* text = nullptr;
+  natsConnection_GetLastError(nc, &text);
+  spdlog::error("bus: NATS error: {} ({})", text && *text ? text : "", natsStatus_GetText(err));
+}
+
+// A variable's value; unset and empty are the same.
+std::string env_value(const std::function<const char*(const char*)>& env, const char* name) {
+  const char* v = env(name);
+  return std::string(v ? v : "");
+}
+
 }  // namespace
 
+bus_auth bus_auth_from(const std::function<const char*(const char*)>& env) {
+  bus_auth a{env_value(env, "SIPCC_NATS_USER"), env_value(env, "SIPCC_NATS_PASSWORD"),
+             env_value(env, "SIPCC_NATS_PASSWORD_FILE")};
+  const bool secret = !a.password.empty() || !a.password_file.empty();
+  if (!a.on() && secret)
+    throw std::invalid_argument(a.password.empty()
+                                    ? "SIPCC_NATS_PASSWORD_FILE is set without SIPCC_NATS_USER"
+                                    : "SIPCC_NATS_PASSWORD is set without SIPCC_NATS_USER");
+  if (a.on() && !secret)
+    throw std::invalid_argument(
+        "SIPCC_NATS_USER is set without SIPCC_NATS_PASSWORD or SIPCC_NATS_PASSWORD_FILE");
+  if (!a.password.empty() && !a.password_file.empty())
+    throw std::invalid_argument(
+        "SIPCC_NATS_PASSWORD and SIPCC_NATS_PASSWORD_FILE are both set; set one");
+  // The user names its inbox subjects (_INBOX_<user>): one subject token.
+  for (char c : a.user)
+    if (!std::isalnum(static_cast<unsigned char>(c)) && c != '-' && c != '_')
+      throw std::invalid_argument("SIPCC_NATS_USER may hold letters, digits, '-' and '_' only");
+  return a;
+}
+
+std::string password_of_file_text(const std::string& text) {
+  auto line = text.substr(0, text.find('\n'));
+  if (!line.empty() && line.back() == '\r')
+    line.pop_back();
+  return line;
+}
+
 bus_tls bus_tls_from(const std::function<const char*(const char*)>& env) {
-  auto get = [&](const char* name) {
-    const char* v = env(name);
-    return std::string(v ? v : "");
-  };
+  auto get = [&](const char* name) { return env_value(env, name); };
   bus_tls t{get("SIPCC_NATS_CA"), get("SIPCC_NATS_CERT"), get("SIPCC_NATS_KEY"),
             get("SIPCC_NATS_TLS_HOSTNAME")};
   if (t.cert.empty() != t.key.empty())
@@ -88,10 +156,13 @@ bus::bus(const std::string& url, const std::string& name,
   // never block (they hand messages to actors or to the sofia thread).
   if (s == NATS_OK) s = nats_SetMessageDeliveryPoolSize(1);
   if (s == NATS_OK) s = natsOptions_UseGlobalMessageDelivery(opts, true);
+  if (s == NATS_OK) s = natsOptions_SetErrorHandler(opts, log_async_error, nullptr);
   std::string what = "NATS options";
   if (s == NATS_OK) {
     try {
       s = apply_tls(opts, bus_tls_from(std::getenv), what);
+      if (s == NATS_OK)
+        s = apply_auth(opts, bus_auth_from(std::getenv), what);
     } catch (const std::invalid_argument&) {
       natsOptions_Destroy(opts);
       throw;
@@ -104,8 +175,16 @@ bus::bus(const std::string& url, const std::string& name,
                              (detail && *detail ? std::string(" (") + detail + ")" : ""));
   }
   auto deadline = std::chrono::steady_clock::now() + connect_wait;
+  std::string refused;
   for (;;) {
     s = natsConnection_Connect(&conn_, opts);
+    // Refused credentials stay refused: no retry.
+    if (s == NATS_NOT_PERMITTED || s == NATS_CONNECTION_AUTH_FAILED) {
+      const char* detail = nats_GetLastError(nullptr);
+      refused = std::string(" (") + (detail && *detail ? detail : "refused") +
+                "; SIPCC_NATS_USER and its password)";
+      break;
+    }
     if (s == NATS_OK || std::chrono::steady_clock::now() >= deadline)
       break;
     // The server may still be starting (run command, compose): poll.
@@ -113,7 +192,8 @@ bus::bus(const std::string& url, const std::string& name,
   }
   natsOptions_Destroy(opts);
   if (s != NATS_OK)
-    throw std::runtime_error("cannot connect to NATS at " + url + ": " + natsStatus_GetText(s));
+    throw std::runtime_error("cannot connect to NATS at " + url + ": " + natsStatus_GetText(s) +
+                             refused);
 }
 
 bus::~bus() { close(); }
