@@ -18,6 +18,8 @@ CONFIG=${SIPCC_CONFIG:-deploy/sipcc.yaml}
 NATS_PORT=${SIPCC_NATS_PORT:-4222}
 # Pid files of a running serve (read by restart) and nats-server's store.
 RUN_DIR=${SIPCC_RUN_DIR:-$BUILD_DIR/run}
+# The bus passwords (scripts/nats-auth.sh makes the missing ones; outside git).
+NATS_SECRETS=${SIPCC_NATS_SECRETS:-deploy/nats/secrets}
 SERVICES=(sip-edge presence callctl router mwi media)
 # A service that ends this many times within a minute is not started again:
 # everything stops, rather than running half a system that answers 503.
@@ -122,8 +124,10 @@ started() {
   echo "sipcc: started $1 (pid $2)"
 }
 
+# Each service connects to the bus as its own user (deploy/nats/auth.conf).
 start_service() {
-  "$BUILD_DIR/services/$1/$1" --config "$CONFIG" --nats "nats://127.0.0.1:$NATS_PORT" &
+  SIPCC_NATS_USER="$1" SIPCC_NATS_PASSWORD= SIPCC_NATS_PASSWORD_FILE="$NATS_SECRETS/$1.password" \
+    "$BUILD_DIR/services/$1/$1" --config "$CONFIG" --nats "nats://127.0.0.1:$NATS_PORT" &
   started "$1" $!
 }
 
@@ -151,10 +155,17 @@ serve() {
   mkdir -p "$RUN_DIR"
   trap 'stop_all 0' INT TERM
   trap 'stop_all 1' EXIT
+  # Authorization on: deploy/nats's users and allow lists, with the
+  # passwords of $NATS_SECRETS (its secrets/ folder, wherever it is).
+  bash scripts/nats-auth.sh "$NATS_SECRETS"
+  mkdir -p "$RUN_DIR/nats"
+  cp deploy/nats/nats-server.conf deploy/nats/auth.conf deploy/nats/permissions.conf "$RUN_DIR/nats/"
+  ln -sfn "$(realpath "$NATS_SECRETS")" "$RUN_DIR/nats/secrets"
   # Its own session, out of reach of the terminal's Ctrl-C: the services
   # must stop while the bus is still up (a service stopping without it waits
   # for every subscription to drain in vain).
-  setsid nats-server -a 127.0.0.1 -p "$NATS_PORT" -js -sd "$RUN_DIR/nats-data" &
+  setsid nats-server -c "$RUN_DIR/nats/nats-server.conf" -a 127.0.0.1 -p "$NATS_PORT" -js \
+    -sd "$RUN_DIR/nats-data" &
   started nats-server $!
   local deadline=$((SECONDS + STOP_TIMEOUT))
   until nats_accepts; do
@@ -168,7 +179,7 @@ serve() {
   local svc
   for svc in "${SERVICES[@]}"; do start_service "$svc"; done
   echo "sipcc: every service started with $CONFIG; each logs where it listens. Ctrl-C stops them all."
-  echo "sipcc: watch the bus with: $BUILD_DIR/services/sipccctl/sipccctl --nats nats://127.0.0.1:$NATS_PORT watch"
+  echo "sipcc: watch the bus with: SIPCC_NATS_USER=operator SIPCC_NATS_PASSWORD_FILE=$NATS_SECRETS/operator.password $BUILD_DIR/services/sipccctl/sipccctl --nats nats://127.0.0.1:$NATS_PORT watch"
   local ended status recent t
   while :; do
     status=0

@@ -316,7 +316,10 @@ int main(int argc, char** argv) {
   const char* env_url = std::getenv("SIPCC_NATS");
   std::string url = env_url ? env_url : "nats://127.0.0.1:4222";
   int timeout_ms = 3000;
-  app.add_option("--nats", url, "NATS URL (or SIPCC_NATS)")->capture_default_str();
+  app.add_option("--nats", url,
+                 "NATS URL (or SIPCC_NATS); the bus user from SIPCC_NATS_USER and "
+                 "SIPCC_NATS_PASSWORD_FILE (or SIPCC_NATS_PASSWORD), TLS from SIPCC_NATS_CA/CERT/KEY")
+      ->capture_default_str();
   app.add_option("--timeout", timeout_ms, "reply timeout, ms")
       ->capture_default_str()
       ->check(CLI::Range(1, 3600000));

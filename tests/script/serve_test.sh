@@ -95,22 +95,44 @@ grep -q ":$edge_port" "$TMP/sipcc.yaml" || fail "deploy/sipcc.yaml no longer bin
 start_serve() {
   : >"$TMP/serve.log"
   env "$@" SIPCC_BUILD_DIR="$BUILD" SIPCC_RUN_DIR="$TMP/run" SIPCC_CONFIG="$TMP/sipcc.yaml" \
-    SIPCC_NATS_PORT="$nats_port" "$SRC/scripts/sipcc.sh" serve >"$TMP/serve.log" 2>&1 &
+    SIPCC_NATS_SECRETS="$TMP/secrets" SIPCC_NATS_PORT="$nats_port" "$SRC/scripts/sipcc.sh" serve >"$TMP/serve.log" 2>&1 &
   serve_pid=$!
   wait_log ' ready: ' 6
 }
 
 # Publishes an empty payload (a FaultInjection with every field at its
 # default) on subject $1 in the NATS text protocol: there is no NATS CLI here.
+# Serve runs the bus with authorization: this is the operator (serve made
+# its password), who may inject faults; a refusal fails the test.
 nats_publish_empty() {
-  local line
+  local line password
+  password=$(head -n1 "$TMP/secrets/operator.password")
   exec 3<>"/dev/tcp/127.0.0.1/$nats_port"
-  printf 'CONNECT {"verbose":false}\r\nPUB %s 0\r\n\r\nPING\r\n' "$1" >&3
+  printf 'CONNECT {"verbose":false,"user":"operator","pass":"%s"}\r\nPUB %s 0\r\n\r\nPING\r\n' \
+    "$password" "$1" >&3
   # The server's PONG says it has taken the publish.
   while read -r -t "$DEADLINE_S" line <&3; do
-    [ "${line%$'\r'}" = PONG ] && break
+    case "${line%$'\r'}" in
+      PONG) break ;;
+      -ERR*) fail "NATS refused the fault injection: $line" ;;
+    esac
   done
   exec 3>&-
+}
+
+# Whether the bus refuses a client that gives no user (authorization on).
+nats_refuses_anonymous() {
+  local line refused=1
+  exec 3<>"/dev/tcp/127.0.0.1/$nats_port"
+  printf 'CONNECT {"verbose":false}\r\nPING\r\n' >&3
+  while read -r -t "$DEADLINE_S" line <&3; do
+    case "${line%$'\r'}" in
+      PONG) break ;;
+      "-ERR 'Authorization Violation'") refused=0; break ;;
+    esac
+  done
+  exec 3>&-
+  return $refused
 }
 
 # Reaps serve and checks that it stopped everything it started.
@@ -137,6 +159,9 @@ wait_log "^sipcc: sip-edge \(pid $edge\) ended \(killed by signal KILL\); starti
 wait_log 'sip-edge edge1 ready: ' 2
 [ "$(pid_of sip-edge)" != "$edge" ] || fail "sip-edge was not started again"
 running "$(pid_of sip-edge)" || fail "the new sip-edge does not run"
+
+echo "-- the bus refuses a client without a user; the services have theirs"
+nats_refuses_anonymous || fail "nats-server let a client in without a user"
 
 echo "-- a service whose root actor failed exits 70 and is started again"
 router=$(pid_of router)
