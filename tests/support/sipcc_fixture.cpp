@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -260,6 +261,54 @@ std::vector<bus_msg> bus_recorder::before(std::chrono::steady_clock::time_point 
 namespace {
 std::string bin(const std::string& rel) { return std::string(SIPCC_BINARY_DIR) + "/" + rel; }
 
+// A random password: 32 hex digits.
+std::string random_password() {
+  std::ifstream in("/dev/urandom", std::ios::binary);
+  unsigned char bytes[16];
+  in.read(reinterpret_cast<char*>(bytes), sizeof bytes);
+  std::string out;
+  char hex[3];
+  for (unsigned char b : bytes) {
+    std::snprintf(hex, sizeof hex, "%02x", b);
+    out += hex;
+  }
+  return out;
+}
+
+// `env` with the entries of `over` put in place of those of the same name.
+child_process::environment overridden(child_process::environment env,
+                                      const child_process::environment& over) {
+  for (const auto& kv : over) {
+    auto it = std::find_if(env.begin(), env.end(), [&](auto& e) { return e.first == kv.first; });
+    if (it == env.end())
+      env.push_back(kv);
+    else
+      it->second = kv.second;
+  }
+  return env;
+}
+
+// nats-server's "Publish Violation" and "Subscription Violation" lines of
+// clients that gave a name: every sipcc process (services, sipccctl, the
+// recorder) names its connection; a test's intruder (bus_auth_e2e) does not.
+std::vector<std::string> refused_named_clients(const std::string& log_path) {
+  std::vector<std::string> out;
+  std::ifstream in(log_path);
+  for (std::string line; std::getline(in, line);) {
+    const auto lang = line.find(":C:");
+    if (line.find(" Violation - User ") != std::string::npos && lang != std::string::npos &&
+        line[lang + 3] != '"')
+      out.push_back(line);
+  }
+  return out;
+}
+
+// Each service's user and its role in deploy/nats/permissions.conf.
+const std::vector<std::pair<std::string, std::string>> kServiceRoles = {
+    {"sip-edge", "SIPCC_EDGE"}, {"presence", "SIPCC_PRESENCE"}, {"callctl", "SIPCC_CALLCTL"},
+    {"mwi", "SIPCC_MWI"},       {"media", "SIPCC_MEDIA"},       {"router", "SIPCC_ROUTER"},
+    {"operator", "SIPCC_OPERATOR"}};
+
 std::string with_ports(std::string text, const std::string& nats_url, uint16_t edge_port) {
   for (auto [token, value] : {std::pair<std::string, std::string>{"{nats-url}", nats_url},
                               {"{edge-port}", std::to_string(edge_port)}})
@@ -329,6 +378,11 @@ sipcc_system::sipcc_system(system_options opts) : opts_(std::move(opts)) {
     ::setenv("SIPCC_NATS_CERT", (pki + "/client.pem").c_str(), 1);
     ::setenv("SIPCC_NATS_KEY", (pki + "/client-key.pem").c_str(), 1);
   }
+  if (opts_.nats_auth) {
+    nats_argv.insert(nats_argv.end(), {"-c", write_nats_auth()});
+    ::setenv("SIPCC_NATS_USER", "sipcc-test", 1);
+    ::setenv("SIPCC_NATS_PASSWORD", passwords_.at("sipcc-test").c_str(), 1);
+  }
   nats_ = std::make_unique<child_process>(nats_argv, dir_ + "/nats");
   recorder_ = std::make_unique<bus_recorder>(nats_url());
 }
@@ -337,8 +391,16 @@ sipcc_system::~sipcc_system() {
   services_.clear();
   recorder_.reset();
   nats_.reset();
+  if (opts_.nats_auth)
+    for (auto& refused : refused_named_clients(dir_ + "/nats.err"))
+      ADD_FAILURE() << "nats-server refused a sipcc process (its allow list in "
+                       "deploy/nats/permissions.conf misses a subject): "
+                    << refused;
   if (opts_.nats_tls)
     for (const char* v : {"SIPCC_NATS_CA", "SIPCC_NATS_CERT", "SIPCC_NATS_KEY"})
+      ::unsetenv(v);
+  if (opts_.nats_auth)
+    for (const char* v : {"SIPCC_NATS_USER", "SIPCC_NATS_PASSWORD"})
       ::unsetenv(v);
   // A passing test leaves nothing behind (logs, nats-server's JetStream
   // store); a failing one keeps its folder, which its messages name.
@@ -346,6 +408,50 @@ sipcc_system::~sipcc_system() {
     std::error_code ignored;
     std::filesystem::remove_all(dir_, ignored);
   }
+}
+
+std::string sipcc_system::write_nats_auth() {
+  const std::string conf_dir = dir_ + "/nats-conf";
+  std::filesystem::create_directories(conf_dir);
+  // The shipped roles, as deploy/nats/auth.conf includes them.
+  std::filesystem::copy_file(SIPCC_SOURCE_DIR "/deploy/nats/permissions.conf",
+                             conf_dir + "/permissions.conf");
+  std::ostringstream c;
+  c << "jetstream {}\ninclude permissions.conf\nauthorization {\n  users = [\n";
+  auto user = [&](const std::string& name, const std::string& permissions) {
+    passwords_[name] = random_password();
+    std::ofstream(conf_dir + "/" + name + ".password") << passwords_[name] << "\n";
+    c << "    { user: " << name << ", password: \"" << passwords_[name]
+      << "\", permissions: " << permissions << " }\n";
+  };
+  for (auto& [name, role] : kServiceRoles)
+    user(name, "$" + role);
+  user("sipcc-test", "{ publish: \">\", subscribe: \">\" }");
+  // A desktop's permissions as auth.conf's desktop-1000 has them.
+  for (auto& [name, dns] : opts_.desktops) {
+    std::string pub, sub;
+    for (auto& dn : dns) {
+      // The agent family (TAgentLogin's) and the call family (TMakeCall's).
+      pub += "\"" + subj::tlib_req(v1::TAgentLogin, dn) + "\", \"" +
+             subj::tlib_req(v1::TMakeCall, dn) + "\", ";
+      sub += "\"" + subj::tlib_evt(dn) + "\", ";
+    }
+    user(name, "{ publish: { allow: [" + pub + "] }, subscribe: { allow: [" + sub + "\"_INBOX_" +
+                   name + ".>\"] } }");
+  }
+  c << "  ]\n}\n";
+  std::ofstream(conf_dir + "/nats-server.conf") << c.str();
+  return conf_dir + "/nats-server.conf";
+}
+
+child_process::environment sipcc_system::nats_user_env(const std::string& user) const {
+  if (!opts_.nats_auth)
+    return {};
+  // A file, as the run script and compose give it; the password this
+  // process has in its environment is blanked (empty is unset).
+  return {{"SIPCC_NATS_USER", user},
+          {"SIPCC_NATS_PASSWORD", ""},
+          {"SIPCC_NATS_PASSWORD_FILE", dir_ + "/nats-conf/" + user + ".password"}};
 }
 
 void sipcc_system::start_services() {
@@ -365,7 +471,7 @@ void sipcc_system::launch(const std::string& svc) {
   std::string log = dir_ + "/" + svc + (services_.count(svc) ? "." + std::to_string(++runs_) : "");
   // Services whose processes are members take their bus name from it; the
   // others ignore it.
-  auto env = opts_.service_env;
+  auto env = overridden(nats_user_env(binary), opts_.service_env);
   env.emplace_back("SIPCC_INSTANCE", instance_of(svc));
   services_[svc] = std::make_unique<child_process>(
       std::vector<std::string>{bin(path), "--config", config_path_, "--log-level", "debug"}, log,
@@ -501,7 +607,7 @@ std::vector<std::string> sipcc_system::ctl_argv(const std::vector<std::string>& 
 
 std::string sipcc_system::ctl(const std::vector<std::string>& args, int* exit_code,
                               const child_process::environment& env) {
-  child_process p(ctl_argv(args), dir_ + "/ctl", env);
+  child_process p(ctl_argv(args), dir_ + "/ctl", overridden(nats_user_env("operator"), env));
   int rc = p.wait_exit(10s);
   if (exit_code)
     *exit_code = rc;

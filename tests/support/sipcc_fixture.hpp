@@ -145,6 +145,17 @@ struct system_options {
   // SIPCC_NATS_CA/CERT/KEY set in this process for the test's lifetime, so
   // the recorder, the services and sipccctl all connect over TLS.
   bool nats_tls = false;
+  // Authorization on the bus (deploy/nats/permissions.conf, the shipped
+  // allow lists), with a random password per user: each service connects as
+  // its own user (sip-edge, presence, ...), sipccctl (ctl()) as `operator`,
+  // and this process (the recorder, request(), a test's own bus) as
+  // `sipcc-test`, a user of the fixture only that may do anything, since tests
+  // play services' parts. SIPCC_NATS_USER/PASSWORD are set in this process
+  // for the test's lifetime, as nats_tls does with its variables.
+  bool nats_auth = true;
+  // Desktop users (with nats_auth): the user, and the DNs whose requests it
+  // may send and whose events it may hear (as README.md's desktop users).
+  std::vector<std::pair<std::string, std::vector<std::string>>> desktops;
 };
 
 // nats-server + simulated Asterisk + sip-edge + presence, on free ports.
@@ -167,6 +178,12 @@ public:
   // Runs it again and waits for its new ready announcement.
   void restart_service(const std::string& service);
   std::string nats_url() const { return "nats://127.0.0.1:" + std::to_string(nats_port_); }
+  // The password of a bus user (nats_auth): a service, operator, sipcc-test,
+  // or one of the desktops.
+  std::string nats_password(const std::string& user) const { return passwords_.at(user); }
+  // The variables that make a child process connect as `user` (empty
+  // without nats_auth).
+  child_process::environment nats_user_env(const std::string& user) const;
   std::string config_path() const { return config_path_; }
   uint16_t edge_port() const { return edge_port_; }
   // Ports on 127.0.0.1 configured as further Asterisk peers (asterisk.peers):
@@ -224,6 +241,9 @@ private:
   void wait_ready(const std::string& instance, int nth);
   std::map<std::string, std::unique_ptr<child_process>> services_;
   int runs_ = 0;
+  std::map<std::string, std::string> passwords_;  // bus user -> password
+  // Writes nats-server's configuration with the users; its path.
+  std::string write_nats_auth();
 };
 
 }  // namespace sipcc::test
