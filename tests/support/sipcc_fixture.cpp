@@ -55,7 +55,7 @@ std::string gsipmwi(const v1::TEvent& ev) {
 // ---- child_process ---------------------------------------------------------
 
 child_process::child_process(const std::vector<std::string>& argv, const std::string& log_prefix,
-                             const environment& env)
+                             const environment& env, const std::string& cwd)
     : out_path_(log_prefix + ".out"), err_path_(log_prefix + ".err") {
   // Built before fork: the child of a threaded process may only exec.
   std::vector<std::string> vars;
@@ -85,6 +85,10 @@ child_process::child_process(const std::vector<std::string>& argv, const std::st
     sigset_t none;
     sigemptyset(&none);
     sigprocmask(SIG_SETMASK, &none, nullptr);
+    if (!cwd.empty() && ::chdir(cwd.c_str()) != 0) {
+      std::perror("chdir");
+      ::_exit(127);
+    }
     ::execvpe(args[0], args.data(), envp.data());
     std::perror("execvpe");
     ::_exit(127);

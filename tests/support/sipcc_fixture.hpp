@@ -36,10 +36,11 @@ bool wait_until(const std::function<bool()>& done, std::chrono::milliseconds dea
 
 class child_process {
 public:
-  // `env`: variables set for the child, over the test's own environment.
+  // `env`: variables set for the child, over the test's own environment;
+  // `cwd`: its working directory (empty: this process's).
   using environment = std::vector<std::pair<std::string, std::string>>;
   child_process(const std::vector<std::string>& argv, const std::string& log_prefix,
-                const environment& env = {});
+                const environment& env = {}, const std::string& cwd = "");
   ~child_process();
   child_process(const child_process&) = delete;
   child_process& operator=(const child_process&) = delete;
