@@ -169,6 +169,7 @@ struct subscription_count {
   int duplicated = 0;  // resources subscribed more than once
   int missing = 0;     // agent DNs (presence) or mailboxes (mwi) not subscribed
   int64_t active = 0;  // dialogs, all told
+  std::string detail;  // the same by event package
 };
 subscription_count count_subscriptions(const bench_system& sys, int agents, bool mwi) {
   std::map<std::string, std::map<std::string, int>> by_event;
@@ -178,12 +179,19 @@ subscription_count count_subscriptions(const bench_system& sys, int agents, bool
       ++by_event[s.event][s.resource];
       ++out.active;
     }
-  for (auto& [event, resources] : by_event)
-    for (auto& [resource, n] : resources)
-      out.duplicated += n > 1;
-  out.missing = std::max<int>(0, agents - static_cast<int>(by_event["presence"].size()));
+  std::vector<std::string> events{"presence"};
   if (mwi)
-    out.missing += std::max<int>(0, agents - static_cast<int>(by_event["message-summary"].size()));
+    events.push_back("message-summary");
+  for (auto& event : events) {
+    int duplicated = 0;
+    for (auto& [resource, n] : by_event[event])
+      duplicated += n > 1;
+    const int missing = std::max<int>(0, agents - static_cast<int>(by_event[event].size()));
+    out.duplicated += duplicated;
+    out.missing += missing;
+    out.detail += fmt::format("{}{}: {} twice or more, {} missing", out.detail.empty() ? "" : "; ",
+                              event, duplicated, missing);
+  }
   return out;
 }
 
@@ -334,6 +342,7 @@ int run(const options& o) {
              changed.size(), not_routable, kills.size(), quantile_s(takeovers, 0.5),
              quantile_s(takeovers, 0.99), quantile_s(takeovers, 1.0), never, subs.duplicated,
              subs.missing, subs.active, edge_dialogs);
+  fmt::print("  subscriptions at the end: {}\n", subs.detail);
   int shown = 0;
   for (auto& [agent, what] : changed) {
     if (++shown > 10)
