@@ -49,6 +49,7 @@ struct options {
   int kill_every_s = 20;
   int kill_span_s = 180;   // kills at kill_every, 2 x kill_every, ... up to this
   int takeover_deadline_s = 10;
+  double restart_after_s = 0;  // from the takeover to the restart
   system_options system;
   bool keep_logs = false;
 };
@@ -281,6 +282,8 @@ int run(const options& o) {
       r.takeover_s = leases.taken_over(shards, victim, killed,
                                        std::chrono::seconds(o.takeover_deadline_s), r.by);
       check_stop();
+      std::this_thread::sleep_for(std::chrono::duration<double>(o.restart_after_s));
+      check_stop();
       const auto restarted = clock_type::now();
       sys.restart(victim);
       r.ready_s = std::chrono::duration<double>(clock_type::now() - restarted).count();
@@ -400,6 +403,10 @@ int main(int argc, char** argv) {
   app.add_option("--takeover-deadline", o.takeover_deadline_s,
                  "seconds to wait for a takeover before restarting the dead member anyway")
       ->check(CLI::PositiveNumber)
+      ->capture_default_str();
+  app.add_option("--restart-after", o.restart_after_s,
+                 "seconds from the takeover to the dead member's restart")
+      ->check(CLI::Range(0.0, 15.0))
       ->capture_default_str();
   app.add_option("--agents", agents,
                  "agents (Extensions logged in and Ready); default: rate x hold x 1.2")
