@@ -65,22 +65,31 @@ std::string callctl_service::start() {
       *ctx.nats, ctx.service,
       leases::lease_params{ctx.instance, ctx.cfg.callctl.shards, ctx.cfg.callctl.lease_ttl_ms},
       [im, to](const lease_change& c) {
+        {
+          std::lock_guard lock(im->sh.busy_mu);
+          for (const auto& [shard, holder] : c.previous)
+            im->sh.restoring.insert(shard);
+        }
         caf::anon_send(to, c);
+        // New calls come from the edges' queue group, one member takes each:
+        // a member joins it once it holds a shard (a new call needs a ConnID
+        // in one), not before, or the edge answers the INVITEs it offers
+        // this member 503 after waiting for a claim.
         if (!c.gained.empty())
-          std::call_once(im->first_gain, [&] { im->first_shard.set_value(); });
+          std::call_once(im->first_gain, [&] {
+            im->host->bridge(*im->ctx.nats, {subj::in_invite}, subj::in_invite_queue);
+            im->first_shard.set_value();
+          });
       },
       [im] { return im->sh.busy_shards(); });
-  // New calls come from the edges' queue group, one member takes each: a
-  // member joins it once it holds a shard (a new call needs a ConnID in one),
-  // so start-up waits for that and "ready" means taking calls. A restarted
-  // member's own leases are claimable once they expired; a member beyond
-  // the shard count may never get one.
+  // Start-up waits for the first shard, so "ready" means taking calls. A
+  // restarted member's own leases are claimable once they expired; a member
+  // beyond the shard count may never get one.
   const auto wait = std::chrono::milliseconds(3 * ctx.cfg.callctl.lease_ttl_ms);
   if (impl_->first_shard.get_future().wait_for(wait) != std::future_status::ready)
-    spdlog::warn("callctl {}: no shard lease within {} ms: the INVITEs it takes before one are "
-                 "left unclaimed (503 from the edge)",
+    spdlog::warn("callctl {}: no shard lease within {} ms: it takes no new call until it holds "
+                 "one",
                  ctx.instance, wait.count());
-  impl_->host->bridge(*ctx.nats, {subj::in_invite}, subj::in_invite_queue);
   return std::string("bus ") + subj::in_invite + " (queue " + subj::in_invite_queue + "), " +
          subj::conf_req + ", " +
          subj::leg_events_of(ctx.instance) + ", " + subj::tlib_req_family("call") + ", " +

@@ -74,13 +74,19 @@ struct shared {
   std::atomic<int64_t> media_quiet_until_us{0};
   // The shards this member has calls in: a call cannot move with its shard,
   // so the lease keeper keeps these (leases::decide's `busy`). The registry
-  // writes, the keeper's thread reads.
+  // writes, the keeper's thread reads. A dead member's shards taken over are
+  // busy too until their calls are restored (`restoring`, set by the
+  // keeper's report), or a member restarted meanwhile would be handed shards
+  // whose calls are on their way here.
   std::set<uint32_t> busy_shards() const {
     std::lock_guard lock(busy_mu);
-    return busy;
+    auto out = busy;
+    out.insert(restoring.begin(), restoring.end());
+    return out;
   }
   mutable std::mutex busy_mu;
   std::set<uint32_t> busy;
+  std::set<uint32_t> restoring;
 };
 
 }  // namespace sipcc::callctl

@@ -53,6 +53,7 @@ struct registry_state {
   // an audit would drop their legs as strays, a new call could be given a
   // restored call's ConnID, a request on one would be refused.
   int restoring = 1;
+  size_t restored = 0;  // calls restored by the restores under way
   std::vector<bus_msg> held;
   std::vector<std::unique_ptr<snapshots_fetch>> takeovers;
   static inline const char* name = "callctl-registry";
@@ -407,11 +408,10 @@ void on_snapshots(registry_actor self, const snapshots_fetched& f) {
     process_counters().add(counter_id::calls_restored, "bad_snapshot");
     spdlog::warn("restore: a call snapshot was left out, its legs go as strays: {}", why);
   }
-  size_t restored = 0;
   for (auto& r : plan.calls) {
     if (s.actors.count(r.c.conn_id))
       continue;
-    ++restored;
+    ++s.restored;
     process_counters().add(counter_id::calls_restored, "restored");
     s.ids->pass(r.c.conn_id);
     open_restored_call(s.table, r);
@@ -420,10 +420,15 @@ void on_snapshots(registry_actor self, const snapshots_fetched& f) {
   }
   if (--s.restoring > 0)
     return;
+  {
+    std::lock_guard lock(s.sh->busy_mu);
+    s.sh->restoring.clear();  // their calls are in calls_in now
+  }
   s.takeovers.clear();  // each has sent its answer: its thread is over
   auto held = std::move(s.held);
-  spdlog::info("restore: {} calls restored; {} bus messages held meanwhile", restored,
+  spdlog::info("restore: {} calls restored; {} bus messages held meanwhile", s.restored,
                held.size());
+  s.restored = 0;
   for (const auto& m : held)
     on_bus(self, m);
 }
@@ -438,6 +443,12 @@ void on_lease_change(registry_actor self, const lease_change& c) {
   std::map<std::string, std::set<uint32_t>> left_by;
   for (const auto& [shard, holder] : c.previous)
     left_by[holder].insert(shard);
+  {
+    // Again, as the keeper did: a restore that ended since cleared them.
+    std::lock_guard lock(s.sh->busy_mu);
+    for (const auto& [shard, holder] : c.previous)
+      s.sh->restoring.insert(shard);
+  }
   for (auto& [holder, shards] : left_by) {
     spdlog::info("leases: taking over the calls of {} in {} shards", holder, shards.size());
     ++s.restoring;

@@ -3,6 +3,7 @@
 #include <cctype>
 #include <cstdlib>
 #include <fstream>
+#include <mutex>
 #include <sstream>
 #include <stdexcept>
 #include <thread>
@@ -220,6 +221,11 @@ bool bus::publish(const std::string& subject, const google::protobuf::MessageLit
   return publish_raw(subject, msg.SerializeAsString(), reply);
 }
 
+// Guards every bus's subscription list: a service may subscribe from another
+// thread than its main one (callctl joins the INVITE queue group from its
+// lease keeper's), while the counters read the drops.
+std::mutex subs_mu;
+
 void bus::subscribe(const std::string& pattern, handler h, const std::string& queue) {
   auto ctx = std::make_unique<sub_ctx>();
   ctx->h = std::move(h);
@@ -244,6 +250,7 @@ void bus::subscribe(const std::string& pattern, handler h, const std::string& qu
     s = natsSubscription_SetPendingLimits(ctx->sub, kPendingMsgs, kPendingBytes);
   if (s != NATS_OK)
     throw std::runtime_error("cannot subscribe to " + pattern + ": " + natsStatus_GetText(s));
+  std::lock_guard lock(subs_mu);
   subs_.push_back(std::move(ctx));
 }
 
@@ -270,6 +277,7 @@ bool bus::flush(std::chrono::milliseconds timeout) {
 
 int64_t bus::dropped() const {
   int64_t total = 0;
+  std::lock_guard lock(subs_mu);
   for (auto& c : subs_) {
     int64_t d = 0;
     if (c->sub && natsSubscription_GetDropped(c->sub, &d) == NATS_OK)
@@ -281,6 +289,7 @@ int64_t bus::dropped() const {
 void bus::close() {
   if (!conn_)
     return;
+  std::lock_guard lock(subs_mu);
   for (auto& c : subs_) {
     // Drain so the delivery thread has left our callback before it goes.
     if (natsSubscription_Drain(c->sub) == NATS_OK)
