@@ -65,11 +65,7 @@ std::string callctl_service::start() {
       *ctx.nats, ctx.service,
       leases::lease_params{ctx.instance, ctx.cfg.callctl.shards, ctx.cfg.callctl.lease_ttl_ms},
       [im, to](const lease_change& c) {
-        {
-          std::lock_guard lock(im->sh.busy_mu);
-          for (const auto& [shard, holder] : c.previous)
-            im->sh.restoring.insert(shard);
-        }
+        im->sh.restore_begins(c.previous);
         caf::anon_send(to, c);
         // New calls come from the edges' queue group, one member takes each:
         // a member joins it once it holds a shard (a new call needs a ConnID

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <atomic>
+#include <map>
 
 #include <memory>
 #include <mutex>
@@ -83,6 +84,17 @@ struct shared {
     auto out = busy;
     out.insert(restoring.begin(), restoring.end());
     return out;
+  }
+  // The shards of a takeover (lease_change.previous) are busy from now on.
+  void restore_begins(const std::map<uint32_t, std::string>& previous) {
+    std::lock_guard lock(busy_mu);
+    for (const auto& [shard, holder] : previous)
+      restoring.insert(shard);
+  }
+  // Every restore under way ended: their calls are in `busy` now.
+  void restores_ended() {
+    std::lock_guard lock(busy_mu);
+    restoring.clear();
   }
   mutable std::mutex busy_mu;
   std::set<uint32_t> busy;

@@ -420,10 +420,7 @@ void on_snapshots(registry_actor self, const snapshots_fetched& f) {
   }
   if (--s.restoring > 0)
     return;
-  {
-    std::lock_guard lock(s.sh->busy_mu);
-    s.sh->restoring.clear();  // their calls are in calls_in now
-  }
+  s.sh->restores_ended();
   s.takeovers.clear();  // each has sent its answer: its thread is over
   auto held = std::move(s.held);
   spdlog::info("restore: {} calls restored; {} bus messages held meanwhile", s.restored,
@@ -443,12 +440,8 @@ void on_lease_change(registry_actor self, const lease_change& c) {
   std::map<std::string, std::set<uint32_t>> left_by;
   for (const auto& [shard, holder] : c.previous)
     left_by[holder].insert(shard);
-  {
-    // Again, as the keeper did: a restore that ended since cleared them.
-    std::lock_guard lock(s.sh->busy_mu);
-    for (const auto& [shard, holder] : c.previous)
-      s.sh->restoring.insert(shard);
-  }
+  // Again, as the keeper's report did: a restore that ended since cleared them.
+  s.sh->restore_begins(c.previous);
   for (auto& [holder, shards] : left_by) {
     spdlog::info("leases: taking over the calls of {} in {} shards", holder, shards.size());
     ++s.restoring;
