@@ -19,6 +19,7 @@
 #include "sipcc/counters.hpp"
 #include "sipcc/leases.hpp"
 #include "sipcc/v1/ops.pb.h"
+#include "tlib_request.hpp"
 
 namespace sipcc::bench {
 
@@ -416,11 +417,7 @@ void bench_system::restart(const std::string& instance) {
 
 void bench_system::request(const std::string& dn, v1::RequestType type,
                            const std::string& agent) {
-  v1::TRequest r;
-  r.set_schema(v1::SCHEMA_V1);
-  r.set_type(type);
-  r.set_this_dn(dn);
-  r.set_agent_id(agent);
+  auto r = test::tlib_request(type, dn, agent);
   r.set_reference_id("bench");
   auto reply = bus_->request(subj::tlib_req(type, dn), r, 5s);
   v1::TEvent ev;

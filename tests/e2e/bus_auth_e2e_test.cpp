@@ -21,6 +21,7 @@
 #include "sipcc/v1/call.pb.h"
 #include "sipcc/v1/state.pb.h"
 #include "sipcc_fixture.hpp"
+#include "tlib_request.hpp"
 
 namespace sipcc::test {
 namespace {
@@ -129,15 +130,6 @@ private:
   std::vector<std::string> errors_;
 };
 
-v1::TRequest tlib(v1::RequestType type, const std::string& dn, const std::string& agent = "") {
-  v1::TRequest r;
-  r.set_schema(v1::SCHEMA_V1);
-  r.set_type(type);
-  r.set_this_dn(dn);
-  r.set_agent_id(agent);
-  return r;
-}
-
 class BusAuthE2E : public ::testing::Test {
 protected:
   void SetUp() override {
@@ -233,17 +225,17 @@ TEST_F(BusAuthE2E, ADesktopUserWorksItsDnOnly) {
   auto desk = as("desktop-1000");
   auto* events = desk.subscribe(subj::tlib_evt("1000"));
   auto reply = desk.request(subj::tlib_req(v1::TAgentLogin, "1000"),
-                            tlib(v1::TAgentLogin, "1000", "agent1000"));
+                            tlib_request(v1::TAgentLogin, "1000", "agent1000"));
   ASSERT_TRUE(reply) << desk.errors() << "; logs in " << sys->dir();
   EXPECT_EQ(reply->type(), v1::EventAgentLogin);
   EXPECT_TRUE(desk.next_event(events, v1::EventAgentLogin));
 
   const auto forbidden = subj::tlib_req(v1::TAgentLogin, "1001");
-  desk.publish(forbidden, tlib(v1::TAgentLogin, "1001", "agent1001"));
+  desk.publish(forbidden, tlib_request(v1::TAgentLogin, "1001", "agent1001"));
   EXPECT_TRUE(desk.wait_error("Permissions Violation for Publish to \"" + forbidden + "\""))
       << desk.errors();
   // Its own DN again, after it: the second request on 1000 at the recorder.
-  desk.publish(subj::tlib_req(v1::TQueryAddress, "1000"), tlib(v1::TQueryAddress, "1000"));
+  desk.publish(subj::tlib_req(v1::TQueryAddress, "1000"), tlib_request(v1::TQueryAddress, "1000"));
   ASSERT_TRUE(wait_recorded(subj::tlib_req(v1::TQueryAddress, "1000"), 2));
   EXPECT_FALSE(recorded(forbidden));
   const auto on_1001 = sys->recorder().events("1001");

@@ -22,6 +22,7 @@
 
 #include "loopback.hpp"
 #include "sipcc/bus_schema.hpp"
+#include "tlib_request.hpp"
 
 namespace sipcc::test {
 
@@ -528,11 +529,7 @@ void sipcc_system::restart_service(const std::string& svc) {
 
 v1::TEvent sipcc_system::request(const std::string& dn, v1::RequestType type,
                                  const std::string& agent_id, v1::WorkMode wm) {
-  v1::TRequest r;
-  r.set_schema(v1::SCHEMA_V1);
-  r.set_type(type);
-  r.set_this_dn(dn);
-  r.set_agent_id(agent_id);
+  auto r = tlib_request(type, dn, agent_id);
   r.set_work_mode(wm);
   r.set_reference_id("test");
   auto reply = recorder_->client().request(subj::tlib_req(type, dn), r, 5s);
