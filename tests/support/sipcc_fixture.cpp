@@ -477,6 +477,8 @@ void sipcc_system::launch(const std::string& svc) {
   // Services whose processes are members take their bus name from it; the
   // others ignore it.
   auto env = overridden(nats_user_env(binary), opts_.service_env);
+  if (auto own = opts_.env_of.find(binary); own != opts_.env_of.end())
+    env = overridden(env, own->second);
   env.emplace_back("SIPCC_INSTANCE", instance_of(svc));
   services_[svc] = std::make_unique<child_process>(
       std::vector<std::string>{bin(path), "--config", config_path_, "--log-level", "debug"}, log,

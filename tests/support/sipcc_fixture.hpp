@@ -141,6 +141,8 @@ struct system_options {
                                                                {"presence", "presence-0"}};
   // Variables for every service's environment (e.g. SIPCC_FAULT_INJECTION=1).
   child_process::environment service_env;
+  // And for one binary's processes only, by its name (e.g. "sip-edge").
+  std::map<std::string, child_process::environment> env_of;
   // TLS on the bus: certificates from scripts/nats-tls-certs.sh, nats-server
   // with --tlsverify (a client needs a certificate of the CA), and
   // SIPCC_NATS_CA/CERT/KEY set in this process for the test's lifetime, so
