@@ -514,8 +514,19 @@ call_handle::behavior_type restored(call_actor self, shared* sh, registry_handle
     s.snapshot_legs = {s.c.customer_leg, s.c.agent_leg};
   }
   s.snapshot_seq = r.seq;
-  spdlog::info("ConnID {}: restored, {} on DN {}", s.c.conn_id, s.c.held ? "held" : "established",
+  spdlog::info("ConnID {}: restored, {} on DN {}", s.c.conn_id,
+               s.c.held                  ? "held"
+               : awaiting_ack(s.c)       ? "awaiting the customer's ACK"
+                                         : "established",
                s.c.agent_dn);
+  if (awaiting_ack(s.c)) {
+    // The edge told the dead owner of the ACK, if it came: taken as come
+    // (EventEstablished now). A customer that never ACKs has its leg ended
+    // by the edge's stack (Timer H), which ends the call.
+    call_event acked(call_event::acked);
+    acked.leg = s.c.customer_leg;
+    step(self, acked);
+  }
   return behavior(self);
 }
 

@@ -20,6 +20,11 @@ namespace sipcc::edge {
 namespace {
 // How long an inbound INVITE waits for a callctl instance to claim it.
 constexpr uint32_t kClaimWaitMs = 3000;
+// How long an ended leg is remembered for the owner restoring its call:
+// well past a takeover (2 s) or a restart (a few seconds); and at most how
+// many (30 s of 1,000 calls/s ending, two legs each, is 60,000).
+constexpr std::chrono::seconds kEndedLegsKeep{30};
+constexpr size_t kEndedLegsMax = 100000;
 
 std::string sdp_of(const sip_t* sip) {
   if (sip && sip->sip_payload && sip->sip_payload->pl_data)
@@ -110,7 +115,7 @@ void allow_in_call(nua_handle_t* nh) {
 }  // namespace
 
 call_legs::call_legs(service_context& ctx, nua_t* nua, su_root_t* root)
-    : ctx_(ctx), nua_(nua), root_(root) {
+    : ctx_(ctx), nua_(nua), root_(root), ended_(kEndedLegsKeep, kEndedLegsMax) {
   gauge();  // reads 0, not "unknown", before the first call
 }
 
@@ -175,6 +180,8 @@ void call_legs::forget(leg* l, const char* why) {
   v1::LegEvent ev;
   ev.mutable_gone()->set_why(why);
   publish(*l, ev);
+  if (!l->owner.empty() && !l->snapshot.empty())
+    ended_.add({l->id, l->conn_id, l->owner, std::chrono::steady_clock::now()});
   if (l->timer) {
     su_timer_destroy(l->timer);
     l->timer = nullptr;
@@ -656,6 +663,24 @@ void call_legs::snapshots(const bus_msg& m) {
   page.set_schema(v1::SCHEMA_V1);
   page.set_edge_id(ctx_.instance);
   ctx_.nats->publish(m.reply, page);
+  if (!q.cursor().empty())
+    return;
+  // After the first page: callctl holds its bus messages until the restore
+  // ends, so the calls these legs belong to are back when it reads them.
+  auto gone = ended_.take(q, std::chrono::steady_clock::now());
+  for (const auto& e : gone) {
+    v1::LegEvent ev;
+    ev.set_schema(v1::SCHEMA_V1);
+    ev.set_leg_id(e.leg_id);
+    ev.set_edge_id(ctx_.instance);
+    ev.set_conn_id(e.conn_id);
+    ev.mutable_gone()->set_why("ended while " + e.owner + " was away");
+    ctx_.nats->publish(subj::leg_event(q.owner(), e.leg_id), ev);
+  }
+  if (!gone.empty())
+    spdlog::info("edge: {} legs of restorable calls ended since {} last heard: told to {} again",
+                 gone.size(), q.take_over_from().empty() ? q.owner() : q.take_over_from(),
+                 q.owner());
 }
 
 void call_legs::audit() {

@@ -12,6 +12,7 @@
 #include <sofia-sip/nua.h>
 #include <sofia-sip/su_wait.h>
 
+#include "sip-edge/model/ended_legs.hpp"
 #include "sipcc/bus.hpp"
 #include "sipcc/counters.hpp"
 #include "sipcc/service.hpp"
@@ -108,6 +109,9 @@ private:
   // Every owner that ever had a leg here: each keeps getting audits, empty
   // ones too, so it notices legs that ended without word.
   std::unordered_set<std::string> owners_;
+  // Restorable calls' legs that ended, told again to the owner restoring
+  // their calls (its predecessor may have died before hearing of it).
+  ended_legs ended_;
 };
 
 }  // namespace sipcc::edge

@@ -24,8 +24,14 @@ protected:
   void SetUp() override {
     if (!sipp_installed())
       GTEST_SKIP() << "sipp (package sip-tester) is not on PATH";
+    make_system();
+  }
+
+  // `t1x64_ms`: the edge's transaction timeout, Timer H for an unACKed 200.
+  void make_system(int t1x64_ms = system_options{}.t1x64_ms) {
     agent_port = free_port(SOCK_DGRAM);
     system_options opts;
+    opts.t1x64_ms = t1x64_ms;
     opts.dns = {{"1000", "Extension", "", "",
                  "contact: \"sip:1000@127.0.0.1:" + std::to_string(agent_port) +
                      "\", monitor: false"},
@@ -33,6 +39,7 @@ protected:
     opts.services = {{"sip-edge", "edge1"}, {"callctl", "callctl-0"}, {"presence", "presence-0"}};
     // Presence asks callctl about its DNs' call marks (sipcc.calls.check) often.
     opts.presence_extra = "  call-audit-interval-ms: 300\n";
+    sys.reset();
     sys = std::make_unique<sipcc_system>(opts);
   }
 
@@ -115,6 +122,57 @@ TEST_F(RoutedCallSurvivesCallctl, EstablishedCallIsRestoredHeldRetrievedAndRelea
             (ev_list{v1::EventRinging, v1::EventEstablished, v1::EventHeld, v1::EventRetrieved,
                      v1::EventReleased}));
   expect_nothing_dangles(*sys, kWait);
+}
+
+// callctl killed between its 200 to the customer (the agent's answer) and
+// the customer's ACK, which comes 4 s late: the call's legs keep its
+// snapshot already, the restarted callctl restores it and takes the ACK as
+// come (EventEstablished, from the new process), and the customer's
+// hang-up releases it. Before, the edge ended such a call as unknown.
+TEST_F(RoutedCallSurvivesCallctl, CallAnsweredButNotYetAckedIsRestored) {
+  make_system(32000);  // RFC 3261's Timer H: the 200 waits for an ACK 4 s late
+  agent = std::make_unique<sipp_run>("sn:uas", agent_port, sys->dir(), std::vector<std::string>{},
+                                     "agent");
+  sys->start_services();
+  auto conn = customer_calls(*sys, customer, "customer-acks-late-then-hangs-up.xml", "4000", "8000",
+                             kWait);
+  ASSERT_FALSE(conn.empty());
+  EXPECT_EQ(sys->route_call("8000", conn, "1000").type(), v1::EventRouteUsed);
+  ASSERT_TRUE(wait_until([&] { return snapshots_kept(sys->recorder(), true) == 2; }, kWait));
+  EXPECT_FALSE(sys->recorder().wait_event("1000", v1::EventEstablished, 0ms));
+
+  crash_and_restart_callctl();
+  EXPECT_EQ(counter_value(*sys, "callctl-0", "calls_restored", "restored"), 1);
+  expect_answered_call_ended(*sys, *customer, *agent, "1000", kWait);
+}
+
+// The customer hangs up while callctl is dead: the edge's word of the BYE
+// went to the dead process. Once the restarted callctl has restored the
+// call, the edge tells it again that the customer's leg is gone, which ends
+// the call at once (the agent's BYE, EventReleased) instead of at the
+// audit's second miss.
+TEST_F(RoutedCallSurvivesCallctl, CustomerHangingUpWhileCallctlIsDeadIsReleasedOnRestore) {
+  agent = std::make_unique<sipp_run>("sn:uas", agent_port, sys->dir(), std::vector<std::string>{},
+                                     "agent");
+  sys->start_services();
+  auto conn = customer_calls(*sys, customer, "sn:uac", "1000", "8000", kWait);
+  ASSERT_FALSE(conn.empty());
+  EXPECT_EQ(sys->route_call("8000", conn, "1000").type(), v1::EventRouteUsed);
+  ASSERT_TRUE(sys->recorder().wait_event("1000", v1::EventEstablished, kWait));
+  ASSERT_TRUE(wait_until([&] { return snapshots_kept(sys->recorder()) == 2; }, kWait));
+
+  sys->crash_service("callctl");
+  ASSERT_TRUE(sys->recorder().wait(
+      [&](const bus_msg& m) {
+        v1::LegEvent le;
+        return m.subject.rfind("sipcc.leg.callctl-0.", 0) == 0 && le.ParseFromString(m.data) &&
+               le.has_bye() && le.conn_id() == conn;
+      },
+      kWait));
+  sys->restart_service("callctl");
+  expect_answered_call_ended(*sys, *customer, *agent, "1000", kWait);
+  EXPECT_EQ(counter_value(*sys, "callctl-0", "calls_restored", "restored"), 1);
+  EXPECT_EQ(counter_value(*sys, "callctl-0", "audit_fixes", "lost_leg"), -1);
 }
 
 // A call being set up has no snapshot: the restarted callctl's audit ends

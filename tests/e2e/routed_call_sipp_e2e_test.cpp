@@ -57,14 +57,7 @@ protected:
 
   // The call to 1000 was answered and then released: both SIPp scenarios
   // ran to their end and nothing dangles.
-  void answered_call_ended() {
-    ASSERT_TRUE(sys->recorder().wait_event("1000", v1::EventReleased, kWait));
-    EXPECT_EQ(customer->wait_exit(kWait), 0) << customer->log();
-    EXPECT_EQ(agent->wait_exit(kWait), 0) << agent->log();
-    EXPECT_EQ(sys->recorder().events("1000"),
-              (ev_list{v1::EventRinging, v1::EventEstablished, v1::EventReleased}));
-    expect_nothing_dangles(*sys, kWait);
-  }
+  void answered_call_ended() { expect_answered_call_ended(*sys, *customer, *agent, "1000", kWait); }
 
   void hold_is_passed_through(const std::string& agent_xml, const std::string& customer_xml,
                               const std::string& method);

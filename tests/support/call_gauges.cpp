@@ -25,12 +25,15 @@ int64_t counter_value(sipcc_system& sys, const std::string& instance, const std:
   return -1;
 }
 
-size_t snapshots_kept(bus_recorder& recorder) {
+size_t snapshots_kept(bus_recorder& recorder, bool awaiting_ack) {
   size_t n = 0;
   for (const auto& m : recorder.all()) {
     v1::LegCommand cmd;
+    v1::CallSnapshot snap;
     n += m.subject == subj::edge_leg("edge1") && cmd.ParseFromString(m.data) &&
-         cmd.has_keep_snapshot() && !cmd.keep_snapshot().snapshot().empty();
+         cmd.has_keep_snapshot() && !cmd.keep_snapshot().snapshot().empty() &&
+         snap.ParseFromString(cmd.keep_snapshot().snapshot()) &&
+         snap.customer_answered() != awaiting_ack;
   }
   return n;
 }

@@ -29,8 +29,10 @@ inline int64_t actor_gauge(sipcc_system& sys, const std::string& instance,
 }
 
 // LegCommands to edge1 that gave a leg its call's snapshot (an established
-// call's legs each get one whenever the call changes while quiescent).
-size_t snapshots_kept(bus_recorder& recorder);
+// call's legs each get one whenever the call changes while quiescent); with
+// `awaiting_ack`, the snapshots of routed calls answered whose customer had
+// not ACKed the 200 yet instead.
+size_t snapshots_kept(bus_recorder& recorder, bool awaiting_ack = false);
 
 // Polls edge1's "edge_legs" and each callctl member's "call" gauges until
 // they read 0 (a finished dialog lingers at the edge for a while); a gtest

@@ -11,6 +11,8 @@
 #include <gtest/gtest.h>
 #include <sys/socket.h>
 
+#include "call_gauges.hpp"
+
 namespace sipcc::test {
 
 using namespace std::chrono_literals;
@@ -145,6 +147,18 @@ std::string customer_calls(sipcc_system& sys, std::unique_ptr<sipp_run>& custome
   auto rr = sys.recorder().wait_event(rp, v1::EventRouteRequest, deadline);
   EXPECT_TRUE(rr) << "no EventRouteRequest on " << rp << "; logs in " << sys.dir();
   return rr ? rr->conn_id() : "";
+}
+
+void expect_answered_call_ended(sipcc_system& sys, sipp_run& customer, sipp_run& agent,
+                                const std::string& dn, std::chrono::milliseconds deadline) {
+  EXPECT_TRUE(sys.recorder().wait_event(dn, v1::EventReleased, deadline))
+      << "logs in " << sys.dir();
+  EXPECT_EQ(customer.wait_exit(deadline), 0) << customer.log();
+  EXPECT_EQ(agent.wait_exit(deadline), 0) << agent.log();
+  EXPECT_EQ(sys.recorder().events(dn),
+            (std::vector<v1::EventType>{v1::EventRinging, v1::EventEstablished,
+                                        v1::EventReleased}));
+  expect_nothing_dangles(sys, deadline);
 }
 
 }  // namespace sipcc::test

@@ -80,4 +80,11 @@ std::string customer_calls(sipcc_system& sys, std::unique_ptr<sipp_run>& custome
                            const std::string& scenario, const std::string& pause_ms,
                            const std::string& rp, std::chrono::milliseconds deadline);
 
+// The call to `dn`, routed from `customer` to the phone `agent`, was answered
+// and then released: the DN's EventReleased came, both SIPp scenarios ran to
+// their end, the DN saw EventRinging, EventEstablished, EventReleased, and
+// nothing dangles. A gtest failure for each that does not hold.
+void expect_answered_call_ended(sipcc_system& sys, sipp_run& customer, sipp_run& agent,
+                                const std::string& dn, std::chrono::milliseconds deadline);
+
 }  // namespace sipcc::test

@@ -51,8 +51,14 @@ E offer() {
   return e;
 }
 
-const std::vector<E> kRoutedUp = {offer(), route(target("1001", 20, "recall", "none")),
-                                  answered("CONN-1", kAgentSdp), acked()};
+// The agent answered, the customer has the 200 and has not ACKed it.
+const std::vector<E> kAnswered = {offer(), route(target("1001", 20, "recall", "none")),
+                                  answered("CONN-1", kAgentSdp)};
+const std::vector<E> kRoutedUp = [] {
+  auto v = kAnswered;
+  v.push_back(acked());
+  return v;
+}();
 const std::vector<E> kHeld = [] {
   auto v = kRoutedUp;
   v.push_back(hold("1001", E::hold));
@@ -135,6 +141,34 @@ TEST(CallSnapshot, RestoredCallsTakeTheNextEventAsTheOriginal) {
   }
 }
 
+// A callctl dying between its 200 to the customer and the customer's ACK:
+// the call is restored waiting for the ACK and takes it, or either side's
+// BYE, or TReleaseCall, as the original does.
+TEST(CallSnapshot, AnAnsweredCallWaitingForItsAckIsRestoredWaiting) {
+  const std::vector<std::pair<std::string, E>> rows = {{"the ACK", acked()},
+                                                        {"the customer's BYE", customer_bye()},
+                                                        {"the agent's BYE", agent_bye("CONN-1")},
+                                                        {"TReleaseCall", release("1001")}};
+  for (const auto& [name, next] : rows) {
+    SCOPED_TRACE(name);
+    origin_map origins;
+    call original = run(kAnswered, &origins);
+    ASSERT_EQ(original.state, connecting);
+    ASSERT_TRUE(awaiting_ack(original));
+    auto snap = snapshot_of(original, kEdge, origins);
+    ASSERT_TRUE(snap);
+    EXPECT_FALSE(snap->customer_answered());
+    auto out = restore_call(*snap);
+    ASSERT_TRUE(out.call) << out.error;
+    call restored = out.call->c;
+    EXPECT_STREQ(to_string(restored.state), "connecting");
+    EXPECT_EQ(bytes(snapshot_of(restored, kEdge, out.call->origins)), bytes(snap));
+    EXPECT_EQ(describe(call_step(restored, next, kCfg), restored),
+              describe(call_step(original, next, kCfg), original));
+    EXPECT_STREQ(to_string(restored.state), to_string(original.state));
+  }
+}
+
 TEST(CallSnapshot, KeepsWhatTheDesktopsSee) {
   auto c = run(kWithData);
   c.call_id = "abc@host";
@@ -172,7 +206,8 @@ TEST(CallSnapshot, NoneWhileAnythingIsUnderWay) {
   const std::vector<row> rows = {
       {"routing", {incoming()}, none},
       {"alerting", {incoming(), route(target("1001", 0, "recall", "none"))}, none},
-      {"connecting", {incoming(), route(target("1001", 0, "recall", "none")), answered("CONN-1", kAgentSdp)}, none},
+      {"connecting by flow I (a customer answered before)", kAnswered,
+       [](call& c) { c.handover = c.customer_answered = true; }},
       {"made call dialing", {make_call()}, none},
       {"ended", with(up, customer_bye()), none},
       {"a hold under way", with(up, hold("1001", E::hold)), none},

@@ -6,6 +6,8 @@
 #include <string>
 #include <vector>
 
+#include "snapshot_query.hpp"
+
 namespace sipcc::edge {
 namespace {
 
@@ -43,14 +45,7 @@ TEST(SnapshotPage, PagesFitTheirBoundAndFollowTheCursor) {
 // A callctl member that took shards over from a dead one moves exactly
 // that member's legs in those shards (the ConnID's top 16 bits).
 TEST(SnapshotPage, ATakeoverMovesTheDeadMembersLegsInItsShards) {
-  auto query = [](std::string owner, std::string from, std::vector<uint32_t> shards) {
-    v1::SnapshotQuery q;
-    q.set_owner(std::move(owner));
-    q.set_take_over_from(std::move(from));
-    for (auto s : shards)
-      q.add_shards(s);
-    return q;
-  };
+  const auto query = snapshot_query;
   struct row {
     std::string name;
     std::string leg_owner, conn_id;

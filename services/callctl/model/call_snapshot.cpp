@@ -31,8 +31,13 @@ constexpr size_t kParties = std::tuple_size_v<decltype(call::sdp_from)>;
 
 }  // namespace
 
+bool awaiting_ack(const call& c) {
+  return c.state == call_state::connecting && c.kind == call_kind::routed && !c.handover &&
+         !c.customer_answered;
+}
+
 bool quiescent(const call& c) {
-  return c.state == call_state::established && !c.customer_leg.empty() &&
+  return (c.state == call_state::established || awaiting_ack(c)) && !c.customer_leg.empty() &&
          !c.agent_leg.empty() && c.reinvite_from.empty() && c.holding == hold_step::none &&
          c.media == media_state::none && c.media_leg.empty() && c.mixing == mix_op::none &&
          c.mix_leg.empty() && c.conf_id.empty() && !c.recording &&
@@ -114,7 +119,10 @@ restore_outcome restore_call(const v1::CallSnapshot& s) {
     return refuse("not one SDP and one view per party");
   restored_call r;
   call& c = r.c;
-  c.state = call_state::established;
+  // Only a routed call still waiting for the customer's ACK was not yet
+  // answered on the customer's side (established() says it was).
+  c.state = *kind == call_kind::routed && !s.customer_answered() ? call_state::connecting
+                                                                 : call_state::established;
   c.kind = *kind;
   c.conn_id = s.conn_id();
   c.rp = s.rp();

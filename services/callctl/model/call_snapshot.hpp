@@ -5,6 +5,9 @@
 // (a re-INVITE, a hold step, a transfer, a conference or recording, a
 // treatment's media leg, a TAnswerCall, a 491 retry), so the call model's
 // fields below are all there is to it; anything else ends with its callctl.
+// So has a routed call answered by its agent whose customer has the 200 and
+// has not ACKed it yet (awaiting_ack): its ACK may reach the edge while the
+// owner is dead, so the restored call takes it as come (call_actor).
 #pragma once
 
 #include <optional>
@@ -24,6 +27,9 @@ using origin_map = std::unordered_map<std::string, leg_origin>;
 
 // Whether `c` is established with nothing under way: what a snapshot keeps.
 bool quiescent(const call& c);
+// A routed call in [connecting]: the agent's 200 went to the customer, whose
+// ACK has not come. Its snapshot says so by customer_answered = false.
+bool awaiting_ack(const call& c);
 
 // The snapshot of call `c`, whose legs edge `edge` holds and whose o= lines
 // toward them are in `origins`, with seq 0 (the sender numbers them);
