@@ -656,9 +656,12 @@ void call_legs::snapshots(const bus_msg& m) {
                  q.take_over_from(), q.owner());
   }
   kept_snapshots kept;
+  std::unordered_set<std::string> restorable;  // ConnIDs
   for (const auto& [id, l] : legs_)
-    if (l->owner == q.owner() && !l->snapshot.empty())
+    if (l->owner == q.owner() && !l->snapshot.empty()) {
       kept.emplace(id, &l->snapshot);
+      restorable.insert(l->conn_id);
+    }
   auto page = snapshot_page(kept, q.cursor());
   page.set_schema(v1::SCHEMA_V1);
   page.set_edge_id(ctx_.instance);
@@ -667,7 +670,7 @@ void call_legs::snapshots(const bus_msg& m) {
     return;
   // After the first page: callctl holds its bus messages until the restore
   // ends, so the calls these legs belong to are back when it reads them.
-  auto gone = ended_.take(q, std::chrono::steady_clock::now());
+  auto gone = ended_.take(q, restorable, std::chrono::steady_clock::now());
   for (const auto& e : gone) {
     v1::LegEvent ev;
     ev.set_schema(v1::SCHEMA_V1);

@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <string>
+#include <unordered_set>
 #include <vector>
 
 #include "snapshot_query.hpp"
@@ -40,6 +41,8 @@ TEST(EndedLegs, EachOwnerAskingGetsItsLegsOnce) {
        {{"e-1"}, {"e-2"}}},
       {"a takeover is no restart of the asker", {snapshot_query("cc-b", "cc-a", {9})}, {{}}},
   };
+  const std::unordered_set<std::string> all = {"0003000000000001", "0005000000000002",
+                                                "0003000000000003"};
   for (const auto& r : rows) {
     SCOPED_TRACE(r.name);
     ended_legs ended(30s, 100);
@@ -47,8 +50,20 @@ TEST(EndedLegs, EachOwnerAskingGetsItsLegsOnce) {
     ended.add({"e-2", "0005000000000002", "cc-a", t0});
     ended.add({"e-3", "0003000000000003", "cc-b", t0});
     for (size_t i = 0; i < r.asks.size(); ++i)
-      EXPECT_EQ(ids(ended.take(r.asks[i], t0 + 1s)), r.given[i]) << "ask " << i;
+      EXPECT_EQ(ids(ended.take(r.asks[i], all, t0 + 1s)), r.given[i]) << "ask " << i;
   }
+}
+
+// Of a call whose legs all ended, the new owner knows nothing: not told,
+// and not kept for a later ask either.
+TEST(EndedLegs, OnlyLegsOfCallsLeftToRestoreAreTold) {
+  const auto t0 = clock_type::now();
+  ended_legs ended(30s, 100);
+  ended.add({"e-1", "0003000000000001", "cc-a", t0});  // its call is restored
+  ended.add({"e-2", "0003000000000002", "cc-a", t0});  // its call ended whole
+  EXPECT_EQ(ids(ended.take(snapshot_query("cc-a"), {"0003000000000001"}, t0 + 1s)),
+            std::vector<std::string>{"e-1"});
+  EXPECT_EQ(ended.size(), 0u);
 }
 
 TEST(EndedLegs, KeptForAWhileAndBounded) {
@@ -59,7 +74,8 @@ TEST(EndedLegs, KeptForAWhileAndBounded) {
   ended.add({"e-3", "0003000000000003", "cc-a", t0 + 20s});  // e-1 goes: at most 2
   EXPECT_EQ(ended.size(), 2u);
   // At t0 + 45 s, e-2 (35 s old) is past the 30 s; e-3 (25 s) is not.
-  EXPECT_EQ(ids(ended.take(snapshot_query("cc-a"), t0 + 45s)), std::vector<std::string>{"e-3"});
+  EXPECT_EQ(ids(ended.take(snapshot_query("cc-a"), {"0003000000000003"}, t0 + 45s)),
+            std::vector<std::string>{"e-3"});
   EXPECT_EQ(ended.size(), 0u);
 }
 

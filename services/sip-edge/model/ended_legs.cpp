@@ -14,16 +14,18 @@ void ended_legs::add(ended_leg leg) {
 }
 
 std::vector<ended_leg> ended_legs::take(const v1::SnapshotQuery& q,
+                                        const std::unordered_set<std::string>& restorable,
                                         std::chrono::steady_clock::time_point now) {
   expire(now);
   std::vector<ended_leg> out;
   std::deque<ended_leg> kept;
   for (auto& l : legs_) {
     const bool its_own = q.take_over_from().empty() && l.owner == q.owner();
-    if (its_own || taken_over(l.owner, l.conn_id, q))
-      out.push_back(std::move(l));
-    else
+    if (!its_own && !taken_over(l.owner, l.conn_id, q))
       kept.push_back(std::move(l));
+    else if (restorable.count(l.conn_id))
+      out.push_back(std::move(l));
+    // else: the asker's now, of a call with nothing left to restore
   }
   legs_ = std::move(kept);
   return out;

@@ -11,6 +11,7 @@
 #include <cstddef>
 #include <deque>
 #include <string>
+#include <unordered_set>
 #include <vector>
 
 #include "sipcc/v1/call.pb.h"
@@ -31,8 +32,11 @@ public:
   void add(ended_leg leg);
   // The legs that ended within `keep` before `now` and that the query's
   // asker owns now: its own (a restarted owner) or, for a takeover, the
-  // dead member's on calls in the shards taken. Each is given once.
+  // dead member's on calls in the shards taken. Each is given once, and only
+  // if its call is in `restorable` (the ConnIDs whose snapshots the asker
+  // gets): of a call that ended whole, the new owner knows nothing.
   std::vector<ended_leg> take(const v1::SnapshotQuery& q,
+                              const std::unordered_set<std::string>& restorable,
                               std::chrono::steady_clock::time_point now);
   size_t size() const { return legs_.size(); }
 
