@@ -7,7 +7,9 @@
 #include <chrono>
 #include <cstdarg>
 #include <cstdio>
+#include <algorithm>
 #include <cstring>
+#include <deque>
 #include <future>
 #include <optional>
 #include <set>
@@ -31,6 +33,7 @@
 #include "sip-edge/model/request_checks.hpp"
 #include "sipcc/bus_schema.hpp"
 #include "sipcc/counters.hpp"
+#include "sipcc/token_bucket.hpp"
 #include "sipcc/trusted_peers.hpp"
 #include "sipcc/v1/sip.pb.h"
 
@@ -152,8 +155,22 @@ struct sip_edge::impl {
   std::unique_ptr<options_prober> probes;
   std::unique_ptr<registrar_edge> registrar;
   trusted_peers peers;
+  // Dialogs their owner left (ForgetOwnerCmd), ended at the configured
+  // subscribe-rate (the larger of presence's and mwi's): a dead member's
+  // thousands were one burst of un-SUBSCRIBEs at Asterisk and of final
+  // NOTIFYs at the edge's socket (bench/failover: 1,815 at once).
+  std::deque<std::string> to_forget;
+  token_bucket forget_pace;
+  su_timer_t* forget_timer = nullptr;
 
-  explicit impl(service_context& c) : ctx(c), peers(trusted_addresses(c.cfg)) {}
+  explicit impl(service_context& c)
+      : ctx(c),
+        peers(trusted_addresses(c.cfg)),
+        forget_pace(forget_rate(c.cfg), forget_rate(c.cfg) * 0.02, token_bucket::clock::now()) {}
+
+  static double forget_rate(const config& cfg) {
+    return std::max(cfg.subscribe_rate, cfg.mwi.subscribe_rate);
+  }
 
   // ---- sofia thread -------------------------------------------------------
 
@@ -236,8 +253,12 @@ struct sip_edge::impl {
           sample_stack();
         },
         nullptr);
+    forget_timer = su_timer_create(
+        su_root_task(root), std::max<su_duration_t>(10, static_cast<su_duration_t>(
+                                                            1000 / forget_rate(ctx.cfg))));
     started.set_value("");
     su_root_run(root);
+    su_timer_destroy(forget_timer);
     su_timer_destroy(expiry_timer);
     su_timer_destroy(audit_timer);
     legs.reset();
@@ -539,6 +560,24 @@ struct sip_edge::impl {
       end_dialog(*it->second);
   }
 
+  // As many of the forgotten dialogs as the pace allows now; the rest at
+  // the timer's next ticks.
+  void end_forgotten() {
+    for (auto n = forget_pace.take(token_bucket::clock::now(), to_forget.size()); n > 0; --n) {
+      auto it = subs.find(to_forget.front());
+      to_forget.pop_front();
+      if (it != subs.end())
+        end_dialog(*it->second);
+    }
+    if (!to_forget.empty())
+      su_timer_set(
+          forget_timer,
+          [](su_root_magic_t* magic, su_timer_t*, su_timer_arg_t*) {
+            reinterpret_cast<impl*>(magic)->end_forgotten();
+          },
+          nullptr);
+  }
+
   // A restarted owner subscribes afresh; what its former incarnation held
   // is ended here, or it would be refreshed for ever. With shards, the next
   // holder of those shards' leases ends what a dead holder made for them.
@@ -552,8 +591,9 @@ struct sip_edge::impl {
         continue;
       sub->forgotten = true;
       ++n;
-      end_dialog(*sub);
+      to_forget.push_back(id);
     }
+    end_forgotten();
     if (n > 0)
       spdlog::info("edge: owner {} {}: ending the {} subscriptions it left", c.owner(),
                    shards.empty() ? "restarted" : "lost its shards to another", n);

@@ -114,6 +114,41 @@ TEST_F(PresenceE2E, PrivateCallMakesReadyAgentNotReadyThenReady) {
             (std::vector<v1::EventType>{v1::EventAgentNotReady, v1::EventAgentReady}));
 }
 
+// A killed presence's dialogs are ended at the configured subscribe-rate,
+// not in one burst: 12 DNs at 20 SUBSCRIBEs/s take over half a second.
+// (A presence member's 1,815 went at once in bench/failover.)
+TEST_F(PresenceE2E, OldSubscriptionsOfAKilledPresenceAreEndedAtTheSubscribeRate) {
+  system_options opts;
+  opts.subscribe_rate = 20;
+  opts.extra_yaml = "mwi: { subscribe-rate: 20 }\n";  // the edge paces at the larger
+  opts.dns.clear();
+  for (int i = 0; i < 12; ++i)
+    opts.dns.emplace_back(std::to_string(3000 + i));
+  make_system(opts);
+  start();
+  auto subscribed = [&] { return ast().active_subscriptions().size() == opts.dns.size(); };
+  ASSERT_TRUE(wait_until(subscribed, kWait));
+
+  sys->crash_service("presence");
+  sys->restart_service("presence");
+  ASSERT_TRUE(wait_until(
+      [&] {
+        size_t ended = 0;
+        for (const auto& r : ast().received())
+          ended += is_unsubscribe(r);
+        return ended == opts.dns.size();
+      },
+      kWait));
+  std::vector<std::chrono::steady_clock::time_point> at;
+  for (const auto& r : ast().received())
+    if (is_unsubscribe(r))
+      at.push_back(r.at);
+  // 11 gaps of 50 ms; the bucket may hold one token at the start.
+  EXPECT_GE(std::chrono::duration_cast<std::chrono::milliseconds>(at.back() - at.front()).count(),
+            450);
+  EXPECT_TRUE(wait_until(subscribed, kWait));
+}
+
 // presence killed (kill -9) and started again: each agent's session goes on
 // as it was (the desktops are told nothing, as nothing changed for them) and
 // stays routable, and the subscriptions the dead instance left are ended at
