@@ -208,6 +208,8 @@ TEST(CallSnapshot, NoneWhileAnythingIsUnderWay) {
       {"alerting", {incoming(), route(target("1001", 0, "recall", "none"))}, none},
       {"connecting by flow I (a customer answered before)", kAnswered,
        [](call& c) { c.handover = c.customer_answered = true; }},
+      {"connecting, to record once established", kAnswered,
+       [](call& c) { c.record_when_established = true; }},
       {"made call dialing", {make_call()}, none},
       {"ended", with(up, customer_bye()), none},
       {"a hold under way", with(up, hold("1001", E::hold)), none},

@@ -32,8 +32,9 @@ constexpr size_t kParties = std::tuple_size_v<decltype(call::sdp_from)>;
 }  // namespace
 
 bool awaiting_ack(const call& c) {
+  // A recording to start at establishment is not in a snapshot.
   return c.state == call_state::connecting && c.kind == call_kind::routed && !c.handover &&
-         !c.customer_answered;
+         !c.customer_answered && !c.record_when_established;
 }
 
 bool quiescent(const call& c) {
