@@ -4,10 +4,10 @@
 #include "edge_registrar.hpp"
 #include "stack_counts.hpp"
 
+#include <algorithm>
 #include <chrono>
 #include <cstdarg>
 #include <cstdio>
-#include <algorithm>
 #include <cstring>
 #include <deque>
 #include <future>
