@@ -166,7 +166,7 @@ struct sip_edge::impl {
   explicit impl(service_context& c)
       : ctx(c),
         peers(trusted_addresses(c.cfg)),
-        forget_pace(forget_rate(c.cfg), forget_rate(c.cfg) * 0.02, token_bucket::clock::now()) {}
+        forget_pace(token_bucket::for_pacing(forget_rate(c.cfg), token_bucket::clock::now())) {}
 
   static double forget_rate(const config& cfg) {
     return std::max(cfg.subscribe_rate, cfg.mwi.subscribe_rate);
@@ -253,9 +253,9 @@ struct sip_edge::impl {
           sample_stack();
         },
         nullptr);
-    forget_timer = su_timer_create(
-        su_root_task(root), std::max<su_duration_t>(10, static_cast<su_duration_t>(
-                                                            1000 / forget_rate(ctx.cfg))));
+    const auto forget_tick = pacing_interval(forget_rate(ctx.cfg));
+    forget_timer =
+        su_timer_create(su_root_task(root), static_cast<su_duration_t>(forget_tick.count()));
     started.set_value("");
     su_root_run(root);
     su_timer_destroy(forget_timer);

@@ -33,5 +33,23 @@ TEST(TokenBucket, GrantsAtTheConfiguredRate) {
   }
 }
 
+// The pacers' bucket (subscriptions, the edge's forgotten dialogs): a tick
+// every token's time, at most every 10 ms; 20 ms' worth saved up at most.
+TEST(TokenBucket, PacingTicksAndSavesTwentyMilliseconds) {
+  struct row {
+    double rate;
+    std::chrono::milliseconds interval;
+    std::size_t after_idle;  // granted of 1,000 wanted after a second idle
+  };
+  const std::vector<row> rows = {{20, 50ms, 1}, {50, 20ms, 1}, {500, 10ms, 10}, {1000, 10ms, 20}};
+  for (const auto& r : rows) {
+    SCOPED_TRACE(r.rate);
+    EXPECT_EQ(pacing_interval(r.rate), r.interval);
+    auto t0 = token_bucket::clock::time_point{};
+    auto b = token_bucket::for_pacing(r.rate, t0);
+    EXPECT_EQ(b.take(t0 + 1s, 1000), r.after_idle);
+  }
+}
+
 }  // namespace
 }  // namespace sipcc

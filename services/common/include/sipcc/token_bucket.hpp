@@ -24,11 +24,23 @@ public:
     return n;
   }
 
+  // A pacer's bucket: `rate` per second, saving up at most 20 ms' worth, so
+  // that a backlog leaves at the rate rather than in a burst.
+  static token_bucket for_pacing(double rate, clock::time_point now) {
+    return token_bucket(rate, rate * 0.02, now);
+  }
+
 private:
   double rate_;
   double burst_;
   double tokens_ = 1;
   clock::time_point last_;
 };
+
+// How often a pacer at `rate` asks its bucket: a token's time, at most
+// every 10 ms.
+inline std::chrono::milliseconds pacing_interval(double rate) {
+  return std::chrono::milliseconds(std::max(10L, static_cast<long>(1000.0 / rate)));
+}
 
 }  // namespace sipcc

@@ -246,8 +246,8 @@ void release(pacer_pointer self) {
 
 pacer_actor::behavior_type pacer(pacer_pointer self, double rate) {
   auto& s = self->state;
-  s.bucket.emplace(rate, rate * 0.02, token_bucket::clock::now());
-  s.interval = std::chrono::milliseconds(std::max(10L, static_cast<long>(1000.0 / rate)));
+  s.bucket.emplace(token_bucket::for_pacing(rate, token_bucket::clock::now()));
+  s.interval = pacing_interval(rate);
   return {
       [=](pace_request& r) {
         self->state.waiting.push_back(std::move(r));
