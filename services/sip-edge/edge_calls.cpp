@@ -132,11 +132,16 @@ void call_legs::gauge() {
   process_counters().set(counter_id::actors, "edge_legs", static_cast<int64_t>(legs_.size()));
 }
 
-void call_legs::publish(leg& l, v1::LegEvent& ev) {
+void call_legs::stamp(v1::LegEvent& ev, const std::string& leg_id,
+                      const std::string& conn_id) const {
   ev.set_schema(v1::SCHEMA_V1);
-  ev.set_leg_id(l.id);
+  ev.set_leg_id(leg_id);
   ev.set_edge_id(ctx_.instance);
-  ev.set_conn_id(l.conn_id);
+  ev.set_conn_id(conn_id);
+}
+
+void call_legs::publish(leg& l, v1::LegEvent& ev) {
+  stamp(ev, l.id, l.conn_id);
   if (l.owner.empty()) {
     // Not claimed yet: keep it, in order, until callctl says who owns the leg.
     l.held.push_back(ev);
@@ -203,9 +208,7 @@ void call_legs::incoming(nua_handle_t* nh, const sip_t* sip, const std::string& 
   nua_handle_bind(nh, static_cast<handle_ctx*>(l.get()));
   allow_in_call(nh);
   v1::LegEvent ev;
-  ev.set_schema(v1::SCHEMA_V1);
-  ev.set_leg_id(l->id);
-  ev.set_edge_id(ctx_.instance);
+  stamp(ev, l->id, "");  // no ConnID before callctl's claim
   auto* in = ev.mutable_incoming();
   if (sip->sip_request) {
     char buf[512];
@@ -673,10 +676,7 @@ void call_legs::snapshots(const bus_msg& m) {
   auto gone = ended_.take(q, restorable, std::chrono::steady_clock::now());
   for (const auto& e : gone) {
     v1::LegEvent ev;
-    ev.set_schema(v1::SCHEMA_V1);
-    ev.set_leg_id(e.leg_id);
-    ev.set_edge_id(ctx_.instance);
-    ev.set_conn_id(e.conn_id);
+    stamp(ev, e.leg_id, e.conn_id);
     ev.mutable_gone()->set_why("ended while " + e.owner + " was away");
     ctx_.nats->publish(subj::leg_event(q.owner(), e.leg_id), ev);
   }

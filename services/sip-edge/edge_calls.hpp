@@ -90,6 +90,8 @@ private:
   void ack(leg& l, const v1::LegAck& a);
   void reinvite(leg& l, const v1::LegReinvite& r);
   void info(leg& l, const v1::LegInfo& i);
+  // Schema, leg, edge and ConnID on an event from the edge.
+  void stamp(v1::LegEvent& ev, const std::string& leg_id, const std::string& conn_id) const;
   void publish(leg& l, v1::LegEvent& ev);
   void forget(leg* l, const char* why);
   void set_timer(leg& l, uint32_t ms);
