@@ -40,14 +40,45 @@ struct options {
   int warmup_s = 5;
   system_options system;
   bool keep_logs = false;
+  bool bus_detail = false;
 };
 
 // ---- one point, one row ---------------------------------------------------------
 
 struct row {
   std::string cells;
+  std::string detail;  // --bus-detail's lines, empty without
   bool clean = false;
 };
+
+// Bus messages per completed call of each service (its members together), by
+// subject family, received and sent: where a call's messages go, and what a
+// second member of a service hears that the first alone did not.
+std::string bus_detail(const bench_system& sys, const bench_system::snapshot& before,
+                       const bench_system::snapshot& after, double calls) {
+  std::map<std::string, std::map<std::string, std::pair<int64_t, int64_t>>> by;  // service, family
+  for (auto& m : sys.members()) {
+    auto& a = after.counters.at(m.instance);
+    auto& b = before.counters.at(m.instance);
+    for (auto& [key, value] : a) {
+      const bool in = key.first == "bus_in";
+      if (!in && key.first != "bus_out")
+        continue;
+      auto was = b.find(key);
+      const int64_t n = value - (was == b.end() ? 0 : was->second);
+      auto& cell = by[m.service][key.second];
+      (in ? cell.first : cell.second) += n;
+    }
+  }
+  std::string out = fmt::format("  {:10} {:16} {:>8} {:>8}\n", "service", "family", "in/call",
+                                "out/call");
+  for (auto& [service, families] : by)
+    for (auto& [family, n] : families)
+      if ((n.first + n.second) / calls >= 0.005)
+        out += fmt::format("  {:10} {:16} {:8.2f} {:8.2f}\n", service, family, n.first / calls,
+                           n.second / calls);
+  return out;
+}
 
 // One format for the header and the rows, so the columns always line up.
 constexpr const char* kColumns =
@@ -144,6 +175,8 @@ row run_point(const options& o, double rate) {
       fmt::format("{}/{}/{}", after.edge_drops - before.edge_drops,
                   after.asterisk_drops - before.asterisk_drops, after.udp_drops - before.udp_drops),
       fmt::format("{}+{}", stray_legs, lost_legs));
+  if (o.bus_detail && done > 0)
+    out.detail = bus_detail(sys, before, after, done);
   out.clean = sipp.failed == 0 && stuck == 0;
   if (!out.clean || o.keep_logs)
     std::cerr << "point " << rate << " calls/s: logs kept in " << sys.dir() << "\n";
@@ -179,6 +212,8 @@ int main(int argc, char** argv) {
       ->check(CLI::Range(1, 8))
       ->capture_default_str();
   add_system_options(app, o.system);
+  app.add_flag("--bus-detail", o.bus_detail,
+               "after each row, bus messages per call of each service by subject family");
   app.add_flag("--keep-logs", o.keep_logs, "keep every point's folder (failed points always are)");
   CLI11_PARSE(app, argc, argv);
   install_signal_handlers();
@@ -194,7 +229,7 @@ int main(int argc, char** argv) {
     try {
       auto r = run_point(o, rate);
       all_clean = all_clean && r.clean;
-      fmt::print("{}\n", r.cells);
+      fmt::print("{}\n{}", r.cells, r.detail);
     } catch (const std::exception& e) {
       all_clean = false;
       fmt::print("{:7g}  error: {}\n", rate, e.what());
