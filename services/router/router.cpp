@@ -219,8 +219,9 @@ router_service::~router_service() { stop(); }
 std::string router_service::start() {
   auto& ctx = impl_->ctx;
   router_core core(ctx.cfg);
+  const auto routing_points = core.routing_points();
   std::string rps;
-  for (const auto& rp : core.routing_points())
+  for (const auto& rp : routing_points)
     rps += (rps.empty() ? "" : ", ") + rp;
   if (rps.empty())
     spdlog::warn("no Routing Point has an agent-group: this router has nothing to route");
@@ -230,10 +231,13 @@ std::string router_service::start() {
                                               ctx.instance);
   impl_->host->set_root(impl_->router);
   // Subscribed before the snapshot is asked for, so no change falls between
-  // the two; the core lets a published state win over the snapshot.
-  const std::vector<std::string> subjects = {pattern_of(subject_family::state_dn),
-                                             pattern_of(subject_family::tlib_evt),
-                                             subj::calls_waiting_for(ctx.instance)};
+  // the two; the core lets a published state win over the snapshot. Events
+  // of its Routing Points only: an agent DN's are most of a call's and the
+  // DN's state tells when the call has left it.
+  std::vector<std::string> subjects = {pattern_of(subject_family::state_dn),
+                                       subj::calls_waiting_for(ctx.instance)};
+  for (const auto& rp : routing_points)
+    subjects.push_back(subj::tlib_evt(rp));
   auto listed = impl_->host->bridge(*ctx.nats, subjects);
   // The calls that wait already: their EventRouteRequests came before us.
   v1::WaitingCallsQuery waiting;

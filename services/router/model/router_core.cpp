@@ -204,6 +204,12 @@ route_commands router_core::on_tick(int64_t now_us) {
   }
   for (auto it = calls_.begin(); it != calls_.end();) {
     call& c = it->second;
+    if (!c.route_used || c.seen_on_dn)
+      c.unseen_from_us = 0;
+    else if (c.unseen_from_us == 0)
+      c.unseen_from_us = now_us;
+    else if (now_us - c.unseen_from_us >= unseen_after_us)
+      detach(c);
     if (c.waiting || !c.agent_dn.empty())
       c.idle_from_us = 0;
     else if (c.idle_from_us == 0)
@@ -214,6 +220,8 @@ route_commands router_core::on_tick(int64_t now_us) {
     }
     ++it;
   }
+  auto freed = dispatch();
+  out.insert(out.end(), freed.begin(), freed.end());
   return out;
 }
 
@@ -228,6 +236,7 @@ void router_core::detach(call& c) {
     c.agent_dn.clear();
     c.seen_on_dn = false;
     c.route_used = false;
+    c.unseen_from_us = 0;
   }
 }
 

@@ -6,14 +6,17 @@
 //   EventRouteUsed (ConnID, target)          -> routed; by someone else if
 //                                               the target is not ours
 //   EventReleased / EventAbandoned (ConnID,  -> the call left that DN; on
-//     DN)                                       its RP it has ended
+//     DN)                                       its RP it has ended (the
+//                                               router hears only its RPs')
 //   tick (now)                               -> max-wait
 //
 // Per Routing Point with an `agent-group` option: calls wait in arrival
 // order; each goes to the longest-idle Ready agent of the group, whose DN is
-// then reserved for that ConnID until the call leaves that DN or ends, is
-// routed elsewhere, or its ConnID was on the DN's state and no longer is
-// (covers a lost EventReleased). A second EventRouteRequest for a ConnID
+// then reserved for that ConnID until the call ends at its RP, is routed
+// elsewhere, or its ConnID was on the DN's state and no longer is; a route
+// used whose ConnID the DN's state has not listed for `unseen_after_us` (a
+// lost call fact) frees the DN as well, since its state still says whether it
+// may ring. A second EventRouteRequest for a ConnID
 // means its last route failed: the reservation is released and the call
 // waits again at the front, keeping its arrival time (callctl releases the
 // agent DN first, so a routed call is remembered for `forget_after_us`
@@ -108,6 +111,9 @@ public:
 
   // How long a call that neither waits nor holds an agent is remembered.
   static constexpr int64_t forget_after_us = 60'000'000;
+  // How long a route used may hold its agent's DN without the DN's state
+  // ever listing its ConnID.
+  static constexpr int64_t unseen_after_us = 30'000'000;
 
   // Routing Points this router serves, for the start-up log.
   std::vector<std::string> routing_points() const;
@@ -137,6 +143,7 @@ private:
     int64_t idle_from_us = 0;    // first tick that found it neither waiting nor routed
     bool treated = false;        // its RP's treatment was asked for
     bool treatment_reported = false;  // callctl said it applied it, or could not
+    int64_t unseen_from_us = 0;  // first tick that found its route used, not yet seen
   };
 
   void apply_state(const v1::DnState& st);
