@@ -218,7 +218,7 @@ void emit(dn_pointer self, const dn_output& out, const v1::TRequest* req,
   // Saved for whichever presence member owns the DN next, before anyone
   // hears of the change: a desktop that got an event finds it saved.
   std::string bytes;
-  if (out.state_changed) {
+  if (out.state_changed || out.saved_changed) {
     bytes = s.st.SerializeAsString();
     s.nats->publish_raw(subj::kv_dn_state(s.st.dn()), bytes);
   }
@@ -254,7 +254,7 @@ void emit(dn_pointer self, const dn_output& out, const v1::TRequest* req,
   bool login = req && req->type() == v1::TAgentLogin;
   // The registry keeps the AgentID index and the query cache; after a login
   // attempt it needs the outcome even when nothing changed.
-  if (out.state_changed || login)
+  if (out.state_changed || out.saved_changed || login)
     self->send(s.registry, dn_state_report{s.st});
 }
 

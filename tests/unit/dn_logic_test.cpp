@@ -521,6 +521,37 @@ TEST(DnLogic, Scenarios) {
   }
 }
 
+// A change the other services use is published (sipcc.state.dn) and saved;
+// one only the DN's next presence owner needs (which calls its desktop was
+// told of) is saved alone: a routed call's DN state goes out twice, not three
+// times.
+TEST(DnLogic, OnlyWhatOthersUseIsPublished) {
+  enum outcome { none, saved, published };
+  struct row {
+    dn_input in;
+    outcome want;
+  };
+  const std::vector<row> rows = {
+      {login("A1", v1::AutoIn), published},
+      {registered(), published},
+      {call("C1", true), published},
+      {call_shown("C1"), saved},
+      {call_shown("C1"), none},
+      {call("C1", false), published},
+      {call("C2", true), published},
+      {call_shown("C2"), saved},
+      {call_lost("C2"), published},
+      {call_lost("C2"), none},
+  };
+  auto st = initial_dn_state(kDn, v1::Extension, 0);
+  for (size_t i = 0; i < rows.size(); ++i) {
+    SCOPED_TRACE("row " + std::to_string(i + 1));
+    auto out = dn_step(st, rows[i].in);
+    const outcome got = out.state_changed ? published : out.saved_changed ? saved : none;
+    EXPECT_EQ(got, rows[i].want);
+  }
+}
+
 // A DnState restored from its bytes at any point of any scenario continues
 // exactly as the original: nothing the logic depends on lives outside it.
 TEST(DnLogic, RestoredStateContinuesIdentically) {

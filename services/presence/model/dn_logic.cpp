@@ -258,10 +258,10 @@ void on_call_fact(v1::DnState& st, const dn_input& in, dn_output& out) {
   }
   if (in.active && in.shown && seen == shown->end()) {
     shown->Add(std::string(in.conn_id));
-    out.state_changed = true;
+    out.saved_changed = true;
   } else if (!in.active && seen != shown->end()) {
     shown->erase(seen);
-    out.state_changed = true;
+    out.saved_changed = true;
     if (ended && in.lost) {
       auto ev = base_event(st, v1::EventReleased, in.now_us);
       ev.set_conn_id(in.conn_id);

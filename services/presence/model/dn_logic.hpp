@@ -66,6 +66,9 @@ struct dn_output {
   v1::TEvent reply;
   bool has_reply = false;
   bool state_changed = false;  // publish sipcc.state.dn / .agent
+  // Only what the DN's next presence owner needs changed (which calls its
+  // desktop was told of): saved to sipcc_dn_state, not published.
+  bool saved_changed = false;
   // Agent that logged out (for the AgentID index), empty otherwise.
   std::string logged_out_agent;
   // Arm the after-call-work timer: seconds, tagged st.agent().acw_gen().
