@@ -59,6 +59,7 @@ actor_host::actor_host(supervision& sup) : sup_(sup) {
   // The default work-stealing scheduler polls aggressively: idle CPU and
   // hand-off latency both drop with this (STACK-NOTES).
   cfg_.set("work-stealing.moderate-poll-attempts", size_t{0});
+  cfg_.set("work-stealing.relaxed-sleep-duration", caf::timespan{std::chrono::milliseconds(100)});
   sys_ = std::make_unique<caf::actor_system>(cfg_);
 }
 
