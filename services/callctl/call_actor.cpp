@@ -133,7 +133,8 @@ void emit(call_actor self, const call_action& a) {
   auto ev = tevent_of(s.c, a);
   publish_call_event(*s.sh->nats, ev);
   if (s.shown.on_event(ev.this_dn(), ev.conn_id()))
-    publish_call_fact(*s.sh->nats, ev.this_dn(), ev.conn_id(), true, false, true);
+    publish_call_fact(*s.sh->nats, s.sh->presence, ev.this_dn(), ev.conn_id(), true, false,
+                      true);
   if (a.event == v1::EventRouteRequest)
     s.route_requested_us = ev.timestamp_us();
   if (!a.reply)
@@ -215,7 +216,7 @@ void carry_out(call_actor self, const std::vector<call_action>& actions) {
       case call_action::emit: emit(self, a); break;
       case call_action::call_fact: {
         const auto& conn_id = a.conn_id.empty() ? s.c.conn_id : a.conn_id;
-        publish_call_fact(*s.sh->nats, a.dn, conn_id, a.active, a.answered,
+        publish_call_fact(*s.sh->nats, s.sh->presence, a.dn, conn_id, a.active, a.answered,
                           s.shown.on_fact(a.dn, conn_id, a.active));
         break;
       }

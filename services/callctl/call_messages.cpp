@@ -38,8 +38,8 @@ void publish_leg_command(bus& nats, const std::string& edge, const std::string& 
   nats.publish(subj::edge_leg(edge), cmd);
 }
 
-void publish_call_fact(bus& nats, const std::string& dn, const std::string& conn_id, bool active,
-                       bool answered, bool shown) {
+void publish_call_fact(bus& nats, const presence_shards& shards, const std::string& dn,
+                       const std::string& conn_id, bool active, bool answered, bool shown) {
   v1::DnCallFact f;
   f.set_schema(v1::SCHEMA_V1);
   f.set_dn(dn);
@@ -47,7 +47,7 @@ void publish_call_fact(bus& nats, const std::string& dn, const std::string& conn
   f.set_active(active);
   f.set_answered(answered);
   f.set_shown(shown);
-  nats.publish(subj::dn_calls(dn), f);
+  nats.publish(subj::dn_calls(presence_shard_of(shards, dn), dn), f);
 }
 
 void publish_call_event(bus& nats, v1::TEvent& ev) {

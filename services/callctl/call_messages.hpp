@@ -16,6 +16,7 @@
 #include "sipcc/dn_states_fetch.hpp"
 #include "sipcc/bus.hpp"
 #include "sipcc/lease_messages.hpp"
+#include "sipcc/presence_shards.hpp"
 #include "sipcc/v1/media.pb.h"
 #include "sipcc/v1/call.pb.h"
 #include "sipcc/v1/sip.pb.h"
@@ -176,10 +177,11 @@ private:
 void publish_leg_command(bus& nats, const std::string& edge, const std::string& leg_id,
                          v1::LegCommand cmd);
 
-// sipcc.dn.calls.<dn>: DN `dn` has (or no longer has) sipcc call `conn_id`;
-// `shown`: its desktop has been told of the call (callctl/model/shown_calls.hpp).
-void publish_call_fact(bus& nats, const std::string& dn, const std::string& conn_id, bool active,
-                       bool answered, bool shown = false);
+// sipcc.dn.calls.<shard>.<dn>: DN `dn` has (or no longer has) sipcc call
+// `conn_id`, to the presence member holding the DN's shard; `shown`: its
+// desktop has been told of the call (callctl/model/shown_calls.hpp).
+void publish_call_fact(bus& nats, const presence_shards& shards, const std::string& dn,
+                       const std::string& conn_id, bool active, bool answered, bool shown);
 
 // `ev` (timestamped here) on sipcc.tlib.evt.<its ThisDN>, counted and logged.
 void publish_call_event(bus& nats, v1::TEvent& ev);

@@ -37,6 +37,7 @@ callctl_service::~callctl_service() { stop(); }
 std::string callctl_service::start() {
   auto& ctx = impl_->ctx;
   impl_->sh.cfg = &ctx.cfg;
+  impl_->sh.presence = make_presence_shards(ctx.cfg);
   impl_->sh.nats = ctx.nats.get();
   impl_->sh.owner = ctx.instance;
   impl_->host = std::make_unique<actor_host>();

@@ -15,6 +15,7 @@
 #include "callctl/model/targets.hpp"
 #include "sipcc/bus.hpp"
 #include "sipcc/config.hpp"
+#include "sipcc/presence_shards.hpp"
 
 namespace sipcc::callctl {
 
@@ -67,6 +68,7 @@ private:
 // except the directory, which only the registry changes.
 struct shared {
   const config* cfg = nullptr;
+  presence_shards presence;  // where a DnCallFact goes
   bus* nats = nullptr;
   std::string owner;
   directory dir;

@@ -18,7 +18,7 @@
 #include "sipcc/lease_keeper.hpp"
 #include "presence/model/agent_places.hpp"
 #include "presence/model/dn_logic.hpp"
-#include "presence/model/presence_shards.hpp"
+#include "sipcc/presence_shards.hpp"
 #include "sipcc/presence_body.hpp"
 #include "sipcc/subscriber.hpp"
 #include "sipcc/v1/sip.pb.h"
@@ -971,11 +971,11 @@ std::string presence_service::start() {
   impl_->host = std::make_unique<actor_host>();
   auto registry = impl_->host->system().spawn(registry_behavior, &ctx.cfg, nats, ctx.instance);
   impl_->host->set_root(registry);
+  // callctl's DnCallFacts come by shard: subscribed with the shard's lease.
   std::vector<std::string> subjects = {subj::sub_events_of(ctx.instance),
                                        subj::tlib_req_family("agent"), subj::state_query,
-                                       subj::state_dn_all, subj::dn_calls_all,
-                                       subj::ops_ready(ctx.cfg.edge_id), subj::reg_all,
-                                       subj::calls_checked(ctx.instance)};
+                                       subj::state_dn_all, subj::ops_ready(ctx.cfg.edge_id),
+                                       subj::reg_all, subj::calls_checked(ctx.instance)};
   auto listed = impl_->host->bridge(*nats, subjects);
   // Read once the bridge is up, so no state published meanwhile is missed.
   caf::anon_send(registry, states_saved{load_saved_states(*nats)});
@@ -984,6 +984,13 @@ std::string presence_service::start() {
       *nats, ctx.service,
       leases::lease_params{ctx.instance, ctx.cfg.presence_shards, ctx.cfg.presence_lease_ttl_ms},
       [me, nats, registry](const lease_change& c) {
+        // A gained shard's facts are heard from now on (before its DNs are
+        // resumed; one that comes first finds no DN, as with no member).
+        for (auto shard : c.lost)
+          nats->unsubscribe(subj::dn_calls_of(shard));
+        for (auto shard : c.gained)
+          nats->subscribe(subj::dn_calls_of(shard),
+                          [registry](bus_msg m) { caf::anon_send(registry, std::move(m)); });
         // Read after the leases were won: what the former holder saved last is in.
         std::shared_ptr<const saved_states> saved;
         if (!c.gained.empty()) {
@@ -1007,7 +1014,8 @@ std::string presence_service::start() {
                           [this] { return impl_->holding; }))
     spdlog::warn("presence: {} holds no shard yet; it announces itself all the same",
                  ctx.instance);
-  return "bus " + listed + "; leases " + subj::lease_bucket;
+  return "bus " + listed + ", sipcc.dn.calls.<shard>.* of each shard held; leases " +
+         subj::lease_bucket;
 }
 
 void presence_service::stop() {

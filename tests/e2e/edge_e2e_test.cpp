@@ -409,7 +409,7 @@ protected:
     f.set_dn("1000");
     f.set_conn_id(kConnId);
     f.set_active(active);
-    ASSERT_TRUE(rec().client().publish(subj::dn_calls("1000"), f));
+    ASSERT_TRUE(rec().client().publish(sys->dn_calls_subject("1000"), f));
   }
 
   // The routed call rings and is answered on the phone; returns the state

@@ -165,10 +165,11 @@ TEST_F(MakeCallSipp, MadeToAnAgentDnAndReleasedByTReleaseCall) {
   EXPECT_EQ(other_up->other_dn(), "1000");
   // Both DNs have the call, for presence (busy, not a private call).
   for (std::string dn : {"1000", "2000"}) {
+    const auto subject = sys->dn_calls_subject(dn);
     auto fact = rec.wait(
         [&](const bus_msg& m) {
           v1::DnCallFact f;
-          return m.subject == subj::dn_calls(dn) && f.ParseFromString(m.data) && f.active() &&
+          return m.subject == subject && f.ParseFromString(m.data) && f.active() &&
                  f.conn_id() == conn;
         },
         kWait);
@@ -279,9 +280,9 @@ TEST_F(MakeCallSipp, TheAgentsPhoneIsBusy) {
   auto& rec = sys->recorder();
   EXPECT_TRUE(rec.events("2000").empty());
   auto fact_off = rec.wait(
-      [](const bus_msg& m) {
+      [subject = sys->dn_calls_subject("2000")](const bus_msg& m) {
         v1::DnCallFact f;
-        return m.subject == subj::dn_calls("2000") && f.ParseFromString(m.data) && !f.active();
+        return m.subject == subject && f.ParseFromString(m.data) && !f.active();
       },
       kWait);
   EXPECT_TRUE(fact_off);

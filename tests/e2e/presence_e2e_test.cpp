@@ -3,6 +3,7 @@
 // wait is on an event with a deadline.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <functional>
@@ -508,7 +509,7 @@ TEST(WatchE2E, DecodesEverySubjectFamily) {
   fact.set_dn("1001");
   fact.set_conn_id("007d0000000001");
   fact.set_active(true);
-  rec.client().publish(subj::dn_calls("1001"), fact);
+  rec.client().publish(sys->dn_calls_subject("1001"), fact);
   v1::Registration binding;  // what the edge publishes when a phone registers
   binding.set_schema(v1::SCHEMA_V1);
   binding.set_dn("1001");
@@ -855,6 +856,25 @@ TEST(PresenceLeasesE2E, TwoMembersShareTheDnsAndTheSurvivorTakesOver) {
     return true;
   };
   EXPECT_TRUE(every_agent_ready());
+  // callctl's DnCallFacts reach the DN's holder alone (by shard subject).
+  auto fact = [&](const std::string& dn, const std::string& conn_id, bool active) {
+    v1::DnCallFact f;
+    f.set_schema(v1::SCHEMA_V1);
+    f.set_dn(dn);
+    f.set_conn_id(conn_id);
+    f.set_active(active);
+    rec.client().publish(sys.dn_calls_subject(dn), f);
+  };
+  auto has_call = [&](const std::string& dn, const std::string& conn_id) {
+    const auto calls = ask(dn, v1::TQueryAddress).dn_state().sipcc_calls();
+    return std::find(calls.begin(), calls.end(), conn_id) != calls.end();
+  };
+  fact(on_b, "007d00000000b1", true);
+  ASSERT_TRUE(wait_until([&] { return has_call(on_b, "007d00000000b1"); }, kWait));
+  EXPECT_EQ(sys.counter("presence-b", "bus_in", "dn_calls"), 1);
+  EXPECT_EQ(sys.counter("presence-a", "bus_in", "dn_calls"), 0) << "a member heard another's";
+  fact(on_b, "007d00000000b1", false);
+  ASSERT_TRUE(wait_until([&] { return !has_call(on_b, "007d00000000b1"); }, kWait));
   // presence-a let the shards it released go without a word.
   std::map<std::string, std::vector<v1::EventType>> before;
   for (auto& dn : dns) {
@@ -880,6 +900,11 @@ TEST(PresenceLeasesE2E, TwoMembersShareTheDnsAndTheSurvivorTakesOver) {
   }
   EXPECT_TRUE(every_agent_ready()) << "router and callctl see every Ready agent";
   EXPECT_EQ(ask(on_a, v1::TAgentLogin, "a" + on_b).error_code(), v1::ERR_AGENT_LOGGED_IN_ELSEWHERE);
+  // The facts of the shards taken over come to presence-b now.
+  fact(on_a, "007d00000000a1", true);
+  EXPECT_TRUE(wait_until([&] { return has_call(on_a, "007d00000000a1"); }, kWait));
+  fact(on_a, "007d00000000a1", false);
+  EXPECT_TRUE(wait_until([&] { return !has_call(on_a, "007d00000000a1"); }, kWait));
   // A private call on a taken-over DN is the first thing its desktop hears
   // since the crash: the takeover said nothing.
   ast.send_notify(on_a, "presence-notify-busy-inuse.sip");

@@ -301,11 +301,12 @@ void RegistrarSipp::phone_reaches_voicemail(const std::string& asterisk_user) {
   EXPECT_EQ(phone_got, answer->body);
   EXPECT_NE(first(ast, false, "BYE"), nullptr);
   // The agent's DN had the call while it lasted, and no routed-call events.
+  const auto facts_of_2000 = sys->dn_calls_subject("2000");
   for (bool active : {true, false})
     EXPECT_TRUE(sys->recorder().wait(
         [&](const bus_msg& m) {
           v1::DnCallFact f;
-          return m.subject == subj::dn_calls("2000") && f.ParseFromString(m.data) &&
+          return m.subject == facts_of_2000 && f.ParseFromString(m.data) &&
                  f.active() == active;
         },
         kWait))

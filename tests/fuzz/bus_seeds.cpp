@@ -80,7 +80,7 @@ const std::map<std::string, std::pair<std::string, std::string>> kSubjectSeeds =
          state: AGENT_NOT_READY private_call_not_ready: true } routable: false)"}},
     {"state_query", {"sipcc.state.query", R"(schema: SCHEMA_V1 kind: DN id: "1000")"}},
     {"dn_calls",
-     {"sipcc.dn.calls.1000",
+     {"sipcc.dn.calls.0.1000",
       R"(schema: SCHEMA_V1 dn: "1000" conn_id: "c1" active: false answered: true)"}},
     {"calls_check",
      {"sipcc.calls.check", R"(schema: SCHEMA_V1 conn_ids: "c1" conn_ids: "007d0000000002")"}},

@@ -22,6 +22,8 @@
 
 #include "loopback.hpp"
 #include "sipcc/bus_schema.hpp"
+#include "sipcc/config.hpp"
+#include "sipcc/presence_shards.hpp"
 #include "tlib_request.hpp"
 
 namespace sipcc::test {
@@ -637,6 +639,11 @@ bool sipcc_system::wait_log(const std::string& service, const std::string& text,
                             std::chrono::milliseconds deadline) const {
   auto it = services_.find(service);
   return it != services_.end() && it->second->wait_output(text, deadline);
+}
+
+std::string sipcc_system::dn_calls_subject(const std::string& dn) const {
+  return subj::dn_calls(presence_shard_of(make_presence_shards(load_config(config_path_)), dn),
+                        dn);
 }
 
 }  // namespace sipcc::test

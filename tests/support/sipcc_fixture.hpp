@@ -188,6 +188,9 @@ public:
   // without nats_auth).
   child_process::environment nats_user_env(const std::string& user) const;
   std::string config_path() const { return config_path_; }
+  // Where callctl publishes a DnCallFact for `dn`: by its presence shard
+  // under this system's configuration.
+  std::string dn_calls_subject(const std::string& dn) const;
   uint16_t edge_port() const { return edge_port_; }
   // Ports on 127.0.0.1 configured as further Asterisk peers (asterisk.peers):
   // a test's SIPp playing Asterisk's trunk sends its calls from one of them.

@@ -1,7 +1,7 @@
-// Presence's shard rule (presence/model/presence_shards.hpp): a DN by its
+// Presence's shard rule (sipcc/presence_shards.hpp): a DN by its
 // number, a resource list's DNs by the list's name; and which shard's holder
 // answers each kind of state query.
-#include "presence/model/presence_shards.hpp"
+#include "sipcc/presence_shards.hpp"
 
 #include <gtest/gtest.h>
 

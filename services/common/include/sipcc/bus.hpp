@@ -46,6 +46,9 @@ public:
   // One async subscription (one delivery thread) for a wildcard pattern.
   // Messages of one subscription are delivered in order.
   void subscribe(const std::string& pattern, handler h, const std::string& queue = "");
+  // Ends the subscriptions to exactly `pattern`; messages already received
+  // are still handed on. Safe from any thread, also while one is delivered.
+  void unsubscribe(const std::string& pattern);
 
   // Blocking request/reply: for the CLI and tests only, never inside an actor.
   std::optional<std::string> request(const std::string& subject,
@@ -68,6 +71,9 @@ private:
   struct sub_ctx;
   __natsConnection* conn_ = nullptr;
   std::vector<std::unique_ptr<sub_ctx>> subs_;
+  // Unsubscribed, kept until NATS says their handler will not run again.
+  std::vector<std::unique_ptr<sub_ctx>> retired_;
+  void reap_retired();
 };
 
 }  // namespace sipcc

@@ -3,6 +3,7 @@
 // it, and docs/bus.md is checked against it by a unit test.
 #pragma once
 
+#include <cstdint>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -36,8 +37,8 @@
     "current state of an agent, on change")                                        \
   X(state_query, "sipcc.state.query", StateQuery,                                  \
     "state query; request/reply, the reply is a StateReply")                       \
-  X(dn_calls, "sipcc.dn.calls.*", DnCallFact,                                      \
-    "the DN has / no longer has a sipcc call (published by callctl)")              \
+  X(dn_calls, "sipcc.dn.calls.*.*", DnCallFact,                                    \
+    "the DN has / no longer has a sipcc call (callctl -> its presence shard)")     \
   X(calls_check, "sipcc.calls.check", CallCheck,                                   \
     "which of these ConnIDs are no call (presence -> callctl), request/reply")     \
   X(calls_checked, "sipcc.calls.checked.*", CallCheckReply,                        \
@@ -140,8 +141,10 @@ std::string state_dn(std::string_view dn);
 inline constexpr const char* state_dn_all = "sipcc.state.dn.*";
 std::string state_agent(std::string_view agent_id);
 inline constexpr const char* state_query = "sipcc.state.query";
-std::string dn_calls(std::string_view dn);
-inline constexpr const char* dn_calls_all = "sipcc.dn.calls.*";
+// By the DN's presence shard (presence_shard_of), so only the member holding
+// the DN hears its facts.
+std::string dn_calls(uint32_t shard, std::string_view dn);
+std::string dn_calls_of(uint32_t shard);  // wildcard for the shard
 inline constexpr const char* calls_check = "sipcc.calls.check";
 std::string calls_checked(std::string_view instance);
 inline constexpr const char* calls_waiting = "sipcc.calls.waiting";

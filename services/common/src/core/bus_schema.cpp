@@ -131,7 +131,12 @@ std::string state_dn(std::string_view dn) { return join({"sipcc.state.dn", dn});
 std::string state_agent(std::string_view agent_id) {
   return join({"sipcc.state.agent", agent_id});
 }
-std::string dn_calls(std::string_view dn) { return join({"sipcc.dn.calls", dn}); }
+std::string dn_calls(uint32_t shard, std::string_view dn) {
+  return join({"sipcc.dn.calls", std::to_string(shard), dn});
+}
+std::string dn_calls_of(uint32_t shard) {
+  return join({"sipcc.dn.calls", std::to_string(shard), "*"});
+}
 std::string calls_checked(std::string_view instance) {
   return join({"sipcc.calls.checked", instance});
 }

@@ -1,4 +1,4 @@
-#include "presence/model/presence_shards.hpp"
+#include "sipcc/presence_shards.hpp"
 
 #include "sipcc/leases.hpp"
 

@@ -1,5 +1,6 @@
 #include "sipcc/bus.hpp"
 
+#include <atomic>
 #include <cctype>
 #include <cstdlib>
 #include <fstream>
@@ -136,7 +137,9 @@ bus_tls bus_tls_from(const std::function<const char*(const char*)>& env) {
 
 struct bus::sub_ctx {
   handler h;
+  std::string pattern;
   natsSubscription* sub = nullptr;
+  std::atomic<bool> done{false};  // retired and its handler has returned for good
 };
 
 bus::bus(const std::string& url, const std::string& name,
@@ -229,6 +232,7 @@ std::mutex subs_mu;
 void bus::subscribe(const std::string& pattern, handler h, const std::string& queue) {
   auto ctx = std::make_unique<sub_ctx>();
   ctx->h = std::move(h);
+  ctx->pattern = pattern;
   auto cb = [](natsConnection*, natsSubscription*, natsMsg* m, void* closure) {
     auto* c = static_cast<sub_ctx*>(closure);
     bus_msg bm;
@@ -252,6 +256,38 @@ void bus::subscribe(const std::string& pattern, handler h, const std::string& qu
     throw std::runtime_error("cannot subscribe to " + pattern + ": " + natsStatus_GetText(s));
   std::lock_guard lock(subs_mu);
   subs_.push_back(std::move(ctx));
+}
+
+void bus::unsubscribe(const std::string& pattern) {
+  std::lock_guard lock(subs_mu);
+  reap_retired();
+  for (auto it = subs_.begin(); it != subs_.end();) {
+    if ((*it)->pattern != pattern) {
+      ++it;
+      continue;
+    }
+    auto& c = **it;
+    // Drained, not just unsubscribed: what arrived is still handed on, and
+    // the completion callback says when the handler can no longer run.
+    natsSubscription_SetOnCompleteCB(
+        c.sub, [](void* closure) { static_cast<sub_ctx*>(closure)->done = true; }, &c);
+    if (natsSubscription_Drain(c.sub) != NATS_OK)
+      natsSubscription_Unsubscribe(c.sub);
+    retired_.push_back(std::move(*it));
+    it = subs_.erase(it);
+  }
+}
+
+// Under subs_mu.
+void bus::reap_retired() {
+  for (auto it = retired_.begin(); it != retired_.end();) {
+    if (!(*it)->done) {
+      ++it;
+      continue;
+    }
+    natsSubscription_Destroy((*it)->sub);
+    it = retired_.erase(it);
+  }
 }
 
 std::optional<std::string> bus::request(const std::string& subject,
@@ -297,6 +333,11 @@ void bus::close() {
     natsSubscription_Destroy(c->sub);
     c->sub = nullptr;
   }
+  for (auto& c : retired_) {
+    natsSubscription_WaitForDrainCompletion(c->sub, 2000);
+    natsSubscription_Destroy(c->sub);
+  }
+  retired_.clear();
   natsConnection_Close(conn_);
   natsConnection_Destroy(conn_);
   conn_ = nullptr;
