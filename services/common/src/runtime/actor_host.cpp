@@ -59,6 +59,9 @@ actor_host::actor_host(supervision& sup) : sup_(sup) {
   // The default work-stealing scheduler polls aggressively: idle CPU and
   // hand-off latency both drop with this (STACK-NOTES).
   cfg_.set("work-stealing.moderate-poll-attempts", size_t{0});
+  // An idle worker then sleeps on a condition variable that work sent to it
+  // wakes at once; the timeout only says how soon it steals from a busy one.
+  // Every 10 ms (the default) was half of an idle service's CPU.
   cfg_.set("work-stealing.relaxed-sleep-duration", caf::timespan{std::chrono::milliseconds(100)});
   sys_ = std::make_unique<caf::actor_system>(cfg_);
 }
