@@ -989,8 +989,7 @@ std::string presence_service::start() {
         for (auto shard : c.lost)
           nats->unsubscribe(subj::dn_calls_of(shard));
         for (auto shard : c.gained)
-          nats->subscribe(subj::dn_calls_of(shard),
-                          [registry](bus_msg m) { caf::anon_send(registry, std::move(m)); });
+          me->host->bridge(*nats, {subj::dn_calls_of(shard)});
         // Read after the leases were won: what the former holder saved last is in.
         std::shared_ptr<const saved_states> saved;
         if (!c.gained.empty()) {
