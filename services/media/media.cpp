@@ -1,6 +1,8 @@
 #include "media.hpp"
 
 #include <chrono>
+#include <condition_variable>
+#include <mutex>
 #include <random>
 #include <vector>
 
@@ -12,6 +14,8 @@
 #include "sipcc/actor_host.hpp"
 #include "sipcc/bus_schema.hpp"
 #include "sipcc/counters.hpp"
+#include "sipcc/lease_keeper.hpp"
+#include "sipcc/lease_messages.hpp"
 #include "sipcc/v1/media.pb.h"
 #include "sipcc/v1/ops.pb.h"
 
@@ -27,12 +31,17 @@ typename Inspector::result_type inspect(Inspector& f, probe_tick&) {
   return f(caf::meta::type_name("probe_tick"));
 }
 
-using media_actor = caf::typed_actor<caf::reacts_to<bus_msg>, caf::reacts_to<probe_tick>>;
+using media_actor = caf::typed_actor<caf::reacts_to<bus_msg>, caf::reacts_to<probe_tick>,
+                                     caf::reacts_to<lease_change>>;
 
 struct media_state {
   bus* nats = nullptr;
   const config* cfg = nullptr;
   std::string instance;
+  // Holds the lease: answers and probes. A standby books what the active one
+  // answers (selection is a function of the book and the health) and follows
+  // its health events, so it takes over with the same state.
+  bool active = false;
   // Per process, so instances that share a configured name (and so the
   // result subject) tell their probes apart.
   std::string probe_prefix;
@@ -98,6 +107,8 @@ void on_outcome(media_pointer self, size_t i, const probe_outcome& p) {
 // lost it).
 void probe_all(media_pointer self) {
   auto& s = self->state;
+  if (!s.active)
+    return;
   const auto& servers = s.cfg->media.servers;
   for (size_t i = 0; i < servers.size(); ++i) {
     if (!s.probe_of[i].empty())
@@ -139,9 +150,11 @@ void on_request(media_pointer self, const bus_msg& m) {
   reply.set_instance(s.instance);
   reply.set_conn_id(req.conn_id());
   reply.set_leg_id(req.leg_id());
+  if (reply.refusal() == v1::MEDIA_OK)
+    s.book.hold(placed_leg(req, reply), now + int64_t{s.cfg->media.pending_ms} * 1000);
+  if (!s.active)
+    return;
   if (reply.refusal() == v1::MEDIA_OK) {
-    s.book.hold(placed_leg(req, reply),
-                now + int64_t{s.cfg->media.pending_ms} * 1000);
     process_counters().add(counter_id::media_placed, v1::MediaKind_Name(req.kind()));
     spdlog::debug("media: ConnID {} leg {} -> {} ({})", req.conn_id(), req.leg_id(),
                   reply.server(), reply.uri());
@@ -177,6 +190,35 @@ void on_list(media_pointer self, const bus_msg& m) {
                legs.size(), gone);
 }
 
+// The active instance's health change, followed by a standby (its own are
+// already applied). Counts of probes in a row start again: the next active
+// probes from this state.
+void on_health(media_pointer self, const bus_msg& m) {
+  auto& s = self->state;
+  v1::MediaHealth h;
+  if (!decode_bus(m.subject, m.data, h, "media_health") || s.active || h.instance() == s.instance)
+    return;
+  const auto& servers = s.cfg->media.servers;
+  for (size_t i = 0; i < servers.size(); ++i)
+    if (servers[i].name == h.server())
+      s.health[i] = server_health{h.state(), 0, 0, "as " + h.instance() + " said: " + h.reason()};
+}
+
+void on_lease_change(media_pointer self, const lease_change& c) {
+  auto& s = self->state;
+  if (!c.lost.empty()) {
+    s.active = false;
+    spdlog::warn("media {} is no longer the active instance: following as a standby",
+                 s.instance);
+  }
+  if (c.gained.empty())
+    return;
+  s.active = true;
+  spdlog::info("media {} is the active instance now: it answers and probes", s.instance);
+  // Its first probes now, not an interval later.
+  probe_all(self);
+}
+
 // An instance that (re)starts holds no media legs yet: those its previous
 // run held are ended (by the edge's audit) and no longer count.
 void on_ready(media_pointer self, const bus_msg& m) {
@@ -205,8 +247,10 @@ void on_bus(media_pointer self, const bus_msg& m) {
         on_probe_result(self, r);
       return;
     }
+    case subject_family::media_health:
+      return on_health(self, m);
     case subject_family::media_pool:
-      if (!m.reply.empty())
+      if (s.active && !m.reply.empty())
         s.nats->publish(m.reply, pool_state(s.view(), s.instance));
       return;
     case subject_family::ops_ready:
@@ -233,6 +277,7 @@ media_actor::behavior_type media_behavior(media_pointer self, const config* cfg,
         probe_all(self);
         self->delayed_send(self, interval, probe_tick{});
       },
+      [=](const lease_change& c) { on_lease_change(self, c); },
   };
 }
 
@@ -251,6 +296,11 @@ struct media_service::impl {
   service_context& ctx;
   std::unique_ptr<actor_host> host;
   media_actor actor;
+  std::unique_ptr<lease_keeper> lease;
+  // Set once the lease keeper first reports the lease held.
+  std::mutex mu;
+  std::condition_variable cv;
+  bool holding = false;
   explicit impl(service_context& c) : ctx(c) {}
 };
 
@@ -265,8 +315,9 @@ std::string media_service::start() {
       impl_->host->system().spawn(media_behavior, &ctx.cfg, ctx.nats.get(), ctx.instance);
   impl_->host->set_root(impl_->actor);
   const std::vector<std::string> subjects = {
-      subj::media_req,      subj::media_leg_all,    subj::media_list_all,
-      subj::media_pool,     subj::probe(ctx.instance), subj::ops_ready_all};
+      subj::media_req,  subj::media_leg_all,       subj::media_list_all,
+      subj::media_pool, subj::probe(ctx.instance), subj::ops_ready_all,
+      subj::media_health("*")};
   auto listed = impl_->host->bridge(*ctx.nats, subjects);
   // Asked once the leg reports and lists are subscribed: every owner's
   // answer then reaches the book.
@@ -274,11 +325,30 @@ std::string media_service::start() {
   sync.set_schema(v1::SCHEMA_V1);
   sync.set_instance(ctx.instance);
   ctx.nats->publish(subj::media_sync, sync);
+  // One shard: its holder is the active instance.
+  auto* me = impl_.get();
+  impl_->lease = std::make_unique<lease_keeper>(
+      *ctx.nats, ctx.service, leases::lease_params{ctx.instance, 1, ctx.cfg.media.lease_ttl_ms},
+      [me, actor = impl_->actor](const lease_change& c) {
+        caf::anon_send(actor, c);
+        std::lock_guard<std::mutex> lock(me->mu);
+        me->holding = me->holding || !c.gained.empty();
+        me->cv.notify_all();
+      });
+  // Ready means answering when no other instance does: a lone or first
+  // instance waits for the lease (a restarted one until its former lease
+  // expires); beside an active one it is ready as a standby.
+  std::unique_lock<std::mutex> lock(impl_->mu);
+  if (!impl_->cv.wait_for(lock, std::chrono::milliseconds(2 * ctx.cfg.media.lease_ttl_ms + 1000),
+                          [this] { return impl_->holding; }))
+    spdlog::info("media: {} is a standby (another instance holds the lease)", ctx.instance);
   return "bus " + listed + "; media servers " + describe_pool(ctx.cfg) + "; OPTIONS through " +
          ctx.cfg.edge_id;
 }
 
 void media_service::stop() {
+  // Released at once: a standby takes over without waiting for the TTL.
+  impl_->lease.reset();
   impl_->actor = nullptr;
   if (impl_->host)
     impl_->host->shutdown();

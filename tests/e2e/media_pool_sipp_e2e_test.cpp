@@ -40,11 +40,11 @@ protected:
     ms1_port = free_port(SOCK_DGRAM);
     ms2_port = free_port(SOCK_DGRAM);
     system_options opts;
-    opts.services = {{"sip-edge", "edge1"}, {"media", "media-0"}};
+    opts.services = services;
     // ms1 plays music only and weighs twice ms2, whose catalog has one prompt.
     opts.extra_yaml =
         "media:\n"
-        "  options-interval-ms: 300\n"
+        "  options-interval-ms: " + std::to_string(options_interval_ms) + "\n"
         "  options-timeout-ms: 200\n"
         "  out-after: 2\n"
         "  back-after: 2\n"
@@ -135,6 +135,9 @@ protected:
     sys->recorder().client().publish(subj::media_leg(kOwner), ev);
   }
 
+  std::vector<std::pair<std::string, std::string>> services = {{"sip-edge", "edge1"},
+                                                               {"media", "media-0"}};
+  int options_interval_ms = 300;
   uint16_t ms1_port = 0, ms2_port = 0;
   int silent_fd = -1;
   std::unique_ptr<sipcc_system> sys;
@@ -219,6 +222,48 @@ TEST_F(MediaPoolSipp, SelectionByWeightAffinityAndCatalog) {
   EXPECT_EQ(welcome.uri(),
             "sip:annc@127.0.0.1:" + std::to_string(ms2_port) + ";play=file:welcome");
   EXPECT_EQ(sys->counter("media-0", "media_refused", "MEDIA_NO_PROMPT"), 1);
+}
+
+// Two instances: the one holding the lease answers and probes; the other
+// books the same selections and follows its health events, so when the
+// active one is killed it takes over within the lease TTL with that state.
+TEST_F(MediaPoolSipp, TwoInstancesOneAnswersAndTheStandbyTakesOverWithItsState) {
+  services = {{"sip-edge", "edge1"}, {"media", "media-a"}, {"media#2", "media-b"}};
+  // Slow enough that the new active instance's own probes (two failures in
+  // a row: 2 s) cannot be what keeps it off ms1 below.
+  options_interval_ms = 2000;
+  start();
+  ASSERT_TRUE(health_event("ms1", v1::MEDIA_IN_SERVICE));
+  ASSERT_TRUE(health_event("ms2", v1::MEDIA_IN_SERVICE));
+  auto held = [&](const std::string& member) { return sys->counter(member, "leases", "held"); };
+  ASSERT_TRUE(wait_until([&] { return held("media-a") + held("media-b") == 1; }, kWait));
+  const bool a_active = held("media-a") == 1;
+  const std::string active = a_active ? "media-a" : "media-b";
+  const std::string standby = a_active ? "media-b" : "media-a";
+
+  auto first = treatment("0000000100000031-1", v1::Music);
+  EXPECT_EQ(first.instance(), active);
+  EXPECT_EQ(first.server(), "ms1") << first.reason();
+  EXPECT_EQ(sys->counter(active, "media_placed", "MEDIA_TREATMENT"), 1);
+  EXPECT_EQ(sys->counter(standby, "media_placed", "MEDIA_TREATMENT"), 0) << "answered twice";
+  // ms1 stops answering: the active instance takes it out of service.
+  ms1.reset();
+  auto down = health_event("ms1", v1::MEDIA_OUT_OF_SERVICE);
+  ASSERT_TRUE(down);
+  EXPECT_EQ(down->instance(), active);
+  for (const auto& m : sys->recorder().all())
+    EXPECT_NE(m.subject, subj::probe(standby)) << "the standby probes";
+
+  sys->crash_service(a_active ? "media" : "media#2");
+  ASSERT_TRUE(wait_until([&] { return held(standby) == 1; }, 3s));
+  // Music goes to ms2 at once: the new active instance followed ms1's end.
+  // (Not knowing it, it would send the second of these to ms1: the first
+  // call's hold, which it booked too, weighs 0.5 there, this one's 1 on ms2.)
+  for (const char* leg : {"0000000100000032-1", "0000000100000033-1"}) {
+    auto next = treatment(leg, v1::Music);
+    EXPECT_EQ(next.instance(), standby);
+    EXPECT_EQ(next.server(), "ms2") << leg << ": " << next.reason();
+  }
 }
 
 TEST_F(MediaPoolSipp, KilledAndRestartedItRebuildsItsCounts) {

@@ -297,6 +297,7 @@ TEST(ConfigParse, AcceptedValues) {
        "  out-after: 2\n"
        "  back-after: 1\n"
        "  pending-ms: 3000\n"
+       "  lease-ttl-ms: 2500\n"
        "  recordings-dir: /var/spool/asterisk/monitor\n"
        "  servers:\n"
        "    - name: ms1\n"
@@ -314,6 +315,7 @@ TEST(ConfigParse, AcceptedValues) {
          EXPECT_EQ(c.media.out_after, 2u);
          EXPECT_EQ(c.media.back_after, 1u);
          EXPECT_EQ(c.media.pending_ms, 3000u);
+         EXPECT_EQ(c.media.lease_ttl_ms, 2500u);
          EXPECT_EQ(c.media.recordings_dir, "/var/spool/asterisk/monitor");
          ASSERT_EQ(c.media.servers.size(), 2u);
          const auto& s = c.media.servers[0];
@@ -324,7 +326,7 @@ TEST(ConfigParse, AcceptedValues) {
          EXPECT_EQ(s.treatments, (std::vector<v1::TreatmentType>{v1::Music, v1::PlayAnnouncement}));
          EXPECT_EQ(s.locales, (std::vector<std::string>{"en", "fr-CA"}));
          EXPECT_EQ(s.prompts, (std::vector<std::string>{"queue-welcome", "digits/1"}));
-         EXPECT_EQ(s.line, 10);
+         EXPECT_EQ(s.line, 11);
          EXPECT_EQ(c.media.servers[1].weight, 1u);
          EXPECT_EQ(c.media.servers[1].capacity, 0u);
        }},
@@ -510,6 +512,8 @@ TEST(ConfigParse, RejectsWithFileLineAndReason) {
        "t.yaml:2: lease-ttl-ms: must be 300..10000, got 299"},
       {"a router lease TTL too long", "router:\n  instance: r\n  lease-ttl-ms: 10001\n",
        "t.yaml:3: lease-ttl-ms: must be 300..10000, got 10001"},
+      {"media: a lease TTL too short", "media: { lease-ttl-ms: 100 }",
+       "t.yaml:1: lease-ttl-ms: must be 300..10000, got 100"},
       {"callctl: more shards than fit", "callctl:\n  shards: 1025\n",
        "t.yaml:2: shards: must be 1..1024, got 1025"},
       {"callctl: a lease TTL too long", "callctl: { lease-ttl-ms: 10001 }",

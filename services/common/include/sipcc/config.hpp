@@ -168,6 +168,7 @@ struct media_config {
   uint32_t out_after = 3;              // failed OPTIONS in a row: out of service
   uint32_t back_after = 2;             // answered OPTIONS in a row: back in service
   uint32_t pending_ms = 10000;
+  uint32_t lease_ttl_ms = 1500;        // a dead active instance is replaced after it
   // Where the media servers' recordings can be read (a shared volume);
   // empty: their sizes are not known.
   std::string recordings_dir;

@@ -668,6 +668,7 @@ const field<media_config> media_fields[] = {
     {"out-after", [](const val& v, media_config& m) { m.out_after = v.number(1, 100); }},
     {"back-after", [](const val& v, media_config& m) { m.back_after = v.number(1, 100); }},
     {"pending-ms", [](const val& v, media_config& m) { m.pending_ms = v.number(100); }},
+    {"lease-ttl-ms", [](const val& v, media_config& m) { m.lease_ttl_ms = lease_ttl(v); }},
     {"recordings-dir", [](const val& v, media_config& m) {
        m.recordings_dir = v.text();
        if (m.recordings_dir.empty() || m.recordings_dir.front() != '/')
