@@ -1,8 +1,6 @@
 #include "media.hpp"
 
 #include <chrono>
-#include <condition_variable>
-#include <mutex>
 #include <random>
 #include <vector>
 
@@ -297,10 +295,6 @@ struct media_service::impl {
   std::unique_ptr<actor_host> host;
   media_actor actor;
   std::unique_ptr<lease_keeper> lease;
-  // Set once the lease keeper first reports the lease held.
-  std::mutex mu;
-  std::condition_variable cv;
-  bool holding = false;
   explicit impl(service_context& c) : ctx(c) {}
 };
 
@@ -326,21 +320,13 @@ std::string media_service::start() {
   sync.set_instance(ctx.instance);
   ctx.nats->publish(subj::media_sync, sync);
   // One shard: its holder is the active instance.
-  auto* me = impl_.get();
   impl_->lease = std::make_unique<lease_keeper>(
       *ctx.nats, ctx.service, leases::lease_params{ctx.instance, 1, ctx.cfg.media.lease_ttl_ms},
-      [me, actor = impl_->actor](const lease_change& c) {
-        caf::anon_send(actor, c);
-        std::lock_guard<std::mutex> lock(me->mu);
-        me->holding = me->holding || !c.gained.empty();
-        me->cv.notify_all();
-      });
+      [actor = impl_->actor](const lease_change& c) { caf::anon_send(actor, c); });
   // Ready means answering when no other instance does: a lone or first
   // instance waits for the lease (a restarted one until its former lease
   // expires); beside an active one it is ready as a standby.
-  std::unique_lock<std::mutex> lock(impl_->mu);
-  if (!impl_->cv.wait_for(lock, std::chrono::milliseconds(2 * ctx.cfg.media.lease_ttl_ms + 1000),
-                          [this] { return impl_->holding; }))
+  if (!impl_->lease->wait_held(std::chrono::milliseconds(2 * ctx.cfg.media.lease_ttl_ms + 1000)))
     spdlog::info("media: {} is a standby (another instance holds the lease)", ctx.instance);
   return "bus " + listed + "; media servers " + describe_pool(ctx.cfg) + "; OPTIONS through " +
          ctx.cfg.edge_id;

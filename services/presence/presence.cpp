@@ -1,8 +1,6 @@
 #include "presence.hpp"
 
-#include <condition_variable>
 #include <map>
-#include <mutex>
 #include <optional>
 #include <set>
 #include <unordered_map>
@@ -952,10 +950,6 @@ struct presence_service::impl {
   service_context& ctx;
   std::unique_ptr<actor_host> host;
   std::unique_ptr<lease_keeper> leases;
-  // Set once the lease keeper first reports shards held.
-  std::mutex mu;
-  std::condition_variable cv;
-  bool holding = false;
   explicit impl(service_context& c) : ctx(c) {}
 };
 
@@ -1002,15 +996,11 @@ std::string presence_service::start() {
           }
         }
         caf::anon_send(registry, shards_changed{c, std::move(saved)});
-        std::lock_guard<std::mutex> lock(me->mu);
-        me->holding = me->holding || !c.gained.empty();
-        me->cv.notify_all();
       });
   // Ready means answering: wait for the first shards (a fresh member gets its
   // share at its first tick; a restarted one once its former leases expire).
-  std::unique_lock<std::mutex> lock(impl_->mu);
-  if (!impl_->cv.wait_for(lock, std::chrono::milliseconds(2 * ctx.cfg.presence_lease_ttl_ms + 1000),
-                          [this] { return impl_->holding; }))
+  if (!impl_->leases->wait_held(
+          std::chrono::milliseconds(2 * ctx.cfg.presence_lease_ttl_ms + 1000)))
     spdlog::warn("presence: {} holds no shard yet; it announces itself all the same",
                  ctx.instance);
   return "bus " + listed + ", sipcc.dn.calls.<shard>.* of each shard held; leases " +

@@ -9,6 +9,7 @@
 // lost, by leases::acting, to the service.
 #pragma once
 
+#include <chrono>
 #include <condition_variable>
 #include <cstdint>
 #include <functional>
@@ -53,6 +54,11 @@ public:
   lease_keeper(const lease_keeper&) = delete;
   lease_keeper& operator=(const lease_keeper&) = delete;
 
+  // Waits until a lease was held and reported (`report` has returned for
+  // it), up to `deadline`; whether one was. A service is ready once it
+  // acts on something, or once that wait is over.
+  bool wait_held(std::chrono::milliseconds deadline);
+
 private:
   void run();
   void drain(int64_t wait_ms);
@@ -76,6 +82,7 @@ private:
   std::mutex mu_;
   std::condition_variable cv_;
   bool stop_ = false;
+  bool held_once_ = false;  // under mu_
   std::thread thread_;
 };
 

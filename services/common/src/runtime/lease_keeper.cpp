@@ -192,6 +192,18 @@ void lease_keeper::report() {
   spdlog::info("leases: {} {} holds {} of {} shards (gained {}, lost {}, draining {})", service_,
                params_.self, reported_.size(), params_.shards, c.gained, c.lost, c.draining);
   report_(c);
+  if (c.gained.empty())
+    return;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    held_once_ = true;
+  }
+  cv_.notify_all();
+}
+
+bool lease_keeper::wait_held(std::chrono::milliseconds deadline) {
+  std::unique_lock<std::mutex> lock(mu_);
+  return cv_.wait_for(lock, deadline, [this] { return held_once_; });
 }
 
 void lease_keeper::release_all() {
