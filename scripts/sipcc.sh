@@ -20,7 +20,10 @@ NATS_PORT=${SIPCC_NATS_PORT:-4222}
 RUN_DIR=${SIPCC_RUN_DIR:-$BUILD_DIR/run}
 # The bus passwords (scripts/nats-auth.sh makes the missing ones; outside git).
 NATS_SECRETS=${SIPCC_NATS_SECRETS:-deploy/nats/secrets}
-SERVICES=(sip-edge presence callctl router mwi media)
+# sip-edge-2 is a second sip-edge process (edge2) at SIPCC_EDGE2_BIND, as
+# deploy/asterisk/pjsip.conf expects it.
+SERVICES=(sip-edge sip-edge-2 presence callctl router mwi media)
+EDGE2_BIND=${SIPCC_EDGE2_BIND:-127.0.0.1:5062}
 # A service that ends this many times within a minute is not started again:
 # everything stops, rather than running half a system that answers 503.
 MAX_ENDS_PER_MINUTE=5
@@ -126,8 +129,15 @@ started() {
 
 # Each service connects to the bus as its own user (deploy/nats/auth.conf).
 start_service() {
-  SIPCC_NATS_USER="$1" SIPCC_NATS_PASSWORD= SIPCC_NATS_PASSWORD_FILE="$NATS_SECRETS/$1.password" \
-    "$BUILD_DIR/services/$1/$1" --config "$CONFIG" --nats "nats://127.0.0.1:$NATS_PORT" &
+  local binary=$1
+  local -a env=()
+  if [ "$1" = sip-edge-2 ]; then
+    binary=sip-edge
+    env=(SIPCC_INSTANCE=edge2 "SIPCC_EDGE_BIND=$EDGE2_BIND")
+  fi
+  env "${env[@]}" SIPCC_NATS_USER="$binary" SIPCC_NATS_PASSWORD= \
+    SIPCC_NATS_PASSWORD_FILE="$NATS_SECRETS/$binary.password" \
+    "$BUILD_DIR/services/$binary/$binary" --config "$CONFIG" --nats "nats://127.0.0.1:$NATS_PORT" &
   started "$1" $!
 }
 

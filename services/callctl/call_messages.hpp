@@ -14,6 +14,7 @@
 #include "callctl/model/sdp.hpp"
 #include "sipcc/actor_host.hpp"
 #include "sipcc/dn_states_fetch.hpp"
+#include "sipcc/edge_directory.hpp"
 #include "sipcc/bus.hpp"
 #include "sipcc/lease_messages.hpp"
 #include "sipcc/presence_shards.hpp"
@@ -158,7 +159,8 @@ using registry_handle = caf::typed_actor<caf::reacts_to<bus_msg>, caf::reacts_to
                                          caf::reacts_to<conn_alias_msg>,
                                          caf::reacts_to<dn_states_snapshot>,
                                          caf::reacts_to<snapshots_fetched>,
-                                         caf::reacts_to<lease_change>>;
+                                         caf::reacts_to<lease_change>,
+                                         caf::reacts_to<edge_gone>>;
 
 // sipcc's o= line toward each leg of one call (sdp.hpp stamp_origin): every
 // SDP a command carries to a leg goes through stamp() first.

@@ -21,6 +21,7 @@ namespace sipcc::callctl {
 struct callctl_service::impl {
   service_context& ctx;
   shared sh;
+  std::unique_ptr<edge_directory> edges;
   std::unique_ptr<actor_host> host;
   std::unique_ptr<dn_states_fetch> fetch;
   std::unique_ptr<snapshots_fetch> restore;
@@ -40,9 +41,15 @@ std::string callctl_service::start() {
   impl_->sh.presence = make_presence_shards(ctx.cfg);
   impl_->sh.nats = ctx.nats.get();
   impl_->sh.owner = ctx.instance;
+  impl_->edges = std::make_unique<edge_directory>(*ctx.nats, ctx.cfg.edge_id, edges::kCallsTtlMs);
+  impl_->sh.edges = impl_->edges.get();
   impl_->host = std::make_unique<actor_host>();
   auto registry = spawn_registry(impl_->host->system(), &impl_->sh);
   impl_->host->set_root(registry);
+  impl_->edges->on_change([to = caf::actor_cast<caf::actor>(registry)](const edges::change& c) {
+    for (const auto& e : c.gone)
+      caf::anon_send(to, edge_gone{e, false});
+  });
   // Every member hears every call request; the holder of the call's shard
   // answers (registry.cpp).
   impl_->host->bridge(*ctx.nats,
@@ -56,7 +63,7 @@ std::string callctl_service::start() {
   // handles nothing else until they are back).
   impl_->restore = std::make_unique<snapshots_fetch>(
       *ctx.nats, caf::actor_cast<caf::actor>(registry), ctx.instance,
-      std::vector<std::string>{ctx.cfg.edge_id});
+      impl_->edges->live());
   // Which agent is on which DN now, not only from the next change.
   impl_->fetch = std::make_unique<dn_states_fetch>(
       *ctx.nats, caf::actor_cast<caf::actor>(registry), "callctl");
@@ -96,6 +103,8 @@ std::string callctl_service::start() {
 void callctl_service::stop() {
   impl_->fetch.reset();
   impl_->restore.reset();
+  if (impl_->edges)
+    impl_->edges->on_change({});
   // Released first: the other members take the shards over at once.
   impl_->leases.reset();
   if (impl_->host)

@@ -15,6 +15,7 @@
 #include "callctl/model/targets.hpp"
 #include "sipcc/bus.hpp"
 #include "sipcc/config.hpp"
+#include "sipcc/edge_directory.hpp"
 #include "sipcc/presence_shards.hpp"
 
 namespace sipcc::callctl {
@@ -68,6 +69,8 @@ private:
 // except the directory, which only the registry changes.
 struct shared {
   const config* cfg = nullptr;
+  // The live edges: a call that starts at no edge (TMakeCall) picks one.
+  const edge_directory* edges = nullptr;
   presence_shards presence;  // where a DnCallFact goes
   bus* nats = nullptr;
   std::string owner;

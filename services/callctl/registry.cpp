@@ -207,7 +207,8 @@ void start_make_call(registry_actor self, const v1::TRequest& req, const std::st
   setup.ringback_ms = plan.ringback_ms;
   // In ThisDN's shard: this member holds it (on_call_request).
   setup.conn_id = s.ids->next(request_shard("", req.this_dn(), cfg.callctl.shards));
-  setup.edge = plan.edge;
+  // A phone on Asterisk is reached through any live edge.
+  setup.edge = plan.edge.empty() ? s.sh->edges->pick(setup.conn_id) : plan.edge;
   setup.reply_to = reply_to;
   setup.request = req;
   auto conn = setup.conn_id;
@@ -296,11 +297,13 @@ void on_conf_request(registry_actor self, const bus_msg& m) {
   s.sh->nats->publish(m.reply, conf_answer(req, target.refusal));
 }
 
-// An edge (re)started: the dialogs it held are gone with it, and so are its
-// registrar bindings (the phones register again).
-void on_edge_ready(registry_actor self, const bus_msg& m) {
+// An edge restarted (its ready announcement) or died (its heartbeat
+// stopped): the dialogs it held are gone with it, their calls end as if
+// those legs had hung up, and so are its registrar bindings (the phones
+// register again). The other edges' calls go on.
+void on_edge_gone(registry_actor self, const std::string& edge) {
   v1::LegAudit nothing;
-  nothing.set_edge_id(ready_instance(m.subject));
+  nothing.set_edge_id(edge);
   on_audit(self, nothing, k_restart_misses);
   self->state.sh->dir.change_bindings(
       [&](binding_map& b) { return drop_edge_bindings(b, nothing.edge_id()); });
@@ -385,7 +388,7 @@ void on_bus(registry_actor self, const bus_msg& m) {
     case subject_family::leg_event: return on_leg_event(self, m);
     case subject_family::tlib_req: return on_call_request(self, m);
     case subject_family::conf_req: return on_conf_request(self, m);
-    case subject_family::ops_ready: return on_edge_ready(self, m);
+    case subject_family::ops_ready: return on_edge_gone(self, edges::ready_instance(m.subject));
     case subject_family::reg: return on_registration(self, m);
     case subject_family::leg_audit: return on_leg_audit(self, m);
     case subject_family::state_dn: return on_dn_state(self, m);
@@ -447,7 +450,7 @@ void on_lease_change(registry_actor self, const lease_change& c) {
     ++s.restoring;
     s.takeovers.push_back(std::make_unique<snapshots_fetch>(
         *s.sh->nats, caf::actor_cast<caf::actor>(self), s.sh->owner,
-        std::vector<std::string>{s.sh->cfg->edge_id}, holder, std::move(shards)));
+        s.sh->edges->live(), holder, std::move(shards)));
   }
   s.shards.insert(c.gained.begin(), c.gained.end());
   for (auto shard : c.lost) {
@@ -486,6 +489,10 @@ registry_handle::behavior_type registry_behavior(registry_actor self, shared* sh
       [=](const conn_alias_msg& m) { set_alias(self->state.table, m.alias, m.conn_id, m.active); },
       [=](const snapshots_fetched& f) { on_snapshots(self, f); },
       [=](const lease_change& c) { on_lease_change(self, c); },
+      [=](const edge_gone& g) {
+        spdlog::warn("edge {} is gone: ending the calls it carried", g.edge);
+        on_edge_gone(self, g.edge);
+      },
       [=](const dn_states_snapshot& snap) {
         for (const auto& st : snap.reply.dns())
           if (!self->state.dn_states_seen.count(st.dn()))

@@ -12,6 +12,7 @@
 #include "sipcc/actor_host.hpp"
 #include "sipcc/bus_schema.hpp"
 #include "sipcc/counters.hpp"
+#include "sipcc/edge_directory.hpp"
 #include "sipcc/lease_keeper.hpp"
 #include "sipcc/lease_messages.hpp"
 #include "sipcc/v1/media.pb.h"
@@ -35,6 +36,7 @@ using media_actor = caf::typed_actor<caf::reacts_to<bus_msg>, caf::reacts_to<pro
 struct media_state {
   bus* nats = nullptr;
   const config* cfg = nullptr;
+  const edge_directory* edges = nullptr;  // probes go through a live edge
   std::string instance;
   // Holds the lease: answers and probes. A standby books what the active one
   // answers (selection is a function of the book and the health) and follows
@@ -118,7 +120,7 @@ void probe_all(media_pointer self) {
     p.set_target_uri("sip:" + servers[i].address.str());
     p.set_timeout_ms(s.cfg->media.options_timeout_ms);
     s.probe_of[i] = p.probe_id();
-    s.nats->publish(subj::edge_options(s.cfg->edge_id), p);
+    s.nats->publish(subj::edge_options(s.edges->pick(servers[i].address.str())), p);
   }
   s.book.expire(now_us());
 }
@@ -258,11 +260,13 @@ void on_bus(media_pointer self, const bus_msg& m) {
   }
 }
 
-media_actor::behavior_type media_behavior(media_pointer self, const config* cfg, bus* nats,
+media_actor::behavior_type media_behavior(media_pointer self, const config* cfg,
+                                          const edge_directory* edges, bus* nats,
                                           std::string instance) {
   auto& s = self->state;
   s.nats = nats;
   s.cfg = cfg;
+  s.edges = edges;
   s.instance = std::move(instance);
   s.probe_prefix = fmt::format("{}-{:08x}", s.instance, std::random_device{}());
   s.health.resize(cfg->media.servers.size());
@@ -292,6 +296,7 @@ std::string describe_pool(const config& cfg) {
 
 struct media_service::impl {
   service_context& ctx;
+  std::unique_ptr<edge_directory> edges;
   std::unique_ptr<actor_host> host;
   media_actor actor;
   std::unique_ptr<lease_keeper> lease;
@@ -304,9 +309,11 @@ media_service::~media_service() { stop(); }
 
 std::string media_service::start() {
   auto& ctx = impl_->ctx;
+  impl_->edges = std::make_unique<edge_directory>(*ctx.nats, ctx.cfg.edge_id);
   impl_->host = std::make_unique<actor_host>();
   impl_->actor =
-      impl_->host->system().spawn(media_behavior, &ctx.cfg, ctx.nats.get(), ctx.instance);
+      impl_->host->system().spawn(media_behavior, &ctx.cfg, impl_->edges.get(), ctx.nats.get(),
+                                  ctx.instance);
   impl_->host->set_root(impl_->actor);
   const std::vector<std::string> subjects = {
       subj::media_req,  subj::media_leg_all,       subj::media_list_all,
@@ -328,8 +335,8 @@ std::string media_service::start() {
   // expires); beside an active one it is ready as a standby.
   if (!impl_->lease->wait_held(std::chrono::milliseconds(2 * ctx.cfg.media.lease_ttl_ms + 1000)))
     spdlog::info("media: {} is a standby (another instance holds the lease)", ctx.instance);
-  return "bus " + listed + "; media servers " + describe_pool(ctx.cfg) + "; OPTIONS through " +
-         ctx.cfg.edge_id;
+  return "bus " + listed + "; media servers " + describe_pool(ctx.cfg) + "; OPTIONS through a live edge (" +
+         ctx.cfg.edge_id + " when none is)";
 }
 
 void media_service::stop() {

@@ -1,5 +1,6 @@
 #include "mwi.hpp"
 
+#include <algorithm>
 #include <map>
 #include <set>
 
@@ -10,6 +11,7 @@
 #include "sipcc/bus_schema.hpp"
 #include "sipcc/counters.hpp"
 #include "sipcc/dn_states_fetch.hpp"
+#include "sipcc/edge_directory.hpp"
 #include "sipcc/lease_keeper.hpp"
 #include "sipcc/lease_messages.hpp"
 #include "sipcc/mwi.hpp"
@@ -51,9 +53,10 @@ typename Inspector::result_type inspect(Inspector& f, desktop_registered& x) {
 }
 
 using mailbox_actor = subscription_owner::extend<
-    caf::reacts_to<edge_up>, caf::reacts_to<mailbox_targets>, caf::reacts_to<desktop_registered>>;
+    caf::reacts_to<edge_gone>, caf::reacts_to<mailbox_targets>,
+    caf::reacts_to<desktop_registered>>;
 using registry_actor = caf::typed_actor<caf::reacts_to<bus_msg>, caf::reacts_to<dn_states_snapshot>,
-                                        caf::reacts_to<lease_change>>;
+                                        caf::reacts_to<lease_change>, caf::reacts_to<edge_gone>>;
 
 // ---- one mailbox -------------------------------------------------------------
 
@@ -69,6 +72,7 @@ struct mailbox_state {
   std::string owner;  // this process's member name
   uint32_t shard = 0;
   const config* cfg = nullptr;
+  const edge_directory* edges = nullptr;
   bus* nats = nullptr;
   pacer_actor pacer;
   std::map<std::string, watch> watches;  // by subscription key
@@ -114,6 +118,7 @@ subscription_spec spec_for(const mailbox_state& s, const mwi_target& t) {
   sp.owner = s.owner;
   sp.shard = s.shard;
   sp.edge_id = s.cfg->edge_id;
+  sp.edges = s.edges;
   sp.key = t.key;
   sp.target_uri = "sip:" + t.object + "@" + s.cfg->asterisk.str();
   sp.event = "message-summary";
@@ -156,13 +161,15 @@ void reconcile(mailbox_pointer self, const std::vector<mwi_target>& targets) {
 }
 
 mailbox_actor::behavior_type mailbox_behavior(mailbox_pointer self, std::string id,
-                                              std::string owner, const config* cfg, bus* nats,
+                                              std::string owner, const config* cfg,
+                                              const edge_directory* edges, bus* nats,
                                               pacer_actor pacer) {
   auto& s = self->state;
   s.id = std::move(id);
   s.owner = std::move(owner);
   s.shard = leases::shard_of(s.id, cfg->mwi.shards);
   s.cfg = cfg;
+  s.edges = edges;
   s.nats = nats;
   s.pacer = std::move(pacer);
   // Shutting down: un-SUBSCRIBE everything (Extension mailboxes are
@@ -185,9 +192,9 @@ mailbox_actor::behavior_type mailbox_behavior(mailbox_pointer self, std::string 
           if (w.target.dn == r.dn && w.told)
             tell(self, w);
       },
-      [=](edge_up) {
+      [=](const edge_gone& g) {
         for (auto& [key, w] : self->state.watches)
-          w.sub->edge_restarted();
+          w.sub->edge_gone(g.edge);
       });
 }
 
@@ -196,6 +203,7 @@ mailbox_actor::behavior_type mailbox_behavior(mailbox_pointer self, std::string 
 struct registry_state {
   std::string self;  // this process's member name
   const config* cfg = nullptr;
+  const edge_directory* edges = nullptr;
   bus* nats = nullptr;
   std::set<uint32_t> shards;  // those whose leases this member holds
   pacer_actor pacer;
@@ -229,7 +237,7 @@ void reconcile(registry_pointer self) {
       continue;
     auto& a = s.mailboxes[id];
     if (!a)
-      a = self->spawn<caf::linked>(mailbox_behavior, id, s.self, s.cfg, s.nats, s.pacer);
+      a = self->spawn<caf::linked>(mailbox_behavior, id, s.self, s.cfg, s.edges, s.nats, s.pacer);
     self->send(a, mailbox_targets{targets});
     s.sent[id] = targets;
   }
@@ -289,6 +297,13 @@ void on_request(registry_pointer self, const bus_msg& m) {
       self->send(s.mailboxes[id], desktop_registered{dn});
 }
 
+// Edge `g.edge` restarted or died: the subscriptions it held are made
+// again, on a live edge.
+void to_every_mailbox(registry_pointer self, const edge_gone& g) {
+  for (auto& [id, a] : self->state.mailboxes)
+    self->send(a, g);
+}
+
 void on_bus(registry_pointer self, const bus_msg& m) {
   auto& s = self->state;
   auto* info = classify_subject(m.subject);
@@ -296,11 +311,14 @@ void on_bus(registry_pointer self, const bus_msg& m) {
     case subject_family::sub_event: return on_sub_event(self, m);
     case subject_family::state_dn: return on_dn_state(self, m);
     case subject_family::tlib_req: return on_request(self, m);
-    case subject_family::ops_ready:
-      spdlog::info("edge {} is up: renewing every mailbox subscription", s.cfg->edge_id);
-      for (auto& [id, a] : s.mailboxes)
-        self->send(a, edge_up{});
-      return;
+    case subject_family::ops_ready: {
+      auto edge = edges::ready_instance(m.subject);
+      auto live = s.edges->live();
+      if (edge != s.cfg->edge_id && std::find(live.begin(), live.end(), edge) == live.end())
+        return;  // not an edge (another service), or one that holds nothing yet
+      spdlog::info("edge {} is up: renewing its mailbox subscriptions", edge);
+      return to_every_mailbox(self, edge_gone{edge, true});
+    }
     default:
       spdlog::debug("bus: unexpected subject {}", m.subject);
   }
@@ -311,7 +329,7 @@ void on_bus(registry_pointer self, const bus_msg& m) {
 // they are subscribed; shards lost are un-SUBSCRIBEd.
 void on_lease_change(registry_pointer self, const lease_change& c) {
   auto& s = self->state;
-  forget_former_holders(*s.nats, s.cfg->edge_id, c.previous);
+  forget_former_holders(*s.nats, s.edges->live(), c.previous);
   for (auto shard : c.gained)
     s.shards.insert(shard);
   for (auto shard : c.lost)
@@ -320,10 +338,12 @@ void on_lease_change(registry_pointer self, const lease_change& c) {
 }
 
 registry_actor::behavior_type registry_behavior(registry_pointer self, std::string member,
-                                                const config* cfg, bus* nats) {
+                                                const config* cfg, const edge_directory* edges,
+                                                bus* nats) {
   auto& s = self->state;
   s.self = std::move(member);
   s.cfg = cfg;
+  s.edges = edges;
   s.nats = nats;
   // Held here: an actor nobody references ends as "unreachable", and the
   // link would take the registry with it.
@@ -342,6 +362,10 @@ registry_actor::behavior_type registry_behavior(registry_pointer self, std::stri
         reconcile(self);
       },
       [=](const lease_change& c) { on_lease_change(self, c); },
+      [=](const edge_gone& g) {
+        spdlog::info("edge {} is gone: moving its mailbox subscriptions", g.edge);
+        to_every_mailbox(self, g);
+      },
   };
 }
 
@@ -349,6 +373,7 @@ registry_actor::behavior_type registry_behavior(registry_pointer self, std::stri
 
 struct mwi_service::impl {
   service_context& ctx;
+  std::unique_ptr<edge_directory> edges;
   std::unique_ptr<actor_host> host;
   std::unique_ptr<dn_states_fetch> fetch;
   std::unique_ptr<lease_keeper> leases;
@@ -361,17 +386,22 @@ mwi_service::~mwi_service() { stop(); }
 
 std::string mwi_service::start() {
   auto& ctx = impl_->ctx;
+  impl_->edges = std::make_unique<edge_directory>(*ctx.nats, ctx.cfg.edge_id);
   // Before the first SUBSCRIBE: a killed former incarnation cannot end its own.
-  forget_owner_subscriptions(*ctx.nats, ctx.cfg.edge_id, ctx.instance);
+  forget_owner_subscriptions(*ctx.nats, impl_->edges->live(), ctx.instance);
   impl_->host = std::make_unique<actor_host>();
-  auto registry =
-      impl_->host->system().spawn(registry_behavior, ctx.instance, &ctx.cfg, ctx.nats.get());
+  auto registry = impl_->host->system().spawn(registry_behavior, ctx.instance, &ctx.cfg,
+                                              impl_->edges.get(), ctx.nats.get());
   impl_->host->set_root(registry);
+  impl_->edges->on_change([registry](const edges::change& c) {
+    for (const auto& e : c.gone)
+      caf::anon_send(registry, edge_gone{e, false});
+  });
   // Subscribed before the snapshot is asked for, so no login falls between
   // the two. TRegisterAddress is presence's request; mwi only listens in.
   std::vector<std::string> subjects = {subj::sub_events_of(ctx.instance), subj::state_dn_all,
                                        subj::tlib_req_family("agent"),
-                                       subj::ops_ready(ctx.cfg.edge_id)};
+                                       subj::ops_ready_all};
   auto listed = impl_->host->bridge(*ctx.nats, subjects);
   impl_->fetch = std::make_unique<dn_states_fetch>(
       *ctx.nats, caf::actor_cast<caf::actor>(registry), "mwi");
@@ -387,6 +417,8 @@ void mwi_service::stop() {
   // Released before the mailboxes un-SUBSCRIBE as they stop: another member
   // takes the shards over at once (a moment of both holding a dialog).
   impl_->leases.reset();
+  if (impl_->edges)
+    impl_->edges->on_change({});
   if (impl_->host)
     impl_->host->shutdown();
 }

@@ -1,5 +1,6 @@
 #include "presence.hpp"
 
+#include <algorithm>
 #include <map>
 #include <optional>
 #include <set>
@@ -13,6 +14,7 @@
 #include "sipcc/bus_schema.hpp"
 #include "sipcc/kv.hpp"
 #include "sipcc/counters.hpp"
+#include "sipcc/edge_directory.hpp"
 #include "sipcc/lease_keeper.hpp"
 #include "presence/model/agent_places.hpp"
 #include "presence/model/dn_logic.hpp"
@@ -137,13 +139,14 @@ namespace {
 using registry_actor = caf::typed_actor<caf::reacts_to<bus_msg>, caf::reacts_to<dn_state_report>,
                                         caf::reacts_to<call_audit_tick>,
                                         caf::reacts_to<states_saved>,
-                                        caf::reacts_to<shards_changed>>;
+                                        caf::reacts_to<shards_changed>,
+                                        caf::reacts_to<edge_gone>>;
 using dn_actor = subscription_owner::extend<
-    caf::reacts_to<edge_up>, caf::reacts_to<dn_request>, caf::reacts_to<dn_call_fact>,
+    caf::reacts_to<edge_gone>, caf::reacts_to<dn_request>, caf::reacts_to<dn_call_fact>,
     caf::reacts_to<acw_timer>, caf::reacts_to<list_monitoring>, caf::reacts_to<list_device>,
     caf::reacts_to<subscribe_alone>, caf::reacts_to<binding_update>,
     caf::reacts_to<binding_expiry>>;
-using list_actor = subscription_owner::extend<caf::reacts_to<edge_up>>;
+using list_actor = subscription_owner::extend<caf::reacts_to<edge_gone>>;
 
 bool is_agent_event(v1::EventType t) {
   return t == v1::EventAgentLogin || t == v1::EventAgentLogout || t == v1::EventAgentReady ||
@@ -191,6 +194,7 @@ void end_quietly_on_exit(Pointer self) {
 struct dn_actor_state {
   const dn_config* dn = nullptr;
   const config* cfg = nullptr;
+  const edge_directory* edges = nullptr;
   bus* nats = nullptr;
   std::string owner;
   uint32_t shard = 0;
@@ -339,12 +343,14 @@ sub_settings settings_of(const config& cfg) {
                                cfg.sip_t1x64_ms, cfg.first_notify_timeout_ms);
 }
 
-subscription_spec spec_for(const config& cfg, const std::string& owner, uint32_t shard,
-                           std::string key, std::string target, presence_package pkg) {
+subscription_spec spec_for(const config& cfg, const edge_directory* edges,
+                           const std::string& owner, uint32_t shard, std::string key,
+                           std::string target, presence_package pkg) {
   subscription_spec sp;
   sp.owner = owner;
   sp.shard = shard;
   sp.edge_id = cfg.edge_id;
+  sp.edges = edges;
   sp.key = std::move(key);
   sp.target_uri = std::move(target);
   bool dialog = pkg == presence_package::dialog;
@@ -358,7 +364,7 @@ subscription_spec spec_for(const config& cfg, const std::string& owner, uint32_t
 void subscribe_on_its_own(dn_pointer self) {
   auto& s = self->state;
   s.sub.emplace(self, s.nats, s.pacer,
-                spec_for(*s.cfg, s.owner, s.shard, s.dn->number, target_uri(*s.dn, *s.cfg),
+                spec_for(*s.cfg, s.edges, s.owner, s.shard, s.dn->number, target_uri(*s.dn, *s.cfg),
                          s.dn->package),
                 settings_of(*s.cfg),
                 subscriber::hooks{[self](const v1::SubNotify& n) { apply_body(self, n); },
@@ -388,10 +394,13 @@ void on_binding_expiry(dn_pointer self, const binding_expiry& e) {
   binding_changed(self, e.contact, 0);
 }
 
-void on_edge_up(dn_pointer self) {
+void on_edge_gone(dn_pointer self, const edge_gone& g, bool restarted) {
   if (self->state.sub)
-    self->state.sub->edge_restarted();
-  // A restarted edge has forgotten every binding: the phones register again.
+    self->state.sub->edge_gone(g.edge);
+  if (!restarted)
+    return;
+  // A restarted edge has forgotten its bindings: the phones register again,
+  // and every edge publishes its live ones again as the edge announces itself.
   auto gone = self->state.bindings;
   for (auto& [contact, gen] : gone)
     binding_changed(self, contact, 0);
@@ -400,12 +409,14 @@ void on_edge_up(dn_pointer self) {
 // `start`: the DN's state to go on from (fresh, or resumed from what a former
 // instance saved), with the after-call work left to run, if any.
 dn_actor::behavior_type dn_behavior(dn_pointer self, const dn_config* dn, const config* cfg,
-                                    bus* nats, std::string owner, uint32_t shard,
+                                    const edge_directory* edges, bus* nats, std::string owner,
+                                    uint32_t shard,
                                     registry_actor registry, pacer_actor pacer,
                                     bool own_subscription, dn_resumed start) {
   auto& s = self->state;
   s.dn = dn;
   s.cfg = cfg;
+  s.edges = edges;
   s.nats = nats;
   s.owner = std::move(owner);
   s.shard = shard;
@@ -445,7 +456,7 @@ dn_actor::behavior_type dn_behavior(dn_pointer self, const dn_config* dn, const 
       [=](const list_device& d) { device_changed(self, static_cast<v1::DeviceState>(d.device)); },
       [=](const binding_update& b) { binding_changed(self, b.contact, b.expires_s); },
       [=](const binding_expiry& e) { on_binding_expiry(self, e); },
-      [=](edge_up) { on_edge_up(self); });
+      [=](const edge_gone& g) { on_edge_gone(self, g, g.restarted); });
 }
 
 // ---- one RFC 4662 resource list ----------------------------------------------
@@ -523,7 +534,8 @@ void list_gave_up(list_pointer self) {
 using list_members = std::vector<std::pair<const dn_config*, dn_actor>>;
 
 list_actor::behavior_type list_behavior(list_pointer self, const resource_list_config* list,
-                                        const config* cfg, bus* nats, std::string owner,
+                                        const config* cfg, const edge_directory* edges,
+                                        bus* nats, std::string owner,
                                         uint32_t shard, pacer_actor pacer, list_members members) {
   auto& s = self->state;
   s.list = list;
@@ -531,7 +543,7 @@ list_actor::behavior_type list_behavior(list_pointer self, const resource_list_c
   for (auto& [dn, actor] : members)
     s.members.emplace(dn->contact.empty() ? dn->number : uri_user(dn->contact),
                       std::make_pair(actor, dn->number));
-  auto spec = spec_for(*cfg, owner, shard, "@" + list->name,
+  auto spec = spec_for(*cfg, edges, owner, shard, "@" + list->name,
                        "sip:" + list->name + "@" + cfg->asterisk.str(), list->package);
   spec.eventlist = true;
   spec.accept = "multipart/related, application/rlmi+xml, " + spec.accept;
@@ -546,13 +558,14 @@ list_actor::behavior_type list_behavior(list_pointer self, const resource_list_c
       [self](const std::string& key) -> subscriber* {
         return self->state.sub->key() == key ? &*self->state.sub : nullptr;
       },
-      [=](edge_up) { self->state.sub->edge_restarted(); });
+      [=](const edge_gone& g) { self->state.sub->edge_gone(g.edge); });
 }
 
 // ---- registry ---------------------------------------------------------------
 
 struct registry_state {
   const config* cfg = nullptr;
+  const edge_directory* edges = nullptr;
   bus* nats = nullptr;
   std::string owner;  // this process's member name
   presence_shards shards;
@@ -740,7 +753,7 @@ void take_shards(registry_pointer self, const std::set<uint32_t>& gained,
     note_state(s, start.st);
     auto lit = list_of.find(dn.number);
     bool in_list = lit != list_of.end();
-    auto a = self->spawn<caf::linked>(dn_behavior, &dn, cfg, s.nats, s.owner, shard,
+    auto a = self->spawn<caf::linked>(dn_behavior, &dn, cfg, s.edges, s.nats, s.owner, shard,
                                       registry_actor{self}, s.pacer, !in_list, std::move(start));
     s.dns[dn.number] = a;
     if (in_list)
@@ -750,8 +763,8 @@ void take_shards(registry_pointer self, const std::set<uint32_t>& gained,
   for (auto& l : cfg->resource_lists) {
     auto shard = list_shard_of(s.shards, l.name);
     if (gained.count(shard))
-      s.lists["@" + l.name] = self->spawn<caf::linked>(list_behavior, &l, cfg, s.nats, s.owner,
-                                                       shard, s.pacer, members[&l]);
+      s.lists["@" + l.name] = self->spawn<caf::linked>(list_behavior, &l, cfg, s.edges, s.nats,
+                                                       s.owner, shard, s.pacer, members[&l]);
   }
 }
 
@@ -780,7 +793,7 @@ void on_shards_changed(registry_pointer self, const shards_changed& c) {
   let_go(self, s.lists,
          [&](const std::string& key) { return list_shard_of(s.shards, key.substr(1)); });
   let_go(self, s.dns, [&](const std::string& dn) { return presence_shard_of(s.shards, dn); });
-  forget_former_holders(*s.nats, s.cfg->edge_id, c.change.previous);
+  forget_former_holders(*s.nats, s.edges->live(), c.change.previous);
   s.held.insert(c.change.gained.begin(), c.change.gained.end());
   take_shards(self, c.change.gained, c.saved.get());
   process_counters().set(counter_id::actors, "dn", static_cast<int64_t>(s.dns.size()));
@@ -802,15 +815,24 @@ void on_sub_event(registry_pointer self, const bus_msg& m) {
   }
 }
 
+// Edge `g.edge` restarted (its ready announcement) or died (its heartbeat
+// stopped): the subscriptions it held are made again, on a live edge.
+void to_every_owner(registry_pointer self, const edge_gone& g) {
+  auto& s = self->state;
+  for (auto& [key, a] : s.dns)
+    self->send(a, g);
+  for (auto& [key, a] : s.lists)
+    self->send(a, g);
+}
+
 void on_edge_ready(registry_pointer self, const bus_msg& m) {
   auto& s = self->state;
-  if (m.subject != subj::ops_ready(s.cfg->edge_id))
-    return;
-  spdlog::info("edge {} is up: renewing every subscription", s.cfg->edge_id);
-  for (auto& [key, a] : s.dns)
-    self->send(a, edge_up{});
-  for (auto& [key, a] : s.lists)
-    self->send(a, edge_up{});
+  auto edge = edges::ready_instance(m.subject);
+  auto live = s.edges->live();
+  if (edge != s.cfg->edge_id && std::find(live.begin(), live.end(), edge) == live.end())
+    return;  // not an edge (another service), or one that holds nothing yet
+  spdlog::info("edge {} is up: renewing its subscriptions", edge);
+  to_every_owner(self, edge_gone{edge, true});
 }
 
 void on_registration(registry_pointer self, const bus_msg& m) {
@@ -909,9 +931,11 @@ void on_bus(registry_pointer self, const bus_msg& m) {
 
 // No DN is owned until the lease keeper reports shards held.
 registry_actor::behavior_type registry_behavior(registry_pointer self, const config* cfg,
-                                                bus* nats, std::string owner) {
+                                                const edge_directory* edges, bus* nats,
+                                                std::string owner) {
   auto& s = self->state;
   s.cfg = cfg;
+  s.edges = edges;
   s.nats = nats;
   s.owner = std::move(owner);
   s.shards = make_presence_shards(*cfg);
@@ -926,6 +950,10 @@ registry_actor::behavior_type registry_behavior(registry_pointer self, const con
       [=](call_audit_tick) { on_call_audit(self); },
       [=](const states_saved& m) { on_states_saved(self, *m.saved); },
       [=](const shards_changed& c) { on_shards_changed(self, c); },
+      [=](const edge_gone& g) {
+        spdlog::info("edge {} is gone: moving its subscriptions", g.edge);
+        to_every_owner(self, g);
+      },
   };
 }
 
@@ -948,6 +976,7 @@ std::shared_ptr<const saved_states> load_saved_states(bus& nats) {
 
 struct presence_service::impl {
   service_context& ctx;
+  std::unique_ptr<edge_directory> edges;
   std::unique_ptr<actor_host> host;
   std::unique_ptr<lease_keeper> leases;
   explicit impl(service_context& c) : ctx(c) {}
@@ -960,15 +989,21 @@ presence_service::~presence_service() { stop(); }
 std::string presence_service::start() {
   auto& ctx = impl_->ctx;
   auto* nats = ctx.nats.get();
+  impl_->edges = std::make_unique<edge_directory>(*nats, ctx.cfg.edge_id);
   // Before the first SUBSCRIBE: a killed former incarnation cannot end its own.
-  forget_owner_subscriptions(*nats, ctx.cfg.edge_id, ctx.instance);
+  forget_owner_subscriptions(*nats, impl_->edges->live(), ctx.instance);
   impl_->host = std::make_unique<actor_host>();
-  auto registry = impl_->host->system().spawn(registry_behavior, &ctx.cfg, nats, ctx.instance);
+  auto registry = impl_->host->system().spawn(registry_behavior, &ctx.cfg, impl_->edges.get(),
+                                              nats, ctx.instance);
   impl_->host->set_root(registry);
+  impl_->edges->on_change([registry](const edges::change& c) {
+    for (const auto& e : c.gone)
+      caf::anon_send(registry, edge_gone{e, false});
+  });
   // callctl's DnCallFacts come by shard: subscribed with the shard's lease.
   std::vector<std::string> subjects = {subj::sub_events_of(ctx.instance),
                                        subj::tlib_req_family("agent"), subj::state_query,
-                                       subj::state_dn_all, subj::ops_ready(ctx.cfg.edge_id),
+                                       subj::state_dn_all, subj::ops_ready_all,
                                        subj::reg_all, subj::calls_checked(ctx.instance)};
   auto listed = impl_->host->bridge(*nats, subjects);
   // Read once the bridge is up, so no state published meanwhile is missed.
@@ -1011,6 +1046,8 @@ void presence_service::stop() {
   // Released before the DNs un-SUBSCRIBE as they stop: another member takes
   // the shards over at once (a moment of both holding a dialog).
   impl_->leases.reset();
+  if (impl_->edges)
+    impl_->edges->on_change({});
   if (impl_->host)
     impl_->host->shutdown();
 }

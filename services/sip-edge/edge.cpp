@@ -33,6 +33,7 @@
 #include "sip-edge/model/request_checks.hpp"
 #include "sipcc/bus_schema.hpp"
 #include "sipcc/counters.hpp"
+#include "sipcc/edge_directory.hpp"
 #include "sipcc/token_bucket.hpp"
 #include "sipcc/trusted_peers.hpp"
 #include "sipcc/v1/sip.pb.h"
@@ -154,6 +155,8 @@ struct sip_edge::impl {
   std::unique_ptr<call_legs> legs;
   std::unique_ptr<options_prober> probes;
   std::unique_ptr<registrar_edge> registrar;
+  // Owners spread their work over the live edges by these heartbeats.
+  std::unique_ptr<edge_heartbeat> heartbeat;
   trusted_peers peers;
   // Dialogs their owner left (ForgetOwnerCmd), ended at the configured
   // subscribe-rate (the larger of presence's and mwi's): a dead member's
@@ -701,6 +704,7 @@ std::string sip_edge::start() {
   impl_->ctx.nats->subscribe(subj::ops_ready_all, [this](bus_msg) {
     impl_->post([](impl* self, bus_msg&) { self->registrar->republish(); }, {});
   });
+  impl_->heartbeat = std::make_unique<edge_heartbeat>(*impl_->ctx.nats, impl_->ctx.instance);
   return "SIP udp " + impl_->ctx.cfg.sip_bind.str() + ", commands on " +
          subj::edge_cmd(impl_->ctx.instance) + " and " + subj::edge_leg(impl_->ctx.instance);
 }
@@ -708,6 +712,8 @@ std::string sip_edge::start() {
 void sip_edge::stop() {
   if (!impl_->thread.joinable())
     return;
+  // Owners move their new work elsewhere as this edge stops.
+  impl_->heartbeat.reset();
   // nua_shutdown ends every dialog (un-SUBSCRIBEs included) before the loop
   // stops; its agent goes with it.
   impl_->post(

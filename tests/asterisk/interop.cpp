@@ -4,6 +4,7 @@
 #include <fstream>
 #include <iterator>
 #include <map>
+#include <sstream>
 #include <stdexcept>
 
 #include "sipcc/bus_schema.hpp"
@@ -58,10 +59,33 @@ void Interop::start(const std::function<void(std::string&)>& edit) {
     throw std::runtime_error("the test's configuration edit failed");
   opts.services = {{"sip-edge", "edge1"}, {"presence", "presence-0"}, {"callctl", "callctl-0"},
                    {"router", "router-0"}, {"mwi", "mwi-0"}, {"media", "media-0"}};
+  edge2_port = free_port(SOCK_DGRAM);
+  if (two_edges) {
+    opts.services.insert(opts.services.begin() + 1, {"sip-edge#2", "edge2"});
+    opts.env_of["sip-edge#2"] = {{"SIPCC_EDGE_BIND", "127.0.0.1:" + std::to_string(edge2_port)}};
+  }
   sys = std::make_unique<sipcc_system>(opts);
-  ast = std::make_unique<real_asterisk>(asterisk_options{ast_port, sys->edge_port()});
+  ast = std::make_unique<real_asterisk>(
+      asterisk_options{ast_port, sys->edge_port(), edge2_port});
   ast->start();
   sys->start_services();
+  // Asterisk dials the first sipcc contact not Unavailable: until its
+  // qualify has answered for each edge, a call may go to one not running.
+  auto qualified = [](const std::string& contacts) {
+    std::istringstream lines(contacts);
+    int n = 0;
+    for (std::string line; std::getline(lines, line);) {
+      if (line.find("sipcc/sip:") == std::string::npos)
+        continue;
+      if (line.find("Avail") == std::string::npos && line.find("Unavail") == std::string::npos)
+        return false;
+      ++n;
+    }
+    return n == 2;
+  };
+  if (!ast->wait_cli("pjsip show contacts", qualified, kAst))
+    throw std::runtime_error("Asterisk did not qualify both sipcc contacts:\n" +
+                             ast->cli("pjsip show contacts"));
 }
 
 std::unique_ptr<rtp_phone> Interop::phone(const std::string& dn, double tone_hz) {

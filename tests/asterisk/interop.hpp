@@ -121,6 +121,10 @@ protected:
   std::unique_ptr<rtp_phone> customer, agent;
 
   uint16_t ast_port = 0;
+  // Set before start(): a second sip-edge (edge2, sip-edge#2) at edge2_port,
+  // as deploy/asterisk/pjsip.conf's second contact and identify expect.
+  bool two_edges = false;
+  uint16_t edge2_port = 0;
   std::unique_ptr<sipcc_system> sys;
   std::unique_ptr<real_asterisk> ast;
 };

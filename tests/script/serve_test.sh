@@ -84,6 +84,7 @@ every_pid() {
 
 nats_port=$(free_port tcp_listening)
 edge_port=$(free_port udp_bound)
+edge2_port=$(free_port udp_bound)
 asterisk_port=$(free_port udp_bound)
 sed -e "s|nats://127.0.0.1:4222|nats://127.0.0.1:$nats_port|" \
     -e "s|bind: 127.0.0.1:5060|bind: 127.0.0.1:$edge_port|" \
@@ -95,9 +96,10 @@ grep -q ":$edge_port" "$TMP/sipcc.yaml" || fail "deploy/sipcc.yaml no longer bin
 start_serve() {
   : >"$TMP/serve.log"
   env "$@" SIPCC_BUILD_DIR="$BUILD" SIPCC_RUN_DIR="$TMP/run" SIPCC_CONFIG="$TMP/sipcc.yaml" \
+    SIPCC_EDGE2_BIND="127.0.0.1:$edge2_port" \
     SIPCC_NATS_SECRETS="$TMP/secrets" SIPCC_NATS_PORT="$nats_port" "$SRC/scripts/sipcc.sh" serve >"$TMP/serve.log" 2>&1 &
   serve_pid=$!
-  wait_log ' ready: ' 6
+  wait_log ' ready: ' 7
 }
 
 # Publishes an empty payload (a FaultInjection with every field at its
@@ -147,6 +149,7 @@ expect_stopped() {
   done
   ! tcp_listening "$nats_port" || fail "NATS port $nats_port is still taken"
   ! udp_bound "$edge_port" || fail "SIP port $edge_port is still taken"
+  ! udp_bound "$edge2_port" || fail "SIP port $edge2_port (edge2) is still taken"
   [ -z "$(ls "$TMP/run"/*.pid 2>/dev/null)" ] || fail "pid files left in $TMP/run"
 }
 

@@ -88,6 +88,9 @@ void real_asterisk::write_configuration() const {
       text = must_replace(text, R"(bind=[0-9.]+:5070)", "bind=127.0.0.1:" + port, name);
       text = must_replace(text, R"(127\.0\.0\.1:5060)",
                           "127.0.0.1:" + std::to_string(opts_.sipcc_port), name);
+      const uint16_t edge2 = opts_.sipcc_port2 ? opts_.sipcc_port2 : free_port(SOCK_DGRAM);
+      text = must_replace(text, R"(127\.0\.0\.1:5062)", "127.0.0.1:" + std::to_string(edge2),
+                          name);
     }
     std::ofstream(etc + name) << text;
   }

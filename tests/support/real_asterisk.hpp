@@ -39,6 +39,9 @@ struct inbound_subscription {
 struct asterisk_options {
   uint16_t sip_port = 0;    // Asterisk's UDP transport (shipped: 5070)
   uint16_t sipcc_port = 0;  // sip-edge's bind (shipped: 5060)
+  // The second edge's (shipped: 5062); 0: a free port nobody binds, so
+  // Asterisk's qualify finds that edge Unavailable.
+  uint16_t sipcc_port2 = 0;
   // Which of a test process's RTP ranges it uses: a second Asterisk in one
   // test (a second media server) takes 1, so the two never share a port.
   int rtp_block = 0;

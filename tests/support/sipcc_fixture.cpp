@@ -481,6 +481,8 @@ void sipcc_system::launch(const std::string& svc) {
   auto env = overridden(nats_user_env(binary), opts_.service_env);
   if (auto own = opts_.env_of.find(binary); own != opts_.env_of.end())
     env = overridden(env, own->second);
+  if (auto own = opts_.env_of.find(svc); svc != binary && own != opts_.env_of.end())
+    env = overridden(env, own->second);
   env.emplace_back("SIPCC_INSTANCE", instance_of(svc));
   services_[svc] = std::make_unique<child_process>(
       std::vector<std::string>{bin(path), "--config", config_path_, "--log-level", "debug"}, log,

@@ -141,7 +141,8 @@ struct system_options {
                                                                {"presence", "presence-0"}};
   // Variables for every service's environment (e.g. SIPCC_FAULT_INJECTION=1).
   child_process::environment service_env;
-  // And for one binary's processes only, by its name (e.g. "sip-edge").
+  // And for one binary's processes only, by its name (e.g. "sip-edge"), then
+  // for one process by its own ("sip-edge#2").
   std::map<std::string, child_process::environment> env_of;
   // TLS on the bus: certificates from scripts/nats-tls-certs.sh, nats-server
   // with --tlsverify (a client needs a certificate of the CA), and

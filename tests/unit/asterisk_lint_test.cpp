@@ -258,10 +258,22 @@ TEST(AsteriskLint, SipccYamlAddressesMatchPjsip) {
   ASSERT_NE(id, nullptr);
   ASSERT_NE(aor, nullptr);
   ASSERT_NE(transport, nullptr);
-  // Asterisk knows sipcc by its source IP:port and sends to it there.
-  EXPECT_EQ(id->values("match"), std::vector<std::string>{bind});
+  // Asterisk knows each edge by its source IP:port and sends to it there:
+  // edge1 at sip-edge.bind, edge2 where docker-compose.yml binds it (and
+  // scripts/sipcc.sh, by default).
+  const auto compose = YAML::LoadFile(SIPCC_SOURCE_DIR "/docker-compose.yml");
+  const auto edge2 = compose["services"]["sip-edge-2"]["environment"];
+  ASSERT_TRUE(edge2.IsMap()) << "docker-compose.yml: sip-edge-2's environment";
+  const auto bind2 = edge2["SIPCC_EDGE_BIND"].as<std::string>();
+  EXPECT_EQ(edge2["SIPCC_INSTANCE"].as<std::string>(), "edge2");
+  const auto script = read_file(SIPCC_SOURCE_DIR "/scripts/sipcc.sh");
+  EXPECT_NE(script.find("SIPCC_EDGE2_BIND:-" + bind2 + "}"), std::string::npos)
+      << "scripts/sipcc.sh runs edge2 at " << bind2 << " by default";
+  EXPECT_EQ(id->values("match"), (std::vector<std::string>{bind, bind2}));
   EXPECT_EQ(id->value("endpoint"), "sipcc");
-  EXPECT_EQ(aor->value("contact"), "sip:" + bind);
+  EXPECT_EQ(aor->values("contact"), (std::vector<std::string>{"sip:" + bind, "sip:" + bind2}));
+  // A dead edge is skipped only once the qualify has found it Unavailable.
+  EXPECT_NE(aor->value("qualify_frequency").value_or("0"), "0");
   // sipcc sends to the port Asterisk listens on.
   const auto port = [](const std::string& host_port) {
     return host_port.substr(host_port.rfind(':'));

@@ -344,8 +344,6 @@ TEST(CallctlAudit, WhatTheEdgeAndTheCallAreTold) {
   EXPECT_EQ(gone.conn_id(), "c1");
   EXPECT_EQ(gone.edge_id(), "edge1");
   EXPECT_EQ(gone.gone().why(), "missing from the edge's audit");
-  EXPECT_EQ(ready_instance("sipcc.ops.edge1.ready"), "edge1");
-  EXPECT_EQ(ready_instance("sipcc.ops.presence-0.ready"), "presence-0");
 }
 
 }  // namespace

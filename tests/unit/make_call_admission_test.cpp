@@ -81,13 +81,13 @@ TEST(MakeCallAdmission, AnAdmittedCallKnowsItsPhonesAndEdge) {
     bool other_configured;
   };
   const std::vector<plan_case> cases = {
-      {"1000", "1001", "sip:1000@127.0.0.1:5070", "edge1", "sip:1001@127.0.0.1:5070", true},
-      {"1000", "+4930123", "sip:1000@127.0.0.1:5070", "edge1", "sip:+4930123@127.0.0.1:5070",
+      {"1000", "1001", "sip:1000@127.0.0.1:5070", "", "sip:1001@127.0.0.1:5070", true},
+      {"1000", "+4930123", "sip:1000@127.0.0.1:5070", "", "sip:+4930123@127.0.0.1:5070",
        false},  // not configured: dialled on Asterisk
-      {"1000", "9000", "sip:1000@127.0.0.1:5070", "edge1", "sip:9000@127.0.0.1:5070",
+      {"1000", "9000", "sip:1000@127.0.0.1:5070", "", "sip:9000@127.0.0.1:5070",
        false},  // configured, no agent DN: no events
       {"2000", "1000", "sip:2000@10.0.0.9:5062", "edge2", "sip:1000@127.0.0.1:5070", true},
-      {"1000", "2000", "sip:1000@127.0.0.1:5070", "edge1", "sip:2000@10.0.0.9:5062", true},
+      {"1000", "2000", "sip:1000@127.0.0.1:5070", "", "sip:2000@10.0.0.9:5062", true},
   };
   for (const auto& c : cases) {
     SCOPED_TRACE(std::string(c.this_dn) + " -> " + c.other_dn);

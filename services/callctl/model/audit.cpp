@@ -1,6 +1,5 @@
 #include "callctl/model/audit.hpp"
 
-#include <cstring>
 #include <unordered_set>
 
 namespace sipcc::callctl {
@@ -46,11 +45,6 @@ v1::LegEvent lost_event(const lost_leg& l) {
   gone.set_conn_id(l.conn_id);
   gone.mutable_gone()->set_why("missing from the edge's audit");
   return gone;
-}
-
-std::string ready_instance(const std::string& subject) {
-  auto rest = subject.substr(std::strlen("sipcc.ops."));
-  return rest.substr(0, rest.find('.'));
 }
 
 }  // namespace sipcc::callctl

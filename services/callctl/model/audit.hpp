@@ -37,7 +37,4 @@ v1::LegCommand stray_drop(const std::string& leg_id);
 // The event that tells leg `l`'s call the edge no longer holds it.
 v1::LegEvent lost_event(const lost_leg& l);
 
-// The instance in subject sipcc.ops.<instance>.ready.
-std::string ready_instance(const std::string& subject);
-
 }  // namespace sipcc::callctl

@@ -32,7 +32,7 @@ std::string record_extension(const v1::KVList* extensions) {
 
 dn_phone phone_of(const config& cfg, const binding_map& bindings, const dn_config& dn) {
   if (!dn.registers_on_sipcc())
-    return {contact_uri(dn, cfg), cfg.edge_id};
+    return {contact_uri(dn, cfg), ""};
   // Its phone is not on Asterisk: the latest binding, or unreachable.
   auto b = bindings.find(dn.number);
   if (b == bindings.end())

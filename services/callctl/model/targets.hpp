@@ -27,8 +27,9 @@ std::string option_text(const std::map<std::string, std::string>& opts, const st
 std::string record_extension(const v1::KVList* extensions);
 
 // The phone of a DN as calls reach it, and the edge to send through: its
-// contact on Asterisk, or for a DN that registers on sipcc its latest
-// binding (both empty without one).
+// contact on Asterisk (edge empty: any live edge), or for a DN that
+// registers on sipcc its latest binding and that binding's edge (both empty
+// without one).
 struct dn_phone {
   std::string uri;
   std::string edge;

@@ -14,14 +14,15 @@
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <memory>
 #include <mutex>
 #include <set>
 #include <string>
-#include <thread>
 
 #include "sipcc/bus.hpp"
 #include "sipcc/kv.hpp"
 #include "sipcc/leases.hpp"
+#include "sipcc/ticker.hpp"
 
 struct __kvWatcher;
 
@@ -60,7 +61,6 @@ public:
   bool wait_held(std::chrono::milliseconds deadline);
 
 private:
-  void run();
   void drain(int64_t wait_ms);
   void tick();
   void report();
@@ -81,9 +81,8 @@ private:
   int64_t heartbeat_ms_ = -1;
   std::mutex mu_;
   std::condition_variable cv_;
-  bool stop_ = false;
   bool held_once_ = false;  // under mu_
-  std::thread thread_;
+  std::unique_ptr<ticker> ticker_;  // last: stopped first
 };
 
 }  // namespace sipcc

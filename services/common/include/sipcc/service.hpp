@@ -30,7 +30,8 @@ struct service_context {
 };
 
 struct service_hooks {
-  // Instance name from the configuration (e.g. cfg.edge_id).
+  // Instance name from the configuration (e.g. cfg.edge_id); may throw
+  // std::invalid_argument (exit status 2 with its text).
   std::function<std::string(const config&)> instance_of;
   // Several processes of the service share its work by shard leases: each
   // gets a bus name of its own, leases::member_name (SIPCC_INSTANCE or

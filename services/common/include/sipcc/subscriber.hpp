@@ -11,6 +11,7 @@
 #include <optional>
 #include <set>
 #include <string>
+#include <vector>
 
 #include <caf/local_actor.hpp>
 #include <caf/meta/type_name.hpp>
@@ -19,6 +20,7 @@
 
 #include "sipcc/actor_host.hpp"
 #include "sipcc/bus.hpp"
+#include "sipcc/edge_directory.hpp"
 #include "sipcc/sub_engine.hpp"
 #include "sipcc/v1/sip.pb.h"
 
@@ -47,8 +49,6 @@ struct sub_first_notify_timer {
 struct sub_event_arrived {
   v1::SubEvent ev;
 };
-// From the owner's registry: the edge (re)started, the dialogs it held are gone.
-struct edge_up {};
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, sub_paced& x) {
@@ -69,10 +69,6 @@ typename Inspector::result_type inspect(Inspector& f, sub_first_notify_timer& x)
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, sub_event_arrived& x) {
   return inspect_with_proto(f, "sub_event_arrived", x.ev);
-}
-template <class Inspector>
-typename Inspector::result_type inspect(Inspector& f, edge_up&) {
-  return f(caf::meta::type_name("edge_up"));
 }
 
 // What every actor that owns subscribers takes (among its own messages).
@@ -99,7 +95,10 @@ using pacer_actor = caf::typed_actor<caf::reacts_to<pace_request>, caf::reacts_t
 
 struct subscription_spec {
   std::string owner;        // owner token: events come back on sipcc.sub.<owner>.*
-  std::string edge_id;      // the edge instance that holds the dialog
+  // The edge for a new dialog: `edges`' pick for the key among the live
+  // edges, or `edge_id` (the configured one) without a directory.
+  std::string edge_id;
+  const edge_directory* edges = nullptr;
   std::string key;          // routes events back to this subscriber
   std::string target_uri;
   std::string event;
@@ -142,8 +141,9 @@ public:
   void guard(uint64_t generation);
   void first_notify_timeout(uint64_t generation);
   void event(const v1::SubEvent& ev);
-  // The edge (re)started: the dialog it held is gone.
-  void edge_restarted();
+  // Edge `edge` restarted or died: the dialog it held, if this one's, is
+  // gone (subscribed again, on a live edge).
+  void edge_gone(const std::string& edge);
 
   const sub_state& state() const { return sub_; }
   // The dialog-info / RLMI version check of the current dialog
@@ -156,12 +156,13 @@ public:
 
 private:
   void feed(const sub_input& in, const v1::SubNotify* notify = nullptr);
-  void publish_unsubscribe(uint64_t generation);
+  void publish_unsubscribe(uint64_t generation, const std::string& edge);
 
   subscription_owner self_;
   bus* nats_;
   pacer_actor pacer_;
   subscription_spec spec_;
+  std::string dialog_edge_;  // where the current dialog's SUBSCRIBE went
   sub_settings settings_;
   hooks hooks_;
   sub_state sub_;
@@ -172,12 +173,13 @@ private:
 // left behind (they would refresh for ever, twice the cost on Asterisk).
 // With `shards`, by the next holder of those shards' leases, before it
 // subscribes them: only what `owner` subscribed for those shards ends.
-void forget_owner_subscriptions(bus& nats, const std::string& edge_id, const std::string& owner,
-                                const std::set<uint32_t>& shards = {});
+// Sent to every edge in `edges` (the live ones: a dead edge's dialogs went with it).
+void forget_owner_subscriptions(bus& nats, const std::vector<std::string>& edges,
+                                const std::string& owner, const std::set<uint32_t>& shards = {});
 
 // The same for shards just taken over (lease_change::previous: shard ->
 // the member that held it and died), one command per former holder.
-void forget_former_holders(bus& nats, const std::string& edge_id,
+void forget_former_holders(bus& nats, const std::vector<std::string>& edges,
                            const std::map<uint32_t, std::string>& previous);
 
 // A linked pacer: answers each pace_request with sub_paced, in arrival

@@ -18,12 +18,6 @@ namespace sipcc {
 
 namespace {
 
-int64_t steady_ms() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::steady_clock::now().time_since_epoch())
-      .count();
-}
-
 std::string lease_value(const std::string& holder) {
   v1::Lease l;
   l.set_schema(v1::SCHEMA_V1);
@@ -50,28 +44,14 @@ lease_keeper::lease_keeper(bus& nats, std::string service, leases::lease_params 
   // The values stored before the watch, up to its end marker: the first
   // decision sees every lease and member.
   drain(params_.ttl_ms);
-  thread_ = std::thread([this] { run(); });
+  ticker_ = std::make_unique<ticker>(
+      std::chrono::milliseconds(std::max<int64_t>(1, params_.ttl_ms / 6)), [this] { tick(); });
 }
 
 lease_keeper::~lease_keeper() {
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    stop_ = true;
-  }
-  cv_.notify_all();
-  thread_.join();
+  ticker_.reset();
   release_all();
   kvWatcher_Destroy(watcher_);
-}
-
-void lease_keeper::run() {
-  const auto period = std::chrono::milliseconds(std::max<int64_t>(1, params_.ttl_ms / 6));
-  for (;;) {
-    tick();
-    std::unique_lock<std::mutex> lock(mu_);
-    if (cv_.wait_for(lock, period, [this] { return stop_; }))
-      return;
-  }
 }
 
 // Takes what the watch delivered into the table; waits up to `wait_ms`

@@ -149,17 +149,19 @@ int run_service(int argc, char** argv, const std::string& service, service_hooks
     spdlog::warn("config: {}", warning);
   if (!nats_url.empty())
     ctx.cfg.nats_url = nats_url;
-  ctx.base = hooks.instance_of(ctx.cfg);
-  ctx.instance = ctx.base;
-  if (hooks.members) {
-    char host[256] = {};
-    gethostname(host, sizeof host - 1);
-    try {
+  // A bad SIPCC_INSTANCE (or an edge's SIPCC_EDGE_BIND) stops start-up as a
+  // bad configuration does.
+  try {
+    ctx.base = hooks.instance_of(ctx.cfg);
+    ctx.instance = ctx.base;
+    if (hooks.members) {
+      char host[256] = {};
+      gethostname(host, sizeof host - 1);
       ctx.instance = leases::member_name(ctx.base, std::getenv("SIPCC_INSTANCE"), host, getpid());
-    } catch (const std::invalid_argument& e) {
-      std::cerr << service << ": " << e.what() << "\n";
-      return 2;
     }
+  } catch (const std::invalid_argument& e) {
+    std::cerr << service << ": " << e.what() << "\n";
+    return 2;
   }
 
   std::string listen;

@@ -78,11 +78,11 @@ void subscriber::first_notify_timeout(uint64_t generation) {
   feed(in);
 }
 
-void subscriber::edge_restarted() {
-  if (!holds_dialog(sub_.phase))
+void subscriber::edge_gone(const std::string& edge) {
+  if (!holds_dialog(sub_.phase) || edge != dialog_edge_)
     return;
   // In case the dialog was made just before the edge announced itself.
-  publish_unsubscribe(sub_.generation);
+  publish_unsubscribe(sub_.generation, dialog_edge_);
   sub_input in{sub_input::ended};
   in.generation = sub_.generation;
   feed(in);
@@ -145,15 +145,18 @@ bool subscriber::accept_version(long long version, bool full_state) {
   return false;
 }
 
-void subscriber::publish_unsubscribe(uint64_t generation) {
+void subscriber::publish_unsubscribe(uint64_t generation, const std::string& edge) {
   v1::EdgeCommand cmd;
   cmd.set_schema(v1::SCHEMA_V1);
   cmd.set_cmd_id(sub_id(generation));
   cmd.mutable_unsubscribe()->set_sub_id(sub_id(generation));
-  nats_->publish(subj::edge_cmd(spec_.edge_id), cmd);
+  nats_->publish(subj::edge_cmd(edge), cmd);
 }
 
 void subscriber::feed(const sub_input& in, const v1::SubNotify* notify) {
+  // An un-SUBSCRIBE goes where its dialog is, even when this step picks a
+  // new edge for the next.
+  const std::string dialog_edge = dialog_edge_;
   auto before = sub_.phase;
   auto a = step(sub_, in, settings_);
   auto& c = process_counters();
@@ -184,10 +187,11 @@ void subscriber::feed(const sub_input& in, const v1::SubNotify* notify) {
     sc->set_contact_params(spec_.contact_params);
     if (spec_.shard)
       sc->set_shard(*spec_.shard);
-    nats_->publish(subj::edge_cmd(spec_.edge_id), cmd);
+    dialog_edge_ = spec_.edges ? spec_.edges->pick(spec_.key) : spec_.edge_id;
+    nats_->publish(subj::edge_cmd(dialog_edge_), cmd);
   }
   if (a.send_unsubscribe)
-    publish_unsubscribe(*a.send_unsubscribe);
+    publish_unsubscribe(*a.send_unsubscribe, dialog_edge);
   if (a.no_first_notify) {
     c.add(counter_id::no_first_notify, spec_.eventlist ? "list" : "single");
     // A resource list's first NOTIFY carries every resource's state at once;
@@ -260,25 +264,26 @@ pacer_actor::behavior_type pacer(pacer_pointer self, double rate) {
 
 }  // namespace
 
-void forget_owner_subscriptions(bus& nats, const std::string& edge_id, const std::string& owner,
-                                const std::set<uint32_t>& shards) {
+void forget_owner_subscriptions(bus& nats, const std::vector<std::string>& edges,
+                                const std::string& owner, const std::set<uint32_t>& shards) {
   v1::EdgeCommand cmd;
   cmd.set_schema(v1::SCHEMA_V1);
   cmd.set_cmd_id("forget-" + owner);
   cmd.mutable_forget_owner()->set_owner(owner);
   for (auto shard : shards)
     cmd.mutable_forget_owner()->add_shards(shard);
-  nats.publish(subj::edge_cmd(edge_id), cmd);
+  for (const auto& edge : edges)
+    nats.publish(subj::edge_cmd(edge), cmd);
 }
 
-void forget_former_holders(bus& nats, const std::string& edge_id,
+void forget_former_holders(bus& nats, const std::vector<std::string>& edges,
                            const std::map<uint32_t, std::string>& previous) {
   std::map<std::string, std::set<uint32_t>> left_by;
   for (const auto& [shard, holder] : previous)
     left_by[holder].insert(shard);
   for (const auto& [holder, shards] : left_by) {
     spdlog::info("ending what {} subscribed for the {} shards taken over", holder, shards.size());
-    forget_owner_subscriptions(nats, edge_id, holder, shards);
+    forget_owner_subscriptions(nats, edges, holder, shards);
   }
 }
 
