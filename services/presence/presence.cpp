@@ -7,6 +7,7 @@
 #include <unordered_map>
 
 #include <caf/all.hpp>
+#include <nats/nats.h>
 #include <spdlog/spdlog.h>
 
 #include "sipcc/actor_host.hpp"
@@ -18,9 +19,11 @@
 #include "sipcc/lease_keeper.hpp"
 #include "presence/model/agent_places.hpp"
 #include "presence/model/dn_logic.hpp"
+#include "presence/model/login_claims.hpp"
 #include "sipcc/presence_shards.hpp"
 #include "sipcc/presence_body.hpp"
 #include "sipcc/subscriber.hpp"
+#include "sipcc/v1/ops.pb.h"
 #include "sipcc/v1/sip.pb.h"
 #include "sipcc/tevent.hpp"
 
@@ -566,6 +569,7 @@ list_actor::behavior_type list_behavior(list_pointer self, const resource_list_c
 struct registry_state {
   const config* cfg = nullptr;
   const edge_directory* edges = nullptr;
+  kv_bucket* logins = nullptr;  // the AgentIDs' claims (login_claims.hpp)
   bus* nats = nullptr;
   std::string owner;  // this process's member name
   presence_shards shards;
@@ -600,6 +604,58 @@ void reply_error(registry_pointer self, const std::string& reply_to, const v1::T
                msg);
   if (!reply_to.empty())
     self->state.nats->publish(reply_to, make_error(req, code, msg, now_us()));
+}
+
+// Claims AgentID `agent`'s key for `dn` (login_claims.hpp): empty when the
+// login may go on, else why not. Blocking, a JetStream round trip or two,
+// as only a login is.
+std::pair<v1::ErrorCode, std::string> claim_login(registry_state& s, const std::string& agent,
+                                                  const std::string& dn) {
+  const auto key = login_key(agent);
+  v1::Lease mine;
+  mine.set_schema(v1::SCHEMA_V1);
+  mine.set_holder(dn);
+  mine.set_written_us(now_us());
+  const auto value = mine.SerializeAsString();
+  const auto size = static_cast<int>(value.size());
+  // A second look when another member wrote the key between read and write.
+  for (int look = 0; look < 2; ++look) {
+    login_claim_seen seen;
+    kvEntry* e = nullptr;
+    natsStatus st = kvStore_Get(&e, s.logins->get(), key.c_str());
+    if (st == NATS_OK) {
+      v1::Lease l;
+      l.ParseFromArray(kvEntry_Value(e), kvEntry_ValueLen(e));
+      seen = {true, l.holder(), kvEntry_Revision(e), l.written_us()};
+      kvEntry_Destroy(e);
+    } else if (st != NATS_NOT_FOUND) {
+      return {v1::ERR_NOT_OWNER, std::string("the login cannot be checked across presence "
+                                             "members now (JetStream: ") +
+                                     natsStatus_GetText(st) + ")"};
+    }
+    auto held = s.cache.find(seen.dn);
+    const bool holder_has_agent = held != s.cache.end() &&
+                                  held->second.agent().agent_id() == agent &&
+                                  held->second.agent().state() != v1::AGENT_LOGGED_OUT;
+    uint64_t rev = 0;
+    switch (login_claim(seen, dn, holder_has_agent, now_us())) {
+      case login_claim_step::keep: return {};
+      case login_claim_step::refuse:
+        return {v1::ERR_AGENT_LOGGED_IN_ELSEWHERE,
+                "AgentID " + agent + " is logged in, or logging in, on DN " + seen.dn};
+      case login_claim_step::create:
+        st = kvStore_Create(&rev, s.logins->get(), key.c_str(), value.data(), size);
+        break;
+      case login_claim_step::update:
+        st = kvStore_Update(&rev, s.logins->get(), key.c_str(), value.data(), size,
+                            seen.revision);
+        break;
+    }
+    if (st == NATS_OK)
+      return {};
+  }
+  return {v1::ERR_AGENT_LOGGED_IN_ELSEWHERE,
+          "AgentID " + agent + " is logging in on another DN at this moment"};
 }
 
 // Every member hears every request; the holder of the DN's shard answers.
@@ -642,6 +698,10 @@ void on_request(registry_pointer self, const bus_msg& m) {
     if (at && *at != dn)
       return reply_error(self, m.reply, req, v1::ERR_AGENT_LOGGED_IN_ELSEWHERE,
                          "AgentID " + req.agent_id() + " is logged in on DN " + *at);
+    // Across members: the others' logins reach this view a bus hop late.
+    auto [code, why] = claim_login(s, req.agent_id(), dn);
+    if (!why.empty())
+      return reply_error(self, m.reply, req, code, why);
     // Reserved until the DN actor reports the outcome, so two logins of one
     // agent racing on two DNs of this member cannot both pass.
     place_agent(s.agents, req.agent_id(), dn);
@@ -931,11 +991,12 @@ void on_bus(registry_pointer self, const bus_msg& m) {
 
 // No DN is owned until the lease keeper reports shards held.
 registry_actor::behavior_type registry_behavior(registry_pointer self, const config* cfg,
-                                                const edge_directory* edges, bus* nats,
-                                                std::string owner) {
+                                                const edge_directory* edges, kv_bucket* logins,
+                                                bus* nats, std::string owner) {
   auto& s = self->state;
   s.cfg = cfg;
   s.edges = edges;
+  s.logins = logins;
   s.nats = nats;
   s.owner = std::move(owner);
   s.shards = make_presence_shards(*cfg);
@@ -977,6 +1038,7 @@ std::shared_ptr<const saved_states> load_saved_states(bus& nats) {
 struct presence_service::impl {
   service_context& ctx;
   std::unique_ptr<edge_directory> edges;
+  std::unique_ptr<kv_bucket> logins;
   std::unique_ptr<actor_host> host;
   std::unique_ptr<lease_keeper> leases;
   explicit impl(service_context& c) : ctx(c) {}
@@ -993,8 +1055,12 @@ std::string presence_service::start() {
   // Before the first SUBSCRIBE: a killed former incarnation cannot end its own.
   forget_owner_subscriptions(*nats, impl_->edges->live(), ctx.instance);
   impl_->host = std::make_unique<actor_host>();
+  // A login waits for its claim: not the NATS default of 5 s when
+  // JetStream is slow or gone (the login is refused, the agent tries again).
+  impl_->logins = std::make_unique<kv_bucket>(*nats, subj::lease_bucket,
+                                              std::chrono::milliseconds(1000));
   auto registry = impl_->host->system().spawn(registry_behavior, &ctx.cfg, impl_->edges.get(),
-                                              nats, ctx.instance);
+                                              impl_->logins.get(), nats, ctx.instance);
   impl_->host->set_root(registry);
   impl_->edges->on_change([registry](const edges::change& c) {
     for (const auto& e : c.gone)

@@ -24,6 +24,7 @@
 #include "sipcc/v1/sip.pb.h"
 #include "sipcc/v1/state.pb.h"
 #include "sipcc_fixture.hpp"
+#include "tlib_request.hpp"
 
 namespace sipcc::test {
 namespace {
@@ -923,6 +924,68 @@ TEST(PresenceLeasesE2E, TwoMembersShareTheDnsAndTheSurvivorTakesOver) {
     ++replies[m.subject];
   for (auto& inbox : inboxes)
     EXPECT_EQ(replies[inbox], 1) << inbox;
+}
+
+// Two logins of one AgentID sent at the same moment to DNs of two members:
+// each member's view of the other's logins is a bus hop late, so only the
+// AgentID's claim in the key-value bucket decides (login_claims.hpp).
+TEST(PresenceLeasesE2E, TwoLoginsOfOneAgentAtOnceOnTwoMembersOnlyOnePasses) {
+  system_options opts;
+  opts.dns.clear();
+  opts.agents.clear();
+  std::vector<std::string> dns;
+  for (int n = 1000; n < 1008; ++n) {
+    dns.push_back(std::to_string(n));
+    opts.dns.emplace_back(dns.back());
+  }
+  constexpr int kRounds = 6;
+  for (int i = 0; i < kRounds; ++i)
+    opts.agents.push_back("r" + std::to_string(i));
+  opts.services = {{"sip-edge", "edge1"}, {"presence", "presence-a"}, {"presence#2", "presence-b"}};
+  sipcc_system sys(opts);
+  auto& rec = sys.recorder();
+  for (auto& dn : dns)
+    sys.asterisk().set_initial_notify(dn, "presence-notify-open.sip");
+  sys.start_services();
+  auto held = [&](const std::string& member) { return sys.counter(member, "leases", "held"); };
+  ASSERT_TRUE(wait_until([&] { return held("presence-a") == 8 && held("presence-b") == 8; }, 10s));
+  for (auto& dn : dns)
+    ASSERT_TRUE(rec.wait_event(dn, v1::EventDNBackInService, kWait)) << dn;
+  // Which member holds each DN: the one that counts its query.
+  std::vector<std::string> on_a, on_b;
+  for (auto& dn : dns) {
+    const auto before = sys.counter("presence-a", "tlib_requests", "TQueryAddress");
+    ASSERT_EQ(sys.request(dn, v1::TQueryAddress).type(), v1::EventAddressInfo) << dn;
+    (sys.counter("presence-a", "tlib_requests", "TQueryAddress") > before ? on_a : on_b)
+        .push_back(dn);
+  }
+  ASSERT_FALSE(on_a.empty());
+  ASSERT_FALSE(on_b.empty());
+
+  for (int i = 0; i < kRounds; ++i) {
+    SCOPED_TRACE(i);
+    const std::string agent = "r" + std::to_string(i);
+    const std::string dn_a = on_a[i % on_a.size()], dn_b = on_b[i % on_b.size()];
+    const std::string inbox = "sipcc.test.race." + std::to_string(i);
+    for (auto& dn : {dn_a, dn_b}) {
+      auto r = tlib_request(v1::TAgentLogin, dn, agent);
+      rec.client().publish(subj::tlib_req(v1::TAgentLogin, dn), r, inbox + "." + dn);
+    }
+    std::map<std::string, v1::TEvent> got;
+    for (auto& dn : {dn_a, dn_b}) {
+      auto reply = rec.wait([&](const bus_msg& m) { return m.subject == inbox + "." + dn; }, kWait);
+      ASSERT_TRUE(reply) << dn;
+      ASSERT_TRUE(got[dn].ParseFromString(reply->data));
+    }
+    const bool a_won = got[dn_a].type() == v1::EventAgentLogin;
+    const auto& lost = got[a_won ? dn_b : dn_a];
+    EXPECT_NE(a_won, got[dn_b].type() == v1::EventAgentLogin) << "exactly one login passes";
+    EXPECT_EQ(lost.type(), v1::EventError);
+    EXPECT_EQ(lost.error_code(), v1::ERR_AGENT_LOGGED_IN_ELSEWHERE) << lost.error_message();
+    // The winner logs out: its DN is free for the next round.
+    const auto& won_dn = a_won ? dn_a : dn_b;
+    EXPECT_EQ(sys.request(won_dn, v1::TAgentLogout).type(), v1::EventAgentLogout);
+  }
 }
 
 }  // namespace

@@ -21,7 +21,10 @@ namespace sipcc {
 // when the bucket cannot be made (no JetStream on the server, for one).
 class kv_bucket {
 public:
-  kv_bucket(bus& nats, const std::string& name);
+  // `wait`: how long each request to the server may take (NATS's default
+  // otherwise, 5 s).
+  kv_bucket(bus& nats, const std::string& name,
+            std::chrono::milliseconds wait = std::chrono::milliseconds(0));
   ~kv_bucket();
   kv_bucket(const kv_bucket&) = delete;
   kv_bucket& operator=(const kv_bucket&) = delete;

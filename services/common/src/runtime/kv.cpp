@@ -17,9 +17,14 @@ void check(natsStatus s, const std::string& what) {
 
 }  // namespace
 
-kv_bucket::kv_bucket(bus& nats, const std::string& name) : name_(name) {
+kv_bucket::kv_bucket(bus& nats, const std::string& name, std::chrono::milliseconds wait)
+    : name_(name) {
   try {
-    check(natsConnection_JetStream(&js_, nats.native(), nullptr), "JetStream context");
+    jsOptions o;
+    jsOptions_Init(&o);
+    if (wait.count() > 0)
+      o.Wait = wait.count();
+    check(natsConnection_JetStream(&js_, nats.native(), &o), "JetStream context");
     natsStatus s = js_KeyValue(&kv_, js_, name.c_str());
     if (s == NATS_NOT_FOUND) {
       kvConfig cfg;
