@@ -758,18 +758,25 @@ TEST(PresenceFirstNotifyE2E, SubscriptionWithoutFirstNotifyIsMadeAgain) {
 // AgentID index spans both. kill -9 of one: the survivor takes its shards
 // over, ends its dialogs through the edge, resumes its agents as they were
 // (no event) and subscribes its DNs again.
-TEST(PresenceLeasesE2E, TwoMembersShareTheDnsAndTheSurvivorTakesOver) {
+// DNs 1000..1007, which fall in shards 1..14 (FNV-1a mod 16): in both
+// halves; the edge and two presence members, presence-a and presence-b.
+system_options two_presence_members(std::vector<std::string>& dns) {
   system_options opts;
   opts.dns.clear();
   opts.agents.clear();
-  std::vector<std::string> dns;
-  // DNs 1000..1007 fall in shards 1..14 (FNV-1a mod 16): in both halves.
   for (int n = 1000; n < 1008; ++n) {
     dns.push_back(std::to_string(n));
     opts.dns.emplace_back(dns.back());
-    opts.agents.push_back("a" + dns.back());
   }
   opts.services = {{"sip-edge", "edge1"}, {"presence", "presence-a"}, {"presence#2", "presence-b"}};
+  return opts;
+}
+
+TEST(PresenceLeasesE2E, TwoMembersShareTheDnsAndTheSurvivorTakesOver) {
+  std::vector<std::string> dns;
+  auto opts = two_presence_members(dns);
+  for (auto& dn : dns)
+    opts.agents.push_back("a" + dn);
   sipcc_system sys(opts);
   auto& ast = sys.asterisk();
   auto& rec = sys.recorder();
@@ -930,18 +937,11 @@ TEST(PresenceLeasesE2E, TwoMembersShareTheDnsAndTheSurvivorTakesOver) {
 // each member's view of the other's logins is a bus hop late, so only the
 // AgentID's claim in the key-value bucket decides (login_claims.hpp).
 TEST(PresenceLeasesE2E, TwoLoginsOfOneAgentAtOnceOnTwoMembersOnlyOnePasses) {
-  system_options opts;
-  opts.dns.clear();
-  opts.agents.clear();
   std::vector<std::string> dns;
-  for (int n = 1000; n < 1008; ++n) {
-    dns.push_back(std::to_string(n));
-    opts.dns.emplace_back(dns.back());
-  }
+  auto opts = two_presence_members(dns);
   constexpr int kRounds = 6;
   for (int i = 0; i < kRounds; ++i)
     opts.agents.push_back("r" + std::to_string(i));
-  opts.services = {{"sip-edge", "edge1"}, {"presence", "presence-a"}, {"presence#2", "presence-b"}};
   sipcc_system sys(opts);
   auto& rec = sys.recorder();
   for (auto& dn : dns)
