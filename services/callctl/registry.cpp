@@ -226,6 +226,10 @@ void on_invite(registry_actor self, const bus_msg& m) {
     spdlog::warn("bus: offer without an incoming INVITE on {} dropped", m.subject);
     return;
   }
+  // The edge offers an unclaimed INVITE once more, maybe to this member
+  // again (its claim was slow): the call it has stays the only one.
+  if (s.table.legs.count(le.leg_id()))
+    return;
   auto shard = next_shard(s.shards, s.draining, s.last_shard);
   if (!shard) {
     // It joined the queue group without one (callctl.cpp) or lost them

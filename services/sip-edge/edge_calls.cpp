@@ -2,6 +2,7 @@
 
 #include <chrono>
 #include <cstring>
+#include <optional>
 
 #include <sofia-sip/msg_header.h>
 #include <sofia-sip/nua_tag.h>
@@ -18,8 +19,12 @@
 namespace sipcc::edge {
 
 namespace {
-// How long an inbound INVITE waits for a callctl instance to claim it.
+// How long an inbound INVITE waits for a callctl member to claim it, in
+// all; it is offered once more (to whichever member the queue group picks)
+// when the first offer is unclaimed after kReofferMs: the member it went to
+// may have died with it.
 constexpr uint32_t kClaimWaitMs = 3000;
+constexpr uint32_t kReofferMs = 1000;
 // How long an ended leg is remembered for the owner restoring its call:
 // well past a takeover (2 s) or a restart (a few seconds); and at most how
 // many (30 s of 1,000 calls/s ending, two legs each, is 60,000).
@@ -82,6 +87,9 @@ struct leg : handle_ctx {
   // with the tag, and its Contact; nua keeps neither before the 2xx.
   std::string early_to, early_target;
   std::vector<v1::LegEvent> held;  // events before the claim
+  // The offer on sipcc.in.invite, kept until the claim for a second offer.
+  std::optional<v1::LegEvent> offer;
+  bool reoffered = false;
   // Its established call's CallSnapshot from callctl (LegKeepSnapshot): it
   // lives and dies with the dialog, for a restarted callctl to restore the call.
   std::string snapshot;
@@ -159,6 +167,15 @@ void call_legs::set_timer(leg& l, uint32_t ms) {
 void call_legs::on_timer(su_root_magic_t*, su_timer_t*, su_timer_arg_t* arg) {
   auto* l = reinterpret_cast<leg*>(arg);
   auto* self = l->owner_set;
+  if (l->inbound && l->owner.empty() && !l->reoffered && l->offer) {
+    spdlog::warn("edge: leg {}: no callctl claimed the call in {} ms, offering it again", l->id,
+                 kReofferMs);
+    process_counters().add(counter_id::audit_fixes, "reoffered_invite");
+    l->reoffered = true;
+    self->ctx_.nats->publish(subj::in_invite, *l->offer);
+    self->set_timer(*l, kClaimWaitMs - kReofferMs);
+    return;
+  }
   if (l->inbound && l->owner.empty()) {
     // Nobody took the call: say so to Asterisk rather than leave it ringing.
     spdlog::warn("edge: leg {}: no callctl claimed the call in {} ms, answering 503", l->id,
@@ -231,7 +248,8 @@ void call_legs::incoming(nua_handle_t* nh, const sip_t* sip, const std::string& 
   in->set_source(source);
   in->set_sdp(sdp_of(sip));
   ctx_.nats->publish(subj::in_invite, ev);
-  set_timer(*l, kClaimWaitMs);
+  l->offer = std::move(ev);
+  set_timer(*l, kReofferMs);
   spdlog::debug("edge: leg {}: INVITE {} from {} offered to callctl", l->id, in->to_user(),
                 in->from_user());
   legs_.emplace(l->id, std::move(l));
@@ -484,10 +502,22 @@ void call_legs::invite(const std::string& leg_id, const v1::LegInvite& inv) {
 
 // A callctl takes an inbound leg: the events held until now go to it.
 void call_legs::claim(leg& l, const v1::LegClaim& c) {
-  if (!l.owner.empty() || !valid_subject_token(c.owner()))
-    return;  // first claim wins
+  if (!valid_subject_token(c.owner()))
+    return;
+  if (!l.owner.empty()) {
+    // First claim wins. A second one, of the offer made again, is told at
+    // once: its call ends rather than waiting for the audit.
+    if (c.owner() != l.owner || c.conn_id() != l.conn_id) {
+      v1::LegEvent ev;
+      stamp(ev, l.id, c.conn_id());
+      ev.mutable_gone()->set_why("claimed by " + l.owner);
+      ctx_.nats->publish(subj::leg_event(c.owner(), l.id), ev);
+    }
+    return;
+  }
   l.owner = c.owner();
   l.conn_id = c.conn_id();
+  l.offer.reset();
   owners_.insert(l.owner);
   if (l.timer)
     su_timer_reset(l.timer);

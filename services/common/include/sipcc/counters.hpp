@@ -46,7 +46,8 @@
   C(tlib_events, "events published, by event type")                           \
   C(routes, "routes made, by reason (agent, max-wait)")                       \
   C(audit_fixes, "what an audit set right: stray_leg, lost_leg (edge/"    \
-                 "callctl), stale_call_mark (presence/callctl)")            \
+                 "callctl), stale_call_mark (presence/callctl), "          \
+                 "reoffered_invite (edge)")                                \
   C(calls_restored, "calls a restarted callctl took back from its legs' "    \
                     "snapshots: restored, bad_snapshot (its legs then strays)") \
   C(setup_latency, "answered inbound calls by setup time at the edge (INVITE " \
