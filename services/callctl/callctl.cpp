@@ -48,7 +48,7 @@ std::string callctl_service::start() {
   impl_->host->set_root(registry);
   impl_->edges->on_change([to = caf::actor_cast<caf::actor>(registry)](const edges::change& c) {
     for (const auto& e : c.gone)
-      caf::anon_send(to, edge_gone{e, false});
+      caf::anon_send(to, edge_gone{e});
   });
   // Every member hears every call request; the holder of the call's shard
   // answers (registry.cpp).

@@ -335,8 +335,8 @@ std::string media_service::start() {
   // expires); beside an active one it is ready as a standby.
   if (!impl_->lease->wait_held(std::chrono::milliseconds(2 * ctx.cfg.media.lease_ttl_ms + 1000)))
     spdlog::info("media: {} is a standby (another instance holds the lease)", ctx.instance);
-  return "bus " + listed + "; media servers " + describe_pool(ctx.cfg) + "; OPTIONS through a live edge (" +
-         ctx.cfg.edge_id + " when none is)";
+  return "bus " + listed + "; media servers " + describe_pool(ctx.cfg) +
+         "; OPTIONS through a live edge (" + ctx.cfg.edge_id + " when none is)";
 }
 
 void media_service::stop() {

@@ -317,7 +317,7 @@ void on_bus(registry_pointer self, const bus_msg& m) {
       if (edge != s.cfg->edge_id && std::find(live.begin(), live.end(), edge) == live.end())
         return;  // not an edge (another service), or one that holds nothing yet
       spdlog::info("edge {} is up: renewing its mailbox subscriptions", edge);
-      return to_every_mailbox(self, edge_gone{edge, true});
+      return to_every_mailbox(self, edge_gone{edge});
     }
     default:
       spdlog::debug("bus: unexpected subject {}", m.subject);
@@ -395,7 +395,7 @@ std::string mwi_service::start() {
   impl_->host->set_root(registry);
   impl_->edges->on_change([registry](const edges::change& c) {
     for (const auto& e : c.gone)
-      caf::anon_send(registry, edge_gone{e, false});
+      caf::anon_send(registry, edge_gone{e});
   });
   // Subscribed before the snapshot is asked for, so no login falls between
   // the two. TRegisterAddress is presence's request; mwi only listens in.

@@ -57,10 +57,12 @@ struct list_device {
   int32_t device = 0;  // a v1::DeviceState
 };
 struct subscribe_alone {};
-// From the registry: a registrar binding of the DN's phone (0 s: gone).
+// From the registry: a registrar binding of the DN's phone (0 s: gone),
+// held by edge `edge`.
 struct binding_update {
   std::string contact;
   uint32_t expires_s = 0;
+  std::string edge;
 };
 // A DN actor's own: a binding's expiry, tagged with the binding's generation.
 struct binding_expiry {
@@ -100,7 +102,7 @@ typename Inspector::result_type inspect(Inspector& f, subscribe_alone&) {
 }
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, binding_update& x) {
-  return f(caf::meta::type_name("binding_update"), x.contact, x.expires_s);
+  return f(caf::meta::type_name("binding_update"), x.contact, x.expires_s, x.edge);
 }
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, binding_expiry& x) {
@@ -208,8 +210,10 @@ struct dn_actor_state {
   // Empty while the DN is watched through a resource list instead.
   std::optional<subscriber> sub;
   // Contacts the DN's phone holds on sipcc's registrar (DNs with a password).
-  // Registrar bindings of its phone: Contact -> generation of its expiry timer.
+  // Registrar bindings of its phone: Contact -> generation of its expiry
+  // timer, and the edge that holds it.
   std::map<std::string, uint64_t> bindings;
+  std::map<std::string, std::string> binding_edge;
   uint64_t binding_gen = 0;
   static inline const char* name = "dn";
 };
@@ -308,15 +312,18 @@ void monitoring_changed(dn_pointer self, bool live) {
 // the binding still ends a little after its own expiry.
 constexpr uint32_t kBindingGraceS = 2;
 
-void binding_changed(dn_pointer self, const std::string& contact, uint32_t expires_s) {
+void binding_changed(dn_pointer self, const std::string& contact, uint32_t expires_s,
+                     const std::string& edge = "") {
   auto& b = self->state.bindings;
   bool was = !b.empty();
   if (expires_s > 0) {
     auto gen = b[contact] = ++self->state.binding_gen;
+    self->state.binding_edge[contact] = edge;
     self->delayed_send(self, std::chrono::seconds(expires_s + kBindingGraceS),
                        binding_expiry{contact, gen});
   } else {
     b.erase(contact);
+    self->state.binding_edge.erase(contact);
   }
   if (was == b.empty()) {
     dn_input in{dn_input::monitoring};
@@ -397,16 +404,15 @@ void on_binding_expiry(dn_pointer self, const binding_expiry& e) {
   binding_changed(self, e.contact, 0);
 }
 
-void on_edge_gone(dn_pointer self, const edge_gone& g, bool restarted) {
+void on_edge_gone(dn_pointer self, const edge_gone& g) {
   if (self->state.sub)
     self->state.sub->edge_gone(g.edge);
-  if (!restarted)
-    return;
-  // A restarted edge has forgotten its bindings: the phones register again,
-  // and every edge publishes its live ones again as the edge announces itself.
-  auto gone = self->state.bindings;
-  for (auto& [contact, gen] : gone)
-    binding_changed(self, contact, 0);
+  // A restarted or dead edge has lost its bindings: the phone is out of
+  // reach until it registers again (through another edge, or this one back).
+  auto held = self->state.binding_edge;
+  for (auto& [contact, edge] : held)
+    if (edge == g.edge)
+      binding_changed(self, contact, 0);
 }
 
 // `start`: the DN's state to go on from (fresh, or resumed from what a former
@@ -457,9 +463,9 @@ dn_actor::behavior_type dn_behavior(dn_pointer self, const dn_config* dn, const 
           subscribe_on_its_own(self);
       },
       [=](const list_device& d) { device_changed(self, static_cast<v1::DeviceState>(d.device)); },
-      [=](const binding_update& b) { binding_changed(self, b.contact, b.expires_s); },
+      [=](const binding_update& b) { binding_changed(self, b.contact, b.expires_s, b.edge); },
       [=](const binding_expiry& e) { on_binding_expiry(self, e); },
-      [=](const edge_gone& g) { on_edge_gone(self, g, g.restarted); });
+      [=](const edge_gone& g) { on_edge_gone(self, g); });
 }
 
 // ---- one RFC 4662 resource list ----------------------------------------------
@@ -606,8 +612,8 @@ void reply_error(registry_pointer self, const std::string& reply_to, const v1::T
     self->state.nats->publish(reply_to, make_error(req, code, msg, now_us()));
 }
 
-// Claims AgentID `agent`'s key for `dn` (login_claims.hpp): empty when the
-// login may go on, else why not. Blocking, a JetStream round trip or two,
+// Claims AgentID `agent`'s key for `dn` (login_claims.hpp): an empty text
+// when the login may go on, else the error and why. Blocking, a JetStream round trip or two,
 // as only a login is.
 std::pair<v1::ErrorCode, std::string> claim_login(registry_state& s, const std::string& agent,
                                                   const std::string& dn) {
@@ -618,6 +624,11 @@ std::pair<v1::ErrorCode, std::string> claim_login(registry_state& s, const std::
   mine.set_written_us(now_us());
   const auto value = mine.SerializeAsString();
   const auto size = static_cast<int>(value.size());
+  auto unavailable = [](natsStatus st) -> std::pair<v1::ErrorCode, std::string> {
+    return {v1::ERR_NOT_OWNER,
+            std::string("the login cannot be checked across presence members now (JetStream: ") +
+                natsStatus_GetText(st) + ")"};
+  };
   // A second look when another member wrote the key between read and write.
   for (int look = 0; look < 2; ++look) {
     login_claim_seen seen;
@@ -629,9 +640,7 @@ std::pair<v1::ErrorCode, std::string> claim_login(registry_state& s, const std::
       seen = {true, l.holder(), kvEntry_Revision(e), l.written_us()};
       kvEntry_Destroy(e);
     } else if (st != NATS_NOT_FOUND) {
-      return {v1::ERR_NOT_OWNER, std::string("the login cannot be checked across presence "
-                                             "members now (JetStream: ") +
-                                     natsStatus_GetText(st) + ")"};
+      return unavailable(st);
     }
     auto held = s.cache.find(seen.dn);
     const bool holder_has_agent = held != s.cache.end() &&
@@ -639,7 +648,6 @@ std::pair<v1::ErrorCode, std::string> claim_login(registry_state& s, const std::
                                   held->second.agent().state() != v1::AGENT_LOGGED_OUT;
     uint64_t rev = 0;
     switch (login_claim(seen, dn, holder_has_agent, now_us())) {
-      case login_claim_step::keep: return {};
       case login_claim_step::refuse:
         return {v1::ERR_AGENT_LOGGED_IN_ELSEWHERE,
                 "AgentID " + agent + " is logged in, or logging in, on DN " + seen.dn};
@@ -653,6 +661,9 @@ std::pair<v1::ErrorCode, std::string> claim_login(registry_state& s, const std::
     }
     if (st == NATS_OK)
       return {};
+    // A write the server did not answer is no lost race.
+    if (st == NATS_TIMEOUT || st == NATS_NO_RESPONDERS || st == NATS_CONNECTION_CLOSED)
+      return unavailable(st);
   }
   return {v1::ERR_AGENT_LOGGED_IN_ELSEWHERE,
           "AgentID " + agent + " is logging in on another DN at this moment"};
@@ -892,7 +903,7 @@ void on_edge_ready(registry_pointer self, const bus_msg& m) {
   if (edge != s.cfg->edge_id && std::find(live.begin(), live.end(), edge) == live.end())
     return;  // not an edge (another service), or one that holds nothing yet
   spdlog::info("edge {} is up: renewing its subscriptions", edge);
-  to_every_owner(self, edge_gone{edge, true});
+  to_every_owner(self, edge_gone{edge});
 }
 
 void on_registration(registry_pointer self, const bus_msg& m) {
@@ -907,7 +918,7 @@ void on_registration(registry_pointer self, const bus_msg& m) {
                  r.dn());
     return;
   }
-  self->send(it->second, binding_update{r.contact(), r.expires_s()});
+  self->send(it->second, binding_update{r.contact(), r.expires_s(), r.edge_id()});
 }
 
 void on_dn_calls(registry_pointer self, const bus_msg& m) {
@@ -1064,7 +1075,7 @@ std::string presence_service::start() {
   impl_->host->set_root(registry);
   impl_->edges->on_change([registry](const edges::change& c) {
     for (const auto& e : c.gone)
-      caf::anon_send(registry, edge_gone{e, false});
+      caf::anon_send(registry, edge_gone{e});
   });
   // callctl's DnCallFacts come by shard: subscribed with the shard's lease.
   std::vector<std::string> subjects = {subj::sub_events_of(ctx.instance),

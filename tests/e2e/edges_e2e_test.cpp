@@ -116,10 +116,16 @@ TEST_F(EdgesE2E, SubscriptionsSpreadOverTheLiveEdgesAndADeadEdgesMoveToAnother) 
   EXPECT_EQ(moved, static_cast<size_t>(on_edge2)) << "only the dead edge's DNs moved";
   EXPECT_TRUE(wait_until([&] { return all_in_service(dns); }, kWait)) << "logs in " << sys->dir();
   EXPECT_TRUE(sys->wait_log("presence", "edge edge2 is gone: moving its subscriptions", 1ms));
+  // An owner that starts now reads edge2's last heartbeat as old as it is:
+  // no SUBSCRIBE of it goes to the dead edge.
+  sys->crash_service("presence");
+  sys->restart_service("presence");
+  EXPECT_TRUE(sys->wait_log("presence", "edges: live [\"edge1\"]", kWait));
 }
 
 TEST_F(EdgesE2E, ADeadEdgesCallsEndWithTheirEventsAndTheOtherEdgesCallGoesOn) {
-  start({"1000", "1001"}, {{"presence", "presence-0"}, {"callctl", "callctl-0"}, {"router", "router-0"}},
+  start({"1000", "1001"},
+        {{"presence", "presence-0"}, {"callctl", "callctl-0"}, {"router", "router-0"}},
         "agent-groups:\n  - { name: Sales, members: [agent1000, agent1001] }\n"
         "application:\n  after-call-work-timeout: 0\n",
         {"agent1000", "agent1001"});

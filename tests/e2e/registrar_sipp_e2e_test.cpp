@@ -33,6 +33,11 @@ protected:
                 {"8000", "RoutingPoint", "", "router-timeout: 60"}};
     opts.asterisk_port = asterisk_port;
     opts.services = {{"sip-edge", "edge1"}, {"presence", "presence-0"}, {"callctl", "callctl-0"}};
+    if (second_edge) {
+      opts.services.insert(opts.services.begin() + 1, {"sip-edge#2", "edge2"});
+      opts.env_of["sip-edge#2"] = {
+          {"SIPCC_EDGE_BIND", "127.0.0.1:" + std::to_string(free_port(SOCK_DGRAM))}};
+    }
     opts.extra_yaml = "application:\n  voicemail-access-number: \"" + access_number + "\"\n";
     // Short bindings may be asked for, so expiry is seen within a test.
     opts.edge_extra = "register-min-expires: 1";
@@ -107,8 +112,36 @@ protected:
   uint16_t contact_port = 0;
   int phones = 0;
   std::vector<traced> last_trace;
+  bool second_edge = false;  // edge2 too (sip-edge#2); the phone registers on edge1
   std::unique_ptr<sipcc_system> sys;
 };
+
+class RegistrarSippTwoEdges : public RegistrarSipp {
+protected:
+  RegistrarSippTwoEdges() { second_edge = true; }
+};
+
+// Each binding is its edge's: edge2's restart leaves the phone registered on
+// edge1 in service; edge1's restart takes its binding, and the DN out of service.
+TEST_F(RegistrarSippTwoEdges, OnlyTheRestartedEdgesBindingsAreGone) {
+  registers(600);
+  auto& rec = sys->recorder();
+  ASSERT_TRUE(rec.wait_event("2000", v1::EventDNBackInService, kWait));
+  sys->crash_service("sip-edge#2");
+  sys->restart_service("sip-edge#2");
+  // Asked after edge2's ready announcement, which presence heard first.
+  EXPECT_TRUE(sys->request("2000", v1::TQueryAddress).dn_state().in_service());
+  sys->crash_service("sip-edge");
+  sys->restart_service("sip-edge");
+  ASSERT_TRUE(rec.wait_event("2000", v1::EventDNOutOfService, kWait));
+  std::vector<v1::EventType> service;
+  for (auto t : rec.events("2000"))
+    if (t == v1::EventDNBackInService || t == v1::EventDNOutOfService)
+      service.push_back(t);
+  EXPECT_EQ(service,
+            (std::vector<v1::EventType>{v1::EventDNBackInService, v1::EventDNOutOfService}))
+      << "no other change of service";
+}
 
 TEST_F(RegistrarSipp, PhoneRegistersWithDigestAndUnregisters) {
   registers(600);

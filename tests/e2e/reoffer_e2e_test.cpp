@@ -63,8 +63,8 @@ TEST(ReofferE2E, AnUnclaimedInviteIsOfferedOnceMoreAndASecondClaimerIsToldAtOnce
     claim.mutable_claim()->set_conn_id(conn);
     command(rec, leg, claim);
   }
-  auto told = rec.wait([&](const bus_msg& m) { return m.subject == subj::leg_event("member-y", leg); },
-                       kWait);
+  auto told = rec.wait(
+      [&](const bus_msg& m) { return m.subject == subj::leg_event("member-y", leg); }, kWait);
   ASSERT_TRUE(told);
   v1::LegEvent gone;
   ASSERT_TRUE(gone.ParseFromString(told->data));

@@ -59,7 +59,7 @@ TEST(ActorMessages, PlainMembersComeBack) {
   ASSERT_FALSE(read_back(bytes_of(timer), timer_out));
   EXPECT_EQ(timer_out.key, "2000");
   EXPECT_EQ(timer_out.generation, uint64_t{1} << 40);
-  EXPECT_EQ(caf::deep_to_string(edge_gone{"edge2", true}), "edge_gone(\"edge2\", true)");
+  EXPECT_EQ(caf::deep_to_string(edge_gone{"edge2"}), "edge_gone(\"edge2\")");
 }
 
 }  // namespace

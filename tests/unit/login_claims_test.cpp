@@ -25,8 +25,10 @@ TEST(LoginClaims, OnlyAReleasedOrStaleClaimOfAnotherDnIsTaken) {
   };
   const std::vector<row> rows = {
       {"never claimed", {}, false, login_claim_step::create},
+      // Written anew with a fresh time: a racing login elsewhere must not
+      // find it stale.
       {"this DN's already (a repeated login)", {true, "1000", 7, old}, false,
-       login_claim_step::keep},
+       login_claim_step::update},
       {"released at a logout", {true, "", 7, young}, false, login_claim_step::update},
       {"logged in on the other DN", {true, "1001", 7, old}, true, login_claim_step::refuse},
       {"a login on the other DN in progress (not seen here yet)", {true, "1001", 7, young},

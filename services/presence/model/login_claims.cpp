@@ -13,9 +13,7 @@ login_claim_step login_claim(const login_claim_seen& seen, const std::string& dn
                              bool holder_has_agent, int64_t now_us) {
   if (!seen.exists)
     return login_claim_step::create;
-  if (seen.dn == dn)
-    return login_claim_step::keep;
-  if (seen.dn.empty())
+  if (seen.dn == dn || seen.dn.empty())
     return login_claim_step::update;
   if (holder_has_agent || now_us - seen.written_us < kLoginClaimFreshUs)
     return login_claim_step::refuse;

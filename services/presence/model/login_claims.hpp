@@ -30,8 +30,7 @@ struct login_claim_seen {
 
 enum class login_claim_step {
   create,  // no key: create it (fails if another member just did)
-  update,  // released or stale: update it expecting `revision`
-  keep,    // already this DN's
+  update,  // this DN's, released or stale: write it anew expecting `revision`
   refuse,  // logged in, or logging in, on the DN it names
 };
 
@@ -39,7 +38,9 @@ enum class login_claim_step {
 // `holder_has_agent`: this member's view shows the agent logged in on the
 // DN the key names. A claim neither released, nor younger than
 // kLoginClaimFreshUs, whose DN does not show the agent is stale (its member
-// died before the logout released it, or the login failed there).
+// died, the login failed there, or the agent logged out: logouts do not
+// write). A claim of this DN is written anew too, never just kept: a login
+// racing on another DN then finds it fresh, or fails to write.
 login_claim_step login_claim(const login_claim_seen& seen, const std::string& dn,
                              bool holder_has_agent, int64_t now_us);
 

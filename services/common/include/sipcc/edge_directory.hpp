@@ -20,16 +20,15 @@ struct __kvWatcher;
 
 namespace sipcc {
 
-// To the actors whose work was on edge `edge`: it restarted (`restarted`:
-// it announced itself again) or died (its heartbeat stopped); the dialogs
-// it held are gone.
+// To the actors whose work was on edge `edge`: it restarted (it announced
+// itself again) or died (its heartbeat stopped); the dialogs and registrar
+// bindings it held are gone.
 struct edge_gone {
   std::string edge;
-  bool restarted = false;
 };
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, edge_gone& x) {
-  return f(caf::meta::type_name("edge_gone"), x.edge, x.restarted);
+  return f(caf::meta::type_name("edge_gone"), x.edge);
 }
 
 // Keeps sip-edge.member.<edge-id> fresh in the lease bucket (written once
@@ -69,8 +68,8 @@ public:
   std::string pick(std::string_view key) const;
   // Every live edge (at least the fallback).
   std::vector<std::string> live() const;
-  // What to call for each later change (empty: nothing; set it empty
-  // before what it calls goes away).
+  // What to call for each later change (empty: nothing). Waits for a call
+  // under way: once it is set empty, nothing it captured is used again.
   void on_change(change_fn f);
 
 private:
@@ -81,9 +80,11 @@ private:
   kv_bucket bucket_;
   __kvWatcher* watcher_ = nullptr;
   leases::lease_table table_;  // the ticker's own
+  bool stored_ = true;         // still reading the values stored before the watch
   mutable std::mutex mu_;
-  change_fn on_change_;            // under mu_
   std::vector<std::string> live_;  // under mu_
+  std::mutex tell_mu_;
+  change_fn on_change_;  // under tell_mu_, held while it runs
   std::unique_ptr<ticker> ticker_;  // last: stopped first
 };
 

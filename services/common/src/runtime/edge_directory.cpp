@@ -69,7 +69,7 @@ std::vector<std::string> edge_directory::live() const {
 }
 
 void edge_directory::on_change(change_fn f) {
-  std::lock_guard<std::mutex> lock(mu_);
+  std::lock_guard<std::mutex> lock(tell_mu_);
   on_change_ = std::move(f);
 }
 
@@ -82,37 +82,48 @@ void edge_directory::drain(int64_t wait_ms) {
     if (kvWatcher_Next(&e, watcher_, std::max<int64_t>(1, wait_ms)) != NATS_OK)
       return;
     wait_ms = 1;
-    if (!e)
+    if (!e) {  // the end of the values stored before the watch
+      stored_ = false;
       continue;
+    }
     std::string key = kvEntry_Key(e);
     bool put = kvEntry_Operation(e) == kvOp_Put;
     uint64_t rev = kvEntry_Revision(e);
+    // A stored value is as old as the server says: a dead edge's last
+    // heartbeat must not count as fresh because this owner just started.
+    // Later ones are fresh as they come (no clocks compared).
+    int64_t age_ms = 0;
+    if (stored_) {
+      const int64_t wall_ns = std::chrono::duration_cast<std::chrono::nanoseconds>(
+                                  std::chrono::system_clock::now().time_since_epoch())
+                                  .count();
+      age_ms = std::max<int64_t>(0, (wall_ns - kvEntry_Created(e)) / 1000000);
+    }
     kvEntry_Destroy(e);
     if (key.compare(0, prefix.size(), prefix) == 0)
-      leases::observe_member(table_, key.substr(prefix.size()), rev, !put, steady_ms());
+      leases::observe_member(table_, key.substr(prefix.size()), rev, !put, steady_ms() - age_ms);
   }
 }
 
 void edge_directory::tick() {
   drain(1);
   edges::look look;
-  change_fn tell;
   {
     std::lock_guard<std::mutex> lock(mu_);
     look = edges::next(live_, table_, ttl_ms_, steady_ms());
     live_ = look.live;
-    tell = on_change_;
+  }
+  const auto& c = look.changed;
+  if (!c.empty()) {
+    spdlog::info("edges: up {}, gone {}", c.up, c.gone);
+    std::lock_guard<std::mutex> lock(tell_mu_);
+    if (on_change_)
+      on_change_(c);
   }
   for (const auto& dead : look.dead) {
     table_.members.erase(dead);
     kvStore_Delete(bucket_.get(), leases::member_key(edges::kService, dead).c_str());
   }
-  const auto& c = look.changed;
-  if (c.empty())
-    return;
-  spdlog::info("edges: up {}, gone {}", c.up, c.gone);
-  if (tell)
-    tell(c);
 }
 
 }  // namespace sipcc
