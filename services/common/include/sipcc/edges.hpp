@@ -26,14 +26,13 @@ inline constexpr int64_t kTtlMs = 3000;
 // edge (a paused process, a starved host) loses subscriptions that come
 // back by themselves, but ended calls do not come back.
 inline constexpr int64_t kCallsTtlMs = 2 * kTtlMs;
-// A heartbeat this old is deleted, so an owner that starts later does not
-// take that edge for live; longer than every owner's TTL above.
+// A heartbeat this old is deleted: a dead edge's key does not stay in the
+// bucket for ever; longer than every owner's TTL above.
 inline constexpr int64_t kForgetMs = 10 * kTtlMs;
 
 // The live edges of the table's members (heartbeat revision seen within
 // `ttl_ms`), sorted.
 std::vector<std::string> live(const leases::lease_table& t, int64_t ttl_ms, int64_t now_ms);
-
 
 // The edge for a key among `live` (highest FNV-1a weight of key and edge
 // name); `fallback` (the configured edge) when none is live.
