@@ -272,10 +272,15 @@ TEST_F(RoutedCallE2E, AgentOfARingingCallLostWithItsCallctlGetsTheNextCall) {
   EXPECT_EQ(sys->counter("presence-0", "audit_fixes", "stale_call_mark"), 1);
   EXPECT_EQ(sys->request("1000", v1::TQueryAddress).dn_state().agent().state(), v1::AGENT_READY);
 
-  // The lost call's phone did not ring (no 180): the next call's EventRinging is the first.
-  EXPECT_EQ(rec().events("1000"), kReadyAgent);
+  // callctl may or may not have said EventRinging for the lost call before
+  // it died (the kill races its step after the INVITE); if it did,
+  // presence's audit ended that call with EventReleased.
+  const auto lost = rec().events("1000");
+  const bool rang = lost.size() > kReadyAgent.size();
+  EXPECT_EQ(lost, rang ? concat({kReadyAgent, {v1::EventRinging, v1::EventReleased}}) : kReadyAgent);
   auto next = customer_calls(2);
-  ASSERT_TRUE(rec().wait_event("1000", v1::EventRinging, kWait)) << "logs in " << sys->dir();
+  ASSERT_TRUE(rec().wait_event("1000", v1::EventRinging, kWait, rang ? 2 : 1))
+      << "logs in " << sys->dir();
   EXPECT_EQ(conn_ids("1000").back(), next.conn);
 }
 
