@@ -1,20 +1,21 @@
 #include "sip-edge/model/edge_identity.hpp"
 
+#include <algorithm>
 #include <cctype>
 #include <charconv>
 #include <string_view>
+
+#include "sipcc/leases.hpp"
 
 namespace sipcc::edge {
 
 namespace {
 
-bool token(std::string_view s, std::string_view extra) {
-  if (s.empty())
-    return false;
-  for (char c : s)
-    if (!std::isalnum(static_cast<unsigned char>(c)) && extra.find(c) == std::string_view::npos)
-      return false;
-  return true;
+// A host name or IPv4 address, as the edge's UDP bind takes it.
+bool host(std::string_view s) {
+  return !s.empty() && std::all_of(s.begin(), s.end(), [](char c) {
+    return std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '-';
+  });
 }
 
 }  // namespace
@@ -22,7 +23,7 @@ bool token(std::string_view s, std::string_view extra) {
 edge_identity edge_identity_of(const config& cfg, const char* instance_env, const char* bind_env) {
   edge_identity out{cfg.edge_id, cfg.sip_bind};
   if (instance_env && *instance_env) {
-    if (!token(instance_env, "_-"))
+    if (!leases::valid_instance_name(instance_env))
       throw std::invalid_argument(std::string("SIPCC_INSTANCE '") + instance_env +
                                   "' is not an edge id ([A-Za-z0-9_-]+)");
     out.id = instance_env;
@@ -33,7 +34,7 @@ edge_identity edge_identity_of(const config& cfg, const char* instance_env, cons
     unsigned port = 0;
     auto digits = colon == std::string_view::npos ? std::string_view() : b.substr(colon + 1);
     auto [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), port);
-    if (colon == std::string_view::npos || !token(b.substr(0, colon), ".-") ||
+    if (colon == std::string_view::npos || !host(b.substr(0, colon)) ||
         ec != std::errc() || end != digits.data() + digits.size() || port == 0 || port > 65535)
       throw std::invalid_argument(std::string("SIPCC_EDGE_BIND '") + bind_env +
                                   "' is not <address>:<port> (e.g. 127.0.0.1:5062)");

@@ -31,6 +31,10 @@ inline constexpr uint32_t kDefaultShards = 16;
 // (> 0). Stable across processes, builds and restarts.
 uint32_t shard_of(std::string_view key, uint32_t shards);
 
+// Whether `name` may be a process's bus name: [A-Za-z0-9_-]+ (it is a
+// subject token and a key-value key).
+bool valid_instance_name(std::string_view name);
+
 // The bus name of one process of a service: `env_override` (SIPCC_INSTANCE)
 // when set and not empty, else <base>-<hostname>-<pid>, the hostname reduced
 // to [A-Za-z0-9_-] and at most 24 characters. Throws std::invalid_argument

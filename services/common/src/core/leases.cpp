@@ -12,6 +12,14 @@ bool token_char(char c) {
          c == '-';
 }
 
+}  // namespace
+
+bool valid_instance_name(std::string_view name) {
+  return !name.empty() && std::all_of(name.begin(), name.end(), token_char);
+}
+
+namespace {
+
 bool expired(const lease_entry& e, const lease_params& p, int64_t now_ms) {
   return now_ms - e.seen_ms >= p.ttl_ms;
 }
@@ -40,7 +48,7 @@ std::string member_name(std::string_view base, const char* env_override,
                         std::string_view hostname, long pid) {
   if (env_override && *env_override) {
     std::string name = env_override;
-    if (!std::all_of(name.begin(), name.end(), token_char))
+    if (!valid_instance_name(name))
       throw std::invalid_argument("SIPCC_INSTANCE '" + name +
                                   "' must be letters, digits, '_' or '-'");
     return name;
