@@ -210,10 +210,13 @@ struct dn_actor_state {
   // Empty while the DN is watched through a resource list instead.
   std::optional<subscriber> sub;
   // Contacts the DN's phone holds on sipcc's registrar (DNs with a password).
-  // Registrar bindings of its phone: Contact -> generation of its expiry
-  // timer, and the edge that holds it.
-  std::map<std::string, uint64_t> bindings;
-  std::map<std::string, std::string> binding_edge;
+  // Registrar bindings of its phone, by Contact: the generation of its
+  // expiry timer, and the edge that holds it.
+  struct binding {
+    uint64_t gen = 0;
+    std::string edge;
+  };
+  std::map<std::string, binding> bindings;
   uint64_t binding_gen = 0;
   static inline const char* name = "dn";
 };
@@ -317,13 +320,12 @@ void binding_changed(dn_pointer self, const std::string& contact, uint32_t expir
   auto& b = self->state.bindings;
   bool was = !b.empty();
   if (expires_s > 0) {
-    auto gen = b[contact] = ++self->state.binding_gen;
-    self->state.binding_edge[contact] = edge;
+    auto gen = ++self->state.binding_gen;
+    b[contact] = {gen, edge};
     self->delayed_send(self, std::chrono::seconds(expires_s + kBindingGraceS),
                        binding_expiry{contact, gen});
   } else {
     b.erase(contact);
-    self->state.binding_edge.erase(contact);
   }
   if (was == b.empty()) {
     dn_input in{dn_input::monitoring};
@@ -397,7 +399,7 @@ void on_call_fact(dn_pointer self, const v1::DnCallFact& f, bool lost) {
 
 void on_binding_expiry(dn_pointer self, const binding_expiry& e) {
   auto it = self->state.bindings.find(e.contact);
-  if (it == self->state.bindings.end() || it->second != e.gen)
+  if (it == self->state.bindings.end() || it->second.gen != e.gen)
     return;
   spdlog::warn("DN {}: binding {} expired without word from the edge", self->state.st.dn(),
                e.contact);
@@ -409,9 +411,9 @@ void on_edge_gone(dn_pointer self, const edge_gone& g) {
     self->state.sub->edge_gone(g.edge);
   // A restarted or dead edge has lost its bindings: the phone is out of
   // reach until it registers again (through another edge, or this one back).
-  auto held = self->state.binding_edge;
-  for (auto& [contact, edge] : held)
-    if (edge == g.edge)
+  auto held = self->state.bindings;
+  for (auto& [contact, b] : held)
+    if (b.edge == g.edge)
       binding_changed(self, contact, 0);
 }
 
