@@ -313,8 +313,7 @@ void on_bus(registry_pointer self, const bus_msg& m) {
     case subject_family::tlib_req: return on_request(self, m);
     case subject_family::ops_ready: {
       auto edge = edges::ready_instance(m.subject);
-      auto live = s.edges->live();
-      if (edge != s.cfg->edge_id && std::find(live.begin(), live.end(), edge) == live.end())
+      if (!s.edges->holds_work(edge))
         return;  // not an edge (another service), or one that holds nothing yet
       spdlog::info("edge {} is up: renewing its mailbox subscriptions", edge);
       return to_every_mailbox(self, edge_gone{edge});

@@ -901,8 +901,7 @@ void to_every_owner(registry_pointer self, const edge_gone& g) {
 void on_edge_ready(registry_pointer self, const bus_msg& m) {
   auto& s = self->state;
   auto edge = edges::ready_instance(m.subject);
-  auto live = s.edges->live();
-  if (edge != s.cfg->edge_id && std::find(live.begin(), live.end(), edge) == live.end())
+  if (!s.edges->holds_work(edge))
     return;  // not an edge (another service), or one that holds nothing yet
   spdlog::info("edge {} is up: renewing its subscriptions", edge);
   to_every_owner(self, edge_gone{edge});

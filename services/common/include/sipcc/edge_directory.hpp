@@ -68,6 +68,9 @@ public:
   std::string pick(std::string_view key) const;
   // Every live edge (at least the fallback).
   std::vector<std::string> live() const;
+  // Whether `instance` (a ready announcement's) is an edge whose dialogs an
+  // owner may hold: a live one, or the configured fallback.
+  bool holds_work(const std::string& instance) const;
   // What to call for each later change (empty: nothing). Waits for a call
   // under way: once it is set empty, nothing it captured is used again.
   void on_change(change_fn f);

@@ -1,5 +1,6 @@
 #include "sipcc/edge_directory.hpp"
 
+#include <algorithm>
 #include <chrono>
 #include <stdexcept>
 
@@ -66,6 +67,11 @@ std::string edge_directory::pick(std::string_view key) const {
 std::vector<std::string> edge_directory::live() const {
   std::lock_guard<std::mutex> lock(mu_);
   return live_.empty() ? std::vector<std::string>{fallback_} : live_;
+}
+
+bool edge_directory::holds_work(const std::string& instance) const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return instance == fallback_ || std::find(live_.begin(), live_.end(), instance) != live_.end();
 }
 
 void edge_directory::on_change(change_fn f) {
