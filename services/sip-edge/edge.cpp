@@ -1,5 +1,6 @@
 #include "edge.hpp"
 #include "edge_calls.hpp"
+#include "edge_load.hpp"
 #include "edge_options.hpp"
 #include "edge_registrar.hpp"
 #include "stack_counts.hpp"
@@ -153,6 +154,7 @@ struct sip_edge::impl {
   std::promise<std::string> started;
   std::unordered_map<std::string, std::unique_ptr<subscription>> subs;
   std::unique_ptr<call_legs> legs;
+  std::unique_ptr<load_guard> load;
   std::unique_ptr<options_prober> probes;
   std::unique_ptr<registrar_edge> registrar;
   // Owners spread their work over the live edges by these heartbeats.
@@ -233,6 +235,7 @@ struct sip_edge::impl {
       spdlog::warn("edge: this libsofia-sip-ua binds its own calls: the answers the SIP stack "
                    "gives by itself are not counted (sip_auto_responses, sip_transactions)");
     legs = std::make_unique<call_legs>(ctx, nua, root);
+    load = std::make_unique<load_guard>(ctx.cfg.sip_bind, root, *legs);
     probes = std::make_unique<options_prober>(ctx, nua, root);
     su_timer_t* audit_timer =
         su_timer_create(su_root_task(root), static_cast<su_duration_t>(ctx.cfg.audit_interval_ms));
@@ -264,6 +267,7 @@ struct sip_edge::impl {
     su_timer_destroy(forget_timer);
     su_timer_destroy(expiry_timer);
     su_timer_destroy(audit_timer);
+    load.reset();
     legs.reset();
     probes.reset();
     nua_destroy(nua);
@@ -391,6 +395,8 @@ struct sip_edge::impl {
       answer_alone(nh, *bad, true);
       return;
     }
+    if (!load->admit(nua, nh))
+      return;
     legs->incoming(nh, sip, source);
   }
 

@@ -518,6 +518,12 @@ void call_legs::claim(leg& l, const v1::LegClaim& c) {
   l.owner = c.owner();
   l.conn_id = c.conn_id();
   l.offer.reset();
+  if (!l.reoffered) {
+    ++claims_;
+    claim_ms_sum_ +=
+        std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - l.arrived)
+            .count();
+  }
   owners_.insert(l.owner);
   if (l.timer)
     su_timer_reset(l.timer);
@@ -526,6 +532,10 @@ void call_legs::claim(leg& l, const v1::LegClaim& c) {
     ev.set_conn_id(l.conn_id);
     ctx_.nats->publish(subj::leg_event(l.owner, l.id), ev);
   }
+}
+
+std::pair<int, double> call_legs::take_claim_times() {
+  return {std::exchange(claims_, 0), std::exchange(claim_ms_sum_, 0)};
 }
 
 // callctl's response to the far end's INVITE, re-INVITE or UPDATE offer.

@@ -7,6 +7,7 @@
 #include <string>
 #include <unordered_map>
 #include <unordered_set>
+#include <utility>
 #include <vector>
 
 #include <sofia-sip/nua.h>
@@ -76,6 +77,9 @@ public:
   // A SnapshotQuery (sipcc.edge.<edge-id>.snapshots): the next page of the
   // call snapshots kept on the owner's legs, to the request's reply subject.
   void snapshots(const bus_msg& m);
+  // The first offers claimed since the last call and their offer-to-claim
+  // times summed, in ms: callctl's pace, for admission control.
+  std::pair<int, double> take_claim_times();
 
 private:
   friend struct leg;
@@ -114,6 +118,8 @@ private:
   // Restorable calls' legs that ended, told again to the owner restoring
   // their calls (its predecessor may have died before hearing of it).
   ended_legs ended_;
+  int claims_ = 0;
+  double claim_ms_sum_ = 0;
 };
 
 }  // namespace sipcc::edge

@@ -44,6 +44,8 @@ TEST(Counters, NamesAndKinds) {
       {counter_id::routes, "routes", false},
       {counter_id::audit_fixes, "audit_fixes", false},
       {counter_id::calls_restored, "calls_restored", false},
+      {counter_id::invites_shed, "invites_shed", false},
+      {counter_id::admitted_share, "admitted_share", true},
       {counter_id::setup_latency, "setup_latency", false},
       {counter_id::media_placed, "media_placed", false},
       {counter_id::media_refused, "media_refused", false},

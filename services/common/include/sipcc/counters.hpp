@@ -50,6 +50,10 @@
                  "reoffered_invite (edge)")                                \
   C(calls_restored, "calls a restarted callctl took back from its legs' "    \
                     "snapshots: restored, bad_snapshot (its legs then strays)") \
+  C(invites_shed, "new INVITEs the edge refused 503 with Retry-After, over "   \
+                  "its capacity (admission control), by cause "             \
+                  "(receive_queue, claim_latency)")                         \
+  G(admitted_share, "percent of new INVITEs the edge admits now")             \
   C(setup_latency, "answered inbound calls by setup time at the edge (INVITE " \
                    "in to 200 out), by upper bound in microseconds")          \
   C(media_placed, "media legs the media service placed, by kind")             \

@@ -1,0 +1,44 @@
+// Admission control on the sofia thread (model/admission.hpp): every tick it
+// samples the SIP socket's receive queue and callctl's claim times; each new
+// INVITE past the admitted share is answered 503 with Retry-After, before any
+// service hears of it. One log line per interval while it sheds, not one per
+// call.
+#pragma once
+
+#include <chrono>
+
+#include <sofia-sip/nua.h>
+#include <sofia-sip/su_wait.h>
+
+#include "sip-edge/model/admission.hpp"
+#include "sipcc/config.hpp"
+
+namespace sipcc::edge {
+
+class call_legs;
+
+class load_guard {
+public:
+  load_guard(const host_port& sip_bind, su_root_t* root, call_legs& legs);
+  ~load_guard();
+  load_guard(const load_guard&) = delete;
+  load_guard& operator=(const load_guard&) = delete;
+
+  // Whether the new INVITE on `nh` is taken; if not, it is answered here and
+  // the handle let go.
+  bool admit(nua_t* nua, nua_handle_t* nh);
+
+private:
+  void tick();
+  void report();
+
+  call_legs& legs_;
+  int socket_ = -1;
+  su_timer_t* timer_ = nullptr;
+  admission admission_;
+  int ticks_ = 0;
+  std::chrono::steady_clock::time_point last_tick_{};
+  bool was_shedding_ = false;
+};
+
+}  // namespace sipcc::edge

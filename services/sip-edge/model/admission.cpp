@@ -1,0 +1,44 @@
+#include "sip-edge/model/admission.hpp"
+
+#include <algorithm>
+
+namespace sipcc::edge {
+
+void admission::tick(const load_signals& s) {
+  const double fill = s.receive_buffer_bytes > 0
+                          ? static_cast<double>(s.receive_queue_bytes) /
+                                static_cast<double>(s.receive_buffer_bytes)
+                          : 0;
+  const double claim_ms = s.claims > 0 ? s.claim_ms_sum / s.claims : 0;
+  report_.peak_fill = std::max(report_.peak_fill, fill);
+  report_.peak_claim_ms = std::max(report_.peak_claim_ms, claim_ms);
+  const char* cause = fill >= limits_.fill_high          ? "receive_queue"
+                      : claim_ms >= limits_.claim_high_ms ? "claim_latency"
+                                                          : nullptr;
+  if (!cause) {
+    over_ = 0;
+    share_ = std::min(1.0, share_ + limits_.increase);
+  } else if (++over_ >= limits_.sustain) {
+    report_.cause = cause_ = cause;
+    share_ = std::max(limits_.min_share, share_ * limits_.decrease);
+  }
+  report_.share = share_;
+}
+
+bool admission::admit() {
+  credit_ += share_;  // stays under 2: spent whole at each INVITE taken
+  const bool taken = credit_ >= 1;
+  if (taken)
+    credit_ -= 1;
+  ++(taken ? report_.admitted : report_.shed);
+  return taken;
+}
+
+admission_report admission::take_report() {
+  admission_report out = report_;
+  report_ = {};
+  report_.share = share_;
+  return out;
+}
+
+}  // namespace sipcc::edge

@@ -1,0 +1,80 @@
+// Admission control for new calls at the edge. Past its capacity, sipcc
+// used to collapse: the edge's socket overflowed, every message was
+// retransmitted, and goodput fell to a fifth (bench/RESULTS.md). Instead, a
+// share of new INVITEs is refused with 503 and Retry-After before any
+// service hears of them, so the calls taken are carried whole. The share
+// follows two signals that rise before collapse, sampled every tick:
+//  - the edge's own backlog: the SIP socket's receive queue against its
+//    buffer (datagrams are dropped when it is full);
+//  - callctl's pace: the mean time from an INVITE's offer on the bus to its
+//    claim, over the tick's first offers (a re-offered INVITE measures a
+//    dead member, not load, and is left out).
+// While either is over its limit three ticks in a row, the admitted share
+// falls by a factor each tick; when both are under, it climbs back by a step
+// (AIMD, as TCP's congestion window). Fewer ticks over are a burst the edge
+// works off by itself (on the 2-CPU bench machine at 500 calls/s, the
+// receive queue reaches half its buffer a few times a minute while every
+// call is carried), not overload. Requests in dialogs and desktop requests never pass
+// through here. Pure: the edge feeds it and acts on admit().
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+namespace sipcc::edge {
+
+struct load_signals {
+  int64_t receive_queue_bytes = 0;
+  int64_t receive_buffer_bytes = 0;  // 0: unknown, the backlog is not a signal
+  int claims = 0;                    // first offers claimed in the tick
+  double claim_ms_sum = 0;           // their offer-to-claim times, summed
+};
+
+// What the edge did since the last report: for one log line per interval.
+struct admission_report {
+  int64_t admitted = 0, shed = 0;
+  double share = 1;       // admitted share at the report
+  std::string cause;      // of the last tick over a limit: receive_queue, claim_latency
+  double peak_fill = 0;   // highest receive queue fill seen (0..1)
+  double peak_claim_ms = 0;
+};
+
+class admission {
+public:
+  struct limits {
+    double fill_high = 0.5;        // of the receive buffer
+    int sustain = 3;               // ticks over a limit in a row before acting
+    double claim_high_ms = 100;    // mean offer-to-claim time
+    // Powers of two, so the share takes exact values (its floor, 1, and
+    // every step between). With 20 ms ticks: down to a third in 80 ms,
+    // back from the floor to everything in 1.26 s.
+    double decrease = 0.75;        // share kept per tick over a limit
+    double increase = 1.0 / 64;    // share added per tick under both
+    double min_share = 1.0 / 64;   // a trickle still measures callctl's pace
+  };
+
+  admission() = default;
+  explicit admission(limits l) : limits_(l) {}
+
+  // One tick's signals.
+  void tick(const load_signals& s);
+  // Whether the next new INVITE is taken: the admitted share, spread evenly
+  // over the INVITEs (no run of refusals while the share is high).
+  bool admit();
+  double share() const { return share_; }
+  bool shedding() const { return share_ < 1; }
+  // The signal of the last tick over a limit (receive_queue, claim_latency).
+  const std::string& cause() const { return cause_; }
+  // What happened since the last call, then starts a new interval.
+  admission_report take_report();
+
+private:
+  limits limits_;
+  double share_ = 1;
+  double credit_ = 0;
+  int over_ = 0;  // ticks over a limit in a row
+  std::string cause_;
+  admission_report report_;
+};
+
+}  // namespace sipcc::edge
