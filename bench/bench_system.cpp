@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <cmath>
 #include <csignal>
+#include <cstdlib>
 #include <fstream>
 #include <iterator>
 #include <sstream>
@@ -502,8 +503,6 @@ bench_system::snapshot bench_system::take() {
 
 // ---- SIPp ------------------------------------------------------------------------
 
-namespace {
-
 // The last line of a SIPp CSV file (-trace_stat, -trace_counts): cumulative
 // counts, by column.
 std::map<std::string, std::string> sipp_final_stats(const std::string& path) {
@@ -521,15 +520,26 @@ std::map<std::string, std::string> sipp_final_stats(const std::string& path) {
   return out;
 }
 
-// The count of the first column whose name ends with `suffix`
-// (-trace_counts numbers its columns by scenario step: "5_ACK_Sent").
+// The count of the first column whose name ends with `suffix`: first in the
+// scenario's order, as -trace_counts numbers its columns by scenario step
+// ("6_ACK_Sent", "10_ACK_Sent").
 int64_t stat_count(const std::map<std::string, std::string>& stats, const std::string& suffix) {
-  for (auto& [name, value] : stats)
-    if (name.size() >= suffix.size() &&
-        name.compare(name.size() - suffix.size(), suffix.size(), suffix) == 0)
-      return value.empty() ? 0 : std::stoll(value);
-  return 0;
+  const std::string* first = nullptr;
+  long first_step = 0;
+  for (auto& [name, value] : stats) {
+    if (name.size() < suffix.size() ||
+        name.compare(name.size() - suffix.size(), suffix.size(), suffix) != 0)
+      continue;
+    const long step = std::strtol(name.c_str(), nullptr, 10);
+    if (!first || step < first_step) {
+      first = &value;
+      first_step = step;
+    }
+  }
+  return first && !first->empty() ? std::stoll(*first) : 0;
 }
+
+namespace {
 
 const std::string kScenarioName = "customers-call-rp-hold-and-hang-up";
 
@@ -573,11 +583,14 @@ sipp_result sipp_customers::wait() {
     throw std::runtime_error("sipp did not end");
   r.seconds = std::chrono::duration<double>(clock_type::now() - start_).count();
   auto stats = sipp_final_stats(prefix_ + ".csv");
-  r.successful = stat_count(stats, "SuccessfulCall(C)");
-  r.failed = calls_ - r.successful;  // failed, timed out or never placed
+  const auto counts =
+      sipp_final_stats(fmt::format("{}/{}_{}_counts.csv", dir_, kScenarioName, pid));
+  // A refused call ends the scenario too: SIPp counts it successful.
+  r.refused = stat_count(counts, "_503_Recv");
+  r.successful = stat_count(stats, "SuccessfulCall(C)") - r.refused;
+  r.failed = calls_ - r.successful - r.refused;  // failed, timed out or never placed
   r.retransmissions = stat_count(stats, "Retransmissions(C)");
-  r.established = stat_count(
-      sipp_final_stats(fmt::format("{}/{}_{}_counts.csv", dir_, kScenarioName, pid)), "_ACK_Sent");
+  r.established = stat_count(counts, "_ACK_Sent");
   return r;
 }
 

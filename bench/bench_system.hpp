@@ -181,12 +181,19 @@ private:
 
 // ---- SIPp as Asterisk's trunk ------------------------------------------------------
 
+// The last line of a SIPp CSV file (-trace_stat, -trace_counts): cumulative
+// counts, by column.
+std::map<std::string, std::string> sipp_final_stats(const std::string& path);
+// The count of the first column (in the scenario's order) ending with `suffix`.
+int64_t stat_count(const std::map<std::string, std::string>& stats, const std::string& suffix);
+
 struct sipp_result {
   int exit_code = -1;
   double seconds = 0;  // from start to exit
   // successful: INVITE to BYE's 200; established: ACKed a 200 (the
-  // customer was connected); failed: every call offered but not successful.
-  int64_t successful = 0, established = 0, failed = 0, retransmissions = 0;
+  // customer was connected); refused: answered 503 by the edge's admission
+  // control; failed: every other call offered but not successful.
+  int64_t successful = 0, established = 0, refused = 0, failed = 0, retransmissions = 0;
 };
 
 // `calls` customers at `rate` calls/s calling the Routing Point, each holding

@@ -19,6 +19,7 @@
 #include <filesystem>
 #include <iostream>
 #include <map>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -27,6 +28,7 @@
 #include <fmt/format.h>
 
 #include "bench_system.hpp"
+#include "kamailio_anchor.hpp"
 
 namespace sipcc::bench {
 namespace {
@@ -41,6 +43,8 @@ struct options {
   system_options system;
   bool keep_logs = false;
   bool bus_detail = false;
+  bool overload = false;
+  bool anchor = true;
 };
 
 // ---- one point, one row ---------------------------------------------------------
@@ -49,6 +53,9 @@ struct row {
   std::string cells;
   std::string detail;  // --bus-detail's lines, empty without
   bool clean = false;
+  double done_per_s = 0;
+  int64_t lost = 0;  // established calls that did not end with their BYE's 200
+  int64_t refused = 0;
 };
 
 // Bus messages per completed call of each service (its members together), by
@@ -82,13 +89,14 @@ std::string bus_detail(const bench_system& sys, const bench_system::snapshot& be
 
 // One format for the header and the rows, so the columns always line up.
 constexpr const char* kColumns =
-    "{:>7} {:>7} {:>6} {:>6} {:>5} {:>6} {:>6} | {:>6} {:>8} {:>7} {:>6} {:>6} {:>6} | {:>8} | "
+    "{:>7} {:>7} {:>6} {:>6} {:>6} {:>4} {:>5} {:>6} {:>6} | {:>6} {:>8} {:>7} {:>6} {:>6} {:>6} | {:>8} | "
     "{:>6} {:>8} | {:>7} {:>7} {:>15} {:>10}";
 
 std::string header() {
-  return fmt::format("{:50}| {:^44} | {:8} | {:^15} |\n", "", "CPU ms per completed call", "",
+  return fmt::format("{:62}| {:^44} | {:8} | {:^15} |\n", "", "CPU ms per completed call", "",
                      "load, ms/call") +
-         fmt::format(kColumns, "offered", "done/s", "calls", "failed", "stuck", "p50ms", "p99ms",
+         fmt::format(kColumns, "offered", "done/s", "calls", "failed", "503s", "lost", "stuck",
+                     "p50ms", "p99ms",
                      "edge", "presence", "callctl", "router", "nats", "sipcc", "bus/call", "sipp",
                      "fake-ast", "others%", "retrans", "drops e/a/all", "stray+lost");
 }
@@ -131,6 +139,8 @@ row run_point(const options& o, double rate) {
   }
 
   const double done = static_cast<double>(sipp.successful);
+  out.lost = sipp.established - sipp.successful;
+  out.refused = sipp.refused;
   // The calls were carried over the run less the last call's hold; longer
   // than --duration when sipcc (or SIPp) fell behind.
   const double span_s = std::max<double>(o.duration_s, sipp.seconds - o.hold_s);
@@ -167,7 +177,7 @@ row run_point(const options& o, double rate) {
       latency_between(before.counters[bench_system::kEdge], after.counters[bench_system::kEdge]);
   out.cells = fmt::format(
       kColumns, fmt::format("{:g}", rate), fmt::format("{:.1f}", done / span_s), calls,
-      sipp.failed, stuck, quantile_ms(latency, 0.5), quantile_ms(latency, 0.99),
+      sipp.failed, sipp.refused, out.lost, stuck, quantile_ms(latency, 0.5), quantile_ms(latency, 0.99),
       per_call(service_ms["sip-edge"]), per_call(service_ms["presence"]),
       per_call(service_ms["callctl"]), per_call(service_ms["router"]), per_call(cpu_ms("nats")),
       per_call(sipcc_ms), per_call(static_cast<double>(bus_out)), per_call(sipp_ms),
@@ -177,7 +187,10 @@ row run_point(const options& o, double rate) {
       fmt::format("{}+{}", stray_legs, lost_legs));
   if (o.bus_detail && done > 0)
     out.detail = bus_detail(sys, before, after, done);
-  out.clean = sipp.failed == 0 && stuck == 0;
+  out.done_per_s = done / span_s;
+  // Refusals are load shed, not failures: an overload point is clean when
+  // every call taken was carried whole.
+  out.clean = sipp.failed == 0 && stuck == 0 && out.lost == 0;
   if (!out.clean || o.keep_logs)
     std::cerr << "point " << rate << " calls/s: logs kept in " << sys.dir() << "\n";
   else
@@ -214,6 +227,12 @@ int main(int argc, char** argv) {
   add_system_options(app, o.system);
   app.add_flag("--bus-detail", o.bus_detail,
                "after each row, bus messages per call of each service by subject family");
+  app.add_flag("--overload", o.overload,
+               "after the rates, offer twice the highest rate carried with no call refused, "
+               "failed or lost (the clean capacity), and say the goodput against it");
+  app.add_flag("--anchor,!--no-anchor", o.anchor,
+               "a reference line: Kamailio as a stateful proxy between two SIPp at the highest "
+               "rate, same duration and hold (when `kamailio` is installed)");
   app.add_flag("--keep-logs", o.keep_logs, "keep every point's folder (failed points always are)");
   CLI11_PARSE(app, argc, argv);
   install_signal_handlers();
@@ -225,18 +244,55 @@ int main(int argc, char** argv) {
   fmt::print("{}\n", header());
   std::fflush(stdout);
   bool all_clean = true;
-  for (double rate : o.rates) {
+  double capacity = 0, capacity_done = 0;  // the highest clean rate, and its calls done/s
+  auto point = [&](double rate) -> std::optional<row> {
     try {
       auto r = run_point(o, rate);
       all_clean = all_clean && r.clean;
       fmt::print("{}\n{}", r.cells, r.detail);
+      std::fflush(stdout);
+      return r;
     } catch (const std::exception& e) {
       all_clean = false;
       fmt::print("{:7g}  error: {}\n", rate, e.what());
+      std::fflush(stdout);
+      return std::nullopt;
     }
-    std::fflush(stdout);
+  };
+  for (double rate : o.rates) {
+    auto r = point(rate);
+    if (r && r->clean && r->refused == 0 && rate > capacity && r->done_per_s >= rate * 0.99) {
+      capacity = rate;
+      capacity_done = r->done_per_s;
+    }
     if (g_stop)
       break;
+  }
+  if (o.overload && !g_stop) {
+    if (capacity == 0) {
+      fmt::print("overload: no rate was carried clean, no capacity to double\n");
+      all_clean = false;
+    } else if (auto r = point(2 * capacity)) {
+      fmt::print("overload: {:g} calls/s offered (2 x {:g}): {:.1f} done/s, {:.0f}% of the clean "
+                 "capacity's {:.1f}; {} established call(s) lost\n",
+                 2 * capacity, capacity, r->done_per_s, 100 * r->done_per_s / capacity_done,
+                 capacity_done, r->lost);
+    }
+  }
+  if (o.anchor && !g_stop && !o.rates.empty()) {
+    const double rate = *std::max_element(o.rates.begin(), o.rates.end());
+    try {
+      if (auto a = kamailio_anchor(rate, o.duration_s, o.hold_s))
+        fmt::print("anchor: {}, a stateful proxy (t_relay, record-routed, 2 workers) between two "
+                   "SIPp, {:g} calls/s for {} s, {:g} s hold: {:.1f} done/s, {} of {} failed; "
+                   "CPU ms per call: kamailio {:.2f}, sipp {:.2f}\n",
+                   a->version, rate, o.duration_s, o.hold_s, a->done_per_s, a->failed, a->calls,
+                   a->proxy_ms, a->sipp_ms);
+      else
+        fmt::print("anchor: kamailio is not installed (apt-get install kamailio)\n");
+    } catch (const std::exception& e) {
+      fmt::print("anchor: error: {}\n", e.what());
+    }
   }
   fmt::print("machine: {}\n", machine_line());
   fmt::print("command: {}\n", command_line(argc, argv));
