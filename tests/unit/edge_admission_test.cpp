@@ -42,9 +42,12 @@ TEST(EdgeAdmission, TheShareFallsWhileASignalIsOverItsLimitAndOnlyThen) {
       {"bursts with a quiet tick between",
        {backlog(0.9), backlog(0.9), quiet(), backlog(0.9), backlog(0.9)}, 1.0, ""},
       {"three ticks at half the buffer", thrice(backlog(0.5)), 0.75, "receive_queue"},
-      {"five ticks of backlog",
-       {backlog(0.5), backlog(0.9), backlog(0.7), backlog(0.6), backlog(1.0)}, 0.421875,
-       "receive_queue"},
+      {"a cut, then the backlog it leaves is given time to drain",
+       {backlog(0.5), backlog(0.9), backlog(0.7), backlog(0.6), backlog(1.0), backlog(0.8),
+        backlog(0.7)},
+       0.75, "receive_queue"},
+      {"the next cut five ticks after",
+       std::vector<load_signals>(8, backlog(0.9)), 0.5625, "receive_queue"},
       {"slow claims", thrice(slow_claims(150)), 0.75, "claim_latency"},
       {"claims just under the limit", thrice(slow_claims(99)), 1.0, ""},
       {"a tick with no claim says nothing of callctl", thrice({0, kBuffer, 0, 0}), 1.0, ""},
@@ -54,10 +57,10 @@ TEST(EdgeAdmission, TheShareFallsWhileASignalIsOverItsLimitAndOnlyThen) {
       {"both at once: the backlog is named", thrice({kBuffer / 2, kBuffer, 2, 400}), 0.75,
        "receive_queue"},
       {"the share never falls below the trickle",
-       std::vector<load_signals>(40, backlog(1.0)), 1.0 / 64, "receive_queue"},
+       std::vector<load_signals>(150, backlog(1.0)), 1.0 / 64, "receive_queue"},
       {"it climbs back by steps once under the limits",
-       {backlog(0.6), backlog(0.6), backlog(0.6), backlog(0.6), quiet(), quiet()},
-       0.5625 + 2.0 / 64, "receive_queue"},
+       {backlog(0.6), backlog(0.6), backlog(0.6), quiet(), quiet()}, 0.75 + 2.0 / 64,
+       "receive_queue"},
   };
   for (const auto& r : rows) {
     SCOPED_TRACE(r.name);
@@ -88,11 +91,12 @@ TEST(EdgeAdmission, TheAdmittedShareIsSpreadEvenlyOverTheInvites) {
   };
   for (const auto& r : rows) {
     SCOPED_TRACE(r.decreases);
-    admission a;
+    admission::limits every_tick;  // cuts at each tick over: the share only matters here
+    every_tick.sustain = 1;
+    every_tick.cooldown = 1;
+    admission a(every_tick);
     for (int i = 0; i < r.decreases; ++i)
       a.tick(backlog(1.0));
-    for (int i = 0; r.decreases > 0 && i < 2; ++i)
-      a.tick(backlog(1.0));  // the first two ticks over only count
     int taken = 0, run = 0, longest = 0;
     for (int i = 0; i < r.invites; ++i) {
       if (a.admit()) {
@@ -109,8 +113,9 @@ TEST(EdgeAdmission, TheAdmittedShareIsSpreadEvenlyOverTheInvites) {
 
 TEST(EdgeAdmission, FromTheFloorBackToEverythingIn63QuietTicks) {
   admission a;
-  for (int i = 0; i < 40; ++i)
+  for (int i = 0; i < 150; ++i)
     a.tick(backlog(1.0));
+  ASSERT_EQ(a.share(), 1.0 / 64);
   int ticks = 0;
   while (a.shedding() && ticks < 1000) {
     a.tick(quiet());
@@ -123,10 +128,9 @@ TEST(EdgeAdmission, FromTheFloorBackToEverythingIn63QuietTicks) {
 TEST(EdgeAdmission, AReportCountsTheIntervalThenStartsAnew) {
   admission a;
   EXPECT_EQ(admitted_of(a, 10), 10);
-  a.tick(backlog(0.6));
-  a.tick(backlog(0.6));
-  a.tick(backlog(0.6));
-  a.tick(slow_claims(300));
+  for (int i = 0; i < 7; ++i)
+    a.tick(backlog(0.6));
+  a.tick(slow_claims(300));  // the second cut
   const int taken = admitted_of(a, 100);
   EXPECT_NEAR(taken, 56, 1);  // 0.5625
   auto r = a.take_report();

@@ -15,12 +15,18 @@ void admission::tick(const load_signals& s) {
   const char* cause = fill >= limits_.fill_high          ? "receive_queue"
                       : claim_ms >= limits_.claim_high_ms ? "claim_latency"
                                                           : nullptr;
+  ++since_cut_;
   if (!cause) {
     over_ = 0;
     share_ = std::min(1.0, share_ + limits_.increase);
   } else if (++over_ >= limits_.sustain) {
     report_.cause = cause_ = cause;
-    share_ = std::max(limits_.min_share, share_ * limits_.decrease);
+    // The backlog a cut leaves takes some ticks to drain: cutting again
+    // before it could would cut for the same overload twice.
+    if (since_cut_ >= limits_.cooldown) {
+      share_ = std::max(limits_.min_share, share_ * limits_.decrease);
+      since_cut_ = 0;
+    }
   }
   report_.share = share_;
 }

@@ -10,8 +10,10 @@
 //    claim, over the tick's first offers (a re-offered INVITE measures a
 //    dead member, not load, and is left out).
 // While either is over its limit three ticks in a row, the admitted share
-// falls by a factor each tick; when both are under, it climbs back by a step
-// (AIMD, as TCP's congestion window). Fewer ticks over are a burst the edge
+// falls by a factor, at most once in five ticks (what a cut leaves queued
+// takes a while to drain; cutting each tick meanwhile over-cut and lost
+// goodput); when both are under, it climbs back by a step (AIMD, as TCP's
+// congestion window). Fewer ticks over are a burst the edge
 // works off by itself (on the 2-CPU bench machine at 500 calls/s, the
 // receive queue reaches half its buffer a few times a minute while every
 // call is carried), not overload. Requests in dialogs and desktop requests never pass
@@ -44,10 +46,11 @@ public:
   struct limits {
     double fill_high = 0.5;        // of the receive buffer
     int sustain = 3;               // ticks over a limit in a row before acting
+    int cooldown = 5;              // ticks from one cut to the next, at least
     double claim_high_ms = 100;    // mean offer-to-claim time
     // Powers of two, so the share takes exact values (its floor, 1, and
-    // every step between). With 20 ms ticks: down to a third in 80 ms,
-    // back from the floor to everything in 1.26 s.
+    // every step between). With 20 ms ticks: down to half in 200 ms of
+    // overload, back from the floor to everything in 1.26 s.
     double decrease = 0.75;        // share kept per tick over a limit
     double increase = 1.0 / 64;    // share added per tick under both
     double min_share = 1.0 / 64;   // a trickle still measures callctl's pace
@@ -73,6 +76,7 @@ private:
   double share_ = 1;
   double credit_ = 0;
   int over_ = 0;  // ticks over a limit in a row
+  int since_cut_ = 1 << 20;  // ticks since the last cut
   std::string cause_;
   admission_report report_;
 };
