@@ -564,7 +564,8 @@ sipp_customers::sipp_customers(const bench_system& sys, double rate, int64_t cal
           std::to_string(sys.trunk_port()), "-r", fmt::format("{:g}", rate), "-rp", "1000", "-m",
           std::to_string(calls), "-l", std::to_string(limit), "-d", std::to_string(hold_ms),
           "-recv_timeout", std::to_string(std::chrono::milliseconds(kRecvTimeout).count()),
-          "-timeout", std::to_string(timeout_s_) + "s", "-nostdin", "-trace_stat", "-stf",
+          "-timeout", std::to_string(timeout_s_) + "s", "-nostdin", "-trace_rtt", "-trace_stat",
+          "-stf",
           prefix_ + ".csv", "-fd", "1", "-trace_counts", "-trace_screen", "-screen_file",
           prefix_ + ".screen", "-trace_err", "-error_file", prefix_ + ".errors",
           "127.0.0.1:" + std::to_string(sys.edge_port())},
@@ -591,6 +592,18 @@ sipp_result sipp_customers::wait() {
   r.failed = calls_ - r.successful - r.refused;  // failed, timed out or never placed
   r.retransmissions = stat_count(stats, "Retransmissions(C)");
   r.established = stat_count(counts, "_ACK_Sent");
+  // Date_ms;response_time_ms;rtd_no per response time measured; SIPp
+  // writes both times in seconds, whatever the header says.
+  std::ifstream rtt(fmt::format("{}/{}_{}_rtt.csv", dir_, kScenarioName, pid));
+  std::string line;
+  while (std::getline(rtt, line)) {
+    std::vector<std::string> f;
+    std::istringstream cells(line);
+    for (std::string c; std::getline(cells, c, ';');)
+      f.push_back(c);
+    if (f.size() >= 3 && f[2] == "2")
+      r.refusal_ms.push_back(std::strtod(f[1].c_str(), nullptr) * 1000);
+  }
   return r;
 }
 

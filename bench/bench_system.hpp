@@ -194,6 +194,8 @@ struct sipp_result {
   // customer was connected); refused: answered 503 by the edge's admission
   // control; failed: every other call offered but not successful.
   int64_t successful = 0, established = 0, refused = 0, failed = 0, retransmissions = 0;
+  // Each refused call's INVITE-to-503 time as SIPp saw it, ms (-trace_rtt, rtd 2).
+  std::vector<double> refusal_ms;
 };
 
 // `calls` customers at `rate` calls/s calling the Routing Point, each holding

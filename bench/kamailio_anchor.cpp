@@ -153,7 +153,9 @@ std::optional<anchor_result> kamailio_anchor(double rate, int duration_s, double
       std::vector<std::string>{"sipp", "-sn", "uas", "-i", "127.0.0.1", "-p",
                                std::to_string(uas_port), "-nostdin"},
       dir + "/uas", test::child_process::environment{}, dir);
-  test::child_process proxy({kamailio, "-f", dir + "/kamailio.cfg", "-DD", "-E", "-m", "64",
+  // 512 MB of shared memory: tm keeps each transaction for its wait timer,
+  // and 64 MB ran out at 700 calls/s.
+  test::child_process proxy({kamailio, "-f", dir + "/kamailio.cfg", "-DD", "-E", "-m", "512",
                              "-M", "16", "-w", dir, "-P", dir + "/kamailio.pid"},
                             dir + "/kamailio");
   if (!test::wait_udp_bound(proxy_port, 10s) || !test::wait_udp_bound(uas_port, 10s))

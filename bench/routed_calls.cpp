@@ -185,8 +185,18 @@ row run_point(const options& o, double rate) {
       fmt::format("{}/{}/{}", after.edge_drops - before.edge_drops,
                   after.asterisk_drops - before.asterisk_drops, after.udp_drops - before.udp_drops),
       fmt::format("{}+{}", stray_legs, lost_legs));
+  if (!sipp.refusal_ms.empty()) {
+    auto& ms = sipp.refusal_ms;
+    std::sort(ms.begin(), ms.end());
+    auto at = [&](double q) { return ms[std::min(ms.size() - 1, static_cast<size_t>(q * ms.size()))]; };
+    const auto fast = std::upper_bound(ms.begin(), ms.end(), 5.0) - ms.begin();
+    out.detail += fmt::format(
+        "  503s as SIPp saw them (INVITE out to 503 in): p50 {:.2f} ms, p99 {:.2f} ms, max {:.2f} "
+        "ms; {:.1f}% within 5 ms\n",
+        at(0.5), at(0.99), ms.back(), 100.0 * static_cast<double>(fast) / ms.size());
+  }
   if (o.bus_detail && done > 0)
-    out.detail = bus_detail(sys, before, after, done);
+    out.detail += bus_detail(sys, before, after, done);
   out.done_per_s = done / span_s;
   // Refusals are load shed, not failures: an overload point is clean when
   // every call taken was carried whole.
