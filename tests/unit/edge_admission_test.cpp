@@ -26,6 +26,16 @@ int admitted_of(admission& a, int n) {
   return taken;
 }
 
+// A short window, so that the rows stay short: overload is three of the
+// last four ticks over a limit, and cuts are two ticks apart at least.
+admission::limits short_window() {
+  admission::limits l;
+  l.window = 4;
+  l.overloaded = 3;
+  l.cooldown = 2;
+  return l;
+}
+
 TEST(EdgeAdmission, TheShareFallsWhileASignalIsOverItsLimitAndOnlyThen) {
   struct row {
     std::string name;
@@ -33,44 +43,63 @@ TEST(EdgeAdmission, TheShareFallsWhileASignalIsOverItsLimitAndOnlyThen) {
     double share;
     std::string cause;
   };
-  const auto twice = [](load_signals s) { return std::vector<load_signals>{s, s}; };
-  const auto thrice = [](load_signals s) { return std::vector<load_signals>{s, s, s}; };
+  const auto times = [](int n, load_signals s) { return std::vector<load_signals>(n, s); };
   const std::vector<row> rows = {
-      {"quiet: everything taken", thrice(quiet()), 1.0, ""},
-      {"a backlog just under the limit is load, not overload", thrice(backlog(0.49)), 1.0, ""},
-      {"two ticks over the limit are a burst", twice(backlog(0.9)), 1.0, ""},
-      {"bursts with a quiet tick between",
-       {backlog(0.9), backlog(0.9), quiet(), backlog(0.9), backlog(0.9)}, 1.0, ""},
-      {"three ticks at half the buffer", thrice(backlog(0.5)), 0.75, "receive_queue"},
-      {"a cut, then the backlog it leaves is given time to drain",
-       {backlog(0.5), backlog(0.9), backlog(0.7), backlog(0.6), backlog(1.0), backlog(0.8),
-        backlog(0.7)},
-       0.75, "receive_queue"},
-      {"the next cut five ticks after",
-       std::vector<load_signals>(8, backlog(0.9)), 0.5625, "receive_queue"},
-      {"slow claims", thrice(slow_claims(150)), 0.75, "claim_latency"},
-      {"claims just under the limit", thrice(slow_claims(99)), 1.0, ""},
-      {"a tick with no claim says nothing of callctl", thrice({0, kBuffer, 0, 0}), 1.0, ""},
-      {"a socket of unknown size says nothing", thrice({1 << 20, 0, 10, 20}), 1.0, ""},
+      {"quiet: everything taken", times(3, quiet()), 1.0, ""},
+      {"a backlog just under the limit is load, not overload", times(4, backlog(0.49)), 1.0, ""},
+      {"two ticks over the limit are a burst", times(2, backlog(0.9)), 1.0, ""},
+      {"three of the last four over: overload",
+       {backlog(0.9), quiet(), backlog(0.5), backlog(0.7)}, 0.75, "receive_queue"},
+      {"two of the last four are not",
+       {backlog(0.9), quiet(), quiet(), backlog(0.5), backlog(0.7)}, 1.0, ""},
+      {"a cut, then the backlog it leaves is given time to drain", times(4, backlog(0.8)), 0.75,
+       "receive_queue"},
+      {"the next cut two ticks after", times(6, backlog(0.8)), 0.5625, "receive_queue"},
+      {"slow claims", times(3, slow_claims(150)), 0.75, "claim_latency"},
+      {"claims just under the limit", times(4, slow_claims(99)), 1.0, ""},
+      {"a tick with no claim says nothing of callctl", times(4, {0, kBuffer, 0, 0}), 1.0, ""},
+      {"a socket of unknown size says nothing", times(4, {1 << 20, 0, 10, 20}), 1.0, ""},
       {"either signal, tick after tick", {backlog(0.6), backlog(0.6), slow_claims(300)}, 0.75,
        "claim_latency"},
-      {"both at once: the backlog is named", thrice({kBuffer / 2, kBuffer, 2, 400}), 0.75,
+      {"both at once: the backlog is named", times(3, {kBuffer / 2, kBuffer, 2, 400}), 0.75,
        "receive_queue"},
-      {"the share never falls below the trickle",
-       std::vector<load_signals>(150, backlog(1.0)), 1.0 / 64, "receive_queue"},
+      {"the share never falls below the trickle", times(150, backlog(1.0)), 1.0 / 64,
+       "receive_queue"},
       {"it climbs back by steps once under the limits",
        {backlog(0.6), backlog(0.6), backlog(0.6), quiet(), quiet()}, 0.75 + 2.0 / 64,
        "receive_queue"},
   };
   for (const auto& r : rows) {
     SCOPED_TRACE(r.name);
-    admission a;
+    admission a(short_window());
     for (const auto& t : r.ticks)
       a.tick(t);
     EXPECT_NEAR(a.share(), r.share, 1e-9);
     EXPECT_EQ(a.shedding(), r.share < 1);
     EXPECT_EQ(a.take_report().cause, r.cause);
   }
+}
+
+// The defaults: 20 ms ticks, overload is 80 of the last 100 over a limit.
+TEST(EdgeAdmission, ARestartStormOfASecondIsRiddenOutTwoSecondsOfOverloadAreNot) {
+  admission storm;
+  for (int i = 0; i < 50; ++i)
+    storm.tick(backlog(1.0));
+  for (int i = 0; i < 50; ++i)
+    storm.tick(quiet());
+  for (int i = 0; i < 50; ++i)
+    storm.tick(backlog(1.0));
+  EXPECT_EQ(storm.share(), 1.0) << "two storms of a second, a second apart";
+
+  admission overload;
+  for (int i = 0; i < 79; ++i)
+    overload.tick(backlog(1.0));
+  EXPECT_EQ(overload.share(), 1.0);
+  overload.tick(backlog(1.0));
+  EXPECT_EQ(overload.share(), 0.75) << "the 80th tick over";
+  for (int i = 0; i < 20; ++i)
+    overload.tick(backlog(1.0));
+  EXPECT_EQ(overload.share(), 0.75 * 0.75 * 0.75 * 0.75 * 0.75) << "then one cut in five ticks";
 }
 
 TEST(EdgeAdmission, TheAdmittedShareIsSpreadEvenlyOverTheInvites) {
@@ -92,7 +121,8 @@ TEST(EdgeAdmission, TheAdmittedShareIsSpreadEvenlyOverTheInvites) {
   for (const auto& r : rows) {
     SCOPED_TRACE(r.decreases);
     admission::limits every_tick;  // cuts at each tick over: the share only matters here
-    every_tick.sustain = 1;
+    every_tick.window = 1;
+    every_tick.overloaded = 1;
     every_tick.cooldown = 1;
     admission a(every_tick);
     for (int i = 0; i < r.decreases; ++i)
@@ -126,10 +156,13 @@ TEST(EdgeAdmission, FromTheFloorBackToEverythingIn63QuietTicks) {
 }
 
 TEST(EdgeAdmission, AReportCountsTheIntervalThenStartsAnew) {
-  admission a;
+  admission::limits l;
+  l.window = 3;
+  l.overloaded = 3;
+  admission a(l);
   EXPECT_EQ(admitted_of(a, 10), 10);
   for (int i = 0; i < 7; ++i)
-    a.tick(backlog(0.6));
+    a.tick(backlog(0.6));    // a cut at the third, then the cool-down
   a.tick(slow_claims(300));  // the second cut
   const int taken = admitted_of(a, 100);
   EXPECT_NEAR(taken, 56, 1);  // 0.5625

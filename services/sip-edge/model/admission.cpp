@@ -16,10 +16,12 @@ void admission::tick(const load_signals& s) {
                       : claim_ms >= limits_.claim_high_ms ? "claim_latency"
                                                           : nullptr;
   ++since_cut_;
+  over_count_ += (cause ? 1 : 0) - (over_[next_] ? 1 : 0);
+  over_[next_] = cause != nullptr;
+  next_ = (next_ + 1) % over_.size();
   if (!cause) {
-    over_ = 0;
     share_ = std::min(1.0, share_ + limits_.increase);
-  } else if (++over_ >= limits_.sustain) {
+  } else if (over_count_ >= limits_.overloaded) {
     report_.cause = cause_ = cause;
     // The backlog a cut leaves takes some ticks to drain: cutting again
     // before it could would cut for the same overload twice.

@@ -9,19 +9,24 @@
 //  - callctl's pace: the mean time from an INVITE's offer on the bus to its
 //    claim, over the tick's first offers (a re-offered INVITE measures a
 //    dead member, not load, and is left out).
-// While either is over its limit three ticks in a row, the admitted share
-// falls by a factor, at most once in five ticks (what a cut leaves queued
-// takes a while to drain; cutting each tick meanwhile over-cut and lost
-// goodput); when both are under, it climbs back by a step (AIMD, as TCP's
-// congestion window). Fewer ticks over are a burst the edge
-// works off by itself (on the 2-CPU bench machine at 500 calls/s, the
-// receive queue reaches half its buffer a few times a minute while every
-// call is carried), not overload. Requests in dialogs and desktop requests never pass
-// through here. Pure: the edge feeds it and acts on admit().
+// Overload is what lasts: the share falls only while the signals were over
+// their limits in most of the last two seconds of ticks. A restart storm
+// (a presence member taking over 1,800 subscriptions, a callctl member
+// restoring its calls) fills the socket or delays claims for a second or
+// so, and its calls come through by retransmission: refused, they would be
+// lost (bench/failover refused 381 calls with a three-tick trigger). A call
+// overload lasts; collapse takes longer than two seconds to set in. Then
+// the share falls by a factor, at most once in five ticks (what a cut
+// leaves queued takes a while to drain; cutting each tick over-cut and lost
+// goodput); with the signals under their limits it climbs back by a step
+// (AIMD, as TCP's congestion window). Requests in dialogs and desktop
+// requests never pass through here. Pure: the edge feeds it and acts on
+// admit().
 #pragma once
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 namespace sipcc::edge {
 
@@ -45,7 +50,8 @@ class admission {
 public:
   struct limits {
     double fill_high = 0.5;        // of the receive buffer
-    int sustain = 3;               // ticks over a limit in a row before acting
+    int window = 100;              // ticks looked back on
+    int overloaded = 80;           // of them over a limit: overload
     int cooldown = 5;              // ticks from one cut to the next, at least
     double claim_high_ms = 100;    // mean offer-to-claim time
     // Powers of two, so the share takes exact values (its floor, 1, and
@@ -56,8 +62,9 @@ public:
     double min_share = 1.0 / 64;   // a trickle still measures callctl's pace
   };
 
-  admission() = default;
-  explicit admission(limits l) : limits_(l) {}
+  admission() : admission(limits{}) {}
+  explicit admission(limits l)
+      : limits_(l), over_(static_cast<size_t>(l.window > 0 ? l.window : 1), false) {}
 
   // One tick's signals.
   void tick(const load_signals& s);
@@ -75,7 +82,9 @@ private:
   limits limits_;
   double share_ = 1;
   double credit_ = 0;
-  int over_ = 0;  // ticks over a limit in a row
+  std::vector<bool> over_;  // the last `window` ticks: over a limit
+  size_t next_ = 0;         // where the next tick goes in over_
+  int over_count_ = 0;
   int since_cut_ = 1 << 20;  // ticks since the last cut
   std::string cause_;
   admission_report report_;
