@@ -592,8 +592,7 @@ sipp_result sipp_customers::wait() {
   r.failed = calls_ - r.successful - r.refused;  // failed, timed out or never placed
   r.retransmissions = stat_count(stats, "Retransmissions(C)");
   r.established = stat_count(counts, "_ACK_Sent");
-  // Date_ms;response_time_ms;rtd_no per response time measured; SIPp
-  // writes both times in seconds, whatever the header says.
+  // Date_ms;response_time_ms;rtd_no per response time measured.
   std::ifstream rtt(fmt::format("{}/{}_{}_rtt.csv", dir_, kScenarioName, pid));
   std::string line;
   while (std::getline(rtt, line)) {
@@ -602,7 +601,7 @@ sipp_result sipp_customers::wait() {
     for (std::string c; std::getline(cells, c, ';');)
       f.push_back(c);
     if (f.size() >= 3 && f[2] == "2")
-      r.refusal_ms.push_back(std::strtod(f[1].c_str(), nullptr) * 1000);
+      r.refusal_ms.push_back(std::strtod(f[1].c_str(), nullptr));
   }
   return r;
 }

@@ -27,11 +27,13 @@ int admitted_of(admission& a, int n) {
 }
 
 // A short window, so that the rows stay short: overload is three of the
-// last four ticks over a limit, and cuts are two ticks apart at least.
+// last four ticks over a limit, over once at most one of them is; cuts are
+// two ticks apart at least.
 admission::limits short_window() {
   admission::limits l;
   l.window = 4;
   l.overloaded = 3;
+  l.calm = 1;
   l.cooldown = 2;
   return l;
 }
@@ -68,6 +70,12 @@ TEST(EdgeAdmission, TheShareFallsWhileASignalIsOverItsLimitAndOnlyThen) {
       {"it climbs back by steps once under the limits",
        {backlog(0.6), backlog(0.6), backlog(0.6), quiet(), quiet()}, 0.75 + 2.0 / 64,
        "receive_queue"},
+      {"overloaded, a tick over cuts again though the window is not full of them",
+       {backlog(0.6), backlog(0.6), backlog(0.6), quiet(), quiet(), backlog(0.6)},
+       (0.75 + 2.0 / 64) * 0.75, "receive_queue"},
+      {"calm again, one tick over is a burst again",
+       {backlog(0.6), backlog(0.6), backlog(0.6), quiet(), quiet(), quiet(), backlog(0.6)},
+       0.75 + 3.0 / 64, "receive_queue"},
   };
   for (const auto& r : rows) {
     SCOPED_TRACE(r.name);

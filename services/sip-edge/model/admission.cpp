@@ -19,9 +19,13 @@ void admission::tick(const load_signals& s) {
   over_count_ += (cause ? 1 : 0) - (over_[next_] ? 1 : 0);
   over_[next_] = cause != nullptr;
   next_ = (next_ + 1) % over_.size();
+  if (over_count_ >= limits_.overloaded)
+    overloaded_ = true;
+  else if (over_count_ <= limits_.calm)
+    overloaded_ = false;
   if (!cause) {
     share_ = std::min(1.0, share_ + limits_.increase);
-  } else if (over_count_ >= limits_.overloaded) {
+  } else if (overloaded_) {
     report_.cause = cause_ = cause;
     // The backlog a cut leaves takes some ticks to drain: cutting again
     // before it could would cut for the same overload twice.

@@ -9,17 +9,21 @@
 //  - callctl's pace: the mean time from an INVITE's offer on the bus to its
 //    claim, over the tick's first offers (a re-offered INVITE measures a
 //    dead member, not load, and is left out).
-// Overload is what lasts: the share falls only while the signals were over
-// their limits in most of the last two seconds of ticks. A restart storm
+// Overload is what lasts: the edge turns overloaded only once the signals
+// were over their limits in most of the last two seconds of ticks. A restart storm
 // (a presence member taking over 1,800 subscriptions, a callctl member
 // restoring its calls) fills the socket or delays claims for a second or
 // so, and its calls come through by retransmission: refused, they would be
 // lost (bench/failover refused 381 calls with a three-tick trigger). A call
-// overload lasts; collapse takes longer than two seconds to set in. Then
-// the share falls by a factor, at most once in five ticks (what a cut
-// leaves queued takes a while to drain; cutting each tick over-cut and lost
-// goodput); with the signals under their limits it climbs back by a step
-// (AIMD, as TCP's congestion window). Requests in dialogs and desktop
+// overload lasts; collapse takes longer than two seconds to set in. Once
+// overloaded, the edge stays so until two seconds without a tick over a
+// limit (else each return to a share of 1 started a new two seconds of
+// overflow: 32,000-40,000 datagrams dropped in a minute at twice the
+// capacity); meanwhile each tick over a limit cuts the
+// share by a factor, at most once in five ticks (what a cut leaves queued
+// takes a while to drain; cutting each tick over-cut and lost goodput);
+// with the signals under their limits it climbs back by a step (AIMD, as
+// TCP's congestion window). Requests in dialogs and desktop
 // requests never pass through here. Pure: the edge feeds it and acts on
 // admit().
 #pragma once
@@ -52,6 +56,7 @@ public:
     double fill_high = 0.5;        // of the receive buffer
     int window = 100;              // ticks looked back on
     int overloaded = 80;           // of them over a limit: overload
+    int calm = 0;                  // of them over a limit at most: overload over
     int cooldown = 5;              // ticks from one cut to the next, at least
     double claim_high_ms = 100;    // mean offer-to-claim time
     // Powers of two, so the share takes exact values (its floor, 1, and
@@ -85,6 +90,7 @@ private:
   std::vector<bool> over_;  // the last `window` ticks: over a limit
   size_t next_ = 0;         // where the next tick goes in over_
   int over_count_ = 0;
+  bool overloaded_ = false;
   int since_cut_ = 1 << 20;  // ticks since the last cut
   std::string cause_;
   admission_report report_;
