@@ -15,8 +15,8 @@
 namespace sipcc::edge {
 
 namespace {
-// Short enough to act before the socket's buffer (about 90 INVITEs at
-// Linux's default) fills at a few thousand datagrams a second.
+// Fine enough to see the receive queue's swings: Linux's default buffer
+// holds about 90 INVITEs, a few tens of ms of the edge's work.
 constexpr su_duration_t kTickMs = 20;
 constexpr int kTicksPerReport = 50;  // one log line a second at most
 // When a refused caller may try again: about the time the admitted share
