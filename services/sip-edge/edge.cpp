@@ -324,14 +324,14 @@ struct sip_edge::impl {
       case nua_i_info:
         // Only a call leg takes INFO (DTMF): none outside an INVITE dialog.
         process_counters().add(counter_id::sip_requests_in, "INFO");
-        self->answer_alone(nh, {481, "No Call for this INFO", "", ""}, !hmagic);
+        self->answer_alone(nh, {481, "No Call for this INFO", "", "", ""}, !hmagic);
         break;
       default:
         // A request on a handle nua made for it and the edge does not keep:
         // answered if nua left it to the edge, and let go at once.
         if (!hmagic && nh && nua_event_is_incoming_request(event)) {
           if (status < 200)
-            self->answer_alone(nh, {481, "Call Does Not Exist", "", ""}, true);
+            self->answer_alone(nh, {481, "Call Does Not Exist", "", "", ""}, true);
           else
             nua_handle_destroy(nh);
         } else if (status >= 300 && event < nua_r_set_params)
@@ -350,7 +350,9 @@ struct sip_edge::impl {
     nua_respond(nh, r.status, su_strdup(nua_handle_home(nh), r.phrase.c_str()),
                 NUTAG_WITH_THIS(nua),
                 TAG_IF(!r.accept.empty(), SIPTAG_ACCEPT_STR(r.accept.c_str())),
-                TAG_IF(!r.warning.empty(), SIPTAG_WARNING_STR(r.warning.c_str())), TAG_END());
+                TAG_IF(!r.warning.empty(), SIPTAG_WARNING_STR(r.warning.c_str())),
+                TAG_IF(!r.retry_after.empty(), SIPTAG_RETRY_AFTER_STR(r.retry_after.c_str())),
+                TAG_END());
     if (handle_is_ours)
       nua_handle_destroy(nh);
   }
@@ -387,7 +389,7 @@ struct sip_edge::impl {
       spdlog::warn("edge: INVITE from {} (From user '{}') refused with 403: not "
                    "asterisk.address, not in asterisk.peers, not a phone registered there",
                    source.empty() ? "an unknown address" : source, str_or_empty(from_user));
-      answer_alone(nh, {403, "Forbidden", "", ""}, true);
+      answer_alone(nh, {403, "Forbidden", "", "", ""}, true);
       return;
     }
     // What a trusted peer offers must be something sipcc can answer.
@@ -395,8 +397,10 @@ struct sip_edge::impl {
       answer_alone(nh, *bad, true);
       return;
     }
-    if (!load->admit(nua, nh))
+    if (!load->admit()) {
+      answer_alone(nh, load_guard::refusal(), true);
       return;
+    }
     legs->incoming(nh, sip, source);
   }
 

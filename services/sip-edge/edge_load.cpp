@@ -4,8 +4,6 @@
 #include <cmath>
 #include <tuple>
 
-#include <sofia-sip/nua_tag.h>
-#include <sofia-sip/sip_tag.h>
 #include <spdlog/spdlog.h>
 
 #include "edge_calls.hpp"
@@ -44,15 +42,15 @@ load_guard::load_guard(const host_port& sip_bind, su_root_t* root, call_legs& le
 
 load_guard::~load_guard() { su_timer_destroy(timer_); }
 
-bool load_guard::admit(nua_t* nua, nua_handle_t* nh) {
+bool load_guard::admit() {
   if (admission_.admit())
     return true;
   process_counters().add(counter_id::invites_shed, admission_.cause());
-  count_own_answer(503);
-  nua_respond(nh, 503, "Service Unavailable", NUTAG_WITH_THIS(nua),
-              SIPTAG_RETRY_AFTER_STR(kRetryAfterS), TAG_END());
-  nua_handle_destroy(nh);
   return false;
+}
+
+sip_checks::refusal load_guard::refusal() {
+  return {503, "Service Unavailable", "", "", kRetryAfterS};
 }
 
 void load_guard::tick() {

@@ -7,10 +7,10 @@
 
 #include <chrono>
 
-#include <sofia-sip/nua.h>
 #include <sofia-sip/su_wait.h>
 
 #include "sip-edge/model/admission.hpp"
+#include "sip-edge/model/request_checks.hpp"
 #include "sipcc/config.hpp"
 
 namespace sipcc::edge {
@@ -24,9 +24,10 @@ public:
   load_guard(const load_guard&) = delete;
   load_guard& operator=(const load_guard&) = delete;
 
-  // Whether the new INVITE on `nh` is taken; if not, it is answered here and
-  // the handle let go.
-  bool admit(nua_t* nua, nua_handle_t* nh);
+  // Whether the next new INVITE is taken (a refusal is counted here).
+  bool admit();
+  // The answer to an INVITE admit() refused: 503 with Retry-After.
+  static sip_checks::refusal refusal();
 
 private:
   void tick();

@@ -69,21 +69,21 @@ bool name_addrs_well_formed(std::string_view header) {
 
 std::optional<refusal> malformed(const request_text& r) {
   if (!request_line_well_formed(r.request_line))
-    return refusal{400, "Bad Request-Line", "", ""};
+    return refusal{400, "Bad Request-Line", "", "", ""};
   if (r.uri_has_headers)
-    return refusal{400, "Headers Not Allowed in Request-URI", "", ""};
+    return refusal{400, "Headers Not Allowed in Request-URI", "", "", ""};
   for (auto h : r.name_addrs)
     if (!name_addrs_well_formed(h))
-      return refusal{400, "Bad name-addr", "", ""};
+      return refusal{400, "Bad name-addr", "", "", ""};
   return std::nullopt;
 }
 
 std::optional<refusal> unacceptable_offer(const request_text& r) {
   if (r.content_type && lower(*r.content_type) != kSdp)
-    return refusal{415, "Unsupported Media Type", kSdp, ""};
+    return refusal{415, "Unsupported Media Type", kSdp, "", ""};
   if (r.accept && std::none_of(r.accept->begin(), r.accept->end(), takes_sdp))
     return refusal{406, "Not Acceptable", kSdp,
-                   "399 sipcc \"Answers to INVITE carry application/sdp only\""};
+                   "399 sipcc \"Answers to INVITE carry application/sdp only\"", ""};
   return std::nullopt;
 }
 

@@ -35,6 +35,7 @@ struct refusal {
   std::string phrase;
   std::string accept;   // the Accept of a 415 or 406 (RFC 3261 21.4.13)
   std::string warning;  // a Warning value, when the status alone does not say why
+  std::string retry_after;  // a Retry-After value (a 503 over capacity)
 };
 
 // RFC 3261 25.1: Method SP Request-URI SP SIP-Version CRLF, each SP single and
