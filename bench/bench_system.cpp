@@ -49,24 +49,24 @@ void check_stop() {
 
 long clock_ticks() { return ::sysconf(_SC_CLK_TCK); }
 
-int64_t process_ticks(pid_t pid) {
+std::vector<std::string> proc_stat_fields(pid_t pid) {
   std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
   std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
   // The command name is in parentheses and may hold spaces: fields are
-  // counted after the last ')'; utime and stime are fields 14 and 15.
+  // counted after the last ')'.
   auto close = text.rfind(')');
   if (close == std::string::npos)
-    return 0;
-  std::istringstream fields(text.substr(close + 2));
-  std::string f;
-  int64_t utime = 0, stime = 0;
-  for (int field = 3; field <= 15 && fields >> f; ++field) {
-    if (field == 14)
-      utime = std::stoll(f);
-    if (field == 15)
-      stime = std::stoll(f);
-  }
-  return utime + stime;
+    return {};
+  std::istringstream in_fields(text.substr(close + 2));
+  std::vector<std::string> fields;
+  for (std::string f; in_fields >> f;)
+    fields.push_back(f);
+  return fields;
+}
+
+int64_t process_ticks(pid_t pid) {
+  const auto f = proc_stat_fields(pid);  // utime and stime: fields 14 and 15
+  return f.size() > 12 ? std::stoll(f[11]) + std::stoll(f[12]) : 0;
 }
 
 double rusage_ms(int who) {

@@ -50,6 +50,9 @@ void check_stop();
 // ---- /proc and rusage ----------------------------------------------------------
 
 long clock_ticks();
+// The fields of /proc/<pid>/stat after the command name (the state, field 3,
+// first); empty if the process is gone.
+std::vector<std::string> proc_stat_fields(pid_t pid);
 // utime + stime of a live process, in clock ticks; 0 if it is gone.
 int64_t process_ticks(pid_t pid);
 // CPU of this process (RUSAGE_SELF) or of its reaped children, in ms.

@@ -3,7 +3,6 @@
 #include <dirent.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
-#include <unistd.h>
 
 #include <chrono>
 #include <cmath>
@@ -32,18 +31,6 @@ std::string module_dir() {
                         "/usr/lib64/kamailio/modules"})
     if (std::filesystem::exists(std::string(d) + "/tm.so"))
       return d;
-  return {};
-}
-
-std::string find_on_path(const std::string& name) {
-  std::istringstream path(std::getenv("PATH") ? std::getenv("PATH") : "");
-  std::string dir;
-  while (std::getline(path, dir, ':'))
-    if (!dir.empty() && ::access((dir + "/" + name).c_str(), X_OK) == 0)
-      return dir + "/" + name;
-  for (const char* d : {"/usr/sbin", "/sbin"})  // kamailio is in sbin, off a user's PATH
-    if (::access((std::string(d) + "/" + name).c_str(), X_OK) == 0)
-      return std::string(d) + "/" + name;
   return {};
 }
 
@@ -96,16 +83,8 @@ std::vector<pid_t> tree_of(pid_t root) {
     const pid_t pid = static_cast<pid_t>(std::atoi(e->d_name));
     if (pid <= 0 || pid == root)
       continue;
-    std::ifstream stat(fmt::format("/proc/{}/stat", pid));
-    std::string text;
-    std::getline(stat, text);
-    const auto close = text.rfind(')');
-    if (close == std::string::npos)
-      continue;
-    std::istringstream fields(text.substr(close + 2));
-    std::string state;
-    pid_t ppid = 0;
-    if (fields >> state >> ppid && ppid == root)
+    const auto fields = proc_stat_fields(pid);  // field 4, the parent's pid, is [1]
+    if (fields.size() > 1 && std::atoi(fields[1].c_str()) == root)
       out.push_back(pid);
   }
   ::closedir(d);
@@ -122,7 +101,8 @@ int64_t tree_ticks(pid_t root) {
 }  // namespace
 
 std::optional<anchor_result> kamailio_anchor(double rate, int duration_s, double hold_s) {
-  const std::string kamailio = find_on_path("kamailio");
+  // In sbin, off a user's PATH.
+  const std::string kamailio = test::find_program("kamailio", {"/usr/sbin", "/sbin"});
   const std::string modules = module_dir();
   if (kamailio.empty() || modules.empty())
     return std::nullopt;

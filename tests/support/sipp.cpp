@@ -10,6 +10,7 @@
 
 #include <gtest/gtest.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
 #include "call_gauges.hpp"
 
@@ -56,14 +57,20 @@ bool wait_udp_bound(uint16_t port, std::chrono::milliseconds deadline) {
   return false;
 }
 
-bool sipp_installed() {
+std::string find_program(const std::string& name, const std::vector<std::string>& extra) {
+  std::vector<std::string> dirs;
   std::istringstream path(std::getenv("PATH") ? std::getenv("PATH") : "");
-  std::string dir;
-  while (std::getline(path, dir, ':'))
-    if (std::ifstream(dir + "/sipp").good())
-      return true;
-  return false;
+  for (std::string dir; std::getline(path, dir, ':');)
+    if (!dir.empty())
+      dirs.push_back(dir);
+  dirs.insert(dirs.end(), extra.begin(), extra.end());
+  for (const auto& dir : dirs)
+    if (::access((dir + "/" + name).c_str(), X_OK) == 0)
+      return dir + "/" + name;
+  return {};
 }
+
+bool sipp_installed() { return !find_program("sipp").empty(); }
 
 sipp_run::sipp_run(const std::string& scenario, uint16_t port, const std::string& dir,
                    const std::vector<std::string>& args, const std::string& name)

@@ -25,6 +25,10 @@ std::vector<traced> read_sipp_trace(const std::string& path);
 // True once 127.0.0.1:port is bound (read from /proc: probing could steal it).
 bool wait_udp_bound(uint16_t port, std::chrono::milliseconds deadline);
 
+// The path of an executable `name` in a directory of PATH or, after them,
+// of `extra`; empty if none.
+std::string find_program(const std::string& name, const std::vector<std::string>& extra = {});
+
 bool sipp_installed();
 
 // One SIPp run: `scenario` is a file in tests/sipp/ or a built-in (-sn) name
