@@ -51,6 +51,10 @@ struct call_state_t {
   std::string snapshot_sent;
   std::vector<std::string> snapshot_legs;
   uint64_t snapshot_seq = 0;
+  // The leg commands of the step under way (`stepping` deep), published when
+  // it ends so that a new snapshot rides on them instead of travelling alone.
+  std::vector<std::pair<std::string, v1::LegCommand>> outbox;
+  int stepping = 0;
   // When it last asked for a route (EventRouteRequest): what a starting
   // router is told, to queue it in arrival order (sipcc.calls.waiting).
   int64_t route_requested_us = 0;
@@ -70,7 +74,10 @@ constexpr uint32_t kMediaAnswerMs = 5000;
 void send_leg(call_actor self, const std::string& leg, v1::LegCommand cmd) {
   auto& s = self->state;
   s.origins.stamp(leg, cmd);
-  publish_leg_command(*s.sh->nats, s.edge, leg, std::move(cmd));
+  if (s.stepping > 0)
+    s.outbox.emplace_back(leg, std::move(cmd));
+  else
+    publish_leg_command(*s.sh->nats, s.edge, leg, std::move(cmd));
 }
 
 // A new leg: the registry must know it before its first event can arrive.
@@ -256,18 +263,35 @@ void keep_snapshot(call_actor self) {
     bytes = snap->SerializeAsString();
     s.snapshot_legs = {s.c.customer_leg, s.c.agent_leg};
   }
-  for (const auto& leg : s.snapshot_legs) {
-    v1::LegCommand cmd;
-    cmd.mutable_keep_snapshot()->set_snapshot(bytes);
-    publish_leg_command(*s.sh->nats, s.edge, leg, std::move(cmd));
-  }
+  // One message for all the legs: on the step's last command to one of them
+  // (a routed call's answer: the customer's 200), else alone.
+  if (s.snapshot_legs.empty())
+    return;
+  auto on = std::find_if(s.outbox.rbegin(), s.outbox.rend(), [&](const auto& out) {
+    return std::count(s.snapshot_legs.begin(), s.snapshot_legs.end(), out.first) > 0;
+  });
+  auto& [leg, cmd] = on != s.outbox.rend()
+                         ? *on
+                         : s.outbox.emplace_back(s.snapshot_legs.front(), v1::LegCommand());
+  auto* keep = cmd.mutable_keep_snapshot();
+  keep->set_snapshot(bytes);
+  for (const auto& other : s.snapshot_legs)
+    if (other != leg)
+      keep->add_other_legs(other);
   if (!snap)
     s.snapshot_legs.clear();
 }
 
 void step(call_actor self, const call_event& ev) {
-  carry_out(self, call_step(self->state.c, ev, self->state.settings));
+  auto& s = self->state;
+  ++s.stepping;
+  carry_out(self, call_step(s.c, ev, s.settings));
   keep_snapshot(self);
+  if (--s.stepping > 0)
+    return;
+  for (auto& [leg, cmd] : s.outbox)
+    publish_leg_command(*s.sh->nats, s.edge, leg, std::move(cmd));
+  s.outbox.clear();
 }
 
 void on_leg(call_actor self, const v1::LegEvent& le) {

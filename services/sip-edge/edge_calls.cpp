@@ -425,6 +425,13 @@ void call_legs::command(const v1::LegCommand& cmd) {
     return;
   }
   leg& l = *it->second;
+  if (cmd.has_keep_snapshot()) {
+    const auto& keep = cmd.keep_snapshot();
+    l.snapshot = keep.snapshot();
+    for (const auto& other : keep.other_legs())
+      if (auto o = legs_.find(other); o != legs_.end() && o->second->owner == l.owner)
+        o->second->snapshot = keep.snapshot();
+  }
   switch (cmd.cmd_case()) {
     case v1::LegCommand::kClaim:
       claim(l, cmd.claim());
@@ -453,9 +460,6 @@ void call_legs::command(const v1::LegCommand& cmd) {
       return;
     case v1::LegCommand::kInfo:
       info(l, cmd.info());
-      return;
-    case v1::LegCommand::kKeepSnapshot:
-      l.snapshot = cmd.keep_snapshot().snapshot();
       return;
     default:
       return;

@@ -30,10 +30,11 @@ size_t snapshots_kept(bus_recorder& recorder, bool awaiting_ack) {
   for (const auto& m : recorder.all()) {
     v1::LegCommand cmd;
     v1::CallSnapshot snap;
-    n += m.subject == subj::edge_leg("edge1") && cmd.ParseFromString(m.data) &&
-         cmd.has_keep_snapshot() && !cmd.keep_snapshot().snapshot().empty() &&
-         snap.ParseFromString(cmd.keep_snapshot().snapshot()) &&
-         snap.customer_answered() != awaiting_ack;
+    if (m.subject == subj::edge_leg("edge1") && cmd.ParseFromString(m.data) &&
+        cmd.has_keep_snapshot() && !cmd.keep_snapshot().snapshot().empty() &&
+        snap.ParseFromString(cmd.keep_snapshot().snapshot()) &&
+        snap.customer_answered() != awaiting_ack)
+      n += 1 + cmd.keep_snapshot().other_legs_size();
   }
   return n;
 }

@@ -28,8 +28,9 @@ inline int64_t actor_gauge(sipcc_system& sys, const std::string& instance,
   return counter_value(sys, instance, "actors", label);
 }
 
-// LegCommands to edge1 that gave a leg its call's snapshot (an established
-// call's legs each get one whenever the call changes while quiescent); with
+// Legs that LegCommands to edge1 gave their call's snapshot (an established
+// call's legs each get one whenever the call changes while quiescent; one
+// command carries it for all of them, other_legs); with
 // `awaiting_ack`, the snapshots of routed calls answered whose customer had
 // not ACKed the 200 yet instead.
 size_t snapshots_kept(bus_recorder& recorder, bool awaiting_ack = false);
