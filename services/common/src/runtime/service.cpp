@@ -12,8 +12,10 @@
 
 #include "sipcc/bus_schema.hpp"
 #include "sipcc/counters.hpp"
+#include "sipcc/heap_trim.hpp"
 #include "sipcc/leases.hpp"
 #include "sipcc/supervision.hpp"
+#include "sipcc/ticker.hpp"
 #include "sipcc/v1/ops.pb.h"
 
 namespace sipcc {
@@ -193,6 +195,13 @@ int run_service(int argc, char** argv, const std::string& service, service_hooks
   ready.set_listen(listen);
   ctx.nats->publish(subj::ops_ready(ctx.instance), ready);
   spdlog::info("{} {} ready: {}; bus {}", service, ctx.instance, listen, ctx.cfg.nats_url);
+  heap_trimmer trimmer;
+  ticker trim(std::chrono::seconds(10), [&trimmer] {
+    auto r = trimmer.check();
+    if (r.trimmed && r.rss_before_kb - r.rss_after_kb >= 1024)
+      spdlog::info("memory: {} MB of freed heap given back to the system, {} MB resident",
+                   (r.rss_before_kb - r.rss_after_kb) / 1024, r.rss_after_kb / 1024);
+  });
 
   int sig = 0;
   for (;;) {
