@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <map>
+#include <memory>
 #include <optional>
 #include <set>
 #include <unordered_map>
@@ -207,8 +208,9 @@ struct dn_actor_state {
   pacer_actor pacer;
   v1::DnState st;
   bool leaving = false;  // see end_quietly_on_exit
-  // Empty while the DN is watched through a resource list instead.
-  std::optional<subscriber> sub;
+  // Empty while the DN is watched through a resource list instead; not
+  // inline, so a list member does not carry one (512 bytes) unused.
+  std::unique_ptr<subscriber> sub;
   // Contacts the DN's phone holds on sipcc's registrar (DNs with a password).
   // Registrar bindings of its phone, by Contact: the generation of its
   // expiry timer, and the edge that holds it.
@@ -375,13 +377,14 @@ subscription_spec spec_for(const config& cfg, const edge_directory* edges,
 // The DN's own subscription: from start-up, or once its resource list failed.
 void subscribe_on_its_own(dn_pointer self) {
   auto& s = self->state;
-  s.sub.emplace(self, s.nats, s.pacer,
-                spec_for(*s.cfg, s.edges, s.owner, s.shard, s.dn->number, target_uri(*s.dn, *s.cfg),
-                         s.dn->package),
-                settings_of(*s.cfg),
-                subscriber::hooks{[self](const v1::SubNotify& n) { apply_body(self, n); },
-                                  [self](bool live) { monitoring_changed(self, live); },
-                                  {}});
+  s.sub = std::make_unique<subscriber>(
+      self, s.nats, s.pacer,
+      spec_for(*s.cfg, s.edges, s.owner, s.shard, s.dn->number, target_uri(*s.dn, *s.cfg),
+               s.dn->package),
+      settings_of(*s.cfg),
+      subscriber::hooks{[self](const v1::SubNotify& n) { apply_body(self, n); },
+                        [self](bool live) { monitoring_changed(self, live); },
+                        {}});
   s.sub->start();
 }
 
@@ -443,7 +446,7 @@ dn_actor::behavior_type dn_behavior(dn_pointer self, const dn_config* dn, const 
   return subscriber_behavior<dn_actor::behavior_type>(
       [self](const std::string& key) -> subscriber* {
         auto& sub = self->state.sub;
-        return sub && sub->key() == key ? &*sub : nullptr;
+        return sub && sub->key() == key ? sub.get() : nullptr;
       },
       [=](const dn_request& r) {
         dn_input in{dn_input::request};
