@@ -205,7 +205,43 @@ auto find_dialog(Dialogs& dialogs, const std::string& call_id, const std::string
   return nullptr;
 }
 
+// Every occurrence of `from` in s replaced by `to`.
+std::string replaced(std::string s, const std::string& from, const std::string& to) {
+  for (auto at = s.find(from); at != std::string::npos; at = s.find(from, at + to.size()))
+    s.replace(at, from.size(), to);
+  return s;
+}
+
 }  // namespace
+
+std::pair<std::string, std::string> rls_full_state_open(const std::string& list,
+                                                        const std::vector<std::string>& members,
+                                                        std::uint16_t port) {
+  static const std::string pidf = load_capture("presence-notify-open.sip").body;  // of 1000
+  const std::string boundary = "wwdie";
+  const std::string host = "127.0.0.1:" + std::to_string(port);
+  auto part = [&](const std::string& cid, const std::string& type, const std::string& body) {
+    return "--" + boundary + "\r\nContent-ID: <" + cid + "@127.0.0.1>\r\nContent-Type: " + type +
+           "\r\nContent-Length: " + std::to_string(body.size()) + "\r\n\r\n" + body + "\r\n";
+  };
+  std::string rlmi = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
+                     "<list xmlns=\"urn:ietf:params:xml:ns:rlmi\" uri=\"sip:" + list + "@" + host +
+                     "\" version=\"0\" fullState=\"true\">\n <name>" + list + "</name>\n";
+  std::string parts;
+  for (std::size_t i = 0; i < members.size(); ++i) {
+    const std::string& dn = members[i];
+    const std::string cid = "p" + std::to_string(i);
+    rlmi += " <resource uri=\"sip:" + dn + "@" + host + "\">\n  <name>" + dn +
+            "</name>\n  <instance id=\"i" + std::to_string(i) + "\" state=\"active\" cid=\"" + cid +
+            "@127.0.0.1\" />\n </resource>\n";
+    parts += part(cid, "application/pidf+xml",
+                  replaced(replaced(pidf, "sip:1000@127.0.0.1:5070", "sip:" + dn + "@" + host),
+                           "<tuple id=\"1000\">", "<tuple id=\"" + dn + "\">"));
+  }
+  rlmi += "</list>\n";
+  return {"multipart/related;type=\"application/rlmi+xml\";boundary=" + boundary,
+          part("rlmi", "application/rlmi+xml", rlmi) + parts + "--" + boundary + "--\r\n"};
+}
 
 bool is_unsubscribe(const received& r) {
   return r.method == "SUBSCRIBE" && r.message.header("Expires") == "0";
@@ -253,9 +289,9 @@ void fake_asterisk::set_policy(const std::string& resource, subscribe_policy pol
   policies_.set(resource, policy);
 }
 
-void fake_asterisk::set_list(const std::string& resource) {
+void fake_asterisk::set_list(const std::string& resource, std::vector<std::string> members) {
   std::lock_guard lock(mu_);
-  lists_.insert(resource);
+  lists_[resource] = std::move(members);
 }
 
 void fake_asterisk::set_initial_notify(const std::string& resource,
@@ -621,9 +657,13 @@ void fake_asterisk::handle_subscribe(const sip_message& req, test::received& rec
   if (to_tag.empty()) {
     const std::string* initial = nullptr;
     const std::string package = d->event.substr(0, d->event.find(';'));
+    auto list = lists_.find(d->resource);
     if (auto it = initial_notify_.find(d->resource); it != initial_notify_.end())
       initial = &it->second;
-    else if (auto def = default_initial_notify_.find(package); def != default_initial_notify_.end())
+    else if (list != lists_.end() && !list->second.empty()) {
+      auto [content_type, body] = rls_full_state_open(d->resource, list->second, port_);
+      notify_body_locked(*d, content_type, std::move(body), {});
+    } else if (auto def = default_initial_notify_.find(package); def != default_initial_notify_.end())
       initial = &def->second;
     if (initial) notify_locked(*d, *initial, {});
   } else if (granted == 0) {
@@ -880,8 +920,13 @@ std::uint32_t fake_asterisk::notify_locked(subscription& d, const std::string& c
                                            const notify_options& opts) {
   sip_message capture;
   if (!capture_name.empty()) capture = load_capture(capture_name);
-  const std::string content_type = capture.header("Content-Type");
-  std::string body = capture.body;
+  const auto cseq = notify_body_locked(d, capture.header("Content-Type"), capture.body, opts);
+  if (!capture_name.empty()) d.last_capture = capture_name;
+  return cseq;
+}
+
+std::uint32_t fake_asterisk::notify_body_locked(subscription& d, const std::string& content_type,
+                                                std::string body, const notify_options& opts) {
   if (content_type == "application/dialog-info+xml" && !opts.keep_version)
     body = with_version(body, opts.version.value_or(d.next_version));
   if (!opts.version && !opts.keep_version) ++d.next_version;
@@ -901,7 +946,6 @@ std::uint32_t fake_asterisk::notify_locked(subscription& d, const std::string& c
   const std::string out =
       request(d, "NOTIFY", d.remote_target, branch(), cseq, extra, content_type, body);
 
-  if (!capture_name.empty()) d.last_capture = capture_name;
   if (state.rfind("terminated", 0) == 0) d.active = false;
   send_to(out, d.target);
   return cseq;

@@ -182,6 +182,14 @@ struct active_subscription {
   std::string last_capture;  // body of the last NOTIFY; "" before the first
 };
 
+// The Content-Type and body of a full-state RLMI NOTIFY of `list` in which
+// every member is open: Asterisk's parts (rls-notify-full-state.sip), its
+// PIDF of an idle phone (presence-notify-open.sip) per member, resource URIs
+// at 127.0.0.1:<port>.
+std::pair<std::string, std::string> rls_full_state_open(const std::string& list,
+                                                        const std::vector<std::string>& members,
+                                                        std::uint16_t port);
+
 class fake_asterisk {
  public:
   // port 0 = any free port. t1 is RFC 3261's T1 for the fake's own
@@ -198,8 +206,11 @@ class fake_asterisk {
 
   // A once policy is queued ahead of the standing one (200 by default).
   void set_policy(const std::string& resource, subscribe_policy policy);
-  // Makes the resource an RLS list (needs Supported: eventlist).
-  void set_list(const std::string& resource);
+  // Makes the resource an RLS list (needs Supported: eventlist). With
+  // members and no set_initial_notify of its own, each initial SUBSCRIBE of
+  // it gets a full-state NOTIFY in which every member is open (the parts laid
+  // out as in rls-notify-full-state.sip; rls_full_state_open).
+  void set_list(const std::string& resource, std::vector<std::string> members = {});
   // NOTIFY sent right after the 200 to each initial SUBSCRIBE of the resource.
   void set_initial_notify(const std::string& resource, const std::string& capture_name);
   // The same for every resource of an event package ("presence", "dialog")
@@ -376,6 +387,8 @@ class fake_asterisk {
                       const std::string& content_type, const std::string& body) const;
   std::uint32_t notify_locked(subscription& d, const std::string& capture_name,
                               const notify_options& opts);
+  std::uint32_t notify_body_locked(subscription& d, const std::string& content_type,
+                                   std::string body, const notify_options& opts);
   void send_to(const std::string& text, const sockaddr_in& to);
   std::string uuid();
   std::string branch();
@@ -391,7 +404,7 @@ class fake_asterisk {
   std::mt19937 rng_;
   policy_book<subscribe_policy> policies_;
   policy_book<call_policy> call_policies_;
-  std::set<std::string> lists_;
+  std::map<std::string, std::vector<std::string>> lists_;  // members, when given
   std::map<std::string, std::string> initial_notify_;
   std::map<std::string, std::string> default_initial_notify_;  // by event package
   std::set<std::string> reinvite_glare_;

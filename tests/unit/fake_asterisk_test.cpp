@@ -3,6 +3,7 @@
 // B2BUA: the caller of agents, the callee of customers).
 #include "fake_asterisk.hpp"
 #include "loopback.hpp"
+#include "sipcc/presence_body.hpp"
 
 #include <arpa/inet.h>
 #include <gtest/gtest.h>
@@ -353,6 +354,32 @@ TEST_F(FakeAsteriskTest, ListNeedsSupportedEventlist) {
   EXPECT_EQ(notify.header("Require"), "eventlist");
   EXPECT_EQ(notify.header("Content-Type"), capture.header("Content-Type"));
   EXPECT_EQ(notify.body, capture.body);
+}
+
+// bench/startup's lists: what sipcc's own parser reads from the generated
+// full-state NOTIFY is every member, idle, in order.
+TEST_F(FakeAsteriskTest, ListWithMembersNotifiesEveryMemberOpen) {
+  const std::vector<std::string> members = {"100000", "100001", "100002"};
+  asterisk.set_list("agents", members);
+  subscribe_request r("agents", "members");
+  r.eventlist = true;
+  subscribe(r);
+  EXPECT_EQ(next().start_line, "SIP/2.0 200 OK");
+  const sip_message notify = next();
+  EXPECT_EQ(notify.header("Require"), "eventlist");
+  auto list = sipcc::parse_list_notify(notify.header("Content-Type"), notify.body);
+  ASSERT_TRUE(list) << list.error;
+  EXPECT_TRUE(list.value->full_state);
+  ASSERT_EQ(list.value->resources.size(), members.size());
+  for (std::size_t i = 0; i < members.size(); ++i) {
+    const auto& res = list.value->resources[i];
+    const std::string uri = "sip:" + members[i] + "@127.0.0.1:" + std::to_string(asterisk.port());
+    EXPECT_EQ(res.uri, uri);
+    EXPECT_EQ(res.state, "active");
+    ASSERT_TRUE(res.report) << res.error;
+    EXPECT_EQ(res.report->device, sipcc::v1::DEVICE_IDLE);
+    EXPECT_EQ(res.report->entity, uri);
+  }
 }
 
 TEST_F(FakeAsteriskTest, AcceptWithoutNotifyAnswers200AndNeverNotifies) {
