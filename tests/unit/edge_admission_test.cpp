@@ -11,6 +11,7 @@ namespace sipcc::edge {
 namespace {
 
 constexpr int64_t kBuffer = 212992;  // Linux's default UDP receive buffer
+constexpr double kLimit = admission::limits{}.fill_high;  // of the buffer
 
 load_signals quiet() { return {0, kBuffer, 10, 10 * 2.0}; }  // 2 ms claims
 load_signals backlog(double fill) {
@@ -48,33 +49,33 @@ TEST(EdgeAdmission, TheShareFallsWhileASignalIsOverItsLimitAndOnlyThen) {
   const auto times = [](int n, load_signals s) { return std::vector<load_signals>(n, s); };
   const std::vector<row> rows = {
       {"quiet: everything taken", times(3, quiet()), 1.0, ""},
-      {"a backlog just under the limit is load, not overload", times(4, backlog(0.49)), 1.0, ""},
-      {"two ticks over the limit are a burst", times(2, backlog(0.9)), 1.0, ""},
+      {"a backlog just under the limit is load, not overload", times(4, backlog(kLimit * 0.98)), 1.0, ""},
+      {"two ticks over the limit are a burst", times(2, backlog(kLimit * 1.8)), 1.0, ""},
       {"three of the last four over: overload",
-       {backlog(0.9), quiet(), backlog(0.5), backlog(0.7)}, 0.75, "receive_queue"},
+       {backlog(kLimit * 1.8), quiet(), backlog(kLimit), backlog(kLimit * 1.4)}, 0.75, "receive_queue"},
       {"two of the last four are not",
-       {backlog(0.9), quiet(), quiet(), backlog(0.5), backlog(0.7)}, 1.0, ""},
-      {"a cut, then the backlog it leaves is given time to drain", times(4, backlog(0.8)), 0.75,
+       {backlog(kLimit * 1.8), quiet(), quiet(), backlog(kLimit), backlog(kLimit * 1.4)}, 1.0, ""},
+      {"a cut, then the backlog it leaves is given time to drain", times(4, backlog(kLimit * 1.6)), 0.75,
        "receive_queue"},
-      {"the next cut two ticks after", times(6, backlog(0.8)), 0.5625, "receive_queue"},
+      {"the next cut two ticks after", times(6, backlog(kLimit * 1.6)), 0.5625, "receive_queue"},
       {"slow claims", times(3, slow_claims(150)), 0.75, "claim_latency"},
       {"claims just under the limit", times(4, slow_claims(99)), 1.0, ""},
       {"a tick with no claim says nothing of callctl", times(4, {0, kBuffer, 0, 0}), 1.0, ""},
       {"a socket of unknown size says nothing", times(4, {1 << 20, 0, 10, 20}), 1.0, ""},
-      {"either signal, tick after tick", {backlog(0.6), backlog(0.6), slow_claims(300)}, 0.75,
+      {"either signal, tick after tick", {backlog(kLimit * 1.2), backlog(kLimit * 1.2), slow_claims(300)}, 0.75,
        "claim_latency"},
-      {"both at once: the backlog is named", times(3, {kBuffer / 2, kBuffer, 2, 400}), 0.75,
+      {"both at once: the backlog is named", times(3, {static_cast<int64_t>(kLimit * kBuffer), kBuffer, 2, 400}), 0.75,
        "receive_queue"},
       {"the share never falls below the trickle", times(150, backlog(1.0)), 1.0 / 64,
        "receive_queue"},
       {"it climbs back by steps once under the limits",
-       {backlog(0.6), backlog(0.6), backlog(0.6), quiet(), quiet()}, 0.75 + 2.0 / 64,
+       {backlog(kLimit * 1.2), backlog(kLimit * 1.2), backlog(kLimit * 1.2), quiet(), quiet()}, 0.75 + 2.0 / 64,
        "receive_queue"},
       {"overloaded, a tick over cuts again though the window is not full of them",
-       {backlog(0.6), backlog(0.6), backlog(0.6), quiet(), quiet(), backlog(0.6)},
+       {backlog(kLimit * 1.2), backlog(kLimit * 1.2), backlog(kLimit * 1.2), quiet(), quiet(), backlog(kLimit * 1.2)},
        (0.75 + 2.0 / 64) * 0.75, "receive_queue"},
       {"calm again, one tick over is a burst again",
-       {backlog(0.6), backlog(0.6), backlog(0.6), quiet(), quiet(), quiet(), backlog(0.6)},
+       {backlog(kLimit * 1.2), backlog(kLimit * 1.2), backlog(kLimit * 1.2), quiet(), quiet(), quiet(), backlog(kLimit * 1.2)},
        0.75 + 3.0 / 64, "receive_queue"},
   };
   for (const auto& r : rows) {
