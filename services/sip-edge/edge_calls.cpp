@@ -413,6 +413,9 @@ void call_legs::invite_response(leg& l, int status, const char* phrase, const si
 
 void call_legs::command(const v1::LegCommand& cmd) {
   auto it = legs_.find(cmd.leg_id());
+  // First: the call's other legs keep it even if this one is gone.
+  if (cmd.has_keep_snapshot())
+    keep_snapshot(cmd.leg_id(), cmd.keep_snapshot());
   if (cmd.cmd_case() == v1::LegCommand::kInvite) {
     if (it != legs_.end())
       spdlog::warn("edge: invite for leg '{}' refused (duplicate)", cmd.leg_id());
@@ -425,13 +428,6 @@ void call_legs::command(const v1::LegCommand& cmd) {
     return;
   }
   leg& l = *it->second;
-  if (cmd.has_keep_snapshot()) {
-    const auto& keep = cmd.keep_snapshot();
-    l.snapshot = keep.snapshot();
-    for (const auto& other : keep.other_legs())
-      if (auto o = legs_.find(other); o != legs_.end() && o->second->owner == l.owner)
-        o->second->snapshot = keep.snapshot();
-  }
   switch (cmd.cmd_case()) {
     case v1::LegCommand::kClaim:
       claim(l, cmd.claim());
@@ -464,6 +460,16 @@ void call_legs::command(const v1::LegCommand& cmd) {
     default:
       return;
   }
+}
+
+void call_legs::keep_snapshot(const std::string& leg_id, const v1::LegKeepSnapshot& keep) {
+  auto keep_on = [&](const std::string& id) {
+    if (auto it = legs_.find(id); it != legs_.end())
+      it->second->snapshot = keep.snapshot();
+  };
+  keep_on(leg_id);
+  for (const auto& other : keep.other_legs())
+    keep_on(other);
 }
 
 // A new outbound leg.

@@ -90,6 +90,8 @@ private:
   // Commands, by kind.
   void invite(const std::string& leg_id, const v1::LegInvite& inv);
   void claim(leg& l, const v1::LegClaim& c);
+  // The call snapshot a command carries, kept by its leg and the others it names.
+  void keep_snapshot(const std::string& leg_id, const v1::LegKeepSnapshot& keep);
   void respond(leg& l, const v1::LegRespond& r);
   void ack(leg& l, const v1::LegAck& a);
   void reinvite(leg& l, const v1::LegReinvite& r);
