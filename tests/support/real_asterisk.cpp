@@ -86,10 +86,12 @@ void real_asterisk::write_configuration() const {
     if (name == "pjsip.conf") {
       const std::string port = std::to_string(opts_.sip_port);
       text = must_replace(text, R"(bind=[0-9.]+:5070)", "bind=127.0.0.1:" + port, name);
-      text = must_replace(text, R"(127\.0\.0\.1:5060)",
+      // Whole ports only: edge1's port put in first may itself begin with
+      // 5062 (50625 became 369145 when edge2's replacement followed).
+      text = must_replace(text, R"(127\.0\.0\.1:5060\b)",
                           "127.0.0.1:" + std::to_string(opts_.sipcc_port), name);
       const uint16_t edge2 = opts_.sipcc_port2 ? opts_.sipcc_port2 : free_port(SOCK_DGRAM);
-      text = must_replace(text, R"(127\.0\.0\.1:5062)", "127.0.0.1:" + std::to_string(edge2),
+      text = must_replace(text, R"(127\.0\.0\.1:5062\b)", "127.0.0.1:" + std::to_string(edge2),
                           name);
     }
     std::ofstream(etc + name) << text;
