@@ -205,13 +205,6 @@ auto find_dialog(Dialogs& dialogs, const std::string& call_id, const std::string
   return nullptr;
 }
 
-// Every occurrence of `from` in s replaced by `to`.
-std::string replaced(std::string s, const std::string& from, const std::string& to) {
-  for (auto at = s.find(from); at != std::string::npos; at = s.find(from, at + to.size()))
-    s.replace(at, from.size(), to);
-  return s;
-}
-
 }  // namespace
 
 std::pair<std::string, std::string> rls_full_state_open(const std::string& list,
@@ -235,7 +228,7 @@ std::pair<std::string, std::string> rls_full_state_open(const std::string& list,
             "</name>\n  <instance id=\"i" + std::to_string(i) + "\" state=\"active\" cid=\"" + cid +
             "@127.0.0.1\" />\n </resource>\n";
     parts += part(cid, "application/pidf+xml",
-                  replaced(replaced(pidf, "sip:1000@127.0.0.1:5070", "sip:" + dn + "@" + host),
+                  replace_all(replace_all(pidf, "sip:1000@127.0.0.1:5070", "sip:" + dn + "@" + host),
                            "<tuple id=\"1000\">", "<tuple id=\"" + dn + "\">"));
   }
   rlmi += "</list>\n";

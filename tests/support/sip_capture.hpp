@@ -13,6 +13,10 @@ namespace sipcc::test {
 // Whole file as bytes; throws std::runtime_error if it cannot be opened.
 std::string read_file(const std::string& path);
 
+// s with every `from` replaced by `to` (a capture's addresses, tags and
+// line ends made a test's own).
+std::string replace_all(std::string s, const std::string& from, const std::string& to);
+
 struct sip_message {
   std::string start_line;
   // In wire order, names as written, values with surrounding blanks removed.

@@ -38,11 +38,6 @@ std::string param(const std::string& v, const std::string& name) {
   return v.substr(p, v.find(';', p) - p);
 }
 
-void replace_all(std::string& s, const std::string& from, const std::string& to) {
-  for (std::size_t p = s.find(from); p != std::string::npos; p = s.find(from, p + to.size()))
-    s.replace(p, from.size(), to);
-}
-
 // "<sip:127.0.0.1:5070>" -> "sip:127.0.0.1:5070"
 std::string uri_of(const std::string& contact) {
   return contact.substr(1, contact.find('>') - 1);
@@ -169,10 +164,10 @@ class FakeAsteriskTest : public ::testing::Test {
   std::string sipcc_invite(const std::string& resource, const std::string& call_id) {
     std::string m = read_file(std::string(SIPCC_TEST_DATA_DIR) +
                               "/asterisk/inbound-sipserver-to-1000-invite.sip");
-    replace_all(m, "127.0.0.1:5060", "127.0.0.1:" + port_);
-    replace_all(m, "sip:1000@127.0.0.1:5070", agent_uri(resource));
-    replace_all(m, "76smr1vom0rtbqkf@127.0.0.1", call_id);
-    replace_all(m, "z9hG4bK-k6ri4f8k4zau", "z9hG4bK-" + call_id);
+    m = replace_all(m, "127.0.0.1:5060", "127.0.0.1:" + port_);
+    m = replace_all(m, "sip:1000@127.0.0.1:5070", agent_uri(resource));
+    m = replace_all(m, "76smr1vom0rtbqkf@127.0.0.1", call_id);
+    m = replace_all(m, "z9hG4bK-k6ri4f8k4zau", "z9hG4bK-" + call_id);
     send(m);
     return m;
   }

@@ -14,6 +14,7 @@ namespace sipcc {
 namespace {
 
 using test::load_capture;
+using test::replace_all;
 using v1::DeviceState;
 
 struct capture_case {
@@ -314,12 +315,6 @@ std::string rlmi(const std::string& attrs, const std::string& resources) {
 
 const std::string kRlmiHeaders = "Content-ID: <root@x>\r\nContent-Type: application/rlmi+xml\r\n";
 const std::string kListType = R"(multipart/related;type="application/rlmi+xml";boundary=b1)";
-
-std::string replace_all(std::string s, const std::string& from, const std::string& to) {
-  for (auto pos = s.find(from); pos != std::string::npos; pos = s.find(from, pos + to.size()))
-    s.replace(pos, from.size(), to);
-  return s;
-}
 
 std::vector<list_case> list_cases() {
   auto full = load_capture("rls-notify-full-state.sip");
