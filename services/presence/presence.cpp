@@ -247,15 +247,8 @@ void emit(dn_pointer self, const dn_output& out, const v1::TRequest* req,
   // The new state goes out before the reply: by the time a desktop has its
   // answer, the other presence members have been sent the change (a second
   // login of the agent on one of their DNs is refused).
-  if (out.state_changed) {
+  if (out.state_changed)
     s.nats->publish_raw(subj::state_dn(s.st.dn()), bytes);
-    if (!s.st.agent().agent_id().empty())
-      s.nats->publish(subj::state_agent(s.st.agent().agent_id()),
-                      agent_state_of(s.st, s.st.agent().agent_id()));
-    if (!out.logged_out_agent.empty())
-      s.nats->publish(subj::state_agent(out.logged_out_agent),
-                      agent_state_of(s.st, out.logged_out_agent));
-  }
   if (out.has_reply) {
     if (out.reply.type() == v1::EventError) {
       c.add(counter_id::tlib_errors, v1::ErrorCode_Name(out.reply.error_code()));

@@ -304,6 +304,22 @@ TEST_F(PresenceE2E, AuxWorkSurvivesPrivateCall) {
   EXPECT_EQ(std::count(seq.begin(), seq.end(), v1::EventAgentReady), 1);  // only the SetReady
 }
 
+// Presence follows the other members' DN states on sipcc.state.dn.*; its
+// own publications there do not come back to it (two per routed call were
+// delivered only to be dropped).
+TEST_F(PresenceE2E, OwnDnStatesAreNotDeliveredBackToIt) {
+  ready_agent_on_1000();
+  ASSERT_TRUE(rec().wait(
+      [](const bus_msg& m) {
+        v1::DnState st;
+        return m.subject == subj::state_dn("1000") && st.ParseFromString(m.data) &&
+               st.agent().state() == v1::AGENT_READY;
+      },
+      kWait));
+  EXPECT_GE(sys->counter("presence-0", "bus_out", "state_dn"), 3);
+  EXPECT_EQ(sys->counter("presence-0", "bus_in", "state_dn"), 0);
+}
+
 TEST_F(PresenceE2E, RejectedSubscriptionIsRetriedAfterTheInterval) {
   ast().set_policy("1000", subscribe_policy::reject(403).only_once());
   start();

@@ -74,10 +74,6 @@ const std::map<std::string, std::pair<std::string, std::string>> kSubjectSeeds =
       R"(schema: SCHEMA_V1 dn: "1000" type: Extension device: DEVICE_BUSY in_service: true
          sipcc_calls: "c1" agent { agent_id: "a1" state: AGENT_READY acw_gen: 3 }
          routable: false since_us: 1700000000000000)"}},
-    {"state_agent",
-     {"sipcc.state.agent.a1",
-      R"(schema: SCHEMA_V1 agent_id: "a1" dn: "1000" session { agent_id: "a1"
-         state: AGENT_NOT_READY private_call_not_ready: true } routable: false)"}},
     {"state_query", {"sipcc.state.query", R"(schema: SCHEMA_V1 kind: DN id: "1000")"}},
     {"dn_calls",
      {"sipcc.dn.calls.0.1000",

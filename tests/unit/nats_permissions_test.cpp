@@ -77,10 +77,10 @@ bool any_covers(const std::vector<std::string>& allows, const std::string& famil
 TEST(NatsPermissions, EverySubjectFamilyHasAPublisherAndAListener) {
   const auto roles = roles_of(read_deploy("permissions.conf"));
   ASSERT_EQ(roles.size(), 7u) << "six services and the operator";
-  // Read by no service: agent events and states by wallboards and tools
-  // outside sipcc (here the operator's `>`); the key-value writes by
-  // JetStream, whose consumers deliver them on the reader's own inbox.
-  std::set<std::string> no_service_subscribes = {"agent_evt", "state_agent"};
+  // Read by no service: agent events by wallboards and tools outside sipcc
+  // (here the operator's `>`); the key-value writes by JetStream, whose
+  // consumers deliver them on the reader's own inbox.
+  std::set<std::string> no_service_subscribes = {"agent_evt"};
   for (auto* i = subjects_begin(); i != subjects_end(); ++i)
     if (std::string(i->pattern).rfind("$KV.", 0) == 0)
       no_service_subscribes.insert(i->name);

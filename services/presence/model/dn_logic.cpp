@@ -183,7 +183,6 @@ void on_agent_request(v1::DnState& st, const v1::TRequest& req, dn_output& out, 
   switch (req.type()) {
     case v1::TAgentLogout: {
       auto ev = agent_event(st, v1::EventAgentLogout, now);
-      out.logged_out_agent = agent_id;
       st.clear_agent();
       reply_with(out, std::move(ev), req);
       out.state_changed = true;

@@ -69,8 +69,6 @@ struct dn_output {
   // Only what the DN's next presence owner needs changed (which calls its
   // desktop was told of): saved to sipcc_dn_state, not published.
   bool saved_changed = false;
-  // Agent that logged out (for the AgentID index), empty otherwise.
-  std::string logged_out_agent;
   // Arm the after-call-work timer: seconds, tagged st.agent().acw_gen().
   uint32_t acw_timer_s = 0;
 };

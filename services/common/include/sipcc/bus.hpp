@@ -29,8 +29,10 @@ public:
 
   // Connects (retrying while the server comes up, up to `connect_wait`);
   // throws std::runtime_error with the NATS error text on failure.
+  // `hear_own` false: the server does not deliver this connection's own
+  // publications to its subscriptions (NATS no_echo).
   bus(const std::string& url, const std::string& name,
-      std::chrono::milliseconds connect_wait = std::chrono::seconds(10));
+      std::chrono::milliseconds connect_wait = std::chrono::seconds(10), bool hear_own = true);
   ~bus();
   bus(const bus&) = delete;
   bus& operator=(const bus&) = delete;

@@ -33,8 +33,6 @@
   X(tlib_evt, "sipcc.tlib.evt.*", TEvent, "events for the desktops of a DN")       \
   X(agent_evt, "sipcc.agent.evt.*", TEvent, "agent events by AgentID")             \
   X(state_dn, "sipcc.state.dn.*", DnState, "current state of a DN, on change")     \
-  X(state_agent, "sipcc.state.agent.*", AgentStateMsg,                             \
-    "current state of an agent, on change")                                        \
   X(state_query, "sipcc.state.query", StateQuery,                                  \
     "state query; request/reply, the reply is a StateReply")                       \
   X(dn_calls, "sipcc.dn.calls.*.*", DnCallFact,                                    \
@@ -139,7 +137,6 @@ std::string tlib_evt(std::string_view dn);
 std::string agent_evt(std::string_view agent_id);
 std::string state_dn(std::string_view dn);
 inline constexpr const char* state_dn_all = "sipcc.state.dn.*";
-std::string state_agent(std::string_view agent_id);
 inline constexpr const char* state_query = "sipcc.state.query";
 // By the DN's presence shard (presence_shard_of), so only the member holding
 // the DN hears its facts.

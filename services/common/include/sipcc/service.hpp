@@ -37,6 +37,10 @@ struct service_hooks {
   // gets a bus name of its own, leases::member_name (SIPCC_INSTANCE or
   // <instance>-<hostname>-<pid>).
   bool members = false;
+  // Whether the service's bus connection hears what it publishes itself
+  // (bus's hear_own); a service whose own messages come back only to be
+  // dropped says no, and each is one delivery less.
+  bool hear_own = true;
   // Starts the service's work; returns what it listens on (for the banner),
   // or throws std::runtime_error to abort start-up.
   std::function<std::string(service_context&)> start;

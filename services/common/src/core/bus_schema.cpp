@@ -128,9 +128,6 @@ std::string tlib_req_family(std::string_view family) {
 std::string tlib_evt(std::string_view dn) { return join({"sipcc.tlib.evt", dn}); }
 std::string agent_evt(std::string_view agent_id) { return join({"sipcc.agent.evt", agent_id}); }
 std::string state_dn(std::string_view dn) { return join({"sipcc.state.dn", dn}); }
-std::string state_agent(std::string_view agent_id) {
-  return join({"sipcc.state.agent", agent_id});
-}
 std::string dn_calls(uint32_t shard, std::string_view dn) {
   return join({"sipcc.dn.calls", std::to_string(shard), dn});
 }

@@ -143,7 +143,7 @@ struct bus::sub_ctx {
 };
 
 bus::bus(const std::string& url, const std::string& name,
-         std::chrono::milliseconds connect_wait) {
+         std::chrono::milliseconds connect_wait, bool hear_own) {
   natsOptions* opts = nullptr;
   natsStatus s = natsOptions_Create(&opts);
   if (s == NATS_OK) s = natsOptions_SetURL(opts, url.c_str());
@@ -161,6 +161,7 @@ bus::bus(const std::string& url, const std::string& name,
   if (s == NATS_OK) s = nats_SetMessageDeliveryPoolSize(1);
   if (s == NATS_OK) s = natsOptions_UseGlobalMessageDelivery(opts, true);
   if (s == NATS_OK) s = natsOptions_SetErrorHandler(opts, log_async_error, nullptr);
+  if (s == NATS_OK && !hear_own) s = natsOptions_SetNoEcho(opts, true);
   std::string what = "NATS options";
   if (s == NATS_OK) {
     try {

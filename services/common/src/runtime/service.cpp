@@ -81,11 +81,22 @@ void serve_supervision(service_context& ctx, int64_t started_us) {
 }
 
 // "Ready" means the actor system answers: the service asks itself over the
-// bus, through the path every health query takes. Empty when OK, else why not.
-std::string self_check(service_context& ctx) {
+// bus, through the path every health query takes; from a connection of its
+// own when the service's does not hear what it publishes (hear_own). Empty
+// when OK, else why not.
+std::string self_check(service_context& ctx, bool hear_own) {
+  std::unique_ptr<bus> asker;
+  try {
+    if (!hear_own)
+      asker = std::make_unique<bus>(ctx.cfg.nats_url,
+                                    ctx.service + "/" + ctx.instance + "/self-check");
+  } catch (const std::exception& e) {
+    return std::string("cannot connect to ask: ") + e.what();
+  }
   v1::HealthQuery q;
   q.set_schema(v1::SCHEMA_V1);
-  auto answer = ctx.nats->request(subj::ops_health(ctx.instance), q, kSelfCheckTimeout);
+  auto answer = (asker ? *asker : *ctx.nats)
+                    .request(subj::ops_health(ctx.instance), q, kSelfCheckTimeout);
   v1::HealthReply r;
   if (!answer || !r.ParseFromString(*answer))
     return "no answer to its own health query within " +
@@ -168,7 +179,8 @@ int run_service(int argc, char** argv, const std::string& service, service_hooks
 
   std::string listen;
   try {
-    ctx.nats = std::make_unique<bus>(ctx.cfg.nats_url, service + "/" + ctx.instance);
+    ctx.nats = std::make_unique<bus>(ctx.cfg.nats_url, service + "/" + ctx.instance,
+                                     std::chrono::seconds(10), hooks.hear_own);
     serve_ops(ctx, subj::ops_counters, [&ctx](bus_msg m) {
       if (m.reply.empty())
         return;
@@ -185,7 +197,7 @@ int run_service(int argc, char** argv, const std::string& service, service_hooks
       ctx.nats->close();
     return 1;
   }
-  if (auto why = self_check(ctx); !why.empty())
+  if (auto why = self_check(ctx, hooks.hear_own); !why.empty())
     exit_failed(ctx, "its own health check: " + why);
 
   v1::ServiceReady ready;
