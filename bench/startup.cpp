@@ -8,9 +8,9 @@
 // whose full-state NOTIFY shows every member open. The clock starts when the services
 // are launched; the point is done when presence reports all N DNs in service
 // (its ALL_DNS state, polled). Memory is each process's resident set once all
-// are in service and again 11 s later (a trim period of the services'); per
-// DN it is the later's growth over the first point's, divided by the DNs
-// added. See bench/README.md.
+// are in service and again --settle seconds later (default 11: a trim period
+// of the services'); per DN it is the later's growth over the first point's,
+// divided by the DNs added. See bench/README.md.
 #include <unistd.h>
 
 #include <chrono>
@@ -42,6 +42,7 @@ struct options {
   double subscribe_rate = 500;
   int deadline_s = 120;
   int list_size = 0;  // 0: one SUBSCRIBE per DN
+  int settle_s = 11;   // all in service -> the settled memory reading
 };
 
 struct point {
@@ -135,7 +136,7 @@ point run_point(const options& o, int dns) {
   p.edge_peak_kb = rss_kb(sys.service_pid("sip-edge"));
   // Each service gives freed heap back every 10 s (heap_trim.hpp): what a DN
   // costs is what stays after the start-up burst.
-  std::this_thread::sleep_for(11s);
+  std::this_thread::sleep_for(std::chrono::seconds(o.settle_s));
   p.presence_kb = rss_kb(sys.service_pid("presence"));
   p.edge_kb = rss_kb(sys.service_pid("sip-edge"));
   return p;
@@ -158,6 +159,10 @@ int main(int argc, char** argv) {
                  "DNs per RFC 4662 resource list (1..100, one SUBSCRIBE per list); 0: none")
       ->check(CLI::Range(0, static_cast<int>(sipcc::k_max_udp_list_dns)))
       ->capture_default_str();
+  app.add_option("--settle", o.settle_s,
+                 "seconds from all in service to the settled memory reading")
+      ->check(CLI::Range(0, 600))
+      ->capture_default_str();
   CLI11_PARSE(app, argc, argv);
 
   std::cout << fmt::format("subscribe-rate {}/s, ", o.subscribe_rate)
@@ -168,7 +173,8 @@ int main(int argc, char** argv) {
                    "{:>7} {:>8} {:>10} {:>10} {:>10} {:>8} | {:>11} {:>9} | {:>11} {:>9} | {:>9} "
                    "{:>8}\n",
                    "DNs", "ready s", "all in s", "in service", "SUBSCRIBEs", "no-1st",
-                   "presence MB", "edge MB", "presence 11s", "edge 11s", "pres KB/DN",
+                   "presence MB", "edge MB", fmt::format("presence {}s", o.settle_s),
+                   fmt::format("edge {}s", o.settle_s), "pres KB/DN",
                    "edge KB/DN");
   std::vector<point> rows;
   int failed = 0;
