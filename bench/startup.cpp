@@ -15,7 +15,6 @@
 
 #include <chrono>
 #include <cstdio>
-#include <fstream>
 #include <iostream>
 #include <map>
 #include <string>
@@ -57,21 +56,6 @@ struct point {
   double presence_kb = 0;       // resident set a trim period later (settled)
   double edge_kb = 0;
 };
-
-// VmRSS of a process, in KB; 0 when unreadable.
-double rss_kb(pid_t pid) {
-  std::ifstream f("/proc/" + std::to_string(pid) + "/status");
-  std::string key;
-  while (f >> key) {
-    if (key == "VmRSS:") {
-      double kb = 0;
-      f >> kb;
-      return kb;
-    }
-    f.ignore(1 << 16, '\n');
-  }
-  return 0;
-}
 
 int in_service(bus& nats) {
   auto reply = query_dn_states(nats, 5s);
@@ -132,13 +116,13 @@ point run_point(const options& o, int dns) {
     p.subscribes += r.method == "SUBSCRIBE";
   p.no_first_notify = sys.counter("presence-0", "no_first_notify", "single") +
                       sys.counter("presence-0", "no_first_notify", "list");
-  p.presence_peak_kb = rss_kb(sys.service_pid("presence"));
-  p.edge_peak_kb = rss_kb(sys.service_pid("sip-edge"));
+  p.presence_peak_kb = test::rss_kb(sys.service_pid("presence"));
+  p.edge_peak_kb = test::rss_kb(sys.service_pid("sip-edge"));
   // Each service gives freed heap back every 10 s (heap_trim.hpp): what a DN
   // costs is what stays after the start-up burst.
   std::this_thread::sleep_for(std::chrono::seconds(o.settle_s));
-  p.presence_kb = rss_kb(sys.service_pid("presence"));
-  p.edge_kb = rss_kb(sys.service_pid("sip-edge"));
+  p.presence_kb = test::rss_kb(sys.service_pid("presence"));
+  p.edge_kb = test::rss_kb(sys.service_pid("sip-edge"));
   return p;
 }
 

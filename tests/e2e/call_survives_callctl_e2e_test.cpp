@@ -46,8 +46,9 @@ protected:
   // The customer calls 8000 with `scenario`, the call is routed to 1000.
   std::string routed_call(const std::string& scenario) {
     auto conn = customer_calls(*sys, customer, scenario, "0", "8000", kWait);
-    if (!conn.empty())
+    if (!conn.empty()) {
       EXPECT_EQ(sys->route_call("8000", conn, "1000").type(), v1::EventRouteUsed);
+    }
     return conn;
   }
 

@@ -123,8 +123,9 @@ TEST(ScaleOutE2E, OneProcessOfEachServiceKilledInTurnLosesNothing) {
     if (p.service == "router")
       kill_b = held(p.b) == 1;
     const std::string survivor = kill_b ? p.a : p.b;
-    if (p.service == "callctl")  // a takeover of calls, not of empty shards
+    if (p.service == "callctl") {  // a takeover of calls, not of empty shards
       EXPECT_GT(actor_gauge(sys, kill_b ? p.b : p.a, "call"), 0);
+    }
     sys.crash_service(kill_b ? p.service + "#2" : p.service);
     ASSERT_TRUE(wait_until([&] { return held(survivor) == p.shards; }, 5s))
         << survivor << " holds " << held(survivor) << "; logs in " << sys.dir();

@@ -497,8 +497,9 @@ void check_step(v1::DnState& st, const dn_step_case& c, const dn_input& in) {
   }
   for (const auto& ev : out.events) {
     EXPECT_EQ(ev.this_dn(), kDn);
-    if (ev.type() == v1::EventReleased)
+    if (ev.type() == v1::EventReleased) {
       EXPECT_EQ(ev.conn_id(), in.conn_id);
+    }
   }
 }
 
@@ -635,8 +636,9 @@ TEST(DnLogic, ResumeFromSavedState) {
     EXPECT_EQ(got.st.agent().state(), r.agent);
     EXPECT_EQ(got.st.routable(), r.routable);
     EXPECT_EQ(got.acw_left_ms, r.acw_left_ms);
-    if (saved.dn() == kDn)
+    if (saved.dn() == kDn) {
       EXPECT_EQ(got.st.sipcc_calls_size(), saved.sipcc_calls_size());
+    }
   }
 }
 

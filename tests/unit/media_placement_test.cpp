@@ -128,8 +128,9 @@ TEST(MediaPlacement, WhatEachOutcomeMakesCallctlDo) {
         EXPECT_EQ(got[i].server, r.want_server);
         EXPECT_EQ(got[i].quiet_until_us, r.want_quiet_until_us);
       }
-      if (got[i].what == placement::refused)
+      if (got[i].what == placement::refused) {
         EXPECT_EQ(got[i].reason, r.want_reason);
+      }
     }
     EXPECT_EQ(mp.held(), r.still_held);
   }
