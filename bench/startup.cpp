@@ -11,7 +11,6 @@
 // are in service and again --settle seconds later (default 11: a trim period
 // of the services'); per DN it is the later's growth over the first point's,
 // divided by the DNs added. See bench/README.md.
-#include <unistd.h>
 
 #include <chrono>
 #include <cstdio>
