@@ -3,20 +3,16 @@
 #include "edge_load.hpp"
 #include "edge_options.hpp"
 #include "edge_registrar.hpp"
+#include "edge_subscriptions.hpp"
 #include "stack_counts.hpp"
 
-#include <algorithm>
-#include <chrono>
 #include <cstdarg>
 #include <cstdio>
 #include <cstring>
-#include <deque>
 #include <future>
 #include <optional>
-#include <set>
 #include <stdexcept>
 #include <thread>
-#include <unordered_map>
 #include <vector>
 
 #include <sofia-sip/msg.h>
@@ -35,49 +31,12 @@
 #include "sipcc/bus_schema.hpp"
 #include "sipcc/counters.hpp"
 #include "sipcc/edge_directory.hpp"
-#include "sipcc/token_bucket.hpp"
 #include "sipcc/trusted_peers.hpp"
 #include "sipcc/v1/sip.pb.h"
 
 namespace sipcc::edge {
 
 namespace {
-
-// One SIP subscription this edge holds for an owner.
-struct subscription : handle_ctx {
-  subscription() : handle_ctx(handle_kind::subscription) {}
-  std::string sub_id;
-  std::string owner;
-  std::string key;
-  std::string target;
-  std::optional<uint32_t> shard;  // the owner's shard, when it owns by leases
-  nua_handle_t* nh = nullptr;
-  bool established = false;   // a 2xx was seen: later responses are refreshes
-  bool unsubscribing = false;
-  // Its owner restarted (ForgetOwnerCmd): nobody waits for its events.
-  bool forgotten = false;
-  // Un-SUBSCRIBE answered: the final NOTIFY is still to come, until then.
-  std::optional<std::chrono::steady_clock::time_point> linger_until;
-};
-
-std::string cause_for(int status, const std::string& bind) {
-  switch (status) {
-    case 401:
-    case 407:
-      // Asterisk identifies the sipcc peer by source IP:port and challenges
-      // anyone it does not recognise; retrying with the same address cannot help.
-      return "Asterisk did not recognise sipcc as its peer: its 'identify' for the sipcc "
-             "endpoint must match " + bind + " (the address sipcc sends from)";
-    case 404:
-      return "Asterisk has no such resource (no hint, list or MWI object for it)";
-    case 408:
-      return "no answer from Asterisk (transaction timed out)";
-    case 489:
-      return "Asterisk does not serve this event package or Accept type for it";
-    default:
-      return "";
-  }
-}
 
 const char* str_or_empty(const char* s) { return s ? s : ""; }
 
@@ -152,7 +111,7 @@ struct sip_edge::impl {
   nua_t* nua = nullptr;
   std::thread thread;
   std::promise<std::string> started;
-  std::unordered_map<std::string, std::unique_ptr<subscription>> subs;
+  std::unique_ptr<subscriptions> subs;
   std::unique_ptr<call_legs> legs;
   std::unique_ptr<load_guard> load;
   std::unique_ptr<options_prober> probes;
@@ -160,22 +119,8 @@ struct sip_edge::impl {
   // Owners spread their work over the live edges by these heartbeats.
   std::unique_ptr<edge_heartbeat> heartbeat;
   trusted_peers peers;
-  // Dialogs their owner left (ForgetOwnerCmd), ended at the configured
-  // subscribe-rate (the larger of presence's and mwi's): a dead member's
-  // thousands were one burst of un-SUBSCRIBEs at Asterisk and of final
-  // NOTIFYs at the edge's socket (bench/failover: 1,815 at once).
-  std::deque<std::string> to_forget;
-  token_bucket forget_pace;
-  su_timer_t* forget_timer = nullptr;
-
   explicit impl(service_context& c)
-      : ctx(c),
-        peers(trusted_addresses(c.cfg)),
-        forget_pace(token_bucket::for_pacing(forget_rate(c.cfg), token_bucket::clock::now())) {}
-
-  static double forget_rate(const config& cfg) {
-    return std::max(cfg.subscribe_rate, cfg.mwi.subscribe_rate);
-  }
+      : ctx(c), peers(trusted_addresses(c.cfg)) {}
 
   // ---- sofia thread -------------------------------------------------------
 
@@ -231,9 +176,16 @@ struct sip_edge::impl {
       su_deinit();
       return;
     }
-    if (!stack_seen())
-      spdlog::warn("edge: this libsofia-sip-ua binds its own calls: the answers the SIP stack "
-                   "gives by itself are not counted (sip_auto_responses, sip_transactions)");
+    if (!stack_agent()) {
+      // The subscriptions live on nua's agent (edge_subscriptions.hpp).
+      started.set_value("this libsofia-sip-ua binds its own calls: the edge cannot reach its "
+                        "SIP transaction layer (nta_agent_create is not interposable)");
+      nua_destroy(nua);
+      su_root_destroy(root);
+      su_deinit();
+      return;
+    }
+    subs = std::make_unique<subscriptions>(ctx, stack_agent(), root);
     legs = std::make_unique<call_legs>(ctx, nua, root);
     load = std::make_unique<load_guard>(ctx.cfg.sip_bind, root, *legs);
     probes = std::make_unique<options_prober>(ctx, nua, root);
@@ -247,27 +199,25 @@ struct sip_edge::impl {
         nullptr);
     registrar = std::make_unique<registrar_edge>(ctx);
     // Bindings expire to the second; a missed tick only delays one. The
-    // same tick lets go of unsubscribed dialogs whose final NOTIFY is lost,
-    // and copies nta's own counts (it has no per-event hook for them).
+    // same tick refreshes the subscriptions that are due, lets go of
+    // unsubscribed dialogs whose final NOTIFY is lost, and copies nta's own
+    // counts (it has no per-event hook for them).
     su_timer_t* expiry_timer = su_timer_create(su_root_task(root), 1000);
     su_timer_set_for_ever(
         expiry_timer,
         [](su_root_magic_t* magic, su_timer_t*, su_timer_arg_t*) {
           auto* self = reinterpret_cast<impl*>(magic);
           self->registrar->expire();
-          self->drop_lingering();
+          self->subs->tick();
           sample_stack();
         },
         nullptr);
-    const auto forget_tick = pacing_interval(forget_rate(ctx.cfg));
-    forget_timer =
-        su_timer_create(su_root_task(root), static_cast<su_duration_t>(forget_tick.count()));
     started.set_value("");
     su_root_run(root);
-    su_timer_destroy(forget_timer);
     su_timer_destroy(expiry_timer);
     su_timer_destroy(audit_timer);
     load.reset();
+    subs.reset();
     legs.reset();
     probes.reset();
     nua_destroy(nua);
@@ -279,23 +229,16 @@ struct sip_edge::impl {
                        nua_magic_t* magic, nua_handle_t* nh, nua_hmagic_t* hmagic,
                        sip_t const* sip, tagi_t tags[]) {
     auto* self = reinterpret_cast<impl*>(magic);
-    auto* ctx = reinterpret_cast<handle_ctx*>(hmagic);
-    if (ctx && ctx->kind == handle_kind::leg) {
-      self->legs->event(reinterpret_cast<leg*>(ctx), event, status, phrase, sip, tags);
+    // Only call legs bind a handle (subscriptions live on nta's legs).
+    if (hmagic) {
+      self->legs->event(static_cast<leg*>(hmagic), event, status, phrase, sip, tags);
       return;
     }
-    auto* sub = static_cast<subscription*>(ctx);
     switch (event) {
-      case nua_r_subscribe:
-      case nua_r_unsubscribe:
-        if (sub)
-          self->on_subscribe_response(sub, event, status, phrase, sip, tags);
-        break;
       case nua_i_notify:
-        if (sub)
-          self->on_notify(sub, sip, tags);
-        else if (nh)
-          nua_handle_destroy(nh);  // nua made it for this NOTIFY and answered it
+        // No subscription's leg took it: nua made a handle and answered 481.
+        if (nh)
+          nua_handle_destroy(nh);
         break;
       case nua_i_invite:
         if (sip)
@@ -404,216 +347,6 @@ struct sip_edge::impl {
     legs->incoming(nh, sip, source);
   }
 
-  void publish(subscription* sub, v1::SubEvent& ev) {
-    if (sub->forgotten)
-      return;
-    ev.set_schema(v1::SCHEMA_V1);
-    ev.set_sub_id(sub->sub_id);
-    ev.set_key(sub->key);
-    ev.set_edge_id(ctx.instance);
-    ctx.nats->publish(subj::sub_event(sub->owner, sub->sub_id), ev);
-  }
-
-  void on_subscribe_response(subscription* sub, nua_event_t event, int status,
-                             char const* phrase, sip_t const* sip, tagi_t tags[]) {
-    if (status < 200)
-      return;
-    process_counters().add(counter_id::sip_responses_in, sip_status_label(status));
-    int substate = nua_substate_embryonic;
-    tl_gets(tags, NUTAG_SUBSTATE_REF(substate), TAG_END());
-    if (event == nua_r_subscribe) {
-      v1::SubEvent ev;
-      auto* r = ev.mutable_response();
-      r->set_status(static_cast<uint32_t>(status));
-      r->set_phrase(sip_text(phrase));
-      r->set_refresh(sub->established);
-      // nua reports a transaction timeout as 408; a 408 from the peer means the same.
-      r->set_timed_out(status == 408);
-      if (sip && sip->sip_expires)
-        r->set_expires(static_cast<uint32_t>(sip->sip_expires->ex_delta));
-      auto cause = cause_for(status, ctx.cfg.sip_bind.str());
-      r->set_cause(cause);
-      if (status >= 300)
-        spdlog::warn("sip: SUBSCRIBE {} (sub {} for {}) failed: {} {}{}{}", sub->target,
-                     sub->sub_id, sub->key, status, str_or_empty(phrase),
-                     cause.empty() ? "" : ": ", cause);
-      if (status < 300)
-        sub->established = true;
-      publish(sub, ev);
-      if (status >= 300 || substate == nua_substate_terminated)
-        drop(sub);
-      return;
-    }
-    // nua_r_unsubscribe: for the owner the subscription is over. The
-    // notifier still sends a final NOTIFY (RFC 6665 4.1.2.3), usually after
-    // this 200: destroying the handle now would make nua un-SUBSCRIBE a
-    // second time and answer that NOTIFY 481, so the dialog lingers until
-    // the NOTIFY comes, or the transaction timeout passes.
-    v1::SubEvent ev;
-    ev.mutable_ended()->set_status(static_cast<uint32_t>(status));
-    ev.mutable_ended()->set_reason("unsubscribed");
-    publish(sub, ev);
-    if (status >= 300 || substate == nua_substate_terminated) {
-      drop(sub);
-      return;
-    }
-    sub->linger_until =
-        std::chrono::steady_clock::now() + std::chrono::milliseconds(ctx.cfg.sip_t1x64_ms);
-  }
-
-  void drop_lingering() {
-    auto now = std::chrono::steady_clock::now();
-    std::vector<subscription*> gone;
-    for (auto& [id, sub] : subs)
-      if (sub->linger_until && *sub->linger_until <= now)
-        gone.push_back(sub.get());
-    for (auto* sub : gone)
-      drop(sub);
-  }
-
-  void on_notify(subscription* sub, sip_t const* sip, tagi_t tags[]) {
-    process_counters().add(counter_id::sip_requests_in, "NOTIFY");
-    if (!sip)
-      return;
-    v1::SubEvent ev;
-    auto* n = ev.mutable_notify();
-    if (sip->sip_cseq)
-      n->set_cseq(sip->sip_cseq->cs_seq);
-    if (auto* ss = sip->sip_subscription_state) {
-      n->set_substate(sip_text(ss->ss_substate));
-      n->set_reason(sip_text(ss->ss_reason));
-      if (ss->ss_expires)
-        n->set_expires(static_cast<uint32_t>(std::strtoul(ss->ss_expires, nullptr, 10)));
-      if (ss->ss_retry_after)
-        n->set_retry_after(static_cast<uint32_t>(std::strtoul(ss->ss_retry_after, nullptr, 10)));
-    }
-    if (sip->sip_content_type && sip->sip_content_type->c_type) {
-      std::string ct = sip->sip_content_type->c_type;
-      if (sip->sip_content_type->c_params)
-        for (auto p = sip->sip_content_type->c_params; *p; ++p)
-          ct += std::string(";") + *p;
-      n->set_content_type(to_utf8(ct));
-    }
-    if (sip->sip_payload && sip->sip_payload->pl_data)
-      n->set_body(std::string(sip->sip_payload->pl_data, sip->sip_payload->pl_len));
-    if (sip->sip_call_id)
-      n->set_call_id(sip_text(sip->sip_call_id->i_id));
-    if (sip->sip_from)
-      n->set_dialog_tag(sip_text(sip->sip_from->a_tag));
-    sub->established = true;
-    // After the un-SUBSCRIBE the owner has let go: only the dialog's end matters.
-    if (!sub->linger_until)
-      publish(sub, ev);
-    int substate = nua_substate_active;
-    tl_gets(tags, NUTAG_SUBSTATE_REF(substate), TAG_END());
-    if (substate == nua_substate_terminated)
-      drop(sub);
-  }
-
-  void drop(subscription* sub) {
-    nua_handle_bind(sub->nh, nullptr);
-    nua_handle_destroy(sub->nh);
-    subs.erase(sub->sub_id);  // frees sub
-    process_counters().set(counter_id::subscriptions, "edge_dialogs",
-                           static_cast<int64_t>(subs.size()));
-  }
-
-  void subscribe(const v1::SubscribeCmd& c) {
-    if (c.sub_id().empty() || !valid_subject_token(c.sub_id()) ||
-        !valid_subject_token(c.owner()) || c.target_uri().empty() || c.event().empty()) {
-      spdlog::warn("edge: malformed subscribe command (sub '{}', owner '{}', target '{}')",
-                   c.sub_id(), c.owner(), c.target_uri());
-      return;
-    }
-    if (subs.count(c.sub_id())) {
-      spdlog::debug("edge: duplicate subscribe {} ignored", c.sub_id());
-      return;
-    }
-    auto sub = std::make_unique<subscription>();
-    sub->sub_id = c.sub_id();
-    sub->owner = c.owner();
-    sub->key = c.key();
-    sub->target = c.target_uri();
-    if (c.has_shard())
-      sub->shard = c.shard();
-    std::string from = "<sip:" + ctx.cfg.sip_user + "@" + ctx.cfg.sip_bind.str() + ">";
-    // Contact parameters (MWI's mb=<box>;dn=<DN>) need a Contact of our own:
-    // nua applies NUTAG_M_PARAMS only to the contact it made at start-up.
-    std::string contact = "<sip:" + ctx.cfg.sip_user + "@" + ctx.cfg.sip_bind.str() +
-                          ";transport=udp;" + c.contact_params() + ">";
-    const std::string to = name_addr(c.target_uri());
-    sub->nh = nua_handle(nua, static_cast<handle_ctx*>(sub.get()), SIPTAG_TO_STR(to.c_str()),
-                         SIPTAG_FROM_STR(from.c_str()),
-                         TAG_IF(!c.contact_params().empty(), SIPTAG_CONTACT_STR(contact.c_str())),
-                         TAG_END());
-    std::string expires = std::to_string(c.expires());
-    nua_subscribe(sub->nh, NUTAG_URL(c.target_uri().c_str()),
-                  SIPTAG_EVENT_STR(c.event().c_str()),
-                  TAG_IF(!c.accept().empty(), SIPTAG_ACCEPT_STR(c.accept().c_str())),
-                  SIPTAG_EXPIRES_STR(expires.c_str()),
-                  // RFC 4662: this replaces the handle's Supported list.
-                  TAG_IF(c.eventlist(), SIPTAG_SUPPORTED_STR("eventlist")),
-                  TAG_END());
-    subs.emplace(sub->sub_id, std::move(sub));
-    process_counters().set(counter_id::subscriptions, "edge_dialogs",
-                           static_cast<int64_t>(subs.size()));
-  }
-
-  // Un-SUBSCRIBEs once: the dialog then ends with its final NOTIFY.
-  static void end_dialog(subscription& sub) {
-    if (sub.unsubscribing)
-      return;
-    sub.unsubscribing = true;
-    nua_unsubscribe(sub.nh, SIPTAG_EXPIRES_STR("0"), TAG_END());
-  }
-
-  void unsubscribe(const v1::UnsubscribeCmd& c) {
-    auto it = subs.find(c.sub_id());
-    if (it != subs.end())
-      end_dialog(*it->second);
-  }
-
-  // As many of the forgotten dialogs as the pace allows now; the rest at
-  // the timer's next ticks.
-  void end_forgotten() {
-    for (auto n = forget_pace.take(token_bucket::clock::now(), to_forget.size()); n > 0; --n) {
-      auto it = subs.find(to_forget.front());
-      to_forget.pop_front();
-      if (it != subs.end())
-        end_dialog(*it->second);
-    }
-    if (!to_forget.empty())
-      su_timer_set(
-          forget_timer,
-          [](su_root_magic_t* magic, su_timer_t*, su_timer_arg_t*) {
-            reinterpret_cast<impl*>(magic)->end_forgotten();
-          },
-          nullptr);
-  }
-
-  // A restarted owner subscribes afresh; what its former incarnation held
-  // is ended here, or it would be refreshed for ever. With shards, the next
-  // holder of those shards' leases ends what a dead holder made for them.
-  void forget_owner(const v1::ForgetOwnerCmd& c) {
-    const std::set<uint32_t> shards(c.shards().begin(), c.shards().end());
-    int n = 0;
-    for (auto& [id, sub] : subs) {
-      if (sub->owner != c.owner() || sub->forgotten)
-        continue;
-      if (!shards.empty() && (!sub->shard || !shards.count(*sub->shard)))
-        continue;
-      sub->forgotten = true;
-      ++n;
-      to_forget.push_back(id);
-    }
-    end_forgotten();
-    if (n > 0)
-      spdlog::info("edge: owner {} {}: ending the {} subscriptions it left", c.owner(),
-                   shards.empty() ? "restarted" : "lost its shards to another", n);
-    process_counters().add(counter_id::subscriptions_forgotten, shards.empty() ? "all" : "shard",
-                           n);
-  }
-
   void on_command(const std::string& data) {
     v1::EdgeCommand cmd;
     if (!cmd.ParseFromString(data)) {
@@ -623,13 +356,13 @@ struct sip_edge::impl {
     }
     switch (cmd.cmd_case()) {
       case v1::EdgeCommand::kSubscribe:
-        subscribe(cmd.subscribe());
+        subs->subscribe(cmd.subscribe());
         break;
       case v1::EdgeCommand::kUnsubscribe:
-        unsubscribe(cmd.unsubscribe());
+        subs->unsubscribe(cmd.unsubscribe());
         break;
       case v1::EdgeCommand::kForgetOwner:
-        forget_owner(cmd.forget_owner());
+        subs->forget_owner(cmd.forget_owner());
         break;
       default:
         spdlog::warn("edge: command {} has no body", cmd.cmd_id());
@@ -724,10 +457,11 @@ void sip_edge::stop() {
     return;
   // Owners move their new work elsewhere as this edge stops.
   impl_->heartbeat.reset();
-  // nua_shutdown ends every dialog (un-SUBSCRIBEs included) before the loop
-  // stops; its agent goes with it.
+  // Every subscription is un-SUBSCRIBEd, then nua_shutdown ends the calls
+  // before the loop stops; the agent goes with nua.
   impl_->post(
       [](impl* self, bus_msg&) {
+        self->subs->shutdown();
         forget_stack();
         nua_shutdown(self->nua);
       },

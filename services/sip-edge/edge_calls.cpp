@@ -65,8 +65,8 @@ void final_response(v1::LegEvent& ev, int status, const char* phrase, const sip_
 }
 }  // namespace
 
-struct leg : handle_ctx {
-  leg() : handle_ctx(handle_kind::leg) {}
+// What a call leg's nua handle's magic points to.
+struct leg {
   std::string id;
   std::string owner;       // empty until claimed (inbound)
   std::string conn_id;
@@ -222,7 +222,7 @@ void call_legs::incoming(nua_handle_t* nh, const sip_t* sip, const std::string& 
   l->nh = nh;
   l->inbound = true;
   l->owner_set = this;
-  nua_handle_bind(nh, static_cast<handle_ctx*>(l.get()));
+  nua_handle_bind(nh, static_cast<nua_hmagic_t*>(l.get()));
   allow_in_call(nh);
   v1::LegEvent ev;
   stamp(ev, l->id, "");  // no ConnID before callctl's claim
@@ -491,7 +491,7 @@ void call_legs::invite(const std::string& leg_id, const v1::LegInvite& inv) {
                           : inv.from_uri()) +
                      ">";
   const std::string to = name_addr(inv.target_uri());
-  l->nh = nua_handle(nua_, static_cast<handle_ctx*>(l.get()), SIPTAG_TO_STR(to.c_str()),
+  l->nh = nua_handle(nua_, static_cast<nua_hmagic_t*>(l.get()), SIPTAG_TO_STR(to.c_str()),
                      SIPTAG_FROM_STR(from.c_str()), TAG_END());
   allow_in_call(l->nh);
   bool offer = !inv.sdp().empty();

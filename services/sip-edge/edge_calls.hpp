@@ -37,14 +37,6 @@ inline void count_own_answer(int status) {
   process_counters().add(counter_id::sip_auto_responses, sip_status_label(status));
 }
 
-// What a nua handle's magic points to: the edge keeps subscriptions and
-// call legs behind the same callback.
-enum class handle_kind { subscription, leg };
-struct handle_ctx {
-  explicit handle_ctx(handle_kind k) : kind(k) {}
-  handle_kind kind;
-};
-
 // A URI as a To header value. The brackets keep the URI's parameters (RFC
 // 4240's ;play=...) in the URI: bare, they would be To-header parameters
 // (RFC 3261 20.10), where a real Asterisk refuses the ':' of play=moh:x.

@@ -17,7 +17,6 @@ namespace sipcc::edge {
 namespace {
 // The agent nua made; set and read on the sofia thread only.
 nta_agent_t* g_agent = nullptr;
-bool g_seen = false;
 
 // sofia's own definition of `name`, which the edge's definition hides.
 template <typename Fn>
@@ -34,7 +33,7 @@ Fn sofia_function(const char* name) {
 int64_t as_count(usize_t v) { return static_cast<int64_t>(v); }
 }  // namespace
 
-bool stack_seen() { return g_seen; }
+nta_agent_t* stack_agent() { return g_agent; }
 
 void sample_stack() {
   if (!g_agent)
@@ -71,7 +70,6 @@ nta_agent_t* nta_agent_create(su_root_t* root, url_string_t const* name, nta_mes
   nta_agent_t* agent = sofia(root, name, callback, magic, ta_tags(ta));
   ta_end(ta);
   sipcc::edge::g_agent = agent;
-  sipcc::edge::g_seen = sipcc::edge::g_seen || agent != nullptr;
   return agent;
 }
 

@@ -5,6 +5,8 @@
 // killed and started again leaves no subscription of its own behind.
 #include <map>
 
+#include "sipcc/v1/sip.pb.h"
+
 #include "interop.hpp"
 
 namespace sipcc::test {
@@ -59,6 +61,48 @@ TEST_F(InteropPresence, PhoneRegistersAndUnregisters) {
 TEST_F(InteropPresence, PrivateCallMakesTheAgentNotReadyThenReady) {
   start();
   private_call_flips_agent("1001", kTone1001, "agent1001");
+}
+
+// The edge's own subscriber side (on nta, not nua) refreshes in the dialog
+// Asterisk made. Asterisk grants at least its sub_min_expiry (60 s; shorter
+// gets 423): the refresh goes half-way, is answered 200, and the owner's
+// subscription is the same one throughout (one sub-id, no new SUBSCRIBE).
+TEST_F(InteropPresence, SubscriptionIsRefreshedInItsDialog) {
+  start([](std::string& yaml) {
+    replace_in(yaml, "subscribe-expires: 600", "subscribe-expires: 60");  // presence's
+  });
+  auto sub_event = [&](const std::function<bool(const v1::SubEvent&)>& match,
+                       std::chrono::milliseconds deadline) -> std::optional<v1::SubEvent> {
+    auto m = rec().wait(
+        [&](const bus_msg& m) {
+          v1::SubEvent ev;
+          return m.subject.rfind("sipcc.sub.", 0) == 0 && ev.ParseFromString(m.data) &&
+                 ev.key() == "1000" && match(ev);
+        },
+        deadline);
+    if (!m)
+      return std::nullopt;
+    v1::SubEvent ev;
+    ev.ParseFromString(m->data);
+    return ev;
+  };
+  auto first = sub_event([](const v1::SubEvent& ev) { return ev.has_response(); }, kAst);
+  ASSERT_TRUE(first);
+  ASSERT_EQ(first->response().status(), 200u);
+  EXPECT_FALSE(first->response().refresh());
+  EXPECT_LE(first->response().expires(), 60u);
+  auto refresh = sub_event(
+      [](const v1::SubEvent& ev) { return ev.has_response() && ev.response().refresh(); }, 45s);
+  ASSERT_TRUE(refresh);
+  EXPECT_EQ(refresh->response().status(), 200u) << refresh->response().phrase();
+  EXPECT_EQ(refresh->sub_id(), first->sub_id());
+  int fresh = 0;
+  for (auto& m : rec().all()) {
+    v1::SubEvent ev;
+    fresh += m.subject.rfind("sipcc.sub.", 0) == 0 && ev.ParseFromString(m.data) &&
+             ev.key() == "1000" && ev.has_response() && !ev.response().refresh();
+  }
+  EXPECT_EQ(fresh, 1) << "one SUBSCRIBE out of dialog: the refresh kept it";
 }
 
 // 1001 and 2001 watched through Asterisk's `agents` list (pjsip.conf): one

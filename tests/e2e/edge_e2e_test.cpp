@@ -110,6 +110,8 @@ protected:
   void start(system_options opts = {}, const char* initial_1000 = "presence-notify-open.sip") {
     sys = std::make_unique<sipcc_system>(std::move(opts));
     ast().set_initial_notify("1000", initial_1000);
+    if (policy_1000)
+      ast().set_policy("1000", *policy_1000);
     sys->start_services();
     subscribe_1000 = ast().wait_request("SUBSCRIBE", "1000", kWait);
     ASSERT_TRUE(subscribe_1000);
@@ -127,26 +129,47 @@ protected:
     throw std::runtime_error("no 200 to NOTIFY " + want);
   }
 
-  // A NOTIFY in 1000's subscription dialog with any body, sent by the fake:
-  // the captures only hold well-formed bodies.
-  void send_notify_body(uint32_t cseq, const sip_message& answer, const std::string& body) {
+  // A request in 1000's subscription dialog with any headers and body, sent
+  // by the fake: the captures only hold well-formed NOTIFYs.
+  void send_in_dialog(const std::string& method, uint32_t cseq, const sip_message& answer,
+                      const std::string& headers, const std::string& body) {
     const auto& contact = subscribe_1000->header("Contact");
     auto target = contact.substr(contact.find('<') + 1, contact.find('>') - contact.find('<') - 1);
     auto port = std::to_string(ast().port());
-    std::string t = "NOTIFY " + target + " SIP/2.0\r\n";
+    std::string t = method + " " + target + " SIP/2.0\r\n";
     t += "Via: SIP/2.0/UDP 127.0.0.1:" + port + ";rport;branch=z9hG4bK" + random_token() + "\r\n";
     t += "From: " + answer.header("From") + "\r\n";  // the fake's side, with its tag
     t += "To: " + answer.header("To") + "\r\n";
     t += "Contact: <sip:127.0.0.1:" + port + ">\r\n";
     t += "Call-ID: " + answer.header("Call-ID") + "\r\n";
-    t += "CSeq: " + std::to_string(cseq) + " NOTIFY\r\n";
-    t += "Event: presence\r\nSubscription-State: active;expires=500\r\nMax-Forwards: 70\r\n";
-    t += "Content-Type: application/pidf+xml\r\n";
+    t += "CSeq: " + std::to_string(cseq) + " " + method + "\r\nMax-Forwards: 70\r\n" + headers;
     t += "Content-Length: " + std::to_string(body.size()) + "\r\n\r\n" + body;
     ast().send_raw(t);  // to the edge: it sent the fake's last datagram
   }
 
+  void send_notify_body(uint32_t cseq, const sip_message& answer, const std::string& body) {
+    send_in_dialog("NOTIFY", cseq, answer,
+                   "Event: presence\r\nSubscription-State: active;expires=500\r\n"
+                   "Content-Type: application/pidf+xml\r\n",
+                   body);
+  }
+
+  // The edge's answer to the request with this CSeq (any method).
+  std::optional<sip_message> wait_answer(const std::string& cseq) {
+    std::optional<sip_message> found;
+    wait_until(
+        [&] {
+          for (auto& r : ast().received())
+            if (r.status >= 200 && r.message.header("CSeq") == cseq)
+              found = r.message;
+          return found.has_value();
+        },
+        kWait);
+    return found;
+  }
+
   std::unique_ptr<sipcc_system> sys;
+  std::optional<subscribe_policy> policy_1000;  // set before start()
   std::optional<sip_message> subscribe_1000;
 };
 
@@ -386,6 +409,79 @@ TEST_F(EdgeE2E, NotifyWithGarbageBodyIsAnsweredCountedAndChangesNothing) {
   EXPECT_EQ(rec().events("1000"), std::vector<v1::EventType>{v1::EventDNBackInService});
   EXPECT_EQ(sys->counter("presence-0", "notify_bad_body", "application/pidf+xml"),
             static_cast<int64_t>(garbage.size()));
+}
+
+// RFC 6665 4.1.2.4: the first NOTIFY may overtake the SUBSCRIBE's 200. The
+// edge makes the dialog from it (its own subscriber side, on nta's legs):
+// answered 200, the DN in service, the refreshes in that dialog.
+TEST_F(EdgeE2E, NotifyOvertakingTheSubscribeAnswerMakesTheDialog) {
+  system_options opts;
+  opts.subscribe_expires = 4;
+  policy_1000 = subscribe_policy::accept_notify_first();
+  ASSERT_NO_FATAL_FAILURE(start(opts));
+  ASSERT_TRUE(rec().wait_event("1000", v1::EventDNBackInService, kWait));
+  auto refresh = ast().wait_request(
+      [](const received& r) {
+        return r.method == "SUBSCRIBE" && r.resource == "1000" &&
+               r.message.header("To").find(";tag=") != std::string::npos;
+      },
+      kWait);
+  ASSERT_TRUE(refresh);
+  std::vector<received> notify_answers;
+  for (auto& r : ast().received())
+    if (r.status > 0 && r.message.header("CSeq").find("NOTIFY") != std::string::npos)
+      notify_answers.push_back(r);
+  ASSERT_FALSE(notify_answers.empty());
+  EXPECT_EQ(notify_answers.front().status, 200) << notify_answers.front().message.start_line;
+  // The dialog is the NOTIFY's: its tag, the SUBSCRIBE's Call-ID.
+  EXPECT_EQ(refresh->header("Call-ID"), subscribe_1000->header("Call-ID"));
+  const auto& notifier = notify_answers.front().message.header("From");
+  EXPECT_EQ(refresh->header("To").substr(refresh->header("To").find(";tag=")),
+            notifier.substr(notifier.find(";tag=")));
+  size_t fresh = 0;
+  for (auto& r : ast().received())
+    fresh += r.method == "SUBSCRIBE" && r.resource == "1000" &&
+             r.message.header("To").find(";tag=") == std::string::npos;
+  EXPECT_EQ(fresh, 1u) << "no fresh SUBSCRIBE: the dialog held";
+  EXPECT_EQ(rec().events("1000"), std::vector<v1::EventType>{v1::EventDNBackInService});
+}
+
+// What the subscription's dialog does not take is refused, and the dialog
+// goes on: RFC 6665 4.1.3 (489 for another package, 400 without
+// Subscription-State), 405 with an Allow for other methods.
+TEST_F(EdgeE2E, InDialogRequestsTheSubscriptionDoesNotTakeAreRefused) {
+  ASSERT_NO_FATAL_FAILURE(start());
+  ASSERT_TRUE(rec().wait_event("1000", v1::EventDNBackInService, kWait));
+  auto base = ast().send_notify("1000", "presence-notify-open.sip");
+  ASSERT_EQ(ast().wait_response_to_notify(base, kWait), 200);
+  auto answer = answer_to_notify(base);
+  struct row {
+    std::string name, method, headers;
+    int status;
+  };
+  const std::vector<row> rows = {
+      {"another event package", "NOTIFY",
+       "Event: dialog\r\nSubscription-State: active;expires=500\r\n", 489},
+      {"no Subscription-State", "NOTIFY", "Event: presence\r\n", 400},
+      {"not a NOTIFY", "INFO", "", 405},
+  };
+  uint32_t cseq = base;
+  for (const auto& r : rows) {
+    SCOPED_TRACE(r.name);
+    send_in_dialog(r.method, ++cseq, answer, r.headers, "");
+    auto got = wait_answer(std::to_string(cseq) + " " + r.method);
+    ASSERT_TRUE(got);
+    EXPECT_EQ(status_of(*got), r.status) << got->start_line;
+    if (r.status == 405) {
+      EXPECT_NE(got->header("Allow").find("NOTIFY"), std::string::npos) << got->header("Allow");
+    }
+  }
+  notify_options o;
+  o.cseq = ++cseq;
+  ast().send_notify("1000", "presence-notify-busy-inuse.sip", o);
+  EXPECT_EQ(ast().wait_response_to_notify(cseq, kWait), 200);
+  ASSERT_TRUE(wait_state(rec(), "1000", [](auto& st) { return st.device() == v1::DEVICE_BUSY; }));
+  EXPECT_EQ(rec().events("1000"), std::vector<v1::EventType>{v1::EventDNBackInService});
 }
 
 // ---- the call fact ------------------------------------------------------------------

@@ -641,7 +641,8 @@ void fake_asterisk::handle_subscribe(const sip_message& req, test::received& rec
 
   headers extra{{"Expires", std::to_string(granted)}};
   if (d->eventlist) extra.emplace_back("Require", "eventlist");
-  respond(req, from, 200, extra, d->local_tag);
+  const bool notify_first = policy.notify_first && policy.notify && to_tag.empty();
+  if (!notify_first) respond(req, from, 200, extra, d->local_tag);
 
   if (!policy.notify) {
     if (granted == 0) d->active = false;  // the final NOTIFY is what is withheld
@@ -659,6 +660,7 @@ void fake_asterisk::handle_subscribe(const sip_message& req, test::received& rec
     } else if (auto def = default_initial_notify_.find(package); def != default_initial_notify_.end())
       initial = &def->second;
     if (initial) notify_locked(*d, *initial, {});
+    if (notify_first) respond(req, from, 200, extra, d->local_tag);
   } else if (granted == 0) {
     notify_locked(*d, d->last_capture, {std::string("terminated"), {}, {}, false});
   } else if (!d->last_capture.empty()) {

@@ -104,8 +104,16 @@ struct subscribe_policy {
   int status = 200;   // 2xx accepts; anything else rejects with that status
   bool once = false;  // applies to the next SUBSCRIBE only
   bool notify = true; // false: the 200 brings no NOTIFY at all
+  bool notify_first = false;  // the initial NOTIFY goes before the 200
 
   static subscribe_policy accept() { return {}; }
+  // 200, its initial NOTIFY sent before it (RFC 6665 4.1.2.4: the NOTIFY
+  // may overtake the answer; the subscriber makes the dialog from it).
+  static subscribe_policy accept_notify_first() {
+    subscribe_policy p;
+    p.notify_first = true;
+    return p;
+  }
   // 200, but none of the NOTIFYs it would bring (initial, refresh, final):
   // what Asterisk does when the NOTIFY is too large for a UDP datagram (a
   // resource list of hundreds of DNs). An un-SUBSCRIBE still ends the dialog.
