@@ -484,6 +484,49 @@ TEST_F(EdgeE2E, InDialogRequestsTheSubscriptionDoesNotTakeAreRefused) {
   EXPECT_EQ(rec().events("1000"), std::vector<v1::EventType>{v1::EventDNBackInService});
 }
 
+// RFC 3261 21.4.17 / RFC 6665 4.1.2.1: a 423 is asked again, once, in the
+// same dialog with the notifier's Min-Expires; the owner hears only the
+// outcome (no retry of its own a minute later).
+TEST_F(EdgeE2E, IntervalTooBriefIsAskedAgainWithTheMinimum) {
+  system_options opts;
+  opts.subscribe_expires = 30;
+  policy_1000 = subscribe_policy::reject(423).only_once();
+  ASSERT_NO_FATAL_FAILURE(start(opts));
+  EXPECT_EQ(subscribe_1000->header("Expires"), "30");
+  auto again = ast().wait_request("SUBSCRIBE", "1000", kWait);
+  ASSERT_TRUE(again);
+  EXPECT_EQ(again->header("Expires"), "60");
+  EXPECT_EQ(again->header("Call-ID"), subscribe_1000->header("Call-ID"));
+  ASSERT_TRUE(rec().wait_event("1000", v1::EventDNBackInService, kWait));
+  for (auto& m : rec().all()) {
+    v1::SubEvent ev;
+    if (m.subject.rfind("sipcc.sub.", 0) == 0 && ev.ParseFromString(m.data) &&
+        ev.key() == "1000" && ev.has_response()) {
+      EXPECT_EQ(ev.response().status(), 200u) << "the 423 is the edge's to handle";
+    }
+  }
+}
+
+// An edge stopped by its operator (SIGTERM) ends its dialogs at Asterisk
+// before it exits: one un-SUBSCRIBE each, in its dialog.
+TEST_F(EdgeE2E, StoppedEdgeUnsubscribesEveryDialog) {
+  ASSERT_NO_FATAL_FAILURE(start());
+  ASSERT_TRUE(rec().wait_event("1000", v1::EventDNBackInService, kWait));
+  ASSERT_FALSE(ast().active_subscriptions().empty());
+  EXPECT_EQ(sys->stop_service("sip-edge"), 0);
+  EXPECT_TRUE(wait_until([&] { return ast().active_subscriptions().empty(); }, kWait))
+      << ast().active_subscriptions().size() << " still active";
+  size_t made = 0, ended = 0;
+  for (const auto& r : ast().received()) {
+    if (r.method != "SUBSCRIBE")
+      continue;
+    const bool in_dialog = r.message.header("To").find(";tag=") != std::string::npos;
+    made += !in_dialog;
+    ended += in_dialog && is_unsubscribe(r);
+  }
+  EXPECT_EQ(ended, made);
+}
+
 // ---- the call fact ------------------------------------------------------------------
 
 class CallFactE2E : public EdgeE2E {

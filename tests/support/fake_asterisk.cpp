@@ -23,6 +23,7 @@ const char* const k_allow =
     "OPTIONS, REGISTER, SUBSCRIBE, NOTIFY, PUBLISH, INVITE, ACK, BYE, CANCEL, UPDATE, PRACK, "
     "MESSAGE, INFO, REFER";
 constexpr unsigned k_max_expires = 3600;
+constexpr unsigned k_min_expires = 60;  // the Min-Expires of a 423 (Asterisk's sub_min_expiry)
 
 bool iequals(std::string_view a, std::string_view b) {
   return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
@@ -608,6 +609,7 @@ void fake_asterisk::handle_subscribe(const sip_message& req, test::received& rec
       extra.emplace_back(
           "WWW-Authenticate",
           load_capture("error-subscribe-unknown-source-response.sip").header("WWW-Authenticate"));
+    if (policy.status == 423) extra.emplace_back("Min-Expires", std::to_string(k_min_expires));
     if (d && policy.status == 481) d->active = false;
     respond(req, from, policy.status, extra, to_tag);
     return;

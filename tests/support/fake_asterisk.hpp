@@ -118,7 +118,8 @@ struct subscribe_policy {
   // what Asterisk does when the NOTIFY is too large for a UDP datagram (a
   // resource list of hundreds of DNs). An un-SUBSCRIBE still ends the dialog.
   static subscribe_policy accept_without_notify() { return {action::answer, 200, false, false}; }
-  // 401 carries the WWW-Authenticate of error-subscribe-unknown-source-response.sip.
+  // 401 carries the WWW-Authenticate of error-subscribe-unknown-source-response.sip,
+  // 423 a Min-Expires of 60 (RFC 3261 20.23; Asterisk itself sends none).
   static subscribe_policy reject(int status) { return {action::answer, status, false}; }
   // No answer at all, so the subscriber's transaction times out.
   static subscribe_policy drop() { return {action::drop, 0, false}; }
