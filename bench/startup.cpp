@@ -41,6 +41,7 @@ struct options {
   int deadline_s = 120;
   int list_size = 0;  // 0: one SUBSCRIBE per DN
   int settle_s = 11;   // all in service -> the settled memory reading
+  std::string log_level = "info";  // the services', as deployed
 };
 
 struct point {
@@ -87,6 +88,7 @@ point run_point(const options& o, int dns) {
   opts.subscribe_rate = static_cast<int>(o.subscribe_rate);
   opts.subscribe_expires = 3600;  // no refresh during a point
   opts.audit_interval_ms = 10000;
+  opts.log_level = o.log_level;
   test::sipcc_system sys(opts);
   sys.asterisk().set_default_initial_notify("presence", "presence-notify-open.sip");
   for (auto& [name, members] : lists)
@@ -146,6 +148,7 @@ int main(int argc, char** argv) {
                  "seconds from all in service to the settled memory reading")
       ->check(CLI::Range(0, 600))
       ->capture_default_str();
+  app.add_option("--log-level", o.log_level, "log level of the services")->capture_default_str();
   CLI11_PARSE(app, argc, argv);
 
   std::cout << fmt::format("subscribe-rate {}/s, ", o.subscribe_rate)

@@ -485,7 +485,8 @@ void sipcc_system::launch(const std::string& svc) {
     env = overridden(env, own->second);
   env.emplace_back("SIPCC_INSTANCE", instance_of(svc));
   services_[svc] = std::make_unique<child_process>(
-      std::vector<std::string>{bin(path), "--config", config_path_, "--log-level", "debug"}, log,
+      std::vector<std::string>{bin(path), "--config", config_path_, "--log-level", opts_.log_level},
+      log,
       env);
 }
 std::string sipcc_system::instance_of(const std::string& svc) const {

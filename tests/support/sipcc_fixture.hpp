@@ -160,6 +160,8 @@ struct system_options {
   // Desktop users (with nats_auth): the user, and the DNs whose requests it
   // may send and whose events it may hear (as README.md's desktop users).
   std::vector<std::pair<std::string, std::vector<std::string>>> desktops;
+  // The services' --log-level (a benchmark runs them as deployed: info).
+  std::string log_level = "debug";
 };
 
 // nats-server + simulated Asterisk + sip-edge + presence, on free ports.
