@@ -487,7 +487,7 @@ void call_legs::invite(const std::string& leg_id, const v1::LegInvite& inv) {
   l->owner_set = this;
   std::string from = (inv.from_name().empty() ? "" : "\"" + inv.from_name() + "\" ") + "<" +
                      (inv.from_uri().empty()
-                          ? "sip:" + ctx_.cfg.sip_user + "@" + ctx_.cfg.sip_bind.str()
+                          ? own_uri(ctx_.cfg)
                           : inv.from_uri()) +
                      ">";
   const std::string to = name_addr(inv.target_uri());

@@ -42,6 +42,12 @@ inline void count_own_answer(int status) {
 // (RFC 3261 20.10), where a real Asterisk refuses the ':' of play=moh:x.
 inline std::string name_addr(const std::string& uri) { return "<" + uri + ">"; }
 
+// The edge's own URI, sip:<sip-edge.user>@<sip-edge.bind>: the From of what
+// it sends for sipcc itself, and its Contact.
+inline std::string own_uri(const config& cfg) {
+  return "sip:" + cfg.sip_user + "@" + cfg.sip_bind.str();
+}
+
 // The methods the edge takes (Allow); anything else gets 405 from nua. Call
 // legs take REFER too, only to refuse it (transfers are desktop requests):
 // outside a dialog nua would NOTIFY "100 Trying" before the edge could

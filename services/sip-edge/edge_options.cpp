@@ -41,7 +41,7 @@ void options_prober::probe(const std::string& data) {
                  cmd.probe_id(), cmd.owner(), cmd.target_uri());
     return;
   }
-  const std::string from = "<sip:" + ctx_.cfg.sip_user + "@" + ctx_.cfg.sip_bind.str() + ">";
+  const std::string from = name_addr(own_uri(ctx_.cfg));
   const std::string to = name_addr(cmd.target_uri());
   auto p = std::make_unique<pending>();
   p->prober = this;

@@ -1,5 +1,6 @@
 #include "edge_subscriptions.hpp"
 
+#include <algorithm>
 #include <chrono>
 #include <cstdlib>
 #include <optional>
@@ -90,6 +91,11 @@ void answer(nta_agent_t* agent, nta_incoming_t* irq, int status, const char* phr
   nta_incoming_destroy(irq);
 }
 
+// Forgotten dialogs end at the larger of presence's and mwi's subscribe-rate.
+double forget_rate(const config& cfg) {
+  return std::max(cfg.subscribe_rate, cfg.mwi.subscribe_rate);
+}
+
 // Whether a NOTIFY's Contact is the leg's remote target already.
 bool same_target(nta_leg_t* leg, const sip_contact_t* m) {
   const sip_route_t* route = nullptr;
@@ -104,12 +110,12 @@ subscriptions::subscriptions(service_context& ctx, nta_agent_t* agent, su_root_t
     : ctx_(ctx),
       agent_(agent),
       root_(root),
+      own_uri_(own_uri(ctx.cfg)),
       draw_(std::random_device{}()),
-      forget_pace_(token_bucket::for_pacing(
-          std::max(ctx.cfg.subscribe_rate, ctx.cfg.mwi.subscribe_rate),
-          token_bucket::clock::now())) {
-  const auto tick = pacing_interval(std::max(ctx.cfg.subscribe_rate, ctx.cfg.mwi.subscribe_rate));
-  forget_timer_ = su_timer_create(su_root_task(root_), static_cast<su_duration_t>(tick.count()));
+      forget_pace_(token_bucket::for_pacing(forget_rate(ctx.cfg), token_bucket::clock::now())) {
+  forget_timer_ =
+      su_timer_create(su_root_task(root_),
+                      static_cast<su_duration_t>(pacing_interval(forget_rate(ctx.cfg)).count()));
 }
 
 subscriptions::~subscriptions() {
@@ -156,7 +162,7 @@ void subscriptions::subscribe(const v1::SubscribeCmd& c) {
   e->eventlist = c.eventlist();
   if (c.has_shard())
     e->shard = c.shard();
-  const std::string from = "<sip:" + ctx_.cfg.sip_user + "@" + ctx_.cfg.sip_bind.str() + ">";
+  const std::string from = name_addr(own_uri_);
   const std::string to = name_addr(c.target_uri());
   // nta makes the Call-ID; the local tag is the dialog's half that the
   // NOTIFYs' To carries, and by which nta hands them to this leg.
@@ -183,7 +189,7 @@ void subscriptions::subscribe(const v1::SubscribeCmd& c) {
 
 // The Contact carries the owner's parameters (MWI's mb=<box>;dn=<DN>).
 std::string subscriptions::contact(const entry& e) const {
-  std::string c = "<sip:" + ctx_.cfg.sip_user + "@" + ctx_.cfg.sip_bind.str() + ";transport=udp";
+  std::string c = "<" + own_uri_ + ";transport=udp";
   if (!e.contact_params.empty())
     c += ";" + e.contact_params;
   return c + ">";

@@ -62,6 +62,7 @@ private:
   service_context& ctx_;
   nta_agent_t* agent_;
   su_root_t* root_;
+  const std::string own_uri_;  // the From of every SUBSCRIBE, and the Contact's URI
   std::unordered_map<std::string, std::unique_ptr<entry>> subs_;
   std::minstd_rand draw_;
   // Dialogs their owner left (ForgetOwnerCmd), ended at the configured
